@@ -1,0 +1,136 @@
+"""Classify: which parsed lines are listing views, of which listing and supplier.
+
+Everything here is a whole-column Polars expression except bot detection:
+crawlerdetect is Python, so each distinct user agent is asked once (and the
+answer cached for the run) and the answers are joined back.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+import polars as pl
+from crawlerdetect import CrawlerDetect
+
+from . import formats
+from .config import Config, SupplierRule
+
+# scheme://[userinfo@]host[:port]... -> host (an IPv6 literal keeps its brackets)
+_REFERRER_HOST = r"^[A-Za-z][A-Za-z0-9+.\-]*://(?:[^@/?#\s]*@)?(\[[^\]/]*\]|[^/:?#\s\\]+)"
+
+
+class NotCounted(StrEnum):
+    """Why a well-formed line is not a listing view. Checked in this order."""
+
+    NOT_LISTING = "not a listing page"
+    METHOD = "method not counted"
+    STATUS = "status not counted"
+    BOT = "bot"
+
+
+class Classifier:
+    """Holds the compiled rules and the bot cache for one run."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self._bots: dict[str, bool] = {}
+        self._detector: CrawlerDetect | None = None
+
+    def classify(self, df: pl.DataFrame) -> pl.DataFrame:
+        """Add ``listing``, ``supplier`` and the not-counted reasons to parsed rows."""
+        cfg = self.config
+        df = df.with_columns(
+            listing=listing_expr(cfg.patterns),
+            supplier=supplier_expr(cfg.suppliers, cfg.default_supplier),
+        )
+        df = df.with_columns(
+            reason=pl.when(pl.col("reason").is_not_null())
+            .then(pl.col("reason"))
+            .when(pl.col("listing").is_null())
+            .then(pl.lit(NotCounted.NOT_LISTING.value))
+            .when(~pl.col("method").is_in(list(cfg.methods)))
+            .then(pl.lit(NotCounted.METHOD.value))
+            .when(~pl.col("status").is_in(list(cfg.status)))
+            .then(pl.lit(NotCounted.STATUS.value))
+            .otherwise(pl.lit(None, dtype=pl.String))
+        )
+        if cfg.exclude_bots:
+            df = self._mark_bots(df)
+        return df
+
+    def _mark_bots(self, df: pl.DataFrame) -> pl.DataFrame:
+        agents = (
+            df.filter(pl.col("reason").is_null() & pl.col(formats.USER_AGENT).is_not_null())
+            .get_column(formats.USER_AGENT)
+            .unique()
+            .to_list()
+        )
+        new = [ua for ua in agents if ua not in self._bots]
+        if new:
+            detector = self._detector or CrawlerDetect()
+            self._detector = detector
+            for ua in new:
+                self._bots[ua] = bool(detector.isCrawler(ua))
+        bots = [ua for ua in agents if self._bots[ua]]
+        return df.with_columns(
+            reason=pl.when(
+                pl.col("reason").is_null() & pl.col(formats.USER_AGENT).is_in(bots)
+            )
+            .then(pl.lit(NotCounted.BOT.value))
+            .otherwise(pl.col("reason"))
+        )
+
+    def is_bot(self, user_agent: str) -> bool:
+        if user_agent not in self._bots:
+            self._detector = self._detector or CrawlerDetect()
+            self._bots[user_agent] = bool(self._detector.isCrawler(user_agent))
+        return self._bots[user_agent]
+
+
+def listing_expr(patterns: tuple[str, ...]) -> pl.Expr:
+    """The listing id from the first pattern that matches the target, else null."""
+    target = pl.col("target")
+    ids = []
+    for pattern in patterns:
+        found = target.str.extract_groups(pattern).struct.field("id")
+        ids.append(pl.when(found.str.len_bytes() > 0).then(found))
+    if not ids:
+        return pl.lit(None, dtype=pl.String)
+    return pl.coalesce(ids)
+
+
+def referrer_host() -> pl.Expr:
+    return (
+        pl.col(formats.REFERRER)
+        .str.extract(_REFERRER_HOST, 1)
+        .str.to_lowercase()
+        .str.strip_suffix(".")
+    )
+
+
+def vhost_name() -> pl.Expr:
+    """The logged virtual host, lower-cased, without a trailing dot or :port."""
+    return (
+        pl.col(formats.VHOST)
+        .str.to_lowercase()
+        .str.replace(r":[0-9]*$", "")
+        .str.strip_suffix(".")
+    )
+
+
+def _rule_matches(rule: SupplierRule, host: pl.Expr, vhost: pl.Expr) -> pl.Expr:
+    cond = pl.lit(False)
+    for domain in rule.referrer:
+        cond = cond | (host == domain) | host.str.ends_with("." + domain)
+    if rule.host:
+        cond = cond | vhost.is_in(list(rule.host))
+    return cond.fill_null(False)
+
+
+def supplier_expr(rules: tuple[SupplierRule, ...], default: str) -> pl.Expr:
+    """The first rule that matches names the supplier; none gives ``default``."""
+    host, vhost = referrer_host(), vhost_name()
+    expr = pl.lit(default, dtype=pl.String)
+    for rule in reversed(rules):
+        expr = pl.when(_rule_matches(rule, host, vhost)).then(pl.lit(rule.name)).otherwise(expr)
+    return expr

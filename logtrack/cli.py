@@ -1,0 +1,249 @@
+"""The command line: parse options, build one Config, call the library, print.
+
+This is the only module that knows about typer, and ``boundary`` is the only
+place where errors become ``logtrack: error: ...`` and an exit code.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from . import __version__, pipeline, viewtracking
+from . import config as config_mod
+from .config import Config
+from .errors import ConfigError, ExitCode, InputError, LogtrackError
+from .formats import LogFormat
+from .report import render_report, summary_lines
+
+app = typer.Typer(
+    name="logtrack",
+    help="Count listing-detail views in nginx/Apache access logs and write flexmls ViewTracking XML.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+_state = {"debug": False}
+
+
+def _stderr(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+@contextmanager
+def boundary() -> Iterator[None]:
+    """Turn library errors into one line on stderr and an exit code."""
+    try:
+        yield
+    except LogtrackError as exc:
+        if _state["debug"]:
+            raise
+        _stderr(f"logtrack: error: {exc}")
+        raise typer.Exit(int(exc.exit_code)) from None
+    except KeyboardInterrupt:
+        _stderr("logtrack: error: interrupted")
+        raise typer.Exit(130) from None
+    except Exception as exc:
+        if _state["debug"]:
+            raise
+        _stderr(
+            f"logtrack: error: unexpected {type(exc).__name__}: {exc}; "
+            "this is a bug, please report it with the output of --debug"
+        )
+        raise typer.Exit(int(ExitCode.ERROR)) from None
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"logtrack {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
+) -> None:
+    """Count listing-detail views in access logs and write flexmls ViewTracking XML.
+
+    Example: logtrack xml /var/log/nginx --config logtrack.toml -o views.xml
+    """
+    _state["debug"] = debug
+
+
+ConfigOpt = Annotated[
+    Path | None, typer.Option("--config", "-c", help="TOML config file (see `logtrack init`).")
+]
+FormatOpt = Annotated[
+    str | None,
+    typer.Option("--format", "-f", help="auto, combined, common, vhost_combined, or an Apache LogFormat."),
+]
+TimezoneOpt = Annotated[
+    str | None, typer.Option("--timezone", help="IANA time zone for day boundaries, e.g. America/Chicago.")
+]
+PatternOpt = Annotated[
+    list[str] | None,
+    typer.Option("--listing-pattern", help="Regex with a group (?P<id>...); repeatable; replaces the config's."),
+]
+SupplierOpt = Annotated[
+    list[str] | None,
+    typer.Option("--supplier", help="NAME=DOMAIN[,DOMAIN]; repeatable; replaces the config's rules."),
+]
+StrictOpt = Annotated[
+    bool, typer.Option("--strict", help="Fail on the first line that does not parse, naming file and line.")
+]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No summary on stderr.")]
+PathsArg = Annotated[list[str], typer.Argument(help="Log files, directories, or - for stdin.")]
+
+
+def _config(
+    path: Path | None,
+    fmt: str | None,
+    timezone: str | None,
+    patterns: list[str] | None,
+    suppliers: list[str] | None,
+) -> Config:
+    return config_mod.load(path).with_overrides(
+        format=fmt, timezone=timezone, patterns=patterns or (), suppliers=suppliers or ()
+    )
+
+
+def _count(cfg: Config, paths: list[str], strict: bool, quiet: bool) -> pipeline.Result:
+    def chosen(name: str, fmt: LogFormat) -> None:
+        if not quiet and cfg.format == pipeline.AUTO:
+            _stderr(f"logtrack: {name}: format {fmt.name}")
+
+    result = pipeline.count(cfg, paths, strict=strict, on_format=chosen)
+    if not quiet:
+        for line in summary_lines(result.tally, len(result.formats)):
+            _stderr(f"logtrack: {line.strip()}")
+    return result
+
+
+@app.command()
+def xml(
+    paths: PathsArg,
+    config: ConfigOpt = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")] = None,
+    xsd: Annotated[Path | None, typer.Option("--xsd", help="Validate the output against this XSD.")] = None,
+    format: FormatOpt = None,
+    timezone: TimezoneOpt = None,
+    listing_pattern: PatternOpt = None,
+    supplier: SupplierOpt = None,
+    strict: StrictOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Read access logs and write ViewTracking XML (a preview; nothing is uploaded).
+
+    Example: logtrack xml sample_logs/ --config sample_logs/logtrack.toml -o views.xml
+    """
+    with boundary():
+        cfg = _config(config, format, timezone, listing_pattern, supplier)
+        result = _count(cfg, paths, strict, quiet)
+        document = viewtracking.build(result.counts, cfg)
+        if xsd is not None or not cfg.namespace:
+            viewtracking.validate(document, "generated document", xsd)
+        if output is None:
+            sys.stdout.buffer.write(document)
+            sys.stdout.flush()
+        else:
+            tmp = output.with_name(output.name + ".tmp")
+            tmp.write_bytes(document)
+            tmp.replace(output)
+
+
+@app.command()
+def report(
+    paths: PathsArg,
+    config: ConfigOpt = None,
+    format: FormatOpt = None,
+    timezone: TimezoneOpt = None,
+    listing_pattern: PatternOpt = None,
+    supplier: SupplierOpt = None,
+    strict: StrictOpt = False,
+) -> None:
+    """Print tables: views per day and supplier, top listings, lines by outcome.
+
+    Example: logtrack report /var/log/nginx/access.log --config logtrack.toml
+    """
+    with boundary():
+        cfg = _config(config, format, timezone, listing_pattern, supplier)
+        result = _count(cfg, paths, strict, quiet=True)
+        render_report(Console(), result.tally, result.counts)
+
+
+@app.command()
+def explain(
+    line: Annotated[str, typer.Argument(help="One line copied from an access log.")],
+    config: ConfigOpt = None,
+    format: FormatOpt = None,
+    timezone: TimezoneOpt = None,
+    listing_pattern: PatternOpt = None,
+    supplier: SupplierOpt = None,
+) -> None:
+    """Show how one log line is parsed and classified, and why it counts or not.
+
+    Example: logtrack explain '1.2.3.4 - - [01/Nov/2026:10:00:00 -0500] "GET /listing/42 HTTP/1.1" 200 512 "-" "Mozilla/5.0"' -c logtrack.toml
+    """
+    with boundary():
+        cfg = _config(config, format, timezone, listing_pattern, supplier)
+        cfg.require_patterns()
+        ex = pipeline.explain(cfg, line)
+        print(f"format:   {ex.format}")
+        for key, value in ex.fields.items():
+            shown = "(Other)" if key == "supplier" and value == "" else value
+            print(f"{key + ':':<10}{'-' if shown is None else shown}")
+        if ex.counted:
+            print(f"verdict:  counted as a view of listing {ex.fields['listing']} on {ex.day}")
+        else:
+            print(f"verdict:  not counted: {ex.reason}")
+
+
+@app.command()
+def validate(
+    file: Annotated[Path, typer.Argument(help="A ViewTracking XML document.")],
+    xsd: Annotated[Path | None, typer.Option("--xsd", help="Schema to use instead of the shipped one.")] = None,
+) -> None:
+    """Validate a ViewTracking document against the shipped XSD or a given one.
+
+    Example: logtrack validate views.xml --xsd ViewTracking-official.xsd
+    """
+    with boundary():
+        try:
+            document = file.read_bytes()
+        except OSError as exc:
+            raise InputError(f"{file}: cannot read: {exc.strerror}") from None
+        viewtracking.validate(document, str(file), xsd)
+        print(f"{file}: valid")
+
+
+@app.command()
+def init(
+    path: Annotated[Path, typer.Argument(help="Where to write the config.")] = Path("logtrack.toml"),
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write a commented starter config to edit.
+
+    Example: logtrack init /etc/logtrack.toml
+    """
+    with boundary():
+        if path.exists() and not force:
+            raise ConfigError(f"{path} already exists", "pass --force to overwrite it")
+        path.write_text(resources.files("logtrack").joinpath("starter.toml").read_text("utf-8"))
+        print(f"wrote {path}; edit [listings] patterns and [[suppliers]], then run: "
+              f"logtrack explain '<a log line>' --config {path}")
+
+
+def run() -> None:
+    app()

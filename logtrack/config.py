@@ -1,0 +1,273 @@
+"""One frozen configuration, built from a TOML file and command-line overrides.
+
+Everything is checked here, before any log is read: an unknown key, a regex
+that does not compile, a time zone that does not exist. A mistake found after
+an hour of reading logs is a mistake found too late.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import polars as pl
+
+from .errors import ConfigError
+
+DEFAULT_STATUS = (200, 304)
+DEFAULT_METHODS = ("GET",)
+
+
+@dataclass(frozen=True)
+class SupplierRule:
+    """A supplier and how to recognise its traffic.
+
+    A rule matches when the referrer's host equals one of ``referrer`` or is
+    a subdomain of it, or when the logged virtual host equals one of ``host``.
+    """
+
+    name: str
+    referrer: tuple[str, ...] = ()
+    host: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Config:
+    format: str = "auto"
+    timezone: str | None = None
+    patterns: tuple[str, ...] = ()
+    suppliers: tuple[SupplierRule, ...] = ()
+    status: tuple[int, ...] = DEFAULT_STATUS
+    methods: tuple[str, ...] = DEFAULT_METHODS
+    exclude_bots: bool = True
+    default_supplier: str = ""
+    namespace: str = ""
+    schema_location: str = "ViewTracking.xsd"
+    source: str = field(default="defaults", compare=False)
+
+    def with_overrides(
+        self,
+        *,
+        format: str | None = None,
+        timezone: str | None = None,
+        patterns: Sequence[str] = (),
+        suppliers: Sequence[str] = (),
+    ) -> Config:
+        """Apply command-line flags; a repeated flag replaces the file's list."""
+        changes: dict[str, Any] = {}
+        if format is not None:
+            changes["format"] = format
+        if timezone is not None:
+            changes["timezone"] = _check_timezone(timezone, "--timezone")
+        if patterns:
+            changes["patterns"] = tuple(
+                _check_pattern(p, f"--listing-pattern {p!r}") for p in patterns
+            )
+        if suppliers:
+            changes["suppliers"] = tuple(_parse_supplier_flag(s) for s in suppliers)
+        return replace(self, **changes) if changes else self
+
+    def require_patterns(self) -> None:
+        if not self.patterns:
+            raise ConfigError(
+                f"no listing URL patterns configured ({self.source})",
+                "set [listings] patterns in the config file or pass --listing-pattern",
+            )
+
+
+# The schema of the file: section -> key -> expected type(s). Data, not code,
+# so that an unknown key is found by a lookup and named in the error.
+_SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
+    "logs": {"format": str, "timezone": str},
+    "listings": {"patterns": list},
+    "filters": {"status": list, "methods": list, "exclude_bots": bool},
+    "viewtracking": {"default_supplier": str, "namespace": str, "schema_location": str},
+}
+_SUPPLIER_KEYS: dict[str, type | tuple[type, ...]] = {
+    "name": str,
+    "referrer": (list, str),
+    "host": (list, str),
+}
+
+
+def load(path: Path | None) -> Config:
+    """Read a config file; ``None`` gives the defaults."""
+    if path is None:
+        return Config()
+    where = str(path)
+    try:
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(
+            f"config file {where} does not exist", "create one with `logtrack init`"
+        ) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {where}: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{where}: invalid TOML: {exc}") from None
+    return from_mapping(data, where)
+
+
+def from_mapping(data: Mapping[str, Any], where: str) -> Config:
+    """Build a Config from parsed TOML, naming ``where`` in every error."""
+    for section, body in data.items():
+        if section == "suppliers":
+            continue
+        if section not in _SCHEMA:
+            raise ConfigError(
+                f"{where}: unknown section [{section}]",
+                f"known sections: {', '.join(sorted([*_SCHEMA, 'suppliers']))}",
+            )
+        if not isinstance(body, Mapping):
+            raise ConfigError(f"{where}: [{section}] must be a table")
+        _check_keys(body, _SCHEMA[section], f"[{section}]", where)
+
+    logs = data.get("logs", {})
+    listings = data.get("listings", {})
+    filters = data.get("filters", {})
+    vt = data.get("viewtracking", {})
+
+    patterns = tuple(
+        _check_pattern(_expect_str(p, f"{where}: [listings] patterns[{i}]"),
+                       f"{where}: [listings] patterns[{i}]")
+        for i, p in enumerate(listings.get("patterns", []))
+    )
+    status = tuple(
+        _check_status(s, f"{where}: [filters] status[{i}]")
+        for i, s in enumerate(filters.get("status", DEFAULT_STATUS))
+    )
+    methods = tuple(
+        _expect_str(m, f"{where}: [filters] methods[{i}]").upper()
+        for i, m in enumerate(filters.get("methods", DEFAULT_METHODS))
+    )
+    tz = logs.get("timezone")
+    return Config(
+        format=logs.get("format", "auto"),
+        timezone=_check_timezone(tz, f"{where}: [logs] timezone") if tz else None,
+        patterns=patterns,
+        suppliers=_suppliers(data.get("suppliers", []), where),
+        status=status,
+        methods=methods,
+        exclude_bots=filters.get("exclude_bots", True),
+        default_supplier=vt.get("default_supplier", ""),
+        namespace=vt.get("namespace", ""),
+        schema_location=vt.get("schema_location", "ViewTracking.xsd"),
+        source=where,
+    )
+
+
+def _check_keys(
+    body: Mapping[str, Any],
+    schema: Mapping[str, type | tuple[type, ...]],
+    label: str,
+    where: str,
+) -> None:
+    for key, value in body.items():
+        if key not in schema:
+            raise ConfigError(
+                f"{where}: unknown key {label} {key}",
+                f"known keys in {label}: {', '.join(sorted(schema))}",
+            )
+        expected = schema[key]
+        if not isinstance(value, expected) or (expected is not bool and isinstance(value, bool)):
+            names = expected if isinstance(expected, tuple) else (expected,)
+            kinds = " or ".join(_TOML_NAMES[t] for t in names)
+            raise ConfigError(f"{where}: {label} {key} must be {kinds}")
+
+
+_TOML_NAMES = {str: "a string", list: "an array", bool: "true or false", int: "an integer"}
+
+
+def _suppliers(raw: Any, where: str) -> tuple[SupplierRule, ...]:
+    if not isinstance(raw, list):
+        raise ConfigError(f"{where}: suppliers must be written as [[suppliers]] tables")
+    rules = []
+    for i, entry in enumerate(raw):
+        label = f"[[suppliers]] #{i + 1}"
+        if not isinstance(entry, Mapping):
+            raise ConfigError(f"{where}: {label} must be a table")
+        _check_keys(entry, _SUPPLIER_KEYS, label, where)
+        if "name" not in entry:
+            raise ConfigError(f"{where}: {label} has no name", 'add name = "..."')
+        referrer = _domains(entry.get("referrer", []), f"{where}: {label} referrer")
+        host = _domains(entry.get("host", []), f"{where}: {label} host")
+        if not referrer and not host:
+            raise ConfigError(
+                f"{where}: {label} ({entry['name']}) matches nothing",
+                "give it referrer = [...] domains or host = [...] virtual hosts",
+            )
+        rules.append(SupplierRule(entry["name"], referrer, host))
+    return tuple(rules)
+
+
+def _domains(raw: str | list[Any], label: str) -> tuple[str, ...]:
+    items = [raw] if isinstance(raw, str) else raw
+    out = []
+    for item in items:
+        text = _expect_str(item, label).strip().lower().rstrip(".")
+        if not text or any(c in text for c in "/: "):
+            raise ConfigError(
+                f"{label}: {item!r} is not a domain name",
+                "write the bare host, e.g. 'zillow.com', without scheme, port or path",
+            )
+        out.append(text)
+    return tuple(out)
+
+
+def _parse_supplier_flag(flag: str) -> SupplierRule:
+    name, sep, domains = flag.partition("=")
+    if not sep or not name.strip() or not domains.strip():
+        raise ConfigError(
+            f"--supplier {flag!r} is not NAME=DOMAIN[,DOMAIN]",
+            "for example --supplier Zillow=zillow.com,trulia.com",
+        )
+    return SupplierRule(
+        name.strip(), _domains(domains.split(","), f"--supplier {flag!r}")
+    )
+
+
+def _expect_str(value: Any, label: str) -> str:
+    if not isinstance(value, str):
+        raise ConfigError(f"{label} must be a string, not {value!r}")
+    return value
+
+
+def _check_status(value: Any, label: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 100 <= value <= 599:
+        raise ConfigError(f"{label}: {value!r} is not an HTTP status code (100-599)")
+    return value
+
+
+def _check_timezone(name: str, label: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"{label}: unknown time zone {name!r}",
+            "use an IANA name such as 'America/Chicago' or 'UTC'",
+        ) from None
+    return name
+
+
+def _check_pattern(pattern: str, label: str) -> str:
+    """Compile the pattern with the engine that will run it (Rust regex)."""
+    try:
+        dtype = pl.Series([""], dtype=pl.String).str.extract_groups(pattern).dtype
+    except pl.exceptions.PolarsError as exc:
+        detail = " ".join(str(exc).split())
+        raise ConfigError(
+            f"{label}: invalid regular expression: {detail}",
+            "patterns use Rust regex syntax (as Python's re, without look-around)",
+        ) from None
+    assert isinstance(dtype, pl.Struct)
+    if "id" not in [f.name for f in dtype.fields]:
+        raise ConfigError(
+            f"{label}: pattern {pattern!r} has no group named 'id'",
+            "mark the listing id with (?P<id>...), e.g. '^/listing/(?P<id>[0-9]+)'",
+        )
+    return pattern

@@ -1,0 +1,79 @@
+"""Human-readable output: the run summary and the ``report`` tables (rich).
+
+Kept apart from the CLI so that the words people read are in one place.
+"""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+import polars as pl
+
+from .aggregate import Tally
+from .classify import NotCounted
+from .parse import Skip
+
+TOP_LISTINGS = 20
+
+
+def summary_lines(tally: Tally, files: int) -> list[str]:
+    """The stderr summary: lines read, counted, and every other line by reason."""
+    out = [
+        f"read {tally.lines:,} lines from {files:,} file{'s' if files != 1 else ''}; "
+        f"{tally.counted:,} views counted"
+    ]
+    not_counted = [
+        f"{tally.reasons[r.value]:,} {r.value}" for r in NotCounted if r.value in tally.reasons
+    ]
+    if not_counted:
+        out.append("  not counted: " + ", ".join(not_counted))
+    skipped = []
+    for skip in Skip:
+        n = tally.reasons.get(skip.value)
+        if n:
+            ex = tally.examples[skip.value]
+            skipped.append(f"{n:,} {skip.value} (first: {ex.source}:{ex.line_no})")
+    if skipped:
+        out.append("  skipped: " + ", ".join(skipped))
+    return out
+
+
+def render_report(console: Console, tally: Tally, counts: pl.DataFrame) -> None:
+    per_day = (
+        counts.group_by(["day", "supplier"])
+        .agg(listings=pl.len(), views=pl.col("views").sum())
+        .sort(["day", "supplier"])
+    )
+    table = Table(title="Views per day and supplier")
+    for col in ("Day", "Supplier", "Listings", "Views"):
+        table.add_column(col, justify="right" if col in ("Listings", "Views") else "left")
+    for day, supplier, listings, views in per_day.iter_rows():
+        table.add_row(str(day), supplier or "(Other)", f"{listings:,}", f"{views:,}")
+    console.print(table)
+
+    top = (
+        counts.group_by("listing")
+        .agg(views=pl.col("views").sum(), days=pl.col("day").n_unique())
+        .sort(["views", "listing"], descending=[True, False])
+        .head(TOP_LISTINGS)
+    )
+    table = Table(title=f"Top {TOP_LISTINGS} listings")
+    table.add_column("Listing")
+    table.add_column("Views", justify="right")
+    table.add_column("Days", justify="right")
+    for listing, views, days in top.iter_rows():
+        table.add_row(listing, f"{views:,}", f"{days:,}")
+    console.print(table)
+
+    table = Table(title="Lines by outcome")
+    table.add_column("Outcome")
+    table.add_column("Lines", justify="right")
+    table.add_column("First seen at")
+    table.add_row("counted as a view", f"{tally.counted:,}", "")
+    for reason in [*NotCounted, *Skip]:
+        n = tally.reasons.get(reason.value)
+        if n:
+            ex = tally.examples[reason.value]
+            table.add_row(reason.value, f"{n:,}", f"{ex.source}:{ex.line_no}")
+    console.print(table)
