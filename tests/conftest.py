@@ -1,0 +1,50 @@
+"""Shared fixtures. Time zone pinned so no test depends on the machine's."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+os.environ["TZ"] = "UTC"
+time.tzset()
+sys.path.insert(0, str(Path(__file__).parent))
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def xml_counts(document: bytes) -> Counter[tuple[str, str, str]]:
+    """(day, supplier, listing) -> views, read back from a ViewTracking document."""
+    root = etree.fromstring(document)
+    got: Counter[tuple[str, str, str]] = Counter()
+    for view in root.iter("View"):
+        day = view.findtext("ViewDate")
+        supplier = view.findtext("ViewSupplierName") or ""
+        for listing in view.iter("Listing"):
+            key = (day, supplier, listing.findtext("ListingId"))
+            assert key not in got, f"listing listed twice in one View: {key}"
+            got[key] = int(listing.findtext("ViewCount"))
+    return got
+
+
+@pytest.fixture
+def cli():
+    """Run logtrack in-process; returns (exit_code, stdout bytes, stderr str)."""
+    from typer.testing import CliRunner
+
+    from logtrack.cli import app
+
+    runner = CliRunner()
+
+    def run(*args: str, input: bytes | str | None = None) -> tuple[int, bytes, str]:
+        result = runner.invoke(app, list(args), input=input)
+        if result.exception and not isinstance(result.exception, SystemExit):
+            raise result.exception
+        return result.exit_code, result.stdout_bytes, result.stderr
+
+    return run

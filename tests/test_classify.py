@@ -1,0 +1,158 @@
+"""Classification: listing ids, suppliers, filters, bots, and the reporting day."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from logtrack import formats
+from logtrack.aggregate import day_expr
+from logtrack.classify import Classifier, NotCounted
+from logtrack.config import Config, SupplierRule
+from logtrack.parse import parse_batch
+from logtrack.sources import Batch
+
+CHROME = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"
+
+CONFIG = Config(
+    patterns=(
+        r"^/listing/(?P<id>[0-9]+)/?(?:\?.*)?$",
+        r"^/homes/[a-z0-9-]+-(?P<id>[0-9]+)/?$",
+        r"^/idx/detail\.php\?(?:.*&)?mls=(?P<id>[0-9]+)(?:&.*)?$",
+        r"^/(?P<id>[0-9]+)$",  # never reached for /listing/..., first pattern wins
+    ),
+    suppliers=(
+        SupplierRule("Zillow", referrer=("zillow.com", "trulia.com")),
+        SupplierRule("Realtor.com", referrer=("realtor.com",)),
+        SupplierRule("Partner", host=("idx.partner.example",)),
+    ),
+)
+
+
+def classify(line: str, config: Config = CONFIG, fmt: str = "vhost_combined") -> dict[str, object]:
+    df = parse_batch(Batch("t.log", 1, line, ()), formats.get(fmt))
+    df = Classifier(config).classify(df).with_columns(day=day_expr(config.timezone))
+    return df.row(0, named=True)
+
+
+def line(target: str = "/listing/42", referrer: str = "-", agent: str = CHROME, status: int = 200,
+         method: str = "GET", vhost: str = "www.site.example", stamp: str = "01/Nov/2026:10:00:00 -0500") -> str:
+    return (f'{vhost}:443 203.0.113.7 - - [{stamp}] "{method} {target} HTTP/1.1" {status} 100 '
+            f'"{referrer}" "{agent}"')
+
+
+@pytest.mark.parametrize(
+    ("target", "listing"),
+    [
+        ("/listing/42", "42"),
+        ("/listing/42/", "42"),
+        ("/listing/42?utm_source=x", "42"),
+        ("/homes/12-oak-ave-springfield-77", "77"),
+        ("/idx/detail.php?mls=555", "555"),
+        ("/idx/detail.php?agent=1&mls=555&x=2", "555"),
+        ("/listing/42/photos/1.jpg", None),
+        ("/listing/abc", None),
+        ("/idx/detail.php?xmls=555", None),
+        ("/search?listing=42", None),
+        ("/42", "42"),
+    ],
+)
+def test_listing_id(target: str, listing: str | None) -> None:
+    row = classify(line(target=target))
+    assert row["listing"] == listing
+    assert row["reason"] == (None if listing else NotCounted.NOT_LISTING.value)
+
+
+@pytest.mark.parametrize(
+    ("referrer", "vhost", "supplier"),
+    [
+        ("https://www.zillow.com/homedetails/1/", "www.site.example", "Zillow"),
+        ("https://zillow.com/", "www.site.example", "Zillow"),
+        ("http://ZILLOW.COM./x", "www.site.example", "Zillow"),
+        ("https://user:pw@m.trulia.com:8443/p?x=1", "www.site.example", "Zillow"),
+        ("https://www.realtor.com/realestateandhomes-detail/x", "www.site.example", "Realtor.com"),
+        ("https://notzillow.com/", "www.site.example", ""),  # lookalike
+        ("https://zillow.com.evil.example/", "www.site.example", ""),  # label, not domain
+        ("https://evil.example/?r=https://zillow.com/", "www.site.example", ""),
+        ("zillow.com", "www.site.example", ""),  # not a URL
+        ("-", "www.site.example", ""),
+        ("", "www.site.example", ""),
+        ("-", "idx.partner.example", "Partner"),
+        ("-", "IDX.Partner.Example", "Partner"),
+        ("-", "sub.idx.partner.example", ""),  # host rules match exactly
+        ("https://www.zillow.com/", "idx.partner.example", "Zillow"),  # first rule wins
+    ],
+)
+def test_supplier(referrer: str, vhost: str, supplier: str) -> None:
+    row = classify(line(referrer=referrer, vhost=vhost))
+    assert row["supplier"] == supplier
+    assert row["reason"] is None
+
+
+def test_default_supplier_is_configurable() -> None:
+    config = Config(patterns=CONFIG.patterns, default_supplier="Direct")
+    assert classify(line(), config)["supplier"] == "Direct"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "reason"),
+    [
+        ({}, None),
+        ({"status": 304}, None),
+        ({"status": 404}, NotCounted.STATUS),
+        ({"status": 301}, NotCounted.STATUS),
+        ({"method": "HEAD"}, NotCounted.METHOD),
+        ({"method": "POST"}, NotCounted.METHOD),
+        ({"agent": "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"}, NotCounted.BOT),
+        ({"agent": "Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)"}, NotCounted.BOT),
+        ({"agent": "curl/8.5.0"}, NotCounted.BOT),
+        ({"target": "/about", "method": "HEAD"}, NotCounted.NOT_LISTING),  # first reason wins
+    ],
+)
+def test_filters(kwargs: dict[str, object], reason: NotCounted | None) -> None:
+    row = classify(line(**kwargs))  # type: ignore[arg-type]
+    assert row["reason"] == (reason.value if reason else None)
+
+
+def test_filters_are_configurable() -> None:
+    config = Config(patterns=CONFIG.patterns, status=(200,), methods=("GET", "HEAD"), exclude_bots=False)
+    assert classify(line(status=304), config)["reason"] == NotCounted.STATUS.value
+    assert classify(line(method="HEAD"), config)["reason"] is None
+    assert classify(line(agent="curl/8.5.0"), config)["reason"] is None
+
+
+def test_each_distinct_agent_is_classified_once() -> None:
+    classifier = Classifier(CONFIG)
+    text = "\n".join([line(agent="curl/8.5.0")] * 50 + [line()] * 50)
+    df = classifier.classify(parse_batch(Batch("t", 1, text, ()), formats.get("vhost_combined")))
+    assert df.get_column("reason").value_counts().sort("reason").rows() == [
+        (None, 50), (NotCounted.BOT.value, 50)
+    ]
+    assert classifier._bots == {"curl/8.5.0": True, CHROME: False}
+
+
+# The reporting day: near midnight, in several offsets, with and without a zone.
+@pytest.mark.parametrize(
+    ("stamp", "timezone", "day"),
+    [
+        ("01/Nov/2026:23:59:59 -0500", None, date(2026, 11, 1)),
+        ("02/Nov/2026:00:00:01 -0500", None, date(2026, 11, 2)),
+        ("02/Nov/2026:04:30:00 +0000", None, date(2026, 11, 2)),
+        ("02/Nov/2026:04:30:00 +0000", "America/Chicago", date(2026, 11, 1)),
+        ("02/Nov/2026:06:30:00 +0000", "America/Chicago", date(2026, 11, 2)),
+        ("01/Nov/2026:23:59:59 -0600", "America/Chicago", date(2026, 11, 1)),
+        ("02/Nov/2026:00:00:00 -0600", "America/Chicago", date(2026, 11, 2)),
+        ("02/Nov/2026:00:30:00 +0530", "UTC", date(2026, 11, 1)),
+        ("31/Dec/2026:23:59:59 +1400", "America/Chicago", date(2026, 12, 31)),
+        ("01/Jan/2027:00:00:00 +1400", "America/Chicago", date(2026, 12, 31)),
+        ("01/Jan/2027:00:00:00 +1400", None, date(2027, 1, 1)),
+        # the daylight-saving change in Chicago: 01:30 happens twice on 1 Nov 2026
+        ("01/Nov/2026:06:30:00 +0000", "America/Chicago", date(2026, 11, 1)),
+        ("01/Nov/2026:04:59:59 +0000", "America/Chicago", date(2026, 10, 31)),
+        ("01/Nov/2026:05:00:00 +0000", "America/Chicago", date(2026, 11, 1)),
+    ],
+)
+def test_day(stamp: str, timezone: str | None, day: date) -> None:
+    config = Config(patterns=CONFIG.patterns, timezone=timezone)
+    assert classify(line(stamp=stamp), config)["day"] == day

@@ -1,0 +1,121 @@
+"""Configuration: every mistake is named with its key and file before logs are read."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from logtrack import config
+from logtrack.config import Config, SupplierRule
+from logtrack.errors import ConfigError
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "logtrack.toml"
+    path.write_text(text)
+    return path
+
+
+def test_full_file(tmp_path: Path) -> None:
+    path = write(tmp_path, """
+[logs]
+format = "combined"
+timezone = "America/Chicago"
+[listings]
+patterns = ['^/listing/(?P<id>[0-9]+)']
+[[suppliers]]
+name = "Zillow"
+referrer = ["Zillow.com.", "trulia.com"]
+[[suppliers]]
+name = "IDX"
+host = "idx.example.com"
+[filters]
+status = [200]
+methods = ["get", "HEAD"]
+exclude_bots = false
+[viewtracking]
+default_supplier = "Other"
+namespace = "urn:x"
+schema_location = "urn:x ViewTracking.xsd"
+""")
+    cfg = config.load(path)
+    assert cfg == Config(
+        format="combined",
+        timezone="America/Chicago",
+        patterns=("^/listing/(?P<id>[0-9]+)",),
+        suppliers=(SupplierRule("Zillow", ("zillow.com", "trulia.com")), SupplierRule("IDX", (), ("idx.example.com",))),
+        status=(200,),
+        methods=("GET", "HEAD"),
+        exclude_bots=False,
+        default_supplier="Other",
+        namespace="urn:x",
+        schema_location="urn:x ViewTracking.xsd",
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[logs]\nformatt = 'combined'\n", "unknown key [logs] formatt; known keys in [logs]: format, timezone"),
+        ("[log]\nformat = 'combined'\n", "unknown section [log]"),
+        ("[listings]\npatterns = ['^/listing/(?P<id>[0-9]+']\n",
+         "[listings] patterns[0]: invalid regular expression"),
+        ("[listings]\npatterns = ['^/listing/(?P<lid>[0-9]+)']\n",
+         "[listings] patterns[0]: pattern '^/listing/(?P<lid>[0-9]+)' has no group named 'id'"),
+        ("[listings]\npatterns = '^/x'\n", "[listings] patterns must be an array"),
+        ("[logs]\ntimezone = 'America/Chikago'\n", "[logs] timezone: unknown time zone 'America/Chikago'"),
+        ("[filters]\nstatus = [200, 999]\n", "[filters] status[1]: 999 is not an HTTP status code"),
+        ("[filters]\nexclude_bots = 'yes'\n", "[filters] exclude_bots must be true or false"),
+        ("[[suppliers]]\nreferrer = ['zillow.com']\n", "[[suppliers]] #1 has no name"),
+        ("[[suppliers]]\nname = 'Z'\n", "[[suppliers]] #1 (Z) matches nothing"),
+        ("[[suppliers]]\nname = 'Z'\nreferrer = ['https://zillow.com/']\n", "is not a domain name"),
+        ("[[suppliers]]\nname = 'Z'\nreferer = ['zillow.com']\n", "unknown key [[suppliers]] #1 referer"),
+        ("[logs\n", "invalid TOML"),
+    ],
+)
+def test_errors_name_key_and_file(tmp_path: Path, text: str, message: str) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as err:
+        config.load(path)
+    assert str(err.value).startswith(f"{path}: ")
+    assert message in str(err.value)
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="does not exist; create one with `logtrack init`"):
+        config.load(tmp_path / "nope.toml")
+
+
+def test_overrides_replace_lists() -> None:
+    base = Config(patterns=("^/a/(?P<id>1)",), suppliers=(SupplierRule("A", ("a.com",)),))
+    cfg = base.with_overrides(
+        format="common",
+        timezone="UTC",
+        patterns=["^/b/(?P<id>[0-9]+)"],
+        suppliers=["Zillow=zillow.com, trulia.com"],
+    )
+    assert cfg.format == "common"
+    assert cfg.timezone == "UTC"
+    assert cfg.patterns == ("^/b/(?P<id>[0-9]+)",)
+    assert cfg.suppliers == (SupplierRule("Zillow", ("zillow.com", "trulia.com")),)
+    assert base.with_overrides() is base
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"supplier": "Zillow"}, "--supplier 'Zillow' is not NAME=DOMAIN[,DOMAIN]"),
+        ({"supplier": "Zillow="}, "is not NAME=DOMAIN"),
+        ({"pattern": "(?P<id>"}, "--listing-pattern '(?P<id>': invalid regular expression"),
+        ({"timezone": "Mars/Base"}, "--timezone: unknown time zone 'Mars/Base'"),
+    ],
+)
+def test_bad_flags(kwargs: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        Config().with_overrides(
+            timezone=kwargs.get("timezone"),
+            patterns=[kwargs["pattern"]] if "pattern" in kwargs else [],
+            suppliers=[kwargs["supplier"]] if "supplier" in kwargs else [],
+        )
