@@ -99,8 +99,9 @@ def open_source(name: str) -> IO[bytes]:
     return raw
 
 
-def batches(name: str, batch_bytes: int = BATCH_BYTES) -> Iterator[Batch]:
+def batches(name: str, batch_bytes: int | None = None) -> Iterator[Batch]:
     """Yield the lines of one source as batches; the last line may lack a newline."""
+    batch_bytes = batch_bytes or BATCH_BYTES
     stream = open_source(name)
     line_no = 1
     carry = b""

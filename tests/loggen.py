@@ -213,6 +213,7 @@ def generate(
     start: datetime,
     days: int,
     damaged_every: int = 0,
+    chronological: bool = False,
 ) -> Generated:
     """``n`` requests spread over ``days`` days, a quarter of them within a
     minute of a midnight; expected counts by construction."""
@@ -222,9 +223,11 @@ def generate(
     zone = ZoneInfo(report_tz) if report_tz else None
     with_vhost = fmt == "vhost_combined"
     with_referrer = fmt != "common"
+    stamped: list[tuple[datetime, bytes]] = []
+    when = start
     for i in range(n):
         if damaged_every and i % damaged_every == damaged_every - 1:
-            out.lines.append(rng.choice(DAMAGED_LINES))
+            stamped.append((when, rng.choice(DAMAGED_LINES)))
             continue
         offset = timezone(timedelta(hours=rng.choice(offsets_hours)))
         if rng.random() < 0.25:
@@ -246,6 +249,7 @@ def generate(
         hit = Hit(when, "GET", listing_url(rng, listing), 200, referrer,
                   rng.choice(HUMAN_AGENTS), vhost, rng.choice(CLIENTS), rng.randrange(0, 90000))
         counted = True
+        line = None
         if kind < 0.15:
             hit.target, counted = non_view_url(rng, listing), False
         elif kind < 0.22 and with_referrer:
@@ -258,17 +262,18 @@ def generate(
             hit.status = 304
         elif kind < 0.38:
             req, status = rng.choice(ODD_REQUESTS)
-            line = render(hit, fmt, style)
-            line = line.replace(f'"{escape(f"GET {hit.target} HTTP/1.1", style)}" 200',
-                                f"{req} {status}")
-            out.lines.append(line.encode())
-            continue
-        out.lines.append(render(hit, fmt, style).encode())
+            good = f'"{escape(f"GET {hit.target} HTTP/1.1", style)}" 200'
+            line = render(hit, fmt, style).replace(good, f"{req} {status}")
+            counted = False
+        stamped.append((when, (line or render(hit, fmt, style)).encode()))
         if counted:
             local = hit.when.date().isoformat()
             day = hit.when.astimezone(zone).date().isoformat() if zone else local
             out.expected[(day, supplier, listing)] += 1
             out.expected_local[(local, supplier, listing)] += 1
+    if chronological:
+        stamped.sort(key=lambda pair: pair[0])
+    out.lines = [line for _, line in stamped]
     return out
 
 
