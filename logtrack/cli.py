@@ -200,14 +200,14 @@ def explain(
         cfg = _config(config, format, timezone, listing_pattern, supplier)
         cfg.require_patterns()
         ex = pipeline.explain(cfg, line)
-        print(f"format:   {ex.format}")
+        print(f"{'format:':<12}{ex.format}")
         for key, value in ex.fields.items():
             shown = "(Other)" if key == "supplier" and value == "" else value
-            print(f"{key + ':':<10}{'-' if shown is None else shown}")
+            print(f"{key + ':':<12}{'-' if shown is None else shown}")
         if ex.counted:
-            print(f"verdict:  counted as a view of listing {ex.fields['listing']} on {ex.day}")
+            print(f"{'verdict:':<12}counted as a view of listing {ex.fields['listing']} on {ex.day}")
         else:
-            print(f"verdict:  not counted: {ex.reason}")
+            print(f"{'verdict:':<12}not counted: {ex.reason}")
 
 
 @app.command()

@@ -112,11 +112,13 @@ def explain(config: Config, line: str) -> Explanation:
     frame = pl.DataFrame({"line": [line]}).with_row_index("idx").with_columns(
         line_no=pl.lit(1, dtype=pl.Int64)
     )
+    label = None
     if config.format == AUTO:
         try:
             fmt = detect(frame, "the line")
         except LogFormatError:
             fmt = formats.get("combined")
+            label = "auto: no preset matches; shown as combined"
     else:
         fmt = formats.get(config.format)
     df = Classifier(config).classify(parse_lines(frame, fmt))
@@ -127,4 +129,4 @@ def explain(config: Config, line: str) -> Explanation:
     fields = {k: row[k] for k in shown if k in row}
     if row["reason"] in (Skip.UNPARSABLE.value, Skip.BLANK.value):
         fields = {}
-    return Explanation(fmt.name, fields, row["reason"] is None, row["reason"], row["day"])
+    return Explanation(label or fmt.name, fields, row["reason"] is None, row["reason"], row["day"])

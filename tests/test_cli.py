@@ -1,0 +1,232 @@
+"""The CLI in-process: exit codes and the exact words people read."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, xml_counts
+from logtrack import __version__
+from logtrack.errors import ExitCode
+
+PATTERN = r"^/listing/(?P<id>[0-9]+)$"
+LINES = [
+    '203.0.113.7 - - [01/Nov/2026:10:00:00 -0500] "GET /listing/42 HTTP/1.1" 200 5 "https://www.zillow.com/" "Mozilla/5.0"',
+    '203.0.113.7 - - [01/Nov/2026:10:00:01 -0500] "GET /listing/42 HTTP/1.1" 304 0 "-" "Mozilla/5.0"',
+    '203.0.113.7 - - [01/Nov/2026:10:00:02 -0500] "GET /listing/7 HTTP/1.1" 200 5 "-" "curl/8.5.0"',
+    '203.0.113.7 - - [01/Nov/2026:10:00:03 -0500] "GET /about HTTP/1.1" 200 5 "-" "Mozilla/5.0"',
+    "garbage",
+    '203.0.113.7 - - [01/Nov/2026:10:00:04 -0500] "-" 408 0 "-" "-"',
+]
+
+
+@pytest.fixture
+def log(tmp_path: Path) -> Path:
+    path = tmp_path / "access.log"
+    path.write_text("\n".join(LINES) + "\n")
+    return path
+
+
+def test_xml_stdout_and_summary(cli, log: Path) -> None:
+    code, out, err = cli("xml", str(log), "--listing-pattern", PATTERN, "--supplier", "Zillow=zillow.com")
+    assert code == ExitCode.OK
+    assert xml_counts(out) == {("2026-11-01", "Zillow", "42"): 1, ("2026-11-01", "", "42"): 1}
+    assert err.splitlines() == [
+        f"logtrack: {log}: format combined",
+        "logtrack: read 6 lines from 1 file; 2 views counted",
+        "logtrack: not counted: 1 not a listing page, 1 bot",
+        f"logtrack: skipped: 1 does not match the log format (first: {log}:5), "
+        f"1 request names no page (first: {log}:6)",
+    ]
+
+
+def test_xml_output_file_and_quiet(cli, log: Path, tmp_path: Path) -> None:
+    out_file = tmp_path / "views.xml"
+    code, out, err = cli("xml", str(log), "--listing-pattern", PATTERN, "-o", str(out_file), "-q")
+    assert (code, out, err) == (0, b"", "")
+    assert xml_counts(out_file.read_bytes()) == {("2026-11-01", "", "42"): 2}
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_stdin_and_explicit_format(cli, log: Path) -> None:
+    code, out, _ = cli("xml", "-", "--format", "combined", "--listing-pattern", PATTERN,
+                       "--timezone", "UTC", input=log.read_bytes())
+    assert code == 0
+    assert xml_counts(out) == {("2026-11-01", "", "42"): 2}
+
+
+def test_gzip_file(cli, log: Path, tmp_path: Path) -> None:
+    gz = tmp_path / "access.log.2.gz"
+    gz.write_bytes(gzip.compress(log.read_bytes()))
+    code, out, _ = cli("xml", str(gz), "--listing-pattern", PATTERN, "-q")
+    assert code == 0
+    assert xml_counts(out) == {("2026-11-01", "", "42"): 2}
+
+
+def test_strict_names_file_and_line(cli, log: Path) -> None:
+    code, out, err = cli("xml", str(log), "--listing-pattern", PATTERN, "--strict")
+    assert code == ExitCode.INPUT
+    assert out == b""
+    assert err.splitlines()[-1] == (
+        f"logtrack: error: {log}:5: does not match the log format: 'garbage'; fix the line, "
+        "set the right [logs] format, or run without --strict to skip such lines and count them in the summary"
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["xml", "{log}"], ExitCode.CONFIG,
+         "logtrack: error: no listing URL patterns configured (defaults); "
+         "set [listings] patterns in the config file or pass --listing-pattern"),
+        (["xml", "{log}", "--config", "{tmp}/none.toml"], ExitCode.CONFIG,
+         "logtrack: error: config file {tmp}/none.toml does not exist; create one with `logtrack init`"),
+        (["xml", "{tmp}/missing.log", "--listing-pattern", PATTERN], ExitCode.INPUT,
+         "logtrack: error: {tmp}/missing.log: no such file or directory"),
+        (["xml", "{log}", "--listing-pattern", "^/listing/(?P<id>[0-9]+"], ExitCode.CONFIG,
+         "logtrack: error: --listing-pattern '^/listing/(?P<id>[0-9]+': invalid regular expression: "
+         "regex error: regex parse error: ^/listing/(?P<id>[0-9]+ ^ error: unclosed group; "
+         "patterns use Rust regex syntax (as Python's re, without look-around)"),
+        (["xml", "{log}", "--listing-pattern", PATTERN, "--format", "nginx"], ExitCode.CONFIG,
+         "logtrack: error: unknown log format 'nginx'; use one of auto, vhost_combined, combined, common "
+         "or an Apache LogFormat string"),
+        (["xml", "{log}", "--listing-pattern", PATTERN, "--timezone", "Central"], ExitCode.CONFIG,
+         "logtrack: error: --timezone: unknown time zone 'Central'; use an IANA name such as "
+         "'America/Chicago' or 'UTC'"),
+    ],
+)
+def test_errors(cli, log: Path, tmp_path: Path, args: list[str], code: int, message: str) -> None:
+    fill = {"log": str(log), "tmp": str(tmp_path)}
+    got_code, out, err = cli(*[a.format(**fill) if a.startswith("{") else a for a in args])
+    assert got_code == code
+    assert out == b""
+    assert err.splitlines() == [message.format(**fill)]
+
+
+def test_unknown_config_key_before_reading_logs(cli, tmp_path: Path) -> None:
+    conf = tmp_path / "c.toml"
+    conf.write_text("[listings]\npatterns = ['^/(?P<id>x)']\npatern = 1\n")
+    code, _, err = cli("xml", str(tmp_path / "never-read.log"), "--config", str(conf))
+    assert code == ExitCode.CONFIG
+    assert err == f"logtrack: error: {conf}: unknown key [listings] patern; known keys in [listings]: patterns\n"
+
+
+def test_no_format_fits(cli, tmp_path: Path) -> None:
+    log = tmp_path / "access.log"
+    log.write_text("2026-11-01 10:00:00 GET /listing/1 200\n" * 10)
+    code, _, err = cli("xml", str(log), "--listing-pattern", PATTERN)
+    assert code == ExitCode.CONFIG
+    assert err == (
+        f"logtrack: error: {log}: no known log format fits this file (lines matched of the first 10: "
+        "vhost_combined 0, combined 0, common 0); set [logs] format (or --format) to the server's "
+        "LogFormat string\n"
+    )
+
+
+def test_debug_shows_the_traceback(cli, log: Path) -> None:
+    from logtrack.errors import ConfigError
+
+    with pytest.raises(ConfigError):
+        cli("--debug", "xml", str(log))
+
+
+def test_unexpected_error_is_one_line(cli, log: Path, monkeypatch) -> None:
+    from logtrack import pipeline
+
+    def boom(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(pipeline, "count", boom)
+    code, _, err = cli("xml", str(log), "--listing-pattern", PATTERN)
+    assert code == ExitCode.ERROR
+    assert err == (
+        "logtrack: error: unexpected RuntimeError: disk on fire; "
+        "this is a bug, please report it with the output of --debug\n"
+    )
+
+
+def test_explain_counted(cli) -> None:
+    code, out, _ = cli("explain", LINES[0], "--listing-pattern", PATTERN, "--supplier", "Zillow=zillow.com",
+                       "--timezone", "America/Chicago")
+    assert code == 0
+    assert out.decode().splitlines() == [
+        "format:     combined",
+        "client:     203.0.113.7",
+        "vhost:      -",
+        "time:       01/Nov/2026:10:00:00 -0500",
+        "request:    GET /listing/42 HTTP/1.1",
+        "method:     GET",
+        "target:     /listing/42",
+        "status:     200",
+        "referrer:   https://www.zillow.com/",
+        "user_agent: Mozilla/5.0",
+        "listing:    42",
+        "supplier:   Zillow",
+        "verdict:    counted as a view of listing 42 on 2026-11-01",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("line", "verdict"),
+    [
+        (LINES[2], "not counted: bot"),
+        (LINES[3], "not counted: not a listing page"),
+        (LINES[5], "not counted: request names no page"),
+        ("garbage", "not counted: does not match the log format"),
+    ],
+)
+def test_explain_not_counted(cli, line: str, verdict: str) -> None:
+    code, out, _ = cli("explain", line, "--listing-pattern", PATTERN)
+    assert code == 0
+    assert out.decode().splitlines()[-1] == f"verdict:    {verdict}"
+
+
+def test_report(cli, log: Path, monkeypatch) -> None:
+    monkeypatch.setenv("COLUMNS", "200")
+    code, out, _ = cli("report", str(log), "--listing-pattern", PATTERN)
+    assert code == 0
+    rows = [
+        [cell.strip() for cell in line.split("│")[1:-1]]
+        for line in out.decode().splitlines()
+        if line.startswith("│")
+    ]
+    assert rows == [
+        ["2026-11-01", "(Other)", "1", "2"],
+        ["42", "2", "1"],
+        ["counted as a view", "2", ""],
+        ["not a listing page", "1", f"{log}:4"],
+        ["bot", "1", f"{log}:3"],
+        ["does not match the log format", "1", f"{log}:5"],
+        ["request names no page", "1", f"{log}:6"],
+    ]
+
+
+def test_init_writes_a_working_config(cli, tmp_path: Path) -> None:
+    path = tmp_path / "logtrack.toml"
+    code, out, _ = cli("init", str(path))
+    assert code == 0
+    assert out.decode().startswith(f"wrote {path}")
+    code, out, _ = cli("explain", LINES[0], "--config", str(path))
+    assert code == 0
+    assert out.decode().splitlines()[-1] == "verdict:    counted as a view of listing 42 on 2026-11-01"
+    code, _, err = cli("init", str(path))
+    assert code == ExitCode.CONFIG
+    assert err == f"logtrack: error: {path} already exists; pass --force to overwrite it\n"
+    assert cli("init", str(path), "--force")[0] == 0
+
+
+def test_version(cli) -> None:
+    assert cli("--version")[1].decode() == f"logtrack {__version__}\n"
+
+
+def test_every_command_has_an_example(cli) -> None:
+    for command in ["xml", "report", "explain", "validate", "init"]:
+        code, out, _ = cli(command, "--help")
+        assert code == 0
+        assert "Example: logtrack " in out.decode(), command
+
+
+def test_quick_start_config_is_in_the_repo() -> None:
+    assert (ROOT / "sample_logs" / "logtrack.toml").is_file()

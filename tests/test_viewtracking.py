@@ -1,0 +1,149 @@
+"""ViewTracking XML: layout, escaping, order, and the XSD round trip."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+import pytest
+from lxml import etree
+
+from logtrack import viewtracking
+from logtrack.config import Config
+from logtrack.errors import ExitCode, XmlInvalidError
+
+
+def counts(rows: list[tuple[date, str, str, int]]) -> pl.DataFrame:
+    return pl.DataFrame(rows, schema={"day": pl.Date, "supplier": pl.String, "listing": pl.String,
+                                      "views": pl.Int64}, orient="row")
+
+
+EXPECTED = b"""<?xml version="1.0" encoding="UTF-8"?>
+<Views xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:noNamespaceSchemaLocation="ViewTracking.xsd">
+  <View>
+    <ViewDate>2026-11-01</ViewDate>
+    <ViewSupplierName/>
+    <Listings>
+      <Listing>
+        <ListingId>20231234</ListingId>
+        <ViewCount>3</ViewCount>
+      </Listing>
+    </Listings>
+  </View>
+  <View>
+    <ViewDate>2026-11-01</ViewDate>
+    <ViewSupplierName>Homes &amp; Land &lt;HL&gt;</ViewSupplierName>
+    <Listings>
+      <Listing>
+        <ListingId>1</ListingId>
+        <ViewCount>1</ViewCount>
+      </Listing>
+      <Listing>
+        <ListingId>2</ListingId>
+        <ViewCount>12</ViewCount>
+      </Listing>
+    </Listings>
+  </View>
+  <View>
+    <ViewDate>2026-11-02</ViewDate>
+    <ViewSupplierName>Zillow</ViewSupplierName>
+    <Listings>
+      <Listing>
+        <ListingId>1</ListingId>
+        <ViewCount>7</ViewCount>
+      </Listing>
+    </Listings>
+  </View>
+</Views>
+"""
+
+
+def test_layout_order_and_escaping() -> None:
+    rows = [
+        (date(2026, 11, 2), "Zillow", "1", 7),
+        (date(2026, 11, 1), "Homes & Land <HL>", "2", 12),
+        (date(2026, 11, 1), "", "20231234", 3),
+        (date(2026, 11, 1), "Homes & Land <HL>", "1", 1),
+    ]
+    document = viewtracking.build(counts(rows), Config())
+    assert document == EXPECTED
+    viewtracking.validate(document, "doc")
+
+
+def test_no_views_is_a_valid_empty_document() -> None:
+    document = viewtracking.build(counts([]), Config())
+    viewtracking.validate(document, "doc")
+    assert etree.fromstring(document).tag == "Views"
+
+
+def test_namespace_and_schema_location_are_configuration() -> None:
+    cfg = Config(namespace="urn:flexmls:viewtracking", schema_location="ViewTracking-1.0.xsd")
+    root = etree.fromstring(viewtracking.build(counts([(date(2026, 11, 1), "Z", "1", 1)]), cfg))
+    assert root.tag == "{urn:flexmls:viewtracking}Views"
+    assert root.get(f"{{{viewtracking.XSI}}}schemaLocation") == "urn:flexmls:viewtracking ViewTracking-1.0.xsd"
+    assert root.find("{urn:flexmls:viewtracking}View/{urn:flexmls:viewtracking}ViewSupplierName").text == "Z"
+
+
+BROKEN = [
+    (EXPECTED.replace(b"<ViewCount>3</ViewCount>", b"<ViewCount>0</ViewCount>"), 9, "ViewCount"),
+    (EXPECTED.replace(b"<ViewCount>3</ViewCount>", b"<ViewCount>three</ViewCount>"), 9, "ViewCount"),
+    (EXPECTED.replace(b"<ViewDate>2026-11-02</ViewDate>", b"<ViewDate>11/02/2026</ViewDate>"), 28, "ViewDate"),
+    (EXPECTED.replace(b"    <ViewSupplierName/>\n", b""), 5, "Listings"),
+    (EXPECTED.replace(b"<ViewDate>2026-11-02</ViewDate>\n    <ViewSupplierName>Zillow",
+                      b"<ViewDate>2026-11-01</ViewDate>\n    <ViewSupplierName>"), 27, "Duplicate key"),
+]
+
+
+@pytest.mark.parametrize(("document", "line", "word"), BROKEN)
+def test_broken_documents_are_rejected_with_their_line(document: bytes, line: int, word: str) -> None:
+    with pytest.raises(XmlInvalidError) as err:
+        viewtracking.validate(document, "doc.xml")
+    assert str(err.value).startswith(f"doc.xml:{line}: ")
+    assert word in str(err.value)
+
+
+def test_cli_round_trip(cli, tmp_path: Path) -> None:
+    log = tmp_path / "access.log"
+    log.write_text('1.2.3.4 - - [01/Nov/2026:10:00:00 -0500] "GET /listing/42 HTTP/1.1" 200 5 "-" "Mozilla/5.0"\n')
+    out_file = tmp_path / "views.xml"
+    assert cli("xml", str(log), "--listing-pattern", r"^/listing/(?P<id>\d+)$", "-o", str(out_file), "-q")[0] == 0
+    code, out, _ = cli("validate", str(out_file))
+    assert (code, out.decode()) == (0, f"{out_file}: valid\n")
+
+    bad = tmp_path / "bad.xml"
+    bad.write_bytes(out_file.read_bytes().replace(b"<ViewCount>1<", b"<ViewCount>-1<"))
+    code, _, err = cli("validate", str(bad))
+    assert code == ExitCode.INVALID_XML
+    assert err.startswith(f"logtrack: error: {bad}:9: Element 'ViewCount': ")
+    assert err.endswith("(checked against the shipped ViewTracking.xsd)\n")
+
+    junk = tmp_path / "junk.xml"
+    junk.write_bytes(b"<Views><View></Views>")
+    code, _, err = cli("validate", str(junk))
+    assert code == ExitCode.INVALID_XML
+    assert err.startswith(f"logtrack: error: {junk}:1: not well-formed XML: ")
+
+
+def test_validate_with_another_xsd(cli, tmp_path: Path) -> None:
+    xsd = tmp_path / "strict.xsd"
+    xsd.write_text(viewtracking.shipped_xsd().read_text().replace(
+        'name="ViewCount" type="xs:positiveInteger"', 'name="ViewCount" type="xs:byte"'))
+    doc = tmp_path / "v.xml"
+    doc.write_bytes(EXPECTED.replace(b"<ViewCount>12<", b"<ViewCount>1200<"))
+    assert cli("validate", str(doc))[0] == 0
+    code, _, err = cli("validate", str(doc), "--xsd", str(xsd))
+    assert code == ExitCode.INVALID_XML
+    assert f"(checked against {xsd})" in err
+
+
+def test_external_entities_are_not_resolved(cli, tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOPSECRET")
+    doc = tmp_path / "xxe.xml"
+    doc.write_text(f'<?xml version="1.0"?><!DOCTYPE v [<!ENTITY x SYSTEM "file://{secret}">]>'
+                   "<Views><View><ViewDate>2026-11-01</ViewDate><ViewSupplierName>&x;</ViewSupplierName>"
+                   "<Listings><Listing><ListingId>1</ListingId><ViewCount>1</ViewCount></Listing></Listings>"
+                   "</View></Views>")
+    code, out, err = cli("validate", str(doc))
+    assert "TOPSECRET" not in out.decode() + err
