@@ -166,14 +166,24 @@ def clf_time(when: datetime) -> str:
     )
 
 
+_APACHE_NAMED = {"\b": "\\b", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\v": "\\v",
+                 '"': '\\"', "\\": "\\\\"}
+
+
 def escape(text: str, style: str) -> str:
-    """Escape a field the way the server does: apache \\" and \\\\, nginx \\xXX."""
-    if style == "apache":
-        return text.replace("\\", "\\\\").replace('"', '\\"')
+    """Escape a field as the server writes it.
+
+    Apache (ap_escape_logitem): \\" and \\\\, \\n-style names for common control
+    characters, \\xhh for any other byte that is not printable ASCII. nginx
+    (escape=default): \\xHH for ", \\, control characters and bytes >= 0x7F.
+    """
     out = []
     for ch in text:
-        if ch in '"\\' or ord(ch) < 0x20 or ord(ch) >= 0x7F:
-            out.extend(f"\\x{b:02X}" for b in ch.encode())
+        if style == "apache" and ch in _APACHE_NAMED:
+            out.append(_APACHE_NAMED[ch])
+        elif ch in '"\\' or ord(ch) < 0x20 or ord(ch) >= 0x7F:
+            hexfmt = "\\x{:02x}" if style == "apache" else "\\x{:02X}"
+            out.extend(hexfmt.format(b) for b in ch.encode())
         else:
             out.append(ch)
     return "".join(out)
