@@ -194,7 +194,7 @@ def explain(
 ) -> None:
     """Show how one log line is parsed and classified, and why it counts or not.
 
-    Example: logtrack explain '1.2.3.4 - - [01/Nov/2026:10:00:00 -0500] "GET /listing/42 HTTP/1.1" 200 512 "-" "Mozilla/5.0"' -c logtrack.toml
+    Example: logtrack explain "$(tail -n 1 /var/log/nginx/access.log)" -c logtrack.toml
     """
     with boundary():
         cfg = _config(config, format, timezone, listing_pattern, supplier)

@@ -5,10 +5,9 @@ Kept apart from the CLI so that the words people read are in one place.
 
 from __future__ import annotations
 
+import polars as pl
 from rich.console import Console
 from rich.table import Table
-
-import polars as pl
 
 from .aggregate import Tally
 from .classify import NotCounted

@@ -19,7 +19,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, cast
 
 from .errors import InputError
 
@@ -92,10 +92,10 @@ def open_source(name: str) -> IO[bytes]:
     for magic, kind in _MAGIC:
         if head.startswith(magic):
             if kind == "gzip":
-                return gzip.GzipFile(fileobj=raw)  # reads concatenated members
+                return cast(IO[bytes], gzip.GzipFile(fileobj=raw))  # reads concatenated members
             if kind == "bzip2":
-                return bz2.BZ2File(raw)
-            return lzma.LZMAFile(raw)
+                return cast(IO[bytes], bz2.BZ2File(raw))
+            return cast(IO[bytes], lzma.LZMAFile(raw))
     return raw
 
 

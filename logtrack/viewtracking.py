@@ -32,7 +32,7 @@ def build(counts: pl.DataFrame, config: Config) -> bytes:
     nsmap: dict[str | None, str] = {"xsi": XSI}
     if ns:
         nsmap[None] = ns
-    root = etree.Element(q("Views"), nsmap=nsmap)
+    root = etree.Element(q("Views"), nsmap=nsmap)  # type: ignore[arg-type]  # None = default ns
     if ns:
         root.set(f"{{{XSI}}}schemaLocation", f"{ns} {config.schema_location}")
     else:
@@ -41,7 +41,7 @@ def build(counts: pl.DataFrame, config: Config) -> bytes:
     ordered = counts.sort(["day", "supplier", "listing"])
     for (day, supplier), group in ordered.group_by(["day", "supplier"], maintain_order=True):
         view = etree.SubElement(root, q("View"))
-        etree.SubElement(view, q("ViewDate")).text = day.isoformat()  # type: ignore[union-attr]
+        etree.SubElement(view, q("ViewDate")).text = day.isoformat()
         etree.SubElement(view, q("ViewSupplierName")).text = str(supplier) or None
         listings = etree.SubElement(view, q("Listings"))
         for listing_id, views in group.select("listing", "views").iter_rows():

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-import loggen  # noqa: E402
+import loggen
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "sample_logs"

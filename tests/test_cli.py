@@ -6,8 +6,8 @@ import gzip
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, xml_counts
+
 from logtrack import __version__
 from logtrack.errors import ExitCode
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 import loggen
+import pytest
 from conftest import xml_counts
+
 from logtrack import sources
 
 OFFSETS = [-5, -6, 0, 5.5, -8, 14, -9.5]
