@@ -37,13 +37,14 @@ class Classifier:
         self._detector: CrawlerDetect | None = None
 
     def classify(self, df: pl.DataFrame) -> pl.DataFrame:
-        """Add ``listing``, ``supplier`` and the not-counted reasons to parsed rows."""
+        """Add ``listing``, ``supplier`` and the not-counted reasons to parsed rows.
+
+        Suppliers and bots are worked out only for the candidate views (a
+        listing page, a counted method and status), usually a small part of
+        a log; the other rows keep their order and get no supplier.
+        """
         cfg = self.config
-        df = df.with_columns(
-            listing=listing_expr(cfg.patterns),
-            supplier=supplier_expr(cfg.suppliers, cfg.default_supplier),
-        )
-        df = df.with_columns(
+        df = df.with_columns(listing=listing_expr(cfg.patterns)).with_columns(
             reason=pl.when(pl.col("reason").is_not_null())
             .then(pl.col("reason"))
             .when(pl.col("listing").is_null())
@@ -54,9 +55,16 @@ class Classifier:
             .then(pl.lit(NotCounted.STATUS.value))
             .otherwise(pl.lit(None, dtype=pl.String))
         )
+        candidate = pl.col("reason").is_null()
+        views = df.filter(candidate).with_columns(
+            _host=referrer_host(), _vhost=vhost_name()
+        ).with_columns(
+            supplier=supplier_expr(cfg.suppliers, cfg.default_supplier)
+        ).drop("_host", "_vhost")
         if cfg.exclude_bots:
-            df = self._mark_bots(df)
-        return df
+            views = self._mark_bots(views)
+        others = df.filter(~candidate).with_columns(supplier=pl.lit(None, dtype=pl.String))
+        return pl.concat([views, others])
 
     def _mark_bots(self, df: pl.DataFrame) -> pl.DataFrame:
         agents = (
@@ -118,7 +126,8 @@ def vhost_name() -> pl.Expr:
     )
 
 
-def _rule_matches(rule: SupplierRule, host: pl.Expr, vhost: pl.Expr) -> pl.Expr:
+def _rule_matches(rule: SupplierRule) -> pl.Expr:
+    host, vhost = pl.col("_host"), pl.col("_vhost")
     cond = pl.lit(False)
     for domain in rule.referrer:
         cond = cond | (host == domain) | host.str.ends_with("." + domain)
@@ -128,9 +137,11 @@ def _rule_matches(rule: SupplierRule, host: pl.Expr, vhost: pl.Expr) -> pl.Expr:
 
 
 def supplier_expr(rules: tuple[SupplierRule, ...], default: str) -> pl.Expr:
-    """The first rule that matches names the supplier; none gives ``default``."""
-    host, vhost = referrer_host(), vhost_name()
+    """The first rule that matches names the supplier; none gives ``default``.
+
+    Reads the ``_host`` (referrer host) and ``_vhost`` columns, computed once.
+    """
     expr = pl.lit(default, dtype=pl.String)
     for rule in reversed(rules):
-        expr = pl.when(_rule_matches(rule, host, vhost)).then(pl.lit(rule.name)).otherwise(expr)
+        expr = pl.when(_rule_matches(rule)).then(pl.lit(rule.name)).otherwise(expr)
     return expr

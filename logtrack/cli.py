@@ -151,9 +151,10 @@ def xml(
     with boundary():
         cfg = _config(config, format, timezone, listing_pattern, supplier)
         result = _count(cfg, paths, strict, quiet)
-        document = viewtracking.build(result.counts, cfg)
+        tree = viewtracking.build_tree(result.counts, cfg)
         if xsd is not None or not cfg.namespace:
-            viewtracking.validate(document, "generated document", xsd)
+            viewtracking.validate_tree(tree, xsd)
+        document = viewtracking.serialize(tree)
         if output is None:
             sys.stdout.buffer.write(document)
             sys.stdout.flush()

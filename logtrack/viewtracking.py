@@ -25,8 +25,8 @@ def shipped_xsd() -> Path:
     return Path(str(resources.files("logtrack") / "schema" / "ViewTracking.xsd"))
 
 
-def build(counts: pl.DataFrame, config: Config) -> bytes:
-    """Counts sorted by (day, supplier, listing) -> a ViewTracking document."""
+def build_tree(counts: pl.DataFrame, config: Config) -> etree._Element:
+    """Counts -> a ViewTracking tree: one View per (day, supplier), in key order."""
     ns = config.namespace
     q = (lambda tag: f"{{{ns}}}{tag}") if ns else (lambda tag: tag)
     nsmap: dict[str | None, str] = {"xsi": XSI}
@@ -38,18 +38,35 @@ def build(counts: pl.DataFrame, config: Config) -> bytes:
     else:
         root.set(f"{{{XSI}}}noNamespaceSchemaLocation", config.schema_location)
 
-    ordered = counts.sort(["day", "supplier", "listing"])
-    for (day, supplier), group in ordered.group_by(["day", "supplier"], maintain_order=True):
-        view = etree.SubElement(root, q("View"))
-        etree.SubElement(view, q("ViewDate")).text = day.isoformat()
-        etree.SubElement(view, q("ViewSupplierName")).text = str(supplier) or None
-        listings = etree.SubElement(view, q("Listings"))
-        for listing_id, views in group.select("listing", "views").iter_rows():
-            item = etree.SubElement(listings, q("Listing"))
-            etree.SubElement(item, q("ListingId")).text = listing_id
-            etree.SubElement(item, q("ViewCount")).text = str(views)
+    rows = counts.sort(["day", "supplier", "listing"]).select(
+        pl.col("day").dt.to_string("%Y-%m-%d"), "supplier", "listing", pl.col("views").cast(pl.String)
+    )
+    view_tag, date_tag, supplier_tag, listings_tag = q("View"), q("ViewDate"), q("ViewSupplierName"), q("Listings")
+    listing_tag, id_tag, count_tag = q("Listing"), q("ListingId"), q("ViewCount")
+    sub = etree.SubElement
+    current: tuple[str, str] | None = None
+    listings = root
+    for day, supplier, listing_id, views in rows.iter_rows():
+        if (day, supplier) != current:
+            current = (day, supplier)
+            view = sub(root, view_tag)
+            sub(view, date_tag).text = day
+            sub(view, supplier_tag).text = supplier or None
+            listings = sub(view, listings_tag)
+        item = sub(listings, listing_tag)
+        sub(item, id_tag).text = listing_id
+        sub(item, count_tag).text = views
+    return root
+
+
+def serialize(root: etree._Element) -> bytes:
     body = etree.tostring(root, xml_declaration=False, encoding="UTF-8", pretty_print=True)
     return b'<?xml version="1.0" encoding="UTF-8"?>\n' + bytes(body)
+
+
+def build(counts: pl.DataFrame, config: Config) -> bytes:
+    """Counts sorted by (day, supplier, listing) -> a ViewTracking document."""
+    return serialize(build_tree(counts, config))
 
 
 def _safe_parser() -> etree.XMLParser:
@@ -76,6 +93,15 @@ def validate(document: bytes, name: str, xsd: Path | None = None) -> None:
     except etree.XMLSyntaxError as exc:
         line = exc.lineno if exc.lineno is not None else "?"
         raise XmlInvalidError(f"{name}:{line}: not well-formed XML: {exc.msg}") from None
+    _check(schema, tree, name, xsd)
+
+
+def validate_tree(root: etree._Element, xsd: Path | None = None) -> None:
+    """Validate a tree logtrack built; errors name the element, not a line."""
+    _check(load_schema(xsd), root, "generated document", xsd)
+
+
+def _check(schema: etree.XMLSchema, tree: etree._Element, name: str, xsd: Path | None) -> None:
     if not schema.validate(tree):
         err = schema.error_log[0]  # type: ignore[index]
         where = xsd or "the shipped ViewTracking.xsd"
