@@ -49,6 +49,26 @@ class Example:
     line: str
 
 
+@dataclass(frozen=True)
+class BatchSummary:
+    """What one batch contributes: small enough to keep while others are worked on."""
+
+    source: str
+    lines: int
+    counts: pl.DataFrame
+    reasons: list[tuple[str, int, int, str]]  # reason, lines, first line_no, first line
+
+
+def summarize(source: str, df: pl.DataFrame, timezone: str | None) -> BatchSummary:
+    by_reason = (
+        df.filter(pl.col("reason").is_not_null())
+        .group_by("reason")
+        .agg(n=pl.len(), line_no=pl.col("line_no").first(), line=pl.col("line").first())
+        .sort("line_no")
+    )
+    return BatchSummary(source, df.height, count_views(df, timezone), list(by_reason.iter_rows()))
+
+
 @dataclass
 class Tally:
     """Running totals for a run: counts per key, lines per reason, first examples."""
@@ -59,31 +79,22 @@ class Tally:
     examples: dict[str, Example] = field(default_factory=dict)
     _parts: list[pl.DataFrame] = field(default_factory=list)
 
-    def add(self, source: str, df: pl.DataFrame, timezone: str | None) -> None:
-        self.lines += df.height
-        counts = count_views(df, timezone)
-        self.counted += int(counts.get_column("views").sum())
-        self._parts.append(counts)
-        if len(self._parts) >= 64:
+    def add(self, part: BatchSummary) -> None:
+        """Fold in a batch; batches must come in file order for the examples."""
+        self.lines += part.lines
+        self.counted += int(part.counts.get_column("views").sum())
+        self._parts.append(part.counts)
+        if len(self._parts) >= 16:
             self._parts = [self._merge()]
-        by_reason = (
-            df.filter(pl.col("reason").is_not_null())
-            .group_by("reason")
-            .agg(n=pl.len(), line_no=pl.col("line_no").first(), line=pl.col("line").first())
-        )
-        for reason, n, line_no, line in by_reason.iter_rows():
+        for reason, n, line_no, line in part.reasons:
             self.reasons[reason] = self.reasons.get(reason, 0) + n
             if reason not in self.examples:
-                self.examples[reason] = Example(source, line_no, line)
+                self.examples[reason] = Example(part.source, line_no, line)
 
     def _merge(self) -> pl.DataFrame:
         if not self._parts:
             return pl.DataFrame(schema=COUNTS_SCHEMA)
-        return (
-            pl.concat(self._parts)
-            .group_by(KEYS)
-            .agg(views=pl.col("views").sum())
-        )
+        return pl.concat(self._parts).group_by(KEYS).agg(views=pl.col("views").sum())
 
     def counts(self) -> pl.DataFrame:
         """Views per (day, supplier, listing), sorted as the XML lists them."""

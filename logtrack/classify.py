@@ -7,6 +7,7 @@ answer cached for the run) and the answers are joined back.
 
 from __future__ import annotations
 
+import threading
 from enum import StrEnum
 
 import polars as pl
@@ -35,6 +36,7 @@ class Classifier:
         self.config = config
         self._bots: dict[str, bool] = {}
         self._detector: CrawlerDetect | None = None
+        self._lock = threading.Lock()  # batches are classified on worker threads
 
     def classify(self, df: pl.DataFrame) -> pl.DataFrame:
         """Add ``listing``, ``supplier`` and the not-counted reasons to parsed rows.
@@ -75,10 +77,9 @@ class Classifier:
         )
         new = [ua for ua in agents if ua not in self._bots]
         if new:
-            detector = self._detector or CrawlerDetect()
-            self._detector = detector
-            for ua in new:
-                self._bots[ua] = bool(detector.isCrawler(ua))
+            with self._lock:
+                for ua in new:
+                    self._detect(ua)
         bots = [ua for ua in agents if self._bots[ua]]
         return df.with_columns(
             reason=pl.when(
@@ -88,10 +89,10 @@ class Classifier:
             .otherwise(pl.col("reason"))
         )
 
-    def is_bot(self, user_agent: str) -> bool:
+    def _detect(self, user_agent: str) -> bool:
         if user_agent not in self._bots:
             self._detector = self._detector or CrawlerDetect()
-            self._bots[user_agent] = bool(self._detector.isCrawler(user_agent))
+            self._bots[user_agent] = bool(self._detector.is_crawler(user_agent))
         return self._bots[user_agent]
 
 

@@ -5,13 +5,16 @@
 
 from __future__ import annotations
 
+import os
+from collections import deque
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import polars as pl
 
 from . import formats, sources
-from .aggregate import Tally, day_expr
+from .aggregate import BatchSummary, Tally, day_expr, summarize
 from .classify import Classifier
 from .config import Config
 from .errors import InputError, LogFormatError
@@ -19,6 +22,7 @@ from .formats import LogFormat
 from .parse import DAMAGED, Skip, lines_frame, parse_batch, parse_lines
 
 AUTO = "auto"
+WORKERS = max(1, min(4, os.cpu_count() or 1))
 DETECT_SAMPLE = 1000
 
 
@@ -64,26 +68,40 @@ def count(
     strict: bool = False,
     on_format: Callable[[str, LogFormat], None] | None = None,
 ) -> Result:
-    """Read every path and count listing views; raise on damaged lines if strict."""
+    """Read every path and count listing views; raise on damaged lines if strict.
+
+    Batches are parsed and classified on a small thread pool (Polars releases
+    the GIL, so both cores work) and folded into the tally in file order, with
+    at most ``WORKERS + 1`` batches in flight so memory stays flat.
+    """
     config.require_patterns()
     fixed = None if config.format == AUTO else formats.get(config.format)
     files = sources.expand(paths)
     result = Result(Tally())
     classifier = Classifier(config)
-    for name in files:
-        fmt = fixed
-        for batch in sources.batches(name):
-            if fmt is None:
-                fmt = detect(lines_frame(batch), name)
-            if name not in result.formats:
-                result.formats[name] = fmt.name
-                if on_format:
-                    on_format(name, fmt)
-            df = parse_batch(batch, fmt)
-            if strict:
-                _fail_on_damage(name, df)
-            df = classifier.classify(df)
-            result.tally.add(name, df, config.timezone)
+
+    def work(name: str, batch: sources.Batch, fmt: LogFormat) -> BatchSummary:
+        df = parse_batch(batch, fmt)
+        if strict:
+            _fail_on_damage(name, df)
+        return summarize(name, classifier.classify(df), config.timezone)
+
+    with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="logtrack") as pool:
+        for name in files:
+            fmt = fixed
+            pending: deque[Future[BatchSummary]] = deque()
+            for batch in sources.batches(name):
+                if fmt is None:
+                    fmt = detect(lines_frame(batch), name)
+                if name not in result.formats:
+                    result.formats[name] = fmt.name
+                    if on_format:
+                        on_format(name, fmt)
+                pending.append(pool.submit(work, name, batch, fmt))
+                if len(pending) > WORKERS:
+                    result.tally.add(pending.popleft().result())
+            while pending:
+                result.tally.add(pending.popleft().result())
     return result
 
 
