@@ -1,9 +1,12 @@
 """Log formats: a format string compiled once into a regular expression.
 
-As in apachelogs, a format is an Apache ``LogFormat`` string and each
-directive comes from a table (data, not code) that says which field it fills
-and what its text looks like. The presets are such strings. The compiled
-expression runs in Polars (Rust regex, linear time), whole column at once.
+As in apachelogs, a format string is read against a table of directives
+(data, not code) that says which field each one fills and what its text
+looks like: Apache ``LogFormat`` strings in ``apache_format``, nginx
+``log_format`` templates in ``nginx_format``. Both become a list of
+``Piece``s, and one builder here turns pieces into the expression that runs
+in Polars (Rust regex, linear time), whole column at once. An nginx template
+that starts with ``{`` is a JSON format and is decoded as JSON instead.
 
 Quoted fields accept both escape styles real servers write: Apache writes a
 quote inside a field as ``\\"`` and nginx as ``\\x22``; the quoted-field
@@ -14,60 +17,44 @@ adds ``"$http_x_forwarded_for"``) are accepted and ignored.
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .errors import LogFormatError
 
 # Fields the rest of logtrack reads. Anything else a format logs is ignored.
-TIME = "time"  # CLF timestamp, e.g. 10/Oct/2000:13:55:36 -0700
-REQUEST = "request"
+TIME = "time"
+REQUEST = "request"  # the request line, "GET /x HTTP/1.1"
+METHOD = "method"  # or its parts, when a format logs them apart
+TARGET = "target"  # path and query as received ($request_uri)
+PATH = "path"  # path alone (%U, $uri) ...
+QUERY = "query"  # ... and query (%q, $args)
 STATUS = "status"
 REFERRER = "referrer"
 USER_AGENT = "user_agent"
 VHOST = "vhost"
 CLIENT = "client"
 
+# How the time field is written; parse.py turns each into an instant and a day.
+CLF = "clf"  # 10/Oct/2000:13:55:36 -0700
+ISO8601 = "iso8601"  # 2000-10-10T13:55:36-07:00
+EPOCH = "epoch"  # seconds since 1970, with a fraction ($msec, %{msec_frac}t...)
+EPOCH_MS = "epoch_ms"  # %{msec}t
+EPOCH_US = "epoch_us"  # %{usec}t
+STRFTIME = "strftime"  # %{format}t: LogFormat.time_format holds the format
+
 QUOTED = r'(?:[^"\\]|\\.)*'
+LAZY = r".+?"  # fields that may hold spaces ("10.0.0.2, 10.0.0.1")
 
-# directive -> (field or None, unquoted expression). Client fields are lazy so
-# that an X-Forwarded-For list ("10.0.0.2, 10.0.0.1") or a quoted list in the
-# client position still leaves the rest of the line to the fields after it.
-LAZY_CLIENT = r".+?"
-_DIRECTIVES: dict[str, tuple[str | None, str]] = {
-    "h": (CLIENT, LAZY_CLIENT),
-    "a": (CLIENT, LAZY_CLIENT),
-    "{c}a": (None, r"\S+"),
-    "A": (None, r"\S+"),
-    "l": (None, r"\S+"),
-    "u": (None, r"\S+"),
-    "t": (TIME, r"\[(?P<{name}>[^\]]*)\]"),  # str.format fills {name}
-    "r": (REQUEST, QUOTED),
-    ">s": (STATUS, r"[0-9]{3}"),
-    "s": (STATUS, r"[0-9]{3}"),
-    "<s": (None, r"[0-9]{3}"),
-    "b": (None, r"-|[0-9]+"),
-    "B": (None, r"[0-9]+"),
-    "O": (None, r"-|[0-9]+"),
-    "I": (None, r"-|[0-9]+"),
-    "S": (None, r"-|[0-9]+"),
-    "D": (None, r"-?[0-9]+"),
-    "T": (None, r"-?[0-9]+"),
-    "v": (VHOST, r"\S+?"),
-    "V": (VHOST, r"\S+?"),
-    "p": (None, r"[0-9]+|-"),
-    "{Referer}i": (REFERRER, r"\S+"),
-    "{User-Agent}i": (USER_AGENT, r"\S+"),
-    "{Host}i": (VHOST, r"\S+?"),
-}
 
-PRESETS: dict[str, str] = {
-    "vhost_combined": '%v:%p %h %l %u %t "%r" %>s %O "%{Referer}i" "%{User-Agent}i"',
-    "combined": '%h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-Agent}i"',
-    "common": '%h %l %u %t "%r" %>s %b',
-}
+@dataclass(frozen=True)
+class Piece:
+    """A literal, or a directive: the field it fills (None: ignored) and its text."""
 
-_TOKEN = re.compile(r"%[<>]?(?:\{[^}]*\})?[a-zA-Z%]|[^%]+|%")
+    literal: str | None = None
+    field: str | None = None
+    pattern: str = r"\S+"
+    time_kind: str | None = None
+    time_format: str | None = None
 
 
 @dataclass(frozen=True)
@@ -78,67 +65,101 @@ class LogFormat:
     template: str
     regex: str
     fields: tuple[str, ...]
-    # The same with client fields as one token: three times faster, and it
-    # captures exactly what ``regex`` does wherever it matches (a lazy client
-    # cannot end before the first space). Lines it misses get ``regex``.
+    # The same with space-free lazy fields as one token: several times faster,
+    # and it captures exactly what ``regex`` does wherever it matches (a lazy
+    # field followed by a space cannot end before the first space). Lines it
+    # misses get ``regex``.
     fast_regex: str
+    time_kind: str = CLF
+    time_format: str | None = None
+    json_keys: dict[str, str] = field(default_factory=dict)  # JSON key -> field
 
     @property
-    def has_user_agent(self) -> bool:
-        return USER_AGENT in self.fields
+    def is_json(self) -> bool:
+        return bool(self.json_keys)
 
 
-def get(name_or_template: str) -> LogFormat:
-    """A preset by name, or an Apache LogFormat string compiled on the spot."""
-    if name_or_template in PRESETS:
-        return compile_format(PRESETS[name_or_template], name_or_template)
-    if "%" not in name_or_template:
-        raise LogFormatError(
-            f"unknown log format {name_or_template!r}",
-            f"use one of {', '.join(['auto', *PRESETS])} or an Apache LogFormat string",
-        )
-    return compile_format(name_or_template, "custom")
+PRESETS: dict[str, str] = {
+    "vhost_combined": '%v:%p %h %l %u %t "%r" %>s %O "%{Referer}i" "%{User-Agent}i"',
+    "combined": '%h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-Agent}i"',
+    "common": '%h %l %u %t "%r" %>s %b',
+}
 
 
-def compile_format(template: str, name: str = "custom") -> LogFormat:
-    """Compile an Apache LogFormat string; ``\\"`` as written in httpd.conf is accepted."""
-    tokens = _TOKEN.findall(template.replace('\\"', '"'))
-    parts: list[str] = ["^"]
-    fields: list[str] = []
-    # The line's end. Fields appended after the format's last one are ignored.
-    tail = r"(?:\s.*)?$"
-    if len(tokens) > 1 and tokens[-1] == '"' and _is_directive(tokens[-2]):
+def get(spec: str) -> LogFormat:
+    """A preset by name, an nginx template, a JSON template, or an Apache LogFormat."""
+    from . import apache_format, nginx_format
+
+    if spec in PRESETS:
+        return apache_format.compile_logformat(PRESETS[spec], spec)
+    if spec.lstrip().startswith("{"):
+        return nginx_format.compile_json(spec)
+    if "$" in spec and nginx_format.VARIABLE.search(spec):
+        return nginx_format.compile_template(spec)
+    if "%" in spec:
+        return apache_format.compile_logformat(spec)
+    raise LogFormatError(
+        f"unknown log format {spec!r}",
+        f"use one of {', '.join(['auto', *PRESETS])}, an nginx log_format template "
+        "or an Apache LogFormat string",
+    )
+
+
+def build(pieces: list[Piece], name: str, template: str) -> LogFormat:
+    """Turn pieces into a whole-line regex; the first occurrence of a field wins."""
+    if len(pieces) > 1 and pieces[-1].literal == '"' and pieces[-2].literal is None:
         # A line cut short inside its last quoted field (seen in real logs,
         # inside a long user agent) still has every field logtrack needs.
-        tokens = tokens[:-1]
-        tail = r'(?:"(?:\s.*)?)?$'
-    for i, tok in enumerate(tokens):
-        if not _is_directive(tok):
-            parts.append("%" if tok == "%%" else re.escape(tok))
+        pieces, tail = pieces[:-1], r'(?:"(?:\s.*)?)?$'
+    else:
+        tail = r"(?:\s.*)?$"
+    parts = ["^"]
+    fast = ["^"]
+    fields: list[str] = []
+    time_kind, time_format = CLF, None
+    for i, piece in enumerate(pieces):
+        if piece.literal is not None:
+            parts.append(_escape(piece.literal))
+            fast.append(_escape(piece.literal))
             continue
-        field, expr = _DIRECTIVES.get(tok[1:], (None, r"\S+"))
-        if field == TIME:
-            parts.append(expr.format(name=TIME) if TIME not in fields else r"\[[^\]]*\]")
-            fields.append(TIME)
-            continue
-        if i > 0 and tokens[i - 1].endswith('"'):
-            expr = QUOTED
-        if field is not None and field not in fields:
-            parts.append(f"(?P<{field}>{expr})")
-            fields.append(field)
+        before = pieces[i - 1].literal if i > 0 else None
+        after = pieces[i + 1].literal if i + 1 < len(pieces) else '"'  # cut-short tail
+        quoted = bool(before and before.endswith('"') and after and after.startswith('"'))
+        expr = QUOTED if quoted else piece.pattern
+        narrow = expr
+        if expr == LAZY and after and after[0] == " ":
+            narrow = r"\S+"
+        if piece.field is not None and piece.field not in fields:
+            fields.append(piece.field)
+            parts.append(f"(?P<{piece.field}>{expr})")
+            fast.append(f"(?P<{piece.field}>{narrow})")
+            if piece.field == TIME:
+                time_kind, time_format = piece.time_kind or CLF, piece.time_format
         else:
             parts.append(f"(?:{expr})")
+            fast.append(f"(?:{narrow})")
     parts.append(tail)
-    missing = [f for f in (TIME, REQUEST, STATUS) if f not in fields]
+    fast.append(tail)
+    require(fields, template)
+    return LogFormat(name, template, "".join(parts), tuple(fields), "".join(fast), time_kind, time_format)
+
+
+def require(fields: list[str] | tuple[str, ...], template: str) -> None:
+    has_request = REQUEST in fields or (METHOD in fields and (TARGET in fields or PATH in fields))
+    missing = [f for f in (TIME, STATUS) if f not in fields]
+    if not has_request:
+        missing.insert(1, REQUEST)
     if missing:
         raise LogFormatError(
             f"log format {template!r} logs no {', '.join(missing)}",
-            "a format must contain %t, %r and %>s (or %s) to count views",
+            "a format must log the time, the request (or its method and URI) and the status "
+            "to count views",
         )
-    regex = "".join(parts)
-    fast = regex.replace(f"(?P<{CLIENT}>{LAZY_CLIENT})", rf"(?P<{CLIENT}>\S+)")
-    return LogFormat(name, template, regex, tuple(fields), fast)
 
 
-def _is_directive(token: str) -> bool:
-    return token.startswith("%") and token not in ("%", "%%")
+_META = set("\\.+*?()|[]{}^$#&-~")
+
+
+def _escape(text: str) -> str:
+    """Escape regex metacharacters only (Rust regex rejects some needless escapes)."""
+    return "".join("\\" + c if c in _META else c for c in text)

@@ -3,15 +3,21 @@
 Every line keeps its row. A line that cannot be used gets a ``reason`` (why
 it was skipped) instead of being dropped, so the summary can account for
 every line read.
+
+Output columns: ``idx``, ``line_no``, ``line``, the format's fields,
+``method`` and ``target`` (from the request line, or from the method and
+URI fields a format logs apart), ``status`` (Int16), ``ts`` (the instant,
+UTC), ``local_day`` (the date as the server wrote it) and ``reason``.
 """
 
 from __future__ import annotations
 
+import json
 from enum import StrEnum
 
 import polars as pl
 
-from . import formats
+from . import formats as f
 from .formats import LogFormat
 from .sources import Batch
 
@@ -37,7 +43,7 @@ DAMAGED = frozenset({Skip.INVALID_UTF8, Skip.UNPARSABLE, Skip.BAD_TIME})
 # An HTTP request line: method, target, and (absent in HTTP/0.9) the protocol.
 _REQUEST = r"^(?P<method>[A-Za-z][A-Za-z0-9_.-]*) (?P<target>\S+)(?: HTTP/[0-9.]+)?$"
 
-OPTIONAL_FIELDS = (formats.CLIENT, formats.REFERRER, formats.USER_AGENT, formats.VHOST)
+OPTIONAL_FIELDS = (f.CLIENT, f.REFERRER, f.USER_AGENT, f.VHOST)
 
 
 def lines_frame(batch: Batch) -> pl.DataFrame:
@@ -51,23 +57,34 @@ def lines_frame(batch: Batch) -> pl.DataFrame:
     )
 
 
-def parse_lines(frame: pl.DataFrame, fmt: LogFormat, bad_utf8: tuple[int, ...] = ()) -> pl.DataFrame:
-    """Extract the fields of ``fmt`` from ``frame['line']`` and set ``reason``."""
-    df = _extract(frame, fmt)
+def parse_lines(
+    frame: pl.DataFrame,
+    fmt: LogFormat,
+    bad_utf8: tuple[int, ...] = (),
+    naive_timezone: str | None = None,
+) -> pl.DataFrame:
+    """Extract the fields of ``fmt`` from ``frame['line']`` and set ``reason``.
+
+    ``naive_timezone`` is the zone of times logged without an offset (a
+    custom ``%{format}t`` without ``%z``); UTC when None.
+    """
+    df = _extract_json(frame, fmt) if fmt.is_json else _extract(frame, fmt)
     df = df.with_columns(
-        pl.lit(None, dtype=pl.String).alias(name)
-        for name in OPTIONAL_FIELDS
-        if name not in fmt.fields
+        pl.lit(None, dtype=pl.String).alias(name) for name in OPTIONAL_FIELDS if name not in df.columns
     )
-    request = pl.col(formats.REQUEST).str.extract_groups(_REQUEST).alias("_r")
-    df = df.with_columns(request).unnest("_r")
-    time = pl.col(formats.TIME)
+    df = df.with_columns(request=_request_line(fmt))
+    df = df.with_columns(pl.col(f.REQUEST).str.extract_groups(_REQUEST).alias("_r")).unnest("_r")
+    ts, local_day = _time(fmt, naive_timezone)
     df = df.with_columns(
-        status=pl.col(formats.STATUS).cast(pl.Int16, strict=False),
-        ts=time.str.strptime(pl.Datetime("us", "UTC"), CLF_TIME, strict=False),
-        local_day=time.str.slice(0, 11).str.strptime(pl.Date, "%d/%b/%Y", strict=False),
+        status=pl.col(f.STATUS).cast(pl.Int16, strict=False),
+        ts=ts,
+        local_day=local_day,
     )
     return df.with_columns(reason=_reason(bad_utf8))
+
+
+def parse_batch(batch: Batch, fmt: LogFormat, naive_timezone: str | None = None) -> pl.DataFrame:
+    return parse_lines(lines_frame(batch), fmt, batch.bad_utf8, naive_timezone)
 
 
 def _extract(frame: pl.DataFrame, fmt: LogFormat) -> pl.DataFrame:
@@ -75,21 +92,125 @@ def _extract(frame: pl.DataFrame, fmt: LogFormat) -> pl.DataFrame:
     df = frame.with_columns(pl.col("line").str.extract_groups(fmt.fast_regex).alias("_f")).unnest("_f")
     if fmt.fast_regex == fmt.regex:
         return df
-    missed = df.filter(pl.col(formats.STATUS).is_null()).select("idx", "line")
+    missed = df.filter(pl.col(f.STATUS).is_null()).select("idx", "line")
     if missed.height == 0:
         return df
     retry = missed.select("idx", pl.col("line").str.extract_groups(fmt.regex).alias("_f")).unnest("_f")
     return df.update(retry, on="idx")
 
 
+def _extract_json(frame: pl.DataFrame, fmt: LogFormat) -> pl.DataFrame:
+    """Decode JSON lines with Polars; keys map to fields through the template.
+
+    nginx's escape=default writes ``\\xHH``, which JSON does not know: such
+    lines get ``\\u00HH`` first. Numbers are read as text like everything else.
+    """
+    line = pl.col("line")
+    text = (
+        pl.when(~line.str.contains(fmt.regex))
+        .then(pl.lit(None, dtype=pl.String))
+        .when(line.str.contains("\\x", literal=True))
+        .then(line.str.replace_all(r"\\x([0-9A-Fa-f]{2})", r"\u00$1"))
+        .otherwise(line)
+    )
+    dtype = pl.Struct({key: pl.String for key in fmt.json_keys})
+    prepared = frame.select("idx", text.alias("_json"))
+    try:
+        decoded = prepared.select("idx", pl.col("_json").str.json_decode(dtype).alias("_f"))
+    except pl.exceptions.ComputeError:
+        # A line that looks like JSON but is not: find it (the only per-line
+        # Python here, and only for a batch that has such a line) and skip it.
+        valid = [_is_json(t) for t in prepared.get_column("_json").to_list()]
+        prepared = prepared.with_columns(
+            _json=pl.when(pl.Series(valid, dtype=pl.Boolean)).then(pl.col("_json"))
+        )
+        decoded = prepared.select("idx", pl.col("_json").str.json_decode(dtype).alias("_f"))
+    fields = decoded.unnest("_f").rename(fmt.json_keys)
+    return frame.join(fields, on="idx", how="left", maintain_order="left")
+
+
+def _is_json(text: str | None) -> bool:
+    if text is None:
+        return False
+    try:
+        return isinstance(json.loads(text), dict)
+    except ValueError:
+        return False
+
+
+def _request_line(fmt: LogFormat) -> pl.Expr:
+    """The request line, logged whole or put together from method and URI fields."""
+    if f.REQUEST in fmt.fields:
+        return pl.col(f.REQUEST)
+    if f.METHOD not in fmt.fields:
+        return pl.lit(None, dtype=pl.String)
+    method = pl.col(f.METHOD)
+    if f.TARGET in fmt.fields:
+        target = pl.col(f.TARGET)
+    else:
+        query = pl.col(f.QUERY) if f.QUERY in fmt.fields else pl.lit(None, dtype=pl.String)
+        target = pl.col(f.PATH) + pl.when(query.is_in(["", "-"]) | query.is_null()).then(
+            pl.lit("")
+        ).otherwise("?" + query)
+    return pl.when(method.is_in(["", "-"])).then(pl.lit("-")).otherwise(method + " " + target)
+
+
+def _time(fmt: LogFormat, naive_timezone: str | None) -> tuple[pl.Expr, pl.Expr]:
+    """(instant in UTC, date as the server wrote it) for the format's kind of time."""
+    text = pl.col(f.TIME)
+    utc = pl.Datetime("us", "UTC")
+    if fmt.time_kind == f.CLF:
+        return (
+            text.str.strptime(utc, CLF_TIME, strict=False),
+            text.str.slice(0, 11).str.strptime(pl.Date, "%d/%b/%Y", strict=False),
+        )
+    if fmt.time_kind == f.ISO8601:
+        iso = text.str.replace(r"Z$", "+00:00")
+        return (
+            iso.str.strptime(utc, "%Y-%m-%dT%H:%M:%S%:z", strict=False),
+            iso.str.slice(0, 10).str.strptime(pl.Date, "%Y-%m-%d", strict=False),
+        )
+    if fmt.time_kind in (f.EPOCH, f.EPOCH_MS, f.EPOCH_US):
+        if fmt.time_kind == f.EPOCH:
+            parts = text.str.split_exact(".", 1)
+            seconds = parts.struct.field("field_0").cast(pl.Int64, strict=False)
+            fraction = parts.struct.field("field_1").fill_null("").str.pad_end(6, "0").str.slice(0, 6)
+            micros = seconds * 1_000_000 + fraction.cast(pl.Int64, strict=False)
+        else:
+            scale = 1000 if fmt.time_kind == f.EPOCH_MS else 1
+            micros = text.cast(pl.Int64, strict=False) * scale
+        instant = micros.cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
+        # an epoch carries no offset: the day the server wrote is the UTC day
+        return instant, instant.dt.date()
+    assert fmt.time_kind == f.STRFTIME and fmt.time_format
+    if "%z" in fmt.time_format:
+        return text.str.strptime(utc, fmt.time_format, strict=False), _wall_date(text, fmt.time_format)
+    wall = text.str.strptime(pl.Datetime("us"), fmt.time_format, strict=False)
+    instant = wall.dt.replace_time_zone(
+        naive_timezone or "UTC", ambiguous="earliest", non_existent="null"
+    ).dt.convert_time_zone("UTC")
+    return instant, wall.dt.date()
+
+
+def _wall_date(text: pl.Expr, time_format: str) -> pl.Expr:
+    """The wall-clock date of an aware strftime time: parse it, keep the local fields."""
+    aware = text.str.strptime(pl.Datetime("us", "UTC"), time_format, strict=False)
+    offset = text.str.extract(r"([+-][0-9]{4})\s*$", 1)
+    sign = pl.when(offset.str.slice(0, 1) == "-").then(-1).otherwise(1)
+    minutes = offset.str.slice(1, 2).cast(pl.Int64, strict=False) * 60 + offset.str.slice(3, 2).cast(
+        pl.Int64, strict=False
+    )
+    return (aware + pl.duration(minutes=sign * minutes)).dt.date()
+
+
 def _reason(bad_utf8: tuple[int, ...]) -> pl.Expr:
-    request = pl.col(formats.REQUEST)
+    request = pl.col(f.REQUEST)
     return (
         pl.when(pl.col("idx").is_in(list(bad_utf8)))
         .then(pl.lit(Skip.INVALID_UTF8.value))
         .when(pl.col("line").str.strip_chars() == "")
         .then(pl.lit(Skip.BLANK.value))
-        .when(pl.col("status").is_null())
+        .when(pl.col("status").is_null() | request.is_null())
         .then(pl.lit(Skip.UNPARSABLE.value))
         .when(pl.col("ts").is_null())
         .then(pl.lit(Skip.BAD_TIME.value))
@@ -99,7 +220,3 @@ def _reason(bad_utf8: tuple[int, ...]) -> pl.Expr:
         .then(pl.lit(Skip.MALFORMED_REQUEST.value))
         .otherwise(pl.lit(None, dtype=pl.String))
     )
-
-
-def parse_batch(batch: Batch, fmt: LogFormat) -> pl.DataFrame:
-    return parse_lines(lines_frame(batch), fmt, batch.bad_utf8)

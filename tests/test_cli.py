@@ -90,7 +90,8 @@ def test_strict_names_file_and_line(cli, log: Path) -> None:
          "regex error: regex parse error: ^/listing/(?P<id>[0-9]+ ^ error: unclosed group; "
          "patterns use Rust regex syntax (as Python's re, without look-around)"),
         (["xml", "{log}", "--listing-pattern", PATTERN, "--format", "nginx"], ExitCode.CONFIG,
-         "logtrack: error: unknown log format 'nginx'; use one of auto, vhost_combined, combined, common "
+         "logtrack: error: unknown log format 'nginx'; use one of auto, vhost_combined, combined, common, "
+         "an nginx log_format template "
          "or an Apache LogFormat string"),
         (["xml", "{log}", "--listing-pattern", PATTERN, "--timezone", "Central"], ExitCode.CONFIG,
          "logtrack: error: --timezone: unknown time zone 'Central'; use an IANA name such as "

@@ -1,0 +1,117 @@
+"""nginx ``log_format`` templates -> pieces, from a table of nginx variables.
+
+A template is the format's strings joined, as nginx joins them
+(``'$remote_addr - $remote_user [$time_local] "$request" ...'``). Every
+``$variable`` or ``${variable}`` nginx writes is accepted: the ones logtrack
+needs fill their field, any other is an ignored field. A template that
+starts with ``{`` is a JSON format (``escape=json``, or ``escape=default``,
+whose ``\\xHH`` escapes are turned into JSON ones before decoding); its keys
+are mapped to fields through the variables they hold.
+"""
+
+from __future__ import annotations
+
+import re
+
+from . import formats as f
+from .errors import LogFormatError
+from .formats import LAZY, LogFormat, Piece
+
+VARIABLE = re.compile(r"\$(?:\{(?P<braced>[A-Za-z0-9_]+)\}|(?P<name>[A-Za-z0-9_]+))")
+
+CLF_TEXT = r"[0-9]{2}/[A-Za-z]{3}/[0-9]{4}:[0-9]{2}:[0-9]{2}:[0-9]{2} [+-][0-9]{4}"
+ISO_TEXT = r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:[+-][0-9]{2}:[0-9]{2}|Z)"
+NUMBER = r"-|[0-9]+"
+
+# variable -> (field, pattern, time kind)
+_VARIABLES: dict[str, tuple[str | None, str, str | None]] = {
+    "remote_addr": (f.CLIENT, LAZY, None),
+    "realip_remote_addr": (None, r"\S+", None),
+    "http_x_forwarded_for": (None, LAZY, None),
+    "proxy_add_x_forwarded_for": (None, LAZY, None),
+    "http_x_real_ip": (None, r"\S+", None),
+    "remote_user": (None, r"\S+", None),
+    "time_local": (f.TIME, CLF_TEXT, f.CLF),
+    "time_iso8601": (f.TIME, ISO_TEXT, f.ISO8601),
+    "msec": (f.TIME, r"[0-9]+(?:\.[0-9]+)?", f.EPOCH),
+    "request": (f.REQUEST, r".*?", None),
+    "request_method": (f.METHOD, r"\S+", None),
+    "request_uri": (f.TARGET, r"\S+", None),
+    "uri": (f.PATH, r"\S+", None),
+    "document_uri": (f.PATH, r"\S+", None),
+    "args": (f.QUERY, r"\S*", None),
+    "query_string": (f.QUERY, r"\S*", None),
+    "is_args": (None, r"\??", None),
+    "status": (f.STATUS, r"[0-9]{3}", None),
+    "body_bytes_sent": (None, NUMBER, None),
+    "bytes_sent": (None, NUMBER, None),
+    "request_length": (None, NUMBER, None),
+    "connection": (None, NUMBER, None),
+    "connection_requests": (None, NUMBER, None),
+    "pid": (None, NUMBER, None),
+    "request_time": (None, r"-|[0-9]+(?:\.[0-9]+)?", None),
+    "http_referer": (f.REFERRER, LAZY, None),
+    "http_user_agent": (f.USER_AGENT, LAZY, None),
+    "host": (f.VHOST, r"\S+", None),
+    "server_name": (f.VHOST, r"\S+", None),
+    "http_host": (f.VHOST, r"\S+", None),
+    "server_port": (None, r"[0-9]+|-", None),
+    "remote_port": (None, r"[0-9]+|-", None),
+    "server_protocol": (None, r"\S*", None),
+}
+_LIST_PREFIXES = ("upstream_", "http_", "sent_http_", "cookie_", "arg_")
+
+
+def variable(name: str) -> Piece:
+    fld, pattern, kind = _VARIABLES.get(
+        name, (None, LAZY if name.startswith(_LIST_PREFIXES) else r"\S+", None)
+    )
+    return Piece(field=fld, pattern=pattern, time_kind=kind)
+
+
+def compile_template(template: str, name: str = "custom") -> LogFormat:
+    """Compile an nginx log_format template (its strings already joined)."""
+    pieces: list[Piece] = []
+    pos = 0
+    for m in VARIABLE.finditer(template):
+        if m.start() > pos:
+            pieces.append(Piece(literal=template[pos:m.start()]))
+        pieces.append(variable(m.group("braced") or m.group("name")))
+        pos = m.end()
+    if pos < len(template):
+        pieces.append(Piece(literal=template[pos:]))
+    return f.build(pieces, name, template)
+
+
+_JSON_MEMBER = re.compile(r'"((?:[^"\\]|\\.)*)"\s*:\s*("?)((?:[^"\\,}]|\\.)*)\2')
+
+
+def compile_json(template: str, name: str = "json") -> LogFormat:
+    """A JSON template: each key whose value is one variable maps to its field."""
+    keys: dict[str, str] = {}
+    time_kind = f.CLF
+    for m in _JSON_MEMBER.finditer(template):
+        key, value = m.group(1), m.group(3).strip()
+        var = VARIABLE.fullmatch(value)
+        if not var:
+            continue
+        piece = variable(var.group("braced") or var.group("name"))
+        if piece.field is not None and piece.field not in keys.values():
+            keys[key] = piece.field
+            if piece.field == f.TIME:
+                time_kind = piece.time_kind or f.CLF
+    if not keys:
+        raise LogFormatError(
+            f"JSON log format {template!r} maps no key to a $variable",
+            'write it as nginx does, e.g. {"time":"$time_iso8601","request":"$request",...}',
+        )
+    f.require(tuple(keys.values()), template)
+    return LogFormat(
+        name=name,
+        template=template,
+        regex=r"^\s*\{.*\}\s*$",
+        fields=tuple(keys.values()),
+        fast_regex=r"^\s*\{.*\}\s*$",
+        time_kind=time_kind,
+        json_keys=keys,
+    )
