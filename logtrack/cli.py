@@ -21,7 +21,7 @@ from . import config as config_mod
 from .config import Config
 from .errors import ConfigError, ExitCode, InputError, LogtrackError
 from .formats import LogFormat
-from .report import render_report, summary_lines
+from .report import progress_bar, render_report, summary_lines
 
 app = typer.Typer(
     name="logtrack",
@@ -104,7 +104,16 @@ StrictOpt = Annotated[
     bool, typer.Option("--strict", help="Fail on the first line that does not parse, naming file and line.")
 ]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No summary on stderr.")]
-PathsArg = Annotated[list[str], typer.Argument(help="Log files, directories, or - for stdin.")]
+PathsArg = Annotated[
+    list[str] | None,
+    typer.Argument(help="Log files, directories, globs, or - for stdin (none with --nginx-conf)."),
+]
+
+
+NginxConfOpt = Annotated[
+    Path | None,
+    typer.Option("--nginx-conf", help="Read log formats and access_log paths from this nginx config."),
+]
 
 
 def _config(
@@ -113,27 +122,49 @@ def _config(
     timezone: str | None,
     patterns: list[str] | None,
     suppliers: list[str] | None,
+    nginx_conf: Path | None = None,
 ) -> Config:
     return config_mod.load(path).with_overrides(
-        format=fmt, timezone=timezone, patterns=patterns or (), suppliers=suppliers or ()
+        format=fmt,
+        timezone=timezone,
+        nginx_conf=str(nginx_conf) if nginx_conf else None,
+        patterns=patterns or (),
+        suppliers=suppliers or (),
     )
 
 
 def _count(cfg: Config, paths: list[str], strict: bool, quiet: bool) -> pipeline.Result:
+    """Run the count with the summary, warnings and progress bar on stderr."""
+
     def chosen(name: str, fmt: LogFormat) -> None:
-        if not quiet and cfg.format == pipeline.AUTO:
+        if not quiet and (cfg.format == pipeline.AUTO or cfg.nginx_conf):
             _stderr(f"logtrack: {name}: format {fmt.name}")
 
-    result = pipeline.count(cfg, paths, strict=strict, on_format=chosen)
+    def warning(message: str) -> None:
+        _stderr(f"logtrack: warning: {message}")
+
+    with progress_bar(enabled=not quiet and sys.stderr.isatty()) as bar:
+        hooks = pipeline.Hooks(on_plan=bar.start, on_format=chosen, on_warning=warning, on_progress=bar.advance)
+        result = pipeline.count(cfg, paths, strict=strict, hooks=hooks)
     if not quiet:
         for line in summary_lines(result.tally, len(result.formats)):
             _stderr(f"logtrack: {line.strip()}")
     return result
 
 
+def _fail_if_partial(result: pipeline.Result) -> None:
+    """Output was written; still say, by exit code, that some input was not read."""
+    if result.problems:
+        n = len(result.problems)
+        raise InputError(
+            f"{n} input{'s' if n != 1 else ''} could not be read in full (see the warnings above); "
+            "the counts leave out what was not read"
+        )
+
+
 @app.command()
 def xml(
-    paths: PathsArg,
+    paths: PathsArg = None,
     config: ConfigOpt = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")] = None,
     xsd: Annotated[Path | None, typer.Option("--xsd", help="Validate the output against this XSD.")] = None,
@@ -143,14 +174,15 @@ def xml(
     supplier: SupplierOpt = None,
     strict: StrictOpt = False,
     quiet: QuietOpt = False,
+    nginx_conf: NginxConfOpt = None,
 ) -> None:
     """Read access logs and write ViewTracking XML (a preview; nothing is uploaded).
 
     Example: logtrack xml sample_logs/ --config sample_logs/logtrack.toml -o views.xml
     """
     with boundary():
-        cfg = _config(config, format, timezone, listing_pattern, supplier)
-        result = _count(cfg, paths, strict, quiet)
+        cfg = _config(config, format, timezone, listing_pattern, supplier, nginx_conf)
+        result = _count(cfg, paths or [], strict, quiet)
         tree = viewtracking.build_tree(result.counts, cfg)
         if xsd is not None or not cfg.namespace:
             viewtracking.validate_tree(tree, xsd)
@@ -162,26 +194,29 @@ def xml(
             tmp = output.with_name(output.name + ".tmp")
             tmp.write_bytes(document)
             tmp.replace(output)
+        _fail_if_partial(result)
 
 
 @app.command()
 def report(
-    paths: PathsArg,
+    paths: PathsArg = None,
     config: ConfigOpt = None,
     format: FormatOpt = None,
     timezone: TimezoneOpt = None,
     listing_pattern: PatternOpt = None,
     supplier: SupplierOpt = None,
     strict: StrictOpt = False,
+    nginx_conf: NginxConfOpt = None,
 ) -> None:
     """Print tables: views per day and supplier, top listings, lines by outcome.
 
     Example: logtrack report /var/log/nginx/access.log --config logtrack.toml
     """
     with boundary():
-        cfg = _config(config, format, timezone, listing_pattern, supplier)
-        result = _count(cfg, paths, strict, quiet=True)
+        cfg = _config(config, format, timezone, listing_pattern, supplier, nginx_conf)
+        result = _count(cfg, paths or [], strict, quiet=True)
         render_report(Console(), result.tally, result.counts)
+        _fail_if_partial(result)
 
 
 @app.command()

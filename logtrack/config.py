@@ -39,6 +39,8 @@ class SupplierRule:
 class Config:
     format: str = "auto"
     timezone: str | None = None
+    glob: str | None = None  # which names in a directory are access logs
+    nginx_conf: str | None = None  # read log formats and access logs from here
     patterns: tuple[str, ...] = ()
     suppliers: tuple[SupplierRule, ...] = ()
     status: tuple[int, ...] = DEFAULT_STATUS
@@ -54,6 +56,7 @@ class Config:
         *,
         format: str | None = None,
         timezone: str | None = None,
+        nginx_conf: str | None = None,
         patterns: Sequence[str] = (),
         suppliers: Sequence[str] = (),
     ) -> Config:
@@ -61,6 +64,8 @@ class Config:
         changes: dict[str, Any] = {}
         if format is not None:
             changes["format"] = format
+        if nginx_conf is not None:
+            changes["nginx_conf"] = nginx_conf
         if timezone is not None:
             changes["timezone"] = _check_timezone(timezone, "--timezone")
         if patterns:
@@ -82,7 +87,7 @@ class Config:
 # The schema of the file: section -> key -> expected type(s). Data, not code,
 # so that an unknown key is found by a lookup and named in the error.
 _SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
-    "logs": {"format": str, "timezone": str},
+    "logs": {"format": str, "timezone": str, "glob": str, "nginx_conf": str},
     "listings": {"patterns": list},
     "filters": {"status": list, "methods": list, "exclude_bots": bool},
     "viewtracking": {"default_supplier": str, "namespace": str, "schema_location": str},
@@ -148,6 +153,8 @@ def from_mapping(data: Mapping[str, Any], where: str) -> Config:
     tz = logs.get("timezone")
     return Config(
         format=logs.get("format", "auto"),
+        glob=logs.get("glob"),
+        nginx_conf=_relative(logs.get("nginx_conf"), where),
         timezone=_check_timezone(tz, f"{where}: [logs] timezone") if tz else None,
         patterns=patterns,
         suppliers=_suppliers(data.get("suppliers", []), where),
@@ -229,6 +236,13 @@ def _parse_supplier_flag(flag: str) -> SupplierRule:
     return SupplierRule(
         name.strip(), _domains(domains.split(","), f"--supplier {flag!r}")
     )
+
+
+def _relative(path: str | None, where: str) -> str | None:
+    """A path in the config file is relative to the file, as in nginx's own."""
+    if path is None or where == "defaults":
+        return path
+    return str(Path(where).parent / path)
 
 
 def _expect_str(value: Any, label: str) -> str:

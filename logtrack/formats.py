@@ -24,8 +24,8 @@ from .errors import LogFormatError
 # Fields the rest of logtrack reads. Anything else a format logs is ignored.
 TIME = "time"
 REQUEST = "request"  # the request line, "GET /x HTTP/1.1"
-METHOD = "method"  # or its parts, when a format logs them apart
-TARGET = "target"  # path and query as received ($request_uri)
+METHOD = "req_method"  # or its parts, when a format logs them apart
+TARGET = "req_uri"  # path and query as received ($request_uri)
 PATH = "path"  # path alone (%U, $uri) ...
 QUERY = "query"  # ... and query (%q, $args)
 STATUS = "status"

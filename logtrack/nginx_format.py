@@ -22,6 +22,7 @@ VARIABLE = re.compile(r"\$(?:\{(?P<braced>[A-Za-z0-9_]+)\}|(?P<name>[A-Za-z0-9_]
 CLF_TEXT = r"[0-9]{2}/[A-Za-z]{3}/[0-9]{4}:[0-9]{2}:[0-9]{2}:[0-9]{2} [+-][0-9]{4}"
 ISO_TEXT = r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:[+-][0-9]{2}:[0-9]{2}|Z)"
 NUMBER = r"-|[0-9]+"
+HOST = r"[^\s/\"]+"
 
 # variable -> (field, pattern, time kind)
 _VARIABLES: dict[str, tuple[str | None, str, str | None]] = {
@@ -36,9 +37,9 @@ _VARIABLES: dict[str, tuple[str | None, str, str | None]] = {
     "msec": (f.TIME, r"[0-9]+(?:\.[0-9]+)?", f.EPOCH),
     "request": (f.REQUEST, r".*?", None),
     "request_method": (f.METHOD, r"\S+", None),
-    "request_uri": (f.TARGET, r"\S+", None),
-    "uri": (f.PATH, r"\S+", None),
-    "document_uri": (f.PATH, r"\S+", None),
+    "request_uri": (f.TARGET, r"/\S*|\S+", None),
+    "uri": (f.PATH, r"[^\s?]+", None),
+    "document_uri": (f.PATH, r"[^\s?]+", None),
     "args": (f.QUERY, r"\S*", None),
     "query_string": (f.QUERY, r"\S*", None),
     "is_args": (None, r"\??", None),
@@ -52,9 +53,9 @@ _VARIABLES: dict[str, tuple[str | None, str, str | None]] = {
     "request_time": (None, r"-|[0-9]+(?:\.[0-9]+)?", None),
     "http_referer": (f.REFERRER, LAZY, None),
     "http_user_agent": (f.USER_AGENT, LAZY, None),
-    "host": (f.VHOST, r"\S+", None),
-    "server_name": (f.VHOST, r"\S+", None),
-    "http_host": (f.VHOST, r"\S+", None),
+    "host": (f.VHOST, HOST, None),
+    "server_name": (f.VHOST, HOST, None),
+    "http_host": (f.VHOST, HOST, None),
     "server_port": (None, r"[0-9]+|-", None),
     "remote_port": (None, r"[0-9]+|-", None),
     "server_protocol": (None, r"\S*", None),
@@ -115,3 +116,46 @@ def compile_json(template: str, name: str = "json") -> LogFormat:
         time_kind=time_kind,
         json_keys=keys,
     )
+
+
+def compile_any(template: str, name: str = "custom") -> LogFormat:
+    """A log_format's joined strings: JSON when it starts with ``{``."""
+    if template.lstrip().startswith("{"):
+        return compile_json(template, name)
+    return compile_template(template, name)
+
+
+# For JSON logs of unknown format: the usual key names -> nginx variables.
+_KEY_GUESSES: dict[str, str] = {
+    "time_local": "time_local", "time_iso8601": "time_iso8601", "msec": "msec",
+    "request": "request", "request_line": "request",
+    "request_method": "request_method", "method": "request_method",
+    "request_uri": "request_uri", "uri": "uri", "path": "uri", "args": "args", "query_string": "args",
+    "status": "status", "status_code": "status",
+    "http_referer": "http_referer", "http_referrer": "http_referer", "referer": "http_referer",
+    "referrer": "http_referer",
+    "http_user_agent": "http_user_agent", "user_agent": "http_user_agent", "useragent": "http_user_agent",
+    "ua": "http_user_agent", "agent": "http_user_agent",
+    "host": "host", "http_host": "host", "server_name": "host", "vhost": "host",
+    "remote_addr": "remote_addr", "client": "remote_addr", "client_ip": "remote_addr", "ip": "remote_addr",
+}
+_TIME_KEYS = ("time", "timestamp", "@timestamp", "ts", "datetime", "date")
+
+
+def guess_json(sample: dict[str, object]) -> LogFormat:
+    """A JSON format from one decoded line: known key names, time kind from the value."""
+    members = []
+    for key, value in sample.items():
+        low = key.lower()
+        var = _KEY_GUESSES.get(low)
+        if var is None and low in _TIME_KEYS:
+            text = str(value)
+            if re.fullmatch(CLF_TEXT, text):
+                var = "time_local"
+            elif re.fullmatch(ISO_TEXT, text):
+                var = "time_iso8601"
+            elif re.fullmatch(r"[0-9]+(?:\.[0-9]+)?", text):
+                var = "msec"
+        if var:
+            members.append(f'"{key}":"${var}"')
+    return compile_json("{" + ",".join(members) + "}", "json")

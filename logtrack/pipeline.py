@@ -5,15 +5,18 @@
 
 from __future__ import annotations
 
+import glob
+import json
 import os
 from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import polars as pl
 
-from . import formats, sources
+from . import formats, nginx_conf, nginx_format, sources
 from .aggregate import BatchSummary, Tally, day_expr, summarize
 from .classify import Classifier
 from .config import Config
@@ -22,31 +25,64 @@ from .formats import LogFormat
 from .parse import DAMAGED, Skip, lines_frame, parse_batch, parse_lines
 
 AUTO = "auto"
-WORKERS = max(1, min(4, os.cpu_count() or 1))
 DETECT_SAMPLE = 1000
+WORKERS = max(1, min(4, os.cpu_count() or 1))
 
 
 @dataclass
 class Result:
     tally: Tally
     formats: dict[str, str] = field(default_factory=dict)  # file -> format chosen
+    problems: list[str] = field(default_factory=list)  # inputs that could not be read (whole or part)
 
     @property
     def counts(self) -> pl.DataFrame:
         return self.tally.counts()
 
 
-def detect(sample: pl.DataFrame, source: str) -> LogFormat:
-    """Pick the most specific preset that matches most of the sample's lines.
+@dataclass(frozen=True)
+class Input:
+    name: str
+    format: LogFormat | None  # None: the configured format, or detect it
 
-    Presets are tried from the most specific (vhost_combined, combined,
-    common), and the first that matches more than half of the non-blank
-    lines wins: a combined log with a few common lines stays combined (its
-    referrers name the suppliers), the few are reported as unparsable. When
-    no preset fits, the run stops rather than count garbage.
+
+@dataclass(frozen=True)
+class Hooks:
+    """What the caller wants to hear about while a run goes on."""
+
+    on_plan: Callable[[list[Input]], None] | None = None
+    on_format: Callable[[str, LogFormat], None] | None = None
+    on_warning: Callable[[str], None] | None = None
+    on_progress: Callable[[int, int], None] | None = None  # raw bytes, lines (increments)
+
+
+def detect(sample: pl.DataFrame, source: str) -> LogFormat:
+    """Pick the format of a file from its first lines.
+
+    JSON when most lines are JSON objects (keys mapped by their usual
+    names). Otherwise presets are tried from the most specific
+    (vhost_combined, combined, common), and the first that matches more than
+    half of the non-blank lines wins: a combined log with a few common lines
+    stays combined (its referrers name the suppliers), the few are reported
+    as unparsable. When nothing fits, the run stops rather than count garbage.
     """
     lines = sample.get_column("line").str.strip_suffix("\r")
     lines = lines.filter(lines.str.strip_chars() != "").head(DETECT_SAMPLE)
+    objects = lines.filter(lines.str.contains(r"^\s*\{.*\}\s*$"))
+    if objects.len() * 2 > lines.len():
+        for text in objects.to_list():
+            try:
+                decoded = json.loads(text)
+            except ValueError:
+                continue
+            if isinstance(decoded, dict):
+                try:
+                    return nginx_format.guess_json(decoded)
+                except LogFormatError as exc:
+                    raise LogFormatError(
+                        f"{source}: JSON lines whose keys logtrack does not know ({exc.message})",
+                        "set [logs] format to the nginx log_format template that writes them",
+                    ) from None
     tried = []
     for name in formats.PRESETS:
         fmt = formats.get(name)
@@ -57,50 +93,98 @@ def detect(sample: pl.DataFrame, source: str) -> LogFormat:
     raise LogFormatError(
         f"{source}: no known log format fits this file (lines matched of the first "
         f"{lines.len()}: {', '.join(tried)})",
-        "set [logs] format (or --format) to the server's LogFormat string",
+        "set [logs] format (or --format) to the server's log_format or LogFormat string",
     )
 
 
-def count(
-    config: Config,
-    paths: Sequence[str],
-    *,
-    strict: bool = False,
-    on_format: Callable[[str, LogFormat], None] | None = None,
-) -> Result:
-    """Read every path and count listing views; raise on damaged lines if strict.
+def plan(config: Config, paths: Sequence[str]) -> tuple[list[Input], list[str]]:
+    """The files to read, each with its format when known, and the paths that named nothing."""
+    inputs: list[Input] = []
+    problems: list[str] = []
+    if config.nginx_conf:
+        for log in nginx_conf.read(Path(config.nginx_conf)):
+            names = _glob_siblings(log.path)
+            if not names:
+                problems.append(f"{log.path}: named by access_log at {log.where}, but no such file")
+            inputs.extend(Input(name, log.format) for name in names)
+    if paths:
+        expanded = sources.expand(paths, config.glob)
+        problems.extend(expanded.problems)
+        fixed = None if config.format == AUTO else formats.get(config.format)
+        known = {i.name for i in inputs}
+        inputs.extend(Input(name, fixed) for name in expanded.files if name not in known)
+    return inputs, problems
+
+
+def _glob_siblings(pattern: str) -> list[str]:
+    bases = sorted(glob.glob(pattern)) if glob.has_magic(pattern) else [pattern]
+    names: list[str] = []
+    for base in bases:
+        names.extend(n for n in sources.rotated_siblings(base) if n not in names)
+    return names
+
+
+def count(config: Config, paths: Sequence[str], *, strict: bool = False, hooks: Hooks | None = None) -> Result:
+    """Read every input and count listing views; raise on damaged lines if strict.
 
     Batches are parsed and classified on a small thread pool (Polars releases
     the GIL, so both cores work) and folded into the tally in file order, with
-    at most ``WORKERS + 1`` batches in flight so memory stays flat.
+    at most ``WORKERS + 1`` batches in flight so memory stays flat. A file that
+    cannot be read is reported in ``Result.problems`` and the others go on.
     """
+    hooks = hooks or Hooks()
     config.require_patterns()
-    fixed = None if config.format == AUTO else formats.get(config.format)
-    files = sources.expand(paths)
+    if config.format != AUTO:
+        formats.get(config.format)  # a bad format is an error before any log is read
+    inputs, problems = plan(config, paths)
+    if not inputs:
+        raise InputError(
+            "no log files to read" + (f": {'; '.join(problems)}" if problems else ""),
+            "name access logs, a directory holding them, or --nginx-conf",
+        )
     result = Result(Tally())
     classifier = Classifier(config)
 
     def work(name: str, batch: sources.Batch, fmt: LogFormat) -> BatchSummary:
-        df = parse_batch(batch, fmt)
+        df = parse_batch(batch, fmt, config.timezone)
         if strict:
             _fail_on_damage(name, df)
         return summarize(name, classifier.classify(df), config.timezone)
 
+    def warn(message: str) -> None:
+        result.problems.append(message)
+        if hooks.on_warning:
+            hooks.on_warning(message)
+
+    for problem in problems:
+        warn(problem)
+    if hooks.on_plan:
+        hooks.on_plan(inputs)
+
     with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="logtrack") as pool:
-        for name in files:
-            fmt = fixed
+        for item in inputs:
             pending: deque[Future[BatchSummary]] = deque()
-            for batch in sources.batches(name):
-                if fmt is None:
-                    fmt = detect(lines_frame(batch), name)
-                if name not in result.formats:
-                    result.formats[name] = fmt.name
-                    if on_format:
-                        on_format(name, fmt)
-                pending.append(pool.submit(work, name, batch, fmt))
-                if len(pending) > WORKERS:
-                    result.tally.add(pending.popleft().result())
-            while pending:
+            fmt = item.format
+            done_bytes = 0
+            try:
+                for batch in sources.batches(item.name, warn=warn):
+                    if fmt is None:
+                        fmt = detect(lines_frame(batch), item.name)
+                    if item.name not in result.formats:
+                        result.formats[item.name] = fmt.name
+                        if hooks.on_format:
+                            hooks.on_format(item.name, fmt)
+                    pending.append(pool.submit(work, item.name, batch, fmt))
+                    if hooks.on_progress:
+                        hooks.on_progress(batch.raw_bytes - done_bytes, batch.text.count("\n") + 1)
+                        done_bytes = batch.raw_bytes
+                    if len(pending) > WORKERS:
+                        result.tally.add(pending.popleft().result())
+            except InputError as exc:
+                if strict:
+                    raise
+                warn(str(exc))
+            while pending:  # what was read before a read error still counts
                 result.tally.add(pending.popleft().result())
     return result
 
@@ -127,9 +211,7 @@ class Explanation:
 
 def explain(config: Config, line: str) -> Explanation:
     """Parse and classify one line, exactly as a run would."""
-    frame = pl.DataFrame({"line": [line]}).with_row_index("idx").with_columns(
-        line_no=pl.lit(1, dtype=pl.Int64)
-    )
+    frame = pl.DataFrame({"line": [line]}).with_row_index("idx").with_columns(line_no=pl.lit(1, dtype=pl.Int64))
     label = None
     if config.format == AUTO:
         try:
@@ -139,7 +221,7 @@ def explain(config: Config, line: str) -> Explanation:
             label = "auto: no preset matches; shown as combined"
     else:
         fmt = formats.get(config.format)
-    df = Classifier(config).classify(parse_lines(frame, fmt))
+    df = Classifier(config).classify(parse_lines(frame, fmt, (), config.timezone))
     df = df.with_columns(day=day_expr(config.timezone))
     row = df.row(0, named=True)
     shown = ["client", "vhost", "time", "request", "method", "target", "status",

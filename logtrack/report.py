@@ -5,8 +5,15 @@ Kept apart from the CLI so that the words people read are in one place.
 
 from __future__ import annotations
 
+import os
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Protocol
+
 import polars as pl
 from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from .aggregate import Tally
@@ -76,3 +83,52 @@ def render_report(console: Console, tally: Tally, counts: pl.DataFrame) -> None:
             ex = tally.examples[reason.value]
             table.add_row(reason.value, f"{n:,}", f"{ex.source}:{ex.line_no}")
     console.print(table)
+
+
+class _Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+class ProgressBar:
+    """Bytes and lines done, lines/s and time left, on stderr; silent when disabled."""
+
+    def __init__(self, progress: Progress | None) -> None:
+        self._progress = progress
+        self._task: TaskID | None = None
+        self._lines = 0
+        self._started = time.monotonic()
+
+    def start(self, inputs: Sequence[_Named]) -> None:
+        if self._progress is None:
+            return
+        total = sum(os.path.getsize(i.name) for i in inputs if i.name != "-" and os.path.isfile(i.name))
+        self._task = self._progress.add_task("reading", total=total or None, lines="0 lines")
+
+    def advance(self, raw_bytes: int, lines: int) -> None:
+        if self._progress is None or self._task is None:
+            return
+        self._lines += lines
+        rate = self._lines / max(time.monotonic() - self._started, 1e-6)
+        self._progress.update(
+            self._task, advance=raw_bytes, lines=f"{self._lines:,} lines, {rate:,.0f} lines/s"
+        )
+
+
+@contextmanager
+def progress_bar(enabled: bool) -> Iterator[ProgressBar]:
+    """A progress bar for long reads; nothing at all when stderr is not a terminal."""
+    if not enabled:
+        yield ProgressBar(None)
+        return
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TextColumn("{task.fields[lines]}"),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
+    with progress:
+        yield ProgressBar(progress)

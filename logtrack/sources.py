@@ -1,9 +1,12 @@
 """Sources: which files to read, and their lines in batches.
 
-A directory means the access logs in it: names containing ``access`` and not
-``error``, rotated siblings included (``access.log.1``, ``access.log.2.gz``).
-Compression is recognised by content, not by name, so a rotated file that
-logrotate compressed under an unexpected name is still read.
+A directory means the access logs in it: by default names containing
+``access`` and not ``error`` (``[logs] glob`` to choose), rotated siblings
+included (``access.log.1``, ``access.log.2.gz``, ``access.log-20261101.gz``).
+Compression is recognised by content, not by name: gzip (concatenated
+members too), bzip2, xz, and zstd when the ``zstandard`` package is
+installed. A compressed file that ends early yields its complete lines and a
+warning; a file that holds NUL bytes is refused as binary.
 
 Lines come out in batches of whole lines (a few MiB of text each) so memory
 stays flat however large the input; each batch is one string that Polars
@@ -13,24 +16,30 @@ splits, never a Python loop per line.
 from __future__ import annotations
 
 import bz2
-import gzip
+import fnmatch
+import glob
 import lzma
+import os
 import sys
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+import zlib
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, cast
+from typing import IO, Any
 
 from .errors import InputError
 
 BATCH_BYTES = 8 * 1024 * 1024
 STDIN = "-"
+BINARY_PROBE = 8192
 
 _MAGIC: list[tuple[bytes, str]] = [
     (b"\x1f\x8b", "gzip"),
     (b"BZh", "bzip2"),
     (b"\xfd7zXZ\x00", "xz"),
+    (b"\x28\xb5\x2f\xfd", "zstd"),
 ]
+_READ_ERRORS = (OSError, EOFError, lzma.LZMAError, zlib.error)
 
 
 @dataclass(frozen=True)
@@ -40,103 +49,235 @@ class Batch:
     ``bad_utf8`` holds the 0-based indices (within the batch) of lines that
     were not valid UTF-8; their text is decoded with replacement characters
     so they keep their place and are skipped by reason, not dropped.
+    ``raw_bytes`` is how far the file itself (compressed or not) was read.
     """
 
     source: str
     first_line: int  # 1-based number of the batch's first line in its file
     text: str
     bad_utf8: tuple[int, ...]
+    raw_bytes: int = 0
 
 
-def expand(paths: Sequence[str]) -> list[str]:
-    """Turn the command line's paths into files to read, in a stable order."""
-    files: list[str] = []
+@dataclass
+class Expanded:
+    files: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+def expand(paths: Sequence[str], pattern: str | None = None) -> Expanded:
+    """Turn the command line's paths into files to read, in a stable order.
+
+    A path that names nothing is a problem to report, not a reason to stop:
+    logrotate may have moved a file between the listing and the run.
+    """
+    out = Expanded()
     for raw in paths:
         if raw == STDIN:
-            files.append(STDIN)
+            out.files.append(STDIN)
             continue
         path = Path(raw)
         if path.is_dir():
-            found = sorted(
-                str(p) for p in path.iterdir()
-                if p.is_file() and _is_access_log(p.name)
-            )
+            found = sorted(str(p) for p in path.iterdir() if p.is_file() and _is_access_log(p.name, pattern))
             if not found:
-                raise InputError(
-                    f"{raw}: no access logs in this directory",
-                    "name the files directly; a directory is searched for names "
-                    "containing 'access' (and not 'error')",
+                which = f"matching {pattern!r}" if pattern else "containing 'access' (and not 'error')"
+                out.problems.append(
+                    f"{raw}: no access logs in this directory (looked for names {which}; "
+                    "set [logs] glob or name the files)"
                 )
-            files.extend(found)
+            out.files.extend(found)
         elif path.exists():
-            files.append(str(path))
+            out.files.append(str(path))
+        elif glob.has_magic(raw):
+            matched = sorted(p for p in glob.glob(raw) if os.path.isfile(p))
+            if not matched:
+                out.problems.append(f"{raw}: no file matches this pattern")
+            out.files.extend(matched)
         else:
-            raise InputError(f"{raw}: no such file or directory")
-    return files
+            out.problems.append(f"{raw}: no such file or directory")
+    out.files = list(dict.fromkeys(out.files))  # a file named twice is read once
+    return out
 
 
-def _is_access_log(name: str) -> bool:
+def rotated_siblings(base: str) -> list[str]:
+    """A log and its rotated copies: base, base.1, base.2.gz, base-20261101.gz."""
+    names = [base] if os.path.isfile(base) else []
+    for pattern in (glob.escape(base) + ".*", glob.escape(base) + "-*"):
+        names.extend(sorted(p for p in glob.glob(pattern) if os.path.isfile(p)))
+    return names
+
+
+def _is_access_log(name: str, pattern: str | None) -> bool:
+    if pattern:
+        return fnmatch.fnmatch(name, pattern)
     low = name.lower()
     return "access" in low and "error" not in low
 
 
-def open_source(name: str) -> IO[bytes]:
-    """Open a file, decompressing by its first bytes."""
-    if name == STDIN:
-        return sys.stdin.buffer
-    try:
-        raw = open(name, "rb")  # noqa: SIM115 - returned to the caller
-    except OSError as exc:
-        raise InputError(f"{name}: cannot read: {exc.strerror}") from None
-    head = raw.peek(8)[:8] if hasattr(raw, "peek") else b""
+RAW_CHUNK = 1024 * 1024
+
+
+class Truncated(Exception):
+    """A compressed stream ended before its end marker, or is corrupt."""
+
+
+def _kind(head: bytes) -> str | None:
     for magic, kind in _MAGIC:
         if head.startswith(magic):
-            if kind == "gzip":
-                return cast(IO[bytes], gzip.GzipFile(fileobj=raw))  # reads concatenated members
-            if kind == "bzip2":
-                return cast(IO[bytes], bz2.BZ2File(raw))
-            return cast(IO[bytes], lzma.LZMAFile(raw))
-    return raw
+            return kind
+    return None
 
 
-def batches(name: str, batch_bytes: int | None = None) -> Iterator[Batch]:
-    """Yield the lines of one source as batches; the last line may lack a newline."""
+def _decompressor(kind: str) -> Any:
+    if kind == "gzip":
+        return zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+    if kind == "bzip2":
+        return bz2.BZ2Decompressor()
+    return lzma.LZMADecompressor()
+
+
+def _decompress(raw: IO[bytes], kind: str) -> Iterator[bytes]:
+    """Decompressed data, member after member (``cat a.gz b.gz`` is read whole).
+
+    Fed a raw chunk at a time, so everything before a truncation point comes
+    out; a stream that stops inside a member raises Truncated.
+    """
+    dec = _decompressor(kind)
+    between_members = False
+    pending = b""
+    while True:
+        chunk = pending or raw.read(RAW_CHUNK)
+        pending = b""
+        if not chunk:
+            if between_members:
+                return
+            raise Truncated("compressed data ends early")
+        if between_members:
+            if not chunk.strip(b"\x00"):  # zero padding after the last member
+                continue
+            dec, between_members = _decompressor(_kind(chunk) or kind), False
+        try:
+            out = dec.decompress(chunk)
+        except (OSError, EOFError, lzma.LZMAError, zlib.error, ValueError) as exc:
+            raise Truncated(f"corrupt compressed data ({exc})") from None
+        if out:
+            yield out
+        if dec.eof:
+            between_members, pending = True, dec.unused_data
+
+
+def _zstd(raw: IO[bytes], name: str) -> Iterator[bytes]:
+    try:
+        import zstandard  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        raise InputError(
+            f"{name}: zstd-compressed, and the zstandard package is not installed",
+            "pip install 'logtrack[zstd]', or decompress it first",
+        ) from None
+    reader = zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)
+    while True:
+        try:
+            out = reader.read(RAW_CHUNK)
+        except zstandard.ZstdError as exc:
+            raise Truncated(f"corrupt or truncated zstd data ({exc})") from None
+        if not out:
+            return
+        yield out
+
+
+def _plain(raw: IO[bytes]) -> Iterator[bytes]:
+    while chunk := raw.read(RAW_CHUNK):
+        yield chunk
+
+
+def open_source(name: str) -> tuple[Iterator[bytes], IO[bytes]]:
+    """The file's data in chunks, decompressed by its first bytes; and the raw file."""
+    if name == STDIN:
+        return _plain(sys.stdin.buffer), sys.stdin.buffer
+    try:
+        raw = open(name, "rb")  # noqa: SIM115 - closed by batches()
+    except OSError as exc:
+        raise InputError(f"{name}: cannot read: {exc.strerror}") from None
+    kind = _kind(raw.peek(8)[:8])
+    if kind is None:
+        return _plain(raw), raw
+    if kind == "zstd":
+        return _zstd(raw, name), raw
+    return _decompress(raw, kind), raw
+
+
+def batches(
+    name: str,
+    batch_bytes: int | None = None,
+    warn: Callable[[str], None] | None = None,
+) -> Iterator[Batch]:
+    """Yield the lines of one source as batches; the last line may lack a newline.
+
+    A compressed stream that ends early (a file still being written, or cut
+    by a full disk) ends the file with a warning: its complete lines are
+    kept, the incomplete last one is left out and said so.
+    """
     batch_bytes = batch_bytes or BATCH_BYTES
-    stream = open_source(name)
+    chunks, raw = open_source(name)
     line_no = 1
-    carry = b""
+    buffer = bytearray()
+    first = True
     try:
         while True:
             try:
-                chunk = stream.read(batch_bytes)
-            except (OSError, EOFError, lzma.LZMAError) as exc:
-                raise InputError(f"{name}: cannot read: {exc}") from None
+                chunk = next(chunks, b"")
+            except Truncated as exc:
+                if warn:
+                    whole = bytes(buffer[: buffer.rfind(b"\n") + 1])
+                    if whole:
+                        yield _decode(name, line_no, whole[:-1], _tell(raw))
+                        line_no += whole.count(b"\n")
+                    lost = len(buffer) - len(whole)
+                    tail = f"; its incomplete last line ({lost} bytes) was left out" if lost else ""
+                    warn(f"{name}: {exc}: read up to line {line_no - 1}{tail}")
+                return
+            except OSError as exc:
+                raise InputError(f"{name}: cannot read: {exc.strerror or exc}") from None
+            if first:
+                first = False
+                if b"\x00" in chunk[:BINARY_PROBE]:
+                    raise InputError(
+                        f"{name}: looks binary (it holds NUL bytes), not an access log",
+                        "leave it out of the paths, or set [logs] glob to pick the access logs",
+                    )
+            if chunk:
+                buffer += chunk
+                if len(buffer) < batch_bytes:
+                    continue
+            cut = buffer.rfind(b"\n")
+            if cut >= 0:
+                yield _decode(name, line_no, bytes(buffer[:cut]), _tell(raw))
+                line_no += buffer.count(b"\n", 0, cut) + 1
+                del buffer[: cut + 1]
             if not chunk:
-                break
-            data = carry + chunk
-            cut = data.rfind(b"\n")
-            if cut < 0:
-                carry = data
-                continue
-            carry = data[cut + 1:]
-            batch = _decode(name, line_no, data[:cut])
-            line_no += data.count(b"\n", 0, cut) + 1
-            yield batch
-        if carry:
-            yield _decode(name, line_no, carry)
+                if buffer:
+                    yield _decode(name, line_no, bytes(buffer), _tell(raw))
+                return
     finally:
-        if stream is not sys.stdin.buffer:
-            stream.close()
+        if raw is not sys.stdin.buffer:
+            raw.close()
 
 
-def _decode(name: str, first_line: int, data: bytes) -> Batch:
+def _tell(raw: IO[bytes]) -> int:
+    try:
+        return raw.tell()
+    except (OSError, ValueError):
+        return 0
+
+
+def _decode(name: str, first_line: int, data: bytes, raw_bytes: int = 0) -> Batch:
     """Decode a batch strictly; only lines with invalid UTF-8 are replaced.
 
     The loop runs once per bad line, not per line: a strict decode of the
     whole batch is tried first and resumes after each bad line.
     """
     try:
-        return Batch(name, first_line, data.decode("utf-8"), ())
+        return Batch(name, first_line, data.decode("utf-8"), (), raw_bytes)
     except UnicodeDecodeError:
         pass
     parts: list[str] = []
@@ -156,4 +297,4 @@ def _decode(name: str, first_line: int, data: bytes) -> Batch:
             if end == len(data):
                 break
             pos = end
-    return Batch(name, first_line, "".join(parts), tuple(bad))
+    return Batch(name, first_line, "".join(parts), tuple(bad), raw_bytes)

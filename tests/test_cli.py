@@ -84,7 +84,8 @@ def test_strict_names_file_and_line(cli, log: Path) -> None:
         (["xml", "{log}", "--config", "{tmp}/none.toml"], ExitCode.CONFIG,
          "logtrack: error: config file {tmp}/none.toml does not exist; create one with `logtrack init`"),
         (["xml", "{tmp}/missing.log", "--listing-pattern", PATTERN], ExitCode.INPUT,
-         "logtrack: error: {tmp}/missing.log: no such file or directory"),
+         "logtrack: error: no log files to read: {tmp}/missing.log: no such file or directory; "
+         "name access logs, a directory holding them, or --nginx-conf"),
         (["xml", "{log}", "--listing-pattern", "^/listing/(?P<id>[0-9]+"], ExitCode.CONFIG,
          "logtrack: error: --listing-pattern '^/listing/(?P<id>[0-9]+': invalid regular expression: "
          "regex error: regex parse error: ^/listing/(?P<id>[0-9]+ ^ error: unclosed group; "
@@ -122,7 +123,7 @@ def test_no_format_fits(cli, tmp_path: Path) -> None:
     assert err == (
         f"logtrack: error: {log}: no known log format fits this file (lines matched of the first 10: "
         "vhost_combined 0, combined 0, common 0); set [logs] format (or --format) to the server's "
-        "LogFormat string\n"
+        "log_format or LogFormat string\n"
     )
 
 
@@ -231,3 +232,72 @@ def test_every_command_has_an_example(cli) -> None:
 
 def test_quick_start_config_is_in_the_repo() -> None:
     assert (ROOT / "sample_logs" / "logtrack.toml").is_file()
+
+
+def test_unreadable_input_is_reported_and_the_rest_counted(cli, log: Path, tmp_path: Path) -> None:
+    secret = tmp_path / "binary_access.log"
+    secret.write_bytes(b"\x00\x01\x02" * 100)
+    code, out, err = cli("xml", str(log), str(secret), str(tmp_path / "gone.log"), "--listing-pattern", PATTERN)
+    assert code == ExitCode.INPUT
+    assert xml_counts(out) == {("2026-11-01", "", "42"): 2}
+    lines = err.splitlines()
+    assert f"logtrack: warning: {tmp_path}/gone.log: no such file or directory" in lines
+    assert (f"logtrack: warning: {secret}: looks binary (it holds NUL bytes), not an access log; leave it out "
+            "of the paths, or set [logs] glob to pick the access logs") in lines
+    assert lines[-1] == ("logtrack: error: 2 inputs could not be read in full (see the warnings above); "
+                         "the counts leave out what was not read")
+
+
+def test_truncated_gzip_counts_what_it_has(cli, log: Path, tmp_path: Path) -> None:
+    gz = tmp_path / "access.log.3.gz"
+    gz.write_bytes(gzip.compress(log.read_bytes() * 300)[:-500])
+    code, out, err = cli("xml", str(gz), "--listing-pattern", PATTERN)
+    assert code == ExitCode.INPUT
+    assert sum(xml_counts(out).values()) > 0
+    assert f"logtrack: warning: {gz}: compressed data ends early" in err
+
+
+def test_json_lines_are_detected(cli, tmp_path: Path) -> None:
+    log = tmp_path / "access.json.log"
+    log.write_text(
+        '{"time_local":"01/Nov/2026:10:00:00 -0500","remote_addr":"1.2.3.4","request":"GET /listing/42 HTTP/1.1",'
+        '"status":"200","http_referer":"https://www.zillow.com/","http_user_agent":"Mozilla/5.0"}\n'
+        '{"time_local":"01/Nov/2026:10:00:01 -0500","remote_addr":"1.2.3.4","request":"GET /listing/42 HTTP/1.1",'
+        '"status":"200","http_referer":"-","http_user_agent":"Googlebot/2.1 (+http://www.google.com/bot.html)"}\n'
+    )
+    code, out, err = cli("xml", str(log), "--listing-pattern", PATTERN, "--supplier", "Zillow=zillow.com")
+    assert code == 0, err
+    assert f"logtrack: {log}: format json" in err
+    assert xml_counts(out) == {("2026-11-01", "Zillow", "42"): 1}
+
+
+def test_nginx_conf_names_logs_and_formats(cli, tmp_path: Path) -> None:
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    (tmp_path / "nginx.conf").write_text(f"""
+http {{
+    log_format main '$remote_addr - $remote_user [$time_local] "$request" '
+                    '$status $body_bytes_sent "$http_referer" '
+                    '"$http_user_agent" "$http_x_forwarded_for"';
+    log_format json escape=json '{{"t":"$time_iso8601","r":"$request","s":$status,"ua":"$http_user_agent"}}';
+    access_log {logs}/access.log;
+    include sites/*.conf;
+}}
+""")
+    (tmp_path / "sites").mkdir()
+    (tmp_path / "sites" / "a.conf").write_text(
+        f"server {{ access_log {logs}/main.log main; access_log {logs}/json.log json; access_log off; }}\n")
+    (logs / "access.log").write_text(LINES[0] + "\n")
+    (logs / "main.log").write_text(LINES[1].replace('"Mozilla/5.0"', '"Mozilla/5.0" "10.0.0.1, 10.0.0.2"') + "\n")
+    (logs / "main.log.1").write_text(LINES[1].replace('"Mozilla/5.0"', '"Mozilla/5.0" "-"') + "\n")
+    (logs / "json.log").write_text(
+        '{"t":"2026-11-02T10:00:00-05:00","r":"GET /listing/7 HTTP/1.1","s":200,"ua":"Mozilla/5.0"}\n')
+    code, out, err = cli("xml", "--nginx-conf", str(tmp_path / "nginx.conf"), "--listing-pattern", PATTERN)
+    assert code == 0, err
+    assert err.splitlines()[:4] == [
+        f"logtrack: {logs}/access.log: format combined",
+        f"logtrack: {logs}/main.log: format main",
+        f"logtrack: {logs}/main.log.1: format main",
+        f"logtrack: {logs}/json.log: format json",
+    ]
+    assert xml_counts(out) == {("2026-11-01", "", "42"): 3, ("2026-11-02", "", "7"): 1}

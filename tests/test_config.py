@@ -58,7 +58,7 @@ schema_location = "urn:x ViewTracking.xsd"
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("[logs]\nformatt = 'combined'\n", "unknown key [logs] formatt; known keys in [logs]: format, timezone"),
+        ("[logs]\nformatt = 'combined'\n", "unknown key [logs] formatt; known keys in [logs]: format, glob, nginx_conf, timezone"),
         ("[log]\nformat = 'combined'\n", "unknown section [log]"),
         ("[listings]\npatterns = ['^/listing/(?P<id>[0-9]+']\n",
          "[listings] patterns[0]: invalid regular expression"),

@@ -1,0 +1,160 @@
+"""Custom formats: nginx log_format templates, JSON, and Apache LogFormat strings."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from logtrack import formats
+from logtrack.errors import LogFormatError
+from logtrack.parse import Skip, parse_batch
+from logtrack.sources import Batch
+
+NGINX_MAIN = (
+    '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent '
+    '"$http_referer" "$http_user_agent" "$http_x_forwarded_for"'
+)
+NGINX_JSON = (
+    '{"time":"$time_iso8601","remote_addr":"$remote_addr","request":"$request","status":$status,'
+    '"bytes":$body_bytes_sent,"referer":"$http_referer","ua":"$http_user_agent","host":"$host",'
+    '"rt":$request_time}'
+)
+
+
+def parse(fmt: str, line: str, naive_timezone: str | None = None) -> dict[str, object]:
+    df = parse_batch(Batch("t.log", 1, line, ()), formats.get(fmt), naive_timezone)
+    return df.row(0, named=True)
+
+
+CASES = [
+    # nginx `main` (the commented-out example in Debian's nginx.conf)
+    (NGINX_MAIN,
+     '203.0.113.7 - - [01/Nov/2026:10:00:00 -0500] "GET /listing/42 HTTP/1.1" 200 512 '
+     '"https://www.zillow.com/" "Mozilla/5.0 (X11)" "10.0.0.1, 10.0.0.2"',
+     {"method": "GET", "target": "/listing/42", "status": 200, "referrer": "https://www.zillow.com/",
+      "user_agent": "Mozilla/5.0 (X11)", "local_day": date(2026, 11, 1)}),
+    # host first, without and with a port, as the corpus' host-prefixed lines
+    ('$host $remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent '
+     '"$http_referer" "$http_user_agent"',
+     'example.com 10.0.0.2, 10.0.0.1, 127.0.0.1 - - [07/Dec/2016:11:05:07 +0100] "GET /ocelot HTTP/1.1" 200 571 "-" "M"',
+     {"vhost": "example.com", "client": "10.0.0.2, 10.0.0.1, 127.0.0.1", "target": "/ocelot"}),
+    ('$host:$server_port $remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent '
+     '"$http_referer" "$http_user_agent"',
+     'example.com:80 unix: - - [26/Feb/2019:15:39:42 +0100] "GET /x HTTP/1.1" 200 173 "-" "-"',
+     {"vhost": "example.com", "client": "unix:", "target": "/x"}),
+    # method and URI logged apart, ISO 8601 time, $msec
+    ('$time_iso8601 $request_method $scheme://$host$request_uri $status "$http_user_agent"',
+     '2026-11-01T23:59:59-05:00 GET https://www.site.example/listing/42?a=1 200 "M"',
+     {"method": "GET", "target": "/listing/42?a=1", "vhost": "www.site.example",
+      "ts": datetime(2026, 11, 2, 4, 59, 59, tzinfo=UTC), "local_day": date(2026, 11, 1)}),
+    ('$msec $request_method $uri$is_args$args $status',
+     '1793594399.123 GET /listing/42?a=1 200',
+     {"method": "GET", "target": "/listing/42?a=1",
+      "ts": datetime(2026, 11, 2, 4, 39, 59, 123000, tzinfo=UTC), "local_day": date(2026, 11, 2)}),
+    ('$msec $request_method $uri$is_args$args $status',
+     '1793594399.123 GET /listing/42 200',
+     {"target": "/listing/42"}),
+    ('${remote_addr} [${time_local}] "${request}" ${status} "${http_user_agent}" $upstream_response_time',
+     '::1 [01/Nov/2026:10:00:00 +0000] "GET / HTTP/2.0" 200 "curl/8" 0.001, 0.002 : 0.003',
+     {"client": "::1", "user_agent": "curl/8"}),
+    # JSON, escape=json
+    (NGINX_JSON,
+     '{"time":"2026-11-01T10:00:00-05:00","remote_addr":"203.0.113.7","request":"GET /listing/42 HTTP/1.1",'
+     '"status":200,"bytes":512,"referer":"https://www.zillow.com/","ua":"Mozilla/5.0 \\"q\\"","host":"a.example",'
+     '"rt":0.004}',
+     {"method": "GET", "target": "/listing/42", "status": 200, "referrer": "https://www.zillow.com/",
+      "user_agent": 'Mozilla/5.0 "q"', "vhost": "a.example", "local_day": date(2026, 11, 1)}),
+    # JSON, escape=default: \x22 is not JSON and is read as a quote
+    (NGINX_JSON,
+     '{"time":"2026-11-01T10:00:00-05:00","remote_addr":"203.0.113.7","request":"GET /listing/42 HTTP/1.1",'
+     '"status":200,"bytes":512,"referer":"-","ua":"Mozilla/5.0 \\x22q\\x22","host":"a.example","rt":0.004}',
+     {"user_agent": 'Mozilla/5.0 "q"', "status": 200}),
+    # JSON with the keys in another order and extra spaces
+    (NGINX_JSON,
+     '{ "status": 304, "request": "GET /listing/7 HTTP/1.1", "time": "2026-11-01T10:00:00+00:00" }',
+     {"target": "/listing/7", "status": 304, "user_agent": None}),
+    # Apache: custom formats
+    ('%v %h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-Agent}i" %D',
+     'www.site.example 1.2.3.4 - - [01/Nov/2026:10:00:00 -0500] "GET /listing/42 HTTP/1.1" 200 5 "-" "M" 1234',
+     {"vhost": "www.site.example", "target": "/listing/42", "user_agent": "M"}),
+    ('%h %l %u %t \\"%r\\" %>s %b \\"%{Referer}i\\" \\"%{User-Agent}i\\" \\"%{Host}i\\" %D',
+     '1.2.3.4 - - [01/Nov/2026:10:00:00 -0500] "GET /listing/42 HTTP/1.1" 200 5 "-" "M" "idx.example:8080" 1234',
+     {"vhost": "idx.example:8080", "target": "/listing/42"}),
+    ('%a %{%Y-%m-%d %H:%M:%S %z}t %m %U%q %H %>s %B %T',
+     '1.2.3.4 2026-11-01 23:30:00 -0600 GET /listing/42?x=1 HTTP/1.1 200 5 0',
+     {"method": "GET", "target": "/listing/42?x=1", "ts": datetime(2026, 11, 2, 5, 30, tzinfo=UTC),
+      "local_day": date(2026, 11, 1)}),
+    ('%h %{sec}t "%r" %s',
+     '1.2.3.4 1793594399 "GET /x HTTP/1.1" 200',
+     {"ts": datetime(2026, 11, 2, 4, 39, 59, tzinfo=UTC)}),
+    ('%h %{msec}t "%r" %s',
+     '1.2.3.4 1793594399123 "GET /x HTTP/1.1" 200',
+     {"ts": datetime(2026, 11, 2, 4, 39, 59, 123000, tzinfo=UTC)}),
+    ('%h %400,501{User-agent}i %!200{Referer}i %t "%r" %>s',
+     '1.2.3.4 - - [01/Nov/2026:10:00:00 -0500] "GET /x HTTP/1.1" 200',
+     {"target": "/x", "user_agent": "-", "referrer": "-"}),
+]
+
+
+@pytest.mark.parametrize(("fmt", "line", "expected"), CASES)
+def test_custom_formats(fmt: str, line: str, expected: dict[str, object]) -> None:
+    row = parse(fmt, line)
+    assert row["reason"] is None, row
+    for key, value in expected.items():
+        assert row[key] == value, key
+
+
+def test_naive_strftime_time_is_in_the_configured_zone() -> None:
+    row = parse("%h %{%Y-%m-%d %H:%M:%S}t \"%r\" %>s", '1.2.3.4 2026-11-01 23:30:00 "GET /x HTTP/1.1" 200',
+                naive_timezone="America/Chicago")
+    assert row["ts"] == datetime(2026, 11, 2, 5, 30, tzinfo=UTC)
+    assert row["local_day"] == date(2026, 11, 1)
+
+
+SKIPS = [
+    (NGINX_JSON, "not json", Skip.UNPARSABLE),
+    (NGINX_JSON, '{"time": "2026-11-01T10:00:00+00:00", "status": 200, broken}', Skip.UNPARSABLE),
+    (NGINX_JSON, '{"time": "2026-11-01T10:00:00+00:00", "status": 200}', Skip.UNPARSABLE),  # no request
+    (NGINX_JSON, '{"time": "2026-13-01T10:00:00+00:00", "status": 200, "request": "GET / HTTP/1.1"}',
+     Skip.BAD_TIME),
+    (NGINX_JSON, '{"time": "2026-11-01T10:00:00+00:00", "status": 400, "request": ""}', Skip.NO_REQUEST),
+    (NGINX_MAIN, '203.0.113.7 - - [01/Nov/2026:10:00:00 -0500] "-" 408 0 "-" "-" "-"', Skip.NO_REQUEST),
+    ('$msec $request_method $uri$is_args$args $status', '1793594399.123 - - 400', Skip.NO_REQUEST),
+    ('$msec $request_method $uri$is_args$args $status', 'yesterday GET /x 200', Skip.UNPARSABLE),
+]
+
+
+@pytest.mark.parametrize(("fmt", "line", "reason"), SKIPS)
+def test_custom_format_skips(fmt: str, line: str, reason: Skip) -> None:
+    assert parse(fmt, line)["reason"] == reason.value
+
+
+def test_json_batch_with_a_broken_line_keeps_the_others() -> None:
+    good = '{"time":"2026-11-01T10:00:00+00:00","request":"GET /listing/1 HTTP/1.1","status":200}'
+    text = "\n".join([good, '{"broken": }', good])
+    df = parse_batch(Batch("t.log", 1, text, ()), formats.get(NGINX_JSON))
+    assert df.get_column("reason").to_list() == [None, Skip.UNPARSABLE.value, None]
+    assert df.get_column("target").to_list() == ["/listing/1", None, "/listing/1"]
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ('$remote_addr "$request"', "logs no time, status"),
+        ("$remote_addr [$time_local] $status", "logs no request"),
+        ('{"a": "$remote_addr", "b": "x"}', "logs no time, request, status"),
+        ('{"a": 1}', "maps no key to a $variable"),
+        ("%h %{foo}t %r %s", "cannot read time format %{foo}t"),
+    ],
+)
+def test_format_errors(spec: str, message: str) -> None:
+    with pytest.raises(LogFormatError, match=message.replace("$", r"\$").replace("{", r"\{")):
+        formats.get(spec)
+
+
+def test_httpd_conf_quoting_is_the_same_format() -> None:
+    a = formats.get('%h %l %u %t \\"%r\\" %>s %b')
+    b = formats.get('%h %l %u %t "%r" %>s %b')
+    assert a.regex == b.regex
+    assert a.regex == formats.get("common").regex
