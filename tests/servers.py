@@ -1,0 +1,217 @@
+"""Real nginx and Apache on loopback, for tests that need what they really write.
+
+Each server gets its own directory (config, logs, pid), a free port on
+127.0.0.1, TZ set to America/Chicago so that its local times carry an offset,
+and is stopped (gracefully, so it flushes its logs) when the test is done.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None)
+APACHE = shutil.which("apache2") or ("/usr/sbin/apache2" if os.path.exists("/usr/sbin/apache2") else None)
+APACHE_MODULES = Path("/usr/lib/apache2/modules")
+SERVER_TZ = "America/Chicago"
+
+# The formats as nginx joins them; the config writes each as several strings.
+NGINX_MAIN = (
+    '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent '
+    '"$http_referer" "$http_user_agent" "$http_x_forwarded_for"'
+)
+NGINX_JSON = (
+    '{"time":"$time_iso8601","remote_addr":"$remote_addr","host":"$host","request":"$request",'
+    '"status":$status,"bytes":$body_bytes_sent,"referer":"$http_referer","ua":"$http_user_agent",'
+    '"rt":$request_time}'
+)
+
+
+def _nginx_strings(template: str) -> str:
+    """A format written as nginx configs do: several quoted strings over lines.
+
+    nginx reads variables in each string apart, so strings end after a space
+    or a comma, never inside a $variable.
+    """
+    parts = re.findall(r".*?(?:[ ,]|$)", template)
+    chunks: list[str] = [""]
+    for part in parts:
+        if len(chunks[-1]) > 30:
+            chunks.append("")
+        chunks[-1] += part
+    return "\n        ".join("'" + c.replace("'", "\\'") + "'" for c in chunks if c)
+
+
+APACHE_CUSTOM = '%h %l %u %t \\"%r\\" %>s %b \\"%{Referer}i\\" \\"%{User-Agent}i\\" %{Host}i %D'
+
+
+@dataclass
+class Server:
+    root: Path
+    port: int
+    conf: Path
+    logs: Path
+    stop: Callable[[], None]  # graceful: the logs are complete when it returns
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def _wait_listening(port: int, proc: subprocess.Popen[bytes], what: str) -> None:
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited with {proc.returncode}: {proc.stderr.read().decode() if proc.stderr else ''}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"{what} did not listen on 127.0.0.1:{port} within 15 s")
+
+
+def _stop(proc: subprocess.Popen[bytes], sig: int) -> None:
+    if proc.poll() is None:
+        proc.send_signal(sig)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def _world_readable_dir() -> Path:
+    root = Path(tempfile.mkdtemp(prefix="logtrack-srv-"))
+    root.chmod(0o755)  # workers run as an unprivileged user
+    return root
+
+
+@contextmanager
+def nginx() -> Iterator[Server]:
+    assert NGINX
+    root = _world_readable_dir()
+    logs = root / "logs"
+    logs.mkdir()
+    port = free_port()
+    temp = "\n".join(
+        f"    {d}_temp_path {root}/tmp_{d};" for d in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
+    conf = root / "nginx.conf"
+    conf.write_text(f"""
+worker_processes 1;
+daemon off;
+pid {root}/nginx.pid;
+error_log {logs}/error.log;
+events {{ worker_connections 64; }}
+http {{
+{temp}
+    log_format main {_nginx_strings(NGINX_MAIN)};
+    log_format jsonlog escape=json {_nginx_strings(NGINX_JSON)};
+    access_log {logs}/access.log;
+    include {root}/sites/*.conf;
+}}
+""")
+    (root / "sites").mkdir()
+    (root / "sites" / "site.conf").write_text(f"""
+server {{
+    listen 127.0.0.1:{port};
+    server_name www.site.example idx.partner.example;
+    access_log {logs}/access.log;
+    access_log {logs}/main.log main;
+    access_log {logs}/json.log jsonlog;
+    location / {{ return 200 "ok\\n"; }}
+    location ~ ^/listing/0+$ {{ return 404; }}
+}}
+""")
+    env = {**os.environ, "TZ": SERVER_TZ}
+    proc = subprocess.Popen([NGINX, "-c", str(conf), "-p", str(root)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        _wait_listening(port, proc, "nginx")
+        yield Server(root, port, conf, logs, lambda: _stop(proc, signal.SIGQUIT))
+    finally:
+        _stop(proc, signal.SIGQUIT)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@contextmanager
+def apache() -> Iterator[Server]:
+    assert APACHE
+    root = _world_readable_dir()
+    logs = root / "logs"
+    logs.mkdir()
+    docs = root / "docs"
+    docs.mkdir(mode=0o755)
+    (docs / "page.html").write_text("ok\n")
+    (docs / "page.html").chmod(0o644)
+    port = free_port()
+    modules = "\n".join(
+        f"LoadModule {name}_module {APACHE_MODULES}/mod_{name}.so" for name in ("mpm_event", "authz_core", "alias")
+    )
+    user = "User www-data\nGroup www-data" if os.geteuid() == 0 else ""
+    conf = root / "apache2.conf"
+    conf.write_text(f"""
+ServerRoot {root}
+{modules}
+{user}
+PidFile {root}/apache2.pid
+ErrorLog {logs}/error.log
+Listen 127.0.0.1:{port}
+ServerName www.site.example
+DocumentRoot {docs}
+<Directory {docs}>
+    Require all granted
+</Directory>
+LogFormat "%h %l %u %t \\"%r\\" %>s %O \\"%{{Referer}}i\\" \\"%{{User-Agent}}i\\"" combined
+LogFormat "%v:%p %h %l %u %t \\"%r\\" %>s %O \\"%{{Referer}}i\\" \\"%{{User-Agent}}i\\"" vhost_combined
+LogFormat "{APACHE_CUSTOM}" custom
+CustomLog {logs}/access.log combined
+CustomLog {logs}/other_vhosts_access.log vhost_combined
+CustomLog {logs}/custom.log custom
+AliasMatch "^/listing/[1-9][0-9]*(/.*)?$" "{docs}/page.html"
+<VirtualHost 127.0.0.1:{port}>
+    ServerName www.site.example
+</VirtualHost>
+<VirtualHost 127.0.0.1:{port}>
+    ServerName idx.partner.example
+</VirtualHost>
+""")
+    env = {**os.environ, "TZ": SERVER_TZ, "APACHE_RUN_DIR": str(root), "APACHE_LOCK_DIR": str(root)}
+    proc = subprocess.Popen([APACHE, "-f", str(conf), "-DFOREGROUND"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        _wait_listening(port, proc, "apache2")
+        yield Server(root, port, conf, logs, lambda: _stop(proc, signal.SIGWINCH))  # graceful-stop
+    finally:
+        _stop(proc, signal.SIGWINCH)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def send_raw(port: int, data: bytes) -> bytes:
+    """One request over its own connection; the whole response."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(data)
+        chunks = []
+        while True:
+            try:
+                chunk = s.recv(65536)
+            except TimeoutError:
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+    return b"".join(chunks)

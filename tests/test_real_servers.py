@@ -1,0 +1,164 @@
+"""Logs written by real nginx and Apache give exactly the views the test sent.
+
+The servers are Debian's nginx-light and apache2, started on 127.0.0.1 by
+the test itself (tests/servers.py) and stopped before their logs are read.
+.ci/run installs them; without them these tests skip and say why.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+import servers
+from conftest import xml_counts
+
+PATTERN = r"^/listing/(?P<id>[0-9]+)(?:\?.*)?$"
+SUPPLIERS = ["--supplier", "Zillow=zillow.com,trulia.com", "--supplier", "Realtor.com=realtor.com"]
+CONFIG = """
+[listings]
+patterns = ['^/listing/(?P<id>[0-9]+)(?:\\?.*)?$']
+[[suppliers]]
+name = "Zillow"
+referrer = ["zillow.com", "trulia.com"]
+[[suppliers]]
+name = "Realtor.com"
+referrer = ["realtor.com"]
+[[suppliers]]
+name = "Partner"
+host = ["idx.partner.example"]
+"""
+
+BROWSERS = [
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148",
+    'Mozilla/5.0 (X11; Linux x86_64; rv:132.0; "quoted" \\ build) Gecko/20100101 Firefox/132.0',
+]
+BOTS = ["Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)", "curl/8.5.0"]
+REFERRERS: list[tuple[str, str]] = [
+    ("https://www.zillow.com/homedetails/x/", "Zillow"),
+    ("https://m.trulia.com/p/caf\u00e9", "Zillow"),  # non-ASCII: servers escape it
+    ("https://www.realtor.com/x?a=\"b\"", "Realtor.com"),
+    ("https://notzillow.com/", ""),
+    ("", ""),
+]
+HOSTS = ["www.site.example", "idx.partner.example"]
+
+
+@dataclass(frozen=True)
+class Sent:
+    listing: str | None  # counted listing, None when the request is not a view
+    referrer_supplier: str
+    host: str
+    day: date
+
+
+def traffic(port: int, seed: int = 5) -> list[Sent]:
+    """Send ~250 requests of every kind; return what each one should count as."""
+    rng = random.Random(seed)
+    zone = ZoneInfo(servers.SERVER_TZ)
+    sent: list[Sent] = []
+    for _ in range(250):
+        listing = str(rng.randrange(100000, 100040))
+        method, path, agent, counted = "GET", f"/listing/{listing}", rng.choice(BROWSERS), True
+        referrer, supplier = rng.choice(REFERRERS)
+        host = rng.choice(HOSTS)
+        kind = rng.random()
+        if kind < 0.1:
+            path, counted = f"/listing/{listing}/photos/{rng.randrange(9)}.jpg", False
+        elif kind < 0.2:
+            agent, counted = rng.choice(BOTS), False
+        elif kind < 0.27:
+            method, counted = "HEAD", False
+        elif kind < 0.32:
+            method, counted = "POST", False
+        elif kind < 0.37:
+            path, counted = "/listing/000000", False  # 404 on both servers
+        elif kind < 0.42:
+            path, counted = "/search?city=springfield", False
+        elif kind < 0.5:
+            path = f"/listing/{listing}?utm_source=feed"
+        headers = [f"{method} {path} HTTP/1.1", f"Host: {host}", f"User-Agent: {agent}", "Connection: close"]
+        if referrer:
+            headers.append(f"Referer: {referrer}")
+        body = b"x=1" if method == "POST" else b""
+        if body:
+            headers.append(f"Content-Length: {len(body)}")
+        before = datetime.now(zone).date()
+        response = servers.send_raw(port, "\r\n".join(headers).encode() + b"\r\n\r\n" + body)
+        after = datetime.now(zone).date()
+        assert response.startswith(b"HTTP/1.1 "), response[:100]
+        if before != after:  # the test ran across midnight: ask for a rerun
+            pytest.fail("midnight passed during the test; the expected day is ambiguous, rerun")
+        sent.append(Sent(listing if counted else None, supplier, host, after))
+    # requests that name no page: skipped, never counted
+    for raw in (b"hello\r\n\r\n", b"GET\r\n\r\n"):
+        servers.send_raw(port, raw)
+    return sent
+
+
+def expected(sent: list[Sent], logs_vhost: bool) -> Counter[tuple[str, str, str]]:
+    out: Counter[tuple[str, str, str]] = Counter()
+    for s in sent:
+        if s.listing is None:
+            continue
+        supplier = s.referrer_supplier
+        if not supplier and logs_vhost and s.host == "idx.partner.example":
+            supplier = "Partner"
+        out[(s.day.isoformat(), supplier, s.listing)] += 1
+    return out
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Path:
+    path = tmp_path / "logtrack.toml"
+    path.write_text(CONFIG + f'\n[logs]\ntimezone = "{servers.SERVER_TZ}"\n')
+    return path
+
+
+@pytest.mark.skipif(servers.NGINX is None, reason="nginx is not installed (apt-get install nginx-light)")
+def test_nginx_logs(cli, config: Path) -> None:
+    with servers.nginx() as srv:
+        sent = traffic(srv.port)
+        srv.stop()
+        conf, logs = srv.conf, srv.logs
+        runs = {
+            "access.log": ("combined", False),
+            "main.log": (servers.NGINX_MAIN, False),
+            "json.log": (servers.NGINX_JSON, True),
+        }
+        for name, (fmt, vhost) in runs.items():
+            code, out, err = cli("xml", str(logs / name), "--config", str(config), "--format", fmt, "--strict")
+            assert code == 0, err
+            assert xml_counts(out) == expected(sent, vhost), name
+        # the server's own config names all three logs and their formats
+        code, out, err = cli("xml", "--nginx-conf", str(conf), "--config", str(config))
+        assert code == 0, err
+        lines = err.splitlines()
+        assert f"logtrack: {logs}/access.log: format combined" in lines
+        assert f"logtrack: {logs}/main.log: format main" in lines
+        assert f"logtrack: {logs}/json.log: format jsonlog" in lines
+        total = expected(sent, False) + expected(sent, False) + expected(sent, True)
+        assert xml_counts(out) == total
+
+
+@pytest.mark.skipif(servers.APACHE is None, reason="apache2 is not installed (apt-get install apache2)")
+def test_apache_logs(cli, config: Path) -> None:
+    with servers.apache() as srv:
+        sent = traffic(srv.port)
+        srv.stop()
+        runs = {
+            "access.log": ("auto", False),
+            "other_vhosts_access.log": ("auto", True),
+            "custom.log": (servers.APACHE_CUSTOM, True),
+        }
+        for name, (fmt, vhost) in runs.items():
+            code, out, err = cli("xml", str(srv.logs / name), "--config", str(config), "--format", fmt, "--strict")
+            assert code == 0, err
+            assert xml_counts(out) == expected(sent, vhost), name
