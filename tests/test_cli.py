@@ -6,10 +6,11 @@ import gzip
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, xml_counts
 
 from logtrack import __version__
 from logtrack.errors import ExitCode
+
+from conftest import ROOT, xml_counts
 
 PATTERN = r"^/listing/(?P<id>[0-9]+)$"
 LINES = [

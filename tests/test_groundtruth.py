@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import loggen
 import pytest
-from conftest import xml_counts
 
 from logtrack import sources
+
+import loggen
+from conftest import xml_counts
 
 OFFSETS = [-5, -6, 0, 5.5, -8, 14, -9.5]
 

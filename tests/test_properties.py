@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 
-import loggen
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from logtrack import formats
 from logtrack.parse import parse_batch
 from logtrack.sources import _decode
+
+import loggen
 
 PRESETS = list(formats.PRESETS)
 
