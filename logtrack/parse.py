@@ -44,6 +44,7 @@ DAMAGED = frozenset({Skip.INVALID_UTF8, Skip.UNPARSABLE, Skip.BAD_TIME})
 _REQUEST = r"^(?P<method>[A-Za-z][A-Za-z0-9_.-]*) (?P<target>\S+)(?: HTTP/[0-9.]+)?$"
 
 OPTIONAL_FIELDS = (f.CLIENT, f.REFERRER, f.USER_AGENT, f.VHOST)
+_PAIR = "\ue000"  # stands in for an escaped backslash while \xHH escapes are rewritten
 
 
 def lines_frame(batch: Batch) -> pl.DataFrame:
@@ -110,7 +111,11 @@ def _extract_json(frame: pl.DataFrame, fmt: LogFormat) -> pl.DataFrame:
         pl.when(~line.str.contains(fmt.regex))
         .then(pl.lit(None, dtype=pl.String))
         .when(line.str.contains("\\x", literal=True))
-        .then(line.str.replace_all(r"\\x([0-9A-Fa-f]{2})", r"\u00$1"))
+        .then(
+            line.str.replace_all("\\\\", _PAIR, literal=True)  # an escaped backslash is not an escape
+            .str.replace_all(r"\\x([0-9A-Fa-f]{2})", r"\u00$1")
+            .str.replace_all(_PAIR, "\\\\", literal=True)
+        )
         .otherwise(line)
     )
     dtype = pl.Struct({key: pl.String for key in fmt.json_keys})

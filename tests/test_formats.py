@@ -158,3 +158,9 @@ def test_httpd_conf_quoting_is_the_same_format() -> None:
     b = formats.get('%h %l %u %t "%r" %>s %b')
     assert a.regex == b.regex
     assert a.regex == formats.get("common").regex
+
+
+def test_json_escaped_backslash_before_x_is_kept() -> None:
+    fmt = '{"t":"$time_iso8601","r":"$request","s":$status,"ua":"$http_user_agent"}'
+    line = '{"t":"2026-11-01T10:00:00+00:00","r":"GET / HTTP/1.1","s":200,"ua":"a\\\\x41 \\x22b\\x22"}'
+    assert parse(fmt, line)["user_agent"] == 'a\\x41 "b"'

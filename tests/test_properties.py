@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta, timezone
 
 from hypothesis import HealthCheck, given, settings
@@ -14,10 +15,20 @@ from logtrack.sources import _decode
 import loggen
 
 PRESETS = list(formats.PRESETS)
+NGINX_MAIN = (
+    '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent '
+    '"$http_referer" "$http_user_agent" "$http_x_forwarded_for"'
+)
+NGINX_JSON = (
+    '{"time":"$time_iso8601","remote_addr":"$remote_addr","host":"$host","request":"$request",'
+    '"status":$status,"referer":"$http_referer","ua":"$http_user_agent"}'
+)
+APACHE_CUSTOM = '%h %l %u %t \\"%r\\" %>s %b \\"%{Referer}i\\" \\"%{User-Agent}i\\" %{Host}i %D'
+EVERY_FORMAT = [*PRESETS, NGINX_MAIN, NGINX_JSON, APACHE_CUSTOM]
 
 
 @settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.binary(max_size=300), min_size=1, max_size=20), st.sampled_from(PRESETS))
+@given(st.lists(st.binary(max_size=300), min_size=1, max_size=20), st.sampled_from(EVERY_FORMAT))
 def test_any_bytes_parse_or_skip(lines: list[bytes], preset: str) -> None:
     data = b"\n".join(line.replace(b"\n", b" ") for line in lines)
     df = parse_batch(_decode("fuzz.log", 1, data), formats.get(preset))
@@ -73,4 +84,51 @@ def test_written_lines_parse_back(preset: str, style: str, client: str, when: da
         assert row["referrer"] == loggen.escape(referrer, style)
         assert row["user_agent"] == loggen.escape(agent, style)
     if preset == "vhost_combined":
+        assert row["vhost"] == vhost
+
+
+def render_other(fmt: str, hit: loggen.Hit, style: str) -> str:
+    """A line as nginx `main`, nginx JSON (escape=json) or the custom Apache format writes it."""
+    req = f"{hit.method} {hit.target} HTTP/1.1"
+    if fmt == NGINX_JSON:
+        return json.dumps({
+            "time": hit.when.isoformat(), "remote_addr": hit.client, "host": hit.vhost, "request": req,
+            "status": hit.status, "referer": hit.referrer, "ua": hit.agent,
+        }, ensure_ascii=False)
+    esc = (lambda t: loggen.escape(t, style))
+    stamp = loggen.clf_time(hit.when)
+    if fmt == NGINX_MAIN:
+        return (f'{hit.client} - - [{stamp}] "{esc(req)}" {hit.status} 5 "{esc(hit.referrer)}" '
+                f'"{esc(hit.agent)}" "10.0.0.1, 10.0.0.2"')
+    return (f'{hit.client} - - [{stamp}] "{esc(req)}" {hit.status} 5 "{esc(hit.referrer)}" '
+            f'"{esc(hit.agent)}" {hit.vhost} 1234')
+
+
+@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    fmt=st.sampled_from([NGINX_MAIN, NGINX_JSON, APACHE_CUSTOM]),
+    style=st.sampled_from(["apache", "nginx"]),
+    client=clients,
+    when=times,
+    method=st.sampled_from(["GET", "HEAD", "POST"]),
+    target=token.map(lambda t: "/" + t),
+    status=st.integers(100, 599),
+    referrer=field_text,
+    agent=field_text,
+    vhost=st.from_regex(r"[a-z0-9]([a-z0-9-]{0,15}\.){0,3}[a-z]{2,6}", fullmatch=True),
+)
+def test_custom_formats_parse_back(fmt: str, style: str, client: str, when: datetime, method: str, target: str,
+                                   status: int, referrer: str, agent: str, vhost: str) -> None:
+    hit = loggen.Hit(when, method, target, status, referrer, agent, vhost, client, 5)
+    line = render_other(fmt, hit, style)
+    row = parse_batch(_decode("t.log", 1, line.encode()), formats.get(fmt)).row(0, named=True)
+    assert row["reason"] is None, line
+    assert (row["method"], row["target"], row["status"]) == (method, target, status)
+    assert row["ts"] == when.astimezone(UTC)
+    assert row["local_day"] == when.date()
+    if fmt == NGINX_JSON:
+        assert (row["referrer"], row["user_agent"], row["vhost"]) == (referrer, agent, vhost)
+    else:
+        assert (row["referrer"], row["user_agent"]) == (loggen.escape(referrer, style), loggen.escape(agent, style))
+    if fmt == APACHE_CUSTOM:
         assert row["vhost"] == vhost
