@@ -95,7 +95,9 @@ def render_other(fmt: str, hit: loggen.Hit, style: str) -> str:
             "time": hit.when.isoformat(), "remote_addr": hit.client, "host": hit.vhost, "request": req,
             "status": hit.status, "referer": hit.referrer, "ua": hit.agent,
         }, ensure_ascii=False)
-    esc = (lambda t: loggen.escape(t, style))
+    def esc(text: str) -> str:
+        return loggen.escape(text, style)
+
     stamp = loggen.clf_time(hit.when)
     if fmt == NGINX_MAIN:
         return (f'{hit.client} - - [{stamp}] "{esc(req)}" {hit.status} 5 "{esc(hit.referrer)}" '
