@@ -58,11 +58,17 @@ class Classifier:
             .otherwise(pl.lit(None, dtype=pl.String))
         )
         candidate = pl.col("reason").is_null()
-        views = df.filter(candidate).with_columns(
-            _host=referrer_host(), _vhost=vhost_name()
-        ).with_columns(
-            supplier=supplier_expr(cfg.suppliers, cfg.default_supplier)
-        ).drop("_host", "_vhost")
+        views = df.filter(candidate)
+        # Referrers repeat: work out the supplier once per distinct (referrer, vhost).
+        keys = [formats.REFERRER, formats.VHOST]
+        suppliers = (
+            views.select(keys)
+            .unique()
+            .with_columns(_host=referrer_host(), _vhost=vhost_name())
+            .with_columns(supplier=supplier_expr(cfg.suppliers, cfg.default_supplier))
+            .drop("_host", "_vhost")
+        )
+        views = views.join(suppliers, on=keys, how="left", nulls_equal=True, maintain_order="left")
         if cfg.exclude_bots:
             views = self._mark_bots(views)
         others = df.filter(~candidate).with_columns(supplier=pl.lit(None, dtype=pl.String))

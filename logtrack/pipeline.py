@@ -176,7 +176,7 @@ def count(config: Config, paths: Sequence[str], *, strict: bool = False, hooks: 
                             hooks.on_format(item.name, fmt)
                     pending.append(pool.submit(work, item.name, batch, fmt))
                     if hooks.on_progress:
-                        hooks.on_progress(batch.raw_bytes - done_bytes, batch.text.count("\n") + 1)
+                        hooks.on_progress(batch.raw_bytes - done_bytes, batch.utf8.count(b"\n") + 1)
                         done_bytes = batch.raw_bytes
                     if len(pending) > WORKERS:
                         result.tally.add(pending.popleft().result())

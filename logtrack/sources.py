@@ -57,6 +57,11 @@ class Batch:
     text: str
     bad_utf8: tuple[int, ...]
     raw_bytes: int = 0
+    data: bytes | None = None  # ``text`` as UTF-8, when the reader already has it
+
+    @property
+    def utf8(self) -> bytes:
+        return self.data if self.data is not None else self.text.encode()
 
 
 @dataclass
@@ -277,7 +282,7 @@ def _decode(name: str, first_line: int, data: bytes, raw_bytes: int = 0) -> Batc
     whole batch is tried first and resumes after each bad line.
     """
     try:
-        return Batch(name, first_line, data.decode("utf-8"), (), raw_bytes)
+        return Batch(name, first_line, data.decode("utf-8"), (), raw_bytes, data)
     except UnicodeDecodeError:
         pass
     parts: list[str] = []
