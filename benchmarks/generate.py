@@ -51,15 +51,21 @@ referrer = ["realtor.com"]
 """
 
 
-def lines(n: int, seed: int) -> list[str]:
-    rng = random.Random(seed)
-    listings = [str(rng.randrange(10_000_000, 99_999_999)) for _ in range(20_000)]
-    ips = [f"{rng.randrange(1, 224)}.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(256)}"
+def lines(first: int, n: int, total: int, seed: int) -> list[str]:
+    """Lines first .. first+n of a log of ``total`` lines over three days.
+
+    Listings and clients come from the seed alone, so every chunk of a large
+    log shares them, and the clock runs on across chunks.
+    """
+    base = random.Random(seed)
+    listings = [str(base.randrange(10_000_000, 99_999_999)) for _ in range(20_000)]
+    ips = [f"{base.randrange(1, 224)}.{base.randrange(256)}.{base.randrange(256)}.{base.randrange(256)}"
            for _ in range(5000)]
+    rng = random.Random(seed * 1_000_003 + first)
     start = datetime(2026, 11, 1, 6, tzinfo=UTC)
-    step = 3 * 86400 / n
+    step = 3 * 86400 / total
     out = []
-    for i in range(n):
+    for i in range(first, first + n):
         when = start + timedelta(seconds=i * step, hours=-6)
         stamp = f"{when.day:02d}/{MONTHS[when.month - 1]}/{when.year}:{when:%H:%M:%S} -0600"
         listing = rng.choice(listings)
@@ -92,7 +98,7 @@ def main() -> None:
     chunk = 500_000
     with opener(args.out, "wt") as fh:
         for first in range(0, args.lines, chunk):
-            fh.writelines(lines(min(chunk, args.lines - first), args.seed + first))
+            fh.writelines(lines(first, min(chunk, args.lines - first), args.lines, args.seed))
     if args.config:
         with open(args.config, "w") as fh:
             fh.write(CONFIG)

@@ -36,6 +36,9 @@ def count_views(df: pl.DataFrame, timezone: str | None) -> pl.DataFrame:
         .select(day_expr(timezone).alias("day"), "supplier", "listing")
         .group_by(KEYS)
         .agg(views=pl.len().cast(pl.Int64))
+        # Strings sliced from the batch are views that keep the whole batch's
+        # text alive; fresh copies let it go, so memory stays flat.
+        .with_columns(supplier=pl.col("supplier") + "", listing=pl.col("listing") + "")
         .collect()
     )
 
