@@ -7,6 +7,7 @@ an hour of reading logs is a mistake found too late.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -19,6 +20,7 @@ import polars as pl
 from .errors import ConfigError
 
 DEFAULT_STATUS = (200, 304)
+DEFAULT_ENDPOINT = "https://retsgw.flexmls.com/tracking/v1/listings/views/{api_key}/"
 DEFAULT_METHODS = ("GET",)
 
 
@@ -49,6 +51,13 @@ class Config:
     default_supplier: str = ""
     namespace: str = ""
     schema_location: str = "ViewTracking.xsd"
+    state_path: str | None = None  # None: the CLI's default for the user
+    endpoint: str = DEFAULT_ENDPOINT
+    api_key_file: str | None = None
+    max_listings_per_post: int = 5000
+    window: str = "22:00-06:00"
+    window_timezone: str = "America/Chicago"
+    upload_timeout: float = 30.0
     source: str = field(default="defaults", compare=False)
 
     def with_overrides(
@@ -91,6 +100,15 @@ _SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
     "listings": {"patterns": list},
     "filters": {"status": list, "methods": list, "exclude_bots": bool},
     "viewtracking": {"default_supplier": str, "namespace": str, "schema_location": str},
+    "state": {"path": str},
+    "upload": {
+        "endpoint": str,
+        "api_key_file": str,
+        "max_listings_per_post": int,
+        "window": str,
+        "window_timezone": str,
+        "timeout": (int, float),
+    },
 }
 _SUPPLIER_KEYS: dict[str, type | tuple[type, ...]] = {
     "name": str,
@@ -151,7 +169,25 @@ def from_mapping(data: Mapping[str, Any], where: str) -> Config:
         for i, m in enumerate(filters.get("methods", DEFAULT_METHODS))
     )
     tz = logs.get("timezone")
+    upload = data.get("upload", {})
+    endpoint = upload.get("endpoint", DEFAULT_ENDPOINT)
+    if "{api_key}" not in endpoint:
+        raise ConfigError(f"{where}: [upload] endpoint has no {{api_key}}",
+                          "the key goes in the URL path, e.g. https://host/tracking/v1/listings/views/{api_key}/")
+    window = upload.get("window", "22:00-06:00")
+    _check_window(window, f"{where}: [upload] window")
+    max_listings = upload.get("max_listings_per_post", 5000)
+    if max_listings < 1:
+        raise ConfigError(f"{where}: [upload] max_listings_per_post must be at least 1")
     return Config(
+        state_path=_relative(data.get("state", {}).get("path"), where),
+        endpoint=endpoint,
+        api_key_file=_relative(upload.get("api_key_file"), where),
+        max_listings_per_post=max_listings,
+        window=window,
+        window_timezone=_check_timezone(upload.get("window_timezone", "America/Chicago"),
+                                        f"{where}: [upload] window_timezone"),
+        upload_timeout=float(upload.get("timeout", 30.0)),
         format=logs.get("format", "auto"),
         glob=logs.get("glob"),
         nginx_conf=_relative(logs.get("nginx_conf"), where),
@@ -187,7 +223,12 @@ def _check_keys(
             raise ConfigError(f"{where}: {label} {key} must be {kinds}")
 
 
-_TOML_NAMES = {str: "a string", list: "an array", bool: "true or false", int: "an integer"}
+_TOML_NAMES = {str: "a string", list: "an array", bool: "true or false", int: "an integer", float: "a number"}
+
+
+def _check_window(window: str, label: str) -> None:
+    if not re.fullmatch(r"\s*([01][0-9]|2[0-3]):[0-5][0-9]\s*-\s*([01][0-9]|2[0-3]):[0-5][0-9]\s*", window):
+        raise ConfigError(f"{label}: {window!r} is not HH:MM-HH:MM", 'e.g. window = "22:00-06:00"')
 
 
 def _suppliers(raw: Any, where: str) -> tuple[SupplierRule, ...]:

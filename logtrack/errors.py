@@ -19,6 +19,9 @@ class ExitCode(IntEnum):
     CONFIG = 3  # the configuration is invalid
     INPUT = 4  # a log file could not be read or, with --strict, had bad lines
     INVALID_XML = 5  # a document failed XSD validation
+    STATE = 6  # the state is busy (another run), made under other rules, or unusable
+    UPLOAD = 7  # flexmls refused a document (400) or could not be reached: days stay pending
+    AUTH = 8  # flexmls refused the API key (403)
 
 
 class LogtrackError(Exception):
@@ -53,3 +56,15 @@ class InputError(LogtrackError):
 
 class XmlInvalidError(LogtrackError):
     exit_code = ExitCode.INVALID_XML
+
+
+class StateError(LogtrackError):
+    exit_code = ExitCode.STATE
+
+
+class UploadError(LogtrackError):
+    exit_code = ExitCode.UPLOAD
+
+
+class AuthError(UploadError):
+    exit_code = ExitCode.AUTH

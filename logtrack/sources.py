@@ -58,6 +58,7 @@ class Batch:
     bad_utf8: tuple[int, ...]
     raw_bytes: int = 0
     data: bytes | None = None  # ``text`` as UTF-8, when the reader already has it
+    end_offset: int = 0  # decompressed bytes from the file's start through this batch's newline
 
     @property
     def utf8(self) -> bytes:
@@ -195,36 +196,81 @@ def _plain(raw: IO[bytes]) -> Iterator[bytes]:
         yield chunk
 
 
-def open_source(name: str) -> tuple[Iterator[bytes], IO[bytes]]:
-    """The file's data in chunks, decompressed by its first bytes; and the raw file."""
+def open_source(name: str, skip: int = 0) -> tuple[Iterator[bytes], IO[bytes]]:
+    """The file's data in chunks from decompressed byte ``skip``; and the raw file.
+
+    A plain file seeks; a compressed one is decompressed from its start and
+    the first ``skip`` bytes dropped.
+    """
     if name == STDIN:
         return _plain(sys.stdin.buffer), sys.stdin.buffer
     try:
-        raw = open(name, "rb")  # noqa: SIM115 - closed by batches()
+        raw = open(name, "rb")  # noqa: SIM115 - closed by the caller
     except OSError as exc:
         raise InputError(f"{name}: cannot read: {exc.strerror}") from None
     kind = _kind(raw.peek(8)[:8])
     if kind is None:
+        raw.seek(skip)
         return _plain(raw), raw
-    if kind == "zstd":
-        return _zstd(raw, name), raw
-    return _decompress(raw, kind), raw
+    chunks = _zstd(raw, name) if kind == "zstd" else _decompress(raw, kind)
+    return (_skip(chunks, skip) if skip else chunks), raw
+
+
+def is_compressed(name: str) -> bool:
+    with open(name, "rb") as fh:
+        return _kind(fh.read(8)) is not None
+
+
+def _skip(chunks: Iterator[bytes], skip: int) -> Iterator[bytes]:
+    for chunk in chunks:
+        if skip >= len(chunk):
+            skip -= len(chunk)
+            continue
+        yield chunk[skip:]
+        skip = 0
+    if skip:
+        raise Truncated(f"the file is {skip} bytes shorter than what was read from it before")
+
+
+def head(name: str, size: int) -> bytes:
+    """The first ``size`` decompressed bytes (fewer if the file is shorter)."""
+    chunks, raw = open_source(name)
+    out = bytearray()
+    try:
+        for chunk in chunks:
+            out += chunk
+            if len(out) >= size:
+                break
+    except Truncated:
+        pass
+    finally:
+        raw.close()
+    return bytes(out[:size])
 
 
 def batches(
     name: str,
     batch_bytes: int | None = None,
     warn: Callable[[str], None] | None = None,
+    *,
+    skip: int = 0,
+    first_line: int = 1,
+    partial_tail: bool = True,
 ) -> Iterator[Batch]:
-    """Yield the lines of one source as batches; the last line may lack a newline.
+    """Yield the lines of one source as batches.
+
+    With ``partial_tail`` (a stateless read) a last line without a newline
+    is yielded as it is; without it (an incremental read, the file may
+    still grow) it is held back until its newline is written.
 
     A compressed stream that ends early (a file still being written, or cut
     by a full disk) ends the file with a warning: its complete lines are
     kept, the incomplete last one is left out and said so.
     """
     batch_bytes = batch_bytes or BATCH_BYTES
-    chunks, raw = open_source(name)
-    line_no = 1
+    chunks, raw = open_source(name, skip)
+    line_no = first_line
+    offset = skip
     buffer = bytearray()
     first = True
     try:
@@ -232,11 +278,11 @@ def batches(
             try:
                 chunk = next(chunks, b"")
             except Truncated as exc:
+                whole = bytes(buffer[: buffer.rfind(b"\n") + 1])
+                if whole:
+                    yield _decode(name, line_no, whole[:-1], _tell(raw), offset + len(whole))
+                    line_no += whole.count(b"\n")
                 if warn:
-                    whole = bytes(buffer[: buffer.rfind(b"\n") + 1])
-                    if whole:
-                        yield _decode(name, line_no, whole[:-1], _tell(raw))
-                        line_no += whole.count(b"\n")
                     lost = len(buffer) - len(whole)
                     tail = f"; its incomplete last line ({lost} bytes) was left out" if lost else ""
                     warn(f"{name}: {exc}: read up to line {line_no - 1}{tail}")
@@ -245,7 +291,7 @@ def batches(
                 raise InputError(f"{name}: cannot read: {exc.strerror or exc}") from None
             if first:
                 first = False
-                if b"\x00" in chunk[:BINARY_PROBE]:
+                if skip == 0 and b"\x00" in chunk[:BINARY_PROBE]:
                     raise InputError(
                         f"{name}: looks binary (it holds NUL bytes), not an access log",
                         "leave it out of the paths, or set [logs] glob to pick the access logs",
@@ -256,12 +302,13 @@ def batches(
                     continue
             cut = buffer.rfind(b"\n")
             if cut >= 0:
-                yield _decode(name, line_no, bytes(buffer[:cut]), _tell(raw))
+                offset += cut + 1
+                yield _decode(name, line_no, bytes(buffer[:cut]), _tell(raw), offset)
                 line_no += buffer.count(b"\n", 0, cut) + 1
                 del buffer[: cut + 1]
             if not chunk:
-                if buffer:
-                    yield _decode(name, line_no, bytes(buffer), _tell(raw))
+                if buffer and partial_tail:
+                    yield _decode(name, line_no, bytes(buffer), _tell(raw), offset + len(buffer))
                 return
     finally:
         if raw is not sys.stdin.buffer:
@@ -275,14 +322,14 @@ def _tell(raw: IO[bytes]) -> int:
         return 0
 
 
-def _decode(name: str, first_line: int, data: bytes, raw_bytes: int = 0) -> Batch:
+def _decode(name: str, first_line: int, data: bytes, raw_bytes: int = 0, end_offset: int = 0) -> Batch:
     """Decode a batch strictly; only lines with invalid UTF-8 are replaced.
 
     The loop runs once per bad line, not per line: a strict decode of the
     whole batch is tried first and resumes after each bad line.
     """
     try:
-        return Batch(name, first_line, data.decode("utf-8"), (), raw_bytes, data)
+        return Batch(name, first_line, data.decode("utf-8"), (), raw_bytes, data, end_offset)
     except UnicodeDecodeError:
         pass
     parts: list[str] = []
@@ -302,4 +349,4 @@ def _decode(name: str, first_line: int, data: bytes, raw_bytes: int = 0) -> Batc
             if end == len(data):
                 break
             pos = end
-    return Batch(name, first_line, "".join(parts), tuple(bad), raw_bytes)
+    return Batch(name, first_line, "".join(parts), tuple(bad), raw_bytes, None, end_offset)

@@ -1,0 +1,138 @@
+"""Ingest: read what is new in each log into the state, exactly once.
+
+For each file: recognise it by its first bytes (state.match), skip what was
+read before, and count only complete lines; each batch's counts and the new
+read position commit together. A line without its newline yet is left for
+the next run. Whatever logrotate did in between (rename, delaycompress,
+compress, copytruncate), and wherever a SIGKILL landed, the next run picks
+up at the last committed line end.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from . import formats, sources
+from .aggregate import Tally, summarize
+from .classify import Classifier
+from .config import Config
+from .errors import InputError, StateError
+from .parse import lines_frame, parse_batch
+from .pipeline import AUTO, Hooks, Input, detect
+from .state import FINGERPRINT_BYTES, State
+
+
+@dataclass
+class IngestReport:
+    tally: Tally = field(default_factory=Tally)
+    files: list[tuple[str, str]] = field(default_factory=list)  # (name, what happened)
+    problems: list[str] = field(default_factory=list)
+
+
+def rules_signature(config: Config) -> str:
+    """What the counts depend on. Counts made under other rules are never mixed."""
+    rules = {
+        "format": config.format,
+        "timezone": config.timezone,
+        "patterns": list(config.patterns),
+        "suppliers": [[r.name, list(r.referrer), list(r.host)] for r in config.suppliers],
+        "status": sorted(config.status),
+        "methods": sorted(config.methods),
+        "exclude_bots": config.exclude_bots,
+        "default_supplier": config.default_supplier,
+    }
+    text = json.dumps(rules, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16] + " " + text
+
+
+def check_rules(state: State, config: Config) -> None:
+    signature = rules_signature(config)
+    known = state.rules()
+    if known is None:
+        state.set_rules(signature)
+    elif known.split(" ", 1)[0] != signature.split(" ", 1)[0]:
+        raise StateError(
+            f"the counts in {state.path} were made under other rules (listing patterns, suppliers, "
+            "filters, format or time zone changed)",
+            "run `logtrack rebuild` with the same paths to recount from the logs still present, "
+            "or go back to the old configuration",
+        )
+
+
+def ingest(state: State, config: Config, inputs: list[Input], hooks: Hooks | None = None) -> IngestReport:
+    """Count what is new in every input into the state."""
+    hooks = hooks or Hooks()
+    report = IngestReport()
+    classifier = Classifier(config)
+
+    def warn(message: str) -> None:
+        report.problems.append(message)
+        if hooks.on_warning:
+            hooks.on_warning(message)
+
+    for item in inputs:
+        if item.name == sources.STDIN:
+            warn("stdin cannot be read incrementally (it has no identity to resume); use `logtrack xml -`")
+            continue
+        try:
+            what = _ingest_file(state, config, item, classifier, report, warn)
+        except InputError as exc:
+            warn(str(exc))
+            continue
+        report.files.append((item.name, what))
+    return report
+
+
+def _ingest_file(state: State, config: Config, item: Input, classifier: Classifier,
+                 report: IngestReport, warn: Callable[[str], None]) -> str:
+    name = item.name
+    try:
+        st = os.stat(name)
+    except OSError as exc:
+        raise InputError(f"{name}: cannot read: {exc.strerror}") from None
+    compressed = sources.is_compressed(name)
+    if compressed and state.by_hints(st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns):
+        return "unchanged (read before)"
+    head = sources.head(name, FINGERPRINT_BYTES)
+    if not head:
+        return "empty"
+    record = state.match(head)
+    if record is None:
+        record = state.add_file(head, name)
+        how = "new"
+    else:
+        state.widen_fingerprint(record, head)
+        how = f"known (as {record.last_name}), resumed at line {record.lines + 1}"
+    fmt = item.format
+    if fmt is None and config.format != AUTO:
+        fmt = formats.get(config.format)
+    offset, lines = record.offset, record.lines
+    whole = True
+    problems_before = len(report.problems)
+    for batch in sources.batches(name, warn=warn, skip=offset, first_line=lines + 1, partial_tail=False):
+        if fmt is None:
+            fmt = detect(lines_frame(batch), name) if offset == 0 else detect(_head_frame(head), name)
+        df = classifier.classify(parse_batch(batch, fmt, config.timezone))
+        summary = summarize(name, df, config.timezone)
+        with state.transaction():
+            state.advance(record.id, batch.end_offset, batch.first_line - 1 + df.height, name, summary.counts)
+        report.tally.add(summary)
+        offset, lines = batch.end_offset, batch.first_line - 1 + df.height
+    if len(report.problems) > problems_before:
+        whole = False
+    state.set_hints(record.id, st, complete=compressed and whole)
+    if how != "new" and lines == record.lines:
+        return f"nothing new (at line {lines})"
+    return f"{how}; now at line {lines}"
+
+
+def _head_frame(head: bytes) -> pl.DataFrame:
+    batch = sources._decode("head", 1, head[: head.rfind(b"\n")] if b"\n" in head else head)
+    return lines_frame(batch)
+

@@ -1,0 +1,133 @@
+"""A local server that behaves like the flexmls ViewTracking endpoint.
+
+POST /tracking/v1/listings/views/{key}/ takes a document: 403 for a wrong
+key, 400 with the first XSD error for a document that fails the schema, 500
+for the first N requests when asked (to exercise retries), 200 otherwise.
+Documents are parsed with entities and network access off and the body size
+bounded. GET .../listing/{id}/{key}/tracker.gif answers the 1x1 GIF.
+GET /_sandbox/views returns what flexmls would now hold: for each (day,
+supplier), the listings of the last post that carried it.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+from lxml import etree
+
+from .viewtracking import load_schema
+
+MAX_BODY = 16 * 1024 * 1024
+GIF = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
+_POST = re.compile(r"^/tracking/v1/listings/views/(?P<key>[^/]+)/?$")
+_GIF = re.compile(r"^/tracking/v1/listings/views/listing/(?P<id>[^/]+)/(?P<key>[^/]+)/tracker\.gif$")
+
+
+@dataclass
+class SandboxState:
+    api_key: str
+    fail_first: int = 0
+    data_dir: Path | None = None
+    views: dict[tuple[str, str], dict[str, int]] = field(default_factory=dict)
+    requests: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def load(self) -> None:
+        if self.data_dir and (self.data_dir / "views.json").exists():
+            for row in json.loads((self.data_dir / "views.json").read_text()):
+                self.views.setdefault((row["day"], row["supplier"]), {})[row["listing"]] = row["views"]
+
+    def rows(self) -> list[dict[str, object]]:
+        return [
+            {"day": day, "supplier": supplier, "listing": listing, "views": n}
+            for (day, supplier), listings in sorted(self.views.items())
+            for listing, n in sorted(listings.items())
+        ]
+
+    def save(self) -> None:
+        if self.data_dir:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            tmp = self.data_dir / "views.json.tmp"
+            tmp.write_text(json.dumps(self.rows(), indent=1))
+            tmp.replace(self.data_dir / "views.json")
+
+
+def make_server(host: str, port: int, state: SandboxState) -> ThreadingHTTPServer:
+    schema = load_schema()
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+
+    class Handler(BaseHTTPRequestHandler):
+        server_version = "logtrack-sandbox"
+
+        def log_message(self, format: str, *args: object) -> None:  # no key in any log line
+            pass
+
+        def _send(self, code: int, body: bytes, ctype: str = "text/plain; charset=utf-8") -> None:
+            self.send_response(code)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_GET(self) -> None:
+            path = self.path.split("?", 1)[0]
+            if path == "/_sandbox/views":
+                with state.lock:
+                    body = json.dumps(state.rows()).encode()
+                self._send(200, body, "application/json")
+                return
+            m = _GIF.match(path)
+            if m:
+                if m["key"] != state.api_key:
+                    self._send(403, b"Forbidden: unknown API key\n")
+                else:
+                    self._send(200, GIF, "image/gif")
+                return
+            self._send(404, b"Not found\n")
+
+        def do_POST(self) -> None:
+            m = _POST.match(self.path.split("?", 1)[0])
+            if not m:
+                self._send(404, b"Not found\n")
+                return
+            with state.lock:
+                state.requests += 1
+                failing = state.requests <= state.fail_first
+            length = int(self.headers.get("Content-Length") or 0)
+            if length > MAX_BODY:
+                self._send(413, b"Request body too large\n")
+                self.close_connection = True
+                return
+            body = self.rfile.read(length)
+            if m["key"] != state.api_key:
+                self._send(403, b"Forbidden: unknown API key\n")
+                return
+            if failing:
+                self._send(500, b"Internal Server Error (sandbox --fail-first)\n")
+                return
+            try:
+                root = etree.fromstring(body, parser)
+            except etree.XMLSyntaxError as exc:
+                self._send(400, f"Bad Request: not well-formed XML: {exc}\n".encode())
+                return
+            if not schema.validate(root):
+                err = schema.error_log[0]  # type: ignore[index]
+                self._send(400, f"Bad Request: line {err.line}: {err.message}\n".encode())
+                return
+            with state.lock:
+                for view in root.iter("View"):
+                    key = (view.findtext("ViewDate") or "", view.findtext("ViewSupplierName") or "")
+                    state.views[key] = {
+                        item.findtext("ListingId") or "": int(item.findtext("ViewCount") or 0)
+                        for item in view.iter("Listing")
+                    }
+                state.save()
+            self._send(200, b"OK\n")
+
+    return ThreadingHTTPServer((host, port), Handler)

@@ -1,0 +1,349 @@
+"""State: what was read, what it counted, and what flexmls accepted (SQLite).
+
+Why SQLite: one file, transactions that survive SIGKILL, and nothing to run.
+Every batch of lines commits its counts and the file's new read position in
+one transaction, so a killed run leaves either both or neither.
+
+A log file is known by its content, not its name: the hash of its first
+bytes (after decompression) and how many bytes that hash covers. A rotated
+``access.log.1`` or ``access.log.2.gz`` has the same first bytes as the
+``access.log`` it was, so it resumes where that one stopped; a truncated
+(copytruncate) ``access.log`` starts with new bytes and is a new file. Device
+and inode, size and mtime are kept as hints, to skip a compressed file that
+was read to its end without decompressing it again.
+
+Counts are kept per file and day, so that the total is their sum, a file is
+never counted twice, and a rebuild knows which days lost their source.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import sqlite3
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+
+from .errors import StateError
+
+FINGERPRINT_BYTES = 4096
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS files (
+    id INTEGER PRIMARY KEY,
+    fp_len INTEGER NOT NULL,          -- bytes the fingerprint covers
+    fp_hash TEXT NOT NULL,            -- sha256 of those first bytes (decompressed)
+    offset INTEGER NOT NULL,          -- decompressed bytes read, always at a line end
+    lines INTEGER NOT NULL,           -- lines read
+    last_name TEXT NOT NULL,
+    dev INTEGER, inode INTEGER, raw_size INTEGER, mtime_ns INTEGER,
+    complete INTEGER NOT NULL DEFAULT 0,  -- a compressed file read to its end
+    first_seen REAL NOT NULL, last_read REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS files_fp ON files (fp_len, fp_hash);
+CREATE TABLE IF NOT EXISTS counts (
+    file_id INTEGER NOT NULL, day TEXT NOT NULL, supplier TEXT NOT NULL, listing TEXT NOT NULL,
+    views INTEGER NOT NULL,
+    PRIMARY KEY (file_id, day, supplier, listing)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS posted (
+    day TEXT NOT NULL, supplier TEXT NOT NULL, listing TEXT NOT NULL, views INTEGER NOT NULL,
+    PRIMARY KEY (day, supplier, listing)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS uploads (
+    id INTEGER PRIMARY KEY, at REAL NOT NULL, days TEXT NOT NULL, ok INTEGER NOT NULL,
+    http_status INTEGER, message TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS frozen_days (day TEXT PRIMARY KEY, reason TEXT NOT NULL);
+"""
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    id: int
+    fp_len: int
+    fp_hash: str
+    offset: int
+    lines: int
+    last_name: str
+    dev: int | None
+    inode: int | None
+    raw_size: int | None
+    mtime_ns: int | None
+    complete: bool
+
+
+@dataclass(frozen=True)
+class Upload:
+    at: float
+    days: list[str]
+    ok: bool
+    http_status: int | None
+    message: str
+
+
+def fingerprint(head: bytes, length: int) -> str:
+    return hashlib.sha256(head[:length]).hexdigest()
+
+
+class State:
+    """An open state database. Use ``State.open`` as a context manager."""
+
+    def __init__(self, path: Path, db: sqlite3.Connection) -> None:
+        self.path = path
+        self.db = db
+
+    @classmethod
+    @contextmanager
+    def open(cls, path: Path, *, lock_wait: float = 60.0, readonly: bool = False) -> Iterator[State]:
+        """Open (creating) the database, holding its lock for the whole run.
+
+        The lock is a separate ``.lock`` file with flock, so two runs
+        (logrotate's and cron's) never work at once; the second waits up to
+        ``lock_wait`` seconds and then gives up with a clear message.
+        """
+        path.parent.mkdir(parents=True, exist_ok=True)
+        lock_path = path.with_name(path.name + ".lock")
+        with open(lock_path, "a+") as lock:
+            _acquire(lock, lock_path, lock_wait, shared=readonly)
+            db = sqlite3.connect(path, isolation_level=None, timeout=lock_wait)
+            try:
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=FULL")
+                db.executescript(_SCHEMA)
+                version = db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
+                if version is None:
+                    db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+                elif int(version[0]) != SCHEMA_VERSION:
+                    raise StateError(f"{path}: state schema {version[0]}, this logtrack knows {SCHEMA_VERSION}")
+                os.chmod(path, 0o600)
+                yield cls(path, db)
+            except sqlite3.DatabaseError as exc:
+                raise StateError(f"{path}: the state database cannot be used: {exc}",
+                                 "move it aside and run `logtrack rebuild` with the logs still present") from None
+            finally:
+                db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    # --- rules -----------------------------------------------------------------
+    def rules(self) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key='rules'").fetchone()
+        return None if row is None else str(row[0])
+
+    def set_rules(self, signature: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES ('rules', ?)", (signature,))
+
+    # --- files -----------------------------------------------------------------
+    def match(self, head: bytes) -> FileRecord | None:
+        """The known file whose first bytes this content starts with, if any.
+
+        The longest fingerprint wins; among equals, the one read furthest.
+        """
+        lengths = [r[0] for r in self.db.execute("SELECT DISTINCT fp_len FROM files ORDER BY fp_len DESC")]
+        for length in lengths:
+            if length > len(head):
+                continue
+            rows = self.db.execute(
+                "SELECT * FROM files WHERE fp_len=? AND fp_hash=? ORDER BY offset DESC LIMIT 1",
+                (length, fingerprint(head, length)),
+            ).fetchall()
+            if rows:
+                return _record(rows[0])
+        return None
+
+    def by_hints(self, dev: int, inode: int, raw_size: int, mtime_ns: int) -> FileRecord | None:
+        row = self.db.execute(
+            "SELECT * FROM files WHERE dev=? AND inode=? AND raw_size=? AND mtime_ns=? AND complete=1",
+            (dev, inode, raw_size, mtime_ns),
+        ).fetchone()
+        return None if row is None else _record(row)
+
+    def add_file(self, head: bytes, name: str) -> FileRecord:
+        length = min(len(head), FINGERPRINT_BYTES)
+        now = time.time()
+        cur = self.db.execute(
+            "INSERT INTO files (fp_len, fp_hash, offset, lines, last_name, first_seen, last_read) "
+            "VALUES (?, ?, 0, 0, ?, ?, ?)",
+            (length, fingerprint(head, length), name, now, now),
+        )
+        assert cur.lastrowid is not None
+        return self.file(cur.lastrowid)
+
+    def file(self, file_id: int) -> FileRecord:
+        return _record(self.db.execute("SELECT * FROM files WHERE id=?", (file_id,)).fetchone())
+
+    def widen_fingerprint(self, record: FileRecord, head: bytes) -> None:
+        """A file first seen short gets the full-length fingerprint once it has the bytes."""
+        length = min(len(head), FINGERPRINT_BYTES)
+        if length > record.fp_len:
+            self.db.execute("UPDATE files SET fp_len=?, fp_hash=? WHERE id=?",
+                            (length, fingerprint(head, length), record.id))
+
+    def advance(self, record_id: int, offset: int, lines: int, name: str, counts: pl.DataFrame) -> None:
+        """Add a batch's counts and move the read position: call inside ``transaction``."""
+        if counts.height:
+            rows = counts.select(
+                pl.lit(record_id), pl.col("day").dt.to_string("%Y-%m-%d"), "supplier", "listing", "views"
+            ).iter_rows()
+            self.db.executemany(
+                "INSERT INTO counts VALUES (?, ?, ?, ?, ?) ON CONFLICT (file_id, day, supplier, listing) "
+                "DO UPDATE SET views = views + excluded.views",
+                rows,
+            )
+        self.db.execute("UPDATE files SET offset=?, lines=?, last_name=?, last_read=? WHERE id=?",
+                        (offset, lines, name, time.time(), record_id))
+
+    def set_hints(self, record_id: int, st: os.stat_result, complete: bool) -> None:
+        self.db.execute(
+            "UPDATE files SET dev=?, inode=?, raw_size=?, mtime_ns=?, complete=? WHERE id=?",
+            (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, int(complete), record_id),
+        )
+
+    def files(self) -> list[FileRecord]:
+        return [_record(r) for r in self.db.execute("SELECT * FROM files ORDER BY id")]
+
+    # --- counts ----------------------------------------------------------------
+    def totals(self, since: date | None = None, until: date | None = None,
+               days: Sequence[str] | None = None) -> pl.DataFrame:
+        """Cumulative views per (day, supplier, listing), in XML order."""
+        where, args = _day_filter(since, until, days)
+        rows = self.db.execute(
+            f"SELECT day, supplier, listing, SUM(views) FROM counts {where} "
+            "GROUP BY day, supplier, listing ORDER BY day, supplier, listing", args
+        ).fetchall()
+        return _frame(rows)
+
+    def posted(self, days: Sequence[str]) -> pl.DataFrame:
+        where, args = _day_filter(None, None, days)
+        rows = self.db.execute(
+            f"SELECT day, supplier, listing, views FROM posted {where} ORDER BY day, supplier, listing", args
+        ).fetchall()
+        return _frame(rows)
+
+    def pending_days(self, before: date | None) -> list[str]:
+        """Days whose totals differ from what flexmls last accepted, oldest first."""
+        rows = self.db.execute(
+            """
+            WITH cur AS (SELECT day, supplier, listing, SUM(views) AS views FROM counts
+                         GROUP BY day, supplier, listing)
+            SELECT DISTINCT cur.day FROM cur LEFT JOIN posted p
+              ON p.day = cur.day AND p.supplier = cur.supplier AND p.listing = cur.listing
+            WHERE p.views IS NULL OR p.views != cur.views
+            ORDER BY cur.day
+            """
+        ).fetchall()
+        frozen = {r[0] for r in self.db.execute("SELECT day FROM frozen_days")}
+        return [r[0] for r in rows if r[0] not in frozen and (before is None or r[0] < before.isoformat())]
+
+    def mark_posted(self, counts: pl.DataFrame) -> None:
+        """Record what flexmls accepted: these (day, supplier) groups, whole."""
+        groups = counts.select(pl.col("day").dt.to_string("%Y-%m-%d"), "supplier").unique().iter_rows()
+        with self.transaction():
+            self.db.executemany("DELETE FROM posted WHERE day=? AND supplier=?", list(groups))
+            self.db.executemany(
+                "INSERT INTO posted VALUES (?, ?, ?, ?)",
+                counts.select(pl.col("day").dt.to_string("%Y-%m-%d"), "supplier", "listing", "views").iter_rows(),
+            )
+
+    def log_upload(self, days: Sequence[str], ok: bool, http_status: int | None, message: str) -> None:
+        self.db.execute("INSERT INTO uploads (at, days, ok, http_status, message) VALUES (?, ?, ?, ?, ?)",
+                        (time.time(), json.dumps(list(days)), int(ok), http_status, message))
+
+    def uploads(self, limit: int = 1) -> list[Upload]:
+        rows = self.db.execute(
+            "SELECT at, days, ok, http_status, message FROM uploads ORDER BY id DESC LIMIT ?", (limit,)
+        ).fetchall()
+        return [Upload(r[0], json.loads(r[1]), bool(r[2]), r[3], r[4]) for r in rows]
+
+    def last_success(self) -> float | None:
+        row = self.db.execute("SELECT MAX(at) FROM uploads WHERE ok=1").fetchone()
+        return None if row is None or row[0] is None else float(row[0])
+
+    # --- rebuild ---------------------------------------------------------------
+    def days_by_file(self) -> dict[int, set[str]]:
+        out: dict[int, set[str]] = {}
+        for file_id, day in self.db.execute("SELECT DISTINCT file_id, day FROM counts"):
+            out.setdefault(file_id, set()).add(day)
+        return out
+
+    def forget_counts(self) -> None:
+        """Drop every count and read position (the rules changed); keep what was posted."""
+        with self.transaction():
+            self.db.execute("DELETE FROM counts")
+            self.db.execute("DELETE FROM files")
+            self.db.execute("DELETE FROM meta WHERE key='rules'")
+
+    def freeze(self, days: Sequence[str], reason: str) -> None:
+        self.db.executemany("INSERT OR REPLACE INTO frozen_days VALUES (?, ?)", [(d, reason) for d in days])
+
+    def frozen(self) -> list[str]:
+        return [r[0] for r in self.db.execute("SELECT day FROM frozen_days ORDER BY day")]
+
+
+def _record(row: tuple[object, ...]) -> FileRecord:
+    def opt(value: object) -> int | None:
+        return None if value is None else int(str(value))
+
+    return FileRecord(
+        id=int(str(row[0])), fp_len=int(str(row[1])), fp_hash=str(row[2]), offset=int(str(row[3])),
+        lines=int(str(row[4])), last_name=str(row[5]), dev=opt(row[6]), inode=opt(row[7]),
+        raw_size=opt(row[8]), mtime_ns=opt(row[9]), complete=bool(row[10]),
+    )
+
+
+def _frame(rows: list[tuple[object, ...]]) -> pl.DataFrame:
+    return pl.DataFrame(
+        rows, schema={"day": pl.String, "supplier": pl.String, "listing": pl.String, "views": pl.Int64},
+        orient="row",
+    ).with_columns(pl.col("day").str.to_date("%Y-%m-%d"))
+
+
+def _day_filter(since: date | None, until: date | None, days: Sequence[str] | None) -> tuple[str, list[str]]:
+    clauses, args = [], []
+    if since:
+        clauses.append("day >= ?")
+        args.append(since.isoformat())
+    if until:
+        clauses.append("day <= ?")
+        args.append(until.isoformat())
+    if days is not None:
+        clauses.append(f"day IN ({','.join('?' * len(days))})" if days else "0")
+        args.extend(days)
+    return ("WHERE " + " AND ".join(clauses)) if clauses else "", args
+
+
+def _acquire(lock: object, lock_path: Path, wait: float, shared: bool) -> None:
+    fd = lock.fileno()  # type: ignore[attr-defined]
+    mode = fcntl.LOCK_SH if shared else fcntl.LOCK_EX
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            fcntl.flock(fd, mode | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                raise StateError(
+                    f"another logtrack run holds {lock_path} (waited {wait:.0f} s)",
+                    "let it finish (a cron run and the logrotate hook overlapped), or raise --lock-wait",
+                ) from None
+            time.sleep(0.1)
+
