@@ -1,0 +1,310 @@
+"""Unattended runs: exactly-once ingest, the lock, rules, and uploads to the sandbox."""
+
+from __future__ import annotations
+
+import fcntl
+import gzip
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections import Counter
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+import loggen
+from conftest import xml_counts
+from logtrack.errors import ExitCode
+from logtrack.sandbox import SandboxState, make_server
+
+KEY = "s3cr3t-KEY-9f8e7d"
+TZ = "America/Chicago"
+LOGTRACK = [sys.executable, "-m", "logtrack"]
+
+
+def counts_of(state: Path, cli) -> Counter[tuple[str, str, str]]:
+    code, out, err = cli("export", "--state", str(state))
+    assert code == 0, err
+    return xml_counts(out)
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[tuple[Path, Path, loggen.Generated]]:
+    """A log folder, a config, and 6000 generated lines with their ground truth."""
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    conf = tmp_path / "logtrack.toml"
+    conf.write_text(loggen.config_toml("combined", TZ))
+    gen = loggen.generate(21, 6000, "combined", "nginx", [-6, -5, 0], TZ, loggen.START, 4,
+                          damaged_every=151, chronological=True)
+    yield logs, conf, gen
+
+
+def write(path: Path, lines: list[bytes], partial: bytes = b"") -> None:
+    with open(path, "ab") as fh:
+        fh.write(b"".join(line + b"\n" for line in lines) + partial)
+
+
+def test_twice_renamed_compressed_and_half_lines(cli, site, tmp_path: Path) -> None:
+    logs, conf, gen = site
+    state = tmp_path / "state.db"
+    run = ("run", str(logs), "--config", str(conf), "--state", str(state), "--no-upload")
+    lines = gen.lines
+    log = logs / "access.log"
+    # 1: a file that ends in the middle of a line
+    write(log, lines[:1000], partial=lines[1000][:40])
+    assert cli(*run)[0] == 0
+    # 2: the same files again change nothing
+    before = counts_of(state, cli)
+    code, _, err = cli(*run)
+    assert code == 0 and "nothing new" in err
+    assert counts_of(state, cli) == before
+    # 3: the half line is completed, more lines follow; then rename rotation
+    write(log, [lines[1000][40:]] + lines[1001:2000])
+    os.rename(log, logs / "access.log.1")
+    write(logs / "access.log.1", lines[2000:2100])  # the server still writes to the renamed file
+    write(log, lines[2100:3000])  # ... until it reopens
+    assert cli(*run)[0] == 0
+    # 4: delaycompress: .1 becomes .2.gz, access.log becomes .1
+    with open(logs / "access.log.1", "rb") as src, gzip.open(logs / "access.log.2.gz", "wb") as dst:
+        shutil.copyfileobj(src, dst)
+    os.unlink(logs / "access.log.1")
+    os.rename(log, logs / "access.log.1")
+    write(log, lines[3000:4000])
+    assert cli(*run)[0] == 0
+    # 5: copytruncate: the content is copied away, the file emptied and written again
+    shutil.copyfile(log, logs / "access.log.1.tmp")
+    os.rename(logs / "access.log.1", logs / "access.log.2")
+    os.rename(logs / "access.log.1.tmp", logs / "access.log.1")
+    with open(log, "r+b") as fh:
+        fh.truncate(0)
+    write(log, lines[4000:])
+    assert cli(*run)[0] == 0
+    assert cli(*run)[0] == 0
+    assert counts_of(state, cli) == gen.expected
+
+
+def test_sigkill_at_any_moment_loses_and_doubles_nothing(site, tmp_path: Path, cli) -> None:
+    logs, conf, _ = site
+    big = loggen.generate(33, 120_000, "combined", "apache", [-6, 0], TZ, loggen.START, 4, chronological=True)
+    write(logs / "access.log", big.lines)
+    state = tmp_path / "state.db"
+    cmd = [*LOGTRACK, "run", str(logs), "--config", str(conf), "--state", str(state), "--no-upload", "-q"]
+    env = {**os.environ, "TZ": "UTC"}
+    killed = 0
+    for delay in (0.4, 0.8, 1.2, 1.6, 2.0, 2.6):
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(delay)
+        if proc.poll() is None:
+            proc.kill()
+            killed += 1
+        proc.wait()
+    assert killed >= 2, "the runs finished before they could be killed; the test proves nothing"
+    assert subprocess.run(cmd, env=env).returncode == 0
+    assert counts_of(state, cli) == big.expected
+
+
+def test_lock_keeps_a_second_run_out(cli, site, tmp_path: Path) -> None:
+    logs, conf, gen = site
+    write(logs / "access.log", gen.lines[:100])
+    state = tmp_path / "state.db"
+    assert cli("run", str(logs), "-c", str(conf), "--state", str(state), "--no-upload")[0] == 0
+    with open(tmp_path / "state.db.lock", "a+") as lock:
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+        code, _, err = cli("run", str(logs), "-c", str(conf), "--state", str(state), "--no-upload",
+                           "--lock-wait", "0.3")
+    assert code == ExitCode.STATE
+    assert err.splitlines()[-1] == (
+        f"logtrack: error: another logtrack run holds {state}.lock (waited 0 s); let it finish "
+        "(a cron run and the logrotate hook overlapped), or raise --lock-wait"
+    )
+
+
+def test_changed_rules_are_refused_then_rebuilt(cli, site, tmp_path: Path) -> None:
+    logs, conf, gen = site
+    write(logs / "access.log", gen.lines[:3000])
+    write(logs / "old_access.log", gen.lines[3000:])
+    state = tmp_path / "state.db"
+    assert cli("run", str(logs), "-c", str(conf), "--state", str(state), "--no-upload")[0] == 0
+    assert counts_of(state, cli) == gen.expected
+    changed = tmp_path / "changed.toml"
+    changed.write_text(conf.read_text().replace('status = [200, 304]', 'status = [200]'))
+    code, _, err = cli("run", str(logs), "-c", str(changed), "--state", str(state), "--no-upload")
+    assert code == ExitCode.STATE
+    assert "were made under other rules" in err and "logtrack rebuild" in err
+    (logs / "old_access.log").unlink()
+    code, _, err = cli("rebuild", str(logs), "-c", str(changed), "--state", str(state))
+    assert code == 0, err
+    assert "can no longer be rebuilt" in err
+    after = counts_of(state, cli)
+    assert sum(after.values()) < sum(gen.expected.values())
+    assert cli("run", str(logs), "-c", str(changed), "--state", str(state), "--no-upload")[0] == 0
+
+
+class Sandbox:
+    def __init__(self, fail_first: int = 0) -> None:
+        self.state = SandboxState(KEY, fail_first)
+        self.server = make_server("127.0.0.1", 0, self.state)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def views(self) -> Counter[tuple[str, str, str]]:
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/_sandbox/views") as r:
+            return Counter({(v["day"], v["supplier"], v["listing"]): v["views"] for v in json.load(r)})
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def sandbox() -> Iterator[Sandbox]:
+    box = Sandbox(fail_first=2)
+    yield box
+    box.close()
+
+
+def upload_config(conf: Path, port: int, window: str = "22:00-06:00") -> Path:
+    text = conf.read_text() + (
+        f'\n[upload]\nendpoint = "http://127.0.0.1:{port}/tracking/v1/listings/views/{{api_key}}/"\n'
+        f'window = "{window}"\n'
+    )
+    out = conf.with_name("upload.toml")
+    out.write_text(text)
+    return out
+
+
+def test_end_to_end_against_the_sandbox(cli, site, sandbox: Sandbox, tmp_path: Path, monkeypatch) -> None:
+    logs, conf, gen = site
+    write(logs / "access.log", gen.lines)
+    state = tmp_path / "state.db"
+    conf = upload_config(conf, sandbox.port)
+    monkeypatch.setenv("LOGTRACK_API_KEY", KEY)
+    code, out, err = cli("run", str(logs), "-c", str(conf), "--state", str(state), "--now")
+    assert code == 0, err
+    assert sandbox.state.requests > 2  # the first two got a 500 and were retried
+    assert sandbox.views() == gen.expected
+    assert KEY not in out.decode() + err
+    code, out, _ = cli("status", "-c", str(conf), "--state", str(state))
+    assert code == 0
+    assert "days pending:   0\n" in out.decode()
+    assert "last upload:    " in out.decode() and "accepted" in out.decode()
+    # late lines for a day already posted: the day goes again, with its full total
+    late = loggen.generate(77, 300, "combined", "nginx", [-6], TZ, loggen.START, 2)
+    write(logs / "access.log", late.lines)
+    assert cli("run", str(logs), "-c", str(conf), "--state", str(state), "--now")[0] == 0
+    assert sandbox.views() == gen.expected + late.expected
+
+
+def test_wrong_key_exits_and_never_shows_the_key(cli, site, sandbox: Sandbox, tmp_path: Path, monkeypatch) -> None:
+    logs, conf, gen = site
+    write(logs / "access.log", gen.lines[:500])
+    conf = upload_config(conf, sandbox.port)
+    wrong = "WRONG-key-1234567"
+    monkeypatch.setenv("LOGTRACK_API_KEY", wrong)
+    sandbox.state.fail_first = 0
+    code, out, err = cli("run", str(logs), "-c", str(conf), "--state", str(tmp_path / "s.db"), "--now")
+    assert code == ExitCode.AUTH
+    assert "flexmls refused the API key (403" in err
+    assert wrong not in out.decode() + err
+    assert sandbox.views() == Counter()
+    assert wrong not in (tmp_path / "s.db").read_bytes().decode("latin-1")
+
+
+def test_outside_the_window_nothing_is_posted(cli, site, sandbox: Sandbox, tmp_path: Path, monkeypatch) -> None:
+    logs, conf, gen = site
+    write(logs / "access.log", gen.lines[:500])
+    now = datetime.now(ZoneInfo("America/Chicago"))
+    window = f"{(now + timedelta(hours=2)):%H:00}-{(now + timedelta(hours=3)):%H:00}"
+    conf = upload_config(conf, sandbox.port, window)
+    monkeypatch.setenv("LOGTRACK_API_KEY", KEY)
+    code, _, err = cli("run", str(logs), "-c", str(conf), "--state", str(tmp_path / "s.db"))
+    assert code == 0, err
+    assert "outside the posting window" in err
+    assert sandbox.state.requests == 0
+
+
+def test_dry_run_changes_nothing(cli, site, sandbox: Sandbox, tmp_path: Path, monkeypatch) -> None:
+    logs, conf, gen = site
+    write(logs / "access.log", gen.lines)
+    conf = upload_config(conf, sandbox.port)
+    state = tmp_path / "s.db"
+    monkeypatch.setenv("LOGTRACK_API_KEY", KEY)
+    code, out, err = cli("run", str(logs), "-c", str(conf), "--state", str(state), "--dry-run", "--now")
+    assert code == 0, err
+    docs = out.split(b'<?xml version="1.0" encoding="UTF-8"?>\n')[1:]
+    got: Counter[tuple[str, str, str]] = Counter()
+    for doc in docs:
+        got += xml_counts(b'<?xml version="1.0" encoding="UTF-8"?>\n' + doc)
+    assert got == gen.expected
+    assert sandbox.state.requests == 0
+    assert not state.exists()
+
+
+class Refusing(BaseHTTPRequestHandler):
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers["Content-Length"]))
+        body = b"Bad Request: ViewCount must be positive\n"
+        self.send_response(400)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_refused_document_is_saved_and_stays_pending(cli, site, tmp_path: Path, monkeypatch) -> None:
+    logs, conf, gen = site
+    write(logs / "access.log", gen.lines[:500])
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Refusing)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        conf = upload_config(conf, server.server_address[1])
+        monkeypatch.setenv("LOGTRACK_API_KEY", KEY)
+        state = tmp_path / "s.db"
+        code, _, err = cli("run", str(logs), "-c", str(conf), "--state", str(state), "--now")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert code == ExitCode.UPLOAD
+    assert "flexmls refused the document for" in err and "(400)" in err
+    saved = sorted((tmp_path / "rejected").iterdir())
+    assert saved and any(p.suffix == ".xml" for p in saved)
+    assert "ViewCount must be positive" in next(p for p in saved if p.suffix == ".txt").read_text()
+    _, out, _ = cli("status", "-c", str(conf), "--state", str(state))
+    assert "days pending:   0" not in out.decode()
+
+
+def test_tracker_tag(cli, monkeypatch) -> None:
+    code, out, _ = cli("tracker-tag", "20231234")
+    assert code == 0
+    assert out.decode() == (
+        '<img src="https://retsgw.flexmls.com/tracking/v1/listings/views/listing/20231234/YOUR_API_KEY/'
+        'tracker.gif" width="1" height="1" alt="" style="position:absolute;left:-9999px">\n'
+    )
+    monkeypatch.setenv("LOGTRACK_API_KEY", KEY)
+    assert f"/20231234/{KEY}/tracker.gif" in cli("tracker-tag", "20231234", "--reveal-key")[1].decode()
+
+
+def test_key_file_readable_by_others_is_refused(cli, site, tmp_path: Path, monkeypatch) -> None:
+    logs, conf, gen = site
+    write(logs / "access.log", gen.lines[:200])
+    key_file = tmp_path / "key"
+    key_file.write_text(KEY)
+    key_file.chmod(0o644)
+    conf.write_text(conf.read_text() + f'\n[upload]\napi_key_file = "{key_file}"\n')
+    monkeypatch.delenv("LOGTRACK_API_KEY", raising=False)
+    code, _, err = cli("run", str(logs), "-c", str(conf), "--state", str(tmp_path / "s.db"), "--now")
+    assert code == ExitCode.CONFIG
+    assert f"[upload] api_key_file {key_file} can be read by others (mode 644); chmod 600 {key_file}" in err
