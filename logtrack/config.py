@@ -58,6 +58,8 @@ class Config:
     window: str = "22:00-06:00"
     window_timezone: str = "America/Chicago"
     upload_timeout: float = 30.0
+    upload_retries: int = 5
+    upload_backoff: float = 1.0
     source: str = field(default="defaults", compare=False)
 
     def with_overrides(
@@ -108,6 +110,8 @@ _SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
         "window": str,
         "window_timezone": str,
         "timeout": (int, float),
+        "retries": int,
+        "backoff": (int, float),
     },
 }
 _SUPPLIER_KEYS: dict[str, type | tuple[type, ...]] = {
@@ -188,6 +192,8 @@ def from_mapping(data: Mapping[str, Any], where: str) -> Config:
         window_timezone=_check_timezone(upload.get("window_timezone", "America/Chicago"),
                                         f"{where}: [upload] window_timezone"),
         upload_timeout=float(upload.get("timeout", 30.0)),
+        upload_retries=max(0, upload.get("retries", 5)),
+        upload_backoff=max(0.0, float(upload.get("backoff", 1.0))),
         format=logs.get("format", "auto"),
         glob=logs.get("glob"),
         nginx_conf=_relative(logs.get("nginx_conf"), where),

@@ -21,7 +21,8 @@ from pathlib import Path
 
 from lxml import etree
 
-from .viewtracking import load_schema
+from .errors import XmlInvalidError
+from .viewtracking import load_schema, validate_against
 
 MAX_BODY = 16 * 1024 * 1024
 GIF = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
@@ -61,6 +62,11 @@ class SandboxState:
 def make_server(host: str, port: int, state: SandboxState) -> ThreadingHTTPServer:
     schema = load_schema()
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+    schema_lock = threading.Lock()  # an lxml schema is not safe to use from two threads at once
+
+    def check(root: etree._Element, name: str) -> None:
+        with schema_lock:
+            validate_against(schema, root, name)
 
     class Handler(BaseHTTPRequestHandler):
         server_version = "logtrack-sandbox"
@@ -113,12 +119,12 @@ def make_server(host: str, port: int, state: SandboxState) -> ThreadingHTTPServe
                 return
             try:
                 root = etree.fromstring(body, parser)
+                check(root, "document")
             except etree.XMLSyntaxError as exc:
                 self._send(400, f"Bad Request: not well-formed XML: {exc}\n".encode())
                 return
-            if not schema.validate(root):
-                err = schema.error_log[0]  # type: ignore[index]
-                self._send(400, f"Bad Request: line {err.line}: {err.message}\n".encode())
+            except XmlInvalidError as exc:
+                self._send(400, f"Bad Request: {exc}\n".encode())
                 return
             with state.lock:
                 for view in root.iter("View"):

@@ -101,8 +101,20 @@ def validate_tree(root: etree._Element, xsd: Path | None = None) -> None:
     _check(load_schema(xsd), root, "generated document", xsd)
 
 
+def validate_against(schema: etree.XMLSchema, tree: etree._Element, name: str) -> None:
+    """Check a parsed document against a loaded schema; XmlInvalidError names the first error."""
+    _check(schema, tree, name, None)
+
+
 def _check(schema: etree.XMLSchema, tree: etree._Element, name: str, xsd: Path | None) -> None:
-    if not schema.validate(tree):
-        err = schema.error_log[0]  # type: ignore[index]
+    docinfo = tree.getroottree().docinfo
+    if docinfo.internalDTD is not None or docinfo.externalDTD is not None:
+        raise XmlInvalidError(f"{name}:1: a DOCTYPE is not allowed in a ViewTracking document")
+    try:
+        valid = schema.validate(tree)
+    except etree.XMLSchemaValidateError as exc:
+        raise XmlInvalidError(f"{name}: cannot be validated: {exc}") from None
+    if not valid:
+        err = schema.error_log[0]
         where = xsd or "the shipped ViewTracking.xsd"
         raise XmlInvalidError(f"{name}:{err.line}: {err.message} (checked against {where})")

@@ -7,8 +7,9 @@ import subprocess
 
 import pytest
 
-from conftest import ROOT
 from logtrack import config
+
+from conftest import ROOT
 
 CONTRIB = ROOT / "contrib"
 LOGROTATE = shutil.which("logrotate") or shutil.which("/usr/sbin/logrotate")

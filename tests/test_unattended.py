@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 from collections import Counter
 from collections.abc import Iterator
@@ -21,10 +22,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-import loggen
-from conftest import xml_counts
 from logtrack.errors import ExitCode
 from logtrack.sandbox import SandboxState, make_server
+
+import loggen
+from conftest import xml_counts
 
 KEY = "s3cr3t-KEY-9f8e7d"
 TZ = "America/Chicago"
@@ -308,3 +310,120 @@ def test_key_file_readable_by_others_is_refused(cli, site, tmp_path: Path, monke
     code, _, err = cli("run", str(logs), "-c", str(conf), "--state", str(tmp_path / "s.db"), "--now")
     assert code == ExitCode.CONFIG
     assert f"[upload] api_key_file {key_file} can be read by others (mode 644); chmod 600 {key_file}" in err
+
+
+class Flaky(BaseHTTPRequestHandler):
+    """429 with Retry-After on the first post, then 200."""
+
+    posts = 0
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers["Content-Length"]))
+        Flaky.posts += 1
+        code = 429 if Flaky.posts == 1 else 200
+        self.send_response(code)
+        if code == 429:
+            self.send_header("Retry-After", "1")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_429_is_retried_after_its_retry_after(cli, site, tmp_path: Path, monkeypatch) -> None:
+    logs, conf, gen = site
+    write(logs / "access.log", gen.lines[:300])
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Flaky)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        conf = upload_config(conf, server.server_address[1])
+        monkeypatch.setenv("LOGTRACK_API_KEY", KEY)
+        started = time.monotonic()
+        code, _, err = cli("run", str(logs), "-c", str(conf), "--state", str(tmp_path / "s.db"), "--now")
+        took = time.monotonic() - started
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert code == 0, err
+    assert Flaky.posts >= 2
+    assert took >= 1.0  # it waited as the server asked
+
+
+def test_unreachable_endpoint_keeps_days_and_the_key_secret(cli, site, tmp_path: Path, monkeypatch) -> None:
+    logs, conf, gen = site
+    write(logs / "access.log", gen.lines[:300])
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed once the block ends: nothing listens there
+    conf = upload_config(conf, port)
+    conf.write_text(conf.read_text() + "retries = 1\nbackoff = 0.1\n")
+    monkeypatch.setenv("LOGTRACK_API_KEY", KEY)
+    code, out, err = cli("run", str(logs), "-c", str(conf), "--state", str(tmp_path / "s.db"), "--now")
+    assert code == ExitCode.UPLOAD
+    assert "cannot reach flexmls at http://127.0.0.1:" in err and "[api-key]" in err
+    assert KEY not in out.decode() + err
+    _, out, _ = cli("status", "-c", str(conf), "--state", str(tmp_path / "s.db"))
+    text = out.decode()
+    assert "days pending:   0" not in text
+    assert KEY not in text
+    assert "warning:        nothing was accepted by flexmls for more than 3 days" in text
+
+
+def test_posts_never_split_a_view() -> None:
+    import polars as pl
+
+    from logtrack.upload import split_posts
+
+    day = datetime(2026, 11, 1).date()
+    counts = pl.DataFrame(
+        {"day": [day] * 7, "supplier": ["", "", "", "Z", "Z", "Y", "Y"], "listing": list("abcdefg"),
+         "views": [1] * 7})
+    posts = list(split_posts(counts, 3))
+    assert [p.get_column("supplier").to_list() for p in posts] == [["", "", ""], ["Z", "Z"], ["Y", "Y"]]
+    assert sum(p.height for p in posts) == 7
+
+
+def test_sandbox_endpoints() -> None:
+    box = Sandbox()
+    base = f"http://127.0.0.1:{box.port}/tracking/v1/listings/views"
+
+    def call(method: str, url: str, body: bytes | None = None) -> tuple[int, bytes]:
+        req = urllib.request.Request(url, data=body, method=method, headers={"Content-Type": "application/xml"})
+        try:
+            with urllib.request.urlopen(req) as r:
+                return r.status, r.read()
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read()
+
+    try:
+        assert call("GET", f"{base}/listing/123/{KEY}/tracker.gif")[0] == 200
+        assert call("GET", f"{base}/listing/123/{KEY}/tracker.gif")[1].startswith(b"GIF89a")
+        assert call("GET", f"{base}/listing/123/nope/tracker.gif")[0] == 403
+        doc = (b'<?xml version="1.0" encoding="UTF-8"?><Views><View><ViewDate>2026-11-01</ViewDate>'
+               b"<ViewSupplierName>Z</ViewSupplierName><Listings><Listing><ListingId>1</ListingId>"
+               b"<ViewCount>3</ViewCount></Listing></Listings></View></Views>")
+        assert call("POST", f"{base}/nope/", doc)[0] == 403
+        code, body = call("POST", f"{base}/{KEY}/", doc.replace(b">3<", b">0<"))
+        assert code == 400 and b"ViewCount" in body
+        xxe = (b'<?xml version="1.0"?><!DOCTYPE v [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+               + doc.split(b"?>", 1)[1].replace(b">Z<", b">&x;<"))
+        code, body = call("POST", f"{base}/{KEY}/", xxe)
+        assert b"root:" not in body
+        assert call("POST", f"{base}/{KEY}/", doc)[0] == 200
+        assert call("POST", f"{base}/{KEY}/", doc.replace(b">3<", b">5<"))[0] == 200  # replaces, not adds
+        assert box.views() == {("2026-11-01", "Z", "1"): 5}
+        big = urllib.request.Request(f"{base}/{KEY}/", data=b"x", method="POST",
+                                     headers={"Content-Length": str(64 * 1024 * 1024)})
+        try:
+            urllib.request.urlopen(big)
+            status = 200
+        except urllib.error.HTTPError as exc:
+            status = exc.code
+        except (urllib.error.URLError, ConnectionError):
+            status = 413  # the server answered and closed before the body was sent
+        assert status == 413
+    finally:
+        box.close()

@@ -147,3 +147,11 @@ def test_external_entities_are_not_resolved(cli, tmp_path: Path) -> None:
                    "</View></Views>")
     _, out, err = cli("validate", str(doc))
     assert "TOPSECRET" not in out.decode() + err
+
+
+def test_doctype_is_refused(cli, tmp_path: Path) -> None:
+    doc = tmp_path / "dtd.xml"
+    doc.write_bytes(b'<?xml version="1.0"?><!DOCTYPE Views [<!ENTITY a "b">]>' + EXPECTED.split(b"?>", 1)[1])
+    code, _, err = cli("validate", str(doc))
+    assert code == ExitCode.INVALID_XML
+    assert err == f"logtrack: error: {doc}:1: a DOCTYPE is not allowed in a ViewTracking document\n"
