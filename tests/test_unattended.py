@@ -71,7 +71,7 @@ def test_twice_renamed_compressed_and_half_lines(cli, site, tmp_path: Path) -> N
     assert code == 0 and "nothing new" in err
     assert counts_of(state, cli) == before
     # 3: the half line is completed, more lines follow; then rename rotation
-    write(log, [lines[1000][40:]] + lines[1001:2000])
+    write(log, [lines[1000][40:], *lines[1001:2000]])
     os.rename(log, logs / "access.log.1")
     write(logs / "access.log.1", lines[2000:2100])  # the server still writes to the renamed file
     write(log, lines[2100:3000])  # ... until it reopens
