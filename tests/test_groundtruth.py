@@ -48,3 +48,32 @@ def test_exact_counts_across_small_batches_and_files(tmp_path: Path, cli, monkey
     code, out, err = cli("xml", str(tmp_path), "--config", str(conf))
     assert code == 0, err
     assert xml_counts(out) == total.expected
+
+
+def test_directory_of_rotated_and_compressed_logs(tmp_path: Path, cli) -> None:
+    """access.log, .1, .2.gz, .3.bz2, .4.xz and an error.log: the five access logs, counted together."""
+    import bz2
+    import gzip
+    import lzma
+
+    total = loggen.Generated()
+    writers = {
+        "access.log": lambda b: b,
+        "access.log.1": lambda b: b,
+        "access.log.2.gz": gzip.compress,
+        "access.log.3.bz2": bz2.compress,
+        "access.log.4.xz": lzma.compress,
+    }
+    for i, (name, compress) in enumerate(writers.items()):
+        gen = loggen.generate(300 + i, 800, "combined", "nginx", OFFSETS, "America/Chicago", loggen.START, 3,
+                              damaged_every=97)
+        (tmp_path / name).write_bytes(compress(b"\n".join(gen.lines) + b"\n"))
+        total.expected.update(gen.expected)
+    (tmp_path / "error.log").write_text(
+        '2026/11/22 03:14:07 [error] 812#812: *1 open() "/var/www/html/listing/1234567" failed\n')
+    conf = tmp_path / "logtrack.toml"
+    conf.write_text(loggen.config_toml("auto", "America/Chicago"))
+    code, out, err = cli("xml", str(tmp_path), "--config", str(conf))
+    assert code == 0, err
+    assert "read 4,000 lines from 5 files" in err
+    assert xml_counts(out) == total.expected
