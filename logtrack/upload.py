@@ -146,7 +146,10 @@ class Poster:
         import requests
 
         try:
-            response = self.session.post(self.url, data=document, timeout=self.settings.timeout, verify=True)
+            response = self.session.post(
+                self.url, data=document, timeout=self.settings.timeout, verify=True,
+                allow_redirects=False,  # a redirected POST would be resent as a GET, or to another host
+            )
         except requests.RequestException as exc:
             raise UploadError(
                 f"cannot reach flexmls at {self.where()}: {redact(str(exc), self.api_key)}",
@@ -165,7 +168,7 @@ class Poster:
                 f"flexmls refused the API key (403 from {self.where()})",
                 "check LOGTRACK_API_KEY or [upload] api_key_file; nothing was marked uploaded",
             )
-        if response.status_code >= 400:
+        if response.status_code >= 300:
             raise UploadError(
                 f"flexmls answered {response.status_code} at {self.where()}: {body.strip()[:300]}",
                 "the days stay pending",
