@@ -113,6 +113,9 @@ def _upload(state: State, config: Config, report: RunReport, options: RunOptions
                                         max_listings_per_post=config.max_listings_per_post))
     for day in report.due:
         counts = state.totals(days=[day])
+        if counts.equals(state.posted([day])):
+            state.clean(day)  # e.g. a rebuild that came to the same numbers
+            continue
         try:
             for part in split_posts(counts, config.max_listings_per_post):
                 document = viewtracking.build(part, config)
@@ -127,6 +130,7 @@ def _upload(state: State, config: Config, report: RunReport, options: RunOptions
                     )
                 poster.check(response)
                 state.mark_posted(part)
+            state.clean(day)
             state.log_upload([day], True, 200, "accepted")
             report.posted.append(day)
         except AuthError as exc:

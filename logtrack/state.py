@@ -65,6 +65,8 @@ CREATE TABLE IF NOT EXISTS uploads (
     http_status INTEGER, message TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS frozen_days (day TEXT PRIMARY KEY, reason TEXT NOT NULL);
+-- days whose counts changed since flexmls last accepted them: what may be due
+CREATE TABLE IF NOT EXISTS dirty_days (day TEXT PRIMARY KEY) WITHOUT ROWID;
 """
 
 
@@ -209,6 +211,8 @@ class State:
                 "DO UPDATE SET views = views + excluded.views",
                 rows,
             )
+            days = counts.get_column("day").unique().dt.to_string("%Y-%m-%d").to_list()
+            self.db.executemany("INSERT OR IGNORE INTO dirty_days VALUES (?)", [(d,) for d in days])
         self.db.execute("UPDATE files SET offset=?, lines=?, last_name=?, last_read=? WHERE id=?",
                         (offset, lines, name, time.time(), record_id))
 
@@ -240,19 +244,21 @@ class State:
         return _frame(rows)
 
     def pending_days(self, before: date | None) -> list[str]:
-        """Days whose totals differ from what flexmls last accepted, oldest first."""
+        """Days whose counts changed since flexmls last accepted them, oldest first.
+
+        Kept as a small table updated with the counts, so that this costs the
+        same after years of data as after a day.
+        """
         rows = self.db.execute(
-            """
-            WITH cur AS (SELECT day, supplier, listing, SUM(views) AS views FROM counts
-                         GROUP BY day, supplier, listing)
-            SELECT DISTINCT cur.day FROM cur LEFT JOIN posted p
-              ON p.day = cur.day AND p.supplier = cur.supplier AND p.listing = cur.listing
-            WHERE p.views IS NULL OR p.views != cur.views
-            ORDER BY cur.day
-            """
+            "SELECT day FROM dirty_days WHERE day NOT IN (SELECT day FROM frozen_days) "
+            "AND day < ? ORDER BY day",
+            (before.isoformat() if before else "9999-12-31",),
         ).fetchall()
-        frozen = {r[0] for r in self.db.execute("SELECT day FROM frozen_days")}
-        return [r[0] for r in rows if r[0] not in frozen and (before is None or r[0] < before.isoformat())]
+        return [r[0] for r in rows]
+
+    def clean(self, day: str) -> None:
+        """The day's totals are what flexmls holds now."""
+        self.db.execute("DELETE FROM dirty_days WHERE day=?", (day,))
 
     def mark_posted(self, counts: pl.DataFrame) -> None:
         """Record what flexmls accepted: these (day, supplier) groups, whole."""
@@ -290,6 +296,7 @@ class State:
         with self.transaction():
             self.db.execute("DELETE FROM counts")
             self.db.execute("DELETE FROM files")
+            self.db.execute("INSERT OR IGNORE INTO dirty_days SELECT DISTINCT day FROM posted")
             self.db.execute("DELETE FROM meta WHERE key='rules'")
 
     def freeze(self, days: Sequence[str], reason: str) -> None:
