@@ -78,8 +78,10 @@ def parse_lines(
 ) -> pl.DataFrame:
     """Extract the fields of ``fmt`` from ``frame['line']`` and set ``reason``.
 
-    ``naive_timezone`` is the zone of times logged without an offset (a
-    custom ``%{format}t`` without ``%z``); UTC when None.
+    ``naive_timezone`` is the reporting time zone: the zone of times logged
+    without an offset (a custom ``%{format}t`` without ``%z``; UTC when
+    None), and, when set, ``local_day`` is left empty since days then come
+    from the instant.
     """
     df = _extract_json(frame, fmt) if fmt.is_json else _extract(frame, fmt)
     df = df.with_columns(
@@ -88,6 +90,10 @@ def parse_lines(
     df = df.with_columns(request=_request_line(fmt))
     df = df.with_columns(pl.col(f.REQUEST).str.extract_groups(_REQUEST).alias("_r")).unnest("_r")
     ts, local_day = _time(fmt, naive_timezone)
+    if naive_timezone is not None:
+        # With a reporting time zone the day comes from the instant; the
+        # server's own date is not needed, and its parse is saved.
+        local_day = pl.lit(None, dtype=pl.Date)
     df = df.with_columns(
         status=pl.col(f.STATUS).cast(pl.Int16, strict=False),
         ts=ts,
