@@ -109,8 +109,7 @@ def _dry_run(config: Config, inputs: list[Input], state_path: Path, options: Run
 def _upload(state: State, config: Config, report: RunReport, options: RunOptions) -> None:
     key = load_api_key(options.api_key, config.api_key_file)
     poster = Poster(key, UploadSettings(endpoint=config.endpoint, timeout=config.upload_timeout,
-                                        retries=config.upload_retries, backoff=config.upload_backoff,
-                                        max_listings_per_post=config.max_listings_per_post))
+                                        retries=config.upload_retries, backoff=config.upload_backoff))
     for day in report.due:
         counts = state.totals(days=[day])
         if counts.equals(state.posted([day])):

@@ -11,8 +11,7 @@ server accepted it.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from datetime import time as dtime
@@ -41,7 +40,6 @@ class UploadSettings:
     retries: int = 5
     backoff: float = 1.0  # seconds, doubled each retry, with jitter
     max_wait: float = 120.0  # the longest single wait between tries (Retry-After included)
-    max_listings_per_post: int = 5000
 
 
 def redact(text: str, api_key: str) -> str:
@@ -113,7 +111,7 @@ def split_posts(counts: pl.DataFrame, max_listings: int) -> Iterator[pl.DataFram
 class Poster:
     """One HTTP session to the endpoint, with retries; errors come out redacted."""
 
-    def __init__(self, api_key: str, settings: UploadSettings, sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(self, api_key: str, settings: UploadSettings) -> None:
         import requests
         from requests.adapters import HTTPAdapter
         from urllib3.util.retry import Retry
