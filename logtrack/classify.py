@@ -8,25 +8,16 @@ answer cached for the run) and the answers are joined back.
 from __future__ import annotations
 
 import threading
-from enum import StrEnum
 
 import polars as pl
 from crawlerdetect import CrawlerDetect
 
 from . import formats
 from .config import Config, SupplierRule
+from .reasons import NotCounted
 
 # scheme://[userinfo@]host[:port]... -> host (an IPv6 literal keeps its brackets)
 _REFERRER_HOST = r"^[A-Za-z][A-Za-z0-9+.\-]*://(?:[^@/?#\s]*@)?(\[[^\]/]*\]|[^/:?#\s\\]+)"
-
-
-class NotCounted(StrEnum):
-    """Why a well-formed line is not a listing view. Checked in this order."""
-
-    NOT_LISTING = "not a listing page"
-    METHOD = "method not counted"
-    STATUS = "status not counted"
-    BOT = "bot"
 
 
 class Classifier:

@@ -14,20 +14,23 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from importlib import resources
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 from urllib.parse import quote
 
 import typer
-from rich.console import Console
 
-from . import __version__, pipeline, runner, viewtracking
+from . import __version__, runner
 from . import config as config_mod
 from .config import Config
 from .errors import ConfigError, ExitCode, InputError, LogtrackError, StateError, UploadError
 from .formats import LogFormat
-from .report import progress_bar, render_report, summary_lines
+from .inputs import AUTO, Hooks
+from .report import progress_bar, summary_lines
 from .state import State
 from .upload import TRACKER, load_api_key
+
+if TYPE_CHECKING:
+    from . import pipeline
 
 app = typer.Typer(
     name="logtrack",
@@ -141,16 +144,17 @@ def _config(
 
 def _count(cfg: Config, paths: list[str], strict: bool, quiet: bool) -> pipeline.Result:
     """Run the count with the summary, warnings and progress bar on stderr."""
+    from . import pipeline
 
     def chosen(name: str, fmt: LogFormat) -> None:
-        if not quiet and (cfg.format == pipeline.AUTO or cfg.nginx_conf):
+        if not quiet and (cfg.format == AUTO or cfg.nginx_conf):
             _stderr(f"logtrack: {name}: format {fmt.name}")
 
     def warning(message: str) -> None:
         _stderr(f"logtrack: warning: {message}")
 
     with progress_bar(enabled=not quiet and sys.stderr.isatty()) as bar:
-        hooks = pipeline.Hooks(on_plan=bar.start, on_format=chosen, on_warning=warning, on_progress=bar.advance)
+        hooks = Hooks(on_plan=bar.start, on_format=chosen, on_warning=warning, on_progress=bar.advance)
         result = pipeline.count(cfg, paths, strict=strict, hooks=hooks)
     if not quiet:
         for line in summary_lines(result.tally, len(result.formats)):
@@ -189,6 +193,8 @@ def xml(
     with boundary():
         cfg = _config(config, format, timezone, listing_pattern, supplier, nginx_conf)
         result = _count(cfg, paths or [], strict, quiet)
+        from . import viewtracking
+
         tree = viewtracking.build_tree(result.counts, cfg)
         if xsd is not None or not cfg.namespace:
             viewtracking.validate_tree(tree, xsd)
@@ -221,6 +227,10 @@ def report(
     with boundary():
         cfg = _config(config, format, timezone, listing_pattern, supplier, nginx_conf)
         result = _count(cfg, paths or [], strict, quiet=True)
+        from rich.console import Console
+
+        from .report import render_report
+
         render_report(Console(), result.tally, result.counts)
         _fail_if_partial(result)
 
@@ -241,6 +251,8 @@ def explain(
     with boundary():
         cfg = _config(config, format, timezone, listing_pattern, supplier)
         cfg.require_patterns()
+        from . import pipeline
+
         ex = pipeline.explain(cfg, line)
         print(f"{'format:':<12}{ex.format}")
         for key, value in ex.fields.items():
@@ -266,6 +278,8 @@ def validate(
             document = file.read_bytes()
         except OSError as exc:
             raise InputError(f"{file}: cannot read: {exc.strerror}") from None
+        from . import viewtracking
+
         viewtracking.validate(document, str(file), xsd)
         print(f"{file}: valid")
 
@@ -331,7 +345,10 @@ def run_command(
     Example: logtrack run /var/log/nginx --config /etc/logtrack.toml
     """
     with boundary():
-        cfg = _config(config, format, timezone, listing_pattern, supplier, nginx_conf)
+        cfg = config_mod.load(config, check_patterns=False).with_overrides(
+            format=format, timezone=timezone, nginx_conf=str(nginx_conf) if nginx_conf else None,
+            patterns=listing_pattern or (), suppliers=supplier or (),
+        )
         options = runner.RunOptions(
             dry_run=dry_run, upload=not no_upload, ignore_window=now, include_today=include_today,
             api_key=os.environ.get("LOGTRACK_API_KEY"), lock_wait=lock_wait,
@@ -340,7 +357,7 @@ def run_command(
         def warning(message: str) -> None:
             _stderr(f"logtrack: warning: {message}")
 
-        report = runner.run(cfg, paths or [], _state_path(state, cfg), options, pipeline.Hooks(on_warning=warning))
+        report = runner.run(cfg, paths or [], _state_path(state, cfg), options, Hooks(on_warning=warning))
         if dry_run:
             for document in report.dry_run_documents:
                 sys.stdout.buffer.write(document)
@@ -392,6 +409,8 @@ def export(
             raise StateError(f"no state at {path}", "run `logtrack run` first, or pass --state")
         with State.open(path, readonly=True) as st:
             counts = st.totals(first, last)
+        from . import viewtracking
+
         document = viewtracking.build(counts, cfg)
         if output is None:
             sys.stdout.buffer.write(document)

@@ -15,8 +15,6 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import polars as pl
-
 from .errors import ConfigError
 
 DEFAULT_STATUS = (200, 304)
@@ -87,6 +85,11 @@ class Config:
             changes["suppliers"] = tuple(_parse_supplier_flag(s) for s in suppliers)
         return replace(self, **changes) if changes else self
 
+    def check_patterns(self) -> None:
+        """Compile every listing pattern with the engine that runs them; name the bad one."""
+        for i, pattern in enumerate(self.patterns):
+            _check_pattern(pattern, f"{self.source}: [listings] patterns[{i}]")
+
     def require_patterns(self) -> None:
         if not self.patterns:
             raise ConfigError(
@@ -121,8 +124,13 @@ _SUPPLIER_KEYS: dict[str, type | tuple[type, ...]] = {
 }
 
 
-def load(path: Path | None) -> Config:
-    """Read a config file; ``None`` gives the defaults."""
+def load(path: Path | None, *, check_patterns: bool = True) -> Config:
+    """Read a config file; ``None`` gives the defaults.
+
+    ``check_patterns=False`` leaves compiling the listing patterns to
+    ``Config.check_patterns``: an unattended run whose state already holds
+    these very rules knows they compile, and need not load the regex engine.
+    """
     if path is None:
         return Config()
     where = str(path)
@@ -137,10 +145,10 @@ def load(path: Path | None) -> Config:
         raise ConfigError(f"cannot read config file {where}: {exc.strerror}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{where}: invalid TOML: {exc}") from None
-    return from_mapping(data, where)
+    return from_mapping(data, where, check_patterns=check_patterns)
 
 
-def from_mapping(data: Mapping[str, Any], where: str) -> Config:
+def from_mapping(data: Mapping[str, Any], where: str, *, check_patterns: bool = True) -> Config:
     """Build a Config from parsed TOML, naming ``where`` in every error."""
     for section, body in data.items():
         if section == "suppliers":
@@ -160,9 +168,7 @@ def from_mapping(data: Mapping[str, Any], where: str) -> Config:
     vt = data.get("viewtracking", {})
 
     patterns = tuple(
-        _check_pattern(_expect_str(p, f"{where}: [listings] patterns[{i}]"),
-                       f"{where}: [listings] patterns[{i}]")
-        for i, p in enumerate(listings.get("patterns", []))
+        _expect_str(p, f"{where}: [listings] patterns[{i}]") for i, p in enumerate(listings.get("patterns", []))
     )
     status = tuple(
         _check_status(s, f"{where}: [filters] status[{i}]")
@@ -183,7 +189,7 @@ def from_mapping(data: Mapping[str, Any], where: str) -> Config:
     max_listings = upload.get("max_listings_per_post", 5000)
     if max_listings < 1:
         raise ConfigError(f"{where}: [upload] max_listings_per_post must be at least 1")
-    return Config(
+    config = Config(
         state_path=_relative(data.get("state", {}).get("path"), where),
         endpoint=endpoint,
         api_key_file=_relative(upload.get("api_key_file"), where),
@@ -208,6 +214,9 @@ def from_mapping(data: Mapping[str, Any], where: str) -> Config:
         schema_location=vt.get("schema_location", "ViewTracking.xsd"),
         source=where,
     )
+    if check_patterns:
+        config.check_patterns()
+    return config
 
 
 def _check_keys(
@@ -317,6 +326,8 @@ def _check_timezone(name: str, label: str) -> str:
 
 def _check_pattern(pattern: str, label: str) -> str:
     """Compile the pattern with the engine that will run it (Rust regex)."""
+    import polars as pl
+
     try:
         dtype = pl.Series([""], dtype=pl.String).str.extract_groups(pattern).dtype
     except pl.exceptions.PolarsError as exc:

@@ -6,6 +6,9 @@ read position commit together. A line without its newline yet is left for
 the next run. Whatever logrotate did in between (rename, delaycompress,
 compress, copytruncate), and wherever a SIGKILL landed, the next run picks
 up at the last committed line end.
+
+Parsing and classification (Polars, crawlerdetect) are loaded when a file
+has new lines, so the daily run that finds nothing new stays quick.
 """
 
 from __future__ import annotations
@@ -15,17 +18,18 @@ import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-
-import polars as pl
+from typing import TYPE_CHECKING
 
 from . import formats, sources
-from .aggregate import Tally, summarize
-from .classify import Classifier
 from .config import Config
 from .errors import InputError, StateError
-from .parse import lines_frame, parse_batch
-from .pipeline import AUTO, Hooks, Input, detect
+from .inputs import AUTO, Hooks, Input
 from .state import FINGERPRINT_BYTES, State
+from .tally import Tally
+
+if TYPE_CHECKING:
+    from .classify import Classifier
+    from .formats import LogFormat
 
 
 @dataclass
@@ -69,7 +73,7 @@ def ingest(state: State, config: Config, inputs: list[Input], hooks: Hooks | Non
     """Count what is new in every input into the state."""
     hooks = hooks or Hooks()
     report = IngestReport()
-    classifier = Classifier(config)
+    classifiers: list[Classifier] = []  # made on first use: its bot cache serves every file
 
     def warn(message: str) -> None:
         report.problems.append(message)
@@ -81,7 +85,7 @@ def ingest(state: State, config: Config, inputs: list[Input], hooks: Hooks | Non
             warn("stdin cannot be read incrementally (it has no identity to resume); use `logtrack xml -`")
             continue
         try:
-            what = _ingest_file(state, config, item, classifier, report, warn)
+            what = _ingest_file(state, config, item, classifiers, report, warn)
         except InputError as exc:
             warn(str(exc))
             continue
@@ -89,7 +93,7 @@ def ingest(state: State, config: Config, inputs: list[Input], hooks: Hooks | Non
     return report
 
 
-def _ingest_file(state: State, config: Config, item: Input, classifier: Classifier,
+def _ingest_file(state: State, config: Config, item: Input, classifiers: list[Classifier],
                  report: IngestReport, warn: Callable[[str], None]) -> str:
     name = item.name
     try:
@@ -116,9 +120,15 @@ def _ingest_file(state: State, config: Config, item: Input, classifier: Classifi
     whole = True
     problems_before = len(report.problems)
     for batch in sources.batches(name, warn=warn, skip=offset, first_line=lines + 1, partial_tail=False):
+        from .aggregate import summarize
+        from .classify import Classifier
+        from .parse import parse_batch
+
+        if not classifiers:
+            classifiers.append(Classifier(config))
         if fmt is None:
-            fmt = detect(lines_frame(batch), name) if offset == 0 else detect(_head_frame(head), name)
-        df = classifier.classify(parse_batch(batch, fmt, config.timezone))
+            fmt = _detect(batch, head, name, offset)
+        df = classifiers[0].classify(parse_batch(batch, fmt, config.timezone))
         summary = summarize(name, df, config.timezone)
         with state.transaction():
             state.advance(record.id, batch.end_offset, batch.first_line - 1 + df.height, name, summary.counts)
@@ -132,7 +142,12 @@ def _ingest_file(state: State, config: Config, item: Input, classifier: Classifi
     return f"{how}; now at line {lines}"
 
 
-def _head_frame(head: bytes) -> pl.DataFrame:
-    batch = sources._decode("head", 1, head[: head.rfind(b"\n")] if b"\n" in head else head)
-    return lines_frame(batch)
+def _detect(batch: sources.Batch, head: bytes, name: str, offset: int) -> LogFormat:
+    """The file's format, from its first lines even when reading resumes mid-file."""
+    from .parse import lines_frame
+    from .pipeline import detect
 
+    if offset == 0:
+        return detect(lines_frame(batch), name)
+    first = sources._decode("head", 1, head[: head.rfind(b"\n")] if b"\n" in head else head)
+    return detect(lines_frame(first), name)

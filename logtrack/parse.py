@@ -13,32 +13,16 @@ UTC), ``local_day`` (the date as the server wrote it) and ``reason``.
 from __future__ import annotations
 
 import json
-from enum import StrEnum
 
 import polars as pl
 
 from . import formats as f
 from .formats import LogFormat
+from .reasons import Skip
 from .sources import Batch
 
 CLF_TIME = "%d/%b/%Y:%H:%M:%S %z"
 
-
-class Skip(StrEnum):
-    """Why a line is not a usable record. Values are what the summary prints."""
-
-    INVALID_UTF8 = "invalid UTF-8"
-    BLANK = "blank line"
-    UNPARSABLE = "does not match the log format"
-    BAD_TIME = "bad timestamp"
-    NO_REQUEST = "request names no page"
-    MALFORMED_REQUEST = "malformed request line"
-
-
-# Reasons that mean the log itself is damaged or in another format; --strict
-# fails on them. A "-" 408 or a garbage request line is something the server
-# really received and logged faithfully, so those are skipped quietly.
-DAMAGED = frozenset({Skip.INVALID_UTF8, Skip.UNPARSABLE, Skip.BAD_TIME})
 
 # An HTTP request line: method, target, and (absent in HTTP/0.9) the protocol.
 _REQUEST = r"^(?P<method>[A-Za-z][A-Za-z0-9_.-]*) (?P<target>\S+)(?: HTTP/[0-9.]+)?$"

@@ -5,26 +5,26 @@
 
 from __future__ import annotations
 
-import glob
 import json
 import os
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import polars as pl
 
-from . import formats, nginx_conf, nginx_format, sources
-from .aggregate import BatchSummary, Tally, day_expr, summarize
+from . import formats, nginx_format, sources
+from .aggregate import day_expr, summarize
 from .classify import Classifier
 from .config import Config
 from .errors import InputError, LogFormatError
 from .formats import LogFormat
-from .parse import DAMAGED, Skip, lines_frame, parse_batch, parse_lines
+from .inputs import AUTO, Hooks, plan
+from .parse import lines_frame, parse_batch, parse_lines
+from .reasons import DAMAGED, Skip
+from .tally import BatchSummary, Tally
 
-AUTO = "auto"
 DETECT_SAMPLE = 1000
 WORKERS = max(1, min(4, os.cpu_count() or 1))
 
@@ -38,22 +38,6 @@ class Result:
     @property
     def counts(self) -> pl.DataFrame:
         return self.tally.counts()
-
-
-@dataclass(frozen=True)
-class Input:
-    name: str
-    format: LogFormat | None  # None: the configured format, or detect it
-
-
-@dataclass(frozen=True)
-class Hooks:
-    """What the caller wants to hear about while a run goes on."""
-
-    on_plan: Callable[[list[Input]], None] | None = None
-    on_format: Callable[[str, LogFormat], None] | None = None
-    on_warning: Callable[[str], None] | None = None
-    on_progress: Callable[[int, int], None] | None = None  # raw bytes, lines (increments)
 
 
 def detect(sample: pl.DataFrame, source: str) -> LogFormat:
@@ -95,33 +79,6 @@ def detect(sample: pl.DataFrame, source: str) -> LogFormat:
         f"{lines.len()}: {', '.join(tried)})",
         "set [logs] format (or --format) to the server's log_format or LogFormat string",
     )
-
-
-def plan(config: Config, paths: Sequence[str]) -> tuple[list[Input], list[str]]:
-    """The files to read, each with its format when known, and the paths that named nothing."""
-    inputs: list[Input] = []
-    problems: list[str] = []
-    if config.nginx_conf:
-        for log in nginx_conf.read(Path(config.nginx_conf)):
-            names = _glob_siblings(log.path)
-            if not names:
-                problems.append(f"{log.path}: named by access_log at {log.where}, but no such file")
-            inputs.extend(Input(name, log.format) for name in names)
-    if paths:
-        expanded = sources.expand(paths, config.glob)
-        problems.extend(expanded.problems)
-        fixed = None if config.format == AUTO else formats.get(config.format)
-        known = {i.name for i in inputs}
-        inputs.extend(Input(name, fixed) for name in expanded.files if name not in known)
-    return inputs, problems
-
-
-def _glob_siblings(pattern: str) -> list[str]:
-    bases = sorted(glob.glob(pattern)) if glob.has_magic(pattern) else [pattern]
-    names: list[str] = []
-    for base in bases:
-        names.extend(n for n in sources.rotated_siblings(base) if n not in names)
-    return names
 
 
 def count(config: Config, paths: Sequence[str], *, strict: bool = False, hooks: Hooks | None = None) -> Result:

@@ -11,16 +11,13 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Protocol
 
-import polars as pl
-from rich.console import Console
-from rich.table import Table
-
 if TYPE_CHECKING:
+    import polars as pl
+    from rich.console import Console
     from rich.progress import Progress, TaskID
 
-from .aggregate import Tally
-from .classify import NotCounted
-from .parse import Skip
+from .reasons import NotCounted, Skip
+from .tally import Tally
 
 TOP_LISTINGS = 20
 
@@ -48,6 +45,9 @@ def summary_lines(tally: Tally, files: int) -> list[str]:
 
 
 def render_report(console: Console, tally: Tally, counts: pl.DataFrame) -> None:
+    import polars as pl
+    from rich.table import Table
+
     per_day = (
         counts.group_by(["day", "supplier"])
         .agg(listings=pl.len(), views=pl.col("views").sum())
@@ -123,6 +123,7 @@ def progress_bar(enabled: bool) -> Iterator[ProgressBar]:
     if not enabled:
         yield ProgressBar(None)
         return
+    from rich.console import Console
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
     progress = Progress(

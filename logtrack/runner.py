@@ -17,13 +17,13 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from . import sources, viewtracking
+from . import sources
 from .config import Config
 from .errors import AuthError, InputError, UploadError
-from .ingest import IngestReport, check_rules, ingest
-from .pipeline import Hooks, Input, plan
+from .ingest import IngestReport, check_rules, ingest, rules_signature
+from .inputs import Hooks, Input, plan
 from .state import FINGERPRINT_BYTES, State, Upload
-from .upload import Poster, UploadSettings, in_window, load_api_key, split_posts
+from .upload import Poster, UploadSettings, in_window, load_api_key
 
 
 @dataclass(frozen=True)
@@ -65,6 +65,7 @@ def run(config: Config, paths: Sequence[str], state_path: Path, options: RunOpti
     if options.dry_run:
         return _dry_run(config, inputs, state_path, options, hooks)
     with State.open(state_path, lock_wait=options.lock_wait) as state:
+        _check_new_rules(state, config)
         check_rules(state, config)
         report = RunReport(ingest(state, config, inputs, hooks))
         report.ingest.problems[:0] = problems
@@ -83,9 +84,19 @@ def run(config: Config, paths: Sequence[str], state_path: Path, options: RunOpti
         return report
 
 
+def _check_new_rules(state: State, config: Config) -> None:
+    """Compile the listing patterns unless this state already counted with these very rules."""
+    known = state.rules()
+    if known is None or known.split(" ", 1)[0] != rules_signature(config).split(" ", 1)[0]:
+        config.check_patterns()
+
+
 def _dry_run(config: Config, inputs: list[Input], state_path: Path, options: RunOptions,
              hooks: Hooks) -> RunReport:
     """Do everything on a copy of the state, and post nothing: the XML is the result."""
+    from . import viewtracking
+    from .upload import split_posts
+
     with tempfile.TemporaryDirectory(prefix="logtrack-dry-") as tmp:
         copy = Path(tmp) / "state.db"
         if state_path.exists():
@@ -94,6 +105,7 @@ def _dry_run(config: Config, inputs: list[Input], state_path: Path, options: Run
                 live.db.backup(target)
                 target.close()
         with State.open(copy) as state:
+            _check_new_rules(state, config)
             check_rules(state, config)
             report = RunReport(ingest(state, config, inputs, hooks))
             before = None if options.include_today else today(config, options.clock())
@@ -107,6 +119,9 @@ def _dry_run(config: Config, inputs: list[Input], state_path: Path, options: Run
 
 
 def _upload(state: State, config: Config, report: RunReport, options: RunOptions) -> None:
+    from . import viewtracking
+    from .upload import split_posts
+
     key = load_api_key(options.api_key, config.api_key_file)
     poster = Poster(key, UploadSettings(endpoint=config.endpoint, timeout=config.upload_timeout,
                                         retries=config.upload_retries, backoff=config.upload_backoff))

@@ -29,10 +29,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-
-import polars as pl
+from typing import TYPE_CHECKING
 
 from .errors import StateError
+
+if TYPE_CHECKING:
+    import polars as pl
 
 FINGERPRINT_BYTES = 4096
 SCHEMA_VERSION = 1
@@ -202,6 +204,8 @@ class State:
 
     def advance(self, record_id: int, offset: int, lines: int, name: str, counts: pl.DataFrame) -> None:
         """Add a batch's counts and move the read position: call inside ``transaction``."""
+        import polars as pl
+
         if counts.height:
             rows = counts.select(
                 pl.lit(record_id), pl.col("day").dt.to_string("%Y-%m-%d"), "supplier", "listing", "views"
@@ -262,6 +266,8 @@ class State:
 
     def mark_posted(self, counts: pl.DataFrame) -> None:
         """Record what flexmls accepted: these (day, supplier) groups, whole."""
+        import polars as pl
+
         groups = counts.select(pl.col("day").dt.to_string("%Y-%m-%d"), "supplier").unique().iter_rows()
         with self.transaction():
             self.db.executemany("DELETE FROM posted WHERE day=? AND supplier=?", list(groups))
@@ -318,6 +324,8 @@ def _record(row: tuple[object, ...]) -> FileRecord:
 
 
 def _frame(rows: list[tuple[object, ...]]) -> pl.DataFrame:
+    import polars as pl
+
     return pl.DataFrame(
         rows, schema={"day": pl.String, "supplier": pl.String, "listing": pl.String, "views": pl.Int64},
         orient="row",

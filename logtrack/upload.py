@@ -19,9 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-import polars as pl
-
-if TYPE_CHECKING:  # requests is imported when a post is made: runs that post nothing start faster
+if TYPE_CHECKING:  # loaded when there is something to post: runs that post nothing start faster
+    import polars as pl
     import requests
 
 from . import __version__
@@ -95,6 +94,8 @@ def split_posts(counts: pl.DataFrame, max_listings: int) -> Iterator[pl.DataFram
     (day, supplier), so a View cut in two would lose its first half. A single
     View larger than the limit goes alone.
     """
+    import polars as pl
+
     groups = counts.partition_by(["day", "supplier"], maintain_order=True)
     batch: list[pl.DataFrame] = []
     size = 0

@@ -7,6 +7,7 @@ import gzip
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -427,3 +428,16 @@ def test_sandbox_endpoints() -> None:
         assert status == 413
     finally:
         box.close()
+
+
+def test_run_refuses_a_bad_pattern_before_reading(cli, site, tmp_path: Path) -> None:
+    logs, conf, gen = site
+    write(logs / "access.log", gen.lines[:100])
+    bad = tmp_path / "bad.toml"
+    bad.write_text(conf.read_text().replace("(?P<id>[0-9]{6,10})(?:/[0-9]", "(?P<id>[0-9]{6,10})(?:/[0-9", 1))
+    state = tmp_path / "s.db"
+    code, _, err = cli("run", str(logs), "-c", str(bad), "--state", str(state), "--no-upload")
+    assert code == ExitCode.CONFIG
+    assert f"logtrack: error: {bad}: [listings] patterns[0]: invalid regular expression" in err
+    with sqlite3.connect(state) as db:
+        assert db.execute("SELECT COUNT(*) FROM files").fetchone() == (0,)

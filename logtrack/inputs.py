@@ -1,0 +1,60 @@
+"""Inputs: the files a run reads, each with its format when the config names it.
+
+Free of Polars, so that an unattended run with nothing new stays quick.
+"""
+
+from __future__ import annotations
+
+import glob
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import formats, nginx_conf, sources
+from .config import Config
+from .formats import LogFormat
+
+AUTO = "auto"
+
+
+@dataclass(frozen=True)
+class Input:
+    name: str
+    format: LogFormat | None  # None: the configured format, or detect it
+
+
+@dataclass(frozen=True)
+class Hooks:
+    """What the caller wants to hear about while a run goes on."""
+
+    on_plan: Callable[[list[Input]], None] | None = None
+    on_format: Callable[[str, LogFormat], None] | None = None
+    on_warning: Callable[[str], None] | None = None
+    on_progress: Callable[[int, int], None] | None = None  # raw bytes, lines (increments)
+
+
+def plan(config: Config, paths: Sequence[str]) -> tuple[list[Input], list[str]]:
+    """The files to read, each with its format when known, and the paths that named nothing."""
+    inputs: list[Input] = []
+    problems: list[str] = []
+    if config.nginx_conf:
+        for log in nginx_conf.read(Path(config.nginx_conf)):
+            names = _glob_siblings(log.path)
+            if not names:
+                problems.append(f"{log.path}: named by access_log at {log.where}, but no such file")
+            inputs.extend(Input(name, log.format) for name in names)
+    if paths:
+        expanded = sources.expand(paths, config.glob)
+        problems.extend(expanded.problems)
+        fixed = None if config.format == AUTO else formats.get(config.format)
+        known = {i.name for i in inputs}
+        inputs.extend(Input(name, fixed) for name in expanded.files if name not in known)
+    return inputs, problems
+
+
+def _glob_siblings(pattern: str) -> list[str]:
+    bases = sorted(glob.glob(pattern)) if glob.has_magic(pattern) else [pattern]
+    names: list[str] = []
+    for base in bases:
+        names.extend(n for n in sources.rotated_siblings(base) if n not in names)
+    return names

@@ -1,0 +1,34 @@
+"""Why a line is not counted: the words the summary prints, in one place.
+
+Kept free of Polars so that a run with nothing to read never loads it.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Skip(StrEnum):
+    """Why a line is not a usable record."""
+
+    INVALID_UTF8 = "invalid UTF-8"
+    BLANK = "blank line"
+    UNPARSABLE = "does not match the log format"
+    BAD_TIME = "bad timestamp"
+    NO_REQUEST = "request names no page"
+    MALFORMED_REQUEST = "malformed request line"
+
+
+class NotCounted(StrEnum):
+    """Why a well-formed line is not a listing view. Checked in this order."""
+
+    NOT_LISTING = "not a listing page"
+    METHOD = "method not counted"
+    STATUS = "status not counted"
+    BOT = "bot"
+
+
+# Reasons that mean the log itself is damaged or in another format; --strict
+# fails on them. A "-" 408 or a garbage request line is something the server
+# really received and logged faithfully, so those are skipped quietly.
+DAMAGED = frozenset({Skip.INVALID_UTF8, Skip.UNPARSABLE, Skip.BAD_TIME})

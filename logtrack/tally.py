@@ -1,0 +1,75 @@
+"""The account of a run: counts per key, lines per reason, first examples.
+
+Polars is loaded only when counts are merged, so that a run that reads
+nothing never loads it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from .reasons import DAMAGED
+
+if TYPE_CHECKING:
+    import polars as pl
+
+KEYS = ["day", "supplier", "listing"]
+
+
+@dataclass(frozen=True)
+class Example:
+    """The first line that got a reason, so messages can point at it."""
+
+    source: str
+    line_no: int
+    line: str
+
+
+@dataclass(frozen=True)
+class BatchSummary:
+    """What one batch contributes: small enough to keep while others are worked on."""
+
+    source: str
+    lines: int
+    counts: pl.DataFrame
+    reasons: list[tuple[str, int, int, str]]  # reason, lines, first line_no, first line
+
+
+@dataclass
+class Tally:
+    """Running totals for a run: counts per key, lines per reason, first examples."""
+
+    lines: int = 0
+    counted: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)
+    examples: dict[str, Example] = field(default_factory=dict)
+    _parts: list[pl.DataFrame] = field(default_factory=list)
+
+    def add(self, part: BatchSummary) -> None:
+        """Fold in a batch; batches must come in file order for the examples."""
+        self.lines += part.lines
+        self.counted += int(part.counts.get_column("views").sum())
+        self._parts.append(part.counts)
+        if len(self._parts) >= 16:
+            self._parts = [self._merge()]
+        for reason, n, line_no, line in part.reasons:
+            self.reasons[reason] = self.reasons.get(reason, 0) + n
+            if reason not in self.examples:
+                self.examples[reason] = Example(part.source, line_no, line)
+
+    def _merge(self) -> pl.DataFrame:
+        import polars as pl
+
+        if not self._parts:
+            return pl.DataFrame(schema={"day": pl.Date, "supplier": pl.String, "listing": pl.String,
+                                        "views": pl.Int64})
+        return pl.concat(self._parts).group_by(KEYS).agg(views=pl.col("views").sum())
+
+    def counts(self) -> pl.DataFrame:
+        """Views per (day, supplier, listing), sorted as the XML lists them."""
+        return self._merge().sort(KEYS).select(*KEYS, "views")
+
+    @property
+    def damaged(self) -> int:
+        return sum(n for r, n in self.reasons.items() if r in DAMAGED)
