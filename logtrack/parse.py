@@ -21,7 +21,7 @@ from .formats import LogFormat
 from .reasons import Skip
 from .sources import Batch
 
-CLF_TIME = "%d/%b/%Y:%H:%M:%S %z"
+CLF_TIME = "%d/%b/%Y:%H:%M:%S%.f %z"  # a fraction of a second, when logged, is read too
 
 
 # An HTTP request line: method, target, and (absent in HTTP/0.9) the protocol.
@@ -174,7 +174,7 @@ def _time(fmt: LogFormat, naive_timezone: str | None) -> tuple[pl.Expr, pl.Expr]
     if fmt.time_kind == f.ISO8601:
         iso = text.str.replace(r"Z$", "+00:00")
         return (
-            iso.str.strptime(utc, "%Y-%m-%dT%H:%M:%S%:z", strict=False),
+            iso.str.strptime(utc, "%Y-%m-%dT%H:%M:%S%.f%:z", strict=False),
             iso.str.slice(0, 10).str.strptime(pl.Date, "%Y-%m-%d", strict=False),
         )
     if fmt.time_kind in (f.EPOCH, f.EPOCH_MS, f.EPOCH_US):

@@ -172,6 +172,9 @@ def test_skipped_lines(fmt: str, line: str | bytes, reason: Skip) -> None:
         ("02/Nov/2026:04:30:00 +0000", "2026-11-02 04:30:00"),
         ("02/Nov/2026:00:30:00 +0530", "2026-11-01 19:00:00"),
         ("31/Dec/2026:23:59:59 +1400", "2026-12-31 09:59:59"),
+        ("02/Nov/2026:00:00:01.250 -0500", "2026-11-02 05:00:01.250000"),  # a fraction, as some setups log
+        ("02/Nov/2026:00:00:01 +0545", "2026-11-01 18:15:01"),  # Nepal
+        ("02/Nov/2026:00:00:01 -0930", "2026-11-02 09:30:01"),  # Marquesas
     ],
 )
 def test_timestamps_keep_their_offset(stamp: str, utc: str) -> None:
