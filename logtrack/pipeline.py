@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import os
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -118,11 +118,11 @@ def count(config: Config, paths: Sequence[str], *, strict: bool = False, hooks: 
     if hooks.on_plan:
         hooks.on_plan(inputs)
 
+    progress = _Progress(result.tally, hooks.on_progress)
     with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="logtrack") as pool:
         for item in inputs:
-            pending: deque[Future[BatchSummary]] = deque()
+            progress.done_bytes = 0
             fmt = item.format
-            done_bytes = 0
             try:
                 for batch in sources.batches(item.name, warn=warn):
                     if fmt is None:
@@ -131,19 +131,34 @@ def count(config: Config, paths: Sequence[str], *, strict: bool = False, hooks: 
                         result.formats[item.name] = fmt.name
                         if hooks.on_format:
                             hooks.on_format(item.name, fmt)
-                    pending.append(pool.submit(work, item.name, batch, fmt))
-                    if hooks.on_progress:
-                        hooks.on_progress(batch.raw_bytes - done_bytes, batch.utf8.count(b"\n") + 1)
-                        done_bytes = batch.raw_bytes
-                    if len(pending) > WORKERS:
-                        result.tally.add(pending.popleft().result())
+                    progress.pending.append((pool.submit(work, item.name, batch, fmt), batch.raw_bytes))
+                    if len(progress.pending) > WORKERS:
+                        progress.finish_one()
             except InputError as exc:
                 if strict:
                     raise
                 warn(str(exc))
-            while pending:  # what was read before a read error still counts
-                result.tally.add(pending.popleft().result())
+            while progress.pending:  # what was read before a read error still counts
+                progress.finish_one()
     return result
+
+
+@dataclass
+class _Progress:
+    """Batches in flight, folded into the tally in file order as they finish."""
+
+    tally: Tally
+    on_progress: Callable[[int, int], None] | None
+    pending: deque[tuple[Future[BatchSummary], int]] = field(default_factory=deque)  # with raw bytes read
+    done_bytes: int = 0
+
+    def finish_one(self) -> None:
+        future, raw_bytes = self.pending.popleft()
+        summary = future.result()
+        self.tally.add(summary)
+        if self.on_progress:  # progress is what was counted, not what was read ahead
+            self.on_progress(max(raw_bytes - self.done_bytes, 0), summary.lines)
+        self.done_bytes = max(self.done_bytes, raw_bytes)
 
 
 def _fail_on_damage(name: str, df: pl.DataFrame) -> None:
