@@ -117,7 +117,6 @@ def _ingest_file(state: State, config: Config, item: Input, classifiers: list[Cl
     if fmt is None and config.format != AUTO:
         fmt = formats.get(config.format)
     offset, lines = record.offset, record.lines
-    whole = True
     problems_before = len(report.problems)
     for batch in sources.batches(name, warn=warn, skip=offset, first_line=lines + 1, partial_tail=False):
         from .aggregate import summarize
@@ -134,8 +133,7 @@ def _ingest_file(state: State, config: Config, item: Input, classifiers: list[Cl
             state.advance(record.id, batch.end_offset, batch.first_line - 1 + df.height, name, summary.counts)
         report.tally.add(summary)
         offset, lines = batch.end_offset, batch.first_line - 1 + df.height
-    if len(report.problems) > problems_before:
-        whole = False
+    whole = len(report.problems) == problems_before  # read to its end, with no warning
     state.set_hints(record.id, st, complete=compressed and whole)
     if how != "new" and lines == record.lines:
         return f"nothing new (at line {lines})"
