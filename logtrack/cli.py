@@ -530,4 +530,8 @@ def sandbox(
 
 
 def run() -> None:
-    app()
+    """The console script. ``--debug`` works before or after the command, as in httpie."""
+    argv = sys.argv[1:]
+    if "--debug" in argv[1:]:
+        argv = ["--debug", *[a for a in argv if a != "--debug"]]
+    app(args=argv, prog_name="logtrack")

@@ -302,3 +302,16 @@ http {{
         f"logtrack: {logs}/json.log: format json",
     ]
     assert xml_counts(out) == {("2026-11-01", "", "42"): 3, ("2026-11-02", "", "7"): 1}
+
+
+def test_debug_after_the_command_and_no_traceback_without_it(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    cmd = [sys.executable, "-m", "logtrack", "xml", str(tmp_path / "none.log"), "--listing-pattern", PATTERN]
+    plain = subprocess.run(cmd, capture_output=True, text=True)
+    assert plain.returncode == ExitCode.INPUT
+    assert "Traceback" not in plain.stderr
+    debug = subprocess.run([*cmd, "--debug"], capture_output=True, text=True)
+    assert "Traceback (most recent call last)" in debug.stderr
+    assert "InputError: no log files to read" in debug.stderr
