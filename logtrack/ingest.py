@@ -124,7 +124,7 @@ def _ingest_file(state: State, config: Config, item: Input, classifiers: list[Cl
         from .parse import parse_batch
 
         if not classifiers:
-            classifiers.append(Classifier(config))
+            classifiers.append(Classifier(config, store=state))
         if fmt is None:
             fmt = _detect(batch, head, name, offset)
         df = classifiers[0].classify(parse_batch(batch, fmt, config.timezone))

@@ -441,3 +441,26 @@ def test_run_refuses_a_bad_pattern_before_reading(cli, site, tmp_path: Path) -> 
     assert f"logtrack: error: {bad}: [listings] patterns[0]: invalid regular expression" in err
     with sqlite3.connect(state) as db:
         assert db.execute("SELECT COUNT(*) FROM files").fetchone() == (0,)
+
+
+def test_bot_verdicts_are_kept_between_runs(cli, site, tmp_path: Path, monkeypatch) -> None:
+    from logtrack.classify import Classifier
+
+    asked: list[str] = []
+    original = Classifier._detect
+
+    def counting(self: Classifier, user_agent: str) -> bool:
+        asked.append(user_agent)
+        return original(self, user_agent)
+
+    monkeypatch.setattr(Classifier, "_detect", counting)
+    logs, conf, gen = site
+    write(logs / "access.log", gen.lines[:3000])
+    state = tmp_path / "s.db"
+    assert cli("run", str(logs), "-c", str(conf), "--state", str(state), "--no-upload")[0] == 0
+    first = len(asked)
+    assert first > 0 and len(set(asked)) == first  # each agent asked once
+    write(logs / "access.log", gen.lines[3000:])  # the same agents again, in new lines
+    assert cli("run", str(logs), "-c", str(conf), "--state", str(state), "--no-upload")[0] == 0
+    assert len(asked) == first
+    assert counts_of(state, cli) == gen.expected
