@@ -101,6 +101,20 @@ def _world_readable_dir() -> Path:
 
 
 @contextmanager
+def _serve(cmd: list[str], env: dict[str, str], stop_signal: int, server: Server) -> Iterator[Server]:
+    """Start a server in the foreground, wait until it listens, stop it gracefully, clean up."""
+    proc = subprocess.Popen(cmd, env={**os.environ, "TZ": SERVER_TZ, **env},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        _wait_listening(server.port, proc, Path(cmd[0]).name)
+        server.stop = lambda: _stop(proc, stop_signal)
+        yield server
+    finally:
+        _stop(proc, stop_signal)
+        shutil.rmtree(server.root, ignore_errors=True)
+
+
+@contextmanager
 def nginx() -> Iterator[Server]:
     assert NGINX
     root = _world_readable_dir()
@@ -137,15 +151,9 @@ server {{
     location ~ ^/listing/0+$ {{ return 404; }}
 }}
 """)
-    env = {**os.environ, "TZ": SERVER_TZ}
-    proc = subprocess.Popen([NGINX, "-c", str(conf), "-p", str(root)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        _wait_listening(port, proc, "nginx")
-        yield Server(root, port, conf, logs, lambda: _stop(proc, signal.SIGQUIT))
-    finally:
-        _stop(proc, signal.SIGQUIT)
-        shutil.rmtree(root, ignore_errors=True)
+    with _serve([NGINX, "-c", str(conf), "-p", str(root)], {}, signal.SIGQUIT,  # graceful stop
+                Server(root, port, conf, logs, lambda: None)) as server:
+        yield server
 
 
 @contextmanager
@@ -190,15 +198,10 @@ AliasMatch "^/listing/[1-9][0-9]*(/.*)?$" "{docs}/page.html"
     ServerName idx.partner.example
 </VirtualHost>
 """)
-    env = {**os.environ, "TZ": SERVER_TZ, "APACHE_RUN_DIR": str(root), "APACHE_LOCK_DIR": str(root)}
-    proc = subprocess.Popen([APACHE, "-f", str(conf), "-DFOREGROUND"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        _wait_listening(port, proc, "apache2")
-        yield Server(root, port, conf, logs, lambda: _stop(proc, signal.SIGWINCH))  # graceful-stop
-    finally:
-        _stop(proc, signal.SIGWINCH)
-        shutil.rmtree(root, ignore_errors=True)
+    env = {"APACHE_RUN_DIR": str(root), "APACHE_LOCK_DIR": str(root)}
+    with _serve([APACHE, "-f", str(conf), "-DFOREGROUND"], env, signal.SIGWINCH,  # graceful-stop
+                Server(root, port, conf, logs, lambda: None)) as server:
+        yield server
 
 
 def send_raw(port: int, data: bytes) -> bytes:

@@ -16,6 +16,7 @@ import urllib.error
 import urllib.request
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -254,32 +255,42 @@ def test_dry_run_changes_nothing(cli, site, sandbox: Sandbox, tmp_path: Path, mo
     assert not state.exists()
 
 
-class Refusing(BaseHTTPRequestHandler):
-    def do_POST(self) -> None:
-        self.rfile.read(int(self.headers["Content-Length"]))
-        body = b"Bad Request: ViewCount must be positive\n"
-        self.send_response(400)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+@contextmanager
+def scripted(*answers: tuple[int, dict[str, str], bytes]) -> Iterator[tuple[int, list[int]]]:
+    """A stub endpoint answering posts from a script (the last answer repeats): (port, statuses sent)."""
+    sent: list[int] = []
 
-    def log_message(self, *args: object) -> None:
-        pass
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            status, headers, body = answers[min(len(sent), len(answers) - 1)]
+            sent.append(status)
+            self.send_response(status)
+            for name, value in {**headers, "Content-Length": str(len(body))}.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield server.server_address[1], sent
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def test_refused_document_is_saved_and_stays_pending(cli, site, tmp_path: Path, monkeypatch) -> None:
     logs, conf, gen = site
     write(logs / "access.log", gen.lines[:500])
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Refusing)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        conf = upload_config(conf, server.server_address[1])
+    with scripted((400, {}, b"Bad Request: ViewCount must be positive\n")) as (port, _):
+        conf = upload_config(conf, port)
         monkeypatch.setenv("LOGTRACK_API_KEY", KEY)
         state = tmp_path / "s.db"
         code, _, err = cli("run", str(logs), "-c", str(conf), "--state", str(state), "--now")
-    finally:
-        server.shutdown()
-        server.server_close()
     assert code == ExitCode.UPLOAD
     assert "flexmls refused the document for" in err and "(400)" in err
     saved = sorted((tmp_path / "rejected").iterdir())
@@ -313,41 +324,17 @@ def test_key_file_readable_by_others_is_refused(cli, site, tmp_path: Path, monke
     assert f"[upload] api_key_file {key_file} can be read by others (mode 644); chmod 600 {key_file}" in err
 
 
-class Flaky(BaseHTTPRequestHandler):
-    """429 with Retry-After on the first post, then 200."""
-
-    posts = 0
-
-    def do_POST(self) -> None:
-        self.rfile.read(int(self.headers["Content-Length"]))
-        Flaky.posts += 1
-        code = 429 if Flaky.posts == 1 else 200
-        self.send_response(code)
-        if code == 429:
-            self.send_header("Retry-After", "1")
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 def test_429_is_retried_after_its_retry_after(cli, site, tmp_path: Path, monkeypatch) -> None:
     logs, conf, gen = site
     write(logs / "access.log", gen.lines[:300])
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Flaky)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        conf = upload_config(conf, server.server_address[1])
+    with scripted((429, {"Retry-After": "1"}, b""), (200, {}, b"")) as (port, sent):
+        conf = upload_config(conf, port)
         monkeypatch.setenv("LOGTRACK_API_KEY", KEY)
         started = time.monotonic()
         code, _, err = cli("run", str(logs), "-c", str(conf), "--state", str(tmp_path / "s.db"), "--now")
         took = time.monotonic() - started
-    finally:
-        server.shutdown()
-        server.server_close()
     assert code == 0, err
-    assert Flaky.posts >= 2
+    assert sent[:2] == [429, 200]
     assert took >= 1.0  # it waited as the server asked
 
 
