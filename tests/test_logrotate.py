@@ -13,13 +13,13 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 import loggen
 from conftest import xml_counts
+from procs import kill_mid_run
 
 LOGROTATE = shutil.which("logrotate") or ("/usr/sbin/logrotate" if os.path.exists("/usr/sbin/logrotate") else None)
 TZ = "America/Chicago"
@@ -92,12 +92,7 @@ def test_logrotate_rename_delaycompress_sigkill_copytruncate(tmp_path: Path, cli
     # a big write, and a run killed in the middle of it
     writer.lines(lines[4000:120_000])
     cmd = [sys.executable, "-m", "logtrack", *run]
-    proc = subprocess.Popen(cmd, env={**os.environ, "TZ": "UTC"})
-    time.sleep(1.0)
-    was_running = proc.poll() is None
-    proc.kill()
-    proc.wait()
-    assert was_running, "the run ended before it could be killed; the test proves nothing"
+    assert kill_mid_run(cmd, state, 0.05), "the run ended before it could be killed; the test proves nothing"
 
     # delaycompress: .1 becomes .2.gz, access.log becomes .1
     rotate(rename_conf, rotate_state)

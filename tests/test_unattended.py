@@ -29,6 +29,7 @@ from logtrack.sandbox import SandboxState, make_server
 
 import loggen
 from conftest import xml_counts
+from procs import kill_mid_run
 
 KEY = "s3cr3t-KEY-9f8e7d"
 TZ = "America/Chicago"
@@ -99,21 +100,14 @@ def test_twice_renamed_compressed_and_half_lines(cli, site, tmp_path: Path) -> N
 
 def test_sigkill_at_any_moment_loses_and_doubles_nothing(site, tmp_path: Path, cli) -> None:
     logs, conf, _ = site
-    big = loggen.generate(33, 120_000, "combined", "apache", [-6, 0], TZ, loggen.START, 4, chronological=True)
+    big = loggen.generate(33, 160_000, "combined", "apache", [-6, 0], TZ, loggen.START, 4, chronological=True)
     write(logs / "access.log", big.lines)
     state = tmp_path / "state.db"
     cmd = [*LOGTRACK, "run", str(logs), "--config", str(conf), "--state", str(state), "--no-upload", "-q"]
-    env = {**os.environ, "TZ": "UTC"}
-    killed = 0
-    for delay in (0.4, 0.8, 1.2, 1.6, 2.0, 2.6):
-        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(delay)
-        if proc.poll() is None:
-            proc.kill()
-            killed += 1
-        proc.wait()
+    # killed just after a commit, and inside the next batch: both must lose and double nothing
+    killed = sum(kill_mid_run(cmd, state, delay) for delay in (0.0, 0.15, 0.0, 0.1))
     assert killed >= 2, "the runs finished before they could be killed; the test proves nothing"
-    assert subprocess.run(cmd, env=env).returncode == 0
+    assert subprocess.run(cmd, env={**os.environ, "TZ": "UTC"}).returncode == 0
     assert counts_of(state, cli) == big.expected
 
 
