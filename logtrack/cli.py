@@ -126,8 +126,9 @@ def _config(
     patterns: list[str] | None,
     suppliers: list[str] | None,
     nginx_conf: Path | None = None,
+    check_patterns: bool = True,
 ) -> Config:
-    return config_mod.load(path).with_overrides(
+    return config_mod.load(path, check_patterns=check_patterns).with_overrides(
         format=fmt,
         timezone=timezone,
         nginx_conf=str(nginx_conf) if nginx_conf else None,

@@ -83,10 +83,8 @@ def run_command(
     Example: logtrack run /var/log/nginx --config /etc/logtrack.toml
     """
     with boundary():
-        cfg = config_mod.load(config, check_patterns=False).with_overrides(
-            format=format, timezone=timezone, nginx_conf=str(nginx_conf) if nginx_conf else None,
-            patterns=listing_pattern or (), suppliers=supplier or (),
-        )
+        # the run compiles the listing patterns only if its state has not counted with them
+        cfg = _config(config, format, timezone, listing_pattern, supplier, nginx_conf, check_patterns=False)
         options = runner.RunOptions(
             dry_run=dry_run, upload=not no_upload, ignore_window=now, include_today=include_today,
             api_key=os.environ.get("LOGTRACK_API_KEY"), lock_wait=lock_wait,

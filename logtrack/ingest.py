@@ -56,8 +56,15 @@ def rules_signature(config: Config) -> str:
 
 
 def check_rules(state: State, config: Config) -> None:
+    """Refuse counts under other rules; rules new to this state get their patterns compiled first.
+
+    A state that already counted with these very rules knows its patterns
+    compile, so a daily run need not load the regex engine to check them.
+    """
     signature = rules_signature(config)
     known = state.rules()
+    if known is None or known.split(" ", 1)[0] != signature.split(" ", 1)[0]:
+        config.check_patterns()
     if known is None:
         state.set_rules(signature)
     elif known.split(" ", 1)[0] != signature.split(" ", 1)[0]:
@@ -119,20 +126,18 @@ def _ingest_file(state: State, config: Config, item: Input, classifiers: list[Cl
     offset, lines = record.offset, record.lines
     problems_before = len(report.problems)
     for batch in sources.batches(name, warn=warn, skip=offset, first_line=lines + 1, partial_tail=False):
-        from .aggregate import summarize
         from .classify import Classifier
-        from .parse import parse_batch
+        from .pipeline import count_batch
 
         if not classifiers:
             classifiers.append(Classifier(config, store=state))
         if fmt is None:
             fmt = _detect(batch, head, name, offset)
-        df = classifiers[0].classify(parse_batch(batch, fmt, config.timezone))
-        summary = summarize(name, df, config.timezone)
+        summary = count_batch(name, batch, fmt, classifiers[0], config.timezone)
         with state.transaction():
-            state.advance(record.id, batch.end_offset, batch.first_line - 1 + df.height, name, summary.counts)
+            state.advance(record.id, batch.end_offset, batch.first_line - 1 + summary.lines, name, summary.counts)
         report.tally.add(summary)
-        offset, lines = batch.end_offset, batch.first_line - 1 + df.height
+        offset, lines = batch.end_offset, batch.first_line - 1 + summary.lines
     whole = len(report.problems) == problems_before  # read to its end, with no warning
     state.set_hints(record.id, st, complete=compressed and whole)
     if how != "new" and lines == record.lines:

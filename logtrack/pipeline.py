@@ -103,10 +103,7 @@ def count(config: Config, paths: Sequence[str], *, strict: bool = False, hooks: 
     classifier = Classifier(config)
 
     def work(name: str, batch: sources.Batch, fmt: LogFormat) -> BatchSummary:
-        df = parse_batch(batch, fmt, config.timezone)
-        if strict:
-            _fail_on_damage(name, df)
-        return summarize(name, classifier.classify(df), config.timezone)
+        return count_batch(name, batch, fmt, classifier, config.timezone, strict=strict)
 
     def warn(message: str) -> None:
         result.problems.append(message)
@@ -159,6 +156,15 @@ class _Progress:
         if self.on_progress:  # progress is what was counted, not what was read ahead
             self.on_progress(max(raw_bytes - self.done_bytes, 0), summary.lines)
         self.done_bytes = max(self.done_bytes, raw_bytes)
+
+
+def count_batch(name: str, batch: sources.Batch, fmt: LogFormat, classifier: Classifier,
+                timezone: str | None, *, strict: bool = False) -> BatchSummary:
+    """One batch through parse and classify into its counts and reasons (xml and run alike)."""
+    df = parse_batch(batch, fmt, timezone)
+    if strict:
+        _fail_on_damage(name, df)
+    return summarize(name, classifier.classify(df), timezone)
 
 
 def _fail_on_damage(name: str, df: pl.DataFrame) -> None:

@@ -8,7 +8,6 @@ change it, since flexmls keeps the last post for each day and supplier.
 
 from __future__ import annotations
 
-import shutil
 import sqlite3
 import tempfile
 from collections.abc import Callable, Sequence
@@ -20,7 +19,7 @@ from zoneinfo import ZoneInfo
 from . import sources
 from .config import Config
 from .errors import AuthError, InputError, UploadError
-from .ingest import IngestReport, check_rules, ingest, rules_signature
+from .ingest import IngestReport, check_rules, ingest
 from .inputs import Hooks, Input, plan
 from .state import FINGERPRINT_BYTES, State, Upload
 from .upload import Poster, UploadSettings, in_window, load_api_key
@@ -63,18 +62,12 @@ def run(config: Config, paths: Sequence[str], state_path: Path, options: RunOpti
         if hooks.on_warning:
             hooks.on_warning(problem)
     if options.dry_run:
-        return _dry_run(config, inputs, state_path, options, hooks)
+        return _dry_run(config, inputs, problems, state_path, options, hooks)
     with State.open(state_path, lock_wait=options.lock_wait) as state:
-        _check_new_rules(state, config)
-        check_rules(state, config)
-        report = RunReport(ingest(state, config, inputs, hooks))
-        report.ingest.problems[:0] = problems
-        now = options.clock()
-        before = None if options.include_today else today(config, now)
-        report.due = state.pending_days(before)
+        report = _ingest_and_find_due(state, config, inputs, problems, options, hooks)
         if not report.due or not options.upload:
             return report
-        if not options.ignore_window and not in_window(now, config.window, config.window_timezone):
+        if not options.ignore_window and not in_window(options.clock(), config.window, config.window_timezone):
             report.deferred = (
                 f"{len(report.due)} day(s) due, but it is outside the posting window "
                 f"{config.window} {config.window_timezone}; they go with a run inside it (or use --now)"
@@ -84,15 +77,18 @@ def run(config: Config, paths: Sequence[str], state_path: Path, options: RunOpti
         return report
 
 
-def _check_new_rules(state: State, config: Config) -> None:
-    """Compile the listing patterns unless this state already counted with these very rules."""
-    known = state.rules()
-    if known is None or known.split(" ", 1)[0] != rules_signature(config).split(" ", 1)[0]:
-        config.check_patterns()
+def _ingest_and_find_due(state: State, config: Config, inputs: list[Input], problems: list[str],
+                         options: RunOptions, hooks: Hooks) -> RunReport:
+    check_rules(state, config)
+    report = RunReport(ingest(state, config, inputs, hooks))
+    report.ingest.problems[:0] = problems
+    before = None if options.include_today else today(config, options.clock())
+    report.due = state.pending_days(before)
+    return report
 
 
-def _dry_run(config: Config, inputs: list[Input], state_path: Path, options: RunOptions,
-             hooks: Hooks) -> RunReport:
+def _dry_run(config: Config, inputs: list[Input], problems: list[str], state_path: Path,
+             options: RunOptions, hooks: Hooks) -> RunReport:
     """Do everything on a copy of the state, and post nothing: the XML is the result."""
     from . import viewtracking
     from .upload import split_posts
@@ -105,16 +101,10 @@ def _dry_run(config: Config, inputs: list[Input], state_path: Path, options: Run
                 live.db.backup(target)
                 target.close()
         with State.open(copy) as state:
-            _check_new_rules(state, config)
-            check_rules(state, config)
-            report = RunReport(ingest(state, config, inputs, hooks))
-            before = None if options.include_today else today(config, options.clock())
-            report.due = state.pending_days(before)
+            report = _ingest_and_find_due(state, config, inputs, problems, options, hooks)
             for day in report.due:
-                counts = state.totals(days=[day])
-                for part in split_posts(counts, config.max_listings_per_post):
+                for part in split_posts(state.totals(days=[day]), config.max_listings_per_post):
                     report.dry_run_documents.append(viewtracking.build(part, config))
-        shutil.rmtree(tmp, ignore_errors=True)
     return report
 
 

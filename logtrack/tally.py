@@ -9,8 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from .reasons import DAMAGED
-
 if TYPE_CHECKING:
     import polars as pl
 
@@ -69,7 +67,3 @@ class Tally:
     def counts(self) -> pl.DataFrame:
         """Views per (day, supplier, listing), sorted as the XML lists them."""
         return self._merge().sort(KEYS).select(*KEYS, "views")
-
-    @property
-    def damaged(self) -> int:
-        return sum(n for r, n in self.reasons.items() if r in DAMAGED)
