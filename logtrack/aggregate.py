@@ -7,6 +7,8 @@ summed at the end, so memory depends on the number of distinct
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import polars as pl
 
 from .tally import KEYS, BatchSummary
@@ -38,11 +40,19 @@ def count_views(df: pl.DataFrame, timezone: str | None) -> pl.DataFrame:
     )
 
 
-def summarize(source: str, df: pl.DataFrame, timezone: str | None) -> BatchSummary:
+def summarize(source: str, first_line: int, lines: int, candidates: pl.DataFrame, rest: pl.DataFrame,
+              timezone: str | None, line_text: Callable[[int], str]) -> BatchSummary:
+    """A classified batch -> its counts, and lines per reason with the first of each.
+
+    ``line_text`` gives a line's text by its index in the batch: only the
+    first line of each reason is ever shown, so only those are fetched.
+    """
     by_reason = (
-        df.filter(pl.col("reason").is_not_null())
+        pl.concat([candidates.select("reason", "idx"), rest.select("reason", "idx")])
+        .filter(pl.col("reason").is_not_null())
         .group_by("reason")
-        .agg(n=pl.len(), line_no=pl.col("line_no").first(), line=pl.col("line").first())
-        .sort("line_no")
+        .agg(n=pl.len(), idx=pl.col("idx").min())
+        .sort("idx")
     )
-    return BatchSummary(source, df.height, count_views(df, timezone), list(by_reason.iter_rows()))
+    reasons = [(reason, n, first_line + idx, line_text(idx)) for reason, n, idx in by_reason.iter_rows()]
+    return BatchSummary(source, lines, count_views(candidates, timezone), reasons)

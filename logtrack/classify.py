@@ -46,17 +46,31 @@ class Classifier:
         self._lock = threading.Lock()  # batches are classified on worker threads
 
     def classify(self, df: pl.DataFrame) -> pl.DataFrame:
-        """Add ``listing``, ``supplier`` and the not-counted reasons to parsed rows.
+        """Every parsed row with ``listing``, ``supplier`` and its not-counted reason."""
+        candidates, rest = self.sort(df)
+        rest = rest.with_columns(listing=pl.lit(None, dtype=pl.String), supplier=pl.lit(None, dtype=pl.String))
+        return pl.concat([candidates, rest.select(candidates.columns)])
 
-        Suppliers and bots are worked out only for the candidate views (a
-        listing page, a counted method and status), usually a small part of
-        a log; the other rows keep their order and get no supplier.
+    def sort(self, df: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+        """Parsed rows -> (listing-page rows, with listing, supplier and reason; every other row).
+
+        The first are the rows a listing pattern finds in; the views among
+        them have no reason. The others keep the reason they came with, or
+        get "not a listing page". Patterns are first tried as a plain yes/no
+        (a DFA, cheap), so ids are cut out, and suppliers and bots worked
+        out, only for the few rows that can be views.
         """
         cfg = self.config
-        df = df.with_columns(listing=listing_expr(cfg.patterns)).with_columns(
-            reason=pl.when(pl.col("reason").is_not_null())
-            .then(pl.col("reason"))
-            .when(pl.col("listing").is_null())
+        hit = pl.col("reason").is_null() & pl.any_horizontal(
+            [pl.col("target").str.contains(p) for p in cfg.patterns] or [pl.lit(False)]
+        )
+        df = df.with_columns(_hit=hit.fill_null(False))
+        rest = df.filter(~pl.col("_hit")).drop("_hit").with_columns(
+            reason=pl.coalesce("reason", pl.lit(NotCounted.NOT_LISTING.value))
+        )
+        candidates = df.filter(pl.col("_hit")).drop("_hit").with_columns(listing=listing_expr(cfg.patterns))
+        candidates = candidates.with_columns(
+            reason=pl.when(pl.col("listing").is_null())
             .then(pl.lit(NotCounted.NOT_LISTING.value))
             .when(~pl.col("method").is_in(list(cfg.methods)))
             .then(pl.lit(NotCounted.METHOD.value))
@@ -64,10 +78,9 @@ class Classifier:
             .then(pl.lit(NotCounted.STATUS.value))
             .otherwise(pl.lit(None, dtype=pl.String))
         )
-        candidate = pl.col("reason").is_null()
-        views = df.filter(candidate)
         # Referrers repeat: work out the supplier once per distinct (referrer, vhost).
         keys = [formats.REFERRER, formats.VHOST]
+        views = candidates.filter(pl.col("reason").is_null())
         suppliers = (
             views.select(keys)
             .unique()
@@ -75,11 +88,11 @@ class Classifier:
             .with_columns(supplier=supplier_expr(cfg.suppliers, cfg.default_supplier))
             .drop("_host", "_vhost")
         )
-        views = views.join(suppliers, on=keys, how="left", nulls_equal=True, maintain_order="left")
+        candidates = candidates.join(suppliers, on=keys, how="left", nulls_equal=True, maintain_order="left")
+        candidates = candidates.with_columns(supplier=pl.when(pl.col("reason").is_null()).then("supplier"))
         if cfg.exclude_bots:
-            views = self._mark_bots(views)
-        others = df.filter(~candidate).with_columns(supplier=pl.lit(None, dtype=pl.String))
-        return pl.concat([views, others])
+            candidates = self._mark_bots(candidates)
+        return candidates, rest
 
     def _mark_bots(self, df: pl.DataFrame) -> pl.DataFrame:
         agents = (

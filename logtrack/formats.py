@@ -73,6 +73,7 @@ class LogFormat:
     time_kind: str = CLF
     time_format: str | None = None
     json_keys: dict[str, str] = field(default_factory=dict)  # JSON key -> field
+    pieces: tuple[Piece, ...] = ()  # what the regexes were built from (split.py reads them)
 
     @property
     def is_json(self) -> bool:
@@ -107,6 +108,7 @@ def get(spec: str) -> LogFormat:
 
 def build(pieces: list[Piece], name: str, template: str) -> LogFormat:
     """Turn pieces into a whole-line regex; the first occurrence of a field wins."""
+    source = tuple(pieces)
     if len(pieces) > 1 and pieces[-1].literal == '"' and pieces[-2].literal is None:
         # A line cut short inside its last quoted field (seen in real logs,
         # inside a long user agent) still has every field logtrack needs.
@@ -119,13 +121,12 @@ def build(pieces: list[Piece], name: str, template: str) -> LogFormat:
     time_kind, time_format = CLF, None
     for i, piece in enumerate(pieces):
         if piece.literal is not None:
-            parts.append(_escape(piece.literal))
-            fast.append(_escape(piece.literal))
+            parts.append(escape(piece.literal))
+            fast.append(escape(piece.literal))
             continue
         before = pieces[i - 1].literal if i > 0 else None
         after = pieces[i + 1].literal if i + 1 < len(pieces) else '"'  # cut-short tail
-        quoted = bool(before and before.endswith('"') and after and after.startswith('"'))
-        expr = QUOTED if quoted else piece.pattern
+        expr = QUOTED if is_quoted(before, after) else piece.pattern
         narrow = expr
         if expr == LAZY and after and after[0] == " ":
             narrow = r"\S+"
@@ -141,7 +142,13 @@ def build(pieces: list[Piece], name: str, template: str) -> LogFormat:
     parts.append(tail)
     fast.append(tail)
     require(fields, template)
-    return LogFormat(name, template, "".join(parts), tuple(fields), "".join(fast), time_kind, time_format)
+    return LogFormat(name, template, "".join(parts), tuple(fields), "".join(fast), time_kind, time_format,
+                     pieces=source)
+
+
+def is_quoted(before: str | None, after: str | None) -> bool:
+    """A directive written between two quotes holds free text, escapes and all."""
+    return bool(before and before.endswith('"') and after and after.startswith('"'))
 
 
 def require(fields: list[str] | tuple[str, ...], template: str) -> None:
@@ -160,6 +167,6 @@ def require(fields: list[str] | tuple[str, ...], template: str) -> None:
 _META = set("\\.+*?()|[]{}^$#&-~")
 
 
-def _escape(text: str) -> str:
+def escape(text: str) -> str:
     """Escape regex metacharacters only (Rust regex rejects some needless escapes)."""
     return "".join("\\" + c if c in _META else c for c in text)

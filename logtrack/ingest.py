@@ -152,5 +152,5 @@ def _detect(batch: sources.Batch, head: bytes, name: str, offset: int) -> LogFor
 
     if offset == 0:
         return detect(lines_frame(batch), name)
-    first = sources._decode("head", 1, head[: head.rfind(b"\n")] if b"\n" in head else head)
+    first = sources.batch_of("head", 1, head[: head.rfind(b"\n")] if b"\n" in head else head)
     return detect(lines_frame(first), name)

@@ -19,7 +19,7 @@ import polars as pl
 from . import formats as f
 from .formats import LogFormat
 from .reasons import Skip
-from .sources import Batch
+from .sources import Batch, csv_safe
 
 CLF_TIME = "%d/%b/%Y:%H:%M:%S%.f %z"  # a fraction of a second, when logged, is read too
 
@@ -42,7 +42,7 @@ def lines_frame(batch: Batch) -> pl.DataFrame:
     rows. A batch that holds that byte after all is split by Python instead.
     """
     data = batch.utf8
-    if data and _NO_SEPARATOR.encode() not in data:
+    if data and _NO_SEPARATOR.encode() not in data and csv_safe(data):
         frame = pl.read_csv(
             data + b"\n", separator=_NO_SEPARATOR, quote_char=None, has_header=False,
             new_columns=["line"], schema={"line": pl.String},
@@ -68,6 +68,16 @@ def parse_lines(
     from the instant.
     """
     df = _extract_json(frame, fmt) if fmt.is_json else _extract(frame, fmt)
+    return finish(df, fmt, bad_utf8, naive_timezone)
+
+
+def finish(
+    df: pl.DataFrame,
+    fmt: LogFormat,
+    bad_utf8: tuple[int, ...] = (),
+    naive_timezone: str | None = None,
+) -> pl.DataFrame:
+    """From the format's raw fields to request parts, status, instant and reason."""
     df = df.with_columns(
         pl.lit(None, dtype=pl.String).alias(name) for name in OPTIONAL_FIELDS if name not in df.columns
     )
@@ -78,15 +88,22 @@ def parse_lines(
         # With a reporting time zone the day comes from the instant; the
         # server's own date is not needed, and its parse is saved.
         local_day = pl.lit(None, dtype=pl.Date)
+    # A year before the web or past 9999 is a damaged time, not a day to report.
     df = df.with_columns(
         status=pl.col(f.STATUS).cast(pl.Int16, strict=False),
-        ts=ts,
-        local_day=local_day,
+        ts=pl.when(ts.dt.year().is_between(1970, 9999)).then(ts),
+        local_day=pl.when(local_day.dt.year().is_between(1970, 9999)).then(local_day),
     )
     return df.with_columns(reason=_reason(bad_utf8))
 
 
 def parse_batch(batch: Batch, fmt: LogFormat, naive_timezone: str | None = None) -> pl.DataFrame:
+    """A batch's rows: split at its quotes where the format allows, else line by regex."""
+    from . import split
+
+    fields = split.extract(batch, fmt)
+    if fields is not None:
+        return finish(fields, fmt, (), naive_timezone)
     return parse_lines(lines_frame(batch), fmt, batch.bad_utf8, naive_timezone)
 
 

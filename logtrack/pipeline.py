@@ -163,16 +163,17 @@ def count_batch(name: str, batch: sources.Batch, fmt: LogFormat, classifier: Cla
     """One batch through parse and classify into its counts and reasons (xml and run alike)."""
     df = parse_batch(batch, fmt, timezone)
     if strict:
-        _fail_on_damage(name, df)
-    return summarize(name, classifier.classify(df), timezone)
+        _fail_on_damage(name, df, batch)
+    candidates, rest = classifier.sort(df)
+    return summarize(name, batch.first_line, df.height, candidates, rest, timezone, batch.line)
 
 
-def _fail_on_damage(name: str, df: pl.DataFrame) -> None:
-    bad = df.filter(pl.col("reason").is_in([r.value for r in DAMAGED])).head(1)
+def _fail_on_damage(name: str, df: pl.DataFrame, batch: sources.Batch) -> None:
+    bad = df.filter(pl.col("reason").is_in([r.value for r in DAMAGED])).sort("idx").head(1)
     if bad.height:
         row = bad.row(0, named=True)
         raise InputError(
-            f"{name}:{row['line_no']}: {row['reason']}: {row['line'][:200]!r}",
+            f"{name}:{row['line_no']}: {row['reason']}: {batch.line(row['idx'])[:200]!r}",
             "fix the line, set the right [logs] format, or run without --strict "
             "to skip such lines and count them in the summary",
         )

@@ -24,6 +24,7 @@ import sys
 import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import IO, Any
 
@@ -42,27 +43,73 @@ _MAGIC: list[tuple[bytes, str]] = [
 _READ_ERRORS = (OSError, EOFError, lzma.LZMAError, zlib.error)
 
 
+# Appended to every line of a batch for split.py: a quote and a control byte
+# servers always escape, so the piece after a line's last quote is never
+# empty and the reader can tell how many quotes the line had.
+MARK = b'"\x1e'
+
+
 @dataclass(frozen=True)
 class Batch:
-    """Whole lines of one source: ``text`` joined by newlines, without the last one.
+    """Whole lines of one source: ``data`` joined by newlines, without the last one.
 
-    ``bad_utf8`` holds the 0-based indices (within the batch) of lines that
-    were not valid UTF-8; their text is decoded with replacement characters
-    so they keep their place and are skipped by reason, not dropped.
-    ``raw_bytes`` is how far the file itself (compressed or not) was read.
+    Decoding is left to whoever needs text (most batches never do: Polars
+    reads the bytes and checks UTF-8 itself). ``bad_utf8`` then holds the
+    0-based indices (within the batch) of lines that were not valid UTF-8;
+    their text is decoded with replacement characters so they keep their
+    place and are skipped by reason, not dropped. ``raw_bytes`` is how far
+    the file itself (compressed or not) was read.
     """
 
     source: str
     first_line: int  # 1-based number of the batch's first line in its file
-    text: str
-    bad_utf8: tuple[int, ...]
+    data: bytes
     raw_bytes: int = 0
-    data: bytes | None = None  # ``text`` as UTF-8, when the reader already has it
     end_offset: int = 0  # decompressed bytes from the file's start through this batch's newline
+    marked: bytes = b""  # ``data`` with MARK before every newline and at the end (see ``mark``)
+    lines: int = 0  # how many lines; 0 when not counted yet
+
+    @cached_property
+    def _decoded(self) -> tuple[str, tuple[int, ...]]:
+        return decode_lines(self.data)
+
+    @property
+    def text(self) -> str:
+        return self._decoded[0]
+
+    @property
+    def bad_utf8(self) -> tuple[int, ...]:
+        return self._decoded[1]
 
     @property
     def utf8(self) -> bytes:
-        return self.data if self.data is not None else self.text.encode()
+        """The batch as valid UTF-8: ``data`` itself unless some line is not."""
+        return self.text.encode() if self.bad_utf8 else self.data
+
+    def line(self, index: int) -> str:
+        """One line's text (0-based within the batch), for messages and examples."""
+        return self.data.split(b"\n", index + 1)[index].decode("utf-8", errors="replace").removesuffix("\r")
+
+
+# Polars' CSV reader takes bytes that start like this for compressed data
+# and would inflate them: such a batch is split in Python instead.
+_POLARS_MAGIC = (b"\x1f\x8b", b"\x28\xb5\x2f\xfd", b"\x78\x01", b"\x78\x5e", b"\x78\x9c", b"\x78\xda")
+
+
+def csv_safe(data: bytes) -> bool:
+    """Whether Polars' CSV reader reads ``data`` as the text it is."""
+    return not data.startswith(_POLARS_MAGIC)
+
+
+def batch_of(source: str, first_line: int, data: bytes, raw_bytes: int = 0, end_offset: int = 0) -> Batch:
+    """A batch with its lines marked and counted (what the readers yield)."""
+    marked = mark(data)
+    return Batch(source, first_line, data, raw_bytes, end_offset, marked, (len(marked) - len(data)) // len(MARK))
+
+
+def mark(data: bytes) -> bytes:
+    """MARK before every newline and at the end: one pass in C, and it counts the lines too."""
+    return data.replace(b"\n", MARK + b"\n") + MARK
 
 
 @dataclass
@@ -280,8 +327,9 @@ def batches(
             except Truncated as exc:
                 whole = bytes(buffer[: buffer.rfind(b"\n") + 1])
                 if whole:
-                    yield _decode(name, line_no, whole[:-1], _tell(raw), offset + len(whole))
-                    line_no += whole.count(b"\n")
+                    batch = batch_of(name, line_no, whole[:-1], _tell(raw), offset + len(whole))
+                    yield batch
+                    line_no += batch.lines
                 if warn:
                     lost = len(buffer) - len(whole)
                     tail = f"; its incomplete last line ({lost} bytes) was left out" if lost else ""
@@ -303,12 +351,13 @@ def batches(
             cut = buffer.rfind(b"\n")
             if cut >= 0:
                 offset += cut + 1
-                yield _decode(name, line_no, bytes(buffer[:cut]), _tell(raw), offset)
-                line_no += buffer.count(b"\n", 0, cut) + 1
+                batch = batch_of(name, line_no, bytes(buffer[:cut]), _tell(raw), offset)
+                yield batch
+                line_no += batch.lines
                 del buffer[: cut + 1]
             if not chunk:
                 if buffer and partial_tail:
-                    yield _decode(name, line_no, bytes(buffer), _tell(raw), offset + len(buffer))
+                    yield batch_of(name, line_no, bytes(buffer), _tell(raw), offset + len(buffer))
                 return
     finally:
         if raw is not sys.stdin.buffer:
@@ -322,14 +371,14 @@ def _tell(raw: IO[bytes]) -> int:
         return 0
 
 
-def _decode(name: str, first_line: int, data: bytes, raw_bytes: int = 0, end_offset: int = 0) -> Batch:
-    """Decode a batch strictly; only lines with invalid UTF-8 are replaced.
+def decode_lines(data: bytes) -> tuple[str, tuple[int, ...]]:
+    """Decode lines strictly; only lines with invalid UTF-8 are replaced (and listed).
 
     The loop runs once per bad line, not per line: a strict decode of the
     whole batch is tried first and resumes after each bad line.
     """
     try:
-        return Batch(name, first_line, data.decode("utf-8"), (), raw_bytes, data, end_offset)
+        return data.decode("utf-8"), ()
     except UnicodeDecodeError:
         pass
     parts: list[str] = []
@@ -349,4 +398,4 @@ def _decode(name: str, first_line: int, data: bytes, raw_bytes: int = 0, end_off
             if end == len(data):
                 break
             pos = end
-    return Batch(name, first_line, "".join(parts), tuple(bad), raw_bytes, None, end_offset)
+    return "".join(parts), tuple(bad)

@@ -11,7 +11,7 @@ from logtrack.aggregate import day_expr
 from logtrack.classify import Classifier, NotCounted
 from logtrack.config import Config, SupplierRule
 from logtrack.parse import parse_batch
-from logtrack.sources import Batch
+from logtrack.sources import batch_of
 
 CHROME = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"
 
@@ -31,7 +31,7 @@ CONFIG = Config(
 
 
 def classify(line: str, config: Config = CONFIG, fmt: str = "vhost_combined") -> dict[str, object]:
-    df = parse_batch(Batch("t.log", 1, line, ()), formats.get(fmt))
+    df = parse_batch(batch_of("t.log", 1, line.encode()), formats.get(fmt))
     df = Classifier(config).classify(df).with_columns(day=day_expr(config.timezone))
     return df.row(0, named=True)
 
@@ -125,7 +125,7 @@ def test_filters_are_configurable() -> None:
 def test_each_distinct_agent_is_classified_once() -> None:
     classifier = Classifier(CONFIG)
     text = "\n".join([line(agent="curl/8.5.0")] * 50 + [line()] * 50)
-    df = classifier.classify(parse_batch(Batch("t", 1, text, ()), formats.get("vhost_combined")))
+    df = classifier.classify(parse_batch(batch_of("t", 1, text.encode()), formats.get("vhost_combined")))
     assert df.get_column("reason").value_counts().sort("reason").rows() == [
         (None, 50), (NotCounted.BOT.value, 50)
     ]

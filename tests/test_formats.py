@@ -10,7 +10,7 @@ import pytest
 from logtrack import formats
 from logtrack.errors import LogFormatError
 from logtrack.parse import Skip, parse_batch
-from logtrack.sources import Batch
+from logtrack.sources import batch_of
 
 NGINX_MAIN = (
     '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent '
@@ -24,7 +24,7 @@ NGINX_JSON = (
 
 
 def parse(fmt: str, line: str, naive_timezone: str | None = None) -> dict[str, object]:
-    df = parse_batch(Batch("t.log", 1, line, ()), formats.get(fmt), naive_timezone)
+    df = parse_batch(batch_of("t.log", 1, line.encode()), formats.get(fmt), naive_timezone)
     return df.row(0, named=True)
 
 
@@ -134,7 +134,7 @@ def test_custom_format_skips(fmt: str, line: str, reason: Skip) -> None:
 def test_json_batch_with_a_broken_line_keeps_the_others() -> None:
     good = '{"time":"2026-11-01T10:00:00+00:00","request":"GET /listing/1 HTTP/1.1","status":200}'
     text = "\n".join([good, '{"broken": }', good])
-    df = parse_batch(Batch("t.log", 1, text, ()), formats.get(NGINX_JSON))
+    df = parse_batch(batch_of("t.log", 1, text.encode()), formats.get(NGINX_JSON))
     assert df.get_column("reason").to_list() == [None, Skip.UNPARSABLE.value, None]
     assert df.get_column("target").to_list() == ["/listing/1", None, "/listing/1"]
 

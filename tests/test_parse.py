@@ -10,17 +10,12 @@ import pytest
 from logtrack import formats
 from logtrack.errors import LogFormatError
 from logtrack.parse import Skip, parse_batch
-from logtrack.sources import Batch
+from logtrack.sources import batch_of
 
 
 def parse_one(line: str | bytes, fmt: str) -> dict[str, object]:
     raw = line.encode() if isinstance(line, str) else line
-    bad: tuple[int, ...] = ()
-    try:
-        text = raw.decode()
-    except UnicodeDecodeError:
-        text, bad = raw.decode(errors="replace"), (0,)
-    df = parse_batch(Batch("t.log", 1, text, bad), formats.get(fmt))
+    df = parse_batch(batch_of("t.log", 1, raw), formats.get(fmt))
     assert df.height == 1
     return df.row(0, named=True)
 

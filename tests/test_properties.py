@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta, timezone
 
+import polars as pl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from logtrack import formats
+from logtrack import formats, parse, split
 from logtrack.parse import parse_batch
-from logtrack.sources import _decode
+from logtrack.sources import batch_of
 
 import loggen
 
@@ -31,7 +32,7 @@ EVERY_FORMAT = [*PRESETS, NGINX_MAIN, NGINX_JSON, APACHE_CUSTOM]
 @given(st.lists(st.binary(max_size=300), min_size=1, max_size=20), st.sampled_from(EVERY_FORMAT))
 def test_any_bytes_parse_or_skip(lines: list[bytes], preset: str) -> None:
     data = b"\n".join(line.replace(b"\n", b" ") for line in lines)
-    df = parse_batch(_decode("fuzz.log", 1, data), formats.get(preset))
+    df = parse_batch(batch_of("fuzz.log", 1, data), formats.get(preset))
     assert df.height == len(lines)
     assert df.get_column("line_no").to_list() == list(range(1, len(lines) + 1))
     ok = df.filter(df.get_column("reason").is_null())
@@ -72,7 +73,7 @@ def test_written_lines_parse_back(preset: str, style: str, client: str, when: da
                                   target: str, status: int, referrer: str, agent: str, vhost: str) -> None:
     hit = loggen.Hit(when, method, target, status, referrer, agent, vhost, client, 123)
     line = loggen.render(hit, preset, style)
-    row = parse_batch(_decode("t.log", 1, line.encode()), formats.get(preset)).row(0, named=True)
+    row = parse_batch(batch_of("t.log", 1, line.encode()), formats.get(preset)).row(0, named=True)
     assert row["reason"] is None, line
     assert row["client"] == client
     assert row["method"] == method
@@ -123,7 +124,7 @@ def test_custom_formats_parse_back(fmt: str, style: str, client: str, when: date
                                    status: int, referrer: str, agent: str, vhost: str) -> None:
     hit = loggen.Hit(when, method, target, status, referrer, agent, vhost, client, 5)
     line = render_other(fmt, hit, style)
-    row = parse_batch(_decode("t.log", 1, line.encode()), formats.get(fmt)).row(0, named=True)
+    row = parse_batch(batch_of("t.log", 1, line.encode()), formats.get(fmt)).row(0, named=True)
     assert row["reason"] is None, line
     assert (row["method"], row["target"], row["status"]) == (method, target, status)
     assert row["ts"] == when.astimezone(UTC)
@@ -134,3 +135,56 @@ def test_custom_formats_parse_back(fmt: str, style: str, client: str, when: date
         assert (row["referrer"], row["user_agent"]) == (loggen.escape(referrer, style), loggen.escape(agent, style))
     if fmt == APACHE_CUSTOM:
         assert row["vhost"] == vhost
+
+
+# Lines as the formats write them, to be bent out of shape by the test below.
+SPLIT_SEEDS = {
+    "combined": '10.0.0.2, 10.0.0.1 - bob [01/Nov/2026:10:00:00 -0500] "GET /listing/1 HTTP/1.1" 200 5 "-" "ua"',
+    "vhost_combined": 'x.example:443 10.0.0.1 - - [01/Nov/2026:10:00:00 -0500] "GET /a HTTP/1.1" 200 5 "r" "ua"',
+    "common": '10.0.0.1 - - [01/Nov/2026:10:00:00 -0500] "GET /a HTTP/1.1" 200 5',
+    NGINX_MAIN: '10.0.0.1 - - [01/Nov/2026:10:00:00 -0500] "GET /a HTTP/1.1" 200 5 "r" "ua" "10.0.0.3"',
+    APACHE_CUSTOM: '10.0.0.1 - - [01/Nov/2026:10:00:00 -0500] "GET /a HTTP/1.1" 200 5 "r" "ua" x.example 12',
+}
+# What breaks a quote-split: quotes, escapes, spaces, brackets, CR, the marker byte, non-ASCII.
+awkward = st.lists(st.sampled_from(['"', "\\", " ", "a", "-", "[", "]", "\r", "\t", "é", '\\"', '""', "\x1e", "5"]),
+                   max_size=4).map("".join)
+edits = st.lists(st.tuples(st.floats(0, 1), st.integers(0, 3), awkward), max_size=4)
+
+
+@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(list(SPLIT_SEEDS)), st.lists(edits, min_size=1, max_size=12), st.booleans())
+def test_split_agrees_with_the_line_regex(fmt_spec: str, per_line: list[list[tuple[float, int, str]]],
+                                          cut: bool) -> None:
+    """Both parse paths give every line the same fields and reason, however it is bent."""
+    lines = []
+    for line_edits in per_line:
+        line = SPLIT_SEEDS[fmt_spec]
+        for where, drop, text in line_edits:
+            at = int(where * len(line))
+            line = line[:at] + text + line[at + drop:]
+        lines.append(line)
+    if cut:
+        lines[-1] = lines[-1][: len(lines[-1]) // 2]
+    fmt = formats.get(fmt_spec)
+    batch = batch_of("t.log", 1, "\n".join(lines).encode())
+    fields = split.extract(batch, fmt)
+    text = "\n".join(lines)
+    if not any(odd in text for odd in ("\x1e", '\r"', "\r\r")):  # what split leaves to the regex
+        assert fields is not None
+    if fields is None:
+        return
+    by_split = parse.finish(fields, fmt).sort("idx")
+    by_regex = parse.parse_lines(parse.lines_frame(batch), fmt)
+    columns = [c for c in by_regex.columns if c != "line"]
+    assert by_split.select(columns).to_dicts() == by_regex.select(columns).to_dicts()
+    assert by_split.filter(pl.col("line").is_not_null()).get_column("line").to_list() == [
+        lines[i].removesuffix("\r") for i in by_split.filter(pl.col("line").is_not_null()).get_column("idx")
+    ]
+
+
+def test_split_takes_the_lines_servers_write() -> None:
+    """The seeds, untouched, are cut by split itself, not handed to the regex."""
+    for spec, line in SPLIT_SEEDS.items():
+        fields = split.extract(batch_of("t.log", 1, f"{line}\n{line}\r".encode()), formats.get(spec))
+        assert fields is not None, spec
+        assert fields.get_column("line").null_count() == 2, spec

@@ -1,0 +1,235 @@
+"""Split: the fast way to cut lines whose free-text fields sit between quotes.
+
+combined, vhost_combined, nginx's ``main`` and most custom formats are runs
+of space-separated tokens with the free text (request, referrer, user agent)
+in double quotes. Polars' CSV reader, told that ``"`` separates fields and
+that nothing is quoted, cuts every line at its quotes in Rust on every core;
+that costs a third of one whole-line regex. What lies between the quotes is
+then short, and the small expressions that check and cut it are cheap.
+
+It is exact by construction. A line takes this path only when it has exactly
+as many quotes as the format writes, none of them escaped (no piece before
+a quote ends in a backslash), and every unquoted piece matches its part of
+the format, anchored. Then each quote of the format can only be matched by
+the line's quote of the same rank, so the whole-line regex of ``formats``
+would capture the very same fields. Every other line (an escaped quote, a
+line cut short, an empty user agent, junk) goes through that whole-line
+regex as before, so both paths agree on every line. Batches that are not
+valid UTF-8, hold the marker byte, or hold a CR anywhere but at a line's
+end are left to the regex path whole.
+
+To know how many quotes a line had, the reader appends ``"\\x1e`` to every
+line (``sources.MARK``): the marker lands in the column just after the
+line's last piece, and a control byte that servers always escape cannot be
+mistaken for text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from . import formats as f
+from .formats import LogFormat, Piece
+from .sources import MARK, Batch, csv_safe
+
+SENTINEL = MARK[1:].decode()
+SPARE = 3  # columns read past the format's own, so most odd lines can be put back together
+_TAIL = r"(?:\s.*)?$"  # what may follow the format's last piece (as in formats.build)
+
+
+@dataclass(frozen=True)
+class Segment:
+    """What one piece between quotes must look like, and which fields it fills.
+
+    ``regex`` and ``literal`` None: a quoted free-text field, taken whole
+    (``field`` None: one logtrack does not read). ``literal``: fixed text.
+    Otherwise ``regex`` (anchored) checks the piece and its named groups,
+    ``captures``, are the fields.
+    """
+
+    regex: str | None = None
+    field: str | None = None
+    literal: str | None = None
+    captures: tuple[str, ...] = ()
+    matches_empty: bool = False  # an empty piece reads as null; does ``regex`` accept ""?
+    wide: str | None = None  # ``regex`` with its lazy fields as written, when they were narrowed
+
+
+@dataclass(frozen=True)
+class Plan:
+    segments: tuple[Segment, ...]
+
+    @property
+    def width(self) -> int:
+        return len(self.segments)
+
+
+_PLANS: dict[tuple[str, str], Plan | None] = {}
+
+
+def plan(fmt: LogFormat) -> Plan | None:
+    """How ``fmt`` splits at its quotes; None when it has none (nothing to gain) or is JSON."""
+    key = (fmt.name, fmt.template)
+    if key not in _PLANS:
+        _PLANS[key] = _plan(fmt)
+    return _PLANS[key]
+
+
+def _plan(fmt: LogFormat) -> Plan | None:
+    if fmt.is_json or not fmt.pieces:
+        return None
+    groups: list[list[Piece]] = [[]]
+    for piece in fmt.pieces:
+        if piece.literal is None:
+            groups[-1].append(piece)
+            continue
+        for i, part in enumerate(piece.literal.split('"')):
+            if i:
+                groups.append([])
+            if part:
+                groups[-1].append(Piece(literal=part))
+    if len(groups) < 3:
+        return None
+    seen: list[str] = []  # the first occurrence of a field wins, as in formats.build
+    segments = []
+    last = len(groups) - 1
+    for i, group in enumerate(groups):
+        if i % 2 == 1 and len(group) == 1 and group[0].literal is None:
+            name = group[0].field
+            if name is not None and name not in seen:
+                seen.append(name)
+                segments.append(Segment(field=name))
+            else:
+                segments.append(Segment())  # quoted, and not a field logtrack reads
+            continue
+        if i != last and all(p.literal is not None for p in group):
+            segments.append(Segment(literal="".join(p.literal or "" for p in group)))
+            continue
+        parts, wide = ["^"], ["^"]
+        captures = []
+        for j, piece in enumerate(group):
+            if piece.literal is not None:
+                parts.append(f.escape(piece.literal))
+                wide.append(f.escape(piece.literal))
+                continue
+            pattern = piece.pattern
+            after = group[j + 1].literal if j + 1 < len(group) else None
+            if pattern == f.LAZY and after and after[0] == " ":
+                # As formats.build's fast regex: a lazy field before a space is
+                # its first token wherever that matches; where it does not (a
+                # client list "a, b") the lazy pattern is tried next.
+                pattern = r"\S+"
+            if piece.field is not None and piece.field not in seen:
+                seen.append(piece.field)
+                captures.append(piece.field)
+                parts.append(f"(?P<{piece.field}>{pattern})")
+                wide.append(f"(?P<{piece.field}>{piece.pattern})")
+            else:
+                parts.append(f"(?:{pattern})")
+                wide.append(f"(?:{piece.pattern})")
+        parts.append(_TAIL if i == last else "$")
+        wide.append(_TAIL if i == last else "$")
+        regex = "".join(parts)
+        empty = bool(pl.Series([""]).str.contains(regex).item())
+        segments.append(Segment(regex=regex, captures=tuple(captures), matches_empty=empty,
+                                wide="".join(wide) if wide != parts else None))
+    return Plan(tuple(segments))
+
+
+def extract(batch: Batch, fmt: LogFormat) -> pl.DataFrame | None:
+    """The format's fields for every line of the batch, as ``parse._extract`` gives them.
+
+    None when the batch is not for this path (no plan, not valid UTF-8, the
+    marker byte in it): the caller parses it line by regex instead.
+    """
+    layout = plan(fmt)
+    if layout is None or not batch.marked or not csv_safe(batch.data):
+        return None
+    data = batch.data
+    if SENTINEL.encode() in data or (b"\r" in data and (b'\r"' in data or b"\r\r" in data)):
+        # The CSV reader drops a CR that ends a piece (a CRLF line end, as
+        # wanted); one before a quote, or a second one, would go missing too.
+        return None
+    width = layout.width
+    names = [f"s{i}" for i in range(width + SPARE)]
+    try:
+        df = pl.read_csv(
+            batch.marked, separator='"', quote_char=None, has_header=False,
+            schema={name: pl.String for name in names}, truncate_ragged_lines=True,
+            missing_columns="insert", extra_columns="ignore", raise_if_empty=False,
+        )
+    except (pl.exceptions.ComputeError, OSError):  # not valid UTF-8: the regex path finds the lines
+        return None
+    if df.height != batch.lines:
+        return None
+    df = _cut(df.with_row_index("idx"), layout, wide=False)
+    if any(seg.wide for seg in layout.segments) and not df.get_column("_ok").all():
+        missed = df.filter(~pl.col("_ok")).select("idx", *names)
+        df = pl.concat([df.filter(pl.col("_ok")), _cut(missed, layout, wide=True)], how="diagonal_relaxed")
+    captured = [c for seg in layout.segments for c in seg.captures]
+    quoted = [s.field for s in layout.segments if s.regex is None and s.literal is None and s.field]
+    fast = df.filter(pl.col("_ok")).select(
+        "idx", *quoted, *captured,
+        line_no=(pl.col("idx") + batch.first_line).cast(pl.Int64), line=pl.lit(None, dtype=pl.String),
+    )
+    odd = df.filter(~pl.col("_ok"))
+    if odd.height == 0:
+        return fast
+    from .parse import _extract
+
+    slow = _extract(_lines_of(batch, odd, names).with_columns(
+        line_no=(pl.col("idx") + batch.first_line).cast(pl.Int64)), fmt)
+    return pl.concat([fast, slow.select(fast.columns)], how="vertical_relaxed")
+
+
+def _cut(df: pl.DataFrame, layout: Plan, *, wide: bool) -> pl.DataFrame:
+    """The pieces checked against the format and cut into fields; ``_ok`` says which lines passed."""
+    width = layout.width
+    lf = df.lazy()
+    ok = pl.col(f"s{width}") == SENTINEL  # exactly the format's quotes
+    fields: list[pl.Expr] = []
+    for i, seg in enumerate(layout.segments):
+        col = pl.col(f"s{i}")  # an empty piece reads as null
+        if i < width - 1:
+            ok = ok & ~col.str.ends_with("\\").fill_null(False)  # an escaped quote: leave it to the regex
+        if seg.literal is not None:
+            ok = ok & (col.fill_null("") == seg.literal)
+        elif seg.regex is None:
+            if seg.field is not None:
+                fields.append(col.fill_null("").alias(seg.field))
+        else:
+            regex = (seg.wide or seg.regex) if wide else seg.regex
+            if seg.matches_empty:
+                col = col.fill_null("")
+            if seg.captures:
+                lf = lf.with_columns(col.str.extract_groups(regex).alias(f"_g{i}")).unnest(f"_g{i}")
+                ok = ok & pl.col(seg.captures[0]).is_not_null()
+            else:
+                ok = ok & col.str.contains(regex).fill_null(False)
+    return lf.with_columns(*fields, _ok=ok.fill_null(False)).collect()
+
+
+def _lines_of(batch: Batch, odd: pl.DataFrame, names: list[str]) -> pl.DataFrame:
+    """The text of the lines the split could not take: put back together, or read again.
+
+    Joined at quotes up to the marker, a line is whole again. A line with
+    more quotes than the columns read lost its end; it is read from the
+    batch's bytes (rare: several escaped quotes in one line).
+    """
+    joined = pl.concat_str([pl.col(n).fill_null("") for n in names], separator='"')
+    rows = odd.select(
+        "idx",
+        line=pl.when(joined.str.contains(MARK.decode(), literal=True))
+        .then(joined.str.split_exact(MARK.decode(), 1).struct.field("field_0").str.strip_suffix("\r")),
+    )
+    lost = rows.filter(pl.col("line").is_null()).get_column("idx").to_list()
+    if lost:
+        texts = batch.data.decode("utf-8").split("\n")
+        found = pl.DataFrame({"idx": lost, "_text": [texts[i].removesuffix("\r") for i in lost]},
+                             schema={"idx": pl.UInt32, "_text": pl.String})
+        rows = rows.join(found, on="idx", how="left").with_columns(
+            line=pl.coalesce("line", "_text")
+        ).drop("_text")
+    return rows
