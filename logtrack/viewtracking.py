@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
+from xml.sax.saxutils import quoteattr
 
 import polars as pl
 from lxml import etree
@@ -38,24 +39,32 @@ def build_tree(counts: pl.DataFrame, config: Config) -> etree._Element:
     else:
         root.set(f"{{{XSI}}}noNamespaceSchemaLocation", config.schema_location)
 
-    rows = counts.sort(["day", "supplier", "listing"]).select(
-        pl.col("day").dt.to_string("%Y-%m-%d"), "supplier", "listing", pl.col("views").cast(pl.String)
+    # Listings are many (one per listing, day and supplier) and Views few:
+    # each View's listings are written by Polars as one compact fragment,
+    # text escaped, and parsed by lxml, whose parser checks it; a Python
+    # call per element would cost several microseconds each.
+    text = pl.col("listing").str.replace_all("&", "&amp;", literal=True).str.replace_all(
+        "<", "&lt;", literal=True).str.replace_all(">", "&gt;", literal=True)
+    views = (
+        counts.sort(["day", "supplier", "listing"])
+        .group_by(["day", "supplier"], maintain_order=True)
+        .agg(xml=pl.concat_str(
+            pl.lit("<Listing><ListingId>"), text, pl.lit("</ListingId><ViewCount>"),
+            pl.col("views").cast(pl.String), pl.lit("</ViewCount></Listing>"),
+        ).str.join(""))
+        .select(pl.col("day").dt.to_string("%Y-%m-%d"), "supplier", "xml")
     )
-    view_tag, date_tag, supplier_tag, listings_tag = q("View"), q("ViewDate"), q("ViewSupplierName"), q("Listings")
-    listing_tag, id_tag, count_tag = q("Listing"), q("ListingId"), q("ViewCount")
+    view_tag, date_tag, supplier_tag = q("View"), q("ViewDate"), q("ViewSupplierName")
+    wrap = f"<Listings xmlns={quoteattr(ns)}>" if ns else "<Listings>"
+    parser = _safe_parser()
     sub = etree.SubElement
-    current: tuple[str, str] | None = None
-    listings = root
-    for day, supplier, listing_id, views in rows.iter_rows():
-        if (day, supplier) != current:
-            current = (day, supplier)
-            view = sub(root, view_tag)
-            sub(view, date_tag).text = day
-            sub(view, supplier_tag).text = supplier or None
-            listings = sub(view, listings_tag)
-        item = sub(listings, listing_tag)
-        sub(item, id_tag).text = listing_id
-        sub(item, count_tag).text = views
+    for day, supplier, listings in views.iter_rows():
+        view = sub(root, view_tag)
+        sub(view, date_tag).text = day
+        sub(view, supplier_tag).text = supplier or None
+        view.append(etree.fromstring(f"{wrap}{listings}</Listings>", parser))
+    if ns:
+        etree.cleanup_namespaces(root)  # the fragments' own xmlns, now said once at the root
     return root
 
 

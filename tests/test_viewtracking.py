@@ -155,3 +155,13 @@ def test_doctype_is_refused(cli, tmp_path: Path) -> None:
     code, _, err = cli("validate", str(doc))
     assert code == ExitCode.INVALID_XML
     assert err == f"logtrack: error: {doc}:1: a DOCTYPE is not allowed in a ViewTracking document\n"
+
+
+def test_text_is_escaped_and_reads_back() -> None:
+    """Listing ids and supplier names with XML's own characters come back as they were."""
+    counts = pl.DataFrame({"day": [date(2026, 11, 1)] * 2, "supplier": ["A&B <x>"] * 2,
+                           "listing": ["1<2&3>", "plain"], "views": [4, 5]})
+    root = etree.fromstring(viewtracking.build(counts, Config()))
+    assert [e.text for e in root.iter("ViewSupplierName")] == ["A&B <x>"]
+    assert [(e.findtext("ListingId"), e.findtext("ViewCount")) for e in root.iter("Listing")] == [
+        ("1<2&3>", "4"), ("plain", "5")]
