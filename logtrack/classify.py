@@ -1,8 +1,8 @@
 """Classify: which parsed lines are listing views, of which listing and supplier.
 
-Everything here is a whole-column Polars expression except bot detection:
-crawlerdetect is Python, so each distinct user agent is asked once (and the
-answer cached for the run) and the answers are joined back.
+Everything here is a whole-column Polars expression. Bots are decided per
+distinct user agent (``bots``: crawlerdetect's patterns run by Polars), the
+answer cached for the run, and joined back.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ import threading
 from typing import Protocol
 
 import polars as pl
-from crawlerdetect import CrawlerDetect
 
 from . import formats
+from .bots import detector
 from .config import Config, SupplierRule
 from .reasons import NotCounted
 
@@ -32,17 +32,15 @@ class AgentStore(Protocol):
 class Classifier:
     """Holds the compiled rules and the bot cache for one run.
 
-    crawlerdetect costs about half a millisecond per user agent, so each
-    distinct agent is asked once; with a ``store`` the answer is kept for
-    later runs too, and a site's daily run asks only about agents it has
-    never seen.
+    Each distinct agent is asked about once; with a ``store`` the answer is
+    kept for later runs too, and a site's daily run asks only about agents
+    it has never seen.
     """
 
     def __init__(self, config: Config, store: AgentStore | None = None) -> None:
         self.config = config
         self.store = store
         self._bots: dict[str, bool] = {}
-        self._detector: CrawlerDetect | None = None
         self._lock = threading.Lock()  # batches are classified on worker threads
 
     def classify(self, df: pl.DataFrame) -> pl.DataFrame:
@@ -106,8 +104,9 @@ class Classifier:
             self._bots.update(self.store.agents(new))
             new = [ua for ua in new if ua not in self._bots]
         if new:
+            verdicts = detector().verdicts(new)
             with self._lock:
-                verdicts = {ua: self._detect(ua) for ua in new}
+                self._bots.update(verdicts)
             if self.store is not None:
                 self.store.remember_agents(verdicts)
         bots = [ua for ua in agents if self._bots[ua]]
@@ -118,12 +117,6 @@ class Classifier:
             .then(pl.lit(NotCounted.BOT.value))
             .otherwise(pl.col("reason"))
         )
-
-    def _detect(self, user_agent: str) -> bool:
-        if user_agent not in self._bots:
-            self._detector = self._detector or CrawlerDetect()
-            self._bots[user_agent] = bool(self._detector.is_crawler(user_agent))
-        return self._bots[user_agent]
 
 
 def listing_expr(patterns: tuple[str, ...]) -> pl.Expr:

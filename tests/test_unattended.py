@@ -425,16 +425,16 @@ def test_run_refuses_a_bad_pattern_before_reading(cli, site, tmp_path: Path) -> 
 
 
 def test_bot_verdicts_are_kept_between_runs(cli, site, tmp_path: Path, monkeypatch) -> None:
-    from logtrack.classify import Classifier
+    from logtrack.bots import BotDetector
 
     asked: list[str] = []
-    original = Classifier._detect
+    original = BotDetector.verdicts
 
-    def counting(self: Classifier, user_agent: str) -> bool:
-        asked.append(user_agent)
-        return original(self, user_agent)
+    def counting(self: BotDetector, user_agents: list[str]) -> dict[str, bool]:
+        asked.extend(user_agents)
+        return original(self, user_agents)
 
-    monkeypatch.setattr(Classifier, "_detect", counting)
+    monkeypatch.setattr(BotDetector, "verdicts", counting)
     logs, conf, gen = site
     write(logs / "access.log", gen.lines[:3000])
     state = tmp_path / "s.db"

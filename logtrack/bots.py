@@ -1,0 +1,73 @@
+"""Bots: crawlerdetect's verdict on many user agents at once, run by Polars.
+
+crawlerdetect is the list we trust (1,400-odd crawler patterns, a list of
+exclusions, kept up to date by its maintainers), but its Python regex costs
+about half a millisecond per user agent, and a busy site's day holds tens
+of thousands of distinct agents. Its algorithm is small: strip the agent,
+delete every exclusion match, and call it a crawler when what is left is
+not empty and a crawler pattern is found in it. Here the same steps run as
+Rust regexes over the whole column of distinct agents. The few patterns
+the Rust engine cannot run (a look-ahead) are kept in one small Python
+regex, asked only about agents the Rust patterns did not already call bots.
+No pattern matches the empty string, so "some alternative matches" is
+exactly what crawlerdetect's one big alternation decides.
+``tests/test_bots.py`` checks the verdicts against crawlerdetect itself.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+import polars as pl
+
+# What Python's str.strip() removes (crawlerdetect strips first); Rust's
+# notion of whitespace is different, so the set is spelled out.
+_WHITESPACE = "".join(c for c in map(chr, range(0x110000)) if c.isspace())
+_LOOKAROUND = re.compile(r"\(\?<?[=!][^()]*\)")
+_LOOKAROUND_START = re.compile(r"\(\?<?[=!]|\\[1-9]")  # and back-references: what Rust regex lacks
+
+
+class BotDetector:
+    """crawlerdetect's patterns, sorted once into the ones Rust runs and the rest."""
+
+    def __init__(self) -> None:
+        from crawlerdetect.providers.crawlers import data as crawlers
+        from crawlerdetect.providers.exclusions import data as exclusions
+
+        rust, python, hints = [], [], []
+        for pattern in crawlers:
+            if not _LOOKAROUND_START.search(pattern):
+                rust.append(pattern)
+                continue
+            python.append(pattern)
+            # The pattern without its look-arounds matches wherever it does:
+            # a cheap Rust pass picks the few agents worth asking Python about.
+            hint = _LOOKAROUND.sub("", pattern)
+            hints.append("" if _LOOKAROUND_START.search(hint) else hint)
+        self.crawlers = "(?i)(?:" + "|".join(rust) + ")"
+        self.exclusions = "(?i)(?:" + "|".join(exclusions) + ")"
+        self.leftover = re.compile("(?:" + "|".join(python) + ")", re.IGNORECASE) if python else None
+        self.hint = "(?i)(?:" + "|".join(hints) + ")" if python and all(hints) else ""
+
+    def verdicts(self, agents: list[str]) -> dict[str, bool]:
+        """Each agent -> whether crawlerdetect calls it a crawler."""
+        if not agents:
+            return {}
+        frame = pl.DataFrame({"ua": agents}, schema={"ua": pl.String}).with_columns(
+            _agent=pl.col("ua").str.strip_chars(_WHITESPACE).str.replace_all(self.exclusions, "")
+        ).with_columns(bot=(pl.col("_agent") != "") & pl.col("_agent").str.contains(self.crawlers))
+        verdicts = dict(zip(agents, frame.get_column("bot").to_list(), strict=True))
+        if self.leftover is not None:
+            rest = frame.filter(~pl.col("bot") & (pl.col("_agent") != ""))
+            if self.hint:
+                rest = rest.filter(pl.col("_agent").str.contains(self.hint))
+            for ua, agent in rest.select("ua", "_agent").iter_rows():
+                verdicts[ua] = self.leftover.search(agent) is not None
+        return verdicts
+
+
+@cache
+def detector() -> BotDetector:
+    return BotDetector()
+
