@@ -3,9 +3,12 @@
     python benchmarks/generate.py OUT.log --lines 5000000 [--gzip]
 
 About a third of the lines are listing detail views; the rest are photos,
-assets, search pages, bots and errors, with referrers from portals and
-search engines, as a listing site sees them. Lines are in time order over
-a few days. Deterministic for a given --seed.
+assets, search pages, bots and errors, with referrers from portals (most
+naming the listing, so there are nearly as many referrers as listings) and
+search engines, as a listing site sees them. 50,000 clients use some
+20,000 distinct browser versions and a few bots. One line in 5,000 is odd
+(an escaped quote, a "-" request, an empty user agent). Lines are in time
+order over a few days. Deterministic for a given --seed.
 """
 
 from __future__ import annotations
@@ -15,21 +18,65 @@ import gzip
 import random
 from datetime import UTC, datetime, timedelta
 
-AGENTS = [
-    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
-    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
-    "Version/17.4 Mobile/15E148 Safari/604.1",
-    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) "
-    "Version/17.4 Safari/605.1.15",
-    "Mozilla/5.0 (X11; Linux x86_64; rv:132.0) Gecko/20100101 Firefox/132.0",
-    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile "
-    "Safari/537.36",
+BOTS = [
     "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
     "Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)",
+    "Mozilla/5.0 (compatible; YandexBot/3.0; +http://yandex.com/bots)",
+    "Mozilla/5.0 (compatible; AhrefsBot/7.0; +http://ahrefs.com/robot/)",
+    "Mozilla/5.0 (compatible; SemrushBot/7~bl; +http://www.semrush.com/bot.html)",
+    "facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)",
+    "Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; GPTBot/1.2; +https://openai.com/gptbot)",
+    "curl/8.5.0", "python-requests/2.32.3", "Go-http-client/1.1",
 ]
-REFERRERS = [
-    "-", "-", "https://www.zillow.com/homedetails/x/", "https://www.realtor.com/realestateandhomes-detail/x",
-    "https://www.google.com/", "https://www.trulia.com/p/", "https://www.brokerage.example/search?city=x",
+DEVICES = ["Pixel 8", "Pixel 7a", "SM-S918B", "SM-A546B", "moto g power (2023)", "CPH2449", "2201116SG"]
+REFERRERS = ["-", "-", "-", "https://www.google.com/", "https://www.bing.com/", "https://duckduckgo.com/"]
+
+
+def agent_pool(rng: random.Random, n: int) -> list[str]:
+    """Browser agents as a real day's log holds them: thousands of distinct versions and devices."""
+    pool = []
+    for _ in range(n):
+        kind = rng.random()
+        if kind < 0.45:
+            major = rng.randrange(109, 132)
+            pool.append(f"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+                        f"Chrome/{major}.0.{rng.randrange(5000, 6800)}.{rng.randrange(0, 200)} Safari/537.36")
+        elif kind < 0.7:
+            ios = f"{rng.randrange(15, 18)}_{rng.randrange(0, 7)}"
+            pool.append(f"Mozilla/5.0 (iPhone; CPU iPhone OS {ios} like Mac OS X) AppleWebKit/605.1.15 "
+                        f"(KHTML, like Gecko) Version/{ios.replace('_', '.')} Mobile/15E{rng.randrange(100, 300)} "
+                        "Safari/604.1")
+        elif kind < 0.9:
+            pool.append(f"Mozilla/5.0 (Linux; Android {rng.randrange(10, 15)}; {rng.choice(DEVICES)}) "
+                        f"AppleWebKit/537.36 (KHTML, like Gecko) Chrome/{rng.randrange(109, 132)}.0.0.0 "
+                        "Mobile Safari/537.36")
+        else:
+            pool.append(f"Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_{rng.randrange(0, 8)}) AppleWebKit/605.1.15 "
+                        f"(KHTML, like Gecko) Version/{rng.randrange(15, 18)}.{rng.randrange(0, 6)} "
+                        "Safari/605.1.15")
+    return pool
+
+
+def referrer(rng: random.Random, listing: str) -> str:
+    """Portals link to the listing itself, so referrers are nearly as many as listings."""
+    r = rng.random()
+    if r < 0.15:
+        return f"https://www.zillow.com/homedetails/{rng.randrange(1, 9999)}-main-st/{listing}_zpid/"
+    if r < 0.22:
+        return f"https://www.realtor.com/realestateandhomes-detail/M{listing}"
+    if r < 0.25:
+        return f"https://www.trulia.com/home/{listing}"
+    if r < 0.45:
+        return f"https://www.brokerage.example/search?city=springfield&page={rng.randrange(1, 50)}"
+    return rng.choice(REFERRERS)
+
+
+# Now and then what real logs hold besides well-formed requests: a scanner's
+# escaped quote, a request never sent, an empty user agent.
+ODD = [
+    '"GET /search?q=\\"or 1=1-- HTTP/1.1" 400 150 "-" "sqlmap/1.7"',
+    '"-" 408 0 "-" "-"',
+    '"GET /listing/{listing} HTTP/1.1" 200 5120 "-" ""',
 ]
 MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
@@ -60,7 +107,9 @@ def lines(first: int, n: int, total: int, seed: int) -> list[str]:
     base = random.Random(seed)
     listings = [str(base.randrange(10_000_000, 99_999_999)) for _ in range(20_000)]
     ips = [f"{base.randrange(1, 224)}.{base.randrange(256)}.{base.randrange(256)}.{base.randrange(256)}"
-           for _ in range(5000)]
+           for _ in range(50_000)]
+    browsers = agent_pool(base, 20_000)
+    agent_of = [base.choice(BOTS) if base.random() < 0.08 else base.choice(browsers) for _ in ips]
     rng = random.Random(seed * 1_000_003 + first)
     start = datetime(2026, 11, 1, 6, tzinfo=UTC)
     step = 3 * 86400 / total
@@ -79,9 +128,13 @@ def lines(first: int, n: int, total: int, seed: int) -> list[str]:
         else:
             target = f"/search?city=springfield&page={rng.randrange(1, 50)}"
         status = 200 if rng.random() < 0.93 else rng.choice([304, 404, 301])
+        client = rng.randrange(len(ips))
+        if rng.random() < 0.0002:
+            out.append(f"{ips[client]} - - [{stamp}] {rng.choice(ODD).format(listing=listing)}\n")
+            continue
         out.append(
-            f'{rng.choice(ips)} - - [{stamp}] "GET {target} HTTP/1.1" {status} {rng.randrange(200, 90000)} '
-            f'"{rng.choice(REFERRERS)}" "{rng.choice(AGENTS)}"\n'
+            f'{ips[client]} - - [{stamp}] "GET {target} HTTP/1.1" {status} {rng.randrange(200, 90000)} '
+            f'"{referrer(rng, listing)}" "{agent_of[client]}"\n'
         )
     return out
 

@@ -45,7 +45,8 @@ def summarize(source: str, first_line: int, lines: int, candidates: pl.DataFrame
     """A classified batch -> its counts, and lines per reason with the first of each.
 
     ``line_text`` gives a line's text by its index in the batch: only the
-    first line of each reason is ever shown, so only those are fetched.
+    first line of each reason in the whole run is shown, so the tally fetches
+    just those.
     """
     by_reason = (
         pl.concat([candidates.select("reason", "idx"), rest.select("reason", "idx")])
@@ -54,5 +55,5 @@ def summarize(source: str, first_line: int, lines: int, candidates: pl.DataFrame
         .agg(n=pl.len(), idx=pl.col("idx").min())
         .sort("idx")
     )
-    reasons = [(reason, n, first_line + idx, line_text(idx)) for reason, n, idx in by_reason.iter_rows()]
-    return BatchSummary(source, lines, count_views(candidates, timezone), reasons)
+    reasons = [(reason, n, first_line + idx, idx) for reason, n, idx in by_reason.iter_rows()]
+    return BatchSummary(source, lines, count_views(candidates, timezone), reasons, line_text)

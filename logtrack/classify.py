@@ -40,8 +40,8 @@ class Classifier:
     def __init__(self, config: Config, store: AgentStore | None = None) -> None:
         self.config = config
         self.store = store
-        self._bots: dict[str, bool] = {}
-        self._lock = threading.Lock()  # batches are classified on worker threads
+        self._verdicts = pl.DataFrame(schema={"ua": pl.String, "bot": pl.Boolean})  # every agent seen so far
+        self._lock = threading.Lock()
 
     def classify(self, df: pl.DataFrame) -> pl.DataFrame:
         """Every parsed row with ``listing``, ``supplier`` and its not-counted reason."""
@@ -93,31 +93,26 @@ class Classifier:
         return candidates, rest
 
     def _mark_bots(self, df: pl.DataFrame) -> pl.DataFrame:
-        agents = (
-            df.filter(pl.col("reason").is_null() & pl.col(formats.USER_AGENT).is_not_null())
-            .get_column(formats.USER_AGENT)
-            .unique()
-            .to_list()
-        )
-        new = [ua for ua in agents if ua not in self._bots]
-        if new and self.store is not None:
-            self._bots.update(self.store.agents(new))
-            new = [ua for ua in new if ua not in self._bots]
+        """Views whose agent crawlerdetect calls a crawler get the reason "bot"."""
+        agent = pl.col(formats.USER_AGENT)
+        agents = df.filter(pl.col("reason").is_null() & agent.is_not_null()).select(agent.unique().alias("ua"))
+        new = agents.join(self._verdicts, on="ua", how="anti").get_column("ua").to_list()
         if new:
-            verdicts = detector().verdicts(new)
-            with self._lock:
-                self._bots.update(verdicts)
-            if self.store is not None:
-                self.store.remember_agents(verdicts)
-        bots = [ua for ua in agents if self._bots[ua]]
+            verdicts = self.store.agents(new) if self.store is not None else {}
+            fresh = detector().verdicts([ua for ua in new if ua not in verdicts])
+            if fresh and self.store is not None:
+                self.store.remember_agents(fresh)
+            verdicts.update(fresh)
+            table = pl.DataFrame({"ua": list(verdicts), "bot": list(verdicts.values())},
+                                 schema=self._verdicts.schema)
+            with self._lock:  # batches are classified on worker threads
+                self._verdicts = pl.concat([self._verdicts, table]).unique("ua", keep="first")
+        bots = self._verdicts.filter(pl.col("bot")).get_column("ua")
         return df.with_columns(
-            reason=pl.when(
-                pl.col("reason").is_null() & pl.col(formats.USER_AGENT).is_in(bots)
-            )
+            reason=pl.when(pl.col("reason").is_null() & agent.is_in(bots.implode()))
             .then(pl.lit(NotCounted.BOT.value))
             .otherwise(pl.col("reason"))
         )
-
 
 def listing_expr(patterns: tuple[str, ...]) -> pl.Expr:
     """The listing id from the first pattern that matches the target, else null."""

@@ -88,7 +88,12 @@ class Batch:
 
     def line(self, index: int) -> str:
         """One line's text (0-based within the batch), for messages and examples."""
-        return self.data.split(b"\n", index + 1)[index].decode("utf-8", errors="replace").removesuffix("\r")
+        start = 0
+        for _ in range(index):
+            start = self.data.index(b"\n", start) + 1
+        end = self.data.find(b"\n", start)
+        text = self.data[start:] if end < 0 else self.data[start:end]
+        return text.decode("utf-8", errors="replace").removesuffix("\r")
 
 
 # Polars' CSV reader takes bytes that start like this for compressed data

@@ -6,6 +6,7 @@ nothing never loads it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -31,7 +32,8 @@ class BatchSummary:
     source: str
     lines: int
     counts: pl.DataFrame
-    reasons: list[tuple[str, int, int, str]]  # reason, lines, first line_no, first line
+    reasons: list[tuple[str, int, int, int]]  # reason, lines, first line_no, its index in the batch
+    line_text: Callable[[int], str]  # a line's text by its index: fetched only for a reason's first example
 
 
 @dataclass
@@ -51,10 +53,10 @@ class Tally:
         self._parts.append(part.counts)
         if len(self._parts) >= 16:
             self._parts = [self._merge()]
-        for reason, n, line_no, line in part.reasons:
+        for reason, n, line_no, idx in part.reasons:
             self.reasons[reason] = self.reasons.get(reason, 0) + n
             if reason not in self.examples:
-                self.examples[reason] = Example(part.source, line_no, line)
+                self.examples[reason] = Example(part.source, line_no, part.line_text(idx))
 
     def _merge(self) -> pl.DataFrame:
         import polars as pl

@@ -129,7 +129,7 @@ def test_each_distinct_agent_is_classified_once() -> None:
     assert df.get_column("reason").value_counts().sort("reason").rows() == [
         (None, 50), (NotCounted.BOT.value, 50)
     ]
-    assert classifier._bots == {"curl/8.5.0": True, CHROME: False}
+    assert sorted(classifier._verdicts.rows()) == sorted([("curl/8.5.0", True), (CHROME, False)])
 
 
 # The reporting day: near midnight, in several offsets, with and without a zone.
