@@ -173,6 +173,7 @@ def _is_access_log(name: str, pattern: str | None) -> bool:
 
 
 RAW_CHUNK = 1024 * 1024
+OUT_CHUNK = 4 * 1024 * 1024  # decompressed bytes per step: a log that packs 1000:1 stays flat too
 
 
 class Truncated(Exception):
@@ -215,13 +216,33 @@ def _decompress(raw: IO[bytes], kind: str) -> Iterator[bytes]:
                 continue
             dec, between_members = _decompressor(_kind(chunk) or kind), False
         try:
-            out = dec.decompress(chunk)
+            yield from _inflate(dec, chunk)
         except (OSError, EOFError, lzma.LZMAError, zlib.error, ValueError) as exc:
             raise Truncated(f"corrupt compressed data ({exc})") from None
+        if dec.eof:
+            between_members, pending = True, dec.unused_data
+
+
+def _inflate(dec: Any, chunk: bytes) -> Iterator[bytes]:
+    """All the output of one raw chunk, at most OUT_CHUNK bytes at a time.
+
+    zlib hands back the input it did not get to (``unconsumed_tail``); bz2
+    and lzma keep it and say so with ``needs_input``.
+    """
+    out = dec.decompress(chunk, OUT_CHUNK)
+    while True:
         if out:
             yield out
         if dec.eof:
-            between_members, pending = True, dec.unused_data
+            return
+        if hasattr(dec, "needs_input"):
+            if dec.needs_input:
+                return
+            out = dec.decompress(b"", OUT_CHUNK)
+        else:
+            if not dec.unconsumed_tail:
+                return
+            out = dec.decompress(dec.unconsumed_tail, OUT_CHUNK)
 
 
 def _zstd(raw: IO[bytes], name: str) -> Iterator[bytes]:
