@@ -8,7 +8,6 @@ answer cached for the run, and joined back.
 from __future__ import annotations
 
 import threading
-from typing import Protocol
 
 import polars as pl
 
@@ -21,25 +20,16 @@ from .reasons import NotCounted
 _REFERRER_HOST = r"^[A-Za-z][A-Za-z0-9+.\-]*://(?:[^@/?#\s]*@)?(\[[^\]/]*\]|[^/:?#\s\\]+)"
 
 
-class AgentStore(Protocol):
-    """Where bot verdicts outlive a run (the state database, for `logtrack run`)."""
-
-    def agents(self, user_agents: list[str]) -> dict[str, bool]: ...
-
-    def remember_agents(self, verdicts: dict[str, bool]) -> None: ...
-
-
 class Classifier:
     """Holds the compiled rules and the bot cache for one run.
 
-    Each distinct agent is asked about once; with a ``store`` the answer is
-    kept for later runs too, and a site's daily run asks only about agents
-    it has never seen.
+    Each distinct agent is asked about once a run. Verdicts are not kept
+    between runs: asking costs a few microseconds an agent, less than
+    looking one up in the state database did.
     """
 
-    def __init__(self, config: Config, store: AgentStore | None = None) -> None:
+    def __init__(self, config: Config) -> None:
         self.config = config
-        self.store = store
         self._verdicts = pl.DataFrame(schema={"ua": pl.String, "bot": pl.Boolean})  # every agent seen so far
         self._lock = threading.Lock()
 
@@ -96,23 +86,20 @@ class Classifier:
         """Views whose agent crawlerdetect calls a crawler get the reason "bot"."""
         agent = pl.col(formats.USER_AGENT)
         agents = df.filter(pl.col("reason").is_null() & agent.is_not_null()).select(agent.unique().alias("ua"))
-        new = agents.join(self._verdicts, on="ua", how="anti").get_column("ua").to_list()
-        if new:
-            verdicts = self.store.agents(new) if self.store is not None else {}
-            fresh = detector().verdicts([ua for ua in new if ua not in verdicts])
-            if fresh and self.store is not None:
-                self.store.remember_agents(fresh)
-            verdicts.update(fresh)
-            table = pl.DataFrame({"ua": list(verdicts), "bot": list(verdicts.values())},
-                                 schema=self._verdicts.schema)
-            with self._lock:  # batches are classified on worker threads
-                self._verdicts = pl.concat([self._verdicts, table]).unique("ua", keep="first")
-        bots = self._verdicts.filter(pl.col("bot")).get_column("ua")
+        with self._lock:  # batches are classified on worker threads; each agent is asked once
+            new = agents.join(self._verdicts, on="ua", how="anti").get_column("ua").to_list()
+            if new:
+                verdicts = detector().verdicts(new)
+                table = pl.DataFrame({"ua": list(verdicts), "bot": list(verdicts.values())},
+                                     schema=self._verdicts.schema)
+                self._verdicts = pl.concat([self._verdicts, table])
+            bots = self._verdicts.filter(pl.col("bot")).get_column("ua")
         return df.with_columns(
             reason=pl.when(pl.col("reason").is_null() & agent.is_in(bots.implode()))
             .then(pl.lit(NotCounted.BOT.value))
             .otherwise(pl.col("reason"))
         )
+
 
 def listing_expr(patterns: tuple[str, ...]) -> pl.Expr:
     """The listing id from the first pattern that matches the target, else null."""

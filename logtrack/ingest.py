@@ -16,16 +16,18 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections import deque
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from . import formats, sources
 from .config import Config
 from .errors import InputError, StateError
-from .inputs import AUTO, Hooks, Input
+from .inputs import AUTO, WORKERS, Hooks, Input
 from .state import FINGERPRINT_BYTES, State
-from .tally import Tally
+from .tally import BatchSummary, Tally
 
 if TYPE_CHECKING:
     from .classify import Classifier
@@ -125,19 +127,39 @@ def _ingest_file(state: State, config: Config, item: Input, classifiers: list[Cl
         fmt = formats.get(config.format)
     offset, lines = record.offset, record.lines
     problems_before = len(report.problems)
-    for batch in sources.batches(name, warn=warn, skip=offset, first_line=lines + 1, partial_tail=False):
-        from .classify import Classifier
-        from .pipeline import count_batch
+    # Batches are parsed ahead on a small pool while the main thread commits
+    # them one by one, in file order, each with its read position.
+    pending: deque[tuple[Future[BatchSummary], sources.Batch]] = deque()
 
-        if not classifiers:
-            classifiers.append(Classifier(config, store=state))
-        if fmt is None:
-            fmt = _detect(batch, head, name, offset)
-        summary = count_batch(name, batch, fmt, classifiers[0], config.timezone)
-        with state.transaction():
-            state.advance(record.id, batch.end_offset, batch.first_line - 1 + summary.lines, name, summary.counts)
-        report.tally.add(summary)
+    def commit_one() -> None:
+        nonlocal offset, lines
+        future, batch = pending.popleft()
+        summary = future.result()
         offset, lines = batch.end_offset, batch.first_line - 1 + summary.lines
+        with state.transaction():
+            state.advance(record.id, offset, lines, name, summary.counts)
+        report.tally.add(summary)
+
+    with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="logtrack-ingest") as pool:
+        try:
+            for batch in sources.batches(name, warn=warn, skip=offset, first_line=lines + 1, partial_tail=False):
+                from .classify import Classifier
+                from .pipeline import count_batch
+
+                if not classifiers:
+                    classifiers.append(Classifier(config))
+                if fmt is None:
+                    fmt = _detect(batch, head, name, offset)
+                pending.append((pool.submit(count_batch, name, batch, fmt, classifiers[0], config.timezone),
+                                batch))
+                if len(pending) > WORKERS:
+                    commit_one()
+        except InputError:
+            while pending:  # what was read before a read error still counts
+                commit_one()
+            raise
+        while pending:
+            commit_one()
     whole = len(report.problems) == problems_before  # read to its end, with no warning
     state.set_hints(record.id, st, complete=compressed and whole)
     if how != "new" and lines == record.lines:

@@ -6,6 +6,7 @@ Free of Polars, so that an unattended run with nothing new stays quick.
 from __future__ import annotations
 
 import glob
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,8 @@ from .config import Config
 from .formats import LogFormat
 
 AUTO = "auto"
+# Batches parsed at once: Polars releases the GIL, so each core takes one.
+WORKERS = max(1, min(4, os.cpu_count() or 1))
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import json
-import os
 from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -20,13 +19,12 @@ from .classify import Classifier
 from .config import Config
 from .errors import InputError, LogFormatError
 from .formats import LogFormat
-from .inputs import AUTO, Hooks, plan
+from .inputs import AUTO, WORKERS, Hooks, plan
 from .parse import lines_frame, parse_batch, parse_lines
 from .reasons import DAMAGED, Skip
 from .tally import BatchSummary, Tally
 
 DETECT_SAMPLE = 1000
-WORKERS = max(1, min(4, os.cpu_count() or 1))
 
 
 @dataclass

@@ -69,8 +69,7 @@ CREATE TABLE IF NOT EXISTS uploads (
 CREATE TABLE IF NOT EXISTS frozen_days (day TEXT PRIMARY KEY, reason TEXT NOT NULL);
 -- days whose counts changed since flexmls last accepted them: what may be due
 CREATE TABLE IF NOT EXISTS dirty_days (day TEXT PRIMARY KEY) WITHOUT ROWID;
--- crawlerdetect's verdict on each user agent seen, so it is asked once ever
-CREATE TABLE IF NOT EXISTS agents (user_agent TEXT PRIMARY KEY, bot INTEGER NOT NULL) WITHOUT ROWID;
+DROP TABLE IF EXISTS agents;  -- bot verdicts were kept here until checking became cheaper than looking up
 """
 
 
@@ -293,20 +292,6 @@ class State:
         return None if row is None or row[0] is None else float(row[0])
 
     # --- bot verdicts ---------------------------------------------------------
-    def agents(self, user_agents: list[str]) -> dict[str, bool]:
-        found: dict[str, bool] = {}
-        for i in range(0, len(user_agents), 500):
-            chunk = user_agents[i:i + 500]
-            rows = self.db.execute(
-                f"SELECT user_agent, bot FROM agents WHERE user_agent IN ({','.join('?' * len(chunk))})", chunk
-            )
-            found.update((ua, bool(bot)) for ua, bot in rows)
-        return found
-
-    def remember_agents(self, verdicts: dict[str, bool]) -> None:
-        self.db.executemany("INSERT OR REPLACE INTO agents VALUES (?, ?)",
-                            [(ua, int(bot)) for ua, bot in verdicts.items()])
-
     # --- rebuild ---------------------------------------------------------------
     def days_by_file(self) -> dict[int, set[str]]:
         out: dict[int, set[str]] = {}
