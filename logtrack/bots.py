@@ -23,7 +23,8 @@ import polars as pl
 
 # What Python's str.strip() removes (crawlerdetect strips first); Rust's
 # notion of whitespace is different, so the set is spelled out.
-_WHITESPACE = "".join(c for c in map(chr, range(0x110000)) if c.isspace())
+WHITESPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
+              "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
 _LOOKAROUND = re.compile(r"\(\?<?[=!][^()]*\)")
 _LOOKAROUND_START = re.compile(r"\(\?<?[=!]|\\[1-9]")  # and back-references: what Rust regex lacks
 
@@ -55,7 +56,7 @@ class BotDetector:
         if not agents:
             return {}
         frame = pl.DataFrame({"ua": agents}, schema={"ua": pl.String}).with_columns(
-            _agent=pl.col("ua").str.strip_chars(_WHITESPACE).str.replace_all(self.exclusions, "")
+            _agent=pl.col("ua").str.strip_chars(WHITESPACE).str.replace_all(self.exclusions, "")
         ).with_columns(bot=(pl.col("_agent") != "") & pl.col("_agent").str.contains(self.crawlers))
         verdicts = dict(zip(agents, frame.get_column("bot").to_list(), strict=True))
         if self.leftover is not None:

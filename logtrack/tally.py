@@ -59,13 +59,19 @@ class Tally:
                 self.examples[reason] = Example(part.source, line_no, part.line_text(idx))
 
     def _merge(self) -> pl.DataFrame:
-        import polars as pl
-
-        if not self._parts:
-            return pl.DataFrame(schema={"day": pl.Date, "supplier": pl.String, "listing": pl.String,
-                                        "views": pl.Int64})
-        return pl.concat(self._parts).group_by(KEYS).agg(views=pl.col("views").sum())
+        return merge_counts(self._parts)
 
     def counts(self) -> pl.DataFrame:
         """Views per (day, supplier, listing), sorted as the XML lists them."""
         return self._merge().sort(KEYS).select(*KEYS, "views")
+
+
+def merge_counts(parts: list[pl.DataFrame]) -> pl.DataFrame:
+    """Counts of several batches as one: views summed per key."""
+    import polars as pl
+
+    if not parts:
+        return pl.DataFrame(schema={"day": pl.Date, "supplier": pl.String, "listing": pl.String, "views": pl.Int64})
+    if len(parts) == 1:
+        return parts[0]
+    return pl.concat(parts).group_by(KEYS).agg(views=pl.col("views").sum())

@@ -10,7 +10,7 @@ from crawlerdetect.providers.crawlers import data as crawler_patterns
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from logtrack.bots import detector
+from logtrack.bots import WHITESPACE, detector
 
 import loggen
 
@@ -63,3 +63,7 @@ def test_made_up_agents_get_crawlerdetects_verdict(agents: list[str]) -> None:
     ours = detector().verdicts(agents)
     reference = CrawlerDetect()
     assert {a: ours[a] for a in agents} == {a: reference.is_crawler(a) for a in agents}
+
+
+def test_whitespace_is_what_python_strips() -> None:
+    assert "".join(c for c in map(chr, range(0x110000)) if c.isspace()) == WHITESPACE
