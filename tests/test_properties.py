@@ -188,21 +188,3 @@ def test_split_takes_the_lines_servers_write() -> None:
         fields = split.extract(batch_of("t.log", 1, f"{line}\n{line}\r".encode()), formats.get(spec))
         assert fields is not None, spec
         assert fields.get_column("line").null_count() == 2, spec
-
-
-request_bits = st.sampled_from(["GET", "get", "M-SEARCH", "1GET", "", " ", "  ", "/", "/a", "?q=1", "\t", "\u00a0",
-                                "HTTP/1.1", "HTTP/", "HTTP/2", "http/1.0", "HTTP/1.x", "x", "-", '"', "é"])
-request_text = st.one_of(
-    st.lists(request_bits, max_size=7).map("".join),
-    st.tuples(request_bits, st.sampled_from([" ", "", "  "]), request_bits, st.sampled_from([" ", "", "\t"]),
-              request_bits).map("".join),
-)
-
-
-@settings(max_examples=500, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.one_of(st.none(), request_text), min_size=1, max_size=20))
-def test_request_parts_are_what_the_request_regex_captures(requests: list[str | None]) -> None:
-    frame = pl.DataFrame({"request": requests}, schema={"request": pl.String})
-    by_split = frame.select(*parse.request_parts())
-    by_regex = frame.select(pl.col("request").str.extract_groups(parse.REQUEST_LINE)).unnest("request")
-    assert by_split.rows() == by_regex.select("method", "target").rows()
