@@ -8,6 +8,7 @@ anywhere.
 
 from __future__ import annotations
 
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
@@ -33,6 +34,9 @@ def build_tree(counts: pl.DataFrame, config: Config) -> etree._Element:
     nsmap: dict[str | None, str] = {"xsi": XSI}
     if ns:
         nsmap[None] = ns
+    if counts.select("day", "supplier", "listing").is_duplicated().any():
+        raise XmlInvalidError("generated document: a (day, supplier, listing) is counted twice; "
+                              "this is a bug in logtrack, please report it")
     root = etree.Element(q("Views"), nsmap=nsmap)  # type: ignore[arg-type]  # None = default ns
     if ns:
         root.set(f"{{{XSI}}}schemaLocation", f"{ns} {config.schema_location}")
@@ -106,8 +110,26 @@ def validate(document: bytes, name: str, xsd: Path | None = None) -> None:
 
 
 def validate_tree(root: etree._Element, xsd: Path | None = None) -> None:
-    """Validate a tree logtrack built; errors name the element, not a line."""
-    _check(load_schema(xsd), root, "generated document", xsd)
+    """Validate a tree logtrack built; errors name the element, not a line.
+
+    Against the shipped XSD, its two xs:unique constraints (one View per
+    day and supplier, one entry per listing in a View) are left out:
+    build_tree refuses counts with a repeated key and groups them itself,
+    which is what makes them hold, and libxml2 spends four fifths of the
+    validation on them (0.6 of 0.77 s for 141,000 entries). A document
+    given to ``logtrack validate`` is checked against all of the XSD.
+    """
+    _check(_without_unique() if xsd is None else load_schema(xsd), root, "generated document", xsd)
+
+
+@cache
+def _without_unique() -> etree.XMLSchema:
+    tree = etree.parse(str(shipped_xsd()), _safe_parser())
+    for node in list(tree.iter("{http://www.w3.org/2001/XMLSchema}unique")):
+        parent = node.getparent()
+        assert parent is not None
+        parent.remove(node)
+    return etree.XMLSchema(tree)
 
 
 def validate_against(schema: etree.XMLSchema, tree: etree._Element, name: str) -> None:

@@ -165,3 +165,19 @@ def test_text_is_escaped_and_reads_back() -> None:
     assert [e.text for e in root.iter("ViewSupplierName")] == ["A&B <x>"]
     assert [(e.findtext("ListingId"), e.findtext("ViewCount")) for e in root.iter("Listing")] == [
         ("1<2&3>", "4"), ("plain", "5")]
+
+
+def test_counts_with_a_repeated_key_are_refused() -> None:
+    """build_tree is what makes the XSD's xs:unique hold for generated documents."""
+    twice = pl.DataFrame({"day": [date(2026, 11, 1)] * 2, "supplier": ["Z", "Z"], "listing": ["1", "1"],
+                          "views": [1, 2]})
+    with pytest.raises(XmlInvalidError, match="counted twice"):
+        viewtracking.build_tree(twice, Config())
+
+
+def test_generated_documents_meet_the_whole_xsd() -> None:
+    """The lighter check of generated trees passes only what the full XSD passes too."""
+    rows = [(date(2026, 11, d), s, str(n), n) for d in (1, 2) for s in ("", "Zillow") for n in range(1, 40)]
+    root = viewtracking.build_tree(counts(rows), Config())
+    viewtracking.validate_tree(root)
+    viewtracking.validate(viewtracking.serialize(root), "generated")  # the full XSD, xs:unique included
