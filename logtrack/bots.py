@@ -36,18 +36,24 @@ class BotDetector:
         from crawlerdetect.providers.crawlers import data as crawlers
         from crawlerdetect.providers.exclusions import data as exclusions
 
+        rust_runs_all = _compiles("(?i)(?:" + "|".join(p for p in crawlers if not _LOOKAROUND_START.search(p)) + ")")
         rust, python, hints = [], [], []
         for pattern in crawlers:
-            if not _LOOKAROUND_START.search(pattern):
+            # A later crawlerdetect may bring syntax Rust lacks besides look-arounds:
+            # then each pattern is tried on its own (slower, once a run).
+            if not _LOOKAROUND_START.search(pattern) and (rust_runs_all or _compiles("(?i)" + pattern)):
                 rust.append(pattern)
                 continue
             python.append(pattern)
             # The pattern without its look-arounds matches wherever it does:
             # a cheap Rust pass picks the few agents worth asking Python about.
             hint = _LOOKAROUND.sub("", pattern)
-            hints.append("" if _LOOKAROUND_START.search(hint) else hint)
+            hints.append(hint if not _LOOKAROUND_START.search(hint) and _compiles("(?i)" + hint) else "")
         self.crawlers = "(?i)(?:" + "|".join(rust) + ")"
         self.exclusions = "(?i)(?:" + "|".join(exclusions) + ")"
+        if not _compiles(self.exclusions):
+            raise RuntimeError("crawlerdetect's exclusions no longer compile as a Rust regex; "
+                               "pin the crawlerdetect version logtrack was tested with")
         self.leftover = re.compile("(?:" + "|".join(python) + ")", re.IGNORECASE) if python else None
         self.hint = "(?i)(?:" + "|".join(hints) + ")" if python and all(hints) else ""
 
@@ -71,4 +77,12 @@ class BotDetector:
 @cache
 def detector() -> BotDetector:
     return BotDetector()
+
+
+def _compiles(regex: str) -> bool:
+    try:
+        pl.Series([""], dtype=pl.String).str.contains(regex)
+    except pl.exceptions.ComputeError:
+        return False
+    return True
 
