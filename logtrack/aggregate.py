@@ -7,10 +7,9 @@ summed at the end, so memory depends on the number of distinct
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import polars as pl
 
+from .sources import Batch
 from .tally import KEYS, BatchSummary
 
 
@@ -40,13 +39,11 @@ def count_views(df: pl.DataFrame, timezone: str | None) -> pl.DataFrame:
     )
 
 
-def summarize(source: str, first_line: int, lines: int, candidates: pl.DataFrame, rest: pl.DataFrame,
-              timezone: str | None, line_text: Callable[[int], str]) -> BatchSummary:
+def summarize(batch: Batch, candidates: pl.DataFrame, rest: pl.DataFrame, timezone: str | None) -> BatchSummary:
     """A classified batch -> its counts, and lines per reason with the first of each.
 
-    ``line_text`` gives a line's text by its index in the batch: only the
-    first line of each reason in the whole run is shown, so the tally fetches
-    just those.
+    Only the first line of each reason in the whole run is shown, so the
+    summary keeps indices and the tally fetches just those lines' text.
     """
     by_reason = (
         pl.concat([candidates.select("reason", "idx"), rest.select("reason", "idx")])
@@ -55,5 +52,6 @@ def summarize(source: str, first_line: int, lines: int, candidates: pl.DataFrame
         .agg(n=pl.len(), idx=pl.col("idx").min())
         .sort("idx")
     )
-    reasons = [(reason, n, first_line + idx, idx) for reason, n, idx in by_reason.iter_rows()]
-    return BatchSummary(source, lines, count_views(candidates, timezone), reasons, line_text)
+    reasons = [(reason, n, batch.first_line + idx, idx) for reason, n, idx in by_reason.iter_rows()]
+    return BatchSummary(batch.source, candidates.height + rest.height, count_views(candidates, timezone), reasons,
+                        batch.line)

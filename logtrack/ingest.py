@@ -161,7 +161,7 @@ def _ingest_file(state: State, config: Config, item: Input, classifiers: list[Cl
                     classifiers.append(Classifier(config))
                 if fmt is None:
                     fmt = _detect(batch, head, name, offset)
-                pending.append((pool.submit(count_batch, name, batch, fmt, classifiers[0], config.timezone),
+                pending.append((pool.submit(count_batch, batch, fmt, classifiers[0], config.timezone),
                                 batch))
                 if len(pending) > WORKERS:
                     commit_one()

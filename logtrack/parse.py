@@ -17,6 +17,7 @@ import json
 import polars as pl
 
 from . import formats as f
+from . import split
 from .formats import LogFormat
 from .reasons import Skip
 from .sources import Batch, csv_safe
@@ -98,12 +99,24 @@ def finish(
 
 def parse_batch(batch: Batch, fmt: LogFormat, naive_timezone: str | None = None) -> pl.DataFrame:
     """A batch's rows: split at its quotes where the format allows, else line by regex."""
-    from . import split
-
-    fields = split.extract(batch, fmt)
+    fields = split_fields(batch, fmt)
     if fields is not None:
         return finish(fields, fmt, (), naive_timezone)
     return parse_lines(lines_frame(batch), fmt, batch.bad_utf8, naive_timezone)
+
+
+def split_fields(batch: Batch, fmt: LogFormat) -> pl.DataFrame | None:
+    """The format's fields, cut by ``split``, and by the line regex for the lines split leaves.
+
+    None when split does not take this batch.
+    """
+    cut = split.cut(batch, fmt)
+    if cut is None:
+        return None
+    fast, odd = cut
+    if odd.height == 0:
+        return fast
+    return pl.concat([fast, _extract(odd, fmt).select(fast.columns)], how="vertical_relaxed")
 
 
 def _extract(frame: pl.DataFrame, fmt: LogFormat) -> pl.DataFrame:

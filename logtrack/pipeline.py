@@ -100,8 +100,8 @@ def count(config: Config, paths: Sequence[str], *, strict: bool = False, hooks: 
     result = Result(Tally())
     classifier = Classifier(config)
 
-    def work(name: str, batch: sources.Batch, fmt: LogFormat) -> BatchSummary:
-        return count_batch(name, batch, fmt, classifier, config.timezone, strict=strict)
+    def work(batch: sources.Batch, fmt: LogFormat) -> BatchSummary:
+        return count_batch(batch, fmt, classifier, config.timezone, strict=strict)
 
     def warn(message: str) -> None:
         result.problems.append(message)
@@ -126,7 +126,7 @@ def count(config: Config, paths: Sequence[str], *, strict: bool = False, hooks: 
                         result.formats[item.name] = fmt.name
                         if hooks.on_format:
                             hooks.on_format(item.name, fmt)
-                    progress.pending.append((pool.submit(work, item.name, batch, fmt), batch.raw_bytes))
+                    progress.pending.append((pool.submit(work, batch, fmt), batch.raw_bytes))
                     if len(progress.pending) > WORKERS:
                         progress.finish_one()
             except InputError as exc:
@@ -156,22 +156,22 @@ class _Progress:
         self.done_bytes = max(self.done_bytes, raw_bytes)
 
 
-def count_batch(name: str, batch: sources.Batch, fmt: LogFormat, classifier: Classifier,
-                timezone: str | None, *, strict: bool = False) -> BatchSummary:
+def count_batch(batch: sources.Batch, fmt: LogFormat, classifier: Classifier, timezone: str | None, *,
+                strict: bool = False) -> BatchSummary:
     """One batch through parse and classify into its counts and reasons (xml and run alike)."""
     df = parse_batch(batch, fmt, timezone)
     if strict:
-        _fail_on_damage(name, df, batch)
+        _fail_on_damage(df, batch)
     candidates, rest = classifier.sort(df)
-    return summarize(name, batch.first_line, df.height, candidates, rest, timezone, batch.line)
+    return summarize(batch, candidates, rest, timezone)
 
 
-def _fail_on_damage(name: str, df: pl.DataFrame, batch: sources.Batch) -> None:
+def _fail_on_damage(df: pl.DataFrame, batch: sources.Batch) -> None:
     bad = df.filter(pl.col("reason").is_in([r.value for r in DAMAGED])).sort("idx").head(1)
     if bad.height:
         row = bad.row(0, named=True)
         raise InputError(
-            f"{name}:{row['line_no']}: {row['reason']}: {batch.line(row['idx'])[:200]!r}",
+            f"{batch.source}:{row['line_no']}: {row['reason']}: {batch.line(row['idx'])[:200]!r}",
             "fix the line, set the right [logs] format, or run without --strict "
             "to skip such lines and count them in the summary",
         )

@@ -114,13 +114,8 @@ def _plan(fmt: LogFormat) -> Plan | None:
                 parts.append(f.escape(piece.literal))
                 wide.append(f.escape(piece.literal))
                 continue
-            pattern = piece.pattern
             after = group[j + 1].literal if j + 1 < len(group) else None
-            if pattern == f.LAZY and after and after[0] == " ":
-                # As formats.build's fast regex: a lazy field before a space is
-                # its first token wherever that matches; where it does not (a
-                # client list "a, b") the lazy pattern is tried next.
-                pattern = r"\S+"
+            pattern = f.narrowed(piece.pattern, after)
             if piece.field is not None and piece.field not in seen:
                 seen.append(piece.field)
                 captures.append(piece.field)
@@ -138,11 +133,13 @@ def _plan(fmt: LogFormat) -> Plan | None:
     return Plan(tuple(segments))
 
 
-def extract(batch: Batch, fmt: LogFormat) -> pl.DataFrame | None:
-    """The format's fields for every line of the batch, as ``parse._extract`` gives them.
+def cut(batch: Batch, fmt: LogFormat) -> tuple[pl.DataFrame, pl.DataFrame] | None:
+    """(the fields of the lines split takes, the text of the lines it leaves to the regex).
 
-    None when the batch is not for this path (no plan, not valid UTF-8, the
-    marker byte in it): the caller parses it line by regex instead.
+    Both have ``idx`` and ``line_no``; the fields are those ``parse`` would
+    capture, with ``line`` null. None when the batch is not for this path
+    (no plan, not valid UTF-8, the marker byte or a stray CR in it): the
+    caller parses it line by regex instead.
     """
     layout = plan(fmt)
     if layout is None or not batch.marked or not csv_safe(batch.data):
@@ -164,24 +161,17 @@ def extract(batch: Batch, fmt: LogFormat) -> pl.DataFrame | None:
         return None
     if df.height != batch.lines:
         return None
-    df = _cut(df.with_row_index("idx"), layout, wide=False)
+    df = df.with_row_index("idx").with_columns(line_no=(pl.col("idx") + batch.first_line).cast(pl.Int64))
+    df = _cut(df, layout, wide=False)
     if any(seg.wide for seg in layout.segments) and not df.get_column("_ok").all():
-        missed = df.filter(~pl.col("_ok")).select("idx", *names)
+        missed = df.filter(~pl.col("_ok")).select("idx", "line_no", *names)
         df = pl.concat([df.filter(pl.col("_ok")), _cut(missed, layout, wide=True)], how="diagonal_relaxed")
     captured = [c for seg in layout.segments for c in seg.captures]
     quoted = [s.field for s in layout.segments if s.regex is None and s.literal is None and s.field]
     fast = df.filter(pl.col("_ok")).select(
-        "idx", *quoted, *captured,
-        line_no=(pl.col("idx") + batch.first_line).cast(pl.Int64), line=pl.lit(None, dtype=pl.String),
+        "idx", *quoted, *captured, "line_no", line=pl.lit(None, dtype=pl.String)
     )
-    odd = df.filter(~pl.col("_ok"))
-    if odd.height == 0:
-        return fast
-    from .parse import _extract
-
-    slow = _extract(_lines_of(batch, odd, names).with_columns(
-        line_no=(pl.col("idx") + batch.first_line).cast(pl.Int64)), fmt)
-    return pl.concat([fast, slow.select(fast.columns)], how="vertical_relaxed")
+    return fast, _lines_of(batch, df.filter(~pl.col("_ok")), names)
 
 
 def _cut(df: pl.DataFrame, layout: Plan, *, wide: bool) -> pl.DataFrame:
@@ -220,13 +210,13 @@ def _lines_of(batch: Batch, odd: pl.DataFrame, names: list[str]) -> pl.DataFrame
     """
     joined = pl.concat_str([pl.col(n).fill_null("") for n in names], separator='"')
     rows = odd.select(
-        "idx",
+        "idx", "line_no",
         line=pl.when(joined.str.contains(MARK.decode(), literal=True))
         .then(joined.str.split_exact(MARK.decode(), 1).struct.field("field_0").str.strip_suffix("\r")),
     )
     lost = rows.filter(pl.col("line").is_null()).get_column("idx").to_list()
     if lost:
-        texts = batch.data.decode("utf-8").split("\n")
+        texts = batch.text.split("\n")
         found = pl.DataFrame({"idx": lost, "_text": [texts[i].removesuffix("\r") for i in lost]},
                              schema={"idx": pl.UInt32, "_text": pl.String})
         rows = rows.join(found, on="idx", how="left").with_columns(

@@ -125,7 +125,6 @@ class State:
             try:
                 db.execute("PRAGMA journal_mode=WAL")
                 db.execute("PRAGMA synchronous=FULL")
-                db.execute("PRAGMA cache_size=-65536")  # 64 MiB: a big first read upserts ~10^5 keys a batch
                 db.executescript(_SCHEMA)
                 version = db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
                 if version is None:
@@ -209,8 +208,7 @@ class State:
         import polars as pl
 
         if counts.height:
-            # in key order, so the upserts walk the B-tree instead of jumping around it
-            rows = counts.sort("day", "supplier", "listing").select(
+            rows = counts.select(
                 pl.lit(record_id), pl.col("day").dt.to_string("%Y-%m-%d"), "supplier", "listing", "views"
             ).iter_rows()
             self.db.executemany(

@@ -52,18 +52,15 @@ class Tally:
         self.counted += int(part.counts.get_column("views").sum())
         self._parts.append(part.counts)
         if len(self._parts) >= 16:
-            self._parts = [self._merge()]
+            self._parts = [merge_counts(self._parts)]
         for reason, n, line_no, idx in part.reasons:
             self.reasons[reason] = self.reasons.get(reason, 0) + n
             if reason not in self.examples:
                 self.examples[reason] = Example(part.source, line_no, part.line_text(idx))
 
-    def _merge(self) -> pl.DataFrame:
-        return merge_counts(self._parts)
-
     def counts(self) -> pl.DataFrame:
         """Views per (day, supplier, listing), sorted as the XML lists them."""
-        return self._merge().sort(KEYS).select(*KEYS, "views")
+        return merge_counts(self._parts).sort(KEYS).select(*KEYS, "views")
 
 
 def merge_counts(parts: list[pl.DataFrame]) -> pl.DataFrame:

@@ -9,7 +9,7 @@ import polars as pl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from logtrack import formats, parse, split
+from logtrack import formats, parse
 from logtrack.parse import parse_batch
 from logtrack.sources import batch_of
 
@@ -167,7 +167,7 @@ def test_split_agrees_with_the_line_regex(fmt_spec: str, per_line: list[list[tup
         lines[-1] = lines[-1][: len(lines[-1]) // 2]
     fmt = formats.get(fmt_spec)
     batch = batch_of("t.log", 1, "\n".join(lines).encode())
-    fields = split.extract(batch, fmt)
+    fields = parse.split_fields(batch, fmt)
     text = "\n".join(lines)
     if not any(odd in text for odd in ("\x1e", '\r"', "\r\r")):  # what split leaves to the regex
         assert fields is not None
@@ -185,6 +185,6 @@ def test_split_agrees_with_the_line_regex(fmt_spec: str, per_line: list[list[tup
 def test_split_takes_the_lines_servers_write() -> None:
     """The seeds, untouched, are cut by split itself, not handed to the regex."""
     for spec, line in SPLIT_SEEDS.items():
-        fields = split.extract(batch_of("t.log", 1, f"{line}\n{line}\r".encode()), formats.get(spec))
+        fields = parse.split_fields(batch_of("t.log", 1, f"{line}\n{line}\r".encode()), formats.get(spec))
         assert fields is not None, spec
         assert fields.get_column("line").null_count() == 2, spec
