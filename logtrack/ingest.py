@@ -185,5 +185,6 @@ def _detect(batch: sources.Batch, head: bytes, name: str, offset: int) -> LogFor
 
     if offset == 0:
         return detect(lines_frame(batch), name)
+    head = head.replace(sources.HOLE, b"\n")  # a hole is no line of any format
     first = sources.batch_of("head", 1, head[: head.rfind(b"\n")] if b"\n" in head else head)
     return detect(lines_frame(first), name)

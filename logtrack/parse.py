@@ -20,7 +20,7 @@ from . import formats as f
 from . import split
 from .formats import LogFormat
 from .reasons import Skip
-from .sources import Batch, csv_safe
+from .sources import HOLE, Batch, csv_safe
 
 CLF_TIME = "%d/%b/%Y:%H:%M:%S%.f %z"  # a fraction of a second, when logged, is read too
 
@@ -244,6 +244,8 @@ def _reason(bad_utf8: tuple[int, ...]) -> pl.Expr:
     return (
         pl.when(pl.col("idx").is_in(list(bad_utf8)))
         .then(pl.lit(Skip.INVALID_UTF8.value))
+        .when(pl.col("line") == HOLE.decode())  # a run of NUL bytes, as the reader leaves it
+        .then(pl.lit(Skip.HOLE.value))
         .when(pl.col("line").str.contains(r"^\s*$"))
         .then(pl.lit(Skip.BLANK.value))
         .when(pl.col("status").is_null() | request.is_null())

@@ -12,6 +12,7 @@ class Skip(StrEnum):
     """Why a line is not a usable record."""
 
     INVALID_UTF8 = "invalid UTF-8"
+    HOLE = "NUL bytes (lines lost in a crash)"
     BLANK = "blank line"
     UNPARSABLE = "does not match the log format"
     BAD_TIME = "bad timestamp"
@@ -31,4 +32,4 @@ class NotCounted(StrEnum):
 # Reasons that mean the log itself is damaged or in another format; --strict
 # fails on them. A "-" 408 or a garbage request line is something the server
 # really received and logged faithfully, so those are skipped quietly.
-DAMAGED = frozenset({Skip.INVALID_UTF8, Skip.UNPARSABLE, Skip.BAD_TIME})
+DAMAGED = frozenset({Skip.INVALID_UTF8, Skip.HOLE, Skip.UNPARSABLE, Skip.BAD_TIME})

@@ -6,7 +6,9 @@ included (``access.log.1``, ``access.log.2.gz``, ``access.log-20261101.gz``).
 Compression is recognised by content, not by name: gzip (concatenated
 members too), bzip2, xz, and zstd when the ``zstandard`` package is
 installed. A compressed file that ends early yields its complete lines and a
-warning; a file that holds NUL bytes is refused as binary.
+warning. A run of NUL bytes (what a crash leaves where lines were lost)
+becomes one line of its own, skipped by reason, so the lines around it
+still count; a file whose first bytes look binary is refused by name.
 
 Lines come out in batches of whole lines (a few MiB of text each) so memory
 stays flat however large the input; each batch is one string that Polars
@@ -20,6 +22,7 @@ import fnmatch
 import glob
 import lzma
 import os
+import re
 import sys
 import zlib
 from collections.abc import Callable, Iterator, Sequence
@@ -345,6 +348,7 @@ def batches(
     line_no = first_line
     offset = skip
     buffer = bytearray()
+    holes = _Holes()
     first = True
     try:
         while True:
@@ -353,7 +357,7 @@ def batches(
             except Truncated as exc:
                 whole = bytes(buffer[: buffer.rfind(b"\n") + 1])
                 if whole:
-                    batch = batch_of(name, line_no, whole[:-1], _tell(raw), offset + len(whole))
+                    batch = batch_of(name, line_no, whole[:-1], _tell(raw), offset + holes.take(len(whole)))
                     yield batch
                     line_no += batch.lines
                 if warn:
@@ -363,31 +367,121 @@ def batches(
                 return
             except OSError as exc:
                 raise InputError(f"{name}: cannot read: {exc.strerror or exc}") from None
-            if first:
-                first = False
-                if skip == 0 and b"\x00" in chunk[:BINARY_PROBE]:
-                    raise InputError(
-                        f"{name}: looks binary (it holds NUL bytes), not an access log",
-                        "leave it out of the paths, or set [logs] glob to pick the access logs",
-                    )
+            if first and skip == 0 and looks_binary(chunk[:BINARY_PROBE]):
+                raise InputError(
+                    f"{name}: looks binary (NUL and control bytes no server writes), not an access log",
+                    "leave it out of the paths, or set [logs] glob to pick the access logs",
+                )
+            first = False
+            if chunk and (holes.open or b"\x00" in chunk):
+                chunk = holes.fill(chunk, len(buffer), not buffer or buffer.endswith(b"\n"), name)
+                if not chunk:  # all of it more of a hole already begun
+                    continue
             if chunk:
                 buffer += chunk
                 if len(buffer) < batch_bytes:
                     continue
             cut = buffer.rfind(b"\n")
             if cut >= 0:
-                offset += cut + 1
-                batch = batch_of(name, line_no, bytes(buffer[:cut]), _tell(raw), offset)
+                offset += holes.take(cut + 1)
+                with memoryview(buffer) as view:
+                    data = bytes(view[:cut])
+                batch = batch_of(name, line_no, data, _tell(raw), offset)
                 yield batch
                 line_no += batch.lines
                 del buffer[: cut + 1]
             if not chunk:
                 if buffer and partial_tail:
-                    yield batch_of(name, line_no, bytes(buffer), _tell(raw), offset + len(buffer))
+                    yield batch_of(name, line_no, bytes(buffer), _tell(raw), offset + holes.take(len(buffer)))
                 return
     finally:
         if raw is not sys.stdin.buffer:
             raw.close()
+
+
+HOLE = b"\x00"  # what a run of NUL bytes becomes: this one byte, on a line of its own
+_NUL_RUN = re.compile(rb"\x00+")
+# Bytes below 0x20 that nginx and Apache escape, so never write raw.
+_CONTROL = bytes(b for b in range(1, 32) if b not in b"\t\n\r\x0b\x0c\x1b")
+
+
+def looks_binary(data: bytes) -> bool:
+    """Whether NUL bytes in ``data`` mean a binary file rather than a log with a hole.
+
+    A crash can leave a log with blocks of NUL bytes where lines were lost
+    (the file grew, its data never reached the disk), and copytruncate does
+    the same with a writer that does not append; either way the lines
+    around the hole are a log's. A binary file (a database, an image, an
+    executable, UTF-16 text) has its NULs scattered, among other control
+    bytes that servers never write raw.
+    """
+    if b"\x00" not in data:
+        return False
+    runs = sum(1 for _ in _NUL_RUN.finditer(data))
+    rest = data.replace(b"\x00", b"")
+    controls = len(rest) - len(rest.translate(None, _CONTROL))
+    return runs > max(16, len(data) // 4096) or controls * 100 > len(rest)
+
+
+@dataclass
+class _Holes:
+    """Runs of NUL bytes (holes) in the data, each turned into one HOLE line.
+
+    The run becomes one ``\\x00`` byte with a line break before it when it
+    cuts a line and after it when text follows at once, so the text on
+    either side keeps its own line (the line after a crash's hole is a
+    whole line, and counts). Line numbers after a hole that cuts a line are
+    therefore one or two higher than in the file. The hole's bytes never
+    pile up in memory, however long it is; ``extras`` keeps where the file
+    holds more (or fewer) bytes than the data, so read positions stay the
+    file's own.
+    """
+
+    open: bool = False  # the data so far ends in a hole, and the next NULs belong to it
+    extras: list[tuple[int, int]] = field(default_factory=list)  # (data position, file bytes - data bytes)
+
+    def fill(self, chunk: bytes, base: int, at_line_start: bool, name: str) -> bytes:
+        """``chunk`` with its holes turned into HOLE lines; ``base`` is where it lands in the data."""
+        runs = list(_NUL_RUN.finditer(chunk))
+        if len(runs) > max(16, len(chunk) // 4096):
+            raise InputError(
+                f"{name}: turns binary near byte {base}: NUL bytes all through it, not holes in a log",
+                "leave it out of the paths, or set [logs] glob to pick the access logs",
+            )
+        out = bytearray()
+        pos = 0
+        for run in [*runs, None]:
+            text = chunk[pos: run.start() if run else len(chunk)]
+            if text:
+                if self.open and not text.startswith(b"\n"):
+                    self._add(out, b"\n", base, 0)
+                self.open = False
+                out += text
+                at_line_start = text.endswith(b"\n")
+            if run is None:
+                break
+            length = run.end() - run.start()
+            if self.open:
+                self.extras.append((base + len(out), length))
+            else:
+                if not at_line_start:
+                    self._add(out, b"\n", base, 0)
+                self._add(out, HOLE, base, length)
+                self.open = True
+            pos = run.end()
+        return bytes(out)
+
+    def _add(self, out: bytearray, data: bytes, base: int, file_bytes: int) -> None:
+        out += data
+        self.extras.append((base + len(out), file_bytes - len(data)))
+
+    def take(self, size: int) -> int:
+        """How many file bytes the first ``size`` bytes of data stand for; they leave the data."""
+        if not self.extras:
+            return size
+        extra = sum(e for at, e in self.extras if at <= size)
+        self.extras = [(at - size, e) for at, e in self.extras if at > size]
+        return size + extra
 
 
 def _tell(raw: IO[bytes]) -> int:

@@ -243,7 +243,7 @@ def test_unreadable_input_is_reported_and_the_rest_counted(cli, log: Path, tmp_p
     assert xml_counts(out) == {("2026-11-01", "", "42"): 2}
     lines = err.splitlines()
     assert f"logtrack: warning: {tmp_path}/gone.log: no such file or directory" in lines
-    assert (f"logtrack: warning: {secret}: looks binary (it holds NUL bytes), not an access log; leave it out "
+    assert (f"logtrack: warning: {secret}: looks binary (NUL and control bytes no server writes), not an access log; leave it out "
             "of the paths, or set [logs] glob to pick the access logs") in lines
     assert lines[-1] == ("logtrack: error: 2 inputs could not be read in full (see the warnings above); "
                          "the counts leave out what was not read")

@@ -5,9 +5,12 @@ from __future__ import annotations
 import bz2
 import gzip
 import lzma
+import re
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from logtrack import sources
 from logtrack.errors import InputError
@@ -140,8 +143,91 @@ def test_truncated_compressed_keeps_complete_lines_and_warns(tmp_path: Path, com
     assert f"read up to line {len(lines)}" in warnings[0]
 
 
-def test_binary_file_is_refused_by_name(tmp_path: Path) -> None:
-    path = tmp_path / "access.log.db"
-    path.write_bytes(b"SQLite format 3\x00\x10\x00" + bytes(range(256)))
+def test_text_with_nul_holes_is_not_binary(tmp_path: Path) -> None:
+    """What a crash leaves (blocks of NUL bytes between lines) is a log, read on."""
+    path = tmp_path / "access.log"
+    path.write_bytes(b"\x00" * 9000 + DATA[:500] + b"\x00" * 700 + DATA[500:])
+    assert [line for line in read_all(str(path))[0] if line != "\x00"] == [
+        line for line in (DATA[:500] + b"\n" + DATA[500:]).decode().split("\n") if line
+    ]
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"SQLite format 3\x00\x10\x00\x01\x01\x00\x40\x20\x20" + bytes(4000),  # a database's first page
+        b"\x7fELF\x02\x01\x01\x00" + bytes(8) + b"\x02\x00\x3e\x00\x01\x00\x00\x00" + bytes(range(256)) * 8,
+        b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01\x00",
+        "203.0.113.7 - - [01/Nov/2026:10:00:00 -0600] \"GET / HTTP/1.1\" 200 5\n".encode("utf-16-le") * 20,
+        b"\x00\x01\x02" * 100,
+    ],
+    ids=["sqlite", "elf", "png", "utf-16", "bytes"],
+)
+def test_binary_files_are_refused_by_name(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "access.log.bin"
+    path.write_bytes(content)
     with pytest.raises(InputError, match=f"{path}: looks binary"):
         list(sources.batches(str(path)))
+
+
+def _lines_around_holes(data: bytes) -> list[str]:
+    """The rule, written plainly: every run of NUL bytes is a line of one NUL; text around it keeps its lines."""
+    physical = data.split(b"\n")
+    if physical[-1] == b"":
+        physical.pop()
+    out: list[str] = []
+    for line in physical:
+        if b"\x00" not in line:
+            out.append(line.decode())
+            continue
+        out.extend("\x00" if piece.startswith(b"\x00") else piece.decode()
+                   for piece in re.split(rb"(\x00+)", line) if piece)
+    return out
+
+
+HOLE_CASES = [
+    (b"\x00" * 5000 + b"a\nb\n", ["\x00", "a", "b"]),  # copytruncate under a writer that does not append
+    (b"a\nbro" + b"\x00" * 100 + b"c\n", ["a", "bro", "\x00", "c"]),  # a crash cut a line; c came after reboot
+    (b"a\n" + b"\x00" * 100 + b"\nc\n", ["a", "\x00", "c"]),
+    (b"a\n" + b"\x00" * 3, ["a", "\x00"]),  # lost lines at the end, nothing after them yet
+    (b"a\x00b\n\x00\n\x00", ["a", "\x00", "b", "\x00", "\x00"]),
+]
+
+
+@pytest.mark.parametrize(("data", "lines"), HOLE_CASES)
+@pytest.mark.parametrize("chunk", [1, 2, 3, 64, sources.RAW_CHUNK])
+def test_a_hole_is_one_line_and_read_positions_stay_the_files(tmp_path: Path, monkeypatch, data: bytes,
+                                                              lines: list[str], chunk: int) -> None:
+    monkeypatch.setattr(sources, "RAW_CHUNK", chunk)
+    path = tmp_path / "access.log"
+    path.write_bytes(data)
+    assert _lines_around_holes(data) == lines
+    _check_holes(str(path), data, batch_bytes=chunk)
+
+
+def _check_holes(name: str, data: bytes, batch_bytes: int) -> None:
+    """Lines as the rule says; and a read resumed at any batch's end gives the same lines after it."""
+    expected = _lines_around_holes(data)
+    batches = list(sources.batches(name, batch_bytes))
+    got = [line for batch in batches for line in batch.text.split("\n")]
+    assert got == expected
+    assert batches[-1].end_offset == len(data)
+    for batch in batches[:-1]:
+        after = batch.first_line - 1 + batch.lines
+        rest = [line for b in sources.batches(name, batch_bytes, skip=batch.end_offset, first_line=after + 1)
+                for line in b.text.split("\n")]
+        assert rest == expected[after:], batch.end_offset
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.lists(st.one_of(st.text("ab \n", min_size=1, max_size=12).map(str.encode),
+                       st.integers(1, 40).map(lambda n: b"\x00" * n)), min_size=1, max_size=12),
+    st.integers(1, 9),
+)
+def test_holes_anywhere_in_any_chunks(tmp_path: Path, monkeypatch, pieces: list[bytes], chunk: int) -> None:
+    data = b"".join(pieces)
+    monkeypatch.setattr(sources, "RAW_CHUNK", chunk)
+    path = tmp_path / "access.log"
+    path.write_bytes(data)
+    _check_holes(str(path), data, batch_bytes=chunk * 2)

@@ -98,6 +98,36 @@ def test_twice_renamed_compressed_and_half_lines(cli, site, tmp_path: Path) -> N
     assert counts_of(state, cli) == gen.expected
 
 
+def test_a_crash_hole_loses_only_the_lost_lines(cli, site, tmp_path: Path) -> None:
+    """After a power cut the log holds NUL bytes where its unwritten blocks were,
+    and the server, restarted, appends after them: every line around the hole
+    counts once, whether it was read before the crash or after."""
+    logs, conf, gen = site
+    state = tmp_path / "state.db"
+    run = ("run", str(logs), "--config", str(conf), "--state", str(state), "--no-upload")
+    log = logs / "access.log"
+    # The crash cut this line in its user agent: all it needs to count is there (formats take a last
+    # field cut short), so it counts, as the view it logs was served.
+    cut = b'203.0.113.9 - - [01/Nov/2026:10:00:00 -0600] "GET /listing/1234567 HTTP/1.1" 200 5 "-" "Mozil'
+    write(log, gen.lines[:2000], partial=cut)
+    assert cli(*run)[0] == 0
+    with open(log, "ab") as fh:
+        fh.write(b"\x00" * 6000)  # the lines between were lost with their blocks
+    assert cli(*run)[0] == 0  # read up to the hole; nothing after it yet
+    first = (b'198.51.100.23 - - [02/Nov/2026:06:00:00 -0600] "GET /listing/7654321 HTTP/1.1" 200 9 '
+             b'"https://zillow.com/" "' + loggen.HUMAN_AGENTS[0].encode() + b'"')
+    write(log, [first, *gen.lines[2000:]])  # restarted, the server appends
+    expected = gen.expected + Counter({("2026-11-02", "Zillow", "7654321"): 1, ("2026-11-01", "", "1234567"): 1})
+    code, _, err = cli(*run)
+    assert code == 0, err
+    assert cli(*run)[0] == 0
+    assert counts_of(state, cli) == expected
+    code, out, err = cli("xml", str(log), "--config", str(conf))
+    assert code == 0, err
+    assert xml_counts(out) == expected
+    assert "1 NUL bytes (lines lost in a crash) (first: " in err
+
+
 def test_sigkill_at_any_moment_loses_and_doubles_nothing(site, tmp_path: Path, cli) -> None:
     logs, conf, _ = site
     big = loggen.generate(33, 160_000, "combined", "apache", [-6, 0], TZ, loggen.START, 4, chronological=True)
