@@ -462,7 +462,10 @@ class _Holes:
                 break
             length = run.end() - run.start()
             if self.open:
-                self.extras.append((base + len(out), length))
+                at = base + len(out)
+                if self.extras and self.extras[-1][0] == at:  # one entry however many chunks it spans
+                    length += self.extras.pop()[1]
+                self.extras.append((at, length))
             else:
                 if not at_line_start:
                     self._add(out, b"\n", base, 0)
