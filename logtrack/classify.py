@@ -20,6 +20,11 @@ from .reasons import NotCounted
 _REFERRER_HOST = r"^[A-Za-z][A-Za-z0-9+.\-]*://(?:[^@/?#\s]*@)?(\[[^\]/]*\]|[^/:?#\s\\]+)"
 
 
+# What counting reads of a parsed row (summary, day, supplier, listing, filters, bots).
+_COUNTING = frozenset({"idx", "reason", "target", "method", "status", "ts", "local_day",
+                       formats.REFERRER, formats.VHOST, formats.USER_AGENT})
+
+
 class Classifier:
     """Holds the compiled rules and the bot cache for one run.
 
@@ -34,12 +39,12 @@ class Classifier:
         self._lock = threading.Lock()
 
     def classify(self, df: pl.DataFrame) -> pl.DataFrame:
-        """Every parsed row with ``listing``, ``supplier`` and its not-counted reason."""
-        candidates, rest = self.sort(df)
+        """Every parsed row, all its fields kept, with ``listing``, ``supplier`` and its not-counted reason."""
+        candidates, rest = self.sort(df, whole=True)
         rest = rest.with_columns(listing=pl.lit(None, dtype=pl.String), supplier=pl.lit(None, dtype=pl.String))
         return pl.concat([candidates, rest.select(candidates.columns)])
 
-    def sort(self, df: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    def sort(self, df: pl.DataFrame, *, whole: bool = False) -> tuple[pl.DataFrame, pl.DataFrame]:
         """Parsed rows -> (listing-page rows, with listing, supplier and reason; every other row).
 
         The first are the rows a listing pattern finds in; the views among
@@ -47,14 +52,21 @@ class Classifier:
         get "not a listing page". Patterns are first tried as a plain yes/no
         (a DFA, cheap), so ids are cut out, and suppliers and bots worked
         out, only for the few rows that can be views.
+
+        Unless ``whole``, only what counting reads is kept (the others with
+        just ``idx`` and ``reason``): splitting the batch in two copies every
+        column it keeps.
         """
         cfg = self.config
         hit = pl.col("reason").is_null() & pl.any_horizontal(
             [pl.col("target").str.contains(p) for p in cfg.patterns] or [pl.lit(False)]
         )
+        if not whole:
+            df = df.select(c for c in df.columns if c in _COUNTING)
         df = df.with_columns(_hit=hit.fill_null(False))
-        rest = df.filter(~pl.col("_hit")).drop("_hit").with_columns(
-            reason=pl.coalesce("reason", pl.lit(NotCounted.NOT_LISTING.value))
+        rest = df.filter(~pl.col("_hit")).select(
+            pl.exclude("_hit", "reason") if whole else pl.col("idx"),
+            reason=pl.coalesce("reason", pl.lit(NotCounted.NOT_LISTING.value)),
         )
         candidates = df.filter(pl.col("_hit")).drop("_hit").with_columns(listing=listing_expr(cfg.patterns))
         candidates = candidates.with_columns(

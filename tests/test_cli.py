@@ -258,6 +258,26 @@ def test_truncated_gzip_counts_what_it_has(cli, log: Path, tmp_path: Path) -> No
     assert f"logtrack: warning: {gz}: compressed data ends early" in err
 
 
+def test_a_crash_hole_is_counted_apart_and_the_format_still_found(cli, tmp_path: Path) -> None:
+    """A log that starts with a hole (copytruncate under a writer that does not append), and a line
+    a crash cut: holes are no lines of any format, so detection sees three lines, two of which fit."""
+    hole = tmp_path / "access.log"
+    hole.write_bytes(b"\x00" * 10_000 + "\n".join(LINES[:2]).encode() + b"\n" + LINES[3][:60].encode()
+                     + b"\x00" * 9 + b"\n")
+    code, out, err = cli("xml", str(hole), "--listing-pattern", PATTERN, "--supplier", "Zillow=zillow.com")
+    assert code == ExitCode.OK, err
+    assert xml_counts(out) == {("2026-11-01", "Zillow", "42"): 1, ("2026-11-01", "", "42"): 1}
+    assert err.splitlines() == [
+        f"logtrack: {hole}: format combined",
+        "logtrack: read 5 lines from 1 file; 2 views counted",
+        f"logtrack: skipped: 2 NUL bytes (lines lost in a crash) (first: {hole}:1), "
+        f"1 does not match the log format (first: {hole}:4)",
+    ]
+    code, _, err = cli("xml", str(hole), "--listing-pattern", PATTERN, "--strict")
+    assert code == ExitCode.INPUT
+    assert f"{hole}:1: NUL bytes (lines lost in a crash)" in err
+
+
 def test_json_lines_are_detected(cli, tmp_path: Path) -> None:
     log = tmp_path / "access.json.log"
     log.write_text(
