@@ -122,6 +122,10 @@ def _ingest_file(state: State, config: Config, item: Input, classifiers: list[Cl
     else:
         state.widen_fingerprint(record, head)
         how = f"known (as {record.last_name}), resumed at line {record.lines + 1}"
+        if not compressed and not _still_there(name, record.offset, st.st_size):
+            warn(f"{name}: the file changed before the position read last time (line {record.lines}, byte "
+                 f"{record.offset}): a crash cut it back, or it was rewritten; reading goes on from that "
+                 "position, and lines written in its place since may be missed")
     fmt = item.format
     if fmt is None and config.format != AUTO:
         fmt = formats.get(config.format)
@@ -176,6 +180,23 @@ def _ingest_file(state: State, config: Config, item: Input, classifiers: list[Cl
     if how != "new" and lines == record.lines:
         return f"nothing new (at line {lines})"
     return f"{how}; now at line {lines}"
+
+
+def _still_there(name: str, offset: int, size: int) -> bool:
+    """Whether the file still ends a line (or a hole begins or ends) where the last run stopped.
+
+    Logs only grow, so this holds unless the file was cut back, as a
+    filesystem can do to its last unwritten lines in a crash, with the
+    restarted server appending from there; a rewritten file shows it too.
+    """
+    if offset == 0:
+        return True
+    if size < offset:
+        return False
+    with open(name, "rb") as fh:
+        fh.seek(offset - 1)
+        around = fh.read(2)
+    return around[:1] in (b"\n", sources.HOLE) or around[1:] == sources.HOLE
 
 
 def _detect(batch: sources.Batch, head: bytes, name: str, offset: int) -> LogFormat:

@@ -128,6 +128,28 @@ def test_a_crash_hole_loses_only_the_lost_lines(cli, site, tmp_path: Path) -> No
     assert "1 NUL bytes (lines lost in a crash) (first: " in err
 
 
+def test_a_file_cut_back_under_the_read_position_is_reported(cli, site, tmp_path: Path) -> None:
+    """A filesystem can lose a file's last writes in a crash and cut it back to an earlier size; the
+    restarted server then writes new lines where counted ones were. That cannot be counted right
+    from the file alone, so the run says so instead of going on silently."""
+    logs, conf, gen = site
+    state = tmp_path / "state.db"
+    run = ("run", str(logs), "--config", str(conf), "--state", str(state), "--no-upload")
+    log = logs / "access.log"
+    write(log, gen.lines[:2000])
+    assert cli(*run)[0] == 0
+    size = log.stat().st_size
+    with open(log, "r+b") as fh:
+        fh.truncate(size - 5000 - 37)  # back into the middle of a line
+    code, _, err = cli(*run)
+    assert code == ExitCode.INPUT
+    assert f"logtrack: warning: {log}: the file changed before the position read last time (line 2000, " in err
+    write(log, gen.lines[2000:])
+    code, _, err = cli(*run)
+    assert code == ExitCode.INPUT
+    assert "a crash cut it back, or it was rewritten" in err
+
+
 def test_sigkill_at_any_moment_loses_and_doubles_nothing(site, tmp_path: Path, cli) -> None:
     logs, conf, _ = site
     big = loggen.generate(33, 160_000, "combined", "apache", [-6, 0], TZ, loggen.START, 4, chronological=True)
