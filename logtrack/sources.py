@@ -355,13 +355,11 @@ def batches(
             try:
                 chunk = next(chunks, b"")
             except Truncated as exc:
-                whole = bytes(buffer[: buffer.rfind(b"\n") + 1])
-                if whole:
-                    batch = batch_of(name, line_no, whole[:-1], _tell(raw), offset + holes.take(len(whole)))
+                if batch := _whole_lines(name, line_no, buffer, raw, offset, holes):
                     yield batch
                     line_no += batch.lines
                 if warn:
-                    lost = len(buffer) - len(whole)
+                    lost = len(buffer) - (len(batch.data) + 1 if batch else 0)
                     tail = f"; its incomplete last line ({lost} bytes) was left out" if lost else ""
                     warn(f"{name}: {exc}: read up to line {line_no - 1}{tail}")
                 return
@@ -374,7 +372,18 @@ def batches(
                 )
             first = False
             if chunk and (holes.open or b"\x00" in chunk):
-                chunk = holes.fill(chunk, len(buffer), not buffer or buffer.endswith(b"\n"), name)
+                try:
+                    chunk = holes.fill(chunk, buffer)
+                except _Binary:
+                    buffer += holes.fill(chunk[: chunk.find(b"\x00")], buffer)  # its text before the junk
+                    if batch := _whole_lines(name, line_no, buffer, raw, offset, holes):
+                        yield batch  # the lines before it are a log's, and count
+                        line_no += batch.lines
+                    raise InputError(
+                        f"{name}: NUL bytes all through it after line {line_no - 1}: binary from there, "
+                        "not holes in a log; the lines before were read",
+                        "leave it out of the paths, or set [logs] glob to pick the access logs",
+                    ) from None
                 if not chunk:  # all of it more of a hole already begun
                     continue
             if chunk:
@@ -423,6 +432,10 @@ def looks_binary(data: bytes) -> bool:
     return runs > max(16, len(data) // 4096) or controls * 100 > len(rest)
 
 
+class _Binary(Exception):
+    """NUL bytes past a file's start that are scattered, not a hole."""
+
+
 @dataclass
 class _Holes:
     """Runs of NUL bytes (holes) in the data, each turned into one HOLE line.
@@ -440,14 +453,16 @@ class _Holes:
     open: bool = False  # the data so far ends in a hole, and the next NULs belong to it
     extras: list[tuple[int, int]] = field(default_factory=list)  # (data position, file bytes - data bytes)
 
-    def fill(self, chunk: bytes, base: int, at_line_start: bool, name: str) -> bytes:
-        """``chunk`` with its holes turned into HOLE lines; ``base`` is where it lands in the data."""
+    def fill(self, chunk: bytes, data: bytearray) -> bytes:
+        """``chunk`` with its holes turned into HOLE lines, to be appended to ``data``.
+
+        Raises _Binary when it looks binary (``looks_binary``): a file can
+        turn to junk past its first bytes too.
+        """
+        if looks_binary(chunk):
+            raise _Binary
+        base, at_line_start = len(data), not data or data.endswith(b"\n")
         runs = list(_NUL_RUN.finditer(chunk))
-        if len(runs) > max(16, len(chunk) // 4096):
-            raise InputError(
-                f"{name}: turns binary near byte {base}: NUL bytes all through it, not holes in a log",
-                "leave it out of the paths, or set [logs] glob to pick the access logs",
-            )
         out = bytearray()
         pos = 0
         for run in [*runs, None]:
@@ -485,6 +500,15 @@ class _Holes:
         extra = sum(e for at, e in self.extras if at <= size)
         self.extras = [(at - size, e) for at, e in self.extras if at > size]
         return size + extra
+
+
+def _whole_lines(name: str, line_no: int, buffer: bytearray, raw: IO[bytes], offset: int,
+                 holes: _Holes) -> Batch | None:
+    """The complete lines left in the buffer when reading stops early, as a batch."""
+    whole = buffer.rfind(b"\n") + 1
+    if not whole:
+        return None
+    return batch_of(name, line_no, bytes(buffer[: whole - 1]), _tell(raw), offset + holes.take(whole))
 
 
 def _tell(raw: IO[bytes]) -> int:

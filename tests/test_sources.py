@@ -231,3 +231,14 @@ def test_holes_anywhere_in_any_chunks(tmp_path: Path, monkeypatch, pieces: list[
     path = tmp_path / "access.log"
     path.write_bytes(data)
     _check_holes(str(path), data, batch_bytes=chunk * 2)
+
+
+def test_a_log_that_turns_binary_keeps_its_lines_and_is_reported(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(sources, "RAW_CHUNK", 4096)
+    path = tmp_path / "access.log"
+    path.write_bytes(DATA + bytes(range(256)) * 64)
+    got: list[str] = []
+    with pytest.raises(InputError, match=f"{path}: NUL bytes all through it after line {len(LINES)}: binary"):
+        for batch in sources.batches(str(path)):
+            got.extend(batch.text.split("\n"))
+    assert got == LINES
