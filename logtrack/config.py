@@ -39,6 +39,7 @@ class SupplierRule:
 class Config:
     format: str = "auto"
     timezone: str | None = None
+    log_timezone: str | None = None  # the zone of times logged without an offset (else timezone, else UTC)
     glob: str | None = None  # which names in a directory are access logs
     nginx_conf: str | None = None  # read log formats and access logs from here
     patterns: tuple[str, ...] = ()
@@ -101,7 +102,7 @@ class Config:
 # The schema of the file: section -> key -> expected type(s). Data, not code,
 # so that an unknown key is found by a lookup and named in the error.
 _SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
-    "logs": {"format": str, "timezone": str, "glob": str, "nginx_conf": str},
+    "logs": {"format": str, "timezone": str, "log_timezone": str, "glob": str, "nginx_conf": str},
     "listings": {"patterns": list},
     "filters": {"status": list, "methods": list, "exclude_bots": bool},
     "viewtracking": {"default_supplier": str, "namespace": str, "schema_location": str},
@@ -179,6 +180,7 @@ def from_mapping(data: Mapping[str, Any], where: str, *, check_patterns: bool = 
         for i, m in enumerate(filters.get("methods", DEFAULT_METHODS))
     )
     tz = logs.get("timezone")
+    log_tz = logs.get("log_timezone")
     upload = data.get("upload", {})
     endpoint = upload.get("endpoint", DEFAULT_ENDPOINT)
     if "{api_key}" not in endpoint:
@@ -204,6 +206,7 @@ def from_mapping(data: Mapping[str, Any], where: str, *, check_patterns: bool = 
         glob=logs.get("glob"),
         nginx_conf=_relative(logs.get("nginx_conf"), where),
         timezone=_check_timezone(tz, f"{where}: [logs] timezone") if tz else None,
+        log_timezone=_check_timezone(log_tz, f"{where}: [logs] log_timezone") if log_tz else None,
         patterns=patterns,
         suppliers=_suppliers(data.get("suppliers", []), where),
         status=status,

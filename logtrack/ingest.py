@@ -53,6 +53,8 @@ def rules_signature(config: Config) -> str:
         "exclude_bots": config.exclude_bots,
         "default_supplier": config.default_supplier,
     }
+    if config.log_timezone is not None:  # added only when set, so older states keep their rules
+        rules["log_timezone"] = config.log_timezone
     text = json.dumps(rules, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:16] + " " + text
 
@@ -165,8 +167,8 @@ def _ingest_file(state: State, config: Config, item: Input, classifiers: list[Cl
                     classifiers.append(Classifier(config))
                 if fmt is None:
                     fmt = _detect(batch, head, name, offset)
-                pending.append((pool.submit(count_batch, batch, fmt, classifiers[0], config.timezone),
-                                batch))
+                pending.append((pool.submit(count_batch, batch, fmt, classifiers[0], config.timezone,
+                                            log_timezone=config.log_timezone), batch))
                 if len(pending) > WORKERS:
                     commit_one()
         except InputError:

@@ -59,24 +59,26 @@ def parse_lines(
     frame: pl.DataFrame,
     fmt: LogFormat,
     bad_utf8: tuple[int, ...] = (),
-    naive_timezone: str | None = None,
+    timezone: str | None = None,
+    log_timezone: str | None = None,
 ) -> pl.DataFrame:
     """Extract the fields of ``fmt`` from ``frame['line']`` and set ``reason``.
 
-    ``naive_timezone`` is the reporting time zone: the zone of times logged
-    without an offset (a custom ``%{format}t`` without ``%z``; UTC when
-    None), and, when set, ``local_day`` is left empty since days then come
-    from the instant.
+    ``timezone`` is the reporting time zone: when set, ``local_day`` is left
+    empty since days then come from the instant. Times logged without an
+    offset (a custom ``%{format}t`` without ``%z``) are read in
+    ``log_timezone``, else in ``timezone``, else in UTC.
     """
     df = _extract_json(frame, fmt) if fmt.is_json else _extract(frame, fmt)
-    return finish(df, fmt, bad_utf8, naive_timezone)
+    return finish(df, fmt, bad_utf8, timezone, log_timezone)
 
 
 def finish(
     df: pl.DataFrame,
     fmt: LogFormat,
     bad_utf8: tuple[int, ...] = (),
-    naive_timezone: str | None = None,
+    timezone: str | None = None,
+    log_timezone: str | None = None,
 ) -> pl.DataFrame:
     """From the format's raw fields to request parts, status, instant and reason."""
     df = df.with_columns(
@@ -84,8 +86,8 @@ def finish(
     )
     df = df.with_columns(request=_request_line(fmt))
     df = df.with_columns(pl.col(f.REQUEST).str.extract_groups(_REQUEST).alias("_r")).unnest("_r")
-    ts, local_day = _time(fmt, naive_timezone)
-    if naive_timezone is not None:
+    ts, local_day = _time(fmt, log_timezone or timezone)
+    if timezone is not None:
         # With a reporting time zone the day comes from the instant; the
         # server's own date is not needed, and its parse is saved.
         local_day = pl.lit(None, dtype=pl.Date)
@@ -97,12 +99,13 @@ def finish(
     return df.with_columns(**sane).with_columns(reason=_reason(bad_utf8))
 
 
-def parse_batch(batch: Batch, fmt: LogFormat, naive_timezone: str | None = None) -> pl.DataFrame:
+def parse_batch(batch: Batch, fmt: LogFormat, timezone: str | None = None,
+                log_timezone: str | None = None) -> pl.DataFrame:
     """A batch's rows: split at its quotes where the format allows, else line by regex."""
     fields = split_fields(batch, fmt)
     if fields is not None:
-        return finish(fields, fmt, (), naive_timezone)
-    return parse_lines(lines_frame(batch), fmt, batch.bad_utf8, naive_timezone)
+        return finish(fields, fmt, (), timezone, log_timezone)
+    return parse_lines(lines_frame(batch), fmt, batch.bad_utf8, timezone, log_timezone)
 
 
 def split_fields(batch: Batch, fmt: LogFormat) -> pl.DataFrame | None:

@@ -101,7 +101,7 @@ def count(config: Config, paths: Sequence[str], *, strict: bool = False, hooks: 
     classifier = Classifier(config)
 
     def work(batch: sources.Batch, fmt: LogFormat) -> BatchSummary:
-        return count_batch(batch, fmt, classifier, config.timezone, strict=strict)
+        return count_batch(batch, fmt, classifier, config.timezone, strict=strict, log_timezone=config.log_timezone)
 
     def warn(message: str) -> None:
         result.problems.append(message)
@@ -157,9 +157,9 @@ class _Progress:
 
 
 def count_batch(batch: sources.Batch, fmt: LogFormat, classifier: Classifier, timezone: str | None, *,
-                strict: bool = False) -> BatchSummary:
+                strict: bool = False, log_timezone: str | None = None) -> BatchSummary:
     """One batch through parse and classify into its counts and reasons (xml and run alike)."""
-    df = parse_batch(batch, fmt, timezone)
+    df = parse_batch(batch, fmt, timezone, log_timezone)
     if strict:
         _fail_on_damage(df, batch)
     candidates, rest = classifier.sort(df)
@@ -198,7 +198,7 @@ def explain(config: Config, line: str) -> Explanation:
             label = "auto: no preset matches; shown as combined"
     else:
         fmt = formats.get(config.format)
-    df = Classifier(config).classify(parse_lines(frame, fmt, (), config.timezone))
+    df = Classifier(config).classify(parse_lines(frame, fmt, (), config.timezone, config.log_timezone))
     df = df.with_columns(day=day_expr(config.timezone))
     row = df.row(0, named=True)
     shown = ["client", "vhost", "time", "request", "method", "target", "status",

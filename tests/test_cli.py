@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -335,3 +336,33 @@ def test_debug_after_the_command_and_no_traceback_without_it(tmp_path: Path) -> 
     debug = subprocess.run([*cmd, "--debug"], capture_output=True, text=True)
     assert "Traceback (most recent call last)" in debug.stderr
     assert "InputError: no log files to read" in debug.stderr
+
+
+def test_log_timezone_reads_a_server_that_logs_local_time_in_utc(cli, tmp_path: Path) -> None:
+    """An Apache %{format}t without %z is the server's local time: on a machine kept in UTC, 03:30 is
+    still the previous evening in Chicago; and the state's rules know the setting."""
+    log = tmp_path / "access.log"
+    log.write_text('1.2.3.4 2026-11-02 03:30:00 "GET /listing/42 HTTP/1.1" 200 "-" "Mozilla/5.0"\n')
+    fmt = '%h %{%Y-%m-%d %H:%M:%S}t "%r" %>s "%{Referer}i" "%{User-Agent}i"'
+    conf = tmp_path / "logtrack.toml"
+    base = f"[logs]\nformat = '{fmt}'\ntimezone = 'America/Chicago'\n"
+    for extra, day in [("", "2026-11-02"), ("log_timezone = 'UTC'\n", "2026-11-01")]:
+        conf.write_text(base + extra + f"[listings]\npatterns = ['{PATTERN}']\n")
+        code, out, err = cli("xml", str(log), "--config", str(conf))
+        assert code == ExitCode.OK, err
+        assert xml_counts(out) == {(day, "", "42"): 1}
+    state = tmp_path / "state.db"
+    code, _, err = cli("run", str(log), "--config", str(conf), "--state", str(state), "--no-upload")
+    assert code == ExitCode.OK, err
+    conf.write_text(base + f"[listings]\npatterns = ['{PATTERN}']\n")  # the same rules but the log's zone
+    code, _, err = cli("run", str(log), "--config", str(conf), "--state", str(state), "--no-upload")
+    assert code == ExitCode.STATE and "were made under other rules" in err
+
+
+def test_states_made_before_log_timezone_keep_their_rules() -> None:
+    from logtrack.config import Config
+    from logtrack.ingest import rules_signature
+
+    rules = Config(format="combined", timezone="America/Chicago", patterns=(PATTERN,))
+    assert "log_timezone" not in rules_signature(rules)
+    assert rules_signature(rules) != rules_signature(replace(rules, log_timezone="UTC"))

@@ -58,7 +58,7 @@ schema_location = "urn:x ViewTracking.xsd"
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("[logs]\nformatt = 'combined'\n", "unknown key [logs] formatt; known keys in [logs]: format, glob, nginx_conf, timezone"),
+        ("[logs]\nformatt = 'combined'\n", "unknown key [logs] formatt; known keys in [logs]: format, glob, log_timezone, nginx_conf, timezone"),
         ("[log]\nformat = 'combined'\n", "unknown section [log]"),
         ("[listings]\npatterns = ['^/listing/(?P<id>[0-9]+']\n",
          "[listings] patterns[0]: invalid regular expression"),
@@ -66,6 +66,7 @@ schema_location = "urn:x ViewTracking.xsd"
          "[listings] patterns[0]: pattern '^/listing/(?P<lid>[0-9]+)' has no group named 'id'"),
         ("[listings]\npatterns = '^/x'\n", "[listings] patterns must be an array"),
         ("[logs]\ntimezone = 'America/Chikago'\n", "[logs] timezone: unknown time zone 'America/Chikago'"),
+        ("[logs]\nlog_timezone = 'Etc/Mars'\n", "[logs] log_timezone: unknown time zone 'Etc/Mars'"),
         ("[filters]\nstatus = [200, 999]\n", "[filters] status[1]: 999 is not an HTTP status code"),
         ("[filters]\nexclude_bots = 'yes'\n", "[filters] exclude_bots must be true or false"),
         ("[[suppliers]]\nreferrer = ['zillow.com']\n", "[[suppliers]] #1 has no name"),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -23,8 +22,8 @@ NGINX_JSON = (
 )
 
 
-def parse(fmt: str, line: str, naive_timezone: str | None = None) -> dict[str, object]:
-    df = parse_batch(batch_of("t.log", 1, line.encode()), formats.get(fmt), naive_timezone)
+def parse(fmt: str, line: str, timezone: str | None = None, log_timezone: str | None = None) -> dict[str, object]:
+    df = parse_batch(batch_of("t.log", 1, line.encode()), formats.get(fmt), timezone, log_timezone)
     return df.row(0, named=True)
 
 
@@ -106,11 +105,22 @@ def test_custom_formats(fmt: str, line: str, expected: dict[str, object]) -> Non
         assert row[key] == value, key
 
 
-def test_naive_strftime_time_is_in_the_configured_zone() -> None:
+@pytest.mark.parametrize(
+    ("timezone", "log_timezone", "instant"),
+    [
+        (None, None, datetime(2026, 11, 1, 23, 30, tzinfo=UTC)),  # no zone anywhere: UTC
+        ("America/Chicago", None, datetime(2026, 11, 2, 5, 30, tzinfo=UTC)),  # the reporting zone
+        ("America/Chicago", "UTC", datetime(2026, 11, 1, 23, 30, tzinfo=UTC)),  # a server that logs in UTC
+        (None, "Asia/Kolkata", datetime(2026, 11, 1, 18, 0, tzinfo=UTC)),
+    ],
+)
+def test_naive_strftime_time_is_in_the_log_zone(timezone: str | None, log_timezone: str | None,
+                                                 instant: datetime) -> None:
     row = parse("%h %{%Y-%m-%d %H:%M:%S}t \"%r\" %>s", '1.2.3.4 2026-11-01 23:30:00 "GET /x HTTP/1.1" 200',
-                naive_timezone="America/Chicago")
-    assert row["ts"] == datetime(2026, 11, 2, 5, 30, tzinfo=UTC)
-    assert row["ts"].astimezone(ZoneInfo("America/Chicago")).date() == date(2026, 11, 1)
+                timezone, log_timezone)
+    assert row["ts"] == instant
+    # the server's own date is the wall-clock one, whatever its zone
+    assert row["local_day"] == (None if timezone else date(2026, 11, 1))
 
 
 SKIPS = [
