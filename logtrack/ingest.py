@@ -20,6 +20,7 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from . import formats, sources
@@ -125,13 +126,21 @@ def _ingest_file(state: State, config: Config, item: Input, classifiers: list[Cl
         state.widen_fingerprint(record, head)
         how = f"known (as {record.last_name}), resumed at line {record.lines + 1}"
         if not compressed and not _still_there(name, record.offset, st.st_size):
-            warn(f"{name}: the file changed before the position read last time (line {record.lines}, byte "
-                 f"{record.offset}): a crash cut it back, or it was rewritten; reading goes on from that "
-                 "position, and lines written in its place since may be missed")
+            if record.last_ts is None:  # nothing to tell old lines from new ones by
+                warn(f"{name}: the file changed before the position read last time (line {record.lines}, "
+                     f"byte {record.offset}): a crash cut it back, or it was rewritten; reading goes on from "
+                     "that position, and lines written in its place since may be missed")
+            else:
+                record = state.recount(record)
+        if record.recount_since is not None:
+            when = datetime.fromtimestamp(record.recount_since / 1e6, UTC).isoformat(timespec="seconds")
+            how = (f"cut back below the position read (a crash lost its last writes?): read again from line "
+                   f"{record.lines + 1}, lines timed up to {when} were counted before")
     fmt = item.format
     if fmt is None and config.format != AUTO:
         fmt = formats.get(config.format)
     offset, lines = record.offset, record.lines
+    last_ts, since = record.last_ts, record.recount_since
     problems_before = len(report.problems)
     # Batches are parsed ahead on a small pool while the main thread commits
     # them in file order, each commit with the read position after it.
@@ -145,15 +154,19 @@ def _ingest_file(state: State, config: Config, item: Input, classifiers: list[Cl
         batches with fewer upserts; when parsing is, each batch still
         commits on its own.
         """
-        nonlocal offset, lines
+        nonlocal offset, lines, last_ts, since
         group = [pending.popleft()]
         while pending and pending[0][0].done():
             group.append(pending.popleft())
         summaries = [future.result() for future, _ in group]
         last = group[-1][1]
         offset, lines = last.end_offset, last.first_line - 1 + summaries[-1].lines
+        last_ts = max((t for t in [last_ts, *(s.last_ts for s in summaries)] if t is not None), default=None)
+        if since is not None and last_ts is not None and last_ts > since:
+            since = None  # past the cut: every line from here on was written after it
         with state.transaction():
-            state.advance(record.id, offset, lines, name, merge_counts([s.counts for s in summaries]))
+            state.advance(record.id, offset, lines, name, merge_counts([s.counts for s in summaries]),
+                          last_ts, since)
         for summary in summaries:
             report.tally.add(summary)
 
@@ -168,7 +181,7 @@ def _ingest_file(state: State, config: Config, item: Input, classifiers: list[Cl
                 if fmt is None:
                     fmt = _detect(batch, head, name, offset)
                 pending.append((pool.submit(count_batch, batch, fmt, classifiers[0], config.timezone,
-                                            log_timezone=config.log_timezone), batch))
+                                            log_timezone=config.log_timezone, since=since), batch))
                 if len(pending) > WORKERS:
                     commit_one()
         except InputError:

@@ -9,7 +9,7 @@ import json
 from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import polars as pl
 
@@ -21,7 +21,7 @@ from .errors import InputError, LogFormatError
 from .formats import LogFormat
 from .inputs import AUTO, WORKERS, Hooks, plan
 from .parse import lines_frame, parse_batch, parse_lines
-from .reasons import DAMAGED, Skip
+from .reasons import DAMAGED, NotCounted, Skip
 from .tally import BatchSummary, Tally
 
 DETECT_SAMPLE = 1000
@@ -157,13 +157,25 @@ class _Progress:
 
 
 def count_batch(batch: sources.Batch, fmt: LogFormat, classifier: Classifier, timezone: str | None, *,
-                strict: bool = False, log_timezone: str | None = None) -> BatchSummary:
-    """One batch through parse and classify into its counts and reasons (xml and run alike)."""
+                strict: bool = False, log_timezone: str | None = None, since: int | None = None) -> BatchSummary:
+    """One batch through parse and classify into its counts and reasons (xml and run alike).
+
+    ``since`` (µs since 1970, UTC): lines timed up to it were counted before
+    (a file read again after a crash cut it back), so they are not again.
+    """
     df = parse_batch(batch, fmt, timezone, log_timezone)
     if strict:
         _fail_on_damage(df, batch)
+    micros = pl.col("ts").dt.epoch("us")
+    if since is not None:
+        df = df.with_columns(
+            reason=pl.when(pl.col("reason").is_null() & (micros <= since))
+            .then(pl.lit(NotCounted.COUNTED_BEFORE.value))
+            .otherwise("reason")
+        )
+    last_ts = df.select(micros.max()).item()
     candidates, rest = classifier.sort(df)
-    return summarize(batch, candidates, rest, timezone)
+    return replace(summarize(batch, candidates, rest, timezone), last_ts=last_ts)
 
 
 def _fail_on_damage(df: pl.DataFrame, batch: sources.Batch) -> None:

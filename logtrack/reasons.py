@@ -23,6 +23,7 @@ class Skip(StrEnum):
 class NotCounted(StrEnum):
     """Why a well-formed line is not a listing view. Checked in this order."""
 
+    COUNTED_BEFORE = "counted before a crash cut the file back"
     NOT_LISTING = "not a listing page"
     METHOD = "method not counted"
     STATUS = "status not counted"

@@ -50,7 +50,9 @@ CREATE TABLE IF NOT EXISTS files (
     last_name TEXT NOT NULL,
     dev INTEGER, inode INTEGER, raw_size INTEGER, mtime_ns INTEGER,
     complete INTEGER NOT NULL DEFAULT 0,  -- a compressed file read to its end
-    first_seen REAL NOT NULL, last_read REAL NOT NULL
+    first_seen REAL NOT NULL, last_read REAL NOT NULL,
+    last_ts INTEGER,                  -- the latest time (µs since 1970, UTC) of a line read from it
+    recount_since INTEGER             -- read again after a cut back: lines up to this time were counted
 );
 CREATE INDEX IF NOT EXISTS files_fp ON files (fp_len, fp_hash);
 CREATE TABLE IF NOT EXISTS counts (
@@ -86,6 +88,8 @@ class FileRecord:
     raw_size: int | None
     mtime_ns: int | None
     complete: bool
+    last_ts: int | None = None
+    recount_since: int | None = None
 
 
 @dataclass(frozen=True)
@@ -126,6 +130,10 @@ class State:
                 db.execute("PRAGMA journal_mode=WAL")
                 db.execute("PRAGMA synchronous=FULL")
                 db.executescript(_SCHEMA)
+                columns = {row[1] for row in db.execute("PRAGMA table_info(files)")}
+                for column in ("last_ts", "recount_since"):  # states made before these were kept
+                    if column not in columns:
+                        db.execute(f"ALTER TABLE files ADD COLUMN {column} INTEGER")
                 version = db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
                 if version is None:
                     db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
@@ -203,8 +211,13 @@ class State:
             self.db.execute("UPDATE files SET fp_len=?, fp_hash=? WHERE id=?",
                             (length, fingerprint(head, length), record.id))
 
-    def advance(self, record_id: int, offset: int, lines: int, name: str, counts: pl.DataFrame) -> None:
-        """Add a batch's counts and move the read position: call inside ``transaction``."""
+    def advance(self, record_id: int, offset: int, lines: int, name: str, counts: pl.DataFrame,
+                last_ts: int | None = None, recount_since: int | None = None) -> None:
+        """Add a batch's counts and move the read position: call inside ``transaction``.
+
+        ``last_ts`` is the latest line time read from the file so far;
+        ``recount_since`` stays set while a file cut back is read again.
+        """
         import polars as pl
 
         if counts.height:
@@ -218,8 +231,18 @@ class State:
             )
             days = counts.get_column("day").unique().dt.to_string("%Y-%m-%d").to_list()
             self.db.executemany("INSERT OR IGNORE INTO dirty_days VALUES (?)", [(d,) for d in days])
-        self.db.execute("UPDATE files SET offset=?, lines=?, last_name=?, last_read=? WHERE id=?",
-                        (offset, lines, name, time.time(), record_id))
+        self.db.execute(
+            "UPDATE files SET offset=?, lines=?, last_name=?, last_read=?, last_ts=?, recount_since=? WHERE id=?",
+            (offset, lines, name, time.time(), last_ts, recount_since, record_id),
+        )
+
+    def recount(self, record: FileRecord) -> FileRecord:
+        """A file cut back below its read position (a crash lost its last writes, and the server went
+        on from there) is read again from its start; what it had up to its latest line time was counted."""
+        with self.transaction():
+            self.db.execute("UPDATE files SET offset=0, lines=0, recount_since=? WHERE id=?",
+                            (record.last_ts, record.id))
+        return self.file(record.id)
 
     def set_hints(self, record_id: int, st: os.stat_result, complete: bool) -> None:
         self.db.execute(
@@ -322,6 +345,7 @@ def _record(row: tuple[object, ...]) -> FileRecord:
         id=int(str(row[0])), fp_len=int(str(row[1])), fp_hash=str(row[2]), offset=int(str(row[3])),
         lines=int(str(row[4])), last_name=str(row[5]), dev=opt(row[6]), inode=opt(row[7]),
         raw_size=opt(row[8]), mtime_ns=opt(row[9]), complete=bool(row[10]),
+        last_ts=opt(row[13]), recount_since=opt(row[14]),
     )
 
 

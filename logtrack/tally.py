@@ -34,6 +34,7 @@ class BatchSummary:
     counts: pl.DataFrame
     reasons: list[tuple[str, int, int, int]]  # reason, lines, first line_no, its index in the batch
     line_text: Callable[[int], str]  # a line's text by its index: fetched only for a reason's first example
+    last_ts: int | None = None  # the latest line time in the batch, µs since 1970 (UTC)
 
 
 @dataclass
