@@ -27,7 +27,7 @@ from . import formats, sources
 from .config import Config
 from .errors import InputError, StateError
 from .inputs import AUTO, WORKERS, Hooks, Input
-from .state import FINGERPRINT_BYTES, State
+from .state import FINGERPRINT_BYTES, FileRecord, State
 from .tally import BatchSummary, Tally, merge_counts
 
 if TYPE_CHECKING:
@@ -125,7 +125,7 @@ def _ingest_file(state: State, config: Config, item: Input, classifiers: list[Cl
     else:
         state.widen_fingerprint(record, head)
         how = f"known (as {record.last_name}), resumed at line {record.lines + 1}"
-        if not compressed and not _still_there(name, record.offset, st.st_size):
+        if not compressed and not _still_there(name, record, st.st_size):
             if record.last_ts is None:  # nothing to tell old lines from new ones by
                 warn(f"{name}: the file changed before the position read last time (line {record.lines}, "
                      f"byte {record.offset}): a crash cut it back, or it was rewritten; reading goes on from "
@@ -164,9 +164,10 @@ def _ingest_file(state: State, config: Config, item: Input, classifiers: list[Cl
         last_ts = max((t for t in [last_ts, *(s.last_ts for s in summaries)] if t is not None), default=None)
         if since is not None and last_ts is not None and last_ts > since:
             since = None  # past the cut: every line from here on was written after it
+        tail = None if compressed else _tail_hash(name, offset)
         with state.transaction():
             state.advance(record.id, offset, lines, name, merge_counts([s.counts for s in summaries]),
-                          last_ts, since)
+                          last_ts, since, tail)
         for summary in summaries:
             report.tally.add(summary)
 
@@ -197,17 +198,36 @@ def _ingest_file(state: State, config: Config, item: Input, classifiers: list[Cl
     return f"{how}; now at line {lines}"
 
 
-def _still_there(name: str, offset: int, size: int) -> bool:
-    """Whether the file still ends a line (or a hole begins or ends) where the last run stopped.
+TAIL_BYTES = 256
+
+
+def _tail_hash(name: str, offset: int) -> str | None:
+    """A hash of the bytes just before ``offset`` (None if they cannot be read)."""
+    try:
+        with open(name, "rb") as fh:
+            fh.seek(max(0, offset - TAIL_BYTES))
+            tail = fh.read(min(offset, TAIL_BYTES))
+    except OSError:
+        return None
+    return hashlib.sha256(tail).hexdigest()[:32] if len(tail) == min(offset, TAIL_BYTES) else None
+
+
+def _still_there(name: str, record: FileRecord, size: int) -> bool:
+    """Whether the file still holds what it held just before where the last run stopped.
 
     Logs only grow, so this holds unless the file was cut back, as a
     filesystem can do to its last unwritten lines in a crash, with the
     restarted server appending from there; a rewritten file shows it too.
+    States from before ``tail_hash`` was kept check that a line still ends
+    there (or a hole begins or ends).
     """
+    offset = record.offset
     if offset == 0:
         return True
     if size < offset:
         return False
+    if record.tail_hash is not None:
+        return _tail_hash(name, offset) == record.tail_hash
     with open(name, "rb") as fh:
         fh.seek(offset - 1)
         around = fh.read(2)

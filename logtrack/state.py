@@ -52,7 +52,8 @@ CREATE TABLE IF NOT EXISTS files (
     complete INTEGER NOT NULL DEFAULT 0,  -- a compressed file read to its end
     first_seen REAL NOT NULL, last_read REAL NOT NULL,
     last_ts INTEGER,                  -- the latest time (µs since 1970, UTC) of a line read from it
-    recount_since INTEGER             -- read again after a cut back: lines up to this time were counted
+    recount_since INTEGER,            -- read again after a cut back: lines up to this time were counted
+    tail_hash TEXT                    -- sha256 of the bytes just before offset, to see a file cut back
 );
 CREATE INDEX IF NOT EXISTS files_fp ON files (fp_len, fp_hash);
 CREATE TABLE IF NOT EXISTS counts (
@@ -90,6 +91,7 @@ class FileRecord:
     complete: bool
     last_ts: int | None = None
     recount_since: int | None = None
+    tail_hash: str | None = None
 
 
 @dataclass(frozen=True)
@@ -131,9 +133,9 @@ class State:
                 db.execute("PRAGMA synchronous=FULL")
                 db.executescript(_SCHEMA)
                 columns = {row[1] for row in db.execute("PRAGMA table_info(files)")}
-                for column in ("last_ts", "recount_since"):  # states made before these were kept
-                    if column not in columns:
-                        db.execute(f"ALTER TABLE files ADD COLUMN {column} INTEGER")
+                for column, kind in (("last_ts", "INTEGER"), ("recount_since", "INTEGER"), ("tail_hash", "TEXT")):
+                    if column not in columns:  # states made before these were kept
+                        db.execute(f"ALTER TABLE files ADD COLUMN {column} {kind}")
                 version = db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
                 if version is None:
                     db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
@@ -212,11 +214,12 @@ class State:
                             (length, fingerprint(head, length), record.id))
 
     def advance(self, record_id: int, offset: int, lines: int, name: str, counts: pl.DataFrame,
-                last_ts: int | None = None, recount_since: int | None = None) -> None:
+                last_ts: int | None = None, recount_since: int | None = None, tail_hash: str | None = None) -> None:
         """Add a batch's counts and move the read position: call inside ``transaction``.
 
         ``last_ts`` is the latest line time read from the file so far;
-        ``recount_since`` stays set while a file cut back is read again.
+        ``recount_since`` stays set while a file cut back is read again;
+        ``tail_hash`` is what the file holds just before the new position.
         """
         import polars as pl
 
@@ -232,8 +235,9 @@ class State:
             days = counts.get_column("day").unique().dt.to_string("%Y-%m-%d").to_list()
             self.db.executemany("INSERT OR IGNORE INTO dirty_days VALUES (?)", [(d,) for d in days])
         self.db.execute(
-            "UPDATE files SET offset=?, lines=?, last_name=?, last_read=?, last_ts=?, recount_since=? WHERE id=?",
-            (offset, lines, name, time.time(), last_ts, recount_since, record_id),
+            "UPDATE files SET offset=?, lines=?, last_name=?, last_read=?, last_ts=?, recount_since=?, tail_hash=? "
+            "WHERE id=?",
+            (offset, lines, name, time.time(), last_ts, recount_since, tail_hash, record_id),
         )
 
     def recount(self, record: FileRecord) -> FileRecord:
@@ -345,7 +349,7 @@ def _record(row: tuple[object, ...]) -> FileRecord:
         id=int(str(row[0])), fp_len=int(str(row[1])), fp_hash=str(row[2]), offset=int(str(row[3])),
         lines=int(str(row[4])), last_name=str(row[5]), dev=opt(row[6]), inode=opt(row[7]),
         raw_size=opt(row[8]), mtime_ns=opt(row[9]), complete=bool(row[10]),
-        last_ts=opt(row[13]), recount_since=opt(row[14]),
+        last_ts=opt(row[13]), recount_since=opt(row[14]), tail_hash=None if row[15] is None else str(row[15]),
     )
 
 

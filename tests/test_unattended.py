@@ -152,6 +152,30 @@ def test_a_file_cut_back_by_a_crash_counts_every_view_once(cli, site, tmp_path: 
     assert counts_of(state, cli) == before.expected + after.expected
 
 
+def test_a_cut_back_that_leaves_a_line_end_in_place_is_seen(cli, site, tmp_path: Path) -> None:
+    """The crash took the last line, and the server's first line after it is just as long: a line
+    still ends where the last run stopped, and only the bytes before it tell the change."""
+    logs, conf, _ = site
+    before = loggen.generate(41, 500, "combined", "nginx", [-6], TZ, loggen.START, 1, chronological=True)
+    state = tmp_path / "state.db"
+    run = ("run", str(logs), "--config", str(conf), "--state", str(state), "--no-upload")
+    log = logs / "access.log"
+    write(log, before.lines)
+    assert cli(*run)[0] == 0
+    last = before.lines[-1]
+    new = (b'198.51.100.23 - - [05/Nov/2026:06:00:00 -0600] "GET /listing/7654321 HTTP/1.1" 200 9 '
+           b'"https://zillow.com/" "Mozilla/5.0 (X11; Linux x86_64) Gecko/20100101 Firefox/132.0')
+    assert len(new) < len(last)
+    new += b" " * (len(last) - len(new) - 1) + b'"'
+    with open(log, "r+b") as fh:
+        fh.truncate(log.stat().st_size - len(last) - 1)
+    write(log, [new])
+    code, _, err = cli(*run)
+    assert code == 0, err
+    assert "read again from line 1" in err
+    assert counts_of(state, cli) == before.expected + Counter({("2026-11-05", "Zillow", "7654321"): 1})
+
+
 def _kill_while_read_again(cmd: list[str], state: Path, delay: float) -> bool:
     """SIGKILL a run `delay` s after it commits a batch of a file it reads again; False if it ended first."""
     proc = subprocess.Popen(cmd, env={**os.environ, "TZ": "UTC"}, stdout=subprocess.DEVNULL,
