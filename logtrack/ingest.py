@@ -16,9 +16,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections import deque
-from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -26,7 +25,7 @@ from typing import TYPE_CHECKING
 from . import formats, sources
 from .config import Config
 from .errors import InputError, StateError
-from .inputs import AUTO, WORKERS, Hooks, Input
+from .inputs import AUTO, WORKERS, Hooks, Input, in_order
 from .state import FINGERPRINT_BYTES, FileRecord, State
 from .tally import BatchSummary, Tally, merge_counts
 
@@ -142,55 +141,45 @@ def _ingest_file(state: State, config: Config, item: Input, classifiers: list[Cl
     offset, lines = record.offset, record.lines
     last_ts, since = record.last_ts, record.recount_since
     problems_before = len(report.problems)
+
+    def read(skip: int, first_line: int) -> Iterator[tuple[sources.Batch, LogFormat, Classifier, int | None]]:
+        """The new batches, each with what parsing it takes (format, classifier, recount time)."""
+        nonlocal fmt
+        for batch in sources.batches(name, warn=warn, skip=skip, first_line=first_line, partial_tail=False):
+            from .classify import Classifier
+
+            if not classifiers:
+                classifiers.append(Classifier(config))
+            if fmt is None:
+                fmt = _detect(batch, head, name, skip)
+            yield batch, fmt, classifiers[0], since
+
+    def work(job: tuple[sources.Batch, LogFormat, Classifier, int | None]) -> BatchSummary:
+        from .pipeline import count_batch
+
+        batch, fmt, classifier, recount_since = job
+        return count_batch(batch, fmt, classifier, config.timezone, log_timezone=config.log_timezone,
+                           since=recount_since)
+
     # Batches are parsed ahead on a small pool while the main thread commits
-    # them in file order, each commit with the read position after it.
-    pending: deque[tuple[Future[BatchSummary], sources.Batch]] = deque()
-
-    def commit_one() -> None:
-        """Commit the first pending batch, and with it the ones after it already parsed.
-
-        Their counts go in merged, in one transaction: when the database is
-        what holds a run back, a commit then does the work of several
-        batches with fewer upserts; when parsing is, each batch still
-        commits on its own.
-        """
-        nonlocal offset, lines, last_ts, since
-        group = [pending.popleft()]
-        while pending and pending[0][0].done():
-            group.append(pending.popleft())
-        summaries = [future.result() for future, _ in group]
-        last = group[-1][1]
-        offset, lines = last.end_offset, last.first_line - 1 + summaries[-1].lines
-        last_ts = max((t for t in [last_ts, *(s.last_ts for s in summaries)] if t is not None), default=None)
-        if since is not None and last_ts is not None and last_ts > since:
-            since = None  # past the cut: every line from here on was written after it
-        tail = None if compressed else _tail_hash(name, offset)
-        with state.transaction():
-            state.advance(record.id, offset, lines, name, merge_counts([s.counts for s in summaries]),
-                          last_ts, since, tail)
-        for summary in summaries:
-            report.tally.add(summary)
-
+    # them in file order, each commit with the read position after it. A
+    # commit takes the first batch and the ones after it already parsed, their
+    # counts merged in one transaction: when the database is what holds a run
+    # back, a commit does the work of several batches with fewer upserts.
     with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="logtrack-ingest") as pool:
-        try:
-            for batch in sources.batches(name, warn=warn, skip=offset, first_line=lines + 1, partial_tail=False):
-                from .classify import Classifier
-                from .pipeline import count_batch
-
-                if not classifiers:
-                    classifiers.append(Classifier(config))
-                if fmt is None:
-                    fmt = _detect(batch, head, name, offset)
-                pending.append((pool.submit(count_batch, batch, fmt, classifiers[0], config.timezone,
-                                            log_timezone=config.log_timezone, since=since), batch))
-                if len(pending) > WORKERS:
-                    commit_one()
-        except InputError:
-            while pending:  # what was read before a read error still counts
-                commit_one()
-            raise
-        while pending:
-            commit_one()
+        for group in in_order(pool, read(offset, lines + 1), work):
+            summaries = [summary for _, summary in group]
+            last = group[-1][0][0]
+            offset, lines = last.end_offset, last.first_line - 1 + summaries[-1].lines
+            last_ts = max((t for t in [last_ts, *(s.last_ts for s in summaries)] if t is not None), default=None)
+            if since is not None and last_ts is not None and last_ts > since:
+                since = None  # past the cut: every line from here on was written after it
+            tail = None if compressed else _tail_hash(name, offset)
+            with state.transaction():
+                state.advance(record.id, offset, lines, name, merge_counts([s.counts for s in summaries]),
+                              last_ts, since, tail)
+            for summary in summaries:
+                report.tally.add(summary)
     whole = len(report.problems) == problems_before  # read to its end, with no warning
     state.set_hints(record.id, st, complete=compressed and whole)
     if how != "new" and lines == record.lines:

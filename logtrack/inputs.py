@@ -7,13 +7,20 @@ from __future__ import annotations
 
 import glob
 import os
-from collections.abc import Callable, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from . import formats, nginx_conf, sources
 from .config import Config
+from .errors import InputError
 from .formats import LogFormat
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 AUTO = "auto"
 # Batches parsed at once: Polars releases the GIL, so each core takes one.
@@ -61,3 +68,33 @@ def _glob_siblings(pattern: str) -> list[str]:
     for base in bases:
         names.extend(n for n in sources.rotated_siblings(base) if n not in names)
     return names
+
+
+def in_order(pool: Executor, items: Iterable[T], work: Callable[[T], R]) -> Iterator[list[tuple[T, R]]]:
+    """Work on ``items`` on ``pool``, ahead of the caller, and hand back the results in order.
+
+    At most ``WORKERS + 1`` items are in flight, so memory stays flat. Each
+    yield is the first item not handed back yet, with those after it that
+    are already done: a caller that commits can merge them into one commit.
+    A read error (InputError) from ``items`` is raised only after everything
+    read before it was handed back, so what was read still counts.
+    """
+    pending: deque[tuple[T, Future[R]]] = deque()
+
+    def first_done() -> list[tuple[T, R]]:
+        group = [pending.popleft()]
+        while pending and pending[0][1].done():
+            group.append(pending.popleft())
+        return [(item, future.result()) for item, future in group]
+
+    try:
+        for item in items:
+            pending.append((item, pool.submit(work, item)))
+            if len(pending) > WORKERS:
+                yield first_done()
+    except InputError:
+        while pending:
+            yield first_done()
+        raise
+    while pending:
+        yield first_done()

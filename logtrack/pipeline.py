@@ -6,9 +6,8 @@
 from __future__ import annotations
 
 import json
-from collections import deque
-from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
 import polars as pl
@@ -19,7 +18,7 @@ from .classify import Classifier
 from .config import Config
 from .errors import InputError, LogFormatError
 from .formats import LogFormat
-from .inputs import AUTO, WORKERS, Hooks, plan
+from .inputs import AUTO, WORKERS, Hooks, Input, in_order, plan
 from .parse import lines_frame, parse_batch, parse_lines
 from .reasons import DAMAGED, NotCounted, Skip
 from .tally import BatchSummary, Tally
@@ -100,8 +99,21 @@ def count(config: Config, paths: Sequence[str], *, strict: bool = False, hooks: 
     result = Result(Tally())
     classifier = Classifier(config)
 
-    def work(batch: sources.Batch, fmt: LogFormat) -> BatchSummary:
+    def work(job: tuple[sources.Batch, LogFormat]) -> BatchSummary:
+        batch, fmt = job
         return count_batch(batch, fmt, classifier, config.timezone, strict=strict, log_timezone=config.log_timezone)
+
+    def read(item: Input) -> Iterator[tuple[sources.Batch, LogFormat]]:
+        """The file's batches, each with the file's format (detected from the first one)."""
+        fmt = item.format
+        for batch in sources.batches(item.name, warn=warn):
+            if fmt is None:
+                fmt = detect(lines_frame(batch), item.name)
+            if item.name not in result.formats:
+                result.formats[item.name] = fmt.name
+                if hooks.on_format:
+                    hooks.on_format(item.name, fmt)
+            yield batch, fmt
 
     def warn(message: str) -> None:
         result.problems.append(message)
@@ -113,47 +125,21 @@ def count(config: Config, paths: Sequence[str], *, strict: bool = False, hooks: 
     if hooks.on_plan:
         hooks.on_plan(inputs)
 
-    progress = _Progress(result.tally, hooks.on_progress)
     with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="logtrack") as pool:
         for item in inputs:
-            progress.done_bytes = 0
-            fmt = item.format
+            done_bytes = 0  # of this file, counted: progress is what was counted, not what was read ahead
             try:
-                for batch in sources.batches(item.name, warn=warn):
-                    if fmt is None:
-                        fmt = detect(lines_frame(batch), item.name)
-                    if item.name not in result.formats:
-                        result.formats[item.name] = fmt.name
-                        if hooks.on_format:
-                            hooks.on_format(item.name, fmt)
-                    progress.pending.append((pool.submit(work, batch, fmt), batch.raw_bytes))
-                    if len(progress.pending) > WORKERS:
-                        progress.finish_one()
-            except InputError as exc:
+                for group in in_order(pool, read(item), work):
+                    for (batch, _), summary in group:
+                        result.tally.add(summary)
+                        if hooks.on_progress:
+                            hooks.on_progress(max(batch.raw_bytes - done_bytes, 0), summary.lines)
+                        done_bytes = max(done_bytes, batch.raw_bytes)
+            except InputError as exc:  # what was read before it was counted
                 if strict:
                     raise
                 warn(str(exc))
-            while progress.pending:  # what was read before a read error still counts
-                progress.finish_one()
     return result
-
-
-@dataclass
-class _Progress:
-    """Batches in flight, folded into the tally in file order as they finish."""
-
-    tally: Tally
-    on_progress: Callable[[int, int], None] | None
-    pending: deque[tuple[Future[BatchSummary], int]] = field(default_factory=deque)  # with raw bytes read
-    done_bytes: int = 0
-
-    def finish_one(self) -> None:
-        future, raw_bytes = self.pending.popleft()
-        summary = future.result()
-        self.tally.add(summary)
-        if self.on_progress:  # progress is what was counted, not what was read ahead
-            self.on_progress(max(raw_bytes - self.done_bytes, 0), summary.lines)
-        self.done_bytes = max(self.done_bytes, raw_bytes)
 
 
 def count_batch(batch: sources.Batch, fmt: LogFormat, classifier: Classifier, timezone: str | None, *,

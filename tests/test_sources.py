@@ -6,6 +6,9 @@ import bz2
 import gzip
 import lzma
 import re
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -14,6 +17,7 @@ from hypothesis import strategies as st
 
 from logtrack import sources
 from logtrack.errors import InputError
+from logtrack.inputs import WORKERS, in_order
 
 LINES = [f"line {i} " + "x" * (i % 17) for i in range(1000)]
 DATA = ("\n".join(LINES) + "\n").encode()
@@ -242,3 +246,22 @@ def test_a_log_that_turns_binary_keeps_its_lines_and_is_reported(tmp_path: Path,
         for batch in sources.batches(str(path)):
             got.extend(batch.text.split("\n"))
     assert got == LINES
+
+
+def test_work_ahead_comes_back_in_order_bounded_and_whole_before_a_read_error() -> None:
+    got: list[tuple[int, int]] = []
+
+    def items() -> Iterator[int]:
+        for i in range(40):
+            assert i - len(got) <= WORKERS + 1, "more read ahead than the pool works on"
+            yield i
+        raise InputError("access.log: cannot read: Input/output error")
+
+    def work(i: int) -> int:
+        time.sleep(0.002 * (i % 3))  # later items finish first now and then
+        return i * i
+
+    with ThreadPoolExecutor(max_workers=WORKERS) as pool, pytest.raises(InputError, match="Input/output"):
+        for group in in_order(pool, items(), work):
+            got.extend(group)
+    assert got == [(i, i * i) for i in range(40)]
