@@ -43,9 +43,10 @@ def detect(sample: pl.DataFrame, source: str) -> LogFormat:
     Blank lines and holes (runs of NUL bytes) are left out. JSON when most
     lines are JSON objects (keys mapped by their usual names). Otherwise
     presets are tried from the most specific (vhost_combined, combined,
-    common), and the first that matches more than half of the lines wins: a combined log with a few common lines
-    stays combined (its referrers name the suppliers), the few are reported
-    as unparsable. When nothing fits, the run stops rather than count garbage.
+    common), and the first that matches more than half of the lines wins:
+    a combined log with a few common lines stays combined (its referrers
+    name the suppliers), the few are reported as unparsable. When nothing
+    fits, the run stops rather than count garbage.
     """
     lines = sample.get_column("line").str.strip_suffix("\r")
     lines = lines.filter((lines.str.strip_chars() != "") & (lines != sources.HOLE.decode())).head(DETECT_SAMPLE)
