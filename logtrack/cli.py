@@ -6,6 +6,7 @@ place where errors become ``logtrack: error: ...`` and an exit code.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,9 +19,11 @@ import typer
 from . import __version__
 from . import config as config_mod
 from .config import Config
-from .errors import ConfigError, ExitCode, InputError, LogtrackError
+from .errors import ExitCode, InputError, LogtrackError, OutputError
 from .formats import LogFormat
 from .inputs import AUTO, Hooks
+from .output import STDOUT, write_file
+from .output import check as check_output
 from .report import progress_bar, summary_lines
 
 if TYPE_CHECKING:
@@ -51,6 +54,8 @@ def boundary() -> Iterator[None]:
         if _state["debug"]:
             raise
         _stderr(f"logtrack: error: {exc}")
+        if exc.detail:
+            _stderr(exc.detail)
         raise typer.Exit(int(exc.exit_code)) from None
     except KeyboardInterrupt:
         _stderr("logtrack: error: interrupted")
@@ -113,6 +118,11 @@ PathsArg = Annotated[
 ]
 
 
+OutputOpt = Annotated[
+    Path | None,
+    typer.Option("--output", "-o", help="Write here instead of stdout (a device, FIFO or symlink's target "
+                 "is written in place; a file keeps its owner and mode)."),
+]
 NginxConfOpt = Annotated[
     Path | None,
     typer.Option("--nginx-conf", help="Read log formats and access_log paths from this nginx config."),
@@ -128,7 +138,8 @@ def _config(
     nginx_conf: Path | None = None,
     check_patterns: bool = True,
 ) -> Config:
-    return config_mod.load(path, check_patterns=check_patterns).with_overrides(
+    found = config_mod.find(path, os.environ)
+    return config_mod.load(found, check_patterns=check_patterns).with_overrides(
         format=fmt,
         timezone=timezone,
         nginx_conf=str(nginx_conf) if nginx_conf else None,
@@ -152,9 +163,25 @@ def _count(cfg: Config, paths: list[str], strict: bool, quiet: bool) -> pipeline
         hooks = Hooks(on_plan=bar.start, on_format=chosen, on_warning=warning, on_progress=bar.advance)
         result = pipeline.count(cfg, paths, strict=strict, hooks=hooks)
     if not quiet:
-        for line in summary_lines(result.tally, len(result.formats)):
-            _stderr(f"logtrack: {line.strip()}")
+        _say_config(cfg)
+        for line in summary_lines(result.tally, len(result.formats), width=_width()):
+            _stderr(line)
     return result
+
+
+def _width() -> int | None:
+    """The terminal's columns when stderr is one (the summary then wraps between items), else None."""
+    if not sys.stderr.isatty():
+        return None
+    import shutil
+
+    return max(shutil.get_terminal_size().columns, 40)
+
+
+def _say_config(cfg: Config) -> None:
+    """Name the config file the run used, so that a found-by-default file is no surprise."""
+    if cfg.source != config_mod.DEFAULTS:
+        _stderr(f"logtrack: config {cfg.source}")
 
 
 def _fail_if_partial(result: pipeline.Result) -> None:
@@ -171,7 +198,7 @@ def _fail_if_partial(result: pipeline.Result) -> None:
 def xml(
     paths: PathsArg = None,
     config: ConfigOpt = None,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")] = None,
+    output: OutputOpt = None,
     xsd: Annotated[Path | None, typer.Option("--xsd", help="Validate the output against this XSD.")] = None,
     format: FormatOpt = None,
     timezone: TimezoneOpt = None,
@@ -187,20 +214,14 @@ def xml(
     """
     with boundary():
         cfg = _config(config, format, timezone, listing_pattern, supplier, nginx_conf)
+        check_output(output)  # before an hour of reading, not after
         result = _count(cfg, paths or [], strict, quiet)
         from . import viewtracking
 
         tree = viewtracking.build_tree(result.counts, cfg)
         if xsd is not None or not cfg.namespace:
             viewtracking.validate_tree(tree, xsd)
-        document = viewtracking.serialize(tree)
-        if output is None:
-            sys.stdout.buffer.write(document)
-            sys.stdout.flush()
-        else:
-            tmp = output.with_name(output.name + ".tmp")
-            tmp.write_bytes(document)
-            tmp.replace(output)
+        write_file(output or STDOUT, viewtracking.serialize(tree))
         _fail_if_partial(result)
 
 
@@ -281,7 +302,8 @@ def validate(
 
 @app.command()
 def init(
-    path: Annotated[Path, typer.Argument(help="Where to write the config.")] = Path("logtrack.toml"),
+    where: Annotated[str, typer.Argument(
+        help="Where to write the config (a directory, or a name ending in /: logtrack.toml in it).")] = "logtrack.toml",
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
 ) -> None:
     """Write a commented starter config to edit.
@@ -289,9 +311,12 @@ def init(
     Example: logtrack init /etc/logtrack.toml
     """
     with boundary():
+        path = Path(where)
+        if path.is_dir() or where.endswith("/"):
+            path = path / "logtrack.toml"
         if path.exists() and not force:
-            raise ConfigError(f"{path} already exists", "pass --force to overwrite it")
-        path.write_text(resources.files("logtrack").joinpath("starter.toml").read_text("utf-8"))
+            raise OutputError(f"{path} already exists", "pass --force to overwrite it")
+        write_file(path, resources.files("logtrack").joinpath("starter.toml").read_bytes())
         print(f"wrote {path}; edit [listings] patterns and [[suppliers]], then run: "
               f"logtrack explain '<a log line>' --config {path}")
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import os
+import re
 import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -22,22 +23,26 @@ from .cli import (
     ConfigOpt,
     FormatOpt,
     NginxConfOpt,
+    OutputOpt,
     PathsArg,
     PatternOpt,
     QuietOpt,
     SupplierOpt,
     TimezoneOpt,
     _config,
+    _say_config,
     _stderr,
+    _width,
     app,
     boundary,
 )
 from .config import Config
-from .errors import ConfigError, InputError, StateError, UploadError
+from .errors import InputError, OutputError, StateError, UploadError, UsageError
 from .inputs import Hooks
+from .output import STDOUT, write_file, write_into
 from .report import summary_lines
 from .state import State
-from .upload import TRACKER, load_api_key
+from .upload import TRACKER, key_status, load_api_key
 
 StateOpt = Annotated[
     Path | None,
@@ -63,7 +68,12 @@ def run_command(
     paths: PathsArg = None,
     config: ConfigOpt = None,
     state: StateOpt = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the XML it would post; change nothing.")] = False,
+    dry_run: Annotated[bool, typer.Option(
+        "--dry-run", help="Show the documents it would post (stdout, or one file each with -o DIR); change nothing."
+    )] = False,
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="With --dry-run: a directory to write each document into, one file per post."
+    )] = None,
     no_upload: Annotated[bool, typer.Option("--no-upload", help="Ingest only.")] = False,
     now: Annotated[bool, typer.Option("--now", help="Post even outside the posting window.")] = False,
     include_today: Annotated[bool, typer.Option("--include-today", help="Post today's partial counts too.")] = False,
@@ -78,11 +88,17 @@ def run_command(
     """Count what is new in the logs, exactly once, and post the days that are due.
 
     For logrotate's postrotate and cron. The API key comes from LOGTRACK_API_KEY
-    or [upload] api_key_file, never from the command line.
+    or [upload] api_key_file, never from the command line; it is checked at the
+    start of every run (--no-upload: only count).
 
     Example: logtrack run /var/log/nginx --config /etc/logtrack.toml
     """
     with boundary():
+        if output is not None and not dry_run:
+            raise UsageError("-o/--output goes with --dry-run", "add --dry-run, or leave -o out")
+        if output is not None and output.exists() and not output.is_dir():
+            raise OutputError(f"cannot write into {output}: it is not a directory",
+                              "name a directory for the documents (it is made if missing)")
         # the run compiles the listing patterns only if its state has not counted with them
         cfg = _config(config, format, timezone, listing_pattern, supplier, nginx_conf, check_patterns=False)
         options = runner.RunOptions(
@@ -93,28 +109,33 @@ def run_command(
         def warning(message: str) -> None:
             _stderr(f"logtrack: warning: {message}")
 
-        report = runner.run(cfg, paths or [], _state_path(state, cfg), options, Hooks(on_warning=warning))
+        def notice(message: str) -> None:
+            _stderr(f"logtrack: {message}")
+
+        report = runner.run(cfg, paths or [], _state_path(state, cfg), options,
+                            Hooks(on_warning=warning, on_notice=notice))
         if dry_run:
-            for document in report.dry_run_documents:
-                sys.stdout.buffer.write(document)
-            sys.stdout.flush()
+            _show_dry_run(report.dry_run_posts, output, quiet)
         if not quiet:
+            _say_config(cfg)
             for name, what in report.ingest.files:
                 _stderr(f"logtrack: {name}: {what}")
-            for line in summary_lines(report.ingest.tally, len(report.ingest.files)):
-                _stderr(f"logtrack: {line.strip()}")
+            for line in summary_lines(report.ingest.tally, len(report.ingest.files), width=_width()):
+                _stderr(line)
             if dry_run:
-                _stderr(f"logtrack: dry run: {len(report.due)} day(s) due, {len(report.dry_run_documents)} "
-                        "document(s) on stdout; nothing was changed or sent")
+                _stderr(f"logtrack: dry run: {len(report.due)} day(s) due, {len(report.dry_run_posts)} "
+                        f"document(s) {'in ' + str(output) if output else 'on stdout'}; nothing was changed or sent")
             elif report.deferred:
                 _stderr(f"logtrack: {report.deferred}")
             elif report.posted:
                 _stderr(f"logtrack: posted {len(report.posted)} day(s): {', '.join(report.posted)}")
-            elif not report.due:
+            elif not report.due and not no_upload and report.upload_error is None:
                 _stderr("logtrack: nothing due for upload")
+        if report.upload_error is not None:
+            raise report.upload_error
         if report.failures:
             raise UploadError(
-                f"{len(report.failures)} day(s) could not be posted: {report.failures[0]}",
+                f"{len(report.failures)} day(s) could not be posted: {'; '.join(report.failures)}",
                 "they stay pending and go with the next run",
             )
         _fail_if_partial_ingest(report.ingest.problems)
@@ -125,20 +146,36 @@ def _fail_if_partial_ingest(problems: list[str]) -> None:
         raise InputError(f"{len(problems)} input(s) could not be read in full (see the warnings above)")
 
 
+def _show_dry_run(posts: list[runner.Post], folder: Path | None, quiet: bool) -> None:
+    """Each document as it would be posted: on stdout behind a separator on stderr, or one file each."""
+    for n, post in enumerate(posts, 1):
+        what = (f"post {n} of {len(posts)}: {', '.join(post.days)}; "
+                f"{', '.join(s or '(Other)' for s in post.suppliers)}; {post.listings:,} listing(s)")
+        if folder is not None:
+            path = write_into(folder, f"post-{n:03d}-{post.days[0]}.xml", post.document)
+            if not quiet:
+                _stderr(f"logtrack: dry run: {what}: {path}")
+        else:
+            if not quiet:
+                _stderr(f"logtrack: ---- dry run: {what} ----")
+            sys.stdout.buffer.write(post.document)
+            sys.stdout.flush()
+
+
 @app.command()
 def export(
     config: ConfigOpt = None,
     state: StateOpt = None,
     since: Annotated[str | None, typer.Option("--since", help="First day, YYYY-MM-DD.")] = None,
     until: Annotated[str | None, typer.Option("--until", help="Last day, YYYY-MM-DD.")] = None,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")] = None,
+    output: OutputOpt = None,
 ) -> None:
     """Write the cumulative counts in the state as ViewTracking XML.
 
     Example: logtrack export --since 2026-11-01 --until 2026-11-07 -o week.xml
     """
     with boundary():
-        cfg = config_mod.load(config)
+        cfg = config_mod.load(config_mod.find(config, os.environ))
         first, last = _day(since, "--since"), _day(until, "--until")
         path = _state_path(state, cfg)
         if not path.exists():
@@ -147,12 +184,7 @@ def export(
             counts = st.totals(first, last)
         from . import viewtracking
 
-        document = viewtracking.build(counts, cfg)
-        if output is None:
-            sys.stdout.buffer.write(document)
-            sys.stdout.flush()
-        else:
-            output.write_bytes(document)
+        write_file(output or STDOUT, viewtracking.build(counts, cfg))
 
 
 def _day(text: str | None, flag: str) -> date | None:
@@ -161,35 +193,46 @@ def _day(text: str | None, flag: str) -> date | None:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise ConfigError(f"{flag} {text!r} is not a date", "write it as YYYY-MM-DD") from None
+        raise UsageError(f"{flag} {text!r} is not a date", "write it as YYYY-MM-DD") from None
 
 
 @app.command()
 def status(config: ConfigOpt = None, state: StateOpt = None) -> None:
-    """Files tracked, days pending upload, and the last upload with its result.
+    """Whether the state is intact, what the next upload posts, and how the last ones went.
 
     Example: logtrack status --config /etc/logtrack.toml
     """
     with boundary():
-        cfg = config_mod.load(config)
+        cfg = config_mod.load(config_mod.find(config, os.environ))
         path = _state_path(state, cfg)
         if not path.exists():
             raise StateError(f"no state at {path}", "run `logtrack run` first, or pass --state")
         st = runner.status(path, cfg, datetime.now(UTC))
-        print(f"state:          {path}")
+        print(f"state:          {path} (intact)")
+        if cfg.source != config_mod.DEFAULTS:
+            print(f"config:         {cfg.source}")
         print(f"files tracked:  {st.files}")
         print(f"days pending:   {len(st.pending)}" + (f" ({', '.join(st.pending)})" if st.pending else ""))
         if st.frozen:
             print(f"days frozen:    {', '.join(st.frozen)} (rebuilt without all their logs; not posted again)")
-        if st.last_upload is None:
-            print("last upload:    never")
+        if st.last_accepted is None:
+            print("last accepted:  never")
         else:
-            up = st.last_upload
-            when = datetime.fromtimestamp(up.at, UTC).strftime("%Y-%m-%d %H:%M UTC")
-            print(f"last upload:    {when}, {'accepted' if up.ok else 'failed'}: {up.message}")
-        if st.stale:
-            print("warning:        nothing was accepted by flexmls for more than 3 days; it asks for data "
-                  "every 1 to 3 days")
+            up = st.last_accepted
+            print(f"last accepted:  {_when(up.at)} ({', '.join(up.days)})")
+        if st.last_attempt is not None:
+            up = st.last_attempt
+            print(f"last attempt:   {_when(up.at)}, failed ({', '.join(up.days)}): {up.message}")
+        ok, how = key_status(os.environ.get("LOGTRACK_API_KEY"), cfg.api_key_file)
+        print(f"upload key:     {'ok, ' + how if ok else 'cannot authenticate: ' + how}")
+        if st.stale_since is not None:
+            since = "the last accepted upload" if st.last_accepted else "the state was made"
+            print(f"warning:        nothing was accepted by flexmls since {since} ({_when(st.stale_since.timestamp())})"
+                  "; it asks for data every 1 to 3 days")
+
+
+def _when(at: float) -> str:
+    return datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 @app.command()
@@ -207,8 +250,9 @@ def rebuild(
     with boundary():
         cfg = _config(config, None, None, None, None, nginx_conf)
         report = runner.rebuild(cfg, paths or [], _state_path(state, cfg), lock_wait)
-        for line in summary_lines(report.ingest.tally, len(report.ingest.files)):
-            _stderr(f"logtrack: {line.strip()}")
+        _say_config(cfg)
+        for line in summary_lines(report.ingest.tally, len(report.ingest.files), width=_width()):
+            _stderr(line)
         if report.lost_days:
             _stderr(f"logtrack: warning: {len(report.lost_days)} day(s) can no longer be rebuilt (their logs are "
                     f"gone): {', '.join(report.lost_days)}; they will not be posted again")
@@ -216,23 +260,41 @@ def rebuild(
 
 @app.command("tracker-tag")
 def tracker_tag(
-    listing_id: Annotated[str, typer.Argument(help="The listing's id.")],
+    listing_id: Annotated[str, typer.Argument(help="The listing's id, or with --template your template's "
+                                                   "placeholder for it, e.g. '{{ listing.id }}'.")],
     config: ConfigOpt = None,
     reveal_key: Annotated[bool, typer.Option("--reveal-key", help="Put the real key in the tag.")] = False,
+    template: Annotated[bool, typer.Option(
+        "--template", help="LISTING_ID is a template placeholder: leave it exactly as written.")] = False,
 ) -> None:
     """Print the <img> tag of the flexmls tracking image for a listing.
 
     The key is a placeholder unless --reveal-key puts the real one in (from
     LOGTRACK_API_KEY or [upload] api_key_file): the tag is for your page
-    template, and logtrack prints the key nowhere else.
+    template, and logtrack prints the key nowhere else. A real id is
+    percent-encoded; a placeholder (--template) is left as written, for the
+    template engine to fill.
 
-    Example: logtrack tracker-tag 20231234 --reveal-key >> listing-footer.html
+    Example: logtrack tracker-tag '{{ listing.id }}' --template --reveal-key >> listing-footer.html
     """
     with boundary():
-        cfg = config_mod.load(config)
+        if not listing_id.strip():
+            raise UsageError("the listing id is empty", "give the listing's id, or your template's placeholder "
+                             "for it with --template")
+        if not template and _PLACEHOLDER.search(listing_id):
+            raise UsageError(f"{listing_id!r} looks like a template placeholder, and would be percent-encoded",
+                             "add --template to leave it as written")
+        cfg = config_mod.load(config_mod.find(config, os.environ))
         key = load_api_key(os.environ.get("LOGTRACK_API_KEY"), cfg.api_key_file) if reveal_key else "YOUR_API_KEY"
-        src = TRACKER.format(listing_id=quote(listing_id, safe=""), api_key=quote(key, safe=""))
-        print(f'<img src="{html.escape(src)}" width="1" height="1" alt="" style="position:absolute;left:-9999px">')
+        marker = "LOGTRACK-LISTING-ID"  # the placeholder goes in after escaping, so that it stays as written
+        src = TRACKER.format(listing_id=marker if template else quote(listing_id, safe=""),
+                             api_key=quote(key, safe=""))
+        tag = f'<img src="{html.escape(src)}" width="1" height="1" alt="" style="position:absolute;left:-9999px">'
+        print(tag.replace(marker, listing_id) if template else tag)
+
+
+# {{ x }}, {% x %}, {{{ x }}}, <%= x %>, <?= $x ?>, ${x}, [[x]]: what template engines fill in
+_PLACEHOLDER = re.compile(r"\{\{|\{%|<%|<\?|\$\{|\[\[")
 
 
 @app.command()
@@ -254,7 +316,11 @@ def sandbox(
     with boundary():
         st = SandboxState(api_key, fail_first, data)
         st.load()
-        server = make_server(host, port, st)
+        try:
+            server = make_server(host, port, st)
+        except OSError as exc:
+            raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}",
+                             "choose another --port (0 takes any free one) or --host") from None
         bound = server.server_address[1]
         print(f"logtrack sandbox on http://{host}:{bound}/ (views at /_sandbox/views); Ctrl-C stops it", flush=True)
         try:

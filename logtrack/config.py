@@ -59,7 +59,7 @@ class Config:
     upload_timeout: float = 30.0
     upload_retries: int = 5
     upload_backoff: float = 1.0
-    source: str = field(default="defaults", compare=False)
+    source: str = field(default="defaults", compare=False)  # the file it came from
 
     def with_overrides(
         self,
@@ -73,7 +73,7 @@ class Config:
         """Apply command-line flags; a repeated flag replaces the file's list."""
         changes: dict[str, Any] = {}
         if format is not None:
-            changes["format"] = format
+            changes["format"] = _check_format(format, "--format")
         if nginx_conf is not None:
             changes["nginx_conf"] = nginx_conf
         if timezone is not None:
@@ -93,6 +93,12 @@ class Config:
 
     def require_patterns(self) -> None:
         if not self.patterns:
+            if self.source == "defaults":
+                raise ConfigError(
+                    "no listing URL patterns: no config file was found (--config, LOGTRACK_CONFIG, "
+                    "./logtrack.toml, ~/.config/logtrack/logtrack.toml, /etc/logtrack.toml)",
+                    "write one with `logtrack init` and set [listings] patterns, or pass --listing-pattern",
+                )
             raise ConfigError(
                 f"no listing URL patterns configured ({self.source})",
                 "set [listings] patterns in the config file or pass --listing-pattern",
@@ -125,6 +131,37 @@ _SUPPLIER_KEYS: dict[str, type | tuple[type, ...]] = {
 }
 
 
+DEFAULTS = "defaults"
+ENV_VAR = "LOGTRACK_CONFIG"
+LOCAL_CONFIG = Path("logtrack.toml")
+SYSTEM_CONFIG = Path("/etc/logtrack.toml")
+
+
+def search_path(env: Mapping[str, str]) -> list[Path]:
+    """Where a config is looked for when none is named, first match wins (after LOGTRACK_CONFIG)."""
+    base = env.get("XDG_CONFIG_HOME") or str(Path(env.get("HOME") or Path.home()) / ".config")
+    return [LOCAL_CONFIG, Path(base) / "logtrack" / "logtrack.toml", SYSTEM_CONFIG]
+
+
+def find(explicit: Path | None, env: Mapping[str, str]) -> Path | None:
+    """The config file to use: ``--config``, then ``LOGTRACK_CONFIG``, then the search path.
+
+    ``env`` is the process environment, passed in by the CLI (the library
+    never reads it itself). A file named by ``--config`` or the variable
+    must exist; the search path's files are used only where they do.
+    """
+    if explicit is not None:
+        return explicit
+    named = env.get(ENV_VAR)
+    if named:
+        path = Path(named)
+        if not path.is_file():
+            raise ConfigError(f"{ENV_VAR}={named}: no such config file",
+                              f"create it with `logtrack init {named}`, or unset {ENV_VAR}")
+        return path
+    return next((p for p in search_path(env) if p.is_file()), None)
+
+
 def load(path: Path | None, *, check_patterns: bool = True) -> Config:
     """Read a config file; ``None`` gives the defaults.
 
@@ -135,12 +172,15 @@ def load(path: Path | None, *, check_patterns: bool = True) -> Config:
     if path is None:
         return Config()
     where = str(path)
+    if path.is_dir():
+        raise ConfigError(f"cannot read config file {where}: it is a directory",
+                          f"name the file in it, e.g. {path / 'logtrack.toml'}")
     try:
         with open(path, "rb") as fh:
             data = tomllib.load(fh)
     except FileNotFoundError:
         raise ConfigError(
-            f"config file {where} does not exist", "create one with `logtrack init`"
+            f"config file {where} does not exist", f"create it with `logtrack init {where}`"
         ) from None
     except OSError as exc:
         raise ConfigError(f"cannot read config file {where}: {exc.strerror}") from None
@@ -202,7 +242,7 @@ def from_mapping(data: Mapping[str, Any], where: str, *, check_patterns: bool = 
         upload_timeout=float(upload.get("timeout", 30.0)),
         upload_retries=max(0, upload.get("retries", 5)),
         upload_backoff=max(0.0, float(upload.get("backoff", 1.0))),
-        format=logs.get("format", "auto"),
+        format=_check_format(logs.get("format", "auto"), f"{where}: [logs] format"),
         glob=logs.get("glob"),
         nginx_conf=_relative(logs.get("nginx_conf"), where),
         timezone=_check_timezone(tz, f"{where}: [logs] timezone") if tz else None,
@@ -299,7 +339,7 @@ def _parse_supplier_flag(flag: str) -> SupplierRule:
 
 def _relative(path: str | None, where: str) -> str | None:
     """A path in the config file is relative to the file, as in nginx's own."""
-    if path is None or where == "defaults":
+    if path is None or where == DEFAULTS:
         return path
     return str(Path(where).parent / path)
 
@@ -316,6 +356,19 @@ def _check_status(value: Any, label: str) -> int:
     return value
 
 
+def _check_format(spec: str, label: str) -> str:
+    """Compile the format now, so a mistake names the file and key (or flag) before any log is read."""
+    from . import formats
+    from .errors import LogFormatError
+
+    if spec != "auto":
+        try:
+            formats.get(spec)
+        except LogFormatError as exc:
+            raise LogFormatError(f"{label}: {exc.message}", exc.fix) from None
+    return spec
+
+
 def _check_timezone(name: str, label: str) -> str:
     try:
         ZoneInfo(name)
@@ -327,6 +380,18 @@ def _check_timezone(name: str, label: str) -> str:
     return name
 
 
+def _regex_error(text: str) -> tuple[str, str | None]:
+    """The Rust regex error's reason, and its pattern with the caret line under the mistake."""
+    lines = text.splitlines()
+    reason = next((ln.removeprefix("error: ") for ln in lines if ln.startswith("error: ")), None)
+    if reason is None:
+        return " ".join(text.split()), None
+    start = next((i + 1 for i, ln in enumerate(lines) if ln.endswith("parse error:")), None)
+    end = next(i for i, ln in enumerate(lines) if ln.startswith("error: "))
+    caret = "\n".join(lines[start:end]) if start is not None and start < end else None
+    return reason, caret
+
+
 def _check_pattern(pattern: str, label: str) -> str:
     """Compile the pattern with the engine that will run it (Rust regex)."""
     import polars as pl
@@ -334,10 +399,11 @@ def _check_pattern(pattern: str, label: str) -> str:
     try:
         dtype = pl.Series([""], dtype=pl.String).str.extract_groups(pattern).dtype
     except pl.exceptions.PolarsError as exc:
-        detail = " ".join(str(exc).split())
+        reason, caret = _regex_error(str(exc))
         raise ConfigError(
-            f"{label}: invalid regular expression: {detail}",
+            f"{label}: invalid regular expression: {reason}",
             "patterns use Rust regex syntax (as Python's re, without look-around)",
+            detail=caret,
         ) from None
     assert isinstance(dtype, pl.Struct)
     if "id" not in [f.name for f in dtype.fields]:

@@ -22,24 +22,34 @@ class ExitCode(IntEnum):
     STATE = 6  # the state is busy (another run), made under other rules, or unusable
     UPLOAD = 7  # flexmls refused a document (400) or could not be reached: days stay pending
     AUTH = 8  # flexmls refused the API key (403)
+    OUTPUT = 9  # an output (file, directory, port) cannot be written or used: the path or port is named
+    STATE_STORAGE = 10  # the state database cannot be written (read-only, full, no permission) or is damaged
 
 
 class LogtrackError(Exception):
     """Base of every error logtrack expects; carries its exit code.
 
     ``fix`` is the sentence telling the user what to do about it; the CLI
-    prints it after the message.
+    prints it after the message. ``detail`` is shown below that line as it
+    is (a pattern with a caret under the mistake).
     """
 
     exit_code: ExitCode = ExitCode.ERROR
 
-    def __init__(self, message: str, fix: str | None = None) -> None:
+    def __init__(self, message: str, fix: str | None = None, detail: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.fix = fix
+        self.detail = detail
 
     def __str__(self) -> str:
         return f"{self.message}; {self.fix}" if self.fix else self.message
+
+
+class UsageError(LogtrackError):
+    """A command-line value that cannot be right (a date that is none, a port in use)."""
+
+    exit_code = ExitCode.USAGE
 
 
 class ConfigError(LogtrackError):
@@ -54,6 +64,10 @@ class InputError(LogtrackError):
     exit_code = ExitCode.INPUT
 
 
+class VanishedError(InputError):
+    """A listed file is gone when it is read: renamed (logrotate) or removed between the two."""
+
+
 class XmlInvalidError(LogtrackError):
     exit_code = ExitCode.INVALID_XML
 
@@ -62,8 +76,22 @@ class StateError(LogtrackError):
     exit_code = ExitCode.STATE
 
 
+class StateStorageError(StateError):
+    """The state's file or file system fails: read-only, full, no permission, or damaged bytes."""
+
+    exit_code = ExitCode.STATE_STORAGE
+
+
+class OutputError(LogtrackError):
+    exit_code = ExitCode.OUTPUT
+
+
 class UploadError(LogtrackError):
     exit_code = ExitCode.UPLOAD
+
+
+class UnreachableError(UploadError):
+    """The endpoint did not answer, or kept failing after the retries: later days would fare no better."""
 
 
 class AuthError(UploadError):

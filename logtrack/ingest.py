@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING
 
 from . import formats, sources
 from .config import Config
-from .errors import InputError, StateError
-from .inputs import AUTO, WORKERS, Hooks, Input, in_order
+from .errors import InputError, StateError, VanishedError
+from .inputs import AUTO, WORKERS, Hooks, Input, in_order, plan
 from .state import FINGERPRINT_BYTES, FileRecord, State
 from .tally import BatchSummary, Tally, merge_counts
 
@@ -39,6 +39,43 @@ class IngestReport:
     tally: Tally = field(default_factory=Tally)
     files: list[tuple[str, str]] = field(default_factory=list)  # (name, what happened)
     problems: list[str] = field(default_factory=list)
+    vanished: list[str] = field(default_factory=list)  # listed, then gone before they were read
+
+
+RELIST_ROUNDS = 3
+
+
+def ingest_paths(state: State, config: Config, paths: Sequence[str], hooks: Hooks | None = None) -> IngestReport:
+    """List the files, with the state's lock held, and ingest them.
+
+    A file renamed between the listing and its reading (logrotate running
+    at the same moment) is not an error: the files are listed again and the
+    ones not read yet are read, so the renamed file is read under its new
+    name (it is known by its content, and goes on where it stopped). A file
+    still missing after that is left to the next run.
+    """
+    hooks = hooks or Hooks()
+    inputs, problems = plan(config, paths)
+    for problem in problems:
+        if hooks.on_warning:
+            hooks.on_warning(problem)
+    report = ingest(state, config, inputs, hooks)
+    report.problems[:0] = problems
+    for _ in range(RELIST_ROUNDS):
+        if not report.vanished:
+            break
+        done = {name for name, _ in report.files}
+        again, _ = plan(config, paths)
+        gone, report.vanished = report.vanished, []
+        more = ingest(state, config, [i for i in again if i.name not in done], hooks)
+        report.tally.merge(more.tally)
+        report.files.extend(more.files)
+        report.problems.extend(more.problems)
+        report.vanished = [n for n in more.vanished]
+        report.files.extend((n, "gone since it was listed (rotated?); read again under the names the files have now")
+                            for n in gone)
+    report.files.extend((n, "gone since it was listed; left to the next run") for n in report.vanished)
+    return report
 
 
 def rules_signature(config: Config) -> str:
@@ -97,6 +134,9 @@ def ingest(state: State, config: Config, inputs: list[Input], hooks: Hooks | Non
             continue
         try:
             what = _ingest_file(state, config, item, classifiers, report, warn)
+        except VanishedError:
+            report.vanished.append(item.name)
+            continue
         except InputError as exc:
             warn(str(exc))
             continue
@@ -109,6 +149,8 @@ def _ingest_file(state: State, config: Config, item: Input, classifiers: list[Cl
     name = item.name
     try:
         st = os.stat(name)
+    except FileNotFoundError:
+        raise VanishedError(f"{name}: gone since it was listed") from None
     except OSError as exc:
         raise InputError(f"{name}: cannot read: {exc.strerror}") from None
     compressed = sources.is_compressed(name)

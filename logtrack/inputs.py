@@ -40,6 +40,7 @@ class Hooks:
     on_plan: Callable[[list[Input]], None] | None = None
     on_format: Callable[[str, LogFormat], None] | None = None
     on_warning: Callable[[str], None] | None = None
+    on_notice: Callable[[str], None] | None = None  # news that is no problem (an upload retried)
     on_progress: Callable[[int, int], None] | None = None  # raw bytes, lines (increments)
 
 

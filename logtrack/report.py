@@ -22,17 +22,24 @@ from .tally import Tally
 TOP_LISTINGS = 20
 
 
-def summary_lines(tally: Tally, files: int) -> list[str]:
-    """The stderr summary: lines read, counted, and every other line by reason."""
-    out = [
-        f"read {tally.lines:,} lines from {files:,} file{'s' if files != 1 else ''}; "
-        f"{tally.counted:,} views counted"
+PREFIX = "logtrack: "
+
+
+def summary_lines(tally: Tally, files: int, width: int | None = None) -> list[str]:
+    """The stderr summary, each line starting ``logtrack: ``: lines read, counted, and every other by reason.
+
+    With ``width`` (a terminal's columns) a long line is wrapped between its
+    items, never inside one (a number cut as "1,1" / "14" misleads), and
+    continued with an indent; without it (cron, a log file) each part stays
+    one line that grep finds whole.
+    """
+    groups: list[tuple[str, list[str]]] = [
+        ("", [f"read {tally.lines:,} lines from {files:,} file{'s' if files != 1 else ''};",
+              f"{tally.counted:,} views counted"]),
     ]
-    not_counted = [
-        f"{tally.reasons[r.value]:,} {r.value}" for r in NotCounted if r.value in tally.reasons
-    ]
+    not_counted = [f"{tally.reasons[r.value]:,} {r.value}" for r in NotCounted if r.value in tally.reasons]
     if not_counted:
-        out.append("  not counted: " + ", ".join(not_counted))
+        groups.append(("not counted: ", _commas(not_counted)))
     skipped = []
     for skip in Skip:
         n = tally.reasons.get(skip.value)
@@ -40,8 +47,49 @@ def summary_lines(tally: Tally, files: int) -> list[str]:
             ex = tally.examples[skip.value]
             skipped.append(f"{n:,} {skip.value} (first: {ex.source}:{ex.line_no})")
     if skipped:
-        out.append("  skipped: " + ", ".join(skipped))
-    return out
+        groups.append(("skipped: ", _commas(skipped)))
+    return [line for head, items in groups for line in wrap_items(PREFIX + head, items, width)]
+
+
+def _commas(items: list[str]) -> list[str]:
+    return [item + ("," if i < len(items) - 1 else "") for i, item in enumerate(items)]
+
+
+def wrap_items(head: str, items: Sequence[str], width: int | None, indent: str = " " * (len(PREFIX) + 2)) -> list[str]:
+    """``head`` and the items joined by spaces; with ``width``, lines break only between items.
+
+    An item wider than a line on its own is broken at its spaces (numbers
+    hold none, so they stay whole).
+    """
+    if width is None:
+        return [head + " ".join(items)]
+    import textwrap
+
+    lines: list[str] = []
+    current = head
+    bare = True  # nothing but the head or indent on the current line yet
+    for item in items:
+        if not bare and len(current) + 1 + len(item) > width:
+            lines.append(current)
+            current, bare = indent, True
+        if bare and len(current) + len(item) > width:
+            first_room = max(width - len(current), 20)
+            head_part = textwrap.wrap(item, first_room, break_long_words=False, break_on_hyphens=False)[0]
+            rest = item[len(head_part):].strip()
+            parts = textwrap.wrap(rest, max(width - len(indent), 20), break_long_words=False,
+                                  break_on_hyphens=False) if rest else []
+            lines.append(current + head_part)
+            if parts:
+                lines.extend(indent + p for p in parts[:-1])
+                current, bare = indent + parts[-1], False
+            else:
+                current, bare = indent, True
+            continue
+        current += ("" if bare else " ") + item
+        bare = False
+    if not bare or not lines:
+        lines.append(current)
+    return lines
 
 
 def render_report(console: Console, tally: Tally, counts: pl.DataFrame) -> None:

@@ -14,15 +14,20 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from . import sources
 from .config import Config
-from .errors import AuthError, InputError, UploadError
-from .ingest import IngestReport, check_rules, ingest
-from .inputs import Hooks, Input, plan
+from .errors import AuthError, ConfigError, InputError, LogtrackError, UnreachableError, UploadError
+from .ingest import IngestReport, check_rules, ingest, ingest_paths
+from .inputs import Hooks, plan
+from .output import write_into
 from .state import FINGERPRINT_BYTES, State, Upload
-from .upload import Poster, UploadSettings, in_window, load_api_key
+from .upload import Poster, UploadSettings, in_window, load_api_key, redact, split_posts
+
+if TYPE_CHECKING:
+    import polars as pl
 
 
 @dataclass(frozen=True)
@@ -36,15 +41,27 @@ class RunOptions:
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
 
+@dataclass(frozen=True)
+class Post:
+    """One document as it is (or, in a dry run, would be) posted, and what it carries."""
+
+    days: list[str]
+    suppliers: list[str]
+    listings: int
+    document: bytes
+
+
 @dataclass
 class RunReport:
     ingest: IngestReport
     due: list[str] = field(default_factory=list)  # days due for upload
     posted: list[str] = field(default_factory=list)  # days flexmls accepted in this run
     deferred: str | None = None  # why nothing was posted, when that is not an error
-    dry_run_documents: list[bytes] = field(default_factory=list)
+    dry_run_posts: list[Post] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)  # upload errors (days stay pending)
     rejected: list[Path] = field(default_factory=list)  # saved documents flexmls refused
+    # why the upload could not be done at all (no key, key refused, endpoint down); raised after the summary
+    upload_error: LogtrackError | None = None
 
 
 def today(config: Config, now: datetime) -> date:
@@ -54,44 +71,64 @@ def today(config: Config, now: datetime) -> date:
 
 def run(config: Config, paths: Sequence[str], state_path: Path, options: RunOptions,
         hooks: Hooks | None = None) -> RunReport:
-    """Ingest new lines exactly once, then post the days that are due."""
+    """Ingest new lines exactly once, then post the days that are due.
+
+    The key is checked (present, readable only by its owner) before any log
+    is read, so a setup that cannot upload says so on its first run rather
+    than on the first day due; the logs are counted all the same, and the
+    problem is in ``RunReport.upload_error``. The files are listed only once
+    the state's lock is held, so a run that waited for another (logrotate's
+    hook and cron at once) reads the names the files have now.
+    """
     config.require_patterns()
-    inputs, problems = plan(config, paths)
     hooks = hooks or Hooks()
-    for problem in problems:
-        if hooks.on_warning:
-            hooks.on_warning(problem)
+    key, key_error = None, None
+    if options.upload and not options.dry_run:
+        try:
+            key = load_api_key(options.api_key, config.api_key_file)
+        except ConfigError as exc:
+            key_error = exc
+            _say(hooks.on_warning, f"{exc}; counting the logs anyway, nothing can be posted")
     if options.dry_run:
-        return _dry_run(config, inputs, problems, state_path, options, hooks)
+        return _dry_run(config, paths, state_path, options, hooks)
     with State.open(state_path, lock_wait=options.lock_wait) as state:
-        report = _ingest_and_find_due(state, config, inputs, problems, options, hooks)
-        if not report.due or not options.upload:
+        report = _ingest_and_find_due(state, config, paths, options, hooks)
+        if not options.upload:
+            return report
+        if key is None:
+            report.upload_error = key_error
+            return report
+        if not report.due:
             return report
         if not options.ignore_window and not in_window(options.clock(), config.window, config.window_timezone):
             report.deferred = (
-                f"{len(report.due)} day(s) due, but it is outside the posting window "
+                f"{len(report.due)} day(s) due ({', '.join(report.due)}), but it is outside the posting window "
                 f"{config.window} {config.window_timezone}; they go with a run inside it (or use --now)"
             )
             return report
-        _upload(state, config, report, options)
+        _upload(state, config, report, key, hooks)
         return report
 
 
-def _ingest_and_find_due(state: State, config: Config, inputs: list[Input], problems: list[str],
-                         options: RunOptions, hooks: Hooks) -> RunReport:
+def _say(hook: Callable[[str], None] | None, message: str) -> None:
+    if hook:
+        hook(message)
+
+
+def _ingest_and_find_due(state: State, config: Config, paths: Sequence[str], options: RunOptions,
+                         hooks: Hooks) -> RunReport:
     check_rules(state, config)
-    report = RunReport(ingest(state, config, inputs, hooks))
-    report.ingest.problems[:0] = problems
+    report = RunReport(ingest_paths(state, config, paths, hooks))
+    state.settle()
     before = None if options.include_today else today(config, options.clock())
     report.due = state.pending_days(before)
     return report
 
 
-def _dry_run(config: Config, inputs: list[Input], problems: list[str], state_path: Path,
-             options: RunOptions, hooks: Hooks) -> RunReport:
-    """Do everything on a copy of the state, and post nothing: the XML is the result."""
+def _dry_run(config: Config, paths: Sequence[str], state_path: Path, options: RunOptions,
+             hooks: Hooks) -> RunReport:
+    """Do everything on a copy of the state, and post nothing: the documents are the result."""
     from . import viewtracking
-    from .upload import split_posts
 
     with tempfile.TemporaryDirectory(prefix="logtrack-dry-") as tmp:
         copy = Path(tmp) / "state.db"
@@ -101,25 +138,30 @@ def _dry_run(config: Config, inputs: list[Input], problems: list[str], state_pat
                 live.db.backup(target)
                 target.close()
         with State.open(copy) as state:
-            report = _ingest_and_find_due(state, config, inputs, problems, options, hooks)
+            report = _ingest_and_find_due(state, config, paths, options, hooks)
             for day in report.due:
                 for part in split_posts(state.totals(days=[day]), config.max_listings_per_post):
-                    report.dry_run_documents.append(viewtracking.build(part, config))
+                    report.dry_run_posts.append(_post(part, viewtracking.build(part, config)))
     return report
 
 
-def _upload(state: State, config: Config, report: RunReport, options: RunOptions) -> None:
-    from . import viewtracking
-    from .upload import split_posts
+def _post(part: pl.DataFrame, document: bytes) -> Post:
+    days = sorted({d.isoformat() for d in part.get_column("day").to_list()})
+    suppliers = sorted(set(part.get_column("supplier").to_list()))
+    return Post(days, suppliers, part.height, document)
 
-    key = load_api_key(options.api_key, config.api_key_file)
+
+def _upload(state: State, config: Config, report: RunReport, key: str, hooks: Hooks) -> None:
+    from . import viewtracking
+
+    def retrying(what: str, wait: float) -> None:
+        _say(hooks.on_notice, f"upload: {what}; next try in {wait:.0f} s")
+
     poster = Poster(key, UploadSettings(endpoint=config.endpoint, timeout=config.upload_timeout,
-                                        retries=config.upload_retries, backoff=config.upload_backoff))
+                                        retries=config.upload_retries, backoff=config.upload_backoff),
+                    on_retry=retrying)
     for day in report.due:
         counts = state.totals(days=[day])
-        if counts.equals(state.posted([day])):
-            state.clean(day)  # e.g. a rebuild that came to the same numbers
-            continue
         try:
             for part in split_posts(counts, config.max_listings_per_post):
                 document = viewtracking.build(part, config)
@@ -129,8 +171,7 @@ def _upload(state: State, config: Config, report: RunReport, options: RunOptions
                     report.rejected.append(saved)
                     raise UploadError(
                         f"flexmls refused the document for {day} (400): "
-                        f"{response.text.strip()[:200].replace(key, '[api-key]')}",
-                        f"the day stays pending; the document and the answer are in {saved.parent}",
+                        f"{redact(response.text.strip()[:200], key)}; it and the answer are in {saved.parent}"
                     )
                 poster.check(response)
                 state.mark_posted(part)
@@ -139,7 +180,17 @@ def _upload(state: State, config: Config, report: RunReport, options: RunOptions
             report.posted.append(day)
         except AuthError as exc:
             state.log_upload([day], False, 403, str(exc))
-            raise
+            report.upload_error = exc
+            return
+        except UnreachableError as exc:
+            state.log_upload([day], False, None, str(exc))
+            left = report.due[report.due.index(day):]
+            report.upload_error = UnreachableError(
+                f"{exc}; {len(left)} day(s) stay pending ({', '.join(left)})",
+                f"they go with the next run inside the posting window {config.window} {config.window_timezone} "
+                "(or with --now)",
+            )
+            return
         except UploadError as exc:
             state.log_upload([day], False, None, str(exc))
             report.failures.append(str(exc))
@@ -147,12 +198,13 @@ def _upload(state: State, config: Config, report: RunReport, options: RunOptions
 
 def _save_rejected(state_path: Path, day: str, document: bytes, answer: str, key: str) -> Path:
     folder = state_path.parent / "rejected"
-    folder.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    xml_path = folder / f"{stamp}-{day}.xml"
-    xml_path.write_bytes(document)
-    (folder / f"{stamp}-{day}.answer.txt").write_text(answer.replace(key, "[api-key]"))
+    xml_path = write_into(folder, f"{stamp}-{day}.xml", document)
+    write_into(folder, f"{stamp}-{day}.answer.txt", redact(answer, key).encode())
     return xml_path
+
+
+STALE_AFTER = 3 * 86400  # flexmls asks for data every 1 to 3 days
 
 
 @dataclass
@@ -160,19 +212,26 @@ class Status:
     files: int
     pending: list[str]
     frozen: list[str]
-    last_upload: Upload | None
-    last_success: datetime | None
-    stale: bool  # nothing accepted for more than three days
+    last_accepted: Upload | None
+    last_attempt: Upload | None  # the latest attempt, when it failed after the last accepted one
+    stale_since: datetime | None  # days are pending and nothing was accepted since then, over 3 days ago
 
 
 def status(state_path: Path, config: Config, now: datetime) -> Status:
+    """What the next run would post, and how the uploads went.
+
+    Opening the state checks it is intact. "Stale" counts from the last
+    accepted upload or, before any, from when the state was made, so a new
+    state is not said to have gone days without an upload.
+    """
     with State.open(state_path, readonly=True) as state:
-        last = state.uploads(1)
-        success = state.last_success()
-        when = datetime.fromtimestamp(success, UTC) if success else None
+        latest = state.uploads(1)
+        accepted = state.last_accepted()
+        attempt = latest[0] if latest and not latest[0].ok else None
         pending = state.pending_days(today(config, now))
-        stale = bool(pending) and (when is None or (now - when).total_seconds() > 3 * 86400)
-        return Status(len(state.files()), pending, state.frozen(), last[0] if last else None, when, stale)
+        since = datetime.fromtimestamp(accepted.at if accepted else state.created(), UTC)
+        stale = bool(pending) and (now - since).total_seconds() > STALE_AFTER
+        return Status(len(state.files()), pending, state.frozen(), accepted, attempt, since if stale else None)
 
 
 @dataclass
@@ -189,8 +248,11 @@ def rebuild(config: Config, paths: Sequence[str], state_path: Path, lock_wait: f
     full; they are frozen (never posted again, so flexmls keeps what it had)
     and named in the report.
     """
-    inputs, _ = plan(config, paths)
+    hooks = hooks or Hooks()
     with State.open(state_path, lock_wait=lock_wait) as state:
+        inputs, problems = plan(config, paths)  # listed under the lock, as in run
+        for problem in problems:
+            _say(hooks.on_warning, problem)
         present: set[int] = set()
         for item in inputs:
             try:
@@ -204,6 +266,8 @@ def rebuild(config: Config, paths: Sequence[str], state_path: Path, lock_wait: f
         state.forget_counts()
         check_rules(state, config)
         report = ingest(state, config, inputs, hooks)
+        report.problems[:0] = problems
         if lost:
             state.freeze(lost, "rebuilt without all of its logs; flexmls keeps the numbers posted before")
+        state.settle()
         return RebuildReport(report, lost)

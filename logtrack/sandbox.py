@@ -21,7 +21,8 @@ from pathlib import Path
 
 from lxml import etree
 
-from .errors import XmlInvalidError
+from .errors import InputError, UsageError, XmlInvalidError
+from .output import write_into
 from .viewtracking import load_schema, validate_against
 
 MAX_BODY = 16 * 1024 * 1024
@@ -40,9 +41,20 @@ class SandboxState:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def load(self) -> None:
-        if self.data_dir and (self.data_dir / "views.json").exists():
-            for row in json.loads((self.data_dir / "views.json").read_text()):
+        """What an earlier sandbox kept in ``data_dir``; a file there that is not its own is an error."""
+        if not self.data_dir:
+            return
+        if self.data_dir.exists() and not self.data_dir.is_dir():
+            raise UsageError(f"--data {self.data_dir} is not a directory", "name a directory (it is made if missing)")
+        path = self.data_dir / "views.json"
+        if not path.exists():
+            return
+        try:
+            for row in json.loads(path.read_text()):
                 self.views.setdefault((row["day"], row["supplier"]), {})[row["listing"]] = row["views"]
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise InputError(f"{path}: not what the sandbox keeps ({type(exc).__name__}: {exc})",
+                             "move it aside, or name another --data directory") from None
 
     def rows(self) -> list[dict[str, object]]:
         return [
@@ -53,10 +65,7 @@ class SandboxState:
 
     def save(self) -> None:
         if self.data_dir:
-            self.data_dir.mkdir(parents=True, exist_ok=True)
-            tmp = self.data_dir / "views.json.tmp"
-            tmp.write_text(json.dumps(self.rows(), indent=1))
-            tmp.replace(self.data_dir / "views.json")
+            write_into(self.data_dir, "views.json", json.dumps(self.rows(), indent=1).encode())
 
 
 def make_server(host: str, port: int, state: SandboxState) -> ThreadingHTTPServer:

@@ -31,7 +31,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import IO, Any
 
-from .errors import InputError
+from .errors import InputError, VanishedError
 
 BATCH_BYTES = 8 * 1024 * 1024
 STDIN = "-"
@@ -282,6 +282,8 @@ def open_source(name: str, skip: int = 0) -> tuple[Iterator[bytes], IO[bytes]]:
         return _plain(sys.stdin.buffer), sys.stdin.buffer
     try:
         raw = open(name, "rb")  # noqa: SIM115 - closed by the caller
+    except FileNotFoundError:
+        raise VanishedError(f"{name}: gone since it was listed") from None
     except OSError as exc:
         raise InputError(f"{name}: cannot read: {exc.strerror}") from None
     kind = _kind(raw.peek(8)[:8])

@@ -31,7 +31,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import StateError
+from .errors import StateError, StateStorageError
 
 if TYPE_CHECKING:
     import polars as pl
@@ -61,6 +61,7 @@ CREATE TABLE IF NOT EXISTS counts (
     views INTEGER NOT NULL,
     PRIMARY KEY (file_id, day, supplier, listing)
 ) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS counts_day ON counts (day, supplier, listing);
 CREATE TABLE IF NOT EXISTS posted (
     day TEXT NOT NULL, supplier TEXT NOT NULL, listing TEXT NOT NULL, views INTEGER NOT NULL,
     PRIMARY KEY (day, supplier, listing)
@@ -117,35 +118,48 @@ class State:
     @classmethod
     @contextmanager
     def open(cls, path: Path, *, lock_wait: float = 60.0, readonly: bool = False) -> Iterator[State]:
-        """Open (creating) the database, holding its lock for the whole run.
+        """Open (creating) the database, holding its lock for the whole run, and check it is intact.
 
         The lock is a separate ``.lock`` file with flock, so two runs
         (logrotate's and cron's) never work at once; the second waits up to
         ``lock_wait`` seconds and then gives up with a clear message.
+
+        SQLite's own ``quick_check`` runs on every open: a state damaged by
+        a failing disk or a bad restore would otherwise read as "nothing
+        new" until an export or upload fails days later. It reads every
+        page once (see the README for its cost). A file system that turned
+        read-only, a full disk or a damaged file is a ``StateStorageError``
+        naming the file and the fix.
         """
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.is_dir():
+            raise StateStorageError(f"the state {path} is a directory", "name a file, e.g. --state "
+                                    f"{path / 'state.db'}")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise _storage_error(path, exc) from None
         lock_path = path.with_name(path.name + ".lock")
-        with open(lock_path, "a+") as lock:
+        try:
+            lock = open(lock_path, "r" if readonly and lock_path.exists() else "a+")  # noqa: SIM115
+        except OSError as exc:
+            raise _storage_error(lock_path, exc) from None
+        with lock:
             _acquire(lock, lock_path, lock_wait, shared=readonly)
-            db = sqlite3.connect(path, isolation_level=None, timeout=lock_wait)
             try:
-                db.execute("PRAGMA journal_mode=WAL")
-                db.execute("PRAGMA synchronous=FULL")
-                db.executescript(_SCHEMA)
-                columns = {row[1] for row in db.execute("PRAGMA table_info(files)")}
-                for column, kind in (("last_ts", "INTEGER"), ("recount_since", "INTEGER"), ("tail_hash", "TEXT")):
-                    if column not in columns:  # states made before these were kept
-                        db.execute(f"ALTER TABLE files ADD COLUMN {column} {kind}")
-                version = db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
-                if version is None:
-                    db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
-                elif int(version[0]) != SCHEMA_VERSION:
-                    raise StateError(f"{path}: state schema {version[0]}, this logtrack knows {SCHEMA_VERSION}")
-                os.chmod(path, 0o600)
+                db = sqlite3.connect(path, isolation_level=None, timeout=lock_wait)
+            except sqlite3.Error as exc:
+                raise _database_error(path, exc) from None
+            try:
+                if not readonly:
+                    db.execute("PRAGMA journal_mode=WAL")
+                    db.execute("PRAGMA synchronous=FULL")
+                _check_intact(db, path)
+                _prepare(db, path)
                 yield cls(path, db)
-            except sqlite3.DatabaseError as exc:
-                raise StateError(f"{path}: the state database cannot be used: {exc}",
-                                 "move it aside and run `logtrack rebuild` with the logs still present") from None
+            except sqlite3.Error as exc:
+                raise _database_error(path, exc) from None
+            except OSError as exc:
+                raise _storage_error(path, exc) from None
             finally:
                 db.close()
 
@@ -276,17 +290,30 @@ class State:
         return _frame(rows)
 
     def pending_days(self, before: date | None) -> list[str]:
-        """Days whose counts changed since flexmls last accepted them, oldest first.
+        """The days the next upload posts, oldest first: exactly those whose totals differ from what
+        flexmls last accepted, in a (day, supplier) that has views to post.
 
-        Kept as a small table updated with the counts, so that this costs the
-        same after years of data as after a day.
+        ``dirty_days`` (kept with the counts) narrows the search to days whose
+        counts changed, so this costs the same after years of data as after
+        a day; a day made dirty by a rebuild that came to the same numbers is
+        not pending. A (day, supplier) whose views all went (a rebuild
+        without them) cannot be posted (a View holds at least one listing),
+        so it alone does not make its day pending.
         """
         rows = self.db.execute(
-            "SELECT day FROM dirty_days WHERE day NOT IN (SELECT day FROM frozen_days) "
-            "AND day < ? ORDER BY day",
+            _CHANGED + "SELECT DISTINCT c.day FROM changed c WHERE c.day < ? "
+            "AND EXISTS (SELECT 1 FROM t WHERE t.day = c.day AND t.supplier = c.supplier) ORDER BY c.day",
             (before.isoformat() if before else "9999-12-31",),
         ).fetchall()
         return [r[0] for r in rows]
+
+    def settle(self) -> None:
+        """Forget the dirty days that turned out to hold what flexmls has (or nothing postable)."""
+        keep = self.pending_days(None)
+        with self.transaction():
+            self.db.execute(
+                f"DELETE FROM dirty_days WHERE day NOT IN ({','.join('?' * len(keep))})", keep
+            )
 
     def clean(self, day: str) -> None:
         """The day's totals are what flexmls holds now."""
@@ -314,9 +341,16 @@ class State:
         ).fetchall()
         return [Upload(r[0], json.loads(r[1]), bool(r[2]), r[3], r[4]) for r in rows]
 
-    def last_success(self) -> float | None:
-        row = self.db.execute("SELECT MAX(at) FROM uploads WHERE ok=1").fetchone()
-        return None if row is None or row[0] is None else float(row[0])
+    def last_accepted(self) -> Upload | None:
+        row = self.db.execute(
+            "SELECT at, days, ok, http_status, message FROM uploads WHERE ok=1 ORDER BY id DESC LIMIT 1"
+        ).fetchone()
+        return None if row is None else Upload(row[0], json.loads(row[1]), True, row[3], row[4])
+
+    def created(self) -> float:
+        """When the state was made (seconds since 1970)."""
+        row = self.db.execute("SELECT value FROM meta WHERE key='created'").fetchone()
+        return float(row[0]) if row else time.time()
 
     # --- bot verdicts ---------------------------------------------------------
     # --- rebuild ---------------------------------------------------------------
@@ -339,6 +373,80 @@ class State:
 
     def frozen(self) -> list[str]:
         return [r[0] for r in self.db.execute("SELECT day FROM frozen_days ORDER BY day")]
+
+
+# The (day, supplier) pairs of dirty, unfrozen days whose totals differ from what was posted (t: totals).
+_CHANGED = """
+WITH dd AS (SELECT day FROM dirty_days WHERE day NOT IN (SELECT day FROM frozen_days)),
+t AS (SELECT day, supplier, listing, SUM(views) AS views FROM counts WHERE day IN dd
+      GROUP BY day, supplier, listing),
+p AS (SELECT day, supplier, listing, views FROM posted WHERE day IN dd),
+t_not_p AS (SELECT * FROM t EXCEPT SELECT * FROM p),
+p_not_t AS (SELECT * FROM p EXCEPT SELECT * FROM t),
+changed AS (SELECT day, supplier FROM t_not_p UNION SELECT day, supplier FROM p_not_t)
+"""
+
+
+def _prepare(db: sqlite3.Connection, path: Path) -> None:
+    """Create or bring up to date the tables, and note when the state was made."""
+    db.executescript(_SCHEMA)
+    columns = {row[1] for row in db.execute("PRAGMA table_info(files)")}
+    for column, kind in (("last_ts", "INTEGER"), ("recount_since", "INTEGER"), ("tail_hash", "TEXT")):
+        if column not in columns:  # states made before these were kept
+            db.execute(f"ALTER TABLE files ADD COLUMN {column} {kind}")
+    version = db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
+    if version is None:
+        db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+    elif int(version[0]) != SCHEMA_VERSION:
+        raise StateError(f"{path}: state schema {version[0]}, this logtrack knows {SCHEMA_VERSION}")
+    # states made before 'created' was kept: their first file is as old as they are
+    db.execute("INSERT OR IGNORE INTO meta SELECT 'created', COALESCE(MIN(first_seen), ?) FROM files",
+               (time.time(),))
+    os.chmod(path, 0o600)
+
+
+def _check_intact(db: sqlite3.Connection, path: Path) -> None:
+    problems = [row[0] for row in db.execute("PRAGMA quick_check(3)")]
+    if problems != ["ok"]:
+        raise StateStorageError(
+            f"the state {path} is damaged (SQLite's check: {'; '.join(problems)[:300]})",
+            "restore it from a backup, or move it aside and run `logtrack rebuild` with the logs still "
+            "present (days whose logs are gone cannot be recounted)",
+        )
+
+
+_DAMAGED = ("malformed", "not a database", "corrupt", "encrypted")
+_UNWRITABLE = ("readonly", "read-only", "disk i/o error", "unable to open", "database or disk is full",
+               "disk is full")
+
+
+def _database_error(path: Path, exc: sqlite3.Error) -> StateError:
+    text = str(exc)
+    low = text.lower()
+    if "locked" in low or "busy" in low:
+        return StateError(f"the state {path} is busy: {text}",
+                          "another program holds it; let it finish, or raise --lock-wait")
+    if any(word in low for word in _DAMAGED):
+        return StateStorageError(
+            f"the state {path} is damaged: {text}",
+            "restore it from a backup, or move it aside and run `logtrack rebuild` with the logs still present",
+        )
+    if any(word in low for word in _UNWRITABLE):
+        return StateStorageError(
+            f"cannot write the state {path}: {text}",
+            "check that its file system is mounted read-write, has space, and that this user may write "
+            "the file and its directory; or point --state / [state] path elsewhere",
+        )
+    return StateStorageError(f"the state {path} cannot be used: {text}",
+                             "move it aside and run `logtrack rebuild` with the logs still present")
+
+
+def _storage_error(path: Path, exc: OSError) -> StateStorageError:
+    return StateStorageError(
+        f"cannot use the state at {path}: {exc.strerror or exc}",
+        "check that its file system is mounted read-write, has space, and that this user may write there; "
+        "or point --state / [state] path elsewhere",
+    )
 
 
 def _record(row: tuple[object, ...]) -> FileRecord:

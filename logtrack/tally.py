@@ -59,6 +59,16 @@ class Tally:
             if reason not in self.examples:
                 self.examples[reason] = Example(part.source, line_no, part.line_text(idx))
 
+    def merge(self, other: Tally) -> None:
+        """Fold in another tally of files read after this one's."""
+        self.lines += other.lines
+        self.counted += other.counted
+        for reason, n in other.reasons.items():
+            self.reasons[reason] = self.reasons.get(reason, 0) + n
+        for reason, example in other.examples.items():
+            self.examples.setdefault(reason, example)
+        self._parts.extend(other._parts)
+
     def counts(self) -> pl.DataFrame:
         """Views per (day, supplier, listing), sorted as the XML lists them."""
         return merge_counts(self._parts).sort(KEYS).select(*KEYS, "views")

@@ -11,7 +11,9 @@ server accepted it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from datetime import time as dtime
@@ -25,7 +27,7 @@ if TYPE_CHECKING:  # loaded when there is something to post: runs that post noth
 
 from . import __version__
 from .config import DEFAULT_ENDPOINT
-from .errors import AuthError, ConfigError, UploadError
+from .errors import AuthError, ConfigError, UnreachableError, UploadError
 
 TRACKER = "https://retsgw.flexmls.com/tracking/v1/listings/views/listing/{listing_id}/{api_key}/tracker.gif"
 USER_AGENT = f"logtrack/{__version__} (+ViewTracking uploader)"
@@ -64,10 +66,23 @@ def load_api_key(env_value: str | None, key_file: str | None) -> str:
             f"[upload] api_key_file {path} can be read by others (mode {mode & 0o777:o})",
             f"chmod 600 {path}",
         )
-    key = path.read_text().strip()
+    try:
+        key = path.read_text().strip()
+    except OSError as exc:
+        raise ConfigError(f"[upload] api_key_file {path}: {exc.strerror}",
+                          "make it readable by the user logtrack runs as (and by no one else)") from None
     if not key:
         raise ConfigError(f"[upload] api_key_file {path} is empty")
     return key
+
+
+def key_status(env_value: str | None, key_file: str | None) -> tuple[bool, str]:
+    """Whether an upload could authenticate now (the key is there and private), in words; no network."""
+    try:
+        load_api_key(env_value, key_file)
+    except ConfigError as exc:
+        return False, str(exc)
+    return True, "from LOGTRACK_API_KEY" if env_value else f"from {key_file}"
 
 
 def in_window(now: datetime, window: str, zone: str) -> bool:
@@ -109,20 +124,86 @@ def split_posts(counts: pl.DataFrame, max_listings: int) -> Iterator[pl.DataFram
         yield pl.concat(batch)
 
 
+_ERRNO = re.compile(r"\[Errno -?\d+\] ([^'\")\]]+)")
+
+
+def cause(error: object, timeout: float | None = None) -> str:
+    """A few words for what went wrong with a request, instead of urllib3's nested reprs."""
+    import requests
+
+    if isinstance(error, requests.exceptions.Timeout) or type(error).__name__.endswith("TimeoutError"):
+        return f"no answer within {timeout:g} s" if timeout else "timed out"
+    text = str(error)
+    if isinstance(error, requests.exceptions.SSLError) or "SSL" in type(error).__name__:
+        detail = re.search(r"(certificate verify failed[^'\")]*|wrong version number|handshake failure)", text)
+        return "TLS failed: " + (detail.group(1) if detail else "the server's certificate or protocol")
+    found = _ERRNO.search(text)
+    if found:
+        return found.group(1).strip().rstrip(".").lower()
+    if "RemoteDisconnected" in text or "Connection aborted" in text:
+        return "the server closed the connection without answering"
+    return text.rsplit(": ", 1)[-1].strip(" '\")") or type(error).__name__
+
+
+RetryReport = Callable[[str, float], None]  # what failed, seconds until the next try
+
+
+def _reporting_retry(report: RetryReport | None, timeout: float, **settings: object) -> object:
+    """urllib3's Retry that says each retry before it waits (urllib3 itself is silent)."""
+    from urllib3.util.retry import Retry
+
+    class ReportingRetry(Retry):
+        def sleep(self, response: object = None) -> None:
+            wait = None
+            if self.respect_retry_after_header and response is not None:
+                wait = self.get_retry_after(response)  # type: ignore[arg-type]
+            if wait is None:
+                wait = self.get_backoff_time()
+            if report and self.history:
+                last = self.history[-1]
+                what = f"answered {last.status}" if last.status else cause(last.error, timeout)
+                report(what, wait)
+            if wait > 0:
+                time.sleep(wait)
+
+    return ReportingRetry(**settings)  # type: ignore[arg-type]
+
+
+_LOGGED_KEYS: set[str] = set()
+
+
+def _redact_logs(api_key: str) -> None:
+    """urllib3 logs each retry with the URL, key and all: a program that shows warnings must not show it."""
+    import logging
+
+    class Redact(logging.Filter):
+        def filter(self, record: logging.LogRecord) -> bool:
+            text = record.getMessage()
+            if any(key in text for key in _LOGGED_KEYS):
+                for key in _LOGGED_KEYS:
+                    text = redact(text, key)
+                record.msg, record.args = text, ()
+            return True
+
+    if not _LOGGED_KEYS:
+        logging.getLogger("urllib3.connectionpool").addFilter(Redact())
+    _LOGGED_KEYS.add(api_key)
+
+
 class Poster:
     """One HTTP session to the endpoint, with retries; errors come out redacted."""
 
-    def __init__(self, api_key: str, settings: UploadSettings) -> None:
+    def __init__(self, api_key: str, settings: UploadSettings, on_retry: RetryReport | None = None) -> None:
         import requests
         from requests.adapters import HTTPAdapter
-        from urllib3.util.retry import Retry
 
         if not api_key:
             raise ConfigError("the flexmls API key is empty")
         self.api_key = api_key
         self.settings = settings
         self.url = settings.endpoint.format(api_key=api_key)
-        retry = Retry(
+        retry = _reporting_retry(
+            on_retry, settings.timeout,
             total=settings.retries,
             connect=settings.retries,
             read=settings.retries,
@@ -136,9 +217,10 @@ class Poster:
             retry_after_max=int(settings.max_wait),  # a Retry-After of hours is not waited out
             raise_on_status=False,
         )
+        _redact_logs(api_key)
         self.session = requests.Session()
-        self.session.mount("https://", HTTPAdapter(max_retries=retry))
-        self.session.mount("http://", HTTPAdapter(max_retries=retry))
+        self.session.mount("https://", HTTPAdapter(max_retries=retry))  # type: ignore[arg-type]
+        self.session.mount("http://", HTTPAdapter(max_retries=retry))  # type: ignore[arg-type]
         self.session.headers.update({"User-Agent": USER_AGENT, "Content-Type": "application/xml"})
 
     def post(self, document: bytes) -> requests.Response:
@@ -150,9 +232,10 @@ class Poster:
                 allow_redirects=False,  # a redirected POST would be resent as a GET, or to another host
             )
         except requests.RequestException as exc:
-            raise UploadError(
-                f"cannot reach flexmls at {self.where()}: {redact(str(exc), self.api_key)}",
-                "the days stay pending and go with the next run",
+            tries = self.settings.retries + 1
+            raise UnreachableError(
+                f"cannot reach flexmls at {self.where()}: {redact(cause(exc, self.settings.timeout), self.api_key)}"
+                f" ({tries} tr{'ies' if tries != 1 else 'y'})"
             ) from None
         return response
 
@@ -168,7 +251,6 @@ class Poster:
                 "check LOGTRACK_API_KEY or [upload] api_key_file; nothing was marked uploaded",
             )
         if response.status_code >= 300:
-            raise UploadError(
-                f"flexmls answered {response.status_code} at {self.where()}: {body.strip()[:300]}",
-                "the days stay pending",
-            )
+            first = body.strip().splitlines()[0][:200] if body.strip() else "(no text)"
+            kind = UnreachableError if response.status_code == 429 or response.status_code >= 500 else UploadError
+            raise kind(f"flexmls answered {response.status_code} at {self.where()}: {first}")

@@ -32,6 +32,17 @@ def xml_counts(document: bytes) -> Counter[tuple[str, str, str]]:
     return got
 
 
+@pytest.fixture(autouse=True)
+def no_config_found_by_default(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test picks up a logtrack.toml of the machine's (the user's config dir, /etc) unless it says so."""
+    import logtrack.config
+
+    home = tmp_path_factory.mktemp("config-home")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home))
+    monkeypatch.delenv("LOGTRACK_CONFIG", raising=False)
+    monkeypatch.setattr(logtrack.config, "SYSTEM_CONFIG", home / "etc-logtrack.toml")
+
+
 @pytest.fixture
 def cli():
     """Run logtrack in-process; returns (exit_code, stdout bytes, stderr str)."""

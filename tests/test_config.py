@@ -85,7 +85,7 @@ def test_errors_name_key_and_file(tmp_path: Path, text: str, message: str) -> No
 
 
 def test_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="does not exist; create one with `logtrack init`"):
+    with pytest.raises(ConfigError, match=r"does not exist; create it with `logtrack init .*nope\.toml`"):
         config.load(tmp_path / "nope.toml")
 
 

@@ -1,0 +1,153 @@
+"""Writing what a user names as output, without replacing what is not ours to replace.
+
+Writing a temporary file and renaming it over the target keeps a reader
+from ever seeing half a document, but a rename replaces whatever the name
+pointed at: ``-o /dev/null`` run as root would turn the device into a
+regular file, a symlink would be replaced instead of its target written,
+and a FIFO's reader would wait forever. So the rename is used only where it
+is safe:
+
+- ``-`` is standard output;
+- a symlink is followed, and what it points at is what gets written;
+- a device, FIFO or socket is written in place (opened, written, closed);
+- a regular file is replaced by rename, keeping its mode and, where the
+  process may set it, its owner; where it may not (a file of another user
+  that we may still write), it is written in place instead, so its owner
+  and mode stay;
+- a new file gets the usual mode (0666 less the umask).
+
+Every failure a person can cause (a missing directory, a directory named as
+a file, no permission, a full disk) is an ``OutputError`` naming the path
+and the fix, and no temporary file is left behind.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import secrets
+import stat
+import sys
+from pathlib import Path
+
+from .errors import OutputError
+
+STDOUT = "-"
+
+
+def write_file(path: str | Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` (``-``: stdout) as described above."""
+    name = str(path)
+    if name == STDOUT:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return
+    target = Path(os.path.realpath(name))
+    try:
+        st: os.stat_result | None = os.stat(target)
+    except FileNotFoundError:
+        st = None
+    except OSError as exc:
+        raise _error(name, exc) from None
+    if st is not None and stat.S_ISDIR(st.st_mode):
+        raise OutputError(f"cannot write {name}: it is a directory",
+                          f"name a file, e.g. {os.path.join(name, 'views.xml')}")
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        _write_in_place(name, target, data)  # a device, FIFO or socket: never replaced
+        return
+    if not target.parent.is_dir():
+        raise OutputError(f"cannot write {name}: the directory {target.parent} does not exist",
+                          f"create it first (mkdir -p {target.parent}) or name another path")
+    if st is not None and not _may_own(st):
+        _write_in_place(name, target, data)  # the rename would make it ours; keep its owner
+        return
+    _replace(name, target, data, st)
+
+
+def check(path: str | Path | None) -> None:
+    """Refuse, before any work, an output that cannot be written: a directory, or one in a missing directory."""
+    if path is None or str(path) == STDOUT:
+        return
+    target = Path(os.path.realpath(path))
+    if target.is_dir():
+        raise OutputError(f"cannot write {path}: it is a directory",
+                          f"name a file, e.g. {os.path.join(str(path), 'views.xml')}")
+    if not target.parent.is_dir():
+        raise OutputError(f"cannot write {path}: the directory {target.parent} does not exist",
+                          f"create it first (mkdir -p {target.parent}) or name another path")
+
+
+def write_into(directory: str | Path, filename: str, data: bytes) -> Path:
+    """Write one file into ``directory``, made if it is missing (its parent must exist)."""
+    folder = Path(directory)
+    try:
+        folder.mkdir(exist_ok=True)
+    except FileNotFoundError:
+        raise OutputError(f"cannot make the directory {folder}: {folder.parent} does not exist",
+                          f"create it first (mkdir -p {folder.parent}) or name another directory") from None
+    except FileExistsError:
+        raise OutputError(f"cannot write into {folder}: it is not a directory",
+                          "name a directory (it is made if missing)") from None
+    except OSError as exc:
+        raise _error(str(folder), exc) from None
+    if not folder.is_dir():
+        raise OutputError(f"cannot write into {folder}: it is not a directory",
+                          "name a directory (it is made if missing)")
+    path = folder / filename
+    write_file(path, data)
+    return path
+
+
+def _may_own(st: os.stat_result) -> bool:
+    """Whether a file made by this process could take ``st``'s owner and group."""
+    if os.geteuid() == 0:
+        return True
+    return st.st_uid == os.geteuid() and (st.st_gid == os.getegid() or st.st_gid in os.getgroups())
+
+
+def _replace(name: str, target: Path, data: bytes, st: os.stat_result | None) -> None:
+    tmp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the umask applies
+    except PermissionError:
+        if st is not None:  # no right to add a file beside it: write the file itself, if we may
+            _write_in_place(name, target, data)
+            return
+        raise _error(name, PermissionError(errno.EACCES, os.strerror(errno.EACCES))) from None
+    except OSError as exc:
+        raise _error(name, exc) from None
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+            if st is not None:
+                os.fchmod(fh.fileno(), stat.S_IMODE(st.st_mode))
+                if (st.st_uid, st.st_gid) != (os.geteuid(), os.getegid()):
+                    os.fchown(fh.fileno(), st.st_uid, st.st_gid)
+        os.replace(tmp, target)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise _error(name, exc) from None
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _write_in_place(name: str, target: Path, data: bytes) -> None:
+    try:
+        with open(target, "wb") as fh:
+            fh.write(data)
+    except OSError as exc:
+        raise _error(name, exc) from None
+
+
+def _error(name: str, exc: OSError) -> OutputError:
+    reason = exc.strerror or str(exc)
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return OutputError(f"cannot write {name}: {reason}", "choose a path you may write, or run as its owner")
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return OutputError(f"cannot write {name}: {reason}", "free some space, or write elsewhere")
+    if exc.errno == errno.EROFS:
+        return OutputError(f"cannot write {name}: {reason}", "write to a file system that is mounted read-write")
+    return OutputError(f"cannot write {name}: {reason}", "check the path")

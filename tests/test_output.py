@@ -1,0 +1,163 @@
+"""Writing output never replaces what it must not, and every mistake a person makes is not a bug."""
+
+from __future__ import annotations
+
+import os
+import socket
+import stat
+import threading
+from pathlib import Path
+
+import pytest
+
+from logtrack.errors import ExitCode
+
+from conftest import xml_counts
+
+PATTERN = r"^/listing/(?P<id>[0-9]+)$"
+LINE = '203.0.113.7 - - [01/Nov/2026:10:00:00 -0500] "GET /listing/42 HTTP/1.1" 200 5 "-" "Mozilla/5.0"'
+EXPECTED = {("2026-11-01", "", "42"): 1}
+
+
+@pytest.fixture
+def log(tmp_path: Path) -> Path:
+    path = tmp_path / "access.log"
+    path.write_text(LINE + "\n")
+    return path
+
+
+def xml_to(cli, log: Path, target: str) -> tuple[int, bytes, str]:
+    return cli("xml", str(log), "--listing-pattern", PATTERN, "-q", "-o", target)
+
+
+def test_a_device_is_written_in_place(cli, log: Path) -> None:
+    code, _, err = xml_to(cli, log, os.devnull)
+    assert code == 0, err
+    assert stat.S_ISCHR(os.stat(os.devnull).st_mode)
+
+
+def test_a_symlink_is_followed(cli, log: Path, tmp_path: Path) -> None:
+    target = tmp_path / "real.xml"
+    target.write_text("old")
+    link = tmp_path / "link.xml"
+    link.symlink_to(target)
+    code, _, err = xml_to(cli, log, str(link))
+    assert code == 0, err
+    assert link.is_symlink() and os.readlink(link) == str(target)
+    assert xml_counts(target.read_bytes()) == EXPECTED
+
+
+def test_a_dangling_symlink_makes_its_target(cli, log: Path, tmp_path: Path) -> None:
+    link = tmp_path / "link.xml"
+    link.symlink_to(tmp_path / "made.xml")
+    assert xml_to(cli, log, str(link))[0] == 0
+    assert link.is_symlink() and xml_counts((tmp_path / "made.xml").read_bytes()) == EXPECTED
+
+
+def test_a_fifo_is_written_to_its_reader(cli, log: Path, tmp_path: Path) -> None:
+    fifo = tmp_path / "views.fifo"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    code, _, err = xml_to(cli, log, str(fifo))
+    reader.join(10)
+    assert code == 0, err
+    assert not reader.is_alive(), "the FIFO's reader never saw an end of file"
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+    assert xml_counts(got[0]) == EXPECTED
+
+
+def test_an_existing_file_keeps_its_mode_and_owner(cli, log: Path, tmp_path: Path) -> None:
+    out = tmp_path / "views.xml"
+    out.write_text("old")
+    out.chmod(0o640)
+    owner = (os.getuid(), os.getgid())
+    if os.geteuid() == 0:
+        owner = (65534, 65534)  # nobody: the file is not ours, and must stay not ours
+        os.chown(out, *owner)
+    assert xml_to(cli, log, str(out))[0] == 0
+    st = os.stat(out)
+    assert (stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid) == (0o640, *owner)
+    assert xml_counts(out.read_bytes()) == EXPECTED
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["access.log", "views.xml"]  # no temporary left
+
+
+def test_a_new_file_gets_the_umask(cli, log: Path, tmp_path: Path) -> None:
+    old = os.umask(0o027)
+    try:
+        assert xml_to(cli, log, str(tmp_path / "new.xml"))[0] == 0
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(os.stat(tmp_path / "new.xml").st_mode) == 0o640
+
+
+def test_dash_is_stdout(cli, log: Path) -> None:
+    code, out, _ = xml_to(cli, log, "-")
+    assert code == 0 and xml_counts(out) == EXPECTED
+
+
+def test_export_and_init_write_the_same_way(cli, log: Path, tmp_path: Path) -> None:
+    state = tmp_path / "s.db"
+    assert cli("run", str(log), "--listing-pattern", PATTERN, "--state", str(state), "--no-upload", "-q")[0] == 0
+    link = tmp_path / "export-link.xml"
+    link.symlink_to(tmp_path / "export.xml")
+    assert cli("export", "--state", str(state), "-o", str(link))[0] == 0
+    assert link.is_symlink() and xml_counts((tmp_path / "export.xml").read_bytes()) == EXPECTED
+    conf_dir = tmp_path / "etc"
+    conf_dir.mkdir()
+    code, _, err = cli("init", str(conf_dir))  # a directory: the file goes in it
+    assert code == 0, err
+    assert (conf_dir / "logtrack.toml").is_file()
+    assert cli("init", str(conf_dir))[0] == ExitCode.OUTPUT  # exists, no --force
+
+
+def _busy_port() -> socket.socket:
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    s.listen()
+    return s
+
+
+# Mistakes a person makes, each with the exit code and the words that name the fix.
+MISTAKES = [
+    (["init", "{tmp}/etc/logtrack/"], ExitCode.OUTPUT, "{tmp}/etc/logtrack does not exist; create it first"),
+    (["init", "{tmp}/missing/logtrack.toml"], ExitCode.OUTPUT, "the directory {tmp}/missing does not exist"),
+    (["xml", "{log}", "-o", "{tmp}/missing/views.xml"], ExitCode.OUTPUT, "the directory {tmp}/missing does not exist"),
+    (["xml", "{log}", "-o", "{tmp}"], ExitCode.OUTPUT, "cannot write {tmp}: it is a directory; name a file"),
+    (["export", "--state", "{state}", "-o", "{tmp}"], ExitCode.OUTPUT, "it is a directory"),
+    (["export", "--state", "{state}", "--since", "2026-13-01"], ExitCode.USAGE, "--since '2026-13-01' is not a date"),
+    (["export", "--state", "{tmp}/none.db"], ExitCode.STATE, "no state at {tmp}/none.db"),
+    (["run", "{log}", "--state", "{tmp}", "--no-upload"], ExitCode.STATE_STORAGE, "{tmp}"),
+    (["run", "{log}", "--state", "{state}", "--dry-run", "-o", "{log}"], ExitCode.OUTPUT, "not a directory"),
+    (["sandbox", "--api-key", "k", "--port", "{port}"], ExitCode.USAGE, "cannot listen on 127.0.0.1:{port}"),
+    (["sandbox", "--api-key", "k", "--port", "0", "--data", "{log}"], ExitCode.USAGE, "is not a directory"),
+    (["xml", "{tmp}/nothing-here.log"], ExitCode.INPUT, "no such file or directory"),
+    (["xml", "{log}", "-c", "{tmp}"], ExitCode.CONFIG, "cannot read config file {tmp}"),
+    (["xml", "{log}", "-c", "{tmp}/none.toml"], ExitCode.CONFIG, "config file {tmp}/none.toml does not exist"),
+    (["validate", "{tmp}"], ExitCode.INPUT, "{tmp}: cannot read"),
+    (["tracker-tag", ""], ExitCode.USAGE, "the listing id is empty"),
+]
+
+
+@pytest.mark.parametrize(("args", "code", "words"), MISTAKES, ids=[" ".join(m[0][:2]) + f" {i}"
+                                                                   for i, m in enumerate(MISTAKES)])
+def test_a_mistake_is_named_and_never_called_a_bug(cli, log: Path, tmp_path: Path, args: list[str], code: int,
+                                                   words: str) -> None:
+    state = tmp_path / "s.db"
+    assert cli("run", str(log), "--listing-pattern", PATTERN, "--state", str(state), "--no-upload", "-q")[0] == 0
+    busy = _busy_port()
+    port = str(busy.getsockname()[1])
+    try:
+        values = {"tmp": str(tmp_path), "log": str(log), "state": str(state), "port": port}
+        filled = [a.format(**values) for a in args]
+        if filled[0] in ("xml", "run"):
+            filled += ["--listing-pattern", PATTERN]
+        got, _, err = cli(*filled)
+    finally:
+        busy.close()
+    assert "this is a bug" not in err
+    assert got == code, err
+    assert words.format(**values) in err
+    assert len([line for line in err.splitlines() if line.startswith("logtrack: error:")]) == 1
+    assert not list(tmp_path.glob("*.tmp")) and not list(tmp_path.glob(".*.tmp"))
