@@ -159,11 +159,12 @@ def _count(cfg: Config, paths: list[str], strict: bool, quiet: bool) -> pipeline
     def warning(message: str) -> None:
         _stderr(f"logtrack: warning: {message}")
 
+    if not quiet:
+        _say_config(cfg)
     with progress_bar(enabled=not quiet and sys.stderr.isatty()) as bar:
         hooks = Hooks(on_plan=bar.start, on_format=chosen, on_warning=warning, on_progress=bar.advance)
         result = pipeline.count(cfg, paths, strict=strict, hooks=hooks)
     if not quiet:
-        _say_config(cfg)
         for line in summary_lines(result.tally, len(result.formats), width=_width()):
             _stderr(line)
     return result

@@ -112,12 +112,13 @@ def run_command(
         def notice(message: str) -> None:
             _stderr(f"logtrack: {message}")
 
+        if not quiet:
+            _say_config(cfg)
         report = runner.run(cfg, paths or [], _state_path(state, cfg), options,
                             Hooks(on_warning=warning, on_notice=notice))
         if dry_run:
             _show_dry_run(report.dry_run_posts, output, quiet)
         if not quiet:
-            _say_config(cfg)
             for name, what in report.ingest.files:
                 _stderr(f"logtrack: {name}: {what}")
             for line in summary_lines(report.ingest.tally, len(report.ingest.files), width=_width()):
@@ -249,8 +250,8 @@ def rebuild(
     """
     with boundary():
         cfg = _config(config, None, None, None, None, nginx_conf)
-        report = runner.rebuild(cfg, paths or [], _state_path(state, cfg), lock_wait)
         _say_config(cfg)
+        report = runner.rebuild(cfg, paths or [], _state_path(state, cfg), lock_wait)
         for line in summary_lines(report.ingest.tally, len(report.ingest.files), width=_width()):
             _stderr(line)
         if report.lost_days:

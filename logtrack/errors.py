@@ -64,6 +64,10 @@ class InputError(LogtrackError):
     exit_code = ExitCode.INPUT
 
 
+class UnrecognisedError(InputError):
+    """No log format fits a file (under ``auto``): that file's problem; the others are still counted."""
+
+
 class VanishedError(InputError):
     """A listed file is gone when it is read: renamed (logrotate) or removed between the two."""
 

@@ -125,6 +125,9 @@ def ingest(state: State, config: Config, inputs: list[Input], hooks: Hooks | Non
 
     def warn(message: str) -> None:
         report.problems.append(message)
+        say(message)
+
+    def say(message: str) -> None:
         if hooks.on_warning:
             hooks.on_warning(message)
 
@@ -133,7 +136,7 @@ def ingest(state: State, config: Config, inputs: list[Input], hooks: Hooks | Non
             warn("stdin cannot be read incrementally (it has no identity to resume); use `logtrack xml -`")
             continue
         try:
-            what = _ingest_file(state, config, item, classifiers, report, warn)
+            what = _ingest_file(state, config, item, classifiers, report, warn, say)
         except VanishedError:
             report.vanished.append(item.name)
             continue
@@ -145,7 +148,8 @@ def ingest(state: State, config: Config, inputs: list[Input], hooks: Hooks | Non
 
 
 def _ingest_file(state: State, config: Config, item: Input, classifiers: list[Classifier],
-                 report: IngestReport, warn: Callable[[str], None]) -> str:
+                 report: IngestReport, warn: Callable[[str], None], say: Callable[[str], None]) -> str:
+    """Ingest one file; ``warn`` is for problems (they set exit 4), ``say`` for warnings that are not."""
     name = item.name
     try:
         st = os.stat(name)
@@ -194,6 +198,8 @@ def _ingest_file(state: State, config: Config, item: Input, classifiers: list[Cl
                 classifiers.append(Classifier(config))
             if fmt is None:
                 fmt = _detect(batch, head, name, skip)
+            elif batch.first_line == 1:  # once per file: when it is read from its start
+                _say_misfit(batch, fmt, name, say)
             yield batch, fmt, classifiers[0], since
 
     def work(job: tuple[sources.Batch, LogFormat, Classifier, int | None]) -> BatchSummary:
@@ -263,6 +269,15 @@ def _still_there(name: str, record: FileRecord, size: int) -> bool:
         fh.seek(offset - 1)
         around = fh.read(2)
     return around[:1] in (b"\n", sources.HOLE) or around[1:] == sources.HOLE
+
+
+def _say_misfit(batch: sources.Batch, fmt: LogFormat, name: str, say: Callable[[str], None]) -> None:
+    from .parse import lines_frame
+    from .pipeline import misfit
+
+    hint = misfit(lines_frame(batch), fmt, name)
+    if hint:
+        say(hint)
 
 
 def _detect(batch: sources.Batch, head: bytes, name: str, offset: int) -> LogFormat:

@@ -41,6 +41,11 @@ class _Directive:
 
 def read(path: Path) -> list[AccessLog]:
     """The access logs an nginx configuration writes, each with its format."""
+    return read_all(path)[0]
+
+
+def read_all(path: Path) -> tuple[list[AccessLog], list[tuple[str, str, str]]]:
+    """The access logs, and the access_log entries that name no file: (target, where, why)."""
     directives = list(_directives(path, path.parent, depth=0))
     templates: dict[str, str] = {"combined": COMBINED}
     for d in directives:
@@ -50,12 +55,17 @@ def read(path: Path) -> list[AccessLog]:
             strings = [a for a in d.args[2:] if not a.startswith("escape=")]
             templates[d.args[1]] = "".join(strings)
     logs: list[AccessLog] = []
+    skipped: list[tuple[str, str, str]] = []
     seen: set[str] = set()
     for d in directives:
         if d.args[0] != "access_log" or len(d.args) < 2:
             continue
         target = d.args[1]
-        if target == "off" or target.startswith(("syslog:", "memory:")):
+        if target == "off":
+            skipped.append((target, d.where, "access_log off"))
+            continue
+        if target.startswith(("syslog:", "memory:")):
+            skipped.append((target, d.where, "not a file, nothing to read"))
             continue
         name = d.args[2] if len(d.args) > 2 and "=" not in d.args[2] else "combined"
         if name not in templates:
@@ -74,7 +84,7 @@ def read(path: Path) -> list[AccessLog]:
         except ConfigError as exc:
             raise ConfigError(f"{d.where}: log_format {name}: {exc}") from None
         logs.append(AccessLog(pattern, name, fmt, d.where))
-    return logs
+    return logs, skipped
 
 
 def _directives(path: Path, prefix: Path, depth: int) -> list[_Directive]:

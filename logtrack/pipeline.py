@@ -5,18 +5,20 @@
 
 from __future__ import annotations
 
+import glob
 import json
+import os
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
 import polars as pl
 
-from . import formats, nginx_format, sources
+from . import formats, looks_like, nginx_format, sources
 from .aggregate import day_expr, summarize
 from .classify import Classifier
 from .config import Config
-from .errors import InputError, LogFormatError
+from .errors import InputError, LogFormatError, UnrecognisedError
 from .formats import LogFormat
 from .inputs import AUTO, WORKERS, Hooks, Input, in_order, plan
 from .parse import lines_frame, parse_batch, parse_lines
@@ -46,10 +48,11 @@ def detect(sample: pl.DataFrame, source: str) -> LogFormat:
     common), and the first that matches more than half of the lines wins:
     a combined log with a few common lines stays combined (its referrers
     name the suppliers), the few are reported as unparsable. When nothing
-    fits, the run stops rather than count garbage.
+    fits, the file is refused (``UnrecognisedError``, saying what it looks
+    like when that is plain, say an error log) rather than counted as
+    garbage; the other files are still read.
     """
-    lines = sample.get_column("line").str.strip_suffix("\r")
-    lines = lines.filter((lines.str.strip_chars() != "") & (lines != sources.HOLE.decode())).head(DETECT_SAMPLE)
+    lines = _sample_lines(sample)
     objects = lines.filter(lines.str.contains(r"^\s*\{.*\}\s*$"))
     if objects.len() * 2 > lines.len():
         for text in objects.to_list():
@@ -61,9 +64,10 @@ def detect(sample: pl.DataFrame, source: str) -> LogFormat:
                 try:
                     return nginx_format.guess_json(decoded)
                 except LogFormatError as exc:
-                    raise LogFormatError(
+                    raise UnrecognisedError(
                         f"{source}: JSON lines whose keys logtrack does not know ({exc.message})",
-                        "set [logs] format to the nginx log_format template that writes them",
+                        "leave it out of the paths, or set [logs] format to the nginx log_format template "
+                        "that writes them",
                     ) from None
     tried = []
     for name in formats.PRESETS:
@@ -72,11 +76,50 @@ def detect(sample: pl.DataFrame, source: str) -> LogFormat:
         if hits * 2 > lines.len():
             return fmt
         tried.append(f"{name} {hits}")
-    raise LogFormatError(
+    what = looks_like.describe(lines.head(200).to_list())
+    raise UnrecognisedError(
         f"{source}: no known log format fits this file (lines matched of the first "
-        f"{lines.len()}: {', '.join(tried)})",
-        "set [logs] format (or --format) to the server's log_format or LogFormat string",
+        f"{lines.len()}: {', '.join(tried)})" + (f"; it looks like {what}" if what else ""),
+        "leave it out of the paths (or set [logs] glob to pick the access logs)" if what else
+        "set [logs] format (or --format) to the server's log_format or LogFormat string, "
+        "or leave the file out of the paths",
     )
+
+
+# Fields a preset may read that change the counts when a format leaves them out.
+_TELLING = {formats.REFERRER: "a referrer", formats.USER_AGENT: "a user agent", formats.VHOST: "a virtual host"}
+
+
+def misfit(sample: pl.DataFrame, fmt: LogFormat, source: str) -> str | None:
+    """A warning when a named format reads less than the file's lines hold, naming the preset that fits.
+
+    ``common`` on combined lines parses every line, but counts bots as views
+    and every view as "Other": nothing fails, so nothing would be said. When
+    most lines fit a preset that reads a referrer, user agent or virtual
+    host that ``fmt`` leaves out, that is almost surely the wrong format.
+    """
+    if fmt.is_json:
+        return None
+    lines = _sample_lines(sample)
+    if lines.len() == 0:
+        return None
+    for name in formats.PRESETS:
+        preset = formats.get(name)
+        extra = [label for field, label in _TELLING.items() if field in preset.fields and field not in fmt.fields]
+        if not extra or name == fmt.name:
+            continue
+        if int(lines.str.contains(preset.regex).sum()) * 2 > lines.len():
+            return (f"{source}: most lines carry {' and '.join(extra)} that the format {fmt.name!r} does not read, "
+                    f"so {'bots count as views and ' if formats.USER_AGENT not in fmt.fields else ''}"
+                    f"suppliers may not be found; the preset {name!r} fits them: set [logs] format = \"{name}\" "
+                    "(or --format), or check the format")
+    return None
+
+
+def _sample_lines(sample: pl.DataFrame) -> pl.Series:
+    """The first lines worth judging a format by: no blank lines, no holes, no CR."""
+    lines = sample.get_column("line").str.strip_suffix("\r")
+    return lines.filter((lines.str.strip_chars() != "") & (lines != sources.HOLE.decode())).head(DETECT_SAMPLE)
 
 
 def count(config: Config, paths: Sequence[str], *, strict: bool = False, hooks: Hooks | None = None) -> Result:
@@ -92,6 +135,8 @@ def count(config: Config, paths: Sequence[str], *, strict: bool = False, hooks: 
     if config.format != AUTO:
         formats.get(config.format)  # a bad format is an error before any log is read
     inputs, problems = plan(config, paths)
+    if not inputs and config.nginx_conf and not paths:
+        raise _nothing_from_nginx_conf(config.nginx_conf)
     if not inputs:
         raise InputError(
             "no log files to read" + (f": {'; '.join(problems)}" if problems else ""),
@@ -110,6 +155,10 @@ def count(config: Config, paths: Sequence[str], *, strict: bool = False, hooks: 
         for batch in sources.batches(item.name, warn=warn):
             if fmt is None:
                 fmt = detect(lines_frame(batch), item.name)
+            elif item.name not in result.formats and hooks.on_warning:
+                hint = misfit(lines_frame(batch), fmt, item.name)
+                if hint:
+                    hooks.on_warning(hint)  # said, not a problem: the lines were read as the config says
             if item.name not in result.formats:
                 result.formats[item.name] = fmt.name
                 if hooks.on_format:
@@ -140,7 +189,37 @@ def count(config: Config, paths: Sequence[str], *, strict: bool = False, hooks: 
                 if strict:
                     raise
                 warn(str(exc))
+    if config.nginx_conf and not paths and result.tally.lines == 0:
+        raise _nothing_from_nginx_conf(config.nginx_conf)
     return result
+
+
+def _nothing_from_nginx_conf(conf: str) -> InputError:
+    return InputError(
+        f"--nginx-conf {conf}: no line was read; its access_log entries: " + "; ".join(nginx_conf_entries(conf)),
+        "point access_log at the files nginx writes (and run where they are), or name the logs as paths",
+    )
+
+
+def nginx_conf_entries(conf: str) -> list[str]:
+    """Each access_log of an nginx config, and why it gave no line: for when none did."""
+    from pathlib import Path
+
+    from . import nginx_conf
+
+    logs, skipped = nginx_conf.read_all(Path(conf))
+    out = []
+    for log in logs:
+        names = sources.rotated_siblings(log.path) if not glob.has_magic(log.path) else glob.glob(log.path)
+        if not names:
+            why = "no such file"
+        elif all(os.path.getsize(n) == 0 for n in names):
+            why = "empty"
+        else:
+            why = f"{len(names)} file(s), no line read from them"
+        out.append(f"{log.path} (access_log at {log.where}): {why}")
+    out.extend(f"{target} (access_log at {where}): {why}" for target, where, why in skipped)
+    return out
 
 
 def count_batch(batch: sources.Batch, fmt: LogFormat, classifier: Classifier, timezone: str | None, *,
@@ -192,7 +271,7 @@ def explain(config: Config, line: str) -> Explanation:
     if config.format == AUTO:
         try:
             fmt = detect(frame, "the line")
-        except LogFormatError:
+        except UnrecognisedError:
             fmt = formats.get("combined")
             label = "auto: no preset matches; shown as combined"
     else:

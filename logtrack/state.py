@@ -406,7 +406,12 @@ def _prepare(db: sqlite3.Connection, path: Path) -> None:
 
 
 def _check_intact(db: sqlite3.Connection, path: Path) -> None:
-    problems = [row[0] for row in db.execute("PRAGMA quick_check(3)")]
+    try:
+        problems = [str(row[0]) for row in db.execute("PRAGMA quick_check(3)")]
+    except sqlite3.DatabaseError as exc:
+        if not any(word in str(exc).lower() for word in _DAMAGED):
+            raise
+        problems = [str(exc)]
     if problems != ["ok"]:
         raise StateStorageError(
             f"the state {path} is damaged (SQLite's check: {'; '.join(problems)[:300]})",

@@ -6,6 +6,7 @@ import os
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,10 @@ os.environ["TZ"] = "UTC"
 time.tzset()
 sys.path.insert(0, str(Path(__file__).parent))
 
+import loggen  # noqa: E402 - found through the line above
+
 ROOT = Path(__file__).resolve().parent.parent
+SITE_TZ = "America/Chicago"
 
 
 def xml_counts(document: bytes) -> Counter[tuple[str, str, str]]:
@@ -41,6 +45,18 @@ def no_config_found_by_default(tmp_path_factory: pytest.TempPathFactory, monkeyp
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home))
     monkeypatch.delenv("LOGTRACK_CONFIG", raising=False)
     monkeypatch.setattr(logtrack.config, "SYSTEM_CONFIG", home / "etc-logtrack.toml")
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[tuple[Path, Path, loggen.Generated]]:
+    """A log folder, a config, and 6000 generated lines with their ground truth."""
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    conf = tmp_path / "logtrack.toml"
+    conf.write_text(loggen.config_toml("combined", SITE_TZ))
+    gen = loggen.generate(21, 6000, "combined", "nginx", [-6, -5, 0], SITE_TZ, loggen.START, 4,
+                          damaged_every=151, chronological=True)
+    yield logs, conf, gen
 
 
 @pytest.fixture

@@ -122,12 +122,13 @@ def test_unknown_config_key_before_reading_logs(cli, tmp_path: Path) -> None:
 def test_no_format_fits(cli, tmp_path: Path) -> None:
     log = tmp_path / "access.log"
     log.write_text("2026-11-01 10:00:00 GET /listing/1 200\n" * 10)
-    code, _, err = cli("xml", str(log), "--listing-pattern", PATTERN)
-    assert code == ExitCode.CONFIG
-    assert err == (
-        f"logtrack: error: {log}: no known log format fits this file (lines matched of the first 10: "
+    code, out, err = cli("xml", str(log), "--listing-pattern", PATTERN)
+    assert code == ExitCode.INPUT  # that file's problem: others would still be counted
+    assert xml_counts(out) == {}
+    assert err.splitlines()[0] == (
+        f"logtrack: warning: {log}: no known log format fits this file (lines matched of the first 10: "
         "vhost_combined 0, combined 0, common 0); set [logs] format (or --format) to the server's "
-        "log_format or LogFormat string\n"
+        "log_format or LogFormat string, or leave the file out of the paths"
     )
 
 

@@ -26,7 +26,8 @@ def test_golden_xml_holds_the_ground_truth() -> None:
 def test_directory_reads_rotated_and_skips_error_log(cli) -> None:
     code, _, err = cli("xml", str(SAMPLES), "--config", str(SAMPLES / "logtrack.toml"))
     assert code == 0
-    assert err.splitlines()[:3] == [
+    assert err.splitlines()[:4] == [
+        f"logtrack: config {SAMPLES}/logtrack.toml",
         f"logtrack: {SAMPLES}/access.log: format combined",
         f"logtrack: {SAMPLES}/access.log.1.gz: format combined",
         f"logtrack: {SAMPLES}/other_vhosts_access.log: format vhost_combined",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import fcntl
 import gzip
-import json
 import os
 import shutil
 import sqlite3
@@ -25,38 +24,13 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from logtrack.errors import ExitCode
-from logtrack.sandbox import SandboxState, make_server
 
 import loggen
 from conftest import xml_counts
 from procs import kill_mid_run
+from sites import KEY, TZ, Sandbox, counts_of, upload_config, write
 
-KEY = "s3cr3t-KEY-9f8e7d"
-TZ = "America/Chicago"
 LOGTRACK = [sys.executable, "-m", "logtrack"]
-
-
-def counts_of(state: Path, cli) -> Counter[tuple[str, str, str]]:
-    code, out, err = cli("export", "--state", str(state))
-    assert code == 0, err
-    return xml_counts(out)
-
-
-@pytest.fixture
-def site(tmp_path: Path) -> Iterator[tuple[Path, Path, loggen.Generated]]:
-    """A log folder, a config, and 6000 generated lines with their ground truth."""
-    logs = tmp_path / "logs"
-    logs.mkdir()
-    conf = tmp_path / "logtrack.toml"
-    conf.write_text(loggen.config_toml("combined", TZ))
-    gen = loggen.generate(21, 6000, "combined", "nginx", [-6, -5, 0], TZ, loggen.START, 4,
-                          damaged_every=151, chronological=True)
-    yield logs, conf, gen
-
-
-def write(path: Path, lines: list[bytes], partial: bytes = b"") -> None:
-    with open(path, "ab") as fh:
-        fh.write(b"".join(line + b"\n" for line in lines) + partial)
 
 
 def test_twice_renamed_compressed_and_half_lines(cli, site, tmp_path: Path) -> None:
@@ -268,38 +242,11 @@ def test_changed_rules_are_refused_then_rebuilt(cli, site, tmp_path: Path) -> No
     assert cli("run", str(logs), "-c", str(changed), "--state", str(state), "--no-upload")[0] == 0
 
 
-class Sandbox:
-    def __init__(self, fail_first: int = 0) -> None:
-        self.state = SandboxState(KEY, fail_first)
-        self.server = make_server("127.0.0.1", 0, self.state)
-        self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def views(self) -> Counter[tuple[str, str, str]]:
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/_sandbox/views") as r:
-            return Counter({(v["day"], v["supplier"], v["listing"]): v["views"] for v in json.load(r)})
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture
 def sandbox() -> Iterator[Sandbox]:
     box = Sandbox(fail_first=2)
     yield box
     box.close()
-
-
-def upload_config(conf: Path, port: int, window: str = "22:00-06:00") -> Path:
-    text = conf.read_text() + (
-        f'\n[upload]\nendpoint = "http://127.0.0.1:{port}/tracking/v1/listings/views/{{api_key}}/"\n'
-        f'window = "{window}"\n'
-    )
-    out = conf.with_name("upload.toml")
-    out.write_text(text)
-    return out
 
 
 def test_end_to_end_against_the_sandbox(cli, site, sandbox: Sandbox, tmp_path: Path, monkeypatch) -> None:

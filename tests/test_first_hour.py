@@ -1,0 +1,480 @@
+"""The first hour of a deployment: what a sysadmin does by habit neither breaks nor stops the count.
+
+One test (or table) per defect of that first hour: odd files in the log
+directory, a wrong format, the key, failing uploads, status, dry runs, the
+config's place, logrotate racing a run, and a state database gone bad.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import gzip
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from logtrack.errors import ExitCode
+
+from conftest import ROOT, xml_counts
+from sites import KEY, Sandbox, counts_of, upload_config, write
+
+PATTERN = r"^/listing/(?P<id>[0-9]+)$"
+COMBINED = [
+    '203.0.113.7 - - [01/Nov/2026:10:00:00 -0500] "GET /listing/42 HTTP/1.1" 200 5 "https://www.zillow.com/x" "Mozilla/5.0"',
+    '203.0.113.8 - - [01/Nov/2026:10:00:01 -0500] "GET /listing/42 HTTP/1.1" 200 5 "-" "Googlebot/2.1 (+http://www.google.com/bot.html)"',
+    '203.0.113.9 - - [01/Nov/2026:10:00:02 -0500] "GET /listing/7 HTTP/1.1" 200 5 "-" "Mozilla/5.0"',
+]
+COMBINED_COUNTS = {("2026-11-01", "Zillow", "42"): 1, ("2026-11-01", "", "7"): 1}
+
+# What else lives in a log directory (lines as nginx, Apache and others write them).
+ODD_FILES = {
+    "nginx error log": (
+        b'2026/11/22 03:14:07 [error] 812#812: *1 open() "/var/www/html/wp-login.php" failed (2: No such file '
+        b'or directory), client: 198.51.100.4, server: www.example.com, request: "GET /wp-login.php HTTP/1.1"\n'
+        b"2026/11/22 09:41:55 [warn] 812#812: *2 an upstream response is buffered to a temporary file\n",
+        "it looks like an nginx error log"),
+    "Apache error log": (
+        b"[Sun Nov 22 03:14:07.123456 2026] [core:error] [pid 812:tid 140] [client 198.51.100.4:5234] "
+        b"AH00126: Invalid URI in request GET /../../etc/passwd HTTP/1.1\n"
+        b"[Sun Nov 22 03:15:00.000001 2026] [mpm_event:notice] [pid 800:tid 139] AH00489: resuming\n",
+        "it looks like an Apache error log"),
+    "another server's JSON": (
+        b'{"level":"info","ts":1764000000.1,"logger":"admin","msg":"admin endpoint started"}\n' * 3,
+        "JSON lines whose keys logtrack does not know"),
+    "binary": (b"SQLite format 3\x00\x10\x00\x01\x01\x00@  \x00\x00\x00\x02" + bytes(range(256)) * 40,
+               "looks binary"),
+}
+
+
+@pytest.mark.parametrize("kind", list(ODD_FILES))
+def test_a_file_no_format_fits_is_that_files_problem(cli, tmp_path: Path, kind: str) -> None:
+    data, words = ODD_FILES[kind]
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    (logs / "access.log").write_text("\n".join(COMBINED) + "\n")
+    odd = logs / "other.log"
+    odd.write_bytes(data)
+    args = [str(logs / "access.log"), str(odd), "--listing-pattern", PATTERN, "--supplier", "Zillow=zillow.com"]
+    code, out, err = cli("xml", *args)
+    assert code == ExitCode.INPUT, err
+    assert xml_counts(out) == COMBINED_COUNTS  # the good file still counted
+    assert f"logtrack: warning: {odd}" in err and words in err
+    assert "this is a bug" not in err
+    code, out, err = cli("xml", *args, "--strict")  # strict keeps failing on it
+    assert code == ExitCode.INPUT and out == b""
+    assert f"logtrack: error: {odd}" in err
+    state = tmp_path / "s.db"
+    code, _, err = cli("run", *args, "--state", str(state), "--no-upload")
+    assert code == ExitCode.INPUT, err
+    assert counts_of(state, cli) == COMBINED_COUNTS
+
+
+def test_an_error_log_found_by_a_glob_is_named(cli, tmp_path: Path) -> None:
+    shutil.copy(ROOT / "sample_logs" / "error.log", tmp_path / "error.log")
+    (tmp_path / "access.log").write_text("\n".join(COMBINED) + "\n")
+    code, out, err = cli("xml", str(tmp_path / "*.log"), "--listing-pattern", PATTERN)
+    assert code == ExitCode.INPUT
+    assert sum(xml_counts(out).values()) == 2
+    assert f"{tmp_path}/error.log: no known log format fits this file" in err
+    assert "it looks like an nginx error log; leave it out of the paths" in err
+
+
+@pytest.mark.parametrize(("configured", "lines", "fits"), [
+    ("common", COMBINED, "combined"),
+    ("combined", [f"www.example.com:443 {line}" for line in COMBINED], "vhost_combined"),
+])
+def test_a_format_that_reads_less_than_the_lines_hold_is_said_once(cli, tmp_path: Path, configured: str,
+                                                                     lines: list[str], fits: str) -> None:
+    log = tmp_path / "access.log"
+    log.write_text("\n".join(lines) + "\n")
+    args = [str(log), "--listing-pattern", PATTERN, "--format", configured]
+    code, _, err = cli("xml", *args)
+    assert code == 0, err
+    warnings = [line for line in err.splitlines() if line.startswith("logtrack: warning:")]
+    assert len(warnings) == 1
+    assert f"the preset '{fits}' fits them: set [logs] format = \"{fits}\"" in warnings[0]
+    state = tmp_path / "s.db"
+    assert "fits them" in cli("run", *args, "--state", str(state), "--no-upload")[2]
+    with open(log, "a") as fh:
+        fh.write(lines[0] + "\n")
+    code, _, err = cli("run", *args, "--state", str(state), "--no-upload")
+    assert code == 0 and "fits them" not in err  # once per file, not once per run
+    right = cli("xml", str(log), "--listing-pattern", PATTERN, "--format", fits)[2]
+    assert "warning" not in right
+
+
+def test_nothing_is_pending_after_a_rebuild_to_the_same_numbers(cli, site, tmp_path: Path, monkeypatch) -> None:
+    logs, conf, gen = site
+    write(logs / "access.log", gen.lines[:1500])
+    box = Sandbox()
+    try:
+        conf = upload_config(conf, box.port, window="00:00-00:01")  # a window a test is almost never in
+        monkeypatch.setenv("LOGTRACK_API_KEY", KEY)
+        state = tmp_path / "s.db"
+        code, _, err = cli("run", str(logs), "-c", str(conf), "--state", str(state), "--now")
+        assert code == 0, err
+        posts = box.state.requests
+        assert posts > 0
+        code, _, err = cli("rebuild", str(logs), "-c", str(conf), "--state", str(state))
+        assert code == 0, err
+        assert "days pending:   0\n" in cli("status", "-c", str(conf), "--state", str(state))[1].decode()
+        code, _, err = cli("run", str(logs), "-c", str(conf), "--state", str(state))
+        assert code == 0 and "due" not in err.replace("nothing due for upload", "")
+        code, _, err = cli("run", str(logs), "-c", str(conf), "--state", str(state), "--now")
+        assert code == 0
+        assert err.splitlines()[-1] == "logtrack: nothing due for upload"
+        assert box.state.requests == posts
+    finally:
+        box.close()
+
+
+@pytest.mark.parametrize("problem", ["none", "readable by others"])
+def test_a_key_problem_is_said_on_the_first_run(cli, site, tmp_path: Path, monkeypatch, problem: str) -> None:
+    logs, conf, gen = site
+    write(logs / "access.log", gen.lines[:300])
+    monkeypatch.delenv("LOGTRACK_API_KEY", raising=False)
+    text = conf.read_text() + '\n[upload]\nendpoint = "http://127.0.0.1:9/tracking/v1/listings/views/{api_key}/"\n'
+    if problem != "none":
+        key = tmp_path / "key"
+        key.write_text(KEY)
+        key.chmod(0o644)
+        text += f'api_key_file = "{key}"\n'
+    conf.write_text(text)
+    state = tmp_path / "s.db"
+    # --include-today off and lines days old: days are due, but what matters is that the key is checked first
+    code, _, err = cli("run", str(logs), "-c", str(conf), "--state", str(state))
+    assert code == ExitCode.CONFIG
+    first = err.splitlines()[1]  # after the config's name
+    assert first.startswith("logtrack: warning: ") and "counting the logs anyway" in first
+    assert "views counted" in err  # the ingest went on, and its summary was printed
+    assert counts_of(state, cli) == xml_counts(cli("xml", str(logs), "-c", str(conf), "-q")[1])
+    status = cli("status", "-c", str(conf), "--state", str(state))[1].decode()
+    assert "upload key:     cannot authenticate: " in status
+    assert ("no flexmls API key" if problem == "none" else "can be read by others (mode 644)") in status
+    code, _, err = cli("run", str(logs), "-c", str(conf), "--state", str(state), "--no-upload")
+    assert code == 0 and "warning" not in err  # only counting: no key needed
+
+
+def test_a_failing_upload_says_each_retry_and_ends_in_one_line(cli, site, tmp_path: Path, monkeypatch) -> None:
+    logs, conf, gen = site
+    write(logs / "access.log", gen.lines[:3000])
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed: nothing listens there
+    conf = upload_config(conf, port)
+    conf.write_text(conf.read_text() + "retries = 2\nbackoff = 0.1\n")
+    monkeypatch.setenv("LOGTRACK_API_KEY", KEY)
+    state = tmp_path / "s.db"
+    code, out, err = cli("run", str(logs), "-c", str(conf), "--state", str(state), "--now")
+    assert code == ExitCode.UPLOAD
+    lines = err.splitlines()
+    retries = [line for line in lines if line.startswith("logtrack: upload: ")]
+    assert len(retries) == 2
+    assert all(line.startswith("logtrack: upload: connection refused; next try in ") for line in retries)
+    assert any("views counted" in line for line in lines)  # the ingest summary is still printed
+    errors = [line for line in lines if line.startswith("logtrack: error: ")]
+    due = cli("status", "-c", str(conf), "--state", str(state))[1].decode().split("days pending:   ")[1].split()[0]
+    assert errors == [lines[-1]]
+    assert lines[-1].startswith(
+        f"logtrack: error: cannot reach flexmls at http://127.0.0.1:{port}/tracking/v1/listings/views/[api-key]/: "
+        f"connection refused (3 tries); {due} day(s) stay pending (")
+    assert lines[-1].endswith("they go with the next run inside the posting window 22:00-06:00 America/Chicago "
+                              "(or with --now)")
+    assert "Max retries" not in err and "HTTPConnection" not in err and KEY not in err + out.decode()
+
+
+def test_status_shows_the_last_accepted_and_the_last_attempt_apart(cli, site, tmp_path: Path,
+                                                                    monkeypatch) -> None:
+    logs, conf, gen = site
+    write(logs / "access.log", gen.lines[:2000])
+    state = tmp_path / "s.db"
+    box = Sandbox()
+    monkeypatch.setenv("LOGTRACK_API_KEY", KEY)
+    try:
+        conf = upload_config(conf, box.port)
+        assert cli("run", str(logs), "-c", str(conf), "--state", str(state), "--now")[0] == 0
+    finally:
+        box.close()
+    write(logs / "access.log", gen.lines[2000:4000])
+    conf.write_text(conf.read_text() + "retries = 0\n")
+    assert cli("run", str(logs), "-c", str(conf), "--state", str(state), "--now")[0] == ExitCode.UPLOAD
+    out = cli("status", "-c", str(conf), "--state", str(state))[1].decode()
+    assert "accepted: accepted" not in out
+    accepted = next(line for line in out.splitlines() if line.startswith("last accepted:  "))
+    attempt = next(line for line in out.splitlines() if line.startswith("last attempt:   "))
+    assert "UTC (2026-1" in accepted
+    assert ", failed (2026-1" in attempt and "cannot reach flexmls" in attempt
+    assert "warning" not in out  # nothing due for long yet
+    with sqlite3.connect(state) as db:  # the last accepted upload, four days ago
+        db.execute("UPDATE uploads SET at = at - 4 * 86400")
+    out = cli("status", "-c", str(conf), "--state", str(state))[1].decode()
+    assert "warning:        nothing was accepted by flexmls since the last accepted upload" in out
+
+
+def test_a_new_state_warns_only_once_days_were_due_for_long(cli, site, tmp_path: Path) -> None:
+    logs, conf, gen = site
+    write(logs / "access.log", gen.lines[:500])
+    state = tmp_path / "s.db"
+    assert cli("run", str(logs), "-c", str(conf), "--state", str(state), "--no-upload")[0] == 0
+    out = cli("status", "-c", str(conf), "--state", str(state))[1].decode()
+    assert "last accepted:  never\n" in out and "warning" not in out
+    with sqlite3.connect(state) as db:
+        db.execute("UPDATE meta SET value = value - 4 * 86400 WHERE key = 'created'")
+    out = cli("status", "-c", str(conf), "--state", str(state))[1].decode()
+    assert "warning:        nothing was accepted by flexmls since the state was made" in out
+
+
+def test_dry_run_shows_each_post_apart(cli, site, tmp_path: Path) -> None:
+    logs, conf, gen = site
+    write(logs / "access.log", gen.lines)
+    conf.write_text(conf.read_text() + "\n[upload]\nmax_listings_per_post = 700\n")
+    state = tmp_path / "s.db"
+    code, out, err = cli("run", str(logs), "-c", str(conf), "--state", str(state), "--dry-run", "--now")
+    assert code == 0, err
+    separators = [line for line in err.splitlines() if line.startswith("logtrack: ---- dry run: post ")]
+    declaration = b'<?xml version="1.0" encoding="UTF-8"?>\n'
+    documents = [declaration + d for d in out.split(declaration)[1:]]
+    assert len(separators) == len(documents) > 1
+    assert separators[0].startswith(f"logtrack: ---- dry run: post 1 of {len(documents)}: 2026-1")
+    got: Counter[tuple[str, str, str]] = Counter()
+    for doc in documents:
+        got += xml_counts(doc)
+    assert got == gen.expected
+    folder = tmp_path / "posts"
+    code, out, err = cli("run", str(logs), "-c", str(conf), "--state", str(state), "--dry-run", "--now",
+                         "-o", str(folder))
+    assert code == 0 and out == b""
+    files = sorted(folder.iterdir())
+    assert [p.name for p in files][:1] == [f"post-001-{min(d for d, _, _ in gen.expected)}.xml"]
+    from logtrack import viewtracking
+
+    got = Counter()
+    for path in files:
+        viewtracking.validate(path.read_bytes(), str(path), None)
+        got += xml_counts(path.read_bytes())
+    assert got == gen.expected and len(files) == len(documents)
+    assert not state.exists()
+
+
+def _conf(path: Path, pattern: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"[listings]\npatterns = ['{pattern}']\n")
+    return path
+
+
+def test_the_config_is_found_where_the_readme_says(cli, tmp_path: Path, monkeypatch) -> None:
+    import logtrack.config
+
+    log = tmp_path / "access.log"
+    log.write_text("\n".join(COMBINED) + "\n")
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    system = _conf(tmp_path / "etc" / "logtrack.toml", "^/listing/(?P<id>7)$")
+    monkeypatch.setattr(logtrack.config, "SYSTEM_CONFIG", system)
+    user = _conf(Path(os.environ["XDG_CONFIG_HOME"]) / "logtrack" / "logtrack.toml", "^/listing/(?P<id>42)$")
+    local = _conf(work / "logtrack.toml", "^/listing/(?P<id>4?[27])$")
+    named = _conf(tmp_path / "named.toml", "^/listing/(?P<id>42)$")
+    env = _conf(tmp_path / "env.toml", "^/listing/(?P<id>7)$")
+
+    def used() -> tuple[str, set[str]]:
+        code, out, err = cli("xml", str(log))
+        assert code == 0, err
+        return err.splitlines()[0], {listing for _, _, listing in xml_counts(out)}
+
+    assert used() == ("logtrack: config logtrack.toml", {"42", "7"})
+    local.unlink()
+    assert used() == (f"logtrack: config {user}", {"42"})
+    user.unlink()
+    assert used() == (f"logtrack: config {system}", {"7"})
+    monkeypatch.setenv("LOGTRACK_CONFIG", str(env))
+    assert used() == (f"logtrack: config {env}", {"7"})
+    _, _, err = cli("xml", str(log), "-c", str(named))
+    assert err.splitlines()[0] == f"logtrack: config {named}"
+    monkeypatch.setenv("LOGTRACK_CONFIG", str(tmp_path / "gone.toml"))
+    code, _, err = cli("xml", str(log))
+    assert code == ExitCode.CONFIG and f"LOGTRACK_CONFIG={tmp_path}/gone.toml: no such config file" in err
+
+
+@pytest.mark.parametrize(("args", "code", "expected"), [
+    (["{{ listing.id }}", "--template"], 0, "/listing/{{ listing.id }}/YOUR_API_KEY/tracker.gif"),
+    (["<?= $id ?>", "--template"], 0, "/listing/<?= $id ?>/YOUR_API_KEY/tracker.gif"),
+    (["2023 12/34"], 0, "/listing/2023%2012%2F34/YOUR_API_KEY/tracker.gif"),
+    (["{{ listing.id }}"], ExitCode.USAGE, "looks like a template placeholder, and would be percent-encoded; "
+                                          "add --template"),
+    (["  "], ExitCode.USAGE, "the listing id is empty"),
+])
+def test_tracker_tag_placeholders_and_empty_ids(cli, args: list[str], code: int, expected: str) -> None:
+    got, out, err = cli("tracker-tag", *args)
+    assert got == code
+    assert expected in (out.decode() if code == 0 else err)
+
+
+def test_a_bad_format_in_the_file_names_the_file_and_key(cli, tmp_path: Path) -> None:
+    conf = tmp_path / "logtrack.toml"
+    conf.write_text("[logs]\nformat = \"nginx\"\n[listings]\npatterns = ['^/listing/(?P<id>[0-9]+)$']\n")
+    code, _, err = cli("xml", "-", "-c", str(conf), input=b"")
+    assert code == ExitCode.CONFIG
+    assert err.startswith(f"logtrack: error: {conf}: [logs] format: unknown log format 'nginx'")
+
+
+def test_the_starter_config_has_every_section(cli, tmp_path: Path) -> None:
+    conf = tmp_path / "logtrack.toml"
+    assert cli("init", str(conf))[0] == 0
+    text = conf.read_text()
+    for section in ("[logs]", "[listings]", "[[suppliers]]", "[filters]", "[viewtracking]", "[state]", "[upload]"):
+        assert f"\n{section}\n" in text
+    assert "api_key_file" in text and "window" in text
+    _, _, err = cli("run", str(tmp_path / "none.log"), "-c", str(conf), "--state", str(tmp_path / "s.db"))
+    assert "unknown" not in err and "this is a bug" not in err
+
+
+def test_nginx_conf_that_reads_nothing_says_what_it_found(cli, tmp_path: Path) -> None:
+    empty = tmp_path / "empty_access.log"
+    empty.write_text("")
+    conf = tmp_path / "nginx.conf"
+    conf.write_text(
+        "http {\n"
+        f"  access_log {tmp_path}/missing_access.log;\n"
+        f"  access_log {empty} combined;\n"
+        "  access_log syslog:server=unix:/dev/log;\n"
+        "  access_log off;\n"
+        "}\n"
+    )
+    code, _, err = cli("xml", "--nginx-conf", str(conf), "--listing-pattern", PATTERN)
+    assert code == ExitCode.INPUT
+    assert f"{tmp_path}/missing_access.log (access_log at {conf}:2): no such file" in err
+    assert f"{empty} (access_log at {conf}:3): empty" in err
+    assert f"syslog:server=unix:/dev/log (access_log at {conf}:4): not a file" in err
+
+
+def test_the_readme_installs_where_contrib_looks() -> None:
+    readme = (ROOT / "README.md").read_text()
+    install = readme.split("## Install for production", 1)[1].split("\n## ", 1)[0]
+    assert "/usr/local/bin/logtrack" in install and "pipx" in install and "venv" in install
+    for name in ("logrotate-nginx", "logrotate-apache2", "logtrack.cron", "logtrack.service"):
+        assert "/usr/local/bin/logtrack" in (ROOT / "contrib" / name).read_text()
+
+
+def _rotate_with_compress(logs: Path, fresh: list[bytes]) -> None:
+    """What logrotate does with `rotate 5` and `compress` (no delaycompress) for access.log."""
+    older = sorted(logs.glob("access.log.*.gz"), reverse=True)
+    for path in older:
+        n = int(path.name.split(".")[2])
+        path.rename(logs / f"access.log.{n + 1}.gz")
+    if (logs / "access.log.1").exists():  # left plain by an earlier delaycompress
+        (logs / "access.log.2.gz").write_bytes(gzip.compress((logs / "access.log.1").read_bytes()))
+        (logs / "access.log.1").unlink()
+    (logs / "access.log.1.gz").write_bytes(gzip.compress((logs / "access.log").read_bytes()))
+    (logs / "access.log").unlink()
+    write(logs / "access.log", fresh)
+
+
+def test_a_file_rotated_between_listing_and_reading_is_read_under_its_new_name(cli, site, tmp_path: Path,
+                                                                                 monkeypatch) -> None:
+    logs, conf, gen = site
+    write(logs / "access.log.1", gen.lines[:2000])
+    write(logs / "access.log", gen.lines[2000:3000])
+    state = tmp_path / "s.db"
+    assert cli("run", str(logs), "-c", str(conf), "--state", str(state), "--no-upload")[0] == 0
+    write(logs / "access.log", gen.lines[3000:4000])
+    from logtrack import sources
+
+    listed = sources.expand
+
+    def listing_then_logrotate(paths, pattern=None):  # type: ignore[no-untyped-def]
+        found = listed(paths, pattern)
+        if not (logs / "access.log.1.gz").exists():
+            _rotate_with_compress(logs, gen.lines[4000:])
+        return found
+
+    monkeypatch.setattr(sources, "expand", listing_then_logrotate)
+    code, _, err = cli("run", str(logs), "-c", str(conf), "--state", str(state), "--no-upload")
+    assert code == 0, err
+    assert "warning" not in err and "cannot read" not in err
+    assert "access.log.1: gone since it was listed (rotated?); read again under the names the files have now" in err
+    monkeypatch.undo()
+    assert counts_of(state, cli) == gen.expected
+
+
+def test_a_run_that_waited_for_the_lock_lists_the_files_after_it(site, tmp_path: Path, cli) -> None:
+    logs, conf, gen = site
+    write(logs / "access.log.1", gen.lines[:2000])
+    write(logs / "access.log", gen.lines[2000:3000])
+    state = tmp_path / "s.db"
+    assert cli("run", str(logs), "-c", str(conf), "--state", str(state), "--no-upload")[0] == 0
+    write(logs / "access.log", gen.lines[3000:4000])
+    with open(f"{state}.lock", "a+") as lock:
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "logtrack", "run", str(logs), "-c", str(conf), "--state", str(state),
+             "--no-upload"], stderr=subprocess.PIPE, text=True, env={**os.environ, "TZ": "UTC"},
+        )
+        time.sleep(1.5)  # it has started and waits for the lock
+        _rotate_with_compress(logs, gen.lines[4000:])
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    assert "cannot read" not in err and "gone since" not in err
+    assert counts_of(state, cli) == gen.expected
+
+
+def test_a_damaged_state_is_an_error_not_nothing_new(cli, site, tmp_path: Path) -> None:
+    logs, conf, gen = site
+    write(logs / "access.log", gen.lines)
+    state = tmp_path / "s.db"
+    assert cli("run", str(logs), "-c", str(conf), "--state", str(state), "--no-upload")[0] == 0
+    size = state.stat().st_size
+    assert size > 64 * 1024
+    with open(state, "r+b") as fh:  # a failing disk: a block in the middle overwritten
+        fh.seek(size // 2 // 4096 * 4096)
+        fh.write(bytes(range(256)) * 16)
+    for command in (["run", str(logs), "--no-upload"], ["status"]):
+        code, _, err = cli(*command, "-c", str(conf), "--state", str(state))
+        assert code == ExitCode.STATE_STORAGE, err
+        assert err.splitlines()[-1].startswith(f"logtrack: error: the state {state} is damaged (SQLite's check: ")
+        assert "restore it from a backup, or move it aside and run `logtrack rebuild`" in err
+        assert "this is a bug" not in err
+    with open(state, "r+b") as fh:  # its first page gone: not even a database
+        fh.write(b"\0" * 100)
+    code, _, err = cli("run", str(logs), "-c", str(conf), "--state", str(state), "--no-upload")
+    assert code == ExitCode.STATE_STORAGE and f"the state {state} is damaged" in err
+
+
+@pytest.fixture
+def read_only_later(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """A small tmpfs that the test can turn read-only, as a failing disk's file system turns."""
+    mount = tmp_path / "mnt"
+    mount.mkdir()
+    if os.geteuid() != 0 or not shutil.which("mount"):
+        pytest.skip("mounting a tmpfs needs root (CI runs as root)")
+    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(mount)], capture_output=True)
+    if made.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {made.stderr.decode().strip()}")
+
+    def freeze() -> None:
+        subprocess.run(["mount", "-o", "remount,ro", str(mount)], check=True)
+
+    yield mount, freeze
+    subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def test_a_read_only_state_is_named_with_the_fix(cli, site, read_only_later) -> None:
+    logs, conf, gen = site
+    mount, freeze = read_only_later
+    write(logs / "access.log", gen.lines[:1000])
+    state = mount / "state.db"
+    assert cli("run", str(logs), "-c", str(conf), "--state", str(state), "--no-upload")[0] == 0
+    write(logs / "access.log", gen.lines[1000:2000])
+    freeze()
+    code, _, err = cli("run", str(logs), "-c", str(conf), "--state", str(state), "--no-upload")
+    assert code == ExitCode.STATE_STORAGE, err
+    assert "Read-only file system" in err and "mounted read-write" in err and "this is a bug" not in err
