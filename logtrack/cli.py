@@ -162,7 +162,8 @@ def _count(cfg: Config, paths: list[str], strict: bool, quiet: bool) -> pipeline
     if not quiet:
         _say_config(cfg)
     with progress_bar(enabled=not quiet and sys.stderr.isatty()) as bar:
-        hooks = Hooks(on_plan=bar.start, on_format=chosen, on_warning=warning, on_progress=bar.advance)
+        hooks = Hooks(on_plan=bar.start, on_format=chosen, on_warning=warning, on_progress=bar.advance,
+                      on_file_done=bar.done)
         result = pipeline.count(cfg, paths, strict=strict, hooks=hooks)
     if not quiet:
         for line in summary_lines(result.tally, len(result.formats), width=_width()):

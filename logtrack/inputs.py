@@ -41,7 +41,8 @@ class Hooks:
     on_format: Callable[[str, LogFormat], None] | None = None
     on_warning: Callable[[str], None] | None = None
     on_notice: Callable[[str], None] | None = None  # news that is no problem (an upload retried)
-    on_progress: Callable[[int, int], None] | None = None  # raw bytes, lines (increments)
+    on_progress: Callable[[str, int, int], None] | None = None  # file, plain bytes, lines (increments)
+    on_file_done: Callable[[str], None] | None = None  # a file was read to its end
 
 
 def plan(config: Config, paths: Sequence[str]) -> tuple[list[Input], list[str]]:

@@ -183,12 +183,14 @@ def count(config: Config, paths: Sequence[str], *, strict: bool = False, hooks: 
                     for (batch, _), summary in group:
                         result.tally.add(summary)
                         if hooks.on_progress:
-                            hooks.on_progress(max(batch.raw_bytes - done_bytes, 0), summary.lines)
-                        done_bytes = max(done_bytes, batch.raw_bytes)
+                            hooks.on_progress(item.name, max(batch.end_offset - done_bytes, 0), summary.lines)
+                        done_bytes = max(done_bytes, batch.end_offset)
             except InputError as exc:  # what was read before it was counted
                 if strict:
                     raise
                 warn(str(exc))
+            if hooks.on_file_done:
+                hooks.on_file_done(item.name)
     if config.nginx_conf and not paths and result.tally.lines == 0:
         raise _nothing_from_nginx_conf(config.nginx_conf)
     return result

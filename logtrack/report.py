@@ -6,6 +6,7 @@ Kept apart from the CLI so that the words people read are in one place.
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -14,7 +15,8 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     import polars as pl
     from rich.console import Console
-    from rich.progress import Progress, TaskID
+    from rich.progress import Progress, ProgressColumn, TaskID
+    from rich.table import Table
 
 from .reasons import NotCounted, Skip
 from .tally import Tally
@@ -58,52 +60,66 @@ def _commas(items: list[str]) -> list[str]:
 def wrap_items(head: str, items: Sequence[str], width: int | None, indent: str = " " * (len(PREFIX) + 2)) -> list[str]:
     """``head`` and the items joined by spaces; with ``width``, lines break only between items.
 
-    An item wider than a line on its own is broken at its spaces (numbers
-    hold none, so they stay whole).
+    An item too long for a line of its own breaks between its words, and a
+    word too long (a path) after one of its slashes; numbers hold neither,
+    so they stay whole.
     """
     if width is None:
         return [head + " ".join(items)]
-    import textwrap
-
     lines: list[str] = []
-    current = head
-    bare = True  # nothing but the head or indent on the current line yet
-    for item in items:
-        if not bare and len(current) + 1 + len(item) > width:
+    current, bare = head, True  # bare: nothing but the head or indent on the line yet
+
+    def put(piece: str, sep: str) -> None:
+        nonlocal current, bare
+        if not bare and len(current) + len(sep) + len(piece) > width:
             lines.append(current)
-            current, bare = indent, True
-        if bare and len(current) + len(item) > width:
-            first_room = max(width - len(current), 20)
-            head_part = textwrap.wrap(item, first_room, break_long_words=False, break_on_hyphens=False)[0]
-            rest = item[len(head_part):].strip()
-            parts = textwrap.wrap(rest, max(width - len(indent), 20), break_long_words=False,
-                                  break_on_hyphens=False) if rest else []
-            lines.append(current + head_part)
-            if parts:
-                lines.extend(indent + p for p in parts[:-1])
-                current, bare = indent + parts[-1], False
-            else:
-                current, bare = indent, True
-            continue
-        current += ("" if bare else " ") + item
+            current, bare, sep = indent, True, ""
+        current += ("" if bare else sep) + piece
         bare = False
+
+    for item in items:
+        if len(indent) + len(item) <= width or (not bare and len(current) + 1 + len(item) <= width):
+            put(item, " ")
+            continue
+        for piece, glued in _pieces(item, width - len(indent)):
+            put(piece, "" if glued else " ")
     if not bare or not lines:
         lines.append(current)
     return lines
 
 
-def render_report(console: Console, tally: Tally, counts: pl.DataFrame) -> None:
-    import polars as pl
-    from rich.table import Table
+def _pieces(item: str, room: int) -> Iterator[tuple[str, bool]]:
+    """An item's words, a word longer than ``room`` cut after its slashes (True: no space before)."""
+    for word in item.split(" "):
+        if len(word) <= room or "/" not in word:
+            yield word, False
+            continue
+        parts = [p for p in re.split(r"(?<=/)", word) if p]
+        yield parts[0], False
+        for part in parts[1:]:
+            yield part, True
 
+
+def render_report(console: Console, tally: Tally, counts: pl.DataFrame) -> None:
+    """The three tables; readable down to 40 columns, dates and numbers never cut.
+
+    Days and numbers do not wrap; names wrap between words. Below 80
+    columns the tables drop their side borders, and the first-seen place
+    shows the file's name without its directory.
+    """
+    import polars as pl
+
+    narrow = console.width < NARROW
     per_day = (
         counts.group_by(["day", "supplier"])
         .agg(listings=pl.len(), views=pl.col("views").sum())
         .sort(["day", "supplier"])
     )
-    table = Table(title="Views per day and supplier")
-    for col in ("Day", "Supplier", "Listings", "Views"):
-        table.add_column(col, justify="right" if col in ("Listings", "Views") else "left")
+    table = _table("Views per day and supplier", narrow)
+    table.add_column("Day", no_wrap=True, min_width=10)
+    table.add_column("Supplier", ratio=1, overflow="fold")
+    table.add_column("Listings", justify="right", no_wrap=True)
+    table.add_column("Views", justify="right", no_wrap=True)
     for day, supplier, listings, views in per_day.iter_rows():
         table.add_row(str(day), supplier or "(Other)", f"{listings:,}", f"{views:,}")
     console.print(table)
@@ -114,25 +130,35 @@ def render_report(console: Console, tally: Tally, counts: pl.DataFrame) -> None:
         .sort(["views", "listing"], descending=[True, False])
         .head(TOP_LISTINGS)
     )
-    table = Table(title=f"Top {TOP_LISTINGS} listings")
-    table.add_column("Listing")
-    table.add_column("Views", justify="right")
-    table.add_column("Days", justify="right")
+    table = _table(f"Top {TOP_LISTINGS} listings", narrow)
+    table.add_column("Listing", overflow="fold")
+    table.add_column("Views", justify="right", no_wrap=True)
+    table.add_column("Days", justify="right", no_wrap=True)
     for listing, views, days in top.iter_rows():
         table.add_row(listing, f"{views:,}", f"{days:,}")
     console.print(table)
 
-    table = Table(title="Lines by outcome")
-    table.add_column("Outcome")
-    table.add_column("Lines", justify="right")
-    table.add_column("First seen at")
+    table = _table("Lines by outcome", narrow)
+    table.add_column("Outcome", ratio=2)
+    table.add_column("Lines", justify="right", no_wrap=True)
+    table.add_column("First seen at", ratio=2, overflow="fold")
     table.add_row("counted as a view", f"{tally.counted:,}", "")
     for reason in [*NotCounted, *Skip]:
         n = tally.reasons.get(reason.value)
         if n:
             ex = tally.examples[reason.value]
-            table.add_row(reason.value, f"{n:,}", f"{ex.source}:{ex.line_no}")
+            where = os.path.basename(ex.source) if narrow else ex.source
+            table.add_row(reason.value, f"{n:,}", f"{where}:{ex.line_no}")
     console.print(table)
+
+
+def _table(title: str, narrow: bool) -> Table:
+    from rich import box
+    from rich.table import Table
+
+    if narrow:
+        return Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
+    return Table(title=title)
 
 
 class _Named(Protocol):
@@ -140,29 +166,88 @@ class _Named(Protocol):
     def name(self) -> str: ...
 
 
+NARROW = 80  # below this many columns the bar and tables take their compact form
+
+
 class ProgressBar:
-    """Bytes and lines done, lines/s and time left, on stderr; silent when disabled."""
+    """Bytes and lines done, lines/s and time left, on stderr; silent when disabled.
+
+    Progress is in plain (decompressed) bytes, the unit the work goes by: a
+    compressed file's bytes on disk take several times longer each, so a
+    total mixing them would make the time left wrong whenever the run moves
+    from plain files to compressed ones. A compressed file's plain size is
+    estimated (gzip's trailer, else a typical ratio) and corrected once it
+    was read. Standard input has no size: a line counter without a total.
+    """
 
     def __init__(self, progress: Progress | None) -> None:
         self._progress = progress
         self._task: TaskID | None = None
         self._lines = 0
         self._started = time.monotonic()
+        self._estimates: dict[str, int] = {}
+        self._read: dict[str, int] = {}
+        self._total = 0
 
     def start(self, inputs: Sequence[_Named]) -> None:
         if self._progress is None:
             return
-        total = sum(os.path.getsize(i.name) for i in inputs if i.name != "-" and os.path.isfile(i.name))
-        self._task = self._progress.add_task("reading", total=total or None, lines="0 lines")
+        from .sources import STDIN, plain_size_estimate
 
-    def advance(self, raw_bytes: int, lines: int) -> None:
+        names = [i.name for i in inputs]
+        if STDIN not in names:
+            self._estimates = {n: plain_size_estimate(n) for n in names if os.path.isfile(n)}
+            self._total = sum(self._estimates.values())
+        known = STDIN not in names and self._total > 0
+        self._progress.columns = _columns(self._progress.console.width, known)
+        self._task = self._progress.add_task("reading", total=self._total if known else None,
+                                             lines=_lines_text(0, 0.0, self._progress.console.width))
+
+    def advance(self, name: str, plain_bytes: int, lines: int) -> None:
         if self._progress is None or self._task is None:
             return
         self._lines += lines
+        self._read[name] = self._read.get(name, 0) + plain_bytes
+        if name in self._estimates and self._read[name] > self._estimates[name]:  # the estimate was short
+            self._total += self._read[name] - self._estimates[name]
+            self._estimates[name] = self._read[name]
         rate = self._lines / max(time.monotonic() - self._started, 1e-6)
-        self._progress.update(
-            self._task, advance=raw_bytes, lines=f"{self._lines:,} lines, {rate:,.0f} lines/s"
-        )
+        self._progress.update(self._task, advance=plain_bytes, total=self._total or None,
+                              lines=_lines_text(self._lines, rate, self._progress.console.width))
+
+    def done(self, name: str) -> None:
+        """A file was read to its end: its true plain size replaces the estimate."""
+        if name in self._estimates and self._task is not None and self._progress is not None:
+            self._total += self._read.get(name, 0) - self._estimates[name]
+            self._estimates[name] = self._read.get(name, 0)
+            self._progress.update(self._task, total=self._total or None)
+
+
+def _lines_text(lines: int, rate: float, width: int) -> str:
+    if width >= NARROW:
+        return f"{lines:,} lines, {rate:,.0f} lines/s"
+    return f"{_short(lines)} lines {_short(rate)}/s"
+
+
+def _short(n: float) -> str:
+    for unit, size in (("M", 1e6), ("k", 1e3)):
+        if n >= size:
+            return f"{n / size:.1f}{unit}"
+    return f"{n:.0f}"
+
+
+def _columns(width: int, known_total: bool) -> tuple[ProgressColumn, ...]:
+    """The bar's fields for a terminal this wide: none of them is cut, however narrow."""
+    from rich.progress import BarColumn, DownloadColumn, TaskProgressColumn, TextColumn, TimeRemainingColumn
+
+    lines = TextColumn("{task.fields[lines]}")
+    if not known_total:  # stdin: nothing to measure against
+        return (TextColumn("reading stdin:"), lines)
+    if width >= NARROW:
+        return (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), DownloadColumn(), lines,
+                TimeRemainingColumn())
+    return (BarColumn(bar_width=max(6, min(20, width - 40))), TaskProgressColumn(), lines,
+            TimeRemainingColumn(compact=True))
 
 
 @contextmanager
@@ -172,16 +257,8 @@ def progress_bar(enabled: bool) -> Iterator[ProgressBar]:
         yield ProgressBar(None)
         return
     from rich.console import Console
-    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+    from rich.progress import Progress
 
-    progress = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        DownloadColumn(),
-        TextColumn("{task.fields[lines]}"),
-        TimeRemainingColumn(),
-        console=Console(stderr=True),
-        transient=True,
-    )
+    progress = Progress(console=Console(stderr=True), transient=True)
     with progress:
         yield ProgressBar(progress)

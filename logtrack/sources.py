@@ -294,6 +294,32 @@ def open_source(name: str, skip: int = 0) -> tuple[Iterator[bytes], IO[bytes]]:
     return (_skip(chunks, skip) if skip else chunks), raw
 
 
+TYPICAL_RATIO = 10  # plain bytes per compressed byte of an access log, when the file does not say
+
+
+def plain_size_estimate(name: str) -> int:
+    """About how many bytes a file holds once decompressed, without decompressing it.
+
+    gzip keeps the plain size of its last member (mod 4 GiB) in its last 4
+    bytes; where that is smaller than the file, it wrapped or the file has
+    several members, and a typical ratio is used, as for the other kinds.
+    """
+    try:
+        size = os.path.getsize(name)
+        with open(name, "rb") as fh:
+            kind = _kind(fh.read(8))
+            if kind is None:
+                return size
+            if kind == "gzip" and size >= 18:
+                fh.seek(-4, os.SEEK_END)
+                isize = int.from_bytes(fh.read(4), "little")
+                if isize >= size:
+                    return isize
+    except OSError:
+        return 0
+    return size * TYPICAL_RATIO
+
+
 def is_compressed(name: str) -> bool:
     with open(name, "rb") as fh:
         return _kind(fh.read(8)) is not None

@@ -478,3 +478,99 @@ def test_a_read_only_state_is_named_with_the_fix(cli, site, read_only_later) -> 
     code, _, err = cli("run", str(logs), "-c", str(conf), "--state", str(state), "--no-upload")
     assert code == ExitCode.STATE_STORAGE, err
     assert "Read-only file system" in err and "mounted read-write" in err and "this is a bug" not in err
+
+
+@pytest.mark.parametrize("width", [40, 60, 80, 120])
+def test_report_tables_stay_readable_on_narrow_terminals(width: int) -> None:
+    import io
+    import re
+
+    from rich.console import Console
+
+    from logtrack import pipeline
+    from logtrack.config import load
+    from logtrack.report import render_report
+
+    cfg = load(ROOT / "sample_logs" / "logtrack.toml")
+    result = pipeline.count(cfg, [str(ROOT / "sample_logs")])
+    buffer = io.StringIO()
+    render_report(Console(file=buffer, width=width, force_terminal=False), result.tally, result.counts)
+    text = buffer.getvalue()
+    assert max(len(line) for line in text.splitlines()) <= width
+    assert "…" not in text
+    days = {str(d) for d in result.counts.get_column("day").unique().to_list()}
+    assert days <= set(re.findall(r"\b2026-\d\d-\d\d\b", text))  # every day, whole
+    for n in (result.tally.counted, *result.tally.reasons.values()):
+        assert re.search(rf"(?<![\d,]){n:,}(?![\d,])", text), n  # every number, whole
+
+
+def test_the_summary_wraps_between_items_only() -> None:
+    import re
+
+    from logtrack.reasons import NotCounted, Skip
+    from logtrack.report import summary_lines
+    from logtrack.tally import Example, Tally
+
+    tally = Tally(lines=12_345_678, counted=4_567_890)
+    for i, reason in enumerate([*NotCounted, *Skip]):
+        tally.reasons[reason.value] = 1_000_003 * (i + 1)
+        tally.examples[reason.value] = Example("/var/log/nginx/access.log.2.gz", 1_234_567 + i, "x")
+    whole = summary_lines(tally, 3)
+    assert len(whole) == 3  # cron and log files: one line each, whole
+    items = [m for line in whole for m in re.findall(r"\d[\d,]*\d", line)]
+    for width in (40, 60, 80):
+        lines = summary_lines(tally, 3, width=width)
+        assert all(len(line) <= width for line in lines), width
+        assert all(line.startswith(("logtrack: ", "            ")) for line in lines)
+        assert [m for line in lines for m in re.findall(r"\d[\d,]*\d", line)] == items  # no number cut
+        assert "".join("".join(lines).split()) == "".join("".join(whole).split())  # nothing lost
+
+
+def _render_bar(width: int, names: list[str], read: list[tuple[str, int, int]]) -> tuple[str, object]:
+    import io
+
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from logtrack.inputs import Input
+    from logtrack.report import ProgressBar
+
+    console = Console(file=io.StringIO(), width=width, force_terminal=True, color_system=None)
+    progress = Progress(console=console, auto_refresh=False)
+    bar = ProgressBar(progress)
+    bar.start([Input(n, None) for n in names])
+    for name, size, lines in read:
+        bar.advance(name, size, lines)
+    console.print(progress.get_renderable())
+    return console.file.getvalue(), progress  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("width", [60, 80, 120])
+def test_the_progress_bar_keeps_its_fields_on_narrow_terminals(tmp_path: Path, width: int) -> None:
+    plain = tmp_path / "access.log"
+    plain.write_bytes(b"x" * 100_000)
+    text, _ = _render_bar(width, [str(plain)], [(str(plain), 50_000, 1234)])
+    lines = [line for line in text.splitlines() if line.strip()]
+    assert len(lines) == 1 and len(lines[0]) <= width
+    assert "50%" in lines[0] and "lines" in lines[0] and "…" not in lines[0]
+    assert ("1,234 lines" if width >= 80 else "1.2k lines") in lines[0]
+
+
+def test_stdin_gets_a_line_counter_without_a_total() -> None:
+    text, _ = _render_bar(60, ["-"], [("-", 5_000_000, 20_000)])
+    assert "reading stdin: 20.0k lines" in text
+    assert "?" not in text and "bytes" not in text and "%" not in text
+
+
+def test_time_left_counts_plain_bytes_for_compressed_files(tmp_path: Path) -> None:
+    from logtrack import sources
+
+    data = b"".join(line + b"\n" for line in [c.encode() for c in COMBINED] * 3000)
+    plain = tmp_path / "access.log"
+    plain.write_bytes(data)
+    gz = tmp_path / "access.log.2.gz"
+    gz.write_bytes(gzip.compress(data))
+    assert sources.plain_size_estimate(str(gz)) == len(data)  # gzip says its plain size
+    _, progress = _render_bar(120, [str(plain), str(gz)], [(str(plain), len(data), 9000)])
+    task = progress.tasks[0]  # type: ignore[attr-defined]
+    assert task.total == 2 * len(data) and task.completed == len(data)  # half done, in the same unit
