@@ -146,7 +146,8 @@ class State:
         with lock:
             _acquire(lock, lock_path, lock_wait, shared=readonly)
             try:
-                db = sqlite3.connect(path, isolation_level=None, timeout=lock_wait)
+                db = _connect_readonly(path, lock_wait) if readonly else sqlite3.connect(
+                    path, isolation_level=None, timeout=lock_wait)
             except sqlite3.Error as exc:
                 raise _database_error(path, exc) from None
             try:
@@ -154,7 +155,11 @@ class State:
                     db.execute("PRAGMA journal_mode=WAL")
                     db.execute("PRAGMA synchronous=FULL")
                 _check_intact(db, path)
-                _prepare(db, path)
+                if readonly and not _current(db):  # made by an older version: bring it up to date first
+                    db.close()
+                    db = sqlite3.connect(path, isolation_level=None, timeout=lock_wait)
+                if not readonly or not _current(db):
+                    _prepare(db, path)
                 yield cls(path, db)
             except sqlite3.Error as exc:
                 raise _database_error(path, exc) from None
@@ -385,6 +390,35 @@ t_not_p AS (SELECT * FROM t EXCEPT SELECT * FROM p),
 p_not_t AS (SELECT * FROM p EXCEPT SELECT * FROM t),
 changed AS (SELECT day, supplier FROM t_not_p UNION SELECT day, supplier FROM p_not_t)
 """
+
+
+def _connect_readonly(path: Path, timeout: float) -> sqlite3.Connection:
+    """A connection that never writes, so that ``status`` works on a file system gone read-only.
+
+    A WAL database needs its shared-memory file to be read; where that
+    cannot be made (a read-only file system), it is opened as immutable,
+    which is safe here: the shared lock keeps every writer out.
+    """
+    from urllib.parse import quote
+
+    uri = f"file:{quote(str(path.resolve()))}?mode=ro"
+    try:
+        db = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=timeout)
+        db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return db
+    except sqlite3.OperationalError:
+        return sqlite3.connect(uri + "&immutable=1", uri=True, isolation_level=None, timeout=timeout)
+
+
+def _current(db: sqlite3.Connection) -> bool:
+    """Whether the schema is what this version writes (a read-only open then changes nothing)."""
+    try:
+        columns = {row[1] for row in db.execute("PRAGMA table_info(files)")}
+        made = db.execute("SELECT 1 FROM meta WHERE key='created'").fetchone()
+        index = db.execute("SELECT 1 FROM sqlite_master WHERE name='counts_day'").fetchone()
+    except sqlite3.OperationalError:
+        return False
+    return {"last_ts", "recount_since", "tail_hash"} <= columns and made is not None and index is not None
 
 
 def _prepare(db: sqlite3.Connection, path: Path) -> None:

@@ -478,6 +478,9 @@ def test_a_read_only_state_is_named_with_the_fix(cli, site, read_only_later) -> 
     code, _, err = cli("run", str(logs), "-c", str(conf), "--state", str(state), "--no-upload")
     assert code == ExitCode.STATE_STORAGE, err
     assert "Read-only file system" in err and "mounted read-write" in err and "this is a bug" not in err
+    code, out, err = cli("status", "-c", str(conf), "--state", str(state))  # reading still works
+    assert code == 0, err
+    assert f"state:          {state} (intact)" in out.decode()
 
 
 @pytest.mark.parametrize("width", [40, 60, 80, 120])
