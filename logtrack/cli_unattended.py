@@ -109,20 +109,25 @@ def run_command(
         def warning(message: str) -> None:
             _stderr(f"logtrack: warning: {message}")
 
-        def notice(message: str) -> None:
-            _stderr(f"logtrack: {message}")
+        def notice(message: str) -> None:  # news, not problems: --quiet (cron) keeps them out of the mail
+            if not quiet:
+                _stderr(f"logtrack: {message}")
 
         if not quiet:
             _say_config(cfg)
-        report = runner.run(cfg, paths or [], _state_path(state, cfg), options,
-                            Hooks(on_warning=warning, on_notice=notice))
-        if dry_run:
-            _show_dry_run(report.dry_run_posts, output, quiet)
-        if not quiet:
+        def ingested(report: runner.RunReport) -> None:
+            if quiet:
+                return
             for name, what in report.ingest.files:
                 _stderr(f"logtrack: {name}: {what}")
             for line in summary_lines(report.ingest.tally, len(report.ingest.files), width=_width()):
                 _stderr(line)
+
+        report = runner.run(cfg, paths or [], _state_path(state, cfg), options,
+                            Hooks(on_warning=warning, on_notice=notice), on_ingested=ingested)
+        if dry_run:
+            _show_dry_run(report.dry_run_posts, output, quiet)
+        if not quiet:
             if dry_run:
                 _stderr(f"logtrack: dry run: {len(report.due)} day(s) due, {len(report.dry_run_posts)} "
                         f"document(s) {'in ' + str(output) if output else 'on stdout'}; nothing was changed or sent")

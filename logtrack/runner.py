@@ -70,13 +70,15 @@ def today(config: Config, now: datetime) -> date:
 
 
 def run(config: Config, paths: Sequence[str], state_path: Path, options: RunOptions,
-        hooks: Hooks | None = None) -> RunReport:
+        hooks: Hooks | None = None, on_ingested: Callable[[RunReport], None] | None = None) -> RunReport:
     """Ingest new lines exactly once, then post the days that are due.
 
     The key is checked (present, readable only by its owner) before any log
     is read, so a setup that cannot upload says so on its first run rather
     than on the first day due; the logs are counted all the same, and the
-    problem is in ``RunReport.upload_error``. The files are listed only once
+    problem is in ``RunReport.upload_error``. ``on_ingested`` hears of the
+    ingest before the upload starts (so its summary comes before any retry
+    message). The files are listed only once
     the state's lock is held, so a run that waited for another (logrotate's
     hook and cron at once) reads the names the files have now.
     """
@@ -90,9 +92,14 @@ def run(config: Config, paths: Sequence[str], state_path: Path, options: RunOpti
             key_error = exc
             _say(hooks.on_warning, f"{exc}; counting the logs anyway, nothing can be posted")
     if options.dry_run:
-        return _dry_run(config, paths, state_path, options, hooks)
+        report = _dry_run(config, paths, state_path, options, hooks)
+        if on_ingested:
+            on_ingested(report)
+        return report
     with State.open(state_path, lock_wait=options.lock_wait) as state:
         report = _ingest_and_find_due(state, config, paths, options, hooks)
+        if on_ingested:
+            on_ingested(report)
         if not options.upload:
             return report
         if key is None:
@@ -155,7 +162,8 @@ def _upload(state: State, config: Config, report: RunReport, key: str, hooks: Ho
     from . import viewtracking
 
     def retrying(what: str, wait: float) -> None:
-        _say(hooks.on_notice, f"upload: {what}; next try in {wait:.0f} s")
+        _say(hooks.on_notice, f"upload: {what}; next try in {wait:.1f} s" if wait < 10 else
+             f"upload: {what}; next try in {wait:.0f} s")
 
     poster = Poster(key, UploadSettings(endpoint=config.endpoint, timeout=config.upload_timeout,
                                         retries=config.upload_retries, backoff=config.upload_backoff),

@@ -180,7 +180,8 @@ def test_a_failing_upload_says_each_retry_and_ends_in_one_line(cli, site, tmp_pa
     retries = [line for line in lines if line.startswith("logtrack: upload: ")]
     assert len(retries) == 2
     assert all(line.startswith("logtrack: upload: connection refused; next try in ") for line in retries)
-    assert any("views counted" in line for line in lines)  # the ingest summary is still printed
+    summary = next(i for i, line in enumerate(lines) if "views counted" in line)  # the ingest summary is printed,
+    assert summary < lines.index(retries[0])  # before the upload's retries
     errors = [line for line in lines if line.startswith("logtrack: error: ")]
     due = cli("status", "-c", str(conf), "--state", str(state))[1].decode().split("days pending:   ")[1].split()[0]
     assert errors == [lines[-1]]
@@ -190,6 +191,9 @@ def test_a_failing_upload_says_each_retry_and_ends_in_one_line(cli, site, tmp_pa
     assert lines[-1].endswith("they go with the next run inside the posting window 22:00-06:00 America/Chicago "
                               "(or with --now)")
     assert "Max retries" not in err and "HTTPConnection" not in err and KEY not in err + out.decode()
+    code, _, err = cli("run", str(logs), "-c", str(conf), "--state", str(state), "--now", "--quiet")
+    assert code == ExitCode.UPLOAD
+    assert err.splitlines() == [lines[-1]]  # under cron: the one line that matters, no retry chatter
 
 
 def test_status_shows_the_last_accepted_and_the_last_attempt_apart(cli, site, tmp_path: Path,
