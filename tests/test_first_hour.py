@@ -383,14 +383,19 @@ def _rotate_with_compress(logs: Path, fresh: list[bytes]) -> None:
     write(logs / "access.log", fresh)
 
 
+def _counted_then_grown(cli, logs: Path, conf: Path, lines: list[bytes], state: Path) -> Path:  # type: ignore[no-untyped-def]
+    """A rotated log and the live one, both counted; then lines the live one gained since."""
+    write(logs / "access.log.1", lines[:2000])
+    write(logs / "access.log", lines[2000:3000])
+    assert cli("run", str(logs), "-c", str(conf), "--state", str(state), "--no-upload")[0] == 0
+    write(logs / "access.log", lines[3000:4000])
+    return state
+
+
 def test_a_file_rotated_between_listing_and_reading_is_read_under_its_new_name(cli, site, tmp_path: Path,
                                                                                  monkeypatch) -> None:
     logs, conf, gen = site
-    write(logs / "access.log.1", gen.lines[:2000])
-    write(logs / "access.log", gen.lines[2000:3000])
-    state = tmp_path / "s.db"
-    assert cli("run", str(logs), "-c", str(conf), "--state", str(state), "--no-upload")[0] == 0
-    write(logs / "access.log", gen.lines[3000:4000])
+    state = _counted_then_grown(cli, logs, conf, gen.lines, tmp_path / "s.db")
     from logtrack import sources
 
     listed = sources.expand
@@ -412,11 +417,7 @@ def test_a_file_rotated_between_listing_and_reading_is_read_under_its_new_name(c
 
 def test_a_run_that_waited_for_the_lock_lists_the_files_after_it(site, tmp_path: Path, cli) -> None:
     logs, conf, gen = site
-    write(logs / "access.log.1", gen.lines[:2000])
-    write(logs / "access.log", gen.lines[2000:3000])
-    state = tmp_path / "s.db"
-    assert cli("run", str(logs), "-c", str(conf), "--state", str(state), "--no-upload")[0] == 0
-    write(logs / "access.log", gen.lines[3000:4000])
+    state = _counted_then_grown(cli, logs, conf, gen.lines, tmp_path / "s.db")
     with open(f"{state}.lock", "a+") as lock:
         fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
         proc = subprocess.Popen(
