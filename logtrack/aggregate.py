@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from .reasons import NotCounted, Outcome, Skip, outcome
 from .sources import Batch
 from .tally import KEYS, BatchSummary
 
@@ -54,4 +55,36 @@ def summarize(batch: Batch, candidates: pl.DataFrame, rest: pl.DataFrame, timezo
     )
     reasons = [(reason, n, batch.first_line + idx, idx) for reason, n, idx in by_reason.iter_rows()]
     return BatchSummary(batch.source, candidates.height + rest.height, count_views(candidates, timezone), reasons,
-                        batch.line)
+                        batch.line, outcomes=outcomes_per_day(candidates, rest, timezone))
+
+
+UNKNOWN_DAY = None  # a batch whose lines carry no readable time at all
+
+
+def outcomes_per_day(candidates: pl.DataFrame, rest: pl.DataFrame, timezone: str | None) -> pl.DataFrame:
+    """Lines per (day, outcome), so that a report shows a log going bad on the day it did.
+
+    A line without a readable time (a damaged one) takes the day of the
+    line before it (or after it, at a batch's start). Days are worked out
+    once per quarter hour, not once per line: every UTC offset in use is a
+    multiple of 15 minutes.
+    """
+    columns = ["idx", "reason", "ts", "local_day"]
+    lines = pl.concat([candidates.select(columns), rest.select(columns)]).lazy().sort("idx")
+    lines = lines.with_columns(
+        outcome=pl.col("reason").replace_strict(_OUTCOMES, default=Outcome.NOT_LISTING.value,
+                                                return_dtype=pl.String).fill_null(Outcome.VIEW.value),
+    )
+    if timezone is None:
+        per = lines.group_by(day=pl.col("local_day").forward_fill().backward_fill(), outcome="outcome").len()
+    else:
+        quarter = pl.col("ts").forward_fill().backward_fill().dt.truncate("15m")
+        per = (
+            lines.group_by(_q=quarter, outcome="outcome").len()
+            .with_columns(day=pl.col("_q").dt.convert_time_zone(timezone).dt.date())
+            .group_by("day", "outcome").agg(pl.col("len").sum())
+        )
+    return per.select("day", "outcome", lines=pl.col("len").cast(pl.Int64)).collect()
+
+
+_OUTCOMES = {r.value: outcome(r.value).value for r in [*NotCounted, *Skip]}

@@ -65,7 +65,7 @@ class Classifier:
             df = df.select(c for c in df.columns if c in _COUNTING)
         df = df.with_columns(_hit=hit.fill_null(False))
         rest = df.filter(~pl.col("_hit")).select(
-            pl.exclude("_hit", "reason") if whole else pl.col("idx"),
+            pl.exclude("_hit", "reason") if whole else pl.col("idx", "ts", "local_day"),
             reason=pl.coalesce("reason", pl.lit(NotCounted.NOT_LISTING.value)),
         )
         candidates = df.filter(pl.col("_hit")).drop("_hit").with_columns(listing=listing_expr(cfg.patterns))

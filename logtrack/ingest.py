@@ -27,7 +27,7 @@ from .config import Config
 from .errors import InputError, StateError, VanishedError
 from .inputs import AUTO, WORKERS, Hooks, Input, in_order, plan
 from .state import FINGERPRINT_BYTES, FileRecord, State
-from .tally import BatchSummary, Tally, merge_counts
+from .tally import BatchSummary, Tally, merge_counts, merge_outcomes
 
 if TYPE_CHECKING:
     from .classify import Classifier
@@ -225,7 +225,8 @@ def _ingest_file(state: State, config: Config, item: Input, classifiers: list[Cl
             tail = None if compressed else _tail_hash(name, offset)
             with state.transaction():
                 state.advance(record.id, offset, lines, name, merge_counts([s.counts for s in summaries]),
-                              last_ts, since, tail)
+                              last_ts, since, tail,
+                              outcomes=merge_outcomes([s.outcomes for s in summaries if s.outcomes is not None]))
             for summary in summaries:
                 report.tally.add(summary)
     whole = len(report.problems) == problems_before  # read to its end, with no warning

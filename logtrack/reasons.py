@@ -34,3 +34,30 @@ class NotCounted(StrEnum):
 # fails on them. A "-" 408 or a garbage request line is something the server
 # really received and logged faithfully, so those are skipped quietly.
 DAMAGED = frozenset({Skip.INVALID_UTF8, Skip.HOLE, Skip.UNPARSABLE, Skip.BAD_TIME})
+
+
+class Outcome(StrEnum):
+    """What became of lines, in five words: the report's "lines by outcome" per day.
+
+    A line that names no page (blank, "-", a TLS probe) counts as "not a
+    listing page"; "damaged" is what ``--strict`` fails on.
+    """
+
+    VIEW = "views"
+    NOT_LISTING = "not a listing page"
+    BOT = "bots"
+    FILTERED = "filtered"
+    DAMAGED = "damaged"
+
+
+def outcome(reason: str | None) -> Outcome:
+    """The outcome a line with this reason (None: counted) comes under."""
+    if reason is None:
+        return Outcome.VIEW
+    if reason == NotCounted.BOT:
+        return Outcome.BOT
+    if reason in (NotCounted.METHOD, NotCounted.STATUS, NotCounted.COUNTED_BEFORE):
+        return Outcome.FILTERED
+    if reason in DAMAGED:
+        return Outcome.DAMAGED
+    return Outcome.NOT_LISTING

@@ -62,6 +62,11 @@ CREATE TABLE IF NOT EXISTS counts (
     PRIMARY KEY (file_id, day, supplier, listing)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS counts_day ON counts (day, supplier, listing);
+-- lines per (file, day, outcome): what the report's "lines by outcome" shows from the state
+CREATE TABLE IF NOT EXISTS outcomes (
+    file_id INTEGER NOT NULL, day TEXT NOT NULL, outcome TEXT NOT NULL, lines INTEGER NOT NULL,
+    PRIMARY KEY (file_id, day, outcome)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS posted (
     day TEXT NOT NULL, supplier TEXT NOT NULL, listing TEXT NOT NULL, views INTEGER NOT NULL,
     PRIMARY KEY (day, supplier, listing)
@@ -233,7 +238,8 @@ class State:
                             (length, fingerprint(head, length), record.id))
 
     def advance(self, record_id: int, offset: int, lines: int, name: str, counts: pl.DataFrame,
-                last_ts: int | None = None, recount_since: int | None = None, tail_hash: str | None = None) -> None:
+                last_ts: int | None = None, recount_since: int | None = None, tail_hash: str | None = None,
+                outcomes: pl.DataFrame | None = None) -> None:
         """Add a batch's counts and move the read position: call inside ``transaction``.
 
         ``last_ts`` is the latest line time read from the file so far;
@@ -253,6 +259,13 @@ class State:
             )
             days = counts.get_column("day").unique().dt.to_string("%Y-%m-%d").to_list()
             self.db.executemany("INSERT OR IGNORE INTO dirty_days VALUES (?)", [(d,) for d in days])
+        if outcomes is not None and outcomes.height:
+            self.db.executemany(
+                "INSERT INTO outcomes VALUES (?, ?, ?, ?) ON CONFLICT (file_id, day, outcome) "
+                "DO UPDATE SET lines = lines + excluded.lines",
+                outcomes.select(pl.lit(record_id), pl.col("day").dt.to_string("%Y-%m-%d").fill_null(""),
+                                "outcome", "lines").iter_rows(),
+            )
         self.db.execute(
             "UPDATE files SET offset=?, lines=?, last_name=?, last_read=?, last_ts=?, recount_since=?, tail_hash=? "
             "WHERE id=?",
@@ -286,6 +299,22 @@ class State:
             "GROUP BY day, supplier, listing ORDER BY day, supplier, listing", args
         ).fetchall()
         return _frame(rows)
+
+    def outcomes(self, since: date | None = None, until: date | None = None) -> pl.DataFrame:
+        """Lines per (day, outcome) over every file ever read (day null: lines with no time)."""
+        import polars as pl
+
+        where, args = _day_filter(since, until, None)
+        rows = self.db.execute(f"SELECT day, outcome, SUM(lines) FROM outcomes {where} GROUP BY day, outcome "
+                               "ORDER BY day, outcome", args).fetchall()
+        return pl.DataFrame(rows, schema={"day": pl.String, "outcome": pl.String, "lines": pl.Int64},
+                            orient="row").with_columns(pl.col("day").replace("", None).str.to_date("%Y-%m-%d"))
+
+    def uploads_between(self, since: float) -> list[Upload]:
+        """Every upload attempt since ``since`` (seconds since 1970), oldest first."""
+        rows = self.db.execute("SELECT at, days, ok, http_status, message FROM uploads WHERE at >= ? ORDER BY id",
+                               (since,)).fetchall()
+        return [Upload(r[0], json.loads(r[1]), bool(r[2]), r[3], r[4]) for r in rows]
 
     def posted(self, days: Sequence[str]) -> pl.DataFrame:
         where, args = _day_filter(None, None, days)
@@ -369,6 +398,7 @@ class State:
         """Drop every count and read position (the rules changed); keep what was posted."""
         with self.transaction():
             self.db.execute("DELETE FROM counts")
+            self.db.execute("DELETE FROM outcomes")
             self.db.execute("DELETE FROM files")
             self.db.execute("INSERT OR IGNORE INTO dirty_days SELECT DISTINCT day FROM posted")
             self.db.execute("DELETE FROM meta WHERE key='rules'")
@@ -418,7 +448,9 @@ def _current(db: sqlite3.Connection) -> bool:
         index = db.execute("SELECT 1 FROM sqlite_master WHERE name='counts_day'").fetchone()
     except sqlite3.OperationalError:
         return False
-    return {"last_ts", "recount_since", "tail_hash"} <= columns and made is not None and index is not None
+    outcomes = db.execute("SELECT 1 FROM sqlite_master WHERE name='outcomes'").fetchone()
+    return ({"last_ts", "recount_since", "tail_hash"} <= columns and made is not None and index is not None
+            and outcomes is not None)
 
 
 def _prepare(db: sqlite3.Connection, path: Path) -> None:

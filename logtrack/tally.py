@@ -35,6 +35,7 @@ class BatchSummary:
     reasons: list[tuple[str, int, int, int]]  # reason, lines, first line_no, its index in the batch
     line_text: Callable[[int], str]  # a line's text by its index: fetched only for a reason's first example
     last_ts: int | None = None  # the latest line time in the batch, µs since 1970 (UTC)
+    outcomes: pl.DataFrame | None = None  # lines per (day, outcome)
 
 
 @dataclass
@@ -46,6 +47,7 @@ class Tally:
     reasons: dict[str, int] = field(default_factory=dict)
     examples: dict[str, Example] = field(default_factory=dict)
     _parts: list[pl.DataFrame] = field(default_factory=list)
+    _outcomes: list[pl.DataFrame] = field(default_factory=list)
 
     def add(self, part: BatchSummary) -> None:
         """Fold in a batch; batches must come in file order for the examples."""
@@ -54,6 +56,10 @@ class Tally:
         self._parts.append(part.counts)
         if len(self._parts) >= 16:
             self._parts = [merge_counts(self._parts)]
+        if part.outcomes is not None:
+            self._outcomes.append(part.outcomes)
+            if len(self._outcomes) >= 64:
+                self._outcomes = [merge_outcomes(self._outcomes)]
         for reason, n, line_no, idx in part.reasons:
             self.reasons[reason] = self.reasons.get(reason, 0) + n
             if reason not in self.examples:
@@ -68,10 +74,24 @@ class Tally:
         for reason, example in other.examples.items():
             self.examples.setdefault(reason, example)
         self._parts.extend(other._parts)
+        self._outcomes.extend(other._outcomes)
 
     def counts(self) -> pl.DataFrame:
         """Views per (day, supplier, listing), sorted as the XML lists them."""
         return merge_counts(self._parts).sort(KEYS).select(*KEYS, "views")
+
+
+    def outcomes(self) -> pl.DataFrame:
+        """Lines per (day, outcome), by day."""
+        return merge_outcomes(self._outcomes).sort("day", "outcome")
+
+
+def merge_outcomes(parts: list[pl.DataFrame]) -> pl.DataFrame:
+    import polars as pl
+
+    if not parts:
+        return pl.DataFrame(schema={"day": pl.Date, "outcome": pl.String, "lines": pl.Int64})
+    return pl.concat(parts).group_by("day", "outcome").agg(pl.col("lines").sum())
 
 
 def merge_counts(parts: list[pl.DataFrame]) -> pl.DataFrame:
