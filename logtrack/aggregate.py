@@ -72,8 +72,8 @@ def outcomes_per_day(candidates: pl.DataFrame, rest: pl.DataFrame, timezone: str
     columns = ["idx", "reason", "ts", "local_day"]
     lines = pl.concat([candidates.select(columns), rest.select(columns)]).lazy().sort("idx")
     lines = lines.with_columns(
-        outcome=pl.col("reason").replace_strict(_OUTCOMES, default=Outcome.NOT_LISTING.value,
-                                                return_dtype=pl.String).fill_null(Outcome.VIEW.value),
+        outcome=pl.when(pl.col("reason").is_null()).then(pl.lit(Outcome.VIEW.value)).otherwise(
+            pl.col("reason").replace_strict(_OUTCOMES, default=Outcome.NOT_LISTING.value, return_dtype=pl.String)),
     )
     if timezone is None:
         per = lines.group_by(day=pl.col("local_day").forward_fill().backward_fill(), outcome="outcome").len()

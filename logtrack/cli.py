@@ -33,7 +33,7 @@ app = typer.Typer(
     name="logtrack",
     help="Count listing-detail views in nginx/Apache access logs and write flexmls ViewTracking XML.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion and --show-completion for bash, zsh, fish
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
@@ -228,32 +228,6 @@ def xml(
 
 
 @app.command()
-def report(
-    paths: PathsArg = None,
-    config: ConfigOpt = None,
-    format: FormatOpt = None,
-    timezone: TimezoneOpt = None,
-    listing_pattern: PatternOpt = None,
-    supplier: SupplierOpt = None,
-    strict: StrictOpt = False,
-    nginx_conf: NginxConfOpt = None,
-) -> None:
-    """Print tables: views per day and supplier, top listings, lines by outcome.
-
-    Example: logtrack report /var/log/nginx/access.log --config logtrack.toml
-    """
-    with boundary():
-        cfg = _config(config, format, timezone, listing_pattern, supplier, nginx_conf)
-        result = _count(cfg, paths or [], strict, quiet=True)
-        from rich.console import Console
-
-        from .report import render_report
-
-        render_report(Console(), result.tally, result.counts)
-        _fail_if_partial(result)
-
-
-@app.command()
 def explain(
     line: Annotated[str, typer.Argument(help="One line copied from an access log.")],
     config: ConfigOpt = None,
@@ -324,8 +298,9 @@ def init(
 
 
 # The commands that keep state (run, export, status, rebuild, tracker-tag,
-# sandbox) live in cli_unattended; importing it registers them on ``app``.
-from . import cli_unattended  # noqa: E402, F401
+# sandbox) live in cli_unattended, and report in cli_report; importing them
+# registers them on ``app``.
+from . import cli_report, cli_unattended  # noqa: E402, F401
 
 
 def run() -> None:

@@ -218,6 +218,10 @@ def status(config: ConfigOpt = None, state: StateOpt = None) -> None:
         if cfg.source != config_mod.DEFAULTS:
             print(f"config:         {cfg.source}")
         print(f"files tracked:  {st.files}")
+        print(f"views today:    {st.today:,} so far; yesterday {st.yesterday:,}")
+        if st.last_7_days:
+            shown = ", ".join(f"{s or '(Other)'} {v:,}" for s, v in st.last_7_days)
+            print(f"last 7 days:    {sum(v for _, v in st.last_7_days):,} ({shown})")
         print(f"days pending:   {len(st.pending)}" + (f" ({', '.join(st.pending)})" if st.pending else ""))
         if st.frozen:
             print(f"days frozen:    {', '.join(st.frozen)} (rebuilt without all their logs; not posted again)")
@@ -320,7 +324,7 @@ def sandbox(
     from .sandbox import SandboxState, make_server  # only this command needs http.server
 
     with boundary():
-        st = SandboxState(api_key, fail_first, data)
+        st = SandboxState(api_key, fail_first, data, log=lambda line: print(line, file=sys.stderr, flush=True))
         st.load()
         try:
             server = make_server(host, port, st)

@@ -122,6 +122,9 @@ def render_report(console: Console, tally: Tally, counts: pl.DataFrame) -> None:
     table.add_column("Views", justify="right", no_wrap=True)
     for day, supplier, listings, views in per_day.iter_rows():
         table.add_row(str(day), supplier or "(Other)", f"{listings:,}", f"{views:,}")
+    table.add_section()
+    table.add_row("total", "", f"{counts.get_column('listing').n_unique():,}",
+                  f"{int(counts.get_column('views').sum()):,}")
     console.print(table)
 
     top = (
@@ -149,6 +152,28 @@ def render_report(console: Console, tally: Tally, counts: pl.DataFrame) -> None:
             ex = tally.examples[reason.value]
             where = os.path.basename(ex.source) if narrow else ex.source
             table.add_row(reason.value, f"{n:,}", f"{where}:{ex.line_no}")
+    table.add_section()
+    table.add_row("total", f"{tally.lines:,}", "")
+    console.print(table)
+
+
+def render_grouped(console: Console, frame: pl.DataFrame, title: str, listings: int) -> None:
+    """A grouped report (``--by``) as one table, with a totals row; numbers and dates never wrap."""
+    table = _table(title, console.width < NARROW)
+    numeric = ("listings", "views")
+    for name in frame.columns:
+        table.add_column(name.capitalize(), justify="right" if name in numeric else "left",
+                         no_wrap=name != "supplier", overflow="fold")
+    for row in frame.iter_rows():
+        table.add_row(*[f"{v:,}" if isinstance(v, int) else str(v) for v in row])
+    total = ["total", *[""] * (len(frame.columns) - 1)]
+    for i, name in enumerate(frame.columns):
+        if name == "views":
+            total[i] = f"{int(frame.get_column('views').sum()):,}"
+        elif name == "listings":
+            total[i] = f"{listings:,}"  # distinct over the whole period, not a sum of the rows
+    table.add_section()
+    table.add_row(*total)
     console.print(table)
 
 

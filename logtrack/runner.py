@@ -12,7 +12,7 @@ import sqlite3
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -223,6 +223,9 @@ class Status:
     last_accepted: Upload | None
     last_attempt: Upload | None  # the latest attempt, when it failed after the last accepted one
     stale_since: datetime | None  # days are pending and nothing was accepted since then, over 3 days ago
+    today: int = 0  # views counted today so far (in the reporting time zone)
+    yesterday: int = 0
+    last_7_days: list[tuple[str, int]] = field(default_factory=list)  # (supplier, views), most first
 
 
 def status(state_path: Path, config: Config, now: datetime) -> Status:
@@ -239,7 +242,21 @@ def status(state_path: Path, config: Config, now: datetime) -> Status:
         pending = state.pending_days(today(config, now))
         since = datetime.fromtimestamp(accepted.at if accepted else state.created(), UTC)
         stale = bool(pending) and (now - since).total_seconds() > STALE_AFTER
-        return Status(len(state.files()), pending, state.frozen(), accepted, attempt, since if stale else None)
+        day = today(config, now)
+        week = state.totals(day - timedelta(days=6), day)
+        return Status(len(state.files()), pending, state.frozen(), accepted, attempt, since if stale else None,
+                      *_recent(week, day))
+
+
+def _recent(week: pl.DataFrame, day: date) -> tuple[int, int, list[tuple[str, int]]]:
+    """Views today, yesterday, and per supplier over the seven days up to today."""
+    import polars as pl
+
+    def on(d: date) -> int:
+        return int(week.filter(pl.col("day") == d).get_column("views").sum())
+
+    per = week.group_by("supplier").agg(pl.col("views").sum()).sort(["views", "supplier"], descending=[True, False])
+    return on(day), on(day - timedelta(days=1)), [(s, int(v)) for s, v in per.iter_rows()]
 
 
 @dataclass

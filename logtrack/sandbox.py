@@ -15,7 +15,9 @@ import base64
 import json
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -39,6 +41,7 @@ class SandboxState:
     views: dict[tuple[str, str], dict[str, int]] = field(default_factory=dict)
     requests: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
+    log: Callable[[str], None] | None = None  # one line per request, the key redacted
 
     def load(self) -> None:
         """What an earlier sandbox kept in ``data_dir``; a file there that is not its own is an error."""
@@ -68,6 +71,15 @@ class SandboxState:
             write_into(self.data_dir, "views.json", json.dumps(self.rows(), indent=1).encode())
 
 
+_KEY_IN_PATH = re.compile(r"(/tracking/v1/listings/views/(?:listing/[^/]+/)?)([^/?]+)")
+
+
+def redact_path(path: str) -> str:
+    """The request path with whatever stands where the key goes replaced: a wrong key may be someone's."""
+    return _KEY_IN_PATH.sub(lambda m: m.group(1) + "[api-key]" if m.group(2) != "tracker.gif" else m.group(0),
+                            path.split("?", 1)[0])
+
+
 def make_server(host: str, port: int, state: SandboxState) -> ThreadingHTTPServer:
     schema = load_schema()
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
@@ -80,10 +92,16 @@ def make_server(host: str, port: int, state: SandboxState) -> ThreadingHTTPServe
     class Handler(BaseHTTPRequestHandler):
         server_version = "logtrack-sandbox"
 
-        def log_message(self, format: str, *args: object) -> None:  # no key in any log line
+        def log_message(self, format: str, *args: object) -> None:  # http.server's own lines: see _send
             pass
 
-        def _send(self, code: int, body: bytes, ctype: str = "text/plain; charset=utf-8") -> None:
+        def _send(self, code: int, body: bytes, ctype: str = "text/plain; charset=utf-8", views: str = "") -> None:
+            if state.log is not None:  # what a user trying a setup wants to see: retries, refusals, what arrived
+                when = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+                answer = body.decode(errors="replace").strip().splitlines()[0][:120] if ctype.startswith("text") \
+                    else ctype
+                state.log(f"{when} {self.command} {redact_path(self.path)} -> {code} {answer}"
+                          + (f"; {views}" if views else ""))
             self.send_response(code)
             self.send_header("Content-Type", ctype)
             self.send_header("Content-Length", str(len(body)))
@@ -135,14 +153,19 @@ def make_server(host: str, port: int, state: SandboxState) -> ThreadingHTTPServe
             except XmlInvalidError as exc:
                 self._send(400, f"Bad Request: {exc}\n".encode())
                 return
+            received = root.findall("View")
+            n_views = sum(int(item.findtext("ViewCount") or 0) for item in root.iter("Listing"))
+            n_listings = len(root.findall(".//Listing"))
             with state.lock:
-                for view in root.iter("View"):
+                for view in received:
                     key = (view.findtext("ViewDate") or "", view.findtext("ViewSupplierName") or "")
                     state.views[key] = {
                         item.findtext("ListingId") or "": int(item.findtext("ViewCount") or 0)
                         for item in view.iter("Listing")
                     }
                 state.save()
-            self._send(200, b"OK\n")
+            days = sorted({v.findtext("ViewDate") or "" for v in received})
+            self._send(200, b"OK\n", views=f"{n_views:,} views of {n_listings:,} listing(s) in {len(received)} "
+                                        f"View(s) for {', '.join(days)}")
 
     return ThreadingHTTPServer((host, port), Handler)

@@ -201,12 +201,14 @@ def test_report(cli, log: Path, monkeypatch) -> None:
     ]
     assert rows == [
         ["2026-11-01", "(Other)", "1", "2"],
+        ["total", "", "1", "2"],
         ["42", "2", "1"],
         ["counted as a view", "2", ""],
         ["not a listing page", "1", f"{log}:4"],
         ["bot", "1", f"{log}:3"],
         ["does not match the log format", "1", f"{log}:5"],
         ["request names no page", "1", f"{log}:6"],
+        ["total", "6", ""],
     ]
 
 
