@@ -57,9 +57,12 @@ def agent_pool(rng: random.Random, n: int) -> list[str]:
     return pool
 
 
-def referrer(rng: random.Random, listing: str) -> str:
-    """Portals link to the listing itself, so referrers are nearly as many as listings."""
+def referrer(rng: random.Random, listing: str, light: bool = False) -> str:
+    """Portals link to the listing itself, so referrers are nearly as many as listings (light: to their home)."""
     r = rng.random()
+    if light:
+        return ["https://www.zillow.com/", "https://www.realtor.com/", "https://www.trulia.com/"][int(r * 3)] \
+            if r < 0.25 else rng.choice(REFERRERS)
     if r < 0.15:
         return f"https://www.zillow.com/homedetails/{rng.randrange(1, 9999)}-main-st/{listing}_zpid/"
     if r < 0.22:
@@ -98,7 +101,7 @@ referrer = ["realtor.com"]
 """
 
 
-def lines(first: int, n: int, total: int, seed: int) -> list[str]:
+def lines(first: int, n: int, total: int, seed: int, agents: int = 20_000, light: bool = False) -> list[str]:
     """Lines first .. first+n of a log of ``total`` lines over three days.
 
     Listings and clients come from the seed alone, so every chunk of a large
@@ -108,7 +111,7 @@ def lines(first: int, n: int, total: int, seed: int) -> list[str]:
     listings = [str(base.randrange(10_000_000, 99_999_999)) for _ in range(20_000)]
     ips = [f"{base.randrange(1, 224)}.{base.randrange(256)}.{base.randrange(256)}.{base.randrange(256)}"
            for _ in range(50_000)]
-    browsers = agent_pool(base, 20_000)
+    browsers = agent_pool(base, agents)
     agent_of = [base.choice(BOTS) if base.random() < 0.08 else base.choice(browsers) for _ in ips]
     rng = random.Random(seed * 1_000_003 + first)
     start = datetime(2026, 11, 1, 6, tzinfo=UTC)
@@ -134,7 +137,7 @@ def lines(first: int, n: int, total: int, seed: int) -> list[str]:
             continue
         out.append(
             f'{ips[client]} - - [{stamp}] "GET {target} HTTP/1.1" {status} {rng.randrange(200, 90000)} '
-            f'"{referrer(rng, listing)}" "{agent_of[client]}"\n'
+            f'"{referrer(rng, listing, light)}" "{agent_of[client]}"\n'
         )
     return out
 
@@ -146,12 +149,15 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--gzip", action="store_true")
     parser.add_argument("--config", help="also write a logtrack config for this log here")
+    parser.add_argument("--agents", type=int, default=20_000, help="distinct browser agents to draw from")
+    parser.add_argument("--light", action="store_true", help="referrers name portals, not listings")
     args = parser.parse_args()
     opener = gzip.open if args.gzip else open
     chunk = 500_000
     with opener(args.out, "wt") as fh:
         for first in range(0, args.lines, chunk):
-            fh.writelines(lines(first, min(chunk, args.lines - first), args.lines, args.seed))
+            fh.writelines(lines(first, min(chunk, args.lines - first), args.lines, args.seed, args.agents,
+                                args.light))
     if args.config:
         with open(args.config, "w") as fh:
             fh.write(CONFIG)
