@@ -126,9 +126,9 @@ def _ingest_and_find_due(state: State, config: Config, paths: Sequence[str], opt
                          hooks: Hooks) -> RunReport:
     check_rules(state, config)
     report = RunReport(ingest_paths(state, config, paths, hooks))
-    state.settle()
-    before = None if options.include_today else today(config, options.clock())
-    report.due = state.pending_days(before)
+    pending = state.settle()
+    before = None if options.include_today else today(config, options.clock()).isoformat()
+    report.due = [day for day in pending if before is None or day < before]
     return report
 
 

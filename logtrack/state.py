@@ -334,20 +334,20 @@ class State:
         without them) cannot be posted (a View holds at least one listing),
         so it alone does not make its day pending.
         """
-        rows = self.db.execute(
-            _CHANGED + "SELECT DISTINCT c.day FROM changed c WHERE c.day < ? "
-            "AND EXISTS (SELECT 1 FROM t WHERE t.day = c.day AND t.supplier = c.supplier) ORDER BY c.day",
-            (before.isoformat() if before else "9999-12-31",),
-        ).fetchall()
+        rows = self.db.execute(_PENDING, (before.isoformat() if before else "9999-12-31",)).fetchall()
         return [r[0] for r in rows]
 
-    def settle(self) -> None:
-        """Forget the dirty days that turned out to hold what flexmls has (or nothing postable)."""
+    def settle(self) -> list[str]:
+        """Forget the dirty days that turned out to hold what flexmls has (or nothing postable).
+
+        Returns every pending day, today's too, so the caller need not ask again.
+        """
         keep = self.pending_days(None)
         with self.transaction():
             self.db.execute(
                 f"DELETE FROM dirty_days WHERE day NOT IN ({','.join('?' * len(keep))})", keep
             )
+        return keep
 
     def clean(self, day: str) -> None:
         """The day's totals are what flexmls holds now."""
@@ -410,15 +410,22 @@ class State:
         return [r[0] for r in self.db.execute("SELECT day FROM frozen_days ORDER BY day")]
 
 
-# The (day, supplier) pairs of dirty, unfrozen days whose totals differ from what was posted (t: totals).
-_CHANGED = """
-WITH dd AS (SELECT day FROM dirty_days WHERE day NOT IN (SELECT day FROM frozen_days)),
-t AS (SELECT day, supplier, listing, SUM(views) AS views FROM counts WHERE day IN dd
+# The dirty, unfrozen days the next upload posts. A day flexmls never got is
+# pending when it has counts (an index look-up); only days posted before are
+# compared row by row with what was posted, per (day, supplier) (t: totals).
+_PENDING = """
+WITH dd AS (SELECT day FROM dirty_days WHERE day NOT IN (SELECT day FROM frozen_days) AND day < ?),
+sent AS (SELECT DISTINCT day FROM posted WHERE day IN dd),
+fresh AS (SELECT day FROM dd WHERE day NOT IN sent AND EXISTS (SELECT 1 FROM counts c WHERE c.day = dd.day)),
+t AS (SELECT day, supplier, listing, SUM(views) AS views FROM counts WHERE day IN sent
       GROUP BY day, supplier, listing),
-p AS (SELECT day, supplier, listing, views FROM posted WHERE day IN dd),
+p AS (SELECT day, supplier, listing, views FROM posted WHERE day IN sent),
 t_not_p AS (SELECT * FROM t EXCEPT SELECT * FROM p),
 p_not_t AS (SELECT * FROM p EXCEPT SELECT * FROM t),
 changed AS (SELECT day, supplier FROM t_not_p UNION SELECT day, supplier FROM p_not_t)
+SELECT day FROM fresh
+UNION SELECT c.day FROM changed c WHERE EXISTS (SELECT 1 FROM t WHERE t.day = c.day AND t.supplier = c.supplier)
+ORDER BY 1
 """
 
 
