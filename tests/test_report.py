@@ -267,3 +267,28 @@ def _uploads_json(state: Path) -> str:
 
     with sqlite3.connect(state) as db:
         return json.dumps(db.execute("SELECT at FROM uploads").fetchall())
+
+
+def test_lines_by_outcome_per_day_give_a_timeless_line_its_neighbours_day(tmp_path: Path) -> None:
+    from logtrack import pipeline
+    from logtrack.config import Config
+
+    line = '203.0.113.7 - - [{when}] "GET {target} HTTP/1.1" {status} 5 "-" "{agent}"'
+    rows = [
+        "garbage before any time",                                                     # damaged: day of the next
+        line.format(when="01/Nov/2026:23:59:00 +0000", target="/listing/1", status=200, agent="Mozilla/5.0"),
+        line.format(when="31/Nov/2026:10:00:00 +0000", target="/listing/1", status=200, agent="Mozilla/5.0"),
+        line.format(when="02/Nov/2026:00:00:01 +0000", target="/about", status=200, agent="Mozilla/5.0"),
+        line.format(when="02/Nov/2026:00:00:02 +0000", target="/listing/2", status=404, agent="Mozilla/5.0"),
+        line.format(when="02/Nov/2026:00:00:03 +0000", target="/listing/2", status=200, agent="Googlebot/2.1"),
+        "garbage after",                                                                # damaged: day of the last
+    ]
+    log = tmp_path / "access.log"
+    log.write_text("\n".join(rows) + "\n")
+    cfg = Config(format="combined", timezone="UTC", patterns=(r"^/listing/(?P<id>[0-9]+)$",))
+    got = {(str(d), o): n for d, o, n in pipeline.count(cfg, [str(log)]).tally.outcomes().iter_rows()}
+    assert got == {
+        ("2026-11-01", "damaged"): 2, ("2026-11-01", "views"): 1,
+        ("2026-11-02", "not a listing page"): 1, ("2026-11-02", "filtered"): 1, ("2026-11-02", "bots"): 1,
+        ("2026-11-02", "damaged"): 1,
+    }
