@@ -89,7 +89,7 @@ format = "combined"
 timezone = "America/Chicago"
 
 [listings]
-patterns = ['^/listing/(?P<id>[0-9]{6,10})(?:/[0-9][a-z0-9-]*)?/?(?:\\\\?.*)?$']
+patterns = ['^/listing/(?P<id>[0-9]{6,10})(?:/[0-9][a-z0-9-]*)?/?(?:\\?.*)?$']
 
 [[suppliers]]
 name = "Zillow"

@@ -42,6 +42,7 @@ TIME = "/usr/bin/time"  # GNU time (Debian's package "time")
 sys.path.insert(0, str(HERE))
 
 from formats import FORMATS, rewrite  # noqa: E402
+from generate import CONFIG  # noqa: E402
 
 BASELINE_LINES = 300_000
 LINE = re.compile(
@@ -127,6 +128,7 @@ def main() -> None:
     work: Path = args.workdir
     work.mkdir(parents=True, exist_ok=True)
     conf = work / "logtrack.toml"
+    conf.write_text(CONFIG)  # always this one: a log made earlier may have left an older config
     logtrack = shutil.which("logtrack") or sys.exit("logtrack is not installed (pip install -e .)")
     import polars as pl
 
