@@ -82,6 +82,9 @@ def report(
         check_output(html)
         grouping = report_data.parse_by(by)
         from_logs = bool(paths) or nginx_conf is not None
+        if from_logs and state is not None:
+            raise UsageError("a report reads either logs or the state, and both were named",
+                             "leave out the log paths (the state holds every day counted) or --state")
         cfg = _config(config, log_format, timezone, listing_pattern, supplier, nginx_conf, check_patterns=from_logs)
         today = datetime.now(UTC).astimezone(_zone(cfg)).date()
         period = Period(

@@ -143,6 +143,7 @@ def test_a_table_has_a_totals_row_and_fits_a_narrow_terminal(cli, sample_state: 
     (["--by", "hour"], "--by 'hour' is not one of day, week, month, supplier, listing"),
     (["--format", "xml"], "--format 'xml' is not one of table, csv, json; the logs' own format goes in --log-format"),
     (["--since", "last-tuesday"], "--since 'last-tuesday' is not a date"),
+    ([str(SAMPLES / "access.log")], "a report reads either logs or the state, and both were named"),
 ])
 def test_report_mistakes_are_usage_errors(cli, sample_state: Path, args: list[str], words: str) -> None:
     code, _, err = cli("report", "--state", str(sample_state), *args)
