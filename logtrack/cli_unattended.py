@@ -115,6 +115,7 @@ def run_command(
 
         if not quiet:
             _say_config(cfg)
+
         def ingested(report: runner.RunReport) -> None:
             if quiet:
                 return
