@@ -10,7 +10,7 @@ import html
 import os
 import re
 import sys
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import quote
@@ -41,6 +41,7 @@ from .errors import InputError, OutputError, StateError, UploadError, UsageError
 from .inputs import Hooks
 from .output import STDOUT, write_file, write_into
 from .report import summary_lines
+from .report_data import parse_day
 from .state import State
 from .upload import TRACKER, key_status, load_api_key
 
@@ -173,17 +174,20 @@ def _show_dry_run(posts: list[runner.Post], folder: Path | None, quiet: bool) ->
 def export(
     config: ConfigOpt = None,
     state: StateOpt = None,
-    since: Annotated[str | None, typer.Option("--since", help="First day, YYYY-MM-DD.")] = None,
-    until: Annotated[str | None, typer.Option("--until", help="Last day, YYYY-MM-DD.")] = None,
+    since: Annotated[str | None, typer.Option(
+        "--since", help="First day: YYYY-MM-DD, today, yesterday, 7d, this-week, last-month, ...")] = None,
+    until: Annotated[str | None, typer.Option("--until", help="Last day, written as --since.")] = None,
     output: OutputOpt = None,
 ) -> None:
     """Write the cumulative counts in the state as ViewTracking XML.
 
-    Example: logtrack export --since 2026-11-01 --until 2026-11-07 -o week.xml
+    Example: logtrack export --since last-week --until last-week -o week.xml
     """
     with boundary():
         cfg = config_mod.load(config_mod.find(config, os.environ))
-        first, last = _day(since, "--since"), _day(until, "--until")
+        today = runner.today(cfg, datetime.now(UTC))
+        first = parse_day(since, today, end=False, flag="--since") if since else None
+        last = parse_day(until, today, end=True, flag="--until") if until else None
         path = _state_path(state, cfg)
         if not path.exists():
             raise StateError(f"no state at {path}", "run `logtrack run` first, or pass --state")
@@ -193,14 +197,6 @@ def export(
 
         write_file(output or STDOUT, viewtracking.build(counts, cfg))
 
-
-def _day(text: str | None, flag: str) -> date | None:
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise UsageError(f"{flag} {text!r} is not a date", "write it as YYYY-MM-DD") from None
 
 
 @app.command()

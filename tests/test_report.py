@@ -16,7 +16,7 @@ import pytest
 from logtrack.errors import ExitCode, UsageError
 from logtrack.report_data import parse_day
 
-from conftest import ROOT
+from conftest import ROOT, xml_counts
 from sites import KEY, Sandbox, counts_of, upload_config, write
 
 SAMPLES = ROOT / "sample_logs"
@@ -293,3 +293,11 @@ def test_lines_by_outcome_per_day_give_a_timeless_line_its_neighbours_day(tmp_pa
         ("2026-11-02", "not a listing page"): 1, ("2026-11-02", "filtered"): 1, ("2026-11-02", "bots"): 1,
         ("2026-11-02", "damaged"): 1,
     }
+
+
+def test_export_takes_the_same_days_as_report(cli, sample_state: Path) -> None:
+    everything = cli("export", "--state", str(sample_state))[1]
+    assert cli("export", "--state", str(sample_state), "--until", "today")[1] == everything
+    assert cli("export", "--state", str(sample_state), "--since", "tomorrow-ish")[0] == ExitCode.USAGE
+    code, out, err = cli("export", "--state", str(sample_state), "--since", "2026-11-23", "--until", "2026-11-23")
+    assert code == 0 and {d for d, _, _ in xml_counts(out)} == {"2026-11-23"}
