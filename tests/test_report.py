@@ -300,4 +300,5 @@ def test_export_takes_the_same_days_as_report(cli, sample_state: Path) -> None:
     assert cli("export", "--state", str(sample_state), "--until", "today")[1] == everything
     assert cli("export", "--state", str(sample_state), "--since", "tomorrow-ish")[0] == ExitCode.USAGE
     code, out, err = cli("export", "--state", str(sample_state), "--since", "2026-11-23", "--until", "2026-11-23")
-    assert code == 0 and {d for d, _, _ in xml_counts(out)} == {"2026-11-23"}
+    assert code == 0, err
+    assert {d for d, _, _ in xml_counts(out)} == {"2026-11-23"}
