@@ -200,12 +200,11 @@ def test_shell_completion_is_offered(cli) -> None:
 
 
 def _browser():  # type: ignore[no-untyped-def]
-    playwright = pytest.importorskip("playwright.sync_api", reason="playwright is in the test extras")
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("Debian's chromium is not installed (.ci/run installs it)")
-    return playwright
+    return pytest.importorskip("playwright.sync_api", reason="playwright is in the test extras")
 
 
+@pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed (apt-get install "
+                    "chromium; .ci/run does)")
 def test_the_html_report_in_a_real_chromium(cli, site, tmp_path: Path, monkeypatch) -> None:
     logs, conf, gen = site
     write(logs / "access.log", gen.lines)
