@@ -67,12 +67,12 @@ def ingest_paths(state: State, config: Config, paths: Sequence[str], hooks: Hook
             break
         done = {name for name, _ in report.files}
         again, _ = plan(config, paths)
-        gone, report.vanished = report.vanished, []
+        gone = report.vanished
         more = ingest(state, config, [i for i in again if i.name not in done], hooks)
         report.tally.merge(more.tally)
         report.files.extend(more.files)
         report.problems.extend(more.problems)
-        report.vanished = [n for n in more.vanished]
+        report.vanished = more.vanished
         report.files.extend((n, "gone since it was listed (rotated?); read again under the names the files have now")
                             for n in gone)
     report.files.extend((n, "gone since it was listed; left to the next run") for n in report.vanished)
