@@ -153,13 +153,13 @@ def _top(alt: Any, counts: pl.DataFrame, top: int) -> Any:
     best = (counts.group_by("listing").agg(pl.col("views").sum())
             .sort(["views", "listing"], descending=[True, False]).head(top))
     days = counts.select(pl.col("day").unique().sort())
-    grid = best.select("listing", total="views").join(days, how="cross")
+    labels = pl.DataFrame({"listing": best.get_column("listing"),
+                           "label": [f"{listing} ({views:,} views)" for listing, views in best.iter_rows()]})
+    grid = best.select("listing", total="views").join(days, how="cross").join(labels, on="listing")
     per_day = counts.group_by("listing", "day").agg(pl.col("views").sum())
-    frame = (grid.join(per_day, on=["listing", "day"], how="left").with_columns(
-        pl.col("views").fill_null(0), pl.col("day").cast(pl.String),
-        label=pl.format("{} ({} views)", "listing", pl.col("total").map_elements(lambda n: f"{n:,}",
-                                                                                return_dtype=pl.String)))
-        .sort("total", "listing", "day", descending=[True, False, False]))
+    frame = (grid.join(per_day, on=["listing", "day"], how="left")
+             .with_columns(pl.col("views").fill_null(0), pl.col("day").cast(pl.String))
+             .sort("total", "listing", "day", descending=[True, False, False]))
     order = frame.unique("label", maintain_order=True).get_column("label").to_list()
     return alt.Chart(frame).mark_line(point=alt.OverlayMarkDef(size=12), color="#3b528b").encode(
         x=alt.X("day:O", title=None, axis=None),
