@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import io
-from datetime import UTC, date, datetime, tzinfo
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from . import report_data
+from . import report_data, runner
 from .cli import (
     ConfigOpt,
     NginxConfOpt,
@@ -25,7 +25,7 @@ from .cli import (
     app,
     boundary,
 )
-from .cli_unattended import StateOpt, _state_path
+from .cli_unattended import SinceOpt, StateOpt, UntilOpt, _state_path
 from .config import Config
 from .errors import StateError, UsageError
 from .output import STDOUT, write_file
@@ -46,9 +46,8 @@ def report(
     paths: PathsArg = None,
     config: ConfigOpt = None,
     state: StateOpt = None,
-    since: Annotated[str | None, typer.Option(
-        "--since", help="First day: YYYY-MM-DD, today, yesterday, 7d, this-week, last-month, ...")] = None,
-    until: Annotated[str | None, typer.Option("--until", help="Last day, written as --since.")] = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
     by: Annotated[list[str] | None, typer.Option(
         "--by", help="Group by day|week|month, supplier, listing (repeatable or comma-separated).")] = None,
     top: Annotated[int | None, typer.Option("--top", min=1, help="Only the N listings (or rows) with the most "
@@ -86,11 +85,8 @@ def report(
             raise UsageError("a report reads either logs or the state, and both were named",
                              "leave out the log paths (the state holds every day counted) or --state")
         cfg = _config(config, log_format, timezone, listing_pattern, supplier, nginx_conf, check_patterns=from_logs)
-        today = datetime.now(UTC).astimezone(_zone(cfg)).date()
-        period = Period(
-            report_data.parse_day(since, today, end=False, flag="--since") if since else None,
-            report_data.parse_day(until, today, end=True, flag="--until") if until else None,
-        )
+        today = runner.today(cfg, datetime.now(UTC))
+        period = report_data.period(since, until, today)
         facts: StateFacts | None = None
         tally: Tally | None = None
         result = None
@@ -111,12 +107,6 @@ def report(
             _show(counts, tally, grouping, top, output_format or "table", output, period)
         if result is not None:
             _fail_if_partial(result)
-
-
-def _zone(cfg: Config) -> tzinfo:
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo(cfg.timezone or "UTC")
 
 
 def _from_state(cfg: Config, state: Path | None, period: Period,

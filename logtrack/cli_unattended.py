@@ -41,7 +41,7 @@ from .errors import InputError, OutputError, StateError, UploadError, UsageError
 from .inputs import Hooks
 from .output import STDOUT, write_file, write_into
 from .report import summary_lines
-from .report_data import parse_day
+from .report_data import period
 from .state import State
 from .upload import TRACKER, key_status, load_api_key
 
@@ -50,6 +50,9 @@ StateOpt = Annotated[
     typer.Option("--state", help="State database (default: [state] path, /var/lib/logtrack/state.db for root, "
                  "else ~/.local/share/logtrack/state.db)."),
 ]
+SinceOpt = Annotated[str | None, typer.Option(
+    "--since", help="First day: YYYY-MM-DD, today, yesterday, 7d, this-week, last-month, ...")]
+UntilOpt = Annotated[str | None, typer.Option("--until", help="Last day, written as --since.")]
 LockWaitOpt = Annotated[float, typer.Option("--lock-wait", help="Seconds to wait for another run to finish.")]
 
 
@@ -174,9 +177,8 @@ def _show_dry_run(posts: list[runner.Post], folder: Path | None, quiet: bool) ->
 def export(
     config: ConfigOpt = None,
     state: StateOpt = None,
-    since: Annotated[str | None, typer.Option(
-        "--since", help="First day: YYYY-MM-DD, today, yesterday, 7d, this-week, last-month, ...")] = None,
-    until: Annotated[str | None, typer.Option("--until", help="Last day, written as --since.")] = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
     output: OutputOpt = None,
 ) -> None:
     """Write the cumulative counts in the state as ViewTracking XML.
@@ -185,14 +187,12 @@ def export(
     """
     with boundary():
         cfg = config_mod.load(config_mod.find(config, os.environ))
-        today = runner.today(cfg, datetime.now(UTC))
-        first = parse_day(since, today, end=False, flag="--since") if since else None
-        last = parse_day(until, today, end=True, flag="--until") if until else None
+        days = period(since, until, runner.today(cfg, datetime.now(UTC)))
         path = _state_path(state, cfg)
         if not path.exists():
             raise StateError(f"no state at {path}", "run `logtrack run` first, or pass --state")
         with State.open(path, readonly=True) as st:
-            counts = st.totals(first, last)
+            counts = st.totals(days.since, days.until)
         from . import viewtracking
 
         write_file(output or STDOUT, viewtracking.build(counts, cfg))

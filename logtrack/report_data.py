@@ -65,6 +65,12 @@ def parse_day(text: str, today: date, *, end: bool, flag: str) -> date:
         ) from None
 
 
+def period(since: str | None, until: str | None, today: date) -> Period:
+    """``--since`` and ``--until`` as whole days (either may be left open)."""
+    return Period(parse_day(since, today, end=False, flag="--since") if since else None,
+                  parse_day(until, today, end=True, flag="--until") if until else None)
+
+
 def _month_start(day: date) -> date:
     return day.replace(day=1)
 

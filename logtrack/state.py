@@ -29,7 +29,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .errors import StateError, StateStorageError
 
@@ -160,10 +160,11 @@ class State:
                     db.execute("PRAGMA journal_mode=WAL")
                     db.execute("PRAGMA synchronous=FULL")
                 _check_intact(db, path)
-                if readonly and not _current(db):  # made by an older version: bring it up to date first
+                current = readonly and _current(db)
+                if readonly and not current:  # made by an older version: bring it up to date first
                     db.close()
                     db = sqlite3.connect(path, isolation_level=None, timeout=lock_wait)
-                if not readonly or not _current(db):
+                if not current:
                     _prepare(db, path)
                 yield cls(path, db)
             except sqlite3.Error as exc:
@@ -314,7 +315,7 @@ class State:
         """Every upload attempt since ``since`` (seconds since 1970), oldest first."""
         rows = self.db.execute("SELECT at, days, ok, http_status, message FROM uploads WHERE at >= ? ORDER BY id",
                                (since,)).fetchall()
-        return [Upload(r[0], json.loads(r[1]), bool(r[2]), r[3], r[4]) for r in rows]
+        return [_upload(r) for r in rows]
 
     def posted(self, days: Sequence[str]) -> pl.DataFrame:
         where, args = _day_filter(None, None, days)
@@ -373,13 +374,13 @@ class State:
         rows = self.db.execute(
             "SELECT at, days, ok, http_status, message FROM uploads ORDER BY id DESC LIMIT ?", (limit,)
         ).fetchall()
-        return [Upload(r[0], json.loads(r[1]), bool(r[2]), r[3], r[4]) for r in rows]
+        return [_upload(r) for r in rows]
 
     def last_accepted(self) -> Upload | None:
         row = self.db.execute(
             "SELECT at, days, ok, http_status, message FROM uploads WHERE ok=1 ORDER BY id DESC LIMIT 1"
         ).fetchone()
-        return None if row is None else Upload(row[0], json.loads(row[1]), True, row[3], row[4])
+        return None if row is None else _upload(row)
 
     def created(self) -> float:
         """When the state was made (seconds since 1970)."""
@@ -525,6 +526,11 @@ def _storage_error(path: Path, exc: OSError) -> StateStorageError:
         "check that its file system is mounted read-write, has space, and that this user may write there; "
         "or point --state / [state] path elsewhere",
     )
+
+
+def _upload(row: tuple[Any, ...]) -> Upload:
+    """An ``uploads`` row (at, days, ok, http_status, message)."""
+    return Upload(row[0], json.loads(row[1]), bool(row[2]), row[3], row[4])
 
 
 def _record(row: tuple[object, ...]) -> FileRecord:
