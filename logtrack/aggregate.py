@@ -7,6 +7,8 @@ summed at the end, so memory depends on the number of distinct
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import polars as pl
 
 from .reasons import NotCounted, Outcome, Skip, outcome
@@ -40,13 +42,31 @@ def count_views(df: pl.DataFrame, timezone: str | None) -> pl.DataFrame:
     )
 
 
-def summarize(batch: Batch, candidates: pl.DataFrame, rest: pl.DataFrame, timezone: str | None) -> BatchSummary:
-    """A classified batch -> its counts, and lines per reason with the first of each.
+def line_key(timezone: str | None) -> pl.Expr:
+    """What a line's outcome is grouped by: its server date, or (with a time zone) its quarter hour.
+
+    Every UTC offset in use is a multiple of 15 minutes, so the day in the
+    reporting time zone is worked out on the few quarter hours, not per line.
+    """
+    return pl.col("local_day") if timezone is None else pl.col("ts").dt.epoch("s") // _QUARTER
+
+
+def groups_of(lf: pl.LazyFrame | pl.DataFrame, timezone: str | None) -> pl.LazyFrame:
+    """Lines per (key, reason): how many, the first one's index, and the latest time among them."""
+    return lf.lazy().group_by(_key=line_key(timezone), reason=pl.col("reason")).agg(
+        len=pl.len(), first=pl.col("idx").min(), last_ts=pl.col("ts").dt.epoch("us").max())
+
+
+def summarize(batch: Batch, groups: pl.DataFrame, counts: pl.DataFrame, timezone: str | None,
+              line_keys: Callable[[], pl.DataFrame]) -> BatchSummary:
+    """A judged batch's groups and counts -> its summary: lines per reason with the first of each.
 
     Only the first line of each reason in the whole run is shown, so the
     summary keeps indices and the tally fetches just those lines' text.
+    ``line_keys`` gives every line's (``idx``, ``_key``): asked only when
+    some line has no time (see ``outcomes_per_day``).
     """
-    groups, outcomes = outcomes_per_day(candidates, rest, timezone)
+    groups, outcomes = outcomes_per_day(groups, timezone, line_keys)
     by_reason = (
         groups.filter(pl.col("reason").is_not_null())
         .group_by("reason")
@@ -54,27 +74,23 @@ def summarize(batch: Batch, candidates: pl.DataFrame, rest: pl.DataFrame, timezo
         .sort("idx")
     )
     reasons = [(reason, n, batch.first_line + idx, idx) for reason, n, idx in by_reason.iter_rows()]
-    return BatchSummary(batch.source, candidates.height + rest.height, count_views(candidates, timezone), reasons,
-                        batch.line, outcomes=outcomes)
+    last_ts = groups.get_column("last_ts").max()
+    return BatchSummary(batch.source, int(groups.get_column("len").sum()), counts, reasons, batch.line,
+                        last_ts=None if last_ts is None else int(last_ts),  # type: ignore[arg-type]
+                        outcomes=outcomes)
 
 
-def outcomes_per_day(candidates: pl.DataFrame, rest: pl.DataFrame,
-                     timezone: str | None) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Lines per (quarter hour, reason) with the first of each, and per (day, outcome).
+def outcomes_per_day(groups: pl.DataFrame, timezone: str | None,
+                     line_keys: Callable[[], pl.DataFrame]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The groups with every line given a key, and lines per (day, outcome).
 
-    The second is so that a report shows a log going bad on the day it did;
-    the first serves the summary's reasons too, from one pass over the batch.
-
-    A line without a readable time (a damaged one) takes the day of the
-    line before it (or after it, at a batch's start). Lines are counted per
-    (quarter hour, reason) first, and days and outcomes worked out on those
-    few groups: every UTC offset in use is a multiple of 15 minutes.
+    The second is so that a report shows a log going bad on the day it did.
+    A line without a readable time (a damaged one) takes the key of the
+    line before it (or after it, at a batch's start).
     """
-    key = pl.col("local_day") if timezone is None else pl.col("ts").dt.epoch("s") // _QUARTER
-    frame = pl.concat([candidates.select("idx", "reason", _key=key), rest.select("idx", "reason", _key=key)])
-    groups = frame.group_by("_key", "reason").agg(pl.len(), first=pl.col("idx").min())
     lost = groups.filter(pl.col("_key").is_null())
     if lost.height:  # lines without a time: the key of the line before them (after, at the start)
+        frame = line_keys()
         known = frame.filter(pl.col("_key").is_not_null()).select("idx", "_key").sort("idx")
         timeless = frame.filter(pl.col("_key").is_null()).select("idx", "reason").sort("idx")
         if known.height:
@@ -82,9 +98,9 @@ def outcomes_per_day(candidates: pl.DataFrame, rest: pl.DataFrame,
                 pl.col("_key").fill_null(known.get_column("_key")[0]))
         else:
             timeless = timeless.with_columns(_key=pl.lit(None, dtype=frame.schema["_key"]))
-        groups = pl.concat([groups.filter(pl.col("_key").is_not_null()),
-                            timeless.group_by("_key", "reason").agg(pl.len(), first=pl.col("idx").min())],
-                           how="vertical_relaxed")
+        found = timeless.group_by("_key", "reason").agg(pl.len(), first=pl.col("idx").min(),
+                                                       last_ts=pl.lit(None, dtype=pl.Int64))
+        groups = pl.concat([groups.filter(pl.col("_key").is_not_null()), found], how="vertical_relaxed")
     if timezone is None:
         day = pl.col("_key")
     else:

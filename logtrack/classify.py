@@ -11,18 +11,13 @@ import threading
 
 import polars as pl
 
-from . import formats
+from . import decide, formats
 from .bots import detector
 from .config import Config, SupplierRule
-from .reasons import NotCounted
+from .decide import Rules, passed_parse_and_since
 
 # scheme://[userinfo@]host[:port]... -> host (an IPv6 literal keeps its brackets)
 _REFERRER_HOST = r"^[A-Za-z][A-Za-z0-9+.\-]*://(?:[^@/?#\s]*@)?(\[[^\]/]*\]|[^/:?#\s\\]+)"
-
-
-# What counting reads of a parsed row (summary, day, supplier, listing, filters, bots).
-_COUNTING = frozenset({"idx", "reason", "target", "method", "status", "ts", "local_day",
-                       formats.REFERRER, formats.VHOST, formats.USER_AGENT})
 
 
 class Classifier:
@@ -35,82 +30,64 @@ class Classifier:
 
     def __init__(self, config: Config) -> None:
         self.config = config
-        self._verdicts = pl.DataFrame(schema={"ua": pl.String, "bot": pl.Boolean})  # every agent seen so far
+        self._verdicts = pl.DataFrame(schema={"ua": pl.String, "_bot": pl.Boolean})  # every agent seen so far
         self._lock = threading.Lock()
 
-    def classify(self, df: pl.DataFrame) -> pl.DataFrame:
-        """Every parsed row, all its fields kept, with ``listing``, ``supplier`` and its not-counted reason."""
-        candidates, rest = self.sort(df, whole=True)
-        rest = rest.with_columns(listing=pl.lit(None, dtype=pl.String), supplier=pl.lit(None, dtype=pl.String))
-        return pl.concat([candidates, rest.select(candidates.columns)])
+    def rules(self, since: int | None = None) -> Rules:
+        return Rules(methods=self.config.methods, status=self.config.status, since=since)
 
-    def sort(self, df: pl.DataFrame, *, whole: bool = False) -> tuple[pl.DataFrame, pl.DataFrame]:
-        """Parsed rows -> (listing-page rows, with listing, supplier and reason; every other row).
+    def hit(self) -> pl.Expr:
+        """Whether a listing pattern finds in the target: a plain yes/no (a DFA), cheap on every row."""
+        found = [pl.col("target").str.contains(p) for p in self.config.patterns]
+        return pl.any_horizontal(found).fill_null(False) if found else pl.lit(False)
 
-        The first are the rows a listing pattern finds in; the views among
-        them have no reason. The others keep the reason they came with, or
-        get "not a listing page". Patterns are first tried as a plain yes/no
-        (a DFA, cheap), so ids are cut out, and suppliers and bots worked
-        out, only for the few rows that can be views.
+    def classify(self, df: pl.DataFrame, since: int | None = None) -> pl.DataFrame:
+        """Every parsed row, all its fields kept, with ``listing``, ``supplier`` and its reason."""
+        rules = self.rules(since)
+        hit = passed_parse_and_since(rules) & self.hit()
+        df = df.with_columns(listing=pl.when(hit).then(listing_expr(self.config.patterns)))
+        return self.judge(df, rules).drop("_bot")
 
-        Unless ``whole``, only what counting reads is kept (the others with
-        just ``idx`` and ``reason``): splitting the batch in two copies every
-        column it keeps.
+    def judge(self, df: pl.DataFrame, rules: Rules) -> pl.DataFrame:
+        """Rows with ``listing`` (null: not a listing page) -> their ``supplier``, ``_bot`` and final reason.
+
+        Suppliers are worked out once per distinct (referrer, vhost), bot
+        verdicts once per distinct agent, both only for rows that could be
+        views, and joined back.
         """
         cfg = self.config
-        hit = pl.col("reason").is_null() & pl.any_horizontal(
-            [pl.col("target").str.contains(p) for p in cfg.patterns] or [pl.lit(False)]
-        )
-        if not whole:
-            df = df.select(c for c in df.columns if c in _COUNTING)
-        df = df.with_columns(_hit=hit.fill_null(False))
-        rest = df.filter(~pl.col("_hit")).select(
-            pl.exclude("_hit", "reason") if whole else pl.col("idx", "ts", "local_day"),
-            reason=pl.coalesce("reason", pl.lit(NotCounted.NOT_LISTING.value)),
-        )
-        candidates = df.filter(pl.col("_hit")).drop("_hit").with_columns(listing=listing_expr(cfg.patterns))
-        candidates = candidates.with_columns(
-            reason=pl.when(pl.col("listing").is_null())
-            .then(pl.lit(NotCounted.NOT_LISTING.value))
-            .when(~pl.col("method").is_in(list(cfg.methods)))
-            .then(pl.lit(NotCounted.METHOD.value))
-            .when(~pl.col("status").is_in(list(cfg.status)))
-            .then(pl.lit(NotCounted.STATUS.value))
-            .otherwise(pl.lit(None, dtype=pl.String))
-        )
-        # Referrers repeat: work out the supplier once per distinct (referrer, vhost).
+        could = (pl.col("reason").is_null() & pl.col("listing").is_not_null()
+                 & pl.col("method").is_in(list(cfg.methods)) & pl.col("status").is_in(list(cfg.status)))
+        df = df.with_columns(_could=could.fill_null(False))
         keys = [formats.REFERRER, formats.VHOST]
-        views = candidates.filter(pl.col("reason").is_null())
         suppliers = (
-            views.select(keys)
+            df.filter(pl.col("_could"))
+            .select(keys)
             .unique()
             .with_columns(_host=referrer_host(), _vhost=vhost_name())
             .with_columns(supplier=supplier_expr(cfg.suppliers, cfg.default_supplier))
             .drop("_host", "_vhost")
         )
-        candidates = candidates.join(suppliers, on=keys, how="left", nulls_equal=True, maintain_order="left")
-        candidates = candidates.with_columns(supplier=pl.when(pl.col("reason").is_null()).then("supplier"))
+        df = df.join(suppliers, on=keys, how="left", nulls_equal=True, maintain_order="left")
         if cfg.exclude_bots:
-            candidates = self._mark_bots(candidates)
-        return candidates, rest
+            df = df.join(self._bots(df), left_on=formats.USER_AGENT, right_on="ua", how="left",
+                         maintain_order="left")
+        else:
+            df = df.with_columns(_bot=pl.lit(False))
+        df = df.with_columns(reason=decide.reason(rules)).drop("_could")
+        return df.with_columns(supplier=pl.when(pl.col("reason").is_null()).then("supplier"))
 
-    def _mark_bots(self, df: pl.DataFrame) -> pl.DataFrame:
-        """Views whose agent crawlerdetect calls a crawler get the reason "bot"."""
-        agent = pl.col(formats.USER_AGENT)
-        agents = df.filter(pl.col("reason").is_null() & agent.is_not_null()).select(agent.unique().alias("ua"))
+    def _bots(self, df: pl.DataFrame) -> pl.DataFrame:
+        """crawlerdetect's verdict (``ua``, ``_bot``) on every agent of these rows that could be a view."""
+        agents = df.filter(pl.col("_could")).select(pl.col(formats.USER_AGENT).drop_nulls().unique().alias("ua"))
         with self._lock:  # batches are classified on worker threads; each agent is asked once
             new = agents.join(self._verdicts, on="ua", how="anti").get_column("ua").to_list()
             if new:
                 verdicts = detector().verdicts(new)
-                table = pl.DataFrame({"ua": list(verdicts), "bot": list(verdicts.values())},
+                table = pl.DataFrame({"ua": list(verdicts), "_bot": list(verdicts.values())},
                                      schema=self._verdicts.schema)
                 self._verdicts = pl.concat([self._verdicts, table])
-            bots = self._verdicts.filter(pl.col("bot")).get_column("ua")
-        return df.with_columns(
-            reason=pl.when(pl.col("reason").is_null() & agent.is_in(bots.implode()))
-            .then(pl.lit(NotCounted.BOT.value))
-            .otherwise(pl.col("reason"))
-        )
+            return agents.join(self._verdicts, on="ua", how="left")
 
 
 def listing_expr(patterns: tuple[str, ...]) -> pl.Expr:

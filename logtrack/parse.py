@@ -18,15 +18,15 @@ import polars as pl
 
 from . import formats as f
 from . import split
+from .decide import skip_reason
 from .formats import LogFormat
-from .reasons import Skip
-from .sources import HOLE, Batch, csv_safe
+from .sources import Batch, csv_safe
 
 CLF_TIME = "%d/%b/%Y:%H:%M:%S%.f %z"  # a fraction of a second, when logged, is read too
 
 
 # An HTTP request line: method, target, and (absent in HTTP/0.9) the protocol.
-_REQUEST = r"^(?P<method>[A-Za-z][A-Za-z0-9_.-]*) (?P<target>\S+)(?: HTTP/[0-9.]+)?$"
+_REQUEST = r"^[A-Za-z][A-Za-z0-9_.-]* \S+(?: HTTP/[0-9.]+)?$"
 
 OPTIONAL_FIELDS = (f.CLIENT, f.REFERRER, f.USER_AGENT, f.VHOST)
 _PAIR = "\ue000"  # stands in for an escaped backslash while \xHH escapes are rewritten
@@ -81,31 +81,60 @@ def finish(
     log_timezone: str | None = None,
 ) -> pl.DataFrame:
     """From the format's raw fields to request parts, status, instant and reason."""
-    df = df.with_columns(
-        pl.lit(None, dtype=pl.String).alias(name) for name in OPTIONAL_FIELDS if name not in df.columns
+    return derive(df.lazy(), fmt, timezone, log_timezone).with_columns(reason=skip_reason(bad_utf8)).collect()
+
+
+def derive(lf: pl.LazyFrame, fmt: LogFormat, timezone: str | None = None,
+           log_timezone: str | None = None) -> pl.LazyFrame:
+    """The columns a verdict reads, from the format's raw fields: lazy, so a caller's query sees them whole.
+
+    ``timezone`` is the reporting time zone: when set, ``local_day`` is left
+    empty since days then come from the instant. Times logged without an
+    offset (a custom ``%{format}t`` without ``%z``) are read in
+    ``log_timezone``, else in ``timezone``, else in UTC.
+    """
+    names = lf.collect_schema().names()
+    lf = lf.with_columns(
+        pl.lit(None, dtype=pl.String).alias(name) for name in OPTIONAL_FIELDS if name not in names
     )
-    df = df.with_columns(request=_request_line(fmt))
-    df = df.with_columns(pl.col(f.REQUEST).str.extract_groups(_REQUEST).alias("_r")).unnest("_r")
+    lf = lf.with_columns(request=_request_line(fmt))
+    # The request line's shape is checked by a plain yes/no (a DFA) and cut at its spaces:
+    # where it matches, the method and target are its first two space-free words.
+    request = pl.col(f.REQUEST)
+    well_formed = request.str.contains(_REQUEST)
+    words = request.str.splitn(" ", 3)
+    lf = lf.with_columns(method=pl.when(well_formed).then(words.struct.field("field_0")),
+                         target=pl.when(well_formed).then(words.struct.field("field_1")))
     ts, local_day = _time(fmt, log_timezone or timezone)
     if timezone is not None:
         # With a reporting time zone the day comes from the instant; the
         # server's own date is not needed, and its parse is saved.
         local_day = pl.lit(None, dtype=pl.Date)
-    df = df.with_columns(status=pl.col(f.STATUS).cast(pl.Int16, strict=False), ts=ts, local_day=local_day)
+    lf = lf.with_columns(status=pl.col(f.STATUS).cast(pl.Int16, strict=False), ts=ts, local_day=local_day)
     # A year before the web or past 9999 is a damaged time, not a day to report.
     # (Checked on the parsed columns: an expression written twice is computed twice.)
     sane = {name: pl.when(pl.col(name).dt.year().is_between(1970, 9999)).then(pl.col(name))
             for name in ("ts", "local_day")}
-    return df.with_columns(**sane).with_columns(reason=_reason(bad_utf8))
+    return lf.with_columns(**sane)
 
 
 def parse_batch(batch: Batch, fmt: LogFormat, timezone: str | None = None,
                 log_timezone: str | None = None) -> pl.DataFrame:
     """A batch's rows: split at its quotes where the format allows, else line by regex."""
+    fields, bad_utf8 = fields_of(batch, fmt)
+    return finish(fields, fmt, bad_utf8, timezone, log_timezone)
+
+
+def fields_of(batch: Batch, fmt: LogFormat) -> tuple[pl.DataFrame, tuple[int, ...]]:
+    """The format's raw fields of every line, and the indices of lines that were not valid UTF-8.
+
+    Split at the quotes where the format and the batch allow, else line by regex (or JSON).
+    """
     fields = split_fields(batch, fmt)
     if fields is not None:
-        return finish(fields, fmt, (), timezone, log_timezone)
-    return parse_lines(lines_frame(batch), fmt, batch.bad_utf8, timezone, log_timezone)
+        return fields, ()
+    frame = lines_frame(batch)
+    return (_extract_json(frame, fmt) if fmt.is_json else _extract(frame, fmt)), batch.bad_utf8
 
 
 def split_fields(batch: Batch, fmt: LogFormat) -> pl.DataFrame | None:
@@ -240,24 +269,3 @@ def _wall_date(text: pl.Expr, time_format: str) -> pl.Expr:
         pl.Int64, strict=False
     )
     return (aware + pl.duration(minutes=sign * minutes)).dt.date()
-
-
-def _reason(bad_utf8: tuple[int, ...]) -> pl.Expr:
-    request = pl.col(f.REQUEST)
-    return (
-        pl.when(pl.col("idx").is_in(list(bad_utf8)))
-        .then(pl.lit(Skip.INVALID_UTF8.value))
-        .when(pl.col("line") == HOLE.decode())  # a run of NUL bytes, as the reader leaves it
-        .then(pl.lit(Skip.HOLE.value))
-        .when(pl.col("line").str.contains(r"^\s*$"))
-        .then(pl.lit(Skip.BLANK.value))
-        .when(pl.col("status").is_null() | request.is_null())
-        .then(pl.lit(Skip.UNPARSABLE.value))
-        .when(pl.col("ts").is_null())
-        .then(pl.lit(Skip.BAD_TIME.value))
-        .when(request.is_in(["-", ""]))
-        .then(pl.lit(Skip.NO_REQUEST.value))
-        .when(pl.col("method").is_null())
-        .then(pl.lit(Skip.MALFORMED_REQUEST.value))
-        .otherwise(pl.lit(None, dtype=pl.String))
-    )

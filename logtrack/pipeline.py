@@ -10,18 +10,19 @@ import json
 import os
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import polars as pl
 
-from . import formats, looks_like, nginx_format, sources
-from .aggregate import day_expr, summarize
-from .classify import Classifier
+from . import decide, formats, looks_like, nginx_format, sources
+from .aggregate import count_views, day_expr, groups_of, line_key, summarize
+from .classify import Classifier, listing_expr
 from .config import Config
+from .decide import passed_parse_and_since, skip_reason
 from .errors import InputError, LogFormatError, UnrecognisedError
 from .formats import LogFormat
 from .inputs import AUTO, WORKERS, Hooks, Input, in_order, plan
-from .parse import lines_frame, parse_batch, parse_lines
+from .parse import derive, fields_of, lines_frame, parse_lines
 from .reasons import DAMAGED, NotCounted, Skip
 from .tally import BatchSummary, Tally
 
@@ -226,32 +227,47 @@ def nginx_conf_entries(conf: str) -> list[str]:
 
 def count_batch(batch: sources.Batch, fmt: LogFormat, classifier: Classifier, timezone: str | None, *,
                 strict: bool = False, log_timezone: str | None = None, since: int | None = None) -> BatchSummary:
-    """One batch through parse and classify into its counts and reasons (xml and run alike).
+    """One batch into its counts and reasons (xml and run alike), as one query.
+
+    The format's fields are cut first (the quote split, the line regex for
+    the lines it leaves). From there one lazy query derives the request,
+    status and time, gives every line its parse verdict and tries the
+    listing patterns as a plain yes/no; the lines no pattern finds in are
+    only counted per (key, reason), and just the candidates are given a
+    listing id, then suppliers and bot verdicts per distinct value.
 
     ``since`` (µs since 1970, UTC): lines timed up to it were counted before
     (a file read again after a crash cut it back), so they are not again.
     """
-    df = parse_batch(batch, fmt, timezone, log_timezone)
+    fields, bad_utf8 = fields_of(batch, fmt)
+    rules = classifier.rules(since)
+    lf = derive(fields.lazy(), fmt, timezone, log_timezone).with_columns(reason=skip_reason(bad_utf8))
+    lf = lf.with_columns(_cand=passed_parse_and_since(rules) & classifier.hit())
+    rest = groups_of(lf.filter(~pl.col("_cand")).with_columns(listing=pl.lit(None, dtype=pl.String))
+                     .with_columns(reason=decide.reason(rules, through=NotCounted.NOT_LISTING)), timezone)
+    wanted = ["idx", "reason", "method", "status", "ts", "local_day",
+              formats.REFERRER, formats.VHOST, formats.USER_AGENT]
+    candidates = lf.filter(pl.col("_cand")).select(*wanted, listing=listing_expr(classifier.config.patterns))
+    rest_groups, found = pl.collect_all([rest, candidates])
+    judged = classifier.judge(found, rules)
+    groups = pl.concat([rest_groups, groups_of(judged, timezone).collect()], how="vertical_relaxed")
     if strict:
-        _fail_on_damage(df, batch)
-    micros = pl.col("ts").dt.epoch("us")
-    if since is not None:
-        df = df.with_columns(
-            reason=pl.when(pl.col("reason").is_null() & (micros <= since))
-            .then(pl.lit(NotCounted.COUNTED_BEFORE.value))
-            .otherwise("reason")
-        )
-    last_ts = df.select(micros.max()).item()
-    candidates, rest = classifier.sort(df)
-    return replace(summarize(batch, candidates, rest, timezone), last_ts=last_ts)
+        _fail_on_damage(groups, batch)
+
+    def line_keys() -> pl.DataFrame:
+        """Every line's key and reason: the query again, for the rare batch with lines that have no time."""
+        every = lf.select("idx", "reason", _key=line_key(timezone)).collect()
+        return every.update(judged.select("idx", "reason"), on="idx")
+
+    return summarize(batch, groups, count_views(judged, timezone), timezone, line_keys)
 
 
-def _fail_on_damage(df: pl.DataFrame, batch: sources.Batch) -> None:
-    bad = df.filter(pl.col("reason").is_in([r.value for r in DAMAGED])).sort("idx").head(1)
+def _fail_on_damage(groups: pl.DataFrame, batch: sources.Batch) -> None:
+    bad = groups.filter(pl.col("reason").is_in([r.value for r in DAMAGED])).sort("first").head(1)
     if bad.height:
-        row = bad.row(0, named=True)
+        idx = int(bad.item(0, "first"))
         raise InputError(
-            f"{batch.source}:{row['line_no']}: {row['reason']}: {batch.line(row['idx'])[:200]!r}",
+            f"{batch.source}:{batch.first_line + idx}: {bad.item(0, 'reason')}: {batch.line(idx)[:200]!r}",
             "fix the line, set the right [logs] format, or run without --strict "
             "to skip such lines and count them in the summary",
         )

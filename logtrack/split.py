@@ -162,19 +162,26 @@ def cut(batch: Batch, fmt: LogFormat) -> tuple[pl.DataFrame, pl.DataFrame] | Non
     if df.height != batch.lines:
         return None
     df = df.with_row_index("idx").with_columns(line_no=(pl.col("idx") + batch.first_line).cast(pl.Int64))
-    df = _cut(df, layout, wide=False)
-    if any(seg.wide for seg in layout.segments) and not df.get_column("_ok").all():
-        missed = df.filter(~pl.col("_ok")).select("idx", "line_no", *names)
-        df = pl.concat([df.filter(pl.col("_ok")), _cut(missed, layout, wide=True)], how="diagonal_relaxed")
+    # Most batches hold no backslash before a quote: then no piece can end in an escape.
+    escapes = b'\\"' in data
     captured = [c for seg in layout.segments for c in seg.captures]
     quoted = [s.field for s in layout.segments if s.regex is None and s.literal is None and s.field]
-    fast = df.filter(pl.col("_ok")).select(
-        "idx", *quoted, *captured, "line_no", line=pl.lit(None, dtype=pl.String)
-    )
-    return fast, _lines_of(batch, df.filter(~pl.col("_ok")), names)
+    keep = ["idx", *quoted, *captured, "line_no"]
+    df = _cut(df, layout, wide=False, escapes=escapes)
+    if df.get_column("_ok").all():  # the usual batch: no filter, no copy
+        return df.select(keep).with_columns(line=pl.lit(None, dtype=pl.String)), _lines_of(batch, df.clear(), names)
+    odd = df.lazy().filter(~pl.col("_ok")).select("idx", "line_no", *names).collect()
+    parts = [df.lazy().filter(pl.col("_ok")).select(keep).collect()]
+    if odd.height and any(seg.wide for seg in layout.segments):
+        # A lazy field narrowed to one token missed (a client list "a, b"): the wide form, on those lines.
+        again = _cut(odd.select("idx", "line_no", *names), layout, wide=True, escapes=escapes)
+        parts.append(again.filter(pl.col("_ok")).select(keep))
+        odd = again.filter(~pl.col("_ok"))
+    fast = pl.concat(parts) if len(parts) > 1 else parts[0]
+    return fast.with_columns(line=pl.lit(None, dtype=pl.String)), _lines_of(batch, odd, names)
 
 
-def _cut(df: pl.DataFrame, layout: Plan, *, wide: bool) -> pl.DataFrame:
+def _cut(df: pl.DataFrame, layout: Plan, *, wide: bool, escapes: bool = True) -> pl.DataFrame:
     """The pieces checked against the format and cut into fields; ``_ok`` says which lines passed."""
     width = layout.width
     lf = df.lazy()
@@ -182,7 +189,7 @@ def _cut(df: pl.DataFrame, layout: Plan, *, wide: bool) -> pl.DataFrame:
     fields: list[pl.Expr] = []
     for i, seg in enumerate(layout.segments):
         col = pl.col(f"s{i}")  # an empty piece reads as null
-        if i < width - 1:
+        if escapes and i < width - 1:
             ok = ok & ~col.str.ends_with("\\").fill_null(False)  # an escaped quote: leave it to the regex
         if seg.literal is not None:
             ok = ok & (col.fill_null("") == seg.literal)

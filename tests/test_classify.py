@@ -8,9 +8,10 @@ import pytest
 
 from logtrack import formats
 from logtrack.aggregate import day_expr
-from logtrack.classify import Classifier, NotCounted
+from logtrack.classify import Classifier
 from logtrack.config import Config, SupplierRule
 from logtrack.parse import parse_batch
+from logtrack.reasons import NotCounted
 from logtrack.sources import batch_of
 
 CHROME = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"

@@ -8,7 +8,8 @@ import pytest
 
 from logtrack import formats
 from logtrack.errors import LogFormatError
-from logtrack.parse import Skip, parse_batch
+from logtrack.parse import parse_batch
+from logtrack.reasons import Skip
 from logtrack.sources import batch_of
 
 NGINX_MAIN = (
