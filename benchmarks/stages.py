@@ -60,9 +60,9 @@ def main() -> None:
                         "--config", str(conf)], check=True)
     cfg = config.load(conf)
     fmt = formats.get("combined")
-    layout = split.plan(fmt)
+    layout = fmt.segments
     assert layout is not None
-    names = [f"s{i}" for i in range(layout.width + split.SPARE)]
+    names = [f"s{i}" for i in range(len(layout) + split.SPARE)]
     pattern = cfg.patterns[0]
 
     def quote_split(batch: sources.Batch) -> pl.DataFrame:

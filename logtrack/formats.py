@@ -4,8 +4,10 @@ As in apachelogs, a format string is read against a table of directives
 (data, not code) that says which field each one fills and what its text
 looks like: Apache ``LogFormat`` strings in ``apache_format``, nginx
 ``log_format`` templates in ``nginx_format``. Both become a list of
-``Piece``s, and one builder here turns pieces into the expression that runs
-in Polars (Rust regex, linear time), whole column at once. An nginx template
+``Piece``s, and one compiler here (``build``) turns pieces, in one walk,
+into every way of cutting a line: the whole-line expression that runs in
+Polars (Rust regex, linear time, whole column at once) and the checks the
+quote split (``split``) makes between the quotes. An nginx template
 that starts with ``{`` is a JSON format and is decoded as JSON instead.
 
 Quoted fields accept both escape styles real servers write: Apache writes a
@@ -17,6 +19,7 @@ adds ``"$http_x_forwarded_for"``) are accepted and ignored.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from .errors import LogFormatError
@@ -58,6 +61,24 @@ class Piece:
 
 
 @dataclass(frozen=True)
+class Segment:
+    """What one piece between quotes must look like, and which fields it fills.
+
+    ``regex`` and ``literal`` None: a quoted free-text field, taken whole
+    (``field`` None: one logtrack does not read). ``literal``: fixed text.
+    Otherwise ``regex`` (anchored) checks the piece and its named groups,
+    ``captures``, are the fields.
+    """
+
+    regex: str | None = None
+    field: str | None = None
+    literal: str | None = None
+    captures: tuple[str, ...] = ()
+    matches_empty: bool = False  # an empty piece reads as null; does ``regex`` accept ""?
+    wide: str | None = None  # ``regex`` with its lazy fields as written, when they were narrowed
+
+
+@dataclass(frozen=True)
 class LogFormat:
     """A compiled format: its name, source string, and whole-line regex."""
 
@@ -73,7 +94,10 @@ class LogFormat:
     time_kind: str = CLF
     time_format: str | None = None
     json_keys: dict[str, str] = field(default_factory=dict)  # JSON key -> field
-    pieces: tuple[Piece, ...] = ()  # what the regexes were built from (split.py reads them)
+    pieces: tuple[Piece, ...] = ()  # what the regexes were built from
+    # How a line splits at its quotes (split.py): None when the format writes no
+    # quoted field (nothing to gain) or is JSON.
+    segments: tuple[Segment, ...] | None = None
 
     @property
     def is_json(self) -> bool:
@@ -106,30 +130,46 @@ def get(spec: str) -> LogFormat:
     )
 
 
+TAIL = r"(?:\s.*)?$"  # what may follow a format's last piece: fields a server appends are ignored
+_CUT_SHORT_TAIL = r'(?:"(?:\s.*)?)?$'
+
+
 def build(pieces: list[Piece], name: str, template: str) -> LogFormat:
-    """Turn pieces into a whole-line regex; the first occurrence of a field wins."""
-    source = tuple(pieces)
-    if len(pieces) > 1 and pieces[-1].literal == '"' and pieces[-2].literal is None:
-        # A line cut short inside its last quoted field (seen in real logs,
-        # inside a long user agent) still has every field logtrack needs.
-        pieces, tail = pieces[:-1], r'(?:"(?:\s.*)?)?$'
-    else:
-        tail = r"(?:\s.*)?$"
-    parts = ["^"]
-    fast = ["^"]
-    fields: list[str] = []
+    """Compile pieces, in one walk, into every way of cutting a line.
+
+    The whole-line regex (and its fast form), and the segments the quote
+    split checks between the quotes, come from the same walk, so the first
+    occurrence of a field wins in both and both end a line the same way.
+    A line cut short inside its last quoted field (seen in real logs,
+    inside a long user agent) still has every field logtrack needs: the
+    regex accepts it; the split leaves it to the regex.
+    """
+    flat = _at_quotes(pieces)
+    cut_short = len(pieces) > 1 and pieces[-1].literal == '"' and pieces[-2].literal is None
+    parts, fast = ["^"], ["^"]
+    fields: list[str] = []  # the first occurrence of a field wins, in every path
     time_kind, time_format = CLF, None
-    for i, piece in enumerate(pieces):
+    groups: list[list[tuple[Piece, str | None, bool]]] = [[]]  # between quotes: (piece, what follows it, new)
+    for i, piece in enumerate(flat):
         if piece.literal is not None:
-            parts.append(escape(piece.literal))
-            fast.append(escape(piece.literal))
+            if piece.literal == '"':
+                groups.append([])
+                if cut_short and i == len(flat) - 1:
+                    break  # the regex's tail takes the closing quote
+            else:
+                groups[-1].append((piece, None, False))
+            if not (cut_short and i == len(flat) - 1):
+                parts.append(escape(piece.literal))
+                fast.append(escape(piece.literal))
             continue
-        before = pieces[i - 1].literal if i > 0 else None
-        after = pieces[i + 1].literal if i + 1 < len(pieces) else '"'  # cut-short tail
-        quoted = bool(before and before.endswith('"') and after and after.startswith('"'))
+        before = flat[i - 1].literal if i > 0 else None
+        after = flat[i + 1].literal if i + 1 < len(flat) else '"'  # cut-short tail
+        quoted = before == '"' and after == '"'
         expr = QUOTED if quoted else piece.pattern
         narrow = narrowed(expr, after)
-        if piece.field is not None and piece.field not in fields:
+        new = piece.field is not None and piece.field not in fields
+        if new:
+            assert piece.field is not None
             fields.append(piece.field)
             parts.append(f"(?P<{piece.field}>{expr})")
             fast.append(f"(?P<{piece.field}>{narrow})")
@@ -138,11 +178,58 @@ def build(pieces: list[Piece], name: str, template: str) -> LogFormat:
         else:
             parts.append(f"(?:{expr})")
             fast.append(f"(?:{narrow})")
+        groups[-1].append((piece, after if after != '"' else None, new))
+    tail = _CUT_SHORT_TAIL if cut_short else TAIL
     parts.append(tail)
     fast.append(tail)
     require(fields, template)
+    segments = tuple(_segment(g, i == len(groups) - 1, i % 2 == 1) for i, g in enumerate(groups)) \
+        if len(groups) >= 3 else None
     return LogFormat(name, template, "".join(parts), tuple(fields), "".join(fast), time_kind, time_format,
-                     pieces=source)
+                     pieces=tuple(pieces), segments=segments)
+
+
+def _at_quotes(pieces: list[Piece]) -> list[Piece]:
+    """The pieces with every literal cut at its quotes, each quote a literal of its own."""
+    flat: list[Piece] = []
+    for piece in pieces:
+        if piece.literal is None or '"' not in piece.literal:
+            flat.append(piece)
+            continue
+        for i, part in enumerate(piece.literal.split('"')):
+            if i:
+                flat.append(Piece(literal='"'))
+            if part:
+                flat.append(Piece(literal=part))
+    return flat
+
+
+def _segment(group: list[tuple[Piece, str | None, bool]], last: bool, inside: bool) -> Segment:
+    """The split's check of one piece between quotes, from the same walk as the regex."""
+    if inside and len(group) == 1 and group[0][0].literal is None:
+        piece, _, new = group[0]
+        return Segment(field=piece.field if new else None)  # quoted free text, taken whole
+    if not last and all(piece.literal is not None for piece, _, _ in group):
+        return Segment(literal="".join(piece.literal or "" for piece, _, _ in group))
+    end = TAIL if last else "$"
+    wide, narrow, captures = ["^"], ["^"], []
+    for piece, after, new in group:
+        if piece.literal is not None:
+            wide.append(escape(piece.literal))
+            narrow.append(escape(piece.literal))
+            continue
+        pattern = narrowed(piece.pattern, after)
+        if new:
+            assert piece.field is not None
+            captures.append(piece.field)
+            wide.append(f"(?P<{piece.field}>{piece.pattern})")
+            narrow.append(f"(?P<{piece.field}>{pattern})")
+        else:
+            wide.append(f"(?:{piece.pattern})")
+            narrow.append(f"(?:{pattern})")
+    regex, wide_regex = "".join(narrow) + end, "".join(wide) + end
+    return Segment(regex=regex, captures=tuple(captures), matches_empty=re.search(regex, "") is not None,
+                   wide=wide_regex if wide_regex != regex else None)
 
 
 def narrowed(pattern: str, after: str | None) -> str:

@@ -10,7 +10,8 @@ then short, and the small expressions that check and cut it are cheap.
 It is exact by construction. A line takes this path only when it has exactly
 as many quotes as the format writes, none of them escaped (no piece before
 a quote ends in a backslash), and every unquoted piece matches its part of
-the format, anchored. Then each quote of the format can only be matched by
+the format, anchored (``formats.build`` compiles those checks in the same
+walk as the whole-line regex). Then each quote of the format can only be matched by
 the line's quote of the same rank, so the whole-line regex of ``formats``
 would capture the very same fields. Every other line (an escaped quote, a
 line cut short, an empty user agent, junk) goes through that whole-line
@@ -26,111 +27,13 @@ mistaken for text.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import polars as pl
 
-from . import formats as f
-from .formats import LogFormat, Piece
+from .formats import LogFormat, Segment
 from .sources import MARK, Batch, csv_safe
 
 SENTINEL = MARK[1:].decode()
 SPARE = 3  # columns read past the format's own, so most odd lines can be put back together
-_TAIL = r"(?:\s.*)?$"  # what may follow the format's last piece (as in formats.build)
-
-
-@dataclass(frozen=True)
-class Segment:
-    """What one piece between quotes must look like, and which fields it fills.
-
-    ``regex`` and ``literal`` None: a quoted free-text field, taken whole
-    (``field`` None: one logtrack does not read). ``literal``: fixed text.
-    Otherwise ``regex`` (anchored) checks the piece and its named groups,
-    ``captures``, are the fields.
-    """
-
-    regex: str | None = None
-    field: str | None = None
-    literal: str | None = None
-    captures: tuple[str, ...] = ()
-    matches_empty: bool = False  # an empty piece reads as null; does ``regex`` accept ""?
-    wide: str | None = None  # ``regex`` with its lazy fields as written, when they were narrowed
-
-
-@dataclass(frozen=True)
-class Plan:
-    segments: tuple[Segment, ...]
-
-    @property
-    def width(self) -> int:
-        return len(self.segments)
-
-
-_PLANS: dict[tuple[str, str], Plan | None] = {}
-
-
-def plan(fmt: LogFormat) -> Plan | None:
-    """How ``fmt`` splits at its quotes; None when it has none (nothing to gain) or is JSON."""
-    key = (fmt.name, fmt.template)
-    if key not in _PLANS:
-        _PLANS[key] = _plan(fmt)
-    return _PLANS[key]
-
-
-def _plan(fmt: LogFormat) -> Plan | None:
-    if fmt.is_json or not fmt.pieces:
-        return None
-    groups: list[list[Piece]] = [[]]
-    for piece in fmt.pieces:
-        if piece.literal is None:
-            groups[-1].append(piece)
-            continue
-        for i, part in enumerate(piece.literal.split('"')):
-            if i:
-                groups.append([])
-            if part:
-                groups[-1].append(Piece(literal=part))
-    if len(groups) < 3:
-        return None
-    seen: list[str] = []  # the first occurrence of a field wins, as in formats.build
-    segments = []
-    last = len(groups) - 1
-    for i, group in enumerate(groups):
-        if i % 2 == 1 and len(group) == 1 and group[0].literal is None:
-            name = group[0].field
-            if name is not None and name not in seen:
-                seen.append(name)
-                segments.append(Segment(field=name))
-            else:
-                segments.append(Segment())  # quoted, and not a field logtrack reads
-            continue
-        if i != last and all(p.literal is not None for p in group):
-            segments.append(Segment(literal="".join(p.literal or "" for p in group)))
-            continue
-        parts, wide = ["^"], ["^"]
-        captures = []
-        for j, piece in enumerate(group):
-            if piece.literal is not None:
-                parts.append(f.escape(piece.literal))
-                wide.append(f.escape(piece.literal))
-                continue
-            after = group[j + 1].literal if j + 1 < len(group) else None
-            pattern = f.narrowed(piece.pattern, after)
-            if piece.field is not None and piece.field not in seen:
-                seen.append(piece.field)
-                captures.append(piece.field)
-                parts.append(f"(?P<{piece.field}>{pattern})")
-                wide.append(f"(?P<{piece.field}>{piece.pattern})")
-            else:
-                parts.append(f"(?:{pattern})")
-                wide.append(f"(?:{piece.pattern})")
-        parts.append(_TAIL if i == last else "$")
-        wide.append(_TAIL if i == last else "$")
-        regex = "".join(parts)
-        empty = bool(pl.Series([""]).str.contains(regex).item())
-        segments.append(Segment(regex=regex, captures=tuple(captures), matches_empty=empty,
-                                wide="".join(wide) if wide != parts else None))
-    return Plan(tuple(segments))
 
 
 def cut(batch: Batch, fmt: LogFormat) -> tuple[pl.DataFrame, pl.DataFrame] | None:
@@ -141,7 +44,7 @@ def cut(batch: Batch, fmt: LogFormat) -> tuple[pl.DataFrame, pl.DataFrame] | Non
     (no plan, not valid UTF-8, the marker byte or a stray CR in it): the
     caller parses it line by regex instead.
     """
-    layout = plan(fmt)
+    layout = fmt.segments
     if layout is None or not batch.marked or not csv_safe(batch.data):
         return None
     data = batch.data
@@ -149,7 +52,7 @@ def cut(batch: Batch, fmt: LogFormat) -> tuple[pl.DataFrame, pl.DataFrame] | Non
         # The CSV reader drops a CR that ends a piece (a CRLF line end, as
         # wanted); one before a quote, or a second one, would go missing too.
         return None
-    width = layout.width
+    width = len(layout)
     names = [f"s{i}" for i in range(width + SPARE)]
     try:
         df = pl.read_csv(
@@ -164,15 +67,15 @@ def cut(batch: Batch, fmt: LogFormat) -> tuple[pl.DataFrame, pl.DataFrame] | Non
     df = df.with_row_index("idx").with_columns(line_no=(pl.col("idx") + batch.first_line).cast(pl.Int64))
     # Most batches hold no backslash before a quote: then no piece can end in an escape.
     escapes = b'\\"' in data
-    captured = [c for seg in layout.segments for c in seg.captures]
-    quoted = [s.field for s in layout.segments if s.regex is None and s.literal is None and s.field]
+    captured = [c for seg in layout for c in seg.captures]
+    quoted = [s.field for s in layout if s.regex is None and s.literal is None and s.field]
     keep = ["idx", *quoted, *captured, "line_no"]
     df = _cut(df, layout, wide=False, escapes=escapes)
     if df.get_column("_ok").all():  # the usual batch: no filter, no copy
         return df.select(keep).with_columns(line=pl.lit(None, dtype=pl.String)), _lines_of(batch, df.clear(), names)
     odd = df.lazy().filter(~pl.col("_ok")).select("idx", "line_no", *names).collect()
     parts = [df.lazy().filter(pl.col("_ok")).select(keep).collect()]
-    if odd.height and any(seg.wide for seg in layout.segments):
+    if odd.height and any(seg.wide for seg in layout):
         # A lazy field narrowed to one token missed (a client list "a, b"): the wide form, on those lines.
         again = _cut(odd.select("idx", "line_no", *names), layout, wide=True, escapes=escapes)
         parts.append(again.filter(pl.col("_ok")).select(keep))
@@ -181,13 +84,13 @@ def cut(batch: Batch, fmt: LogFormat) -> tuple[pl.DataFrame, pl.DataFrame] | Non
     return fast.with_columns(line=pl.lit(None, dtype=pl.String)), _lines_of(batch, odd, names)
 
 
-def _cut(df: pl.DataFrame, layout: Plan, *, wide: bool, escapes: bool = True) -> pl.DataFrame:
+def _cut(df: pl.DataFrame, layout: tuple[Segment, ...], *, wide: bool, escapes: bool = True) -> pl.DataFrame:
     """The pieces checked against the format and cut into fields; ``_ok`` says which lines passed."""
-    width = layout.width
+    width = len(layout)
     lf = df.lazy()
     ok = pl.col(f"s{width}") == SENTINEL  # exactly the format's quotes
     fields: list[pl.Expr] = []
-    for i, seg in enumerate(layout.segments):
+    for i, seg in enumerate(layout):
         col = pl.col(f"s{i}")  # an empty piece reads as null
         if escapes and i < width - 1:
             ok = ok & ~col.str.ends_with("\\").fill_null(False)  # an escaped quote: leave it to the regex
