@@ -157,3 +157,36 @@ def test_each_distinct_agent_is_classified_once() -> None:
 def test_day(stamp: str, timezone: str | None, day: date) -> None:
     config = Config(patterns=CONFIG.patterns, timezone=timezone)
     assert classify(line(stamp=stamp), config)["day"] == day
+
+
+# One line per row, each holding two or more reasons: the first in decide.ORDER (the README's table) wins,
+# on the hot path (count_batch), as on the whole-frame path above.
+BAD_TIME = "31/Nov/2026:10:00:00 -0500"
+LATER = "02/Nov/2026:10:00:00 -0500"
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        (line(target="/about", stamp=BAD_TIME), "bad timestamp"),  # damage before "not a listing page"
+        (line(target="/about", status=404, agent="curl/8.5.0", stamp=LATER), NotCounted.NOT_LISTING.value),
+        (line(method="POST", status=404, agent="curl/8.5.0", stamp=LATER), NotCounted.METHOD.value),
+        (line(status=404, agent="curl/8.5.0", stamp=LATER), NotCounted.STATUS.value),
+        (line(agent="curl/8.5.0", stamp=LATER), NotCounted.BOT.value),
+        (line(target="/about", agent="curl/8.5.0"), NotCounted.COUNTED_BEFORE.value),  # timed before ``since``
+        (line().replace('"GET /listing/42 HTTP/1.1"', '"-"'), "request names no page"),
+        (line().replace('"GET /listing/42 HTTP/1.1"', '"\\x16\\x03\\x01"'), "malformed request line"),
+        ("garbage " + line(target="/about"), "does not match the log format"),
+        ("   ", "blank line"),
+    ],
+)
+def test_the_first_reason_of_the_table_wins(text: str, reason: str) -> None:
+    from datetime import UTC, datetime
+
+    from logtrack.pipeline import count_batch
+
+    since = int(datetime(2026, 11, 1, 23, 0, tzinfo=UTC).timestamp() * 1_000_000)
+    batch = batch_of("t.log", 1, f"{line(stamp=LATER)}\n{text}".encode())  # a view, then the line
+    summary = count_batch(batch, formats.get("vhost_combined"), Classifier(CONFIG), None, since=since)
+    assert [(r, n, line_no) for r, n, line_no, _ in summary.reasons] == [(reason, 1, 2)]
+    assert int(summary.counts.get_column("views").sum()) == 1
