@@ -31,6 +31,7 @@ class Classifier:
     def __init__(self, config: Config) -> None:
         self.config = config
         self._verdicts = pl.DataFrame(schema={"ua": pl.String, "_bot": pl.Boolean})  # every agent seen so far
+        self._bot_agents = pl.Series("ua", [], dtype=pl.String)  # the bots among them
         self._lock = threading.Lock()
 
     def rules(self, since: int | None = None) -> Rules:
@@ -51,34 +52,32 @@ class Classifier:
     def judge(self, df: pl.DataFrame, rules: Rules) -> pl.DataFrame:
         """Rows with ``listing`` (null: not a listing page) -> their ``supplier``, ``_bot`` and final reason.
 
-        Suppliers are worked out once per distinct (referrer, vhost), bot
-        verdicts once per distinct agent, both only for rows that could be
-        views, and joined back.
+        The supplier depends only on the referrer's host and the virtual
+        host, a few comparisons a row once the host is cut out; the bot
+        verdict only on the agent, asked once per distinct agent a run and
+        looked up per row in the (small) set of the bots among them.
         """
         cfg = self.config
         could = (pl.col("reason").is_null() & pl.col("listing").is_not_null()
                  & pl.col("method").is_in(list(cfg.methods)) & pl.col("status").is_in(list(cfg.status)))
         df = df.with_columns(_could=could.fill_null(False))
-        keys = [formats.REFERRER, formats.VHOST]
+        bots = self._bots(df) if cfg.exclude_bots else pl.Series("ua", [], dtype=pl.String)
+        # A supplier depends only on the referrer's scheme and authority (all before its third
+        # slash) and on the virtual host: worked out once per distinct pair, joined back.
+        df = df.with_columns(_head=referrer_head(), _bot=pl.col(formats.USER_AGENT).is_in(bots.implode()))
+        keys = ["_head", formats.VHOST]
         suppliers = (
-            df.filter(pl.col("_could"))
-            .select(keys)
-            .unique()
-            .with_columns(_host=referrer_host(), _vhost=vhost_name())
-            .with_columns(supplier=supplier_expr(cfg.suppliers, cfg.default_supplier))
-            .drop("_host", "_vhost")
+            df.select(keys).unique()
+            .with_columns(_host=referrer_host("_head"), _vhost=vhost_name())
+            .select(*keys, supplier=supplier_expr(cfg.suppliers, cfg.default_supplier))
         )
         df = df.join(suppliers, on=keys, how="left", nulls_equal=True, maintain_order="left")
-        if cfg.exclude_bots:
-            df = df.join(self._bots(df), left_on=formats.USER_AGENT, right_on="ua", how="left",
-                         maintain_order="left")
-        else:
-            df = df.with_columns(_bot=pl.lit(False))
-        df = df.with_columns(reason=decide.reason(rules)).drop("_could")
-        return df.with_columns(supplier=pl.when(pl.col("reason").is_null()).then("supplier"))
+        df = df.with_columns(reason=decide.reason(rules))
+        return df.with_columns(supplier=pl.when(pl.col("reason").is_null()).then("supplier")).drop(
+            "_could", "_head")
 
-    def _bots(self, df: pl.DataFrame) -> pl.DataFrame:
-        """crawlerdetect's verdict (``ua``, ``_bot``) on every agent of these rows that could be a view."""
+    def _bots(self, df: pl.DataFrame) -> pl.Series:
+        """The agents among these rows' (those that could be views) that crawlerdetect calls crawlers."""
         agents = df.filter(pl.col("_could")).select(pl.col(formats.USER_AGENT).drop_nulls().unique().alias("ua"))
         with self._lock:  # batches are classified on worker threads; each agent is asked once
             new = agents.join(self._verdicts, on="ua", how="anti").get_column("ua").to_list()
@@ -87,7 +86,8 @@ class Classifier:
                 table = pl.DataFrame({"ua": list(verdicts), "_bot": list(verdicts.values())},
                                      schema=self._verdicts.schema)
                 self._verdicts = pl.concat([self._verdicts, table])
-            return agents.join(self._verdicts, on="ua", how="left")
+                self._bot_agents = self._verdicts.filter(pl.col("_bot")).get_column("ua")
+            return self._bot_agents
 
 
 def listing_expr(patterns: tuple[str, ...]) -> pl.Expr:
@@ -102,9 +102,20 @@ def listing_expr(patterns: tuple[str, ...]) -> pl.Expr:
     return pl.coalesce(ids)
 
 
-def referrer_host() -> pl.Expr:
+def referrer_head() -> pl.Expr:
+    """The referrer up to its third slash: all that ``referrer_host`` reads.
+
+    ``scheme://`` holds the first two slashes and neither userinfo nor host
+    may hold one, so the host found in the head is the host of the whole.
+    """
+    parts = pl.col(formats.REFERRER).str.splitn("/", 4)
+    head = pl.concat_str([parts.struct.field(f"field_{i}") for i in range(3)], separator="/")
+    return pl.coalesce(head, pl.col(formats.REFERRER))
+
+
+def referrer_host(column: str = formats.REFERRER) -> pl.Expr:
     return (
-        pl.col(formats.REFERRER)
+        pl.col(column)
         .str.extract(_REFERRER_HOST, 1)
         .str.to_lowercase()
         .str.strip_suffix(".")

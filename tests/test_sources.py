@@ -265,3 +265,21 @@ def test_work_ahead_comes_back_in_order_bounded_and_whole_before_a_read_error() 
         for group in in_order(pool, items(), work):
             got.extend(group)
     assert got == [(i, i * i) for i in range(40)]
+
+
+@pytest.mark.parametrize(("value", "wanted"), [(None, sources.BATCH_BYTES), ("1", 1 << 20), ("64", 64 << 20)])
+def test_batch_size_from_the_environment(monkeypatch: pytest.MonkeyPatch, value: str | None, wanted: int) -> None:
+    if value is None:
+        monkeypatch.delenv(sources.BATCH_ENV, raising=False)
+    else:
+        monkeypatch.setenv(sources.BATCH_ENV, value)
+    assert sources.batch_bytes_wanted() == wanted
+
+
+@pytest.mark.parametrize("value", ["0", "1.5", "16M", "-3", "4096"])
+def test_a_batch_size_that_is_none_is_said(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    from logtrack.errors import UsageError
+
+    monkeypatch.setenv(sources.BATCH_ENV, value)
+    with pytest.raises(UsageError, match=f"LOGTRACK_BATCH_MIB='{re.escape(value)}': not a size in MiB"):
+        sources.batch_bytes_wanted()

@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from logtrack.errors import ExitCode
+from logtrack.sources import BATCH_ENV
 
 import loggen
 from conftest import xml_counts
@@ -192,13 +193,16 @@ def test_killed_while_reading_a_cut_back_file_again(site, tmp_path: Path, cli) -
     assert counts_of(state, cli) == before.expected + after.expected
 
 
-def test_sigkill_at_any_moment_loses_and_doubles_nothing(site, tmp_path: Path, cli) -> None:
+def test_sigkill_at_any_moment_loses_and_doubles_nothing(site, tmp_path: Path, cli,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     logs, conf, _ = site
     big = loggen.generate(33, 160_000, "combined", "apache", [-6, 0], TZ, loggen.START, 4, chronological=True)
     write(logs / "access.log", big.lines)
     state = tmp_path / "state.db"
     cmd = [*LOGTRACK, "run", str(logs), "--config", str(conf), "--state", str(state), "--no-upload", "-q"]
     # killed just after a commit, and inside the next batch: both must lose and double nothing
+    # (small batches, so that a run commits many times before it ends)
+    monkeypatch.setenv(BATCH_ENV, "1")
     killed = sum(kill_mid_run(cmd, state, delay) for delay in (0.0, 0.15, 0.0, 0.1))
     assert killed >= 2, "the runs finished before they could be killed; the test proves nothing"
     assert subprocess.run(cmd, env={**os.environ, "TZ": "UTC"}).returncode == 0
