@@ -1,4 +1,4 @@
-"""Keep the reader's large buffers in the heap instead of mapping them afresh for every batch.
+"""Allocator settings for the command line: buffers reused, not mapped afresh for every batch.
 
 glibc serves an allocation above its mmap threshold (at most 32 MiB) with a
 fresh ``mmap`` and gives it back with ``munmap`` when it is freed. The
@@ -9,18 +9,39 @@ of it system time. Raising the threshold (and keeping freed memory rather
 than trimming it) lets the same memory be reused batch after batch. Peak
 memory is unchanged: the buffers are the same size, only no longer unmapped.
 
-Called by the command line only, not on import: a program that uses the
-library keeps its own allocator settings. Elsewhere than glibc it does nothing.
+Polars allocates with its own jemalloc, which gives each thread an arena
+of its own: the two worker threads and Polars' pool fragment memory across
+four of them. One arena (``_RJEM_MALLOC_CONF=narenas:1``, which Polars adds
+to its own settings when it loads) takes a sixth off a run's peak memory, and a little CPU with it.
+Measured on 5 M lines with `/usr/bin/time`: 595 to 620 MB and 8.6 to 8.8 s
+of CPU before, 508 to 514 MB and 8.2 s after.
+
+Called by the command line only, before Polars loads, not on import: a
+program that uses the library keeps its own allocator settings. A setting
+already in the environment is left as it is; elsewhere than glibc the
+mallopt part does nothing.
 """
 
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import os
+import sys
 
 M_TRIM_THRESHOLD = -1
 M_MMAP_THRESHOLD = -3
 _LARGE = 1 << 30  # above any buffer a batch needs
+
+
+JEMALLOC_ENV = "_RJEM_MALLOC_CONF"  # the name Polars' jemalloc reads its settings from
+
+
+def tune() -> None:
+    """Both settings, for this process; before Polars is imported, or the jemalloc one is too late."""
+    if "polars" not in sys.modules:
+        os.environ.setdefault(JEMALLOC_ENV, "narenas:1")
+    keep_large_buffers()
 
 
 def keep_large_buffers() -> bool:

@@ -305,9 +305,9 @@ from . import cli_report, cli_unattended  # noqa: E402, F401
 
 def run() -> None:
     """The console script. ``--debug`` works before or after the command, as in httpie."""
-    from .allocator import keep_large_buffers
+    from . import allocator
 
-    keep_large_buffers()
+    allocator.tune()
     argv = sys.argv[1:]
     if "--debug" in argv[1:]:
         argv = ["--debug", *[a for a in argv if a != "--debug"]]
