@@ -69,7 +69,7 @@ def parse_lines(
     offset (a custom ``%{format}t`` without ``%z``) are read in
     ``log_timezone``, else in ``timezone``, else in UTC.
     """
-    df = _extract_json(frame, fmt) if fmt.is_json else _extract(frame, fmt)
+    df = _extract_json(frame, fmt) if fmt.is_json else line_regex_fields(frame, fmt)
     return finish(df, fmt, bad_utf8, timezone, log_timezone)
 
 
@@ -133,8 +133,13 @@ def fields_of(batch: Batch, fmt: LogFormat) -> tuple[pl.DataFrame, tuple[int, ..
     fields = split_fields(batch, fmt)
     if fields is not None:
         return fields, ()
+    return line_fields(batch, fmt)
+
+
+def line_fields(batch: Batch, fmt: LogFormat) -> tuple[pl.DataFrame, tuple[int, ...]]:
+    """The format's raw fields of every line by the line regex (or JSON), and the lines not valid UTF-8."""
     frame = lines_frame(batch)
-    return (_extract_json(frame, fmt) if fmt.is_json else _extract(frame, fmt)), batch.bad_utf8
+    return (_extract_json(frame, fmt) if fmt.is_json else line_regex_fields(frame, fmt)), batch.bad_utf8
 
 
 def split_fields(batch: Batch, fmt: LogFormat) -> pl.DataFrame | None:
@@ -148,10 +153,10 @@ def split_fields(batch: Batch, fmt: LogFormat) -> pl.DataFrame | None:
     fast, odd = cut
     if odd.height == 0:
         return fast
-    return pl.concat([fast, _extract(odd, fmt).select(fast.columns)], how="vertical_relaxed")
+    return pl.concat([fast, line_regex_fields(odd, fmt).select(fast.columns)], how="vertical_relaxed")
 
 
-def _extract(frame: pl.DataFrame, fmt: LogFormat) -> pl.DataFrame:
+def line_regex_fields(frame: pl.DataFrame, fmt: LogFormat) -> pl.DataFrame:
     """The format's fields as columns: the fast expression first, the full one for what it missed."""
     df = frame.with_columns(pl.col("line").str.extract_groups(fmt.fast_regex).alias("_f")).unnest("_f")
     if fmt.fast_regex == fmt.regex:

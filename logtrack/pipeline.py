@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from . import decide, formats, looks_like, nginx_format, sources
+from . import decide, formats, looks_like, nginx_format, sources, split
 from .aggregate import count_views, day_expr, groups_of, line_key, summarize
 from .classify import Classifier, listing_expr
 from .config import Config
@@ -22,7 +22,7 @@ from .decide import passed_parse_and_since, skip_reason
 from .errors import InputError, LogFormatError, UnrecognisedError
 from .formats import LogFormat
 from .inputs import AUTO, WORKERS, Hooks, Input, in_order, plan
-from .parse import derive, fields_of, lines_frame, parse_lines
+from .parse import derive, line_fields, line_regex_fields, lines_frame, parse_lines
 from .reasons import DAMAGED, NotCounted, Skip
 from .tally import BatchSummary, Tally
 
@@ -229,37 +229,54 @@ def count_batch(batch: sources.Batch, fmt: LogFormat, classifier: Classifier, ti
                 strict: bool = False, log_timezone: str | None = None, since: int | None = None) -> BatchSummary:
     """One batch into its counts and reasons (xml and run alike), as one query.
 
-    The format's fields are cut first (the quote split, the line regex for
-    the lines it leaves). From there one lazy query derives the request,
-    status and time, gives every line its parse verdict and tries the
-    listing patterns as a plain yes/no; the lines no pattern finds in are
-    only counted per (key, reason), and just the candidates are given a
-    listing id, then suppliers and bot verdicts per distinct value.
+    Polars sees the whole of it at once: the cut at the quotes and its
+    checks, the request, status and time, every line's parse verdict and
+    the listing patterns as a plain yes/no; the lines no pattern finds in
+    are only counted per (key, reason), and just the candidates are given a
+    listing id. The lines the quote split leaves (an escaped quote, a line
+    cut short) come out of the same query and go through the line regex.
+    Suppliers and bot verdicts are then worked out per distinct value.
 
     ``since`` (µs since 1970, UTC): lines timed up to it were counted before
     (a file read again after a crash cut it back), so they are not again.
     """
-    fields, bad_utf8 = fields_of(batch, fmt)
     rules = classifier.rules(since)
-    lf = derive(fields.lazy(), fmt, timezone, log_timezone).with_columns(reason=skip_reason(bad_utf8))
-    lf = lf.with_columns(_cand=passed_parse_and_since(rules) & classifier.hit())
-    rest = groups_of(lf.filter(~pl.col("_cand")).with_columns(listing=pl.lit(None, dtype=pl.String))
-                     .with_columns(reason=decide.reason(rules, through=NotCounted.NOT_LISTING)), timezone)
-    wanted = ["idx", "reason", "method", "status", "ts", "local_day",
-              formats.REFERRER, formats.VHOST, formats.USER_AGENT]
-    candidates = lf.filter(pl.col("_cand")).select(*wanted, listing=listing_expr(classifier.config.patterns))
-    rest_groups, found = pl.collect_all([rest, candidates])
-    judged = classifier.judge(found, rules)
-    groups = pl.concat([rest_groups, groups_of(judged, timezone).collect()], how="vertical_relaxed")
+
+    def judged(fields: pl.LazyFrame, bad_utf8: tuple[int, ...]) -> tuple[pl.LazyFrame, pl.LazyFrame, pl.LazyFrame]:
+        """(lines per key and reason of the non-candidates, the candidates, every line's key): lazy."""
+        lf = derive(fields, fmt, timezone, log_timezone).with_columns(reason=skip_reason(bad_utf8))
+        lf = lf.with_columns(_cand=passed_parse_and_since(rules) & classifier.hit())
+        rest = groups_of(lf.filter(~pl.col("_cand")).with_columns(listing=pl.lit(None, dtype=pl.String))
+                         .with_columns(reason=decide.reason(rules, through=NotCounted.NOT_LISTING)), timezone)
+        wanted = ["idx", "reason", "method", "status", "ts", "local_day",
+                  formats.REFERRER, formats.VHOST, formats.USER_AGENT]
+        candidates = lf.filter(pl.col("_cand")).select(*wanted, listing=listing_expr(classifier.config.patterns))
+        return rest, candidates, lf.select("idx", "reason", _key=line_key(timezone))
+
+    cut = split.read(batch, fmt)
+    if cut is None:
+        fields, bad_utf8 = line_fields(batch, fmt)
+        parts = [judged(fields.lazy(), bad_utf8)]
+        rest, found = pl.collect_all(parts[0][:2])
+    else:
+        parts = [judged(cut.fields, ())]
+        rest, found, odd = pl.collect_all([*parts[0][:2], cut.odd])
+        if odd.height:  # the lines the split left: the line regex, and the same query
+            parts.append(judged(line_regex_fields(split.lines_of(batch, odd, cut.names), fmt).lazy(), ()))
+            more_rest, more_found = pl.collect_all(parts[1][:2])
+            rest = pl.concat([rest, more_rest], how="vertical_relaxed")
+            found = pl.concat([found, more_found], how="vertical_relaxed")
+    judged_rows = classifier.judge(found, rules)
+    groups = pl.concat([rest, groups_of(judged_rows, timezone).collect()], how="vertical_relaxed")
     if strict:
         _fail_on_damage(groups, batch)
 
     def line_keys() -> pl.DataFrame:
         """Every line's key and reason: the query again, for the rare batch with lines that have no time."""
-        every = lf.select("idx", "reason", _key=line_key(timezone)).collect()
-        return every.update(judged.select("idx", "reason"), on="idx")
+        every = pl.concat(pl.collect_all([keys for _, _, keys in parts]), how="vertical_relaxed")
+        return every.update(judged_rows.select("idx", "reason"), on="idx")
 
-    return summarize(batch, groups, count_views(judged, timezone), timezone, line_keys)
+    return summarize(batch, groups, count_views(judged_rows, timezone), timezone, line_keys)
 
 
 def _fail_on_damage(groups: pl.DataFrame, batch: sources.Batch) -> None:

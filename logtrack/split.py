@@ -27,6 +27,8 @@ mistaken for text.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import polars as pl
 
 from .formats import LogFormat, Segment
@@ -36,13 +38,27 @@ SENTINEL = MARK[1:].decode()
 SPARE = 3  # columns read past the format's own, so most odd lines can be put back together
 
 
-def cut(batch: Batch, fmt: LogFormat) -> tuple[pl.DataFrame, pl.DataFrame] | None:
-    """(the fields of the lines split takes, the text of the lines it leaves to the regex).
+@dataclass(frozen=True)
+class Cut:
+    """A batch read at its quotes; what is done with its pieces is left lazy, for the caller's query.
 
-    Both have ``idx`` and ``line_no``; the fields are those ``parse`` would
-    capture, with ``line`` null. None when the batch is not for this path
-    (no plan, not valid UTF-8, the marker byte or a stray CR in it): the
-    caller parses it line by regex instead.
+    ``fields``: ``idx``, ``line_no``, the fields ``parse`` would capture and
+    ``line`` (null), for the lines the split takes. ``odd``: ``idx``,
+    ``line_no`` and the raw pieces of the lines it leaves to the line regex
+    (``lines_of`` puts their text back together).
+    """
+
+    fields: pl.LazyFrame
+    odd: pl.LazyFrame
+    names: tuple[str, ...]
+
+
+def read(batch: Batch, fmt: LogFormat) -> Cut | None:
+    """The batch cut at its quotes and checked against the format, as lazy frames.
+
+    None when the batch is not for this path (no segments, not valid UTF-8,
+    the marker byte or a stray CR in it): the caller parses it line by
+    regex instead.
     """
     layout = fmt.segments
     if layout is None or not batch.marked or not csv_safe(batch.data):
@@ -52,8 +68,7 @@ def cut(batch: Batch, fmt: LogFormat) -> tuple[pl.DataFrame, pl.DataFrame] | Non
         # The CSV reader drops a CR that ends a piece (a CRLF line end, as
         # wanted); one before a quote, or a second one, would go missing too.
         return None
-    width = len(layout)
-    names = [f"s{i}" for i in range(width + SPARE)]
+    names = tuple(f"s{i}" for i in range(len(layout) + SPARE))
     try:
         df = pl.read_csv(
             batch.marked, separator='"', quote_char=None, has_header=False,
@@ -64,30 +79,37 @@ def cut(batch: Batch, fmt: LogFormat) -> tuple[pl.DataFrame, pl.DataFrame] | Non
         return None
     if df.height != batch.lines:
         return None
-    df = df.with_row_index("idx").with_columns(line_no=(pl.col("idx") + batch.first_line).cast(pl.Int64))
+    lf = df.lazy().with_row_index("idx").with_columns(line_no=(pl.col("idx") + batch.first_line).cast(pl.Int64))
     # Most batches hold no backslash before a quote: then no piece can end in an escape.
     escapes = b'\\"' in data
+    # Collected here: the checks and cuts are the costly part, and both the fields and the odd
+    # lines read them (a lazy plan would run them once for each).
+    lf = _cut(lf, layout, wide=False, escapes=escapes).collect().lazy()
     captured = [c for seg in layout for c in seg.captures]
     quoted = [s.field for s in layout if s.regex is None and s.literal is None and s.field]
     keep = ["idx", *quoted, *captured, "line_no"]
-    df = _cut(df, layout, wide=False, escapes=escapes)
-    if df.get_column("_ok").all():  # the usual batch: no filter, no copy
-        return df.select(keep).with_columns(line=pl.lit(None, dtype=pl.String)), _lines_of(batch, df.clear(), names)
-    odd = df.lazy().filter(~pl.col("_ok")).select("idx", "line_no", *names).collect()
-    parts = [df.lazy().filter(pl.col("_ok")).select(keep).collect()]
-    if odd.height and any(seg.wide for seg in layout):
+    fields = lf.filter(pl.col("_ok")).select(keep)
+    odd = lf.filter(~pl.col("_ok")).select("idx", "line_no", *names)
+    if any(seg.wide for seg in layout):
         # A lazy field narrowed to one token missed (a client list "a, b"): the wide form, on those lines.
-        again = _cut(odd.select("idx", "line_no", *names), layout, wide=True, escapes=escapes)
-        parts.append(again.filter(pl.col("_ok")).select(keep))
-        odd = again.filter(~pl.col("_ok"))
-    fast = pl.concat(parts) if len(parts) > 1 else parts[0]
-    return fast.with_columns(line=pl.lit(None, dtype=pl.String)), _lines_of(batch, odd, names)
+        again = _cut(odd, layout, wide=True, escapes=escapes).collect().lazy()
+        fields = pl.concat([fields, again.filter(pl.col("_ok")).select(keep)])
+        odd = again.filter(~pl.col("_ok")).select("idx", "line_no", *names)
+    return Cut(fields.with_columns(line=pl.lit(None, dtype=pl.String)), odd, names)
 
 
-def _cut(df: pl.DataFrame, layout: tuple[Segment, ...], *, wide: bool, escapes: bool = True) -> pl.DataFrame:
+def cut(batch: Batch, fmt: LogFormat) -> tuple[pl.DataFrame, pl.DataFrame] | None:
+    """(the fields of the lines split takes, the text of the lines it leaves to the regex), collected."""
+    pieces = read(batch, fmt)
+    if pieces is None:
+        return None
+    fields, odd = pl.collect_all([pieces.fields, pieces.odd])
+    return fields, lines_of(batch, odd, pieces.names)
+
+
+def _cut(lf: pl.LazyFrame, layout: tuple[Segment, ...], *, wide: bool, escapes: bool = True) -> pl.LazyFrame:
     """The pieces checked against the format and cut into fields; ``_ok`` says which lines passed."""
     width = len(layout)
-    lf = df.lazy()
     ok = pl.col(f"s{width}") == SENTINEL  # exactly the format's quotes
     fields: list[pl.Expr] = []
     for i, seg in enumerate(layout):
@@ -100,18 +122,18 @@ def _cut(df: pl.DataFrame, layout: tuple[Segment, ...], *, wide: bool, escapes: 
             if seg.field is not None:
                 fields.append(col.fill_null("").alias(seg.field))
         else:
-            regex = (seg.wide or seg.regex) if wide else seg.regex
             if seg.matches_empty:
                 col = col.fill_null("")
+            regex = (seg.wide or seg.regex) if wide else seg.regex
             if seg.captures:
                 lf = lf.with_columns(col.str.extract_groups(regex).alias(f"_g{i}")).unnest(f"_g{i}")
                 ok = ok & pl.col(seg.captures[0]).is_not_null()
             else:
                 ok = ok & col.str.contains(regex).fill_null(False)
-    return lf.with_columns(*fields, _ok=ok.fill_null(False)).collect()
+    return lf.with_columns(*fields, _ok=ok.fill_null(False))
 
 
-def _lines_of(batch: Batch, odd: pl.DataFrame, names: list[str]) -> pl.DataFrame:
+def lines_of(batch: Batch, odd: pl.DataFrame, names: tuple[str, ...]) -> pl.DataFrame:
     """The text of the lines the split could not take: put back together, or read again.
 
     Joined at quotes up to the marker, a line is whole again. A line with
