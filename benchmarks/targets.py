@@ -69,6 +69,10 @@ def measure(cmd: list[str], repeat: int = 1, env: dict[str, str] | None = None) 
     its peak RSS; time's own child is forked from a small process.
     """
     best: Measured | None = None
+    if env is None:
+        # Importing Polars here set its allocator settings in this process's environment; a
+        # logtrack started from a shell has none, and picks its own (logtrack/allocator.py).
+        env = {k: v for k, v in os.environ.items() if k != "_RJEM_MALLOC_CONF"}
     for _ in range(repeat):
         start = time.perf_counter()
         proc = subprocess.run([TIME, "-f", "%U %S %M", *cmd], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,

@@ -17,9 +17,9 @@ Measured on 5 M lines with `/usr/bin/time`: 595 to 620 MB and 8.6 to 8.8 s
 of CPU before, 508 to 514 MB and 8.2 s after.
 
 Called by the command line only, before Polars loads, not on import: a
-program that uses the library keeps its own allocator settings. A setting
-already in the environment is left as it is; elsewhere than glibc the
-mallopt part does nothing.
+program that uses the library keeps its own allocator settings. A number
+of arenas already in the environment is left as it is; elsewhere than
+glibc the mallopt part does nothing.
 """
 
 from __future__ import annotations
@@ -39,8 +39,10 @@ JEMALLOC_ENV = "_RJEM_MALLOC_CONF"  # the name Polars' jemalloc reads its settin
 
 def tune() -> None:
     """Both settings, for this process; before Polars is imported, or the jemalloc one is too late."""
-    if "polars" not in sys.modules:
-        os.environ.setdefault(JEMALLOC_ENV, "narenas:1")
+    current = os.environ.get(JEMALLOC_ENV, "")
+    if "polars" not in sys.modules and "narenas" not in current:
+        # (A parent that imported Polars leaves its settings here: ours are added to them.)
+        os.environ[JEMALLOC_ENV] = f"{current},narenas:1" if current else "narenas:1"
     keep_large_buffers()
 
 

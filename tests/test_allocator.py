@@ -14,7 +14,11 @@ from logtrack import allocator
 SHOW = "from logtrack import allocator; allocator.tune(); import os; print(os.environ.get(allocator.JEMALLOC_ENV))"
 
 
-@pytest.mark.parametrize(("given", "seen"), [(None, "narenas:1"), ("narenas:4", "narenas:4")])
+@pytest.mark.parametrize(("given", "seen"), [
+    (None, "narenas:1"),
+    ("narenas:4", "narenas:4"),  # the user's own
+    ("dirty_decay_ms:500", "dirty_decay_ms:500,narenas:1"),  # left by a parent that imported Polars
+])
 def test_jemalloc_setting_before_polars_loads(given: str | None, seen: str) -> None:
     env = {k: v for k, v in os.environ.items() if k != allocator.JEMALLOC_ENV}
     if given is not None:
