@@ -167,10 +167,9 @@ def build(pieces: list[Piece], name: str, template: str) -> LogFormat:
         quoted = before == '"' and after == '"'
         expr = QUOTED if quoted else piece.pattern
         narrow = narrowed(expr, after)
-        new = piece.field is not None and piece.field not in fields
+        new = claims(piece, fields)
         if new:
             assert piece.field is not None
-            fields.append(piece.field)
             parts.append(f"(?P<{piece.field}>{expr})")
             fast.append(f"(?P<{piece.field}>{narrow})")
             if piece.field == TIME:
@@ -187,6 +186,36 @@ def build(pieces: list[Piece], name: str, template: str) -> LogFormat:
         if len(groups) >= 3 else None
     return LogFormat(name, template, "".join(parts), tuple(fields), "".join(fast), time_kind, time_format,
                      pieces=tuple(pieces), segments=segments)
+
+
+def build_json(members: list[tuple[str, Piece]], name: str, template: str) -> LogFormat:
+    """Compile a JSON format: each key whose value is one directive, by the same rules as ``build``."""
+    keys: dict[str, str] = {}
+    fields: list[str] = []
+    time_kind = CLF
+    for key, piece in members:
+        if claims(piece, fields):
+            assert piece.field is not None
+            keys[key] = piece.field
+            if piece.field == TIME:
+                time_kind = piece.time_kind or CLF
+    if not keys:
+        raise LogFormatError(
+            f"JSON log format {template!r} maps no key to a $variable",
+            'write it as nginx does, e.g. {"time":"$time_iso8601","request":"$request",...}',
+        )
+    require(fields, template)
+    whole = r"^\s*\{.*\}\s*$"  # what a line must look like to be decoded
+    return LogFormat(name=name, template=template, regex=whole, fields=tuple(fields), fast_regex=whole,
+                     time_kind=time_kind, json_keys=keys)
+
+
+def claims(piece: Piece, fields: list[str]) -> bool:
+    """Whether ``piece`` fills a field no piece before it filled (and records it): the first one wins."""
+    if piece.field is None or piece.field in fields:
+        return False
+    fields.append(piece.field)
+    return True
 
 
 def _at_quotes(pieces: list[Piece]) -> list[Piece]:

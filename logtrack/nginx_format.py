@@ -14,7 +14,6 @@ from __future__ import annotations
 import re
 
 from . import formats as f
-from .errors import LogFormatError
 from .formats import LAZY, LogFormat, Piece
 
 VARIABLE = re.compile(r"\$(?:\{(?P<braced>[A-Za-z0-9_]+)\}|(?P<name>[A-Za-z0-9_]+))")
@@ -89,33 +88,12 @@ _JSON_MEMBER = re.compile(r'"((?:[^"\\]|\\.)*)"\s*:\s*("?)((?:[^"\\,}]|\\.)*)\2'
 
 def compile_json(template: str, name: str = "json") -> LogFormat:
     """A JSON template: each key whose value is one variable maps to its field."""
-    keys: dict[str, str] = {}
-    time_kind = f.CLF
+    members = []
     for m in _JSON_MEMBER.finditer(template):
-        key, value = m.group(1), m.group(3).strip()
-        var = VARIABLE.fullmatch(value)
-        if not var:
-            continue
-        piece = variable(var.group("braced") or var.group("name"))
-        if piece.field is not None and piece.field not in keys.values():
-            keys[key] = piece.field
-            if piece.field == f.TIME:
-                time_kind = piece.time_kind or f.CLF
-    if not keys:
-        raise LogFormatError(
-            f"JSON log format {template!r} maps no key to a $variable",
-            'write it as nginx does, e.g. {"time":"$time_iso8601","request":"$request",...}',
-        )
-    f.require(tuple(keys.values()), template)
-    return LogFormat(
-        name=name,
-        template=template,
-        regex=r"^\s*\{.*\}\s*$",
-        fields=tuple(keys.values()),
-        fast_regex=r"^\s*\{.*\}\s*$",
-        time_kind=time_kind,
-        json_keys=keys,
-    )
+        var = VARIABLE.fullmatch(m.group(3).strip())
+        if var:
+            members.append((m.group(1), variable(var.group("braced") or var.group("name"))))
+    return f.build_json(members, name, template)
 
 
 def compile_any(template: str, name: str = "custom") -> LogFormat:
