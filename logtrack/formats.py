@@ -61,6 +61,22 @@ class Piece:
 
 
 @dataclass(frozen=True)
+class TimeCut:
+    """Where a checked piece holds its time, found without a regex capture.
+
+    Once the piece's regex is known to match, the fields before the time
+    hold no space, so the time is what follows the piece's ``spaces``-th
+    space, between ``prefix`` and ``suffix`` (``[`` and ``] `` in CLF):
+    a cut and a strptime whose format carries both, about half the cost
+    of capturing it.
+    """
+
+    spaces: int
+    prefix: str
+    suffix: str
+
+
+@dataclass(frozen=True)
 class Segment:
     """What one piece between quotes must look like, and which fields it fills.
 
@@ -76,6 +92,7 @@ class Segment:
     captures: tuple[str, ...] = ()
     matches_empty: bool = False  # an empty piece reads as null; does ``regex`` accept ""?
     wide: str | None = None  # ``regex`` with its lazy fields as written, when they were narrowed
+    time_cut: TimeCut | None = None  # the time, when it can be cut rather than captured
 
 
 @dataclass(frozen=True)
@@ -258,7 +275,94 @@ def _segment(group: list[tuple[Piece, str | None, bool]], last: bool, inside: bo
             narrow.append(f"(?:{pattern})")
     regex, wide_regex = "".join(narrow) + end, "".join(wide) + end
     return Segment(regex=regex, captures=tuple(captures), matches_empty=re.search(regex, "") is not None,
-                   wide=wide_regex if wide_regex != regex else None)
+                   wide=wide_regex if wide_regex != regex else None, time_cut=None if last else _time_cut(group))
+
+
+def _time_cut(group: list[tuple[Piece, str | None, bool]]) -> TimeCut | None:
+    """A CLF time this piece captures last, after space-free fields and literals: where to cut it."""
+    at = next((i for i, (piece, _, new) in enumerate(group) if new and piece.field == TIME), None)
+    if at is None or group[at][0].time_kind not in (None, CLF):
+        return None
+    after = [piece.literal for piece, _, _ in group[at + 1:]]
+    if any(text is None for text in after):
+        return None  # a field after the time: it is not where the piece ends
+    spaces = 0
+    fixed: str | None = ""  # the text since the last space; None: a field is in it
+    for piece, following, _ in group[:at]:
+        if piece.literal is None:
+            if _may_hold(narrowed(piece.pattern, following), " "):
+                return None
+            fixed = None
+        elif " " in piece.literal:
+            spaces += piece.literal.count(" ")
+            fixed = piece.literal.rsplit(" ", 1)[-1]
+        elif fixed is not None:
+            fixed += piece.literal
+    if fixed is None:
+        return None
+    return TimeCut(spaces, fixed, "".join(text or "" for text in after))
+
+
+def _may_hold(pattern: str, char: str) -> bool:
+    """Whether some text ``pattern`` matches may hold ``char`` (when unsure: yes)."""
+    from re import _constants as c  # type: ignore[attr-defined]
+    from re import _parser  # type: ignore[attr-defined]
+
+    code = ord(char)
+
+    def in_class(items: list[tuple[object, object]]) -> bool:
+        negate, found = False, False
+        for op, arg in items:
+            if op is c.NEGATE:
+                negate = True
+            elif op is c.LITERAL:
+                found = found or arg == code
+            elif op is c.RANGE:
+                bounds: tuple[int, int] = arg  # type: ignore[assignment]
+                found = found or bounds[0] <= code <= bounds[1]
+            elif op is c.CATEGORY:
+                found = found or _in_category(arg, char)
+            else:
+                return True
+        return found != negate
+
+    def walk(items: list[tuple[object, object]]) -> bool:
+        for op, arg in items:
+            if op is c.LITERAL:
+                if arg == code:
+                    return True
+            elif op is c.NOT_LITERAL:
+                if arg != code:
+                    return True
+            elif op is c.IN:
+                if in_class(arg):  # type: ignore[arg-type]
+                    return True
+            elif op in (c.MAX_REPEAT, c.MIN_REPEAT):
+                if walk(arg[2]):  # type: ignore[index]
+                    return True
+            elif op is c.SUBPATTERN:
+                if walk(arg[3]):  # type: ignore[index]
+                    return True
+            elif op is c.BRANCH:
+                if any(walk(branch) for branch in arg[1]):  # type: ignore[index]
+                    return True
+            elif op is not c.AT:
+                return True  # anything else (ANY, a look-around...): assume it may
+        return False
+
+    try:
+        return walk(list(_parser.parse(pattern)))
+    except re.error:
+        return True
+
+
+def _in_category(category: object, char: str) -> bool:
+    from re import _constants as c  # type: ignore[attr-defined]
+
+    tests = {c.CATEGORY_SPACE: char.isspace(), c.CATEGORY_NOT_SPACE: not char.isspace(),
+             c.CATEGORY_DIGIT: char.isdigit(), c.CATEGORY_NOT_DIGIT: not char.isdigit(),
+             c.CATEGORY_WORD: char.isalnum() or char == "_", c.CATEGORY_NOT_WORD: not (char.isalnum() or char == "_")}
+    return tests.get(category, True)
 
 
 def narrowed(pattern: str, after: str | None) -> str:

@@ -85,13 +85,14 @@ def finish(
 
 
 def derive(lf: pl.LazyFrame, fmt: LogFormat, timezone: str | None = None,
-           log_timezone: str | None = None) -> pl.LazyFrame:
+           log_timezone: str | None = None, time_wrap: tuple[str, str] | None = None) -> pl.LazyFrame:
     """The columns a verdict reads, from the format's raw fields: lazy, so a caller's query sees them whole.
 
     ``timezone`` is the reporting time zone: when set, ``local_day`` is left
     empty since days then come from the instant. Times logged without an
     offset (a custom ``%{format}t`` without ``%z``) are read in
-    ``log_timezone``, else in ``timezone``, else in UTC.
+    ``log_timezone``, else in ``timezone``, else in UTC. ``time_wrap``: the
+    CLF time comes with this prefix and suffix (``split.read`` for counting).
     """
     names = lf.collect_schema().names()
     lf = lf.with_columns(
@@ -105,7 +106,7 @@ def derive(lf: pl.LazyFrame, fmt: LogFormat, timezone: str | None = None,
     words = request.str.splitn(" ", 3)
     lf = lf.with_columns(method=pl.when(well_formed).then(words.struct.field("field_0")),
                          target=pl.when(well_formed).then(words.struct.field("field_1")))
-    ts, local_day = _time(fmt, log_timezone or timezone)
+    ts, local_day = _time(fmt, log_timezone or timezone, time_wrap)
     if timezone is not None:
         # With a reporting time zone the day comes from the instant; the
         # server's own date is not needed, and its parse is saved.
@@ -228,14 +229,17 @@ def _request_line(fmt: LogFormat) -> pl.Expr:
     return pl.when(method.is_in(["", "-"])).then(pl.lit("-")).otherwise(method + " " + target)
 
 
-def _time(fmt: LogFormat, naive_timezone: str | None) -> tuple[pl.Expr, pl.Expr]:
+def _time(fmt: LogFormat, naive_timezone: str | None,
+          wrap: tuple[str, str] | None = None) -> tuple[pl.Expr, pl.Expr]:
     """(instant in UTC, date as the server wrote it) for the format's kind of time."""
     text = pl.col(f.TIME)
     utc = pl.Datetime("us", "UTC")
     if fmt.time_kind == f.CLF:
+        prefix, suffix = wrap or ("", "")
+        literal = [part.replace("%", "%%") for part in (prefix, suffix)]
         return (
-            text.str.strptime(utc, CLF_TIME, strict=False),
-            text.str.slice(0, 11).str.strptime(pl.Date, "%d/%b/%Y", strict=False),
+            text.str.strptime(utc, literal[0] + CLF_TIME + literal[1], strict=False),
+            text.str.slice(len(prefix), 11).str.strptime(pl.Date, "%d/%b/%Y", strict=False),
         )
     if fmt.time_kind == f.ISO8601:
         iso = text.str.replace(r"Z$", "+00:00")

@@ -242,9 +242,10 @@ def count_batch(batch: sources.Batch, fmt: LogFormat, classifier: Classifier, ti
     """
     rules = classifier.rules(since)
 
-    def judged(fields: pl.LazyFrame, bad_utf8: tuple[int, ...]) -> tuple[pl.LazyFrame, pl.LazyFrame, pl.LazyFrame]:
+    def judged(fields: pl.LazyFrame, bad_utf8: tuple[int, ...],
+               time_wrap: tuple[str, str] | None = None) -> tuple[pl.LazyFrame, pl.LazyFrame, pl.LazyFrame]:
         """(lines per key and reason of the non-candidates, the candidates, every line's key): lazy."""
-        lf = derive(fields, fmt, timezone, log_timezone).with_columns(reason=skip_reason(bad_utf8))
+        lf = derive(fields, fmt, timezone, log_timezone, time_wrap).with_columns(reason=skip_reason(bad_utf8))
         lf = lf.with_columns(_cand=passed_parse_and_since(rules) & classifier.hit())
         rest = groups_of(lf.filter(~pl.col("_cand")).with_columns(listing=pl.lit(None, dtype=pl.String))
                          .with_columns(reason=decide.reason(rules, through=NotCounted.NOT_LISTING)), timezone)
@@ -253,13 +254,13 @@ def count_batch(batch: sources.Batch, fmt: LogFormat, classifier: Classifier, ti
         candidates = lf.filter(pl.col("_cand")).select(*wanted, listing=listing_expr(classifier.config.patterns))
         return rest, candidates, lf.select("idx", "reason", _key=line_key(timezone))
 
-    cut = split.read(batch, fmt)
+    cut = split.read(batch, fmt, counting=True)
     if cut is None:
         fields, bad_utf8 = line_fields(batch, fmt)
         parts = [judged(fields.lazy(), bad_utf8)]
         rest, found = pl.collect_all(parts[0][:2])
     else:
-        parts = [judged(cut.fields, ())]
+        parts = [judged(cut.fields, (), cut.time_wrap)]
         rest, found, odd = pl.collect_all([*parts[0][:2], cut.odd])
         if odd.height:  # the lines the split left: the line regex, and the same query
             parts.append(judged(line_regex_fields(split.lines_of(batch, odd, cut.names), fmt).lazy(), ()))

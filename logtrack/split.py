@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from .formats import LogFormat, Segment
+from .formats import CLIENT, TIME, LogFormat, Segment
 from .sources import MARK, Batch, csv_safe
 
 SENTINEL = MARK[1:].decode()
@@ -51,10 +51,15 @@ class Cut:
     fields: pl.LazyFrame
     odd: pl.LazyFrame
     names: tuple[str, ...]
+    time_wrap: tuple[str, str] | None = None  # ``time`` keeps this prefix and suffix (a TimeCut's)
 
 
-def read(batch: Batch, fmt: LogFormat) -> Cut | None:
+def read(batch: Batch, fmt: LogFormat, *, counting: bool = False) -> Cut | None:
     """The batch cut at its quotes and checked against the format, as lazy frames.
+
+    ``counting``: only the fields counting reads are wanted (no client), and
+    a time that can be cut rather than captured (``formats.TimeCut``) is
+    handed on with its prefix and suffix, for a strptime that reads them.
 
     None when the batch is not for this path (no segments, not valid UTF-8,
     the marker byte or a stray CR in it): the caller parses it line by
@@ -84,8 +89,9 @@ def read(batch: Batch, fmt: LogFormat) -> Cut | None:
     escapes = b'\\"' in data
     # Collected here: the checks and cuts are the costly part, and both the fields and the odd
     # lines read them (a lazy plan would run them once for each).
-    lf = _cut(lf, layout, wide=False, escapes=escapes).collect().lazy()
-    captured = [c for seg in layout for c in seg.captures]
+    wrap = _time_cut(layout) if counting else None
+    lf = _cut(lf, layout, wide=False, escapes=escapes, cut_time=wrap is not None).collect().lazy()
+    captured = [c for seg in layout for c in seg.captures if not (wrap and c == CLIENT)]
     quoted = [s.field for s in layout if s.regex is None and s.literal is None and s.field]
     keep = ["idx", *quoted, *captured, "line_no"]
     fields = lf.filter(pl.col("_ok")).select(keep)
@@ -93,9 +99,19 @@ def read(batch: Batch, fmt: LogFormat) -> Cut | None:
     if any(seg.wide for seg in layout):
         # A lazy field narrowed to one token missed (a client list "a, b"): the wide form, on those lines.
         again = _cut(odd, layout, wide=True, escapes=escapes).collect().lazy()
+        if wrap:  # captured here: put as the cut hands it on
+            again = again.with_columns(pl.concat_str(pl.lit(wrap[0]), pl.col(TIME), pl.lit(wrap[1])).alias(TIME))
         fields = pl.concat([fields, again.filter(pl.col("_ok")).select(keep)])
         odd = again.filter(~pl.col("_ok")).select("idx", "line_no", *names)
-    return Cut(fields.with_columns(line=pl.lit(None, dtype=pl.String)), odd, names)
+    return Cut(fields.with_columns(line=pl.lit(None, dtype=pl.String)), odd, names, wrap)
+
+
+def _time_cut(layout: tuple[Segment, ...]) -> tuple[str, str] | None:
+    """The time's prefix and suffix when its piece can be checked and cut without captures."""
+    for seg in layout:
+        if seg.time_cut is not None and set(seg.captures) <= {TIME, CLIENT}:
+            return seg.time_cut.prefix, seg.time_cut.suffix
+    return None
 
 
 def cut(batch: Batch, fmt: LogFormat) -> tuple[pl.DataFrame, pl.DataFrame] | None:
@@ -107,8 +123,14 @@ def cut(batch: Batch, fmt: LogFormat) -> tuple[pl.DataFrame, pl.DataFrame] | Non
     return fields, lines_of(batch, odd, pieces.names)
 
 
-def _cut(lf: pl.LazyFrame, layout: tuple[Segment, ...], *, wide: bool, escapes: bool = True) -> pl.LazyFrame:
-    """The pieces checked against the format and cut into fields; ``_ok`` says which lines passed."""
+def _cut(lf: pl.LazyFrame, layout: tuple[Segment, ...], *, wide: bool, escapes: bool = True,
+         cut_time: bool = False) -> pl.LazyFrame:
+    """The pieces checked against the format and cut into fields; ``_ok`` says which lines passed.
+
+    ``cut_time``: the piece with a ``TimeCut`` is checked by a plain yes/no
+    and its time cut at its spaces, prefix and suffix kept (its client, if
+    any, left out).
+    """
     width = len(layout)
     ok = pl.col(f"s{width}") == SENTINEL  # exactly the format's quotes
     fields: list[pl.Expr] = []
@@ -125,7 +147,11 @@ def _cut(lf: pl.LazyFrame, layout: tuple[Segment, ...], *, wide: bool, escapes: 
             if seg.matches_empty:
                 col = col.fill_null("")
             regex = (seg.wide or seg.regex) if wide else seg.regex
-            if seg.captures:
+            if cut_time and seg.time_cut is not None and set(seg.captures) <= {TIME, CLIENT}:
+                ok = ok & col.str.contains(regex).fill_null(False)
+                words = col.str.splitn(" ", seg.time_cut.spaces + 1)
+                fields.append(words.struct.field(f"field_{seg.time_cut.spaces}").alias(TIME))
+            elif seg.captures:
                 lf = lf.with_columns(col.str.extract_groups(regex).alias(f"_g{i}")).unnest(f"_g{i}")
                 ok = ok & pl.col(seg.captures[0]).is_not_null()
             else:

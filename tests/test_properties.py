@@ -9,7 +9,9 @@ import polars as pl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from logtrack import formats, parse
+from logtrack import formats, parse, pipeline, split
+from logtrack.classify import Classifier
+from logtrack.config import Config, SupplierRule
 from logtrack.parse import parse_batch
 from logtrack.sources import batch_of
 
@@ -188,3 +190,42 @@ def test_split_takes_the_lines_servers_write() -> None:
         fields = parse.split_fields(batch_of("t.log", 1, f"{line}\n{line}\r".encode()), formats.get(spec))
         assert fields is not None, spec
         assert fields.get_column("line").null_count() == 2, spec
+
+
+LISTINGS = Config(patterns=(r"^/listing/(?P<id>[0-9]+)$",), suppliers=(SupplierRule("R", referrer=("r",)),),
+                  exclude_bots=True)
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(list(SPLIT_SEEDS)), st.lists(edits, min_size=1, max_size=12),
+       st.sampled_from([None, "America/Chicago"]))
+def test_the_count_is_the_same_however_a_batch_is_cut(fmt_spec: str, per_line: list[list[tuple[float, int, str]]],
+                                                      zone: str | None) -> None:
+    """count_batch's own cut (the time cut, not captured) counts as the line regex alone would, line by line."""
+    lines = []
+    for line_edits in per_line:
+        line = SPLIT_SEEDS[fmt_spec].replace("/a ", "/listing/7 ")
+        for where, drop, text in line_edits:
+            at = int(where * len(line))
+            line = line[:at] + text + line[at + drop:]
+        lines.append(line)
+    fmt = formats.get(fmt_spec)
+    batch = batch_of("t.log", 1, "\n".join(lines).encode())
+
+    def summary(**kw: object) -> tuple[object, ...]:
+        got = pipeline.count_batch(batch, fmt, Classifier(LISTINGS), zone, since=SINCE)
+        return (got.lines, got.reasons and [r[:3] for r in got.reasons], got.last_ts,
+                got.counts.sort(["day", "supplier", "listing"]).rows(),
+                got.outcomes.sort(["day", "outcome"]).rows() if got.outcomes is not None else None)
+
+    by_split = summary()
+    original = split.read
+    try:
+        split.read = lambda *a, **k: None  # type: ignore[assignment]
+        by_regex = summary()
+    finally:
+        split.read = original
+    assert by_split == by_regex
+
+
+SINCE = int(datetime(2026, 11, 1, 14, 0, tzinfo=UTC).timestamp() * 1_000_000)
