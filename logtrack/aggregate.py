@@ -7,12 +7,13 @@ summed at the end, so memory depends on the number of distinct
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 import polars as pl
 
 from .reasons import NotCounted, Outcome, Skip, outcome
-from .sources import Batch
+from .sources import Batch, line_of
 from .tally import KEYS, BatchSummary
 
 
@@ -75,7 +76,8 @@ def summarize(batch: Batch, groups: pl.DataFrame, counts: pl.DataFrame, timezone
     )
     reasons = [(reason, n, batch.first_line + idx, idx) for reason, n, idx in by_reason.iter_rows()]
     last_ts = groups.get_column("last_ts").max()
-    return BatchSummary(batch.source, int(groups.get_column("len").sum()), counts, reasons, batch.line,
+    return BatchSummary(batch.source, int(groups.get_column("len").sum()), counts, reasons,
+                        functools.partial(line_of, batch.data),
                         last_ts=None if last_ts is None else int(last_ts),  # type: ignore[arg-type]
                         outcomes=outcomes)
 

@@ -102,12 +102,22 @@ class Batch:
 
     def line(self, index: int) -> str:
         """One line's text (0-based within the batch), for messages and examples."""
-        start = 0
-        for _ in range(index):
-            start = self.data.index(b"\n", start) + 1
-        end = self.data.find(b"\n", start)
-        text = self.data[start:] if end < 0 else self.data[start:end]
-        return text.decode("utf-8", errors="replace").removesuffix("\r")
+        return line_of(self.data, index)
+
+
+def line_of(data: bytes, index: int) -> str:
+    """The text of line ``index`` (0-based) of ``data``.
+
+    A function of the bytes alone, so that what keeps it for later (a
+    batch's summary, for the run's first example of each reason) keeps
+    the batch's text, not the batch with its marked copy.
+    """
+    start = 0
+    for _ in range(index):
+        start = data.index(b"\n", start) + 1
+    end = data.find(b"\n", start)
+    text = data[start:] if end < 0 else data[start:end]
+    return text.decode("utf-8", errors="replace").removesuffix("\r")
 
 
 # Polars' CSV reader takes bytes that start like this for compressed data

@@ -152,7 +152,7 @@ class State:
             _acquire(lock, lock_path, lock_wait, shared=readonly)
             try:
                 db = _connect_readonly(path, lock_wait) if readonly else sqlite3.connect(
-                    path, isolation_level=None, timeout=lock_wait)
+                    path, isolation_level=None, timeout=lock_wait, check_same_thread=False)
             except sqlite3.Error as exc:
                 raise _database_error(path, exc) from None
             try:
@@ -163,7 +163,7 @@ class State:
                 current = readonly and _current(db)
                 if readonly and not current:  # made by an older version: bring it up to date first
                     db.close()
-                    db = sqlite3.connect(path, isolation_level=None, timeout=lock_wait)
+                    db = sqlite3.connect(path, isolation_level=None, timeout=lock_wait, check_same_thread=False)
                 if not current:
                     _prepare(db, path)
                 yield cls(path, db)

@@ -7,7 +7,7 @@ nothing never loads it.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -36,6 +36,20 @@ class BatchSummary:
     line_text: Callable[[int], str]  # a line's text by its index: fetched only for a reason's first example
     last_ts: int | None = None  # the latest line time in the batch, µs since 1970 (UTC)
     outcomes: pl.DataFrame | None = None  # lines per (day, outcome)
+
+    def detached(self, known: set[str]) -> BatchSummary:
+        """The same, holding only the example lines a tally can still want, not the batch's text.
+
+        ``known``: the reasons that have their example already (or will, from
+        a summary before this one); this one's new reasons are added to it.
+        A summary that waits for its commit then keeps a few lines, not 16 MiB.
+        """
+        texts = {}
+        for reason, _, _, idx in self.reasons:
+            if reason not in known:
+                known.add(reason)
+                texts[idx] = self.line_text(idx)
+        return replace(self, line_text=texts.__getitem__)
 
 
 @dataclass
