@@ -151,7 +151,7 @@ TAIL = r"(?:\s.*)?$"  # what may follow a format's last piece: fields a server a
 _CUT_SHORT_TAIL = r'(?:"(?:\s.*)?)?$'
 
 
-def build(pieces: list[Piece], name: str, template: str) -> LogFormat:
+def build(pieces: list[Piece], name: str, template: str, *, tail: str | None = None) -> LogFormat:
     """Compile pieces, in one walk, into every way of cutting a line.
 
     The whole-line regex (and its fast form), and the segments the quote
@@ -159,7 +159,8 @@ def build(pieces: list[Piece], name: str, template: str) -> LogFormat:
     occurrence of a field wins in both and both end a line the same way.
     A line cut short inside its last quoted field (seen in real logs,
     inside a long user agent) still has every field logtrack needs: the
-    regex accepts it; the split leaves it to the regex.
+    regex accepts it; the split leaves it to the regex. ``tail``: what may
+    follow the last piece, instead of ``TAIL``.
     """
     flat = _at_quotes(pieces)
     cut_short = len(pieces) > 1 and pieces[-1].literal == '"' and pieces[-2].literal is None
@@ -195,18 +196,29 @@ def build(pieces: list[Piece], name: str, template: str) -> LogFormat:
             parts.append(f"(?:{expr})")
             fast.append(f"(?:{narrow})")
         groups[-1].append((piece, after if after != '"' else None, new))
-    tail = _CUT_SHORT_TAIL if cut_short else TAIL
-    parts.append(tail)
-    fast.append(tail)
+    end = tail or (_CUT_SHORT_TAIL if cut_short else TAIL)
+    parts.append(end)
+    fast.append(end)
     require(fields, template)
-    segments = tuple(_segment(g, i == len(groups) - 1, i % 2 == 1) for i, g in enumerate(groups)) \
+    last = len(groups) - 1
+    segments = tuple(_segment(g, (tail or TAIL) if i == last else None, i % 2 == 1) for i, g in enumerate(groups)) \
         if len(groups) >= 3 else None
     return LogFormat(name, template, "".join(parts), tuple(fields), "".join(fast), time_kind, time_format,
                      pieces=tuple(pieces), segments=segments)
 
 
-def build_json(members: list[tuple[str, Piece]], name: str, template: str) -> LogFormat:
-    """Compile a JSON format: each key whose value is one directive, by the same rules as ``build``."""
+JSON_TAIL = r"\s*$"  # after a JSON line's closing brace: whitespace only, as the decoder allows
+
+
+def build_json(members: list[tuple[str, Piece]], name: str, template: str,
+               pieces: list[Piece] | None = None) -> LogFormat:
+    """Compile a JSON format: each key whose value is one directive, by the same rules as ``build``.
+
+    ``pieces``: the template as the server writes it (the members' directives
+    as fields, any other one ignored). Lines written exactly so, with no
+    backslash (so no escape that decoding would change), are then cut at
+    their quotes like any quoted format (``segments``); the rest are decoded.
+    """
     keys: dict[str, str] = {}
     fields: list[str] = []
     time_kind = CLF
@@ -223,8 +235,14 @@ def build_json(members: list[tuple[str, Piece]], name: str, template: str) -> Lo
         )
     require(fields, template)
     whole = r"^\s*\{.*\}\s*$"  # what a line must look like to be decoded
+    segments = None
+    if pieces is not None:
+        try:
+            segments = build(pieces, name, template, tail=JSON_TAIL).segments
+        except LogFormatError:
+            segments = None
     return LogFormat(name=name, template=template, regex=whole, fields=tuple(fields), fast_regex=whole,
-                     time_kind=time_kind, json_keys=keys)
+                     time_kind=time_kind, json_keys=keys, segments=segments)
 
 
 def claims(piece: Piece, fields: list[str]) -> bool:
@@ -250,14 +268,18 @@ def _at_quotes(pieces: list[Piece]) -> list[Piece]:
     return flat
 
 
-def _segment(group: list[tuple[Piece, str | None, bool]], last: bool, inside: bool) -> Segment:
-    """The split's check of one piece between quotes, from the same walk as the regex."""
+def _segment(group: list[tuple[Piece, str | None, bool]], tail: str | None, inside: bool) -> Segment:
+    """The split's check of one piece between quotes, from the same walk as the regex.
+
+    ``tail``: what may follow it, for the line's last piece (None for the others).
+    """
+    last = tail is not None
     if inside and len(group) == 1 and group[0][0].literal is None:
         piece, _, new = group[0]
         return Segment(field=piece.field if new else None)  # quoted free text, taken whole
     if not last and all(piece.literal is not None for piece, _, _ in group):
         return Segment(literal="".join(piece.literal or "" for piece, _, _ in group))
-    end = TAIL if last else "$"
+    end = tail or "$"
     wide, narrow, captures = ["^"], ["^"], []
     for piece, after, new in group:
         if piece.literal is not None:

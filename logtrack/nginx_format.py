@@ -12,6 +12,7 @@ are mapped to fields through the variables they hold.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from . import formats as f
 from .formats import LAZY, LogFormat, Piece
@@ -86,14 +87,30 @@ def compile_template(template: str, name: str = "custom") -> LogFormat:
 _JSON_MEMBER = re.compile(r'"((?:[^"\\]|\\.)*)"\s*:\s*("?)((?:[^"\\,}]|\\.)*)\2')
 
 
-def compile_json(template: str, name: str = "json") -> LogFormat:
-    """A JSON template: each key whose value is one variable maps to its field."""
+def compile_json(template: str, name: str = "json", *, as_written: bool = True) -> LogFormat:
+    """A JSON template: each key whose value is one variable maps to its field.
+
+    ``as_written``: the template is the server's own, so lines follow it
+    to the byte and may be cut at their quotes (see ``formats.build_json``).
+    """
     members = []
+    spans = set()
     for m in _JSON_MEMBER.finditer(template):
         var = VARIABLE.fullmatch(m.group(3).strip())
         if var:
             members.append((m.group(1), variable(var.group("braced") or var.group("name"))))
-    return f.build_json(members, name, template)
+            spans.add(m.start(3) + var.start())
+    pieces: list[Piece] = []
+    pos = 0
+    for m in VARIABLE.finditer(template):
+        if m.start() > pos:
+            pieces.append(Piece(literal=template[pos:m.start()]))
+        piece = variable(m.group("braced") or m.group("name"))
+        pieces.append(piece if m.start() in spans else replace(piece, field=None))
+        pos = m.end()
+    if pos < len(template):
+        pieces.append(Piece(literal=template[pos:]))
+    return f.build_json(members, name, template, pieces if as_written else None)
 
 
 def compile_any(template: str, name: str = "custom") -> LogFormat:
@@ -136,4 +153,4 @@ def guess_json(sample: dict[str, object]) -> LogFormat:
                 var = "msec"
         if var:
             members.append(f'"{key}":"${var}"')
-    return compile_json("{" + ",".join(members) + "}", "json")
+    return compile_json("{" + ",".join(members) + "}", "json", as_written=False)

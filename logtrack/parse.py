@@ -69,7 +69,7 @@ def parse_lines(
     offset (a custom ``%{format}t`` without ``%z``) are read in
     ``log_timezone``, else in ``timezone``, else in UTC.
     """
-    df = _extract_json(frame, fmt) if fmt.is_json else line_regex_fields(frame, fmt)
+    df = fields_of_lines(frame, fmt)
     return finish(df, fmt, bad_utf8, timezone, log_timezone)
 
 
@@ -139,8 +139,12 @@ def fields_of(batch: Batch, fmt: LogFormat) -> tuple[pl.DataFrame, tuple[int, ..
 
 def line_fields(batch: Batch, fmt: LogFormat) -> tuple[pl.DataFrame, tuple[int, ...]]:
     """The format's raw fields of every line by the line regex (or JSON), and the lines not valid UTF-8."""
-    frame = lines_frame(batch)
-    return (_extract_json(frame, fmt) if fmt.is_json else line_regex_fields(frame, fmt)), batch.bad_utf8
+    return fields_of_lines(lines_frame(batch), fmt), batch.bad_utf8
+
+
+def fields_of_lines(frame: pl.DataFrame, fmt: LogFormat) -> pl.DataFrame:
+    """The format's raw fields of the lines in ``frame['line']``: decoded as JSON, or by the line regex."""
+    return _extract_json(frame, fmt) if fmt.is_json else line_regex_fields(frame, fmt)
 
 
 def split_fields(batch: Batch, fmt: LogFormat) -> pl.DataFrame | None:
@@ -154,7 +158,7 @@ def split_fields(batch: Batch, fmt: LogFormat) -> pl.DataFrame | None:
     fast, odd = cut
     if odd.height == 0:
         return fast
-    return pl.concat([fast, line_regex_fields(odd, fmt).select(fast.columns)], how="vertical_relaxed")
+    return pl.concat([fast, fields_of_lines(odd, fmt).select(fast.columns)], how="vertical_relaxed")
 
 
 def line_regex_fields(frame: pl.DataFrame, fmt: LogFormat) -> pl.DataFrame:

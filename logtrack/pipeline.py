@@ -22,7 +22,7 @@ from .decide import passed_parse_and_since, skip_reason
 from .errors import InputError, LogFormatError, UnrecognisedError
 from .formats import LogFormat
 from .inputs import AUTO, WORKERS, Hooks, Input, in_order, plan
-from .parse import derive, line_fields, line_regex_fields, lines_frame, parse_lines
+from .parse import derive, fields_of_lines, line_fields, lines_frame, parse_lines
 from .reasons import DAMAGED, NotCounted, Skip
 from .tally import BatchSummary, Tally
 
@@ -263,7 +263,7 @@ def count_batch(batch: sources.Batch, fmt: LogFormat, classifier: Classifier, ti
         parts = [judged(cut.fields, (), cut.time_wrap)]
         rest, found, odd = pl.collect_all([*parts[0][:2], cut.odd])
         if odd.height:  # the lines the split left: the line regex, and the same query
-            parts.append(judged(line_regex_fields(split.lines_of(batch, odd, cut.names), fmt).lazy(), ()))
+            parts.append(judged(fields_of_lines(split.lines_of(batch, odd, cut.names), fmt).lazy(), ()))
             more_rest, more_found = pl.collect_all(parts[1][:2])
             rest = pl.concat([rest, more_rest], how="vertical_relaxed")
             found = pl.concat([found, more_found], how="vertical_relaxed")

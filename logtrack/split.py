@@ -27,6 +27,7 @@ mistaken for text.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import polars as pl
@@ -35,6 +36,7 @@ from .formats import CLIENT, TIME, LogFormat, Segment
 from .sources import MARK, Batch, csv_safe
 
 SENTINEL = MARK[1:].decode()
+_ESCAPED_OR_RAW = re.compile(rb"[\\\x00-\x09\x0b-\x1f]")  # in a JSON batch: some line needs the decoder
 SPARE = 3  # columns read past the format's own, so most odd lines can be put back together
 
 
@@ -89,8 +91,12 @@ def read(batch: Batch, fmt: LogFormat, *, counting: bool = False) -> Cut | None:
     escapes = b'\\"' in data
     # Collected here: the checks and cuts are the costly part, and both the fields and the odd
     # lines read them (a lazy plan would run them once for each).
+    # A JSON line's values are its text only when nothing in it is escaped (and nothing that JSON
+    # must escape is raw): a line with a backslash or a control byte in a value is left to the decoder.
+    backslashes = fmt.is_json and _ESCAPED_OR_RAW.search(data) is not None
     wrap = _time_cut(layout) if counting else None
-    lf = _cut(lf, layout, wide=False, escapes=escapes, cut_time=wrap is not None).collect().lazy()
+    lf = _cut(lf, layout, wide=False, escapes=escapes, cut_time=wrap is not None, backslashes=backslashes)
+    lf = lf.collect().lazy()
     captured = [c for seg in layout for c in seg.captures if not (wrap and c == CLIENT)]
     quoted = [s.field for s in layout if s.regex is None and s.literal is None and s.field]
     keep = ["idx", *quoted, *captured, "line_no"]
@@ -98,7 +104,7 @@ def read(batch: Batch, fmt: LogFormat, *, counting: bool = False) -> Cut | None:
     odd = lf.filter(~pl.col("_ok")).select("idx", "line_no", *names)
     if any(seg.wide for seg in layout):
         # A lazy field narrowed to one token missed (a client list "a, b"): the wide form, on those lines.
-        again = _cut(odd, layout, wide=True, escapes=escapes).collect().lazy()
+        again = _cut(odd, layout, wide=True, escapes=escapes, backslashes=backslashes).collect().lazy()
         if wrap:  # captured here: put as the cut hands it on
             again = again.with_columns(pl.concat_str(pl.lit(wrap[0]), pl.col(TIME), pl.lit(wrap[1])).alias(TIME))
         fields = pl.concat([fields, again.filter(pl.col("_ok")).select(keep)])
@@ -124,19 +130,22 @@ def cut(batch: Batch, fmt: LogFormat) -> tuple[pl.DataFrame, pl.DataFrame] | Non
 
 
 def _cut(lf: pl.LazyFrame, layout: tuple[Segment, ...], *, wide: bool, escapes: bool = True,
-         cut_time: bool = False) -> pl.LazyFrame:
+         cut_time: bool = False, backslashes: bool = False) -> pl.LazyFrame:
     """The pieces checked against the format and cut into fields; ``_ok`` says which lines passed.
 
     ``cut_time``: the piece with a ``TimeCut`` is checked by a plain yes/no
     and its time cut at its spaces, prefix and suffix kept (its client, if
-    any, left out).
+    any, left out). ``backslashes``: a line with a backslash in any piece
+    does not pass.
     """
     width = len(layout)
     ok = pl.col(f"s{width}") == SENTINEL  # exactly the format's quotes
     fields: list[pl.Expr] = []
     for i, seg in enumerate(layout):
         col = pl.col(f"s{i}")  # an empty piece reads as null
-        if escapes and i < width - 1:
+        if backslashes and seg.literal is None:  # (a literal piece is checked to be its text)
+            ok = ok & ~col.str.contains(r"[\\\x00-\x1f]").fill_null(False)
+        elif escapes and i < width - 1:
             ok = ok & ~col.str.ends_with("\\").fill_null(False)  # an escaped quote: leave it to the regex
         if seg.literal is not None:
             ok = ok & (col.fill_null("") == seg.literal)

@@ -146,6 +146,8 @@ SPLIT_SEEDS = {
     "common": '10.0.0.1 - - [01/Nov/2026:10:00:00 -0500] "GET /a HTTP/1.1" 200 5',
     NGINX_MAIN: '10.0.0.1 - - [01/Nov/2026:10:00:00 -0500] "GET /a HTTP/1.1" 200 5 "r" "ua" "10.0.0.3"',
     APACHE_CUSTOM: '10.0.0.1 - - [01/Nov/2026:10:00:00 -0500] "GET /a HTTP/1.1" 200 5 "r" "ua" x.example 12',
+    NGINX_JSON: '{"time":"2026-11-01T10:00:00-05:00","remote_addr":"10.0.0.1","host":"x.example",'
+                '"request":"GET /a HTTP/1.1","status":200,"referer":"r","ua":"ua"}',
 }
 # What breaks a quote-split: quotes, escapes, spaces, brackets, CR, the marker byte, non-ASCII.
 awkward = st.lists(st.sampled_from(['"', "\\", " ", "a", "-", "[", "]", "\r", "\t", "é", '\\"', '""', "\x1e", "5"]),
