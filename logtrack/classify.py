@@ -110,10 +110,9 @@ def referrer_head() -> pl.Expr:
 
     ``scheme://`` holds the first two slashes and neither userinfo nor host
     may hold one, so the host found in the head is the host of the whole.
+    (One leftmost match, no capture: cheaper than cutting at the slashes.)
     """
-    parts = pl.col(formats.REFERRER).str.splitn("/", 4)
-    head = pl.concat_str([parts.struct.field(f"field_{i}") for i in range(3)], separator="/")
-    return pl.coalesce(head, pl.col(formats.REFERRER))
+    return pl.col(formats.REFERRER).str.extract(r"^[^/]*(?:/[^/]*(?:/[^/]*)?)?", 0)
 
 
 def referrer_host(column: str = formats.REFERRER) -> pl.Expr:
