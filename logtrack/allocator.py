@@ -25,7 +25,6 @@ glibc the mallopt part does nothing.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import os
 import sys
 
@@ -48,12 +47,10 @@ def tune() -> None:
 
 def keep_large_buffers() -> bool:
     """Ask glibc to serve large allocations from the heap and keep what is freed; True if it agreed."""
-    name = ctypes.util.find_library("c")
-    if not name:
-        return False
     try:
-        libc = ctypes.CDLL(name)
-        mallopt = libc.mallopt
+        # The process's own symbols, libc's among them: no search for the library (find_library
+        # runs ldconfig, 10 ms at every start).
+        mallopt = ctypes.CDLL(None).mallopt
     except (OSError, AttributeError):  # not glibc (musl has no mallopt), or no libc to load
         return False
     mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
