@@ -31,6 +31,7 @@ import sys
 M_TRIM_THRESHOLD = -1
 M_MMAP_THRESHOLD = -3
 _LARGE = 1 << 30  # above any buffer a batch needs
+_NEVER = (1 << 31) - 1  # the largest the C int takes: freed memory is never trimmed
 
 
 JEMALLOC_ENV = "_RJEM_MALLOC_CONF"  # the name Polars' jemalloc reads its settings from
@@ -55,4 +56,4 @@ def keep_large_buffers() -> bool:
         return False
     mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
     mallopt.restype = ctypes.c_int
-    return bool(mallopt(M_MMAP_THRESHOLD, _LARGE)) and bool(mallopt(M_TRIM_THRESHOLD, 2 * _LARGE))
+    return bool(mallopt(M_MMAP_THRESHOLD, _LARGE)) and bool(mallopt(M_TRIM_THRESHOLD, _NEVER))
