@@ -202,6 +202,11 @@ def _ingest_file(state: State, config: Config, item: Input, classifiers: list[Cl
                 fmt = _detect(batch, head, name, skip)
             elif batch.first_line == 1:  # once per file: when it is read from its start
                 _say_misfit(batch, fmt, name, say)
+            if batch.first_line == 1:  # once per file, as above
+                from .pipeline import no_method_note
+
+                if note := no_method_note(fmt, name):
+                    say(note)
             yield batch, fmt, classifiers[0], since
 
     def work(job: tuple[sources.Batch, LogFormat, Classifier, int | None]) -> BatchSummary:

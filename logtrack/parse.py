@@ -217,12 +217,14 @@ def _is_json(text: str | None) -> bool:
 
 
 def _request_line(fmt: LogFormat) -> pl.Expr:
-    """The request line, logged whole or put together from method and URI fields."""
+    """The request line, logged whole or put together from method and URI fields.
+
+    A format that logs no method (only the URI) gives every line the method
+    GET: the page was asked for, and a GET is what a browser's view is.
+    """
     if f.REQUEST in fmt.fields:
         return pl.col(f.REQUEST)
-    if f.METHOD not in fmt.fields:
-        return pl.lit(None, dtype=pl.String)
-    method = pl.col(f.METHOD)
+    method = pl.col(f.METHOD) if f.METHOD in fmt.fields else pl.lit("GET")
     if f.TARGET in fmt.fields:
         target = pl.col(f.TARGET)
     else:

@@ -117,6 +117,14 @@ def misfit(sample: pl.DataFrame, fmt: LogFormat, source: str) -> str | None:
     return None
 
 
+def no_method_note(fmt: LogFormat, source: str) -> str | None:
+    """What to say once per file whose format logs no request method (None when it does)."""
+    if fmt.logs_method:
+        return None
+    return (f"{source}: the format {fmt.name!r} logs no request method: every line counts as a GET, "
+            "so [filters] methods cannot tell a HEAD or POST from a view")
+
+
 def _sample_lines(sample: pl.DataFrame) -> pl.Series:
     """The first lines worth judging a format by: no blank lines, no holes, no CR."""
     lines = sample.get_column("line").str.strip_suffix("\r")
@@ -164,6 +172,8 @@ def count(config: Config, paths: Sequence[str], *, strict: bool = False, hooks: 
                 result.formats[item.name] = fmt.name
                 if hooks.on_format:
                     hooks.on_format(item.name, fmt)
+                if hooks.on_warning and (note := no_method_note(fmt, item.name)):
+                    hooks.on_warning(note)
             yield batch, fmt
 
     def warn(message: str) -> None:

@@ -582,3 +582,27 @@ def test_time_left_counts_plain_bytes_for_compressed_files(tmp_path: Path) -> No
     _, progress = _render_bar(120, [str(plain), str(gz)], [(str(plain), len(data), 9000)])
     task = progress.tasks[0]  # type: ignore[attr-defined]
     assert task.total == 2 * len(data) and task.completed == len(data)  # half done, in the same unit
+
+
+NO_METHOD_JSON = ('{"time":"$time_iso8601","uri":"$request_uri","status":$status,"ua":"$http_user_agent"}')
+
+
+@pytest.mark.parametrize("fmt", [NO_METHOD_JSON, "auto"])
+def test_a_format_without_a_method_is_read_and_said_once(cli, tmp_path: Path, fmt: str) -> None:
+    log = tmp_path / "access.log"
+    chrome = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0"
+    lines = [f'{{"time":"2026-11-01T10:00:0{i}-05:00","uri":"/listing/4{i}","status":200,"ua":"{chrome}"}}'
+             for i in range(3)]
+    log.write_text("\n".join(lines) + "\n")
+    args = [str(log), "--listing-pattern", PATTERN, "--format", fmt]
+    code, out, err = cli("xml", *args)
+    assert code == 0, err
+    notes = [line for line in err.splitlines() if "logs no request method" in line]
+    assert len(notes) == 1 and "every line counts as a GET" in notes[0]
+    assert out.count(b"<ListingId>") == 3
+    state = tmp_path / "s.db"
+    assert "logs no request method" in cli("run", *args, "--state", str(state), "--no-upload")[2]
+    with open(log, "a") as fh:
+        fh.write(lines[0] + "\n")
+    code, _, err = cli("run", *args, "--state", str(state), "--no-upload")
+    assert code == 0 and "logs no request method" not in err  # once per file, not once per run

@@ -176,3 +176,34 @@ def test_json_escaped_backslash_before_x_is_kept() -> None:
     fmt = '{"t":"$time_iso8601","r":"$request","s":$status,"ua":"$http_user_agent"}'
     line = '{"t":"2026-11-01T10:00:00+00:00","r":"GET / HTTP/1.1","s":200,"ua":"a\\\\x41 \\x22b\\x22"}'
     assert parse(fmt, line)["user_agent"] == 'a\\x41 "b"'
+
+
+# Formats that log no method: the URI alone is the request, and every line counts as a GET.
+NO_METHOD = [
+    # the nginx JSON format a well-known log importer documents: $request_uri, no $request_method
+    ('{"time":"$time_iso8601","remote_addr":"$remote_addr","uri":"$request_uri","status":$status,'
+     '"referer":"$http_referer","ua":"$http_user_agent"}',
+     '{"time":"2026-11-01T10:00:00-05:00","remote_addr":"203.0.113.7","uri":"/listing/42?a=1","status":200,'
+     '"referer":"https://www.zillow.com/","ua":"Mozilla/5.0 (X11)"}',
+     {"method": "GET", "target": "/listing/42?a=1", "status": 200}),
+    ('$remote_addr [$time_local] "$request_uri" $status "$http_user_agent"',
+     '203.0.113.7 [01/Nov/2026:10:00:00 -0500] "/listing/42" 200 "Mozilla/5.0 (X11)"',
+     {"method": "GET", "target": "/listing/42", "user_agent": "Mozilla/5.0 (X11)"}),
+    ('%h %t "%U%q" %>s',
+     '203.0.113.7 [01/Nov/2026:10:00:00 -0500] "/listing/42?a=1" 200',
+     {"method": "GET", "target": "/listing/42?a=1", "status": 200}),
+]
+
+
+@pytest.mark.parametrize(("fmt", "line", "expected"), NO_METHOD)
+def test_a_format_without_a_method_counts_its_lines_as_gets(fmt: str, line: str,
+                                                           expected: dict[str, object]) -> None:
+    assert not formats.get(fmt).logs_method
+    row = parse(fmt, line)
+    assert row["reason"] is None, row
+    assert {key: row[key] for key in expected} == expected
+
+
+@pytest.mark.parametrize("fmt", [NGINX_MAIN, NGINX_JSON, "combined", "%h %t %m %U %>s"])
+def test_formats_with_a_method_say_so(fmt: str) -> None:
+    assert formats.get(fmt).logs_method
