@@ -187,12 +187,24 @@ def _say_config(cfg: Config) -> None:
 
 
 def _fail_if_partial(result: pipeline.Result) -> None:
-    """Output was written; still say, by exit code, that some input was not read."""
+    """Output was written; still say, by exit code, that some input was not read, or not rightly."""
     if result.problems:
         n = len(result.problems)
         raise InputError(
             f"{n} input{'s' if n != 1 else ''} could not be read in full (see the warnings above); "
             "the counts leave out what was not read"
+        )
+    fail_if_suspect(result.suspect)
+
+
+def fail_if_suspect(suspect: list[str]) -> None:
+    """Exit 4 when a file's lines were mostly skipped as damaged: likely a wrong format, never a quiet 0."""
+    if suspect:
+        n = len(suspect)
+        raise InputError(
+            f"{n} file{'s' if n != 1 else ''} had most of {'their' if n != 1 else 'its'} lines skipped as damaged "
+            "(see the warnings above); the counts from them are probably wrong",
+            "set [logs] format (or --format) to the format the server writes, or leave the file out",
         )
 
 

@@ -35,9 +35,11 @@ from .cli import (
     _width,
     app,
     boundary,
+    fail_if_suspect,
 )
 from .config import Config
 from .errors import InputError, OutputError, StateError, UploadError, UsageError
+from .ingest import IngestReport
 from .inputs import Hooks
 from .output import STDOUT, write_file, write_into
 from .report import summary_lines
@@ -149,12 +151,13 @@ def run_command(
                 f"{len(report.failures)} day(s) could not be posted: {'; '.join(report.failures)}",
                 "they stay pending and go with the next run",
             )
-        _fail_if_partial_ingest(report.ingest.problems)
+        _fail_if_partial_ingest(report.ingest)
 
 
-def _fail_if_partial_ingest(problems: list[str]) -> None:
-    if problems:
-        raise InputError(f"{len(problems)} input(s) could not be read in full (see the warnings above)")
+def _fail_if_partial_ingest(report: IngestReport) -> None:
+    if report.problems:
+        raise InputError(f"{len(report.problems)} input(s) could not be read in full (see the warnings above)")
+    fail_if_suspect(report.suspect)
 
 
 def _show_dry_run(posts: list[runner.Post], folder: Path | None, quiet: bool) -> None:

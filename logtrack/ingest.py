@@ -29,7 +29,7 @@ from .config import Config
 from .errors import InputError, StateError, VanishedError
 from .inputs import AUTO, WORKERS, Hooks, Input, in_order, plan
 from .state import FINGERPRINT_BYTES, FileRecord, State
-from .tally import BatchSummary, Tally, merge_counts, merge_outcomes
+from .tally import BatchSummary, FileAccount, Tally, merge_counts, merge_outcomes
 
 if TYPE_CHECKING:
     from .classify import Classifier
@@ -42,6 +42,7 @@ class IngestReport:
     files: list[tuple[str, str]] = field(default_factory=list)  # (name, what happened)
     problems: list[str] = field(default_factory=list)
     vanished: list[str] = field(default_factory=list)  # listed, then gone before they were read
+    suspect: list[str] = field(default_factory=list)  # files read, most of their new lines damaged
 
 
 RELIST_ROUNDS = 3
@@ -73,6 +74,7 @@ def ingest_paths(state: State, config: Config, paths: Sequence[str], hooks: Hook
         report.tally.merge(more.tally)
         report.files.extend(more.files)
         report.problems.extend(more.problems)
+        report.suspect.extend(more.suspect)
         report.vanished = more.vanished
         report.files.extend((n, "gone since it was listed (rotated?); read again under the names the files have now")
                             for n in gone)
@@ -227,6 +229,7 @@ def _ingest_file(state: State, config: Config, item: Input, classifiers: list[Cl
     pending_bytes, committed_at = 0, float("-inf")  # the first group commits at once: progress shows early
     writing: Future[None] | None = None  # the commit under way
     known = set(report.tally.examples)  # reasons whose first example is kept already
+    account = FileAccount()  # the lines read this run, and the damaged ones
 
     def write(done: list[BatchSummary], at: int, lines_at: int, ts: int | None, recount: int | None) -> None:
         tail = None if compressed else _tail_hash(name, at)
@@ -261,6 +264,8 @@ def _ingest_file(state: State, config: Config, item: Input, classifiers: list[Cl
                               default=None)
                 if since is not None and last_ts is not None and last_ts > since:
                     since = None  # past the cut: every line from here on was written after it
+                for summary in summaries:
+                    account.add(summary)
                 pending.extend(s.detached(known) for s in summaries)
                 pending_bytes += sum(len(job[0].data) for job, _ in group)
                 if pending_bytes >= COMMIT_BYTES or time.monotonic() - committed_at >= COMMIT_SECONDS:
@@ -275,6 +280,9 @@ def _ingest_file(state: State, config: Config, item: Input, classifiers: list[Cl
             raise
         commit()
         settle()
+    if note := account.mostly_damaged(name):
+        report.suspect.append(note)  # read whole all the same: not a problem of reading
+        say(note)
     whole = len(report.problems) == problems_before  # read to its end, with no warning
     state.set_hints(record.id, st, complete=compressed and whole)
     if how != "new" and lines == record.lines:

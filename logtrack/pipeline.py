@@ -24,7 +24,7 @@ from .formats import LogFormat
 from .inputs import AUTO, WORKERS, Hooks, Input, in_order, plan
 from .parse import derive, fields_of_lines, line_fields, lines_frame, parse_lines
 from .reasons import DAMAGED, NotCounted, Skip
-from .tally import BatchSummary, Tally
+from .tally import BatchSummary, FileAccount, Tally
 
 DETECT_SAMPLE = 1000
 
@@ -34,6 +34,7 @@ class Result:
     tally: Tally
     formats: dict[str, str] = field(default_factory=dict)  # file -> format chosen
     problems: list[str] = field(default_factory=list)  # inputs that could not be read (whole or part)
+    suspect: list[str] = field(default_factory=list)  # files read whole, most of their lines damaged
 
     @property
     def counts(self) -> pl.DataFrame:
@@ -189,10 +190,12 @@ def count(config: Config, paths: Sequence[str], *, strict: bool = False, hooks: 
     with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="logtrack") as pool:
         for item in inputs:
             done_bytes = 0  # of this file, counted: progress is what was counted, not what was read ahead
+            account = FileAccount()
             try:
                 for group in in_order(pool, read(item), work):
                     for (batch, _), summary in group:
                         result.tally.add(summary)
+                        account.add(summary)
                         if hooks.on_progress:
                             hooks.on_progress(item.name, max(batch.end_offset - done_bytes, 0), summary.lines)
                         done_bytes = max(done_bytes, batch.end_offset)
@@ -200,6 +203,10 @@ def count(config: Config, paths: Sequence[str], *, strict: bool = False, hooks: 
                 if strict:
                     raise
                 warn(str(exc))
+            if note := account.mostly_damaged(item.name):
+                result.suspect.append(note)  # exit 4 too: such a file's counts are not to be trusted quietly
+                if hooks.on_warning:
+                    hooks.on_warning(note)
             if hooks.on_file_done:
                 hooks.on_file_done(item.name)
     if config.nginx_conf and not paths and result.tally.lines == 0:

@@ -10,6 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
+from .reasons import DAMAGED, Skip
+
 if TYPE_CHECKING:
     import polars as pl
 
@@ -50,6 +52,44 @@ class BatchSummary:
                 known.add(reason)
                 texts[idx] = self.line_text(idx)
         return replace(self, line_text=texts.__getitem__)
+
+
+# What a file whose lines are mostly damaged most likely is, by its most common damage.
+_CAUSES = {
+    Skip.UNPARSABLE.value: "its lines are not in the format read: set [logs] format (or --format) to the "
+                           "server's log_format or LogFormat, or leave the file out",
+    Skip.BAD_TIME.value: "its times do not read as the format says (a custom time format?): set [logs] format "
+                         "with the server's own time directive, e.g. %{%Y-%m-%d %H:%M:%S}t",
+    Skip.INVALID_UTF8.value: "it is not UTF-8 text: another encoding, or not a log",
+    Skip.HOLE.value: "it is mostly holes of NUL bytes: lines lost in crashes",
+}
+
+
+@dataclass
+class FileAccount:
+    """The lines of one file read in one go, and its damaged ones: a wrong format must not pass quietly."""
+
+    lines: int = 0
+    damaged: dict[str, int] = field(default_factory=dict)
+
+    def add(self, part: BatchSummary) -> None:
+        self.lines += part.lines
+        for reason, n, _, _ in part.reasons:
+            if reason in DAMAGED:
+                self.damaged[reason] = self.damaged.get(reason, 0) + n
+
+    def mostly_damaged(self, source: str) -> str | None:
+        """A warning when most lines were skipped as damaged (None otherwise).
+
+        "Most": more than half, and at least ten lines or every line, so that
+        a short file with a crash's hole in it is not called wrongly read.
+        """
+        total = sum(self.damaged.values())
+        if total * 2 <= self.lines or (total < 10 and total < self.lines):
+            return None
+        reason = max(self.damaged, key=lambda r: self.damaged[r])
+        return (f"{source}: {total:,} of {self.lines:,} lines skipped as damaged ({self.damaged[reason]:,} "
+                f"{reason}): {_CAUSES.get(reason, 'check the file and the format')}")
 
 
 @dataclass

@@ -606,3 +606,38 @@ def test_a_format_without_a_method_is_read_and_said_once(cli, tmp_path: Path, fm
         fh.write(lines[0] + "\n")
     code, _, err = cli("run", *args, "--state", str(state), "--no-upload")
     assert code == 0 and "logs no request method" not in err  # once per file, not once per run
+
+
+# A file whose lines are mostly skipped as damaged is said, with its likely cause, and exits 4.
+GOOD = '203.0.113.7 - - [01/Nov/2026:10:00:00 -0500] "GET /listing/7 HTTP/1.1" 200 5'
+CUSTOM_TIME = '203.0.113.7 - - [2026-11-01 10:00:{:02d}] "GET /listing/{} HTTP/1.1" 200 5'
+
+
+@pytest.mark.parametrize(("lines", "fmt", "said"), [
+    ([CUSTOM_TIME.format(i, i) for i in range(12)], "common", "12 of 12 lines skipped as damaged (12 bad timestamp)"),
+    ([CUSTOM_TIME.format(i, i) for i in range(3)], "common", "3 of 3 lines skipped as damaged"),  # all of few
+    ([GOOD.replace(' "GET', ' x "GET')] * 11 + [GOOD] * 9, "common", "does not match the log format): its lines"),
+])
+def test_a_file_mostly_damaged_is_said_and_exits_4(cli, tmp_path: Path, lines: list[str], fmt: str,
+                                                  said: str) -> None:
+    bad, good = tmp_path / "bad.log", tmp_path / "good.log"
+    bad.write_text("\n".join(lines) + "\n")
+    good.write_text(GOOD + "\n")
+    code, out, err = cli("xml", str(bad), str(good), "--listing-pattern", PATTERN, "--format", fmt)
+    assert code == ExitCode.INPUT, err
+    warning = next(line for line in err.splitlines() if "skipped as damaged" in line)
+    assert warning.startswith(f"logtrack: warning: {bad}: ") and said in warning
+    assert b"<ListingId>7</ListingId>" in out  # the other file is counted all the same
+    assert "1 file had most of its lines skipped as damaged" in err.splitlines()[-1]
+    code, _, err = cli("run", str(bad), str(good), "--listing-pattern", PATTERN, "--format", fmt,
+                       "--state", str(tmp_path / "s.db"), "--no-upload")
+    assert code == ExitCode.INPUT and said in err
+
+
+@pytest.mark.parametrize("damaged", [0, 5, 10])
+def test_a_file_with_some_damage_is_not_called_wrongly_read(cli, tmp_path: Path, damaged: int) -> None:
+    log = tmp_path / "access.log"
+    log.write_text("\n".join([CUSTOM_TIME.format(i, i) for i in range(damaged)] + [GOOD] * 10) + "\n")
+    code, _, err = cli("xml", str(log), "--listing-pattern", PATTERN, "--format", "common")
+    assert code == ExitCode.OK, err
+    assert "skipped as damaged" not in err
