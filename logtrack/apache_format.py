@@ -14,6 +14,7 @@ from .errors import LogFormatError
 from .formats import LAZY, LogFormat, Piece
 
 NUMBER = r"-|[0-9]+"
+HOST = r"[^\s,]+?"  # a server name (a port after it is cut off later): never a comma, unlike a client list
 
 # directive letter (after modifiers, without {arg}) -> (field, pattern)
 _DIRECTIVES: dict[str, tuple[str | None, str]] = {
@@ -31,8 +32,8 @@ _DIRECTIVES: dict[str, tuple[str | None, str]] = {
     "S": (None, NUMBER),
     "D": (None, r"-?[0-9]+"),
     "T": (None, r"-?[0-9]+(?:\.[0-9]+)?"),
-    "v": (f.VHOST, r"\S+?"),
-    "V": (f.VHOST, r"\S+?"),
+    "v": (f.VHOST, HOST),
+    "V": (f.VHOST, HOST),
     "p": (None, r"[0-9]+|-"),
     "P": (None, r"[0-9]+|-"),
     "U": (f.PATH, r"\S+"),
@@ -50,7 +51,7 @@ _HEADERS: dict[str, tuple[str, str]] = {
     "referer": (f.REFERRER, r"\S+"),
     "referrer": (f.REFERRER, r"\S+"),
     "user-agent": (f.USER_AGENT, r"\S+"),
-    "host": (f.VHOST, r"\S+?"),
+    "host": (f.VHOST, HOST),
 }
 _LIST_HEADERS = {"x-forwarded-for", "forwarded", "x-real-ip", "via", "cookie", "accept", "accept-language"}
 

@@ -126,9 +126,14 @@ class LogFormat:
         return REQUEST in self.fields or METHOD in self.fields
 
 
+# In the order ``auto`` tries them: a format that reads more of a line first, so that a line with
+# a virtual host in front is not read as combined with the host taken for part of the client.
 PRESETS: dict[str, str] = {
     "vhost_combined": '%v:%p %h %l %u %t "%r" %>s %O "%{Referer}i" "%{User-Agent}i"',
+    # nginx's '$host $remote_addr - $remote_user [$time_local] ...' (a port after the host is read too)
+    "host_combined": '%v %h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-Agent}i"',
     "combined": '%h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-Agent}i"',
+    "vhost_common": '%v %h %l %u %t "%r" %>s %b',
     "common": '%h %l %u %t "%r" %>s %b',
 }
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import glob
 import json
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -46,8 +46,9 @@ def detect(sample: pl.DataFrame, source: str) -> LogFormat:
 
     Blank lines and holes (runs of NUL bytes) are left out. JSON when most
     lines are JSON objects (keys mapped by their usual names). Otherwise
-    presets are tried from the most specific (vhost_combined, combined,
-    common), and the first that matches more than half of the lines wins:
+    presets are tried from the most specific (``formats.PRESETS``' order),
+    and the first that matches more than half of the lines wins (or a later
+    one that reads the same fields and matches more of them):
     a combined log with a few common lines stays combined (its referrers
     name the suppliers), the few are reported as unparsable. When nothing
     fits, the file is refused (``UnrecognisedError``, saying what it looks
@@ -71,13 +72,9 @@ def detect(sample: pl.DataFrame, source: str) -> LogFormat:
                         "leave it out of the paths, or set [logs] format to the nginx log_format template "
                         "that writes them",
                     ) from None
-    tried = []
-    for name in formats.PRESETS:
-        fmt = formats.get(name)
-        hits = int(lines.str.contains(fmt.regex).sum())
-        if hits * 2 > lines.len():
-            return fmt
-        tried.append(f"{name} {hits}")
+    chosen, tried = best_preset(lines, formats.PRESETS)
+    if chosen is not None:
+        return chosen
     what = looks_like.describe(lines.head(200).to_list())
     raise UnrecognisedError(
         f"{source}: no known log format fits this file (lines matched of the first "
@@ -86,6 +83,25 @@ def detect(sample: pl.DataFrame, source: str) -> LogFormat:
         "set [logs] format (or --format) to the server's log_format or LogFormat string, "
         "or leave the file out of the paths",
     )
+
+
+def best_preset(lines: pl.Series, names: Iterable[str]) -> tuple[LogFormat | None, list[str]]:
+    """The preset that fits these lines, tried in the given order; and each one's matches, for messages.
+
+    The first that matches more than half of the lines wins, unless a later
+    one reads the same fields and matches more lines (host_combined on a
+    log whose hosts carry a port on some lines only).
+    """
+    tried = []
+    chosen: tuple[LogFormat, int] | None = None
+    for name in names:
+        fmt = formats.get(name)
+        hits = int(lines.str.contains(fmt.regex).sum())
+        if hits * 2 > lines.len() and (
+                chosen is None or (set(fmt.fields) == set(chosen[0].fields) and hits > chosen[1])):
+            chosen = fmt, hits
+        tried.append(f"{name} {hits}")
+    return (chosen[0] if chosen else None), tried
 
 
 # Fields a preset may read that change the counts when a format leaves them out.
@@ -105,16 +121,16 @@ def misfit(sample: pl.DataFrame, fmt: LogFormat, source: str) -> str | None:
     lines = _sample_lines(sample)
     if lines.len() == 0:
         return None
-    for name in formats.PRESETS:
-        preset = formats.get(name)
-        extra = [label for field, label in _TELLING.items() if field in preset.fields and field not in fmt.fields]
-        if not extra or name == fmt.name:
-            continue
-        if int(lines.str.contains(preset.regex).sum()) * 2 > lines.len():
-            return (f"{source}: most lines carry {' and '.join(extra)} that the format {fmt.name!r} does not read, "
-                    f"so {'bots count as views and ' if formats.USER_AGENT not in fmt.fields else ''}"
-                    f"suppliers may not be found; the preset {name!r} fits them: set [logs] format = \"{name}\" "
-                    "(or --format), or check the format")
+    def extra(preset: LogFormat) -> list[str]:
+        return [label for field, label in _TELLING.items() if field in preset.fields and field not in fmt.fields]
+
+    names = [n for n in formats.PRESETS if n != fmt.name and extra(formats.get(n))]
+    preset, _ = best_preset(lines, names)
+    if preset is not None:
+        return (f"{source}: most lines carry {' and '.join(extra(preset))} that the format {fmt.name!r} does not "
+                f"read, so {'bots count as views and ' if formats.USER_AGENT not in fmt.fields else ''}"
+                f"suppliers may not be found; the preset {preset.name!r} fits them: set [logs] format = "
+                f"\"{preset.name}\" (or --format), or check the format")
     return None
 
 

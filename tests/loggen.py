@@ -199,6 +199,10 @@ def render(hit: Hit, fmt: str, style: str) -> str:
         return f'{base} "{ref}" "{ua}"'
     if fmt == "combined_xff":  # nginx `main`: an extra "$http_x_forwarded_for"
         return f'{base} "{ref}" "{ua}" "10.1.2.3, 192.0.2.7"'
+    if fmt == "host_combined":
+        return f'{hit.vhost} {base} "{ref}" "{ua}"'
+    if fmt == "vhost_common":
+        return f"{hit.vhost} {base}"
     assert fmt == "vhost_combined"
     return f'{hit.vhost}:443 {base} "{ref}" "{ua}"'
 

@@ -95,8 +95,8 @@ def test_strict_names_file_and_line(cli, log: Path) -> None:
          "    ^/listing/(?P<id>[0-9]+\n"
          "              ^"),
         (["xml", "{log}", "--listing-pattern", PATTERN, "--format", "nginx"], ExitCode.CONFIG,
-         "logtrack: error: --format: unknown log format 'nginx'; use one of auto, vhost_combined, combined, common, "
-         "an nginx log_format template "
+         "logtrack: error: --format: unknown log format 'nginx'; use one of auto, vhost_combined, host_combined, "
+         "combined, vhost_common, common, an nginx log_format template "
          "or an Apache LogFormat string"),
         (["xml", "{log}", "--listing-pattern", PATTERN, "--timezone", "Central"], ExitCode.CONFIG,
          "logtrack: error: --timezone: unknown time zone 'Central'; use an IANA name such as "
@@ -127,8 +127,8 @@ def test_no_format_fits(cli, tmp_path: Path) -> None:
     assert xml_counts(out) == {}
     assert err.splitlines()[0] == (
         f"logtrack: warning: {log}: no known log format fits this file (lines matched of the first 10: "
-        "vhost_combined 0, combined 0, common 0); set [logs] format (or --format) to the server's "
-        "log_format or LogFormat string, or leave the file out of the paths"
+        "vhost_combined 0, host_combined 0, combined 0, vhost_common 0, common 0); set [logs] format "
+        "(or --format) to the server's log_format or LogFormat string, or leave the file out of the paths"
     )
 
 
@@ -371,3 +371,45 @@ def test_states_made_before_log_timezone_keep_their_rules() -> None:
     rules = Config(format="combined", timezone="America/Chicago", patterns=(PATTERN,))
     assert "log_timezone" not in rules_signature(rules)
     assert rules_signature(rules) != rules_signature(replace(rules, log_timezone="UTC"))
+
+
+# Lines with the virtual host in front of the client. The first three are from the elastic/beats
+# filebeat nginx module's test data (Apache License 2.0), with the listing paths put in.
+HOST_FIRST = [
+    'example.com 10.0.0.2, 10.0.0.1, 127.0.0.1 - - [07/Dec/2016:11:05:07 +0100] "GET /listing/42 HTTP/1.1" 200 571 '
+    '"-" "Mozilla/5.0 (Macintosh; Intel Mac OS X 10.12; rv:49.0) Gecko/20100101 Firefox/49.0"',
+    'example.com 172.17.0.1 - - [07/Dec/2016:11:05:08 +0100] "GET /listing/42 HTTP/1.1" 200 612 "-" '
+    '"Mozilla/5.0 (Windows NT 6.1; rv:15.0) Gecko/20120716 Firefox/15.0a2"',
+    'example.com:80 81.2.69.143 - - [07/Dec/2016:11:05:09 +0100] "GET /listing/43 HTTP/1.1" 200 571 "-" '
+    '"Mozilla/5.0 (Macintosh; Intel Mac OS X 10_14_0) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/70.0 Safari/537.36"',
+]
+VHOST_COMMON = [  # Apache's vhost_common: %v %h %l %u %t "%r" %>s %b
+    'www.site.example 203.0.113.7 - - [07/Dec/2016:11:05:07 +0100] "GET /listing/42 HTTP/1.1" 200 571',
+    'www.site.example 203.0.113.8 - - [07/Dec/2016:11:05:08 +0100] "GET /listing/43 HTTP/1.1" 200 571',
+]
+
+
+@pytest.mark.parametrize(("lines", "preset", "views"), [
+    (HOST_FIRST, "host_combined", {("2016-12-07", "Partner", "42"): 2, ("2016-12-07", "Partner", "43"): 1}),
+    # most hosts with a port: vhost_combined fits most lines, host_combined (the same fields) fits all
+    ([HOST_FIRST[2], HOST_FIRST[2].replace(":80 ", ":8080 "), HOST_FIRST[1]], "host_combined",
+     {("2016-12-07", "Partner", "43"): 2, ("2016-12-07", "Partner", "42"): 1}),
+    (VHOST_COMMON, "vhost_common", {("2016-12-07", "Site", "42"): 1, ("2016-12-07", "Site", "43"): 1}),
+])
+def test_a_log_with_the_host_first_keeps_its_host(cli, tmp_path: Path, lines: list[str], preset: str,
+                                                  views: dict[tuple[str, str, str], int]) -> None:
+    log = tmp_path / "access.log"
+    log.write_text("\n".join(lines) + "\n")
+    conf = tmp_path / "logtrack.toml"
+    conf.write_text(f"""[listings]\npatterns = ['{PATTERN}']\n
+[[suppliers]]\nname = "Partner"\nhost = ["example.com"]\n
+[[suppliers]]\nname = "Site"\nhost = ["www.site.example"]\n""")
+    rules = ["--config", str(conf)]
+    code, out, err = cli("xml", str(log), *rules)
+    assert code == 0, err
+    assert f"logtrack: {log}: format {preset}" in err
+    assert xml_counts(out) == views  # the host supplier rules match: the host was read as the host
+    # Named as combined (or common), the lines still parse, but the host is lost: that is said.
+    named = "combined" if preset == "host_combined" else "common"
+    code, _, err = cli("xml", str(log), *rules, "--format", named)
+    assert code == 0 and f"the preset '{preset}' fits them" in err
