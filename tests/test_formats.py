@@ -207,3 +207,30 @@ def test_a_format_without_a_method_counts_its_lines_as_gets(fmt: str, line: str,
 @pytest.mark.parametrize("fmt", [NGINX_MAIN, NGINX_JSON, "combined", "%h %t %m %U %>s"])
 def test_formats_with_a_method_say_so(fmt: str) -> None:
     assert formats.get(fmt).logs_method
+
+
+# Where the compiler finds a time it can cut instead of capture (formats.TimeCut), and where not.
+@pytest.mark.parametrize(("spec", "cut"), [
+    ("combined", formats.TimeCut(3, "[", "] ")),
+    ("common", formats.TimeCut(3, "[", "] ")),
+    ("vhost_combined", formats.TimeCut(4, "[", "] ")),  # %v:%p: the port joins the host's word
+    ("host_combined", formats.TimeCut(4, "[", "] ")),
+    (NGINX_MAIN, formats.TimeCut(3, "[", "] ")),
+    ('%{X-Forwarded-For}i %t "%r" %>s', formats.TimeCut(1, "[", "] ")),  # a list narrowed to one word
+    ('%h %{%Y-%m-%d %H:%M:%S}t "%r" %>s', None),  # not CLF: captured
+    ('%h %{Cookie}i %t "%r" %>s', formats.TimeCut(2, "[", "] ")),  # narrowed to one word; wide lines captured
+    ('%h %{Cookie}i|%t "%r" %>s', None),  # a field before it may hold a space
+    ('$remote_addr $msec "$request" $status', None),  # an epoch, not CLF
+    (NGINX_JSON, None),
+])
+def test_the_time_cut_is_found_where_it_is_exact(spec: str, cut: formats.TimeCut | None) -> None:
+    segments = formats.get(spec).segments or ()
+    assert next((s.time_cut for s in segments if s.time_cut), None) == cut
+
+
+@pytest.mark.parametrize(("pattern", "char", "may"), [
+    (r"\S+", " ", False), (r"[^\]]*", " ", True), (r"[^\]]*", "]", False), (r"-|[0-9]+", " ", False),
+    (r".+?", " ", True), (r"[0-9]{3}", " ", False), (r'[^\s/",]+', " ", False), (r"(?=x)\S+", " ", True),
+])
+def test_may_hold_reads_a_pattern_as_python_would(pattern: str, char: str, may: bool) -> None:
+    assert formats._may_hold(pattern, char) is may
