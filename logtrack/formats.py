@@ -111,6 +111,8 @@ class LogFormat:
     time_kind: str = CLF
     time_format: str | None = None
     json_keys: dict[str, str] = field(default_factory=dict)  # JSON key -> field
+    # field -> where it sits in a nested JSON object (a key at each level; 0: a list's first item)
+    nested: dict[str, tuple[str | int, ...]] = field(default_factory=dict)
     pieces: tuple[Piece, ...] = ()  # what the regexes were built from
     # How a line splits at its quotes (split.py): None when the format writes no
     # quoted field (nothing to gain) or is JSON.
@@ -118,7 +120,12 @@ class LogFormat:
 
     @property
     def is_json(self) -> bool:
-        return bool(self.json_keys)
+        return bool(self.json_keys or self.nested)
+
+    @property
+    def json_paths(self) -> dict[str, tuple[str | int, ...]]:
+        """field -> its path in a line's JSON object."""
+        return self.nested or {name: (key,) for key, name in self.json_keys.items()}
 
     @property
     def logs_method(self) -> bool:
@@ -138,10 +145,25 @@ PRESETS: dict[str, str] = {
 }
 
 
+# Servers whose JSON access logs have a fixed shape, by name: field -> path.
+JSON_PRESETS: dict[str, dict[str, tuple[str | int, ...]]] = {
+    # Caddy 2's structured access log (the `log` directive with `format json`): time in epoch seconds
+    "caddy": {
+        TIME: ("ts",), STATUS: ("status",), METHOD: ("request", "method"), TARGET: ("request", "uri"),
+        VHOST: ("request", "host"), CLIENT: ("request", "remote_ip"),
+        REFERRER: ("request", "headers", "Referer", 0), USER_AGENT: ("request", "headers", "User-Agent", 0),
+    },
+}
+
+
 def get(spec: str) -> LogFormat:
     """A preset by name, an nginx template, a JSON template, or an Apache LogFormat."""
     from . import apache_format, nginx_format
 
+    if spec in JSON_PRESETS:
+        whole = r"^\s*\{.*\}\s*$"
+        paths = JSON_PRESETS[spec]
+        return LogFormat(spec, spec, whole, tuple(paths), whole, EPOCH, nested=paths)
     if spec in PRESETS:
         return apache_format.compile_logformat(PRESETS[spec], spec)
     if spec.lstrip().startswith("{"):
@@ -152,7 +174,7 @@ def get(spec: str) -> LogFormat:
         return apache_format.compile_logformat(spec)
     raise LogFormatError(
         f"unknown log format {spec!r}",
-        f"use one of {', '.join(['auto', *PRESETS])}, an nginx log_format template "
+        f"use one of {', '.join(['auto', *PRESETS, *JSON_PRESETS])}, an nginx log_format template "
         "or an Apache LogFormat string",
     )
 

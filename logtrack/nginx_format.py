@@ -141,6 +141,8 @@ def guess_json(sample: dict[str, object]) -> LogFormat:
     """A JSON format from one decoded line: known key names, time kind from the value."""
     members = []
     for key, value in sample.items():
+        if isinstance(value, dict | list):
+            continue  # an object or a list is no nginx variable's value
         low = key.lower()
         var = _KEY_GUESSES.get(low)
         if var is None and low in _TIME_KEYS:

@@ -191,29 +191,75 @@ def _extract_json(frame: pl.DataFrame, fmt: LogFormat) -> pl.DataFrame:
         )
         .otherwise(line)
     )
-    dtype = pl.Struct({key: pl.String for key in fmt.json_keys})
+    paths = fmt.json_paths
+    dtype = _json_dtype(list(paths.values()))
     prepared = frame.select("idx", text.alias("_json"))
     try:
         decoded = prepared.select("idx", pl.col("_json").str.json_decode(dtype).alias("_f"))
     except pl.exceptions.ComputeError:
-        # A line that looks like JSON but is not: find it (the only per-line
-        # Python here, and only for a batch that has such a line) and skip it.
-        valid = [_is_json(t) for t in prepared.get_column("_json").to_list()]
+        # A line that looks like JSON but is not, or holds an object where text is wanted: find it
+        # (the only per-line Python here, and only for a batch that has such a line) and skip it.
+        valid = [_fits(t, list(paths.values())) for t in prepared.get_column("_json").to_list()]
         prepared = prepared.with_columns(
             _json=pl.when(pl.Series(valid, dtype=pl.Boolean)).then(pl.col("_json"))
         )
         decoded = prepared.select("idx", pl.col("_json").str.json_decode(dtype).alias("_f"))
-    fields = decoded.unnest("_f").rename(fmt.json_keys)
+    fields = decoded.select("idx", *(_pluck(pl.col("_f"), path).alias(name) for name, path in paths.items()))
     return frame.join(fields, on="idx", how="left", maintain_order="left")
 
 
-def _is_json(text: str | None) -> bool:
+def _json_dtype(paths: list[tuple[str | int, ...]]) -> pl.DataType:
+    """The Polars type that decodes just these paths, every value read as text."""
+    tree: dict[str, object] = {}
+    for path in paths:
+        node = tree
+        for i, step in enumerate(path):
+            if isinstance(step, int):
+                break
+            last = i == len(path) - 1 or isinstance(path[i + 1], int)
+            if last:
+                node[step] = pl.List(pl.String) if i < len(path) - 1 else pl.String
+            else:
+                node = node.setdefault(step, {})  # type: ignore[assignment]
+
+    def build(node: dict[str, object]) -> pl.DataType:
+        return pl.Struct({k: build(v) if isinstance(v, dict) else v for k, v in node.items()})  # type: ignore[misc]
+
+    return build(tree)
+
+
+def _pluck(value: pl.Expr, path: tuple[str | int, ...]) -> pl.Expr:
+    for step in path:
+        value = value.list.get(step, null_on_oob=True) if isinstance(step, int) else value.struct.field(step)
+    return value
+
+
+def _fits(text: str | None, paths: list[tuple[str | int, ...]]) -> bool:
+    """Whether a line is a JSON object whose values at ``paths`` are text, numbers or absent."""
     if text is None:
         return False
     try:
-        return isinstance(json.loads(text), dict)
+        value = json.loads(text)
     except ValueError:
         return False
+    if not isinstance(value, dict):
+        return False
+    for path in paths:
+        node: object = value
+        for step in path:
+            if node is None:
+                break
+            if isinstance(step, int):
+                if not isinstance(node, list):
+                    return False
+                node = node[step] if len(node) > step else None
+            else:
+                if not isinstance(node, dict):
+                    return False
+                node = node.get(step)
+        if isinstance(node, dict | list):
+            return False
+    return True
 
 
 def _request_line(fmt: LogFormat) -> pl.Expr:

@@ -64,6 +64,8 @@ def detect(sample: pl.DataFrame, source: str) -> LogFormat:
             except ValueError:
                 continue
             if isinstance(decoded, dict):
+                if isinstance(decoded.get("request"), dict) and "ts" in decoded and "status" in decoded:
+                    return formats.get("caddy")  # Caddy's access log: the request is an object
                 try:
                     return nginx_format.guess_json(decoded)
                 except LogFormatError as exc:

@@ -1,4 +1,4 @@
-"""Real nginx and Apache on loopback, for tests that need what they really write.
+"""Real nginx, Apache and Caddy on loopback, for tests that need what they really write.
 
 Each server gets its own directory (config, logs, pid), a free port on
 127.0.0.1, TZ set to America/Chicago so that its local times carry an offset,
@@ -23,6 +23,7 @@ from pathlib import Path
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None)
 APACHE = shutil.which("apache2") or ("/usr/sbin/apache2" if os.path.exists("/usr/sbin/apache2") else None)
 APACHE_MODULES = Path("/usr/lib/apache2/modules")
+CADDY = shutil.which("caddy") or ("/usr/bin/caddy" if os.path.exists("/usr/bin/caddy") else None)
 SERVER_TZ = "America/Chicago"
 
 # The formats as nginx joins them; the config writes each as several strings.
@@ -218,3 +219,35 @@ def send_raw(port: int, data: bytes) -> bytes:
                 break
             chunks.append(chunk)
     return b"".join(chunks)
+
+
+@contextmanager
+def caddy() -> Iterator[Server]:
+    """Debian's Caddy 2, its JSON access log in logs/access.log; every host answered on one port."""
+    assert CADDY
+    root = _world_readable_dir()
+    logs = root / "logs"
+    logs.mkdir()
+    port = free_port()
+    conf = root / "Caddyfile"
+    conf.write_text(f"""
+{{
+    admin off
+    auto_https off
+    storage file_system {root}/data
+}}
+:{port} {{
+    bind 127.0.0.1
+    log {{
+        output file {logs}/access.log
+        format json
+    }}
+    @gone path_regexp ^/listing/0+$
+    respond @gone 404
+    respond "ok" 200
+}}
+""")
+    env = {"HOME": str(root), "XDG_DATA_HOME": str(root / "data"), "XDG_CONFIG_HOME": str(root / "config")}
+    with _serve([CADDY, "run", "--config", str(conf), "--adapter", "caddyfile"], env, signal.SIGTERM,
+                Server(root, port, conf, logs, lambda: None)) as server:
+        yield server

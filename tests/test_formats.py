@@ -234,3 +234,39 @@ def test_the_time_cut_is_found_where_it_is_exact(spec: str, cut: formats.TimeCut
 ])
 def test_may_hold_reads_a_pattern_as_python_would(pattern: str, char: str, may: bool) -> None:
     assert formats._may_hold(pattern, char) is may
+
+
+# Caddy 2's JSON access log (its `log` directive with `format json`), lines as Caddy 2.6 writes them.
+CADDY_LINE = ('{"level":"info","ts":1793548800.1234567,"logger":"http.log.access","msg":"handled request",'
+              '"request":{"remote_ip":"203.0.113.7","remote_port":"41342","proto":"HTTP/1.1","method":"GET",'
+              '"host":"www.site.example","uri":"/listing/42?a=1","headers":{"User-Agent":["Mozilla/5.0 \\"x\\""],'
+              '"Referer":["https://www.zillow.com/"],"Accept":["*/*"]}},"user_id":"","duration":0.0009,'
+              '"size":2,"status":200,"resp_headers":{"Server":["Caddy"]}}')
+
+
+def test_caddy_lines_are_read() -> None:
+    row = parse("caddy", CADDY_LINE)
+    assert row["reason"] is None, row
+    assert {k: row[k] for k in ("method", "target", "vhost", "client", "referrer", "user_agent", "status")} == {
+        "method": "GET", "target": "/listing/42?a=1", "vhost": "www.site.example", "client": "203.0.113.7",
+        "referrer": "https://www.zillow.com/", "user_agent": 'Mozilla/5.0 "x"', "status": 200}
+    assert row["ts"] == datetime(2026, 11, 1, 16, 0, 0, 123456, tzinfo=UTC)  # 1793548800 s; the fraction cut at µs
+
+
+@pytest.mark.parametrize("line", [
+    CADDY_LINE.replace('"request":{', '"request":"GET / HTTP/1.1","r":{'),  # a request that is no object
+    CADDY_LINE.replace('"User-Agent":["Mozilla/5.0 \\"x\\""]', '"User-Agent":[{"a":1}]'),  # an object in a list
+    CADDY_LINE.replace('"ts":1793548800.1234567', '"ts":{"s":1}'),
+])
+def test_a_json_line_of_another_shape_is_skipped_not_a_crash(line: str) -> None:
+    batch = batch_of("t.log", 1, f"{CADDY_LINE}\n{line}\n{CADDY_LINE}".encode())
+    reasons = parse_batch(batch, formats.get("caddy")).get_column("reason").to_list()
+    assert reasons == [None, Skip.UNPARSABLE.value, None]
+
+
+def test_an_nginx_json_format_on_lines_with_objects_skips_them() -> None:
+    # "request" holds an object on the second line: the text nginx's $request would be is not there
+    good = '{"time":"2026-11-01T10:00:00+00:00","request":"GET /listing/1 HTTP/1.1","status":200}'
+    odd = '{"time":"2026-11-01T10:00:00+00:00","request":{"uri":"/listing/1"},"status":200}'
+    df = parse_batch(batch_of("t.log", 1, f"{good}\n{odd}".encode()), formats.get(NGINX_JSON))
+    assert df.get_column("reason").to_list() == [None, Skip.UNPARSABLE.value]

@@ -1,8 +1,9 @@
-"""Logs written by real nginx and Apache give exactly the views the test sent.
+"""Logs written by real nginx, Apache and Caddy give exactly the views the test sent.
 
-The servers are Debian's nginx-light and apache2, started on 127.0.0.1 by
-the test itself (tests/servers.py) and stopped before their logs are read.
-.ci/run installs them; without them these tests skip and say why.
+The servers are Debian's nginx-light, apache2 and caddy, started on
+127.0.0.1 by the test itself (tests/servers.py) and stopped before their
+logs are read. .ci/run installs them; without them these tests skip and
+say why.
 """
 
 from __future__ import annotations
@@ -166,3 +167,16 @@ def test_apache_logs(cli, config: Path) -> None:
             code, out, err = cli("xml", str(srv.logs / name), "--config", str(config), "--format", fmt, "--strict")
             assert code == 0, err
             assert xml_counts(out) == expected(sent, vhost), name
+
+
+@pytest.mark.skipif(servers.CADDY is None, reason="caddy is not installed (apt-get install caddy)")
+def test_caddy_logs(cli, config: Path) -> None:
+    with servers.caddy() as srv:
+        sent = traffic(srv.port)
+        srv.stop()
+        log = srv.logs / "access.log"
+        for fmt in ("auto", "caddy"):  # found by auto, and named
+            code, out, err = cli("xml", str(log), "--config", str(config), "--format", fmt, "--strict")
+            assert code == 0, err
+            assert fmt != "auto" or f"logtrack: {log}: format caddy" in err.splitlines()
+            assert xml_counts(out) == expected(sent, True), fmt
