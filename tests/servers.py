@@ -101,6 +101,14 @@ def _world_readable_dir() -> Path:
     return root
 
 
+def _new_site() -> tuple[Path, Path, int]:
+    """A server's own directory, its logs folder in it, and a free port on 127.0.0.1."""
+    root = _world_readable_dir()
+    logs = root / "logs"
+    logs.mkdir()
+    return root, logs, free_port()
+
+
 @contextmanager
 def _serve(cmd: list[str], env: dict[str, str], stop_signal: int, server: Server) -> Iterator[Server]:
     """Start a server in the foreground, wait until it listens, stop it gracefully, clean up."""
@@ -118,10 +126,7 @@ def _serve(cmd: list[str], env: dict[str, str], stop_signal: int, server: Server
 @contextmanager
 def nginx() -> Iterator[Server]:
     assert NGINX
-    root = _world_readable_dir()
-    logs = root / "logs"
-    logs.mkdir()
-    port = free_port()
+    root, logs, port = _new_site()
     temp = "\n".join(
         f"    {d}_temp_path {root}/tmp_{d};" for d in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
     )
@@ -160,14 +165,11 @@ server {{
 @contextmanager
 def apache() -> Iterator[Server]:
     assert APACHE
-    root = _world_readable_dir()
-    logs = root / "logs"
-    logs.mkdir()
+    root, logs, port = _new_site()
     docs = root / "docs"
     docs.mkdir(mode=0o755)
     (docs / "page.html").write_text("ok\n")
     (docs / "page.html").chmod(0o644)
-    port = free_port()
     modules = "\n".join(
         f"LoadModule {name}_module {APACHE_MODULES}/mod_{name}.so" for name in ("mpm_event", "authz_core", "alias")
     )
@@ -225,10 +227,7 @@ def send_raw(port: int, data: bytes) -> bytes:
 def caddy() -> Iterator[Server]:
     """Debian's Caddy 2, its JSON access log in logs/access.log; every host answered on one port."""
     assert CADDY
-    root = _world_readable_dir()
-    logs = root / "logs"
-    logs.mkdir()
-    port = free_port()
+    root, logs, port = _new_site()
     conf = root / "Caddyfile"
     conf.write_text(f"""
 {{
