@@ -173,7 +173,18 @@ def line_regex_fields(frame: pl.DataFrame, fmt: LogFormat) -> pl.DataFrame:
     return df.update(retry, on="idx")
 
 
+JSON_SLICE = 4096  # lines decoded at a time: Polars' decoder needs many times a slice's text in memory
+
+
 def _extract_json(frame: pl.DataFrame, fmt: LogFormat) -> pl.DataFrame:
+    """Decode JSON lines, a slice at a time (so memory stays that of the split path's batches)."""
+    if frame.height <= JSON_SLICE:
+        return _extract_json_slice(frame, fmt)
+    return pl.concat([_extract_json_slice(frame.slice(start, JSON_SLICE), fmt)
+                      for start in range(0, frame.height, JSON_SLICE)])
+
+
+def _extract_json_slice(frame: pl.DataFrame, fmt: LogFormat) -> pl.DataFrame:
     """Decode JSON lines with Polars; keys map to fields through the template.
 
     nginx's escape=default writes ``\\xHH``, which JSON does not know: such
