@@ -113,7 +113,6 @@ class LogFormat:
     json_keys: dict[str, str] = field(default_factory=dict)  # JSON key -> field
     # field -> where it sits in a nested JSON object (a key at each level; 0: a list's first item)
     nested: dict[str, tuple[str | int, ...]] = field(default_factory=dict)
-    pieces: tuple[Piece, ...] = ()  # what the regexes were built from
     # How a line splits at its quotes (split.py): None when the format writes no
     # quoted field (nothing to gain) or is JSON.
     segments: tuple[Segment, ...] | None = None
@@ -236,7 +235,7 @@ def build(pieces: list[Piece], name: str, template: str, *, tail: str | None = N
     segments = tuple(_segment(g, (tail or TAIL) if i == last else None, i % 2 == 1) for i, g in enumerate(groups)) \
         if len(groups) >= 3 else None
     return LogFormat(name, template, "".join(parts), tuple(fields), "".join(fast), time_kind, time_format,
-                     pieces=tuple(pieces), segments=segments)
+                     segments=segments)
 
 
 JSON_TAIL = r"\s*$"  # after a JSON line's closing brace: whitespace only, as the decoder allows

@@ -14,6 +14,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
 from pathlib import Path
@@ -86,6 +87,16 @@ def test_an_error_log_found_by_a_glob_is_named(cli, tmp_path: Path) -> None:
     assert "it looks like an nginx error log; leave it out of the paths" in err
 
 
+def said_once_per_file(cli, state: Path, log: Path, args: list[str], words: str,  # type: ignore[no-untyped-def]
+                       line: str) -> None:
+    """``run`` says ``words`` when it reads the file from its start, not again when it reads what was added."""
+    assert words in cli("run", *args, "--state", str(state), "--no-upload")[2]
+    with open(log, "a") as fh:
+        fh.write(line + "\n")
+    code, _, err = cli("run", *args, "--state", str(state), "--no-upload")
+    assert code == 0 and words not in err  # once per file, not once per run
+
+
 @pytest.mark.parametrize(("configured", "lines", "fits"), [
     ("common", COMBINED, "combined"),
     ("combined", [f"www.example.com:443 {line}" for line in COMBINED], "vhost_combined"),
@@ -100,12 +111,7 @@ def test_a_format_that_reads_less_than_the_lines_hold_is_said_once(cli, tmp_path
     warnings = [line for line in err.splitlines() if line.startswith("logtrack: warning:")]
     assert len(warnings) == 1
     assert f"the preset '{fits}' fits them: set [logs] format = \"{fits}\"" in warnings[0]
-    state = tmp_path / "s.db"
-    assert "fits them" in cli("run", *args, "--state", str(state), "--no-upload")[2]
-    with open(log, "a") as fh:
-        fh.write(lines[0] + "\n")
-    code, _, err = cli("run", *args, "--state", str(state), "--no-upload")
-    assert code == 0 and "fits them" not in err  # once per file, not once per run
+    said_once_per_file(cli, tmp_path / "s.db", log, args, "fits them", lines[0])
     right = cli("xml", str(log), "--listing-pattern", PATTERN, "--format", fits)[2]
     assert "warning" not in right
 
@@ -454,14 +460,27 @@ def test_a_damaged_state_is_an_error_not_nothing_new(cli, site, tmp_path: Path) 
     assert code == ExitCode.STATE_STORAGE and f"the state {state} is damaged" in err
 
 
+def _tmpfs_refused() -> str | None:
+    """Why a tmpfs cannot be mounted here (None: it can): root without CAP_SYS_ADMIN, in a container."""
+    if os.geteuid() != 0 or not shutil.which("mount"):
+        return "mounting a tmpfs needs root and mount(8) (CI runs as root)"
+    with tempfile.TemporaryDirectory() as probe:
+        made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", probe], capture_output=True)
+        if made.returncode != 0:
+            return f"cannot mount a tmpfs here: {made.stderr.decode().strip()}"
+        subprocess.run(["umount", "-l", probe], check=False)
+    return None
+
+
+TMPFS_REFUSED = _tmpfs_refused()
+
+
 @pytest.fixture
 def read_only_later(tmp_path: Path):  # type: ignore[no-untyped-def]
     """A small tmpfs that the test can turn read-only, as a failing disk's file system turns."""
     mount = tmp_path / "mnt"
     mount.mkdir()
-    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(mount)], capture_output=True)
-    if made.returncode != 0:  # root without CAP_SYS_ADMIN (a container): nothing to turn read-only
-        pytest.skip(f"cannot mount a tmpfs here: {made.stderr.decode().strip()}")
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(mount)], check=True, capture_output=True)
 
     def freeze() -> None:
         subprocess.run(["mount", "-o", "remount,ro", str(mount)], check=True)
@@ -470,8 +489,7 @@ def read_only_later(tmp_path: Path):  # type: ignore[no-untyped-def]
     subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
-@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("mount"),
-                    reason="mounting a tmpfs needs root and mount(8) (CI runs as root)")
+@pytest.mark.skipif(TMPFS_REFUSED is not None, reason=TMPFS_REFUSED or "")
 def test_a_read_only_state_is_named_with_the_fix(cli, site, read_only_later) -> None:
     logs, conf, gen = site
     mount, freeze = read_only_later
@@ -600,12 +618,7 @@ def test_a_format_without_a_method_is_read_and_said_once(cli, tmp_path: Path, fm
     notes = [line for line in err.splitlines() if "logs no request method" in line]
     assert len(notes) == 1 and "every line counts as a GET" in notes[0]
     assert out.count(b"<ListingId>") == 3
-    state = tmp_path / "s.db"
-    assert "logs no request method" in cli("run", *args, "--state", str(state), "--no-upload")[2]
-    with open(log, "a") as fh:
-        fh.write(lines[0] + "\n")
-    code, _, err = cli("run", *args, "--state", str(state), "--no-upload")
-    assert code == 0 and "logs no request method" not in err  # once per file, not once per run
+    said_once_per_file(cli, tmp_path / "s.db", log, args, "logs no request method", lines[0])
 
 
 # A file whose lines are mostly skipped as damaged is said, with its likely cause, and exits 4.
