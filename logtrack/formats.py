@@ -44,6 +44,8 @@ EPOCH = "epoch"  # seconds since 1970, with a fraction ($msec, %{msec_frac}t...)
 EPOCH_MS = "epoch_ms"  # %{msec}t
 EPOCH_US = "epoch_us"  # %{usec}t
 STRFTIME = "strftime"  # %{format}t: LogFormat.time_format holds the format
+UTC_WALL = "utc_wall"  # a wall-clock time in UTC, no offset written (W3C logs): time_format reads it
+INSTANT = "instant"  # RFC 3339, or an epoch in s, ms, us or ns (told apart by size): Cloudflare's configurable unit
 
 QUOTED = r'(?:[^"\\]|\\.)*'
 LAZY = r".+?"  # fields that may hold spaces ("10.0.0.2, 10.0.0.1")
@@ -116,6 +118,13 @@ class LogFormat:
     # How a line splits at its quotes (split.py): None when the format writes no
     # quoted field (nothing to gain) or is JSON.
     segments: tuple[Segment, ...] | None = None
+    # field -> how its text is encoded in the log (``proxy_formats.HAPROXY_ENCODING``, ``w3c``'s ...)
+    encoded: dict[str, str] = field(default_factory=dict)
+    # The request's target may be an absolute URL (a proxy's log): its path and query are the target,
+    # its host the virtual host when the format logs none.
+    absolute_targets: bool = False
+    # A W3C log's value separator: its lines follow the last ``#Fields:`` header (``w3c_format.follow``).
+    w3c_separator: str | None = None
 
     @property
     def is_json(self) -> bool:
@@ -138,33 +147,65 @@ PRESETS: dict[str, str] = {
     "vhost_combined": '%v:%p %h %l %u %t "%r" %>s %O "%{Referer}i" "%{User-Agent}i"',
     # nginx's '$host $remote_addr - $remote_user [$time_local] ...' (a port after the host is read too)
     "host_combined": '%v %h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-Agent}i"',
+    # Traefik's "common" access log: combined and its own four fields
+    "traefik": '%h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-Agent}i" %k "%{router}x" "%{server}x" %Dms',
     "combined": '%h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-Agent}i"',
     "vhost_common": '%v %h %l %u %t "%r" %>s %b',
     "common": '%h %l %u %t "%r" %>s %b',
 }
 
 
-# Servers whose JSON access logs have a fixed shape, by name: field -> path.
-JSON_PRESETS: dict[str, dict[str, tuple[str | int, ...]]] = {
+@dataclass(frozen=True)
+class JsonPreset:
+    """A server's JSON access log of fixed shape: where each field sits, and how its time is written."""
+
+    paths: dict[str, tuple[str | int, ...]]
+    time_kind: str
+
+
+# Servers whose JSON access logs have a fixed shape, by name (``auto`` knows each by its keys).
+JSON_PRESETS: dict[str, JsonPreset] = {
     # Caddy 2's structured access log (the `log` directive with `format json`): time in epoch seconds
-    "caddy": {
+    "caddy": JsonPreset({
         TIME: ("ts",), STATUS: ("status",), METHOD: ("request", "method"), TARGET: ("request", "uri"),
         VHOST: ("request", "host"), CLIENT: ("request", "remote_ip"),
         REFERRER: ("request", "headers", "Referer", 0), USER_AGENT: ("request", "headers", "User-Agent", 0),
-    },
+    }, EPOCH),
+    # Traefik's access log with `format: json`; headers are there only when kept (fields.headers)
+    "traefik_json": JsonPreset({
+        TIME: ("StartUTC",), STATUS: ("DownstreamStatus",), METHOD: ("RequestMethod",), TARGET: ("RequestPath",),
+        VHOST: ("RequestHost",), CLIENT: ("ClientHost",), REFERRER: ("request_Referer",),
+        USER_AGENT: ("request_User-Agent",),
+    }, INSTANT),
+    # Cloudflare Logpush, HTTP requests dataset: EdgeStartTimestamp in whichever unit the job sets
+    "cloudflare": JsonPreset({
+        TIME: ("EdgeStartTimestamp",), STATUS: ("EdgeResponseStatus",), METHOD: ("ClientRequestMethod",),
+        TARGET: ("ClientRequestURI",), VHOST: ("ClientRequestHost",), CLIENT: ("ClientIP",),
+        REFERRER: ("ClientRequestReferer",), USER_AGENT: ("ClientRequestUserAgent",),
+    }, INSTANT),
 }
+
+# The Apache-string presets, the proxies' fixed formats and the JSON presets: every name [logs] format takes.
+def preset_names() -> list[str]:
+    from . import proxy_formats, w3c_format
+
+    return [*PRESETS, *proxy_formats.NAMES, *w3c_format.NAMES, *JSON_PRESETS]
 
 
 def get(spec: str) -> LogFormat:
     """A preset by name, an nginx template, a JSON template, or an Apache LogFormat."""
-    from . import apache_format, nginx_format
+    from . import apache_format, nginx_format, proxy_formats, w3c_format
 
     if spec in JSON_PRESETS:
         whole = r"^\s*\{.*\}\s*$"
-        paths = JSON_PRESETS[spec]
-        return LogFormat(spec, spec, whole, tuple(paths), whole, EPOCH, nested=paths)
+        preset = JSON_PRESETS[spec]
+        return LogFormat(spec, spec, whole, tuple(preset.paths), whole, preset.time_kind, nested=preset.paths)
     if spec in PRESETS:
         return apache_format.compile_logformat(PRESETS[spec], spec)
+    if spec in w3c_format.NAMES:
+        return w3c_format.get(spec)
+    if spec.partition(":")[0] in proxy_formats.NAMES:
+        return proxy_formats.get(spec)
     if spec.lstrip().startswith("{"):
         return nginx_format.compile_json(spec)
     if "$" in spec and nginx_format.VARIABLE.search(spec):
@@ -173,7 +214,7 @@ def get(spec: str) -> LogFormat:
         return apache_format.compile_logformat(spec)
     raise LogFormatError(
         f"unknown log format {spec!r}",
-        f"use one of {', '.join(['auto', *PRESETS, *JSON_PRESETS])}, an nginx log_format template "
+        f"use one of {', '.join(['auto', *preset_names()])}, an nginx log_format template "
         "or an Apache LogFormat string",
     )
 

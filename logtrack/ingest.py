@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import json
 import os
 import time
@@ -195,9 +196,11 @@ def _ingest_file(state: State, config: Config, item: Input, classifiers: list[Cl
     def read(skip: int, first_line: int) -> Iterator[tuple[sources.Batch, LogFormat, Classifier, int | None]]:
         """The new batches, each with what parsing it takes (format, classifier, recount time)."""
         nonlocal fmt
-        for batch in sources.batches(name, warn=warn, skip=skip, first_line=first_line, partial_tail=False):
-            from .classify import Classifier
+        from . import w3c_format
+        from .classify import Classifier
 
+        batches = sources.batches(name, warn=warn, skip=skip, first_line=first_line, partial_tail=False)
+        for batch in batches:
             if not classifiers:
                 classifiers.append(Classifier(config))
             if fmt is None:
@@ -209,7 +212,12 @@ def _ingest_file(state: State, config: Config, item: Input, classifiers: list[Cl
 
                 if note := no_method_note(fmt, name):
                     say(note)
-            yield batch, fmt, classifiers[0], since
+            if fmt.w3c_separator is not None and skip > 0:
+                fmt = _w3c_resumed(fmt, name, skip, batch)
+            # the first batch has told the format; a W3C log's headers may change it further on
+            for part, part_fmt in w3c_format.follow(itertools.chain([batch], batches), fmt, skip):
+                yield part, part_fmt, classifiers[0], since
+            return
 
     def work(job: tuple[sources.Batch, LogFormat, Classifier, int | None]) -> BatchSummary:
         from .pipeline import count_batch
@@ -334,18 +342,28 @@ def _still_there(name: str, record: FileRecord, size: int) -> bool:
 
 
 def _say_misfit(batch: sources.Batch, fmt: LogFormat, name: str, say: Callable[[str], None]) -> None:
+    from .detect import misfit
     from .parse import lines_frame
-    from .pipeline import misfit
 
     hint = misfit(lines_frame(batch), fmt, name)
     if hint:
         say(hint)
 
 
+def _w3c_resumed(fmt: LogFormat, name: str, offset: int, batch: sources.Batch) -> LogFormat:
+    """A W3C log read from ``offset`` on: its lines follow the last header before it, not the first one."""
+    from . import w3c_format
+
+    header = w3c_format.header_before(name, offset)
+    if header is None:
+        return fmt
+    return w3c_format.from_header(header, batch.line(0), fmt)
+
+
 def _detect(batch: sources.Batch, head: bytes, name: str, offset: int) -> LogFormat:
     """The file's format, from its first lines even when reading resumes mid-file."""
+    from .detect import detect
     from .parse import lines_frame
-    from .pipeline import detect
 
     if offset == 0:
         return detect(lines_frame(batch), name)

@@ -22,9 +22,6 @@ _SHAPES: list[tuple[str, re.Pattern[str]]] = [
     # [Sun Nov 01 10:00:00.123456 2026] [core:error] [pid 123] ...   (Apache 2.4; 2.2 has no module)
     ("an Apache error log", re.compile(
         rf"^\[\w{{3}} \w{{3}} [ \d]\d \d\d:\d\d:\d\d(?:\.\d+)? \d{{4}}\] \[(?:[\w.-]+:)?{_LEVELS}\]")),
-    # #Software: Microsoft Internet Information Services / #Fields: date time ...
-    ("a W3C extended log (IIS, CloudFront), which logtrack does not read yet",
-     re.compile(r"^#(?:Software|Version|Fields|Date):")),
     # Nov  1 10:00:00 host program[123]: message
     ("a syslog file", re.compile(r"^\w{3} [ \d]\d \d\d:\d\d:\d\d \S+ [^\s:]+(?:\[\d+\])?: ")),
     # 2026-11-01 10:00:00,123 ERROR ... / 2026-11-01T10:00:00 [info] ... : an application's own log

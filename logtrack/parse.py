@@ -98,6 +98,8 @@ def derive(lf: pl.LazyFrame, fmt: LogFormat, timezone: str | None = None,
     lf = lf.with_columns(
         pl.lit(None, dtype=pl.String).alias(name) for name in OPTIONAL_FIELDS if name not in names
     )
+    if fmt.encoded:
+        lf = lf.with_columns(decoded(pl.col(name), how).alias(name) for name, how in fmt.encoded.items())
     lf = lf.with_columns(request=_request_line(fmt))
     # The request line's shape is checked by a plain yes/no (a DFA) and cut at its spaces:
     # where it matches, the method and target are its first two space-free words.
@@ -106,6 +108,8 @@ def derive(lf: pl.LazyFrame, fmt: LogFormat, timezone: str | None = None,
     words = request.str.splitn(" ", 3)
     lf = lf.with_columns(method=pl.when(well_formed).then(words.struct.field("field_0")),
                          target=pl.when(well_formed).then(words.struct.field("field_1")))
+    if fmt.absolute_targets:
+        lf = _from_absolute(lf, fmt)
     ts, local_day = _time(fmt, log_timezone or timezone, time_wrap)
     if timezone is not None:
         # With a reporting time zone the day comes from the instant; the
@@ -292,6 +296,51 @@ def _request_line(fmt: LogFormat) -> pl.Expr:
     return pl.when(method.is_in(["", "-"])).then(pl.lit("-")).otherwise(method + " " + target)
 
 
+_ABSOLUTE = r"^[A-Za-z][A-Za-z0-9+.-]*://([^/?#\s]*)"
+
+
+def _from_absolute(lf: pl.LazyFrame, fmt: LogFormat) -> pl.LazyFrame:
+    """Targets written as absolute URLs -> their path and query; their host the vhost if none is logged."""
+    target = pl.col("target")
+    authority = target.str.extract(_ABSOLUTE, 1)
+    rest = target.str.replace(_ABSOLUTE, "")
+    lf = lf.with_columns(
+        target=pl.when(authority.is_null()).then(target).when(rest == "").then(pl.lit("/")).otherwise(rest),
+        **({} if f.VHOST in fmt.fields else {f.VHOST: authority.str.replace(r"^[^@]*@", "")}),
+    )
+    return lf
+
+
+def decoded(text: pl.Expr, how: str) -> pl.Expr:
+    """A field's text as the client sent it, from how the log encodes it.
+
+    ``haproxy``: HAProxy writes ``"``, ``#``, ``{``, ``|``, ``}`` in captured
+    headers as ``#`` and two hex digits (``#`` last, so ``#2322`` stays ``#22``).
+    ``url``: percent-encoded (CloudFront); decoded once per distinct value.
+    ``plus``: spaces written as ``+`` (IIS).
+    """
+    if how == "haproxy":
+        for code, char in (("22", '"'), ("7B", "{"), ("7C", "|"), ("7D", "}"), ("23", "#")):
+            text = text.str.replace_all("#" + code, char, literal=True)
+        return text
+    if how == "plus":
+        return text.str.replace_all("+", " ", literal=True)
+    if how == "url":
+        return text.map_batches(_unquoted, return_dtype=pl.String)
+    raise ValueError(f"unknown encoding {how!r}")
+
+
+def _unquoted(values: pl.Series) -> pl.Series:
+    """Percent-decode a column: Python's unquote once per distinct value that holds a %."""
+    from urllib.parse import unquote
+
+    distinct = values.filter(values.str.contains("%", literal=True)).unique().to_list()
+    if not distinct:
+        return values
+    table = {v: unquote(v, errors="replace") for v in distinct}
+    return values.replace(table)
+
+
 def _time(fmt: LogFormat, naive_timezone: str | None,
           wrap: tuple[str, str] | None = None) -> tuple[pl.Expr, pl.Expr]:
     """(instant in UTC, date as the server wrote it) for the format's kind of time."""
@@ -305,23 +354,28 @@ def _time(fmt: LogFormat, naive_timezone: str | None,
             text.str.slice(len(prefix), 11).str.strptime(pl.Date, "%d/%b/%Y", strict=False),
         )
     if fmt.time_kind == f.ISO8601:
-        iso = text.str.replace(r"Z$", "+00:00")
-        return (
-            iso.str.strptime(utc, "%Y-%m-%dT%H:%M:%S%.f%:z", strict=False),
-            iso.str.slice(0, 10).str.strptime(pl.Date, "%Y-%m-%d", strict=False),
-        )
+        return _iso(text)
     if fmt.time_kind in (f.EPOCH, f.EPOCH_MS, f.EPOCH_US):
         if fmt.time_kind == f.EPOCH:
-            parts = text.str.split_exact(".", 1)
-            seconds = parts.struct.field("field_0").cast(pl.Int64, strict=False)
-            fraction = parts.struct.field("field_1").fill_null("").str.pad_end(6, "0").str.slice(0, 6)
-            micros = seconds * 1_000_000 + fraction.cast(pl.Int64, strict=False)
+            micros = _epoch_micros(text)
         else:
             scale = 1000 if fmt.time_kind == f.EPOCH_MS else 1
             micros = text.cast(pl.Int64, strict=False) * scale
-        instant = micros.cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
+        instant = _utc(micros)
         # an epoch carries no offset: the day the server wrote is the UTC day
         return instant, instant.dt.date()
+    if fmt.time_kind == f.INSTANT:
+        # A whole number's unit by its size: seconds until the year 5138, then ms, us, ns.
+        whole = text.cast(pl.Int64, strict=False)
+        micros = (pl.when(whole < 10**11).then(whole * 1_000_000).when(whole < 10**14).then(whole * 1000)
+                  .when(whole < 10**17).then(whole).otherwise(whole // 1000))
+        epoch = _utc(pl.coalesce(micros, _epoch_micros(text)))
+        iso, iso_day = _iso(text)
+        return pl.coalesce(iso, epoch), pl.coalesce(iso_day, epoch.dt.date())
+    if fmt.time_kind == f.UTC_WALL:
+        assert fmt.time_format
+        wall = text.str.strptime(pl.Datetime("us"), fmt.time_format, strict=False)
+        return wall.dt.replace_time_zone("UTC"), wall.dt.date()
     assert fmt.time_kind == f.STRFTIME and fmt.time_format
     if "%z" in fmt.time_format:
         return text.str.strptime(utc, fmt.time_format, strict=False), _wall_date(text, fmt.time_format)
@@ -330,6 +384,27 @@ def _time(fmt: LogFormat, naive_timezone: str | None,
         naive_timezone or "UTC", ambiguous="earliest", non_existent="null"
     ).dt.convert_time_zone("UTC")
     return instant, wall.dt.date()
+
+
+def _iso(text: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    """RFC 3339 / ISO 8601 with an offset or Z: (instant, the date as written)."""
+    iso = text.str.replace(r"Z$", "+00:00")
+    return (
+        iso.str.strptime(pl.Datetime("us", "UTC"), "%Y-%m-%dT%H:%M:%S%.f%:z", strict=False),
+        iso.str.slice(0, 10).str.strptime(pl.Date, "%Y-%m-%d", strict=False),
+    )
+
+
+def _epoch_micros(text: pl.Expr) -> pl.Expr:
+    """Epoch seconds with an optional fraction -> microseconds (null when not a number so written)."""
+    parts = text.str.split_exact(".", 1)
+    seconds = parts.struct.field("field_0").cast(pl.Int64, strict=False)
+    fraction = parts.struct.field("field_1").fill_null("").str.pad_end(6, "0").str.slice(0, 6)
+    return seconds * 1_000_000 + fraction.cast(pl.Int64, strict=False)
+
+
+def _utc(micros: pl.Expr) -> pl.Expr:
+    return micros.cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
 
 
 def _wall_date(text: pl.Expr, time_format: str) -> pl.Expr:

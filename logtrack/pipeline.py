@@ -6,27 +6,26 @@
 from __future__ import annotations
 
 import glob
-import json
+import itertools
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import polars as pl
 
-from . import decide, formats, looks_like, nginx_format, sources, split
+from . import decide, formats, sources, split, w3c_format
 from .aggregate import count_views, day_expr, groups_of, line_key, summarize
 from .classify import Classifier, listing_expr
 from .config import Config
 from .decide import passed_parse_and_since, skip_reason
-from .errors import InputError, LogFormatError, UnrecognisedError
+from .detect import detect, misfit
+from .errors import InputError, UnrecognisedError
 from .formats import LogFormat
 from .inputs import AUTO, WORKERS, Hooks, Input, in_order, plan
 from .parse import derive, fields_of_lines, line_fields, lines_frame, parse_lines
 from .reasons import DAMAGED, NotCounted, Skip
 from .tally import BatchSummary, FileAccount, Tally
-
-DETECT_SAMPLE = 1000
 
 
 @dataclass
@@ -41,113 +40,12 @@ class Result:
         return self.tally.counts()
 
 
-def detect(sample: pl.DataFrame, source: str) -> LogFormat:
-    """Pick the format of a file from its first lines.
-
-    Blank lines and holes (runs of NUL bytes) are left out. JSON when most
-    lines are JSON objects (keys mapped by their usual names). Otherwise
-    presets are tried from the most specific (``formats.PRESETS``' order),
-    and the first that matches more than half of the lines wins (or a later
-    one that reads the same fields and matches more of them):
-    a combined log with a few common lines stays combined (its referrers
-    name the suppliers), the few are reported as unparsable. When nothing
-    fits, the file is refused (``UnrecognisedError``, saying what it looks
-    like when that is plain, say an error log) rather than counted as
-    garbage; the other files are still read.
-    """
-    lines = _sample_lines(sample)
-    objects = lines.filter(lines.str.contains(r"^\s*\{.*\}\s*$"))
-    if objects.len() * 2 > lines.len():
-        for text in objects.to_list():
-            try:
-                decoded = json.loads(text)
-            except ValueError:
-                continue
-            if isinstance(decoded, dict):
-                if isinstance(decoded.get("request"), dict) and "ts" in decoded and "status" in decoded:
-                    return formats.get("caddy")  # Caddy's access log: the request is an object
-                try:
-                    return nginx_format.guess_json(decoded)
-                except LogFormatError as exc:
-                    raise UnrecognisedError(
-                        f"{source}: JSON lines whose keys logtrack does not know ({exc.message})",
-                        "leave it out of the paths, or set [logs] format to the nginx log_format template "
-                        "that writes them",
-                    ) from None
-    chosen, tried = best_preset(lines, formats.PRESETS)
-    if chosen is not None:
-        return chosen
-    what = looks_like.describe(lines.head(200).to_list())
-    raise UnrecognisedError(
-        f"{source}: no known log format fits this file (lines matched of the first "
-        f"{lines.len()}: {', '.join(tried)})" + (f"; it looks like {what}" if what else ""),
-        "leave it out of the paths (or set [logs] glob to pick the access logs)" if what else
-        "set [logs] format (or --format) to the server's log_format or LogFormat string, "
-        "or leave the file out of the paths",
-    )
-
-
-def best_preset(lines: pl.Series, names: Iterable[str]) -> tuple[LogFormat | None, list[str]]:
-    """The preset that fits these lines, tried in the given order; and each one's matches, for messages.
-
-    The first that matches more than half of the lines wins, unless a later
-    one reads the same fields and matches more lines (host_combined on a
-    log whose hosts carry a port on some lines only).
-    """
-    tried = []
-    chosen: tuple[LogFormat, int] | None = None
-    for name in names:
-        fmt = formats.get(name)
-        hits = int(lines.str.contains(fmt.regex).sum())
-        if hits * 2 > lines.len() and (
-                chosen is None or (set(fmt.fields) == set(chosen[0].fields) and hits > chosen[1])):
-            chosen = fmt, hits
-        tried.append(f"{name} {hits}")
-    return (chosen[0] if chosen else None), tried
-
-
-# Fields a preset may read that change the counts when a format leaves them out.
-_TELLING = {formats.REFERRER: "a referrer", formats.USER_AGENT: "a user agent", formats.VHOST: "a virtual host"}
-
-
-def misfit(sample: pl.DataFrame, fmt: LogFormat, source: str) -> str | None:
-    """A warning when a named format reads less than the file's lines hold, naming the preset that fits.
-
-    ``common`` on combined lines parses every line, but counts bots as views
-    and every view as "Other": nothing fails, so nothing would be said. When
-    most lines fit a preset that reads a referrer, user agent or virtual
-    host that ``fmt`` leaves out, that is almost surely the wrong format.
-    """
-    if fmt.is_json:
-        return None
-    lines = _sample_lines(sample)
-    if lines.len() == 0:
-        return None
-    def extra(preset: LogFormat) -> list[str]:
-        return [label for field, label in _TELLING.items() if field in preset.fields and field not in fmt.fields]
-
-    names = [n for n in formats.PRESETS if n != fmt.name and extra(formats.get(n))]
-    preset, _ = best_preset(lines, names)
-    if preset is not None:
-        return (f"{source}: most lines carry {' and '.join(extra(preset))} that the format {fmt.name!r} does not "
-                f"read, so {'bots count as views and ' if formats.USER_AGENT not in fmt.fields else ''}"
-                f"suppliers may not be found; the preset {preset.name!r} fits them: set [logs] format = "
-                f"\"{preset.name}\" (or --format), or check the format")
-    return None
-
-
 def no_method_note(fmt: LogFormat, source: str) -> str | None:
     """What to say once per file whose format logs no request method (None when it does)."""
     if fmt.logs_method:
         return None
     return (f"{source}: the format {fmt.name!r} logs no request method: every line counts as a GET, "
             "so [filters] methods cannot tell a HEAD or POST from a view")
-
-
-def _sample_lines(sample: pl.DataFrame) -> pl.Series:
-    """The first lines worth judging a format by: no blank lines, no holes, no CR."""
-    lines = sample.get_column("line").str.strip_suffix("\r")
-    return lines.filter((lines.str.strip_chars() != "") & (lines != sources.HOLE.decode())).head(DETECT_SAMPLE)
 
 
 def count(config: Config, paths: Sequence[str], *, strict: bool = False, hooks: Hooks | None = None) -> Result:
@@ -180,20 +78,22 @@ def count(config: Config, paths: Sequence[str], *, strict: bool = False, hooks: 
     def read(item: Input) -> Iterator[tuple[sources.Batch, LogFormat]]:
         """The file's batches, each with the file's format (detected from the first one)."""
         fmt = item.format
-        for batch in sources.batches(item.name, warn=warn):
+        batches = sources.batches(item.name, warn=warn)
+        for batch in batches:
             if fmt is None:
                 fmt = detect(lines_frame(batch), item.name)
-            elif item.name not in result.formats and hooks.on_warning:
+            elif hooks.on_warning:
                 hint = misfit(lines_frame(batch), fmt, item.name)
                 if hint:
                     hooks.on_warning(hint)  # said, not a problem: the lines were read as the config says
-            if item.name not in result.formats:
-                result.formats[item.name] = fmt.name
-                if hooks.on_format:
-                    hooks.on_format(item.name, fmt)
-                if hooks.on_warning and (note := no_method_note(fmt, item.name)):
-                    hooks.on_warning(note)
-            yield batch, fmt
+            result.formats[item.name] = fmt.name
+            if hooks.on_format:
+                hooks.on_format(item.name, fmt)
+            if hooks.on_warning and (note := no_method_note(fmt, item.name)):
+                hooks.on_warning(note)
+            # the first batch has told the format; a W3C log's headers may change it further on
+            yield from w3c_format.follow(itertools.chain([batch], batches), fmt)
+            return
 
     def warn(message: str) -> None:
         result.problems.append(message)

@@ -199,6 +199,8 @@ def render(hit: Hit, fmt: str, style: str) -> str:
         return f'{base} "{ref}" "{ua}"'
     if fmt == "combined_xff":  # nginx `main`: an extra "$http_x_forwarded_for"
         return f'{base} "{ref}" "{ua}" "10.1.2.3, 192.0.2.7"'
+    if fmt == "traefik":  # Traefik's "common": combined, then its request count, router, server and duration
+        return f'{base} "{ref}" "{ua}" 42 "listing@docker" "http://10.0.0.2:80" 3ms'
     if fmt == "host_combined":
         return f'{hit.vhost} {base} "{ref}" "{ua}"'
     if fmt == "vhost_common":

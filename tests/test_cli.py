@@ -96,7 +96,8 @@ def test_strict_names_file_and_line(cli, log: Path) -> None:
          "              ^"),
         (["xml", "{log}", "--listing-pattern", PATTERN, "--format", "nginx"], ExitCode.CONFIG,
          "logtrack: error: --format: unknown log format 'nginx'; use one of auto, vhost_combined, host_combined, "
-         "combined, vhost_common, common, caddy, an nginx log_format template "
+         "traefik, combined, vhost_common, common, alb, haproxy, w3c, cloudfront, caddy, traefik_json, "
+         "cloudflare, an nginx log_format template "
          "or an Apache LogFormat string"),
         (["xml", "{log}", "--listing-pattern", PATTERN, "--timezone", "Central"], ExitCode.CONFIG,
          "logtrack: error: --timezone: unknown time zone 'Central'; use an IANA name such as "
@@ -126,8 +127,8 @@ def test_no_format_fits(cli, tmp_path: Path) -> None:
     assert code == ExitCode.INPUT  # that file's problem: others would still be counted
     assert xml_counts(out) == {}
     assert err.splitlines()[0] == (
-        f"logtrack: warning: {log}: no known log format fits this file (lines matched of the first 10: "
-        "vhost_combined 0, host_combined 0, combined 0, vhost_common 0, common 0); set [logs] format "
+        f"logtrack: warning: {log}: no known log format fits this file: none of the 8 formats tried reads any "
+        "of its first 10 lines; set [logs] format "
         "(or --format) to the server's log_format or LogFormat string, or leave the file out of the paths"
     )
 

@@ -48,7 +48,7 @@ ODD_FILES = {
         "it looks like an Apache error log"),
     "another server's JSON": (
         b'{"level":"info","ts":1764000000.1,"logger":"admin","msg":"admin endpoint started"}\n' * 3,
-        "JSON lines whose keys logtrack does not know"),
+        "it looks like JSON lines of another server (keys: "),
     "binary": (b"SQLite format 3\x00\x10\x00\x01\x01\x00@  \x00\x00\x00\x02" + bytes(range(256)) * 40,
                "looks binary"),
 }
