@@ -41,8 +41,8 @@ ORDER: Sequence[tuple[Skip | NotCounted, Condition]] = (
     (Skip.INVALID_UTF8, lambda bad, _: pl.col("idx").is_in(list(bad)) if bad else pl.lit(False)),
     (Skip.HOLE, lambda *_: pl.col("line") == HOLE.decode()),  # a run of NUL bytes, as the reader leaves it
     (Skip.BLANK, lambda *_: pl.col("line").str.contains(r"^\s*$")),
-    # a W3C log's header lines; a line of another format never starts so and fits it
-    (Skip.DIRECTIVE, lambda *_: pl.col("line").str.contains(r"^#[A-Za-z-]+:") & pl.col("status").is_null()),
+    # a W3C log's headers, HAProxy's "Proxy site stopped": lines of the format's own ``LogFormat.notice`` shape
+    (Skip.NOTICE, lambda *_: pl.col("notice") & pl.col("status").is_null()),
     (Skip.UNPARSABLE, lambda *_: pl.col("status").is_null() | pl.col(f.REQUEST).is_null()),
     (Skip.BAD_TIME, lambda *_: pl.col("ts").is_null()),
     (Skip.NO_REQUEST, lambda *_: pl.col(f.REQUEST).is_in(["-", ""])),

@@ -36,6 +36,7 @@ REFERRER = "referrer"
 USER_AGENT = "user_agent"
 VHOST = "vhost"
 CLIENT = "client"
+CAPTURED = "captured"  # HAProxy's captured headers, "{a|b|c} ": cut into fields by LogFormat.captured
 
 # How the time field is written; parse.py turns each into an instant and a day.
 CLF = "clf"  # 10/Oct/2000:13:55:36 -0700
@@ -120,6 +121,10 @@ class LogFormat:
     segments: tuple[Segment, ...] | None = None
     # field -> how its text is encoded in the log (``proxy_formats.HAPROXY_ENCODING``, ``w3c``'s ...)
     encoded: dict[str, str] = field(default_factory=dict)
+    # Lines the server writes that are no request (a W3C header, HAProxy's own messages): skipped as such
+    notice: str | None = None
+    # The fields of a CAPTURED block's values, in order (None: one logtrack does not read)
+    captured: tuple[str | None, ...] = ()
     # The request's target may be an absolute URL (a proxy's log): its path and query are the target,
     # its host the virtual host when the format logs none.
     absolute_targets: bool = False

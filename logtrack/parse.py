@@ -13,6 +13,9 @@ UTC), ``local_day`` (the date as the server wrote it) and ``reason``.
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Callable
+from urllib.parse import unquote
 
 import polars as pl
 
@@ -98,9 +101,14 @@ def derive(lf: pl.LazyFrame, fmt: LogFormat, timezone: str | None = None,
     lf = lf.with_columns(
         pl.lit(None, dtype=pl.String).alias(name) for name in OPTIONAL_FIELDS if name not in names
     )
+    if fmt.captured:
+        values = pl.col(f.CAPTURED).str.extract(r"^\{([^}]*)\}", 1).str.split("|")
+        lf = lf.with_columns(values.list.get(i, null_on_oob=True).alias(name)
+                             for i, name in enumerate(fmt.captured) if name)
     if fmt.encoded:
         lf = lf.with_columns(decoded(pl.col(name), how).alias(name) for name, how in fmt.encoded.items())
-    lf = lf.with_columns(request=_request_line(fmt))
+    notice = pl.col("line").str.contains(fmt.notice).fill_null(False) if fmt.notice else pl.lit(False)
+    lf = lf.with_columns(request=_request_line(fmt), notice=notice)
     # The request line's shape is checked by a plain yes/no (a DFA) and cut at its spaces:
     # where it matches, the method and target are its first two space-free words.
     request = pl.col(f.REQUEST)
@@ -314,31 +322,38 @@ def _from_absolute(lf: pl.LazyFrame, fmt: LogFormat) -> pl.LazyFrame:
 def decoded(text: pl.Expr, how: str) -> pl.Expr:
     """A field's text as the client sent it, from how the log encodes it.
 
-    ``haproxy``: HAProxy writes ``"``, ``#``, ``{``, ``|``, ``}`` in captured
-    headers as ``#`` and two hex digits (``#`` last, so ``#2322`` stays ``#22``).
-    ``url``: percent-encoded (CloudFront); decoded once per distinct value.
-    ``plus``: spaces written as ``+`` (IIS).
+    ``haproxy``: HAProxy writes ``"``, ``#``, ``{``, ``|``, ``}``, control
+    and non-ASCII bytes of captured headers as ``#`` and two hex digits.
+    ``url``: percent-encoded (CloudFront). Both are decoded once per distinct
+    value that holds an escape. ``plus``: a space written as ``+`` (IIS; a
+    ``+`` the client sent reads as a space too, as IIS leaves no way to
+    tell them apart).
     """
-    if how == "haproxy":
-        for code, char in (("22", '"'), ("7B", "{"), ("7C", "|"), ("7D", "}"), ("23", "#")):
-            text = text.str.replace_all("#" + code, char, literal=True)
-        return text
     if how == "plus":
         return text.str.replace_all("+", " ", literal=True)
-    if how == "url":
-        return text.map_batches(_unquoted, return_dtype=pl.String)
+    if how in _DECODERS:
+        return text.map_batches(lambda values: _decode_distinct(values, how), return_dtype=pl.String)
     raise ValueError(f"unknown encoding {how!r}")
 
 
-def _unquoted(values: pl.Series) -> pl.Series:
-    """Percent-decode a column: Python's unquote once per distinct value that holds a %."""
-    from urllib.parse import unquote
+def _hash_decoded(value: str) -> str:
+    raw = re.sub(rb"#([0-9A-Fa-f]{2})", lambda m: bytes([int(m.group(1), 16)]), value.encode())
+    return raw.decode("utf-8", "replace")
 
-    distinct = values.filter(values.str.contains("%", literal=True)).unique().to_list()
+
+_DECODERS: dict[str, tuple[str, Callable[[str], str]]] = {
+    "haproxy": ("#", _hash_decoded),
+    "url": ("%", lambda value: unquote(value, errors="replace")),
+}
+
+
+def _decode_distinct(values: pl.Series, how: str) -> pl.Series:
+    """Decode a column: the decoder runs once per distinct value that holds its escape character."""
+    escape, decode = _DECODERS[how]
+    distinct = values.filter(values.str.contains(escape, literal=True)).unique().to_list()
     if not distinct:
         return values
-    table = {v: unquote(v, errors="replace") for v in distinct}
-    return values.replace(table)
+    return values.replace({value: decode(value) for value in distinct})
 
 
 def _time(fmt: LogFormat, naive_timezone: str | None,

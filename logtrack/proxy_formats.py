@@ -37,7 +37,6 @@ _SYSLOG = (r"(?:(?:<[0-9]{1,3}>)?(?:[A-Z][a-z]{2} [ 0-9][0-9] [0-9]{2}:[0-9]{2}:
            r"|[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+(?:Z|[+-][0-9]{2}:?[0-9]{2}) )?(?:\S+ )?"
            r"[A-Za-z0-9_./-]+(?:\[[0-9]+\])?: )?")
 _HAPROXY_TIME = r"[0-9]{2}/[A-Za-z]{3}/[0-9]{4}:[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?"
-_CAPTURE = r"[^|}]*"
 # capture request header NAME -> the field it fills
 _HEADERS = {"host": f.VHOST, "referer": f.REFERRER, "referrer": f.REFERRER, "user-agent": f.USER_AGENT}
 HAPROXY_ENCODING = "haproxy"  # '#' and two hex digits for '"', '#', '{', '|', '}' and control bytes
@@ -68,21 +67,12 @@ def get(spec: str) -> LogFormat:
 
 
 def haproxy(headers: list[str]) -> LogFormat:
-    """HAProxy's httplog; ``headers``: the names of its captured request headers, in order ('-': unknown)."""
-    captures: list[Piece] = []
-    encoded: dict[str, str] = {}
-    if headers:
-        captures.append(Piece(literal="{"))
-        for i, header in enumerate(headers):
-            if i:
-                captures.append(Piece(literal="|"))
-            field = _HEADERS.get(header.lower())
-            captures.append(Piece(field=field, pattern=_CAPTURE))
-            if field:
-                encoded[field] = HAPROXY_ENCODING
-        captures.extend([Piece(literal="} "), _ignored(r"(?:\{[^}]*\} )?")])  # and response headers, if any
-    else:
-        captures.append(_ignored(r"(?:\{[^}]*\} ){0,2}"))
+    """HAProxy's httplog; ``headers``: the names of its captured request headers, in order ('-': unknown).
+
+    The braces are taken whole (a line HAProxy could not read as a request,
+    ``"<BADREQ>"``, has none) and cut into the headers by ``parse``.
+    """
+    captured = tuple(_HEADERS.get(header.lower()) for header in headers)
     pieces = [
         _ignored(_SYSLOG), Piece(field=f.CLIENT, pattern=r"\S+?"), Piece(literal=":"), _ignored(r"[0-9]+"),
         Piece(literal=" ["),
@@ -90,11 +80,17 @@ def haproxy(headers: list[str]) -> LogFormat:
         Piece(literal="] "),
         *_spaced(_ignored(), _ignored(), _ignored(), Piece(field=f.STATUS, pattern=r"-?[0-9]+"),
                  *(_ignored() for _ in range(6))),
-        Piece(literal=" "), *captures, Piece(literal='"'), Piece(field=f.REQUEST, pattern=r".*?"), Piece(literal='"'),
+        Piece(literal=" "),
+        # request headers' braces, then response headers' (either may be absent)
+        Piece(field=f.CAPTURED if headers else None, pattern=r"(?:\{[^}]*\} ){0,2}"),
+        Piece(literal='"'), Piece(field=f.REQUEST, pattern=r".*?"), Piece(literal='"'),
     ]
     name = HAPROXY + (":" + ",".join(headers) if headers else "")
     fmt = f.build(pieces, name, name)
-    return replace(fmt, encoded=encoded)
+    found = tuple(field for field in captured if field)
+    # its own messages ("Proxy site stopped", "Server be/s1 is DOWN") start with a word, a request with an address
+    return replace(fmt, fields=fmt.fields + found, captured=captured, notice="^" + _SYSLOG + "[A-Za-z]+ ",
+                   encoded={field: HAPROXY_ENCODING for field in found})
 
 
 def alb() -> LogFormat:

@@ -14,7 +14,7 @@ class Skip(StrEnum):
     INVALID_UTF8 = "invalid UTF-8"
     HOLE = "NUL bytes (lines lost in a crash)"
     BLANK = "blank line"
-    DIRECTIVE = "W3C directive (#Fields:, #Date: ...)"
+    NOTICE = "no request: a log header or the server's own message"
     UNPARSABLE = "does not match the log format"
     BAD_TIME = "bad timestamp"
     NO_REQUEST = "request names no page"

@@ -1,4 +1,4 @@
-"""Real nginx, Apache and Caddy on loopback, for tests that need what they really write.
+"""Real nginx, Apache, Caddy and HAProxy on loopback, for tests that need what they really write.
 
 Each server gets its own directory (config, logs, pid), a free port on
 127.0.0.1, TZ set to America/Chicago so that its local times carry an offset,
@@ -24,6 +24,7 @@ NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.exists("/usr/sbin
 APACHE = shutil.which("apache2") or ("/usr/sbin/apache2" if os.path.exists("/usr/sbin/apache2") else None)
 APACHE_MODULES = Path("/usr/lib/apache2/modules")
 CADDY = shutil.which("caddy") or ("/usr/bin/caddy" if os.path.exists("/usr/bin/caddy") else None)
+HAPROXY = shutil.which("haproxy") or ("/usr/sbin/haproxy" if os.path.exists("/usr/sbin/haproxy") else None)
 SERVER_TZ = "America/Chicago"
 
 # The formats as nginx joins them; the config writes each as several strings.
@@ -110,10 +111,17 @@ def _new_site() -> tuple[Path, Path, int]:
 
 
 @contextmanager
-def _serve(cmd: list[str], env: dict[str, str], stop_signal: int, server: Server) -> Iterator[Server]:
-    """Start a server in the foreground, wait until it listens, stop it gracefully, clean up."""
+def _serve(cmd: list[str], env: dict[str, str], stop_signal: int, server: Server,
+           stdout: Path | None = None) -> Iterator[Server]:
+    """Start a server in the foreground, wait until it listens, stop it gracefully, clean up.
+
+    ``stdout``: where the server's standard output goes (HAProxy logs there).
+    """
+    out = open(stdout, "wb") if stdout else None  # noqa: SIM115 - closed below
     proc = subprocess.Popen(cmd, env={**os.environ, "TZ": SERVER_TZ, **env},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                            stdout=out or subprocess.DEVNULL, stderr=subprocess.PIPE)
+    if out:
+        out.close()  # the server holds it
     try:
         _wait_listening(server.port, proc, Path(cmd[0]).name)
         server.stop = lambda: _stop(proc, stop_signal)
@@ -249,4 +257,38 @@ def caddy() -> Iterator[Server]:
     env = {"HOME": str(root), "XDG_DATA_HOME": str(root / "data"), "XDG_CONFIG_HOME": str(root / "config")}
     with _serve([CADDY, "run", "--config", str(conf), "--adapter", "caddyfile"], env, signal.SIGTERM,
                 Server(root, port, conf, logs, lambda: None)) as server:
+        yield server
+
+
+@contextmanager
+def haproxy(syslog: str) -> Iterator[Server]:
+    """Debian's HAProxy answering every request itself, its httplog on stdout into logs/access.log.
+
+    ``syslog``: how each line is framed, ``raw`` (no prefix) or ``rfc3164``
+    (``<134>Nov 29 16:25:14 host haproxy[123]: ``). Host, Referer and
+    User-Agent are captured, so the log holds what logtrack reads.
+    """
+    assert HAPROXY
+    root, logs, port = _new_site()
+    conf = root / "haproxy.cfg"
+    conf.write_text(f"""
+global
+    log stdout format {syslog} local0
+defaults
+    mode http
+    log global
+    option httplog
+    timeout client 10s
+    timeout server 10s
+    timeout connect 10s
+frontend site
+    bind 127.0.0.1:{port}
+    capture request header Host len 64
+    capture request header Referer len 256
+    capture request header User-Agent len 256
+    http-request return status 404 if {{ path_reg ^/listing/0+$ }}
+    http-request return status 200 content-type text/plain string ok
+""")
+    with _serve([HAPROXY, "-db", "-f", str(conf)], {}, signal.SIGUSR1,  # soft stop
+                Server(root, port, conf, logs, lambda: None), stdout=logs / "access.log") as server:
         yield server

@@ -1,6 +1,6 @@
-"""Logs written by real nginx, Apache and Caddy give exactly the views the test sent.
+"""Logs written by real nginx, Apache, Caddy and HAProxy give exactly the views the test sent.
 
-The servers are Debian's nginx-light, apache2 and caddy, started on
+The servers are Debian's nginx-light, apache2, caddy and haproxy, started on
 127.0.0.1 by the test itself (tests/servers.py) and stopped before their
 logs are read. .ci/run installs them; without them these tests skip and
 say why.
@@ -179,4 +179,21 @@ def test_caddy_logs(cli, config: Path) -> None:
             code, out, err = cli("xml", str(log), "--config", str(config), "--format", fmt, "--strict")
             assert code == 0, err
             assert fmt != "auto" or f"logtrack: {log}: format caddy" in err.splitlines()
+            assert xml_counts(out) == expected(sent, True), fmt
+
+
+@pytest.mark.skipif(servers.HAPROXY is None, reason="haproxy is not installed (apt-get install haproxy)")
+@pytest.mark.parametrize("syslog", ["raw", "rfc3164"])
+def test_haproxy_logs(cli, config: Path, syslog: str) -> None:
+    # HAProxy writes its local time without an offset: the config says which zone that is
+    config.write_text(config.read_text() + f'log_timezone = "{servers.SERVER_TZ}"\n')
+    with servers.haproxy(syslog) as srv:
+        sent = traffic(srv.port)
+        srv.stop()
+        log = srv.logs / "access.log"
+        named = "haproxy:Host,Referer,User-Agent"
+        for fmt in ("auto", named):  # found by auto (the captured headers worked out from their values), and named
+            code, out, err = cli("xml", str(log), "--config", str(config), "--format", fmt, "--strict")
+            assert code == 0, err
+            assert fmt != "auto" or f"logtrack: {log}: format {named}" in err.splitlines()
             assert xml_counts(out) == expected(sent, True), fmt
