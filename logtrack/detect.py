@@ -27,7 +27,7 @@ from . import formats, looks_like, nginx_format, proxy_formats, sources, w3c_for
 from .errors import LogFormatError, UnrecognisedError
 from .formats import LogFormat
 from .parse import parse_lines
-from .reasons import DAMAGED
+from .reasons import DAMAGED, Skip
 
 SAMPLE = 1000  # lines a format is judged by
 
@@ -40,6 +40,7 @@ class Fit:
     read: int
     lines: int
     failure: str | None = None  # the commonest reason the others were not read
+    matched: int = 0  # lines its regex matches (read or not): how close it came
 
     @property
     def clear(self) -> bool:
@@ -64,12 +65,12 @@ def detect(sample: pl.DataFrame, source: str) -> LogFormat:
         if chosen.name == proxy_formats.HAPROXY:
             return proxy_formats.haproxy(haproxy_captures(lines.to_list()))
         return chosen
-    best = sorted(fits, key=lambda fit: -fit.read)[:3]
+    best = sorted(fits, key=lambda fit: (-fit.read, -fit.matched))[:3]
     what = looks_like.describe(lines.head(200).to_list())
-    if best and best[0].read:
+    if best and best[0].matched:
         scores = f": of its first {lines.len()} lines, the best candidates read {', '.join(map(str, best))}"
     else:
-        scores = f": none of the {len(fits)} formats tried reads any of its first {lines.len()} lines" if fits else ""
+        scores = f": none of the {len(fits)} formats tried matches any of its first {lines.len()} lines" if fits else ""
     raise UnrecognisedError(
         f"{source}: no known log format fits this file{scores}" + (f"; it looks like {what}" if what else ""),
         "leave it out of the paths (or set [logs] glob to pick the access logs)" if what else
@@ -123,12 +124,13 @@ def score(fmt: LogFormat, lines: pl.Series) -> Fit:
     if not fmt.is_json:
         hits = int(lines.str.contains(fmt.regex).sum())
         if hits * 2 <= total:
-            return Fit(fmt, hits, total, "does not match the log format")
+            return Fit(fmt, hits, total, "does not match the log format", hits)
     frame = pl.DataFrame({"line": lines}).with_row_index("idx").with_columns(line_no=pl.col("idx").cast(pl.Int64))
     reasons = parse_lines(frame, fmt).get_column("reason")
     damaged = reasons.filter(reasons.is_in([reason.value for reason in DAMAGED]))
     failure = Counter(damaged.to_list()).most_common(1)
-    return Fit(fmt, total - damaged.len(), total, failure[0][0] if failure else None)
+    matched = total - int(reasons.is_in([Skip.UNPARSABLE.value]).sum())
+    return Fit(fmt, total - damaged.len(), total, failure[0][0] if failure else None, matched)
 
 
 def pick(fits: Iterable[Fit]) -> LogFormat | None:
@@ -155,7 +157,7 @@ def _w3c(lines: pl.Series, header: str, source: str) -> LogFormat:
 _CAPTURED = (
     ("Referer", re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")),
     ("User-Agent", re.compile(r"^[^\s/]+/\S|^Mozilla|[Bb]ot\b|\s")),
-    ("Host", re.compile(r"^[A-Za-z0-9._-]+(?::[0-9]+)?$|^\[[0-9A-Fa-f:.]+\](?::[0-9]+)?$")),
+    ("Host", re.compile(r"^[A-Za-z0-9_-]*[A-Za-z.][A-Za-z0-9._-]*(?::[0-9]+)?$|^\[[0-9A-Fa-f:.]+\](?::[0-9]+)?$")),
 )
 
 
@@ -193,7 +195,8 @@ def best_preset(lines: pl.Series, names: Iterable[str]) -> tuple[LogFormat | Non
     fits = []
     for name in names:
         fmt = formats.get(name)
-        fits.append(Fit(fmt, int(lines.str.contains(fmt.regex).sum()), lines.len()))
+        hits = int(lines.str.contains(fmt.regex).sum())
+        fits.append(Fit(fmt, hits, lines.len(), matched=hits))
     return pick(fits), [str(fit) for fit in fits]
 
 

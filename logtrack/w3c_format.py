@@ -31,7 +31,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import replace
 
 from . import formats as f
-from .errors import LogFormatError
+from .errors import InputError, LogFormatError
 from .formats import LogFormat, Piece
 from .sources import HOLE, Batch, batch_of
 
@@ -113,7 +113,12 @@ def follow(batches: Iterable[Batch], fmt: LogFormat, start: int = 0) -> Iterator
         for at in _headers(data):
             if at > cut:
                 yield _part(batch, cut, at - 1, _end_offset(batch, begin, at)), fmt
-            fmt = _from_header(data, at, fmt)
+            try:
+                fmt = _from_header(data, at, fmt)
+            except LogFormatError as exc:
+                line = batch.first_line + data.count(b"\n", 0, at)
+                raise InputError(f"{batch.source}:{line}: {exc.message}; the lines before it were read",
+                                 exc.fix) from None
             cut = at
         yield _part(batch, cut, len(data), batch.end_offset), fmt
 

@@ -127,7 +127,7 @@ def test_no_format_fits(cli, tmp_path: Path) -> None:
     assert code == ExitCode.INPUT  # that file's problem: others would still be counted
     assert xml_counts(out) == {}
     assert err.splitlines()[0] == (
-        f"logtrack: warning: {log}: no known log format fits this file: none of the 8 formats tried reads any "
+        f"logtrack: warning: {log}: no known log format fits this file: none of the 8 formats tried matches any "
         "of its first 10 lines; set [logs] format "
         "(or --format) to the server's log_format or LogFormat string, or leave the file out of the paths"
     )
