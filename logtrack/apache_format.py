@@ -18,8 +18,8 @@ HOST = r"[^\s,]+?"  # a server name (a port after it is cut off later): never a 
 
 # directive letter (after modifiers, without {arg}) -> (field, pattern)
 _DIRECTIVES: dict[str, tuple[str | None, str]] = {
-    "h": (f.CLIENT, LAZY),
-    "a": (f.CLIENT, LAZY),
+    "h": (f.CLIENT, f.ADDRESSES),
+    "a": (f.CLIENT, f.ADDRESSES),
     "A": (None, r"\S+"),
     "l": (None, r"\S+"),
     "u": (None, r"\S+"),

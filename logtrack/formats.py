@@ -50,6 +50,13 @@ INSTANT = "instant"  # RFC 3339, or an epoch in s, ms, us or ns (told apart by s
 
 QUOTED = r'(?:[^"\\]|\\.)*'
 LAZY = r".+?"  # fields that may hold spaces ("10.0.0.2, 10.0.0.1")
+# A client: an address or name; or an X-Forwarded-For list of them ("10.0.0.2, 10.0.0.1"), maybe quoted,
+# maybe followed by the address the list came from (both seen in real nginx logs); never other text with a
+# space, so that a virtual host in front of it ("www.example.com 1.2.3.4") is not taken for part of it.
+_ONE = r'[^\s,"]+'
+_IP = r"[0-9A-Fa-f:.]*[:.][0-9A-Fa-f:.]*"
+ADDRESSES = rf'"{_ONE}(?:,\s?{_ONE})*"(?: {_IP})?|{_ONE}(?:,\s?{_ONE})+(?: {_IP})?|{_ONE}'
+_ADDRESS_TOKEN = rf"{_ONE}(?:,{_ONE})*"  # one without spaces or quotes: what it is before a space, as one token
 
 
 @dataclass(frozen=True)
@@ -139,6 +146,16 @@ class LogFormat:
     def json_paths(self) -> dict[str, tuple[str | int, ...]]:
         """field -> its path in a line's JSON object."""
         return self.nested or {name: (key,) for key, name in self.json_keys.items()}
+
+    @property
+    def glued_regex(self) -> str:
+        """The line regex after any text: a whole line at the end of a line glued to the remains of another.
+
+        After a crash cut a file back mid-line, the server's next line is
+        written onto what is left of the cut one; read again, that line's
+        tail is the new record (``parse.line_regex_fields(glued=True)``).
+        """
+        return "^.*?" + self.regex.removeprefix("^")
 
     @property
     def logs_method(self) -> bool:
@@ -471,7 +488,12 @@ def narrowed(pattern: str, after: str | None) -> str:
     lazy field before a space cannot end before the first space); where it
     does not (a client list "a, b"), the lazy form is tried next.
     """
-    return r"\S+" if pattern == LAZY and after and after[0] == " " else pattern
+    if after and after[0] == " ":
+        if pattern == LAZY:
+            return r"\S+"
+        if pattern == ADDRESSES:
+            return _ADDRESS_TOKEN
+    return pattern
 
 
 def require(fields: list[str] | tuple[str, ...], template: str) -> None:

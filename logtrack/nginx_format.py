@@ -26,7 +26,7 @@ HOST = r"[^\s/\",]+"  # a server name: never a comma, unlike a client list
 
 # variable -> (field, pattern, time kind)
 _VARIABLES: dict[str, tuple[str | None, str, str | None]] = {
-    "remote_addr": (f.CLIENT, LAZY, None),
+    "remote_addr": (f.CLIENT, f.ADDRESSES, None),
     "realip_remote_addr": (None, r"\S+", None),
     "http_x_forwarded_for": (None, LAZY, None),
     "proxy_add_x_forwarded_for": (None, LAZY, None),

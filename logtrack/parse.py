@@ -149,14 +149,14 @@ def fields_of(batch: Batch, fmt: LogFormat) -> tuple[pl.DataFrame, tuple[int, ..
     return line_fields(batch, fmt)
 
 
-def line_fields(batch: Batch, fmt: LogFormat) -> tuple[pl.DataFrame, tuple[int, ...]]:
+def line_fields(batch: Batch, fmt: LogFormat, *, glued: bool = False) -> tuple[pl.DataFrame, tuple[int, ...]]:
     """The format's raw fields of every line by the line regex (or JSON), and the lines not valid UTF-8."""
-    return fields_of_lines(lines_frame(batch), fmt), batch.bad_utf8
+    return fields_of_lines(lines_frame(batch), fmt, glued=glued), batch.bad_utf8
 
 
-def fields_of_lines(frame: pl.DataFrame, fmt: LogFormat) -> pl.DataFrame:
+def fields_of_lines(frame: pl.DataFrame, fmt: LogFormat, *, glued: bool = False) -> pl.DataFrame:
     """The format's raw fields of the lines in ``frame['line']``: decoded as JSON, or by the line regex."""
-    return _extract_json(frame, fmt) if fmt.is_json else line_regex_fields(frame, fmt)
+    return _extract_json(frame, fmt) if fmt.is_json else line_regex_fields(frame, fmt, glued=glued)
 
 
 def split_fields(batch: Batch, fmt: LogFormat) -> pl.DataFrame | None:
@@ -173,16 +173,21 @@ def split_fields(batch: Batch, fmt: LogFormat) -> pl.DataFrame | None:
     return pl.concat([fast, fields_of_lines(odd, fmt).select(fast.columns)], how="vertical_relaxed")
 
 
-def line_regex_fields(frame: pl.DataFrame, fmt: LogFormat) -> pl.DataFrame:
-    """The format's fields as columns: the fast expression first, the full one for what it missed."""
+def line_regex_fields(frame: pl.DataFrame, fmt: LogFormat, *, glued: bool = False) -> pl.DataFrame:
+    """The format's fields as columns: the fast expression first, the full one for what it missed.
+
+    ``glued``: the lines are read again after a crash cut the file back, and
+    one may be the remains of a cut line with the next line written onto it:
+    a line no expression takes is read by its tail (``LogFormat.glued_regex``).
+    """
     df = frame.with_columns(pl.col("line").str.extract_groups(fmt.fast_regex).alias("_f")).unnest("_f")
-    if fmt.fast_regex == fmt.regex:
-        return df
-    missed = df.filter(pl.col(f.STATUS).is_null()).select("idx", "line")
-    if missed.height == 0:
-        return df
-    retry = missed.select("idx", pl.col("line").str.extract_groups(fmt.regex).alias("_f")).unnest("_f")
-    return df.update(retry, on="idx")
+    for regex in ([fmt.regex] if fmt.fast_regex != fmt.regex else []) + ([fmt.glued_regex] if glued else []):
+        missed = df.filter(pl.col(f.STATUS).is_null()).select("idx", "line")
+        if missed.height == 0:
+            break
+        retry = missed.select("idx", pl.col("line").str.extract_groups(regex).alias("_f")).unnest("_f")
+        df = df.update(retry, on="idx")
+    return df
 
 
 JSON_SLICE = 4096  # lines decoded at a time: Polars' decoder needs many times a slice's text in memory

@@ -190,15 +190,16 @@ def count_batch(batch: sources.Batch, fmt: LogFormat, classifier: Classifier, ti
         return rest, candidates, lf.select("idx", "reason", _key=line_key(timezone))
 
     cut = split.read(batch, fmt, counting=True)
+    glued = since is not None  # read again after a cut back: a line may be glued to a cut one's remains
     if cut is None:
-        fields, bad_utf8 = line_fields(batch, fmt)
+        fields, bad_utf8 = line_fields(batch, fmt, glued=glued)
         parts = [judged(fields.lazy(), bad_utf8)]
         rest, found = pl.collect_all(parts[0][:2])
     else:
         parts = [judged(cut.fields, (), cut.time_wrap)]
         rest, found, odd = pl.collect_all([*parts[0][:2], cut.odd])
         if odd.height:  # the lines the split left: the line regex, and the same query
-            parts.append(judged(fields_of_lines(split.lines_of(batch, odd, cut.names), fmt).lazy(), ()))
+            parts.append(judged(fields_of_lines(split.lines_of(batch, odd, cut.names), fmt, glued=glued).lazy(), ()))
             more_rest, more_found = pl.collect_all(parts[1][:2])
             rest = pl.concat([rest, more_rest], how="vertical_relaxed")
             found = pl.concat([found, more_found], how="vertical_relaxed")

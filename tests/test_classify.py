@@ -176,7 +176,7 @@ LATER = "02/Nov/2026:10:00:00 -0500"
         (line(target="/about", agent="curl/8.5.0"), NotCounted.COUNTED_BEFORE.value),  # timed before ``since``
         (line().replace('"GET /listing/42 HTTP/1.1"', '"-"'), "request names no page"),
         (line().replace('"GET /listing/42 HTTP/1.1"', '"\\x16\\x03\\x01"'), "malformed request line"),
-        ("garbage " + line(target="/about"), "does not match the log format"),
+        ("garbage " + line(target="/about").replace(" 200 ", " OK "), "does not match the log format"),
         ("   ", "blank line"),
     ],
 )
@@ -190,3 +190,18 @@ def test_the_first_reason_of_the_table_wins(text: str, reason: str) -> None:
     summary = count_batch(batch, formats.get("vhost_combined"), Classifier(CONFIG), None, since=since)
     assert [(r, n, line_no) for r, n, line_no, _ in summary.reasons] == [(reason, 1, 2)]
     assert int(summary.counts.get_column("views").sum()) == 1
+
+
+def test_a_line_glued_to_a_cut_ones_remains_is_read_by_its_tail_when_read_again() -> None:
+    """After a crash cut a file back mid-line, the next line was written onto the cut one's remains."""
+    from datetime import UTC, datetime
+
+    from logtrack.pipeline import count_batch
+
+    since = int(datetime(2026, 11, 1, 23, 0, tzinfo=UTC).timestamp() * 1_000_000)
+    glued = line(target="/about")[:37] + line(stamp=LATER)
+    batch = batch_of("t.log", 1, glued.encode())
+    again = count_batch(batch, formats.get("vhost_combined"), Classifier(CONFIG), None, since=since)
+    assert int(again.counts.get_column("views").sum()) == 1
+    first = count_batch(batch, formats.get("vhost_combined"), Classifier(CONFIG), None)  # not after a cut back
+    assert [r for r, *_ in first.reasons] == ["does not match the log format"]

@@ -410,7 +410,10 @@ def test_a_log_with_the_host_first_keeps_its_host(cli, tmp_path: Path, lines: li
     assert code == 0, err
     assert f"logtrack: {log}: format {preset}" in err
     assert xml_counts(out) == views  # the host supplier rules match: the host was read as the host
-    # Named as combined (or common), the lines still parse, but the host is lost: that is said.
+    # Named as combined (or common), no line is read (a client is no "host address" pair), and the
+    # preset that fits is named: the host is never silently lost.
     named = "combined" if preset == "host_combined" else "common"
-    code, _, err = cli("xml", str(log), *rules, "--format", named)
-    assert code == 0 and f"the preset '{preset}' fits them" in err
+    code, out, err = cli("xml", str(log), *rules, "--format", named)
+    assert code == 4 and f"the preset '{preset}' fits them" in err
+    assert "most of its lines are damaged" in err or "damaged" in err
+    assert xml_counts(out) == {}

@@ -99,7 +99,7 @@ def said_once_per_file(cli, state: Path, log: Path, args: list[str], words: str,
 
 @pytest.mark.parametrize(("configured", "lines", "fits"), [
     ("common", COMBINED, "combined"),
-    ("combined", [f"www.example.com:443 {line}" for line in COMBINED], "vhost_combined"),
+    ("vhost_common", [f"www.example.com:443 {line}" for line in COMBINED], "vhost_combined"),
 ])
 def test_a_format_that_reads_less_than_the_lines_hold_is_said_once(cli, tmp_path: Path, configured: str,
                                                                      lines: list[str], fits: str) -> None:
