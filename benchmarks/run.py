@@ -32,8 +32,8 @@ BASELINE_LINE = re.compile(
 BASELINE_LISTING = re.compile(r"^/listing/(?P<id>[0-9]{6,10})(?:/[0-9][a-z0-9-]*)?/?(?:\?.*)?$")
 
 
-def run_measured(cmd: list[str]) -> tuple[float, int, int]:
-    """Wall seconds, peak RSS in MiB, and exit code of a child process."""
+def run_measured(cmd: list[str]) -> tuple[float, int, int, float]:
+    """Wall seconds, peak RSS in MiB, exit code and CPU seconds (user + sys) of a child process."""
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
@@ -42,7 +42,7 @@ def run_measured(cmd: list[str]) -> tuple[float, int, int]:
     if code != 0:
         assert proc.stderr is not None
         sys.exit(f"{' '.join(cmd)} failed ({code}): {proc.stderr.read().decode()}")
-    return elapsed, usage.ru_maxrss // 1024, code
+    return elapsed, usage.ru_maxrss // 1024, code, usage.ru_utime + usage.ru_stime
 
 
 def naive_baseline(path: Path, limit: int) -> float:

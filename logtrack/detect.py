@@ -217,6 +217,11 @@ def misfit(sample: pl.DataFrame, fmt: LogFormat, source: str) -> str | None:
     lines = sample_lines(sample)
     if lines.len() == 0:
         return None
+    if fmt.name == proxy_formats.HAPROXY and (headers := haproxy_captures(lines.to_list())):
+        named = f"{proxy_formats.HAPROXY}:{','.join(headers)}"
+        return (f"{source}: its lines capture request headers that the format 'haproxy' does not read, so "
+                f"bots count as views and suppliers may not be found; they look like {','.join(headers)}: "
+                f"set [logs] format = \"{named}\" (or --format), naming them as the capture lines do")
 
     def extra(preset: LogFormat) -> list[str]:
         return [label for field, label in _TELLING.items() if field in preset.fields and field not in fmt.fields]

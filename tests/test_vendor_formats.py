@@ -396,3 +396,12 @@ def test_no_file_under_auto_is_a_bug(edits: list[tuple[str, int, int, str]]) -> 
             assert parse_batch(batch, part).height == batch.lines
     except LogtrackError:
         pass  # refused, by name: a person's to fix, not a bug
+
+
+def test_haproxy_named_without_its_captured_headers_says_which_they_are(cli, tmp_path: Path) -> None:
+    log = tmp_path / "haproxy.log"
+    log.write_text("\n".join(HAPROXY) + "\n")
+    code, out, err = cli("xml", str(log), "--listing-pattern", PATTERN, "--format", "haproxy")
+    assert code == 0, err
+    assert xml_counts(out) == {("2009-02-06", "", "1003"): 1}
+    assert 'they look like Host: set [logs] format = "haproxy:Host" (or --format)' in err

@@ -1,0 +1,185 @@
+"""The proxies', load balancers' and CDNs' formats: as fast as combined, and the same counts?
+
+    python benchmarks/vendor_formats.py [--lines 1000000] [--workdir /tmp/logtrack-bench]
+
+Writes the generated combined log again in each vendor format logtrack
+reads (Traefik, HAProxy with its captured headers, AWS ALB, CloudFront, IIS,
+Caddy, Traefik JSON, Cloudflare), the same requests with the same times,
+agents and referrers, each as its vendor writes them; runs `logtrack xml`
+on each (whole process, best of --repeat) and prints wall seconds, lines/s
+and CPU µs a line (user + sys). Every format's XML must equal combined's,
+except ALB's, which logs no referrer: its views per listing and day must.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import polars as pl
+
+from logtrack.w3c_format import CLOUDFRONT_FIELDS, IIS_FIELDS
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from formats import COMBINED  # noqa: E402
+from run import run_measured  # noqa: E402
+
+NAMES = ["combined", "traefik", "haproxy", "alb", "cloudfront", "w3c", "caddy", "traefik_json", "cloudflare"]
+SPECS = {"haproxy": "haproxy:Host,Referer,User-Agent"}  # its captured headers, as the config names them
+
+
+def rewrite(log: Path, work: Path) -> None:
+    """The combined log in every vendor format (setup, not measured)."""
+    lines = pl.read_csv(log, separator="\x1f", quote_char=None, has_header=False, new_columns=["line"],
+                        schema={"line": pl.String})
+    f = lines.select(pl.col("line").str.extract_groups(COMBINED)).unnest("line")
+    f.columns = ["client", "time", "request", "status", "bytes", "referer", "ua"]
+
+    def plain(name: str) -> pl.Expr:  # the text as the client sent it: Apache's \" undone
+        return pl.col(name).str.replace_all('\\"', '"', literal=True).str.replace_all("\\\\", "\\", literal=True)
+
+    f = f.with_columns(
+        ts=pl.col("time").str.strptime(pl.Datetime("us", "UTC"), "%d/%b/%Y:%H:%M:%S %z"),
+        method=pl.col("request").str.split(" ").list.get(0, null_on_oob=True),
+        target=pl.col("request").str.split(" ").list.get(1, null_on_oob=True),
+        proto=pl.col("request").str.split(" ").list.get(2, null_on_oob=True),
+        ref=plain("referer"), agent=plain("ua"),
+    ).with_columns(path=pl.col("target").str.split("?").list.get(0, null_on_oob=True),
+                   query=pl.col("target").str.splitn("?", 2).struct.field("field_1"))
+    lit, col = pl.lit, pl.col
+    utc_wall = col("ts").dt.strftime("%d/%b/%Y:%H:%M:%S") + lit(".000")
+
+    def hap(name: str) -> pl.Expr:
+        out = col(name)
+        for char, code in (("#", "#23"), ('"', "#22"), ("{", "#7B"), ("|", "#7C"), ("}", "#7D")):
+            out = out.str.replace_all(char, code, literal=True)
+        return out
+
+    def dash(expr: pl.Expr) -> pl.Expr:  # W3C logs write an empty value as "-"
+        return pl.when(expr == "").then(lit("-")).otherwise(expr)
+
+    def url(name: str) -> pl.Expr:
+        return dash(col(name)).str.replace_all("%", "%25", literal=True).str.replace_all(" ", "%20", literal=True) \
+            .str.replace_all("\t", "%09", literal=True)
+
+    query = pl.when(col("query").is_null() | (col("query") == "")).then(lit("-")).otherwise(col("query"))
+    nanos = col("ts").dt.epoch("ns").cast(pl.String)
+    lines_of = {
+        "traefik": pl.concat_str(col("line"), lit(' 1 "web@docker" "http://10.0.0.2:80" 3ms')),
+        "haproxy": pl.concat_str(
+            col("client"), lit(":41342 ["), utc_wall, lit("] fe be/s1 0/0/1/2/3 "), col("status"), lit(" "),
+            col("bytes"), lit(" - - ---- 1/1/1/1/0 0/0 {www.example.com|"), hap("ref"), lit("|"), hap("agent"),
+            lit('} "'), col("request"), lit('"')),
+        "alb": pl.concat_str(
+            lit("https "), col("ts").dt.strftime("%Y-%m-%dT%H:%M:%S.%6fZ"), lit(" app/lb/50dc6c495c0c9188 "),
+            col("client"), lit(":2817 10.0.0.1:80 0.000 0.001 0.000 "), col("status"), lit(" "), col("status"),
+            lit(" 34 "), col("bytes"), lit(' "'), col("method"), lit(" https://www.example.com:443"),
+            col("target"), lit(" "), col("proto"), lit('" "'), col("ua"),
+            lit('" ECDHE-RSA-AES128-GCM-SHA256 TLSv1.2 arn:aws:x "Root=1-58337262" "-" "-" 0 '),
+            col("ts").dt.strftime("%Y-%m-%dT%H:%M:%S.%6fZ"),
+            lit(' "forward" "-" "-" "10.0.0.1:80" "200" "-" "-"')),
+        "cloudfront": pl.concat_str(
+            col("ts").dt.strftime("%Y-%m-%d\t%H:%M:%S"), lit("\tLAX1\t"), col("bytes"), lit("\t"), col("client"),
+            lit("\t"), col("method"), lit("\td111111abcdef8.cloudfront.net\t"), col("path"), lit("\t"),
+            col("status"), lit("\t"), url("ref"), lit("\t"), url("agent"), lit("\t"), query,
+            lit("\t-\tHit\tSOX4xwn4XV6Q4rgb7XiVGOHms\twww.example.com\thttps\t23\t0.001\t-\tTLSv1.2\tECDHE\t"
+                "Hit\tHTTP/1.1\t-\t-\t11040\t0.001\tHit\ttext/html\t78\t-\t-")),
+        "w3c": pl.concat_str(
+            col("ts").dt.strftime("%Y-%m-%d %H:%M:%S"), lit(" 10.0.0.4 "), col("method"), lit(" "), col("path"),
+            lit(" "), query, lit(" 443 - "), col("client"), lit(" "),
+            dash(col("agent").str.replace_all(" ", "+", literal=True)), lit(" "),
+            dash(col("ref").str.replace_all(" ", "+", literal=True)), lit(" "), col("status"), lit(" 0 0 46")),
+        "caddy": pl.struct(
+            level=lit("info"), ts=col("ts").dt.epoch("us").cast(pl.Float64) / 1e6, logger=lit("http.log.access"),
+            request=pl.struct(remote_ip=col("client"), proto=col("proto"), method=col("method"),
+                              host=lit("www.example.com"), uri=col("target"),
+                              headers=pl.struct(**{"User-Agent": pl.concat_list(col("agent")),
+                                                   "Referer": pl.concat_list(col("ref"))})),
+            status=col("status").cast(pl.Int64), size=col("bytes").cast(pl.Int64, strict=False),
+        ).struct.json_encode(),
+        "traefik_json": pl.struct(
+            ClientHost=col("client"), DownstreamStatus=col("status").cast(pl.Int64),
+            RequestHost=lit("www.example.com"), RequestMethod=col("method"), RequestPath=col("target"),
+            RequestProtocol=col("proto"), StartUTC=col("ts").dt.strftime("%Y-%m-%dT%H:%M:%S%.9fZ"),
+            **{"request_Referer": col("ref"), "request_User-Agent": col("agent")},
+        ).struct.json_encode(),
+        "cloudflare": pl.struct(
+            ClientIP=col("client"), ClientRequestHost=lit("www.example.com"), ClientRequestMethod=col("method"),
+            ClientRequestURI=col("target"), ClientRequestReferer=col("ref"), ClientRequestUserAgent=col("agent"),
+            EdgeResponseStatus=col("status").cast(pl.Int64), EdgeStartTimestamp=nanos.cast(pl.Int64),
+        ).struct.json_encode(),
+    }
+    f = f.with_columns(line=lines.get_column("line"))
+    for name, expr in lines_of.items():
+        path = work / f"{log.stem}-{name}.log"
+        body = f.select(expr.alias("line"))
+        with open(path, "wb") as fh:
+            if name == "cloudfront":
+                fh.write(b"#Version: 1.0\n#Fields: " + CLOUDFRONT_FIELDS.encode() + b"\n")
+            if name == "w3c":
+                fh.write(b"#Software: Microsoft Internet Information Services 10.0\n#Version: 1.0\n"
+                         b"#Fields: " + IIS_FIELDS.encode() + b"\n")
+            body.write_csv(fh, include_header=False, quote_style="never")
+
+
+def views(xml: bytes) -> dict[tuple[str, str], int]:
+    """Views per (day, listing) of a ViewTracking document, whatever the supplier."""
+    from lxml import etree
+
+    out: dict[tuple[str, str], int] = {}
+    for view in etree.fromstring(xml).iter("View"):
+        for listing in view.iter("Listing"):
+            key = (view.findtext("ViewDate") or "", listing.findtext("ListingId") or "")
+            out[key] = out.get(key, 0) + int(listing.findtext("ViewCount") or 0)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--lines", type=int, default=1_000_000)
+    parser.add_argument("--workdir", default="/tmp/logtrack-bench")
+    parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--rewrite-only", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    work = Path(args.workdir)
+    work.mkdir(parents=True, exist_ok=True)
+    log = work / f"access-{args.lines}.log"
+    conf = work / "logtrack.toml"
+    if not log.exists() or not conf.exists():
+        subprocess.run([sys.executable, str(HERE / "generate.py"), str(log), "--lines", str(args.lines),
+                        "--config", str(conf)], check=True)
+    if args.rewrite_only:
+        rewrite(log, work)
+        return
+    subprocess.run([sys.executable, __file__, "--lines", str(args.lines), "--workdir", str(work),
+                    "--rewrite-only"], check=True)
+    # HAProxy's time has no offset: the rewritten one is UTC, and this config says so
+    utc = work / "logtrack-utc.toml"
+    utc.write_text(conf.read_text().replace("[logs]\n", '[logs]\nlog_timezone = "UTC"\n', 1))
+    logtrack = shutil.which("logtrack") or sys.exit("logtrack is not installed (pip install -e .)")
+    documents = {}
+    for name in NAMES:
+        path = log if name == "combined" else work / f"{log.stem}-{name}.log"
+        out = work / f"out-{name}.xml"
+        cmd = [logtrack, "xml", str(path), "--config", str(utc), "--format", SPECS.get(name, name), "-q",
+               "-o", str(out)]
+        best = min(run_measured(cmd) for _ in range(args.repeat))
+        documents[name] = out.read_bytes()
+        print(f"{name:13} {best[0]:6.2f} s  {args.lines / best[0]:10,.0f} lines/s  "
+              f"{best[3] / args.lines * 1e6:5.2f} µs CPU a line  peak RSS {best[1]:,} MiB", flush=True)
+    differ = [name for name in NAMES if name != "alb" and documents[name] != documents["combined"]]
+    alb_same = views(documents["alb"]) == views(documents["combined"]) and views(documents["alb"])
+    print("identical XML from every format but alb" if not differ else f"DIFFERENT XML: {', '.join(differ)}")
+    print("alb: the same views per day and listing (no referrer, so no supplier)" if alb_same
+          else "alb: DIFFERENT VIEWS")
+    if differ or not alb_same:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
