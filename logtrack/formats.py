@@ -103,6 +103,9 @@ class Segment:
     matches_empty: bool = False  # an empty piece reads as null; does ``regex`` accept ""?
     wide: str | None = None  # ``regex`` with its lazy fields as written, when they were narrowed
     time_cut: TimeCut | None = None  # the time, when it can be cut rather than captured
+    # The last piece, when the format lets any text follow it (``TAIL``): what it must look like for more
+    # quoted fields to follow (a space after the format's own text), so that such lines take the split too.
+    open_end: str | None = None
 
 
 @dataclass(frozen=True)
@@ -391,7 +394,8 @@ def _segment(group: list[tuple[Piece, str | None, bool]], tail: str | None, insi
             narrow.append(f"(?:{pattern})")
     regex, wide_regex = "".join(narrow) + end, "".join(wide) + end
     return Segment(regex=regex, captures=tuple(captures), matches_empty=re.search(regex, "") is not None,
-                   wide=wide_regex if wide_regex != regex else None, time_cut=None if last else _time_cut(group))
+                   wide=wide_regex if wide_regex != regex else None, time_cut=None if last else _time_cut(group),
+                   open_end="".join(narrow) + r"\s.*$" if tail == TAIL else None)
 
 
 def _time_cut(group: list[tuple[Piece, str | None, bool]]) -> TimeCut | None:

@@ -107,7 +107,9 @@ def derive(lf: pl.LazyFrame, fmt: LogFormat, timezone: str | None = None,
                              for i, name in enumerate(fmt.captured) if name)
     if fmt.encoded:
         lf = lf.with_columns(decoded(pl.col(name), how).alias(name) for name, how in fmt.encoded.items())
-    notice = pl.col("line").str.contains(fmt.notice).fill_null(False) if fmt.notice else pl.lit(False)
+    # (only for a line the format does not read: a request line can look like a notice too)
+    notice = (pl.col(f.STATUS).is_null() & pl.col("line").str.contains(fmt.notice)).fill_null(False) \
+        if fmt.notice else pl.lit(False)
     lf = lf.with_columns(request=_request_line(fmt), notice=notice)
     # The request line's shape is checked by a plain yes/no (a DFA) and cut at its spaces:
     # where it matches, the method and target are its first two space-free words.

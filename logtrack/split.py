@@ -8,7 +8,10 @@ that costs a third of one whole-line regex. What lies between the quotes is
 then short, and the small expressions that check and cut it are cheap.
 
 It is exact by construction. A line takes this path only when it has exactly
-as many quotes as the format writes, none of them escaped (no piece before
+as many quotes as the format writes (or more, where the format lets any
+fields follow its last one and the last piece ends in a space before
+them: nginx ``main``'s extra ``"$http_x_forwarded_for"`` under
+``combined``, ALB's trailing quoted fields), none of them escaped (no piece before
 a quote ends in a backslash), and every unquoted piece matches its part of
 the format, anchored (``formats.build`` compiles those checks in the same
 walk as the whole-line regex). Then each quote of the format can only be matched by
@@ -138,7 +141,9 @@ def _cut(lf: pl.LazyFrame, layout: tuple[Segment, ...], *, wide: bool, escapes: 
     does not pass.
     """
     width = len(layout)
-    ok = pl.col(f"s{width}") == SENTINEL  # exactly the format's quotes
+    ok = pl.col(f"s{width}") == SENTINEL  # exactly the format's quotes ...
+    if layout[-1].open_end is not None:  # ... or more, where the format lets fields follow its last one
+        ok = ok | pl.col(f"s{width - 1}").str.contains(layout[-1].open_end).fill_null(False)
     fields: list[pl.Expr] = []
     for i, seg in enumerate(layout):
         col = pl.col(f"s{i}")  # an empty piece reads as null

@@ -148,6 +148,13 @@ SPLIT_SEEDS = {
     APACHE_CUSTOM: '10.0.0.1 - - [01/Nov/2026:10:00:00 -0500] "GET /a HTTP/1.1" 200 5 "r" "ua" x.example 12',
     NGINX_JSON: '{"time":"2026-11-01T10:00:00-05:00","remote_addr":"10.0.0.1","host":"x.example",'
                 '"request":"GET /a HTTP/1.1","status":200,"referer":"r","ua":"ua"}',
+    # quoted fields after the format's last one: the split takes them too
+    "alb": 'h2 2015-11-07T18:45:33.575333Z app/lb/50dc 10.0.1.252:48160 10.0.0.66:9000 0.000 0.002 0.000 200 200 '
+           '5 257 "GET https://x.example:443/a HTTP/2.0" "ua" ECDHE TLSv1.2 arn:x "Root=1" "-" "-" 1 "forward"',
+    "traefik": '10.0.0.1 - - [01/Nov/2026:10:00:00 -0500] "GET /a HTTP/1.1" 200 5 "r" "ua" 42 "rt" "http://s" 3ms',
+    "haproxy:Host,Referer,User-Agent": '<134>Nov 29 16:25:14 haproxy[1]: 10.0.1.2:33317 [06/Feb/2009:12:14:14.655] '
+                                       'fe be/s1 10/0/30/69/109 200 2750 - - ---- 1/1/1/1/0 0/0 {x.example|r|ua} '
+                                       '"GET /a HTTP/1.1"',
 }
 # What breaks a quote-split: quotes, escapes, spaces, brackets, CR, the marker byte, non-ASCII.
 awkward = st.lists(st.sampled_from(['"', "\\", " ", "a", "-", "[", "]", "\r", "\t", "é", '\\"', '""', "\x1e", "5"]),
