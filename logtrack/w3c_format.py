@@ -39,6 +39,7 @@ W3C = "w3c"
 CLOUDFRONT = "cloudfront"
 NAMES = (W3C, CLOUDFRONT)
 HEADER = "#Fields:"
+TIME_OF_DAY = "time_of_day"  # the ``time`` column, joined to ``date`` into the time field
 
 IIS_FIELDS = ("date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) "
               "cs(Referer) sc-status sc-substatus sc-win32-status time-taken")
@@ -78,6 +79,8 @@ def compile_fields(fields: str, separator: str, name: str = W3C) -> LogFormat:
     # CloudFront's cs(Host) is its own domain; x-host-header is the site's.
     shadowed = {"cs(host)", "cs-host"} if "x-host-header" in low else set()
     pieces: list[Piece] = []
+    columns: list[tuple[str | None, str | None]] = []
+    fields_seen: list[str] = []
     i = 0
     while i < len(low):
         if pieces:
@@ -85,6 +88,8 @@ def compile_fields(fields: str, separator: str, name: str = W3C) -> LogFormat:
         if low[i] == "date" and i + 1 < len(low) and low[i + 1] == "time":
             pieces.append(Piece(field=f.TIME, pattern=_DATE + re.escape(separator) + _TIME, time_kind=f.UTC_WALL,
                                 time_format="%Y-%m-%d" + separator + "%H:%M:%S%.f"))
+            first = f.claims(pieces[-1], fields_seen)
+            columns += [(f.TIME if first else None, f"^{_DATE}$"), (TIME_OF_DAY if first else None, f"^{_TIME}$")]
             i += 2
             continue
         if low[i] in ("date", "time"):
@@ -92,11 +97,12 @@ def compile_fields(fields: str, separator: str, name: str = W3C) -> LogFormat:
                                  "log them next to each other, date first, as IIS and CloudFront do")
         field = None if low[i] in shadowed else _FIELDS.get(low[i])
         pieces.append(Piece(field=field, pattern=value))
+        columns.append((field if f.claims(pieces[-1], fields_seen) else None, None))
         i += 1
     fmt = f.build(pieces, name, HEADER + " " + fields, tail="$")
     encoding = "url" if separator == "\t" else "plus"
     encoded = {field: encoding for field in (f.USER_AGENT, f.REFERRER) if field in fmt.fields}
-    return replace(fmt, encoded=encoded, w3c_separator=separator, notice=r"^#[A-Za-z-]+:")
+    return replace(fmt, encoded=encoded, w3c_separator=separator, notice=r"^#[A-Za-z-]+:", columns=tuple(columns))
 
 
 def follow(batches: Iterable[Batch], fmt: LogFormat, start: int = 0) -> Iterator[tuple[Batch, LogFormat]]:
