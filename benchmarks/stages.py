@@ -52,7 +52,11 @@ def main() -> None:
 
     import polars as pl
 
-    from logtrack import classify, config, formats, pipeline, sources, split
+    from logtrack import config, formats
+    from logtrack.count import classify
+    from logtrack.count.batch import count_batch
+    from logtrack.parse.fields import split
+    from logtrack.read import sources
 
     args.workdir.mkdir(parents=True, exist_ok=True)
     log = args.workdir / f"access-{args.lines}.log"
@@ -101,7 +105,7 @@ def main() -> None:
     def whole(patterns: tuple[str, ...]) -> Callable[[], object]:
         rules = replace(cfg, patterns=patterns)
         classifier = classify.Classifier(rules)
-        return lambda: [pipeline.count_batch(b, fmt, classifier, tz) for b in batches]
+        return lambda: [count_batch(b, fmt, classifier, tz) for b in batches]
 
     stages = [
         ("cut at the quotes, check (split.read)",

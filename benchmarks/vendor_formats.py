@@ -21,7 +21,7 @@ from pathlib import Path
 
 import polars as pl
 
-from logtrack.w3c_format import CLOUDFRONT_FIELDS, IIS_FIELDS
+from logtrack.formats.w3c import CLOUDFRONT_FIELDS, IIS_FIELDS
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))

@@ -64,7 +64,7 @@ def cli():
     """Run logtrack in-process; returns (exit_code, stdout bytes, stderr str)."""
     from typer.testing import CliRunner
 
-    from logtrack.cli import app
+    from logtrack.cli.main import app
 
     runner = CliRunner()
 

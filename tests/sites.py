@@ -8,7 +8,7 @@ import urllib.request
 from collections import Counter
 from pathlib import Path
 
-from logtrack.sandbox import SandboxState, make_server
+from logtrack.flexmls.sandbox import SandboxState, make_server
 
 from conftest import xml_counts
 

@@ -9,9 +9,9 @@ import sys
 
 import pytest
 
-from logtrack import allocator
+from logtrack.cli import allocator
 
-SHOW = "from logtrack import allocator; allocator.tune(); import os; print(os.environ.get(allocator.JEMALLOC_ENV))"
+SHOW = "from logtrack.cli import allocator; allocator.tune(); import os; print(os.environ.get(allocator.JEMALLOC_ENV))"
 
 
 @pytest.mark.parametrize(("given", "seen"), [

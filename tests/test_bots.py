@@ -10,7 +10,7 @@ from crawlerdetect.providers.crawlers import data as crawler_patterns
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from logtrack.bots import WHITESPACE, detector
+from logtrack.count.bots import WHITESPACE, detector
 
 import loggen
 

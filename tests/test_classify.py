@@ -7,12 +7,12 @@ from datetime import date
 import pytest
 
 from logtrack import formats
-from logtrack.aggregate import day_expr
-from logtrack.classify import Classifier
 from logtrack.config import Config, SupplierRule
-from logtrack.parse import parse_batch
-from logtrack.reasons import NotCounted
-from logtrack.sources import batch_of
+from logtrack.count.aggregate import day_expr
+from logtrack.count.classify import Classifier
+from logtrack.parse.fields import parse_batch
+from logtrack.read.sources import batch_of
+from logtrack.verdicts.reasons import NotCounted
 
 CHROME = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"
 
@@ -183,7 +183,7 @@ LATER = "02/Nov/2026:10:00:00 -0500"
 def test_the_first_reason_of_the_table_wins(text: str, reason: str) -> None:
     from datetime import UTC, datetime
 
-    from logtrack.pipeline import count_batch
+    from logtrack.count.batch import count_batch
 
     since = int(datetime(2026, 11, 1, 23, 0, tzinfo=UTC).timestamp() * 1_000_000)
     batch = batch_of("t.log", 1, f"{line(stamp=LATER)}\n{text}".encode())  # a view, then the line
@@ -196,7 +196,7 @@ def test_a_line_glued_to_a_cut_ones_remains_is_read_by_its_tail_when_read_again(
     """After a crash cut a file back mid-line, the next line was written onto the cut one's remains."""
     from datetime import UTC, datetime
 
-    from logtrack.pipeline import count_batch
+    from logtrack.count.batch import count_batch
 
     since = int(datetime(2026, 11, 1, 23, 0, tzinfo=UTC).timestamp() * 1_000_000)
     glued = line(target="/about")[:37] + line(stamp=LATER)

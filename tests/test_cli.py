@@ -141,7 +141,7 @@ def test_debug_shows_the_traceback(cli, log: Path) -> None:
 
 
 def test_unexpected_error_is_one_line(cli, log: Path, monkeypatch) -> None:
-    from logtrack import pipeline
+    from logtrack.jobs import preview as pipeline
 
     def boom(*args: object, **kwargs: object) -> None:
         raise RuntimeError("disk on fire")
@@ -367,7 +367,7 @@ def test_log_timezone_reads_a_server_that_logs_local_time_in_utc(cli, tmp_path: 
 
 def test_states_made_before_log_timezone_keep_their_rules() -> None:
     from logtrack.config import Config
-    from logtrack.ingest import rules_signature
+    from logtrack.jobs.ingest import rules_signature
 
     rules = Config(format="combined", timezone="America/Chicago", patterns=(PATTERN,))
     assert "log_timezone" not in rules_signature(rules)

@@ -265,7 +265,7 @@ def test_dry_run_shows_each_post_apart(cli, site, tmp_path: Path) -> None:
     assert code == 0 and out == b""
     files = sorted(folder.iterdir())
     assert [p.name for p in files][:1] == [f"post-001-{min(d for d, _, _ in gen.expected)}.xml"]
-    from logtrack import viewtracking
+    from logtrack.flexmls import viewtracking
 
     got = Counter()
     for path in files:
@@ -402,7 +402,7 @@ def test_a_file_rotated_between_listing_and_reading_is_read_under_its_new_name(c
                                                                                  monkeypatch) -> None:
     logs, conf, gen = site
     state = _counted_then_grown(cli, logs, conf, gen.lines, tmp_path / "s.db")
-    from logtrack import sources
+    from logtrack.read import sources
 
     listed = sources.expand
 
@@ -513,9 +513,9 @@ def test_report_tables_stay_readable_on_narrow_terminals(width: int) -> None:
 
     from rich.console import Console
 
-    from logtrack import pipeline
     from logtrack.config import load
-    from logtrack.report import render_report
+    from logtrack.jobs import preview as pipeline
+    from logtrack.jobs.report import render_report
 
     cfg = load(ROOT / "sample_logs" / "logtrack.toml")
     result = pipeline.count(cfg, [str(ROOT / "sample_logs")])
@@ -533,9 +533,9 @@ def test_report_tables_stay_readable_on_narrow_terminals(width: int) -> None:
 def test_the_summary_wraps_between_items_only() -> None:
     import re
 
-    from logtrack.reasons import NotCounted, Skip
-    from logtrack.report import summary_lines
-    from logtrack.tally import Example, Tally
+    from logtrack.count.tally import Example, Tally
+    from logtrack.jobs.report import summary_lines
+    from logtrack.verdicts.reasons import NotCounted, Skip
 
     tally = Tally(lines=12_345_678, counted=4_567_890)
     for i, reason in enumerate([*NotCounted, *Skip]):
@@ -558,8 +558,8 @@ def _render_bar(width: int, names: list[str], read: list[tuple[str, int, int]]) 
     from rich.console import Console
     from rich.progress import Progress
 
-    from logtrack.inputs import Input
-    from logtrack.report import ProgressBar
+    from logtrack.cli.progress import ProgressBar
+    from logtrack.read.inputs import Input
 
     console = Console(file=io.StringIO(), width=width, force_terminal=True, color_system=None)
     progress = Progress(console=console, auto_refresh=False)
@@ -589,7 +589,7 @@ def test_stdin_gets_a_line_counter_without_a_total() -> None:
 
 
 def test_time_left_counts_plain_bytes_for_compressed_files(tmp_path: Path) -> None:
-    from logtrack import sources
+    from logtrack.read import sources
 
     data = b"".join(line + b"\n" for line in [c.encode() for c in COMBINED] * 3000)
     plain = tmp_path / "access.log"

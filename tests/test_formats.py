@@ -8,9 +8,10 @@ import pytest
 
 from logtrack import formats
 from logtrack.errors import LogFormatError
-from logtrack.parse import parse_batch
-from logtrack.reasons import Skip
-from logtrack.sources import batch_of
+from logtrack.formats import model
+from logtrack.parse.fields import parse_batch
+from logtrack.read.sources import batch_of
+from logtrack.verdicts.reasons import Skip
 
 NGINX_MAIN = (
     '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent '
@@ -233,7 +234,7 @@ def test_the_time_cut_is_found_where_it_is_exact(spec: str, cut: formats.TimeCut
     (r".+?", " ", True), (r"[0-9]{3}", " ", False), (r'[^\s/",]+', " ", False), (r"(?=x)\S+", " ", True),
 ])
 def test_may_hold_reads_a_pattern_as_python_would(pattern: str, char: str, may: bool) -> None:
-    assert formats._may_hold(pattern, char) is may
+    assert model._may_hold(pattern, char) is may
 
 
 # Caddy 2's JSON access log (its `log` directive with `format json`), lines as Caddy 2.6 writes them.

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from logtrack import sources
+from logtrack.read import sources
 
 import loggen
 from conftest import xml_counts

@@ -9,9 +9,9 @@ import pytest
 
 from logtrack import formats
 from logtrack.errors import LogFormatError
-from logtrack.parse import parse_batch
-from logtrack.reasons import Skip
-from logtrack.sources import batch_of
+from logtrack.parse.fields import parse_batch
+from logtrack.read.sources import batch_of
+from logtrack.verdicts.reasons import Skip
 
 
 def parse_one(line: str | bytes, fmt: str) -> dict[str, object]:

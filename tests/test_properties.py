@@ -9,11 +9,14 @@ import polars as pl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from logtrack import formats, parse, pipeline, split
-from logtrack.classify import Classifier
+from logtrack import formats
 from logtrack.config import Config, SupplierRule
-from logtrack.parse import parse_batch
-from logtrack.sources import batch_of
+from logtrack.count.batch import count_batch
+from logtrack.count.classify import Classifier
+from logtrack.parse import fields as parse
+from logtrack.parse import split
+from logtrack.parse.fields import parse_batch
+from logtrack.read.sources import batch_of
 
 import loggen
 
@@ -222,7 +225,7 @@ def test_the_count_is_the_same_however_a_batch_is_cut(fmt_spec: str, per_line: l
     batch = batch_of("t.log", 1, "\n".join(lines).encode())
 
     def summary(**kw: object) -> tuple[object, ...]:
-        got = pipeline.count_batch(batch, fmt, Classifier(LISTINGS), zone, since=SINCE)
+        got = count_batch(batch, fmt, Classifier(LISTINGS), zone, since=SINCE)
         return (got.lines, got.reasons and [r[:3] for r in got.reasons], got.last_ts,
                 got.counts.sort(["day", "supplier", "listing"]).rows(),
                 got.outcomes.sort(["day", "outcome"]).rows() if got.outcomes is not None else None)

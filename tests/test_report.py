@@ -14,7 +14,7 @@ import polars as pl
 import pytest
 
 from logtrack.errors import ExitCode, UsageError
-from logtrack.report_data import parse_day
+from logtrack.jobs.report_data import parse_day
 
 from conftest import ROOT, xml_counts
 from sites import KEY, Sandbox, counts_of, upload_config, write
@@ -270,8 +270,8 @@ def _uploads_json(state: Path) -> str:
 
 
 def test_lines_by_outcome_per_day_give_a_timeless_line_its_neighbours_day(tmp_path: Path) -> None:
-    from logtrack import pipeline
     from logtrack.config import Config
+    from logtrack.jobs import preview as pipeline
 
     line = '203.0.113.7 - - [{when}] "GET {target} HTTP/1.1" {status} 5 "-" "{agent}"'
     rows = [

@@ -15,9 +15,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from logtrack import sources
 from logtrack.errors import InputError
-from logtrack.inputs import WORKERS, in_order
+from logtrack.read import sources
+from logtrack.read.inputs import WORKERS, in_order
 
 LINES = [f"line {i} " + "x" * (i % 17) for i in range(1000)]
 DATA = ("\n".join(LINES) + "\n").encode()

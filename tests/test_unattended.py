@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from logtrack.errors import ExitCode
-from logtrack.sources import BATCH_ENV
+from logtrack.read.sources import BATCH_ENV
 
 import loggen
 from conftest import xml_counts
@@ -429,7 +429,7 @@ def test_unreachable_endpoint_keeps_days_and_the_key_secret(cli, site, tmp_path:
 def test_posts_never_split_a_view() -> None:
     import polars as pl
 
-    from logtrack.upload import split_posts
+    from logtrack.flexmls.upload import split_posts
 
     day = datetime(2026, 11, 1).date()
     counts = pl.DataFrame(
@@ -497,8 +497,8 @@ def test_run_refuses_a_bad_pattern_before_reading(cli, site, tmp_path: Path) -> 
 
 
 def test_each_agent_is_asked_about_once_a_run(cli, site, tmp_path: Path, monkeypatch) -> None:
-    from logtrack import sources
-    from logtrack.bots import BotDetector
+    from logtrack.count.bots import BotDetector
+    from logtrack.read import sources
 
     asked: list[str] = []
     original = BotDetector.verdicts

@@ -9,9 +9,9 @@ import polars as pl
 import pytest
 from lxml import etree
 
-from logtrack import viewtracking
 from logtrack.config import Config
 from logtrack.errors import ExitCode, XmlInvalidError
+from logtrack.flexmls import viewtracking
 
 
 def counts(rows: list[tuple[date, str, str, int]]) -> pl.DataFrame:

@@ -1,0 +1,207 @@
+"""The Typer app, the options its commands share, and the error boundary.
+
+``boundary`` is the only place where errors become ``logtrack: error: ...``
+and an exit code. The commands are in ``preview``, ``report`` and
+``unattended``; ``main`` registers them all and is the console script.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from .. import __version__
+from .. import config as config_mod
+from ..config import Config
+from ..errors import ExitCode, InputError, LogtrackError
+from ..formats import LogFormat
+from ..jobs.report import summary_lines
+from ..read.inputs import AUTO, Hooks
+from .progress import progress_bar
+
+if TYPE_CHECKING:
+    from ..jobs import preview
+
+app = typer.Typer(
+    name="logtrack",
+    help="Count listing-detail views in nginx/Apache access logs and write flexmls ViewTracking XML.",
+    no_args_is_help=True,
+    add_completion=True,  # --install-completion and --show-completion for bash, zsh, fish
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+_state = {"debug": False}
+
+
+def _stderr(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+@contextmanager
+def boundary() -> Iterator[None]:
+    """Turn library errors into one line on stderr and an exit code."""
+    try:
+        yield
+    except LogtrackError as exc:
+        if _state["debug"]:
+            raise
+        _stderr(f"logtrack: error: {exc}")
+        if exc.detail:
+            _stderr(exc.detail)
+        raise typer.Exit(int(exc.exit_code)) from None
+    except KeyboardInterrupt:
+        _stderr("logtrack: error: interrupted")
+        raise typer.Exit(130) from None
+    except Exception as exc:
+        if _state["debug"]:
+            raise
+        _stderr(
+            f"logtrack: error: unexpected {type(exc).__name__}: {exc}; "
+            "this is a bug, please report it with the output of --debug"
+        )
+        raise typer.Exit(int(ExitCode.ERROR)) from None
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"logtrack {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
+) -> None:
+    """Count listing-detail views in access logs and write flexmls ViewTracking XML.
+
+    Example: logtrack xml /var/log/nginx --config logtrack.toml -o views.xml
+    """
+    _state["debug"] = debug
+
+
+ConfigOpt = Annotated[
+    Path | None, typer.Option("--config", "-c", help="TOML config file (see `logtrack init`).")
+]
+FormatOpt = Annotated[
+    str | None,
+    typer.Option("--format", "-f", help="auto, combined, common, vhost_combined, or an Apache LogFormat."),
+]
+TimezoneOpt = Annotated[
+    str | None, typer.Option("--timezone", help="IANA time zone for day boundaries, e.g. America/Chicago.")
+]
+PatternOpt = Annotated[
+    list[str] | None,
+    typer.Option("--listing-pattern", help="Regex with a group (?P<id>...); repeatable; replaces the config's."),
+]
+SupplierOpt = Annotated[
+    list[str] | None,
+    typer.Option("--supplier", help="NAME=DOMAIN[,DOMAIN]; repeatable; replaces the config's rules."),
+]
+StrictOpt = Annotated[
+    bool, typer.Option("--strict", help="Fail on the first line that does not parse, naming file and line.")
+]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No summary on stderr.")]
+PathsArg = Annotated[
+    list[str] | None,
+    typer.Argument(help="Log files, directories, globs, or - for stdin (none with --nginx-conf)."),
+]
+
+
+OutputOpt = Annotated[
+    Path | None,
+    typer.Option("--output", "-o", help="Write here instead of stdout (a device, FIFO or symlink's target "
+                 "is written in place; a file keeps its owner and mode)."),
+]
+NginxConfOpt = Annotated[
+    Path | None,
+    typer.Option("--nginx-conf", help="Read log formats and access_log paths from this nginx config."),
+]
+
+
+def _config(
+    path: Path | None,
+    fmt: str | None,
+    timezone: str | None,
+    patterns: list[str] | None,
+    suppliers: list[str] | None,
+    nginx_conf: Path | None = None,
+    check_patterns: bool = True,
+) -> Config:
+    found = config_mod.find(path, os.environ)
+    return config_mod.load(found, check_patterns=check_patterns).with_overrides(
+        format=fmt,
+        timezone=timezone,
+        nginx_conf=str(nginx_conf) if nginx_conf else None,
+        patterns=patterns or (),
+        suppliers=suppliers or (),
+    )
+
+
+def _count(cfg: Config, paths: list[str], strict: bool, quiet: bool) -> preview.Result:
+    """Run the count with the summary, warnings and progress bar on stderr."""
+    from ..jobs import preview
+
+    def chosen(name: str, fmt: LogFormat) -> None:
+        if not quiet and (cfg.format == AUTO or cfg.nginx_conf):
+            _stderr(f"logtrack: {name}: format {fmt.name}")
+
+    def warning(message: str) -> None:
+        _stderr(f"logtrack: warning: {message}")
+
+    if not quiet:
+        _say_config(cfg)
+    with progress_bar(enabled=not quiet and sys.stderr.isatty()) as bar:
+        hooks = Hooks(on_plan=bar.start, on_format=chosen, on_warning=warning, on_progress=bar.advance,
+                      on_file_done=bar.done)
+        result = preview.count(cfg, paths, strict=strict, hooks=hooks)
+    if not quiet:
+        for line in summary_lines(result.tally, len(result.formats), width=_width()):
+            _stderr(line)
+    return result
+
+
+def _width() -> int | None:
+    """The terminal's columns when stderr is one (the summary then wraps between items), else None."""
+    if not sys.stderr.isatty():
+        return None
+    import shutil
+
+    return max(shutil.get_terminal_size().columns, 40)
+
+
+def _say_config(cfg: Config) -> None:
+    """Name the config file the run used, so that a found-by-default file is no surprise."""
+    if cfg.source != config_mod.DEFAULTS:
+        _stderr(f"logtrack: config {cfg.source}")
+
+
+def _fail_if_partial(result: preview.Result) -> None:
+    """Output was written; still say, by exit code, that some input was not read, or not rightly."""
+    if result.problems:
+        n = len(result.problems)
+        raise InputError(
+            f"{n} input{'s' if n != 1 else ''} could not be read in full (see the warnings above); "
+            "the counts leave out what was not read"
+        )
+    fail_if_suspect(result.suspect)
+
+
+def fail_if_suspect(suspect: list[str]) -> None:
+    """Exit 4 when a file's lines were mostly skipped as damaged: likely a wrong format, never a quiet 0."""
+    if suspect:
+        n = len(suspect)
+        raise InputError(
+            f"{n} file{'s' if n != 1 else ''} had most of {'their' if n != 1 else 'its'} lines skipped as damaged "
+            "(see the warnings above); the counts from them are probably wrong",
+            "set [logs] format (or --format) to the format the server writes, or leave the file out",
+        )

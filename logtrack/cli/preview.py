@@ -1,0 +1,131 @@
+"""The stateless commands: ``xml`` (the preview a dry run shows), ``explain``, ``validate``, ``init``."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ..errors import InputError, OutputError
+from ..output import STDOUT, write_file
+from ..output import check as check_output
+from .app import (
+    ConfigOpt,
+    FormatOpt,
+    NginxConfOpt,
+    OutputOpt,
+    PathsArg,
+    PatternOpt,
+    QuietOpt,
+    StrictOpt,
+    SupplierOpt,
+    TimezoneOpt,
+    _config,
+    _count,
+    _fail_if_partial,
+    app,
+    boundary,
+)
+
+
+@app.command()
+def xml(
+    paths: PathsArg = None,
+    config: ConfigOpt = None,
+    output: OutputOpt = None,
+    xsd: Annotated[Path | None, typer.Option("--xsd", help="Validate the output against this XSD.")] = None,
+    format: FormatOpt = None,
+    timezone: TimezoneOpt = None,
+    listing_pattern: PatternOpt = None,
+    supplier: SupplierOpt = None,
+    strict: StrictOpt = False,
+    quiet: QuietOpt = False,
+    nginx_conf: NginxConfOpt = None,
+) -> None:
+    """Read access logs and write ViewTracking XML (a preview; nothing is uploaded).
+
+    Example: logtrack xml sample_logs/ --config sample_logs/logtrack.toml -o views.xml
+    """
+    with boundary():
+        cfg = _config(config, format, timezone, listing_pattern, supplier, nginx_conf)
+        check_output(output)  # before an hour of reading, not after
+        result = _count(cfg, paths or [], strict, quiet)
+        from ..flexmls import viewtracking
+
+        tree = viewtracking.build_tree(result.counts, cfg)
+        if xsd is not None or not cfg.namespace:
+            viewtracking.validate_tree(tree, xsd)
+        write_file(output or STDOUT, viewtracking.serialize(tree))
+        _fail_if_partial(result)
+
+
+@app.command()
+def explain(
+    line: Annotated[str, typer.Argument(help="One line copied from an access log.")],
+    config: ConfigOpt = None,
+    format: FormatOpt = None,
+    timezone: TimezoneOpt = None,
+    listing_pattern: PatternOpt = None,
+    supplier: SupplierOpt = None,
+) -> None:
+    """Show how one log line is parsed and classified, and why it counts or not.
+
+    Example: logtrack explain "$(tail -n 1 /var/log/nginx/access.log)" -c logtrack.toml
+    """
+    with boundary():
+        cfg = _config(config, format, timezone, listing_pattern, supplier)
+        cfg.require_patterns()
+        from ..jobs import preview
+
+        ex = preview.explain(cfg, line)
+        print(f"{'format:':<12}{ex.format}")
+        for key, value in ex.fields.items():
+            shown = "(Other)" if key == "supplier" and value == "" else value
+            print(f"{key + ':':<12}{'-' if shown is None else shown}")
+        if ex.counted:
+            print(f"{'verdict:':<12}counted as a view of listing {ex.fields['listing']} on {ex.day}")
+        else:
+            print(f"{'verdict:':<12}not counted: {ex.reason}")
+
+
+@app.command()
+def validate(
+    file: Annotated[Path, typer.Argument(help="A ViewTracking XML document.")],
+    xsd: Annotated[Path | None, typer.Option("--xsd", help="Schema to use instead of the shipped one.")] = None,
+) -> None:
+    """Validate a ViewTracking document against the shipped XSD or a given one.
+
+    Example: logtrack validate views.xml --xsd ViewTracking-official.xsd
+    """
+    with boundary():
+        try:
+            document = file.read_bytes()
+        except OSError as exc:
+            raise InputError(f"{file}: cannot read: {exc.strerror}") from None
+        from ..flexmls import viewtracking
+
+        viewtracking.validate(document, str(file), xsd)
+        print(f"{file}: valid")
+
+
+@app.command()
+def init(
+    where: Annotated[str, typer.Argument(
+        help="Where to write the config (a directory, or a name ending in /: logtrack.toml in it).")] = "logtrack.toml",
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write a commented starter config to edit.
+
+    Example: logtrack init /etc/logtrack.toml
+    """
+    with boundary():
+        path = Path(where)
+        if path.is_dir() or where.endswith("/"):
+            path = path / "logtrack.toml"
+        if path.exists() and not force:
+            raise OutputError(f"{path} already exists", "pass --force to overwrite it")
+        write_file(path, resources.files("logtrack").joinpath("starter.toml").read_bytes())
+        print(f"wrote {path}; edit [listings] patterns and [[suppliers]], then run: "
+              f"logtrack explain '<a log line>' --config {path}")

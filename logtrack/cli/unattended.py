@@ -1,0 +1,341 @@
+"""The commands of unattended use: run, export, status, rebuild, tracker-tag, sandbox.
+
+They register on the one ``app`` of ``cli`` and share its error boundary and
+options; this module only keeps cli.py a size one can read in one sitting.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+from urllib.parse import quote
+
+import typer
+
+from .. import config as config_mod
+from ..config import Config
+from ..errors import InputError, OutputError, StateError, UploadError, UsageError
+from ..flexmls.upload import TRACKER, key_status, load_api_key
+from ..jobs import runner
+from ..jobs.ingest import IngestReport
+from ..jobs.report import summary_lines
+from ..jobs.report_data import period
+from ..output import STDOUT, write_file, write_into
+from ..read.inputs import Hooks
+from ..state.store import State
+from .app import (
+    ConfigOpt,
+    FormatOpt,
+    NginxConfOpt,
+    OutputOpt,
+    PathsArg,
+    PatternOpt,
+    QuietOpt,
+    SupplierOpt,
+    TimezoneOpt,
+    _config,
+    _say_config,
+    _stderr,
+    _width,
+    app,
+    boundary,
+    fail_if_suspect,
+)
+
+StateOpt = Annotated[
+    Path | None,
+    typer.Option("--state", help="State database (default: [state] path, /var/lib/logtrack/state.db for root, "
+                 "else ~/.local/share/logtrack/state.db)."),
+]
+SinceOpt = Annotated[str | None, typer.Option(
+    "--since", help="First day: YYYY-MM-DD, today, yesterday, 7d, this-week, last-month, ...")]
+UntilOpt = Annotated[str | None, typer.Option("--until", help="Last day, written as --since.")]
+LockWaitOpt = Annotated[float, typer.Option("--lock-wait", help="Seconds to wait for another run to finish.")]
+
+
+def _state_path(cli_value: Path | None, cfg: Config) -> Path:
+    if cli_value:
+        return cli_value
+    if cfg.state_path:
+        return Path(cfg.state_path)
+    if os.geteuid() == 0:
+        return Path("/var/lib/logtrack/state.db")
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "logtrack" / "state.db"
+
+
+@app.command("run")
+def run_command(
+    paths: PathsArg = None,
+    config: ConfigOpt = None,
+    state: StateOpt = None,
+    dry_run: Annotated[bool, typer.Option(
+        "--dry-run", help="Show the documents it would post (stdout, or one file each with -o DIR); change nothing."
+    )] = False,
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="With --dry-run: a directory to write each document into, one file per post."
+    )] = None,
+    no_upload: Annotated[bool, typer.Option("--no-upload", help="Ingest only.")] = False,
+    now: Annotated[bool, typer.Option("--now", help="Post even outside the posting window.")] = False,
+    include_today: Annotated[bool, typer.Option("--include-today", help="Post today's partial counts too.")] = False,
+    lock_wait: LockWaitOpt = 60.0,
+    format: FormatOpt = None,
+    timezone: TimezoneOpt = None,
+    listing_pattern: PatternOpt = None,
+    supplier: SupplierOpt = None,
+    nginx_conf: NginxConfOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Count what is new in the logs, exactly once, and post the days that are due.
+
+    For logrotate's postrotate and cron. The API key comes from LOGTRACK_API_KEY
+    or [upload] api_key_file, never from the command line; it is checked at the
+    start of every run (--no-upload: only count).
+
+    Example: logtrack run /var/log/nginx --config /etc/logtrack.toml
+    """
+    with boundary():
+        if output is not None and not dry_run:
+            raise UsageError("-o/--output goes with --dry-run", "add --dry-run, or leave -o out")
+        if output is not None and output.exists() and not output.is_dir():
+            raise OutputError(f"cannot write into {output}: it is not a directory",
+                              "name a directory for the documents (it is made if missing)")
+        # the run compiles the listing patterns only if its state has not counted with them
+        cfg = _config(config, format, timezone, listing_pattern, supplier, nginx_conf, check_patterns=False)
+        options = runner.RunOptions(
+            dry_run=dry_run, upload=not no_upload, ignore_window=now, include_today=include_today,
+            api_key=os.environ.get("LOGTRACK_API_KEY"), lock_wait=lock_wait,
+        )
+
+        def warning(message: str) -> None:
+            _stderr(f"logtrack: warning: {message}")
+
+        def notice(message: str) -> None:  # news, not problems: --quiet (cron) keeps them out of the mail
+            if not quiet:
+                _stderr(f"logtrack: {message}")
+
+        if not quiet:
+            _say_config(cfg)
+
+        def ingested(report: runner.RunReport) -> None:
+            if quiet:
+                return
+            for name, what in report.ingest.files:
+                _stderr(f"logtrack: {name}: {what}")
+            for line in summary_lines(report.ingest.tally, len(report.ingest.files), width=_width()):
+                _stderr(line)
+
+        report = runner.run(cfg, paths or [], _state_path(state, cfg), options,
+                            Hooks(on_warning=warning, on_notice=notice), on_ingested=ingested)
+        if dry_run:
+            _show_dry_run(report.dry_run_posts, output, quiet)
+        if not quiet:
+            if dry_run:
+                _stderr(f"logtrack: dry run: {len(report.due)} day(s) due, {len(report.dry_run_posts)} "
+                        f"document(s) {'in ' + str(output) if output else 'on stdout'}; nothing was changed or sent")
+            elif report.deferred:
+                _stderr(f"logtrack: {report.deferred}")
+            elif report.posted:
+                _stderr(f"logtrack: posted {len(report.posted)} day(s): {', '.join(report.posted)}")
+            elif not report.due and not no_upload and report.upload_error is None:
+                _stderr("logtrack: nothing due for upload")
+        if report.upload_error is not None:
+            raise report.upload_error
+        if report.failures:
+            raise UploadError(
+                f"{len(report.failures)} day(s) could not be posted: {'; '.join(report.failures)}",
+                "they stay pending and go with the next run",
+            )
+        _fail_if_partial_ingest(report.ingest)
+
+
+def _fail_if_partial_ingest(report: IngestReport) -> None:
+    if report.problems:
+        raise InputError(f"{len(report.problems)} input(s) could not be read in full (see the warnings above)")
+    fail_if_suspect(report.suspect)
+
+
+def _show_dry_run(posts: list[runner.Post], folder: Path | None, quiet: bool) -> None:
+    """Each document as it would be posted: on stdout behind a separator on stderr, or one file each."""
+    for n, post in enumerate(posts, 1):
+        what = (f"post {n} of {len(posts)}: {', '.join(post.days)}; "
+                f"{', '.join(s or '(Other)' for s in post.suppliers)}; {post.listings:,} listing(s)")
+        if folder is not None:
+            path = write_into(folder, f"post-{n:03d}-{post.days[0]}.xml", post.document)
+            if not quiet:
+                _stderr(f"logtrack: dry run: {what}: {path}")
+        else:
+            if not quiet:
+                _stderr(f"logtrack: ---- dry run: {what} ----")
+            sys.stdout.buffer.write(post.document)
+            sys.stdout.flush()
+
+
+@app.command()
+def export(
+    config: ConfigOpt = None,
+    state: StateOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    output: OutputOpt = None,
+) -> None:
+    """Write the cumulative counts in the state as ViewTracking XML.
+
+    Example: logtrack export --since last-week --until last-week -o week.xml
+    """
+    with boundary():
+        cfg = config_mod.load(config_mod.find(config, os.environ))
+        days = period(since, until, runner.today(cfg, datetime.now(UTC)))
+        path = _state_path(state, cfg)
+        if not path.exists():
+            raise StateError(f"no state at {path}", "run `logtrack run` first, or pass --state")
+        with State.open(path, readonly=True) as st:
+            counts = st.totals(days.since, days.until)
+        from ..flexmls import viewtracking
+
+        write_file(output or STDOUT, viewtracking.build(counts, cfg))
+
+
+
+@app.command()
+def status(config: ConfigOpt = None, state: StateOpt = None) -> None:
+    """Whether the state is intact, what the next upload posts, and how the last ones went.
+
+    Example: logtrack status --config /etc/logtrack.toml
+    """
+    with boundary():
+        cfg = config_mod.load(config_mod.find(config, os.environ))
+        path = _state_path(state, cfg)
+        if not path.exists():
+            raise StateError(f"no state at {path}", "run `logtrack run` first, or pass --state")
+        st = runner.status(path, cfg, datetime.now(UTC))
+        print(f"state:          {path} (intact)")
+        if cfg.source != config_mod.DEFAULTS:
+            print(f"config:         {cfg.source}")
+        print(f"files tracked:  {st.files}")
+        print(f"views today:    {st.today:,} so far; yesterday {st.yesterday:,}")
+        if st.last_7_days:
+            shown = ", ".join(f"{s or '(Other)'} {v:,}" for s, v in st.last_7_days)
+            print(f"last 7 days:    {sum(v for _, v in st.last_7_days):,} ({shown})")
+        print(f"days pending:   {len(st.pending)}" + (f" ({', '.join(st.pending)})" if st.pending else ""))
+        if st.frozen:
+            print(f"days frozen:    {', '.join(st.frozen)} (rebuilt without all their logs; not posted again)")
+        if st.last_accepted is None:
+            print("last accepted:  never")
+        else:
+            up = st.last_accepted
+            print(f"last accepted:  {_when(up.at)} ({', '.join(up.days)})")
+        if st.last_attempt is not None:
+            up = st.last_attempt
+            print(f"last attempt:   {_when(up.at)}, failed ({', '.join(up.days)}): {up.message}")
+        ok, how = key_status(os.environ.get("LOGTRACK_API_KEY"), cfg.api_key_file)
+        print(f"upload key:     {'ok, ' + how if ok else 'cannot authenticate: ' + how}")
+        if st.stale_since is not None:
+            since = "the last accepted upload" if st.last_accepted else "the state was made"
+            print(f"warning:        nothing was accepted by flexmls since {since} ({_when(st.stale_since.timestamp())})"
+                  "; it asks for data every 1 to 3 days")
+
+
+def _when(at: float) -> str:
+    return datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+@app.command()
+def rebuild(
+    paths: PathsArg = None,
+    config: ConfigOpt = None,
+    state: StateOpt = None,
+    lock_wait: LockWaitOpt = 60.0,
+    nginx_conf: NginxConfOpt = None,
+) -> None:
+    """Recount everything from the logs still present, under the current rules.
+
+    Example: logtrack rebuild /var/log/nginx --config /etc/logtrack.toml
+    """
+    with boundary():
+        cfg = _config(config, None, None, None, None, nginx_conf)
+        _say_config(cfg)
+        report = runner.rebuild(cfg, paths or [], _state_path(state, cfg), lock_wait)
+        for line in summary_lines(report.ingest.tally, len(report.ingest.files), width=_width()):
+            _stderr(line)
+        if report.lost_days:
+            _stderr(f"logtrack: warning: {len(report.lost_days)} day(s) can no longer be rebuilt (their logs are "
+                    f"gone): {', '.join(report.lost_days)}; they will not be posted again")
+
+
+@app.command("tracker-tag")
+def tracker_tag(
+    listing_id: Annotated[str, typer.Argument(help="The listing's id, or with --template your template's "
+                                                   "placeholder for it, e.g. '{{ listing.id }}'.")],
+    config: ConfigOpt = None,
+    reveal_key: Annotated[bool, typer.Option("--reveal-key", help="Put the real key in the tag.")] = False,
+    template: Annotated[bool, typer.Option(
+        "--template", help="LISTING_ID is a template placeholder: leave it exactly as written.")] = False,
+) -> None:
+    """Print the <img> tag of the flexmls tracking image for a listing.
+
+    The key is a placeholder unless --reveal-key puts the real one in (from
+    LOGTRACK_API_KEY or [upload] api_key_file): the tag is for your page
+    template, and logtrack prints the key nowhere else. A real id is
+    percent-encoded; a placeholder (--template) is left as written, for the
+    template engine to fill.
+
+    Example: logtrack tracker-tag '{{ listing.id }}' --template --reveal-key >> listing-footer.html
+    """
+    with boundary():
+        if not listing_id.strip():
+            raise UsageError("the listing id is empty", "give the listing's id, or your template's placeholder "
+                             "for it with --template")
+        if not template and _PLACEHOLDER.search(listing_id):
+            raise UsageError(f"{listing_id!r} looks like a template placeholder, and would be percent-encoded",
+                             "add --template to leave it as written")
+        cfg = config_mod.load(config_mod.find(config, os.environ))
+        key = load_api_key(os.environ.get("LOGTRACK_API_KEY"), cfg.api_key_file) if reveal_key else "YOUR_API_KEY"
+        marker = "LOGTRACK-LISTING-ID"  # the placeholder goes in after escaping, so that it stays as written
+        src = TRACKER.format(listing_id=marker if template else quote(listing_id, safe=""),
+                             api_key=quote(key, safe=""))
+        tag = f'<img src="{html.escape(src)}" width="1" height="1" alt="" style="position:absolute;left:-9999px">'
+        print(tag.replace(marker, listing_id) if template else tag)
+
+
+# {{ x }}, {% x %}, {{{ x }}}, <%= x %>, <?= $x ?>, ${x}, [[x]]: what template engines fill in
+_PLACEHOLDER = re.compile(r"\{\{|\{%|<%|<\?|\$\{|\[\[")
+
+
+@app.command()
+def sandbox(
+    api_key: Annotated[str, typer.Option("--api-key", help="The key the sandbox accepts.")],
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port (0: any free one).")] = 8089,
+    fail_first: Annotated[int, typer.Option("--fail-first", help="Answer 500 to the first N posts.")] = 0,
+    data: Annotated[Path | None, typer.Option("--data", help="Keep what was posted in this folder.")] = None,
+) -> None:
+    """Run a local server that behaves like the flexmls ViewTracking endpoint.
+
+    Point [upload] endpoint at it to try a setup: http://127.0.0.1:8089/tracking/v1/listings/views/{api_key}/
+
+    Example: logtrack sandbox --api-key test-key --fail-first 2
+    """
+    from ..flexmls.sandbox import SandboxState, make_server  # only this command needs http.server
+
+    with boundary():
+        st = SandboxState(api_key, fail_first, data, log=lambda line: print(line, file=sys.stderr, flush=True))
+        st.load()
+        try:
+            server = make_server(host, port, st)
+        except OSError as exc:
+            raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}",
+                             "choose another --port (0 takes any free one) or --host") from None
+        bound = server.server_address[1]
+        print(f"logtrack sandbox on http://{host}:{bound}/ (views at /_sandbox/views); Ctrl-C stops it", flush=True)
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.server_close()

@@ -1,0 +1,119 @@
+"""Aggregate: views per (day, supplier, listing), and an account of every line.
+
+Batches are reduced as they come (a few thousand rows of counts each) and
+summed at the end, so memory depends on the number of distinct
+(day, supplier, listing) keys, not on the number of lines.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+
+import polars as pl
+
+from ..read.sources import Batch, line_of
+from ..verdicts.reasons import NotCounted, Outcome, Skip, outcome
+from .tally import KEYS, BatchSummary
+
+
+def day_expr(timezone: str | None) -> pl.Expr:
+    """The reporting day of each line.
+
+    With a time zone, the instant is converted to it; without one, the day is
+    the wall-clock date the server wrote, in the line's own UTC offset.
+    """
+    if timezone is None:
+        return pl.col("local_day")
+    return pl.col("ts").dt.convert_time_zone(timezone).dt.date()
+
+
+def count_views(df: pl.DataFrame, timezone: str | None) -> pl.DataFrame:
+    """Counted rows (those without a reason) -> views per key."""
+    return (
+        df.lazy()
+        .filter(pl.col("reason").is_null())
+        .select(day_expr(timezone).alias("day"), "supplier", "listing")
+        .group_by(KEYS)
+        .agg(views=pl.len().cast(pl.Int64))
+        # Strings sliced from the batch are views that keep the whole batch's
+        # text alive; fresh copies let it go, so memory stays flat.
+        .with_columns(supplier=pl.col("supplier") + "", listing=pl.col("listing") + "")
+        .collect()
+    )
+
+
+def line_key(timezone: str | None) -> pl.Expr:
+    """What a line's outcome is grouped by: its server date, or (with a time zone) its quarter hour.
+
+    Every UTC offset in use is a multiple of 15 minutes, so the day in the
+    reporting time zone is worked out on the few quarter hours, not per line.
+    """
+    return pl.col("local_day") if timezone is None else pl.col("ts").dt.epoch("s") // _QUARTER
+
+
+def groups_of(lf: pl.LazyFrame | pl.DataFrame, timezone: str | None) -> pl.LazyFrame:
+    """Lines per (key, reason): how many, the first one's index, and the latest time among them."""
+    return lf.lazy().group_by(_key=line_key(timezone), reason=pl.col("reason")).agg(
+        len=pl.len(), first=pl.col("idx").min(), last_ts=pl.col("ts").dt.epoch("us").max())
+
+
+def summarize(batch: Batch, groups: pl.DataFrame, counts: pl.DataFrame, timezone: str | None,
+              line_keys: Callable[[], pl.DataFrame]) -> BatchSummary:
+    """A judged batch's groups and counts -> its summary: lines per reason with the first of each.
+
+    Only the first line of each reason in the whole run is shown, so the
+    summary keeps indices and the tally fetches just those lines' text.
+    ``line_keys`` gives every line's (``idx``, ``_key``): asked only when
+    some line has no time (see ``outcomes_per_day``).
+    """
+    groups, outcomes = outcomes_per_day(groups, timezone, line_keys)
+    by_reason = (
+        groups.filter(pl.col("reason").is_not_null())
+        .group_by("reason")
+        .agg(n=pl.col("len").sum(), idx=pl.col("first").min())
+        .sort("idx")
+    )
+    reasons = [(reason, n, batch.first_line + idx, idx) for reason, n, idx in by_reason.iter_rows()]
+    last_ts = groups.get_column("last_ts").max()
+    return BatchSummary(batch.source, int(groups.get_column("len").sum()), counts, reasons,
+                        functools.partial(line_of, batch.data),
+                        last_ts=None if last_ts is None else int(last_ts),  # type: ignore[arg-type]
+                        outcomes=outcomes)
+
+
+def outcomes_per_day(groups: pl.DataFrame, timezone: str | None,
+                     line_keys: Callable[[], pl.DataFrame]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The groups with every line given a key, and lines per (day, outcome).
+
+    The second is so that a report shows a log going bad on the day it did.
+    A line without a readable time (a damaged one) takes the key of the
+    line before it (or after it, at a batch's start).
+    """
+    lost = groups.filter(pl.col("_key").is_null())
+    if lost.height:  # lines without a time: the key of the line before them (after, at the start)
+        frame = line_keys()
+        known = frame.filter(pl.col("_key").is_not_null()).select("idx", "_key").sort("idx")
+        timeless = frame.filter(pl.col("_key").is_null()).select("idx", "reason").sort("idx")
+        if known.height:
+            timeless = timeless.join_asof(known, on="idx", strategy="backward").with_columns(
+                pl.col("_key").fill_null(known.get_column("_key")[0]))
+        else:
+            timeless = timeless.with_columns(_key=pl.lit(None, dtype=frame.schema["_key"]))
+        found = timeless.group_by("_key", "reason").agg(pl.len(), first=pl.col("idx").min(),
+                                                       last_ts=pl.lit(None, dtype=pl.Int64))
+        groups = pl.concat([groups.filter(pl.col("_key").is_not_null()), found], how="vertical_relaxed")
+    if timezone is None:
+        day = pl.col("_key")
+    else:
+        day = (pl.col("_key") * _QUARTER).cast(pl.Int64).mul(1_000_000).cast(pl.Datetime("us", "UTC")) \
+            .dt.convert_time_zone(timezone).dt.date()
+    outcome = pl.when(pl.col("reason").is_null()).then(pl.lit(Outcome.VIEW.value)).otherwise(
+        pl.col("reason").replace_strict(_OUTCOMES, default=Outcome.NOT_LISTING.value, return_dtype=pl.String))
+    per_day = groups.lazy().group_by(day=day, outcome=outcome).agg(lines=pl.col("len").sum().cast(pl.Int64))
+    return groups, per_day.collect()
+
+
+_QUARTER = 900  # seconds
+
+_OUTCOMES = {r.value: outcome(r.value).value for r in [*NotCounted, *Skip]}

@@ -1,0 +1,159 @@
+"""The account of a run: counts per key, lines per reason, first examples.
+
+Polars is loaded only when counts are merged, so that a run that reads
+nothing never loads it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
+
+from ..verdicts.reasons import DAMAGED, Skip
+
+if TYPE_CHECKING:
+    import polars as pl
+
+KEYS = ["day", "supplier", "listing"]
+
+
+@dataclass(frozen=True)
+class Example:
+    """The first line that got a reason, so messages can point at it."""
+
+    source: str
+    line_no: int
+    line: str
+
+
+@dataclass(frozen=True)
+class BatchSummary:
+    """What one batch contributes: small enough to keep while others are worked on."""
+
+    source: str
+    lines: int
+    counts: pl.DataFrame
+    reasons: list[tuple[str, int, int, int]]  # reason, lines, first line_no, its index in the batch
+    line_text: Callable[[int], str]  # a line's text by its index: fetched only for a reason's first example
+    last_ts: int | None = None  # the latest line time in the batch, µs since 1970 (UTC)
+    outcomes: pl.DataFrame | None = None  # lines per (day, outcome)
+
+    def detached(self, known: set[str]) -> BatchSummary:
+        """The same, holding only the example lines a tally can still want, not the batch's text.
+
+        ``known``: the reasons that have their example already (or will, from
+        a summary before this one); this one's new reasons are added to it.
+        A summary that waits for its commit then keeps a few lines, not 16 MiB.
+        """
+        texts = {}
+        for reason, _, _, idx in self.reasons:
+            if reason not in known:
+                known.add(reason)
+                texts[idx] = self.line_text(idx)
+        return replace(self, line_text=texts.__getitem__)
+
+
+# What a file whose lines are mostly damaged most likely is, by its most common damage.
+_CAUSES = {
+    Skip.UNPARSABLE.value: "its lines are not in the format read: set [logs] format (or --format) to the "
+                           "server's log_format or LogFormat, or leave the file out",
+    Skip.BAD_TIME.value: "its times do not read as the format says (a custom time format?): set [logs] format "
+                         "with the server's own time directive, e.g. %{%Y-%m-%d %H:%M:%S}t",
+    Skip.INVALID_UTF8.value: "it is not UTF-8 text: another encoding, or not a log",
+    Skip.HOLE.value: "it is mostly holes of NUL bytes: lines lost in crashes",
+}
+
+
+@dataclass
+class FileAccount:
+    """The lines of one file read in one go, and its damaged ones: a wrong format must not pass quietly."""
+
+    lines: int = 0
+    damaged: dict[str, int] = field(default_factory=dict)
+
+    def add(self, part: BatchSummary) -> None:
+        self.lines += part.lines
+        for reason, n, _, _ in part.reasons:
+            if reason in DAMAGED:
+                self.damaged[reason] = self.damaged.get(reason, 0) + n
+
+    def mostly_damaged(self, source: str) -> str | None:
+        """A warning when most lines were skipped as damaged (None otherwise).
+
+        "Most": more than half, and at least ten lines or every line, so that
+        a short file with a crash's hole in it is not called wrongly read.
+        """
+        total = sum(self.damaged.values())
+        if total * 2 <= self.lines or (total < 10 and total < self.lines):
+            return None
+        reason = max(self.damaged, key=lambda r: self.damaged[r])
+        return (f"{source}: {total:,} of {self.lines:,} lines skipped as damaged ({self.damaged[reason]:,} "
+                f"{reason}): {_CAUSES.get(reason, 'check the file and the format')}")
+
+
+@dataclass
+class Tally:
+    """Running totals for a run: counts per key, lines per reason, first examples."""
+
+    lines: int = 0
+    counted: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)
+    examples: dict[str, Example] = field(default_factory=dict)
+    _parts: list[pl.DataFrame] = field(default_factory=list)
+    _outcomes: list[pl.DataFrame] = field(default_factory=list)
+
+    def add(self, part: BatchSummary) -> None:
+        """Fold in a batch; batches must come in file order for the examples."""
+        self.lines += part.lines
+        self.counted += int(part.counts.get_column("views").sum())
+        self._parts.append(part.counts)
+        if len(self._parts) >= 16:
+            self._parts = [merge_counts(self._parts)]
+        if part.outcomes is not None:
+            self._outcomes.append(part.outcomes)
+            if len(self._outcomes) >= 64:
+                self._outcomes = [merge_outcomes(self._outcomes)]
+        for reason, n, line_no, idx in part.reasons:
+            self.reasons[reason] = self.reasons.get(reason, 0) + n
+            if reason not in self.examples:
+                self.examples[reason] = Example(part.source, line_no, part.line_text(idx))
+
+    def merge(self, other: Tally) -> None:
+        """Fold in another tally of files read after this one's."""
+        self.lines += other.lines
+        self.counted += other.counted
+        for reason, n in other.reasons.items():
+            self.reasons[reason] = self.reasons.get(reason, 0) + n
+        for reason, example in other.examples.items():
+            self.examples.setdefault(reason, example)
+        self._parts.extend(other._parts)
+        self._outcomes.extend(other._outcomes)
+
+    def counts(self) -> pl.DataFrame:
+        """Views per (day, supplier, listing), sorted as the XML lists them."""
+        return merge_counts(self._parts).sort(KEYS).select(*KEYS, "views")
+
+
+    def outcomes(self) -> pl.DataFrame:
+        """Lines per (day, outcome), by day."""
+        return merge_outcomes(self._outcomes).sort("day", "outcome")
+
+
+def merge_outcomes(parts: list[pl.DataFrame]) -> pl.DataFrame:
+    import polars as pl
+
+    if not parts:
+        return pl.DataFrame(schema={"day": pl.Date, "outcome": pl.String, "lines": pl.Int64})
+    return pl.concat(parts).group_by("day", "outcome").agg(pl.col("lines").sum())
+
+
+def merge_counts(parts: list[pl.DataFrame]) -> pl.DataFrame:
+    """Counts of several batches as one: views summed per key."""
+    import polars as pl
+
+    if not parts:
+        return pl.DataFrame(schema={"day": pl.Date, "supplier": pl.String, "listing": pl.String, "views": pl.Int64})
+    if len(parts) == 1:
+        return parts[0]
+    return pl.concat(parts).group_by(KEYS).agg(views=pl.col("views").sum())

@@ -1,0 +1,106 @@
+"""Log formats: what a line looks like, compiled once (no Polars here: nothing is read in this package).
+
+- ``model``: the fields logtrack reads, ``Piece``, ``LogFormat`` and the one
+  compiler (``build``, ``build_json``) that turns pieces into every way of
+  cutting a line.
+- ``apache``, ``nginx``: the servers' format strings (``LogFormat``,
+  ``log_format``) read into pieces from tables of their directives.
+- ``proxies`` (HAProxy, AWS ALB) and ``w3c`` (IIS, CloudFront): fixed and
+  header-driven formats spelled as pieces.
+- ``presets``: every format by name and ``get``, the one place a name or a
+  format string becomes a format.
+- ``nginx_conf`` reads a server's own config for its formats and logs;
+  ``looks_like`` names what a file that is no access log is.
+
+**A new log format** touches this package only: its pieces (a string in
+``presets``, or a module beside ``proxies``), its name in ``presets.get``;
+and, for ``auto`` to find it, one line in ``parse.detect.candidates``.
+
+May import: ``logtrack.errors``. Never Polars, never a stage above.
+This module re-exports the model and the presets: ``formats.get(...)``,
+``formats.TIME``, ``formats.LogFormat``.
+"""
+
+from __future__ import annotations
+
+from .model import (
+    ADDRESSES,
+    CAPTURED,
+    CLF,
+    CLIENT,
+    EPOCH,
+    EPOCH_MS,
+    EPOCH_US,
+    INSTANT,
+    ISO8601,
+    JSON_TAIL,
+    LAZY,
+    METHOD,
+    PATH,
+    QUERY,
+    QUOTED,
+    REFERRER,
+    REQUEST,
+    STATUS,
+    STRFTIME,
+    TAIL,
+    TARGET,
+    TIME,
+    USER_AGENT,
+    UTC_WALL,
+    VHOST,
+    LogFormat,
+    Piece,
+    Segment,
+    TimeCut,
+    build,
+    build_json,
+    claims,
+    escape,
+    narrowed,
+    require,
+)
+from .presets import JSON_PRESETS, PRESETS, JsonPreset, get, preset_names
+
+__all__ = [
+    "ADDRESSES",
+    "CAPTURED",
+    "CLF",
+    "CLIENT",
+    "EPOCH",
+    "EPOCH_MS",
+    "EPOCH_US",
+    "INSTANT",
+    "ISO8601",
+    "JSON_PRESETS",
+    "JSON_TAIL",
+    "LAZY",
+    "METHOD",
+    "PATH",
+    "PRESETS",
+    "QUERY",
+    "QUOTED",
+    "REFERRER",
+    "REQUEST",
+    "STATUS",
+    "STRFTIME",
+    "TAIL",
+    "TARGET",
+    "TIME",
+    "USER_AGENT",
+    "UTC_WALL",
+    "VHOST",
+    "JsonPreset",
+    "LogFormat",
+    "Piece",
+    "Segment",
+    "TimeCut",
+    "build",
+    "build_json",
+    "claims",
+    "escape",
+    "get",
+    "narrowed",
+    "preset_names",
+    "require",
+]

@@ -1,0 +1,146 @@
+"""Apache ``LogFormat`` strings -> pieces, from a table of mod_log_config directives.
+
+Accepted as written inside httpd.conf (``\\"``) or unescaped. Status
+conditions (``%400,501{User-agent}i``, ``%!200{Referer}i``) and the ``<``/``>``
+modifiers are accepted; any directive not in the table is an ignored field.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..errors import LogFormatError
+from . import model as f
+from .model import LAZY, LogFormat, Piece
+
+NUMBER = r"-|[0-9]+"
+HOST = r"[^\s,]+?"  # a server name (a port after it is cut off later): never a comma, unlike a client list
+
+# directive letter (after modifiers, without {arg}) -> (field, pattern)
+_DIRECTIVES: dict[str, tuple[str | None, str]] = {
+    "h": (f.CLIENT, f.ADDRESSES),
+    "a": (f.CLIENT, f.ADDRESSES),
+    "A": (None, r"\S+"),
+    "l": (None, r"\S+"),
+    "u": (None, r"\S+"),
+    "r": (f.REQUEST, r".*?"),
+    "s": (f.STATUS, r"[0-9]{3}"),
+    "b": (None, NUMBER),
+    "B": (None, r"[0-9]+"),
+    "O": (None, NUMBER),
+    "I": (None, NUMBER),
+    "S": (None, NUMBER),
+    "D": (None, r"-?[0-9]+"),
+    "T": (None, r"-?[0-9]+(?:\.[0-9]+)?"),
+    "v": (f.VHOST, HOST),
+    "V": (f.VHOST, HOST),
+    "p": (None, r"[0-9]+|-"),
+    "P": (None, r"[0-9]+|-"),
+    "U": (f.PATH, r"\S+"),
+    "q": (f.QUERY, r"\S*"),
+    "m": (f.METHOD, r"\S+"),
+    "H": (None, r"\S+"),
+    "k": (None, r"[0-9]+"),
+    "L": (None, r"\S+"),
+    "R": (None, r"\S+"),
+    "X": (None, r"[Xx+-]"),
+    "f": (None, r"\S+"),
+}
+# %{Header}i, lower-cased header -> field
+_HEADERS: dict[str, tuple[str, str]] = {
+    "referer": (f.REFERRER, r"\S+"),
+    "referrer": (f.REFERRER, r"\S+"),
+    "user-agent": (f.USER_AGENT, r"\S+"),
+    "host": (f.VHOST, HOST),
+}
+_LIST_HEADERS = {"x-forwarded-for", "forwarded", "x-real-ip", "via", "cookie", "accept", "accept-language"}
+
+_TOKEN = re.compile(r"%[<>!0-9,]*(?:\{(?P<arg>[^}]*)\})?(?P<letter>[a-zA-Z%])|[^%]+|%")
+
+# strftime directive -> regex for its text; anything else matches \S+
+_STRFTIME: dict[str, str] = {
+    "Y": r"[0-9]{4}", "m": r"[0-9]{2}", "d": r"[0-9]{2}", "e": r" ?[0-9]{1,2}", "H": r"[0-9]{2}",
+    "M": r"[0-9]{2}", "S": r"[0-9]{2}", "z": r"[+-][0-9]{4}", "Z": r"[A-Za-z]+", "b": r"[A-Za-z]{3}",
+    "h": r"[A-Za-z]{3}", "B": r"[A-Za-z]+", "a": r"[A-Za-z]{3}", "A": r"[A-Za-z]+", "y": r"[0-9]{2}",
+    "j": r"[0-9]{3}", "p": r"[AP]M", "I": r"[0-9]{2}", "T": r"[0-9]{2}:[0-9]{2}:[0-9]{2}",
+    "F": r"[0-9]{4}-[0-9]{2}-[0-9]{2}", "D": r"[0-9]{2}/[0-9]{2}/[0-9]{2}", "s": r"[0-9]+", "%": "%",
+}
+
+
+def compile_logformat(template: str, name: str = "custom") -> LogFormat:
+    """Compile an Apache LogFormat string."""
+    text = template.replace('\\"', '"')
+    pieces: list[Piece] = []
+    for m in _TOKEN.finditer(text):
+        token = m.group(0)
+        if not token.startswith("%") or token == "%":
+            pieces.append(Piece(literal=token))
+        elif token == "%%":
+            pieces.append(Piece(literal="%"))
+        else:
+            pieces.extend(_directive(m.group("letter"), m.group("arg"), token, template))
+    return f.build(_merge_literals(pieces), name, template)
+
+
+def _directive(letter: str, arg: str | None, token: str, template: str) -> list[Piece]:
+    if letter == "t" and arg is None:
+        # [10/Oct/2000:13:55:36 -0700]: the brackets are Apache's, not the field's
+        return [Piece(literal="["), Piece(field=f.TIME, pattern=r"[^\]]*", time_kind=f.CLF), Piece(literal="]")]
+    return [_one(letter, arg, token, template)]
+
+
+def _one(letter: str, arg: str | None, token: str, template: str) -> Piece:
+    if letter == "t" and arg is not None:
+        return _time(arg, template)
+    if letter == "s":
+        # %s is the original status, %>s the final one: logtrack wants the final
+        field = f.STATUS if ">" in token or "<" not in token else None
+        return Piece(field=field, pattern=r"[0-9]{3}")
+    if letter in "io" and arg is not None:
+        header = arg.lower()
+        if letter == "i" and header in _HEADERS:
+            known, header_pattern = _HEADERS[header]
+            return Piece(field=known, pattern=header_pattern)
+        return Piece(pattern=LAZY if header in _LIST_HEADERS else r"\S+")
+    if letter == "a" and arg == "c":
+        return Piece(pattern=r"\S+")
+    fld, pattern = _DIRECTIVES.get(letter, (None, r"\S+"))
+    return Piece(field=fld, pattern=pattern)
+
+
+def _time(arg: str, template: str) -> Piece:
+    spec = arg
+    for prefix in ("begin:", "end:"):
+        spec = spec.removeprefix(prefix)
+    kinds = {"sec": (f.EPOCH, r"[0-9]+"), "msec": (f.EPOCH_MS, r"[0-9]+"), "usec": (f.EPOCH_US, r"[0-9]+")}
+    if spec in kinds:
+        kind, pattern = kinds[spec]
+        return Piece(field=f.TIME, pattern=pattern, time_kind=kind)
+    if spec in ("msec_frac", "usec_frac"):
+        return Piece(pattern=r"[0-9]+")
+    if "%" not in spec:
+        raise LogFormatError(f"log format {template!r}: cannot read time format %{{{arg}}}t")
+    return Piece(field=f.TIME, pattern=strftime_regex(spec), time_kind=f.STRFTIME, time_format=spec)
+
+
+def strftime_regex(spec: str) -> str:
+    out = []
+    i = 0
+    while i < len(spec):
+        if spec[i] == "%" and i + 1 < len(spec):
+            out.append(_STRFTIME.get(spec[i + 1], r"\S+"))
+            i += 2
+        else:
+            out.append(re.escape(spec[i]) if spec[i] not in " -/:" else spec[i])
+            i += 1
+    return "".join(out)
+
+
+def _merge_literals(pieces: list[Piece]) -> list[Piece]:
+    merged: list[Piece] = []
+    for piece in pieces:
+        if piece.literal is not None and merged and merged[-1].literal is not None:
+            merged[-1] = Piece(literal=merged[-1].literal + piece.literal)
+        else:
+            merged.append(piece)
+    return merged

@@ -1,0 +1,451 @@
+"""Log formats: a format string compiled once into a regular expression.
+
+As in apachelogs, a format string is read against a table of directives
+(data, not code) that says which field each one fills and what its text
+looks like: Apache ``LogFormat`` strings in ``apache``, nginx
+``log_format`` templates in ``nginx``. Both become a list of
+``Piece``s, and one compiler here (``build``) turns pieces, in one walk,
+into every way of cutting a line: the whole-line expression that runs in
+Polars (Rust regex, linear time, whole column at once) and the checks the
+quote split (``split``) makes between the quotes. An nginx template
+that starts with ``{`` is a JSON format and is decoded as JSON instead.
+
+Quoted fields accept both escape styles real servers write: Apache writes a
+quote inside a field as ``\\"`` and nginx as ``\\x22``; the quoted-field
+expression skips any backslash pair, so a field is never cut at an escaped
+quote. Fields appended after a format's last field (nginx's ``main`` format
+adds ``"$http_x_forwarded_for"``) are accepted and ignored.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from ..errors import LogFormatError
+
+# Fields the rest of logtrack reads. Anything else a format logs is ignored.
+TIME = "time"
+REQUEST = "request"  # the request line, "GET /x HTTP/1.1"
+METHOD = "req_method"  # or its parts, when a format logs them apart
+TARGET = "req_uri"  # path and query as received ($request_uri)
+PATH = "path"  # path alone (%U, $uri) ...
+QUERY = "query"  # ... and query (%q, $args)
+STATUS = "status"
+REFERRER = "referrer"
+USER_AGENT = "user_agent"
+VHOST = "vhost"
+CLIENT = "client"
+CAPTURED = "captured"  # HAProxy's captured headers, "{a|b|c} ": cut into fields by LogFormat.captured
+
+# How the time field is written; parse.fields turns each into an instant and a day.
+CLF = "clf"  # 10/Oct/2000:13:55:36 -0700
+ISO8601 = "iso8601"  # 2000-10-10T13:55:36-07:00
+EPOCH = "epoch"  # seconds since 1970, with a fraction ($msec, %{msec_frac}t...)
+EPOCH_MS = "epoch_ms"  # %{msec}t
+EPOCH_US = "epoch_us"  # %{usec}t
+STRFTIME = "strftime"  # %{format}t: LogFormat.time_format holds the format
+UTC_WALL = "utc_wall"  # a wall-clock time in UTC, no offset written (W3C logs): time_format reads it
+INSTANT = "instant"  # RFC 3339, or an epoch in s, ms, us or ns (told apart by size): Cloudflare's configurable unit
+
+QUOTED = r'(?:[^"\\]|\\.)*'
+LAZY = r".+?"  # fields that may hold spaces ("10.0.0.2, 10.0.0.1")
+# A client: an address or name; or an X-Forwarded-For list of them ("10.0.0.2, 10.0.0.1"), maybe quoted,
+# maybe followed by the address the list came from (both seen in real nginx logs); never other text with a
+# space, so that a virtual host in front of it ("www.example.com 1.2.3.4") is not taken for part of it.
+_ONE = r'[^\s,"]+'
+_IP = r"[0-9A-Fa-f:.]*[:.][0-9A-Fa-f:.]*"
+ADDRESSES = rf'"{_ONE}(?:,\s?{_ONE})*"(?: {_IP})?|{_ONE}(?:,\s?{_ONE})+(?: {_IP})?|{_ONE}'
+_ADDRESS_TOKEN = rf"{_ONE}(?:,{_ONE})*"  # one without spaces or quotes: what it is before a space, as one token
+
+
+@dataclass(frozen=True)
+class Piece:
+    """A literal, or a directive: the field it fills (None: ignored) and its text."""
+
+    literal: str | None = None
+    field: str | None = None
+    pattern: str = r"\S+"
+    time_kind: str | None = None
+    time_format: str | None = None
+
+
+@dataclass(frozen=True)
+class TimeCut:
+    """Where a checked piece holds its time, found without a regex capture.
+
+    Once the piece's regex is known to match, the fields before the time
+    hold no space, so the time is what follows the piece's ``spaces``-th
+    space, between ``prefix`` and ``suffix`` (``[`` and ``] `` in CLF):
+    a cut and a strptime whose format carries both, about half the cost
+    of capturing it.
+    """
+
+    spaces: int
+    prefix: str
+    suffix: str
+
+
+@dataclass(frozen=True)
+class Segment:
+    """What one piece between quotes must look like, and which fields it fills.
+
+    ``regex`` and ``literal`` None: a quoted free-text field, taken whole
+    (``field`` None: one logtrack does not read). ``literal``: fixed text.
+    Otherwise ``regex`` (anchored) checks the piece and its named groups,
+    ``captures``, are the fields.
+    """
+
+    regex: str | None = None
+    field: str | None = None
+    literal: str | None = None
+    captures: tuple[str, ...] = ()
+    matches_empty: bool = False  # an empty piece reads as null; does ``regex`` accept ""?
+    wide: str | None = None  # ``regex`` with its lazy fields as written, when they were narrowed
+    time_cut: TimeCut | None = None  # the time, when it can be cut rather than captured
+    # The last piece, when the format lets any text follow it (``TAIL``): what it must look like for more
+    # quoted fields to follow (a space after the format's own text), so that such lines take the split too.
+    open_end: str | None = None
+
+
+@dataclass(frozen=True)
+class LogFormat:
+    """A compiled format: its name, source string, and whole-line regex."""
+
+    name: str
+    template: str
+    regex: str
+    fields: tuple[str, ...]
+    # The same with space-free lazy fields as one token: several times faster,
+    # and it captures exactly what ``regex`` does wherever it matches (a lazy
+    # field followed by a space cannot end before the first space). Lines it
+    # misses get ``regex``.
+    fast_regex: str
+    time_kind: str = CLF
+    time_format: str | None = None
+    json_keys: dict[str, str] = field(default_factory=dict)  # JSON key -> field
+    # field -> where it sits in a nested JSON object (a key at each level; 0: a list's first item)
+    nested: dict[str, tuple[str | int, ...]] = field(default_factory=dict)
+    # How a line splits at its quotes (parse.split): None when the format writes no
+    # quoted field (nothing to gain) or is JSON.
+    segments: tuple[Segment, ...] | None = None
+    # field -> how its text is encoded in the log (``proxies.HAPROXY_ENCODING``, ``w3c``'s ...)
+    encoded: dict[str, str] = field(default_factory=dict)
+    # Lines the server writes that are no request (a W3C header, HAProxy's own messages): skipped as such
+    notice: str | None = None
+    # The fields of a CAPTURED block's values, in order (None: one logtrack does not read)
+    captured: tuple[str | None, ...] = ()
+    # The request's target may be an absolute URL (a proxy's log): its path and query are the target,
+    # its host the virtual host when the format logs none.
+    absolute_targets: bool = False
+    # A W3C log's value separator: its lines follow the last ``#Fields:`` header (``read.w3c_sections.follow``).
+    w3c_separator: str | None = None
+    # A W3C line's columns, each (the field it fills or None, what it must look like or None): cut at the
+    # separator rather than by the line regex, which they match exactly (``parse._columns``).
+    columns: tuple[tuple[str | None, str | None], ...] = ()
+
+    @property
+    def is_json(self) -> bool:
+        return bool(self.json_keys or self.nested)
+
+    @property
+    def json_paths(self) -> dict[str, tuple[str | int, ...]]:
+        """field -> its path in a line's JSON object."""
+        return self.nested or {name: (key,) for key, name in self.json_keys.items()}
+
+    @property
+    def glued_regex(self) -> str:
+        """The line regex after any text: a whole line at the end of a line glued to the remains of another.
+
+        After a crash cut a file back mid-line, the server's next line is
+        written onto what is left of the cut one; read again, that line's
+        tail is the new record (``parse.line_regex_fields(glued=True)``).
+        """
+        return "^.*?" + self.regex.removeprefix("^")
+
+    @property
+    def logs_method(self) -> bool:
+        """Whether lines say their request method; without it every line counts as a GET."""
+        return REQUEST in self.fields or METHOD in self.fields
+
+
+TAIL = r"(?:\s.*)?$"  # what may follow a format's last piece: fields a server appends are ignored
+_CUT_SHORT_TAIL = r'(?:"(?:\s.*)?)?$'
+
+
+def build(pieces: list[Piece], name: str, template: str, *, tail: str | None = None) -> LogFormat:
+    """Compile pieces, in one walk, into every way of cutting a line.
+
+    The whole-line regex (and its fast form), and the segments the quote
+    split checks between the quotes, come from the same walk, so the first
+    occurrence of a field wins in both and both end a line the same way.
+    A line cut short inside its last quoted field (seen in real logs,
+    inside a long user agent) still has every field logtrack needs: the
+    regex accepts it; the split leaves it to the regex. ``tail``: what may
+    follow the last piece, instead of ``TAIL``.
+    """
+    flat = _at_quotes(pieces)
+    cut_short = len(pieces) > 1 and pieces[-1].literal == '"' and pieces[-2].literal is None
+    parts, fast = ["^"], ["^"]
+    fields: list[str] = []  # the first occurrence of a field wins, in every path
+    time_kind, time_format = CLF, None
+    groups: list[list[tuple[Piece, str | None, bool]]] = [[]]  # between quotes: (piece, what follows it, new)
+    for i, piece in enumerate(flat):
+        if piece.literal is not None:
+            if piece.literal == '"':
+                groups.append([])
+                if cut_short and i == len(flat) - 1:
+                    break  # the regex's tail takes the closing quote
+            else:
+                groups[-1].append((piece, None, False))
+            if not (cut_short and i == len(flat) - 1):
+                parts.append(escape(piece.literal))
+                fast.append(escape(piece.literal))
+            continue
+        before = flat[i - 1].literal if i > 0 else None
+        after = flat[i + 1].literal if i + 1 < len(flat) else '"'  # cut-short tail
+        quoted = before == '"' and after == '"'
+        expr = QUOTED if quoted else piece.pattern
+        narrow = narrowed(expr, after)
+        new = claims(piece, fields)
+        if new:
+            assert piece.field is not None
+            parts.append(f"(?P<{piece.field}>{expr})")
+            fast.append(f"(?P<{piece.field}>{narrow})")
+            if piece.field == TIME:
+                time_kind, time_format = piece.time_kind or CLF, piece.time_format
+        else:
+            parts.append(f"(?:{expr})")
+            fast.append(f"(?:{narrow})")
+        groups[-1].append((piece, after if after != '"' else None, new))
+    end = tail or (_CUT_SHORT_TAIL if cut_short else TAIL)
+    parts.append(end)
+    fast.append(end)
+    require(fields, template)
+    last = len(groups) - 1
+    segments = tuple(_segment(g, (tail or TAIL) if i == last else None, i % 2 == 1) for i, g in enumerate(groups)) \
+        if len(groups) >= 3 else None
+    return LogFormat(name, template, "".join(parts), tuple(fields), "".join(fast), time_kind, time_format,
+                     segments=segments)
+
+
+JSON_TAIL = r"\s*$"  # after a JSON line's closing brace: whitespace only, as the decoder allows
+
+
+def build_json(members: list[tuple[str, Piece]], name: str, template: str,
+               pieces: list[Piece] | None = None) -> LogFormat:
+    """Compile a JSON format: each key whose value is one directive, by the same rules as ``build``.
+
+    ``pieces``: the template as the server writes it (the members' directives
+    as fields, any other one ignored). Lines written exactly so, with no
+    backslash (so no escape that decoding would change), are then cut at
+    their quotes like any quoted format (``segments``); the rest are decoded.
+    """
+    keys: dict[str, str] = {}
+    fields: list[str] = []
+    time_kind = CLF
+    for key, piece in members:
+        if claims(piece, fields):
+            assert piece.field is not None
+            keys[key] = piece.field
+            if piece.field == TIME:
+                time_kind = piece.time_kind or CLF
+    if not keys:
+        raise LogFormatError(
+            f"JSON log format {template!r} maps no key to a $variable",
+            'write it as nginx does, e.g. {"time":"$time_iso8601","request":"$request",...}',
+        )
+    require(fields, template)
+    whole = r"^\s*\{.*\}\s*$"  # what a line must look like to be decoded
+    segments = None
+    if pieces is not None:
+        try:
+            segments = build(pieces, name, template, tail=JSON_TAIL).segments
+        except LogFormatError:
+            segments = None
+    return LogFormat(name=name, template=template, regex=whole, fields=tuple(fields), fast_regex=whole,
+                     time_kind=time_kind, json_keys=keys, segments=segments)
+
+
+def claims(piece: Piece, fields: list[str]) -> bool:
+    """Whether ``piece`` fills a field no piece before it filled (and records it): the first one wins."""
+    if piece.field is None or piece.field in fields:
+        return False
+    fields.append(piece.field)
+    return True
+
+
+def _at_quotes(pieces: list[Piece]) -> list[Piece]:
+    """The pieces with every literal cut at its quotes, each quote a literal of its own."""
+    flat: list[Piece] = []
+    for piece in pieces:
+        if piece.literal is None or '"' not in piece.literal:
+            flat.append(piece)
+            continue
+        for i, part in enumerate(piece.literal.split('"')):
+            if i:
+                flat.append(Piece(literal='"'))
+            if part:
+                flat.append(Piece(literal=part))
+    return flat
+
+
+def _segment(group: list[tuple[Piece, str | None, bool]], tail: str | None, inside: bool) -> Segment:
+    """The split's check of one piece between quotes, from the same walk as the regex.
+
+    ``tail``: what may follow it, for the line's last piece (None for the others).
+    """
+    last = tail is not None
+    if inside and len(group) == 1 and group[0][0].literal is None:
+        piece, _, new = group[0]
+        return Segment(field=piece.field if new else None)  # quoted free text, taken whole
+    if not last and all(piece.literal is not None for piece, _, _ in group):
+        return Segment(literal="".join(piece.literal or "" for piece, _, _ in group))
+    end = tail or "$"
+    wide, narrow, captures = ["^"], ["^"], []
+    for piece, after, new in group:
+        if piece.literal is not None:
+            wide.append(escape(piece.literal))
+            narrow.append(escape(piece.literal))
+            continue
+        pattern = narrowed(piece.pattern, after)
+        if new:
+            assert piece.field is not None
+            captures.append(piece.field)
+            wide.append(f"(?P<{piece.field}>{piece.pattern})")
+            narrow.append(f"(?P<{piece.field}>{pattern})")
+        else:
+            wide.append(f"(?:{piece.pattern})")
+            narrow.append(f"(?:{pattern})")
+    regex, wide_regex = "".join(narrow) + end, "".join(wide) + end
+    return Segment(regex=regex, captures=tuple(captures), matches_empty=re.search(regex, "") is not None,
+                   wide=wide_regex if wide_regex != regex else None, time_cut=None if last else _time_cut(group),
+                   open_end="".join(narrow) + r"\s.*$" if tail == TAIL else None)
+
+
+def _time_cut(group: list[tuple[Piece, str | None, bool]]) -> TimeCut | None:
+    """A CLF time this piece captures last, after space-free fields and literals: where to cut it."""
+    at = next((i for i, (piece, _, new) in enumerate(group) if new and piece.field == TIME), None)
+    if at is None or group[at][0].time_kind not in (None, CLF):
+        return None
+    after = [piece.literal for piece, _, _ in group[at + 1:]]
+    if any(text is None for text in after):
+        return None  # a field after the time: it is not where the piece ends
+    spaces = 0
+    fixed: str | None = ""  # the text since the last space; None: a field is in it
+    for piece, following, _ in group[:at]:
+        if piece.literal is None:
+            if _may_hold(narrowed(piece.pattern, following), " "):
+                return None
+            fixed = None
+        elif " " in piece.literal:
+            spaces += piece.literal.count(" ")
+            fixed = piece.literal.rsplit(" ", 1)[-1]
+        elif fixed is not None:
+            fixed += piece.literal
+    if fixed is None:
+        return None
+    return TimeCut(spaces, fixed, "".join(text or "" for text in after))
+
+
+def _may_hold(pattern: str, char: str) -> bool:
+    """Whether some text ``pattern`` matches may hold ``char`` (when unsure: yes)."""
+    from re import _constants as c  # type: ignore[attr-defined]
+    from re import _parser  # type: ignore[attr-defined]
+
+    code = ord(char)
+
+    def in_class(items: list[tuple[object, object]]) -> bool:
+        negate, found = False, False
+        for op, arg in items:
+            if op is c.NEGATE:
+                negate = True
+            elif op is c.LITERAL:
+                found = found or arg == code
+            elif op is c.RANGE:
+                bounds: tuple[int, int] = arg  # type: ignore[assignment]
+                found = found or bounds[0] <= code <= bounds[1]
+            elif op is c.CATEGORY:
+                found = found or _in_category(arg, char)
+            else:
+                return True
+        return found != negate
+
+    def walk(items: list[tuple[object, object]]) -> bool:
+        for op, arg in items:
+            if op is c.LITERAL:
+                if arg == code:
+                    return True
+            elif op is c.NOT_LITERAL:
+                if arg != code:
+                    return True
+            elif op is c.IN:
+                if in_class(arg):  # type: ignore[arg-type]
+                    return True
+            elif op in (c.MAX_REPEAT, c.MIN_REPEAT):
+                if walk(arg[2]):  # type: ignore[index]
+                    return True
+            elif op is c.SUBPATTERN:
+                if walk(arg[3]):  # type: ignore[index]
+                    return True
+            elif op is c.BRANCH:
+                if any(walk(branch) for branch in arg[1]):  # type: ignore[index]
+                    return True
+            elif op is not c.AT:
+                return True  # anything else (ANY, a look-around...): assume it may
+        return False
+
+    try:
+        return walk(list(_parser.parse(pattern)))
+    except re.error:
+        return True
+
+
+def _in_category(category: object, char: str) -> bool:
+    from re import _constants as c  # type: ignore[attr-defined]
+
+    tests = {c.CATEGORY_SPACE: char.isspace(), c.CATEGORY_NOT_SPACE: not char.isspace(),
+             c.CATEGORY_DIGIT: char.isdigit(), c.CATEGORY_NOT_DIGIT: not char.isdigit(),
+             c.CATEGORY_WORD: char.isalnum() or char == "_", c.CATEGORY_NOT_WORD: not (char.isalnum() or char == "_")}
+    return tests.get(category, True)
+
+
+def narrowed(pattern: str, after: str | None) -> str:
+    """A lazy field followed by a space, as one token: the fast regexes' form.
+
+    Wherever the token form matches it captures what the lazy one does (a
+    lazy field before a space cannot end before the first space); where it
+    does not (a client list "a, b"), the lazy form is tried next.
+    """
+    if after and after[0] == " ":
+        if pattern == LAZY:
+            return r"\S+"
+        if pattern == ADDRESSES:
+            return _ADDRESS_TOKEN
+    return pattern
+
+
+def require(fields: list[str] | tuple[str, ...], template: str) -> None:
+    """A format must log the time, the request's target (whole request line, URI, or path) and the status.
+
+    The method is not required: a format that leaves it out counts every
+    line as a GET (``LogFormat.logs_method``; logtrack says so once per file).
+    """
+    has_request = REQUEST in fields or TARGET in fields or PATH in fields
+    missing = [f for f in (TIME, STATUS) if f not in fields]
+    if not has_request:
+        missing.insert(1, REQUEST)
+    if missing:
+        raise LogFormatError(
+            f"log format {template!r} logs no {', '.join(missing)}",
+            "a format must log the time, the request (or at least its URI) and the status "
+            "to count views",
+        )
+
+
+_META = set("\\.+*?()|[]{}^$#&-~")
+
+
+def escape(text: str) -> str:
+    """Escape regex metacharacters only (Rust regex rejects some needless escapes)."""
+    return "".join("\\" + c if c in _META else c for c in text)

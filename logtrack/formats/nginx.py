@@ -1,0 +1,158 @@
+"""nginx ``log_format`` templates -> pieces, from a table of nginx variables.
+
+A template is the format's strings joined, as nginx joins them
+(``'$remote_addr - $remote_user [$time_local] "$request" ...'``). Every
+``$variable`` or ``${variable}`` nginx writes is accepted: the ones logtrack
+needs fill their field, any other is an ignored field. A template that
+starts with ``{`` is a JSON format (``escape=json``, or ``escape=default``,
+whose ``\\xHH`` escapes are turned into JSON ones before decoding); its keys
+are mapped to fields through the variables they hold.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from . import model as f
+from .model import LAZY, LogFormat, Piece
+
+VARIABLE = re.compile(r"\$(?:\{(?P<braced>[A-Za-z0-9_]+)\}|(?P<name>[A-Za-z0-9_]+))")
+
+CLF_TEXT = r"[0-9]{2}/[A-Za-z]{3}/[0-9]{4}:[0-9]{2}:[0-9]{2}:[0-9]{2} [+-][0-9]{4}"
+ISO_TEXT = r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?(?:[+-][0-9]{2}:[0-9]{2}|Z)"
+NUMBER = r"-|[0-9]+"
+HOST = r"[^\s/\",]+"  # a server name: never a comma, unlike a client list
+
+# variable -> (field, pattern, time kind)
+_VARIABLES: dict[str, tuple[str | None, str, str | None]] = {
+    "remote_addr": (f.CLIENT, f.ADDRESSES, None),
+    "realip_remote_addr": (None, r"\S+", None),
+    "http_x_forwarded_for": (None, LAZY, None),
+    "proxy_add_x_forwarded_for": (None, LAZY, None),
+    "http_x_real_ip": (None, r"\S+", None),
+    "remote_user": (None, r"\S+", None),
+    "time_local": (f.TIME, CLF_TEXT, f.CLF),
+    "time_iso8601": (f.TIME, ISO_TEXT, f.ISO8601),
+    "msec": (f.TIME, r"[0-9]+(?:\.[0-9]+)?", f.EPOCH),
+    "request": (f.REQUEST, r".*?", None),
+    "request_method": (f.METHOD, r"\S+", None),
+    "request_uri": (f.TARGET, r"/\S*|\S+", None),
+    "uri": (f.PATH, r"[^\s?]+", None),
+    "document_uri": (f.PATH, r"[^\s?]+", None),
+    "args": (f.QUERY, r"\S*", None),
+    "query_string": (f.QUERY, r"\S*", None),
+    "is_args": (None, r"\??", None),
+    "status": (f.STATUS, r"[0-9]{3}", None),
+    "body_bytes_sent": (None, NUMBER, None),
+    "bytes_sent": (None, NUMBER, None),
+    "request_length": (None, NUMBER, None),
+    "connection": (None, NUMBER, None),
+    "connection_requests": (None, NUMBER, None),
+    "pid": (None, NUMBER, None),
+    "request_time": (None, r"-|[0-9]+(?:\.[0-9]+)?", None),
+    "http_referer": (f.REFERRER, LAZY, None),
+    "http_user_agent": (f.USER_AGENT, LAZY, None),
+    "host": (f.VHOST, HOST, None),
+    "server_name": (f.VHOST, HOST, None),
+    "http_host": (f.VHOST, HOST, None),
+    "server_port": (None, r"[0-9]+|-", None),
+    "remote_port": (None, r"[0-9]+|-", None),
+    "server_protocol": (None, r"\S*", None),
+}
+_LIST_PREFIXES = ("upstream_", "http_", "sent_http_", "cookie_", "arg_")
+
+
+def variable(name: str) -> Piece:
+    fld, pattern, kind = _VARIABLES.get(
+        name, (None, LAZY if name.startswith(_LIST_PREFIXES) else r"\S+", None)
+    )
+    return Piece(field=fld, pattern=pattern, time_kind=kind)
+
+
+def compile_template(template: str, name: str = "custom") -> LogFormat:
+    """Compile an nginx log_format template (its strings already joined)."""
+    pieces: list[Piece] = []
+    pos = 0
+    for m in VARIABLE.finditer(template):
+        if m.start() > pos:
+            pieces.append(Piece(literal=template[pos:m.start()]))
+        pieces.append(variable(m.group("braced") or m.group("name")))
+        pos = m.end()
+    if pos < len(template):
+        pieces.append(Piece(literal=template[pos:]))
+    return f.build(pieces, name, template)
+
+
+_JSON_MEMBER = re.compile(r'"((?:[^"\\]|\\.)*)"\s*:\s*("?)((?:[^"\\,}]|\\.)*)\2')
+
+
+def compile_json(template: str, name: str = "json", *, as_written: bool = True) -> LogFormat:
+    """A JSON template: each key whose value is one variable maps to its field.
+
+    ``as_written``: the template is the server's own, so lines follow it
+    to the byte and may be cut at their quotes (see ``formats.build_json``).
+    """
+    members = []
+    spans = set()
+    for m in _JSON_MEMBER.finditer(template):
+        var = VARIABLE.fullmatch(m.group(3).strip())
+        if var:
+            members.append((m.group(1), variable(var.group("braced") or var.group("name"))))
+            spans.add(m.start(3) + var.start())
+    pieces: list[Piece] = []
+    pos = 0
+    for m in VARIABLE.finditer(template):
+        if m.start() > pos:
+            pieces.append(Piece(literal=template[pos:m.start()]))
+        piece = variable(m.group("braced") or m.group("name"))
+        pieces.append(piece if m.start() in spans else replace(piece, field=None))
+        pos = m.end()
+    if pos < len(template):
+        pieces.append(Piece(literal=template[pos:]))
+    return f.build_json(members, name, template, pieces if as_written else None)
+
+
+def compile_any(template: str, name: str = "custom") -> LogFormat:
+    """A log_format's joined strings: JSON when it starts with ``{``."""
+    if template.lstrip().startswith("{"):
+        return compile_json(template, name)
+    return compile_template(template, name)
+
+
+# For JSON logs of unknown format: the usual key names -> nginx variables.
+_KEY_GUESSES: dict[str, str] = {
+    "time_local": "time_local", "time_iso8601": "time_iso8601", "msec": "msec",
+    "request": "request", "request_line": "request",
+    "request_method": "request_method", "method": "request_method",
+    "request_uri": "request_uri", "uri": "uri", "path": "uri", "args": "args", "query_string": "args",
+    "status": "status", "status_code": "status",
+    "http_referer": "http_referer", "http_referrer": "http_referer", "referer": "http_referer",
+    "referrer": "http_referer",
+    "http_user_agent": "http_user_agent", "user_agent": "http_user_agent", "useragent": "http_user_agent",
+    "ua": "http_user_agent", "agent": "http_user_agent",
+    "host": "host", "http_host": "host", "server_name": "host", "vhost": "host",
+    "remote_addr": "remote_addr", "client": "remote_addr", "client_ip": "remote_addr", "ip": "remote_addr",
+}
+_TIME_KEYS = ("time", "timestamp", "@timestamp", "ts", "datetime", "date")
+
+
+def guess_json(sample: dict[str, object]) -> LogFormat:
+    """A JSON format from one decoded line: known key names, time kind from the value."""
+    members = []
+    for key, value in sample.items():
+        if isinstance(value, dict | list):
+            continue  # an object or a list is no nginx variable's value
+        low = key.lower()
+        var = _KEY_GUESSES.get(low)
+        if var is None and low in _TIME_KEYS:
+            text = str(value)
+            if re.fullmatch(CLF_TEXT, text):
+                var = "time_local"
+            elif re.fullmatch(ISO_TEXT, text):
+                var = "time_iso8601"
+            elif re.fullmatch(r"[0-9]+(?:\.[0-9]+)?", text):
+                var = "msec"
+        if var:
+            members.append(f'"{key}":"${var}"')
+    return compile_json("{" + ",".join(members) + "}", "json", as_written=False)

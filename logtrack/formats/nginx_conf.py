@@ -1,0 +1,171 @@
+"""Read an nginx configuration: its log_format definitions and access_log files.
+
+Follows ``include`` (globs, relative to the including file's directory and
+then nginx's prefix, the directory of the main file), joins a log_format's
+strings as nginx does, and knows the predefined ``combined`` format. Each
+``access_log`` gives a path and the format it is written in; ``off``,
+``syslog:`` and ``memory:`` targets are skipped. A path with variables
+(``/var/log/nginx/$host.log``) becomes a glob.
+"""
+
+from __future__ import annotations
+
+import glob
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import ConfigError
+from . import nginx
+from .model import LogFormat
+
+COMBINED = (
+    '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent '
+    '"$http_referer" "$http_user_agent"'
+)
+
+
+@dataclass(frozen=True)
+class AccessLog:
+    path: str  # a file name or a glob
+    format_name: str
+    format: LogFormat
+    where: str  # file:line of the access_log directive
+
+
+@dataclass(frozen=True)
+class _Directive:
+    args: list[str]
+    where: str
+
+
+def read(path: Path) -> list[AccessLog]:
+    """The access logs an nginx configuration writes, each with its format."""
+    return read_all(path)[0]
+
+
+def read_all(path: Path) -> tuple[list[AccessLog], list[tuple[str, str, str]]]:
+    """The access logs, and the access_log entries that name no file: (target, where, why)."""
+    directives = list(_directives(path, path.parent, depth=0))
+    templates: dict[str, str] = {"combined": COMBINED}
+    for d in directives:
+        if d.args[0] == "log_format":
+            if len(d.args) < 3:
+                raise ConfigError(f"{d.where}: log_format needs a name and a format")
+            strings = [a for a in d.args[2:] if not a.startswith("escape=")]
+            templates[d.args[1]] = "".join(strings)
+    logs: list[AccessLog] = []
+    skipped: list[tuple[str, str, str]] = []
+    seen: set[str] = set()
+    for d in directives:
+        if d.args[0] != "access_log" or len(d.args) < 2:
+            continue
+        target = d.args[1]
+        if target == "off":
+            skipped.append((target, d.where, "access_log off"))
+            continue
+        if target.startswith(("syslog:", "memory:")):
+            skipped.append((target, d.where, "not a file, nothing to read"))
+            continue
+        name = d.args[2] if len(d.args) > 2 and "=" not in d.args[2] else "combined"
+        if name not in templates:
+            raise ConfigError(
+                f"{d.where}: access_log {target} uses log_format {name!r}, which is not defined",
+                "define it with log_format before use, or check the name",
+            )
+        pattern = re.sub(r"\$\{?[A-Za-z0-9_]+\}?", "*", target)
+        if not Path(pattern).is_absolute():
+            pattern = str(path.parent / pattern)
+        if pattern in seen:
+            continue
+        seen.add(pattern)
+        try:
+            fmt = nginx.compile_any(templates[name], name)
+        except ConfigError as exc:
+            raise ConfigError(f"{d.where}: log_format {name}: {exc}") from None
+        logs.append(AccessLog(pattern, name, fmt, d.where))
+    return logs, skipped
+
+
+def _directives(path: Path, prefix: Path, depth: int) -> list[_Directive]:
+    if depth > 20:
+        raise ConfigError(f"{path}: include nesting deeper than 20 (an include loop?)")
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        raise ConfigError(f"cannot read nginx config {path}: {exc.strerror}") from None
+    out: list[_Directive] = []
+    for args, line in _statements(text, str(path)):
+        where = f"{path}:{line}"
+        if args[0] == "include" and len(args) == 2:
+            pattern = args[1] if Path(args[1]).is_absolute() else str(prefix / args[1])
+            for included in sorted(glob.glob(pattern)):
+                out.extend(_directives(Path(included), prefix, depth + 1))
+        else:
+            out.append(_Directive(args, where))
+    return out
+
+
+def _statements(text: str, name: str) -> list[tuple[list[str], int]]:
+    """Split nginx config text into statements (their words) with line numbers.
+
+    Block openers (``http {``) end a statement too; their words are kept but
+    never match the directives read here.
+    """
+    statements: list[tuple[list[str], int]] = []
+    words: list[str] = []
+    word: list[str] = []
+    start_line = line = 1
+    i, n = 0, len(text)
+    in_word = False
+
+    def end_word() -> None:
+        nonlocal in_word
+        if in_word:
+            words.append("".join(word))
+            word.clear()
+            in_word = False
+
+    while i < n:
+        c = text[i]
+        if c == "\n":
+            line += 1
+        if c in "\"'":
+            quote, j = c, i + 1
+            buf: list[str] = []
+            while j < n and text[j] != quote:
+                if text[j] == "\\" and j + 1 < n:
+                    nxt = text[j + 1]
+                    buf.append(nxt if nxt in "\"'\\" else "\\" + nxt)
+                    j += 2
+                    continue
+                if text[j] == "\n":
+                    line += 1
+                buf.append(text[j])
+                j += 1
+            if j >= n:
+                raise ConfigError(f"{name}:{line}: unterminated quoted string")
+            if not words and not in_word:
+                start_line = line
+            word.extend(buf)
+            in_word = True
+            i = j + 1
+            continue
+        if c == "#" and not in_word:
+            while i < n and text[i] != "\n":
+                i += 1
+            continue
+        if c.isspace():
+            end_word()
+        elif c in ";{}":
+            end_word()
+            if words:
+                statements.append((words, start_line))
+            words = []
+        else:
+            if not words and not in_word:
+                start_line = line
+            word.append(c)
+            in_word = True
+        i += 1
+    return statements

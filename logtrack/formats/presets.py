@@ -1,0 +1,102 @@
+"""The formats logtrack knows by name, and the one place a name becomes a format (``get``).
+
+To add a log format: spell it as pieces (a ``LogFormat``/``log_format``
+string here, or a module of its own beside ``proxies`` and ``w3c``), give it
+a name in ``get``, and, for ``auto``, a place in ``parse.detect.candidates``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..errors import LogFormatError
+from . import apache, nginx, proxies, w3c
+from .model import (
+    CLIENT,
+    EPOCH,
+    INSTANT,
+    METHOD,
+    REFERRER,
+    STATUS,
+    TARGET,
+    TIME,
+    USER_AGENT,
+    VHOST,
+    LogFormat,
+)
+
+# In the order ``auto`` tries them: a format that reads more of a line first, so that a line with
+# a virtual host in front is not read as combined with the host taken for part of the client.
+PRESETS: dict[str, str] = {
+    "vhost_combined": '%v:%p %h %l %u %t "%r" %>s %O "%{Referer}i" "%{User-Agent}i"',
+    # nginx's '$host $remote_addr - $remote_user [$time_local] ...' (a port after the host is read too)
+    "host_combined": '%v %h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-Agent}i"',
+    # Traefik's "common" access log: combined and its own four fields
+    "traefik": '%h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-Agent}i" %k "%{router}x" "%{server}x" %Dms',
+    "combined": '%h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-Agent}i"',
+    "vhost_common": '%v %h %l %u %t "%r" %>s %b',
+    "common": '%h %l %u %t "%r" %>s %b',
+}
+
+
+@dataclass(frozen=True)
+class JsonPreset:
+    """A server's JSON access log of fixed shape: where each field sits, and how its time is written."""
+
+    paths: dict[str, tuple[str | int, ...]]
+    time_kind: str
+
+
+# Servers whose JSON access logs have a fixed shape, by name (``auto`` knows each by its keys).
+JSON_PRESETS: dict[str, JsonPreset] = {
+    # Caddy 2's structured access log (the `log` directive with `format json`): time in epoch seconds
+    "caddy": JsonPreset({
+        TIME: ("ts",), STATUS: ("status",), METHOD: ("request", "method"), TARGET: ("request", "uri"),
+        VHOST: ("request", "host"), CLIENT: ("request", "remote_ip"),
+        REFERRER: ("request", "headers", "Referer", 0), USER_AGENT: ("request", "headers", "User-Agent", 0),
+    }, EPOCH),
+    # Traefik's access log with `format: json`; headers are there only when kept (fields.headers)
+    "traefik_json": JsonPreset({
+        TIME: ("StartUTC",), STATUS: ("DownstreamStatus",), METHOD: ("RequestMethod",), TARGET: ("RequestPath",),
+        VHOST: ("RequestHost",), CLIENT: ("ClientHost",), REFERRER: ("request_Referer",),
+        USER_AGENT: ("request_User-Agent",),
+    }, INSTANT),
+    # Cloudflare Logpush, HTTP requests dataset: EdgeStartTimestamp in whichever unit the job sets
+    "cloudflare": JsonPreset({
+        TIME: ("EdgeStartTimestamp",), STATUS: ("EdgeResponseStatus",), METHOD: ("ClientRequestMethod",),
+        TARGET: ("ClientRequestURI",), VHOST: ("ClientRequestHost",), CLIENT: ("ClientIP",),
+        REFERRER: ("ClientRequestReferer",), USER_AGENT: ("ClientRequestUserAgent",),
+    }, INSTANT),
+}
+
+# The Apache-string presets, the proxies' fixed formats and the JSON presets: every name [logs] format takes.
+def preset_names() -> list[str]:
+
+    return [*PRESETS, *proxies.NAMES, *w3c.NAMES, *JSON_PRESETS]
+
+
+def get(spec: str) -> LogFormat:
+    """A preset by name, an nginx template, a JSON template, or an Apache LogFormat."""
+    if spec in JSON_PRESETS:
+        whole = r"^\s*\{.*\}\s*$"
+        preset = JSON_PRESETS[spec]
+        return LogFormat(spec, spec, whole, tuple(preset.paths), whole, preset.time_kind, nested=preset.paths)
+    if spec in PRESETS:
+        return apache.compile_logformat(PRESETS[spec], spec)
+    if spec in w3c.NAMES:
+        return w3c.get(spec)
+    if spec.partition(":")[0] in proxies.NAMES:
+        return proxies.get(spec)
+    if spec.lstrip().startswith("{"):
+        return nginx.compile_json(spec)
+    if "$" in spec and nginx.VARIABLE.search(spec):
+        return nginx.compile_template(spec)
+    if "%" in spec:
+        return apache.compile_logformat(spec)
+    raise LogFormatError(
+        f"unknown log format {spec!r}",
+        f"use one of {', '.join(['auto', *preset_names()])}, an nginx log_format template "
+        "or an Apache LogFormat string",
+    )
+
+

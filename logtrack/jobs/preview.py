@@ -1,0 +1,186 @@
+"""The stateless preview: every input read and counted, nothing kept (``logtrack xml``, ``report``, ``explain``).
+
+``count`` is the one library call behind ``logtrack xml`` and ``report``;
+the batches are counted by ``count.batch``, as the unattended run counts them.
+"""
+
+from __future__ import annotations
+
+import glob
+import itertools
+import os
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from .. import formats
+from ..config import Config
+from ..count.aggregate import day_expr
+from ..count.batch import count_batch
+from ..count.classify import Classifier
+from ..count.tally import BatchSummary, FileAccount, Tally
+from ..errors import InputError, UnrecognisedError
+from ..formats import LogFormat
+from ..parse.detect import detect, misfit, no_method_note
+from ..parse.fields import lines_frame, parse_lines
+from ..read import sources, w3c_sections
+from ..read.inputs import AUTO, WORKERS, Hooks, Input, in_order, plan
+from ..verdicts.reasons import Skip
+
+
+@dataclass
+class Result:
+    tally: Tally
+    formats: dict[str, str] = field(default_factory=dict)  # file -> format chosen
+    problems: list[str] = field(default_factory=list)  # inputs that could not be read (whole or part)
+    suspect: list[str] = field(default_factory=list)  # files read whole, most of their lines damaged
+
+    @property
+    def counts(self) -> pl.DataFrame:
+        return self.tally.counts()
+
+
+def count(config: Config, paths: Sequence[str], *, strict: bool = False, hooks: Hooks | None = None) -> Result:
+    """Read every input and count listing views; raise on damaged lines if strict.
+
+    Batches are parsed and classified on a small thread pool (Polars releases
+    the GIL, so both cores work) and folded into the tally in file order, with
+    at most ``WORKERS + 1`` batches in flight so memory stays flat. A file that
+    cannot be read is reported in ``Result.problems`` and the others go on.
+    """
+    hooks = hooks or Hooks()
+    config.require_patterns()
+    if config.format != AUTO:
+        formats.get(config.format)  # a bad format is an error before any log is read
+    inputs, problems = plan(config, paths)
+    if not inputs and config.nginx_conf and not paths:
+        raise _nothing_from_nginx_conf(config.nginx_conf)
+    if not inputs:
+        raise InputError(
+            "no log files to read" + (f": {'; '.join(problems)}" if problems else ""),
+            "name access logs, a directory holding them, or --nginx-conf",
+        )
+    result = Result(Tally())
+    classifier = Classifier(config)
+
+    def work(job: tuple[sources.Batch, LogFormat]) -> BatchSummary:
+        batch, fmt = job
+        return count_batch(batch, fmt, classifier, config.timezone, strict=strict, log_timezone=config.log_timezone)
+
+    def read(item: Input) -> Iterator[tuple[sources.Batch, LogFormat]]:
+        """The file's batches, each with the file's format (detected from the first one)."""
+        fmt = item.format
+        batches = sources.batches(item.name, warn=warn)
+        for batch in batches:
+            if fmt is None:
+                fmt = detect(lines_frame(batch), item.name)
+            elif hooks.on_warning:
+                hint = misfit(lines_frame(batch), fmt, item.name)
+                if hint:
+                    hooks.on_warning(hint)  # said, not a problem: the lines were read as the config says
+            result.formats[item.name] = fmt.name
+            if hooks.on_format:
+                hooks.on_format(item.name, fmt)
+            if hooks.on_warning and (note := no_method_note(fmt, item.name)):
+                hooks.on_warning(note)
+            # the first batch has told the format; a W3C log's headers may change it further on
+            yield from w3c_sections.follow(itertools.chain([batch], batches), fmt)
+            return
+
+    def warn(message: str) -> None:
+        result.problems.append(message)
+        if hooks.on_warning:
+            hooks.on_warning(message)
+
+    for problem in problems:
+        warn(problem)
+    if hooks.on_plan:
+        hooks.on_plan(inputs)
+
+    with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="logtrack") as pool:
+        for item in inputs:
+            done_bytes = 0  # of this file, counted: progress is what was counted, not what was read ahead
+            account = FileAccount()
+            try:
+                for group in in_order(pool, read(item), work):
+                    for (batch, _), summary in group:
+                        result.tally.add(summary)
+                        account.add(summary)
+                        if hooks.on_progress:
+                            hooks.on_progress(item.name, max(batch.end_offset - done_bytes, 0), summary.lines)
+                        done_bytes = max(done_bytes, batch.end_offset)
+            except InputError as exc:  # what was read before it was counted
+                if strict:
+                    raise
+                warn(str(exc))
+            if note := account.mostly_damaged(item.name):
+                result.suspect.append(note)  # exit 4 too: such a file's counts are not to be trusted quietly
+                if hooks.on_warning:
+                    hooks.on_warning(note)
+            if hooks.on_file_done:
+                hooks.on_file_done(item.name)
+    if config.nginx_conf and not paths and result.tally.lines == 0:
+        raise _nothing_from_nginx_conf(config.nginx_conf)
+    return result
+
+
+def _nothing_from_nginx_conf(conf: str) -> InputError:
+    return InputError(
+        f"--nginx-conf {conf}: no line was read; its access_log entries: " + "; ".join(nginx_conf_entries(conf)),
+        "point access_log at the files nginx writes (and run where they are), or name the logs as paths",
+    )
+
+
+def nginx_conf_entries(conf: str) -> list[str]:
+    """Each access_log of an nginx config, and why it gave no line: for when none did."""
+    from pathlib import Path
+
+    from ..formats import nginx_conf
+
+    logs, skipped = nginx_conf.read_all(Path(conf))
+    out = []
+    for log in logs:
+        names = sources.rotated_siblings(log.path) if not glob.has_magic(log.path) else glob.glob(log.path)
+        if not names:
+            why = "no such file"
+        elif all(os.path.getsize(n) == 0 for n in names):
+            why = "empty"
+        else:
+            why = f"{len(names)} file(s), no line read from them"
+        out.append(f"{log.path} (access_log at {log.where}): {why}")
+    out.extend(f"{target} (access_log at {where}): {why}" for target, where, why in skipped)
+    return out
+
+
+@dataclass(frozen=True)
+class Explanation:
+    format: str
+    fields: dict[str, object]
+    counted: bool
+    reason: str | None
+    day: object
+
+
+def explain(config: Config, line: str) -> Explanation:
+    """Parse and classify one line, exactly as a run would."""
+    frame = pl.DataFrame({"line": [line]}).with_row_index("idx").with_columns(line_no=pl.lit(1, dtype=pl.Int64))
+    label = None
+    if config.format == AUTO:
+        try:
+            fmt = detect(frame, "the line")
+        except UnrecognisedError:
+            fmt = formats.get("combined")
+            label = "auto: no preset matches; shown as combined"
+    else:
+        fmt = formats.get(config.format)
+    df = Classifier(config).classify(parse_lines(frame, fmt, (), config.timezone, config.log_timezone))
+    df = df.with_columns(day=day_expr(config.timezone))
+    row = df.row(0, named=True)
+    shown = ["client", "vhost", "time", "request", "method", "target", "status",
+             "referrer", "user_agent", "listing", "supplier"]
+    fields = {k: row[k] for k in shown if k in row}
+    if row["reason"] in (Skip.UNPARSABLE.value, Skip.BLANK.value):
+        fields = {}
+    return Explanation(label or fmt.name, fields, row["reason"] is None, row["reason"], row["day"])

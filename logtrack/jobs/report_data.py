@@ -1,0 +1,150 @@
+"""What a report shows: views grouped by period, supplier and listing, from logs or from the state.
+
+Everything is a Polars query on the counts (day, supplier, listing, views)
+and the lines per (day, outcome), so a report of years from the state costs
+what a report of a day does, and CSV and JSON come from Polars' own writers.
+Dates may be written as ``YYYY-MM-DD`` or relative to today (see
+``parse_day``); a period names whole days in the reporting time zone.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import TYPE_CHECKING
+
+from ..errors import UsageError
+
+if TYPE_CHECKING:
+    import polars as pl
+
+BY = ("day", "week", "month", "supplier", "listing")
+OTHER = "(Other)"
+
+
+@dataclass(frozen=True)
+class Period:
+    since: date | None = None
+    until: date | None = None
+
+    def label(self) -> str:
+        if self.since is None and self.until is None:
+            return "all days"
+        return f"{self.since or '…'} to {self.until or '…'}"
+
+
+def parse_day(text: str, today: date, *, end: bool, flag: str) -> date:
+    """``YYYY-MM-DD``; ``today``, ``yesterday``; ``7d`` (7 days before today); ``this-week``,
+    ``last-week``, ``this-month``, ``last-month``, ``this-year``: their first day, or with ``end``
+    (for --until) their last."""
+    word = text.strip().lower()
+    found = re.fullmatch(r"(\d+)d", word)
+    if found:
+        return today - timedelta(days=int(found.group(1)))
+    if word in ("today", "yesterday"):
+        return today if word == "today" else today - timedelta(days=1)
+    monday = today - timedelta(days=today.weekday())
+    first = today.replace(day=1)
+    spans = {
+        "this-week": (monday, monday + timedelta(days=6)),
+        "last-week": (monday - timedelta(days=7), monday - timedelta(days=1)),
+        "this-month": (first, _month_end(first)),
+        "last-month": (_month_start(first - timedelta(days=1)), first - timedelta(days=1)),
+        "this-year": (today.replace(month=1, day=1), today.replace(month=12, day=31)),
+    }
+    if word in spans:
+        return spans[word][1 if end else 0]
+    try:
+        return date.fromisoformat(word)
+    except ValueError:
+        raise UsageError(
+            f"{flag} {text!r} is not a date",
+            "write YYYY-MM-DD, today, yesterday, 7d (7 days before today), this-week, last-week, this-month, "
+            "last-month or this-year",
+        ) from None
+
+
+def period(since: str | None, until: str | None, today: date) -> Period:
+    """``--since`` and ``--until`` as whole days (either may be left open)."""
+    return Period(parse_day(since, today, end=False, flag="--since") if since else None,
+                  parse_day(until, today, end=True, flag="--until") if until else None)
+
+
+def _month_start(day: date) -> date:
+    return day.replace(day=1)
+
+
+def _month_end(first: date) -> date:
+    following = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return following - timedelta(days=1)
+
+
+def parse_by(values: list[str] | None) -> list[str]:
+    """``--by day --by supplier`` or ``--by day,supplier``: the grouping, in a fixed order."""
+    chosen: list[str] = []
+    for value in values or []:
+        for part in value.split(","):
+            name = part.strip().lower()
+            if name not in BY:
+                raise UsageError(f"--by {part!r} is not one of {', '.join(BY)}", "e.g. --by week,supplier")
+            if name not in chosen:
+                chosen.append(name)
+    periods = [p for p in chosen if p in ("day", "week", "month")]
+    if len(periods) > 1:
+        raise UsageError(f"--by {' and '.join(periods)}: choose one period", "e.g. --by week,supplier")
+    return sorted(chosen, key=BY.index)
+
+
+def in_period(frame: pl.DataFrame, period: Period) -> pl.DataFrame:
+    import polars as pl
+
+    if period.since is not None:
+        frame = frame.filter(pl.col("day") >= period.since)
+    if period.until is not None:
+        frame = frame.filter(pl.col("day") <= period.until)
+    return frame
+
+
+def period_columns() -> dict[str, pl.Expr]:
+    """The period keys of a day: ``week`` is the ISO week's Monday, ``month`` is YYYY-MM."""
+    import polars as pl
+
+    return {
+        "day": pl.col("day"),
+        "week": pl.col("day").dt.truncate("1w"),
+        "month": pl.col("day").dt.strftime("%Y-%m"),
+    }
+
+
+def grouped(counts: pl.DataFrame, by: list[str], top: int | None = None) -> pl.DataFrame:
+    """Views (and distinct listings) per the ``by`` keys, biggest first within each period.
+
+    With ``top`` and ``listing`` among the keys, only the ``top`` listings
+    with the most views over the whole period are kept; without ``listing``,
+    the ``top`` rows with the most views.
+    """
+    import polars as pl
+
+    by = by or ["day", "supplier"]
+    frame = counts.with_columns(supplier=pl.col("supplier").replace("", OTHER))
+    frame = frame.with_columns(**{k: e for k, e in period_columns().items() if k in by and k != "day"})
+    if top is not None and "listing" in by:
+        best = (frame.group_by("listing").agg(pl.col("views").sum())
+                .sort(["views", "listing"], descending=[True, False]).head(top).get_column("listing"))
+        frame = frame.filter(pl.col("listing").is_in(best.implode()))
+    aggs = [pl.col("views").sum()]
+    if "listing" not in by:
+        aggs.insert(0, pl.col("listing").n_unique().alias("listings"))
+    out = frame.group_by(by).agg(*aggs)
+    periods = [k for k in by if k in ("day", "week", "month")]
+    out = out.sort([*periods, "views", *[k for k in by if k not in periods]],
+                   descending=[False] * len(periods) + [True] + [False] * (len(by) - len(periods)))
+    if top is not None and "listing" not in by:
+        out = out.sort("views", descending=True, maintain_order=True).head(top)
+    return out.with_columns(pl.col(k).cast(pl.String) for k in ("day", "week") if k in by)
+
+
+def totals(frame: pl.DataFrame) -> dict[str, int]:
+    """The sums a totals row shows."""
+    return {c: int(frame.get_column(c).sum()) for c in ("listings", "views") if c in frame.columns}

@@ -1,0 +1,298 @@
+"""Unattended runs: ingest what is new, then upload what is due.
+
+``run`` is what logrotate's postrotate and cron call. By default only
+complete days go up (days before today in the reporting time zone), inside
+the posting window; a day goes up again with its new total when late lines
+change it, since flexmls keeps the last post for each day and supplier.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from ..config import Config
+from ..errors import AuthError, ConfigError, InputError, LogtrackError, UnreachableError, UploadError
+from ..flexmls.upload import Poster, UploadSettings, in_window, load_api_key, redact, split_posts
+from ..output import write_into
+from ..read import sources
+from ..read.inputs import Hooks, plan
+from ..state.store import FINGERPRINT_BYTES, State, Upload
+from .ingest import IngestReport, check_rules, ingest, ingest_paths
+
+if TYPE_CHECKING:
+    import polars as pl
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    dry_run: bool = False
+    upload: bool = True
+    ignore_window: bool = False  # --now
+    include_today: bool = False
+    api_key: str | None = None
+    lock_wait: float = 60.0
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+
+
+@dataclass(frozen=True)
+class Post:
+    """One document as it is (or, in a dry run, would be) posted, and what it carries."""
+
+    days: list[str]
+    suppliers: list[str]
+    listings: int
+    document: bytes
+
+
+@dataclass
+class RunReport:
+    ingest: IngestReport
+    due: list[str] = field(default_factory=list)  # days due for upload
+    posted: list[str] = field(default_factory=list)  # days flexmls accepted in this run
+    deferred: str | None = None  # why nothing was posted, when that is not an error
+    dry_run_posts: list[Post] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)  # upload errors (days stay pending)
+    rejected: list[Path] = field(default_factory=list)  # saved documents flexmls refused
+    # why the upload could not be done at all (no key, key refused, endpoint down); raised after the summary
+    upload_error: LogtrackError | None = None
+
+
+def today(config: Config, now: datetime) -> date:
+    """Today in the reporting time zone (UTC when none is set)."""
+    return now.astimezone(ZoneInfo(config.timezone or "UTC")).date()
+
+
+def run(config: Config, paths: Sequence[str], state_path: Path, options: RunOptions,
+        hooks: Hooks | None = None, on_ingested: Callable[[RunReport], None] | None = None) -> RunReport:
+    """Ingest new lines exactly once, then post the days that are due.
+
+    The key is checked (present, readable only by its owner) before any log
+    is read, so a setup that cannot upload says so on its first run rather
+    than on the first day due; the logs are counted all the same, and the
+    problem is in ``RunReport.upload_error``. ``on_ingested`` hears of the
+    ingest before the upload starts (so its summary comes before any retry
+    message). The files are listed only once
+    the state's lock is held, so a run that waited for another (logrotate's
+    hook and cron at once) reads the names the files have now.
+    """
+    config.require_patterns()
+    hooks = hooks or Hooks()
+    key, key_error = None, None
+    if options.upload and not options.dry_run:
+        try:
+            key = load_api_key(options.api_key, config.api_key_file)
+        except ConfigError as exc:
+            key_error = exc
+            _say(hooks.on_warning, f"{exc}; counting the logs anyway, nothing can be posted")
+    if options.dry_run:
+        report = _dry_run(config, paths, state_path, options, hooks)
+        if on_ingested:
+            on_ingested(report)
+        return report
+    with State.open(state_path, lock_wait=options.lock_wait) as state:
+        report = _ingest_and_find_due(state, config, paths, options, hooks)
+        if on_ingested:
+            on_ingested(report)
+        if not options.upload:
+            return report
+        if key is None:
+            report.upload_error = key_error
+            return report
+        if not report.due:
+            return report
+        if not options.ignore_window and not in_window(options.clock(), config.window, config.window_timezone):
+            report.deferred = (
+                f"{len(report.due)} day(s) due ({', '.join(report.due)}), but it is outside the posting window "
+                f"{config.window} {config.window_timezone}; they go with a run inside it (or use --now)"
+            )
+            return report
+        _upload(state, config, report, key, hooks)
+        return report
+
+
+def _say(hook: Callable[[str], None] | None, message: str) -> None:
+    if hook:
+        hook(message)
+
+
+def _ingest_and_find_due(state: State, config: Config, paths: Sequence[str], options: RunOptions,
+                         hooks: Hooks) -> RunReport:
+    check_rules(state, config)
+    report = RunReport(ingest_paths(state, config, paths, hooks))
+    pending = state.settle()
+    before = None if options.include_today else today(config, options.clock()).isoformat()
+    report.due = [day for day in pending if before is None or day < before]
+    return report
+
+
+def _dry_run(config: Config, paths: Sequence[str], state_path: Path, options: RunOptions,
+             hooks: Hooks) -> RunReport:
+    """Do everything on a copy of the state, and post nothing: the documents are the result."""
+    from ..flexmls import viewtracking
+
+    with tempfile.TemporaryDirectory(prefix="logtrack-dry-") as tmp:
+        copy = Path(tmp) / "state.db"
+        if state_path.exists():
+            with State.open(state_path, lock_wait=options.lock_wait, readonly=True) as live:
+                target = sqlite3.connect(copy)
+                live.db.backup(target)
+                target.close()
+        with State.open(copy) as state:
+            report = _ingest_and_find_due(state, config, paths, options, hooks)
+            for day in report.due:
+                for part in split_posts(state.totals(days=[day]), config.max_listings_per_post):
+                    report.dry_run_posts.append(_post(part, viewtracking.build(part, config)))
+    return report
+
+
+def _post(part: pl.DataFrame, document: bytes) -> Post:
+    days = sorted({d.isoformat() for d in part.get_column("day").to_list()})
+    suppliers = sorted(set(part.get_column("supplier").to_list()))
+    return Post(days, suppliers, part.height, document)
+
+
+def _upload(state: State, config: Config, report: RunReport, key: str, hooks: Hooks) -> None:
+    from ..flexmls import viewtracking
+
+    def retrying(what: str, wait: float) -> None:
+        _say(hooks.on_notice, f"upload: {what}; next try in {wait:.1f} s" if wait < 10 else
+             f"upload: {what}; next try in {wait:.0f} s")
+
+    poster = Poster(key, UploadSettings(endpoint=config.endpoint, timeout=config.upload_timeout,
+                                        retries=config.upload_retries, backoff=config.upload_backoff),
+                    on_retry=retrying)
+    for day in report.due:
+        counts = state.totals(days=[day])
+        try:
+            for part in split_posts(counts, config.max_listings_per_post):
+                document = viewtracking.build(part, config)
+                response = poster.post(document)
+                if response.status_code == 400:
+                    saved = _save_rejected(state.path, day, document, response.text, key)
+                    report.rejected.append(saved)
+                    raise UploadError(
+                        f"flexmls refused the document for {day} (400): "
+                        f"{redact(response.text.strip()[:200], key)}; it and the answer are in {saved.parent}"
+                    )
+                poster.check(response)
+                state.mark_posted(part)
+            state.clean(day)
+            state.log_upload([day], True, 200, "accepted")
+            report.posted.append(day)
+        except AuthError as exc:
+            state.log_upload([day], False, 403, str(exc))
+            report.upload_error = exc
+            return
+        except UnreachableError as exc:
+            state.log_upload([day], False, None, str(exc))
+            left = report.due[report.due.index(day):]
+            report.upload_error = UnreachableError(
+                f"{exc}; {len(left)} day(s) stay pending ({', '.join(left)})",
+                f"they go with the next run inside the posting window {config.window} {config.window_timezone} "
+                "(or with --now)",
+            )
+            return
+        except UploadError as exc:
+            state.log_upload([day], False, None, str(exc))
+            report.failures.append(str(exc))
+
+
+def _save_rejected(state_path: Path, day: str, document: bytes, answer: str, key: str) -> Path:
+    folder = state_path.parent / "rejected"
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    xml_path = write_into(folder, f"{stamp}-{day}.xml", document)
+    write_into(folder, f"{stamp}-{day}.answer.txt", redact(answer, key).encode())
+    return xml_path
+
+
+STALE_AFTER = 3 * 86400  # flexmls asks for data every 1 to 3 days
+
+
+@dataclass
+class Status:
+    files: int
+    pending: list[str]
+    frozen: list[str]
+    last_accepted: Upload | None
+    last_attempt: Upload | None  # the latest attempt, when it failed after the last accepted one
+    stale_since: datetime | None  # days are pending and nothing was accepted since then, over 3 days ago
+    today: int = 0  # views counted today so far (in the reporting time zone)
+    yesterday: int = 0
+    last_7_days: list[tuple[str, int]] = field(default_factory=list)  # (supplier, views), most first
+
+
+def status(state_path: Path, config: Config, now: datetime) -> Status:
+    """What the next run would post, and how the uploads went.
+
+    Opening the state checks it is intact. "Stale" counts from the last
+    accepted upload or, before any, from when the state was made, so a new
+    state is not said to have gone days without an upload.
+    """
+    with State.open(state_path, readonly=True) as state:
+        latest = state.uploads(1)
+        accepted = state.last_accepted()
+        attempt = latest[0] if latest and not latest[0].ok else None
+        pending = state.pending_days(today(config, now))
+        since = datetime.fromtimestamp(accepted.at if accepted else state.created(), UTC)
+        stale = bool(pending) and (now - since).total_seconds() > STALE_AFTER
+        day = today(config, now)
+        week = state.totals(day - timedelta(days=6), day)
+        return Status(len(state.files()), pending, state.frozen(), accepted, attempt, since if stale else None,
+                      *_recent(week, day))
+
+
+def _recent(week: pl.DataFrame, day: date) -> tuple[int, int, list[tuple[str, int]]]:
+    """Views today, yesterday, and per supplier over the seven days up to today."""
+    import polars as pl
+
+    def on(d: date) -> int:
+        return int(week.filter(pl.col("day") == d).get_column("views").sum())
+
+    per = week.group_by("supplier").agg(pl.col("views").sum()).sort(["views", "supplier"], descending=[True, False])
+    return on(day), on(day - timedelta(days=1)), [(s, int(v)) for s, v in per.iter_rows()]
+
+
+@dataclass
+class RebuildReport:
+    ingest: IngestReport
+    lost_days: list[str]  # days some of whose counts came from files no longer present
+
+
+def rebuild(config: Config, paths: Sequence[str], state_path: Path, lock_wait: float = 60.0,
+            hooks: Hooks | None = None) -> RebuildReport:
+    """Recount from the files still present, under the current rules.
+
+    Days that had counts from a file no longer present cannot be rebuilt in
+    full; they are frozen (never posted again, so flexmls keeps what it had)
+    and named in the report.
+    """
+    hooks = hooks or Hooks()
+    with State.open(state_path, lock_wait=lock_wait) as state:
+        inputs, problems = plan(config, paths)  # listed under the lock, as in run
+        for problem in problems:
+            _say(hooks.on_warning, problem)
+        present: set[int] = set()
+        for item in inputs:
+            try:
+                head = sources.head(item.name, FINGERPRINT_BYTES)
+            except InputError:
+                continue
+            found = state.match(head) if head else None
+            if found:
+                present.add(found.id)
+        lost = sorted({d for fid, days in state.days_by_file().items() if fid not in present for d in days})
+        state.forget_counts()
+        check_rules(state, config)
+        report = ingest(state, config, inputs, hooks)
+        report.problems[:0] = problems
+        if lost:
+            state.freeze(lost, "rebuilt without all of its logs; flexmls keeps the numbers posted before")
+        state.settle()
+        return RebuildReport(report, lost)

@@ -1,0 +1,12 @@
+"""Cutting lines into fields, in Polars: whole columns, never a Python loop per line.
+
+- ``fields``: a batch's lines, the line regex (and its fast form), JSON
+  decoding, W3C columns, and ``derive``: request parts, status, instant
+  and day, and every line's ``Skip`` verdict.
+- ``split``: the fast path for formats whose free text sits between
+  quotes, exact by construction (the same compiler as the line regex).
+- ``detect``: ``auto``, scoring every candidate format on a file's first
+  lines; the warnings about a named format that reads less than the lines hold.
+
+May import: ``errors``, ``config``, ``formats``, ``read``, ``verdicts``.
+"""

@@ -1,0 +1,243 @@
+"""``auto``: which format a file is in, from its first lines, sure or saying so.
+
+Every candidate is scored on the same sample: the presets in order (the
+most specific first), the proxies' fixed formats, the JSON shapes of the
+servers logtrack knows and nginx's usual JSON keys, and a W3C log's own
+``#Fields:`` header. A candidate's score is how many sample lines it reads
+*whole*: the line fits, its time parses, its status is a number. A regex
+that fits while every time is "bad" (a custom time format under
+``common``) scores nothing. The first candidate that reads more than half
+of the lines is taken (or a later one that reads the same fields and more
+lines); otherwise the file is refused, naming the best candidates and
+their scores, and what the file looks like when that is plain.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import polars as pl
+
+from .. import formats
+from ..errors import LogFormatError, UnrecognisedError
+from ..formats import LogFormat, looks_like, nginx, proxies, w3c
+from ..read import sources
+from ..verdicts.reasons import DAMAGED, Skip
+from .fields import parse_lines
+
+SAMPLE = 1000  # lines a format is judged by
+
+
+@dataclass(frozen=True)
+class Fit:
+    """How well one candidate reads the sample: lines read whole, of how many, and why the others were not."""
+
+    fmt: LogFormat
+    read: int
+    lines: int
+    failure: str | None = None  # the commonest reason the others were not read
+    matched: int = 0  # lines its regex matches (read or not): how close it came
+
+    @property
+    def clear(self) -> bool:
+        return self.read * 2 > self.lines
+
+    def __str__(self) -> str:
+        why = f" ({self.failure}: the others)" if self.failure and self.read < self.lines else ""
+        return f"{self.fmt.name} {self.read}/{self.lines}{why}"
+
+
+def detect(sample: pl.DataFrame, source: str) -> LogFormat:
+    """The format of a file, from its first lines (``sample['line']``); ``UnrecognisedError`` when none fits."""
+    lines = sample_lines(sample)
+    if lines.len() == 0:
+        return formats.get("combined")  # nothing to judge (an empty file): no line will need reading
+    header = next((text for text in lines.head(50).to_list() if text.startswith(w3c.HEADER)), None)
+    if header is not None:
+        return _w3c(lines, header, source)
+    fits = [score(fmt, lines) for fmt in candidates(lines)]
+    chosen = pick(fits)
+    if chosen is not None:
+        if chosen.name == proxies.HAPROXY:
+            return proxies.haproxy(haproxy_captures(lines.to_list()))
+        return chosen
+    best = sorted(fits, key=lambda fit: (-fit.read, -fit.matched))[:3]
+    what = looks_like.describe(lines.head(200).to_list())
+    if best and best[0].matched:
+        scores = f": of its first {lines.len()} lines, the best candidates read {', '.join(map(str, best))}"
+    else:
+        scores = f": none of the {len(fits)} formats tried matches any of its first {lines.len()} lines" if fits else ""
+    raise UnrecognisedError(
+        f"{source}: no known log format fits this file{scores}" + (f"; it looks like {what}" if what else ""),
+        "leave it out of the paths (or set [logs] glob to pick the access logs)" if what else
+        "set [logs] format (or --format) to the server's log_format or LogFormat string, "
+        "or leave the file out of the paths",
+    )
+
+
+def candidates(lines: pl.Series) -> list[LogFormat]:
+    """Every format worth scoring on these lines, in the order ``auto`` prefers them."""
+    objects = lines.filter(lines.str.contains(r"^\s*\{.*\}\s*$"))
+    if objects.len() * 2 > lines.len():
+        return _json_candidates(objects.head(20).to_list())
+    return [formats.get(name) for name in (*formats.PRESETS, *proxies.NAMES)]
+
+
+def _json_candidates(texts: list[str]) -> list[LogFormat]:
+    decoded = looks_like.json_objects(texts)
+    found: list[LogFormat] = []
+    for name, preset in formats.JSON_PRESETS.items():
+        needed = [preset.paths[field] for field in (formats.TIME, formats.STATUS, formats.TARGET)]
+        if any(all(_at(value, path) is not None for path in needed) for value in decoded):
+            found.append(formats.get(name))
+    for value in decoded[:1]:
+        with contextlib.suppress(LogFormatError):  # keys it does not know: no candidate
+            found.append(nginx.guess_json(value))
+    return found
+
+
+def _at(value: object, path: tuple[str | int, ...]) -> object:
+    for step in path:
+        if isinstance(step, int):
+            value = value[step] if isinstance(value, list) and len(value) > step else None
+        else:
+            value = value.get(step) if isinstance(value, dict) else None
+        if value is None:
+            return None
+    return None if isinstance(value, dict | list) else value
+
+
+def score(fmt: LogFormat, lines: pl.Series) -> Fit:
+    """How many of ``lines`` ``fmt`` reads whole (a regex screen first: most candidates fail it at once)."""
+    total = lines.len()
+    if not fmt.is_json:
+        hits = int(lines.str.contains(fmt.regex).sum())
+        if hits * 2 <= total:
+            return Fit(fmt, hits, total, "does not match the log format", hits)
+    frame = pl.DataFrame({"line": lines}).with_row_index("idx").with_columns(line_no=pl.col("idx").cast(pl.Int64))
+    reasons = parse_lines(frame, fmt).get_column("reason")
+    damaged = reasons.filter(reasons.is_in([reason.value for reason in DAMAGED]))
+    failure = Counter(damaged.to_list()).most_common(1)
+    matched = total - int(reasons.is_in([Skip.UNPARSABLE.value]).sum())
+    return Fit(fmt, total - damaged.len(), total, failure[0][0] if failure else None, matched)
+
+
+def pick(fits: Iterable[Fit]) -> LogFormat | None:
+    """The first fit that reads more than half of the lines, unless a later one reads the same fields and more."""
+    chosen: Fit | None = None
+    for fit in fits:
+        if fit.clear and (chosen is None or (set(fit.fmt.fields) == set(chosen.fmt.fields) and fit.read > chosen.read)):
+            chosen = fit
+    return chosen.fmt if chosen else None
+
+
+def _w3c(lines: pl.Series, header: str, source: str) -> LogFormat:
+    """A W3C log: its first ``#Fields:`` header says the format (later ones are followed as they come)."""
+    texts = lines.to_list()
+    at = texts.index(header)
+    following = next((t for t in texts[at + 1:] if not t.startswith("#")), "")
+    try:
+        return w3c.from_header(header, following, w3c.get(w3c.W3C))
+    except LogFormatError as exc:
+        raise UnrecognisedError(f"{source}: {exc.message}", exc.fix) from None
+
+
+# HAProxy's captured request headers, by what their values look like (values are decoded first)
+_CAPTURED = (
+    ("Referer", re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")),
+    ("User-Agent", re.compile(r"^[^\s/]+/\S|^Mozilla|[Bb]ot\b|\s")),
+    ("Host", re.compile(r"^[A-Za-z0-9_-]*[A-Za-z.][A-Za-z0-9._-]*(?::[0-9]+)?$|^\[[0-9A-Fa-f:.]+\](?::[0-9]+)?$")),
+)
+
+
+def haproxy_captures(lines: list[str]) -> list[str]:
+    """The names of the request headers an HAProxy log captures, in order, from their values ('-': unknown).
+
+    ``capture request header`` lines are not in the log, only the values
+    between ``{`` and ``|``; a column whose values mostly look like URLs is
+    the Referer, like agents (``name/version``, spaces) the User-Agent, like
+    host names the Host. Each name is given once, to the first column that
+    fits it. None found: the braces hold no header logtrack reads, or only
+    the response's, and none is read.
+    """
+    block = re.compile(r' \{([^}]*)\} (?:\{[^}]*\} )?"')
+    columns: list[list[str]] = []
+    for line in lines:
+        m = block.search(line)
+        if not m:
+            continue
+        for i, value in enumerate(m.group(1).split("|")):
+            if i == len(columns):
+                columns.append([])
+            if value:
+                columns[i].append(value)
+    names: list[str] = []
+    for values in columns:
+        name = next((header for header, shape in _CAPTURED if header not in names and values
+                     and sum(1 for v in values if shape.search(v)) * 2 > len(values)), "-")
+        names.append(name)
+    return names if any(name != "-" for name in names) else []
+
+
+def best_preset(lines: pl.Series, names: Iterable[str]) -> tuple[LogFormat | None, list[str]]:
+    """The preset whose regex fits these lines (as ``pick`` takes them); and each one's matches, for messages."""
+    fits = []
+    for name in names:
+        fmt = formats.get(name)
+        hits = int(lines.str.contains(fmt.regex).sum())
+        fits.append(Fit(fmt, hits, lines.len(), matched=hits))
+    return pick(fits), [str(fit) for fit in fits]
+
+
+# Fields a preset may read that change the counts when a format leaves them out.
+_TELLING = {formats.REFERRER: "a referrer", formats.USER_AGENT: "a user agent", formats.VHOST: "a virtual host"}
+
+
+def misfit(sample: pl.DataFrame, fmt: LogFormat, source: str) -> str | None:
+    """A warning when a named format reads less than the file's lines hold, naming the preset that fits.
+
+    ``common`` on combined lines parses every line, but counts bots as views
+    and every view as "Other": nothing fails, so nothing would be said. When
+    most lines fit a preset that reads a referrer, user agent or virtual
+    host that ``fmt`` leaves out, that is almost surely the wrong format.
+    """
+    if fmt.is_json or fmt.w3c_separator is not None:
+        return None
+    lines = sample_lines(sample)
+    if lines.len() == 0:
+        return None
+    if fmt.name == proxies.HAPROXY and (headers := haproxy_captures(lines.to_list())):
+        named = f"{proxies.HAPROXY}:{','.join(headers)}"
+        return (f"{source}: its lines capture request headers that the format 'haproxy' does not read, so "
+                f"bots count as views and suppliers may not be found; they look like {','.join(headers)}: "
+                f"set [logs] format = \"{named}\" (or --format), naming them as the capture lines do")
+
+    def extra(preset: LogFormat) -> list[str]:
+        return [label for field, label in _TELLING.items() if field in preset.fields and field not in fmt.fields]
+
+    names = [n for n in formats.PRESETS if n != fmt.name and extra(formats.get(n))]
+    preset, _ = best_preset(lines, names)
+    if preset is not None:
+        return (f"{source}: most lines carry {' and '.join(extra(preset))} that the format {fmt.name!r} does not "
+                f"read, so {'bots count as views and ' if formats.USER_AGENT not in fmt.fields else ''}"
+                f"suppliers may not be found; the preset {preset.name!r} fits them: set [logs] format = "
+                f"\"{preset.name}\" (or --format), or check the format")
+    return None
+
+
+def sample_lines(sample: pl.DataFrame) -> pl.Series:
+    """The first lines worth judging a format by: no blank lines, no holes, no CR."""
+    lines = sample.get_column("line").str.strip_suffix("\r")
+    return lines.filter((lines.str.strip_chars() != "") & (lines != sources.HOLE.decode())).head(SAMPLE)
+
+
+def no_method_note(fmt: LogFormat, source: str) -> str | None:
+    """What to say once per file whose format logs no request method (None when it does)."""
+    if fmt.logs_method:
+        return None
+    return (f"{source}: the format {fmt.name!r} logs no request method: every line counts as a GET, "
+            "so [filters] methods cannot tell a HEAD or POST from a view")

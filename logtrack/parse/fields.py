@@ -1,0 +1,479 @@
+"""Parse: a batch of raw lines -> one row per line with its fields, in Polars.
+
+Every line keeps its row. A line that cannot be used gets a ``reason`` (why
+it was skipped) instead of being dropped, so the summary can account for
+every line read.
+
+Output columns: ``idx``, ``line_no``, ``line``, the format's fields,
+``method`` and ``target`` (from the request line, or from the method and
+URI fields a format logs apart), ``status`` (Int16), ``ts`` (the instant,
+UTC), ``local_day`` (the date as the server wrote it) and ``reason``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+
+import polars as pl
+
+from .. import formats as f
+from ..formats import LogFormat
+from ..read.sources import Batch, csv_safe
+from ..verdicts.decide import skip_reason
+from . import split
+
+CLF_TIME = "%d/%b/%Y:%H:%M:%S%.f %z"  # a fraction of a second, when logged, is read too
+
+
+# An HTTP request line: method, target, and (absent in HTTP/0.9) the protocol.
+_REQUEST = r"^[A-Za-z][A-Za-z0-9_.-]* \S+(?: HTTP/[0-9.]+)?$"
+
+OPTIONAL_FIELDS = (f.CLIENT, f.REFERRER, f.USER_AGENT, f.VHOST)
+_PAIR = "\ue000"  # stands in for an escaped backslash while \xHH escapes are rewritten
+
+
+_NO_SEPARATOR = "\x1f"  # a control byte servers escape, so never in a real line
+
+
+def lines_frame(batch: Batch) -> pl.DataFrame:
+    """Split a batch into rows: ``line_no`` and ``line`` (CR of CRLF removed).
+
+    Polars' CSV reader, told there is no quoting and a separator that does
+    not occur, splits lines in Rust on every core and keeps blank lines as
+    rows. A batch that holds that byte after all is split by Python instead.
+    """
+    data = batch.utf8
+    if data and _NO_SEPARATOR.encode() not in data and csv_safe(data):
+        frame = pl.read_csv(
+            data + b"\n", separator=_NO_SEPARATOR, quote_char=None, has_header=False,
+            new_columns=["line"], schema={"line": pl.String},
+        ).with_columns(pl.col("line").fill_null(""))
+    else:
+        lines = pl.Series(batch.text.split("\n"), dtype=pl.String)
+        frame = pl.DataFrame({"line": lines.str.strip_suffix("\r")})  # the CSV reader drops it itself
+    frame = frame.with_row_index("idx")
+    return frame.with_columns(line_no=(pl.col("idx") + batch.first_line).cast(pl.Int64))
+
+
+def parse_lines(
+    frame: pl.DataFrame,
+    fmt: LogFormat,
+    bad_utf8: tuple[int, ...] = (),
+    timezone: str | None = None,
+    log_timezone: str | None = None,
+) -> pl.DataFrame:
+    """Extract the fields of ``fmt`` from ``frame['line']`` and set ``reason``.
+
+    ``timezone`` is the reporting time zone: when set, ``local_day`` is left
+    empty since days then come from the instant. Times logged without an
+    offset (a custom ``%{format}t`` without ``%z``) are read in
+    ``log_timezone``, else in ``timezone``, else in UTC.
+    """
+    df = fields_of_lines(frame, fmt)
+    return finish(df, fmt, bad_utf8, timezone, log_timezone)
+
+
+def finish(
+    df: pl.DataFrame,
+    fmt: LogFormat,
+    bad_utf8: tuple[int, ...] = (),
+    timezone: str | None = None,
+    log_timezone: str | None = None,
+) -> pl.DataFrame:
+    """From the format's raw fields to request parts, status, instant and reason."""
+    return derive(df.lazy(), fmt, timezone, log_timezone).with_columns(reason=skip_reason(bad_utf8)).collect()
+
+
+def derive(lf: pl.LazyFrame, fmt: LogFormat, timezone: str | None = None,
+           log_timezone: str | None = None, time_wrap: tuple[str, str] | None = None) -> pl.LazyFrame:
+    """The columns a verdict reads, from the format's raw fields: lazy, so a caller's query sees them whole.
+
+    ``timezone`` is the reporting time zone: when set, ``local_day`` is left
+    empty since days then come from the instant. Times logged without an
+    offset (a custom ``%{format}t`` without ``%z``) are read in
+    ``log_timezone``, else in ``timezone``, else in UTC. ``time_wrap``: the
+    CLF time comes with this prefix and suffix (``split.read`` for counting).
+    """
+    names = lf.collect_schema().names()
+    lf = lf.with_columns(
+        pl.lit(None, dtype=pl.String).alias(name) for name in OPTIONAL_FIELDS if name not in names
+    )
+    if fmt.captured:
+        values = pl.col(f.CAPTURED).str.extract(r"^\{([^}]*)\}", 1).str.split("|")
+        lf = lf.with_columns(values.list.get(i, null_on_oob=True).alias(name)
+                             for i, name in enumerate(fmt.captured) if name)
+    if fmt.encoded:
+        lf = lf.with_columns(decoded(pl.col(name), how).alias(name) for name, how in fmt.encoded.items())
+    # (only for a line the format does not read: a request line can look like a notice too)
+    notice = (pl.col(f.STATUS).is_null() & pl.col("line").str.contains(fmt.notice)).fill_null(False) \
+        if fmt.notice else pl.lit(False)
+    lf = lf.with_columns(request=_request_line(fmt), notice=notice)
+    # The request line's shape is checked by a plain yes/no (a DFA) and cut at its spaces:
+    # where it matches, the method and target are its first two space-free words.
+    request = pl.col(f.REQUEST)
+    well_formed = request.str.contains(_REQUEST)
+    words = request.str.splitn(" ", 3)
+    lf = lf.with_columns(method=pl.when(well_formed).then(words.struct.field("field_0")),
+                         target=pl.when(well_formed).then(words.struct.field("field_1")))
+    if fmt.absolute_targets:
+        lf = _from_absolute(lf, fmt)
+    ts, local_day = _time(fmt, log_timezone or timezone, time_wrap)
+    if timezone is not None:
+        # With a reporting time zone the day comes from the instant; the
+        # server's own date is not needed, and its parse is saved.
+        local_day = pl.lit(None, dtype=pl.Date)
+    lf = lf.with_columns(status=pl.col(f.STATUS).cast(pl.Int16, strict=False), ts=ts, local_day=local_day)
+    # A year before the web or past 9999 is a damaged time, not a day to report.
+    # (Checked on the parsed columns: an expression written twice is computed twice.)
+    sane = {name: pl.when(pl.col(name).dt.year().is_between(1970, 9999)).then(pl.col(name))
+            for name in ("ts", "local_day")}
+    return lf.with_columns(**sane)
+
+
+def parse_batch(batch: Batch, fmt: LogFormat, timezone: str | None = None,
+                log_timezone: str | None = None) -> pl.DataFrame:
+    """A batch's rows: split at its quotes where the format allows, else line by regex."""
+    fields, bad_utf8 = fields_of(batch, fmt)
+    return finish(fields, fmt, bad_utf8, timezone, log_timezone)
+
+
+def fields_of(batch: Batch, fmt: LogFormat) -> tuple[pl.DataFrame, tuple[int, ...]]:
+    """The format's raw fields of every line, and the indices of lines that were not valid UTF-8.
+
+    Split at the quotes where the format and the batch allow, else line by regex (or JSON).
+    """
+    fields = split_fields(batch, fmt)
+    if fields is not None:
+        return fields, ()
+    return line_fields(batch, fmt)
+
+
+def line_fields(batch: Batch, fmt: LogFormat, *, glued: bool = False) -> tuple[pl.DataFrame, tuple[int, ...]]:
+    """The format's raw fields of every line by the line regex (or JSON), and the lines not valid UTF-8."""
+    return fields_of_lines(lines_frame(batch), fmt, glued=glued), batch.bad_utf8
+
+
+def fields_of_lines(frame: pl.DataFrame, fmt: LogFormat, *, glued: bool = False) -> pl.DataFrame:
+    """The format's raw fields of the lines in ``frame['line']``: decoded as JSON, or by the line regex."""
+    return _extract_json(frame, fmt) if fmt.is_json else line_regex_fields(frame, fmt, glued=glued)
+
+
+def split_fields(batch: Batch, fmt: LogFormat) -> pl.DataFrame | None:
+    """The format's fields, cut by ``split``, and by the line regex for the lines split leaves.
+
+    None when split does not take this batch.
+    """
+    cut = split.cut(batch, fmt)
+    if cut is None:
+        return None
+    fast, odd = cut
+    if odd.height == 0:
+        return fast
+    return pl.concat([fast, fields_of_lines(odd, fmt).select(fast.columns)], how="vertical_relaxed")
+
+
+def line_regex_fields(frame: pl.DataFrame, fmt: LogFormat, *, glued: bool = False) -> pl.DataFrame:
+    """The format's fields as columns: the fast expression first, the full one for what it missed.
+
+    ``glued``: the lines are read again after a crash cut the file back, and
+    one may be the remains of a cut line with the next line written onto it:
+    a line no expression takes is read by its tail (``LogFormat.glued_regex``).
+    """
+    if fmt.columns and fmt.w3c_separator:
+        return _columns(frame, fmt, fmt.w3c_separator)
+    df = frame.with_columns(pl.col("line").str.extract_groups(fmt.fast_regex).alias("_f")).unnest("_f")
+    for regex in ([fmt.regex] if fmt.fast_regex != fmt.regex else []) + ([fmt.glued_regex] if glued else []):
+        missed = df.filter(pl.col(f.STATUS).is_null()).select("idx", "line")
+        if missed.height == 0:
+            break
+        retry = missed.select("idx", pl.col("line").str.extract_groups(regex).alias("_f")).unnest("_f")
+        df = df.update(retry, on="idx")
+    return df
+
+
+def _columns(frame: pl.DataFrame, fmt: LogFormat, separator: str) -> pl.DataFrame:
+    """A W3C line's fields, cut at its separator: what the line regex captures, cheaper.
+
+    Whether a line fits is the line regex's plain yes/no (a DFA, no
+    captures); its values are then cut at the separator, up to the last
+    one read, which on a line that fits are exactly the regex's captures.
+    """
+    from ..formats.w3c import TIME_OF_DAY
+
+    line = pl.col("line")
+    ok = line.str.contains(fmt.regex)
+    wanted = {i: name for i, (name, _) in enumerate(fmt.columns) if name is not None}
+    parts = line.str.split_exact(separator, max(wanted))
+    fields: dict[str, pl.Expr] = {name: pl.when(ok).then(parts.struct.field(f"field_{i}"))
+                                  for i, name in wanted.items()}
+    if f.TIME in fields:
+        fields[f.TIME] = fields[f.TIME] + separator + fields.pop(TIME_OF_DAY)
+    return frame.with_columns(**fields)
+
+
+JSON_SLICE = 4096  # lines decoded at a time: Polars' decoder needs many times a slice's text in memory
+
+
+def _extract_json(frame: pl.DataFrame, fmt: LogFormat) -> pl.DataFrame:
+    """Decode JSON lines, a slice at a time (so memory stays that of the split path's batches)."""
+    if frame.height <= JSON_SLICE:
+        return _extract_json_slice(frame, fmt)
+    return pl.concat([_extract_json_slice(frame.slice(start, JSON_SLICE), fmt)
+                      for start in range(0, frame.height, JSON_SLICE)])
+
+
+def _extract_json_slice(frame: pl.DataFrame, fmt: LogFormat) -> pl.DataFrame:
+    """Decode JSON lines with Polars; keys map to fields through the template.
+
+    nginx's escape=default writes ``\\xHH``, which JSON does not know: such
+    lines get ``\\u00HH`` first. Numbers are read as text like everything else.
+    """
+    line = pl.col("line")
+    text = (
+        pl.when(~line.str.contains(fmt.regex))
+        .then(pl.lit(None, dtype=pl.String))
+        .when(line.str.contains("\\x", literal=True))
+        .then(
+            line.str.replace_all("\\\\", _PAIR, literal=True)  # an escaped backslash is not an escape
+            .str.replace_all(r"\\x([0-9A-Fa-f]{2})", r"\u00$1")
+            .str.replace_all(_PAIR, "\\\\", literal=True)
+        )
+        .otherwise(line)
+    )
+    paths = fmt.json_paths
+    dtype = _json_dtype(list(paths.values()))
+    prepared = frame.select("idx", text.alias("_json"))
+    try:
+        decoded = prepared.select("idx", pl.col("_json").str.json_decode(dtype).alias("_f"))
+    except pl.exceptions.ComputeError:
+        # A line that looks like JSON but is not, or holds an object where text is wanted: find it
+        # (the only per-line Python here, and only for a batch that has such a line) and skip it.
+        valid = [_fits(t, list(paths.values())) for t in prepared.get_column("_json").to_list()]
+        prepared = prepared.with_columns(
+            _json=pl.when(pl.Series(valid, dtype=pl.Boolean)).then(pl.col("_json"))
+        )
+        decoded = prepared.select("idx", pl.col("_json").str.json_decode(dtype).alias("_f"))
+    fields = decoded.select("idx", *(_pluck(pl.col("_f"), path).alias(name) for name, path in paths.items()))
+    return frame.join(fields, on="idx", how="left", maintain_order="left")
+
+
+def _json_dtype(paths: list[tuple[str | int, ...]]) -> pl.DataType:
+    """The Polars type that decodes just these paths, every value read as text."""
+    tree: dict[str, object] = {}
+    for path in paths:
+        node = tree
+        for i, step in enumerate(path):
+            if isinstance(step, int):
+                break
+            last = i == len(path) - 1 or isinstance(path[i + 1], int)
+            if last:
+                node[step] = pl.List(pl.String) if i < len(path) - 1 else pl.String
+            else:
+                node = node.setdefault(step, {})  # type: ignore[assignment]
+
+    def build(node: dict[str, object]) -> pl.DataType:
+        return pl.Struct({k: build(v) if isinstance(v, dict) else v for k, v in node.items()})  # type: ignore[misc]
+
+    return build(tree)
+
+
+def _pluck(value: pl.Expr, path: tuple[str | int, ...]) -> pl.Expr:
+    for step in path:
+        value = value.list.get(step, null_on_oob=True) if isinstance(step, int) else value.struct.field(step)
+    return value
+
+
+def _fits(text: str | None, paths: list[tuple[str | int, ...]]) -> bool:
+    """Whether a line is a JSON object whose values at ``paths`` are text, numbers or absent."""
+    if text is None:
+        return False
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return False
+    if not isinstance(value, dict):
+        return False
+    for path in paths:
+        node: object = value
+        for step in path:
+            if node is None:
+                break
+            if isinstance(step, int):
+                if not isinstance(node, list):
+                    return False
+                node = node[step] if len(node) > step else None
+            else:
+                if not isinstance(node, dict):
+                    return False
+                node = node.get(step)
+        if isinstance(node, dict | list):
+            return False
+    return True
+
+
+def _request_line(fmt: LogFormat) -> pl.Expr:
+    """The request line, logged whole or put together from method and URI fields.
+
+    A format that logs no method (only the URI) gives every line the method
+    GET: the page was asked for, and a GET is what a browser's view is.
+    """
+    if f.REQUEST in fmt.fields:
+        return pl.col(f.REQUEST)
+    method = pl.col(f.METHOD) if f.METHOD in fmt.fields else pl.lit("GET")
+    if f.TARGET in fmt.fields:
+        target = pl.col(f.TARGET)
+    else:
+        query = pl.col(f.QUERY) if f.QUERY in fmt.fields else pl.lit(None, dtype=pl.String)
+        target = pl.col(f.PATH) + pl.when(query.is_in(["", "-"]) | query.is_null()).then(
+            pl.lit("")
+        ).otherwise("?" + query)
+    return pl.when(method.is_in(["", "-"])).then(pl.lit("-")).otherwise(method + " " + target)
+
+
+_ABSOLUTE = r"^[A-Za-z][A-Za-z0-9+.-]*://([^/?#\s]*)"
+
+
+def _from_absolute(lf: pl.LazyFrame, fmt: LogFormat) -> pl.LazyFrame:
+    """Targets written as absolute URLs -> their path and query; their host the vhost if none is logged."""
+    target = pl.col("target")
+    authority = target.str.extract(_ABSOLUTE, 1)
+    rest = target.str.replace(_ABSOLUTE, "")
+    lf = lf.with_columns(
+        target=pl.when(authority.is_null()).then(target).when(rest == "").then(pl.lit("/")).otherwise(rest),
+        **({} if f.VHOST in fmt.fields else {f.VHOST: authority.str.replace(r"^[^@]*@", "")}),
+    )
+    return lf
+
+
+def decoded(text: pl.Expr, how: str) -> pl.Expr:
+    """A field's text as the client sent it, from how the log encodes it.
+
+    ``haproxy``: HAProxy writes ``"``, ``#``, ``{``, ``|``, ``}``, control
+    and non-ASCII bytes of captured headers as ``#`` and two hex digits.
+    ``url``: percent-encoded (CloudFront). Both are decoded once per distinct
+    value that holds an escape. ``plus``: a space written as ``+`` (IIS; a
+    ``+`` the client sent reads as a space too, as IIS leaves no way to
+    tell them apart).
+    """
+    if how == "plus":
+        return text.str.replace_all("+", " ", literal=True)
+    if how in _DECODERS:
+        return text.map_batches(lambda values: _decode_distinct(values, how), return_dtype=pl.String)
+    raise ValueError(f"unknown encoding {how!r}")
+
+
+def _bytes_decoded(escape: str) -> Callable[[str], str]:
+    """``escape`` and two hex digits -> that byte, the bytes read as UTF-8 (Python, once per value)."""
+    pattern = re.compile(re.escape(escape).encode() + rb"([0-9A-Fa-f]{2})")
+    return lambda value: pattern.sub(lambda m: bytes([int(m.group(1), 16)]), value.encode()).decode(
+        "utf-8", "replace")
+
+
+_DECODERS: dict[str, str] = {"haproxy": "#", "url": "%"}
+
+
+def _decode_distinct(values: pl.Series, how: str) -> pl.Series:
+    """Decode a column's ``#XX`` / ``%XX`` escapes: once per distinct value, in Polars where they stand for ASCII.
+
+    Each escape that occurs is replaced in the distinct values as a whole
+    column, the escape character's own last (so that ``%2520`` reads
+    ``%20``, as one decoding does). A value with an escaped byte of a
+    multi-byte character is decoded by Python (rare: a referrer with a
+    non-ASCII query).
+    """
+    escape = _DECODERS[how]
+    distinct = values.filter(values.str.contains(escape, literal=True).fill_null(False)).unique()
+    if distinct.len() == 0:
+        return values
+    pattern = re.escape(escape) + "[0-9A-Fa-f]{2}"
+    codes = distinct.str.extract_all(pattern).explode().drop_nulls().unique().to_list()
+    own = f"{ord(escape):02X}"
+    out = distinct
+    for code in sorted(codes, key=lambda c: c[1:].upper() == own):
+        byte = int(code[1:], 16)
+        if byte < 0x80:
+            out = out.str.replace_all(code, chr(byte), literal=True)
+    if any(int(code[1:], 16) >= 0x80 for code in codes):
+        decode = _bytes_decoded(escape)
+        out = pl.Series([decode(v) if re.search(re.escape(escape) + "[89A-Fa-f][0-9A-Fa-f]", v) else done
+                         for v, done in zip(distinct.to_list(), out.to_list(), strict=True)], dtype=pl.String)
+    return values.replace(distinct, out)
+
+
+def _time(fmt: LogFormat, naive_timezone: str | None,
+          wrap: tuple[str, str] | None = None) -> tuple[pl.Expr, pl.Expr]:
+    """(instant in UTC, date as the server wrote it) for the format's kind of time."""
+    text = pl.col(f.TIME)
+    utc = pl.Datetime("us", "UTC")
+    if fmt.time_kind == f.CLF:
+        prefix, suffix = wrap or ("", "")
+        literal = [part.replace("%", "%%") for part in (prefix, suffix)]
+        return (
+            text.str.strptime(utc, literal[0] + CLF_TIME + literal[1], strict=False),
+            text.str.slice(len(prefix), 11).str.strptime(pl.Date, "%d/%b/%Y", strict=False),
+        )
+    if fmt.time_kind == f.ISO8601:
+        return _iso(text)
+    if fmt.time_kind in (f.EPOCH, f.EPOCH_MS, f.EPOCH_US):
+        if fmt.time_kind == f.EPOCH:
+            micros = _epoch_micros(text)
+        else:
+            scale = 1000 if fmt.time_kind == f.EPOCH_MS else 1
+            micros = text.cast(pl.Int64, strict=False) * scale
+        instant = _utc(micros)
+        # an epoch carries no offset: the day the server wrote is the UTC day
+        return instant, instant.dt.date()
+    if fmt.time_kind == f.INSTANT:
+        # A whole number's unit by its size: seconds until the year 5138, then ms, us, ns.
+        whole = text.cast(pl.Int64, strict=False)
+        micros = (pl.when(whole < 10**11).then(whole * 1_000_000).when(whole < 10**14).then(whole * 1000)
+                  .when(whole < 10**17).then(whole).otherwise(whole // 1000))
+        epoch = _utc(pl.coalesce(micros, _epoch_micros(text)))
+        iso, iso_day = _iso(text)
+        return pl.coalesce(iso, epoch), pl.coalesce(iso_day, epoch.dt.date())
+    if fmt.time_kind == f.UTC_WALL:
+        assert fmt.time_format
+        wall = text.str.strptime(pl.Datetime("us"), fmt.time_format, strict=False)
+        return wall.dt.replace_time_zone("UTC"), wall.dt.date()
+    assert fmt.time_kind == f.STRFTIME and fmt.time_format
+    if "%z" in fmt.time_format:
+        return text.str.strptime(utc, fmt.time_format, strict=False), _wall_date(text, fmt.time_format)
+    wall = text.str.strptime(pl.Datetime("us"), fmt.time_format, strict=False)
+    instant = wall.dt.replace_time_zone(
+        naive_timezone or "UTC", ambiguous="earliest", non_existent="null"
+    ).dt.convert_time_zone("UTC")
+    return instant, wall.dt.date()
+
+
+def _iso(text: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    """RFC 3339 / ISO 8601 with an offset or Z: (instant, the date as written)."""
+    iso = text.str.replace(r"Z$", "+00:00")
+    return (
+        iso.str.strptime(pl.Datetime("us", "UTC"), "%Y-%m-%dT%H:%M:%S%.f%:z", strict=False),
+        iso.str.slice(0, 10).str.strptime(pl.Date, "%Y-%m-%d", strict=False),
+    )
+
+
+def _epoch_micros(text: pl.Expr) -> pl.Expr:
+    """Epoch seconds with an optional fraction -> microseconds (null when not a number so written)."""
+    parts = text.str.split_exact(".", 1)
+    seconds = parts.struct.field("field_0").cast(pl.Int64, strict=False)
+    fraction = parts.struct.field("field_1").fill_null("").str.pad_end(6, "0").str.slice(0, 6)
+    return seconds * 1_000_000 + fraction.cast(pl.Int64, strict=False)
+
+
+def _utc(micros: pl.Expr) -> pl.Expr:
+    return micros.cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
+
+
+def _wall_date(text: pl.Expr, time_format: str) -> pl.Expr:
+    """The wall-clock date of an aware strftime time: parse it, keep the local fields."""
+    aware = text.str.strptime(pl.Datetime("us", "UTC"), time_format, strict=False)
+    offset = text.str.extract(r"([+-][0-9]{4})\s*$", 1)
+    sign = pl.when(offset.str.slice(0, 1) == "-").then(-1).otherwise(1)
+    minutes = offset.str.slice(1, 2).cast(pl.Int64, strict=False) * 60 + offset.str.slice(3, 2).cast(
+        pl.Int64, strict=False
+    )
+    return (aware + pl.duration(minutes=sign * minutes)).dt.date()

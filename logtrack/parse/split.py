@@ -1,0 +1,196 @@
+"""Split: the fast way to cut lines whose free-text fields sit between quotes.
+
+combined, vhost_combined, nginx's ``main`` and most custom formats are runs
+of space-separated tokens with the free text (request, referrer, user agent)
+in double quotes. Polars' CSV reader, told that ``"`` separates fields and
+that nothing is quoted, cuts every line at its quotes in Rust on every core;
+that costs a third of one whole-line regex. What lies between the quotes is
+then short, and the small expressions that check and cut it are cheap.
+
+It is exact by construction. A line takes this path only when it has exactly
+as many quotes as the format writes (or more, where the format lets any
+fields follow its last one and the last piece ends in a space before
+them: nginx ``main``'s extra ``"$http_x_forwarded_for"`` under
+``combined``, ALB's trailing quoted fields), none of them escaped (no piece before
+a quote ends in a backslash), and every unquoted piece matches its part of
+the format, anchored (``formats.build`` compiles those checks in the same
+walk as the whole-line regex). Then each quote of the format can only be matched by
+the line's quote of the same rank, so the whole-line regex of ``formats``
+would capture the very same fields. Every other line (an escaped quote, a
+line cut short, an empty user agent, junk) goes through that whole-line
+regex as before, so both paths agree on every line. Batches that are not
+valid UTF-8, hold the marker byte, or hold a CR anywhere but at a line's
+end are left to the regex path whole.
+
+To know how many quotes a line had, the reader appends ``"\\x1e`` to every
+line (``sources.MARK``): the marker lands in the column just after the
+line's last piece, and a control byte that servers always escape cannot be
+mistaken for text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from ..formats import CLIENT, TIME, LogFormat, Segment
+from ..read.sources import MARK, Batch, csv_safe
+
+SENTINEL = MARK[1:].decode()
+SPARE = 3  # columns read past the format's own, so most odd lines can be put back together
+
+
+@dataclass(frozen=True)
+class Cut:
+    """A batch read at its quotes; what is done with its pieces is left lazy, for the caller's query.
+
+    ``fields``: ``idx``, ``line_no``, the fields ``parse`` would capture and
+    ``line`` (null), for the lines the split takes. ``odd``: ``idx``,
+    ``line_no`` and the raw pieces of the lines it leaves to the line regex
+    (``lines_of`` puts their text back together).
+    """
+
+    fields: pl.LazyFrame
+    odd: pl.LazyFrame
+    names: tuple[str, ...]
+    time_wrap: tuple[str, str] | None = None  # ``time`` keeps this prefix and suffix (a TimeCut's)
+
+
+def read(batch: Batch, fmt: LogFormat, *, counting: bool = False) -> Cut | None:
+    """The batch cut at its quotes and checked against the format, as lazy frames.
+
+    ``counting``: only the fields counting reads are wanted (no client), and
+    a time that can be cut rather than captured (``formats.TimeCut``) is
+    handed on with its prefix and suffix, for a strptime that reads them.
+
+    None when the batch is not for this path (no segments, not valid UTF-8,
+    the marker byte or a stray CR in it): the caller parses it line by
+    regex instead.
+    """
+    layout = fmt.segments
+    if layout is None or not batch.marked or not csv_safe(batch.data):
+        return None
+    data = batch.data
+    if SENTINEL.encode() in data or (b"\r" in data and (b'\r"' in data or b"\r\r" in data)):
+        # The CSV reader drops a CR that ends a piece (a CRLF line end, as
+        # wanted); one before a quote, or a second one, would go missing too.
+        return None
+    names = tuple(f"s{i}" for i in range(len(layout) + SPARE))
+    try:
+        df = pl.read_csv(
+            batch.marked, separator='"', quote_char=None, has_header=False,
+            schema={name: pl.String for name in names}, truncate_ragged_lines=True,
+            missing_columns="insert", extra_columns="ignore", raise_if_empty=False,
+        )
+    except (pl.exceptions.ComputeError, OSError):  # not valid UTF-8: the regex path finds the lines
+        return None
+    if df.height != batch.lines:
+        return None
+    lf = df.lazy().with_row_index("idx").with_columns(line_no=(pl.col("idx") + batch.first_line).cast(pl.Int64))
+    # Most batches hold no backslash before a quote: then no piece can end in an escape.
+    escapes = b'\\"' in data
+    # Collected here: the checks and cuts are the costly part, and both the fields and the odd
+    # lines read them (a lazy plan would run them once for each).
+    # A JSON line's values are its text only when nothing in it is escaped (and nothing that JSON
+    # must escape is raw): a line with a backslash or a control byte in a value is left to the decoder.
+    # (Checked on the pieces, by Polars: a scan of the whole batch in Python costs more.)
+    backslashes = fmt.is_json
+    wrap = _time_cut(layout) if counting else None
+    lf = _cut(lf, layout, wide=False, escapes=escapes, cut_time=wrap is not None, backslashes=backslashes)
+    lf = lf.collect().lazy()
+    captured = [c for seg in layout for c in seg.captures if not (wrap and c == CLIENT)]
+    quoted = [s.field for s in layout if s.regex is None and s.literal is None and s.field]
+    keep = ["idx", *quoted, *captured, "line_no"]
+    fields = lf.filter(pl.col("_ok")).select(keep)
+    odd = lf.filter(~pl.col("_ok")).select("idx", "line_no", *names)
+    if any(seg.wide for seg in layout):
+        # A lazy field narrowed to one token missed (a client list "a, b"): the wide form, on those lines.
+        again = _cut(odd, layout, wide=True, escapes=escapes, backslashes=backslashes).collect().lazy()
+        if wrap:  # captured here: put as the cut hands it on
+            again = again.with_columns(pl.concat_str(pl.lit(wrap[0]), pl.col(TIME), pl.lit(wrap[1])).alias(TIME))
+        fields = pl.concat([fields, again.filter(pl.col("_ok")).select(keep)])
+        odd = again.filter(~pl.col("_ok")).select("idx", "line_no", *names)
+    return Cut(fields.with_columns(line=pl.lit(None, dtype=pl.String)), odd, names, wrap)
+
+
+def _time_cut(layout: tuple[Segment, ...]) -> tuple[str, str] | None:
+    """The time's prefix and suffix when its piece can be checked and cut without captures."""
+    for seg in layout:
+        if seg.time_cut is not None and set(seg.captures) <= {TIME, CLIENT}:
+            return seg.time_cut.prefix, seg.time_cut.suffix
+    return None
+
+
+def cut(batch: Batch, fmt: LogFormat) -> tuple[pl.DataFrame, pl.DataFrame] | None:
+    """(the fields of the lines split takes, the text of the lines it leaves to the regex), collected."""
+    pieces = read(batch, fmt)
+    if pieces is None:
+        return None
+    fields, odd = pl.collect_all([pieces.fields, pieces.odd])
+    return fields, lines_of(batch, odd, pieces.names)
+
+
+def _cut(lf: pl.LazyFrame, layout: tuple[Segment, ...], *, wide: bool, escapes: bool = True,
+         cut_time: bool = False, backslashes: bool = False) -> pl.LazyFrame:
+    """The pieces checked against the format and cut into fields; ``_ok`` says which lines passed.
+
+    ``cut_time``: the piece with a ``TimeCut`` is checked by a plain yes/no
+    and its time cut at its spaces, prefix and suffix kept (its client, if
+    any, left out). ``backslashes``: a line with a backslash in any piece
+    does not pass.
+    """
+    width = len(layout)
+    ok = pl.col(f"s{width}") == SENTINEL  # exactly the format's quotes ...
+    if layout[-1].open_end is not None:  # ... or more, where the format lets fields follow its last one
+        ok = ok | pl.col(f"s{width - 1}").str.contains(layout[-1].open_end).fill_null(False)
+    fields: list[pl.Expr] = []
+    for i, seg in enumerate(layout):
+        col = pl.col(f"s{i}")  # an empty piece reads as null
+        if backslashes and seg.literal is None:  # (a literal piece is checked to be its text)
+            ok = ok & ~col.str.contains(r"[\\\x00-\x1f]").fill_null(False)
+        elif escapes and i < width - 1:
+            ok = ok & ~col.str.ends_with("\\").fill_null(False)  # an escaped quote: leave it to the regex
+        if seg.literal is not None:
+            ok = ok & (col.fill_null("") == seg.literal)
+        elif seg.regex is None:
+            if seg.field is not None:
+                fields.append(col.fill_null("").alias(seg.field))
+        else:
+            if seg.matches_empty:
+                col = col.fill_null("")
+            regex = (seg.wide or seg.regex) if wide else seg.regex
+            if cut_time and seg.time_cut is not None and set(seg.captures) <= {TIME, CLIENT}:
+                ok = ok & col.str.contains(regex).fill_null(False)
+                words = col.str.splitn(" ", seg.time_cut.spaces + 1)
+                fields.append(words.struct.field(f"field_{seg.time_cut.spaces}").alias(TIME))
+            elif seg.captures:
+                lf = lf.with_columns(col.str.extract_groups(regex).alias(f"_g{i}")).unnest(f"_g{i}")
+                ok = ok & pl.col(seg.captures[0]).is_not_null()
+            else:
+                ok = ok & col.str.contains(regex).fill_null(False)
+    return lf.with_columns(*fields, _ok=ok.fill_null(False))
+
+
+def lines_of(batch: Batch, odd: pl.DataFrame, names: tuple[str, ...]) -> pl.DataFrame:
+    """The text of the lines the split could not take: put back together, or read again.
+
+    Joined at quotes up to the marker, a line is whole again. A line with
+    more quotes than the columns read lost its end; it is read from the
+    batch's bytes (rare: several escaped quotes in one line).
+    """
+    joined = pl.concat_str([pl.col(n).fill_null("") for n in names], separator='"')
+    rows = odd.select(
+        "idx", "line_no",
+        line=pl.when(joined.str.contains(MARK.decode(), literal=True))
+        .then(joined.str.split_exact(MARK.decode(), 1).struct.field("field_0").str.strip_suffix("\r")),
+    )
+    lost = rows.filter(pl.col("line").is_null()).get_column("idx").to_list()
+    if lost:
+        texts = batch.text.split("\n")
+        found = pl.DataFrame({"idx": lost, "_text": [texts[i].removesuffix("\r") for i in lost]},
+                             schema={"idx": pl.UInt32, "_text": pl.String})
+        rows = rows.join(found, on="idx", how="left").with_columns(
+            line=pl.coalesce("line", "_text")
+        ).drop("_text")
+    return rows

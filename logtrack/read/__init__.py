@@ -1,0 +1,12 @@
+"""Reading: from the paths a user names to batches of whole lines. No Polars here.
+
+- ``inputs``: what to read (directories, globs, rotated siblings in order,
+  ``--nginx-conf``), each file with its format when the config names one;
+  the ordered worker pool the jobs share.
+- ``sources``: a file (plain, gzip, bz2, xz, zstd, stdin) read into
+  batches of whole lines; holes (runs of NUL bytes a crash leaves) marked,
+  not lost; invalid UTF-8 kept and marked.
+- ``w3c_sections``: a W3C log's batches cut at each ``#Fields:`` header.
+
+May import: ``errors``, ``config``, ``formats``. Never Polars, never a stage above.
+"""

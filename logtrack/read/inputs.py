@@ -1,0 +1,103 @@
+"""Inputs: the files a run reads, each with its format when the config names it.
+
+Free of Polars, so that an unattended run with nothing new stays quick.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Executor, Future
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+from .. import formats
+from ..config import Config
+from ..errors import InputError
+from ..formats import LogFormat, nginx_conf
+from . import sources
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+AUTO = "auto"
+# Batches parsed at once: Polars releases the GIL, so each core takes one.
+WORKERS = max(1, min(4, os.cpu_count() or 1))
+
+
+@dataclass(frozen=True)
+class Input:
+    name: str
+    format: LogFormat | None  # None: the configured format, or detect it
+
+
+@dataclass(frozen=True)
+class Hooks:
+    """What the caller wants to hear about while a run goes on."""
+
+    on_plan: Callable[[list[Input]], None] | None = None
+    on_format: Callable[[str, LogFormat], None] | None = None
+    on_warning: Callable[[str], None] | None = None
+    on_notice: Callable[[str], None] | None = None  # news that is no problem (an upload retried)
+    on_progress: Callable[[str, int, int], None] | None = None  # file, plain bytes, lines (increments)
+    on_file_done: Callable[[str], None] | None = None  # a file was read to its end
+
+
+def plan(config: Config, paths: Sequence[str]) -> tuple[list[Input], list[str]]:
+    """The files to read, each with its format when known, and the paths that named nothing."""
+    inputs: list[Input] = []
+    problems: list[str] = []
+    if config.nginx_conf:
+        for log in nginx_conf.read(Path(config.nginx_conf)):
+            names = _glob_siblings(log.path)
+            if not names:
+                problems.append(f"{log.path}: named by access_log at {log.where}, but no such file")
+            inputs.extend(Input(name, log.format) for name in names)
+    if paths:
+        expanded = sources.expand(paths, config.glob)
+        problems.extend(expanded.problems)
+        fixed = None if config.format == AUTO else formats.get(config.format)
+        known = {i.name for i in inputs}
+        inputs.extend(Input(name, fixed) for name in expanded.files if name not in known)
+    return inputs, problems
+
+
+def _glob_siblings(pattern: str) -> list[str]:
+    bases = sorted(glob.glob(pattern)) if glob.has_magic(pattern) else [pattern]
+    names: list[str] = []
+    for base in bases:
+        names.extend(n for n in sources.rotated_siblings(base) if n not in names)
+    return names
+
+
+def in_order(pool: Executor, items: Iterable[T], work: Callable[[T], R]) -> Iterator[list[tuple[T, R]]]:
+    """Work on ``items`` on ``pool``, ahead of the caller, and hand back the results in order.
+
+    At most ``WORKERS + 1`` items are in flight, so memory stays flat. Each
+    yield is the first item not handed back yet, with those after it that
+    are already done: a caller that commits can merge them into one commit.
+    A read error (InputError) from ``items`` is raised only after everything
+    read before it was handed back, so what was read still counts.
+    """
+    pending: deque[tuple[T, Future[R]]] = deque()
+
+    def first_done() -> list[tuple[T, R]]:
+        group = [pending.popleft()]
+        while pending and pending[0][1].done():
+            group.append(pending.popleft())
+        return [(item, future.result()) for item, future in group]
+
+    try:
+        for item in items:
+            pending.append((item, pool.submit(work, item)))
+            if len(pending) > WORKERS:
+                yield first_done()
+    except InputError:
+        while pending:
+            yield first_done()
+        raise
+    while pending:
+        yield first_done()
