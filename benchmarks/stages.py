@@ -55,7 +55,7 @@ def main() -> None:
     from logtrack import config, formats
     from logtrack.count import classify
     from logtrack.count.batch import count_batch
-    from logtrack.parse.fields import split
+    from logtrack.parse import split
     from logtrack.read import sources
 
     args.workdir.mkdir(parents=True, exist_ok=True)
@@ -69,7 +69,7 @@ def main() -> None:
     layout = fmt.segments
     assert layout is not None
     names = [f"s{i}" for i in range(len(layout) + split.SPARE)]
-    pattern = cfg.patterns[0]
+    pattern = cfg.rules.patterns[0]
 
     def quote_split(batch: sources.Batch) -> pl.DataFrame:
         return pl.read_csv(batch.marked, separator='"', quote_char=None, has_header=False,
@@ -100,10 +100,10 @@ def main() -> None:
 
     batches = list(sources.batches(str(log)))[:10]
     n = sum(b.lines for b in batches)
-    tz = cfg.timezone
+    tz = cfg.rules.timezone
 
     def whole(patterns: tuple[str, ...]) -> Callable[[], object]:
-        rules = replace(cfg, patterns=patterns)
+        rules = replace(cfg.rules, patterns=patterns)
         classifier = classify.Classifier(rules)
         return lambda: [count_batch(b, fmt, classifier, tz) for b in batches]
 
@@ -112,7 +112,7 @@ def main() -> None:
          lambda: [pl.collect_all([c.fields, c.odd]) for c in (split.read(b, fmt, counting=True) for b in batches)
                   if c is not None]),
         ("whole batch, no line a candidate", whole((r"^/nothing-matches/(?P<id>[0-9]+)$",))),
-        ("whole batch, as configured", whole(cfg.patterns)),
+        ("whole batch, as configured", whole(cfg.rules.patterns)),
         ("whole batch, every line a candidate", whole((r"^/(?P<id>.*)$",))),
     ]
     for label, fn in stages:

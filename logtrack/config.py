@@ -1,4 +1,4 @@
-"""One frozen configuration, built from a TOML file and command-line overrides.
+"""The configuration, frozen: the counting rules and the settings, built from a TOML file and flags.
 
 Everything is checked here, before any log is read: an unknown key, a regex
 that does not compile, a time zone that does not exist. A mistake found after
@@ -7,10 +7,12 @@ an hour of reading logs is a mistake found too late.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -35,19 +37,79 @@ class SupplierRule:
     host: tuple[str, ...] = ()
 
 
+def _unordered() -> Any:
+    """Field metadata: a tuple whose order means nothing (a set): sorted in the rules' signature."""
+    return {"unordered": True}
+
+
 @dataclass(frozen=True)
-class Config:
+class CountingRules:
+    """What the counts depend on: the same lines under other rules are other counts.
+
+    The state keeps the signature of the rules it counted under and refuses
+    to add counts made under others (``signature``, over every field of
+    this object: a counting option added here is in it by construction).
+    Everything else a run needs is ``Settings``.
+    """
+
     format: str = "auto"
     timezone: str | None = None
     log_timezone: str | None = None  # the zone of times logged without an offset (else timezone, else UTC)
-    glob: str | None = None  # which names in a directory are access logs
-    nginx_conf: str | None = None  # read log formats and access logs from here
     patterns: tuple[str, ...] = ()
     suppliers: tuple[SupplierRule, ...] = ()
-    status: tuple[int, ...] = DEFAULT_STATUS
-    methods: tuple[str, ...] = DEFAULT_METHODS
+    status: tuple[int, ...] = field(default=DEFAULT_STATUS, metadata=_unordered())
+    methods: tuple[str, ...] = field(default=DEFAULT_METHODS, metadata=_unordered())
     exclude_bots: bool = True
     default_supplier: str = ""
+
+    def signature(self) -> str:
+        """A hash of every field and the fields as JSON: equal exactly when the rules count alike."""
+        values: dict[str, Any] = {}
+        for item in fields(self):
+            value = getattr(self, item.name)
+            if item.metadata.get("unordered"):
+                value = sorted(value)
+            values[item.name] = _plain(value)
+        text = json.dumps(values, sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:16] + " " + text
+
+    def legacy_signature(self) -> str:
+        """The signature states written before the rules were an object of their own hold.
+
+        A state that holds it counted under these same rules: ``check_rules``
+        then stores ``signature`` in its place.
+        """
+        rules: dict[str, Any] = {
+            "format": self.format,
+            "timezone": self.timezone,
+            "patterns": list(self.patterns),
+            "suppliers": [[r.name, list(r.referrer), list(r.host)] for r in self.suppliers],
+            "status": sorted(self.status),
+            "methods": sorted(self.methods),
+            "exclude_bots": self.exclude_bots,
+            "default_supplier": self.default_supplier,
+        }
+        if self.log_timezone is not None:
+            rules["log_timezone"] = self.log_timezone
+        text = json.dumps(rules, sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:16] + " " + text
+
+
+def _plain(value: Any) -> Any:
+    """A rules value as JSON holds it: tuples as lists, rules objects as their fields."""
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    if hasattr(value, "__dataclass_fields__"):
+        return {item.name: _plain(getattr(value, item.name)) for item in fields(value)}
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where to read and write, and how to upload: changing them changes no count."""
+
+    glob: str | None = None  # which names in a directory are access logs
+    nginx_conf: str | None = None  # read log formats and access logs from here
     namespace: str = ""
     schema_location: str = "ViewTracking.xsd"
     state_path: str | None = None  # None: the CLI's default for the user
@@ -59,6 +121,14 @@ class Config:
     upload_timeout: float = 30.0
     upload_retries: int = 5
     upload_backoff: float = 1.0
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole configuration: the counting rules and the settings, apart; and the file it came from."""
+
+    rules: CountingRules = field(default_factory=CountingRules)
+    settings: Settings = field(default_factory=Settings)
     source: str = field(default="defaults", compare=False)  # the file it came from
 
     def with_overrides(
@@ -72,10 +142,11 @@ class Config:
     ) -> Config:
         """Apply command-line flags; a repeated flag replaces the file's list."""
         changes: dict[str, Any] = {}
+        settings = self.settings
         if format is not None:
             changes["format"] = _check_format(format, "--format")
         if nginx_conf is not None:
-            changes["nginx_conf"] = nginx_conf
+            settings = replace(settings, nginx_conf=nginx_conf)
         if timezone is not None:
             changes["timezone"] = _check_timezone(timezone, "--timezone")
         if patterns:
@@ -84,15 +155,17 @@ class Config:
             )
         if suppliers:
             changes["suppliers"] = tuple(_parse_supplier_flag(s) for s in suppliers)
-        return replace(self, **changes) if changes else self
+        if not changes and settings is self.settings:
+            return self
+        return replace(self, rules=replace(self.rules, **changes), settings=settings)
 
     def check_patterns(self) -> None:
         """Compile every listing pattern with the engine that runs them; name the bad one."""
-        for i, pattern in enumerate(self.patterns):
+        for i, pattern in enumerate(self.rules.patterns):
             _check_pattern(pattern, f"{self.source}: [listings] patterns[{i}]")
 
     def require_patterns(self) -> None:
-        if not self.patterns:
+        if not self.rules.patterns:
             if self.source == "defaults":
                 raise ConfigError(
                     "no listing URL patterns: no config file was found (--config, LOGTRACK_CONFIG, "
@@ -231,7 +304,22 @@ def from_mapping(data: Mapping[str, Any], where: str, *, check_patterns: bool = 
     max_listings = upload.get("max_listings_per_post", 5000)
     if max_listings < 1:
         raise ConfigError(f"{where}: [upload] max_listings_per_post must be at least 1")
-    config = Config(
+    rules = CountingRules(
+        format=_check_format(logs.get("format", "auto"), f"{where}: [logs] format"),
+        timezone=_check_timezone(tz, f"{where}: [logs] timezone") if tz else None,
+        log_timezone=_check_timezone(log_tz, f"{where}: [logs] log_timezone") if log_tz else None,
+        patterns=patterns,
+        suppliers=_suppliers(data.get("suppliers", []), where),
+        status=status,
+        methods=methods,
+        exclude_bots=filters.get("exclude_bots", True),
+        default_supplier=vt.get("default_supplier", ""),
+    )
+    settings = Settings(
+        glob=logs.get("glob"),
+        nginx_conf=_relative(logs.get("nginx_conf"), where),
+        namespace=vt.get("namespace", ""),
+        schema_location=vt.get("schema_location", "ViewTracking.xsd"),
         state_path=_relative(data.get("state", {}).get("path"), where),
         endpoint=endpoint,
         api_key_file=_relative(upload.get("api_key_file"), where),
@@ -242,21 +330,8 @@ def from_mapping(data: Mapping[str, Any], where: str, *, check_patterns: bool = 
         upload_timeout=float(upload.get("timeout", 30.0)),
         upload_retries=max(0, upload.get("retries", 5)),
         upload_backoff=max(0.0, float(upload.get("backoff", 1.0))),
-        format=_check_format(logs.get("format", "auto"), f"{where}: [logs] format"),
-        glob=logs.get("glob"),
-        nginx_conf=_relative(logs.get("nginx_conf"), where),
-        timezone=_check_timezone(tz, f"{where}: [logs] timezone") if tz else None,
-        log_timezone=_check_timezone(log_tz, f"{where}: [logs] log_timezone") if log_tz else None,
-        patterns=patterns,
-        suppliers=_suppliers(data.get("suppliers", []), where),
-        status=status,
-        methods=methods,
-        exclude_bots=filters.get("exclude_bots", True),
-        default_supplier=vt.get("default_supplier", ""),
-        namespace=vt.get("namespace", ""),
-        schema_location=vt.get("schema_location", "ViewTracking.xsd"),
-        source=where,
     )
+    config = Config(rules, settings, source=where)
     if check_patterns:
         config.check_patterns()
     return config

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from logtrack import formats
-from logtrack.config import Config, SupplierRule
+from logtrack.config import CountingRules, SupplierRule
 from logtrack.count.aggregate import day_expr
 from logtrack.count.classify import Classifier
 from logtrack.parse.fields import parse_batch
@@ -16,7 +16,7 @@ from logtrack.verdicts.reasons import NotCounted
 
 CHROME = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"
 
-CONFIG = Config(
+CONFIG = CountingRules(
     patterns=(
         r"^/listing/(?P<id>[0-9]+)/?(?:\?.*)?$",
         r"^/homes/[a-z0-9-]+-(?P<id>[0-9]+)/?$",
@@ -31,7 +31,7 @@ CONFIG = Config(
 )
 
 
-def classify(line: str, config: Config = CONFIG, fmt: str = "vhost_combined") -> dict[str, object]:
+def classify(line: str, config: CountingRules = CONFIG, fmt: str = "vhost_combined") -> dict[str, object]:
     df = parse_batch(batch_of("t.log", 1, line.encode()), formats.get(fmt))
     df = Classifier(config).classify(df).with_columns(day=day_expr(config.timezone))
     return df.row(0, named=True)
@@ -92,7 +92,7 @@ def test_supplier(referrer: str, vhost: str, supplier: str) -> None:
 
 
 def test_default_supplier_is_configurable() -> None:
-    config = Config(patterns=CONFIG.patterns, default_supplier="Direct")
+    config = CountingRules(patterns=CONFIG.patterns, default_supplier="Direct")
     assert classify(line(), config)["supplier"] == "Direct"
 
 
@@ -117,7 +117,7 @@ def test_filters(kwargs: dict[str, object], reason: NotCounted | None) -> None:
 
 
 def test_filters_are_configurable() -> None:
-    config = Config(patterns=CONFIG.patterns, status=(200,), methods=("GET", "HEAD"), exclude_bots=False)
+    config = CountingRules(patterns=CONFIG.patterns, status=(200,), methods=("GET", "HEAD"), exclude_bots=False)
     assert classify(line(status=304), config)["reason"] == NotCounted.STATUS.value
     assert classify(line(method="HEAD"), config)["reason"] is None
     assert classify(line(agent="curl/8.5.0"), config)["reason"] is None
@@ -155,7 +155,7 @@ def test_each_distinct_agent_is_classified_once() -> None:
     ],
 )
 def test_day(stamp: str, timezone: str | None, day: date) -> None:
-    config = Config(patterns=CONFIG.patterns, timezone=timezone)
+    config = CountingRules(patterns=CONFIG.patterns, timezone=timezone)
     assert classify(line(stamp=stamp), config)["day"] == day
 
 

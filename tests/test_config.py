@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from logtrack import config
-from logtrack.config import Config, SupplierRule
+from logtrack.config import Config, CountingRules, Settings, SupplierRule
 from logtrack.errors import ConfigError
 
 
@@ -42,16 +42,18 @@ schema_location = "urn:x ViewTracking.xsd"
 """)
     cfg = config.load(path)
     assert cfg == Config(
-        format="combined",
-        timezone="America/Chicago",
-        patterns=("^/listing/(?P<id>[0-9]+)",),
-        suppliers=(SupplierRule("Zillow", ("zillow.com", "trulia.com")), SupplierRule("IDX", (), ("idx.example.com",))),
-        status=(200,),
-        methods=("GET", "HEAD"),
-        exclude_bots=False,
-        default_supplier="Other",
-        namespace="urn:x",
-        schema_location="urn:x ViewTracking.xsd",
+        CountingRules(
+            format="combined",
+            timezone="America/Chicago",
+            patterns=("^/listing/(?P<id>[0-9]+)",),
+            suppliers=(SupplierRule("Zillow", ("zillow.com", "trulia.com")),
+                       SupplierRule("IDX", (), ("idx.example.com",))),
+            status=(200,),
+            methods=("GET", "HEAD"),
+            exclude_bots=False,
+            default_supplier="Other",
+        ),
+        Settings(namespace="urn:x", schema_location="urn:x ViewTracking.xsd"),
     )
 
 
@@ -90,17 +92,17 @@ def test_missing_file(tmp_path: Path) -> None:
 
 
 def test_overrides_replace_lists() -> None:
-    base = Config(patterns=("^/a/(?P<id>1)",), suppliers=(SupplierRule("A", ("a.com",)),))
+    base = Config(CountingRules(patterns=("^/a/(?P<id>1)",), suppliers=(SupplierRule("A", ("a.com",)),)))
     cfg = base.with_overrides(
         format="common",
         timezone="UTC",
         patterns=["^/b/(?P<id>[0-9]+)"],
         suppliers=["Zillow=zillow.com, trulia.com"],
     )
-    assert cfg.format == "common"
-    assert cfg.timezone == "UTC"
-    assert cfg.patterns == ("^/b/(?P<id>[0-9]+)",)
-    assert cfg.suppliers == (SupplierRule("Zillow", ("zillow.com", "trulia.com")),)
+    assert cfg.rules.format == "common"
+    assert cfg.rules.timezone == "UTC"
+    assert cfg.rules.patterns == ("^/b/(?P<id>[0-9]+)",)
+    assert cfg.rules.suppliers == (SupplierRule("Zillow", ("zillow.com", "trulia.com")),)
     assert base.with_overrides() is base
 
 
@@ -120,3 +122,19 @@ def test_bad_flags(kwargs: dict[str, str], message: str) -> None:
             patterns=[kwargs["pattern"]] if "pattern" in kwargs else [],
             suppliers=[kwargs["supplier"]] if "supplier" in kwargs else [],
         )
+
+
+def test_every_counting_rule_is_in_the_signature_and_no_setting_is() -> None:
+    """The state's guard is the whole rules object: a rule added later cannot slip past it."""
+    from dataclasses import fields, replace
+
+    base = CountingRules(patterns=("^/a/(?P<id>1)",), suppliers=(SupplierRule("A", ("a.com",)),))
+    other = {"format": "common", "timezone": "UTC", "log_timezone": "UTC", "patterns": ("^/b/(?P<id>1)",),
+             "suppliers": (SupplierRule("A", ("b.com",)),), "status": (200,), "methods": ("HEAD",),
+             "exclude_bots": False, "default_supplier": "X"}
+    assert set(other) == {f.name for f in fields(CountingRules)}  # a new rule needs a line here, too
+    for name, value in other.items():
+        assert replace(base, **{name: value}).signature() != base.signature(), name
+    assert replace(base, status=(304, 200)).signature() == replace(base, status=(200, 304)).signature()
+    settings = Config(base, Settings(window="01:00-02:00", state_path="/x"))
+    assert settings.rules.signature() == Config(base).rules.signature()

@@ -17,8 +17,8 @@ LOGROTATE = shutil.which("logrotate") or shutil.which("/usr/sbin/logrotate")
 
 def test_example_config_loads() -> None:
     cfg = config.load(CONTRIB / "logtrack.toml")
-    assert cfg.patterns and cfg.api_key_file == "/etc/logtrack/api-key"
-    assert cfg.window == "22:00-06:00" and cfg.window_timezone == "America/Chicago"
+    assert cfg.rules.patterns and cfg.settings.api_key_file == "/etc/logtrack/api-key"
+    assert cfg.settings.window == "22:00-06:00" and cfg.settings.window_timezone == "America/Chicago"
 
 
 @pytest.mark.skipif(LOGROTATE is None, reason="logrotate is not installed (apt-get install logrotate)")

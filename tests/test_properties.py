@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from logtrack import formats
-from logtrack.config import Config, SupplierRule
+from logtrack.config import CountingRules, SupplierRule
 from logtrack.count.batch import count_batch
 from logtrack.count.classify import Classifier
 from logtrack.parse import fields as parse
@@ -204,7 +204,7 @@ def test_split_takes_the_lines_servers_write() -> None:
         assert fields.get_column("line").null_count() == 2, spec
 
 
-LISTINGS = Config(patterns=(r"^/listing/(?P<id>[0-9]+)$",), suppliers=(SupplierRule("R", referrer=("r",)),),
+LISTINGS = CountingRules(patterns=(r"^/listing/(?P<id>[0-9]+)$",), suppliers=(SupplierRule("R", referrer=("r",)),),
                   exclude_bots=True)
 
 

@@ -270,7 +270,7 @@ def _uploads_json(state: Path) -> str:
 
 
 def test_lines_by_outcome_per_day_give_a_timeless_line_its_neighbours_day(tmp_path: Path) -> None:
-    from logtrack.config import Config
+    from logtrack.config import Config, CountingRules
     from logtrack.jobs import preview as pipeline
 
     line = '203.0.113.7 - - [{when}] "GET {target} HTTP/1.1" {status} 5 "-" "{agent}"'
@@ -285,7 +285,7 @@ def test_lines_by_outcome_per_day_give_a_timeless_line_its_neighbours_day(tmp_pa
     ]
     log = tmp_path / "access.log"
     log.write_text("\n".join(rows) + "\n")
-    cfg = Config(format="combined", timezone="UTC", patterns=(r"^/listing/(?P<id>[0-9]+)$",))
+    cfg = Config(CountingRules(format="combined", timezone="UTC", patterns=(r"^/listing/(?P<id>[0-9]+)$",)))
     got = {(str(d), o): n for d, o, n in pipeline.count(cfg, [str(log)]).tally.outcomes().iter_rows()}
     assert got == {
         ("2026-11-01", "damaged"): 2, ("2026-11-01", "views"): 1,

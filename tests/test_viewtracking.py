@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 from lxml import etree
 
-from logtrack.config import Config
+from logtrack.config import Config, Settings
 from logtrack.errors import ExitCode, XmlInvalidError
 from logtrack.flexmls import viewtracking
 
@@ -78,7 +78,7 @@ def test_no_views_is_a_valid_empty_document() -> None:
 
 
 def test_namespace_and_schema_location_are_configuration() -> None:
-    cfg = Config(namespace="urn:flexmls:viewtracking", schema_location="ViewTracking-1.0.xsd")
+    cfg = Config(settings=Settings(namespace="urn:flexmls:viewtracking", schema_location="ViewTracking-1.0.xsd"))
     root = etree.fromstring(viewtracking.build(counts([(date(2026, 11, 1), "Z", "1", 1)]), cfg))
     assert root.tag == "{urn:flexmls:viewtracking}Views"
     assert root.get(f"{{{viewtracking.XSI}}}schemaLocation") == "urn:flexmls:viewtracking ViewTracking-1.0.xsd"

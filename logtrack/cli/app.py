@@ -152,7 +152,7 @@ def _count(cfg: Config, paths: list[str], strict: bool, quiet: bool) -> preview.
     from ..jobs import preview
 
     def chosen(name: str, fmt: LogFormat) -> None:
-        if not quiet and (cfg.format == AUTO or cfg.nginx_conf):
+        if not quiet and (cfg.rules.format == AUTO or cfg.settings.nginx_conf):
             _stderr(f"logtrack: {name}: format {fmt.name}")
 
     def warning(message: str) -> None:

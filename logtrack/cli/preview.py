@@ -55,7 +55,7 @@ def xml(
         from ..flexmls import viewtracking
 
         tree = viewtracking.build_tree(result.counts, cfg)
-        if xsd is not None or not cfg.namespace:
+        if xsd is not None or not cfg.settings.namespace:
             viewtracking.validate_tree(tree, xsd)
         write_file(output or STDOUT, viewtracking.serialize(tree))
         _fail_if_partial(result)

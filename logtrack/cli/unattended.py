@@ -61,8 +61,8 @@ LockWaitOpt = Annotated[float, typer.Option("--lock-wait", help="Seconds to wait
 def _state_path(cli_value: Path | None, cfg: Config) -> Path:
     if cli_value:
         return cli_value
-    if cfg.state_path:
-        return Path(cfg.state_path)
+    if cfg.settings.state_path:
+        return Path(cfg.settings.state_path)
     if os.geteuid() == 0:
         return Path("/var/lib/logtrack/state.db")
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
@@ -233,7 +233,7 @@ def status(config: ConfigOpt = None, state: StateOpt = None) -> None:
         if st.last_attempt is not None:
             up = st.last_attempt
             print(f"last attempt:   {_when(up.at)}, failed ({', '.join(up.days)}): {up.message}")
-        ok, how = key_status(os.environ.get("LOGTRACK_API_KEY"), cfg.api_key_file)
+        ok, how = key_status(os.environ.get("LOGTRACK_API_KEY"), cfg.settings.api_key_file)
         print(f"upload key:     {'ok, ' + how if ok else 'cannot authenticate: ' + how}")
         if st.stale_since is not None:
             since = "the last accepted upload" if st.last_accepted else "the state was made"
@@ -295,7 +295,8 @@ def tracker_tag(
             raise UsageError(f"{listing_id!r} looks like a template placeholder, and would be percent-encoded",
                              "add --template to leave it as written")
         cfg = config_mod.load(config_mod.find(config, os.environ))
-        key = load_api_key(os.environ.get("LOGTRACK_API_KEY"), cfg.api_key_file) if reveal_key else "YOUR_API_KEY"
+        key = (load_api_key(os.environ.get("LOGTRACK_API_KEY"), cfg.settings.api_key_file) if reveal_key
+               else "YOUR_API_KEY")
         marker = "LOGTRACK-LISTING-ID"  # the placeholder goes in after escaping, so that it stays as written
         src = TRACKER.format(listing_id=marker if template else quote(listing_id, safe=""),
                              api_key=quote(key, safe=""))

@@ -38,7 +38,7 @@ def count_batch(batch: sources.Batch, fmt: LogFormat, classifier: Classifier, ti
     ``since`` (µs since 1970, UTC): lines timed up to it were counted before
     (a file read again after a crash cut it back), so they are not again.
     """
-    rules = classifier.rules(since)
+    rules = classifier.verdict_rules(since)
 
     def judged(fields: pl.LazyFrame, bad_utf8: tuple[int, ...],
                time_wrap: tuple[str, str] | None = None) -> tuple[pl.LazyFrame, pl.LazyFrame, pl.LazyFrame]:
@@ -49,7 +49,7 @@ def count_batch(batch: sources.Batch, fmt: LogFormat, classifier: Classifier, ti
                          .with_columns(reason=decide.reason(rules, through=NotCounted.NOT_LISTING)), timezone)
         wanted = ["idx", "reason", "method", "status", "ts", "local_day",
                   formats.REFERRER, formats.VHOST, formats.USER_AGENT]
-        candidates = lf.filter(pl.col("_cand")).select(*wanted, listing=listing_expr(classifier.config.patterns))
+        candidates = lf.filter(pl.col("_cand")).select(*wanted, listing=listing_expr(classifier.rules.patterns))
         return rest, candidates, lf.select("idx", "reason", _key=line_key(timezone))
 
     cut = split.read(batch, fmt, counting=True)

@@ -12,7 +12,7 @@ import threading
 import polars as pl
 
 from .. import formats
-from ..config import Config, SupplierRule
+from ..config import CountingRules, SupplierRule
 from ..verdicts import decide
 from ..verdicts.decide import Rules, passed_parse_and_since
 from .bots import detector
@@ -29,25 +29,25 @@ class Classifier:
     looking one up in the state database did.
     """
 
-    def __init__(self, config: Config) -> None:
-        self.config = config
+    def __init__(self, rules: CountingRules) -> None:
+        self.rules = rules
         self._verdicts = pl.DataFrame(schema={"ua": pl.String, "_bot": pl.Boolean})  # every agent seen so far
         self._bot_agents = pl.Series("ua", [], dtype=pl.String)  # the bots among them
         self._lock = threading.Lock()
 
-    def rules(self, since: int | None = None) -> Rules:
-        return Rules(methods=self.config.methods, status=self.config.status, since=since)
+    def verdict_rules(self, since: int | None = None) -> Rules:
+        return Rules(methods=self.rules.methods, status=self.rules.status, since=since)
 
     def hit(self) -> pl.Expr:
         """Whether a listing pattern finds in the target: a plain yes/no (a DFA), cheap on every row."""
-        found = [pl.col("target").str.contains(p) for p in self.config.patterns]
+        found = [pl.col("target").str.contains(p) for p in self.rules.patterns]
         return pl.any_horizontal(found).fill_null(False) if found else pl.lit(False)
 
     def classify(self, df: pl.DataFrame, since: int | None = None) -> pl.DataFrame:
         """Every parsed row, all its fields kept, with ``listing``, ``supplier`` and its reason."""
-        rules = self.rules(since)
+        rules = self.verdict_rules(since)
         hit = passed_parse_and_since(rules) & self.hit()
-        df = df.with_columns(listing=pl.when(hit).then(listing_expr(self.config.patterns)))
+        df = df.with_columns(listing=pl.when(hit).then(listing_expr(self.rules.patterns)))
         return self.judge(df, rules).drop("_bot")
 
     def judge(self, df: pl.DataFrame | pl.LazyFrame, rules: Rules) -> pl.DataFrame:
@@ -60,7 +60,7 @@ class Classifier:
         the (small) set of the bots among them. Two queries in all: a batch
         pays Polars' cost per query a few times, not per step.
         """
-        cfg = self.config
+        cfg = self.rules
         could = (pl.col("reason").is_null() & pl.col("listing").is_not_null()
                  & pl.col("method").is_in(list(cfg.methods)) & pl.col("status").is_in(list(cfg.status)))
         lf = df.lazy().with_columns(_could=could.fill_null(False), _head=referrer_head())

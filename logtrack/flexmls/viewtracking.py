@@ -29,7 +29,7 @@ def shipped_xsd() -> Path:
 
 def build_tree(counts: pl.DataFrame, config: Config) -> etree._Element:
     """Counts -> a ViewTracking tree: one View per (day, supplier), in key order."""
-    ns = config.namespace
+    ns = config.settings.namespace
     q = (lambda tag: f"{{{ns}}}{tag}") if ns else (lambda tag: tag)
     nsmap: dict[str | None, str] = {"xsi": XSI}
     if ns:
@@ -39,9 +39,9 @@ def build_tree(counts: pl.DataFrame, config: Config) -> etree._Element:
                               "this is a bug in logtrack, please report it")
     root = etree.Element(q("Views"), nsmap=nsmap)  # type: ignore[arg-type]  # None = default ns
     if ns:
-        root.set(f"{{{XSI}}}schemaLocation", f"{ns} {config.schema_location}")
+        root.set(f"{{{XSI}}}schemaLocation", f"{ns} {config.settings.schema_location}")
     else:
-        root.set(f"{{{XSI}}}noNamespaceSchemaLocation", config.schema_location)
+        root.set(f"{{{XSI}}}noNamespaceSchemaLocation", config.settings.schema_location)
 
     # Listings are many (one per listing, day and supplier) and Views few:
     # each View's listings are written by Polars as one compact fragment,

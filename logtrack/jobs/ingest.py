@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import itertools
-import json
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -84,43 +83,32 @@ def ingest_paths(state: State, config: Config, paths: Sequence[str], hooks: Hook
     return report
 
 
-def rules_signature(config: Config) -> str:
-    """What the counts depend on. Counts made under other rules are never mixed."""
-    rules = {
-        "format": config.format,
-        "timezone": config.timezone,
-        "patterns": list(config.patterns),
-        "suppliers": [[r.name, list(r.referrer), list(r.host)] for r in config.suppliers],
-        "status": sorted(config.status),
-        "methods": sorted(config.methods),
-        "exclude_bots": config.exclude_bots,
-        "default_supplier": config.default_supplier,
-    }
-    if config.log_timezone is not None:  # added only when set, so older states keep their rules
-        rules["log_timezone"] = config.log_timezone
-    text = json.dumps(rules, sort_keys=True)
-    return hashlib.sha256(text.encode()).hexdigest()[:16] + " " + text
-
-
 def check_rules(state: State, config: Config) -> None:
     """Refuse counts under other rules; rules new to this state get their patterns compiled first.
 
     A state that already counted with these very rules knows its patterns
     compile, so a daily run need not load the regex engine to check them.
     """
-    signature = rules_signature(config)
+    signature = config.rules.signature()
     known = state.rules()
-    if known is None or known.split(" ", 1)[0] != signature.split(" ", 1)[0]:
+    if known is not None and _hash(known) == _hash(config.rules.legacy_signature()):
+        state.set_rules(signature)  # counted under these rules, signed the way older versions did
+        known = signature
+    if known is None or _hash(known) != _hash(signature):
         config.check_patterns()
     if known is None:
         state.set_rules(signature)
-    elif known.split(" ", 1)[0] != signature.split(" ", 1)[0]:
+    elif _hash(known) != _hash(signature):
         raise StateError(
             f"the counts in {state.path} were made under other rules (listing patterns, suppliers, "
             "filters, format or time zone changed)",
             "run `logtrack rebuild` with the same paths to recount from the logs still present, "
             "or go back to the old configuration",
         )
+
+
+def _hash(signature: str) -> str:
+    return signature.split(" ", 1)[0]
 
 
 def ingest(state: State, config: Config, inputs: list[Input], hooks: Hooks | None = None) -> IngestReport:
@@ -188,8 +176,8 @@ def _ingest_file(state: State, config: Config, item: Input, classifiers: list[Cl
             how = (f"cut back below the position read (a crash lost its last writes?): read again from line "
                    f"{record.lines + 1}, lines timed up to {when} were counted before")
     fmt = item.format
-    if fmt is None and config.format != AUTO:
-        fmt = formats.get(config.format)
+    if fmt is None and config.rules.format != AUTO:
+        fmt = formats.get(config.rules.format)
     offset, lines = record.offset, record.lines
     last_ts, since = record.last_ts, record.recount_since
     problems_before = len(report.problems)
@@ -203,7 +191,7 @@ def _ingest_file(state: State, config: Config, item: Input, classifiers: list[Cl
         batches = sources.batches(name, warn=warn, skip=skip, first_line=first_line, partial_tail=False)
         for batch in batches:
             if not classifiers:
-                classifiers.append(Classifier(config))
+                classifiers.append(Classifier(config.rules))
             if fmt is None:
                 fmt = _detect(batch, head, name, skip)
             elif batch.first_line == 1:  # once per file: when it is read from its start
@@ -224,7 +212,7 @@ def _ingest_file(state: State, config: Config, item: Input, classifiers: list[Cl
         from ..count.batch import count_batch
 
         batch, fmt, classifier, recount_since = job
-        return count_batch(batch, fmt, classifier, config.timezone, log_timezone=config.log_timezone,
+        return count_batch(batch, fmt, classifier, config.rules.timezone, log_timezone=config.rules.log_timezone,
                            since=recount_since)
 
     # Batches are parsed ahead on a small pool, and committed in file order

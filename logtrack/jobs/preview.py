@@ -52,22 +52,23 @@ def count(config: Config, paths: Sequence[str], *, strict: bool = False, hooks: 
     """
     hooks = hooks or Hooks()
     config.require_patterns()
-    if config.format != AUTO:
-        formats.get(config.format)  # a bad format is an error before any log is read
+    if config.rules.format != AUTO:
+        formats.get(config.rules.format)  # a bad format is an error before any log is read
     inputs, problems = plan(config, paths)
-    if not inputs and config.nginx_conf and not paths:
-        raise _nothing_from_nginx_conf(config.nginx_conf)
+    if not inputs and config.settings.nginx_conf and not paths:
+        raise _nothing_from_nginx_conf(config.settings.nginx_conf)
     if not inputs:
         raise InputError(
             "no log files to read" + (f": {'; '.join(problems)}" if problems else ""),
             "name access logs, a directory holding them, or --nginx-conf",
         )
     result = Result(Tally())
-    classifier = Classifier(config)
+    classifier = Classifier(config.rules)
 
     def work(job: tuple[sources.Batch, LogFormat]) -> BatchSummary:
         batch, fmt = job
-        return count_batch(batch, fmt, classifier, config.timezone, strict=strict, log_timezone=config.log_timezone)
+        rules = config.rules
+        return count_batch(batch, fmt, classifier, rules.timezone, strict=strict, log_timezone=rules.log_timezone)
 
     def read(item: Input) -> Iterator[tuple[sources.Batch, LogFormat]]:
         """The file's batches, each with the file's format (detected from the first one)."""
@@ -121,8 +122,8 @@ def count(config: Config, paths: Sequence[str], *, strict: bool = False, hooks: 
                     hooks.on_warning(note)
             if hooks.on_file_done:
                 hooks.on_file_done(item.name)
-    if config.nginx_conf and not paths and result.tally.lines == 0:
-        raise _nothing_from_nginx_conf(config.nginx_conf)
+    if config.settings.nginx_conf and not paths and result.tally.lines == 0:
+        raise _nothing_from_nginx_conf(config.settings.nginx_conf)
     return result
 
 
@@ -167,16 +168,17 @@ def explain(config: Config, line: str) -> Explanation:
     """Parse and classify one line, exactly as a run would."""
     frame = pl.DataFrame({"line": [line]}).with_row_index("idx").with_columns(line_no=pl.lit(1, dtype=pl.Int64))
     label = None
-    if config.format == AUTO:
+    if config.rules.format == AUTO:
         try:
             fmt = detect(frame, "the line")
         except UnrecognisedError:
             fmt = formats.get("combined")
             label = "auto: no preset matches; shown as combined"
     else:
-        fmt = formats.get(config.format)
-    df = Classifier(config).classify(parse_lines(frame, fmt, (), config.timezone, config.log_timezone))
-    df = df.with_columns(day=day_expr(config.timezone))
+        fmt = formats.get(config.rules.format)
+    rules = config.rules
+    df = Classifier(rules).classify(parse_lines(frame, fmt, (), rules.timezone, rules.log_timezone))
+    df = df.with_columns(day=day_expr(config.rules.timezone))
     row = df.row(0, named=True)
     shown = ["client", "vhost", "time", "request", "method", "target", "status",
              "referrer", "user_agent", "listing", "supplier"]

@@ -66,7 +66,7 @@ class RunReport:
 
 def today(config: Config, now: datetime) -> date:
     """Today in the reporting time zone (UTC when none is set)."""
-    return now.astimezone(ZoneInfo(config.timezone or "UTC")).date()
+    return now.astimezone(ZoneInfo(config.rules.timezone or "UTC")).date()
 
 
 def run(config: Config, paths: Sequence[str], state_path: Path, options: RunOptions,
@@ -87,7 +87,7 @@ def run(config: Config, paths: Sequence[str], state_path: Path, options: RunOpti
     key, key_error = None, None
     if options.upload and not options.dry_run:
         try:
-            key = load_api_key(options.api_key, config.api_key_file)
+            key = load_api_key(options.api_key, config.settings.api_key_file)
         except ConfigError as exc:
             key_error = exc
             _say(hooks.on_warning, f"{exc}; counting the logs anyway, nothing can be posted")
@@ -107,10 +107,11 @@ def run(config: Config, paths: Sequence[str], state_path: Path, options: RunOpti
             return report
         if not report.due:
             return report
-        if not options.ignore_window and not in_window(options.clock(), config.window, config.window_timezone):
+        window, window_zone = config.settings.window, config.settings.window_timezone
+        if not options.ignore_window and not in_window(options.clock(), window, window_zone):
             report.deferred = (
                 f"{len(report.due)} day(s) due ({', '.join(report.due)}), but it is outside the posting window "
-                f"{config.window} {config.window_timezone}; they go with a run inside it (or use --now)"
+                f"{window} {window_zone}; they go with a run inside it (or use --now)"
             )
             return report
         _upload(state, config, report, key, hooks)
@@ -147,7 +148,7 @@ def _dry_run(config: Config, paths: Sequence[str], state_path: Path, options: Ru
         with State.open(copy) as state:
             report = _ingest_and_find_due(state, config, paths, options, hooks)
             for day in report.due:
-                for part in split_posts(state.totals(days=[day]), config.max_listings_per_post):
+                for part in split_posts(state.totals(days=[day]), config.settings.max_listings_per_post):
                     report.dry_run_posts.append(_post(part, viewtracking.build(part, config)))
     return report
 
@@ -165,13 +166,13 @@ def _upload(state: State, config: Config, report: RunReport, key: str, hooks: Ho
         _say(hooks.on_notice, f"upload: {what}; next try in {wait:.1f} s" if wait < 10 else
              f"upload: {what}; next try in {wait:.0f} s")
 
-    poster = Poster(key, UploadSettings(endpoint=config.endpoint, timeout=config.upload_timeout,
-                                        retries=config.upload_retries, backoff=config.upload_backoff),
+    poster = Poster(key, UploadSettings(endpoint=config.settings.endpoint, timeout=config.settings.upload_timeout,
+                                        retries=config.settings.upload_retries, backoff=config.settings.upload_backoff),
                     on_retry=retrying)
     for day in report.due:
         counts = state.totals(days=[day])
         try:
-            for part in split_posts(counts, config.max_listings_per_post):
+            for part in split_posts(counts, config.settings.max_listings_per_post):
                 document = viewtracking.build(part, config)
                 response = poster.post(document)
                 if response.status_code == 400:
@@ -195,7 +196,8 @@ def _upload(state: State, config: Config, report: RunReport, key: str, hooks: Ho
             left = report.due[report.due.index(day):]
             report.upload_error = UnreachableError(
                 f"{exc}; {len(left)} day(s) stay pending ({', '.join(left)})",
-                f"they go with the next run inside the posting window {config.window} {config.window_timezone} "
+                f"they go with the next run inside the posting window {config.settings.window} "
+                f"{config.settings.window_timezone} "
                 "(or with --now)",
             )
             return

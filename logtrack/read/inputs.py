@@ -50,16 +50,16 @@ def plan(config: Config, paths: Sequence[str]) -> tuple[list[Input], list[str]]:
     """The files to read, each with its format when known, and the paths that named nothing."""
     inputs: list[Input] = []
     problems: list[str] = []
-    if config.nginx_conf:
-        for log in nginx_conf.read(Path(config.nginx_conf)):
+    if config.settings.nginx_conf:
+        for log in nginx_conf.read(Path(config.settings.nginx_conf)):
             names = _glob_siblings(log.path)
             if not names:
                 problems.append(f"{log.path}: named by access_log at {log.where}, but no such file")
             inputs.extend(Input(name, log.format) for name in names)
     if paths:
-        expanded = sources.expand(paths, config.glob)
+        expanded = sources.expand(paths, config.settings.glob)
         problems.extend(expanded.problems)
-        fixed = None if config.format == AUTO else formats.get(config.format)
+        fixed = None if config.rules.format == AUTO else formats.get(config.rules.format)
         known = {i.name for i in inputs}
         inputs.extend(Input(name, fixed) for name in expanded.files if name not in known)
     return inputs, problems
