@@ -24,12 +24,12 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..errors import StateError, StateStorageError
 
@@ -37,9 +37,9 @@ if TYPE_CHECKING:
     import polars as pl
 
 FINGERPRINT_BYTES = 4096
-SCHEMA_VERSION = 1
 
-_SCHEMA = """
+# The tables as the first release made them; every later change is a numbered migration below.
+_TABLES = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS files (
     id INTEGER PRIMARY KEY,
@@ -50,22 +50,13 @@ CREATE TABLE IF NOT EXISTS files (
     last_name TEXT NOT NULL,
     dev INTEGER, inode INTEGER, raw_size INTEGER, mtime_ns INTEGER,
     complete INTEGER NOT NULL DEFAULT 0,  -- a compressed file read to its end
-    first_seen REAL NOT NULL, last_read REAL NOT NULL,
-    last_ts INTEGER,                  -- the latest time (µs since 1970, UTC) of a line read from it
-    recount_since INTEGER,            -- read again after a cut back: lines up to this time were counted
-    tail_hash TEXT                    -- sha256 of the bytes just before offset, to see a file cut back
+    first_seen REAL NOT NULL, last_read REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS files_fp ON files (fp_len, fp_hash);
 CREATE TABLE IF NOT EXISTS counts (
     file_id INTEGER NOT NULL, day TEXT NOT NULL, supplier TEXT NOT NULL, listing TEXT NOT NULL,
     views INTEGER NOT NULL,
     PRIMARY KEY (file_id, day, supplier, listing)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS counts_day ON counts (day, supplier, listing);
--- lines per (file, day, outcome): what the report's "lines by outcome" shows from the state
-CREATE TABLE IF NOT EXISTS outcomes (
-    file_id INTEGER NOT NULL, day TEXT NOT NULL, outcome TEXT NOT NULL, lines INTEGER NOT NULL,
-    PRIMARY KEY (file_id, day, outcome)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS posted (
     day TEXT NOT NULL, supplier TEXT NOT NULL, listing TEXT NOT NULL, views INTEGER NOT NULL,
@@ -76,10 +67,48 @@ CREATE TABLE IF NOT EXISTS uploads (
     http_status INTEGER, message TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS frozen_days (day TEXT PRIMARY KEY, reason TEXT NOT NULL);
--- days whose counts changed since flexmls last accepted them: what may be due
-CREATE TABLE IF NOT EXISTS dirty_days (day TEXT PRIMARY KEY) WITHOUT ROWID;
-DROP TABLE IF EXISTS agents;  -- bot verdicts were kept here until checking became cheaper than looking up
 """
+
+
+def _add_columns(table: str, columns: Sequence[tuple[str, str]]) -> Callable[[sqlite3.Connection], None]:
+    """A migration that adds columns, each only where it is missing (a state made before numbering had some)."""
+    def migrate(db: sqlite3.Connection) -> None:
+        have = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+        for name, kind in columns:
+            if name not in have:
+                db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
+    return migrate
+
+
+def _script(sql: str) -> Callable[[sqlite3.Connection], None]:
+    def migrate(db: sqlite3.Connection) -> None:
+        for statement in sql.split(";"):
+            if statement.strip():
+                db.execute(statement)
+    return migrate
+
+
+# The state's history: (number, what it adds, how). A database's PRAGMA user_version is the
+# last one applied; opening it applies the rest, in order, each in its own transaction. Each is
+# safe to run on a state made before the numbering (its parts may be there already).
+# A new state column: a migration at the end (``_add_columns``), and the reads and writes that use it.
+MIGRATIONS: tuple[tuple[int, str, Callable[[sqlite3.Connection], None]], ...] = (
+    (1, "the tables", _script(_TABLES)),
+    (2, "per-file latest time and recount time: a file a crash cut back is read again, exactly once",
+     _add_columns("files", [("last_ts", "INTEGER"), ("recount_since", "INTEGER")])),
+    (3, "per-file tail hash: a file cut back below the position read is seen",
+     _add_columns("files", [("tail_hash", "TEXT")])),
+    (4, "counts by day, for reports and posts",
+     _script("CREATE INDEX IF NOT EXISTS counts_day ON counts (day, supplier, listing)")),
+    (5, "lines per file, day and outcome, for the report's lines by outcome",
+     _script("CREATE TABLE IF NOT EXISTS outcomes (file_id INTEGER NOT NULL, day TEXT NOT NULL, "
+             "outcome TEXT NOT NULL, lines INTEGER NOT NULL, PRIMARY KEY (file_id, day, outcome)) WITHOUT ROWID")),
+    (6, "days whose counts changed since flexmls last accepted them",
+     _script("CREATE TABLE IF NOT EXISTS dirty_days (day TEXT PRIMARY KEY) WITHOUT ROWID")),
+    (7, "bot verdicts are no longer kept (checking became cheaper than looking up)",
+     _script("DROP TABLE IF EXISTS agents")),
+)
+SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 
 @dataclass(frozen=True)
@@ -184,6 +213,12 @@ class State:
             raise
         self.db.execute("COMMIT")
 
+    def _named(self, sql: str, args: Sequence[object] = ()) -> sqlite3.Cursor:
+        """A query whose rows are read by column name (``sqlite3.Row``), not by position."""
+        cursor = self.db.cursor()
+        cursor.row_factory = sqlite3.Row
+        return cursor.execute(sql, args)
+
     # --- rules -----------------------------------------------------------------
     def rules(self) -> str | None:
         row = self.db.execute("SELECT value FROM meta WHERE key='rules'").fetchone()
@@ -202,7 +237,7 @@ class State:
         for length in lengths:
             if length > len(head):
                 continue
-            rows = self.db.execute(
+            rows = self._named(
                 "SELECT * FROM files WHERE fp_len=? AND fp_hash=? ORDER BY offset DESC LIMIT 1",
                 (length, fingerprint(head, length)),
             ).fetchall()
@@ -211,7 +246,7 @@ class State:
         return None
 
     def by_hints(self, dev: int, inode: int, raw_size: int, mtime_ns: int) -> FileRecord | None:
-        row = self.db.execute(
+        row = self._named(
             "SELECT * FROM files WHERE dev=? AND inode=? AND raw_size=? AND mtime_ns=? AND complete=1",
             (dev, inode, raw_size, mtime_ns),
         ).fetchone()
@@ -229,7 +264,7 @@ class State:
         return self.file(cur.lastrowid)
 
     def file(self, file_id: int) -> FileRecord:
-        return _record(self.db.execute("SELECT * FROM files WHERE id=?", (file_id,)).fetchone())
+        return _record(self._named("SELECT * FROM files WHERE id=?", (file_id,)).fetchone())
 
     def widen_fingerprint(self, record: FileRecord, head: bytes) -> None:
         """A file first seen short gets the full-length fingerprint once it has the bytes."""
@@ -288,7 +323,7 @@ class State:
         )
 
     def files(self) -> list[FileRecord]:
-        return [_record(r) for r in self.db.execute("SELECT * FROM files ORDER BY id")]
+        return [_record(r) for r in self._named("SELECT * FROM files ORDER BY id")]
 
     # --- counts ----------------------------------------------------------------
     def totals(self, since: date | None = None, until: date | None = None,
@@ -313,7 +348,7 @@ class State:
 
     def uploads_between(self, since: float) -> list[Upload]:
         """Every upload attempt since ``since`` (seconds since 1970), oldest first."""
-        rows = self.db.execute("SELECT at, days, ok, http_status, message FROM uploads WHERE at >= ? ORDER BY id",
+        rows = self._named("SELECT at, days, ok, http_status, message FROM uploads WHERE at >= ? ORDER BY id",
                                (since,)).fetchall()
         return [_upload(r) for r in rows]
 
@@ -371,13 +406,13 @@ class State:
                         (time.time(), json.dumps(list(days)), int(ok), http_status, message))
 
     def uploads(self, limit: int = 1) -> list[Upload]:
-        rows = self.db.execute(
+        rows = self._named(
             "SELECT at, days, ok, http_status, message FROM uploads ORDER BY id DESC LIMIT ?", (limit,)
         ).fetchall()
         return [_upload(r) for r in rows]
 
     def last_accepted(self) -> Upload | None:
-        row = self.db.execute(
+        row = self._named(
             "SELECT at, days, ok, http_status, message FROM uploads WHERE ok=1 ORDER BY id DESC LIMIT 1"
         ).fetchone()
         return None if row is None else _upload(row)
@@ -449,30 +484,31 @@ def _connect_readonly(path: Path, timeout: float) -> sqlite3.Connection:
 
 
 def _current(db: sqlite3.Connection) -> bool:
-    """Whether the schema is what this version writes (a read-only open then changes nothing)."""
-    try:
-        columns = {row[1] for row in db.execute("PRAGMA table_info(files)")}
-        made = db.execute("SELECT 1 FROM meta WHERE key='created'").fetchone()
-        index = db.execute("SELECT 1 FROM sqlite_master WHERE name='counts_day'").fetchone()
-    except sqlite3.OperationalError:
-        return False
-    outcomes = db.execute("SELECT 1 FROM sqlite_master WHERE name='outcomes'").fetchone()
-    return ({"last_ts", "recount_since", "tail_hash"} <= columns and made is not None and index is not None
-            and outcomes is not None)
+    """Whether every migration was applied (a read-only open then changes nothing)."""
+    return int(db.execute("PRAGMA user_version").fetchone()[0]) == SCHEMA_VERSION
 
 
 def _prepare(db: sqlite3.Connection, path: Path) -> None:
-    """Create or bring up to date the tables, and note when the state was made."""
-    db.executescript(_SCHEMA)
-    columns = {row[1] for row in db.execute("PRAGMA table_info(files)")}
-    for column, kind in (("last_ts", "INTEGER"), ("recount_since", "INTEGER"), ("tail_hash", "TEXT")):
-        if column not in columns:  # states made before these were kept
-            db.execute(f"ALTER TABLE files ADD COLUMN {column} {kind}")
-    version = db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
-    if version is None:
-        db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
-    elif int(version[0]) != SCHEMA_VERSION:
-        raise StateError(f"{path}: state schema {version[0]}, this logtrack knows {SCHEMA_VERSION}")
+    """Apply the migrations this database has not had, and note when the state was made.
+
+    A state from before the numbering (user_version 0, a ``schema`` row in
+    ``meta``) gets them all: each finds what it adds already there, or adds it.
+    """
+    version = int(db.execute("PRAGMA user_version").fetchone()[0])
+    if version > SCHEMA_VERSION:
+        raise StateError(f"{path}: the state was made by a newer logtrack (schema {version}, this one knows "
+                         f"{SCHEMA_VERSION})", "upgrade logtrack, or point --state at another file")
+    for number, _what, migrate in MIGRATIONS:
+        if number <= version:
+            continue
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            migrate(db)
+            db.execute(f"PRAGMA user_version = {number}")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
     # states made before 'created' was kept: their first file is as old as they are
     db.execute("INSERT OR IGNORE INTO meta SELECT 'created', COALESCE(MIN(first_seen), ?) FROM files",
                (time.time(),))
@@ -528,20 +564,22 @@ def _storage_error(path: Path, exc: OSError) -> StateStorageError:
     )
 
 
-def _upload(row: tuple[Any, ...]) -> Upload:
-    """An ``uploads`` row (at, days, ok, http_status, message)."""
-    return Upload(row[0], json.loads(row[1]), bool(row[2]), row[3], row[4])
+def _upload(row: sqlite3.Row) -> Upload:
+    """An ``uploads`` row."""
+    return Upload(row["at"], json.loads(row["days"]), bool(row["ok"]), row["http_status"], row["message"])
 
 
-def _record(row: tuple[object, ...]) -> FileRecord:
-    def opt(value: object) -> int | None:
-        return None if value is None else int(str(value))
+def _record(row: sqlite3.Row) -> FileRecord:
+    """A ``files`` row, by column name."""
+    def opt(name: str) -> int | None:
+        return None if row[name] is None else int(row[name])
 
     return FileRecord(
-        id=int(str(row[0])), fp_len=int(str(row[1])), fp_hash=str(row[2]), offset=int(str(row[3])),
-        lines=int(str(row[4])), last_name=str(row[5]), dev=opt(row[6]), inode=opt(row[7]),
-        raw_size=opt(row[8]), mtime_ns=opt(row[9]), complete=bool(row[10]),
-        last_ts=opt(row[13]), recount_since=opt(row[14]), tail_hash=None if row[15] is None else str(row[15]),
+        id=int(row["id"]), fp_len=int(row["fp_len"]), fp_hash=str(row["fp_hash"]), offset=int(row["offset"]),
+        lines=int(row["lines"]), last_name=str(row["last_name"]), dev=opt("dev"), inode=opt("inode"),
+        raw_size=opt("raw_size"), mtime_ns=opt("mtime_ns"), complete=bool(row["complete"]),
+        last_ts=opt("last_ts"), recount_since=opt("recount_since"),
+        tail_hash=None if row["tail_hash"] is None else str(row["tail_hash"]),
     )
 
 

@@ -1,0 +1,98 @@
+"""The state database on its own: numbered migrations, rows read by name, the rules it guards."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from logtrack.config import CountingRules
+from logtrack.errors import StateError
+from logtrack.jobs.ingest import check_rules
+from logtrack.state.store import MIGRATIONS, SCHEMA_VERSION, State
+
+# A state as logtrack wrote it before its migrations were numbered: a 'schema' row, user_version 0,
+# the files columns added over time in the order they came, and no outcomes or dirty_days tables.
+BEFORE_NUMBERING = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+INSERT INTO meta VALUES ('schema', '1');
+CREATE TABLE files (
+    id INTEGER PRIMARY KEY, fp_len INTEGER NOT NULL, fp_hash TEXT NOT NULL, offset INTEGER NOT NULL,
+    lines INTEGER NOT NULL, last_name TEXT NOT NULL, dev INTEGER, inode INTEGER, raw_size INTEGER,
+    mtime_ns INTEGER, complete INTEGER NOT NULL DEFAULT 0, first_seen REAL NOT NULL, last_read REAL NOT NULL,
+    tail_hash TEXT
+);
+CREATE TABLE counts (file_id INTEGER NOT NULL, day TEXT NOT NULL, supplier TEXT NOT NULL, listing TEXT NOT NULL,
+    views INTEGER NOT NULL, PRIMARY KEY (file_id, day, supplier, listing)) WITHOUT ROWID;
+CREATE TABLE posted (day TEXT NOT NULL, supplier TEXT NOT NULL, listing TEXT NOT NULL, views INTEGER NOT NULL,
+    PRIMARY KEY (day, supplier, listing)) WITHOUT ROWID;
+CREATE TABLE uploads (id INTEGER PRIMARY KEY, at REAL NOT NULL, days TEXT NOT NULL, ok INTEGER NOT NULL,
+    http_status INTEGER, message TEXT NOT NULL);
+CREATE TABLE frozen_days (day TEXT PRIMARY KEY, reason TEXT NOT NULL);
+CREATE TABLE agents (ua TEXT PRIMARY KEY, bot INTEGER NOT NULL);
+INSERT INTO files (id, fp_len, fp_hash, offset, lines, last_name, dev, inode, raw_size, mtime_ns, complete,
+                   first_seen, last_read, tail_hash)
+    VALUES (7, 4096, 'abc', 1234, 10, '/var/log/nginx/access.log', 1, 2, 3, 4, 0, 1000.0, 2000.0, 'tail');
+INSERT INTO counts VALUES (7, '2026-11-01', 'Zillow', '42', 3);
+INSERT INTO uploads (at, days, ok, http_status, message) VALUES (1500.0, '["2026-11-01"]', 1, 200, 'ok');
+"""
+
+
+def tables(path: Path) -> set[str]:
+    with sqlite3.connect(path) as db:
+        return {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'index')")}
+
+
+def test_a_new_state_has_every_migration(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    with State.open(path):
+        pass
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == len(MIGRATIONS)
+        columns = {row[1] for row in db.execute("PRAGMA table_info(files)")}
+    assert {"last_ts", "recount_since", "tail_hash"} <= columns
+    assert {"files", "counts", "counts_day", "outcomes", "posted", "uploads", "frozen_days", "dirty_days"} \
+        <= tables(path)
+    assert [number for number, _, _ in MIGRATIONS] == list(range(1, len(MIGRATIONS) + 1))
+
+
+def test_a_state_from_before_the_numbering_is_brought_up_to_date_and_read_by_name(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    with sqlite3.connect(path) as db:
+        db.executescript(BEFORE_NUMBERING)
+    with State.open(path) as state:
+        (record,) = state.files()
+        assert (record.id, record.offset, record.lines, record.last_name, record.tail_hash) == \
+            (7, 1234, 10, "/var/log/nginx/access.log", "tail")  # tail_hash sits before last_ts in this table
+        assert (record.last_ts, record.recount_since) == (None, None)
+        assert state.totals().get_column("views").to_list() == [3]
+        assert state.last_accepted() is not None
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert "agents" not in tables(path) and {"outcomes", "dirty_days", "counts_day"} <= tables(path)
+    with State.open(path, readonly=True) as state:  # up to date now: a read-only open changes nothing
+        assert len(state.files()) == 1
+
+
+def test_a_state_from_a_newer_logtrack_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    with State.open(path):
+        pass
+    with sqlite3.connect(path) as db:
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    with pytest.raises(StateError, match="made by a newer logtrack"), State.open(path):
+        pass
+
+
+def test_a_state_signed_the_old_way_keeps_its_rules_and_is_signed_anew(tmp_path: Path) -> None:
+    from logtrack.config import Config
+
+    rules = CountingRules(format="combined", timezone="America/Chicago", patterns=("^/l/(?P<id>[0-9]+)$",))
+    with State.open(tmp_path / "state.db") as state:
+        state.set_rules(rules.legacy_signature())
+        check_rules(state, Config(rules))  # the same rules: no error
+        assert state.rules() == rules.signature()
+        other = CountingRules(format="combined", timezone="UTC", patterns=rules.patterns)
+        with pytest.raises(StateError, match="were made under other rules"):
+            check_rules(state, Config(other))
