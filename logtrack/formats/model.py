@@ -21,22 +21,36 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from ..errors import LogFormatError
 
-# Fields the rest of logtrack reads. Anything else a format logs is ignored.
-TIME = "time"
-REQUEST = "request"  # the request line, "GET /x HTTP/1.1"
-METHOD = "req_method"  # or its parts, when a format logs them apart
-TARGET = "req_uri"  # path and query as received ($request_uri)
-PATH = "path"  # path alone (%U, $uri) ...
-QUERY = "query"  # ... and query (%q, $args)
-STATUS = "status"
-REFERRER = "referrer"
-USER_AGENT = "user_agent"
-VHOST = "vhost"
-CLIENT = "client"
-CAPTURED = "captured"  # HAProxy's captured headers, "{a|b|c} ": cut into fields by LogFormat.captured
+
+class Field(StrEnum):
+    """The fields logtrack reads from a line; anything else a format logs is ignored.
+
+    Each is also the name of its column in Polars (a ``StrEnum`` member is its text).
+    """
+
+    TIME = "time"
+    REQUEST = "request"  # the request line, "GET /x HTTP/1.1"
+    METHOD = "req_method"  # or its parts, when a format logs them apart
+    TARGET = "req_uri"  # path and query as received ($request_uri)
+    PATH = "path"  # path alone (%U, $uri) ...
+    QUERY = "query"  # ... and query (%q, $args)
+    STATUS = "status"
+    REFERRER = "referrer"
+    USER_AGENT = "user_agent"
+    VHOST = "vhost"
+    CLIENT = "client"
+    CAPTURED = "captured"  # HAProxy's captured headers, "{a|b|c} ": cut into fields by LogFormat.captured
+
+
+# The fields by their short names, as the format tables and the Polars code write them.
+TIME, REQUEST, METHOD, TARGET, PATH, QUERY = Field.TIME, Field.REQUEST, Field.METHOD, Field.TARGET, Field.PATH, \
+    Field.QUERY
+STATUS, REFERRER, USER_AGENT, VHOST, CLIENT, CAPTURED = Field.STATUS, Field.REFERRER, Field.USER_AGENT, \
+    Field.VHOST, Field.CLIENT, Field.CAPTURED
 
 # How the time field is written; parse.fields turns each into an instant and a day.
 CLF = "clf"  # 10/Oct/2000:13:55:36 -0700

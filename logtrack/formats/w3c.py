@@ -99,7 +99,7 @@ def compile_fields(fields: str, separator: str, name: str = W3C) -> LogFormat:
         i += 1
     fmt = f.build(pieces, name, HEADER + " " + fields, tail="$")
     encoding = "url" if separator == "\t" else "plus"
-    encoded = {field: encoding for field in (f.USER_AGENT, f.REFERRER) if field in fmt.fields}
+    encoded: dict[str, str] = {field: encoding for field in (f.USER_AGENT, f.REFERRER) if field in fmt.fields}
     return replace(fmt, encoded=encoded, w3c_separator=separator, notice=r"^#[A-Za-z-]+:", columns=tuple(columns))
 
 

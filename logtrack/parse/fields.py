@@ -72,10 +72,10 @@ def parse_lines(
     ``log_timezone``, else in ``timezone``, else in UTC.
     """
     df = fields_of_lines(frame, fmt)
-    return finish(df, fmt, bad_utf8, timezone, log_timezone)
+    return with_skip_reasons(df, fmt, bad_utf8, timezone, log_timezone)
 
 
-def finish(
+def with_skip_reasons(
     df: pl.DataFrame,
     fmt: LogFormat,
     bad_utf8: tuple[int, ...] = (),
@@ -136,7 +136,7 @@ def parse_batch(batch: Batch, fmt: LogFormat, timezone: str | None = None,
                 log_timezone: str | None = None) -> pl.DataFrame:
     """A batch's rows: split at its quotes where the format allows, else line by regex."""
     fields, bad_utf8 = fields_of(batch, fmt)
-    return finish(fields, fmt, bad_utf8, timezone, log_timezone)
+    return with_skip_reasons(fields, fmt, bad_utf8, timezone, log_timezone)
 
 
 def fields_of(batch: Batch, fmt: LogFormat) -> tuple[pl.DataFrame, tuple[int, ...]]:
