@@ -30,7 +30,8 @@ from ..count.tally import BatchSummary, FileAccount, Tally, merge_counts, merge_
 from ..errors import InputError, StateError, VanishedError
 from ..read import sources
 from ..read.inputs import AUTO, WORKERS, Hooks, Input, in_order, plan
-from ..state.store import FINGERPRINT_BYTES, FileRecord, State
+from ..state.interface import Store
+from ..state.store import FINGERPRINT_BYTES, FileRecord
 
 if TYPE_CHECKING:
     from ..count.classify import Classifier
@@ -49,7 +50,7 @@ class IngestReport:
 RELIST_ROUNDS = 3
 
 
-def ingest_paths(state: State, config: Config, paths: Sequence[str], hooks: Hooks | None = None) -> IngestReport:
+def ingest_paths(state: Store, config: Config, paths: Sequence[str], hooks: Hooks | None = None) -> IngestReport:
     """List the files, with the state's lock held, and ingest them.
 
     A file renamed between the listing and its reading (logrotate running
@@ -83,7 +84,7 @@ def ingest_paths(state: State, config: Config, paths: Sequence[str], hooks: Hook
     return report
 
 
-def check_rules(state: State, config: Config) -> None:
+def check_rules(state: Store, config: Config) -> None:
     """Refuse counts under other rules; rules new to this state get their patterns compiled first.
 
     A state that already counted with these very rules knows its patterns
@@ -111,7 +112,7 @@ def _hash(signature: str) -> str:
     return signature.split(" ", 1)[0]
 
 
-def ingest(state: State, config: Config, inputs: list[Input], hooks: Hooks | None = None) -> IngestReport:
+def ingest(state: Store, config: Config, inputs: list[Input], hooks: Hooks | None = None) -> IngestReport:
     """Count what is new in every input into the state."""
     hooks = hooks or Hooks()
     report = IngestReport()
@@ -141,7 +142,7 @@ def ingest(state: State, config: Config, inputs: list[Input], hooks: Hooks | Non
     return report
 
 
-def _ingest_file(state: State, config: Config, item: Input, classifiers: list[Classifier],
+def _ingest_file(state: Store, config: Config, item: Input, classifiers: list[Classifier],
                  report: IngestReport, warn: Callable[[str], None], say: Callable[[str], None]) -> str:
     """Ingest one file; ``warn`` is for problems (they set exit 4), ``say`` for warnings that are not."""
     name = item.name

@@ -8,7 +8,6 @@ change it, since flexmls keeps the last post for each day and supplier.
 
 from __future__ import annotations
 
-import sqlite3
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from ..flexmls.upload import Poster, UploadSettings, in_window, load_api_key, re
 from ..output import write_into
 from ..read import sources
 from ..read.inputs import Hooks, plan
+from ..state.interface import Store
 from ..state.store import FINGERPRINT_BYTES, State, Upload
 from .ingest import IngestReport, check_rules, ingest, ingest_paths
 
@@ -123,7 +123,7 @@ def _say(hook: Callable[[str], None] | None, message: str) -> None:
         hook(message)
 
 
-def _ingest_and_find_due(state: State, config: Config, paths: Sequence[str], options: RunOptions,
+def _ingest_and_find_due(state: Store, config: Config, paths: Sequence[str], options: RunOptions,
                          hooks: Hooks) -> RunReport:
     check_rules(state, config)
     report = RunReport(ingest_paths(state, config, paths, hooks))
@@ -142,9 +142,7 @@ def _dry_run(config: Config, paths: Sequence[str], state_path: Path, options: Ru
         copy = Path(tmp) / "state.db"
         if state_path.exists():
             with State.open(state_path, lock_wait=options.lock_wait, readonly=True) as live:
-                target = sqlite3.connect(copy)
-                live.db.backup(target)
-                target.close()
+                live.copy_to(copy)
         with State.open(copy) as state:
             report = _ingest_and_find_due(state, config, paths, options, hooks)
             for day in report.due:
@@ -159,7 +157,7 @@ def _post(part: pl.DataFrame, document: bytes) -> Post:
     return Post(days, suppliers, part.height, document)
 
 
-def _upload(state: State, config: Config, report: RunReport, key: str, hooks: Hooks) -> None:
+def _upload(state: Store, config: Config, report: RunReport, key: str, hooks: Hooks) -> None:
     from ..flexmls import viewtracking
 
     def retrying(what: str, wait: float) -> None:

@@ -219,6 +219,14 @@ class State:
         cursor.row_factory = sqlite3.Row
         return cursor.execute(sql, args)
 
+    def copy_to(self, path: Path) -> None:
+        """A consistent copy of the whole database at ``path`` (SQLite's online backup)."""
+        target = sqlite3.connect(path)
+        try:
+            self.db.backup(target)
+        finally:
+            target.close()
+
     # --- rules -----------------------------------------------------------------
     def rules(self) -> str | None:
         row = self.db.execute("SELECT value FROM meta WHERE key='rules'").fetchone()
