@@ -5,7 +5,7 @@
 
 The logs are made by tests/loggen.py with fixed seeds, so they are the same
 on every run; the expected counts come from the generator, not from
-logtrack, and tests/test_sample_logs.py holds logtrack to them.
+logtrack, and tests/e2e/test_sample_logs.py holds logtrack to them.
 """
 
 from __future__ import annotations

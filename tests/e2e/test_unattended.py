@@ -426,20 +426,6 @@ def test_unreachable_endpoint_keeps_days_and_the_key_secret(cli, site, tmp_path:
     assert "warning" not in text  # the state is new: nothing was due for long
 
 
-def test_posts_never_split_a_view() -> None:
-    import polars as pl
-
-    from logtrack.flexmls.upload import split_posts
-
-    day = datetime(2026, 11, 1).date()
-    counts = pl.DataFrame(
-        {"day": [day] * 7, "supplier": ["", "", "", "Z", "Z", "Y", "Y"], "listing": list("abcdefg"),
-         "views": [1] * 7})
-    posts = list(split_posts(counts, 3))
-    assert [p.get_column("supplier").to_list() for p in posts] == [["", "", ""], ["Z", "Z"], ["Y", "Y"]]
-    assert sum(p.height for p in posts) == 7
-
-
 def test_sandbox_endpoints() -> None:
     box = Sandbox()
     base = f"http://127.0.0.1:{box.port}/tracking/v1/listings/views"
