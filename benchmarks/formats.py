@@ -10,9 +10,6 @@ all four documents are identical.
 
 from __future__ import annotations
 
-import argparse
-import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -21,7 +18,7 @@ import polars as pl
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from run import run_measured  # noqa: E402
+from run import rewritten_setup, run_measured  # noqa: E402
 
 QUOTED = r'((?:[^"\\]|\\.)*)'
 COMBINED = (rf'^(\S+) \S+ \S+ \[([^\]]+)\] "{QUOTED}" (\S+) (\S+) "{QUOTED}" "{QUOTED}"$')
@@ -76,26 +73,7 @@ def _rewritten(log: Path, work: Path, name: str) -> Path:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--lines", type=int, default=1_000_000)
-    parser.add_argument("--workdir", default="/tmp/logtrack-bench")
-    parser.add_argument("--repeat", type=int, default=2)
-    parser.add_argument("--rewrite-only", action="store_true", help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    work = Path(args.workdir)
-    work.mkdir(parents=True, exist_ok=True)
-    log = work / f"access-{args.lines}.log"
-    conf = work / "logtrack.toml"
-    if not log.exists() or not conf.exists():
-        subprocess.run([sys.executable, str(HERE / "generate.py"), str(log), "--lines", str(args.lines),
-                        "--config", str(conf)], check=True)
-    if args.rewrite_only:
-        rewrite(log, work)
-        return
-    # Rewritten in a process of its own, whose memory the measured runs would otherwise inherit.
-    subprocess.run([sys.executable, __file__, "--lines", str(args.lines), "--workdir", str(work),
-                    "--rewrite-only"], check=True)
-    logtrack = shutil.which("logtrack") or sys.exit("logtrack is not installed (pip install -e .)")
+    args, work, log, conf, logtrack = rewritten_setup(__doc__ or "", __file__, rewrite)
     documents = {}
     for name in FORMATS:
         path = log if name == "combined" else _rewritten(log, work, name)

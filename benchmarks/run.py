@@ -22,6 +22,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -43,6 +44,35 @@ def run_measured(cmd: list[str]) -> tuple[float, int, int, float]:
         assert proc.stderr is not None
         sys.exit(f"{' '.join(cmd)} failed ({code}): {proc.stderr.read().decode()}")
     return elapsed, usage.ru_maxrss // 1024, code, usage.ru_utime + usage.ru_stime
+
+
+def rewritten_setup(doc: str, script: str, rewrite: Callable[[Path, Path], None]) -> tuple[argparse.Namespace, Path,
+                                                                                            Path, Path, str]:
+    """For the scripts that write the generated log again in other formats: (args, work dir, log, config, logtrack).
+
+    The log is generated when missing; the rewriting runs in a process of its
+    own (``--rewrite-only``), whose memory the measured runs would otherwise inherit.
+    """
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--lines", type=int, default=1_000_000)
+    parser.add_argument("--workdir", default="/tmp/logtrack-bench")
+    parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--rewrite-only", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    work = Path(args.workdir)
+    work.mkdir(parents=True, exist_ok=True)
+    log = work / f"access-{args.lines}.log"
+    conf = work / "logtrack.toml"
+    if not log.exists() or not conf.exists():
+        subprocess.run([sys.executable, str(HERE / "generate.py"), str(log), "--lines", str(args.lines),
+                        "--config", str(conf)], check=True)
+    if args.rewrite_only:
+        rewrite(log, work)
+        sys.exit(0)
+    subprocess.run([sys.executable, script, "--lines", str(args.lines), "--workdir", str(work), "--rewrite-only"],
+                   check=True)
+    logtrack = shutil.which("logtrack") or sys.exit("logtrack is not installed (pip install -e .)")
+    return args, work, log, conf, logtrack
 
 
 def naive_baseline(path: Path, limit: int) -> float:

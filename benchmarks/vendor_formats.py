@@ -13,9 +13,6 @@ except ALB's, which logs no referrer: its views per listing and day must.
 
 from __future__ import annotations
 
-import argparse
-import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -27,7 +24,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from formats import COMBINED  # noqa: E402
-from run import run_measured  # noqa: E402
+from run import rewritten_setup, run_measured  # noqa: E402
 
 NAMES = ["combined", "traefik", "haproxy", "alb", "cloudfront", "w3c", "caddy", "traefik_json", "cloudflare"]
 SPECS = {"haproxy": "haproxy:Host,Referer,User-Agent"}  # its captured headers, as the config names them
@@ -140,28 +137,10 @@ def views(xml: bytes) -> dict[tuple[str, str], int]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--lines", type=int, default=1_000_000)
-    parser.add_argument("--workdir", default="/tmp/logtrack-bench")
-    parser.add_argument("--repeat", type=int, default=2)
-    parser.add_argument("--rewrite-only", action="store_true", help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    work = Path(args.workdir)
-    work.mkdir(parents=True, exist_ok=True)
-    log = work / f"access-{args.lines}.log"
-    conf = work / "logtrack.toml"
-    if not log.exists() or not conf.exists():
-        subprocess.run([sys.executable, str(HERE / "generate.py"), str(log), "--lines", str(args.lines),
-                        "--config", str(conf)], check=True)
-    if args.rewrite_only:
-        rewrite(log, work)
-        return
-    subprocess.run([sys.executable, __file__, "--lines", str(args.lines), "--workdir", str(work),
-                    "--rewrite-only"], check=True)
+    args, work, log, conf, logtrack = rewritten_setup(__doc__ or "", __file__, rewrite)
     # HAProxy's time has no offset: the rewritten one is UTC, and this config says so
     utc = work / "logtrack-utc.toml"
     utc.write_text(conf.read_text().replace("[logs]\n", '[logs]\nlog_timezone = "UTC"\n', 1))
-    logtrack = shutil.which("logtrack") or sys.exit("logtrack is not installed (pip install -e .)")
     documents = {}
     for name in NAMES:
         path = log if name == "combined" else work / f"{log.stem}-{name}.log"
