@@ -13,8 +13,9 @@
   ``looks_like`` names what a file that is no access log is.
 
 **A new log format** touches this package only: its pieces (a string in
-``presets``, or a module beside ``proxies``), its name in ``presets.get``;
-and, for ``auto`` to find it, one line in ``parse.detect.candidates``.
+``presets``, or a module beside ``proxies``), its name in ``presets.get``,
+and, for ``auto`` to find it, its place in ``presets.AUTO_ORDER`` (or, for
+a JSON log, its keys in ``presets.JSON_PRESETS``).
 
 May import: ``logtrack.errors``. Never Polars, never a stage above.
 This module re-exports the model and the presets: ``formats.get(...)``,
@@ -61,10 +62,11 @@ from .model import (
     narrowed,
     require,
 )
-from .presets import JSON_PRESETS, PRESETS, JsonPreset, get, preset_names
+from .presets import AUTO_ORDER, JSON_PRESETS, PRESETS, JsonPreset, get, preset_names
 
 __all__ = [
     "ADDRESSES",
+    "AUTO_ORDER",
     "CAPTURED",
     "CLF",
     "CLIENT",

@@ -2,7 +2,7 @@
 
 To add a log format: spell it as pieces (a ``LogFormat``/``log_format``
 string here, or a module of its own beside ``proxies`` and ``w3c``), give it
-a name in ``get``, and, for ``auto``, a place in ``parse.detect.candidates``.
+a name in ``get``, and, for ``auto``, a place in ``AUTO_ORDER``.
 """
 
 from __future__ import annotations
@@ -69,8 +69,14 @@ JSON_PRESETS: dict[str, JsonPreset] = {
     }, INSTANT),
 }
 
-# The Apache-string presets, the proxies' fixed formats and the JSON presets: every name [logs] format takes.
+# The line formats ``auto`` scores a file's lines against, in the order it prefers them (JSON
+# lines are scored against JSON_PRESETS, W3C logs read by their own header). A new format that
+# ``auto`` should find gets its name here.
+AUTO_ORDER: tuple[str, ...] = (*PRESETS, *proxies.NAMES)
+
+
 def preset_names() -> list[str]:
+    """Every name [logs] format takes: the Apache-string presets, the proxies', W3C and JSON presets."""
 
     return [*PRESETS, *proxies.NAMES, *w3c.NAMES, *JSON_PRESETS]
 

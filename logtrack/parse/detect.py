@@ -84,7 +84,7 @@ def candidates(lines: pl.Series) -> list[LogFormat]:
     objects = lines.filter(lines.str.contains(r"^\s*\{.*\}\s*$"))
     if objects.len() * 2 > lines.len():
         return _json_candidates(objects.head(20).to_list())
-    return [formats.get(name) for name in (*formats.PRESETS, *proxies.NAMES)]
+    return [formats.get(name) for name in formats.AUTO_ORDER]
 
 
 def _json_candidates(texts: list[str]) -> list[LogFormat]:
