@@ -186,12 +186,13 @@ def _ingest_file(state: Store, config: Config, item: Input, classifiers: list[Cl
     def read(skip: int, first_line: int) -> Iterator[tuple[sources.Batch, LogFormat, Classifier, int | None]]:
         """The new batches, each with what parsing it takes (format, classifier, recount time)."""
         nonlocal fmt
-        from ..count.classify import Classifier
         from ..read import w3c_sections
 
         batches = sources.batches(name, warn=warn, skip=skip, first_line=first_line, partial_tail=False)
         for batch in batches:
-            if not classifiers:
+            if not classifiers:  # Polars is loaded only once there is a line to read
+                from ..count.classify import Classifier
+
                 classifiers.append(Classifier(config.rules))
             if fmt is None:
                 fmt = _detect(batch, head, name, skip)
