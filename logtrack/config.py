@@ -61,6 +61,8 @@ class CountingRules:
     methods: tuple[str, ...] = field(default=DEFAULT_METHODS, metadata=_unordered())
     exclude_bots: bool = True
     default_supplier: str = ""
+    # count only lines of these virtual hosts (lower-cased, no port): a log shared by several sites
+    vhosts: tuple[str, ...] = field(default=(), metadata=_unordered())
 
     def signature(self) -> str:
         """A hash of every field and the fields as JSON: equal exactly when the rules count alike."""
@@ -91,6 +93,8 @@ class CountingRules:
         }
         if self.log_timezone is not None:
             rules["log_timezone"] = self.log_timezone
+        if self.vhosts:  # no state signed the old way filtered by virtual host
+            rules["vhosts"] = sorted(self.vhosts)
         text = json.dumps(rules, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:16] + " " + text
 
@@ -183,7 +187,7 @@ class Config:
 _SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
     "logs": {"format": str, "timezone": str, "log_timezone": str, "glob": str, "nginx_conf": str},
     "listings": {"patterns": list},
-    "filters": {"status": list, "methods": list, "exclude_bots": bool},
+    "filters": {"status": list, "methods": list, "exclude_bots": bool, "vhosts": list},
     "viewtracking": {"default_supplier": str, "namespace": str, "schema_location": str},
     "state": {"path": str},
     "upload": {
@@ -314,6 +318,8 @@ def from_mapping(data: Mapping[str, Any], where: str, *, check_patterns: bool = 
         methods=methods,
         exclude_bots=filters.get("exclude_bots", True),
         default_supplier=vt.get("default_supplier", ""),
+        vhosts=tuple(_host_name(_expect_str(h, f"{where}: [filters] vhosts[{i}]"))
+                     for i, h in enumerate(filters.get("vhosts", []))),
     )
     settings = Settings(
         glob=logs.get("glob"),
@@ -357,6 +363,11 @@ def _check_keys(
 
 
 _TOML_NAMES = {str: "a string", list: "an array", bool: "true or false", int: "an integer", float: "a number"}
+
+
+def _host_name(text: str) -> str:
+    """A virtual host as logs are compared with it: lower-cased, no :port, no trailing dot."""
+    return re.sub(r":[0-9]*$", "", text.strip().lower()).removesuffix(".")
 
 
 def _check_window(window: str, label: str) -> None:

@@ -123,6 +123,19 @@ def test_filters_are_configurable() -> None:
     assert classify(line(agent="curl/8.5.0"), config)["reason"] is None
 
 
+@pytest.mark.parametrize(("vhost", "reason"), [
+    ("www.site.example", None),
+    ("WWW.Site.Example", None),  # case ignored (the port, :443, too)
+    ("www.site.example.", None),  # a trailing dot
+    ("other.example", NotCounted.VHOST),
+    ("site.example", NotCounted.VHOST),  # a name, not a domain: no subdomain matching
+])
+def test_only_the_sites_virtual_hosts_count(vhost: str, reason: NotCounted | None) -> None:
+    config = CountingRules(patterns=CONFIG.patterns, vhosts=("www.site.example", "idx.site.example"))
+    assert classify(line(vhost=vhost), config)["reason"] == (reason.value if reason else None)
+    assert classify(line(vhost=vhost, status=404), config)["reason"] == (reason or NotCounted.STATUS).value
+
+
 def test_each_distinct_agent_is_classified_once() -> None:
     classifier = Classifier(CONFIG)
     text = "\n".join([line(agent="curl/8.5.0")] * 50 + [line()] * 50)

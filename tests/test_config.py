@@ -131,7 +131,7 @@ def test_every_counting_rule_is_in_the_signature_and_no_setting_is() -> None:
     base = CountingRules(patterns=("^/a/(?P<id>1)",), suppliers=(SupplierRule("A", ("a.com",)),))
     other = {"format": "common", "timezone": "UTC", "log_timezone": "UTC", "patterns": ("^/b/(?P<id>1)",),
              "suppliers": (SupplierRule("A", ("b.com",)),), "status": (200,), "methods": ("HEAD",),
-             "exclude_bots": False, "default_supplier": "X"}
+             "exclude_bots": False, "default_supplier": "X", "vhosts": ("www.site.example",)}
     assert set(other) == {f.name for f in fields(CountingRules)}  # a new rule needs a line here, too
     for name, value in other.items():
         assert replace(base, **{name: value}).signature() != base.signature(), name

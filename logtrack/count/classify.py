@@ -14,7 +14,7 @@ import polars as pl
 from .. import formats
 from ..config import CountingRules, SupplierRule
 from ..verdicts import decide
-from ..verdicts.decide import Rules, passed_parse_and_since
+from ..verdicts.decide import Rules, passed_parse_and_since, vhost_name
 from .bots import detector
 
 # scheme://[userinfo@]host[:port]... -> host (an IPv6 literal keeps its brackets)
@@ -36,7 +36,7 @@ class Classifier:
         self._lock = threading.Lock()
 
     def verdict_rules(self, since: int | None = None) -> Rules:
-        return Rules(methods=self.rules.methods, status=self.rules.status, since=since)
+        return Rules(methods=self.rules.methods, status=self.rules.status, vhosts=self.rules.vhosts, since=since)
 
     def hit(self) -> pl.Expr:
         """Whether a listing pattern finds in the target: a plain yes/no (a DFA), cheap on every row."""
@@ -121,16 +121,6 @@ def referrer_host(column: str = formats.REFERRER) -> pl.Expr:
         pl.col(column)
         .str.extract(_REFERRER_HOST, 1)
         .str.to_lowercase()
-        .str.strip_suffix(".")
-    )
-
-
-def vhost_name() -> pl.Expr:
-    """The logged virtual host, lower-cased, without a trailing dot or :port."""
-    return (
-        pl.col(formats.VHOST)
-        .str.to_lowercase()
-        .str.replace(r":[0-9]*$", "")
         .str.strip_suffix(".")
     )
 

@@ -203,6 +203,9 @@ def _ingest_file(state: Store, config: Config, item: Input, classifiers: list[Cl
 
                 if note := no_method_note(fmt, name):
                     say(note)
+            from ..parse.detect import check_vhost_filter
+
+            check_vhost_filter(fmt, config.rules.vhosts, name)
             if fmt.w3c_separator is not None and skip > 0:
                 fmt = _w3c_resumed(fmt, name, skip, batch)
             # the first batch has told the format; a W3C log's headers may change it further on

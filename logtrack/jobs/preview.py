@@ -23,7 +23,7 @@ from ..count.classify import Classifier
 from ..count.tally import BatchSummary, FileAccount, Tally
 from ..errors import InputError, UnrecognisedError
 from ..formats import LogFormat
-from ..parse.detect import detect, misfit, no_method_note
+from ..parse.detect import check_vhost_filter, detect, misfit, no_method_note
 from ..parse.fields import lines_frame, parse_lines
 from ..read import sources, w3c_sections
 from ..read.inputs import AUTO, WORKERS, Hooks, Input, in_order, plan
@@ -81,6 +81,7 @@ def count(config: Config, paths: Sequence[str], *, strict: bool = False, hooks: 
                 hint = misfit(lines_frame(batch), fmt, item.name)
                 if hint:
                     hooks.on_warning(hint)  # said, not a problem: the lines were read as the config says
+            check_vhost_filter(fmt, config.rules.vhosts, item.name)
             result.formats[item.name] = fmt.name
             if hooks.on_format:
                 hooks.on_format(item.name, fmt)

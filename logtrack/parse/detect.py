@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from .. import formats
-from ..errors import LogFormatError, UnrecognisedError
+from ..errors import InputError, LogFormatError, UnrecognisedError
 from ..formats import LogFormat, looks_like, nginx, proxies, w3c
 from ..read import sources
 from ..verdicts.reasons import DAMAGED, Skip
@@ -241,3 +241,19 @@ def no_method_note(fmt: LogFormat, source: str) -> str | None:
         return None
     return (f"{source}: the format {fmt.name!r} logs no request method: every line counts as a GET, "
             "so [filters] methods cannot tell a HEAD or POST from a view")
+
+
+def check_vhost_filter(fmt: LogFormat, vhosts: tuple[str, ...], source: str) -> None:
+    """``[filters] vhosts`` needs a format that logs the virtual host: refuse the file otherwise.
+
+    Counting such a file would drop every line as "virtual host not counted"
+    (or, were the filter skipped, count other sites' views): neither is what
+    the filter asks for.
+    """
+    if vhosts and formats.VHOST not in fmt.fields:
+        raise InputError(
+            f"{source}: the format {fmt.name!r} logs no virtual host, so [filters] vhosts cannot tell this "
+            "site's lines from the others'",
+            "name a format that logs it ($host, %v, %{Host}i, or a preset such as vhost_combined), "
+            "or leave the file out",
+        )

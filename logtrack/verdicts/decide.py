@@ -31,6 +31,7 @@ class Rules:
 
     methods: Collection[str] = ()
     status: Collection[int] = ()
+    vhosts: Collection[str] = ()  # empty: any virtual host
     since: int | None = None  # µs since 1970 (UTC): lines timed up to it were counted before
 
 
@@ -50,11 +51,17 @@ ORDER: Sequence[tuple[Skip | NotCounted, Condition]] = (
     (NotCounted.COUNTED_BEFORE,
      lambda _, r: pl.lit(False) if r.since is None else pl.col("ts").dt.epoch("us") <= r.since),
     (NotCounted.NOT_LISTING, lambda *_: pl.col("listing").is_null()),
+    (NotCounted.VHOST, lambda _, r: ~vhost_name().is_in(list(r.vhosts)) if r.vhosts else pl.lit(False)),
     (NotCounted.METHOD, lambda _, r: ~pl.col("method").is_in(list(r.methods))),
     (NotCounted.STATUS, lambda _, r: ~pl.col("status").is_in(list(r.status))),
     (NotCounted.BOT, lambda *_: pl.col("_bot").fill_null(False)),
 )
 PARSE_STEPS = sum(1 for reason, _ in ORDER if isinstance(reason, Skip))
+
+
+def vhost_name(column: str = f.VHOST) -> pl.Expr:
+    """The logged virtual host as rules name it: lower-cased, without a trailing dot or :port."""
+    return pl.col(column).str.to_lowercase().str.replace(r":[0-9]*$", "").str.strip_suffix(".")
 
 
 def _chain(steps: Sequence[tuple[Skip | NotCounted, Condition]], bad_utf8: tuple[int, ...], rules: Rules) -> pl.Expr:

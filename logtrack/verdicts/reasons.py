@@ -26,6 +26,7 @@ class NotCounted(StrEnum):
 
     COUNTED_BEFORE = "counted before a crash cut the file back"
     NOT_LISTING = "not a listing page"
+    VHOST = "virtual host not counted"
     METHOD = "method not counted"
     STATUS = "status not counted"
     BOT = "bot"
@@ -57,7 +58,7 @@ def outcome(reason: str | None) -> Outcome:
         return Outcome.VIEW
     if reason == NotCounted.BOT:
         return Outcome.BOT
-    if reason in (NotCounted.METHOD, NotCounted.STATUS, NotCounted.COUNTED_BEFORE):
+    if reason in (NotCounted.VHOST, NotCounted.METHOD, NotCounted.STATUS, NotCounted.COUNTED_BEFORE):
         return Outcome.FILTERED
     if reason in DAMAGED:
         return Outcome.DAMAGED

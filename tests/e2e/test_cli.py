@@ -416,3 +416,25 @@ def test_a_log_with_the_host_first_keeps_its_host(cli, tmp_path: Path, lines: li
     assert code == 4 and f"the preset '{preset}' fits them" in err
     assert "most of its lines are damaged" in err or "damaged" in err
     assert xml_counts(out) == {}
+
+
+def test_a_log_shared_by_several_sites_counts_only_this_sites_hosts(cli, tmp_path: Path) -> None:
+    log = tmp_path / "other_vhosts_access.log"
+    stamp = "01/Nov/2026:10:00:00 -0500"
+    log.write_text("".join(
+        f'{host}:443 203.0.113.7 - - [{stamp}] "GET /listing/{n} HTTP/1.1" 200 5 "-" "Mozilla/5.0"\n'
+        for host, n in [("www.site.example", 1), ("WWW.SITE.EXAMPLE", 1), ("shop.other.example", 2),
+                        ("idx.site.example", 3)]))
+    conf = tmp_path / "logtrack.toml"
+    conf.write_text(f"[listings]\npatterns = ['{PATTERN}']\n"
+                    "[filters]\nvhosts = ['www.site.example', 'IDX.site.example:8080']\n")
+    code, out, err = cli("xml", str(log), "--config", str(conf))
+    assert code == 0, err
+    assert xml_counts(out) == {("2026-11-01", "", "1"): 2, ("2026-11-01", "", "3"): 1}
+    assert "1 virtual host not counted" in err
+    plain = tmp_path / "access.log"  # a format with no virtual host: that file is refused, by name
+    plain.write_text(f'203.0.113.7 - - [{stamp}] "GET /listing/9 HTTP/1.1" 200 5 "-" "Mozilla/5.0"\n')
+    code, out, err = cli("xml", str(log), str(plain), "--config", str(conf))
+    assert code == 4
+    assert f"{plain}: the format 'combined' logs no virtual host, so [filters] vhosts cannot tell" in err
+    assert xml_counts(out) == {("2026-11-01", "", "1"): 2, ("2026-11-01", "", "3"): 1}
