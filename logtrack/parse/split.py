@@ -35,7 +35,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from ..formats import CLIENT, TIME, LogFormat, Segment
-from ..read.sources import MARK, Batch, csv_safe
+from ..read.sources import MARK, Batch, csv_safe, mark
 
 SENTINEL = MARK[1:].decode()
 SPARE = 3  # columns read past the format's own, so most odd lines can be put back together
@@ -69,7 +69,7 @@ def read(batch: Batch, fmt: LogFormat, *, counting: bool = False) -> Cut | None:
     regex instead.
     """
     layout = fmt.segments
-    if layout is None or not batch.marked or not csv_safe(batch.data):
+    if layout is None or not batch.data or not csv_safe(batch.data):
         return None
     data = batch.data
     if SENTINEL.encode() in data or (b"\r" in data and (b'\r"' in data or b"\r\r" in data)):
@@ -79,7 +79,7 @@ def read(batch: Batch, fmt: LogFormat, *, counting: bool = False) -> Cut | None:
     names = tuple(f"s{i}" for i in range(len(layout) + SPARE))
     try:
         df = pl.read_csv(
-            batch.marked, separator='"', quote_char=None, has_header=False,
+            mark(data), separator='"', quote_char=None, has_header=False,
             schema={name: pl.String for name in names}, truncate_ragged_lines=True,
             missing_columns="insert", extra_columns="ignore", raise_if_empty=False,
         )

@@ -80,7 +80,6 @@ class Batch:
     data: bytes
     raw_bytes: int = 0
     end_offset: int = 0  # decompressed bytes from the file's start through this batch's newline
-    marked: bytes = b""  # ``data`` with MARK before every newline and at the end (see ``mark``)
     lines: int = 0  # how many lines; 0 when not counted yet
 
     @cached_property
@@ -110,7 +109,7 @@ def line_of(data: bytes, index: int) -> str:
 
     A function of the bytes alone, so that what keeps it for later (a
     batch's summary, for the run's first example of each reason) keeps
-    the batch's text, not the batch with its marked copy.
+    the batch's text, not the batch.
     """
     start = 0
     for _ in range(index):
@@ -131,13 +130,13 @@ def csv_safe(data: bytes) -> bool:
 
 
 def batch_of(source: str, first_line: int, data: bytes, raw_bytes: int = 0, end_offset: int = 0) -> Batch:
-    """A batch with its lines marked and counted (what the readers yield)."""
-    marked = mark(data)
-    return Batch(source, first_line, data, raw_bytes, end_offset, marked, (len(marked) - len(data)) // len(MARK))
+    """A batch with its lines counted (what the readers yield)."""
+    return Batch(source, first_line, data, raw_bytes, end_offset, data.count(b"\n") + 1)
 
 
 def mark(data: bytes) -> bytes:
-    """MARK before every newline and at the end: one pass in C, and it counts the lines too."""
+    """MARK before every newline and at the end (one pass in C): the quote split's copy, made where it is
+    read and let go of at once, on the worker that parses the batch rather than on the reader."""
     return data.replace(b"\n", MARK + b"\n") + MARK
 
 
