@@ -7,7 +7,7 @@ looks like: Apache ``LogFormat`` strings in ``apache``, nginx
 ``Piece``s, and one compiler here (``build``) turns pieces, in one walk,
 into every way of cutting a line: the whole-line expression that runs in
 Polars (Rust regex, linear time, whole column at once) and the checks the
-quote split (``split``) makes between the quotes. An nginx template
+quote split (``parse.split``) makes between the quotes. An nginx template
 that starts with ``{`` is a JSON format and is decoded as JSON instead.
 
 Quoted fields accept both escape styles real servers write: Apache writes a
