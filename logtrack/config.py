@@ -72,8 +72,7 @@ class CountingRules:
             if item.metadata.get("unordered"):
                 value = sorted(value)
             values[item.name] = _plain(value)
-        text = json.dumps(values, sort_keys=True)
-        return hashlib.sha256(text.encode()).hexdigest()[:16] + " " + text
+        return _signed(values)
 
     def legacy_signature(self) -> str:
         """The signature states written before the rules were an object of their own hold.
@@ -95,8 +94,13 @@ class CountingRules:
             rules["log_timezone"] = self.log_timezone
         if self.vhosts:  # no state signed the old way filtered by virtual host
             rules["vhosts"] = sorted(self.vhosts)
-        text = json.dumps(rules, sort_keys=True)
-        return hashlib.sha256(text.encode()).hexdigest()[:16] + " " + text
+        return _signed(rules)
+
+
+def _signed(values: dict[str, Any]) -> str:
+    """A short hash of the values as JSON, then the JSON itself (so a refusal can show what differed)."""
+    text = json.dumps(values, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16] + " " + text
 
 
 def _plain(value: Any) -> Any:
@@ -318,8 +322,9 @@ def from_mapping(data: Mapping[str, Any], where: str, *, check_patterns: bool = 
         methods=methods,
         exclude_bots=filters.get("exclude_bots", True),
         default_supplier=vt.get("default_supplier", ""),
-        vhosts=tuple(_host_name(_expect_str(h, f"{where}: [filters] vhosts[{i}]"))
-                     for i, h in enumerate(filters.get("vhosts", []))),
+        # a port written after a host is dropped, as it is from the logged one
+        vhosts=_domains([re.sub(r":[0-9]*$", "", h) if isinstance(h, str) else h for h in filters.get("vhosts", [])],
+                        f"{where}: [filters] vhosts"),
     )
     settings = Settings(
         glob=logs.get("glob"),
@@ -363,11 +368,6 @@ def _check_keys(
 
 
 _TOML_NAMES = {str: "a string", list: "an array", bool: "true or false", int: "an integer", float: "a number"}
-
-
-def _host_name(text: str) -> str:
-    """A virtual host as logs are compared with it: lower-cased, no :port, no trailing dot."""
-    return re.sub(r":[0-9]*$", "", text.strip().lower()).removesuffix(".")
 
 
 def _check_window(window: str, label: str) -> None:

@@ -154,9 +154,9 @@ class LogFormat:
     absolute_targets: bool = False
     # A W3C log's value separator: its lines follow the last ``#Fields:`` header (``read.w3c_sections.follow``).
     w3c_separator: str | None = None
-    # A W3C line's columns, each (the field it fills or None, what it must look like or None): cut at the
-    # separator rather than by the line regex, which they match exactly (``parse._columns``).
-    columns: tuple[tuple[str | None, str | None], ...] = ()
+    # A W3C line's columns, each the field it fills (None: one not read): once the line regex says a
+    # line fits, its fields are cut at the separator rather than captured (``parse.fields._columns``).
+    columns: tuple[str | None, ...] = ()
 
     @property
     def is_json(self) -> bool:

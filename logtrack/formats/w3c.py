@@ -77,7 +77,7 @@ def compile_fields(fields: str, separator: str, name: str = W3C) -> LogFormat:
     # CloudFront's cs(Host) is its own domain; x-host-header is the site's.
     shadowed = {"cs(host)", "cs-host"} if "x-host-header" in low else set()
     pieces: list[Piece] = []
-    columns: list[tuple[str | None, str | None]] = []
+    columns: list[str | None] = []
     fields_seen: list[str] = []
     i = 0
     while i < len(low):
@@ -87,7 +87,7 @@ def compile_fields(fields: str, separator: str, name: str = W3C) -> LogFormat:
             pieces.append(Piece(field=f.TIME, pattern=_DATE + re.escape(separator) + _TIME, time_kind=f.UTC_WALL,
                                 time_format="%Y-%m-%d" + separator + "%H:%M:%S%.f"))
             first = f.claims(pieces[-1], fields_seen)
-            columns += [(f.TIME if first else None, f"^{_DATE}$"), (TIME_OF_DAY if first else None, f"^{_TIME}$")]
+            columns += [f.TIME if first else None, TIME_OF_DAY if first else None]
             i += 2
             continue
         if low[i] in ("date", "time"):
@@ -95,7 +95,7 @@ def compile_fields(fields: str, separator: str, name: str = W3C) -> LogFormat:
                                  "log them next to each other, date first, as IIS and CloudFront do")
         field = None if low[i] in shadowed else _FIELDS.get(low[i])
         pieces.append(Piece(field=field, pattern=value))
-        columns.append((field if f.claims(pieces[-1], fields_seen) else None, None))
+        columns.append(field if f.claims(pieces[-1], fields_seen) else None)
         i += 1
     fmt = f.build(pieces, name, HEADER + " " + fields, tail="$")
     encoding = "url" if separator == "\t" else "plus"

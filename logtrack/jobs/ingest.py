@@ -194,18 +194,14 @@ def _ingest_file(state: Store, config: Config, item: Input, classifiers: list[Cl
                 from ..count.classify import Classifier
 
                 classifiers.append(Classifier(config.rules))
-            if fmt is None:
-                fmt = _detect(batch, head, name, skip)
-            elif batch.first_line == 1:  # once per file: when it is read from its start
-                _say_misfit(batch, fmt, name, say)
-            if batch.first_line == 1:  # once per file, as above
-                from ..parse.detect import no_method_note
+            from ..parse.detect import file_format
+            from ..parse.fields import lines_frame
 
-                if note := no_method_note(fmt, name):
-                    say(note)
-            from ..parse.detect import check_vhost_filter
-
-            check_vhost_filter(fmt, config.rules.vhosts, name)
+            # a run resuming mid-file judges the format by the file's first lines, not the new ones
+            sample = lines_frame(batch if skip == 0 or fmt is not None else _head_batch(head))
+            fmt, notes = file_format(fmt, sample, name, config.rules.vhosts, from_start=batch.first_line == 1)
+            for note in notes:
+                say(note)
             if fmt.w3c_separator is not None and skip > 0:
                 fmt = _w3c_resumed(fmt, name, skip, batch)
             # the first batch has told the format; a W3C log's headers may change it further on
@@ -335,15 +331,6 @@ def _still_there(name: str, record: FileRecord, size: int) -> bool:
     return around[:1] in (b"\n", sources.HOLE) or around[1:] == sources.HOLE
 
 
-def _say_misfit(batch: sources.Batch, fmt: LogFormat, name: str, say: Callable[[str], None]) -> None:
-    from ..parse.detect import misfit
-    from ..parse.fields import lines_frame
-
-    hint = misfit(lines_frame(batch), fmt, name)
-    if hint:
-        say(hint)
-
-
 def _w3c_resumed(fmt: LogFormat, name: str, offset: int, batch: sources.Batch) -> LogFormat:
     """A W3C log read from ``offset`` on: its lines follow the last header before it, not the first one."""
     from ..formats import w3c
@@ -355,13 +342,7 @@ def _w3c_resumed(fmt: LogFormat, name: str, offset: int, batch: sources.Batch) -
     return w3c.from_header(header, batch.line(0), fmt)
 
 
-def _detect(batch: sources.Batch, head: bytes, name: str, offset: int) -> LogFormat:
-    """The file's format, from its first lines even when reading resumes mid-file."""
-    from ..parse.detect import detect
-    from ..parse.fields import lines_frame
-
-    if offset == 0:
-        return detect(lines_frame(batch), name)
-    head = head.replace(sources.HOLE, b"\n")  # a hole is no line of any format
-    first = sources.batch_of("head", 1, head[: head.rfind(b"\n")] if b"\n" in head else head)
-    return detect(lines_frame(first), name)
+def _head_batch(head: bytes) -> sources.Batch:
+    """The file's first bytes as a batch of its whole first lines (a hole is no line of any format)."""
+    head = head.replace(sources.HOLE, b"\n")
+    return sources.batch_of("head", 1, head[: head.rfind(b"\n")] if b"\n" in head else head)

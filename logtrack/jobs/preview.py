@@ -23,7 +23,7 @@ from ..count.classify import Classifier
 from ..count.tally import BatchSummary, FileAccount, Tally
 from ..errors import InputError, UnrecognisedError
 from ..formats import LogFormat
-from ..parse.detect import check_vhost_filter, detect, misfit, no_method_note
+from ..parse.detect import detect, file_format
 from ..parse.fields import lines_frame, parse_lines
 from ..read import sources, w3c_sections
 from ..read.inputs import AUTO, WORKERS, Hooks, Input, in_order, plan
@@ -75,18 +75,13 @@ def count(config: Config, paths: Sequence[str], *, strict: bool = False, hooks: 
         fmt = item.format
         batches = sources.batches(item.name, warn=warn)
         for batch in batches:
-            if fmt is None:
-                fmt = detect(lines_frame(batch), item.name)
-            elif hooks.on_warning:
-                hint = misfit(lines_frame(batch), fmt, item.name)
-                if hint:
-                    hooks.on_warning(hint)  # said, not a problem: the lines were read as the config says
-            check_vhost_filter(fmt, config.rules.vhosts, item.name)
+            fmt, notes = file_format(fmt, lines_frame(batch), item.name, config.rules.vhosts, from_start=True)
             result.formats[item.name] = fmt.name
             if hooks.on_format:
                 hooks.on_format(item.name, fmt)
-            if hooks.on_warning and (note := no_method_note(fmt, item.name)):
-                hooks.on_warning(note)
+            for note in notes:  # said, not problems: the lines are read as the config says
+                if hooks.on_warning:
+                    hooks.on_warning(note)
             # the first batch has told the format; a W3C log's headers may change it further on
             yield from w3c_sections.follow(itertools.chain([batch], batches), fmt)
             return

@@ -27,7 +27,7 @@ from ..errors import InputError, LogFormatError, UnrecognisedError
 from ..formats import LogFormat, looks_like, nginx, proxies, w3c
 from ..read import sources
 from ..verdicts.reasons import DAMAGED, Skip
-from .fields import parse_lines
+from .fields import is_text, json_value, parse_lines
 
 SAMPLE = 1000  # lines a format is judged by
 
@@ -92,7 +92,7 @@ def _json_candidates(texts: list[str]) -> list[LogFormat]:
     found: list[LogFormat] = []
     for name, preset in formats.JSON_PRESETS.items():
         needed = [preset.paths[field] for field in (formats.TIME, formats.STATUS, formats.TARGET)]
-        if any(all(_at(value, path) is not None for path in needed) for value in decoded):
+        if any(all(_given(json_value(value, path)) for path in needed) for value in decoded):
             found.append(formats.get(name))
     for value in decoded[:1]:
         with contextlib.suppress(LogFormatError):  # keys it does not know: no candidate
@@ -100,15 +100,8 @@ def _json_candidates(texts: list[str]) -> list[LogFormat]:
     return found
 
 
-def _at(value: object, path: tuple[str | int, ...]) -> object:
-    for step in path:
-        if isinstance(step, int):
-            value = value[step] if isinstance(value, list) and len(value) > step else None
-        else:
-            value = value.get(step) if isinstance(value, dict) else None
-        if value is None:
-            return None
-    return None if isinstance(value, dict | list) else value
+def _given(value: object) -> bool:
+    return value is not None and is_text(value)
 
 
 def score(fmt: LogFormat, lines: pl.Series) -> Fit:
@@ -118,12 +111,16 @@ def score(fmt: LogFormat, lines: pl.Series) -> Fit:
         hits = int(lines.str.contains(fmt.regex).sum())
         if hits * 2 <= total:
             return Fit(fmt, hits, total, "does not match the log format", hits)
-    frame = pl.DataFrame({"line": lines}).with_row_index("idx").with_columns(line_no=pl.col("idx").cast(pl.Int64))
-    reasons = parse_lines(frame, fmt).get_column("reason")
+    reasons = parse_lines(_frame(lines), fmt).get_column("reason")
     damaged = reasons.filter(reasons.is_in([reason.value for reason in DAMAGED]))
     failure = Counter(damaged.to_list()).most_common(1)
     matched = total - int(reasons.is_in([Skip.UNPARSABLE.value]).sum())
     return Fit(fmt, total - damaged.len(), total, failure[0][0] if failure else None, matched)
+
+
+def _frame(lines: pl.Series) -> pl.DataFrame:
+    """The sample as ``parse_lines`` takes lines (for the few candidates that pass the regex screen)."""
+    return pl.DataFrame({"line": lines}).with_row_index("idx").with_columns(line_no=pl.col("idx").cast(pl.Int64))
 
 
 def pick(fits: Iterable[Fit]) -> LogFormat | None:
@@ -183,16 +180,6 @@ def haproxy_captures(lines: list[str]) -> list[str]:
     return names if any(name != "-" for name in names) else []
 
 
-def best_preset(lines: pl.Series, names: Iterable[str]) -> tuple[LogFormat | None, list[str]]:
-    """The preset whose regex fits these lines (as ``pick`` takes them); and each one's matches, for messages."""
-    fits = []
-    for name in names:
-        fmt = formats.get(name)
-        hits = int(lines.str.contains(fmt.regex).sum())
-        fits.append(Fit(fmt, hits, lines.len(), matched=hits))
-    return pick(fits), [str(fit) for fit in fits]
-
-
 # Fields a preset may read that change the counts when a format leaves them out.
 _TELLING = {formats.REFERRER: "a referrer", formats.USER_AGENT: "a user agent", formats.VHOST: "a virtual host"}
 
@@ -219,8 +206,8 @@ def misfit(sample: pl.DataFrame, fmt: LogFormat, source: str) -> str | None:
     def extra(preset: LogFormat) -> list[str]:
         return [label for field, label in _TELLING.items() if field in preset.fields and field not in fmt.fields]
 
-    names = [n for n in formats.PRESETS if n != fmt.name and extra(formats.get(n))]
-    preset, _ = best_preset(lines, names)
+    others = [formats.get(n) for n in formats.PRESETS if n != fmt.name]
+    preset = pick(score(other, lines) for other in others if extra(other))
     if preset is not None:
         return (f"{source}: most lines carry {' and '.join(extra(preset))} that the format {fmt.name!r} does not "
                 f"read, so {'bots count as views and ' if formats.USER_AGENT not in fmt.fields else ''}"
@@ -257,3 +244,25 @@ def check_vhost_filter(fmt: LogFormat, vhosts: tuple[str, ...], source: str) -> 
             "name a format that logs it ($host, %v, %{Host}i, or a preset such as vhost_combined), "
             "or leave the file out",
         )
+
+
+def file_format(fmt: LogFormat | None, sample: pl.DataFrame, source: str, vhosts: tuple[str, ...], *,
+                from_start: bool) -> tuple[LogFormat, list[str]]:
+    """A file's format, from its first batch: the named one, or ``auto``'s (``detect``); and what to say of it.
+
+    What ``xml`` and ``run`` both decide once per file, before its lines are
+    counted. ``sample``: the lines to judge by (the file's first ones).
+    ``from_start``: the file is read from its first line, so the notes on a
+    named format (``misfit``) and on a format without a method are said;
+    a run resuming mid-file said them when it read the start. Raises when no
+    format fits, or when ``[filters] vhosts`` cannot apply to the format.
+    """
+    notes: list[str] = []
+    if fmt is None:
+        fmt = detect(sample, source)
+    elif from_start and (hint := misfit(sample, fmt, source)):
+        notes.append(hint)
+    if from_start and (note := no_method_note(fmt, source)):
+        notes.append(note)
+    check_vhost_filter(fmt, vhosts, source)
+    return fmt, notes

@@ -20,6 +20,7 @@ import polars as pl
 
 from .. import formats as f
 from ..formats import LogFormat
+from ..formats.w3c import TIME_OF_DAY
 from ..read.sources import Batch, csv_safe
 from ..verdicts.decide import skip_reason
 from . import split
@@ -200,11 +201,9 @@ def _columns(frame: pl.DataFrame, fmt: LogFormat, separator: str) -> pl.DataFram
     captures); its values are then cut at the separator, up to the last
     one read, which on a line that fits are exactly the regex's captures.
     """
-    from ..formats.w3c import TIME_OF_DAY
-
     line = pl.col("line")
     ok = line.str.contains(fmt.regex)
-    wanted = {i: name for i, (name, _) in enumerate(fmt.columns) if name is not None}
+    wanted = {i: name for i, name in enumerate(fmt.columns) if name is not None}
     parts = line.str.split_exact(separator, max(wanted))
     fields: dict[str, pl.Expr] = {name: pl.when(ok).then(parts.struct.field(f"field_{i}"))
                                   for i, name in wanted.items()}
@@ -285,6 +284,31 @@ def _pluck(value: pl.Expr, path: tuple[str | int, ...]) -> pl.Expr:
     return value
 
 
+WRONG_KIND = object()  # ``json_value``: a step of the path met a value of another kind
+
+
+def json_value(value: object, path: tuple[str | int, ...]) -> object:
+    """The value at ``path`` in a decoded JSON line: None where it is absent, ``WRONG_KIND`` where a
+    step meets a value of another kind (text where an object or a list should be)."""
+    for step in path:
+        if value is None:
+            return None
+        if isinstance(step, int):
+            if not isinstance(value, list):
+                return WRONG_KIND
+            value = value[step] if len(value) > step else None
+        else:
+            if not isinstance(value, dict):
+                return WRONG_KIND
+            value = value.get(step)
+    return value
+
+
+def is_text(value: object) -> bool:
+    """Whether a JSON value can be read as one field's text (absent counts: the field is then null)."""
+    return value is not WRONG_KIND and not isinstance(value, dict | list)
+
+
 def _fits(text: str | None, paths: list[tuple[str | int, ...]]) -> bool:
     """Whether a line is a JSON object whose values at ``paths`` are text, numbers or absent."""
     if text is None:
@@ -293,24 +317,7 @@ def _fits(text: str | None, paths: list[tuple[str | int, ...]]) -> bool:
         value = json.loads(text)
     except ValueError:
         return False
-    if not isinstance(value, dict):
-        return False
-    for path in paths:
-        node: object = value
-        for step in path:
-            if node is None:
-                break
-            if isinstance(step, int):
-                if not isinstance(node, list):
-                    return False
-                node = node[step] if len(node) > step else None
-            else:
-                if not isinstance(node, dict):
-                    return False
-                node = node.get(step)
-        if isinstance(node, dict | list):
-            return False
-    return True
+    return isinstance(value, dict) and all(is_text(json_value(value, path)) for path in paths)
 
 
 def _request_line(fmt: LogFormat) -> pl.Expr:
@@ -332,14 +339,14 @@ def _request_line(fmt: LogFormat) -> pl.Expr:
     return pl.when(method.is_in(["", "-"])).then(pl.lit("-")).otherwise(method + " " + target)
 
 
-_ABSOLUTE = r"^[A-Za-z][A-Za-z0-9+.-]*://([^/?#\s]*)"
+_ABSOLUTE = r"^[A-Za-z][A-Za-z0-9+.-]*://(?P<authority>[^/?#\s]*)(?P<rest>.*)$"
 
 
 def _from_absolute(lf: pl.LazyFrame, fmt: LogFormat) -> pl.LazyFrame:
     """Targets written as absolute URLs -> their path and query; their host the vhost if none is logged."""
     target = pl.col("target")
-    authority = target.str.extract(_ABSOLUTE, 1)
-    rest = target.str.replace(_ABSOLUTE, "")
+    parts = target.str.extract_groups(_ABSOLUTE)  # one pass: both parts, or nulls for a path
+    authority, rest = parts.struct.field("authority"), parts.struct.field("rest")
     lf = lf.with_columns(
         target=pl.when(authority.is_null()).then(target).when(rest == "").then(pl.lit("/")).otherwise(rest),
         **({} if f.VHOST in fmt.fields else {f.VHOST: authority.str.replace(r"^[^@]*@", "")}),
@@ -395,10 +402,10 @@ def _decode_distinct(values: pl.Series, how: str) -> pl.Series:
         byte = int(code[1:], 16)
         if byte < 0x80:
             out = out.str.replace_all(code, chr(byte), literal=True)
-    if any(int(code[1:], 16) >= 0x80 for code in codes):
+    wide = distinct.str.contains(re.escape(escape) + "[89A-Fa-f][0-9A-Fa-f]")
+    if wide.any():  # escaped bytes of multi-byte characters: those values by Python, once each
         decode = _bytes_decoded(escape)
-        out = pl.Series([decode(v) if re.search(re.escape(escape) + "[89A-Fa-f][0-9A-Fa-f]", v) else done
-                         for v, done in zip(distinct.to_list(), out.to_list(), strict=True)], dtype=pl.String)
+        out = out.zip_with(~wide, distinct.replace({v: decode(v) for v in distinct.filter(wide).to_list()}))
     return values.replace(distinct, out)
 
 
