@@ -72,7 +72,7 @@ def main() -> None:
     pattern = cfg.rules.patterns[0]
 
     def quote_split(batch: sources.Batch) -> pl.DataFrame:
-        return pl.read_csv(batch.marked, separator='"', quote_char=None, has_header=False,
+        return pl.read_csv(sources.mark(batch.data), separator='"', quote_char=None, has_header=False,
                            schema={n: pl.String for n in names}, truncate_ragged_lines=True,
                            missing_columns="insert", extra_columns="ignore")
 
