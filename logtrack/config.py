@@ -113,6 +113,21 @@ def _plain(value: Any) -> Any:
 
 
 @dataclass(frozen=True)
+class Fleet:
+    """Which site a state is kept for, and which of its servers this one is.
+
+    A site served by several servers keeps one state (PostgreSQL) and posts
+    the sums of their logs; each server is a host of it. See the README,
+    "Several servers".
+    """
+
+    site: str = "default"
+    host: str | None = None  # None: a SQLite state's own host, or this machine's name in PostgreSQL
+    host_timeout: float = 26 * 3600.0  # seconds: a host silent longer is not waited for
+    grace: float = 300.0  # seconds after midnight that a day's lines may still be written
+
+
+@dataclass(frozen=True)
 class Settings:
     """Where to read and write, and how to upload: changing them changes no count."""
 
@@ -121,6 +136,8 @@ class Settings:
     namespace: str = ""
     schema_location: str = "ViewTracking.xsd"
     state_path: str | None = None  # None: the CLI's default for the user
+    state_url: str | None = None  # sqlite:///PATH or postgresql://USER@HOST/DB; wins over state_path
+    fleet: Fleet = field(default_factory=Fleet)
     endpoint: str = DEFAULT_ENDPOINT
     api_key_file: str | None = None
     max_listings_per_post: int = 5000
@@ -193,7 +210,8 @@ _SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
     "listings": {"patterns": list},
     "filters": {"status": list, "methods": list, "exclude_bots": bool, "vhosts": list},
     "viewtracking": {"default_supplier": str, "namespace": str, "schema_location": str},
-    "state": {"path": str},
+    "state": {"path": str, "url": str},
+    "fleet": {"host": str, "site": str, "host_timeout": (int, float, str), "grace": (int, float, str)},
     "upload": {
         "endpoint": str,
         "api_key_file": str,
@@ -332,6 +350,8 @@ def from_mapping(data: Mapping[str, Any], where: str, *, check_patterns: bool = 
         namespace=vt.get("namespace", ""),
         schema_location=vt.get("schema_location", "ViewTracking.xsd"),
         state_path=_relative(data.get("state", {}).get("path"), where),
+        state_url=_state_url(data.get("state", {}), where),
+        fleet=_fleet(data.get("fleet", {}), where),
         endpoint=endpoint,
         api_key_file=_relative(upload.get("api_key_file"), where),
         max_listings_per_post=max_listings,
@@ -395,6 +415,50 @@ def _suppliers(raw: Any, where: str) -> tuple[SupplierRule, ...]:
             )
         rules.append(SupplierRule(entry["name"], referrer, host))
     return tuple(rules)
+
+
+def _state_url(section: Mapping[str, Any], where: str) -> str | None:
+    url = section.get("url")
+    if url is None:
+        return None
+    if "path" in section:
+        raise ConfigError(f"{where}: [state] has both path and url", "keep one: url = 'sqlite:///PATH' is path")
+    return str(url)  # checked (no password, a scheme logtrack keeps) by state.locate.parse, before any log is read
+
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _duration(value: Any, label: str, unit: str) -> float:
+    """A number in ``unit``, or a string like '26h', '90m', '2d'."""
+    if isinstance(value, bool):
+        raise ConfigError(f"{label}: {value!r} is not a duration", "write a number of hours, or '26h', '90m', '2d'")
+    if isinstance(value, int | float):
+        seconds = float(value) * _UNITS[unit]
+    else:
+        match = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]*)?)\s*([smhd])\s*", str(value))
+        if not match:
+            raise ConfigError(f"{label}: {value!r} is not a duration", "write e.g. '26h', '90m', '2d' or '300s'")
+        seconds = float(match[1]) * _UNITS[match[2]]
+    if seconds < 0:
+        raise ConfigError(f"{label}: a duration cannot be negative")
+    return seconds
+
+
+def _fleet(section: Mapping[str, Any], where: str) -> Fleet:
+    names = {}
+    for key in ("site", "host"):
+        if key in section:
+            name = str(section[key]).strip()
+            if not name or len(name) > 200 or any(ord(c) < 32 for c in name):
+                raise ConfigError(f"{where}: [fleet] {key} {section[key]!r} is not a name",
+                                  "use a short name of letters, digits, dots and dashes, e.g. 'web1'")
+            names[key] = name
+    return Fleet(
+        site=names.get("site", "default"), host=names.get("host"),
+        host_timeout=_duration(section.get("host_timeout", 26), f"{where}: [fleet] host_timeout", "h"),
+        grace=_duration(section.get("grace", "5m"), f"{where}: [fleet] grace", "m"),
+    )
 
 
 def _domains(raw: str | list[Any], label: str) -> tuple[str, ...]:

@@ -109,20 +109,20 @@ def report(
             _fail_if_partial(result)
 
 
-def _from_state(cfg: Config, state: Path | None, period: Period,
+def _from_state(cfg: Config, state: str | None, period: Period,
                 today: date) -> tuple[pl.DataFrame, pl.DataFrame, StateFacts, str]:
     from ..jobs.report_html import StateFacts
-    from ..state.store import State
+    from ..state.locate import open_state
 
     path = _state_path(state, cfg)
     if not path.exists():
-        raise StateError(f"no state at {path}", "run `logtrack run` first, pass --state, or name log files")
-    with State.open(path, readonly=True) as st:
+        raise StateError(f"no state at {path.shown}", "run `logtrack run` first, pass --state, or name log files")
+    with open_state(path, cfg.settings.fleet, readonly=True) as st:
         counts = st.totals(period.since, period.until)
         outcomes = st.outcomes(period.since, period.until)
         since = datetime.combine(period.since, datetime.min.time(), UTC).timestamp() if period.since else 0.0
         facts = StateFacts(st.uploads_between(since), st.pending_days(today), st.frozen())
-    return counts, outcomes, facts, f"the state {path}"
+    return counts, outcomes, facts, f"the state {path.shown}"
 
 
 def _show(counts: pl.DataFrame, tally: Tally | None, grouping: list[str], top: int | None, output_format: str,

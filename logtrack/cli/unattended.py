@@ -10,6 +10,7 @@ import html
 import os
 import re
 import sys
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -27,7 +28,7 @@ from ..jobs.report import summary_lines
 from ..jobs.report_data import period
 from ..output import STDOUT, write_file, write_into
 from ..read.inputs import Hooks
-from ..state.store import State
+from ..state.locate import Location, open_state, parse
 from .app import (
     ConfigOpt,
     FormatOpt,
@@ -48,8 +49,9 @@ from .app import (
 )
 
 StateOpt = Annotated[
-    Path | None,
-    typer.Option("--state", help="State database (default: [state] path, /var/lib/logtrack/state.db for root, "
+    str | None,
+    typer.Option("--state", help="State: a SQLite file or sqlite:///PATH, or postgresql://USER@HOST/DB for a fleet "
+                 "(default: [state] url or path, /var/lib/logtrack/state.db for root, "
                  "else ~/.local/share/logtrack/state.db)."),
 ]
 SinceOpt = Annotated[str | None, typer.Option(
@@ -58,15 +60,34 @@ UntilOpt = Annotated[str | None, typer.Option("--until", help="Last day, written
 LockWaitOpt = Annotated[float, typer.Option("--lock-wait", help="Seconds to wait for another run to finish.")]
 
 
-def _state_path(cli_value: Path | None, cfg: Config) -> Path:
+def _state_path(cli_value: str | None, cfg: Config) -> Location:
+    """Where the state is: --state, then [state] url or path, then the default for the user.
+
+    A PostgreSQL state keeps its local files (documents flexmls refused) in
+    the directory the SQLite default would be in.
+    """
     if cli_value:
-        return cli_value
-    if cfg.settings.state_path:
-        return Path(cfg.settings.state_path)
+        where = parse(cli_value, "--state")
+    elif cfg.settings.state_url:
+        where = parse(cfg.settings.state_url, f"{cfg.source}: [state] url")
+    elif cfg.settings.state_path:
+        where = Location(path=Path(cfg.settings.state_path))
+    else:
+        where = Location(path=_default_path())
+    return replace(where, local_dir=_default_path().parent) if where.url else where
+
+
+def _default_path() -> Path:
     if os.geteuid() == 0:
         return Path("/var/lib/logtrack/state.db")
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "logtrack" / "state.db"
+
+
+def _require(where: Location) -> Location:
+    if not where.exists():
+        raise StateError(f"no state at {where.shown}", "run `logtrack run` first, or pass --state")
+    return where
 
 
 @app.command("run")
@@ -191,10 +212,8 @@ def export(
     with boundary():
         cfg = config_mod.load(config_mod.find(config, os.environ))
         days = period(since, until, runner.today(cfg, datetime.now(UTC)))
-        path = _state_path(state, cfg)
-        if not path.exists():
-            raise StateError(f"no state at {path}", "run `logtrack run` first, or pass --state")
-        with State.open(path, readonly=True) as st:
+        path = _require(_state_path(state, cfg))
+        with open_state(path, cfg.settings.fleet, readonly=True) as st:
             counts = st.totals(days.since, days.until)
         from ..flexmls import viewtracking
 
@@ -210,11 +229,10 @@ def status(config: ConfigOpt = None, state: StateOpt = None) -> None:
     """
     with boundary():
         cfg = config_mod.load(config_mod.find(config, os.environ))
-        path = _state_path(state, cfg)
-        if not path.exists():
-            raise StateError(f"no state at {path}", "run `logtrack run` first, or pass --state")
-        st = runner.status(path, cfg, datetime.now(UTC))
-        print(f"state:          {path} (intact)")
+        path = _require(_state_path(state, cfg))
+        now = datetime.now(UTC)
+        st = runner.status(path, cfg, now)
+        print(f"state:          {st.where} (intact)")
         if cfg.source != config_mod.DEFAULTS:
             print(f"config:         {cfg.source}")
         print(f"files tracked:  {st.files}")

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import itertools
+import json
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -31,7 +32,7 @@ from ..errors import InputError, StateError, VanishedError
 from ..read import sources
 from ..read.inputs import AUTO, WORKERS, Hooks, Input, in_order, plan
 from ..state.interface import Store
-from ..state.store import FINGERPRINT_BYTES, FileRecord
+from ..state.records import FINGERPRINT_BYTES, FileRecord
 
 if TYPE_CHECKING:
     from ..count.classify import Classifier
@@ -85,27 +86,57 @@ def ingest_paths(state: Store, config: Config, paths: Sequence[str], hooks: Hook
 
 
 def check_rules(state: Store, config: Config) -> None:
-    """Refuse counts under other rules; rules new to this state get their patterns compiled first.
+    """Refuse counts under other rules than the site's; rules new to a state get their patterns compiled first.
 
-    A state that already counted with these very rules knows its patterns
-    compile, so a daily run need not load the regex engine to check them.
+    The rules are the site's, not the host's: a fleet's sums mean something
+    only if every host counted the same way. A host whose configuration
+    differs from the site's is refused, as is a host whose own counts were
+    made under rules the site has since left (another host's ``rebuild``
+    changed them). A state that already counted with these very rules knows
+    its patterns compile, so a daily run need not load the regex engine.
     """
     signature = config.rules.signature()
-    known = state.rules()
-    if known is not None and _hash(known) == _hash(config.rules.legacy_signature()):
+    legacy = _hash(config.rules.legacy_signature())
+    site, mine = state.rules(), state.host_rules()
+    if site is not None and _hash(site) == legacy:
         state.set_rules(signature)  # counted under these rules, signed the way older versions did
-        known = signature
-    if known is None or _hash(known) != _hash(signature):
+        site = mine = signature
+    if mine is not None and _hash(mine) == legacy:
+        state.set_rules(signature, site=False)
+        mine = signature
+    if site is None or _hash(site) != _hash(signature):
         config.check_patterns()
-    if known is None:
+    if site is None:
         state.set_rules(signature)
-    elif _hash(known) != _hash(signature):
+        return
+    others = [h.host for h in state.hosts() if h.host != state.host]
+    if _hash(site) != _hash(signature):
         raise StateError(
-            f"the counts in {state.path} were made under other rules (listing patterns, suppliers, "
-            "filters, format or time zone changed)",
-            "run `logtrack rebuild` with the same paths to recount from the logs still present, "
-            "or go back to the old configuration",
+            f"the counts in {state.name} were made under other rules ({_differences(site, signature)} changed): "
+            f"the site {state.site!r} counts under rules {_hash(site)}, this configuration's are {_hash(signature)}",
+            ("use the configuration the other hosts use (" + ", ".join(others) + "), or change the rules of the "
+             "whole site: deploy the new configuration to every host and run `logtrack rebuild` on each") if others
+            else "run `logtrack rebuild` with the same paths to recount from the logs still present, "
+                 "or go back to the old configuration",
         )
+    if mine is not None and _hash(mine) != _hash(signature):
+        raise StateError(
+            f"the counts of host {state.host!r} in {state.name} were made under rules {_hash(mine)}; the site "
+            f"{state.site!r} counts under {_hash(site)} since a rebuild on another host",
+            "run `logtrack rebuild` on this host, with the same paths, to recount its logs under the site's rules",
+        )
+    if mine is None:
+        state.set_rules(signature, site=False)
+
+
+def _differences(old: str, new: str) -> str:
+    """Which rules differ between two signatures (their JSON halves), for the refusal to name."""
+    try:
+        before, after = (json.loads(s.split(" ", 1)[1]) for s in (old, new))
+    except (IndexError, ValueError):
+        return "the rules"
+    keys = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+    return ", ".join(keys) or "the rules"
 
 
 def _hash(signature: str) -> str:

@@ -4,6 +4,15 @@
 complete days go up (days before today in the reporting time zone), inside
 the posting window; a day goes up again with its new total when late lines
 change it, since flexmls keeps the last post for each day and supplier.
+
+In a fleet (several hosts sharing one state) a day is posted as the sum
+over the hosts, once each of the other hosts has finished with it: its
+latest run that read all of its logs began after the day ended, plus
+``[fleet] grace``. A host silent past ``[fleet] host_timeout`` is not
+waited for; its days go out without it (with a warning naming it), and go
+again with the full sums when it catches up, since its new counts make
+them pending. The host running the upload has just read its logs, so for
+it a day is finished once it is over, as on a single server.
 """
 
 from __future__ import annotations
@@ -11,19 +20,21 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from ..config import Config
-from ..errors import AuthError, ConfigError, InputError, LogtrackError, UnreachableError, UploadError
+from ..errors import AuthError, ConfigError, InputError, LogtrackError, StateError, UnreachableError, UploadError
 from ..flexmls.upload import Poster, UploadSettings, in_window, load_api_key, redact, split_posts
 from ..output import write_into
 from ..read import sources
 from ..read.inputs import Hooks, plan
 from ..state.interface import Store
-from ..state.store import FINGERPRINT_BYTES, State, Upload
+from ..state.locate import Location, open_state, parse
+from ..state.records import FINGERPRINT_BYTES, HostRecord, Upload
+from ..state.store import State
 from .ingest import IngestReport, check_rules, ingest, ingest_paths
 
 if TYPE_CHECKING:
@@ -60,6 +71,8 @@ class RunReport:
     dry_run_posts: list[Post] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)  # upload errors (days stay pending)
     rejected: list[Path] = field(default_factory=list)  # saved documents flexmls refused
+    held: dict[str, list[str]] = field(default_factory=dict)  # day -> hosts not finished with it yet
+    without: dict[str, list[str]] = field(default_factory=dict)  # silent host -> due days posted without it
     # why the upload could not be done at all (no key, key refused, endpoint down); raised after the summary
     upload_error: LogtrackError | None = None
 
@@ -69,7 +82,12 @@ def today(config: Config, now: datetime) -> date:
     return now.astimezone(ZoneInfo(config.rules.timezone or "UTC")).date()
 
 
-def run(config: Config, paths: Sequence[str], state_path: Path, options: RunOptions,
+def where(state: Location | Path | str, config: Config) -> Location:
+    """The state's location from a path, a URL or a ``Location``."""
+    return state if isinstance(state, Location) else parse(state)
+
+
+def run(config: Config, paths: Sequence[str], state: Location | Path | str, options: RunOptions,
         hooks: Hooks | None = None, on_ingested: Callable[[RunReport], None] | None = None) -> RunReport:
     """Ingest new lines exactly once, then post the days that are due.
 
@@ -91,30 +109,33 @@ def run(config: Config, paths: Sequence[str], state_path: Path, options: RunOpti
         except ConfigError as exc:
             key_error = exc
             _say(hooks.on_warning, f"{exc}; counting the logs anyway, nothing can be posted")
+    location = where(state, config)
     if options.dry_run:
-        report = _dry_run(config, paths, state_path, options, hooks)
+        report = _dry_run(config, paths, location, options, hooks)
         if on_ingested:
             on_ingested(report)
         return report
-    with State.open(state_path, lock_wait=options.lock_wait) as state:
-        report = _ingest_and_find_due(state, config, paths, options, hooks)
+    with open_state(location, config.settings.fleet, lock_wait=options.lock_wait) as store:
+        report = _ingest(store, config, paths, options, hooks)
         if on_ingested:
             on_ingested(report)
-        if not options.upload:
-            return report
-        if key is None:
-            report.upload_error = key_error
-            return report
-        if not report.due:
-            return report
-        window, window_zone = config.settings.window, config.settings.window_timezone
-        if not options.ignore_window and not in_window(options.clock(), window, window_zone):
-            report.deferred = (
-                f"{len(report.due)} day(s) due ({', '.join(report.due)}), but it is outside the posting window "
-                f"{window} {window_zone}; they go with a run inside it (or use --now)"
-            )
-            return report
-        _upload(state, config, report, key, hooks)
+        with store.uploading():  # the days due are found, and posted, by one host of the site at a time
+            _find_due(store, config, options, report, hooks)
+            if not options.upload:
+                return report
+            if key is None:
+                report.upload_error = key_error
+                return report
+            if not report.due:
+                return report
+            window, window_zone = config.settings.window, config.settings.window_timezone
+            if not options.ignore_window and not in_window(options.clock(), window, window_zone):
+                report.deferred = (
+                    f"{len(report.due)} day(s) due ({', '.join(report.due)}), but it is outside the posting window "
+                    f"{window} {window_zone}; they go with a run inside it (or use --now)"
+                )
+                return report
+            _upload(store, config, report, key, hooks)
         return report
 
 
@@ -123,28 +144,76 @@ def _say(hook: Callable[[str], None] | None, message: str) -> None:
         hook(message)
 
 
-def _ingest_and_find_due(state: Store, config: Config, paths: Sequence[str], options: RunOptions,
-                         hooks: Hooks) -> RunReport:
+def _ingest(state: Store, config: Config, paths: Sequence[str], options: RunOptions, hooks: Hooks) -> RunReport:
+    """Ingest this host's logs, and note the run: whether it read every log to its end, and when it began."""
+    started = options.clock().timestamp()
     check_rules(state, config)
     report = RunReport(ingest_paths(state, config, paths, hooks))
-    pending = state.settle()
-    before = None if options.include_today else today(config, options.clock()).isoformat()
-    report.due = [day for day in pending if before is None or day < before]
+    state.finish_run(started, read_all=not report.ingest.vanished)
     return report
 
 
-def _dry_run(config: Config, paths: Sequence[str], state_path: Path, options: RunOptions,
+def _find_due(state: Store, config: Config, options: RunOptions, report: RunReport, hooks: Hooks) -> None:
+    """The pending days that may go now: over, and finished on every host that is not silent."""
+    pending = state.settle()
+    now = options.clock()
+    if options.include_today:
+        report.due = pending
+        return
+    before = today(config, now).isoformat()
+    hosts = [h for h in state.hosts() if h.host != state.host]
+    site_rules = state.rules()
+    stale_rules = [h.host for h in hosts if h.has_counts and h.rules != site_rules]
+    if stale_rules and pending:
+        report.upload_error = StateError(
+            f"host(s) {', '.join(stale_rules)} of site {state.site!r} hold counts made under other rules than the "
+            f"site's (a rebuild elsewhere changed them); nothing is posted until every host counts the same way",
+            f"run `logtrack rebuild` on {', '.join(stale_rules)} with the site's configuration",
+        )
+        return
+    zone = ZoneInfo(config.rules.timezone or "UTC")
+    fleet = config.settings.fleet
+    for day in (d for d in pending if d < before):
+        end = datetime.combine(date.fromisoformat(day) + timedelta(days=1), time(), zone).timestamp() + fleet.grace
+        waiting = [h for h in hosts if (h.read_all_started or float("-inf")) < end]
+        silent = [h for h in waiting if now.timestamp() - _last_full_read(h) > fleet.host_timeout]
+        if len(silent) < len(waiting):
+            report.held[day] = [h.host for h in waiting if h not in silent]
+            continue
+        report.due.append(day)
+        for h in silent:
+            report.without.setdefault(h.host, []).append(day)
+    for host, days in report.without.items():
+        seen = next(h for h in hosts if h.host == host)
+        _say(hooks.on_warning, f"host {host} has not read all of its logs since {_when(_last_full_read(seen))}, "
+             f"longer than [fleet] host_timeout ({fleet.host_timeout / 3600:g} h): {', '.join(days)} go out "
+             "without its views, and again with the full sums once it catches up")
+
+
+def _last_full_read(host: HostRecord) -> float:
+    return host.read_all_started if host.read_all_started is not None else host.first_run
+
+
+def _when(at: float) -> str:
+    return datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _dry_run(config: Config, paths: Sequence[str], location: Location, options: RunOptions,
              hooks: Hooks) -> RunReport:
     """Do everything on a copy of the state, and post nothing: the documents are the result."""
     from ..flexmls import viewtracking
 
+    fleet = config.settings.fleet
     with tempfile.TemporaryDirectory(prefix="logtrack-dry-") as tmp:
         copy = Path(tmp) / "state.db"
-        if state_path.exists():
-            with State.open(state_path, lock_wait=options.lock_wait, readonly=True) as live:
+        host = fleet.host
+        if location.exists():
+            with open_state(location, fleet, lock_wait=options.lock_wait, readonly=True) as live:
                 live.copy_to(copy)
-        with State.open(copy) as state:
-            report = _ingest_and_find_due(state, config, paths, options, hooks)
+                host = live.host
+        with State.open(copy, site=fleet.site, host=host) as state:
+            report = _ingest(state, config, paths, options, hooks)
+            _find_due(state, config, options, report, hooks)
             for day in report.due:
                 for part in split_posts(state.totals(days=[day]), config.settings.max_listings_per_post):
                     report.dry_run_posts.append(_post(part, viewtracking.build(part, config)))
@@ -174,7 +243,7 @@ def _upload(state: Store, config: Config, report: RunReport, key: str, hooks: Ho
                 document = viewtracking.build(part, config)
                 response = poster.post(document)
                 if response.status_code == 400:
-                    saved = _save_rejected(state.path, day, document, response.text, key)
+                    saved = _save_rejected(state.local_dir, day, document, response.text, key)
                     report.rejected.append(saved)
                     raise UploadError(
                         f"flexmls refused the document for {day} (400): "
@@ -204,8 +273,8 @@ def _upload(state: Store, config: Config, report: RunReport, key: str, hooks: Ho
             report.failures.append(str(exc))
 
 
-def _save_rejected(state_path: Path, day: str, document: bytes, answer: str, key: str) -> Path:
-    folder = state_path.parent / "rejected"
+def _save_rejected(local_dir: Path, day: str, document: bytes, answer: str, key: str) -> Path:
+    folder = local_dir / "rejected"
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     xml_path = write_into(folder, f"{stamp}-{day}.xml", document)
     write_into(folder, f"{stamp}-{day}.answer.txt", redact(answer, key).encode())
@@ -226,16 +295,42 @@ class Status:
     today: int = 0  # views counted today so far (in the reporting time zone)
     yesterday: int = 0
     last_7_days: list[tuple[str, int]] = field(default_factory=list)  # (supplier, views), most first
+    site: str = ""
+    host: str = ""  # the host this status was asked on
+    where: str = ""  # the state, for the first line (a URL without its password)
+    hosts: list[HostStatus] = field(default_factory=list)
 
 
-def status(state_path: Path, config: Config, now: datetime) -> Status:
-    """What the next run would post, and how the uploads went.
+@dataclass(frozen=True)
+class HostStatus:
+    """One host of the site, as ``status`` shows it."""
+
+    host: str
+    last_run: float | None  # when its latest run finished
+    last_full_read: float  # when its latest run that read all of its logs began (or it first ran)
+    last_line: float | None  # the latest line time it read (seconds since 1970)
+    lag: float | None  # now minus that, in seconds
+    silent: bool  # no full read for longer than [fleet] host_timeout
+    rules_differ: bool  # its counts were made under other rules than the site's
+
+
+def status(location: Location | Path | str, config: Config, now: datetime) -> Status:
+    """What the next run would post, how the uploads went, and how each host of the site is doing.
 
     Opening the state checks it is intact. "Stale" counts from the last
     accepted upload or, before any, from when the state was made, so a new
     state is not said to have gone days without an upload.
     """
-    with State.open(state_path, readonly=True) as state:
+    fleet = config.settings.fleet
+    with open_state(where(location, config), fleet, readonly=True) as state:
+        hosts = []
+        site_rules = state.rules()
+        for h in state.hosts():
+            last_line = None if h.last_line_ts is None else h.last_line_ts / 1e6
+            hosts.append(HostStatus(h.host, h.run_finished, _last_full_read(h), last_line,
+                                    None if last_line is None else now.timestamp() - last_line,
+                                    now.timestamp() - _last_full_read(h) > fleet.host_timeout,
+                                    h.has_counts and h.rules != site_rules))
         latest = state.uploads(1)
         accepted = state.last_accepted()
         attempt = latest[0] if latest and not latest[0].ok else None
@@ -245,7 +340,7 @@ def status(state_path: Path, config: Config, now: datetime) -> Status:
         day = today(config, now)
         week = state.totals(day - timedelta(days=6), day)
         return Status(len(state.files()), pending, state.frozen(), accepted, attempt, since if stale else None,
-                      *_recent(week, day))
+                      *_recent(week, day), site=state.site, host=state.host, where=state.name, hosts=hosts)
 
 
 def _recent(week: pl.DataFrame, day: date) -> tuple[int, int, list[tuple[str, int]]]:
@@ -265,16 +360,19 @@ class RebuildReport:
     lost_days: list[str]  # days some of whose counts came from files no longer present
 
 
-def rebuild(config: Config, paths: Sequence[str], state_path: Path, lock_wait: float = 60.0,
-            hooks: Hooks | None = None) -> RebuildReport:
-    """Recount from the files still present, under the current rules.
+def rebuild(config: Config, paths: Sequence[str], location: Location | Path | str, lock_wait: float = 60.0,
+            hooks: Hooks | None = None, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> RebuildReport:
+    """Recount this host's logs still present, under the current rules, which become the site's.
 
     Days that had counts from a file no longer present cannot be rebuilt in
     full; they are frozen (never posted again, so flexmls keeps what it had)
-    and named in the report.
+    and named in the report. In a fleet a rebuild is per host: the others
+    keep their counts, and once the rules changed, each must be rebuilt
+    before the site posts again (``check_rules``, ``_find_due``).
     """
     hooks = hooks or Hooks()
-    with State.open(state_path, lock_wait=lock_wait) as state:
+    started = clock().timestamp()
+    with open_state(where(location, config), config.settings.fleet, lock_wait=lock_wait) as state:
         inputs, problems = plan(config, paths)  # listed under the lock, as in run
         for problem in problems:
             _say(hooks.on_warning, problem)
@@ -289,8 +387,10 @@ def rebuild(config: Config, paths: Sequence[str], state_path: Path, lock_wait: f
                 present.add(found.id)
         lost = sorted({d for fid, days in state.days_by_file().items() if fid not in present for d in days})
         state.forget_counts()
-        check_rules(state, config)
+        config.check_patterns()
+        state.set_rules(config.rules.signature())
         report = ingest(state, config, inputs, hooks)
+        state.finish_run(started, read_all=not report.vanished)
         report.problems[:0] = problems
         if lost:
             state.freeze(lost, "rebuilt without all of its logs; flexmls keeps the numbers posted before")

@@ -1,8 +1,13 @@
 """What the jobs ask of a state: the narrow interface a second backend (PostgreSQL, for a fleet) implements.
 
 The jobs (``ingest``, ``runner``, the reports) see a state only through
-``Store``; ``store.State`` is the SQLite one. Nothing here says how the
-data is kept: no connection, no SQL, no file.
+``Store``; ``store.State`` is the SQLite one, ``postgres.PgState`` the
+fleet's, both running the queries of ``sql.SqlStore``. Nothing here says how
+the data is kept: no connection, no SQL, no file.
+
+A store is opened for one site and one host: files, read positions and
+rules are the host's; totals, posts and frozen days are the site's, summed
+over its hosts.
 """
 
 from __future__ import annotations
@@ -17,20 +22,32 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     import polars as pl
 
-    from .store import FileRecord, Upload
+    from .records import FileRecord, HostRecord, Upload
 
 
 class Store(Protocol):
     """A state: files read and how far, counts per file and day, what was posted and when."""
 
-    path: Path  # where it is, for messages
+    site: str
+    host: str
+    name: str  # where it is, for messages (never with a password)
+    path: Path  # the SQLite file (a PostgreSQL state: its local directory)
+    local_dir: Path  # where files kept beside the state go
 
     def transaction(self) -> AbstractContextManager[object]:
         """All the calls inside it land together, or none does."""
 
-    # the counting rules the counts were made under (their signature)
+    def uploading(self) -> AbstractContextManager[object]:
+        """Held while posting: one uploader at a time per site."""
+
+    # the counting rules the counts were made under (their signature): the site's, and this host's
     def rules(self) -> str | None: ...
-    def set_rules(self, signature: str) -> None: ...
+    def host_rules(self) -> str | None: ...
+    def set_rules(self, signature: str, *, site: bool = True) -> None: ...
+
+    # the hosts of the site, and this one's runs
+    def finish_run(self, started: float, read_all: bool) -> None: ...
+    def hosts(self) -> list[HostRecord]: ...
 
     # files, known by their first bytes, and how far they were read
     def match(self, head: bytes) -> FileRecord | None: ...

@@ -19,24 +19,20 @@ never counted twice, and a rebuild knows which days lost their source.
 from __future__ import annotations
 
 import fcntl
-import hashlib
-import json
 import os
+import socket
 import sqlite3
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import date
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
 from ..errors import StateError, StateStorageError
+from .records import DEFAULT_SITE, FINGERPRINT_BYTES, FileRecord, Upload, fingerprint
+from .sql import SqlStore
 
-if TYPE_CHECKING:
-    import polars as pl
-
-FINGERPRINT_BYTES = 4096
+__all__ = ["FINGERPRINT_BYTES", "MIGRATIONS", "SCHEMA_VERSION", "FileRecord", "State", "Upload", "fingerprint"]
 
 # The tables as the first release made them; every later change is a numbered migration below.
 _TABLES = """
@@ -88,6 +84,47 @@ def _script(sql: str) -> Callable[[sqlite3.Connection], None]:
     return migrate
 
 
+def _rebuilt(db: sqlite3.Connection, table: str, create: str, copy: str) -> None:
+    """A table made anew (SQLite cannot change a primary key in place), its rows copied over."""
+    db.execute(f"ALTER TABLE {table} RENAME TO {table}_old")
+    db.execute(create)
+    db.execute(f"INSERT INTO {table} {copy} FROM {table}_old")
+    db.execute(f"DROP TABLE {table}_old")
+
+
+def _fleet(db: sqlite3.Connection) -> None:
+    """Key every row by site, and files by host: what was there is the default site's, on this machine."""
+    home = machine_host()
+    site = DEFAULT_SITE
+    _rebuilt(db, "meta", "CREATE TABLE meta (site TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, "
+             "PRIMARY KEY (site, key)) WITHOUT ROWID", f"SELECT '{site}', key, value")
+    db.execute("DELETE FROM meta WHERE key='schema'")
+    db.execute("INSERT INTO meta VALUES ('', 'home_host', ?)", (home,))
+    db.execute(f"ALTER TABLE files ADD COLUMN site TEXT NOT NULL DEFAULT '{site}'")
+    db.execute("ALTER TABLE files ADD COLUMN host TEXT NOT NULL DEFAULT ''")
+    db.execute("UPDATE files SET host=?", (home,))
+    db.execute("DROP INDEX IF EXISTS files_fp")
+    db.execute("CREATE INDEX files_fp ON files (site, host, fp_len, fp_hash)")
+    for table in ("counts", "outcomes", "uploads"):
+        db.execute(f"ALTER TABLE {table} ADD COLUMN site TEXT NOT NULL DEFAULT '{site}'")
+    db.execute("ALTER TABLE uploads ADD COLUMN host TEXT")
+    db.execute("DROP INDEX IF EXISTS counts_day")
+    db.execute("CREATE INDEX counts_day ON counts (site, day, supplier, listing)")
+    _rebuilt(db, "posted", "CREATE TABLE posted (site TEXT NOT NULL, day TEXT NOT NULL, supplier TEXT NOT NULL, "
+             "listing TEXT NOT NULL, views INTEGER NOT NULL, PRIMARY KEY (site, day, supplier, listing)) WITHOUT ROWID",
+             f"SELECT '{site}', day, supplier, listing, views")
+    _rebuilt(db, "frozen_days", "CREATE TABLE frozen_days (site TEXT NOT NULL, day TEXT NOT NULL, "
+             "reason TEXT NOT NULL, PRIMARY KEY (site, day)) WITHOUT ROWID", f"SELECT '{site}', day, reason")
+    _rebuilt(db, "dirty_days", "CREATE TABLE dirty_days (site TEXT NOT NULL, day TEXT NOT NULL, "
+             "mark INTEGER NOT NULL, PRIMARY KEY (site, day)) WITHOUT ROWID", f"SELECT '{site}', day, 0")
+    db.execute("CREATE TABLE hosts (site TEXT NOT NULL, host TEXT NOT NULL, rules TEXT, first_run REAL NOT NULL, "
+               "run_started REAL, run_finished REAL, read_all_started REAL, PRIMARY KEY (site, host)) WITHOUT ROWID")
+    # the counts so far were this machine's, under the rules the state kept
+    db.execute("INSERT INTO hosts (site, host, rules, first_run) SELECT ?, ?, value, "
+               "(SELECT COALESCE(MIN(first_seen), ?) FROM files) FROM meta WHERE site=? AND key='rules'",
+               (site, home, time.time(), site))
+
+
 # The state's history: (number, what it adds, how). A database's PRAGMA user_version is the
 # last one applied; opening it applies the rest, in order, each in its own transaction. Each is
 # safe to run on a state made before the numbering (its parts may be there already).
@@ -107,56 +144,36 @@ MIGRATIONS: tuple[tuple[int, str, Callable[[sqlite3.Connection], None]], ...] = 
      _script("CREATE TABLE IF NOT EXISTS dirty_days (day TEXT PRIMARY KEY) WITHOUT ROWID")),
     (7, "bot verdicts are no longer kept (checking became cheaper than looking up)",
      _script("DROP TABLE IF EXISTS agents")),
+    (8, "sites and hosts: one state may hold a fleet's counts, per host, and many sites", _fleet),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 
-@dataclass(frozen=True)
-class FileRecord:
-    id: int
-    fp_len: int
-    fp_hash: str
-    offset: int
-    lines: int
-    last_name: str
-    dev: int | None
-    inode: int | None
-    raw_size: int | None
-    mtime_ns: int | None
-    complete: bool
-    last_ts: int | None = None
-    recount_since: int | None = None
-    tail_hash: str | None = None
+class State(SqlStore):
+    """An open SQLite state. Use ``State.open`` as a context manager."""
 
-
-@dataclass(frozen=True)
-class Upload:
-    at: float
-    days: list[str]
-    ok: bool
-    http_status: int | None
-    message: str
-
-
-def fingerprint(head: bytes, length: int) -> str:
-    return hashlib.sha256(head[:length]).hexdigest()
-
-
-class State:
-    """An open state database. Use ``State.open`` as a context manager."""
-
-    def __init__(self, path: Path, db: sqlite3.Connection) -> None:
+    def __init__(self, path: Path, db: sqlite3.Connection, site: str = DEFAULT_SITE, host: str | None = None) -> None:
         self.path = path
+        self.name = str(path)
+        self.local_dir = path.parent
         self.db = db
+        self.site = site
+        self.host = host if host is not None else home_host(db)
 
     @classmethod
     @contextmanager
-    def open(cls, path: Path, *, lock_wait: float = 60.0, readonly: bool = False) -> Iterator[State]:
+    def open(cls, path: Path, *, lock_wait: float = 60.0, readonly: bool = False, site: str = DEFAULT_SITE,
+             host: str | None = None) -> Iterator[State]:
         """Open (creating) the database, holding its lock for the whole run, and check it is intact.
 
         The lock is a separate ``.lock`` file with flock, so two runs
-        (logrotate's and cron's) never work at once; the second waits up to
-        ``lock_wait`` seconds and then gives up with a clear message.
+        (logrotate's and cron's, or two hosts sharing one SQLite file) never
+        work at once; the second waits up to ``lock_wait`` seconds and then
+        gives up with a clear message.
+
+        ``host`` None is the state's home host: the machine that made it
+        (or first opened it after hosts were kept). A single server's state
+        thus stays its own when the machine is renamed.
 
         SQLite's own ``quick_check`` runs on every open: a state damaged by
         a failing disk or a bad restore would otherwise read as "nothing
@@ -195,7 +212,10 @@ class State:
                     db = sqlite3.connect(path, isolation_level=None, timeout=lock_wait, check_same_thread=False)
                 if not current:
                     _prepare(db, path)
-                yield cls(path, db)
+                state = cls(path, db, site, host)
+                if not readonly:
+                    state._note_created()
+                yield state
             except sqlite3.Error as exc:
                 raise _database_error(path, exc) from None
             except OSError as exc:
@@ -213,11 +233,24 @@ class State:
             raise
         self.db.execute("COMMIT")
 
-    def _named(self, sql: str, args: Sequence[object] = ()) -> sqlite3.Cursor:
-        """A query whose rows are read by column name (``sqlite3.Row``), not by position."""
+    def uploading(self) -> AbstractContextManager[object]:
+        """The state's lock is held for the whole run: no other uploader can be at work."""
+        return nullcontext()
+
+    def _fetch(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return self.db.execute(sql, args).fetchall()
+
+    def _named(self, sql: str, args: Sequence[Any] = ()) -> list[Mapping[str, Any]]:
+        """Rows read by column name (``sqlite3.Row``), not by position."""
         cursor = self.db.cursor()
         cursor.row_factory = sqlite3.Row
-        return cursor.execute(sql, args)
+        return cursor.execute(sql, args).fetchall()
+
+    def _exec(self, sql: str, args: Sequence[Any] = ()) -> None:
+        self.db.execute(sql, args)
+
+    def _many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        self.db.executemany(sql, rows)
 
     def copy_to(self, path: Path) -> None:
         """A consistent copy of the whole database at ``path`` (SQLite's online backup)."""
@@ -227,250 +260,15 @@ class State:
         finally:
             target.close()
 
-    # --- rules -----------------------------------------------------------------
-    def rules(self) -> str | None:
-        row = self.db.execute("SELECT value FROM meta WHERE key='rules'").fetchone()
-        return None if row is None else str(row[0])
 
-    def set_rules(self, signature: str) -> None:
-        self.db.execute("INSERT OR REPLACE INTO meta VALUES ('rules', ?)", (signature,))
-
-    # --- files -----------------------------------------------------------------
-    def match(self, head: bytes) -> FileRecord | None:
-        """The known file whose first bytes this content starts with, if any.
-
-        The longest fingerprint wins; among equals, the one read furthest.
-        """
-        lengths = [r[0] for r in self.db.execute("SELECT DISTINCT fp_len FROM files ORDER BY fp_len DESC")]
-        for length in lengths:
-            if length > len(head):
-                continue
-            rows = self._named(
-                "SELECT * FROM files WHERE fp_len=? AND fp_hash=? ORDER BY offset DESC LIMIT 1",
-                (length, fingerprint(head, length)),
-            ).fetchall()
-            if rows:
-                return _record(rows[0])
-        return None
-
-    def by_hints(self, dev: int, inode: int, raw_size: int, mtime_ns: int) -> FileRecord | None:
-        row = self._named(
-            "SELECT * FROM files WHERE dev=? AND inode=? AND raw_size=? AND mtime_ns=? AND complete=1",
-            (dev, inode, raw_size, mtime_ns),
-        ).fetchone()
-        return None if row is None else _record(row)
-
-    def add_file(self, head: bytes, name: str) -> FileRecord:
-        length = min(len(head), FINGERPRINT_BYTES)
-        now = time.time()
-        cur = self.db.execute(
-            "INSERT INTO files (fp_len, fp_hash, offset, lines, last_name, first_seen, last_read) "
-            "VALUES (?, ?, 0, 0, ?, ?, ?)",
-            (length, fingerprint(head, length), name, now, now),
-        )
-        assert cur.lastrowid is not None
-        return self.file(cur.lastrowid)
-
-    def file(self, file_id: int) -> FileRecord:
-        return _record(self._named("SELECT * FROM files WHERE id=?", (file_id,)).fetchone())
-
-    def widen_fingerprint(self, record: FileRecord, head: bytes) -> None:
-        """A file first seen short gets the full-length fingerprint once it has the bytes."""
-        length = min(len(head), FINGERPRINT_BYTES)
-        if length > record.fp_len:
-            self.db.execute("UPDATE files SET fp_len=?, fp_hash=? WHERE id=?",
-                            (length, fingerprint(head, length), record.id))
-
-    def advance(self, record_id: int, offset: int, lines: int, name: str, counts: pl.DataFrame,
-                last_ts: int | None = None, recount_since: int | None = None, tail_hash: str | None = None,
-                outcomes: pl.DataFrame | None = None) -> None:
-        """Add a batch's counts and move the read position: call inside ``transaction``.
-
-        ``last_ts`` is the latest line time read from the file so far;
-        ``recount_since`` stays set while a file cut back is read again;
-        ``tail_hash`` is what the file holds just before the new position.
-        """
-        import polars as pl
-
-        if counts.height:
-            rows = counts.select(
-                pl.lit(record_id), pl.col("day").dt.to_string("%Y-%m-%d"), "supplier", "listing", "views"
-            ).iter_rows()
-            self.db.executemany(
-                "INSERT INTO counts VALUES (?, ?, ?, ?, ?) ON CONFLICT (file_id, day, supplier, listing) "
-                "DO UPDATE SET views = views + excluded.views",
-                rows,
-            )
-            days = counts.get_column("day").unique().dt.to_string("%Y-%m-%d").to_list()
-            self.db.executemany("INSERT OR IGNORE INTO dirty_days VALUES (?)", [(d,) for d in days])
-        if outcomes is not None and outcomes.height:
-            self.db.executemany(
-                "INSERT INTO outcomes VALUES (?, ?, ?, ?) ON CONFLICT (file_id, day, outcome) "
-                "DO UPDATE SET lines = lines + excluded.lines",
-                outcomes.select(pl.lit(record_id), pl.col("day").dt.to_string("%Y-%m-%d").fill_null(""),
-                                "outcome", "lines").iter_rows(),
-            )
-        self.db.execute(
-            "UPDATE files SET offset=?, lines=?, last_name=?, last_read=?, last_ts=?, recount_since=?, tail_hash=? "
-            "WHERE id=?",
-            (offset, lines, name, time.time(), last_ts, recount_since, tail_hash, record_id),
-        )
-
-    def recount(self, record: FileRecord) -> FileRecord:
-        """A file cut back below its read position (a crash lost its last writes, and the server went
-        on from there) is read again from its start; what it had up to its latest line time was counted."""
-        with self.transaction():
-            self.db.execute("UPDATE files SET offset=0, lines=0, recount_since=? WHERE id=?",
-                            (record.last_ts, record.id))
-        return self.file(record.id)
-
-    def set_hints(self, record_id: int, st: os.stat_result, complete: bool) -> None:
-        self.db.execute(
-            "UPDATE files SET dev=?, inode=?, raw_size=?, mtime_ns=?, complete=? WHERE id=?",
-            (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, int(complete), record_id),
-        )
-
-    def files(self) -> list[FileRecord]:
-        return [_record(r) for r in self._named("SELECT * FROM files ORDER BY id")]
-
-    # --- counts ----------------------------------------------------------------
-    def totals(self, since: date | None = None, until: date | None = None,
-               days: Sequence[str] | None = None) -> pl.DataFrame:
-        """Cumulative views per (day, supplier, listing), in XML order."""
-        where, args = _day_filter(since, until, days)
-        rows = self.db.execute(
-            f"SELECT day, supplier, listing, SUM(views) FROM counts {where} "
-            "GROUP BY day, supplier, listing ORDER BY day, supplier, listing", args
-        ).fetchall()
-        return _frame(rows)
-
-    def outcomes(self, since: date | None = None, until: date | None = None) -> pl.DataFrame:
-        """Lines per (day, outcome) over every file ever read (day null: lines with no time)."""
-        import polars as pl
-
-        where, args = _day_filter(since, until, None)
-        rows = self.db.execute(f"SELECT day, outcome, SUM(lines) FROM outcomes {where} GROUP BY day, outcome "
-                               "ORDER BY day, outcome", args).fetchall()
-        return pl.DataFrame(rows, schema={"day": pl.String, "outcome": pl.String, "lines": pl.Int64},
-                            orient="row").with_columns(pl.col("day").replace("", None).str.to_date("%Y-%m-%d"))
-
-    def uploads_between(self, since: float) -> list[Upload]:
-        """Every upload attempt since ``since`` (seconds since 1970), oldest first."""
-        rows = self._named("SELECT at, days, ok, http_status, message FROM uploads WHERE at >= ? ORDER BY id",
-                               (since,)).fetchall()
-        return [_upload(r) for r in rows]
-
-    def posted(self, days: Sequence[str]) -> pl.DataFrame:
-        where, args = _day_filter(None, None, days)
-        rows = self.db.execute(
-            f"SELECT day, supplier, listing, views FROM posted {where} ORDER BY day, supplier, listing", args
-        ).fetchall()
-        return _frame(rows)
-
-    def pending_days(self, before: date | None) -> list[str]:
-        """The days the next upload posts, oldest first: exactly those whose totals differ from what
-        flexmls last accepted, in a (day, supplier) that has views to post.
-
-        ``dirty_days`` (kept with the counts) narrows the search to days whose
-        counts changed, so this costs the same after years of data as after
-        a day; a day made dirty by a rebuild that came to the same numbers is
-        not pending. A (day, supplier) whose views all went (a rebuild
-        without them) cannot be posted (a View holds at least one listing),
-        so it alone does not make its day pending.
-        """
-        rows = self.db.execute(_PENDING, (before.isoformat() if before else "9999-12-31",)).fetchall()
-        return [r[0] for r in rows]
-
-    def settle(self) -> list[str]:
-        """Forget the dirty days that turned out to hold what flexmls has (or nothing postable).
-
-        Returns every pending day, today's too, so the caller need not ask again.
-        """
-        keep = self.pending_days(None)
-        with self.transaction():
-            self.db.execute(
-                f"DELETE FROM dirty_days WHERE day NOT IN ({','.join('?' * len(keep))})", keep
-            )
-        return keep
-
-    def clean(self, day: str) -> None:
-        """The day's totals are what flexmls holds now."""
-        self.db.execute("DELETE FROM dirty_days WHERE day=?", (day,))
-
-    def mark_posted(self, counts: pl.DataFrame) -> None:
-        """Record what flexmls accepted: these (day, supplier) groups, whole."""
-        import polars as pl
-
-        groups = counts.select(pl.col("day").dt.to_string("%Y-%m-%d"), "supplier").unique().iter_rows()
-        with self.transaction():
-            self.db.executemany("DELETE FROM posted WHERE day=? AND supplier=?", list(groups))
-            self.db.executemany(
-                "INSERT INTO posted VALUES (?, ?, ?, ?)",
-                counts.select(pl.col("day").dt.to_string("%Y-%m-%d"), "supplier", "listing", "views").iter_rows(),
-            )
-
-    def log_upload(self, days: Sequence[str], ok: bool, http_status: int | None, message: str) -> None:
-        self.db.execute("INSERT INTO uploads (at, days, ok, http_status, message) VALUES (?, ?, ?, ?, ?)",
-                        (time.time(), json.dumps(list(days)), int(ok), http_status, message))
-
-    def uploads(self, limit: int = 1) -> list[Upload]:
-        rows = self._named(
-            "SELECT at, days, ok, http_status, message FROM uploads ORDER BY id DESC LIMIT ?", (limit,)
-        ).fetchall()
-        return [_upload(r) for r in rows]
-
-    def last_accepted(self) -> Upload | None:
-        row = self._named(
-            "SELECT at, days, ok, http_status, message FROM uploads WHERE ok=1 ORDER BY id DESC LIMIT 1"
-        ).fetchone()
-        return None if row is None else _upload(row)
-
-    def created(self) -> float:
-        """When the state was made (seconds since 1970)."""
-        row = self.db.execute("SELECT value FROM meta WHERE key='created'").fetchone()
-        return float(row[0]) if row else time.time()
-
-    # --- bot verdicts ---------------------------------------------------------
-    # --- rebuild ---------------------------------------------------------------
-    def days_by_file(self) -> dict[int, set[str]]:
-        out: dict[int, set[str]] = {}
-        for file_id, day in self.db.execute("SELECT DISTINCT file_id, day FROM counts"):
-            out.setdefault(file_id, set()).add(day)
-        return out
-
-    def forget_counts(self) -> None:
-        """Drop every count and read position (the rules changed); keep what was posted."""
-        with self.transaction():
-            self.db.execute("DELETE FROM counts")
-            self.db.execute("DELETE FROM outcomes")
-            self.db.execute("DELETE FROM files")
-            self.db.execute("INSERT OR IGNORE INTO dirty_days SELECT DISTINCT day FROM posted")
-            self.db.execute("DELETE FROM meta WHERE key='rules'")
-
-    def freeze(self, days: Sequence[str], reason: str) -> None:
-        self.db.executemany("INSERT OR REPLACE INTO frozen_days VALUES (?, ?)", [(d, reason) for d in days])
-
-    def frozen(self) -> list[str]:
-        return [r[0] for r in self.db.execute("SELECT day FROM frozen_days ORDER BY day")]
+def home_host(db: sqlite3.Connection) -> str:
+    """The host a SQLite state belongs to when none is named."""
+    row = db.execute("SELECT value FROM meta WHERE site='' AND key='home_host'").fetchone()
+    return str(row[0]) if row else machine_host()
 
 
-# The dirty, unfrozen days the next upload posts. A day flexmls never got is
-# pending when it has counts (an index look-up); only days posted before are
-# compared row by row with what was posted, per (day, supplier) (t: totals).
-_PENDING = """
-WITH dd AS (SELECT day FROM dirty_days WHERE day NOT IN (SELECT day FROM frozen_days) AND day < ?),
-sent AS (SELECT DISTINCT day FROM posted WHERE day IN dd),
-fresh AS (SELECT day FROM dd WHERE day NOT IN sent AND EXISTS (SELECT 1 FROM counts c WHERE c.day = dd.day)),
-t AS (SELECT day, supplier, listing, SUM(views) AS views FROM counts WHERE day IN sent
-      GROUP BY day, supplier, listing),
-p AS (SELECT day, supplier, listing, views FROM posted WHERE day IN sent),
-t_not_p AS (SELECT * FROM t EXCEPT SELECT * FROM p),
-p_not_t AS (SELECT * FROM p EXCEPT SELECT * FROM t),
-changed AS (SELECT day, supplier FROM t_not_p UNION SELECT day, supplier FROM p_not_t)
-SELECT day FROM fresh
-UNION SELECT c.day FROM changed c WHERE EXISTS (SELECT 1 FROM t WHERE t.day = c.day AND t.supplier = c.supplier)
-ORDER BY 1
-"""
+def machine_host() -> str:
+    return socket.gethostname() or "localhost"
 
 
 def _connect_readonly(path: Path, timeout: float) -> sqlite3.Connection:
@@ -518,14 +316,15 @@ def _prepare(db: sqlite3.Connection, path: Path) -> None:
             raise
         db.execute("COMMIT")
     # states made before 'created' was kept: their first file is as old as they are
-    db.execute("INSERT OR IGNORE INTO meta SELECT 'created', COALESCE(MIN(first_seen), ?) FROM files",
-               (time.time(),))
+    db.execute("INSERT OR IGNORE INTO meta SELECT ?, 'created', COALESCE(MIN(first_seen), ?) FROM files",
+               (DEFAULT_SITE, time.time()))
+    db.execute("INSERT OR IGNORE INTO meta VALUES ('', 'home_host', ?)", (machine_host(),))
     os.chmod(path, 0o600)
 
 
 def _check_intact(db: sqlite3.Connection, path: Path) -> None:
     try:
-        problems = [str(row[0]) for row in db.execute("PRAGMA quick_check(3)")]
+        problems = [" ".join(str(row[0]).split()) for row in db.execute("PRAGMA quick_check(3)")]
     except sqlite3.DatabaseError as exc:
         if not any(word in str(exc).lower() for word in _DAMAGED):
             raise
@@ -570,48 +369,6 @@ def _storage_error(path: Path, exc: OSError) -> StateStorageError:
         "check that its file system is mounted read-write, has space, and that this user may write there; "
         "or point --state / [state] path elsewhere",
     )
-
-
-def _upload(row: sqlite3.Row) -> Upload:
-    """An ``uploads`` row."""
-    return Upload(row["at"], json.loads(row["days"]), bool(row["ok"]), row["http_status"], row["message"])
-
-
-def _record(row: sqlite3.Row) -> FileRecord:
-    """A ``files`` row, by column name."""
-    def opt(name: str) -> int | None:
-        return None if row[name] is None else int(row[name])
-
-    return FileRecord(
-        id=int(row["id"]), fp_len=int(row["fp_len"]), fp_hash=str(row["fp_hash"]), offset=int(row["offset"]),
-        lines=int(row["lines"]), last_name=str(row["last_name"]), dev=opt("dev"), inode=opt("inode"),
-        raw_size=opt("raw_size"), mtime_ns=opt("mtime_ns"), complete=bool(row["complete"]),
-        last_ts=opt("last_ts"), recount_since=opt("recount_since"),
-        tail_hash=None if row["tail_hash"] is None else str(row["tail_hash"]),
-    )
-
-
-def _frame(rows: list[tuple[object, ...]]) -> pl.DataFrame:
-    import polars as pl
-
-    return pl.DataFrame(
-        rows, schema={"day": pl.String, "supplier": pl.String, "listing": pl.String, "views": pl.Int64},
-        orient="row",
-    ).with_columns(pl.col("day").str.to_date("%Y-%m-%d"))
-
-
-def _day_filter(since: date | None, until: date | None, days: Sequence[str] | None) -> tuple[str, list[str]]:
-    clauses, args = [], []
-    if since:
-        clauses.append("day >= ?")
-        args.append(since.isoformat())
-    if until:
-        clauses.append("day <= ?")
-        args.append(until.isoformat())
-    if days is not None:
-        clauses.append(f"day IN ({','.join('?' * len(days))})" if days else "0")
-        args.extend(days)
-    return ("WHERE " + " AND ".join(clauses)) if clauses else "", args
 
 
 def _acquire(lock: object, lock_path: Path, wait: float, shared: bool) -> None:

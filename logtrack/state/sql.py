@@ -1,0 +1,513 @@
+"""The state's queries, once, for both backends: SQLite (one server) and PostgreSQL (a fleet).
+
+Every row is keyed by site; read positions and counts belong to a host (a
+file is a host's file, and counts are kept per file). A store is opened for
+one (site, host): what it reads and writes of files is that host's, what it
+sums and posts is the site's, over every host.
+
+The SQL here is the dialect both engines speak (``ON CONFLICT``,
+``RETURNING``, ``EXCEPT``, CTEs); a backend only runs it, with ``?`` for
+its parameters, and says how it locks. Sums are cast to BIGINT, since
+PostgreSQL's SUM of a BIGINT is NUMERIC.
+
+Why a "mark" on each dirty day: a day whose counts changed since flexmls
+last accepted them is kept in ``dirty_days``, and an uploader clears it
+after posting. In a fleet another host may count more of that day while
+the uploader posts; every ingest gives the day a new random mark, and the
+uploader clears a day only if its mark is still the one it read, so a
+change made meanwhile is never cleared unposted.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .records import FINGERPRINT_BYTES, FileRecord, HostRecord, Upload, fingerprint
+
+if TYPE_CHECKING:
+    import polars as pl
+
+# (table, its columns, the columns a copy renumbers or rewrites) in the order a copy writes them
+FILE_COLUMNS = ("id", "site", "host", "fp_len", "fp_hash", "offset", "lines", "last_name", "dev", "inode",
+                "raw_size", "mtime_ns", "complete", "first_seen", "last_read", "last_ts", "recount_since",
+                "tail_hash")
+SITE_TABLES: dict[str, tuple[str, ...]] = {
+    "meta": ("site", "key", "value"),
+    "hosts": ("site", "host", "rules", "first_run", "run_started", "run_finished", "read_all_started"),
+    "posted": ("site", "day", "supplier", "listing", "views"),
+    "uploads": ("site", "host", "at", "days", "ok", "http_status", "message"),
+    "frozen_days": ("site", "day", "reason"),
+    "dirty_days": ("site", "day", "mark"),
+}
+FILE_TABLES: dict[str, tuple[str, ...]] = {
+    "counts": ("site", "file_id", "day", "supplier", "listing", "views"),
+    "outcomes": ("site", "file_id", "day", "outcome", "lines"),
+}
+
+
+def _q(column: str) -> str:
+    """A column name as SQL: ``offset`` is a reserved word in PostgreSQL."""
+    return '"offset"' if column == "offset" else column
+
+
+class SqlStore:
+    """A state opened for one (site, host); the backend subclasses run the SQL."""
+
+    site: str
+    host: str
+    name: str  # where it is, for messages (a URL without its password)
+    local_dir: Path  # where files kept beside the state go (documents flexmls refused)
+    path: Path  # the SQLite file, or ``local_dir`` for PostgreSQL (the dry run's copy goes beside it)
+
+    # --- what a backend provides ---------------------------------------------------------
+    def _fetch(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        raise NotImplementedError
+
+    def _named(self, sql: str, args: Sequence[Any] = ()) -> list[Mapping[str, Any]]:
+        raise NotImplementedError
+
+    def _exec(self, sql: str, args: Sequence[Any] = ()) -> None:
+        raise NotImplementedError
+
+    def _many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        raise NotImplementedError
+
+    def transaction(self) -> AbstractContextManager[object]:
+        raise NotImplementedError
+
+    def uploading(self) -> AbstractContextManager[object]:
+        """Held while posting: one uploader at a time per site."""
+        raise NotImplementedError
+
+    def copy_to(self, path: Path) -> None:
+        """A consistent copy of the site's state as a SQLite file at ``path`` (a dry run works on it)."""
+        raise NotImplementedError
+
+    def _marks(self) -> dict[str, int]:
+        if not hasattr(self, "_seen_marks"):
+            self._seen_marks: dict[str, int] = {}
+        return self._seen_marks
+
+    # --- rules -----------------------------------------------------------------
+    def rules(self) -> str | None:
+        """The signature of the rules the site counts under."""
+        rows = self._fetch("SELECT value FROM meta WHERE site=? AND key='rules'", (self.site,))
+        return str(rows[0][0]) if rows else None
+
+    def host_rules(self) -> str | None:
+        """The signature of the rules this host's counts were made under."""
+        rows = self._fetch("SELECT rules FROM hosts WHERE site=? AND host=?", (self.site, self.host))
+        return None if not rows or rows[0][0] is None else str(rows[0][0])
+
+    def set_rules(self, signature: str, *, site: bool = True) -> None:
+        """This host counts under ``signature``; with ``site``, so does the whole site from now on."""
+        self._exec("INSERT INTO hosts (site, host, rules, first_run) VALUES (?, ?, ?, ?) "
+                   "ON CONFLICT (site, host) DO UPDATE SET rules = excluded.rules",
+                   (self.site, self.host, signature, time.time()))
+        if site:
+            self._exec("INSERT INTO meta (site, key, value) VALUES (?, 'rules', ?) "
+                       "ON CONFLICT (site, key) DO UPDATE SET value = excluded.value", (self.site, signature))
+
+    # --- files -----------------------------------------------------------------
+    def _where_mine(self) -> tuple[str, tuple[str, str]]:
+        return "site=? AND host=?", (self.site, self.host)
+
+    def match(self, head: bytes) -> FileRecord | None:
+        """This host's known file whose first bytes this content starts with, if any.
+
+        The longest fingerprint wins; among equals, the one read furthest.
+        """
+        mine, args = self._where_mine()
+        lengths = [r[0] for r in self._fetch(
+            f"SELECT DISTINCT fp_len FROM files WHERE {mine} ORDER BY fp_len DESC", args)]
+        for length in lengths:
+            if length > len(head):
+                continue
+            rows = self._named(
+                f'SELECT * FROM files WHERE {mine} AND fp_len=? AND fp_hash=? ORDER BY "offset" DESC LIMIT 1',
+                (*args, length, fingerprint(head, length)),
+            )
+            if rows:
+                return _record(rows[0])
+        return None
+
+    def by_hints(self, dev: int, inode: int, raw_size: int, mtime_ns: int) -> FileRecord | None:
+        mine, args = self._where_mine()
+        rows = self._named(
+            f"SELECT * FROM files WHERE {mine} AND dev=? AND inode=? AND raw_size=? AND mtime_ns=? AND complete=1",
+            (*args, dev, inode, raw_size, mtime_ns),
+        )
+        return _record(rows[0]) if rows else None
+
+    def add_file(self, head: bytes, name: str) -> FileRecord:
+        length = min(len(head), FINGERPRINT_BYTES)
+        now = time.time()
+        rows = self._fetch(
+            'INSERT INTO files (site, host, fp_len, fp_hash, "offset", lines, last_name, complete, first_seen, '
+            "last_read) VALUES (?, ?, ?, ?, 0, 0, ?, 0, ?, ?) RETURNING id",
+            (self.site, self.host, length, fingerprint(head, length), name, now, now),
+        )
+        return self.file(int(rows[0][0]))
+
+    def file(self, file_id: int) -> FileRecord:
+        return _record(self._named("SELECT * FROM files WHERE id=?", (file_id,))[0])
+
+    def widen_fingerprint(self, record: FileRecord, head: bytes) -> None:
+        """A file first seen short gets the full-length fingerprint once it has the bytes."""
+        length = min(len(head), FINGERPRINT_BYTES)
+        if length > record.fp_len:
+            self._exec("UPDATE files SET fp_len=?, fp_hash=? WHERE id=?",
+                       (length, fingerprint(head, length), record.id))
+
+    def advance(self, record_id: int, offset: int, lines: int, name: str, counts: pl.DataFrame,
+                last_ts: int | None = None, recount_since: int | None = None, tail_hash: str | None = None,
+                outcomes: pl.DataFrame | None = None) -> None:
+        """Add a batch's counts and move the read position: call inside ``transaction``.
+
+        ``last_ts`` is the latest line time read from the file so far;
+        ``recount_since`` stays set while a file cut back is read again;
+        ``tail_hash`` is what the file holds just before the new position.
+        Each day counted gets a new mark (see the module's docstring); days
+        are written in order, so two hosts' commits never wait on each other
+        in a cycle.
+        """
+        import polars as pl
+
+        day = pl.col("day").dt.to_string("%Y-%m-%d")
+        if counts.height:
+            self._many(
+                "INSERT INTO counts (site, file_id, day, supplier, listing, views) VALUES (?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (file_id, day, supplier, listing) DO UPDATE SET views = counts.views + excluded.views",
+                counts.select(pl.lit(self.site).alias("site"), pl.lit(record_id).alias("file_id"), day, "supplier", "listing", "views").iter_rows(),
+            )
+            days = sorted(counts.get_column("day").unique().dt.to_string("%Y-%m-%d").to_list())
+            self._many("INSERT INTO dirty_days (site, day, mark) VALUES (?, ?, ?) "
+                       "ON CONFLICT (site, day) DO UPDATE SET mark = excluded.mark",
+                       [(self.site, d, _mark()) for d in days])
+        if outcomes is not None and outcomes.height:
+            self._many(
+                "INSERT INTO outcomes (site, file_id, day, outcome, lines) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (file_id, day, outcome) DO UPDATE SET lines = outcomes.lines + excluded.lines",
+                outcomes.select(pl.lit(self.site).alias("site"), pl.lit(record_id).alias("file_id"), day.fill_null(""), "outcome",
+                                "lines").iter_rows(),
+            )
+        self._exec(
+            'UPDATE files SET "offset"=?, lines=?, last_name=?, last_read=?, last_ts=?, recount_since=?, '
+            "tail_hash=? WHERE id=?",
+            (offset, lines, name, time.time(), last_ts, recount_since, tail_hash, record_id),
+        )
+
+    def recount(self, record: FileRecord) -> FileRecord:
+        """A file cut back below its read position (a crash lost its last writes, and the server went
+        on from there) is read again from its start; what it had up to its latest line time was counted."""
+        with self.transaction():
+            self._exec('UPDATE files SET "offset"=0, lines=0, recount_since=? WHERE id=?',
+                       (record.last_ts, record.id))
+        return self.file(record.id)
+
+    def set_hints(self, record_id: int, st: os.stat_result, complete: bool) -> None:
+        self._exec("UPDATE files SET dev=?, inode=?, raw_size=?, mtime_ns=?, complete=? WHERE id=?",
+                   (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, int(complete), record_id))
+
+    def files(self) -> list[FileRecord]:
+        """This host's files."""
+        mine, args = self._where_mine()
+        return [_record(r) for r in self._named(f"SELECT * FROM files WHERE {mine} ORDER BY id", args)]
+
+    # --- hosts -----------------------------------------------------------------
+    def finish_run(self, started: float, read_all: bool) -> None:
+        """A run of this host that began at ``started`` has ingested (every log to its end, if ``read_all``)."""
+        now = time.time()
+        self._exec(
+            "INSERT INTO hosts (site, host, first_run, run_started, run_finished, read_all_started) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (site, host) DO UPDATE SET run_started = excluded.run_started, "
+            "run_finished = excluded.run_finished, "
+            "read_all_started = COALESCE(excluded.read_all_started, hosts.read_all_started)",
+            (self.site, self.host, now, started, now, started if read_all else None),
+        )
+
+    def hosts(self) -> list[HostRecord]:
+        """Every host of the site that ever ran, by name."""
+        rows = self._named(
+            "SELECT h.host, h.rules, h.first_run, h.run_started, h.run_finished, h.read_all_started, "
+            "(SELECT MAX(f.last_ts) FROM files f WHERE f.site = h.site AND f.host = h.host) AS last_line_ts, "
+            "(SELECT COUNT(*) FROM files f WHERE f.site = h.site AND f.host = h.host AND EXISTS "
+            " (SELECT 1 FROM counts c WHERE c.file_id = f.id)) AS counted "
+            "FROM hosts h WHERE h.site = ? ORDER BY h.host", (self.site,))
+        return [HostRecord(r["host"], r["rules"], float(r["first_run"]), _float(r["run_started"]),
+                           _float(r["run_finished"]), _float(r["read_all_started"]),
+                           None if r["last_line_ts"] is None else int(r["last_line_ts"]), bool(r["counted"]))
+                for r in rows]
+
+    # --- counts ----------------------------------------------------------------
+    def totals(self, since: date | None = None, until: date | None = None,
+               days: Sequence[str] | None = None) -> pl.DataFrame:
+        """Cumulative views per (day, supplier, listing) over every host of the site, in XML order.
+
+        One statement: a snapshot that holds each ingest's commit whole or not at all.
+        """
+        where, args = _day_filter(self.site, since, until, days)
+        rows = self._fetch(
+            f"SELECT day, supplier, listing, CAST(SUM(views) AS BIGINT) FROM counts {where} "
+            "GROUP BY day, supplier, listing ORDER BY day, supplier, listing", args)
+        return _frame(rows)
+
+    def outcomes(self, since: date | None = None, until: date | None = None) -> pl.DataFrame:
+        """Lines per (day, outcome) over every file ever read (day null: lines with no time)."""
+        import polars as pl
+
+        where, args = _day_filter(self.site, since, until, None)
+        rows = self._fetch(f"SELECT day, outcome, CAST(SUM(lines) AS BIGINT) FROM outcomes {where} "
+                           "GROUP BY day, outcome ORDER BY day, outcome", args)
+        return pl.DataFrame(rows, schema={"day": pl.String, "outcome": pl.String, "lines": pl.Int64},
+                            orient="row").with_columns(pl.col("day").replace("", None).str.to_date("%Y-%m-%d"))
+
+    def days_by_file(self) -> dict[int, set[str]]:
+        """The days each of this host's files has counts on."""
+        out: dict[int, set[str]] = {}
+        for file_id, day in self._fetch("SELECT DISTINCT c.file_id, c.day FROM counts c JOIN files f "
+                                        "ON f.id = c.file_id WHERE f.site=? AND f.host=?", (self.site, self.host)):
+            out.setdefault(int(file_id), set()).add(day)
+        return out
+
+    def forget_counts(self) -> None:
+        """Drop this host's counts and read positions (the rules changed); keep what was posted.
+
+        Every day flexmls was sent becomes dirty, so that a rebuild that
+        changed it is posted again.
+        """
+        mine = "file_id IN (SELECT id FROM files WHERE site=? AND host=?)"
+        with self.transaction():
+            self._exec(f"DELETE FROM counts WHERE {mine}", (self.site, self.host))
+            self._exec(f"DELETE FROM outcomes WHERE {mine}", (self.site, self.host))
+            self._exec("DELETE FROM files WHERE site=? AND host=?", (self.site, self.host))
+            days = [r[0] for r in self._fetch("SELECT DISTINCT day FROM posted WHERE site=? ORDER BY day",
+                                              (self.site,))]
+            self._many("INSERT INTO dirty_days (site, day, mark) VALUES (?, ?, ?) "
+                       "ON CONFLICT (site, day) DO UPDATE SET mark = excluded.mark",
+                       [(self.site, d, _mark()) for d in days])
+            self._exec("UPDATE hosts SET rules=NULL WHERE site=? AND host=?", (self.site, self.host))
+
+    # --- posts -----------------------------------------------------------------
+    def pending_days(self, before: date | None) -> list[str]:
+        """The days the next upload posts, oldest first: exactly those whose totals differ from what
+        flexmls last accepted, in a (day, supplier) that has views to post.
+
+        ``dirty_days`` (kept with the counts) narrows the search to days whose
+        counts changed, so this costs the same after years of data as after
+        a day; a day made dirty by a rebuild that came to the same numbers is
+        not pending. A (day, supplier) whose views all went (a rebuild
+        without them) cannot be posted (a View holds at least one listing),
+        so it alone does not make its day pending.
+        """
+        limit = before.isoformat() if before else "9999-12-31"
+        return [r[0] for r in self._fetch(_PENDING, (self.site, self.site, limit, *[self.site] * 4))]
+
+    def settle(self) -> list[str]:
+        """Forget the dirty days that turned out to hold what flexmls has (or nothing postable).
+
+        Returns every pending day, today's too, so the caller need not ask
+        again. The marks read here are the ones ``clean`` checks.
+        """
+        marks = {str(d): int(m) for d, m in self._fetch("SELECT day, mark FROM dirty_days WHERE site=?",
+                                                         (self.site,))}
+        keep = self.pending_days(None)
+        gone = sorted(set(marks) - set(keep))
+        with self.transaction():
+            self._many("DELETE FROM dirty_days WHERE site=? AND day=? AND mark=?",
+                       [(self.site, d, marks[d]) for d in gone])
+        self._marks().clear()
+        self._marks().update({d: marks[d] for d in keep if d in marks})
+        return keep
+
+    def clean(self, day: str) -> None:
+        """The day's totals, as read after the last ``settle``, are what flexmls holds now.
+
+        Unless some host counted more of it since then (its mark changed):
+        then it stays dirty, and the next upload compares it again.
+        """
+        mark = self._marks().pop(day, None)
+        if mark is not None:
+            self._exec("DELETE FROM dirty_days WHERE site=? AND day=? AND mark=?", (self.site, day, mark))
+
+    def posted(self, days: Sequence[str]) -> pl.DataFrame:
+        where, args = _day_filter(self.site, None, None, days)
+        return _frame(self._fetch(
+            f"SELECT day, supplier, listing, views FROM posted {where} ORDER BY day, supplier, listing", args))
+
+    def mark_posted(self, counts: pl.DataFrame) -> None:
+        """Record what flexmls accepted: these (day, supplier) groups, whole."""
+        import polars as pl
+
+        day = pl.col("day").dt.to_string("%Y-%m-%d")
+        groups = counts.select(pl.lit(self.site).alias("site"), day, "supplier").unique().sort("day", "supplier").iter_rows()
+        with self.transaction():
+            self._many("DELETE FROM posted WHERE site=? AND day=? AND supplier=?", list(groups))
+            self._many("INSERT INTO posted (site, day, supplier, listing, views) VALUES (?, ?, ?, ?, ?)",
+                       counts.select(pl.lit(self.site).alias("site"), day, "supplier", "listing", "views").iter_rows())
+
+    def log_upload(self, days: Sequence[str], ok: bool, http_status: int | None, message: str) -> None:
+        self._exec("INSERT INTO uploads (site, host, at, days, ok, http_status, message) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                   (self.site, self.host, time.time(), json.dumps(list(days)), int(ok), http_status, message))
+
+    def uploads(self, limit: int = 1) -> list[Upload]:
+        return [_upload(r) for r in self._named(f"SELECT {_UPLOAD} FROM uploads WHERE site=? ORDER BY id DESC "
+                                                "LIMIT ?", (self.site, limit))]
+
+    def uploads_between(self, since: float) -> list[Upload]:
+        """Every upload attempt since ``since`` (seconds since 1970), oldest first."""
+        return [_upload(r) for r in self._named(f"SELECT {_UPLOAD} FROM uploads WHERE site=? AND at >= ? "
+                                                "ORDER BY id", (self.site, since))]
+
+    def last_accepted(self) -> Upload | None:
+        rows = self._named(f"SELECT {_UPLOAD} FROM uploads WHERE site=? AND ok=1 ORDER BY id DESC LIMIT 1",
+                           (self.site,))
+        return _upload(rows[0]) if rows else None
+
+    def freeze(self, days: Sequence[str], reason: str) -> None:
+        self._many("INSERT INTO frozen_days (site, day, reason) VALUES (?, ?, ?) "
+                   "ON CONFLICT (site, day) DO UPDATE SET reason = excluded.reason",
+                   [(self.site, d, reason) for d in days])
+
+    def frozen(self) -> list[str]:
+        return [r[0] for r in self._fetch("SELECT day FROM frozen_days WHERE site=? ORDER BY day", (self.site,))]
+
+    def created(self) -> float:
+        """When the site's state was made (seconds since 1970)."""
+        rows = self._fetch("SELECT value FROM meta WHERE site=? AND key='created'", (self.site,))
+        return float(rows[0][0]) if rows else time.time()
+
+    def _note_created(self) -> None:
+        self._exec("INSERT INTO meta (site, key, value) VALUES (?, 'created', ?) ON CONFLICT (site, key) DO NOTHING",
+                   (self.site, repr(time.time())))
+
+    # --- copies ----------------------------------------------------------------
+    def dump(self) -> Iterator[tuple[str, tuple[str, ...], list[tuple[Any, ...]]]]:
+        """The site's rows, table by table (files first, with their ids; then what refers to them)."""
+        yield "files", FILE_COLUMNS, self._fetch(
+            f"SELECT {', '.join(map(_q, FILE_COLUMNS))} FROM files WHERE site=? ORDER BY id", (self.site,))
+        for table, columns in {**SITE_TABLES, **FILE_TABLES}.items():
+            order = "ORDER BY id" if table == "uploads" else ""
+            yield table, columns, self._fetch(f"SELECT {', '.join(columns)} FROM {table} WHERE site=? {order}",
+                                              (self.site,))
+
+    def load(self, source: SqlStore, host: str | None = None) -> None:
+        """Copy ``source``'s site into this store's site, in one transaction.
+
+        ``host`` (a migration) puts every file, count and upload under that
+        host; without it, hosts are kept (a dry run's copy). Files get new
+        ids here, and their counts follow them.
+        """
+        ids: dict[int, int] = {}
+        with self.transaction():
+            for table, columns, rows in source.dump():
+                site_at = columns.index("site")
+                host_at = columns.index("host") if "host" in columns else None
+                fixed = []
+                for row in rows:
+                    values = list(row)
+                    values[site_at] = self.site
+                    if host is not None and host_at is not None and values[host_at] is not None:
+                        values[host_at] = host
+                    fixed.append(values)
+                if table == "files":
+                    for values in fixed:
+                        new = self._fetch(
+                            f"INSERT INTO files ({', '.join(map(_q, FILE_COLUMNS[1:]))}) "
+                            f"VALUES ({', '.join('?' * (len(FILE_COLUMNS) - 1))}) RETURNING id", values[1:])
+                        ids[int(values[0])] = int(new[0][0])
+                    continue
+                if table in FILE_TABLES:
+                    at = columns.index("file_id")
+                    for values in fixed:
+                        values[at] = ids[int(values[at])]
+                if table == "hosts" and host is not None:
+                    fixed = fixed[:1]  # every host of the source is this one now
+                conflict = {"meta": " ON CONFLICT (site, key) DO UPDATE SET value = excluded.value"}.get(table, "")
+                self._many(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+                           f"{conflict}", fixed)
+
+    def has_files(self, host: str) -> bool:
+        return bool(self._fetch("SELECT 1 FROM files WHERE site=? AND host=? LIMIT 1", (self.site, host)))
+
+
+def _mark() -> int:
+    return secrets.randbits(62)
+
+
+_UPLOAD = "at, days, ok, http_status, message, host"
+
+# The dirty, unfrozen days the next upload posts. A day flexmls never got is
+# pending when it has counts (an index look-up); only days posted before are
+# compared row by row with what was posted, per (day, supplier) (t: totals).
+_PENDING = """
+WITH dd AS (SELECT day FROM dirty_days WHERE site = ? AND day NOT IN (SELECT day FROM frozen_days WHERE site = ?)
+            AND day < ?),
+sent AS (SELECT DISTINCT day FROM posted WHERE site = ? AND day IN (SELECT day FROM dd)),
+fresh AS (SELECT day FROM dd WHERE day NOT IN (SELECT day FROM sent)
+          AND EXISTS (SELECT 1 FROM counts c WHERE c.site = ? AND c.day = dd.day)),
+t AS (SELECT day, supplier, listing, CAST(SUM(views) AS BIGINT) AS views FROM counts
+      WHERE site = ? AND day IN (SELECT day FROM sent) GROUP BY day, supplier, listing),
+p AS (SELECT day, supplier, listing, views FROM posted WHERE site = ? AND day IN (SELECT day FROM sent)),
+t_not_p AS (SELECT * FROM t EXCEPT SELECT * FROM p),
+p_not_t AS (SELECT * FROM p EXCEPT SELECT * FROM t),
+changed AS (SELECT day, supplier FROM t_not_p UNION SELECT day, supplier FROM p_not_t)
+SELECT day FROM fresh
+UNION SELECT c.day FROM changed c WHERE EXISTS (SELECT 1 FROM t WHERE t.day = c.day AND t.supplier = c.supplier)
+ORDER BY 1
+"""
+
+
+def _float(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def _upload(row: Mapping[str, Any]) -> Upload:
+    return Upload(float(row["at"]), json.loads(row["days"]), bool(row["ok"]), row["http_status"], row["message"],
+                  row["host"])
+
+
+def _record(row: Mapping[str, Any]) -> FileRecord:
+    """A ``files`` row, by column name."""
+    def opt(name: str) -> int | None:
+        return None if row[name] is None else int(row[name])
+
+    return FileRecord(
+        id=int(row["id"]), fp_len=int(row["fp_len"]), fp_hash=str(row["fp_hash"]), offset=int(row["offset"]),
+        lines=int(row["lines"]), last_name=str(row["last_name"]), dev=opt("dev"), inode=opt("inode"),
+        raw_size=opt("raw_size"), mtime_ns=opt("mtime_ns"), complete=bool(row["complete"]),
+        last_ts=opt("last_ts"), recount_since=opt("recount_since"),
+        tail_hash=None if row["tail_hash"] is None else str(row["tail_hash"]),
+    )
+
+
+def _frame(rows: list[tuple[Any, ...]]) -> pl.DataFrame:
+    import polars as pl
+
+    return pl.DataFrame(
+        rows, schema={"day": pl.String, "supplier": pl.String, "listing": pl.String, "views": pl.Int64},
+        orient="row",
+    ).with_columns(pl.col("day").str.to_date("%Y-%m-%d"))
+
+
+def _day_filter(site: str, since: date | None, until: date | None,
+                days: Sequence[str] | None) -> tuple[str, list[str]]:
+    clauses, args = ["site = ?"], [site]
+    if since:
+        clauses.append("day >= ?")
+        args.append(since.isoformat())
+    if until:
+        clauses.append("day <= ?")
+        args.append(until.isoformat())
+    if days is not None:
+        clauses.append(f"day IN ({','.join('?' * len(days))})" if days else "1 = 0")
+        args.extend(days)
+    return "WHERE " + " AND ".join(clauses), args
