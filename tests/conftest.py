@@ -75,3 +75,27 @@ def cli():
         return result.exit_code, result.stdout_bytes, result.stderr
 
     return run
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[object]:
+    """One real PostgreSQL for the session (Debian's postgresql package, installed by .ci/run)."""
+    import servers
+
+    if servers.PG_BIN is None:
+        pytest.skip("PostgreSQL's initdb/pg_ctl are not installed (Debian package postgresql)")
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        pytest.skip("psycopg is not installed (pip install 'logtrack[postgres]')")
+    with servers.postgres() as server:
+        yield server
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def state_at(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Where a test's state is, on each backend: a SQLite file, or a database of its own in a real PostgreSQL."""
+    if request.param == "sqlite":
+        return str(tmp_path / "state.db")
+    server = request.getfixturevalue("pg_server")
+    return str(server.new_database())

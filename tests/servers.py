@@ -292,3 +292,65 @@ frontend site
     with _serve([HAPROXY, "-db", "-f", str(conf)], {}, signal.SIGUSR1,  # soft stop
                 Server(root, port, conf, logs, lambda: None), stdout=logs / "access.log") as server:
         yield server
+
+
+def _pg_bin() -> Path | None:
+    """Debian's PostgreSQL binaries (initdb, pg_ctl are not on PATH there): the newest version's."""
+    found = shutil.which("pg_ctl")
+    if found:
+        return Path(found).parent
+    versions = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"),
+                      key=lambda p: int(p.parent.parent.name) if p.parent.parent.name.isdigit() else 0)
+    return versions[-1].parent if versions else None
+
+
+PG_BIN = _pg_bin()
+
+
+@dataclass
+class Postgres:
+    """A PostgreSQL server of our own, on a Unix socket in a temporary directory (no TCP port at all)."""
+
+    socket_dir: Path
+    made: int = 0
+
+    def url(self, database: str) -> str:
+        return f"postgresql://postgres@/{database}?host={self.socket_dir}"
+
+    def new_database(self) -> str:
+        """A fresh, empty database's URL: each test its own."""
+        import psycopg
+
+        self.made += 1
+        name = f"t{os.getpid()}_{self.made}"
+        with psycopg.connect(self.url("postgres"), autocommit=True) as conn:
+            conn.execute(f"CREATE DATABASE {name}")
+        return self.url(name)
+
+
+@contextmanager
+def postgres() -> Iterator[Postgres]:
+    """initdb and pg_ctl in a temporary directory, as the postgres user when run as root (initdb refuses root).
+
+    fsync is off: the crashes these tests make are logtrack's (SIGKILL), never the server's.
+    """
+    assert PG_BIN is not None
+    root = Path(tempfile.mkdtemp(prefix="logtrack-pg-"))
+    os.chmod(root, 0o755)
+    as_user: list[str] = []
+    if os.geteuid() == 0:
+        shutil.chown(root, "postgres")
+        as_user = ["runuser", "-u", "postgres", "--"]
+    data = root / "data"
+    env = {**os.environ, "LC_ALL": "C", "TZ": "UTC"}
+    subprocess.run([*as_user, str(PG_BIN / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres",
+                    "--no-sync", "-E", "UTF8", "--locale=C"], check=True, env=env, stdout=subprocess.DEVNULL)
+    options = f"-k {root} -c listen_addresses='' -c fsync=off -c synchronous_commit=off -c max_connections=60"
+    subprocess.run([*as_user, str(PG_BIN / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(root / "log"),
+                    "-w", "start"], check=True, env=env, stdout=subprocess.DEVNULL)
+    try:
+        yield Postgres(root)
+    finally:
+        subprocess.run([*as_user, str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"],
+                       env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        shutil.rmtree(root, ignore_errors=True)

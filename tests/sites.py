@@ -39,6 +39,11 @@ class Sandbox:
         with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/_sandbox/views") as r:
             return Counter({(v["day"], v["supplier"], v["listing"]): v["views"] for v in json.load(r)})
 
+    def posts(self) -> Counter[tuple[str, str]]:
+        """How many documents carried each (day, supplier)."""
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/_sandbox/posts") as r:
+            return Counter({(v["day"], v["supplier"]): v["posts"] for v in json.load(r)})
+
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()

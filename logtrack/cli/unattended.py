@@ -251,6 +251,8 @@ def status(config: ConfigOpt = None, state: StateOpt = None) -> None:
         if st.last_attempt is not None:
             up = st.last_attempt
             print(f"last attempt:   {_when(up.at)}, failed ({', '.join(up.days)}): {up.message}")
+        if len(st.hosts) > 1 or path.url:
+            _print_hosts(st, now)
         ok, how = key_status(os.environ.get("LOGTRACK_API_KEY"), cfg.settings.api_key_file)
         print(f"upload key:     {'ok, ' + how if ok else 'cannot authenticate: ' + how}")
         if st.stale_since is not None:
@@ -261,6 +263,29 @@ def status(config: ConfigOpt = None, state: StateOpt = None) -> None:
 
 def _when(at: float) -> str:
     return datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _print_hosts(st: runner.Status, now: datetime) -> None:
+    """Each host of the site: its last run, the latest line it read and how far behind that is."""
+    print(f"site:           {st.site} (this host: {st.host}; {len(st.hosts)} host(s))")
+    for h in st.hosts:
+        run = _when(h.last_run) if h.last_run is not None else "never finished"
+        line = "no lines yet" if h.last_line is None else f"lines up to {_when(h.last_line)} (lag {_span(h.lag or 0)})"
+        print(f"  {h.host}: last run {run}; {line}")
+        if h.silent:
+            print(f"warning:        host {h.host} has not read all of its logs since {_when(h.last_full_read)} "
+                  f"({_span(now.timestamp() - h.last_full_read)} ago, past [fleet] host_timeout): days go out "
+                  "without its views until it catches up")
+        if h.rules_differ:
+            print(f"warning:        host {h.host} counted under other rules than the site's: nothing is posted "
+                  f"until `logtrack rebuild` runs on it")
+
+
+def _span(seconds: float) -> str:
+    minutes = int(max(0.0, seconds) // 60)
+    days, rest = divmod(minutes, 1440)
+    hours, minutes = divmod(rest, 60)
+    return f"{days} d {hours} h" if days else f"{hours} h {minutes} min" if hours else f"{minutes} min"
 
 
 @app.command()
@@ -284,6 +309,44 @@ def rebuild(
         if report.lost_days:
             _stderr(f"logtrack: warning: {len(report.lost_days)} day(s) can no longer be rebuilt (their logs are "
                     f"gone): {', '.join(report.lost_days)}; they will not be posted again")
+
+
+state_app = typer.Typer(help="Work on the state itself: copy it into PostgreSQL for a fleet.", no_args_is_help=True)
+app.add_typer(state_app, name="state")
+
+
+@state_app.command("migrate")
+def state_migrate(
+    to: Annotated[str, typer.Option("--to", help="The state to copy into: postgresql://USER@HOST/DB "
+                                    "(the password from PGPASSWORD, ~/.pgpass or a service file).")],
+    config: ConfigOpt = None,
+    state: StateOpt = None,
+    host: Annotated[str | None, typer.Option(
+        "--host", help="The host the copied files and counts belong to (default: [fleet] host, else the "
+                       "state's own host).")] = None,
+    lock_wait: LockWaitOpt = 60.0,
+) -> None:
+    """Copy a SQLite state (files read, counts, posts, uploads, frozen days) into PostgreSQL under a host name.
+
+    Run it once on each server that joins a fleet, before its first run on the
+    shared state; export gives the same XML before and after.
+
+    Example: logtrack state migrate --to postgresql://logtrack@db.internal/logtrack --host web1
+    """
+    from ..jobs.migrate import migrate
+
+    with boundary():
+        cfg = config_mod.load(config_mod.find(config, os.environ), check_patterns=False)
+        source = _state_path(state, replace(cfg, settings=replace(cfg.settings, state_url=None)))
+        report = migrate(source, parse(to, "--to"), cfg.settings.fleet, host, lock_wait)
+        same = {True: "; export gives the same XML from both", False: "", None: ""}[report.same_export]
+        if report.same_export is False:
+            raise StateError(f"the copy in {parse(to).shown} does not hold the same totals as {source.shown}",
+                             "this is a bug: report it, with --debug")
+        _stderr(f"logtrack: copied {source.shown} into {parse(to).shown} as host {report.host} of site "
+                f"{report.site}: {report.files} file(s), {report.views:,} views on {report.days} day(s){same}")
+        if report.same_export is None:
+            _stderr("logtrack: the site holds other hosts' counts too: the next upload posts the new sums")
 
 
 @app.command("tracker-tag")

@@ -39,6 +39,7 @@ class SandboxState:
     fail_first: int = 0
     data_dir: Path | None = None
     views: dict[tuple[str, str], dict[str, int]] = field(default_factory=dict)
+    posts: dict[tuple[str, str], int] = field(default_factory=dict)  # how often each (day, supplier) was posted
     requests: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
     log: Callable[[str], None] | None = None  # one line per request, the key redacted
@@ -110,10 +111,12 @@ def make_server(host: str, port: int, state: SandboxState) -> ThreadingHTTPServe
 
         def do_GET(self) -> None:
             path = self.path.split("?", 1)[0]
-            if path == "/_sandbox/views":
+            if path in ("/_sandbox/views", "/_sandbox/posts"):
                 with state.lock:
-                    body = json.dumps(state.rows()).encode()
-                self._send(200, body, "application/json")
+                    rows = state.rows() if path.endswith("views") else [
+                        {"day": day, "supplier": supplier, "posts": n}
+                        for (day, supplier), n in sorted(state.posts.items())]
+                self._send(200, json.dumps(rows).encode(), "application/json")
                 return
             m = _GIF.match(path)
             if m:
@@ -159,6 +162,7 @@ def make_server(host: str, port: int, state: SandboxState) -> ThreadingHTTPServe
             with state.lock:
                 for view in received:
                     key = (view.findtext("ViewDate") or "", view.findtext("ViewSupplierName") or "")
+                    state.posts[key] = state.posts.get(key, 0) + 1
                     state.views[key] = {
                         item.findtext("ListingId") or "": int(item.findtext("ViewCount") or 0)
                         for item in view.iter("Listing")

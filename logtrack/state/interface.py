@@ -13,11 +13,11 @@ over its hosts.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     import polars as pl
@@ -82,5 +82,10 @@ class Store(Protocol):
     def freeze(self, days: Sequence[str], reason: str) -> None: ...
     def frozen(self) -> list[str]: ...
     def created(self) -> float: ...
+    # copies: a migration into PostgreSQL, a dry run's SQLite copy
+    def dump(self) -> Iterator[tuple[str, tuple[str, ...], list[tuple[Any, ...]]]]: ...
+    def load(self, source: Store, host: str | None = None) -> None: ...
+    def has_files(self, host: str) -> bool: ...
+
     def copy_to(self, path: Path) -> None:
         """A consistent copy of the whole state at ``path`` (a dry run works on it)."""

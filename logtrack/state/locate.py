@@ -35,7 +35,7 @@ class Location:
 
 
 def parse(text: str | Path, where: str = "--state") -> Location:
-    """``sqlite:///path``, ``postgresql://...`` or a plain path."""
+    """``sqlite:///ABSOLUTE/PATH`` (four slashes work too), ``postgresql://...`` or a plain path."""
     if isinstance(text, Path):
         return Location(path=text)
     scheme = text.split("://", 1)[0].lower() if "://" in text else ""
@@ -45,6 +45,7 @@ def parse(text: str | Path, where: str = "--state") -> Location:
         return Location(url=check_url(text, where))
     if scheme == "sqlite":
         path = unquote(urlsplit(text).path)
+        path = "/" + path.lstrip("/") if path.startswith("/") else path  # sqlite:////abs as sqlite:///abs
         if not path:
             raise ConfigError(f"{where}: {text!r} names no file", "write sqlite:////var/lib/logtrack/state.db")
         return Location(path=Path(path))

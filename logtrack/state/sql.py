@@ -35,6 +35,8 @@ from .records import FINGERPRINT_BYTES, FileRecord, HostRecord, Upload, fingerpr
 if TYPE_CHECKING:
     import polars as pl
 
+    from .interface import Store
+
 # (table, its columns, the columns a copy renumbers or rewrites) in the order a copy writes them
 FILE_COLUMNS = ("id", "site", "host", "fp_len", "fp_hash", "offset", "lines", "last_name", "dev", "inode",
                 "raw_size", "mtime_ns", "complete", "first_seen", "last_read", "last_ts", "recount_since",
@@ -182,11 +184,12 @@ class SqlStore:
         import polars as pl
 
         day = pl.col("day").dt.to_string("%Y-%m-%d")
+        keys = (pl.lit(self.site).alias("site"), pl.lit(record_id).alias("file_id"))
         if counts.height:
             self._many(
                 "INSERT INTO counts (site, file_id, day, supplier, listing, views) VALUES (?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (file_id, day, supplier, listing) DO UPDATE SET views = counts.views + excluded.views",
-                counts.select(pl.lit(self.site).alias("site"), pl.lit(record_id).alias("file_id"), day, "supplier", "listing", "views").iter_rows(),
+                counts.select(*keys, day, "supplier", "listing", "views").iter_rows(),
             )
             days = sorted(counts.get_column("day").unique().dt.to_string("%Y-%m-%d").to_list())
             self._many("INSERT INTO dirty_days (site, day, mark) VALUES (?, ?, ?) "
@@ -196,8 +199,7 @@ class SqlStore:
             self._many(
                 "INSERT INTO outcomes (site, file_id, day, outcome, lines) VALUES (?, ?, ?, ?, ?) "
                 "ON CONFLICT (file_id, day, outcome) DO UPDATE SET lines = outcomes.lines + excluded.lines",
-                outcomes.select(pl.lit(self.site).alias("site"), pl.lit(record_id).alias("file_id"), day.fill_null(""), "outcome",
-                                "lines").iter_rows(),
+                outcomes.select(*keys, day.fill_null(""), "outcome", "lines").iter_rows(),
             )
         self._exec(
             'UPDATE files SET "offset"=?, lines=?, last_name=?, last_read=?, last_ts=?, recount_since=?, '
@@ -348,11 +350,12 @@ class SqlStore:
         import polars as pl
 
         day = pl.col("day").dt.to_string("%Y-%m-%d")
-        groups = counts.select(pl.lit(self.site).alias("site"), day, "supplier").unique().sort("day", "supplier").iter_rows()
+        site = pl.lit(self.site).alias("site")
+        groups = counts.select(site, day, "supplier").unique().sort("day", "supplier").iter_rows()
         with self.transaction():
             self._many("DELETE FROM posted WHERE site=? AND day=? AND supplier=?", list(groups))
             self._many("INSERT INTO posted (site, day, supplier, listing, views) VALUES (?, ?, ?, ?, ?)",
-                       counts.select(pl.lit(self.site).alias("site"), day, "supplier", "listing", "views").iter_rows())
+                       counts.select(site, day, "supplier", "listing", "views").iter_rows())
 
     def log_upload(self, days: Sequence[str], ok: bool, http_status: int | None, message: str) -> None:
         self._exec("INSERT INTO uploads (site, host, at, days, ok, http_status, message) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -399,7 +402,7 @@ class SqlStore:
             yield table, columns, self._fetch(f"SELECT {', '.join(columns)} FROM {table} WHERE site=? {order}",
                                               (self.site,))
 
-    def load(self, source: SqlStore, host: str | None = None) -> None:
+    def load(self, source: Store, host: str | None = None) -> None:
         """Copy ``source``'s site into this store's site, in one transaction.
 
         ``host`` (a migration) puts every file, count and upload under that
@@ -431,7 +434,8 @@ class SqlStore:
                         values[at] = ids[int(values[at])]
                 if table == "hosts" and host is not None:
                     fixed = fixed[:1]  # every host of the source is this one now
-                conflict = {"meta": " ON CONFLICT (site, key) DO UPDATE SET value = excluded.value"}.get(table, "")
+                # rows the site has already (a migration into a site other hosts use) stay as they are
+                conflict = "" if table in ("uploads", *FILE_TABLES) else " ON CONFLICT DO NOTHING"
                 self._many(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
                            f"{conflict}", fixed)
 

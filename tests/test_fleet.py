@@ -1,0 +1,303 @@
+"""A fleet: several hosts of one site share a state (SQLite or a real PostgreSQL) and post the sums.
+
+Every test runs on both backends (``state_at``). flexmls keeps the last post
+per (day, supplier), so what the sandbox holds at the end must be exactly
+the corpus's counts, whichever host posted and whatever happened between.
+"""
+
+from __future__ import annotations
+
+import gzip
+import itertools
+import os
+import random
+import re
+import subprocess
+import sys
+import tempfile
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from logtrack import config as config_mod
+from logtrack.config import Fleet
+from logtrack.errors import ExitCode
+from logtrack.jobs.runner import RunOptions, run
+from logtrack.read.inputs import Hooks
+
+import loggen
+from conftest import SITE_TZ
+from sites import KEY, Sandbox, write
+
+HOSTS = ("web1", "web2", "web3")
+EXAMPLES = itertools.count()
+
+
+def host_config(base: Path, host: str, state: str, port: int | None, site: str | None = None) -> Path:
+    """The config one host runs with: the site's rules, the shared state, its own name."""
+    url = state if "://" in state else f"sqlite:///{state}"
+    text = base.read_text() + f'\n[state]\nurl = "{url}"\n\n[fleet]\nhost = "{host}"\n'
+    if site:
+        text += f'site = "{site}"\n'
+    if port is not None:
+        text += (f'\n[upload]\nendpoint = "http://127.0.0.1:{port}/tracking/v1/listings/views/{{api_key}}/"\n'
+                 'window = "00:00-23:59"\nretries = 0\n')
+    out = base.with_name(f"{host}-{site or 'default'}.toml")
+    out.write_text(text)
+    return out
+
+
+def logtrack(*args: str | Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, "-m", "logtrack", *map(str, args)],
+                            env={**os.environ, "TZ": "UTC", "LOGTRACK_API_KEY": KEY},
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def finished(proc: subprocess.Popen[bytes]) -> tuple[int, str]:
+    _, err = proc.communicate(timeout=300)
+    return proc.returncode, err.decode()
+
+
+@pytest.fixture
+def sandbox() -> Iterator[Sandbox]:
+    box = Sandbox()
+    yield box
+    box.close()
+
+
+def rotate(logs: Path) -> None:
+    """What logrotate with delaycompress and compress does: .1 gzipped to .2.gz, the log renamed to .1."""
+    one, log = logs / "access.log.1", logs / "access.log"
+    if one.exists():
+        n = 2
+        while (logs / f"access.log.{n}.gz").exists():
+            n += 1
+        with open(one, "rb") as src, gzip.open(logs / f"access.log.{n}.gz", "wb") as dst:
+            dst.write(src.read())
+        one.unlink()
+    if log.exists():
+        log.rename(one)
+
+
+def test_three_hosts_killed_at_random_and_rotated_post_exactly_the_corpus(site, state_at: str, sandbox: Sandbox,
+                                                                          tmp_path: Path) -> None:
+    _, conf, gen = site
+    rng = random.Random(14)
+    shares: dict[str, list[bytes]] = {h: [] for h in HOSTS}
+    for line in gen.lines:
+        shares[rng.choice(HOSTS)].append(line)
+    folders = {h: tmp_path / h for h in HOSTS}
+    configs = {h: host_config(conf, h, state_at, sandbox.port) for h in HOSTS}
+    for folder in folders.values():
+        folder.mkdir()
+    rounds, killed = 4, 0
+    for r in range(rounds):
+        procs = {}
+        for h in HOSTS:
+            share = shares[h]
+            if r and rng.random() < 0.5:
+                rotate(folders[h])
+            write(folders[h] / "access.log", share[len(share) * r // rounds: len(share) * (r + 1) // rounds])
+            procs[h] = logtrack("run", folders[h], "-c", configs[h], "--now", "-q")
+        for proc in procs.values():
+            if rng.random() < 0.6:
+                try:
+                    proc.wait(timeout=rng.uniform(0.05, 0.8))
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    killed += 1
+            finished(proc)
+    assert killed, "no run was killed: the test proved nothing"
+    for h in HOSTS:  # every host reads the rest; the last one's run finds every day finished everywhere
+        code, err = finished(logtrack("run", folders[h], "-c", configs[h], "--now"))
+        assert code == 0, err
+    assert sandbox.views() == +gen.expected
+
+
+def down_for_two_days(rng_seed: int) -> tuple[loggen.Generated, dict[str, list[bytes]]]:
+    gen = loggen.generate(rng_seed, 900, "combined", "nginx", [-6], SITE_TZ, loggen.START, 3, chronological=True)
+    rng = random.Random(rng_seed)
+    shares: dict[str, list[bytes]] = {h: [] for h in HOSTS}
+    for line in gen.lines:
+        shares[rng.choice(HOSTS)].append(line)
+    return gen, shares
+
+
+def configured(conf: Path, state_at: str, host: str, port: int, site: str = "default") -> config_mod.Config:
+    cfg = config_mod.load(host_config(conf, host, state_at, port))
+    return replace(cfg, settings=replace(cfg.settings, fleet=Fleet(site=site, host=host)))
+
+
+def end_of(day: str) -> datetime:
+    """The midnight that ends ``day`` in the site's zone."""
+    return datetime.combine(date.fromisoformat(day) + timedelta(days=1), datetime.min.time(), ZoneInfo(SITE_TZ))
+
+
+def test_a_host_down_for_two_days_goes_out_without_and_then_with_the_full_sums(state_at: str, sandbox: Sandbox,
+                                                                               tmp_path: Path) -> None:
+    conf = tmp_path / "site.toml"
+    conf.write_text(loggen.config_toml("combined", SITE_TZ))
+    gen, shares = down_for_two_days(3)
+    days = sorted({d for d, _, _ in gen.expected})
+    first, rest = days[:2], days[2:]
+    assert len(rest) >= 2 and date.fromisoformat(rest[0]) == date.fromisoformat(first[-1]) + timedelta(days=1)
+    cfgs = {h: configured(conf, state_at, h, sandbox.port) for h in HOSTS}
+    folders = {h: tmp_path / h for h in HOSTS}
+    for h in HOSTS:
+        folders[h].mkdir()
+        write(folders[h] / "access.log", [ln for ln in shares[h] if _day_of(ln) in first])
+
+    def go(h: str, clock: datetime, upload: bool = True) -> tuple[list[str], list[str]]:
+        warnings: list[str] = []
+        report = run(cfgs[h], [str(folders[h])], state_at,
+                     RunOptions(api_key=KEY, ignore_window=True, upload=upload, clock=lambda: clock),
+                     Hooks(on_warning=warnings.append))
+        assert report.upload_error is None and not report.failures
+        return report.posted, warnings
+
+    t1 = end_of(first[-1]) + timedelta(hours=6)
+    for h in HOSTS:
+        go(h, t1, upload=False)
+    assert go("web1", t1)[0] == first
+    for h in HOSTS:  # the later days are written everywhere; web3 is down and reads none of them
+        write(folders[h] / "access.log", [ln for ln in shares[h] if _day_of(ln) in rest])
+    t2 = t1 + timedelta(hours=20)  # rest[0] is over, and web3 last read all of its logs 20 h ago
+    go("web2", t2, upload=False)
+    assert go("web1", t2) == ([], [])  # within [fleet] host_timeout (26 h): web3 is waited for
+    t3 = end_of(rest[-1]) + timedelta(hours=1)
+    go("web2", t3, upload=False)
+    posted, warnings = go("web1", t3)
+    assert posted == rest
+    assert any(w.startswith("host web3 has not read all of its logs since") and ", ".join(rest) in w
+               for w in warnings), warnings
+    without = Counter({k: v for k, v in gen.expected.items() if k[0] in first})
+    without.update(xml_of([ln for h in ("web1", "web2") for ln in shares[h] if _day_of(ln) in rest], conf, tmp_path))
+    assert sandbox.views() == +without  # the later days as web1 and web2 saw them
+    posted, warnings = go("web3", t3 + timedelta(hours=1))  # web3 catches up, and posts the full sums itself
+    assert posted and set(posted) <= set(rest) and not warnings
+    assert sandbox.views() == +gen.expected
+
+
+def _day_of(line: bytes) -> str:
+    """The day of a generated line in the site's zone."""
+    m = re.search(rb"\[([^]]+)\]", line)
+    assert m is not None
+    return datetime.strptime(m[1].decode(), "%d/%b/%Y:%H:%M:%S %z").astimezone(ZoneInfo(SITE_TZ)).date().isoformat()
+
+
+def test_two_uploaders_at_once_post_each_document_once(site, state_at: str, sandbox: Sandbox, tmp_path: Path) -> None:
+    _, conf, gen = site
+    configs = {h: host_config(conf, h, state_at, sandbox.port) for h in HOSTS[:2]}
+    for i, h in enumerate(configs):
+        (tmp_path / h).mkdir()
+        write(tmp_path / h / "access.log", gen.lines[i::2])
+        code, err = finished(logtrack("run", tmp_path / h, "-c", configs[h], "--no-upload"))
+        assert code == 0, err
+    racing = [logtrack("run", tmp_path / h, "-c", configs[h], "--now") for h in configs]
+    results = [finished(p) for p in racing]
+    assert all(code == 0 for code, _ in results), results
+    posted = [err for _, err in results if "posted" in err]
+    assert len(posted) == 1, results  # one uploader posted every due day; the other found them done
+    assert sandbox.views() == +gen.expected
+    posts = sandbox.posts()
+    assert set(posts.values()) == {1}, posts
+
+
+def test_a_host_with_other_rules_is_refused_and_a_rebuild_changes_the_site(site, state_at: str, sandbox: Sandbox,
+                                                                           tmp_path: Path, cli,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOGTRACK_API_KEY", KEY)
+    _, conf, gen = site
+    web1, web2 = (host_config(conf, h, state_at, sandbox.port) for h in HOSTS[:2])
+    for i, h in enumerate(HOSTS[:2]):
+        (tmp_path / h).mkdir()
+        write(tmp_path / h / "access.log", gen.lines[i::2])
+    code, _, err = cli("run", str(tmp_path / "web1"), "-c", str(web1), "--no-upload")
+    assert code == 0, err
+    other = web2.read_text().replace("[filters]\nstatus = [200, 304]", "[filters]\nstatus = [200]")
+    web2.write_text(other)
+    code, _, err = cli("run", str(tmp_path / "web2"), "-c", str(web2), "--no-upload")
+    assert code == ExitCode.STATE, err
+    signatures = re.findall(r"(?:rules|are) ([0-9a-f]{16})", err)
+    assert len(set(signatures)) == 2, err  # both named: the site's and this configuration's
+    assert "changed" in err and "status" in err and "(web1)" in err and "logtrack rebuild" in err
+    # web2 rebuilds under the new rules: they are the site's now, and web1 must follow before anything is posted
+    code, _, err = cli("rebuild", str(tmp_path / "web2"), "-c", str(web2))
+    assert code == 0, err
+    code, _, err = cli("run", str(tmp_path / "web2"), "-c", str(web2), "--now")
+    assert code == ExitCode.STATE and "web1" in err and "logtrack rebuild" in err, err
+    web1.write_text(web1.read_text().replace("[filters]\nstatus = [200, 304]", "[filters]\nstatus = [200]"))
+    code, _, err = cli("run", str(tmp_path / "web1"), "-c", str(web1), "--now")
+    assert code == ExitCode.STATE and "run `logtrack rebuild` on this host" in err, err
+    assert cli("rebuild", str(tmp_path / "web1"), "-c", str(web1))[0] == 0
+    code, _, err = cli("run", str(tmp_path / "web1"), "-c", str(web1), "--now")
+    assert code == 0, err
+    changed = tmp_path / "changed.toml"  # the corpus counted by xml with 304s left out: what the site holds now
+    changed.write_text(conf.read_text().replace("[filters]\nstatus = [200, 304]", "[filters]\nstatus = [200]"))
+    assert sandbox.views() == +xml_of(gen.lines, changed, tmp_path)
+
+
+def xml_of(lines: list[bytes], conf: Path, tmp: Path) -> Counter[tuple[str, str, str]]:
+    """These lines as ``logtrack xml`` counts them under ``conf``: one source of truth for expectations."""
+    from typer.testing import CliRunner
+
+    from logtrack.cli.main import app
+
+    from conftest import xml_counts
+
+    log = tmp / "expected" / "all.log"
+    log.parent.mkdir(exist_ok=True)
+    log.write_bytes(b"")
+    write(log, lines)
+    result = CliRunner().invoke(app, ["xml", str(log), "-c", str(conf)])
+    assert result.exit_code == 0, result.stderr
+    return xml_counts(result.stdout_bytes)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 10_000),
+       steps=st.lists(st.tuples(st.sampled_from(["ingest", "upload"]), st.integers(0, 2), st.integers(0, 60)),
+                      max_size=10))
+def test_whatever_the_interleaving_the_last_post_of_each_day_and_supplier_is_the_total(
+        state_at: str, seed: int, steps: list[tuple[str, int, int]]) -> None:
+    gen = loggen.generate(seed, 150, "combined", "nginx", [-6], SITE_TZ, loggen.START, 3, chronological=True)
+    rng = random.Random(seed)
+    shares: dict[str, list[bytes]] = {h: [] for h in HOSTS}
+    for line in gen.lines:
+        shares[rng.choice(HOSTS)].append(line)
+    box = Sandbox()
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        conf = root / "site.toml"
+        conf.write_text(loggen.config_toml("combined", SITE_TZ))
+        where = state_at if "://" in state_at else str(root / "state.db")
+        site = f"example-{next(EXAMPLES)}"  # a site of its own in the test's database, new for every example
+        cfgs = {h: configured(conf, where, h, box.port, site) for h in HOSTS}
+        sent = dict.fromkeys(HOSTS, 0)
+        clock = datetime(2026, 11, 20, 12, tzinfo=UTC)
+
+        def step(h: str, more: int, upload: bool) -> None:
+            folder = root / h
+            folder.mkdir(exist_ok=True)
+            write(folder / "access.log", shares[h][sent[h]: sent[h] + more])
+            sent[h] += more
+            report = run(cfgs[h], [str(folder)], where,
+                         RunOptions(api_key=KEY, ignore_window=True, upload=upload, clock=lambda: clock))
+            assert report.upload_error is None and not report.failures
+
+        try:
+            for what, host, more in steps:
+                step(HOSTS[host], more if what == "ingest" else 0, what == "upload")
+            for h in HOSTS:
+                step(h, len(shares[h]), upload=False)
+            step(HOSTS[0], 0, upload=True)
+            assert box.views() == +gen.expected
+        finally:
+            box.close()
