@@ -17,6 +17,7 @@ import sys
 import tempfile
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import nullcontext
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -33,7 +34,7 @@ from logtrack.jobs.runner import RunOptions, run
 from logtrack.read.inputs import Hooks
 
 import loggen
-from conftest import SITE_TZ
+from conftest import SITE_TZ, xml_counts
 from sites import KEY, Sandbox, write
 
 HOSTS = ("web1", "web2", "web3")
@@ -301,3 +302,135 @@ def test_whatever_the_interleaving_the_last_post_of_each_day_and_supplier_is_the
             assert box.views() == +gen.expected
         finally:
             box.close()
+
+
+def test_migrate_copies_a_sqlite_state_into_postgresql_and_export_stays_the_same(site, pg_server, sandbox: Sandbox,
+                                                                                 tmp_path: Path, cli,
+                                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    logs, conf, gen = site
+    monkeypatch.setenv("LOGTRACK_API_KEY", KEY)
+    old = tmp_path / "old.db"
+    upload = host_config(conf, "web1", str(old), sandbox.port)
+    write(logs / "access.log", gen.lines[:4000])
+    code, _, err = cli("run", str(logs), "-c", str(upload), "--now")  # counted and posted on one server
+    assert code == 0, err
+    code, before, _ = cli("export", "--state", str(old))
+    assert code == 0
+    url = pg_server.new_database()
+    code, _, err = cli("state", "migrate", "--state", str(old), "--to", url, "--host", "web1")
+    assert code == 0, err
+    assert "as host web1 of site default" in err and "export gives the same XML from both" in err
+    code, after, _ = cli("export", "--state", url)
+    assert code == 0 and after == before
+    code, _, err = cli("state", "migrate", "--state", str(old), "--to", url, "--host", "web1")
+    assert code == ExitCode.STATE and "holds files of host 'web1'" in err  # never twice
+    # on the shared state web1 goes on where it stopped, and only what changed is posted again
+    fleet = host_config(conf, "web1", url, sandbox.port)
+    write(logs / "access.log", gen.lines[4000:])
+    requests = sandbox.state.requests
+    code, _, err = cli("run", str(logs), "-c", str(fleet), "--now")
+    assert code == 0, err
+    assert "resumed at line 4001" in err
+    assert sandbox.views() == +gen.expected
+    assert sandbox.state.requests - requests <= len({d for d, _, _ in gen.expected})
+
+
+def test_a_dry_run_on_a_shared_state_changes_nothing(site, state_at: str, sandbox: Sandbox, tmp_path: Path,
+                                                     cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    _, conf, gen = site
+    monkeypatch.setenv("LOGTRACK_API_KEY", KEY)
+    configs = {h: host_config(conf, h, state_at, sandbox.port) for h in HOSTS[:2]}
+    for i, h in enumerate(configs):
+        (tmp_path / h).mkdir()
+        write(tmp_path / h / "access.log", gen.lines[i::2])
+    assert cli("run", str(tmp_path / "web1"), "-c", str(configs["web1"]), "--no-upload")[0] == 0
+    code, out, err = cli("run", str(tmp_path / "web2"), "-c", str(configs["web2"]), "--dry-run", "--now")
+    assert code == 0, err
+    docs = out.split(b'<?xml version="1.0" encoding="UTF-8"?>\n')[1:]
+    got: Counter[tuple[str, str, str]] = Counter()
+    for doc in docs:
+        got += xml_counts(b'<?xml version="1.0" encoding="UTF-8"?>\n' + doc)
+    assert got == +gen.expected  # web1's counts from the shared state, and web2's read in the dry run
+    assert sandbox.state.requests == 0
+    code, _, err = cli("run", str(tmp_path / "web2"), "-c", str(configs["web2"]), "--no-upload")
+    assert code == 0 and "new; now at line" in err  # the dry run recorded nothing of web2's
+
+
+def test_a_password_in_the_url_is_refused_and_never_shown(site, tmp_path: Path, cli) -> None:
+    logs, conf, _ = site
+    secret = "hunter2-Secret"
+    for url in (f"postgresql://logtrack:{secret}@127.0.0.1/logtrack", f"postgresql:///logtrack?password={secret}"):
+        code, out, err = cli("run", str(logs), "-c", str(conf), "--state", url, "--no-upload")
+        assert code == ExitCode.CONFIG, err
+        assert "holds a password" in err and "PGPASSWORD" in err and ".pgpass" in err
+        assert secret not in out.decode() + err
+    with_url = tmp_path / "with-url.toml"
+    with_url.write_text(conf.read_text() + f'\n[state]\nurl = "postgresql://u:{secret}@db.internal/x"\n')
+    code, _, err = cli("status", "-c", str(with_url))
+    assert code == ExitCode.CONFIG and secret not in err and "[state] url" in err
+
+
+def test_an_unreachable_postgresql_is_a_state_error_that_names_the_fix(site, tmp_path: Path, cli) -> None:
+    logs, conf, _ = site
+    url = f"postgresql://nobody@/x?host={tmp_path}&connect_timeout=2"  # no server listens there
+    code, _, err = cli("run", str(logs), "-c", str(conf), "--state", url, "--no-upload")
+    assert code == ExitCode.STATE, err
+    assert err.splitlines()[-1].startswith(f"logtrack: error: the state {url} cannot be used")
+    assert "check the server runs" in err and "Traceback" not in err
+
+
+def test_status_shows_each_host_and_warns_of_a_silent_one(site, state_at: str, tmp_path: Path) -> None:
+    from logtrack.jobs.runner import status
+
+    _, conf, gen = site
+    cfgs = {h: configured(conf, state_at, h, 9) for h in HOSTS[:2]}
+    start = datetime(2026, 11, 10, 12, tzinfo=UTC)
+    for i, h in enumerate(cfgs):
+        (tmp_path / h).mkdir()
+        write(tmp_path / h / "access.log", gen.lines[i::2])
+        report = run(cfgs[h], [str(tmp_path / h)], state_at,
+                     RunOptions(upload=False, clock=lambda i=i: start + timedelta(days=2 * i)))
+        assert report.ingest.tally.lines == len(gen.lines[i::2])
+    seen = status(state_at, cfgs["web2"], start + timedelta(days=2, hours=1))
+    assert (seen.site, seen.host) == ("default", "web2")
+    web1, web2 = seen.hosts
+    assert (web1.host, web1.silent, web2.host, web2.silent) == ("web1", True, "web2", False)
+    assert web1.last_line is not None and web1.lag is not None and web1.lag > 0
+    assert web1.last_full_read == start.timestamp()
+
+
+def test_a_day_changed_while_it_was_posted_stays_pending(site, state_at: str) -> None:
+    """The uploader clears a day only if no host counted more of it since it read the day (the day's mark)."""
+    import polars as pl
+
+    from logtrack.jobs.ingest import check_rules
+    from logtrack.state.locate import open_state, parse
+    from logtrack.state.store import State
+
+    _, conf, _ = site
+    cfg = config_mod.load(conf)
+    day = date(2026, 11, 3)
+
+    def views(n: int) -> pl.DataFrame:
+        return pl.DataFrame({"day": [day], "supplier": ["Zillow"], "listing": ["42"], "views": [n]})
+
+    with open_state(parse(state_at), Fleet(host="web1")) as web1, \
+            (open_state(parse(state_at), Fleet(host="web2")) if "://" in state_at else nullcontext(
+                # SQLite lets one run in at a time: web2 shares web1's connection, its queries are what is tested
+                State(web1.path, web1.db, host="web2"))) as web2:  # type: ignore[attr-defined]
+        for state in (web1, web2):
+            check_rules(state, cfg)
+        one = web1.add_file(b"web1's log\n", "access.log")
+        two = web2.add_file(b"web2's log\n", "access.log")
+        with web1.transaction():
+            web1.advance(one.id, 11, 1, "access.log", views(1))
+        assert web1.settle() == ["2026-11-03"]
+        sent = web1.totals(days=["2026-11-03"])
+        with web2.transaction():  # web2 counts more of the day while web1 posts it
+            web2.advance(two.id, 11, 1, "access.log", views(2))
+        web1.mark_posted(sent)
+        web1.clean("2026-11-03")
+        assert web1.settle() == ["2026-11-03"]  # still pending: flexmls has 1, the site 3
+        web1.mark_posted(web1.totals(days=["2026-11-03"]))
+        web1.clean("2026-11-03")
+        assert web1.settle() == [] and web2.pending_days(None) == []

@@ -34,9 +34,9 @@ from sites import KEY, TZ, Sandbox, counts_of, upload_config, write
 LOGTRACK = [sys.executable, "-m", "logtrack"]
 
 
-def test_twice_renamed_compressed_and_half_lines(cli, site, tmp_path: Path) -> None:
+def test_twice_renamed_compressed_and_half_lines(cli, site, state_at: str, tmp_path: Path) -> None:
     logs, conf, gen = site
-    state = tmp_path / "state.db"
+    state = state_at
     run = ("run", str(logs), "--config", str(conf), "--state", str(state), "--no-upload")
     lines = gen.lines
     log = logs / "access.log"
@@ -193,12 +193,12 @@ def test_killed_while_reading_a_cut_back_file_again(site, tmp_path: Path, cli) -
     assert counts_of(state, cli) == before.expected + after.expected
 
 
-def test_sigkill_at_any_moment_loses_and_doubles_nothing(site, tmp_path: Path, cli,
+def test_sigkill_at_any_moment_loses_and_doubles_nothing(site, tmp_path: Path, cli, state_at: str,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     logs, conf, _ = site
     big = loggen.generate(33, 160_000, "combined", "apache", [-6, 0], TZ, loggen.START, 4, chronological=True)
     write(logs / "access.log", big.lines)
-    state = tmp_path / "state.db"
+    state = state_at
     cmd = [*LOGTRACK, "run", str(logs), "--config", str(conf), "--state", str(state), "--no-upload", "-q"]
     # killed just after a commit, and inside the next batch: both must lose and double nothing
     # (small batches, so that a run commits many times before it ends)
@@ -225,11 +225,11 @@ def test_lock_keeps_a_second_run_out(cli, site, tmp_path: Path) -> None:
     )
 
 
-def test_changed_rules_are_refused_then_rebuilt(cli, site, tmp_path: Path) -> None:
+def test_changed_rules_are_refused_then_rebuilt(cli, site, state_at: str, tmp_path: Path) -> None:
     logs, conf, gen = site
     write(logs / "access.log", gen.lines[:3000])
     write(logs / "old_access.log", gen.lines[3000:])
-    state = tmp_path / "state.db"
+    state = state_at
     assert cli("run", str(logs), "-c", str(conf), "--state", str(state), "--no-upload")[0] == 0
     assert counts_of(state, cli) == gen.expected
     changed = tmp_path / "changed.toml"
@@ -253,10 +253,10 @@ def sandbox() -> Iterator[Sandbox]:
     box.close()
 
 
-def test_end_to_end_against_the_sandbox(cli, site, sandbox: Sandbox, tmp_path: Path, monkeypatch) -> None:
+def test_end_to_end_against_the_sandbox(cli, site, state_at: str, sandbox: Sandbox, tmp_path: Path, monkeypatch) -> None:
     logs, conf, gen = site
     write(logs / "access.log", gen.lines)
-    state = tmp_path / "state.db"
+    state = state_at
     conf = upload_config(conf, sandbox.port)
     monkeypatch.setenv("LOGTRACK_API_KEY", KEY)
     code, out, err = cli("run", str(logs), "-c", str(conf), "--state", str(state), "--now")
