@@ -76,6 +76,11 @@ schema_location = "urn:x ViewTracking.xsd"
         ("[[suppliers]]\nname = 'Z'\nreferrer = ['https://zillow.com/']\n", "is not a domain name"),
         ("[[suppliers]]\nname = 'Z'\nreferer = ['zillow.com']\n", "unknown key [[suppliers]] #1 referer"),
         ("[logs\n", "invalid TOML"),
+        ("[fleet]\nhost_timeout = 'a day'\n", "[fleet] host_timeout: 'a day' is not a duration"),
+        ("[fleet]\ngrace = -5\n", "[fleet] grace: a duration cannot be negative"),
+        ("[fleet]\nhost = ''\n", "[fleet] host '' is not a name"),
+        ("[fleet]\nhosts = 'web1'\n", "unknown key [fleet] hosts"),
+        ("[state]\npath = 'a.db'\nurl = 'sqlite:////tmp/a.db'\n", "[state] has both path and url"),
     ],
 )
 def test_errors_name_key_and_file(tmp_path: Path, text: str, message: str) -> None:
@@ -138,3 +143,46 @@ def test_every_counting_rule_is_in_the_signature_and_no_setting_is() -> None:
     assert replace(base, status=(304, 200)).signature() == replace(base, status=(200, 304)).signature()
     settings = Config(base, Settings(window="01:00-02:00", state_path="/x"))
     assert settings.rules.signature() == Config(base).rules.signature()
+
+
+@pytest.mark.parametrize(
+    ("text", "fleet"),
+    [
+        ("", config.Fleet()),
+        ("[fleet]\nhost = 'web1'\nsite = 'broker-a'\n", config.Fleet(site="broker-a", host="web1")),
+        ("[fleet]\nhost_timeout = 12\ngrace = 1\n", config.Fleet(host_timeout=12 * 3600.0, grace=60.0)),
+        ("[fleet]\nhost_timeout = '2d'\ngrace = '90s'\n", config.Fleet(host_timeout=2 * 86400.0, grace=90.0)),
+        ("[fleet]\nhost_timeout = '90m'\n", config.Fleet(host_timeout=5400.0)),
+    ],
+)
+def test_fleet_settings(tmp_path: Path, text: str, fleet: config.Fleet) -> None:
+    loaded = config.load(write(tmp_path, text))
+    assert loaded.settings.fleet == fleet
+    assert loaded.rules.signature() == config.load(write(tmp_path, "")).rules.signature()  # settings, not rules
+
+
+@pytest.mark.parametrize(
+    ("text", "path", "url"),
+    [
+        ("sqlite:////var/lib/logtrack/state.db", "/var/lib/logtrack/state.db", None),
+        ("sqlite:///var/lib/logtrack/state.db", "/var/lib/logtrack/state.db", None),
+        ("state.db", "state.db", None),
+        ("postgresql://logtrack@db.internal/logtrack?sslmode=verify-full", None,
+         "postgresql://logtrack@db.internal/logtrack?sslmode=verify-full"),
+        ("postgres:///logtrack?host=/run/postgresql", None, "postgres:///logtrack?host=/run/postgresql"),
+    ],
+)
+def test_state_locations(text: str, path: str | None, url: str | None) -> None:
+    from logtrack.state.locate import parse
+
+    where = parse(text)
+    assert (str(where.path) if where.path else None, where.url) == (path, url)
+
+
+@pytest.mark.parametrize("text", ["mysql://x/y", "sqlite://", "postgresql://u:pw@h/db", "postgresql:///db?password=pw"])
+def test_state_locations_refused(text: str) -> None:
+    from logtrack.state.locate import parse
+
+    with pytest.raises(ConfigError) as err:
+        parse(text)
+    assert "pw" not in str(err.value)

@@ -96,3 +96,27 @@ def test_a_state_signed_the_old_way_keeps_its_rules_and_is_signed_anew(tmp_path:
         other = CountingRules(format="combined", timezone="UTC", patterns=rules.patterns)
         with pytest.raises(StateError, match="were made under other rules"):
             check_rules(state, Config(other))
+
+
+def test_a_state_from_one_server_becomes_its_hosts_own_under_the_default_site(tmp_path: Path) -> None:
+    """Migration 8: every row keyed by site, files by host; what was there is this machine's, in site 'default'."""
+    from logtrack.state.store import machine_host
+
+    rules = CountingRules(format="combined", timezone="America/Chicago", patterns=("^/l/(?P<id>[0-9]+)$",))
+    path = tmp_path / "state.db"
+    with sqlite3.connect(path) as db:
+        db.executescript(BEFORE_NUMBERING)
+        db.execute("INSERT INTO meta VALUES ('rules', ?)", (rules.signature(),))
+    from logtrack.config import Config
+
+    with State.open(path) as state:
+        assert (state.site, state.host) == ("default", machine_host())
+        check_rules(state, Config(rules))  # the rules it counted under are the site's and this host's
+        (host,) = state.hosts()
+        assert (host.host, host.rules, host.has_counts) == (machine_host(), rules.signature(), True)
+        assert state.totals().get_column("views").to_list() == [3]
+    with State.open(path, host="web2") as other:  # another host of the same SQLite state sees none of its files
+        assert other.files() == [] and other.totals().get_column("views").to_list() == [3]
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT site, host FROM files").fetchall() == [("default", machine_host())]
+        assert db.execute("SELECT value FROM meta WHERE site='' AND key='home_host'").fetchone() == (machine_host(),)

@@ -341,7 +341,8 @@ def test_the_starter_config_has_every_section(cli, tmp_path: Path) -> None:
     conf = tmp_path / "logtrack.toml"
     assert cli("init", str(conf))[0] == 0
     text = conf.read_text()
-    for section in ("[logs]", "[listings]", "[[suppliers]]", "[filters]", "[viewtracking]", "[state]", "[upload]"):
+    for section in ("[logs]", "[listings]", "[[suppliers]]", "[filters]", "[viewtracking]", "[state]", "[fleet]",
+                    "[upload]"):
         assert f"\n{section}\n" in text
     assert "api_key_file" in text and "window" in text
     _, _, err = cli("run", str(tmp_path / "none.log"), "-c", str(conf), "--state", str(tmp_path / "s.db"))
