@@ -85,6 +85,13 @@ class SqlStore:
     def transaction(self) -> AbstractContextManager[object]:
         raise NotImplementedError
 
+    def _add(self, table: str, rows: pl.DataFrame, key: tuple[str, ...], total: str) -> None:
+        """Add ``rows`` to ``table``: ``total`` summed into the row of the same ``key``, or a new row."""
+        columns = rows.columns
+        self._many(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) "
+                   f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {total} = {table}.{total} + excluded.{total}",
+                   rows.iter_rows())
+
     def uploading(self) -> AbstractContextManager[object]:
         """Held while posting: one uploader at a time per site."""
         raise NotImplementedError
@@ -186,21 +193,15 @@ class SqlStore:
         day = pl.col("day").dt.to_string("%Y-%m-%d")
         keys = (pl.lit(self.site).alias("site"), pl.lit(record_id).alias("file_id"))
         if counts.height:
-            self._many(
-                "INSERT INTO counts (site, file_id, day, supplier, listing, views) VALUES (?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT (file_id, day, supplier, listing) DO UPDATE SET views = counts.views + excluded.views",
-                counts.select(*keys, day, "supplier", "listing", "views").iter_rows(),
-            )
+            self._add("counts", counts.select(*keys, day, "supplier", "listing", "views"),
+                      ("file_id", "day", "supplier", "listing"), "views")
             days = sorted(counts.get_column("day").unique().dt.to_string("%Y-%m-%d").to_list())
             self._many("INSERT INTO dirty_days (site, day, mark) VALUES (?, ?, ?) "
                        "ON CONFLICT (site, day) DO UPDATE SET mark = excluded.mark",
                        [(self.site, d, _mark()) for d in days])
         if outcomes is not None and outcomes.height:
-            self._many(
-                "INSERT INTO outcomes (site, file_id, day, outcome, lines) VALUES (?, ?, ?, ?, ?) "
-                "ON CONFLICT (file_id, day, outcome) DO UPDATE SET lines = outcomes.lines + excluded.lines",
-                outcomes.select(*keys, day.fill_null(""), "outcome", "lines").iter_rows(),
-            )
+            self._add("outcomes", outcomes.select(*keys, day.fill_null(""), "outcome", "lines"),
+                      ("file_id", "day", "outcome"), "lines")
         self._exec(
             'UPDATE files SET "offset"=?, lines=?, last_name=?, last_read=?, last_ts=?, recount_since=?, '
             "tail_hash=? WHERE id=?",
