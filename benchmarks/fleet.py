@@ -104,8 +104,9 @@ def main() -> None:
             stale.unlink(missing_ok=True)
         logtrack = [sys.executable, "-m", "logtrack"]
         started = time.perf_counter()
-        alone = result(timed([*logtrack, "run", str(work / "web1"), "-c", str(config("web1", f"sqlite:///{solo}", "solo")),
-                              "--no-upload", "-q"], env), started)
+        solo_config = config("web1", f"sqlite:///{solo}", "solo")
+        alone = result(timed([*logtrack, "run", str(work / "web1"), "-c", str(solo_config), "--no-upload", "-q"], env),
+                       started)
         started = time.perf_counter()
         procs = {h: timed([*logtrack, "run", str(work / h), "-c", str(configs[h]), "--no-upload", "-q"], env)
                  for h in HOSTS}
