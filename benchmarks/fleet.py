@@ -116,7 +116,7 @@ def main() -> None:
                         started)
         xml = subprocess.run([*logtrack, "xml", str(full), "-c", str(configs["web1"])], env=env, check=True,
                              capture_output=True).stdout
-        truth, got = counts(xml), Counter()
+        truth, got = counts(xml), Counter[tuple[str, str, str]]()
         for (day, supplier), listings in box.views.items():
             for listing, views in listings.items():
                 got[(day, supplier, listing)] = views
@@ -137,7 +137,7 @@ def main() -> None:
     if args.url:
         fleet(args.url)
     else:
-        import servers
+        import servers  # type: ignore[import-not-found]  # tests/servers.py, found through sys.path
 
         with servers.postgres() as pg:
             fleet(pg.new_database())

@@ -172,6 +172,9 @@ def test_a_host_down_for_two_days_goes_out_without_and_then_with_the_full_sums(s
     t2 = t1 + timedelta(hours=20)  # rest[0] is over, and web3 last read all of its logs 20 h ago
     go("web2", t2, upload=False)
     assert go("web1", t2) == ([], [])  # within [fleet] host_timeout (26 h): web3 is waited for
+    waiting = run(cfgs["web1"], [str(folders["web1"])], state_at,
+                  RunOptions(api_key=KEY, ignore_window=True, upload=False, clock=lambda: t2))
+    assert waiting.held == {rest[0]: ["web3"]} and waiting.due == []
     t3 = end_of(rest[-1]) + timedelta(hours=1)
     go("web2", t3, upload=False)
     posted, warnings = go("web1", t3)

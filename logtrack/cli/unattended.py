@@ -165,6 +165,9 @@ def run_command(
                 _stderr(f"logtrack: posted {len(report.posted)} day(s): {', '.join(report.posted)}")
             elif not report.due and not no_upload and report.upload_error is None:
                 _stderr("logtrack: nothing due for upload")
+            for hosts, days in _held(report.held).items():
+                _stderr(f"logtrack: {', '.join(days)} wait(s) for host(s) {', '.join(hosts)} to read all of their "
+                        "logs past the day's end (their next run; [fleet] host_timeout stops the wait)")
         if report.upload_error is not None:
             raise report.upload_error
         if report.failures:
@@ -173,6 +176,14 @@ def run_command(
                 "they stay pending and go with the next run",
             )
         _fail_if_partial_ingest(report.ingest)
+
+
+def _held(held: dict[str, list[str]]) -> dict[tuple[str, ...], list[str]]:
+    """The days waiting for other hosts, grouped by the hosts they wait for."""
+    out: dict[tuple[str, ...], list[str]] = {}
+    for day, hosts in held.items():
+        out.setdefault(tuple(hosts), []).append(day)
+    return out
 
 
 def _fail_if_partial_ingest(report: IngestReport) -> None:

@@ -109,8 +109,8 @@ def check_rules(state: Store, config: Config) -> None:
     if site is None:
         state.set_rules(signature)
         return
-    others = [h.host for h in state.hosts() if h.host != state.host]
     if _hash(site) != _hash(signature):
+        others = [h.host for h in state.hosts() if h.host != state.host]
         raise StateError(
             f"the counts in {state.name} were made under other rules ({_differences(site, signature)} changed): "
             f"the site {state.site!r} counts under rules {_hash(site)}, this configuration's are {_hash(signature)}",
