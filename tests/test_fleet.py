@@ -437,3 +437,45 @@ def test_a_day_changed_while_it_was_posted_stays_pending(site, state_at: str) ->
         web1.mark_posted(web1.totals(days=["2026-11-03"]))
         web1.clean("2026-11-03")
         assert web1.settle() == [] and web2.pending_days(None) == []
+
+
+def test_hosts_ingest_side_by_side_and_one_host_runs_once(site, pg_server, tmp_path: Path, cli) -> None:
+    """PostgreSQL: a run of web1 in progress keeps a second web1 run out, and lets web2 in."""
+    from logtrack.state.locate import open_state, parse
+
+    _, conf, gen = site
+    url = pg_server.new_database()
+    configs = {h: host_config(conf, h, url, None) for h in HOSTS[:2]}
+    for i, h in enumerate(configs):
+        (tmp_path / h).mkdir()
+        write(tmp_path / h / "access.log", gen.lines[i::2])
+    with open_state(parse(url), Fleet(host="web1")):  # web1's run, holding its host's lock
+        code, _, err = cli("run", str(tmp_path / "web1"), "-c", str(configs["web1"]), "--no-upload",
+                           "--lock-wait", "0.5")
+        assert code == ExitCode.STATE and "another logtrack run of host web1 (site default)" in err, err
+        code, _, err = cli("run", str(tmp_path / "web2"), "-c", str(configs["web2"]), "--no-upload",
+                           "--lock-wait", "0.5")
+        assert code == 0, err
+
+
+def test_an_uploader_killed_while_posting_blocks_no_one(site, pg_server, sandbox: Sandbox, tmp_path: Path) -> None:
+    """PostgreSQL: the upload lock is the dead uploader's connection's, and goes with it."""
+    _, conf, gen = site
+    url = pg_server.new_database()
+    web1 = host_config(conf, "web1", url, sandbox.port)
+    (tmp_path / "web1").mkdir()
+    write(tmp_path / "web1" / "access.log", gen.lines)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time\n"
+         "from logtrack.config import Fleet\nfrom logtrack.state.locate import open_state, parse\n"
+         f"with open_state(parse({url!r}), Fleet(host='web2')) as state, state.uploading():\n"
+         "    print('posting', flush=True)\n    time.sleep(600)\n"],
+        stdout=subprocess.PIPE, env={**os.environ, "TZ": "UTC"})
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == b"posting\n"
+        holder.kill()  # SIGKILL while it holds the site's upload lock
+    finally:
+        holder.wait()
+    code, err = finished(logtrack("run", tmp_path / "web1", "-c", web1, "--now"))
+    assert code == 0, err
+    assert sandbox.views() == +gen.expected
