@@ -116,14 +116,14 @@ def test_a_format_that_reads_less_than_the_lines_hold_is_said_once(cli, tmp_path
     assert "warning" not in right
 
 
-def test_nothing_is_pending_after_a_rebuild_to_the_same_numbers(cli, site, tmp_path: Path, monkeypatch) -> None:
+def test_nothing_is_pending_after_a_rebuild_to_the_same_numbers(cli, site, state_at: str, monkeypatch) -> None:
     logs, conf, gen = site
     write(logs / "access.log", gen.lines[:1500])
     box = Sandbox()
     try:
         conf = upload_config(conf, box.port, window="00:00-00:01")  # a window a test is almost never in
         monkeypatch.setenv("LOGTRACK_API_KEY", KEY)
-        state = tmp_path / "s.db"
+        state = state_at
         code, _, err = cli("run", str(logs), "-c", str(conf), "--state", str(state), "--now")
         assert code == 0, err
         posts = box.state.requests
@@ -168,7 +168,7 @@ def test_a_key_problem_is_said_on_the_first_run(cli, site, tmp_path: Path, monke
     assert code == 0 and "warning" not in err  # only counting: no key needed
 
 
-def test_a_failing_upload_says_each_retry_and_ends_in_one_line(cli, site, tmp_path: Path, monkeypatch) -> None:
+def test_a_failing_upload_says_each_retry_and_ends_in_one_line(cli, site, state_at: str, monkeypatch) -> None:
     logs, conf, gen = site
     write(logs / "access.log", gen.lines[:3000])
     import socket
@@ -179,7 +179,7 @@ def test_a_failing_upload_says_each_retry_and_ends_in_one_line(cli, site, tmp_pa
     conf = upload_config(conf, port)
     conf.write_text(conf.read_text() + "retries = 2\nbackoff = 0.1\n")
     monkeypatch.setenv("LOGTRACK_API_KEY", KEY)
-    state = tmp_path / "s.db"
+    state = state_at
     code, out, err = cli("run", str(logs), "-c", str(conf), "--state", str(state), "--now")
     assert code == ExitCode.UPLOAD
     lines = err.splitlines()

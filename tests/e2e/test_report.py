@@ -30,8 +30,9 @@ def _frame(counter: Counter[tuple[str, str, str]]) -> pl.DataFrame:
 
 
 @pytest.fixture
-def sample_state(cli, tmp_path: Path) -> Path:
-    state = tmp_path / "state.db"
+def sample_state(cli, state_at: str) -> str:
+    """The sample logs run into a state: a SQLite file, or a database of a real PostgreSQL."""
+    state = state_at
     code, _, err = cli("run", str(SAMPLES), "-c", str(SAMPLES / "logtrack.toml"), "--state", str(state),
                        "--no-upload", "-q")
     assert code == 0, err
@@ -39,7 +40,7 @@ def sample_state(cli, tmp_path: Path) -> Path:
 
 
 @pytest.mark.parametrize("fmt", ["csv", "json"])
-def test_csv_and_json_read_back_equal_the_states_counts(cli, sample_state: Path, fmt: str) -> None:
+def test_csv_and_json_read_back_equal_the_states_counts(cli, sample_state: str, fmt: str) -> None:
     code, out, err = cli("report", "--state", str(sample_state), "-c", str(SAMPLES / "logtrack.toml"),
                          "--by", "day,supplier", "--by", "listing", "--format", fmt)
     assert code == 0, err
@@ -50,7 +51,7 @@ def test_csv_and_json_read_back_equal_the_states_counts(cli, sample_state: Path,
     assert got.select(*key, "views").sort(key).equals(expected.select(*key, "views").sort(key))
 
 
-def test_the_state_report_keeps_days_whose_logs_are_gone(cli, sample_state: Path, tmp_path: Path) -> None:
+def test_the_state_report_keeps_days_whose_logs_are_gone(cli, sample_state: str, tmp_path: Path) -> None:
     from_logs = cli("report", str(SAMPLES), "-c", str(SAMPLES / "logtrack.toml"), "--by", "day", "-f", "csv")[1]
     logs = tmp_path / "logs"
     logs.mkdir()  # the logs rotated away: the state still knows every day
@@ -127,7 +128,7 @@ def test_since_and_until_are_days_in_the_time_zone(cli, tmp_path: Path) -> None:
     assert out.decode().splitlines() == ["day,listing,views", "2026-11-02,2,1", "2026-11-02,3,1"]
 
 
-def test_a_table_has_a_totals_row_and_fits_a_narrow_terminal(cli, sample_state: Path, monkeypatch) -> None:
+def test_a_table_has_a_totals_row_and_fits_a_narrow_terminal(cli, sample_state: str, monkeypatch) -> None:
     monkeypatch.setenv("COLUMNS", "60")
     code, out, err = cli("report", "--state", str(sample_state), "-c", str(SAMPLES / "logtrack.toml"),
                          "--by", "month", "--by", "supplier")
@@ -145,7 +146,7 @@ def test_a_table_has_a_totals_row_and_fits_a_narrow_terminal(cli, sample_state: 
     (["--since", "last-tuesday"], "--since 'last-tuesday' is not a date"),
     ([str(SAMPLES / "access.log")], "a report reads either logs or the state, and both were named"),
 ])
-def test_report_mistakes_are_usage_errors(cli, sample_state: Path, args: list[str], words: str) -> None:
+def test_report_mistakes_are_usage_errors(cli, sample_state: str, args: list[str], words: str) -> None:
     code, _, err = cli("report", "--state", str(sample_state), *args)
     assert code == ExitCode.USAGE
     assert words in err
@@ -294,7 +295,7 @@ def test_lines_by_outcome_per_day_give_a_timeless_line_its_neighbours_day(tmp_pa
     }
 
 
-def test_export_takes_the_same_days_as_report(cli, sample_state: Path) -> None:
+def test_export_takes_the_same_days_as_report(cli, sample_state: str) -> None:
     everything = cli("export", "--state", str(sample_state))[1]
     assert cli("export", "--state", str(sample_state), "--until", "today")[1] == everything
     assert cli("export", "--state", str(sample_state), "--since", "tomorrow-ish")[0] == ExitCode.USAGE
