@@ -11,8 +11,8 @@ latest run that read all of its logs began after the day ended, plus
 ``[fleet] grace``. A host silent past ``[fleet] host_timeout`` is not
 waited for; its days go out without it (with a warning naming it), and go
 again with the full sums when it catches up, since its new counts make
-them pending. The host running the upload has just read its logs, so for
-it a day is finished once it is over, as on a single server.
+them pending. On a single server (no other host in the state) a day is due
+once it is over, as before fleets.
 """
 
 from __future__ import annotations
@@ -161,7 +161,10 @@ def _find_due(state: Store, config: Config, options: RunOptions, report: RunRepo
         report.due = pending
         return
     before = today(config, now).isoformat()
-    hosts = [h for h in state.hosts() if h.host != state.host]
+    everyone = state.hosts()
+    # On a single server, a day is due once it is over, as it always was; in a fleet, this host too
+    # must have begun its run past the day's end and grace (and read all of its logs).
+    hosts = everyone if any(h.host != state.host for h in everyone) else []
     site_rules = state.rules()
     stale_rules = [h.host for h in hosts if h.has_counts and h.rules != site_rules]
     if stale_rules and pending:
