@@ -479,3 +479,30 @@ def test_an_uploader_killed_while_posting_blocks_no_one(site, pg_server, sandbox
     code, err = finished(logtrack("run", tmp_path / "web1", "-c", web1, "--now"))
     assert code == 0, err
     assert sandbox.views() == +gen.expected
+
+
+def test_a_day_waits_for_the_grace_after_midnight_on_every_host(state_at: str, sandbox: Sandbox,
+                                                                  tmp_path: Path) -> None:
+    conf = tmp_path / "site.toml"
+    conf.write_text(loggen.config_toml("combined", SITE_TZ))
+    gen, shares = down_for_two_days(5)
+    last = max(d for d, _, _ in gen.expected)
+    cfgs = {h: configured(conf, state_at, h, sandbox.port) for h in HOSTS[:2]}
+
+    def go(h: str, clock: datetime) -> list[str]:
+        folder = tmp_path / h
+        folder.mkdir(exist_ok=True)
+        if not (folder / "access.log").exists():
+            write(folder / "access.log", shares[h])
+        report = run(cfgs[h], [str(folder)], state_at,
+                     RunOptions(api_key=KEY, ignore_window=True, clock=lambda: clock))
+        assert report.upload_error is None
+        return [d for d, hosts in report.held.items() if d == last for _ in hosts]
+
+    early = end_of(last) + timedelta(minutes=2)  # inside [fleet] grace (5 min): lines may still be written
+    go("web2", early)
+    assert go("web1", early) == [last, last]  # both hosts began their runs too soon after the day's end
+    later = end_of(last) + timedelta(minutes=6)
+    assert go("web2", later) == [last]  # web1's latest run is still the early one
+    assert go("web1", later) == []
+    assert sandbox.views() == +xml_of(shares["web1"] + shares["web2"], conf, tmp_path)
