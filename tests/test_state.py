@@ -120,3 +120,26 @@ def test_a_state_from_one_server_becomes_its_hosts_own_under_the_default_site(tm
     with sqlite3.connect(path) as db:
         assert db.execute("SELECT site, host FROM files").fetchall() == [("default", machine_host())]
         assert db.execute("SELECT value FROM meta WHERE site='' AND key='home_host'").fetchone() == (machine_host(),)
+
+
+def test_counts_add_up_on_either_backend_whatever_the_rows(state_at: str) -> None:
+    """A key twice in one batch, a batch added outside a transaction, then again: the views add up."""
+    from datetime import date
+
+    import polars as pl
+
+    from logtrack.config import Fleet
+    from logtrack.state.locate import open_state, parse
+
+    rows = pl.DataFrame({"day": [date(2026, 11, 1)] * 3, "supplier": ["", "", "Zillow"],
+                         "listing": ["1", "1", "1"], "views": [2, 3, 4]})
+    outcomes = pl.DataFrame({"day": [date(2026, 11, 1), None], "outcome": ["view", "no time"], "lines": [9, 1]},
+                            schema={"day": pl.Date, "outcome": pl.String, "lines": pl.Int64})
+    with open_state(parse(state_at), Fleet(host="web1")) as state:
+        record = state.add_file(b"first line\n", "access.log")
+        state.advance(record.id, 11, 1, "access.log", rows, outcomes=outcomes)
+        with state.transaction():
+            state.advance(record.id, 22, 2, "access.log", rows, outcomes=outcomes)
+        assert state.totals().select("supplier", "views").rows() == [("", 10), ("Zillow", 8)]
+        assert state.outcomes().select("outcome", "lines").sort("outcome").rows() == [("no time", 2), ("view", 18)]
+        assert (state.file(record.id).offset, state.file(record.id).lines) == (22, 2)

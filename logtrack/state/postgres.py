@@ -235,11 +235,14 @@ class PgState(SqlStore):
         columns = ", ".join(rows.columns)
         staging = f"incoming_{table}"
         self._exec(f"CREATE TEMPORARY TABLE IF NOT EXISTS {staging} (LIKE {table}) ON COMMIT DELETE ROWS")
-        with self.conn.cursor() as cursor:
+        # (inside a transaction of its own, or a savepoint of the caller's: the staged rows live until commit)
+        with self.conn.transaction(), self.conn.cursor() as cursor:
             with cursor.copy(f"COPY {staging} ({columns}) FROM STDIN WITH (FORMAT csv)") as copy:
                 copy.write(rows.write_csv(include_header=False).encode())
-            # one row per key (a batch's rows are already summed), so the upsert never meets a key twice
-            cursor.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {staging} "
+            # summed per key first: an upsert may not meet one key twice
+            others = ", ".join(c for c in rows.columns if c != total)
+            cursor.execute(f"INSERT INTO {table} ({others}, {total}) SELECT {others}, CAST(SUM({total}) AS BIGINT) "
+                           f"FROM {staging} GROUP BY {others} "
                            f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {total} = {table}.{total} + "
                            f"excluded.{total}")
             cursor.execute(f"TRUNCATE {staging}")
