@@ -80,6 +80,10 @@ class StateError(LogtrackError):
     exit_code = ExitCode.STATE
 
 
+class NoStateError(StateError):
+    """There is no state there yet: nothing was ever run into it."""
+
+
 class StateStorageError(StateError):
     """The state's file or file system fails: read-only, full, no permission, or damaged bytes."""
 

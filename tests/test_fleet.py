@@ -506,3 +506,18 @@ def test_a_day_waits_for_the_grace_after_midnight_on_every_host(state_at: str, s
     assert go("web2", later) == [last]  # web1's latest run is still the early one
     assert go("web1", later) == []
     assert sandbox.views() == +xml_of(shares["web1"] + shares["web2"], conf, tmp_path)
+
+
+def test_a_dry_run_or_status_on_an_empty_database_makes_nothing(site, pg_server, cli) -> None:
+    import psycopg
+
+    logs, conf, gen = site
+    write(logs / "access.log", gen.lines[:500])
+    url = pg_server.new_database()
+    code, out, err = cli("run", str(logs), "-c", str(conf), "--state", url, "--dry-run", "--include-today")
+    assert code == 0, err
+    assert out.count(b"<Views ") >= 1
+    code, _, err = cli("status", "-c", str(conf), "--state", url)
+    assert code == ExitCode.STATE and f"no state at {url}" in err
+    with psycopg.connect(url) as conn:
+        assert conn.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'").fetchone() == (0,)

@@ -26,7 +26,16 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from ..config import Config
-from ..errors import AuthError, ConfigError, InputError, LogtrackError, StateError, UnreachableError, UploadError
+from ..errors import (
+    AuthError,
+    ConfigError,
+    InputError,
+    LogtrackError,
+    NoStateError,
+    StateError,
+    UnreachableError,
+    UploadError,
+)
 from ..flexmls.upload import Poster, UploadSettings, in_window, load_api_key, redact, split_posts
 from ..output import write_into
 from ..read import sources
@@ -211,9 +220,12 @@ def _dry_run(config: Config, paths: Sequence[str], location: Location, options: 
         copy = Path(tmp) / "state.db"
         host = fleet.host
         if location.exists():
-            with open_state(location, fleet, lock_wait=options.lock_wait, readonly=True) as live:
-                live.copy_to(copy)
-                host = live.host
+            try:
+                with open_state(location, fleet, lock_wait=options.lock_wait, readonly=True) as live:
+                    live.copy_to(copy)
+                    host = live.host
+            except NoStateError:
+                pass  # nothing run into it yet: the dry run starts from an empty state, as a first run would
         with State.open(copy, site=fleet.site, host=host) as state:
             report = _ingest(state, config, paths, options, hooks)
             _find_due(state, config, options, report, hooks)

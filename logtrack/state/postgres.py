@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from ..errors import ConfigError, StateError
+from ..errors import ConfigError, NoStateError, StateError
 from .records import DEFAULT_SITE
 from .sql import SqlStore
 
@@ -153,7 +153,7 @@ class PgState(SqlStore):
             raise _error(url, exc) from None
         try:
             state = cls(url, conn, site, host, local_dir)
-            state._prepare()
+            state._prepare(readonly)
             if not readonly:
                 state._lock(_lock_key("logtrack host", site, host), lock_wait,
                             f"another logtrack run of host {host} (site {site})")
@@ -164,9 +164,17 @@ class PgState(SqlStore):
         finally:
             conn.close()  # and with the session, its advisory locks
 
-    def _prepare(self) -> None:
-        """The tables, made once (under a lock, since every host of a new fleet may start at once)."""
-        if self._fetch("SELECT to_regclass('logtrack_schema') IS NOT NULL")[0][0]:
+    def _prepare(self, readonly: bool) -> None:
+        """The tables, made once (under a lock, since every host of a new fleet may start at once).
+
+        A read-only open (status, export, a dry run's copy) makes nothing: a
+        database without them holds no state yet.
+        """
+        made = self._fetch("SELECT to_regclass('logtrack_schema') IS NOT NULL")[0][0]
+        if readonly and not made:
+            raise NoStateError(f"no state at {self.name} (it holds no logtrack tables yet)",
+                               "run `logtrack run` first, or pass --state")
+        if made:
             version = self._fetch("SELECT MAX(version) FROM logtrack_schema")[0][0]
             if version is not None and int(version) > SCHEMA_VERSION:
                 raise StateError(f"{self.name}: the state was made by a newer logtrack (schema {version}, this "
