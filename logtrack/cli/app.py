@@ -7,6 +7,7 @@ and an exit code. The commands are in ``preview``, ``report`` and
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from collections.abc import Iterator
@@ -59,6 +60,13 @@ def boundary() -> Iterator[None]:
     except KeyboardInterrupt:
         _stderr("logtrack: error: interrupted")
         raise typer.Exit(130) from None
+    except BrokenPipeError:
+        # stdout's reader stopped early (`| head`): no bug, and nothing more can go there; Python's own
+        # flush at exit would fail again, so stdout is pointed at /dev/null first
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        _stderr("logtrack: error: stdout was closed before everything was written (its reader stopped)")
+        raise typer.Exit(int(ExitCode.OUTPUT)) from None
     except Exception as exc:
         if _state["debug"]:
             raise

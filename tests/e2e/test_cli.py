@@ -438,3 +438,23 @@ def test_a_log_shared_by_several_sites_counts_only_this_sites_hosts(cli, tmp_pat
     assert code == 4
     assert f"{plain}: the format 'combined' logs no virtual host, so [filters] vhosts cannot tell" in err
     assert xml_counts(out) == {("2026-11-01", "", "1"): 2, ("2026-11-01", "", "3"): 1}
+
+
+def test_a_reader_that_stops_early_is_no_bug(site) -> None:
+    """`logtrack xml ... | head`: the pipe closes under the writer; one line says so, exit 9, no traceback."""
+    import subprocess
+    import sys
+
+    logs, conf, _ = site
+    agent = "Mozilla/5.0 (X11; Linux x86_64; rv:132.0) Gecko/20100101 Firefox/132.0"
+    (logs / "access.log").write_text("".join(  # 5000 listings: a document of well over a pipe's buffer
+        f'192.0.2.7 - - [01/Nov/2026:10:00:00 -0500] "GET /listing/{1000000 + i} HTTP/1.1" 200 5 "-" "{agent}"\n'
+        for i in range(5000)))
+    proc = subprocess.Popen([sys.executable, "-m", "logtrack", "xml", str(logs), "-c", str(conf), "-q"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # as `head` does once it has read enough: what logtrack writes then has nowhere to go
+    err = proc.stderr.read().decode()
+    assert proc.wait() == 9, err
+    assert err.splitlines() == ["logtrack: error: stdout was closed before everything was written (its reader "
+                                "stopped)"]
