@@ -521,3 +521,33 @@ def test_a_dry_run_or_status_on_an_empty_database_makes_nothing(site, pg_server,
     assert code == ExitCode.STATE and f"no state at {url}" in err
     with psycopg.connect(url) as conn:
         assert conn.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'").fetchone() == (0,)
+
+
+def test_a_host_gone_for_good_is_retired_and_its_views_stay(site, state_at: str, sandbox: Sandbox, tmp_path: Path,
+                                                            cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOGTRACK_API_KEY", KEY)
+    _, conf, gen = site
+    web1, web2 = (host_config(conf, h, state_at, sandbox.port) for h in HOSTS[:2])
+    halves = {"web1": gen.lines[0::2], "web2": gen.lines[1::2]}
+    for h, lines in halves.items():
+        (tmp_path / h).mkdir()
+        write(tmp_path / h / "access.log", lines)
+    assert cli("run", str(tmp_path / "web1"), "-c", str(web1), "--no-upload")[0] == 0
+    # web1 is decommissioned; the site's rules change, and web2 is rebuilt under them
+    new_rules = "[filters]\nstatus = [200]"
+    web2.write_text(web2.read_text().replace("[filters]\nstatus = [200, 304]", new_rules))
+    assert cli("rebuild", str(tmp_path / "web2"), "-c", str(web2))[0] == 0
+    code, _, err = cli("run", str(tmp_path / "web2"), "-c", str(web2), "--now")
+    assert code == ExitCode.STATE and "web1" in err
+    code, _, err = cli("state", "retire", "web9", "-c", str(web2))
+    assert code == ExitCode.USAGE and "its hosts: web1, web2" in err
+    code, _, err = cli("state", "retire", "web1", "-c", str(web2))
+    assert code == 0 and "host web1 retired" in err, err
+    code, _, err = cli("run", str(tmp_path / "web2"), "-c", str(web2), "--now")
+    assert code == 0, err
+    changed = tmp_path / "changed.toml"
+    changed.write_text(conf.read_text().replace("[filters]\nstatus = [200, 304]", new_rules))
+    expected = xml_of(halves["web1"], conf, tmp_path) + xml_of(halves["web2"], changed, tmp_path)
+    assert sandbox.views() == +expected  # web1's views as it counted them, web2's under the new rules
+    out = cli("status", "-c", str(web2))[1].decode()
+    assert "  web1:" not in out and ("  web2:" in out) == ("://" in state_at)  # hosts listed in a fleet

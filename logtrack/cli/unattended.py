@@ -360,6 +360,33 @@ def state_migrate(
             _stderr("logtrack: the site holds other hosts' counts too: the next upload posts the new sums")
 
 
+@state_app.command("retire")
+def state_retire(
+    host: Annotated[str, typer.Argument(help="The host of the site to retire, as `logtrack status` names it.")],
+    config: ConfigOpt = None,
+    state: StateOpt = None,
+    lock_wait: LockWaitOpt = 60.0,
+) -> None:
+    """Retire a host that is gone for good: uploads stop waiting for it and checking its rules.
+
+    Its views stay in the site's sums as they were counted (they were real
+    views); it is no longer waited for, warned about, or asked to rebuild
+    after the rules change. Should it run again, it goes on where it stopped.
+
+    Example: logtrack state retire web3 --config /etc/logtrack.toml
+    """
+    with boundary():
+        cfg = config_mod.load(config_mod.find(config, os.environ), check_patterns=False)
+        where = _require(_state_path(state, cfg))
+        with open_state(where, cfg.settings.fleet, lock_wait=lock_wait) as st:
+            if not st.retire(host):
+                known = ", ".join(h.host for h in st.hosts()) or "none"
+                raise UsageError(f"no host {host!r} in site {st.site!r} of {st.name} (its hosts: {known})",
+                                 "name a host as `logtrack status` lists it")
+        _stderr(f"logtrack: host {host} retired from site {cfg.settings.fleet.site}: its views stay in the sums as "
+                "they were counted; uploads no longer wait for it")
+
+
 @app.command("tracker-tag")
 def tracker_tag(
     listing_id: Annotated[str, typer.Argument(help="The listing's id, or with --template your template's "

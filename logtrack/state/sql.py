@@ -237,6 +237,17 @@ class SqlStore:
             (self.site, self.host, now, started, now, started if read_all else None),
         )
 
+    def retire(self, host: str) -> bool:
+        """Stop waiting for ``host`` and checking its rules; its files and counts stay. False: no such host.
+
+        Should it run again, it is a host of the site again (its first run
+        re-enters it), and goes on where it stopped.
+        """
+        with self.transaction():
+            known = bool(self._fetch("SELECT 1 FROM hosts WHERE site=? AND host=?", (self.site, host)))
+            self._exec("DELETE FROM hosts WHERE site=? AND host=?", (self.site, host))
+        return known
+
     def hosts(self) -> list[HostRecord]:
         """Every host of the site that ever ran, by name."""
         rows = self._named(
