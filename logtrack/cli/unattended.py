@@ -262,7 +262,7 @@ def status(config: ConfigOpt = None, state: StateOpt = None) -> None:
         if st.last_attempt is not None:
             up = st.last_attempt
             print(f"last attempt:   {_when(up.at)}, failed ({', '.join(up.days)}): {up.message}")
-        if len(st.hosts) > 1 or path.url:
+        if len(st.hosts) > 1 or path.url or cfg.settings.fleet != config_mod.Fleet():  # a fleet, or set up as one
             _print_hosts(st, now)
         ok, how = key_status(os.environ.get("LOGTRACK_API_KEY"), cfg.settings.api_key_file)
         print(f"upload key:     {'ok, ' + how if ok else 'cannot authenticate: ' + how}")
