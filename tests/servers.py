@@ -327,12 +327,29 @@ class Postgres:
             conn.execute(f"CREATE DATABASE {name}")
         return self.url(name)
 
+    def _pg_ctl(self, *args: str) -> subprocess.CompletedProcess[bytes]:
+        as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        assert PG_BIN is not None
+        return subprocess.run([*as_user, str(PG_BIN / "pg_ctl"), "-D", str(self.socket_dir / "data"), *args],
+                              env={**os.environ, "LC_ALL": "C", "TZ": "UTC"}, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+
+    def start(self) -> None:
+        options = (f"-k {self.socket_dir} -c listen_addresses='' -c fsync=off -c synchronous_commit=off "
+                   "-c max_connections=60")
+        self._pg_ctl("-o", options, "-l", str(self.socket_dir / "log"), "-w", "start").check_returncode()
+
+    def crash(self) -> None:
+        """Stop at once, as a crash would (``-m immediate``: no shutdown checkpoint, clients cut off)."""
+        self._pg_ctl("-m", "immediate", "-w", "stop")
+
 
 @contextmanager
 def postgres() -> Iterator[Postgres]:
     """initdb and pg_ctl in a temporary directory, as the postgres user when run as root (initdb refuses root).
 
-    fsync is off: the crashes these tests make are logtrack's (SIGKILL), never the server's.
+    fsync is off: the crashes these tests make are logtrack's (SIGKILL) or the server process's, never the
+    machine's, so what the server wrote is in the page cache either way.
     """
     assert PG_BIN is not None
     root = Path(tempfile.mkdtemp(prefix="logtrack-pg-"))
@@ -341,16 +358,13 @@ def postgres() -> Iterator[Postgres]:
     if os.geteuid() == 0:
         shutil.chown(root, "postgres")
         as_user = ["runuser", "-u", "postgres", "--"]
-    data = root / "data"
-    env = {**os.environ, "LC_ALL": "C", "TZ": "UTC"}
-    subprocess.run([*as_user, str(PG_BIN / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres",
-                    "--no-sync", "-E", "UTF8", "--locale=C"], check=True, env=env, stdout=subprocess.DEVNULL)
-    options = f"-k {root} -c listen_addresses='' -c fsync=off -c synchronous_commit=off -c max_connections=60"
-    subprocess.run([*as_user, str(PG_BIN / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(root / "log"),
-                    "-w", "start"], check=True, env=env, stdout=subprocess.DEVNULL)
+    subprocess.run([*as_user, str(PG_BIN / "initdb"), "-D", str(root / "data"), "-A", "trust", "-U", "postgres",
+                    "--no-sync", "-E", "UTF8", "--locale=C"], check=True, env={**os.environ, "LC_ALL": "C"},
+                   stdout=subprocess.DEVNULL)
+    server = Postgres(root)
+    server.start()
     try:
-        yield Postgres(root)
+        yield server
     finally:
-        subprocess.run([*as_user, str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"],
-                       env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        server.crash()
         shutil.rmtree(root, ignore_errors=True)

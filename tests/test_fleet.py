@@ -15,6 +15,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import nullcontext
@@ -551,3 +552,34 @@ def test_a_host_gone_for_good_is_retired_and_its_views_stay(site, state_at: str,
     assert sandbox.views() == +expected  # web1's views as it counted them, web2's under the new rules
     out = cli("status", "-c", str(web2))[1].decode()
     assert "  web1:" not in out and "  web2:" in out
+
+
+def test_a_server_that_goes_down_mid_run_loses_and_doubles_nothing(site, pg_server, cli,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """PostgreSQL stops dead while a run commits: the run ends with exit 6 and the fix, and the next run,
+    once the server is back, goes on from the last commit."""
+    from logtrack.read.sources import BATCH_ENV
+
+    import servers
+    from procs import lines_read
+
+    logs, conf, _ = site  # (pg_server: skipped with its reason where PostgreSQL is missing)
+    big = loggen.generate(34, 120_000, "combined", "nginx", [-6], SITE_TZ, loggen.START, 3, chronological=True)
+    write(logs / "access.log", big.lines)
+    monkeypatch.setenv(BATCH_ENV, "1")  # small batches: many commits
+    with servers.postgres() as own:  # a server of this test's own, to stop
+        url = own.new_database()
+        run_cmd = ["run", str(logs), "-c", str(conf), "--state", url, "--no-upload"]
+        proc = logtrack(*run_cmd)
+        while lines_read(url) == 0 and proc.poll() is None:
+            time.sleep(0.01)
+        own.crash()
+        code, err = finished(proc)
+        assert code == ExitCode.STATE, err
+        assert f"logtrack: error: the state {url} cannot be used" in err and "Traceback" not in err
+        own.start()
+        code, err = finished(logtrack(*run_cmd))
+        assert code == 0, err
+        code, out, err = cli("export", "--state", url)
+        assert code == 0, err
+        assert xml_counts(out) == big.expected
