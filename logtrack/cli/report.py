@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ..config import Config
-from ..errors import StateError, UsageError
+from ..errors import UsageError
 from ..jobs import report_data, runner
 from ..jobs.report_data import Period
 from ..output import STDOUT, write_file
@@ -30,7 +30,7 @@ from .app import (
     app,
     boundary,
 )
-from .unattended import SinceOpt, StateOpt, UntilOpt, _state_path
+from .unattended import SinceOpt, StateOpt, UntilOpt, _require, _state_location
 
 if TYPE_CHECKING:
     import polars as pl
@@ -114,9 +114,7 @@ def _from_state(cfg: Config, state: str | None, period: Period,
     from ..jobs.report_html import StateFacts
     from ..state.locate import open_state
 
-    path = _state_path(state, cfg)
-    if not path.exists():
-        raise StateError(f"no state at {path.shown}", "run `logtrack run` first, pass --state, or name log files")
+    path = _require(_state_location(state, cfg), "run `logtrack run` first, pass --state, or name log files")
     with open_state(path, cfg.settings.fleet, readonly=True) as st:
         counts = st.totals(period.since, period.until)
         outcomes = st.outcomes(period.since, period.until)

@@ -60,7 +60,7 @@ UntilOpt = Annotated[str | None, typer.Option("--until", help="Last day, written
 LockWaitOpt = Annotated[float, typer.Option("--lock-wait", help="Seconds to wait for another run to finish.")]
 
 
-def _state_path(cli_value: str | None, cfg: Config) -> Location:
+def _state_location(cli_value: str | None, cfg: Config) -> Location:
     """Where the state is: --state, then [state] url or path, then the default for the user.
 
     A PostgreSQL state keeps its local files (documents flexmls refused) in
@@ -84,9 +84,10 @@ def _default_path() -> Path:
     return Path(base) / "logtrack" / "state.db"
 
 
-def _require(where: Location) -> Location:
+def _require(where: Location, fix: str = "run `logtrack run` first, or pass --state") -> Location:
+    """``where``, if a state is there (a PostgreSQL one is asked when it is opened)."""
     if not where.exists():
-        raise StateError(f"no state at {where.shown}", "run `logtrack run` first, or pass --state")
+        raise StateError(f"no state at {where.shown}", fix)
     return where
 
 
@@ -151,7 +152,7 @@ def run_command(
             for line in summary_lines(report.ingest.tally, len(report.ingest.files), width=_width()):
                 _stderr(line)
 
-        report = runner.run(cfg, paths or [], _state_path(state, cfg), options,
+        report = runner.run(cfg, paths or [], _state_location(state, cfg), options,
                             Hooks(on_warning=warning, on_notice=notice), on_ingested=ingested)
         if dry_run:
             _show_dry_run(report.dry_run_posts, output, quiet)
@@ -223,7 +224,7 @@ def export(
     with boundary():
         cfg = config_mod.load(config_mod.find(config, os.environ))
         days = period(since, until, runner.today(cfg, datetime.now(UTC)))
-        path = _require(_state_path(state, cfg))
+        path = _require(_state_location(state, cfg))
         with open_state(path, cfg.settings.fleet, readonly=True) as st:
             counts = st.totals(days.since, days.until)
         from ..flexmls import viewtracking
@@ -240,7 +241,7 @@ def status(config: ConfigOpt = None, state: StateOpt = None) -> None:
     """
     with boundary():
         cfg = config_mod.load(config_mod.find(config, os.environ))
-        path = _require(_state_path(state, cfg))
+        path = _require(_state_location(state, cfg))
         now = datetime.now(UTC)
         st = runner.status(path, cfg, now)
         print(f"state:          {st.where} (intact)")
@@ -314,7 +315,7 @@ def rebuild(
     with boundary():
         cfg = _config(config, None, None, None, None, nginx_conf)
         _say_config(cfg)
-        report = runner.rebuild(cfg, paths or [], _state_path(state, cfg), lock_wait)
+        report = runner.rebuild(cfg, paths or [], _state_location(state, cfg), lock_wait)
         for line in summary_lines(report.ingest.tally, len(report.ingest.files), width=_width()):
             _stderr(line)
         if report.lost_days:
@@ -348,7 +349,7 @@ def state_migrate(
 
     with boundary():
         cfg = config_mod.load(config_mod.find(config, os.environ), check_patterns=False)
-        source = _state_path(state, replace(cfg, settings=replace(cfg.settings, state_url=None)))
+        source = _state_location(state, replace(cfg, settings=replace(cfg.settings, state_url=None)))
         report = migrate(source, parse(to, "--to"), cfg.settings.fleet, host, lock_wait)
         same = {True: "; export gives the same XML from both", False: "", None: ""}[report.same_export]
         if report.same_export is False:
@@ -377,7 +378,7 @@ def state_retire(
     """
     with boundary():
         cfg = config_mod.load(config_mod.find(config, os.environ), check_patterns=False)
-        where = _require(_state_path(state, cfg))
+        where = _require(_state_location(state, cfg))
         with open_state(where, cfg.settings.fleet, lock_wait=lock_wait) as st:
             if not st.retire(host):
                 known = ", ".join(h.host for h in st.hosts()) or "none"

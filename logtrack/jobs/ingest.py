@@ -96,33 +96,34 @@ def check_rules(state: Store, config: Config) -> None:
     its patterns compile, so a daily run need not load the regex engine.
     """
     signature = config.rules.signature()
-    legacy = _hash(config.rules.legacy_signature())
+    legacy = rules_hash(config.rules.legacy_signature())
     site, mine = state.rules(), state.host_rules()
-    if site is not None and _hash(site) == legacy:
+    if site is not None and rules_hash(site) == legacy:
         state.set_rules(signature)  # counted under these rules, signed the way older versions did
         site = mine = signature
-    if mine is not None and _hash(mine) == legacy:
+    if mine is not None and rules_hash(mine) == legacy:
         state.set_rules(signature, site=False)
         mine = signature
-    if site is None or _hash(site) != _hash(signature):
+    if site is None or rules_hash(site) != rules_hash(signature):
         config.check_patterns()
     if site is None:
         state.set_rules(signature)
         return
-    if _hash(site) != _hash(signature):
+    if rules_hash(site) != rules_hash(signature):
         others = [h.host for h in state.hosts() if h.host != state.host]
         raise StateError(
             f"the counts in {state.name} were made under other rules ({_differences(site, signature)} changed): "
-            f"the site {state.site!r} counts under rules {_hash(site)}, this configuration's are {_hash(signature)}",
+            f"the site {state.site!r} counts under rules {rules_hash(site)}, "
+            f"this configuration's are {rules_hash(signature)}",
             ("use the configuration the other hosts use (" + ", ".join(others) + "), or change the rules of the "
              "whole site: deploy the new configuration to every host and run `logtrack rebuild` on each") if others
             else "run `logtrack rebuild` with the same paths to recount from the logs still present, "
                  "or go back to the old configuration",
         )
-    if mine is not None and _hash(mine) != _hash(signature):
+    if mine is not None and rules_hash(mine) != rules_hash(signature):
         raise StateError(
-            f"the counts of host {state.host!r} in {state.name} were made under rules {_hash(mine)}; the site "
-            f"{state.site!r} counts under {_hash(site)} since a rebuild on another host",
+            f"the counts of host {state.host!r} in {state.name} were made under rules {rules_hash(mine)}; the site "
+            f"{state.site!r} counts under {rules_hash(site)} since a rebuild on another host",
             "run `logtrack rebuild` on this host, with the same paths, to recount its logs under the site's rules",
         )
     if mine is None:
@@ -139,7 +140,8 @@ def _differences(old: str, new: str) -> str:
     return ", ".join(keys) or "the rules"
 
 
-def _hash(signature: str) -> str:
+def rules_hash(signature: str) -> str:
+    """A rules signature's hash, the part that says whether two signatures are the same rules."""
     return signature.split(" ", 1)[0]
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from ..config import Fleet
 from ..errors import StateError, UsageError
 from ..state.locate import Location, open_state
+from .ingest import rules_hash
 
 
 @dataclass(frozen=True)
@@ -48,9 +49,9 @@ def migrate(source: Location, target: Location, fleet: Fleet, host: str | None,
                                  "migrate each host's state once; to start over, pick another --host")
             others = bool(new.totals().height)
             rules, theirs = old.rules(), new.rules()
-            if rules and theirs and rules.split(" ", 1)[0] != theirs.split(" ", 1)[0]:
+            if rules and theirs and rules_hash(rules) != rules_hash(theirs):
                 raise StateError(f"the site {fleet.site!r} in {target.shown} counts under other rules "
-                                 f"({theirs.split(' ', 1)[0]}) than {source.shown} ({rules.split(' ', 1)[0]})",
+                                 f"({rules_hash(theirs)}) than {source.shown} ({rules_hash(rules)})",
                                  "use the site's configuration and `logtrack rebuild` the old state first, "
                                  "or migrate into another [fleet] site")
             new.load(old, host=name)

@@ -44,7 +44,7 @@ from ..state.interface import Store
 from ..state.locate import Location, open_state, parse
 from ..state.records import FINGERPRINT_BYTES, HostRecord, Upload
 from ..state.store import State
-from .ingest import IngestReport, check_rules, ingest, ingest_paths
+from .ingest import IngestReport, check_rules, ingest, ingest_paths, rules_hash
 
 if TYPE_CHECKING:
     import polars as pl
@@ -91,7 +91,7 @@ def today(config: Config, now: datetime) -> date:
     return now.astimezone(ZoneInfo(config.rules.timezone or "UTC")).date()
 
 
-def where(state: Location | Path | str, config: Config) -> Location:
+def where(state: Location | Path | str) -> Location:
     """The state's location from a path, a URL or a ``Location``."""
     return state if isinstance(state, Location) else parse(state)
 
@@ -118,7 +118,7 @@ def run(config: Config, paths: Sequence[str], state: Location | Path | str, opti
         except ConfigError as exc:
             key_error = exc
             _say(hooks.on_warning, f"{exc}; counting the logs anyway, nothing can be posted")
-    location = where(state, config)
+    location = where(state)
     if options.dry_run:
         report = _dry_run(config, paths, location, options, hooks)
         if on_ingested:
@@ -175,7 +175,7 @@ def _find_due(state: Store, config: Config, options: RunOptions, report: RunRepo
     # must have begun its run past the day's end and grace (and read all of its logs).
     hosts = everyone if any(h.host != state.host for h in everyone) else []
     site_rules = state.rules()
-    stale_rules = [h.host for h in hosts if h.has_counts and h.rules != site_rules]
+    stale_rules = [h.host for h in hosts if h.has_counts and _differ(h.rules, site_rules)]
     if stale_rules and pending:
         report.upload_error = StateError(
             f"host(s) {', '.join(stale_rules)} of site {state.site!r} hold counts made under other rules than the "
@@ -200,6 +200,10 @@ def _find_due(state: Store, config: Config, options: RunOptions, report: RunRepo
         _say(hooks.on_warning, f"host {host} has not read all of its logs since {_when(_last_full_read(seen))}, "
              f"longer than [fleet] host_timeout ({fleet.host_timeout / 3600:g} h): {', '.join(days)} go out "
              "without its views, and again with the full sums once it catches up")
+
+
+def _differ(rules: str | None, site_rules: str | None) -> bool:
+    return rules is None or site_rules is None or rules_hash(rules) != rules_hash(site_rules)
 
 
 def _last_full_read(host: HostRecord) -> float:
@@ -337,7 +341,7 @@ def status(location: Location | Path | str, config: Config, now: datetime) -> St
     state is not said to have gone days without an upload.
     """
     fleet = config.settings.fleet
-    with open_state(where(location, config), fleet, readonly=True) as state:
+    with open_state(where(location), fleet, readonly=True) as state:
         hosts = []
         site_rules = state.rules()
         for h in state.hosts():
@@ -345,7 +349,7 @@ def status(location: Location | Path | str, config: Config, now: datetime) -> St
             hosts.append(HostStatus(h.host, h.run_finished, _last_full_read(h), last_line,
                                     None if last_line is None else now.timestamp() - last_line,
                                     now.timestamp() - _last_full_read(h) > fleet.host_timeout,
-                                    h.has_counts and h.rules != site_rules))
+                                    h.has_counts and _differ(h.rules, site_rules)))
         latest = state.uploads(1)
         accepted = state.last_accepted()
         attempt = latest[0] if latest and not latest[0].ok else None
@@ -387,7 +391,7 @@ def rebuild(config: Config, paths: Sequence[str], location: Location | Path | st
     """
     hooks = hooks or Hooks()
     started = clock().timestamp()
-    with open_state(where(location, config), config.settings.fleet, lock_wait=lock_wait) as state:
+    with open_state(where(location), config.settings.fleet, lock_wait=lock_wait) as state:
         inputs, problems = plan(config, paths)  # listed under the lock, as in run
         for problem in problems:
             _say(hooks.on_warning, problem)

@@ -125,13 +125,9 @@ class PgState(SqlStore):
     """A PostgreSQL state opened for one (site, host). Use ``PgState.open`` as a context manager."""
 
     def __init__(self, url: str, conn: Any, site: str, host: str, local_dir: Path) -> None:
+        super().__init__(site, host, shown(url), local_dir, local_dir)
         self.url = url
-        self.name = shown(url)
         self.conn = conn
-        self.site = site
-        self.host = host
-        self.local_dir = local_dir
-        self.path = local_dir
 
     @classmethod
     @contextmanager

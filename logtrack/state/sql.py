@@ -24,6 +24,7 @@ import json
 import os
 import secrets
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import date
@@ -60,30 +61,45 @@ def _q(column: str) -> str:
     return '"offset"' if column == "offset" else column
 
 
-class SqlStore:
-    """A state opened for one (site, host); the backend subclasses run the SQL."""
+class SqlStore(ABC):
+    """A state opened for one (site, host); the backend subclasses run the SQL and say how they lock."""
 
-    site: str
-    host: str
-    name: str  # where it is, for messages (a URL without its password)
-    local_dir: Path  # where files kept beside the state go (documents flexmls refused)
-    path: Path  # the SQLite file, or ``local_dir`` for PostgreSQL (the dry run's copy goes beside it)
+    def __init__(self, site: str, host: str, name: str, local_dir: Path, path: Path) -> None:
+        self.site = site
+        self.host = host
+        self.name = name  # where it is, for messages (a URL without its password)
+        self.local_dir = local_dir  # where files kept beside the state go (documents flexmls refused)
+        self.path = path  # the SQLite file, or ``local_dir`` for PostgreSQL
+        self._seen_marks: dict[str, int] = {}  # day -> its mark, as the last ``settle`` read it
 
     # --- what a backend provides ---------------------------------------------------------
+    @abstractmethod
     def _fetch(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        raise NotImplementedError
+        """Rows as tuples."""
 
+    @abstractmethod
     def _named(self, sql: str, args: Sequence[Any] = ()) -> list[Mapping[str, Any]]:
-        raise NotImplementedError
+        """Rows read by column name."""
 
+    @abstractmethod
     def _exec(self, sql: str, args: Sequence[Any] = ()) -> None:
-        raise NotImplementedError
+        """One statement, no rows back."""
 
+    @abstractmethod
     def _many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
-        raise NotImplementedError
+        """One statement for each of ``rows``."""
 
+    @abstractmethod
     def transaction(self) -> AbstractContextManager[object]:
-        raise NotImplementedError
+        """All the calls inside it land together, or none does."""
+
+    @abstractmethod
+    def uploading(self) -> AbstractContextManager[object]:
+        """Held while posting: one uploader at a time per site."""
+
+    @abstractmethod
+    def copy_to(self, path: Path) -> None:
+        """A consistent copy of the site's state as a SQLite file at ``path`` (a dry run works on it)."""
 
     def _add(self, table: str, rows: pl.DataFrame, key: tuple[str, ...], total: str) -> None:
         """Add ``rows`` to ``table``: ``total`` summed into the row of the same ``key``, or a new row."""
@@ -91,19 +107,6 @@ class SqlStore:
         self._many(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) "
                    f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {total} = {table}.{total} + excluded.{total}",
                    rows.iter_rows())
-
-    def uploading(self) -> AbstractContextManager[object]:
-        """Held while posting: one uploader at a time per site."""
-        raise NotImplementedError
-
-    def copy_to(self, path: Path) -> None:
-        """A consistent copy of the site's state as a SQLite file at ``path`` (a dry run works on it)."""
-        raise NotImplementedError
-
-    def _marks(self) -> dict[str, int]:
-        if not hasattr(self, "_seen_marks"):
-            self._seen_marks: dict[str, int] = {}
-        return self._seen_marks
 
     # --- rules -----------------------------------------------------------------
     def rules(self) -> str | None:
@@ -338,8 +341,7 @@ class SqlStore:
         with self.transaction():
             self._many("DELETE FROM dirty_days WHERE site=? AND day=? AND mark=?",
                        [(self.site, d, marks[d]) for d in gone])
-        self._marks().clear()
-        self._marks().update({d: marks[d] for d in keep if d in marks})
+        self._seen_marks = {d: marks[d] for d in keep if d in marks}
         return keep
 
     def clean(self, day: str) -> None:
@@ -348,7 +350,7 @@ class SqlStore:
         Unless some host counted more of it since then (its mark changed):
         then it stays dirty, and the next upload compares it again.
         """
-        mark = self._marks().pop(day, None)
+        mark = self._seen_marks.pop(day, None)
         if mark is not None:
             self._exec("DELETE FROM dirty_days WHERE site=? AND day=? AND mark=?", (self.site, day, mark))
 

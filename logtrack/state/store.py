@@ -153,12 +153,8 @@ class State(SqlStore):
     """An open SQLite state. Use ``State.open`` as a context manager."""
 
     def __init__(self, path: Path, db: sqlite3.Connection, site: str = DEFAULT_SITE, host: str | None = None) -> None:
-        self.path = path
-        self.name = str(path)
-        self.local_dir = path.parent
+        super().__init__(site, host if host is not None else home_host(db), str(path), path.parent, path)
         self.db = db
-        self.site = site
-        self.host = host if host is not None else home_host(db)
 
     @classmethod
     @contextmanager
