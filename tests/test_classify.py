@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import date
 
+import polars as pl
 import pytest
 
 from logtrack import formats
 from logtrack.config import CountingRules, SupplierRule
 from logtrack.count.aggregate import day_expr
-from logtrack.count.classify import Classifier
+from logtrack.count.classify import _SEEDS, Classifier
 from logtrack.parse.fields import parse_batch
 from logtrack.read.sources import batch_of
 from logtrack.verdicts.reasons import NotCounted
@@ -143,7 +144,9 @@ def test_each_distinct_agent_is_classified_once() -> None:
     assert df.get_column("reason").value_counts().sort("reason").rows() == [
         (None, 50), (NotCounted.BOT.value, 50)
     ]
-    assert sorted(classifier._verdicts.rows()) == sorted([("curl/8.5.0", True), (CHROME, False)])
+    asked = pl.DataFrame({"ua": ["curl/8.5.0", CHROME]}).select(pl.col("ua").hash(seed).alias(str(seed)) for seed in _SEEDS)
+    assert [sorted(seen.to_list()) for seen in classifier._asked] == [sorted(c.to_list()) for c in asked]
+    assert classifier._bot_agents.to_list() == ["curl/8.5.0"]
 
 
 # The reporting day: near midnight, in several offsets, with and without a zone.

@@ -8,7 +8,6 @@ import pytest
 
 from logtrack import formats
 from logtrack.errors import LogFormatError
-from logtrack.formats import model
 from logtrack.parse.fields import parse_batch
 from logtrack.read.sources import batch_of
 from logtrack.verdicts.reasons import Skip
@@ -210,31 +209,27 @@ def test_formats_with_a_method_say_so(fmt: str) -> None:
     assert formats.get(fmt).logs_method
 
 
-# Where the compiler finds a time it can cut instead of capture (formats.TimeCut), and where not.
-@pytest.mark.parametrize(("spec", "cut"), [
-    ("combined", formats.TimeCut(3, "[", "] ")),
-    ("common", formats.TimeCut(3, "[", "] ")),
-    ("vhost_combined", formats.TimeCut(4, "[", "] ")),  # %v:%p: the port joins the host's word
-    ("host_combined", formats.TimeCut(4, "[", "] ")),
-    (NGINX_MAIN, formats.TimeCut(3, "[", "] ")),
-    ('%{X-Forwarded-For}i %t "%r" %>s', formats.TimeCut(1, "[", "] ")),  # a list narrowed to one word
-    ('%h %{%Y-%m-%d %H:%M:%S}t "%r" %>s', None),  # not CLF: captured
-    ('%h %{Cookie}i %t "%r" %>s', formats.TimeCut(2, "[", "] ")),  # narrowed to one word; wide lines captured
-    ('%h %{Cookie}i|%t "%r" %>s', None),  # a field before it may hold a space
-    ('$remote_addr $msec "$request" $status', None),  # an epoch, not CLF
-    (NGINX_JSON, None),
+T, S = formats.TIME, formats.STATUS
+
+
+# Where the compiler finds captures it can slice instead of capture (formats.Slice), and where not:
+# (field, start, width) of every piece's slices, in order.
+@pytest.mark.parametrize(("spec", "slices"), [
+    ("combined", [(T, -28, 26), (S, 1, 3)]),  # the time from the end ("] " after it), the status after " "
+    ("common", [(T, -28, 26), (S, 1, 3)]),
+    ("vhost_combined", [(T, -28, 26), (S, 1, 3)]),
+    (NGINX_MAIN, [(T, -28, 26), (S, 1, 3)]),
+    ('%{X-Forwarded-For}i %t "%r" %>s', [(T, -28, 26), (S, 1, 3)]),  # a list of any width before it
+    ('%h %{%Y-%m-%d %H:%M:%S}t "%r" %>s', [(T, -20, 19), (S, 1, 3)]),  # a strftime time of fixed width
+    ('%h %{%d/%b/%Y %Z}t "%r" %>s', [(S, 1, 3)]),  # a zone name is of any width: captured
+    ('%t %h "%r" %>s %b', [(T, 1, 26), (S, 1, 3)]),  # fixed text before it: from the start
+    ('$remote_addr $msec "$request" $status', [(S, 1, 3)]),  # an epoch is of any width
+    ('%h %t "%r" %>s%b', [(T, -28, 26), (S, 1, 3)]),  # text of any width after it: from the start
+    (NGINX_JSON, [(S, 1, 3)]),  # ":200," between two quoted keys
 ])
-def test_the_time_cut_is_found_where_it_is_exact(spec: str, cut: formats.TimeCut | None) -> None:
+def test_captures_are_sliced_where_their_place_is_fixed(spec: str, slices: list[tuple[str, int, int]]) -> None:
     segments = formats.get(spec).segments or ()
-    assert next((s.time_cut for s in segments if s.time_cut), None) == cut
-
-
-@pytest.mark.parametrize(("pattern", "char", "may"), [
-    (r"\S+", " ", False), (r"[^\]]*", " ", True), (r"[^\]]*", "]", False), (r"-|[0-9]+", " ", False),
-    (r".+?", " ", True), (r"[0-9]{3}", " ", False), (r'[^\s/",]+', " ", False), (r"(?=x)\S+", " ", True),
-])
-def test_may_hold_reads_a_pattern_as_python_would(pattern: str, char: str, may: bool) -> None:
-    assert model._may_hold(pattern, char) is may
+    assert [(c.field, c.start, c.width) for seg in segments for c in seg.slices] == slices
 
 
 # Caddy 2's JSON access log (its `log` directive with `format json`), lines as Caddy 2.6 writes them.

@@ -28,8 +28,8 @@ def day_expr(timezone: str | None) -> pl.Expr:
     return pl.col("ts").dt.convert_time_zone(timezone).dt.date()
 
 
-def count_views(df: pl.DataFrame, timezone: str | None) -> pl.DataFrame:
-    """Counted rows (those without a reason) -> views per key."""
+def count_views(df: pl.DataFrame | pl.LazyFrame, timezone: str | None) -> pl.LazyFrame:
+    """Counted rows (those without a reason) -> views per key (lazy)."""
     return (
         df.lazy()
         .filter(pl.col("reason").is_null())
@@ -39,7 +39,6 @@ def count_views(df: pl.DataFrame, timezone: str | None) -> pl.DataFrame:
         # Strings sliced from the batch are views that keep the whole batch's
         # text alive; fresh copies let it go, so memory stays flat.
         .with_columns(supplier=pl.col("supplier") + "", listing=pl.col("listing") + "")
-        .collect()
     )
 
 

@@ -7,76 +7,110 @@ its lines were counted before.
 
 from __future__ import annotations
 
+import functools
+
 import polars as pl
 
 from .. import formats
 from ..errors import InputError
 from ..formats import LogFormat
 from ..parse import split
-from ..parse.fields import derive, fields_of_lines, line_fields
+from ..parse.fields import derive, fields_of_lines, line_fields, line_regex_fields
 from ..read import sources
 from ..verdicts import decide
 from ..verdicts.decide import passed_parse_and_since, skip_reason
 from ..verdicts.reasons import DAMAGED, NotCounted
 from .aggregate import count_views, groups_of, line_key, summarize
-from .classify import Classifier, listing_expr
+from .classify import Classifier, listing_expr, referrer_head
 from .tally import BatchSummary
 
 
 def count_batch(batch: sources.Batch, fmt: LogFormat, classifier: Classifier, timezone: str | None, *,
                 strict: bool = False, log_timezone: str | None = None, since: int | None = None) -> BatchSummary:
-    """One batch into its counts and reasons (xml and run alike), as one query.
+    """One batch into its counts and reasons (xml and run alike), in two queries.
 
-    Polars sees the whole of it at once: the cut at the quotes and its
-    checks, the request, status and time, every line's parse verdict and
-    the listing patterns as a plain yes/no; the lines no pattern finds in
-    are only counted per (key, reason), and just the candidates are given a
-    listing id. The lines the quote split leaves (an escaped quote, a line
-    cut short) come out of the same query and go through the line regex.
-    Suppliers and bot verdicts are then worked out per distinct value.
+    Polars sees the whole of the first: the cut at the quotes and its
+    checks, the lines the quote split leaves (an escaped quote, a line cut
+    short) read by the line regex, the request, status and time, every
+    line's parse verdict and the listing patterns as a plain yes/no; the
+    lines no pattern finds in are only counted per (key, reason), and just
+    the candidates are given a listing id and (per distinct referrer head
+    and virtual host) a supplier. Between the two, the candidates' agents
+    not seen before are asked about. The second gives the candidates their
+    verdicts and sums everything up. Few queries matter: each costs Polars
+    about half a millisecond however few its rows.
 
     ``since`` (µs since 1970, UTC): lines timed up to it were counted before
     (a file read again after a crash cut it back), so they are not again.
     """
-    rules = classifier.verdict_rules(since)
-
-    def judged(fields: pl.LazyFrame, bad_utf8: tuple[int, ...],
-               time_wrap: tuple[str, str] | None = None) -> tuple[pl.LazyFrame, pl.LazyFrame, pl.LazyFrame]:
-        """(lines per key and reason of the non-candidates, the candidates, every line's key): lazy."""
-        lf = derive(fields, fmt, timezone, log_timezone, time_wrap).with_columns(reason=skip_reason(bad_utf8))
-        lf = lf.with_columns(_cand=passed_parse_and_since(rules) & classifier.hit())
-        rest = groups_of(lf.filter(~pl.col("_cand")).with_columns(listing=pl.lit(None, dtype=pl.String))
-                         .with_columns(reason=decide.reason(rules, through=NotCounted.NOT_LISTING)), timezone)
-        wanted = ["idx", "reason", "method", "status", "ts", "local_day",
-                  formats.REFERRER, formats.VHOST, formats.USER_AGENT]
-        candidates = lf.filter(pl.col("_cand")).select(*wanted, listing=listing_expr(classifier.rules.patterns))
-        return rest, candidates, lf.select("idx", "reason", _key=line_key(timezone))
-
-    cut = split.read(batch, fmt, counting=True)
     glued = since is not None  # read again after a cut back: a line may be glued to a cut one's remains
-    if cut is None:
-        fields, bad_utf8 = line_fields(batch, fmt, glued=glued)
-        parts = [judged(fields.lazy(), bad_utf8)]
-        rest, found = pl.collect_all(parts[0][:2])
-    else:
-        parts = [judged(cut.fields, (), cut.time_wrap)]
-        rest, found, odd = pl.collect_all([*parts[0][:2], cut.odd])
-        if odd.height:  # the lines the split left: the line regex, and the same query
-            parts.append(judged(fields_of_lines(split.lines_of(batch, odd, cut.names), fmt, glued=glued).lazy(), ()))
-            more_rest, more_found = pl.collect_all(parts[1][:2])
-            rest = pl.concat([rest, more_rest], how="vertical_relaxed")
-            found = pl.concat([found, more_found], how="vertical_relaxed")
-    judged_rows = classifier.judge(found, rules)
-    groups = pl.concat([rest, groups_of(judged_rows, timezone).collect()], how="vertical_relaxed")
+    count = functools.partial(_count, batch, fmt, classifier, timezone=timezone, log_timezone=log_timezone,
+                              since=since, strict=strict)
+    summary = count(*_fields(batch, fmt, glued))
+    if summary is None:  # a line with more quotes than the columns read (rare): read again, from the text
+        summary = count(*_fields(batch, fmt, glued, eager=True))
+        assert summary is not None
+    return summary
+
+
+def _count(batch: sources.Batch, fmt: LogFormat, classifier: Classifier, fields: pl.LazyFrame,
+           bad_utf8: tuple[int, ...], lost: pl.LazyFrame | None, *, timezone: str | None,
+           log_timezone: str | None, since: int | None, strict: bool) -> BatchSummary | None:
+    """``count_batch`` on the batch's raw fields; None if ``lost`` finds lines the fields lack."""
+    rules = classifier.verdict_rules(since)
+    wanted = ["idx", "reason", "method", "status", "ts", "local_day",
+              formats.REFERRER, formats.VHOST, formats.USER_AGENT]
+    # Each stage is collected before the next reads it twice: Polars would not share it reliably.
+    lf = derive(fields, fmt, timezone, log_timezone).with_columns(reason=skip_reason(bad_utf8))
+    query = lf.select(*wanted, "target", _cand=passed_parse_and_since(rules) & classifier.hit())
+    parsed, *missed = pl.collect_all([query, *([lost] if lost is not None else [])])
+    if missed and missed[0].height:
+        return None
+    rest = groups_of(parsed.lazy().filter(~pl.col("_cand")).with_columns(listing=pl.lit(None, dtype=pl.String))
+                     .with_columns(reason=decide.reason(rules, through=NotCounted.NOT_LISTING)), timezone)
+    found = parsed.lazy().filter(pl.col("_cand")).select(
+        *wanted, listing=listing_expr(classifier.rules.patterns), _head=referrer_head())
+    rest_groups, candidates = pl.collect_all([rest, found])
+    classifier.learn(classifier.agents(candidates.lazy()).collect())
+    judged = classifier.verdicts(candidates.lazy(), rules)
+    groups, counts = pl.collect_all([
+        pl.concat([rest_groups.lazy(), groups_of(judged, timezone)], how="vertical_relaxed"),
+        count_views(classifier.with_suppliers(judged.filter(pl.col("reason").is_null())), timezone),
+    ])
     if strict:
         _fail_on_damage(groups, batch)
 
     def line_keys() -> pl.DataFrame:
-        """Every line's key and reason: the query again, for the rare batch with lines that have no time."""
-        every = pl.concat(pl.collect_all([keys for _, _, keys in parts]), how="vertical_relaxed")
-        return every.update(judged_rows.select("idx", "reason"), on="idx")
+        """Every line's key and reason, for the rare batch with lines that have no time."""
+        every = parsed.select("idx", "reason", _key=line_key(timezone))
+        return every.update(judged.select("idx", "reason").collect(), on="idx")
 
-    return summarize(batch, groups, count_views(judged_rows, timezone), timezone, line_keys)
+    return summarize(batch, groups, counts, timezone, line_keys)
+
+
+def _fields(batch: sources.Batch, fmt: LogFormat, glued: bool, *,
+            eager: bool = False) -> tuple[pl.LazyFrame, tuple[int, ...], pl.LazyFrame | None]:
+    """Every line's raw fields (lazy), the lines not valid UTF-8, and the lines the plan lost (or None).
+
+    Cut at the quotes where the format and the batch allow, the lines that
+    cut leaves read by the line regex in the same plan; else by the line
+    regex (or JSON) alone. The plan cannot put back a line with more quotes
+    than the columns it read: ``lost`` finds them, and then ``eager`` reads
+    the batch again, those lines' text taken from the batch. A JSON format's
+    odd lines are decoded eagerly too (Polars' decoder stops at a bad line).
+    """
+    cut = split.read(batch, fmt, counting=True)
+    if cut is None:
+        fields, bad_utf8 = line_fields(batch, fmt, glued=glued)
+        return fields.lazy(), bad_utf8, None
+    columns = cut.fields.collect_schema().names()
+    if eager or fmt.is_json:
+        taken, odd = pl.collect_all([cut.fields, cut.odd])
+        odd_fields = fields_of_lines(split.lines_of(batch, odd), fmt, glued=glued)
+        return pl.concat([taken, odd_fields.select(columns)], how="vertical_relaxed").lazy(), (), None
+    lost = cut.odd.filter(pl.col("line").is_null()).select("idx")
+    return pl.concat([cut.fields, line_regex_fields(cut.odd, fmt, glued=glued).select(columns)],
+                     how="vertical_relaxed"), (), lost
 
 
 def _fail_on_damage(groups: pl.DataFrame, batch: sources.Batch) -> None:

@@ -2,7 +2,7 @@
 
 Everything here is a whole-column Polars expression. Bots are decided per
 distinct user agent (``bots``: crawlerdetect's patterns run by Polars), the
-answer cached for the run, and joined back.
+answer kept for the run.
 """
 
 from __future__ import annotations
@@ -21,18 +21,29 @@ from .bots import detector
 _REFERRER_HOST = r"^[A-Za-z][A-Za-z0-9+.\-]*://(?:[^@/?#\s]*@)?(\[[^\]/]*\]|[^/:?#\s\\]+)"
 
 
-class Classifier:
-    """Holds the compiled rules and the bot cache for one run.
+# Two seeds of Polars' 64-bit string hash: an agent is "asked before" when both its hashes were seen.
+_SEEDS = (0x6C6F67, 0x747261636B)
 
-    Each distinct agent is asked about once a run. Verdicts are not kept
-    between runs: asking costs a few microseconds an agent, less than
-    looking one up in the state database did.
+
+class Classifier:
+    """Holds the compiled rules and the bot verdicts for one run.
+
+    Each distinct agent is asked about once a run (``agents`` finds the new
+    ones, ``learn`` asks); the crawlers among them are kept, and a row's
+    verdict is whether its agent is one of them: an exact string match, on
+    the (few) crawlers only. Whether an agent was asked before is told by
+    two independent 64-bit hashes of it, in Polars: no Python object per
+    agent and batch. An agent would be missed only if both its hashes
+    equalled ones seen before, a chance of about n/2^128 for n agents seen
+    (n = 10^6 gives 10^-32). Verdicts are not kept between runs: asking
+    costs a few microseconds an agent, less than looking one up in the
+    state database did.
     """
 
     def __init__(self, rules: CountingRules) -> None:
         self.rules = rules
-        self._verdicts = pl.DataFrame(schema={"ua": pl.String, "_bot": pl.Boolean})  # every agent seen so far
-        self._bot_agents = pl.Series("ua", [], dtype=pl.String)  # the bots among them
+        self._asked = tuple(pl.Series([], dtype=pl.UInt64) for _ in _SEEDS)  # the hashes of the agents asked
+        self._bot_agents = pl.Series("ua", [], dtype=pl.String)  # the crawlers among them
         self._lock = threading.Lock()
 
     def verdict_rules(self, since: int | None = None) -> Rules:
@@ -50,48 +61,80 @@ class Classifier:
         df = df.with_columns(listing=pl.when(hit).then(listing_expr(self.rules.patterns)))
         return self.judge(df, rules).drop("_bot")
 
-    def judge(self, df: pl.DataFrame | pl.LazyFrame, rules: Rules) -> pl.DataFrame:
+    def judge(self, df: pl.DataFrame, rules: Rules) -> pl.DataFrame:
         """Rows with ``listing`` (null: not a listing page) -> their ``supplier``, ``_bot`` and final reason.
 
+        A supplier is kept only on a counted row.
+        """
+        lf = self.with_suppliers(df.lazy().with_columns(_head=referrer_head())).collect().lazy()
+        self.learn(self.agents(lf).collect())
+        return (self.verdicts(lf, rules).with_columns(supplier=pl.when(pl.col("reason").is_null()).then("supplier"))
+                .collect())
+
+    def with_suppliers(self, lf: pl.LazyFrame) -> pl.LazyFrame:
+        """Rows with the referrer's head (``_head``: ``referrer_head``) -> their ``supplier``, instead of it.
+
         The supplier depends only on the referrer's scheme and authority
-        (all before its third slash) and on the virtual host: worked out once
-        per distinct pair and joined back. The bot verdict depends only on
-        the agent: asked once per distinct agent a run, looked up per row in
-        the (small) set of the bots among them. Two queries in all: a batch
-        pays Polars' cost per query a few times, not per step.
+        (all before its third slash) and on the virtual host: worked out
+        once per distinct pair and joined back.
         """
         cfg = self.rules
-        could = (pl.col("reason").is_null() & pl.col("listing").is_not_null()
-                 & pl.col("method").is_in(list(cfg.methods)) & pl.col("status").is_in(list(cfg.status)))
-        lf = df.lazy().with_columns(_could=could.fill_null(False), _head=referrer_head())
-        bots = self._bots(lf) if cfg.exclude_bots else pl.Series("ua", [], dtype=pl.String)
         keys = ["_head", formats.VHOST]
         suppliers = (
             lf.select(keys).unique()
             .with_columns(_host=referrer_host("_head"), _vhost=vhost_name())
             .select(*keys, supplier=supplier_expr(cfg.suppliers, cfg.default_supplier))
         )
+        return lf.join(suppliers, on=keys, how="left", nulls_equal=True, maintain_order="left").drop("_head")
+
+    def agents(self, lf: pl.LazyFrame) -> pl.LazyFrame:
+        """The distinct agents of the rows that are views unless a crawler sent them, not asked before.
+
+        (``ua``, and ``_h0``, ``_h1``, their hashes), for ``learn``.
+        """
+        cfg = self.rules
+        if not cfg.exclude_bots:
+            return pl.LazyFrame(schema={"ua": pl.String, **{f"_h{i}": pl.UInt64 for i, _ in enumerate(_SEEDS)}})
+        could = (pl.col("reason").is_null() & pl.col("listing").is_not_null()
+                 & pl.col("method").is_in(list(cfg.methods)) & pl.col("status").is_in(list(cfg.status)))
+        ua = pl.col("ua")
+        asked = self._asked  # as now: a batch on another thread may add to it, and asking twice is harmless
         return (
-            lf.with_columns(_bot=pl.col(formats.USER_AGENT).is_in(bots.implode()))
-            .join(suppliers, on=keys, how="left", nulls_equal=True, maintain_order="left")
-            .with_columns(reason=decide.reason(rules))
-            .with_columns(supplier=pl.when(pl.col("reason").is_null()).then("supplier"))
-            .drop("_could", "_head")
-            .collect()
+            lf.filter(could.fill_null(False)).select(pl.col(formats.USER_AGENT).drop_nulls().unique().alias("ua"))
+            .with_columns(ua.hash(seed).alias(f"_h{i}") for i, seed in enumerate(_SEEDS))
+            .filter(~self._seen(asked))
         )
 
-    def _bots(self, lf: pl.LazyFrame) -> pl.Series:
-        """The agents among these rows' (those that could be views) that crawlerdetect calls crawlers."""
-        agents = lf.filter(pl.col("_could")).select(pl.col(formats.USER_AGENT).drop_nulls().unique().alias("ua"))
-        with self._lock:  # batches are classified on worker threads; each agent is asked once
-            new = agents.join(self._verdicts.lazy(), on="ua", how="anti").collect().get_column("ua").to_list()
-            if new:
-                verdicts = detector().verdicts(new)
-                table = pl.DataFrame({"ua": list(verdicts), "_bot": list(verdicts.values())},
-                                     schema=self._verdicts.schema)
-                self._verdicts = pl.concat([self._verdicts, table])
-                self._bot_agents = self._verdicts.filter(pl.col("_bot")).get_column("ua")
-            return self._bot_agents
+    def learn(self, agents: pl.DataFrame) -> None:
+        """Ask crawlerdetect about these agents (from ``agents``), and keep the crawlers among them.
+
+        Batches are classified on worker threads: under a lock, the agents
+        another batch asked about since are left out, so each is asked once.
+        """
+        if agents.is_empty():
+            return
+        with self._lock:
+            agents = agents.filter(~self._seen(self._asked))
+            if agents.is_empty():
+                return
+            verdicts = detector().verdicts(agents.get_column("ua").to_list())
+            self._asked = tuple(pl.concat([seen, agents.get_column(f"_h{i}")]).rechunk()
+                                for i, seen in enumerate(self._asked))
+            bots = [agent for agent, bot in verdicts.items() if bot]
+            if bots:
+                self._bot_agents = pl.concat([self._bot_agents, pl.Series("ua", bots, dtype=pl.String)])
+
+    @staticmethod
+    def _seen(asked: tuple[pl.Series, ...]) -> pl.Expr:
+        """Whether an agent (its hashes ``_h0``, ``_h1``) was asked about: both hashes seen."""
+        return pl.all_horizontal(pl.col(f"_h{i}").is_in(seen.implode()) for i, seen in enumerate(asked))
+
+    def verdicts(self, lf: pl.LazyFrame, rules: Rules) -> pl.LazyFrame:
+        """Candidate rows, their agents learned (``learn``) -> ``_bot`` and the final reason."""
+        return (
+            lf.with_columns(_bot=pl.col(formats.USER_AGENT).is_in(self._bot_agents.implode()))
+            .with_columns(reason=decide.reason(rules))
+        )
 
 
 def listing_expr(patterns: tuple[str, ...]) -> pl.Expr:

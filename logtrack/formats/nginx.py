@@ -15,11 +15,10 @@ import re
 from dataclasses import replace
 
 from . import model as f
-from .model import LAZY, LogFormat, Piece
+from .model import CLF_TEXT, LAZY, LogFormat, Piece
 
 VARIABLE = re.compile(r"\$(?:\{(?P<braced>[A-Za-z0-9_]+)\}|(?P<name>[A-Za-z0-9_]+))")
 
-CLF_TEXT = r"[0-9]{2}/[A-Za-z]{3}/[0-9]{4}:[0-9]{2}:[0-9]{2}:[0-9]{2} [+-][0-9]{4}"
 ISO_TEXT = r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?(?:[+-][0-9]{2}:[0-9]{2}|Z)"
 NUMBER = r"-|[0-9]+"
 HOST = r"[^\s/\",]+"  # a server name: never a comma, unlike a client list

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from typing import TypeVar
 
 import polars as pl
 
@@ -88,14 +89,13 @@ def with_skip_reasons(
 
 
 def derive(lf: pl.LazyFrame, fmt: LogFormat, timezone: str | None = None,
-           log_timezone: str | None = None, time_wrap: tuple[str, str] | None = None) -> pl.LazyFrame:
+           log_timezone: str | None = None) -> pl.LazyFrame:
     """The columns a verdict reads, from the format's raw fields: lazy, so a caller's query sees them whole.
 
     ``timezone`` is the reporting time zone: when set, ``local_day`` is left
     empty since days then come from the instant. Times logged without an
     offset (a custom ``%{format}t`` without ``%z``) are read in
-    ``log_timezone``, else in ``timezone``, else in UTC. ``time_wrap``: the
-    CLF time comes with this prefix and suffix (``split.read`` for counting).
+    ``log_timezone``, else in ``timezone``, else in UTC.
     """
     names = lf.collect_schema().names()
     lf = lf.with_columns(
@@ -120,7 +120,7 @@ def derive(lf: pl.LazyFrame, fmt: LogFormat, timezone: str | None = None,
                          target=pl.when(well_formed).then(words.struct.field("field_1")))
     if fmt.absolute_targets:
         lf = _from_absolute(lf, fmt)
-    ts, local_day = _time(fmt, log_timezone or timezone, time_wrap)
+    ts, local_day = _time(fmt, log_timezone or timezone)
     if timezone is not None:
         # With a reporting time zone the day comes from the instant; the
         # server's own date is not needed, and its parse is saved.
@@ -158,7 +158,9 @@ def line_fields(batch: Batch, fmt: LogFormat, *, glued: bool = False) -> tuple[p
 
 def fields_of_lines(frame: pl.DataFrame, fmt: LogFormat, *, glued: bool = False) -> pl.DataFrame:
     """The format's raw fields of the lines in ``frame['line']``: decoded as JSON, or by the line regex."""
-    return _extract_json(frame, fmt) if fmt.is_json else line_regex_fields(frame, fmt, glued=glued)
+    if fmt.is_json:
+        return _extract_json(frame, fmt)
+    return line_regex_fields(frame, fmt, glued=glued)
 
 
 def split_fields(batch: Batch, fmt: LogFormat) -> pl.DataFrame | None:
@@ -166,35 +168,41 @@ def split_fields(batch: Batch, fmt: LogFormat) -> pl.DataFrame | None:
 
     None when split does not take this batch.
     """
-    cut = split.cut(batch, fmt)
-    if cut is None:
+    pieces = split.cut(batch, fmt)
+    if pieces is None:
         return None
-    fast, odd = cut
+    fast, odd = pieces
     if odd.height == 0:
         return fast
     return pl.concat([fast, fields_of_lines(odd, fmt).select(fast.columns)], how="vertical_relaxed")
 
 
-def line_regex_fields(frame: pl.DataFrame, fmt: LogFormat, *, glued: bool = False) -> pl.DataFrame:
+Frame = TypeVar("Frame", pl.DataFrame, pl.LazyFrame)
+
+
+def line_regex_fields(frame: Frame, fmt: LogFormat, *, glued: bool = False) -> Frame:
     """The format's fields as columns: the fast expression first, the full one for what it missed.
 
-    ``glued``: the lines are read again after a crash cut the file back, and
-    one may be the remains of a cut line with the next line written onto it:
-    a line no expression takes is read by its tail (``LogFormat.glued_regex``).
+    A lazy frame gives a lazy one, so that a caller's query can take it in
+    (the lines the quote split leaves, in ``count_batch``); a collected one
+    is retried only when some line was missed. ``glued``: the lines are read
+    again after a crash cut the file back, and one may be the remains of a
+    cut line with the next line written onto it: a line no expression takes
+    is read by its tail (``LogFormat.glued_regex``).
     """
     if fmt.columns and fmt.w3c_separator:
         return _columns(frame, fmt, fmt.w3c_separator)
     df = frame.with_columns(pl.col("line").str.extract_groups(fmt.fast_regex).alias("_f")).unnest("_f")
     for regex in ([fmt.regex] if fmt.fast_regex != fmt.regex else []) + ([fmt.glued_regex] if glued else []):
         missed = df.filter(pl.col(f.STATUS).is_null()).select("idx", "line")
-        if missed.height == 0:
+        if isinstance(missed, pl.DataFrame) and missed.height == 0:
             break
         retry = missed.select("idx", pl.col("line").str.extract_groups(regex).alias("_f")).unnest("_f")
         df = df.update(retry, on="idx")
     return df
 
 
-def _columns(frame: pl.DataFrame, fmt: LogFormat, separator: str) -> pl.DataFrame:
+def _columns(frame: Frame, fmt: LogFormat, separator: str) -> Frame:
     """A W3C line's fields, cut at its separator: what the line regex captures, cheaper.
 
     Whether a line fits is the line regex's plain yes/no (a DFA, no
@@ -409,17 +417,14 @@ def _decode_distinct(values: pl.Series, how: str) -> pl.Series:
     return values.replace(distinct, out)
 
 
-def _time(fmt: LogFormat, naive_timezone: str | None,
-          wrap: tuple[str, str] | None = None) -> tuple[pl.Expr, pl.Expr]:
+def _time(fmt: LogFormat, naive_timezone: str | None) -> tuple[pl.Expr, pl.Expr]:
     """(instant in UTC, date as the server wrote it) for the format's kind of time."""
     text = pl.col(f.TIME)
     utc = pl.Datetime("us", "UTC")
     if fmt.time_kind == f.CLF:
-        prefix, suffix = wrap or ("", "")
-        literal = [part.replace("%", "%%") for part in (prefix, suffix)]
         return (
-            text.str.strptime(utc, literal[0] + CLF_TIME + literal[1], strict=False),
-            text.str.slice(len(prefix), 11).str.strptime(pl.Date, "%d/%b/%Y", strict=False),
+            text.str.strptime(utc, CLF_TIME, strict=False),
+            text.str.slice(0, 11).str.strptime(pl.Date, "%d/%b/%Y", strict=False),
         )
     if fmt.time_kind == f.ISO8601:
         return _iso(text)

@@ -11,8 +11,8 @@ It is exact by construction. A line takes this path only when it has exactly
 as many quotes as the format writes (or more, where the format lets any
 fields follow its last one and the last piece ends in a space before
 them: nginx ``main``'s extra ``"$http_x_forwarded_for"`` under
-``combined``, ALB's trailing quoted fields), none of them escaped (no piece before
-a quote ends in a backslash), and every unquoted piece matches its part of
+``combined``, ALB's trailing quoted fields), none of them escaped (no
+backslash before a quote anywhere in the line), and every unquoted piece matches its part of
 the format, anchored (``formats.build`` compiles those checks in the same
 walk as the whole-line regex). Then each quote of the format can only be matched by
 the line's quote of the same rank, so the whole-line regex of ``formats``
@@ -34,7 +34,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from ..formats import CLIENT, TIME, LogFormat, Segment
+from ..formats import CLIENT, LogFormat, Segment
 from ..read.sources import MARK, Batch, csv_safe, mark
 
 SENTINEL = MARK[1:].decode()
@@ -47,22 +47,20 @@ class Cut:
 
     ``fields``: ``idx``, ``line_no``, the fields ``parse`` would capture and
     ``line`` (null), for the lines the split takes. ``odd``: ``idx``,
-    ``line_no`` and the raw pieces of the lines it leaves to the line regex
-    (``lines_of`` puts their text back together).
+    ``line_no`` and ``line``, the text of the lines it leaves to the line
+    regex, put back together from their pieces (null for a line with more
+    quotes than the columns read: ``lines_of`` reads those from the batch).
+    Both come from one plan: collected together, the cut runs once.
     """
 
     fields: pl.LazyFrame
     odd: pl.LazyFrame
-    names: tuple[str, ...]
-    time_wrap: tuple[str, str] | None = None  # ``time`` keeps this prefix and suffix (a TimeCut's)
 
 
 def read(batch: Batch, fmt: LogFormat, *, counting: bool = False) -> Cut | None:
     """The batch cut at its quotes and checked against the format, as lazy frames.
 
-    ``counting``: only the fields counting reads are wanted (no client), and
-    a time that can be cut rather than captured (``formats.TimeCut``) is
-    handed on with its prefix and suffix, for a strptime that reads them.
+    ``counting``: only the fields counting reads are wanted (no client).
 
     None when the batch is not for this path (no segments, not valid UTF-8,
     the marker byte or a stray CR in it): the caller parses it line by
@@ -88,38 +86,26 @@ def read(batch: Batch, fmt: LogFormat, *, counting: bool = False) -> Cut | None:
     if df.height != batch.lines:
         return None
     lf = df.lazy().with_row_index("idx").with_columns(line_no=(pl.col("idx") + batch.first_line).cast(pl.Int64))
-    # Most batches hold no backslash before a quote: then no piece can end in an escape.
-    escapes = b'\\"' in data
-    # Collected here: the checks and cuts are the costly part, and both the fields and the odd
-    # lines read them (a lazy plan would run them once for each).
     # A JSON line's values are its text only when nothing in it is escaped (and nothing that JSON
     # must escape is raw): a line with a backslash or a control byte in a value is left to the decoder.
     # (Checked on the pieces, by Polars: a scan of the whole batch in Python costs more.)
     backslashes = fmt.is_json
-    wrap = _time_cut(layout) if counting else None
-    lf = _cut(lf, layout, wide=False, escapes=escapes, cut_time=wrap is not None, backslashes=backslashes)
-    lf = lf.collect().lazy()
-    captured = [c for seg in layout for c in seg.captures if not (wrap and c == CLIENT)]
+    # Most batches hold no backslash before a quote: then no piece can end in an escape.
+    escapes = b'\\"' in data
+    wanted = [c for seg in layout for c in seg.captures if not (counting and c == CLIENT)]
+    # Collected here: the checks and cuts are the costly part, and the lines taken, the odd lines and
+    # the caller's query all read them (Polars' plan would not share them reliably).
+    lf = _cut(lf, layout, wanted, wide=False, escapes=escapes, backslashes=backslashes).collect().lazy()
     quoted = [s.field for s in layout if s.regex is None and s.literal is None and s.field]
-    keep = ["idx", *quoted, *captured, "line_no"]
+    keep = ["idx", *quoted, *wanted, "line_no"]
     fields = lf.filter(pl.col("_ok")).select(keep)
     odd = lf.filter(~pl.col("_ok")).select("idx", "line_no", *names)
     if any(seg.wide for seg in layout):
         # A lazy field narrowed to one token missed (a client list "a, b"): the wide form, on those lines.
-        again = _cut(odd, layout, wide=True, escapes=escapes, backslashes=backslashes).collect().lazy()
-        if wrap:  # captured here: put as the cut hands it on
-            again = again.with_columns(pl.concat_str(pl.lit(wrap[0]), pl.col(TIME), pl.lit(wrap[1])).alias(TIME))
+        again = _cut(odd, layout, wanted, wide=True, escapes=escapes, backslashes=backslashes).collect().lazy()
         fields = pl.concat([fields, again.filter(pl.col("_ok")).select(keep)])
         odd = again.filter(~pl.col("_ok")).select("idx", "line_no", *names)
-    return Cut(fields.with_columns(line=pl.lit(None, dtype=pl.String)), odd, names, wrap)
-
-
-def _time_cut(layout: tuple[Segment, ...]) -> tuple[str, str] | None:
-    """The time's prefix and suffix when its piece can be checked and cut without captures."""
-    for seg in layout:
-        if seg.time_cut is not None and set(seg.captures) <= {TIME, CLIENT}:
-            return seg.time_cut.prefix, seg.time_cut.suffix
-    return None
+    return Cut(fields.with_columns(line=pl.lit(None, dtype=pl.String)), _joined(odd, names))
 
 
 def cut(batch: Batch, fmt: LogFormat) -> tuple[pl.DataFrame, pl.DataFrame] | None:
@@ -128,17 +114,19 @@ def cut(batch: Batch, fmt: LogFormat) -> tuple[pl.DataFrame, pl.DataFrame] | Non
     if pieces is None:
         return None
     fields, odd = pl.collect_all([pieces.fields, pieces.odd])
-    return fields, lines_of(batch, odd, pieces.names)
+    return fields, lines_of(batch, odd)
 
 
-def _cut(lf: pl.LazyFrame, layout: tuple[Segment, ...], *, wide: bool, escapes: bool = True,
-         cut_time: bool = False, backslashes: bool = False) -> pl.LazyFrame:
+def _cut(lf: pl.LazyFrame, layout: tuple[Segment, ...], wanted: list[str], *, wide: bool,
+         escapes: bool, backslashes: bool = False) -> pl.LazyFrame:
     """The pieces checked against the format and cut into fields; ``_ok`` says which lines passed.
 
-    ``cut_time``: the piece with a ``TimeCut`` is checked by a plain yes/no
-    and its time cut at its spaces, prefix and suffix kept (its client, if
-    any, left out). ``backslashes``: a line with a backslash in any piece
-    does not pass.
+    ``wanted``: the captures to cut out (a piece whose wanted captures all
+    have a ``Slice`` is checked by a plain yes/no and sliced; any other is
+    captured by its regex). ``escapes``: some line may hold a backslash
+    before a quote: a line whose piece ends in one (a piece that can, by
+    the format: ``Segment.escapable``) does not pass. ``backslashes``: a line
+    with a backslash in any piece does not pass.
     """
     width = len(layout)
     ok = pl.col(f"s{width}") == SENTINEL  # exactly the format's quotes ...
@@ -149,7 +137,7 @@ def _cut(lf: pl.LazyFrame, layout: tuple[Segment, ...], *, wide: bool, escapes: 
         col = pl.col(f"s{i}")  # an empty piece reads as null
         if backslashes and seg.literal is None:  # (a literal piece is checked to be its text)
             ok = ok & ~col.str.contains(r"[\\\x00-\x1f]").fill_null(False)
-        elif escapes and i < width - 1:
+        elif escapes and seg.escapable and i < width - 1:
             ok = ok & ~col.str.ends_with("\\").fill_null(False)  # an escaped quote: leave it to the regex
         if seg.literal is not None:
             ok = ok & (col.fill_null("") == seg.literal)
@@ -159,38 +147,37 @@ def _cut(lf: pl.LazyFrame, layout: tuple[Segment, ...], *, wide: bool, escapes: 
         else:
             if seg.matches_empty:
                 col = col.fill_null("")
-            regex = (seg.wide or seg.regex) if wide else seg.regex
-            if cut_time and seg.time_cut is not None and set(seg.captures) <= {TIME, CLIENT}:
-                ok = ok & col.str.contains(regex).fill_null(False)
-                words = col.str.splitn(" ", seg.time_cut.spaces + 1)
-                fields.append(words.struct.field(f"field_{seg.time_cut.spaces}").alias(TIME))
+            slices = {s.field: s for s in seg.slices}
+            needed = [c for c in seg.captures if c in wanted]
+            if not wide and all(c in slices for c in needed):
+                ok = ok & col.str.contains(seg.regex).fill_null(False)
+                fields.extend(col.str.slice(slices[c].start, slices[c].width).alias(c) for c in needed)
             elif seg.captures:
-                lf = lf.with_columns(col.str.extract_groups(regex).alias(f"_g{i}")).unnest(f"_g{i}")
+                lf = lf.with_columns(col.str.extract_groups(seg.wide or seg.regex if wide else seg.regex)
+                                     .alias(f"_g{i}")).unnest(f"_g{i}")
                 ok = ok & pl.col(seg.captures[0]).is_not_null()
             else:
-                ok = ok & col.str.contains(regex).fill_null(False)
+                ok = ok & col.str.contains(seg.wide or seg.regex if wide else seg.regex).fill_null(False)
     return lf.with_columns(*fields, _ok=ok.fill_null(False))
 
 
-def lines_of(batch: Batch, odd: pl.DataFrame, names: tuple[str, ...]) -> pl.DataFrame:
-    """The text of the lines the split could not take: put back together, or read again.
-
-    Joined at quotes up to the marker, a line is whole again. A line with
-    more quotes than the columns read lost its end; it is read from the
-    batch's bytes (rare: several escaped quotes in one line).
-    """
+def _joined(odd: pl.LazyFrame, names: tuple[str, ...]) -> pl.LazyFrame:
+    """The odd lines' text, their pieces joined at quotes up to the marker (null: the line had more pieces)."""
     joined = pl.concat_str([pl.col(n).fill_null("") for n in names], separator='"')
-    rows = odd.select(
+    return odd.select(
         "idx", "line_no",
         line=pl.when(joined.str.contains(MARK.decode(), literal=True))
         .then(joined.str.split_exact(MARK.decode(), 1).struct.field("field_0").str.strip_suffix("\r")),
     )
-    lost = rows.filter(pl.col("line").is_null()).get_column("idx").to_list()
-    if lost:
-        texts = batch.text.split("\n")
-        found = pl.DataFrame({"idx": lost, "_text": [texts[i].removesuffix("\r") for i in lost]},
-                             schema={"idx": pl.UInt32, "_text": pl.String})
-        rows = rows.join(found, on="idx", how="left").with_columns(
-            line=pl.coalesce("line", "_text")
-        ).drop("_text")
-    return rows
+
+
+def lines_of(batch: Batch, odd: pl.DataFrame) -> pl.DataFrame:
+    """The text of the lines the split could not take, with the lost ones (more quotes than the columns
+    read: rare, several escaped quotes in one line) read from the batch's bytes."""
+    lost = odd.filter(pl.col("line").is_null()).get_column("idx").to_list()
+    if not lost:
+        return odd
+    texts = batch.text.split("\n")
+    found = pl.DataFrame({"idx": lost, "_text": [texts[i].removesuffix("\r") for i in lost]},
+                         schema={"idx": pl.UInt32, "_text": pl.String})
+    return odd.join(found, on="idx", how="left").with_columns(line=pl.coalesce("line", "_text")).drop("_text")
