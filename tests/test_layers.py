@@ -21,16 +21,19 @@ PACKAGE = Path(__file__).resolve().parent.parent / "logtrack"
 ALLOWED: dict[str, set[str]] = {
     "errors": set(),
     "output": {"errors"},
+    "frames": set(),  # how Polars queries are run
     "formats": {"errors"},
     "config": {"errors", "formats"},
     "read": {"errors", "config", "formats"},
     "verdicts": {"errors", "formats", "read"},
-    "parse": {"errors", "config", "formats", "read", "verdicts"},
-    "count": {"errors", "config", "formats", "read", "verdicts", "parse"},
+    "parse": {"errors", "config", "formats", "frames", "read", "verdicts"},
+    "count": {"errors", "config", "formats", "frames", "read", "verdicts", "parse"},
     "state": {"errors", "config"},
     "flexmls": {"errors", "config", "output"},
-    "jobs": {"errors", "config", "output", "formats", "read", "verdicts", "parse", "count", "state", "flexmls"},
-    "cli": {"errors", "config", "output", "formats", "read", "verdicts", "parse", "count", "state", "flexmls", "jobs"},
+    "jobs": {"errors", "config", "output", "formats", "frames", "read", "verdicts", "parse", "count", "state",
+             "flexmls"},
+    "cli": {"errors", "config", "output", "formats", "frames", "read", "verdicts", "parse", "count", "state",
+            "flexmls", "jobs"},
     "__main__": {"cli"},
 }
 for _allowed in ALLOWED.values():

@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 import polars as pl
 
+from .. import frames
 from ..read.sources import Batch, line_of
 from ..verdicts.reasons import NotCounted, Outcome, Skip, outcome
 from .tally import KEYS, BatchSummary
@@ -110,7 +111,7 @@ def outcomes_per_day(groups: pl.DataFrame, timezone: str | None,
     outcome = pl.when(pl.col("reason").is_null()).then(pl.lit(Outcome.VIEW.value)).otherwise(
         pl.col("reason").replace_strict(_OUTCOMES, default=Outcome.NOT_LISTING.value, return_dtype=pl.String))
     per_day = groups.lazy().group_by(day=day, outcome=outcome).agg(lines=pl.col("len").sum().cast(pl.Int64))
-    return groups, per_day.collect()
+    return groups, frames.collect(per_day)
 
 
 _QUARTER = 900  # seconds

@@ -11,7 +11,7 @@ import functools
 
 import polars as pl
 
-from .. import formats
+from .. import formats, frames
 from ..errors import InputError
 from ..formats import LogFormat
 from ..parse import split
@@ -63,17 +63,17 @@ def _count(batch: sources.Batch, fmt: LogFormat, classifier: Classifier, fields:
     # Each stage is collected before the next reads it twice: Polars would not share it reliably.
     lf = derive(fields, fmt, timezone, log_timezone).with_columns(reason=skip_reason(bad_utf8))
     query = lf.select(*wanted, "target", _cand=passed_parse_and_since(rules) & classifier.hit())
-    parsed, *missed = pl.collect_all([query, *([lost] if lost is not None else [])])
+    parsed, *missed = frames.collect_all([query, *([lost] if lost is not None else [])])
     if missed and missed[0].height:
         return None
     rest = groups_of(parsed.lazy().filter(~pl.col("_cand")).with_columns(listing=pl.lit(None, dtype=pl.String))
                      .with_columns(reason=decide.reason(rules, through=NotCounted.NOT_LISTING)), timezone)
     found = parsed.lazy().filter(pl.col("_cand")).select(
         *wanted, listing=listing_expr(classifier.rules.patterns), _head=referrer_head())
-    rest_groups, candidates = pl.collect_all([rest, found])
-    classifier.learn(classifier.agents(candidates.lazy()).collect())
+    rest_groups, candidates = frames.collect_all([rest, found])
+    classifier.learn(frames.collect(classifier.agents(candidates.lazy())))
     judged = classifier.verdicts(candidates.lazy(), rules)
-    groups, counts = pl.collect_all([
+    groups, counts = frames.collect_all([
         pl.concat([rest_groups.lazy(), groups_of(judged, timezone)], how="vertical_relaxed"),
         count_views(classifier.with_suppliers(judged.filter(pl.col("reason").is_null())), timezone),
     ])
@@ -83,7 +83,7 @@ def _count(batch: sources.Batch, fmt: LogFormat, classifier: Classifier, fields:
     def line_keys() -> pl.DataFrame:
         """Every line's key and reason, for the rare batch with lines that have no time."""
         every = parsed.select("idx", "reason", _key=line_key(timezone))
-        return every.update(judged.select("idx", "reason").collect(), on="idx")
+        return every.update(frames.collect(judged.select("idx", "reason")), on="idx")
 
     return summarize(batch, groups, counts, timezone, line_keys)
 
@@ -105,7 +105,7 @@ def _fields(batch: sources.Batch, fmt: LogFormat, glued: bool, *,
         return fields.lazy(), bad_utf8, None
     columns = cut.fields.collect_schema().names()
     if eager or fmt.is_json:
-        taken, odd = pl.collect_all([cut.fields, cut.odd])
+        taken, odd = frames.collect_all([cut.fields, cut.odd])
         odd_fields = fields_of_lines(split.lines_of(batch, odd), fmt, glued=glued)
         return pl.concat([taken, odd_fields.select(columns)], how="vertical_relaxed").lazy(), (), None
     lost = cut.odd.filter(pl.col("line").is_null()).select("idx")

@@ -11,7 +11,7 @@ import threading
 
 import polars as pl
 
-from .. import formats
+from .. import formats, frames
 from ..config import CountingRules, SupplierRule
 from ..verdicts import decide
 from ..verdicts.decide import Rules, passed_parse_and_since, vhost_name
@@ -66,10 +66,10 @@ class Classifier:
 
         A supplier is kept only on a counted row.
         """
-        lf = self.with_suppliers(df.lazy().with_columns(_head=referrer_head())).collect().lazy()
-        self.learn(self.agents(lf).collect())
-        return (self.verdicts(lf, rules).with_columns(supplier=pl.when(pl.col("reason").is_null()).then("supplier"))
-                .collect())
+        lf = frames.collect(self.with_suppliers(df.lazy().with_columns(_head=referrer_head()))).lazy()
+        self.learn(frames.collect(self.agents(lf)))
+        judged = self.verdicts(lf, rules).with_columns(supplier=pl.when(pl.col("reason").is_null()).then("supplier"))
+        return frames.collect(judged)
 
     def with_suppliers(self, lf: pl.LazyFrame) -> pl.LazyFrame:
         """Rows with the referrer's head (``_head``: ``referrer_head``) -> their ``supplier``, instead of it.

