@@ -58,28 +58,40 @@ def groups_of(lf: pl.LazyFrame | pl.DataFrame, timezone: str | None) -> pl.LazyF
         len=pl.len(), first=pl.col("idx").min(), last_ts=pl.col("ts").dt.epoch("us").max())
 
 
+def summary_plans(groups: pl.LazyFrame, timezone: str | None) -> list[pl.LazyFrame]:
+    """What ``summarize`` reads of a batch's groups, as plans to collect in the same go as the groups.
+
+    Lines per (day, outcome) (right when every line has a time: ``timeless``
+    says how many groups have none), lines per reason with the first line's
+    index, and the totals.
+    """
+    by_reason = (groups.filter(pl.col("reason").is_not_null()).group_by("reason")
+                 .agg(n=pl.col("len").sum(), idx=pl.col("first").min()).sort("idx"))
+    totals = groups.select(lines=pl.col("len").sum(), last_ts=pl.col("last_ts").max(),
+                           timeless=pl.col("_key").null_count())
+    return [_per_day(groups, timezone), by_reason, totals]
+
+
 def summarize(batch: Batch, groups: pl.DataFrame, counts: pl.DataFrame, timezone: str | None,
-              line_keys: Callable[[], pl.DataFrame]) -> BatchSummary:
+              line_keys: Callable[[], pl.DataFrame], plans: list[pl.DataFrame] | None = None) -> BatchSummary:
     """A judged batch's groups and counts -> its summary: lines per reason with the first of each.
 
     Only the first line of each reason in the whole run is shown, so the
     summary keeps indices and the tally fetches just those lines' text.
     ``line_keys`` gives every line's (``idx``, ``_key``): asked only when
-    some line has no time (see ``outcomes_per_day``).
+    some line has no time (see ``outcomes_per_day``). ``plans``: what
+    ``summary_plans`` gave, collected with the groups (else worked out here).
     """
-    groups, outcomes = outcomes_per_day(groups, timezone, line_keys)
-    by_reason = (
-        groups.filter(pl.col("reason").is_not_null())
-        .group_by("reason")
-        .agg(n=pl.col("len").sum(), idx=pl.col("first").min())
-        .sort("idx")
-    )
+    if plans is None:
+        plans = frames.collect_all(summary_plans(groups.lazy(), timezone))
+    outcomes, by_reason, totals = plans
+    if totals.item(0, "timeless"):
+        groups, outcomes = outcomes_per_day(groups, timezone, line_keys)
     reasons = [(reason, n, batch.first_line + idx, idx) for reason, n, idx in by_reason.iter_rows()]
-    last_ts = groups.get_column("last_ts").max()
-    return BatchSummary(batch.source, int(groups.get_column("len").sum()), counts, reasons,
+    last_ts = totals.item(0, "last_ts")
+    return BatchSummary(batch.source, int(totals.item(0, "lines")), counts, reasons,
                         functools.partial(line_of, batch.data),
-                        last_ts=None if last_ts is None else int(last_ts),  # type: ignore[arg-type]
-                        outcomes=outcomes)
+                        last_ts=None if last_ts is None else int(last_ts), outcomes=outcomes)
 
 
 def outcomes_per_day(groups: pl.DataFrame, timezone: str | None,
@@ -103,6 +115,11 @@ def outcomes_per_day(groups: pl.DataFrame, timezone: str | None,
         found = timeless.group_by("_key", "reason").agg(pl.len(), first=pl.col("idx").min(),
                                                        last_ts=pl.lit(None, dtype=pl.Int64))
         groups = pl.concat([groups.filter(pl.col("_key").is_not_null()), found], how="vertical_relaxed")
+    return groups, frames.collect(_per_day(groups.lazy(), timezone))
+
+
+def _per_day(groups: pl.LazyFrame, timezone: str | None) -> pl.LazyFrame:
+    """Lines per (day, outcome) of groups."""
     if timezone is None:
         day = pl.col("_key")
     else:
@@ -110,8 +127,7 @@ def outcomes_per_day(groups: pl.DataFrame, timezone: str | None,
             .dt.convert_time_zone(timezone).dt.date()
     outcome = pl.when(pl.col("reason").is_null()).then(pl.lit(Outcome.VIEW.value)).otherwise(
         pl.col("reason").replace_strict(_OUTCOMES, default=Outcome.NOT_LISTING.value, return_dtype=pl.String))
-    per_day = groups.lazy().group_by(day=day, outcome=outcome).agg(lines=pl.col("len").sum().cast(pl.Int64))
-    return groups, frames.collect(per_day)
+    return groups.group_by(day=day, outcome=outcome).agg(lines=pl.col("len").sum().cast(pl.Int64))
 
 
 _QUARTER = 900  # seconds

@@ -20,7 +20,7 @@ from ..read import sources
 from ..verdicts import decide
 from ..verdicts.decide import passed_parse_and_since, skip_reason
 from ..verdicts.reasons import DAMAGED, NotCounted
-from .aggregate import count_views, groups_of, line_key, summarize
+from .aggregate import count_views, groups_of, line_key, summarize, summary_plans
 from .classify import Classifier, listing_expr, referrer_head
 from .tally import BatchSummary
 
@@ -73,9 +73,10 @@ def _count(batch: sources.Batch, fmt: LogFormat, classifier: Classifier, fields:
     rest_groups, candidates = frames.collect_all([rest, found])
     classifier.learn(frames.collect(classifier.agents(candidates.lazy())))
     judged = classifier.verdicts(candidates.lazy(), rules)
-    groups, counts = frames.collect_all([
-        pl.concat([rest_groups.lazy(), groups_of(judged, timezone)], how="vertical_relaxed"),
-        count_views(classifier.with_suppliers(judged.filter(pl.col("reason").is_null())), timezone),
+    every = pl.concat([rest_groups.lazy(), groups_of(judged, timezone)], how="vertical_relaxed")
+    groups, counts, *plans = frames.collect_all([
+        every, count_views(classifier.with_suppliers(judged.filter(pl.col("reason").is_null())), timezone),
+        *summary_plans(every, timezone),
     ])
     if strict:
         _fail_on_damage(groups, batch)
@@ -85,7 +86,7 @@ def _count(batch: sources.Batch, fmt: LogFormat, classifier: Classifier, fields:
         every = parsed.select("idx", "reason", _key=line_key(timezone))
         return every.update(frames.collect(judged.select("idx", "reason")), on="idx")
 
-    return summarize(batch, groups, counts, timezone, line_keys)
+    return summarize(batch, groups, counts, timezone, line_keys, plans)
 
 
 def _fields(batch: sources.Batch, fmt: LogFormat, glued: bool, *,

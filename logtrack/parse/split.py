@@ -103,7 +103,7 @@ def read(batch: Batch, fmt: LogFormat, *, counting: bool = False) -> Cut | None:
     odd = lf.filter(~pl.col("_ok")).select("idx", "line_no", *names)
     if any(seg.wide for seg in layout):
         # A lazy field narrowed to one token missed (a client list "a, b"): the wide form, on those lines.
-        again = frames.collect(_cut(odd, layout, wanted, wide=True, escapes=escapes, backslashes=backslashes)).lazy()
+        again = _cut(odd, layout, wanted, wide=True, escapes=escapes, backslashes=backslashes)  # (few lines)
         fields = pl.concat([fields, again.filter(pl.col("_ok")).select(keep)])
         odd = again.filter(~pl.col("_ok")).select("idx", "line_no", *names)
     return Cut(fields.with_columns(line=pl.lit(None, dtype=pl.String)), _joined(odd, names))
