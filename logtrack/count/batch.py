@@ -27,18 +27,18 @@ from .tally import BatchSummary
 
 def count_batch(batch: sources.Batch, fmt: LogFormat, classifier: Classifier, timezone: str | None, *,
                 strict: bool = False, log_timezone: str | None = None, since: int | None = None) -> BatchSummary:
-    """One batch into its counts and reasons (xml and run alike), in two queries.
+    """One batch into its counts and reasons (xml and run alike), in a few queries.
 
-    Polars sees the whole of the first: the cut at the quotes and its
-    checks, the lines the quote split leaves (an escaped quote, a line cut
-    short) read by the line regex, the request, status and time, every
-    line's parse verdict and the listing patterns as a plain yes/no; the
-    lines no pattern finds in are only counted per (key, reason), and just
-    the candidates are given a listing id and (per distinct referrer head
-    and virtual host) a supplier. Between the two, the candidates' agents
-    not seen before are asked about. The second gives the candidates their
-    verdicts and sums everything up. Few queries matter: each costs Polars
-    about half a millisecond however few its rows.
+    The first sees the cut at the quotes, the lines the quote split leaves
+    (an escaped quote, a line cut short) read by the line regex, the
+    request, status and time, every line's parse verdict and the listing
+    patterns as a plain yes/no. The second counts the lines no pattern finds
+    in per (key, reason) and gives just the candidates a listing id. Then
+    the candidates' agents not seen before are asked about, and the last
+    gives the candidates their verdicts, a supplier to the counted ones (per
+    distinct referrer head and virtual host), and sums everything up. Few
+    queries matter: each costs Polars a fraction of a millisecond however
+    few its rows.
 
     ``since`` (µs since 1970, UTC): lines timed up to it were counted before
     (a file read again after a crash cut it back), so they are not again.
