@@ -6,6 +6,7 @@ import json
 from datetime import UTC, datetime, timedelta, timezone
 
 import polars as pl
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -238,6 +239,36 @@ def test_the_count_is_the_same_however_a_batch_is_cut(fmt_spec: str, per_line: l
     finally:
         split.read = original
     assert by_split == by_regex
+
+
+# Lines the quote split cannot put back together from the columns it reads (more quotes than it reads
+# past the format's), beside lines it takes and lines it leaves to the line regex: the batch is read again,
+# those lines from its text, and counts as the line regex alone would.
+_LISTING = '10.0.0.1 - - [01/Nov/2026:10:00:00 -0500] "GET /listing/7 HTTP/1.1" 200 5 "r" "{agent}"'
+
+
+@pytest.mark.parametrize("agent", [
+    'a \\"b\\" c',  # two escaped quotes: put back together from the spare columns
+    'a \\"b\\" \\"c\\" \\"d\\" e',  # six: more than the spare columns hold
+])
+def test_a_line_the_split_cannot_put_back_is_read_from_the_text(agent: str) -> None:
+    lines = [_LISTING.format(agent="ua"), _LISTING.format(agent=agent), _LISTING.format(agent="ua") + ' "x"']
+    batch = batch_of("t.log", 1, "\n".join(lines).encode())
+    fmt = formats.get("combined")
+
+    def summary() -> tuple[object, ...]:
+        got = count_batch(batch, fmt, Classifier(LISTINGS), None)
+        return got.lines, got.reasons, got.counts.sort(["day", "supplier", "listing"]).rows()
+
+    by_split = summary()
+    original = split.read
+    try:
+        split.read = lambda *a, **k: None  # type: ignore[assignment]
+        by_regex = summary()
+    finally:
+        split.read = original
+    assert by_split == by_regex
+    assert by_split[0] == 3 and by_split[2][0][3] == 3  # every line read, and each a view
 
 
 SINCE = int(datetime(2026, 11, 1, 14, 0, tzinfo=UTC).timestamp() * 1_000_000)
