@@ -51,7 +51,7 @@ class Cut:
     ``line_no`` and ``line``, the text of the lines it leaves to the line
     regex, put back together from their pieces (null for a line with more
     quotes than the columns read: ``lines_of`` reads those from the batch).
-    Both come from one plan: collected together, the cut runs once.
+    Both read the cut and its checks, collected once by ``read``.
     """
 
     fields: pl.LazyFrame
