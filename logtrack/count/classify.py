@@ -34,8 +34,8 @@ class Classifier:
     the (few) crawlers only. Whether an agent was asked before is told by
     two independent 64-bit hashes of it, in Polars: no Python object per
     agent and batch. An agent would be missed only if both its hashes
-    equalled ones seen before, a chance of about n/2^128 for n agents seen
-    (n = 10^6 gives 10^-32). Verdicts are not kept between runs: asking
+    equalled those of another agent, a chance of about n/2^128 for n agents
+    seen (n = 10^6 gives 10^-32). Verdicts are not kept between runs: asking
     costs a few microseconds an agent, less than looking one up in the
     state database did.
     """
@@ -99,10 +99,13 @@ class Classifier:
                  & pl.col("method").is_in(list(cfg.methods)) & pl.col("status").is_in(list(cfg.status)))
         ua = pl.col("ua")
         asked = self._asked  # as now: a batch on another thread may add to it, and asking twice is harmless
+        # Hashed row by row and told apart before any agent is made distinct: once the site's agents
+        # have been seen, no batch compares a string.
         return (
-            lf.filter(could.fill_null(False)).select(pl.col(formats.USER_AGENT).drop_nulls().unique().alias("ua"))
+            lf.filter(could.fill_null(False)).select(pl.col(formats.USER_AGENT).alias("ua")).drop_nulls()
             .with_columns(ua.hash(seed).alias(f"_h{i}") for i, seed in enumerate(_SEEDS))
             .filter(~self._seen(asked))
+            .unique(subset=[f"_h{i}" for i, _ in enumerate(_SEEDS)])
         )
 
     def learn(self, agents: pl.DataFrame) -> None:
