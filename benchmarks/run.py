@@ -46,7 +46,7 @@ def run_measured(cmd: list[str]) -> tuple[float, int, int, float]:
     return elapsed, usage.ru_maxrss // 1024, code, usage.ru_utime + usage.ru_stime
 
 
-def rewritten_setup(doc: str, script: str, rewrite: Callable[[Path, Path], None]) -> tuple[argparse.Namespace, Path,
+def rewritten_setup(doc: str, script: str, rewrite: Callable[[Path, Path], object]) -> tuple[argparse.Namespace, Path,
                                                                                             Path, Path, str]:
     """For the scripts that write the generated log again in other formats: (args, work dir, log, config, logtrack).
 

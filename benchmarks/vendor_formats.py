@@ -95,15 +95,15 @@ def rewrite(log: Path, work: Path) -> None:
             level=lit("info"), ts=col("ts").dt.epoch("us").cast(pl.Float64) / 1e6, logger=lit("http.log.access"),
             request=pl.struct(remote_ip=col("client"), proto=col("proto"), method=col("method"),
                               host=lit("www.example.com"), uri=col("target"),
-                              headers=pl.struct(**{"User-Agent": pl.concat_list(col("agent")),
-                                                   "Referer": pl.concat_list(col("ref"))})),
+                              headers=pl.struct(pl.concat_list(col("agent")).alias("User-Agent"),
+                                                pl.concat_list(col("ref")).alias("Referer"))),
             status=col("status").cast(pl.Int64), size=col("bytes").cast(pl.Int64, strict=False),
         ).struct.json_encode(),
         "traefik_json": pl.struct(
+            col("ref").alias("request_Referer"), col("agent").alias("request_User-Agent"),  # (not identifiers)
             ClientHost=col("client"), DownstreamStatus=col("status").cast(pl.Int64),
             RequestHost=lit("www.example.com"), RequestMethod=col("method"), RequestPath=col("target"),
             RequestProtocol=col("proto"), StartUTC=col("ts").dt.strftime("%Y-%m-%dT%H:%M:%S%.9fZ"),
-            **{"request_Referer": col("ref"), "request_User-Agent": col("agent")},
         ).struct.json_encode(),
         "cloudflare": pl.struct(
             ClientIP=col("client"), ClientRequestHost=lit("www.example.com"), ClientRequestMethod=col("method"),
