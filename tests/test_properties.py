@@ -272,3 +272,11 @@ def test_a_line_the_split_cannot_put_back_is_read_from_the_text(agent: str) -> N
 
 
 SINCE = int(datetime(2026, 11, 1, 14, 0, tzinfo=UTC).timestamp() * 1_000_000)
+
+
+@settings(max_examples=300)
+@given(st.lists(st.sampled_from([b"\\", b'"', b"a", b"\n", b"\\\\", b'\\"', b"x" * 50]), max_size=400))
+def test_the_escaped_quote_check_agrees_with_a_plain_search(pieces: list[bytes]) -> None:
+    """split.has_escaped_quote, memchr first and a regex past 64 backslashes, says what ``in`` says."""
+    data = b"".join(pieces)
+    assert split.has_escaped_quote(data) == (b'\\"' in data)
