@@ -17,7 +17,7 @@ from logtrack.count.classify import Classifier
 from logtrack.parse import fields as parse
 from logtrack.parse import split
 from logtrack.parse.fields import parse_batch
-from logtrack.read.sources import batch_of
+from logtrack.read.sources import batch_of, holds
 
 import loggen
 
@@ -275,8 +275,10 @@ SINCE = int(datetime(2026, 11, 1, 14, 0, tzinfo=UTC).timestamp() * 1_000_000)
 
 
 @settings(max_examples=300)
-@given(st.lists(st.sampled_from([b"\\", b'"', b"a", b"\n", b"\\\\", b'\\"', b"x" * 50]), max_size=400))
-def test_the_escaped_quote_check_agrees_with_a_plain_search(pieces: list[bytes]) -> None:
-    """split.has_escaped_quote, memchr first and a regex past 64 backslashes, says what ``in`` says."""
+@given(st.lists(st.sampled_from([b"\\", b'"', b"a", b"\n", b"\\\\", b'\\"', b"#", b"#Fields:", b"x" * 50]),
+                max_size=400))
+def test_holds_agrees_with_a_plain_search(pieces: list[bytes]) -> None:
+    """sources.holds, memchr first and a regex past 64 of the needle's first byte, says what ``in`` says."""
     data = b"".join(pieces)
-    assert split.has_escaped_quote(data) == (b'\\"' in data)
+    for needle in (b'\\"', b"\\", b"#Fields:", b'"\n'):
+        assert holds(data, needle) == (needle in data)

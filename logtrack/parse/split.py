@@ -30,14 +30,13 @@ mistaken for text.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import polars as pl
 
 from .. import frames
 from ..formats import CLIENT, LogFormat, Segment
-from ..read.sources import MARK, Batch, csv_safe, mark
+from ..read.sources import MARK, Batch, csv_safe, holds, mark
 
 SENTINEL = MARK[1:].decode()
 SPARE = 3  # columns read past the format's own, so most odd lines can be put back together
@@ -93,7 +92,7 @@ def read(batch: Batch, fmt: LogFormat, *, counting: bool = False) -> Cut | None:
     # (Checked on the pieces, by Polars: a scan of the whole batch in Python costs more.)
     backslashes = fmt.is_json
     # Most batches hold no backslash before a quote: then no piece can end in an escape.
-    escapes = has_escaped_quote(data)
+    escapes = holds(data, b'\\"')
     wanted = [c for seg in layout for c in seg.captures if not (counting and c == CLIENT)]
     # Collected here: the checks and cuts are the costly part, and the lines taken, the odd lines and
     # the caller's query all read them (Polars' plan would not share them reliably).
@@ -108,29 +107,6 @@ def read(batch: Batch, fmt: LogFormat, *, counting: bool = False) -> Cut | None:
         fields = pl.concat([fields, again.filter(pl.col("_ok")).select(keep)])
         odd = again.filter(~pl.col("_ok")).select("idx", "line_no", *names)
     return Cut(fields.with_columns(line=pl.lit(None, dtype=pl.String)), _joined(odd, names))
-
-
-_ESCAPED_QUOTE = re.compile(rb'\\"')
-
-
-def has_escaped_quote(data: bytes) -> bool:
-    """Whether a backslash stands before a quote anywhere in ``data``.
-
-    ``b'\\"' in data`` is slow exactly when it finds nothing, the common
-    case: every line holds quotes, and the search steps by the needle's
-    last byte (13 ms on 16 MiB, 0.2 µs a line). Backslashes are rare in
-    most logs: found by memchr, each is looked at; a log full of them
-    (nginx's ``\\xHH``) is searched by a regex, which finds the backslashes
-    first too (4 ms at worst).
-    """
-    at = data.find(b"\\")
-    for _ in range(64):
-        if at < 0:
-            return False
-        if data[at + 1: at + 2] == b'"':
-            return True
-        at = data.find(b"\\", at + 1)
-    return _ESCAPED_QUOTE.search(data, at) is not None
 
 
 def cut(batch: Batch, fmt: LogFormat) -> tuple[pl.DataFrame, pl.DataFrame] | None:

@@ -27,7 +27,7 @@ import sys
 import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 from types import ModuleType
 from typing import IO, Any
@@ -127,6 +127,30 @@ _POLARS_MAGIC = (b"\x1f\x8b", b"\x28\xb5\x2f\xfd", b"\x78\x01", b"\x78\x5e", b"\
 def csv_safe(data: bytes) -> bool:
     """Whether Polars' CSV reader reads ``data`` as the text it is."""
     return not data.startswith(_POLARS_MAGIC)
+
+
+def holds(data: bytes, needle: bytes) -> bool:
+    """``needle in data``, fast when ``needle``'s first byte is rare (a backslash, a ``#``) and it is not there.
+
+    ``in`` is slow exactly when it finds nothing, the common case: its
+    search steps by the needle's last byte, which a log holds everywhere (a
+    quote, a colon): 6 to 13 ms on 16 MiB, 0.1 to 0.2 µs a line. Here the
+    first byte is found by memchr and each place looked at; data full of
+    it goes to a regex, which finds that byte first too (4 ms at worst).
+    """
+    at = data.find(needle[:1])
+    for _ in range(64):
+        if at < 0:
+            return False
+        if data.startswith(needle, at):
+            return True
+        at = data.find(needle[:1], at + 1)
+    return _needle(needle).search(data, at) is not None
+
+
+@cache
+def _needle(needle: bytes) -> re.Pattern[bytes]:
+    return re.compile(re.escape(needle))
 
 
 def batch_of(source: str, first_line: int, data: bytes, raw_bytes: int = 0, end_offset: int = 0) -> Batch:

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from ..errors import InputError, LogFormatError
 from ..formats import LogFormat
 from ..formats.w3c import HEADER, from_header
-from .sources import HOLE, Batch, batch_of
+from .sources import HOLE, Batch, batch_of, holds
 
 
 def follow(batches: Iterable[Batch], fmt: LogFormat, start: int = 0) -> Iterator[tuple[Batch, LogFormat]]:
@@ -24,7 +24,7 @@ def follow(batches: Iterable[Batch], fmt: LogFormat, start: int = 0) -> Iterator
     """
     for batch in batches:
         begin, start = start, batch.end_offset
-        if fmt.w3c_separator is None or HEADER.encode() not in batch.data:
+        if fmt.w3c_separator is None or not holds(batch.data, HEADER.encode()):
             yield batch, fmt
             continue
         data, cut = batch.data, 0
