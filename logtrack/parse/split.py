@@ -36,7 +36,7 @@ import polars as pl
 
 from .. import frames
 from ..formats import CLIENT, LogFormat, Segment
-from ..read.sources import MARK, Batch, csv_safe, holds, mark
+from ..read.sources import MARK, Batch, csv_safe, mark
 
 SENTINEL = MARK[1:].decode()
 SPARE = 3  # columns read past the format's own, so most odd lines can be put back together
@@ -91,22 +91,50 @@ def read(batch: Batch, fmt: LogFormat, *, counting: bool = False) -> Cut | None:
     # must escape is raw): a line with a backslash or a control byte in a value is left to the decoder.
     # (Checked on the pieces, by Polars: a scan of the whole batch in Python costs more.)
     backslashes = fmt.is_json
-    # Most batches hold no backslash before a quote: then no piece can end in an escape.
-    escapes = holds(data, b'\\"')
+    # Most batches hold no backslash before a quote, and the rest a few lines that do.
+    escaped = None if backslashes else escaped_heads(data)
     wanted = [c for seg in layout for c in seg.captures if not (counting and c == CLIENT)]
     # Collected here: the checks and cuts are the costly part, and the lines taken, the odd lines and
     # the caller's query all read them (Polars' plan would not share them reliably).
-    lf = frames.collect(_cut(lf, layout, wanted, wide=False, escapes=escapes, backslashes=backslashes)).lazy()
+    lf = frames.collect(_cut(lf, layout, wanted, wide=False, escaped=escaped, backslashes=backslashes)).lazy()
     quoted = [s.field for s in layout if s.regex is None and s.literal is None and s.field]
     keep = ["idx", *quoted, *wanted, "line_no"]
     fields = lf.filter(pl.col("_ok")).select(keep)
     odd = lf.filter(~pl.col("_ok")).select("idx", "line_no", *names)
     if any(seg.wide for seg in layout):
         # A lazy field narrowed to one token missed (a client list "a, b"): the wide form, on those lines.
-        again = _cut(odd, layout, wanted, wide=True, escapes=escapes, backslashes=backslashes)  # (few lines)
+        again = _cut(odd, layout, wanted, wide=True, escaped=escaped, backslashes=backslashes)  # (few lines)
         fields = pl.concat([fields, again.filter(pl.col("_ok")).select(keep)])
         odd = again.filter(~pl.col("_ok")).select("idx", "line_no", *names)
     return Cut(fields.with_columns(line=pl.lit(None, dtype=pl.String)), _joined(odd, names))
+
+
+def escaped_heads(data: bytes, most: int = 256) -> list[str] | None:
+    """The first pieces (the text before the first quote) of the lines holding a backslash before a quote.
+
+    Such a line is left to the line regex. Found by memchr on the (rare)
+    backslashes, then matched on the first piece, one comparison a line:
+    cheaper than testing every piece of every line for a trailing
+    backslash. A line that merely shares its first piece with one of them
+    goes to the line regex too, which reads it the same. None when there
+    are too many to look at (a log full of ``\\xHH``): the pieces are tested.
+    """
+    heads: set[str] = set()
+    at, looked = data.find(b"\\"), 0
+    while at >= 0:
+        looked += 1
+        if looked > 4 * most:
+            return None
+        if data[at + 1: at + 2] != b'"':
+            at = data.find(b"\\", at + 1)
+            continue
+        start = data.rfind(b"\n", 0, at) + 1
+        heads.add(data[start: data.find(b'"', start)].decode("utf-8", "replace"))
+        if len(heads) > most:
+            return None
+        end = data.find(b"\n", at)  # the rest of this line is decided
+        at = -1 if end < 0 else data.find(b"\\", end)
+    return sorted(heads)
 
 
 def cut(batch: Batch, fmt: LogFormat) -> tuple[pl.DataFrame, pl.DataFrame] | None:
@@ -119,26 +147,32 @@ def cut(batch: Batch, fmt: LogFormat) -> tuple[pl.DataFrame, pl.DataFrame] | Non
 
 
 def _cut(lf: pl.LazyFrame, layout: tuple[Segment, ...], wanted: list[str], *, wide: bool,
-         escapes: bool, backslashes: bool = False) -> pl.LazyFrame:
+         escaped: list[str] | None, backslashes: bool = False) -> pl.LazyFrame:
     """The pieces checked against the format and cut into fields; ``_ok`` says which lines passed.
 
     ``wanted``: the captures to cut out (a piece whose wanted captures all
     have a ``Slice`` is checked by a plain yes/no and sliced; any other is
-    captured by its regex). ``escapes``: some line may hold a backslash
-    before a quote: a line whose piece ends in one (a piece that can, by
-    the format: ``Segment.escapable``) does not pass. ``backslashes``: a line
-    with a backslash in any piece does not pass.
+    captured by its regex). ``escaped``: the first pieces of the lines
+    that hold a backslash before a quote (``escaped_heads``): a line whose
+    first piece is one of them does not pass; None: unknown, and a line
+    whose piece ends in a backslash (a piece that can, by the format:
+    ``Segment.escapable``) does not pass. ``backslashes``: a line with a
+    backslash in any piece does not pass.
     """
     width = len(layout)
     ok = pl.col(f"s{width}") == SENTINEL  # exactly the format's quotes ...
     if layout[-1].open_end is not None:  # ... or more, where the format lets fields follow its last one
         ok = ok | pl.col(f"s{width - 1}").str.contains(layout[-1].open_end).fill_null(False)
+    if escaped:  # (an empty first piece reads as null)
+        head = pl.col("s0")
+        ok = ok & ~(head.is_in([h for h in escaped if h]).fill_null(False) | (head.is_null() if "" in escaped
+                                                                               else pl.lit(False)))
     fields: list[pl.Expr] = []
     for i, seg in enumerate(layout):
         col = pl.col(f"s{i}")  # an empty piece reads as null
         if backslashes and seg.literal is None:  # (a literal piece is checked to be its text)
             ok = ok & ~col.str.contains(r"[\\\x00-\x1f]").fill_null(False)
-        elif escapes and seg.escapable and i < width - 1:
+        elif escaped is None and seg.escapable and i < width - 1:
             ok = ok & ~col.str.ends_with("\\").fill_null(False)  # an escaped quote: leave it to the regex
         if seg.literal is not None:
             ok = ok & (col.fill_null("") == seg.literal)
