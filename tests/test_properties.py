@@ -282,3 +282,24 @@ def test_holds_agrees_with_a_plain_search(pieces: list[bytes]) -> None:
     data = b"".join(pieces)
     for needle in (b'\\"', b"\\", b"#Fields:", b'"\n'):
         assert holds(data, needle) == (needle in data)
+
+
+@pytest.mark.parametrize(("data", "heads"), [
+    (b'1.2.3.4 - - [t] "GET / HTTP/1.1" 200 5 "-" "ua"', []),  # no escaped quote
+    (b'a "GET /q=\\"x HTTP/1.1" 200 5 "-" "ua"\nb "GET /" 200', ["a "]),  # in the request: the line's first piece
+    (b'a "-" 200\nb "GET /" 200 5 "-" "say \\"hi\\""', ["b "]),  # two in one line: the line once
+    (b'c\\" "x"', ["c\\"]),  # before the line's first quote: the first piece ends at it
+    (b'"\\"" 200', [""]),  # a line that starts with a quote: an empty first piece
+    (b'a "x\\\\" 200 "y"', ["a "]),  # an escaped backslash before a quote: Apache's "\\", left to the regex too
+    (b'a "x\\y" 200', []),  # a backslash before no quote
+])
+def test_escaped_heads_names_the_first_piece_of_each_line_with_an_escaped_quote(data: bytes,
+                                                                               heads: list[str]) -> None:
+    assert split.escaped_heads(data) == heads
+
+
+def test_escaped_heads_gives_up_on_a_batch_full_of_them() -> None:
+    """Past ``most`` lines (or four times as many backslashes) the pieces are tested instead: None."""
+    assert split.escaped_heads(b"\n".join(b'%d "\\"" 1' % i for i in range(300))) is None
+    assert split.escaped_heads(b"\\x20" * 2000) is None
+    assert split.escaped_heads(b"\n".join(b'%d "\\"" 1' % i for i in range(200))) is not None
