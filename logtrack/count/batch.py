@@ -72,7 +72,8 @@ def _count(batch: sources.Batch, fmt: LogFormat, classifier: Classifier, fields:
         *wanted, listing=listing_expr(classifier.rules.patterns), _head=referrer_head())
     rest_groups, candidates = frames.collect_all([rest, found])
     classifier.learn(frames.collect(classifier.agents(candidates.lazy())))
-    judged = classifier.verdicts(candidates.lazy(), rules)
+    # (Collected: the groups and the counts both read it, and Polars' plan would work it out twice.)
+    judged = frames.collect(classifier.verdicts(candidates.lazy(), rules)).lazy()
     every = pl.concat([rest_groups.lazy(), groups_of(judged, timezone)], how="vertical_relaxed")
     groups, counts, *plans = frames.collect_all([
         every, count_views(classifier.with_suppliers(judged.filter(pl.col("reason").is_null())), timezone),
