@@ -73,17 +73,15 @@ def summary_plans(groups: pl.LazyFrame, timezone: str | None) -> list[pl.LazyFra
 
 
 def summarize(batch: Batch, groups: pl.DataFrame, counts: pl.DataFrame, timezone: str | None,
-              line_keys: Callable[[], pl.DataFrame], plans: list[pl.DataFrame] | None = None) -> BatchSummary:
+              line_keys: Callable[[], pl.DataFrame], plans: list[pl.DataFrame]) -> BatchSummary:
     """A judged batch's groups and counts -> its summary: lines per reason with the first of each.
 
     Only the first line of each reason in the whole run is shown, so the
     summary keeps indices and the tally fetches just those lines' text.
     ``line_keys`` gives every line's (``idx``, ``_key``): asked only when
     some line has no time (see ``outcomes_per_day``). ``plans``: what
-    ``summary_plans`` gave, collected with the groups (else worked out here).
+    ``summary_plans`` gave, collected with the groups.
     """
-    if plans is None:
-        plans = frames.collect_all(summary_plans(groups.lazy(), timezone))
     outcomes, by_reason, totals = plans
     if totals.item(0, "timeless"):
         groups, outcomes = outcomes_per_day(groups, timezone, line_keys)

@@ -98,7 +98,7 @@ class Classifier:
         could = (pl.col("reason").is_null() & pl.col("listing").is_not_null()
                  & pl.col("method").is_in(list(cfg.methods)) & pl.col("status").is_in(list(cfg.status)))
         ua = pl.col("ua")
-        asked = self._asked  # as now: a batch on another thread may add to it, and asking twice is harmless
+        asked = self._asked  # as now: another batch may add to it before ``learn``, which looks again
         # Hashed row by row and told apart before any agent is made distinct: once the site's agents
         # have been seen, no batch compares a string.
         return (

@@ -8,6 +8,7 @@ anywhere.
 
 from __future__ import annotations
 
+import html
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -58,8 +59,8 @@ def build_tree(counts: pl.DataFrame, config: Config) -> etree._Element:
         .select(pl.col("day").dt.to_string("%Y-%m-%d"), "supplier", "xml")
     )
     view_tag, date_tag, supplier_tag = q("View"), q("ViewDate"), q("ViewSupplierName")
-    # (the namespace is a plain URI; quoted as an attribute all the same, without xml.sax's imports)
-    wrap = f"<Listings xmlns={_quoted(ns)}>" if ns else "<Listings>"
+    # (quoted by html.escape: xml.sax's quoteattr imports urllib and ssl, a tenth of a second's start)
+    wrap = f'<Listings xmlns="{html.escape(ns)}">' if ns else "<Listings>"
     parser = _safe_parser()
     sub = etree.SubElement
     for day, supplier, listings in views.iter_rows():
@@ -150,8 +151,3 @@ def _check(schema: etree.XMLSchema, tree: etree._Element, name: str, xsd: Path |
         where = xsd or "the shipped ViewTracking.xsd"
         raise XmlInvalidError(f"{name}:{err.line}: {err.message} (checked against {where})")
 
-
-def _quoted(value: str) -> str:
-    """An XML attribute value in double quotes, escaped."""
-    escaped = value.replace("&", "&amp;").replace("<", "&lt;").replace('"', "&quot;")
-    return f'"{escaped}"'

@@ -353,12 +353,14 @@ def _segment(group: list[tuple[Piece, str | None, bool]], tail: str | None, insi
 def _slices(widths: list[tuple[str | None, int | None]], *, to_end: bool) -> tuple[Slice, ...]:
     """The captures with only fixed-width text before them (or, ``to_end``, after them), and fixed width."""
     found: dict[str, Slice] = {}
-    for order, sign in ((widths, 1), (list(reversed(widths)), -1) if to_end else ([], -1)):
-        offset: int | None = 0
-        for name, width in order:
-            if name is not None and width is not None and offset is not None and name not in found:
-                found[name] = Slice(name, offset if sign > 0 else -(offset + width), width)
-            offset = None if offset is None or width is None else offset + width
+    for from_end in (False, True) if to_end else (False,):
+        offset = 0
+        for name, width in reversed(widths) if from_end else widths:
+            if width is None:
+                break  # what lies beyond is at no fixed place
+            if name is not None and name not in found:
+                found[name] = Slice(name, -(offset + width) if from_end else offset, width)
+            offset += width
     return tuple(found[name] for name, _ in widths if name in found)
 
 
