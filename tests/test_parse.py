@@ -192,3 +192,25 @@ def test_timestamps_keep_their_offset(stamp: str, utc: str) -> None:
 def test_bad_formats(template: str, message: str) -> None:
     with pytest.raises(LogFormatError, match=message):
         formats.get(template)
+
+
+_GOOD = '203.0.113.{i} - - [01/Nov/2026:10:00:00 -0500] "GET /listing/{i} HTTP/1.1" 200 5 "-" "Mozilla/5.0"'
+
+
+@pytest.mark.parametrize(("head", "lines"), [
+    ([], 5),  # a short batch: all of it
+    ([], 5000),  # a long one: its first 2,000 lines
+    ([""] * 1500, 5000),  # mostly blank at its head: the whole batch, so the sample is the same
+    (["\x00"] * 1200 + ["\r"] * 300, 3000),  # holes and bare CRs, which sample_lines leaves out too
+    (["caf\xe9 is not UTF-8"] * 3, 3000),  # invalid UTF-8 in the head: decoded the same, line by line
+])
+def test_a_format_is_judged_by_the_same_lines_from_the_head(head: list[str], lines: int) -> None:
+    """``sample_frame`` reads only the head of a batch, yet gives ``sample_lines`` what the whole batch gives."""
+    from logtrack.parse.detect import sample_frame, sample_lines
+    from logtrack.parse.fields import lines_frame
+
+    text = "\n".join([*head, *(_GOOD.format(i=i % 250) for i in range(lines))])
+    batch = batch_of("t.log", 41, text.encode("latin-1"))
+    whole, sample = lines_frame(batch), sample_frame(batch)
+    assert sample_lines(sample).to_list() == sample_lines(whole).to_list()
+    assert sample.get_column("line_no").to_list() == whole.get_column("line_no").head(sample.height).to_list()

@@ -181,3 +181,20 @@ def test_generated_documents_meet_the_whole_xsd() -> None:
     root = viewtracking.build_tree(counts(rows), Config())
     viewtracking.validate_tree(root)
     viewtracking.validate(viewtracking.serialize(root), "generated")  # the full XSD, xs:unique included
+
+
+@pytest.mark.parametrize("check", [True, False])
+def test_document_is_the_serialized_tree_checked_or_not(check: bool) -> None:
+    """``document`` validates beside serializing; either way the bytes are the tree's."""
+    rows = [(date(2026, 11, d), s, str(n), n) for d in (1, 2) for s in ("", "Zillow") for n in range(1, 40)]
+    root = viewtracking.build_tree(counts(rows), Config())
+    assert viewtracking.document(root, check=check) == viewtracking.serialize(root)
+
+
+def test_document_refuses_an_invalid_tree_when_it_checks() -> None:
+    """The validation on its own thread still stops the document: its error comes out of ``document``."""
+    root = viewtracking.build_tree(counts([(date(2026, 11, 1), "Z", "1", 1)]), Config())
+    next(root.iter("ViewCount")).text = "many"  # not an integer
+    assert viewtracking.document(root, check=False).count(b"many") == 1
+    with pytest.raises(XmlInvalidError, match="ViewCount"):
+        viewtracking.document(root, check=True)

@@ -55,9 +55,8 @@ def xml(
         from ..flexmls import viewtracking
 
         tree = viewtracking.build_tree(result.counts, cfg)
-        if xsd is not None or not cfg.settings.namespace:
-            viewtracking.validate_tree(tree, xsd)
-        write_file(output or STDOUT, viewtracking.serialize(tree))
+        check = xsd is not None or not cfg.settings.namespace
+        write_file(output or STDOUT, viewtracking.document(tree, check=check, xsd=xsd))
         _fail_if_partial(result)
 
 

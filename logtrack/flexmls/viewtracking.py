@@ -9,6 +9,7 @@ anywhere.
 from __future__ import annotations
 
 import html
+from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -76,6 +77,22 @@ def build_tree(counts: pl.DataFrame, config: Config) -> etree._Element:
 def serialize(root: etree._Element) -> bytes:
     body = etree.tostring(root, xml_declaration=False, encoding="UTF-8", pretty_print=True)
     return b'<?xml version="1.0" encoding="UTF-8"?>\n' + bytes(body)
+
+
+def document(root: etree._Element, *, check: bool, xsd: Path | None = None) -> bytes:
+    """The tree as a document; with ``check``, validated too (``validate_tree``), on a thread of its own meanwhile.
+
+    lxml lets go of the GIL while it validates and while it serializes,
+    and both only read the tree: side by side they take the time of the
+    longer one (some 25 ms each for 300,000 elements), not of the two.
+    """
+    if not check:
+        return serialize(root)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="logtrack-xsd") as pool:
+        checked = pool.submit(validate_tree, root, xsd)
+        body = serialize(root)
+        checked.result()  # an invalid tree raises here, before anything is written
+    return body
 
 
 def build(counts: pl.DataFrame, config: Config) -> bytes:

@@ -227,11 +227,10 @@ def _ingest_file(state: Store, config: Config, item: Input, classifiers: list[Cl
                 from ..count.classify import Classifier
 
                 classifiers.append(Classifier(config.rules))
-            from ..parse.detect import file_format
-            from ..parse.fields import lines_frame
+            from ..parse.detect import file_format, sample_frame
 
             # a run resuming mid-file judges the format by the file's first lines, not the new ones
-            sample = lines_frame(batch if skip == 0 or fmt is not None else _head_batch(head))
+            sample = sample_frame(batch if skip == 0 or fmt is not None else _head_batch(head))
             fmt, notes = file_format(fmt, sample, name, config.rules.vhosts, from_start=batch.first_line == 1)
             for note in notes:
                 say(note)

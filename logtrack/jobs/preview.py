@@ -23,8 +23,8 @@ from ..count.classify import Classifier
 from ..count.tally import BatchSummary, FileAccount, Tally
 from ..errors import InputError, UnrecognisedError
 from ..formats import LogFormat
-from ..parse.detect import detect, file_format
-from ..parse.fields import lines_frame, parse_lines
+from ..parse.detect import detect, file_format, sample_frame
+from ..parse.fields import parse_lines
 from ..read import sources, w3c_sections
 from ..read.inputs import AUTO, WORKERS, Hooks, Input, in_order, plan
 from ..verdicts.reasons import Skip
@@ -75,7 +75,7 @@ def count(config: Config, paths: Sequence[str], *, strict: bool = False, hooks: 
         fmt = item.format
         batches = sources.batches(item.name, warn=warn)
         for batch in batches:
-            fmt, notes = file_format(fmt, lines_frame(batch), item.name, config.rules.vhosts, from_start=True)
+            fmt, notes = file_format(fmt, sample_frame(batch), item.name, config.rules.vhosts, from_start=True)
             result.formats[item.name] = fmt.name
             if hooks.on_format:
                 hooks.on_format(item.name, fmt)

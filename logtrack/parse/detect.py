@@ -27,7 +27,7 @@ from ..errors import InputError, LogFormatError, UnrecognisedError
 from ..formats import LogFormat, looks_like, nginx, proxies, w3c
 from ..read import sources
 from ..verdicts.reasons import DAMAGED, Skip
-from .fields import is_text, json_value, parse_lines
+from .fields import is_text, json_value, lines_frame, parse_lines
 
 SAMPLE = 1000  # lines a format is judged by
 
@@ -214,6 +214,24 @@ def misfit(sample: pl.DataFrame, fmt: LogFormat, source: str) -> str | None:
                 f"suppliers may not be found; the preset {preset.name!r} fits them: set [logs] format = "
                 f"\"{preset.name}\" (or --format), or check the format")
     return None
+
+
+def sample_frame(batch: sources.Batch) -> pl.DataFrame:
+    """The batch's first lines, as ``lines_frame`` makes them: what ``sample_lines`` reads, not the whole batch.
+
+    A format is judged by the first SAMPLE lines worth judging; making
+    rows of a whole 16 MiB batch to keep a thousand of them cost tens of
+    milliseconds at the start of every file, before any batch is counted.
+    Twice SAMPLE lines are taken first; a batch whose head is mostly blank
+    lines or holes is taken whole, so the sample is the same either way.
+    """
+    data, end = batch.data, -1
+    for _ in range(2 * SAMPLE):
+        end = data.find(b"\n", end + 1)
+        if end < 0:
+            return lines_frame(batch)  # a short batch: all of it
+    frame = lines_frame(sources.batch_of(batch.source, batch.first_line, data[:end]))
+    return frame if sample_lines(frame).len() >= SAMPLE else lines_frame(batch)
 
 
 def sample_lines(sample: pl.DataFrame) -> pl.Series:
