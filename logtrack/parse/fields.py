@@ -52,11 +52,12 @@ def lines_frame(batch: Batch) -> pl.DataFrame:
         frame = pl.read_csv(
             data + b"\n", separator=_NO_SEPARATOR, quote_char=None, has_header=False,
             new_columns=["line"], schema={"line": pl.String},
+            row_index_name="idx",  # in the lines' own chunks (see split.read)
         ).with_columns(pl.col("line").fill_null(""))
     else:
         lines = pl.Series(batch.text.split("\n"), dtype=pl.String)
         frame = pl.DataFrame({"line": lines.str.strip_suffix("\r")})  # the CSV reader drops it itself
-    frame = frame.with_row_index("idx")
+        frame = frame.with_row_index("idx")
     return frame.with_columns(line_no=(pl.col("idx") + batch.first_line).cast(pl.Int64))
 
 

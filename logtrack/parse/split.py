@@ -81,12 +81,15 @@ def read(batch: Batch, fmt: LogFormat, *, counting: bool = False) -> Cut | None:
             mark(data), separator='"', quote_char=None, has_header=False,
             schema={name: pl.String for name in names}, truncate_ragged_lines=True,
             missing_columns="insert", extra_columns="ignore", raise_if_empty=False,
+            # The reader's own row index comes in the same chunks as the pieces: an index added
+            # afterwards is one chunk against their several, and every later step realigned them all.
+            row_index_name="idx",
         )
     except (pl.exceptions.ComputeError, OSError):  # not valid UTF-8: the regex path finds the lines
         return None
     if df.height != batch.lines:
         return None
-    lf = df.lazy().with_row_index("idx").with_columns(line_no=(pl.col("idx") + batch.first_line).cast(pl.Int64))
+    lf = df.lazy().with_columns(line_no=(pl.col("idx") + batch.first_line).cast(pl.Int64))
     # A JSON line's values are its text only when nothing in it is escaped (and nothing that JSON
     # must escape is raw): a line with a backslash or a control byte in a value is left to the decoder.
     # (Checked on the pieces, by Polars: a scan of the whole batch in Python costs more.)
