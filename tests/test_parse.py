@@ -129,6 +129,9 @@ def test_parsed_lines(fmt: str, line: str, expected: dict[str, object]) -> None:
 SKIPPED = [
     ("combined", "", Skip.BLANK),
     ("combined", "   ", Skip.BLANK),
+    ("combined", "\t \x0b\x0c", Skip.BLANK),  # tabs, vertical tab, form feed: white space too
+    ("combined", "\u00a0\u3000", Skip.BLANK),  # no-break and ideographic spaces: Unicode's white space
+    ("combined", "\x1c", Skip.UNPARSABLE),  # a file separator is not white space (Python's isspace says it is)
     ("combined", "not a log line at all", Skip.UNPARSABLE),
     # corpus: a common line in a combined log
     ("combined", '::1 - - [26/Dec/2016:16:16:29 +0200] "GET /favicon.ico HTTP/1.1" 404 209', Skip.UNPARSABLE),
