@@ -283,3 +283,28 @@ def test_a_batch_size_that_is_none_is_said(monkeypatch: pytest.MonkeyPatch, valu
     monkeypatch.setenv(sources.BATCH_ENV, value)
     with pytest.raises(UsageError, match=f"LOGTRACK_BATCH_MIB='{re.escape(value)}': not a size in MiB"):
         sources.batch_bytes_wanted()
+
+
+@given(st.lists(st.binary(max_size=12).map(lambda b: b.replace(b"\x00", b"")) | st.sampled_from([b"\n", b"a\n", b"\nb"]),
+                max_size=8), st.integers(0, 3))
+def test_a_batch_is_cut_from_its_chunks_at_the_last_newline(chunks: list[bytes], cuts: int) -> None:
+    """The chunks as read, joined once: the data before the last newline is the batch, its lines counted,
+    and what follows stays for the next one, wherever the chunks happen to break."""
+    pending = sources._Pending()
+    text = b""
+    for i, chunk in enumerate(chunks):
+        pending.add(chunk)
+        text += chunk
+        assert pending.size == len(text)
+        assert pending.ends_line() == (not text or text.endswith(b"\n"))
+        if i % (cuts + 1) == 0:
+            cut = pending.cut()
+            if b"\n" not in text:
+                assert cut is None
+                continue
+            at = text.rfind(b"\n")
+            assert cut == (text[:at], text[:at].count(b"\n") + 1)
+            text = text[at + 1:]
+            assert pending.size == len(text)
+    assert pending.take_all() == text
+    assert pending.size == 0 and pending.cut() is None
