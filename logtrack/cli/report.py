@@ -11,7 +11,7 @@ import typer
 
 from ..config import Config
 from ..errors import UsageError
-from ..jobs import report_data, runner
+from ..jobs import report_data
 from ..jobs.report_data import Period
 from ..output import STDOUT, write_file
 from ..output import check as check_output
@@ -85,6 +85,8 @@ def report(
             raise UsageError("a report reads either logs or the state, and both were named",
                              "leave out the log paths (the state holds every day counted) or --state")
         cfg = _config(config, log_format, timezone, listing_pattern, supplier, nginx_conf, check_patterns=from_logs)
+        from ..jobs import runner  # (here: a report from logs never needs the state's machinery)
+
         today = runner.today(cfg, datetime.now(UTC))
         period = report_data.period(since, until, today)
         facts: StateFacts | None = None

@@ -13,7 +13,7 @@ import sys
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 from urllib.parse import quote
 
 import typer
@@ -22,8 +22,6 @@ from .. import config as config_mod
 from ..config import Config
 from ..errors import InputError, OutputError, StateError, UploadError, UsageError
 from ..flexmls.upload import TRACKER, key_status, load_api_key
-from ..jobs import runner
-from ..jobs.ingest import IngestReport
 from ..jobs.report import summary_lines
 from ..jobs.report_data import period
 from ..output import STDOUT, write_file, write_into
@@ -47,6 +45,10 @@ from .app import (
     boundary,
     fail_if_suspect,
 )
+
+if TYPE_CHECKING:
+    from ..jobs import runner
+    from ..jobs.ingest import IngestReport
 
 StateOpt = Annotated[
     str | None,
@@ -129,6 +131,8 @@ def run_command(
                               "name a directory for the documents (it is made if missing)")
         # the run compiles the listing patterns only if its state has not counted with them
         cfg = _config(config, format, timezone, listing_pattern, supplier, nginx_conf, check_patterns=False)
+        from ..jobs import runner  # (here, not at the top: ``xml`` never needs the state's machinery)
+
         options = runner.RunOptions(
             dry_run=dry_run, upload=not no_upload, ignore_window=now, include_today=include_today,
             api_key=os.environ.get("LOGTRACK_API_KEY"), lock_wait=lock_wait,
@@ -223,6 +227,8 @@ def export(
     """
     with boundary():
         cfg = config_mod.load(config_mod.find(config, os.environ))
+        from ..jobs import runner
+
         days = period(since, until, runner.today(cfg, datetime.now(UTC)))
         path = _require(_state_location(state, cfg))
         with open_state(path, cfg.settings.fleet, readonly=True) as st:
@@ -243,6 +249,8 @@ def status(config: ConfigOpt = None, state: StateOpt = None) -> None:
         cfg = config_mod.load(config_mod.find(config, os.environ))
         path = _require(_state_location(state, cfg))
         now = datetime.now(UTC)
+        from ..jobs import runner
+
         st = runner.status(path, cfg, now)
         print(f"state:          {st.where} (intact)")
         if cfg.source != config_mod.DEFAULTS:
@@ -315,6 +323,8 @@ def rebuild(
     with boundary():
         cfg = _config(config, None, None, None, None, nginx_conf)
         _say_config(cfg)
+        from ..jobs import runner
+
         report = runner.rebuild(cfg, paths or [], _state_location(state, cfg), lock_wait)
         for line in summary_lines(report.ingest.tally, len(report.ingest.files), width=_width()):
             _stderr(line)
