@@ -1,0 +1,111 @@
+"""How well batches share the cores: the same batches counted on 1, 2 and 3 worker threads.
+
+    python benchmarks/parallel.py [--lines 1000000] [--workdir /tmp/logtrack-bench]
+
+On the heavy log of ``targets.py`` (made if missing), the batches are read
+into memory first, so the reader is left out, and counted once to learn
+their agents. Then each worker count counts them all again and prints the
+wall time, the CPU time, how many cores that kept busy, and the CPU of each
+kind of thread, read from ``/proc``: the workers themselves (Python, and the
+Polars work a query runs on its caller's thread), Polars' pool, and the
+threads of Polars' CSV reader.
+
+This is the measurement behind the README's account of the gzip target:
+a batch alone keeps some 1.2 cores busy, two side by side only some 1.5 of
+the two, with Polars' pool idle about half the time. A change that makes
+two workers keep both cores busy shows here first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from generate import CONFIG  # noqa: E402
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def thread_cpu() -> dict[int, tuple[str, float]]:
+    """Each thread of this process: (its name, its CPU seconds so far)."""
+    out = {}
+    for tid in os.listdir("/proc/self/task"):
+        try:
+            raw = Path(f"/proc/self/task/{tid}/stat").read_text()
+        except OSError:  # ended meanwhile
+            continue
+        name = raw[raw.index("(") + 1: raw.rindex(")")]
+        fields = raw.rsplit(")", 1)[1].split()
+        out[int(tid)] = (name, (int(fields[11]) + int(fields[12])) / TICK)
+    return out
+
+
+def _worker_id(_: int) -> int:
+    """The OS id of the pool thread that runs this (each of them, when as many run at once as there are)."""
+    time.sleep(0.05)
+    return threading.get_native_id()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--lines", type=int, default=1_000_000)
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp/logtrack-bench"))
+    args = parser.parse_args()
+    from logtrack.cli import allocator
+
+    allocator.tune()  # as the command line runs: before Polars loads
+    import polars as pl
+
+    from logtrack import config, formats
+    from logtrack.count.batch import count_batch
+    from logtrack.count.classify import Classifier
+    from logtrack.read import sources
+
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    conf = args.workdir / "logtrack.toml"
+    conf.write_text(CONFIG)
+    log = args.workdir / f"heavy-{args.lines}.log"
+    if not log.exists():
+        subprocess.run([sys.executable, str(HERE / "generate.py"), str(log), "--lines", str(args.lines),
+                        "--config", str(conf), "--agents", "30000"], check=True)
+    cfg = config.load(conf)
+    fmt = formats.get("combined")
+    batches = list(sources.batches(str(log)))
+    lines = sum(b.lines for b in batches)
+    classifier = Classifier(cfg.rules)
+
+    def count(batch: sources.Batch) -> object:
+        return count_batch(batch, fmt, classifier, cfg.rules.timezone)
+
+    for batch in batches:  # every agent learned, as in the middle of a long run
+        count(batch)
+    print(f"{lines:,} heavy lines in {len(batches)} batches, read beforehand; {os.cpu_count()} CPUs, "
+          f"Polars {pl.__version__}")
+    for workers in (1, 2, 3):
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            ids = set(pool.map(_worker_id, range(workers)))
+            before, start = thread_cpu(), time.perf_counter()
+            list(pool.map(count, batches))
+            wall, after = time.perf_counter() - start, thread_cpu()
+        kinds: dict[str, float] = {}
+        main_id = threading.get_native_id()
+        for tid, (name, cpu) in after.items():
+            kind = "workers" if tid in ids else "main" if tid == main_id else name.rstrip("-0123456789")
+            kinds[kind] = kinds.get(kind, 0.0) + cpu - before.get(tid, (name, 0.0))[1]
+        cpu = sum(kinds.values())
+        each = ", ".join(f"{k} {v:.2f}" for k, v in sorted(kinds.items(), key=lambda kv: -kv[1]) if v >= 0.01)
+        print(f"{workers} worker{'s' if workers > 1 else ' '}: {wall:5.2f} s, {cpu:5.2f} s CPU "
+              f"({cpu / lines * 1e6:.2f} µs a line), {cpu / wall:.2f} cores busy: {each}")
+
+
+if __name__ == "__main__":
+    main()
