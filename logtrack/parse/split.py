@@ -167,9 +167,7 @@ def _cut(lf: pl.LazyFrame, layout: tuple[Segment, ...], wanted: list[str], *, wi
     if layout[-1].open_end is not None:  # ... or more, where the format lets fields follow its last one
         ok = ok | pl.col(f"s{width - 1}").str.contains(layout[-1].open_end).fill_null(False)
     if escaped:  # (an empty first piece reads as null)
-        head = pl.col("s0")
-        ok = ok & ~(head.is_in([h for h in escaped if h]).fill_null(False) | (head.is_null() if "" in escaped
-                                                                               else pl.lit(False)))
+        ok = ok & ~pl.col("s0").fill_null("").is_in(escaped)
     fields: list[pl.Expr] = []
     for i, seg in enumerate(layout):
         col = pl.col(f"s{i}")  # an empty piece reads as null

@@ -449,14 +449,16 @@ def batches(
     first = True
 
     def whole_lines() -> Batch | None:
-        """The complete lines read so far, as a batch (they leave ``pending``)."""
-        nonlocal offset
+        """The complete lines read so far, as a batch (they leave ``pending``; ``line_no`` goes past them)."""
+        nonlocal offset, line_no
         cut = pending.cut()
         if cut is None:
             return None
         data, lines = cut
         offset += holes.take(len(data) + 1)
-        return Batch(name, line_no, data, _tell(raw), offset, lines)
+        batch = Batch(name, line_no, data, _tell(raw), offset, lines)
+        line_no += lines
+        return batch
 
     try:
         while True:
@@ -465,7 +467,6 @@ def batches(
             except Truncated as exc:
                 if batch := whole_lines():
                     yield batch
-                    line_no += batch.lines
                 if warn:
                     tail = f"; its incomplete last line ({pending.size} bytes) was left out" if pending.size else ""
                     warn(f"{name}: {exc}: read up to line {line_no - 1}{tail}")
@@ -486,7 +487,6 @@ def batches(
                     pending.add(holes.fill(chunk[: chunk.find(b"\x00")], pending.size, pending.ends_line()))
                     if batch := whole_lines():
                         yield batch  # the lines before it are a log's, and count
-                        line_no += batch.lines
                     raise InputError(
                         f"{name}: NUL bytes all through it after line {line_no - 1}: binary from there, "
                         "not holes in a log; the lines before were read",
@@ -500,7 +500,6 @@ def batches(
                     continue
             if batch := whole_lines():
                 yield batch
-                line_no += batch.lines
             if not chunk:
                 if pending.size and partial_tail:
                     data = pending.take_all()
