@@ -6,7 +6,10 @@ import os
 import sqlite3
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
+
+from logtrack.read.sources import BATCH_ENV
 
 
 def lines_read(state: Path | str) -> int:
@@ -27,14 +30,20 @@ def lines_read(state: Path | str) -> int:
         return 0
 
 
-def kill_mid_run(cmd: list[str], state: Path | str, delay: float) -> bool:
-    """Start a run, SIGKILL it `delay` s after it first commits progress; False if it ended first."""
-    before = lines_read(state)
-    proc = subprocess.Popen(cmd, env={**os.environ, "TZ": "UTC"}, stdout=subprocess.DEVNULL,
+def kill_mid_run(cmd: list[str], state: Path | str, delay: float,
+                 progress: Callable[[Path | str], int] = lines_read) -> bool:
+    """Start a run, SIGKILL it `delay` s after it first commits progress; False if it ended first.
+
+    The run reads in 1 MiB batches (`BATCH_ENV`), so that it commits many
+    times and is still at work when the kill comes, on a fast machine too.
+    `progress` says how far the state has got; the kill waits for it to grow.
+    """
+    before = progress(state)
+    proc = subprocess.Popen(cmd, env={**os.environ, "TZ": "UTC", BATCH_ENV: "1"}, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     try:
         while proc.poll() is None:
-            if lines_read(state) > before:
+            if progress(state) > before:
                 time.sleep(delay)
                 if proc.poll() is None:
                     proc.kill()

@@ -88,6 +88,21 @@ def rotate(logs: Path) -> None:
         log.rename(one)
 
 
+def busy_span(folders: dict[str, Path], configs: dict[str, Path]) -> float:
+    """How long one host's process lasts while all three run: the scale the kill times are drawn on.
+
+    Measured with ``xml`` (no state, no post) on the first round's files, so
+    that the kills land inside the runs on a slow machine and on a fast one;
+    fixed kill times let every run finish once startup got faster.
+    """
+    started = time.monotonic()
+    procs = [logtrack("xml", folders[h], "-c", configs[h]) for h in HOSTS]
+    for proc in procs:
+        code, err = finished(proc)
+        assert code == 0, err
+    return time.monotonic() - started
+
+
 def test_three_hosts_killed_at_random_and_rotated_post_exactly_the_corpus(site, state_at: str, sandbox: Sandbox,
                                                                           tmp_path: Path) -> None:
     _, conf, gen = site
@@ -99,7 +114,7 @@ def test_three_hosts_killed_at_random_and_rotated_post_exactly_the_corpus(site, 
     configs = {h: host_config(conf, h, state_at, sandbox.port) for h in HOSTS}
     for folder in folders.values():
         folder.mkdir()
-    rounds, killed = 4, 0
+    rounds, killed, span = 4, 0, 0.0
     for r in range(rounds):
         procs = {}
         for h in HOSTS:
@@ -107,11 +122,13 @@ def test_three_hosts_killed_at_random_and_rotated_post_exactly_the_corpus(site, 
             if r and rng.random() < 0.5:
                 rotate(folders[h])
             write(folders[h] / "access.log", share[len(share) * r // rounds: len(share) * (r + 1) // rounds])
-            procs[h] = logtrack("run", folders[h], "-c", configs[h], "--now", "-q")
-        for proc in procs.values():
+        span = span or busy_span(folders, configs)
+        for h in HOSTS:
+            procs[h] = (time.monotonic(), logtrack("run", folders[h], "-c", configs[h], "--now", "-q"))
+        for started, proc in procs.values():
             if rng.random() < 0.6:
                 try:
-                    proc.wait(timeout=rng.uniform(0.05, 0.8))
+                    proc.wait(timeout=max(0.0, started + rng.uniform(0.1, 1.1) * span - time.monotonic()))
                 except subprocess.TimeoutExpired:
                     proc.kill()
                     killed += 1

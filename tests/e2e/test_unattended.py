@@ -24,7 +24,6 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from logtrack.errors import ExitCode
-from logtrack.read.sources import BATCH_ENV
 
 import loggen
 from conftest import xml_counts
@@ -156,22 +155,14 @@ def test_a_cut_back_that_leaves_a_line_end_in_place_is_seen(cli, site, tmp_path:
     assert counts_of(state, cli) == before.expected + Counter({("2026-11-05", "Zillow", "7654321"): 1})
 
 
-def _kill_while_read_again(cmd: list[str], state: Path, delay: float) -> bool:
-    """SIGKILL a run `delay` s after it commits a batch of a file it reads again; False if it ended first."""
-    proc = subprocess.Popen(cmd, env={**os.environ, "TZ": "UTC"}, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+def _recounted(state: Path | str) -> int:
+    """Lines committed of a file being read again (0 before its first commit)."""
     try:
-        while proc.poll() is None:
-            with sqlite3.connect(f"file:{state}?mode=ro", uri=True, timeout=1) as db:
-                row = db.execute("SELECT lines FROM files WHERE recount_since IS NOT NULL").fetchone()
-            if row and row[0] > 0:
-                time.sleep(delay)
-                proc.kill()
-                return True
-            time.sleep(0.01)
-        return False
-    finally:
-        proc.wait()
+        with sqlite3.connect(f"file:{state}?mode=ro", uri=True, timeout=1) as db:
+            row = db.execute("SELECT lines FROM files WHERE recount_since IS NOT NULL").fetchone()
+    except sqlite3.Error:
+        return 0
+    return int(row[0]) if row else 0
 
 
 def test_killed_while_reading_a_cut_back_file_again(site, tmp_path: Path, cli) -> None:
@@ -187,22 +178,19 @@ def test_killed_while_reading_a_cut_back_file_again(site, tmp_path: Path, cli) -
     with open(log, "r+b") as fh:
         fh.truncate(log.stat().st_size - 20_000 - 11)
     write(log, after.lines)
-    killed = sum(_kill_while_read_again(cmd, state, delay) for delay in (0.0, 0.05))
+    killed = sum(kill_mid_run(cmd, state, delay, _recounted) for delay in (0.0, 0.05))
     assert killed == 2, "the runs finished before they could be killed; the test proves nothing"
     assert subprocess.run(cmd, env={**os.environ, "TZ": "UTC"}).returncode == 0
     assert counts_of(state, cli) == before.expected + after.expected
 
 
-def test_sigkill_at_any_moment_loses_and_doubles_nothing(site, tmp_path: Path, cli, state_at: str,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_sigkill_at_any_moment_loses_and_doubles_nothing(site, tmp_path: Path, cli, state_at: str) -> None:
     logs, conf, _ = site
     big = loggen.generate(33, 160_000, "combined", "apache", [-6, 0], TZ, loggen.START, 4, chronological=True)
     write(logs / "access.log", big.lines)
     state = state_at
     cmd = [*LOGTRACK, "run", str(logs), "--config", str(conf), "--state", str(state), "--no-upload", "-q"]
     # killed just after a commit, and inside the next batch: both must lose and double nothing
-    # (small batches, so that a run commits many times before it ends)
-    monkeypatch.setenv(BATCH_ENV, "1")
     killed = sum(kill_mid_run(cmd, state, delay) for delay in (0.0, 0.15, 0.0, 0.1))
     assert killed >= 2, "the runs finished before they could be killed; the test proves nothing"
     assert subprocess.run(cmd, env={**os.environ, "TZ": "UTC"}).returncode == 0
