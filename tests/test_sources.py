@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from logtrack.errors import InputError
 from logtrack.read import sources
-from logtrack.read.inputs import WORKERS, in_order
+from logtrack.read.inputs import READ_AHEAD, WORKERS, in_order
 
 LINES = [f"line {i} " + "x" * (i % 17) for i in range(1000)]
 DATA = ("\n".join(LINES) + "\n").encode()
@@ -253,7 +253,7 @@ def test_work_ahead_comes_back_in_order_bounded_and_whole_before_a_read_error() 
 
     def items() -> Iterator[int]:
         for i in range(40):
-            assert i - len(got) <= WORKERS + 1, "more read ahead than the pool works on"
+            assert i - len(got) <= READ_AHEAD, "more read ahead than the pool works on"
             yield i
         raise InputError("access.log: cannot read: Input/output error")
 

@@ -15,7 +15,7 @@ from .. import formats, frames
 from ..config import CountingRules, SupplierRule
 from ..verdicts import decide
 from ..verdicts.decide import Rules, passed_parse_and_since, vhost_name
-from .bots import detector
+from . import bots
 
 # scheme://[userinfo@]host[:port]... -> host (an IPv6 literal keeps its brackets)
 _REFERRER_HOST = r"^[A-Za-z][A-Za-z0-9+.\-]*://(?:[^@/?#\s]*@)?(\[[^\]/]*\]|[^/:?#\s\\]+)"
@@ -120,12 +120,12 @@ class Classifier:
             agents = agents.filter(~self._seen(self._asked))
             if agents.is_empty():
                 return
-            verdicts = detector().verdicts(agents.get_column("ua").to_list())
+            verdicts = bots.ask(agents.get_column("ua").to_list())
             self._asked = tuple(pl.concat([seen, agents.get_column(f"_h{i}")]).rechunk()
                                 for i, seen in enumerate(self._asked))
-            bots = [agent for agent, bot in verdicts.items() if bot]
-            if bots:
-                self._bot_agents = pl.concat([self._bot_agents, pl.Series("ua", bots, dtype=pl.String)])
+            crawlers = [agent for agent, bot in verdicts.items() if bot]
+            if crawlers:
+                self._bot_agents = pl.concat([self._bot_agents, pl.Series("ua", crawlers, dtype=pl.String)])
 
     @staticmethod
     def _seen(asked: tuple[pl.Series, ...]) -> pl.Expr:

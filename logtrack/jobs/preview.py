@@ -47,7 +47,7 @@ def count(config: Config, paths: Sequence[str], *, strict: bool = False, hooks: 
 
     Batches are parsed and classified on a small thread pool (Polars releases
     the GIL, so both cores work) and folded into the tally in file order, with
-    at most ``WORKERS + 1`` batches in flight so memory stays flat. A file that
+    at most ``READ_AHEAD`` batches waiting, so memory stays flat. A file that
     cannot be read is reported in ``Result.problems`` and the others go on.
     """
     hooks = hooks or Hooks()

@@ -475,10 +475,12 @@ def test_each_agent_is_asked_about_once_a_run(cli, site, tmp_path: Path, monkeyp
     from logtrack.read import sources
 
     asked: list[str] = []
+    threads: set[str] = set()
     original = BotDetector.verdicts
 
     def counting(self: BotDetector, user_agents: list[str]) -> dict[str, bool]:
         asked.extend(user_agents)
+        threads.add(threading.current_thread().name)
         return original(self, user_agents)
 
     monkeypatch.setattr(BotDetector, "verdicts", counting)
@@ -488,4 +490,6 @@ def test_each_agent_is_asked_about_once_a_run(cli, site, tmp_path: Path, monkeyp
     state = tmp_path / "s.db"
     assert cli("run", str(logs), "-c", str(conf), "--state", str(state), "--no-upload")[0] == 0
     assert asked and len(set(asked)) == len(asked)  # each agent asked once, however many batches hold it
+    # on one thread, whichever worker counts the batch: Polars compiles the crawler regex once per thread
+    assert len(threads) == 1 and threads.pop().startswith("logtrack-bots")
     assert counts_of(state, cli) == gen.expected
