@@ -149,6 +149,25 @@ def test_each_distinct_agent_is_classified_once() -> None:
     assert classifier._bot_agents.to_list() == ["curl/8.5.0"]
 
 
+@pytest.mark.parametrize(("kwargs", "asked"), [
+    ({}, True),
+    ({"status": 304}, True),
+    ({"status": 404}, False),  # not counted whatever its agent: crawlerdetect is not asked
+    ({"method": "POST"}, False),
+    ({"vhost": "other.example"}, False),
+    ({"target": "/about"}, False),
+    ({"target": "/listing/42 junk"}, False),  # a malformed request line
+])
+def test_only_the_agents_of_rows_that_reach_the_bot_check_are_asked(kwargs: dict[str, object],
+                                                                      asked: bool) -> None:
+    config = CountingRules(patterns=CONFIG.patterns, vhosts=("www.site.example",))
+    classifier = Classifier(config)
+    classifier.classify(parse_batch(batch_of("t", 1, line(agent="curl/8.5.0", **kwargs).encode()),  # type: ignore[arg-type]
+                                    formats.get("vhost_combined")))
+    assert (classifier._asked[0].len() == 1) is asked
+    assert (classifier._bot_agents.to_list() == ["curl/8.5.0"]) is asked
+
+
 # The reporting day: near midnight, in several offsets, with and without a zone.
 @pytest.mark.parametrize(
     ("stamp", "timezone", "day"),

@@ -71,7 +71,7 @@ def _count(batch: sources.Batch, fmt: LogFormat, classifier: Classifier, fields:
     found = parsed.lazy().filter(pl.col("_cand")).select(
         *wanted, listing=listing_expr(classifier.rules.patterns), _head=referrer_head())
     rest_groups, candidates = frames.collect_all([rest, found])
-    classifier.learn(frames.collect(classifier.agents(candidates.lazy())))
+    classifier.learn(frames.collect(classifier.agents(candidates.lazy(), rules)))
     # (Collected: the groups and the counts both read it, and Polars' plan would work it out twice.)
     judged = frames.collect(classifier.verdicts(candidates.lazy(), rules)).lazy()
     every = pl.concat([rest_groups.lazy(), groups_of(judged, timezone)], how="vertical_relaxed")

@@ -15,6 +15,7 @@ from .. import formats, frames
 from ..config import CountingRules, SupplierRule
 from ..verdicts import decide
 from ..verdicts.decide import Rules, passed_parse_and_since, vhost_name
+from ..verdicts.reasons import NotCounted
 from . import bots
 
 # scheme://[userinfo@]host[:port]... -> host (an IPv6 literal keeps its brackets)
@@ -67,7 +68,7 @@ class Classifier:
         A supplier is kept only on a counted row.
         """
         lf = frames.collect(self.with_suppliers(df.lazy().with_columns(_head=referrer_head()))).lazy()
-        self.learn(frames.collect(self.agents(lf)))
+        self.learn(frames.collect(self.agents(lf, rules)))
         judged = self.verdicts(lf, rules).with_columns(supplier=pl.when(pl.col("reason").is_null()).then("supplier"))
         return frames.collect(judged)
 
@@ -87,16 +88,16 @@ class Classifier:
         )
         return lf.join(suppliers, on=keys, how="left", nulls_equal=True, maintain_order="left").drop("_head")
 
-    def agents(self, lf: pl.LazyFrame) -> pl.LazyFrame:
+    def agents(self, lf: pl.LazyFrame, rules: Rules) -> pl.LazyFrame:
         """The distinct agents of the rows that are views unless a crawler sent them, not asked before.
+
+        Which rows those are is ``decide``'s table up to its bot step (``decide.reaches``).
 
         (``ua``, and ``_h0``, ``_h1``, their hashes), for ``learn``.
         """
-        cfg = self.rules
-        if not cfg.exclude_bots:
+        if not self.rules.exclude_bots:
             return pl.LazyFrame(schema={"ua": pl.String, **{f"_h{i}": pl.UInt64 for i, _ in enumerate(_SEEDS)}})
-        could = (pl.col("reason").is_null() & pl.col("listing").is_not_null()
-                 & pl.col("method").is_in(list(cfg.methods)) & pl.col("status").is_in(list(cfg.status)))
+        could = decide.reaches(NotCounted.BOT, rules)
         ua = pl.col("ua")
         asked = self._asked  # as now: another batch may add to it before ``learn``, which looks again
         # Hashed row by row and told apart before any agent is made distinct: once the site's agents

@@ -94,3 +94,16 @@ def passed_parse_and_since(rules: Rules) -> pl.Expr:
     """Rows whose reason, if any, comes after ``COUNTED_BEFORE``: the ones a listing test may count."""
     since = dict(ORDER)[NotCounted.COUNTED_BEFORE]((), rules)
     return pl.col("reason").is_null() & ~since.fill_null(False)
+
+
+def reaches(step: NotCounted, rules: Rules) -> pl.Expr:
+    """Rows (their ``Skip`` in ``reason``) that no step before ``step`` stops: the ones ``step`` judges.
+
+    The bot check asks crawlerdetect only about the agents of such rows:
+    the rest are not counted whatever their agent.
+    """
+    steps = ORDER[PARSE_STEPS:]
+    before = steps[: [r for r, _ in steps].index(step)]
+    stopped = pl.any_horizontal(condition((), rules).fill_null(False) for _, condition in before) if before \
+        else pl.lit(False)
+    return pl.col("reason").is_null() & ~stopped
