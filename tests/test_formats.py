@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
 
 import pytest
@@ -176,6 +177,36 @@ def test_json_escaped_backslash_before_x_is_kept() -> None:
     fmt = '{"t":"$time_iso8601","r":"$request","s":$status,"ua":"$http_user_agent"}'
     line = '{"t":"2026-11-01T10:00:00+00:00","r":"GET / HTTP/1.1","s":200,"ua":"a\\\\x41 \\x22b\\x22"}'
     assert parse(fmt, line)["user_agent"] == 'a\\x41 "b"'
+
+
+# nginx's escape=none writes control characters raw, which JSON wants escaped: the value is the text
+# as it stands, whether the quote split reads the line or (a backslash elsewhere in it) the decoder.
+RAW_CONTROLS = [
+    ("ua", "Mozilla/5.0\t(X11)", "Mozilla/5.0\t(X11)"),
+    ("ua", "a\x01b\x1fc", "a\x01b\x1fc"),
+    ("referer", "https://www.zillow.com/\x0b", "https://www.zillow.com/\x0b"),
+    ("ua", 'Mozilla/5.0\t\\"x\\"', 'Mozilla/5.0\t"x"'),  # and an escaped quote: decoded
+]
+
+
+@pytest.mark.parametrize(("key", "written", "value"), RAW_CONTROLS)
+@pytest.mark.parametrize("alone", [True, False])
+def test_json_values_with_raw_control_characters_are_their_text(key: str, written: str, value: str,
+                                                                  alone: bool) -> None:
+    fields = {"time": "2026-11-01T10:00:00-05:00", "remote_addr": "203.0.113.7",
+              "request": "GET /listing/42 HTTP/1.1", "status": 200, "bytes": 5, "referer": "-", "ua": "u",
+              "host": "x.example", "rt": 0.002}
+    line = "{" + ",".join(f'"{k}":' + (f'"{written}"' if k == key else json.dumps(v))
+                          for k, v in fields.items()) + "}"
+    # alone: the quote split takes it (no backslash in the batch: no check at all); else, with a tab after
+    # it (white space, which the split cannot take), the decoder reads it, beside lines with an escape
+    other = line.replace('"host":"x.example"', '"host":"x\\u002eexample"')
+    text = line if alone else f"{other}\n{line}\t\n{other}"
+    df = parse_batch(batch_of("t.log", 1, text.encode()), formats.get(NGINX_JSON))
+    row = df.row(0 if alone else 1, named=True)
+    assert row["reason"] is None, row
+    assert row["referrer" if key == "referer" else "user_agent"] == value
+    assert df.get_column("reason").to_list() == [None] * df.height
 
 
 # Formats that log no method: the URI alone is the request, and every line counts as a GET.

@@ -264,10 +264,8 @@ def _extract_json_slice(frame: pl.DataFrame, fmt: LogFormat) -> pl.DataFrame:
     except pl.exceptions.ComputeError:
         # A line that looks like JSON but is not, or holds an object where text is wanted: find it
         # (the only per-line Python here, and only for a batch that has such a line) and skip it.
-        valid = [_fits(t, list(paths.values())) for t in prepared.get_column("_json").to_list()]
-        prepared = prepared.with_columns(
-            _json=pl.when(pl.Series(valid, dtype=pl.Boolean)).then(pl.col("_json"))
-        )
+        fitted = [_fitted(t, list(paths.values())) for t in prepared.get_column("_json").to_list()]
+        prepared = prepared.with_columns(_json=pl.Series(fitted, dtype=pl.String))
         decoded = prepared.select("idx", pl.col("_json").str.json_decode(dtype).alias("_f"))
     fields = decoded.select("idx", *(_pluck(pl.col("_f"), path).alias(name) for name, path in paths.items()))
     return frame.join(fields, on="idx", how="left", maintain_order="left")
@@ -324,15 +322,48 @@ def is_text(value: object) -> bool:
     return value is not WRONG_KIND and not isinstance(value, dict | list)
 
 
-def _fits(text: str | None, paths: list[tuple[str | int, ...]]) -> bool:
-    """Whether a line is a JSON object whose values at ``paths`` are text, numbers or absent."""
+def _fitted(text: str | None, paths: list[tuple[str | int, ...]]) -> str | None:
+    """The line, as Polars' decoder reads it, if it is a JSON object whose values at ``paths`` are text,
+    numbers or absent; else None.
+
+    A control character written raw inside a string (nginx's ``escape=none``
+    does; JSON wants it escaped) is taken as the character it is, as the
+    quote split takes it: Python's decoder is told to (``strict=False``),
+    and the line is given to Polars' with it escaped.
+    """
     if text is None:
-        return False
+        return None
     try:
-        value = json.loads(text)
+        value = json.loads(text, strict=False)
     except ValueError:
-        return False
-    return isinstance(value, dict) and all(is_text(json_value(value, path)) for path in paths)
+        return None
+    if not (isinstance(value, dict) and all(is_text(json_value(value, path)) for path in paths)):
+        return None
+    return _escape_raw_controls(text) if _RAW_CONTROL.search(text) else text
+
+
+_RAW_CONTROL = re.compile(r"[\x00-\x1f]")
+
+
+def _escape_raw_controls(text: str) -> str:
+    """Control characters inside the strings of a JSON text as ``\\u00XX``; the white space between its
+    tokens (a tab, a CR) left as it is. A walk over the characters, for the rare line that has them."""
+    out: list[str] = []
+    inside = escaped = False
+    for ch in text:
+        if inside:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                inside = False
+            elif ch < " ":
+                ch = f"\\u{ord(ch):04x}"
+        elif ch == '"':
+            inside = True
+        out.append(ch)
+    return "".join(out)
 
 
 def _request_line(fmt: LogFormat) -> pl.Expr:

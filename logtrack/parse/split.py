@@ -36,7 +36,7 @@ import polars as pl
 
 from .. import frames
 from ..formats import CLIENT, LogFormat, Segment
-from ..read.sources import MARK, Batch, csv_safe, mark
+from ..read.sources import MARK, Batch, csv_safe, holds, mark
 
 SENTINEL = MARK[1:].decode()
 SPARE = 3  # columns read past the format's own, so most odd lines can be put back together
@@ -90,12 +90,14 @@ def read(batch: Batch, fmt: LogFormat, *, counting: bool = False) -> Cut | None:
     if df.height != batch.lines:
         return None
     lf = df.lazy().with_columns(line_no=(pl.col("idx") + batch.first_line).cast(pl.Int64))
-    # A JSON line's values are its text only when nothing in it is escaped (and nothing that JSON
-    # must escape is raw): a line with a backslash or a control byte in a value is left to the decoder.
-    # (Checked on the pieces, by Polars: a scan of the whole batch in Python costs more.)
-    backslashes = fmt.is_json
+    # A JSON line's values are its text only when nothing in it is escaped: a line with a backslash in a
+    # value is left to the decoder (checked on the pieces, by memchr; a batch without one skips it).
+    # A control byte written raw (nginx's escape=none) is text here, as the decoder takes it too
+    # (``fields._fitted``): looking for one cost a fifth of a JSON batch, for a line no server writes
+    # by default.
+    backslashes = fmt.is_json and holds(data, b"\\")
     # Most batches hold no backslash before a quote, and the rest a few lines that do.
-    escaped = None if backslashes else escaped_heads(data)
+    escaped = None if backslashes else [] if fmt.is_json else escaped_heads(data)
     wanted = [c for seg in layout for c in seg.captures if not (counting and c == CLIENT)]
     # Collected here: the checks and cuts are the costly part, and the lines taken, the odd lines and
     # the caller's query all read them (Polars' plan would not share them reliably).
@@ -172,7 +174,7 @@ def _cut(lf: pl.LazyFrame, layout: tuple[Segment, ...], wanted: list[str], *, wi
     for i, seg in enumerate(layout):
         col = pl.col(f"s{i}")  # an empty piece reads as null
         if backslashes and seg.literal is None:  # (a literal piece is checked to be its text)
-            ok = ok & ~col.str.contains(r"[\\\x00-\x1f]").fill_null(False)
+            ok = ok & ~col.str.contains("\\", literal=True).fill_null(False)
         elif escaped is None and seg.escapable and i < width - 1:
             ok = ok & ~col.str.ends_with("\\").fill_null(False)  # an escaped quote: leave it to the regex
         if seg.literal is not None:
