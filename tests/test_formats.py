@@ -151,6 +151,34 @@ def test_json_batch_with_a_broken_line_keeps_the_others() -> None:
     assert df.get_column("target").to_list() == ["/listing/1", None, "/listing/1"]
 
 
+# What Python's JSON decoder reads and JSON (and Polars' decoder) does not, beside good lines: each is
+# skipped as not in the format, never the batch's end (a NaN once ended the run with exit 1).
+NOT_JSON = [
+    '"rt":NaN', '"rt":Infinity', '"rt":-Infinity', '"rt":1e999',
+    '"x":' + "[" * 5000 + "]" * 5000,  # deeper than Python's stack
+]
+
+
+@pytest.mark.parametrize("member", NOT_JSON)
+def test_json_python_reads_but_json_does_not_is_skipped(member: str) -> None:
+    good = '{"time":"2026-11-01T10:00:00+00:00","request":"GET /listing/1 HTTP/1.1","status":200,"rt":0.1}'
+    odd = good.replace('"rt":0.1', member)
+    df = parse_batch(batch_of("t.log", 1, f"{good}\n{odd}\n{good}".encode()), formats.get(NGINX_JSON))
+    assert df.get_column("reason").to_list() == [None, Skip.UNPARSABLE.value, None]
+
+
+def test_a_line_polars_refuses_after_python_took_it_is_skipped_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The last net: were Python's decoder to take a line Polars' refuses, the batch is decoded line by line."""
+    from logtrack.parse import fields
+
+    monkeypatch.setattr(fields, "_fitted", lambda text, paths: text)  # every line passed on as it is
+    good = '{"time":"2026-11-01T10:00:00+00:00","request":"GET /listing/1 HTTP/1.1","status":200,"rt":0.1}'
+    odd = good.replace('"rt":0.1', '"rt":NaN')
+    df = parse_batch(batch_of("t.log", 1, f"{good}\n{odd}\n{good}".encode()), formats.get(NGINX_JSON))
+    assert df.get_column("reason").to_list() == [None, Skip.UNPARSABLE.value, None]
+    assert df.get_column("target").to_list() == ["/listing/1", None, "/listing/1"]
+
+
 @pytest.mark.parametrize(
     ("spec", "message"),
     [

@@ -13,6 +13,7 @@ UTC), ``local_day`` (the date as the server wrote it) and ``reason``.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Callable
 from typing import TypeVar
@@ -263,10 +264,14 @@ def _extract_json_slice(frame: pl.DataFrame, fmt: LogFormat) -> pl.DataFrame:
         decoded = prepared.select("idx", pl.col("_json").str.json_decode(dtype).alias("_f"))
     except pl.exceptions.ComputeError:
         # A line that looks like JSON but is not, or holds an object where text is wanted: find it
-        # (the only per-line Python here, and only for a batch that has such a line) and skip it.
+        # (the only per-line Python here, and only for a batch that has such a line) and skip it; a raw
+        # control character in a string is escaped instead.
         fitted = [_fitted(t, list(paths.values())) for t in prepared.get_column("_json").to_list()]
         prepared = prepared.with_columns(_json=pl.Series(fitted, dtype=pl.String))
-        decoded = prepared.select("idx", pl.col("_json").str.json_decode(dtype).alias("_f"))
+        try:
+            decoded = prepared.select("idx", pl.col("_json").str.json_decode(dtype).alias("_f"))
+        except pl.exceptions.ComputeError:  # what Python's decoder takes and Polars' does not: line by line
+            decoded = pl.concat([_decoded_or_null(prepared.slice(i, 1), dtype) for i in range(prepared.height)])
     fields = decoded.select("idx", *(_pluck(pl.col("_f"), path).alias(name) for name, path in paths.items()))
     return frame.join(fields, on="idx", how="left", maintain_order="left")
 
@@ -334,8 +339,8 @@ def _fitted(text: str | None, paths: list[tuple[str | int, ...]]) -> str | None:
     if text is None:
         return None
     try:
-        value = json.loads(text, strict=False)
-    except ValueError:
+        value = json.loads(text, strict=False, parse_constant=_not_json, parse_float=_finite)
+    except (ValueError, RecursionError):  # (nested deeper than Python's stack: no log line is)
         return None
     if not (isinstance(value, dict) and all(is_text(json_value(value, path)) for path in paths)):
         return None
@@ -343,6 +348,27 @@ def _fitted(text: str | None, paths: list[tuple[str | int, ...]]) -> str | None:
 
 
 _RAW_CONTROL = re.compile(r"[\x00-\x1f]")
+
+
+def _not_json(constant: str) -> float:
+    """NaN and Infinity, which Python's decoder reads and JSON (and Polars') does not."""
+    raise ValueError(f"{constant} is not JSON")
+
+
+def _finite(number: str) -> float:
+    """A number Polars' decoder reads too: one past a float's range (1e999) it refuses."""
+    value = float(number)
+    if not math.isfinite(value):
+        raise ValueError(f"{number} is out of range")
+    return value
+
+
+def _decoded_or_null(row: pl.DataFrame, dtype: pl.DataType) -> pl.DataFrame:
+    """One line decoded by Polars, or null where it refuses it."""
+    try:
+        return row.select("idx", pl.col("_json").str.json_decode(dtype).alias("_f"))
+    except pl.exceptions.ComputeError:
+        return row.select("idx", pl.lit(None, dtype=dtype).alias("_f"))
 
 
 def _escape_raw_controls(text: str) -> str:
