@@ -339,7 +339,7 @@ def from_mapping(data: Mapping[str, Any], where: str, *, check_patterns: bool = 
         status=status,
         methods=methods,
         exclude_bots=filters.get("exclude_bots", True),
-        default_supplier=vt.get("default_supplier", ""),
+        default_supplier=_xml_text(vt.get("default_supplier", ""), f"{where}: [viewtracking] default_supplier"),
         # a port written after a host is dropped, as it is from the logged one
         vhosts=_domains([re.sub(r":[0-9]*$", "", h) if isinstance(h, str) else h for h in filters.get("vhosts", [])],
                         f"{where}: [filters] vhosts"),
@@ -347,8 +347,9 @@ def from_mapping(data: Mapping[str, Any], where: str, *, check_patterns: bool = 
     settings = Settings(
         glob=logs.get("glob"),
         nginx_conf=_relative(logs.get("nginx_conf"), where),
-        namespace=vt.get("namespace", ""),
-        schema_location=vt.get("schema_location", "ViewTracking.xsd"),
+        namespace=_namespace(vt.get("namespace", ""), f"{where}: [viewtracking] namespace"),
+        schema_location=_xml_text(vt.get("schema_location", "ViewTracking.xsd"),
+                                  f"{where}: [viewtracking] schema_location"),
         state_path=_relative(data.get("state", {}).get("path"), where),
         state_url=_state_url(data.get("state", {}), where),
         fleet=_fleet(data.get("fleet", {}), where),
@@ -413,7 +414,7 @@ def _suppliers(raw: Any, where: str) -> tuple[SupplierRule, ...]:
                 f"{where}: {label} ({entry['name']}) matches nothing",
                 "give it referrer = [...] domains or host = [...] virtual hosts",
             )
-        rules.append(SupplierRule(entry["name"], referrer, host))
+        rules.append(SupplierRule(_xml_text(entry["name"], f"{where}: {label} name"), referrer, host))
     return tuple(rules)
 
 
@@ -483,7 +484,7 @@ def _parse_supplier_flag(flag: str) -> SupplierRule:
             "for example --supplier Zillow=zillow.com,trulia.com",
         )
     return SupplierRule(
-        name.strip(), _domains(domains.split(","), f"--supplier {flag!r}")
+        _xml_text(name.strip(), f"--supplier {flag!r}"), _domains(domains.split(","), f"--supplier {flag!r}")
     )
 
 
@@ -492,6 +493,28 @@ def _relative(path: str | None, where: str) -> str | None:
     if path is None or where == DEFAULTS:
         return path
     return str(Path(where).parent / path)
+
+
+# What XML 1.0 lets a document hold (its Char production): a name written into the XML must be such text,
+# or lxml refuses it when the document is built, after the logs were read.
+_NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _xml_text(value: Any, label: str) -> str:
+    text = _expect_str(value, label)
+    if bad := _NOT_XML.search(text):
+        raise ConfigError(f"{label}: {text!r} holds {bad.group()!r}, which XML cannot hold",
+                          "take the control character out")
+    return text
+
+
+def _namespace(value: Any, label: str) -> str:
+    """A namespace URI's shape (a scheme, a colon, no white space); lxml checks the rest when the XML is built."""
+    uri = _xml_text(value, label)
+    if uri and not re.fullmatch(r"[A-Za-z][A-Za-z0-9+.\-]*:\S+", uri):
+        raise ConfigError(f"{label}: {uri!r} is not a namespace URI",
+                          "write the namespace the official XSD declares (its targetNamespace), or leave it empty")
+    return uri
 
 
 def _expect_str(value: Any, label: str) -> str:

@@ -97,6 +97,19 @@ def test_default_supplier_is_configurable() -> None:
     assert classify(line(), config)["supplier"] == "Direct"
 
 
+@pytest.mark.parametrize(("target", "listing"), [
+    ("/listing/12-oak", "12-oak"),
+    ("/listing/12\x013", None),  # a control character, logged unescaped: no id XML can hold
+    ("/listing/12\ufffe", None),
+    ("/listing/12\u00e9", "12\u00e9"),
+])
+def test_an_id_xml_cannot_hold_is_no_listing(target: str, listing: str | None) -> None:
+    config = CountingRules(patterns=(r"^/listing/(?P<id>[^/]+)$",))
+    row = classify(line(target=target), config)
+    assert row["listing"] == listing
+    assert row["reason"] == (None if listing else NotCounted.NOT_LISTING.value)
+
+
 @pytest.mark.parametrize(
     ("kwargs", "reason"),
     [

@@ -81,6 +81,14 @@ schema_location = "urn:x ViewTracking.xsd"
         ("[fleet]\nhost = ''\n", "[fleet] host '' is not a name"),
         ("[fleet]\nhosts = 'web1'\n", "unknown key [fleet] hosts"),
         ("[state]\npath = 'a.db'\nurl = 'sqlite:////tmp/a.db'\n", "[state] has both path and url"),
+        # what goes into the XML must be text XML can hold: said before the logs are read, not after
+        ('[[suppliers]]\nname = "Zil\\u0003low"\nreferrer = ["zillow.com"]\n',
+         "[[suppliers]] #1 name: 'Zil\\x03low' holds '\\x03', which XML cannot hold"),
+        ('[viewtracking]\ndefault_supplier = "a\\u0001"\n', "[viewtracking] default_supplier: 'a\\x01' holds"),
+        ('[viewtracking]\nschema_location = "x\\uFFFE.xsd"\n', "[viewtracking] schema_location: 'x\\ufffe.xsd' holds"),
+        ("[viewtracking]\nnamespace = 'urn:view tracking'\n",
+         "[viewtracking] namespace: 'urn:view tracking' is not a namespace URI"),
+        ("[viewtracking]\nnamespace = 'ViewTracking'\n", "[viewtracking] namespace: 'ViewTracking' is not a namespace URI"),
     ],
 )
 def test_errors_name_key_and_file(tmp_path: Path, text: str, message: str) -> None:
@@ -118,6 +126,7 @@ def test_overrides_replace_lists() -> None:
         ({"supplier": "Zillow="}, "is not NAME=DOMAIN"),
         ({"pattern": "(?P<id>"}, "--listing-pattern '(?P<id>': invalid regular expression"),
         ({"timezone": "Mars/Base"}, "--timezone: unknown time zone 'Mars/Base'"),
+        ({"supplier": "Z\x01=zillow.com"}, "--supplier 'Z\\x01=zillow.com': 'Z\\x01' holds '\\x01', which XML cannot hold"),
     ],
 )
 def test_bad_flags(kwargs: dict[str, str], message: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pytest
 from lxml import etree
 
 from logtrack.config import Config, Settings
-from logtrack.errors import ExitCode, XmlInvalidError
+from logtrack.errors import ConfigError, ExitCode, XmlInvalidError
 from logtrack.flexmls import viewtracking
 
 
@@ -198,3 +199,11 @@ def test_document_refuses_an_invalid_tree_when_it_checks() -> None:
     assert viewtracking.document(root, check=False).count(b"many") == 1
     with pytest.raises(XmlInvalidError, match="ViewCount"):
         viewtracking.document(root, check=True)
+
+
+@pytest.mark.parametrize("namespace", ["http://x:port/ViewTracking", "urn:a#b#c"])
+def test_a_namespace_lxml_refuses_is_a_config_error(namespace: str) -> None:
+    """The config checks a namespace's shape; what libxml2 still refuses is said as the config's mistake."""
+    config = Config(settings=Settings(namespace=namespace), source="site.toml")
+    with pytest.raises(ConfigError, match=re.escape(f"site.toml: [viewtracking] namespace {namespace!r}: ")):
+        viewtracking.build_tree(counts([(date(2026, 11, 1), "Z", "1", 1)]), config)

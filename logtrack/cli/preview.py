@@ -51,6 +51,10 @@ def xml(
     with boundary():
         cfg = _config(config, format, timezone, listing_pattern, supplier, nginx_conf)
         check_output(output)  # before an hour of reading, not after
+        if cfg.settings.namespace:  # (without one, lxml is loaded only at the end, off every run's start)
+            from ..flexmls import viewtracking
+
+            viewtracking.empty_root(cfg)  # a namespace lxml refuses, said before the reading too
         result = _count(cfg, paths or [], strict, quiet)
         from ..flexmls import viewtracking
 

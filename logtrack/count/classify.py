@@ -141,8 +141,18 @@ class Classifier:
         )
 
 
+# What XML 1.0 cannot hold (outside its Char production): a control character, a lone surrogate, U+FFFE/F.
+_NOT_XML = r"[^\t\n\r\x20-\x{D7FF}\x{E000}-\x{FFFD}\x{10000}-\x{10FFFF}]"
+
+
 def listing_expr(patterns: tuple[str, ...]) -> pl.Expr:
-    """The listing id from the first pattern that matches the target, else null."""
+    """The listing id from the first pattern that matches the target, else null.
+
+    An id XML cannot hold (a control character a pattern's ``[^/]+`` took
+    from a target logged unescaped, or decoded from JSON's ``\\u0001``) is no
+    listing id: such a line is not a listing page, as the README's reason
+    table says, rather than a document lxml refuses at the run's end.
+    """
     target = pl.col("target")
     ids = []
     for pattern in patterns:
@@ -150,7 +160,8 @@ def listing_expr(patterns: tuple[str, ...]) -> pl.Expr:
         ids.append(pl.when(found.str.len_bytes() > 0).then(found))
     if not ids:
         return pl.lit(None, dtype=pl.String)
-    return pl.coalesce(ids)
+    listing = pl.coalesce(ids)
+    return pl.when(~listing.str.contains(_NOT_XML)).then(listing)
 
 
 def referrer_head() -> pl.Expr:

@@ -18,7 +18,7 @@ import polars as pl
 from lxml import etree
 
 from ..config import Config
-from ..errors import InputError, XmlInvalidError
+from ..errors import ConfigError, InputError, XmlInvalidError
 
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
 
@@ -32,17 +32,10 @@ def build_tree(counts: pl.DataFrame, config: Config) -> etree._Element:
     """Counts -> a ViewTracking tree: one View per (day, supplier), in key order."""
     ns = config.settings.namespace
     q = (lambda tag: f"{{{ns}}}{tag}") if ns else (lambda tag: tag)
-    nsmap: dict[str | None, str] = {"xsi": XSI}
-    if ns:
-        nsmap[None] = ns
     if counts.select("day", "supplier", "listing").is_duplicated().any():
         raise XmlInvalidError("generated document: a (day, supplier, listing) is counted twice; "
                               "this is a bug in logtrack, please report it")
-    root = etree.Element(q("Views"), nsmap=nsmap)  # type: ignore[arg-type]  # None = default ns
-    if ns:
-        root.set(f"{{{XSI}}}schemaLocation", f"{ns} {config.settings.schema_location}")
-    else:
-        root.set(f"{{{XSI}}}noNamespaceSchemaLocation", config.settings.schema_location)
+    root = empty_root(config)
 
     # Listings are many (one per listing, day and supplier) and Views few:
     # each View's listings are written by Polars as one compact fragment,
@@ -75,6 +68,29 @@ def build_tree(counts: pl.DataFrame, config: Config) -> etree._Element:
     if ns:
         etree.cleanup_namespaces(root)  # the fragments' own xmlns, now said once at the root
     return root
+
+
+def empty_root(config: Config) -> etree._Element:
+    """``<Views>`` with its namespace and schema location; a namespace lxml refuses is the config's mistake.
+
+    (The config checks a namespace's shape; libxml2 holds it to all of
+    RFC 3986, ports of digits and one fragment, which it tells best.)
+    """
+    ns = config.settings.namespace
+    nsmap: dict[str | None, str] = {"xsi": XSI}
+    try:
+        if not ns:
+            root = etree.Element("Views", nsmap=nsmap)  # type: ignore[arg-type]
+            root.set(f"{{{XSI}}}noNamespaceSchemaLocation", config.settings.schema_location)
+            return root
+        nsmap[None] = ns
+        root = etree.Element(f"{{{ns}}}Views", nsmap=nsmap)  # type: ignore[arg-type]  # None = default ns
+        root.set(f"{{{XSI}}}schemaLocation", f"{ns} {config.settings.schema_location}")
+        return root
+    except ValueError as exc:
+        raise ConfigError(f"{config.source}: [viewtracking] namespace {ns!r}: {exc}",
+                          "write the namespace the official XSD declares (its targetNamespace), or leave it "
+                          "empty") from None
 
 
 def serialize(root: etree._Element) -> bytes:
