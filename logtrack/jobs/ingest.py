@@ -160,8 +160,10 @@ def ingest(state: Store, config: Config, inputs: list[Input], hooks: Hooks | Non
             hooks.on_warning(message)
 
     for item in inputs:
-        if item.name == sources.STDIN:
-            warn("stdin cannot be read incrementally (it has no identity to resume); use `logtrack xml -`")
+        if sources.is_stream(item.name):
+            what = "stdin" if item.name == sources.STDIN else f"{item.name}: a pipe, not a file,"
+            warn(f"{what} cannot be read incrementally (it has no identity to resume); "
+                 f"use `logtrack xml {item.name}`")
             continue
         try:
             what = _ingest_file(state, config, item, classifiers, report, warn, say)

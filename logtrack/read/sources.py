@@ -23,6 +23,7 @@ import glob
 import lzma
 import os
 import re
+import stat
 import sys
 import zlib
 from collections.abc import Callable, Iterator, Sequence
@@ -342,10 +343,22 @@ def open_source(name: str, skip: int = 0) -> tuple[Iterator[bytes], IO[bytes]]:
         raise InputError(f"{name}: cannot read: {exc.strerror}") from None
     kind = _kind(raw.peek(8)[:8])
     if kind is None:
-        raw.seek(skip)
+        if skip:  # (never for a pipe, which cannot seek: `run` leaves pipes to `xml`, see is_stream)
+            raw.seek(skip)
         return _plain(raw), raw
     chunks = _zstd(raw, name) if kind == "zstd" else _decompress(raw, kind)
     return (_skip(chunks, skip) if skip else chunks), raw
+
+
+def is_stream(name: str) -> bool:
+    """Whether ``name`` is stdin or a pipe (``<(zcat ...)``, a FIFO): read once, from its start, with no
+    identity to resume from."""
+    if name == STDIN:
+        return True
+    try:
+        return not stat.S_ISREG(os.stat(name).st_mode)
+    except OSError:
+        return False
 
 
 TYPICAL_RATIO = 10  # plain bytes per compressed byte of an access log, when the file does not say

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gzip
+import os
+import threading
 from dataclasses import replace
 from pathlib import Path
 
@@ -57,6 +59,38 @@ def test_stdin_and_explicit_format(cli, log: Path) -> None:
                        "--timezone", "UTC", input=log.read_bytes())
     assert code == 0
     assert xml_counts(out) == {("2026-11-01", "", "42"): 2}
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_a_pipe_is_read_as_stdin_is(cli, log: Path, tmp_path: Path, compress: bool) -> None:
+    """`logtrack xml <(zcat ...)` or a FIFO: read once from its start (it cannot seek; it crashed before)."""
+    fifo = tmp_path / "access.fifo"
+    os.mkfifo(fifo)
+    data = gzip.compress(log.read_bytes()) if compress else log.read_bytes()
+
+    def feed() -> None:
+        with open(fifo, "wb") as writer:
+            writer.write(data)
+
+    feeder = threading.Thread(target=feed)
+    feeder.start()
+    try:
+        code, out, err = cli("xml", str(fifo), "--listing-pattern", PATTERN, "-q")
+    finally:
+        feeder.join(timeout=10)
+    assert (code, err) == (ExitCode.OK, "")
+    assert xml_counts(out) == {("2026-11-01", "", "42"): 2}
+
+
+def test_run_leaves_a_pipe_to_xml(cli, tmp_path: Path) -> None:
+    """A pipe has no identity to resume from: `run` says so and reads the rest, never opening it."""
+    fifo = tmp_path / "access.fifo"
+    os.mkfifo(fifo)  # nobody writes: opening it would hang the run
+    code, _, err = cli("run", str(fifo), "--listing-pattern", PATTERN, "--state", str(tmp_path / "s.db"),
+                       "--no-upload")
+    assert code == ExitCode.INPUT
+    assert (f"logtrack: warning: {fifo}: a pipe, not a file, cannot be read incrementally (it has no identity "
+            f"to resume); use `logtrack xml {fifo}`") in err.splitlines()
 
 
 def test_gzip_file(cli, log: Path, tmp_path: Path) -> None:
