@@ -368,6 +368,17 @@ def test_nginx_conf_that_reads_nothing_says_what_it_found(cli, tmp_path: Path) -
     assert f"syslog:server=unix:/dev/log (access_log at {conf}:4): not a file" in err
 
 
+def test_nginx_conf_without_an_access_log_says_so(cli, tmp_path: Path) -> None:
+    conf = tmp_path / "nginx.conf"
+    conf.write_text("events {}\nhttp {\n  server { listen 80; }\n}\n")
+    code, _, err = cli("xml", "--nginx-conf", str(conf), "--listing-pattern", PATTERN)
+    assert code == ExitCode.INPUT
+    assert err.splitlines()[-1] == (
+        f"logtrack: error: --nginx-conf {conf}: no line was read; it names no access_log; point access_log at the "
+        "files nginx writes (and run where they are), or name the logs as paths"
+    )
+
+
 def test_the_readme_installs_where_contrib_looks() -> None:
     readme = (ROOT / "README.md").read_text()
     install = readme.split("## Install for production", 1)[1].split("\n## ", 1)[0]
