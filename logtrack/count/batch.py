@@ -21,7 +21,7 @@ from ..verdicts import decide
 from ..verdicts.decide import passed_parse_and_since, skip_reason
 from ..verdicts.reasons import DAMAGED, NotCounted
 from .aggregate import count_views, groups_of, line_key, summarize, summary_plans
-from .classify import Classifier, listing_expr, referrer_head
+from .classify import Classifier, listing_expr, referrer_head, xml_listing
 from .tally import BatchSummary
 
 
@@ -69,7 +69,8 @@ def _count(batch: sources.Batch, fmt: LogFormat, classifier: Classifier, fields:
     rest = groups_of(parsed.lazy().filter(~pl.col("_cand")).with_columns(listing=pl.lit(None, dtype=pl.String))
                      .with_columns(reason=decide.reason(rules, through=NotCounted.NOT_LISTING)), timezone)
     found = parsed.lazy().filter(pl.col("_cand")).select(
-        *wanted, listing=listing_expr(classifier.rules.patterns), _head=referrer_head())
+        *wanted, listing=listing_expr(classifier.rules.patterns), _head=referrer_head()).with_columns(
+        listing=xml_listing())
     rest_groups, candidates = frames.collect_all([rest, found])
     classifier.learn(frames.collect(classifier.agents(candidates.lazy(), rules)))
     # (Collected: the groups and the counts both read it, and Polars' plan would work it out twice.)
