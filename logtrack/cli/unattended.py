@@ -10,6 +10,7 @@ import html
 import os
 import re
 import sys
+from collections import Counter
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -176,8 +177,11 @@ def run_command(
         if report.upload_error is not None:
             raise report.upload_error
         if report.failures:
+            # (each reason once: a proxy that answers every post alike would fill the line with copies)
+            reasons = Counter(report.failures)
+            said = "; ".join(f"{why} ({n} days)" if n > 1 else why for why, n in reasons.items())
             raise UploadError(
-                f"{len(report.failures)} day(s) could not be posted: {'; '.join(report.failures)}",
+                f"{len(report.failures)} day(s) could not be posted: {said}",
                 "they stay pending and go with the next run",
             )
         _fail_if_partial_ingest(report.ingest)

@@ -336,6 +336,22 @@ def scripted(*answers: tuple[int, dict[str, str], bytes]) -> Iterator[tuple[int,
         server.server_close()
 
 
+def test_a_refusal_repeated_for_every_day_is_said_once(cli, site, tmp_path: Path, monkeypatch) -> None:
+    """A proxy in front of flexmls answering 401 to every post: the reason once, with how many days it holds."""
+    logs, conf, gen = site
+    write(logs / "access.log", gen.lines)
+    with scripted((401, {}, b"Unauthorized\n")) as (port, sent):
+        conf = upload_config(conf, port, window="00:00-23:59")
+        monkeypatch.setenv("LOGTRACK_API_KEY", KEY)
+        code, _, err = cli("run", str(logs), "-c", str(conf), "--state", str(tmp_path / "s.db"), "--now")
+    days = len(sent)
+    assert code == ExitCode.UPLOAD and days > 1
+    last = err.splitlines()[-1]
+    assert last.startswith(f"logtrack: error: {days} day(s) could not be posted: flexmls answered 401 at ")
+    assert last.count("flexmls answered 401") == 1 and f"Unauthorized ({days} days)" in last
+    assert KEY not in err
+
+
 def test_refused_document_is_saved_and_stays_pending(cli, site, tmp_path: Path, monkeypatch) -> None:
     logs, conf, gen = site
     write(logs / "access.log", gen.lines[:500])
