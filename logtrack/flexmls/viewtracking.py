@@ -76,21 +76,19 @@ def empty_root(config: Config) -> etree._Element:
     (The config checks a namespace's shape; libxml2 holds it to all of
     RFC 3986, ports of digits and one fragment, which it tells best.)
     """
-    ns = config.settings.namespace
-    nsmap: dict[str | None, str] = {"xsi": XSI}
+    ns, location = config.settings.namespace, config.settings.schema_location
+    nsmap: dict[str | None, str] = {"xsi": XSI, **({None: ns} if ns else {})}  # None: the default namespace
     try:
-        if not ns:
-            root = etree.Element("Views", nsmap=nsmap)  # type: ignore[arg-type]
-            root.set(f"{{{XSI}}}noNamespaceSchemaLocation", config.settings.schema_location)
-            return root
-        nsmap[None] = ns
-        root = etree.Element(f"{{{ns}}}Views", nsmap=nsmap)  # type: ignore[arg-type]  # None = default ns
-        root.set(f"{{{XSI}}}schemaLocation", f"{ns} {config.settings.schema_location}")
-        return root
+        root = etree.Element(f"{{{ns}}}Views" if ns else "Views", nsmap=nsmap)  # type: ignore[arg-type]
     except ValueError as exc:
         raise ConfigError(f"{config.source}: [viewtracking] namespace {ns!r}: {exc}",
                           "write the namespace the official XSD declares (its targetNamespace), or leave it "
                           "empty") from None
+    if ns:
+        root.set(f"{{{XSI}}}schemaLocation", f"{ns} {location}")
+    else:
+        root.set(f"{{{XSI}}}noNamespaceSchemaLocation", location)
+    return root
 
 
 def serialize(root: etree._Element) -> bytes:

@@ -96,8 +96,10 @@ def read(batch: Batch, fmt: LogFormat, *, counting: bool = False) -> Cut | None:
     # (``fields._fitted``): looking for one cost a fifth of a JSON batch, for a line no server writes
     # by default.
     backslashes = fmt.is_json and holds(data, b"\\")
-    # Most batches hold no backslash before a quote, and the rest a few lines that do.
-    escaped = None if backslashes else [] if fmt.is_json else escaped_heads(data)
+    if fmt.is_json:
+        escaped: list[str] | None = None if backslashes else []  # (the pieces are tested, or there is no backslash)
+    else:  # most batches hold no backslash before a quote, and the rest a few lines that do
+        escaped = escaped_heads(data)
     wanted = [c for seg in layout for c in seg.captures if not (counting and c == CLIENT)]
     # Collected here: the checks and cuts are the costly part, and the lines taken, the odd lines and
     # the caller's query all read them (Polars' plan would not share them reliably).
