@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 from typing import Annotated
 
@@ -129,6 +128,8 @@ def init(
             path = path / "logtrack.toml"
         if path.exists() and not force:
             raise OutputError(f"{path} already exists", "pass --force to overwrite it")
+        from importlib import resources  # (here: its import is some 6 ms of every other command's start)
+
         write_file(path, resources.files("logtrack").joinpath("starter.toml").read_bytes())
         print(f"wrote {path}; edit [listings] patterns and [[suppliers]], then run: "
               f"logtrack explain '<a log line>' --config {path}")

@@ -16,6 +16,7 @@ id), and ``_bot`` (null or false: not a crawler).
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
+import functools
 from dataclasses import dataclass
 
 import polars as pl
@@ -74,9 +75,16 @@ def _chain(steps: Sequence[tuple[Skip | NotCounted, Condition]], bad_utf8: tuple
 
 def skip_reason(bad_utf8: tuple[int, ...] = ()) -> pl.Expr:
     """Why a line is not a usable record (a ``Skip``), or null."""
-    return _chain(ORDER[:PARSE_STEPS], bad_utf8, Rules())
+    return _chain(ORDER[:PARSE_STEPS], bad_utf8, Rules()) if bad_utf8 else _skip_reason_valid()
 
 
+@functools.cache
+def _skip_reason_valid() -> pl.Expr:
+    """``skip_reason`` of a batch that is valid UTF-8, the usual one: made once (see ``reason``)."""
+    return _chain(ORDER[:PARSE_STEPS], (), Rules())
+
+
+@functools.lru_cache(maxsize=64)
 def reason(rules: Rules, *, through: NotCounted | None = None) -> pl.Expr:
     """The verdict on parsed rows (their ``Skip`` already in ``reason``): the rest of the table.
 
@@ -90,12 +98,14 @@ def reason(rules: Rules, *, through: NotCounted | None = None) -> pl.Expr:
     return pl.coalesce(pl.col("reason"), _chain(steps, (), rules))
 
 
+@functools.lru_cache(maxsize=64)
 def passed_parse_and_since(rules: Rules) -> pl.Expr:
     """Rows whose reason, if any, comes after ``COUNTED_BEFORE``: the ones a listing test may count."""
     since = dict(ORDER)[NotCounted.COUNTED_BEFORE]((), rules)
     return pl.col("reason").is_null() & ~since.fill_null(False)
 
 
+@functools.lru_cache(maxsize=64)
 def reaches(step: NotCounted, rules: Rules) -> pl.Expr:
     """Rows (their ``Skip`` in ``reason``) that no step before ``step`` stops: the ones ``step`` judges.
 
