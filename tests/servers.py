@@ -38,6 +38,9 @@ NGINX_JSON = (
     '"rt":$request_time}'
 )
 
+# Tab-separated, with its free text unquoted and the agent last, as nginx.conf writes a tab: \t
+NGINX_TABS = "$time_local\\t$remote_addr\\t$host\\t$request\\t$status\\t$http_referer\\t$http_user_agent"
+
 
 def _nginx_strings(template: str) -> str:
     """A format written as nginx configs do: several quoted strings over lines.
@@ -55,6 +58,8 @@ def _nginx_strings(template: str) -> str:
 
 
 APACHE_CUSTOM = '%h %l %u %t \\"%r\\" %>s %b \\"%{Referer}i\\" \\"%{User-Agent}i\\" %{Host}i %D'
+# Headers unquoted (Apache escapes no space in them), the agent last; \t a tab, as httpd.conf writes it
+APACHE_UNQUOTED = '%t\\t%h\\t%{Host}i\\t%r\\t%>s\\t%{Referer}i\\t%{User-Agent}i'
 
 
 @dataclass
@@ -149,6 +154,7 @@ http {{
 {temp}
     log_format main {_nginx_strings(NGINX_MAIN)};
     log_format jsonlog escape=json {_nginx_strings(NGINX_JSON)};
+    log_format tabs '{NGINX_TABS}';
     access_log {logs}/access.log;
     include {root}/sites/*.conf;
 }}
@@ -161,6 +167,7 @@ server {{
     access_log {logs}/access.log;
     access_log {logs}/main.log main;
     access_log {logs}/json.log jsonlog;
+    access_log {logs}/tabs.log tabs;
     location / {{ return 200 "ok\\n"; }}
     location ~ ^/listing/0+$ {{ return 404; }}
 }}
@@ -198,9 +205,11 @@ DocumentRoot {docs}
 LogFormat "%h %l %u %t \\"%r\\" %>s %O \\"%{{Referer}}i\\" \\"%{{User-Agent}}i\\"" combined
 LogFormat "%v:%p %h %l %u %t \\"%r\\" %>s %O \\"%{{Referer}}i\\" \\"%{{User-Agent}}i\\"" vhost_combined
 LogFormat "{APACHE_CUSTOM}" custom
+LogFormat "{APACHE_UNQUOTED}" unquoted
 CustomLog {logs}/access.log combined
 CustomLog {logs}/other_vhosts_access.log vhost_combined
 CustomLog {logs}/custom.log custom
+CustomLog {logs}/unquoted.log unquoted
 AliasMatch "^/listing/[1-9][0-9]*(/.*)?$" "{docs}/page.html"
 <VirtualHost 127.0.0.1:{port}>
     ServerName www.site.example

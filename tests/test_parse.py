@@ -13,6 +13,9 @@ from logtrack.parse.fields import parse_batch
 from logtrack.read.sources import batch_of
 from logtrack.verdicts.reasons import Skip
 
+# A tab-separated nginx log_format as nginx.conf writes it (in a TOML literal string, the same): \t is a tab.
+NGINX_TABS = "$time_local\\t$remote_addr\\t$request\\t$status\\t$http_referer\\t$http_user_agent"
+
 
 def parse_one(line: str | bytes, fmt: str) -> dict[str, object]:
     raw = line.encode() if isinstance(line, str) else line
@@ -115,6 +118,37 @@ PARSED = [
     ('%h %l %u %t \\"%r\\" %>s %b \\"%{Referer}i\\" \\"%{User-Agent}i\\" %D',
      '203.0.113.7 - - [01/Nov/2026:10:00:00 -0500] "GET /x HTTP/1.1" 200 5 "-" "ua" 1234',
      {"target": "/x", "user_agent": "ua"}),
+    # Unquoted free text last in a format is the rest of the line: the whole agent, so its bot is found.
+    # (Lines as real nginx 1.22 and Apache 2.4 wrote them, tests/e2e/test_real_servers.py.)
+    (NGINX_TABS,
+     '29/Nov/2026:19:35:21 -0600\t127.0.0.1\tGET /listing/100003 HTTP/1.1\t200\t-\t'
+     'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)',
+     {"target": "/listing/100003", "referrer": "-",
+      "user_agent": "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"}),
+    # a header sent empty is logged as nothing at all: two tabs
+    (NGINX_TABS,
+     '29/Nov/2026:19:35:21 -0600\t127.0.0.1\tGET /listing/1 HTTP/1.1\t200\t\tMozilla/5.0 (X11)',
+     {"target": "/listing/1", "referrer": "", "user_agent": "Mozilla/5.0 (X11)"}),
+    (NGINX_TABS,
+     '29/Nov/2026:19:35:21 -0600\t127.0.0.1\tGET /listing/1 HTTP/1.1\t200\t-\t',
+     {"target": "/listing/1", "user_agent": ""}),
+    # nginx's escape=none writes an absent variable as nothing ($remote_user here) where others write "-"
+    ('$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" '
+     '"$http_user_agent"',
+     '127.0.0.1 -  [29/Nov/2026:19:35:21 -0600] "GET /listing/100003/ HTTP/1.1" 200 3 "" "python-requests/2.31.0"',
+     {"target": "/listing/100003/", "referrer": "", "user_agent": "python-requests/2.31.0"}),
+    # Apache escapes no space: an unquoted header is free text, and empty when the header was sent empty
+    ('%t %h %>s %r|%{Referer}i|%{User-Agent}i',
+     '[29/Nov/2026:20:49:26 -0600] 127.0.0.1 200 GET /listing/100010?q=a\\b HTTP/1.1||'
+     'Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)',
+     {"target": "/listing/100010?q=a\\b", "referrer": "",
+      "user_agent": "Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)"}),
+    # a LogFormat with \t, as httpd.conf writes a tab (mod_log_config reads \t, \n, \r and \\)
+    ('%t\\t%h\\t%r\\t%>s\\t%{Referer}i\\t%{User-Agent}i',
+     '[29/Nov/2026:20:49:26 -0600]\t127.0.0.1\tGET /listing/7 HTTP/1.1\t200\thttps://www.zillow.com/x\t'
+     'Mozilla/5.0 (Windows NT 10.0; Win64; x64)',
+     {"target": "/listing/7", "referrer": "https://www.zillow.com/x",
+      "user_agent": "Mozilla/5.0 (Windows NT 10.0; Win64; x64)"}),
 ]
 
 

@@ -22,7 +22,7 @@ _DIRECTIVES: dict[str, tuple[str | None, str]] = {
     "a": (f.CLIENT, f.ADDRESSES),
     "A": (None, r"\S+"),
     "l": (None, r"\S+"),
-    "u": (None, r"\S+"),
+    "u": (None, r"\S*"),
     "r": (f.REQUEST, r".*?"),
     "s": (f.STATUS, r"[0-9]{3}"),
     "b": (None, NUMBER),
@@ -48,12 +48,11 @@ _DIRECTIVES: dict[str, tuple[str | None, str]] = {
 }
 # %{Header}i, lower-cased header -> field
 _HEADERS: dict[str, tuple[str, str]] = {
-    "referer": (f.REFERRER, r"\S+"),
-    "referrer": (f.REFERRER, r"\S+"),
-    "user-agent": (f.USER_AGENT, r"\S+"),
+    "referer": (f.REFERRER, LAZY),
+    "referrer": (f.REFERRER, LAZY),
+    "user-agent": (f.USER_AGENT, LAZY),
     "host": (f.VHOST, HOST),
 }
-_LIST_HEADERS = {"x-forwarded-for", "forwarded", "x-real-ip", "via", "cookie", "accept", "accept-language"}
 
 _TOKEN = re.compile(r"%[<>!0-9,]*(?:\{(?P<arg>[^}]*)\})?(?P<letter>[a-zA-Z%])|[^%]+|%")
 
@@ -69,7 +68,7 @@ _STRFTIME: dict[str, str] = {
 
 def compile_logformat(template: str, name: str = "custom") -> LogFormat:
     """Compile an Apache LogFormat string."""
-    text = template.replace('\\"', '"')
+    text = unescape(template)
     pieces: list[Piece] = []
     for m in _TOKEN.finditer(text):
         token = m.group(0)
@@ -80,6 +79,20 @@ def compile_logformat(template: str, name: str = "custom") -> LogFormat:
         else:
             pieces.extend(_directive(m.group("letter"), m.group("arg"), token, template))
     return f.build(_merge_literals(pieces), name, template)
+
+
+_ESCAPED = {'"': '"', "\\": "\\", "t": "\t", "n": "\n", "r": "\r"}
+
+
+def unescape(template: str) -> str:
+    """A LogFormat string as Apache reads it from httpd.conf: ``\\"`` a quote, ``\\t`` a tab, ...
+
+    httpd's config parser takes ``\\"`` and ``\\\\``; mod_log_config then
+    ``\\t``, ``\\n`` and ``\\r``. Any other backslash stays, as there. A
+    string given already unescaped reads the same, unless it holds a
+    backslash of its own (rare: Apache escapes the backslashes it logs).
+    """
+    return f.unbackslash(template, _ESCAPED)
 
 
 def _directive(letter: str, arg: str | None, token: str, template: str) -> list[Piece]:
@@ -101,7 +114,7 @@ def _one(letter: str, arg: str | None, token: str, template: str) -> Piece:
         if letter == "i" and header in _HEADERS:
             known, header_pattern = _HEADERS[header]
             return Piece(field=known, pattern=header_pattern)
-        return Piece(pattern=LAZY if header in _LIST_HEADERS else r"\S+")
+        return Piece(pattern=LAZY)  # Apache escapes no space, and writes a header sent empty as nothing
     if letter == "a" and arg == "c":
         return Piece(pattern=r"\S+")
     fld, pattern = _DIRECTIVES.get(letter, (None, r"\S+"))

@@ -20,7 +20,7 @@ adds ``"$http_x_forwarded_for"``) are accepted and ignored.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from ..errors import LogFormatError
@@ -64,7 +64,12 @@ INSTANT = "instant"  # RFC 3339, or an epoch in s, ms, us or ns (told apart by s
 
 CLF_TEXT = r"[0-9]{2}/[A-Za-z]{3}/[0-9]{4}:[0-9]{2}:[0-9]{2}:[0-9]{2} [+-][0-9]{4}"  # 10/Oct/2000:13:55:36 -0700
 QUOTED = r'(?:[^"\\]|\\.)*'
-LAZY = r".+?"  # fields that may hold spaces ("10.0.0.2, 10.0.0.1")
+# Fields that may hold spaces ("10.0.0.2, 10.0.0.1"), or nothing: a header sent empty is logged as no
+# text at all, by nginx and Apache alike (nginx's escape=none writes an absent one so too).
+LAZY = r".*?"
+# Such a field last in a format, unquoted, is the rest of the line: lazy, the fields-appended tail would
+# cut it at its first space (a user agent read as "Mozilla/5.0", and no bot found in it).
+REST = r".*"
 # A client: an address or name; or an X-Forwarded-For list of them ("10.0.0.2, 10.0.0.1"), maybe quoted,
 # maybe followed by the address the list came from (both seen in real nginx logs); never other text with a
 # space, so that a virtual host in front of it ("www.example.com 1.2.3.4") is not taken for part of it.
@@ -204,6 +209,8 @@ def build(pieces: list[Piece], name: str, template: str, *, tail: str | None = N
     follow the last piece, instead of ``TAIL``.
     """
     flat = _at_quotes(pieces)
+    if flat and flat[-1].literal is None and flat[-1].pattern == LAZY:
+        flat[-1] = replace(flat[-1], pattern=REST)
     cut_short = len(pieces) > 1 and pieces[-1].literal == '"' and pieces[-2].literal is None
     parts, fast = ["^"], ["^"]
     fields: list[str] = []  # the first occurrence of a field wins, in every path
@@ -347,7 +354,9 @@ def _segment(group: list[tuple[Piece, str | None, bool]], tail: str | None, insi
     return Segment(regex=regex, captures=tuple(captures), matches_empty=re.search(regex, "") is not None,
                    wide=wide_regex if wide_regex != regex else None, slices=_slices(widths, to_end=not last),
                    escapable=ends is None or ends.endswith("\\"),
-                   open_end="".join(narrow) + r"\s.*$" if tail == TAIL else None)
+                   # (nothing follows a last field that is the rest of the line)
+                   open_end="".join(narrow) + r"\s.*$"
+                   if tail == TAIL and not (group and group[-1][0].pattern == REST) else None)
 
 
 def _slices(widths: list[tuple[str | None, int | None]], *, to_end: bool) -> tuple[Slice, ...]:
@@ -384,7 +393,7 @@ def narrowed(pattern: str, after: str | None) -> str:
     """
     if after and after[0] == " ":
         if pattern == LAZY:
-            return r"\S+"
+            return r"\S*"
         if pattern == ADDRESSES:
             return _ADDRESS_TOKEN
     return pattern
@@ -409,6 +418,14 @@ def require(fields: list[str] | tuple[str, ...], template: str) -> None:
 
 
 _META = set("\\.+*?()|[]{}^$#&-~")
+
+
+_BACKSLASHED = re.compile(r"\\(.)", re.DOTALL)
+
+
+def unbackslash(text: str, table: dict[str, str]) -> str:
+    """``text`` with each backslash pair whose character ``table`` names replaced; any other pair kept."""
+    return _BACKSLASHED.sub(lambda m: table.get(m.group(1), m.group(0)), text)
 
 
 def escape(text: str) -> str:

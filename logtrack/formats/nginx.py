@@ -21,24 +21,24 @@ VARIABLE = re.compile(r"\$(?:\{(?P<braced>[A-Za-z0-9_]+)\}|(?P<name>[A-Za-z0-9_]
 
 ISO_TEXT = r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?(?:[+-][0-9]{2}:[0-9]{2}|Z)"
 NUMBER = r"-|[0-9]+"
-HOST = r"[^\s/\",]+"  # a server name: never a comma, unlike a client list
+HOST = r"[^\s/\",]*"  # a server name: never a comma, unlike a client list (empty: none named, no Host sent)
 
 # variable -> (field, pattern, time kind)
 _VARIABLES: dict[str, tuple[str | None, str, str | None]] = {
     "remote_addr": (f.CLIENT, f.ADDRESSES, None),
-    "realip_remote_addr": (None, r"\S+", None),
+    "realip_remote_addr": (None, r"\S*", None),
     "http_x_forwarded_for": (None, LAZY, None),
     "proxy_add_x_forwarded_for": (None, LAZY, None),
-    "http_x_real_ip": (None, r"\S+", None),
-    "remote_user": (None, r"\S+", None),
+    "http_x_real_ip": (None, r"\S*", None),
+    "remote_user": (None, r"\S*", None),
     "time_local": (f.TIME, CLF_TEXT, f.CLF),
     "time_iso8601": (f.TIME, ISO_TEXT, f.ISO8601),
     "msec": (f.TIME, r"[0-9]+(?:\.[0-9]+)?", f.EPOCH),
     "request": (f.REQUEST, r".*?", None),
-    "request_method": (f.METHOD, r"\S+", None),
-    "request_uri": (f.TARGET, r"/\S*|\S+", None),
-    "uri": (f.PATH, r"[^\s?]+", None),
-    "document_uri": (f.PATH, r"[^\s?]+", None),
+    "request_method": (f.METHOD, r"\S*", None),
+    "request_uri": (f.TARGET, r"\S*", None),
+    "uri": (f.PATH, r"[^\s?]*", None),
+    "document_uri": (f.PATH, r"[^\s?]*", None),
     "args": (f.QUERY, r"\S*", None),
     "query_string": (f.QUERY, r"\S*", None),
     "is_args": (None, r"\??", None),
@@ -64,7 +64,7 @@ _LIST_PREFIXES = ("upstream_", "http_", "sent_http_", "cookie_", "arg_")
 
 def variable(name: str) -> Piece:
     fld, pattern, kind = _VARIABLES.get(
-        name, (None, LAZY if name.startswith(_LIST_PREFIXES) else r"\S+", None)
+        name, (None, LAZY if name.startswith(_LIST_PREFIXES) else r"\S*", None)
     )
     return Piece(field=fld, pattern=pattern, time_kind=kind)
 
@@ -110,6 +110,21 @@ def compile_json(template: str, name: str = "json", *, as_written: bool = True) 
     if pos < len(template):
         pieces.append(Piece(literal=template[pos:]))
     return f.build_json(members, name, template, pieces if as_written else None)
+
+
+_ESCAPED = {'"': '"', "'": "'", "\\": "\\", "t": "\t", "n": "\n", "r": "\r"}
+
+
+def unescape(text: str) -> str:
+    """A log_format string as nginx reads it from its config: ``\\t`` a tab, ``\\"`` a quote, ...
+
+    nginx's config reader turns ``\\"``, ``\\'`` and ``\\\\`` into the
+    character, and ``\\t``, ``\\r``, ``\\n`` into the control character;
+    any other backslash stays. A template copied from nginx.conf into
+    logtrack's config (a TOML literal string keeps its backslashes) then
+    reads as the server's own: ``'$time_local\\t$remote_addr'`` is tab-separated.
+    """
+    return f.unbackslash(text, _ESCAPED)
 
 
 def compile_any(template: str, name: str = "custom") -> LogFormat:

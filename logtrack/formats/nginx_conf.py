@@ -134,9 +134,8 @@ def _statements(text: str, name: str) -> list[tuple[list[str], int]]:
             quote, j = c, i + 1
             buf: list[str] = []
             while j < n and text[j] != quote:
-                if text[j] == "\\" and j + 1 < n:
-                    nxt = text[j + 1]
-                    buf.append(nxt if nxt in "\"'\\" else "\\" + nxt)
+                if text[j] == "\\" and j + 1 < n:  # as nginx reads it: \t a tab, \" a quote, ...
+                    buf.append(nginx.unescape(text[j:j + 2]))
                     j += 2
                     continue
                 if text[j] == "\n":

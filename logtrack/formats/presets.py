@@ -94,9 +94,9 @@ def get(spec: str) -> LogFormat:
     if spec.partition(":")[0] in proxies.NAMES:
         return proxies.get(spec)
     if spec.lstrip().startswith("{"):
-        return nginx.compile_json(spec)
+        return nginx.compile_json(nginx.unescape(spec))
     if "$" in spec and nginx.VARIABLE.search(spec):
-        return nginx.compile_template(spec)
+        return nginx.compile_template(nginx.unescape(spec))
     if "%" in spec:
         return apache.compile_logformat(spec)
     raise LogFormatError(

@@ -15,8 +15,8 @@ id), and ``_bot`` (null or false: not a crawler).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
 import functools
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
 import polars as pl

@@ -41,14 +41,16 @@ BROWSERS = [
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148",
     'Mozilla/5.0 (X11; Linux x86_64; rv:132.0; "quoted" \\ build) Gecko/20100101 Firefox/132.0',
+    "",  # a User-Agent header sent empty: logged as nothing, not "-", where unquoted
 ]
 BOTS = ["Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)", "curl/8.5.0"]
-REFERRERS: list[tuple[str, str]] = [
+REFERRERS: list[tuple[str | None, str]] = [
     ("https://www.zillow.com/homedetails/x/", "Zillow"),
     ("https://m.trulia.com/p/caf\u00e9", "Zillow"),  # non-ASCII: servers escape it
     ("https://www.realtor.com/x?a=\"b\"", "Realtor.com"),
     ("https://notzillow.com/", ""),
-    ("", ""),
+    ("", ""),  # a Referer header sent empty
+    (None, ""),  # none sent
 ]
 HOSTS = ["www.site.example", "idx.partner.example"]
 
@@ -91,7 +93,7 @@ def traffic(port: int, seed: int = 5) -> list[Sent]:
         elif kind < 0.5:
             path = f"/listing/{listing}?utm_source=feed"
         headers = [f"{method} {path} HTTP/1.1", f"Host: {host}", f"User-Agent: {agent}", "Connection: close"]
-        if referrer:
+        if referrer is not None:
             headers.append(f"Referer: {referrer}")
         body = b"x=1" if method == "POST" else b""
         if body:
@@ -137,6 +139,7 @@ def test_nginx_logs(cli, config: Path) -> None:
             "access.log": ("combined", False),
             "main.log": (servers.NGINX_MAIN, False),
             "json.log": (servers.NGINX_JSON, True),
+            "tabs.log": (servers.NGINX_TABS, True),  # written with \t, as in nginx.conf
         }
         for name, (fmt, vhost) in runs.items():
             code, out, err = cli("xml", str(logs / name), "--config", str(config), "--format", fmt, "--strict")
@@ -149,7 +152,8 @@ def test_nginx_logs(cli, config: Path) -> None:
         assert f"logtrack: {logs}/access.log: format combined" in lines
         assert f"logtrack: {logs}/main.log: format main" in lines
         assert f"logtrack: {logs}/json.log: format jsonlog" in lines
-        total = expected(sent, False) + expected(sent, False) + expected(sent, True)
+        assert f"logtrack: {logs}/tabs.log: format tabs" in lines
+        total = expected(sent, False) + expected(sent, False) + expected(sent, True) + expected(sent, True)
         assert xml_counts(out) == total
 
 
@@ -162,6 +166,7 @@ def test_apache_logs(cli, config: Path) -> None:
             "access.log": ("auto", False),
             "other_vhosts_access.log": ("auto", True),
             "custom.log": (servers.APACHE_CUSTOM, True),
+            "unquoted.log": (servers.APACHE_UNQUOTED, True),
         }
         for name, (fmt, vhost) in runs.items():
             code, out, err = cli("xml", str(srv.logs / name), "--config", str(config), "--format", fmt, "--strict")
