@@ -60,6 +60,8 @@ def _nginx_strings(template: str) -> str:
 APACHE_CUSTOM = '%h %l %u %t \\"%r\\" %>s %b \\"%{Referer}i\\" \\"%{User-Agent}i\\" %{Host}i %D'
 # Headers unquoted (Apache escapes no space in them), the agent last; \t a tab, as httpd.conf writes it
 APACHE_UNQUOTED = '%t\\t%h\\t%{Host}i\\t%r\\t%>s\\t%{Referer}i\\t%{User-Agent}i'
+# Milliseconds as Apache's manual writes them: three time directives, one time
+APACHE_MSEC = '%h [%{%d/%b/%Y:%H:%M:%S}t.%{msec_frac}t %{%z}t] \\"%r\\" %>s %b \\"%{Referer}i\\" \\"%{User-Agent}i\\"'
 
 
 @dataclass
@@ -206,10 +208,12 @@ LogFormat "%h %l %u %t \\"%r\\" %>s %O \\"%{{Referer}}i\\" \\"%{{User-Agent}}i\\
 LogFormat "%v:%p %h %l %u %t \\"%r\\" %>s %O \\"%{{Referer}}i\\" \\"%{{User-Agent}}i\\"" vhost_combined
 LogFormat "{APACHE_CUSTOM}" custom
 LogFormat "{APACHE_UNQUOTED}" unquoted
+LogFormat "{APACHE_MSEC}" msec
 CustomLog {logs}/access.log combined
 CustomLog {logs}/other_vhosts_access.log vhost_combined
 CustomLog {logs}/custom.log custom
 CustomLog {logs}/unquoted.log unquoted
+CustomLog {logs}/msec.log msec
 AliasMatch "^/listing/[1-9][0-9]*(/.*)?$" "{docs}/page.html"
 <VirtualHost 127.0.0.1:{port}>
     ServerName www.site.example

@@ -218,6 +218,27 @@ def test_timestamps_keep_their_offset(stamp: str, utc: str) -> None:
     ).item().isoformat()
 
 
+# Apache time directives side by side are one time: its offset read with it, whatever zone logtrack is told.
+# (As Apache 2.4 wrote them with TZ=Australia/Lord_Howe; the second is the form Apache's manual gives.)
+@pytest.mark.parametrize(
+    ("template", "line", "utc"),
+    [
+        ('%h %{%Y-%m-%dT%H:%M:%S}t%{%z}t \\"%r\\" %>s',
+         '127.0.0.1 2026-11-30T12:48:21+1100 "GET /listing/1 HTTP/1.1" 200', "2026-11-30 01:48:21"),
+        ('%h [%{%d/%b/%Y:%H:%M:%S}t.%{msec_frac}t %{%z}t] \\"%r\\" %>s',
+         '127.0.0.1 [30/Nov/2026:12:48:21.042 +1100] "GET /listing/1 HTTP/1.1" 200', "2026-11-30 01:48:21.042000"),
+        ('%{%d/%b/%Y %T}t.%{usec_frac}t %{%z}t %h \\"%r\\" %>s',
+         '30/Nov/2026 12:48:21.000042 +1100 127.0.0.1 "GET /listing/1 HTTP/1.1" 200', "2026-11-30 01:48:21.000042"),
+        ('%{sec}t.%{msec_frac}t %h \\"%r\\" %>s',
+         '1796003301.042 127.0.0.1 "GET /listing/1 HTTP/1.1" 200', "2026-11-30 01:48:21.042000"),
+    ],
+)
+def test_apache_time_directives_side_by_side_are_one_time(template: str, line: str, utc: str) -> None:
+    row = parse_one(line, template)
+    assert row["reason"] is None, row
+    assert str(row["ts"].replace(tzinfo=None)) == utc
+
+
 @pytest.mark.parametrize(
     ("template", "message"),
     [

@@ -78,7 +78,7 @@ def compile_logformat(template: str, name: str = "custom") -> LogFormat:
             pieces.append(Piece(literal="%"))
         else:
             pieces.extend(_directive(m.group("letter"), m.group("arg"), token, template))
-    return f.build(_merge_literals(pieces), name, template)
+    return f.build(_one_time(_merge_literals(pieces)), name, template)
 
 
 _ESCAPED = {'"': '"', "\\": "\\", "t": "\t", "n": "\n", "r": "\r"}
@@ -129,11 +129,61 @@ def _time(arg: str, template: str) -> Piece:
     if spec in kinds:
         kind, pattern = kinds[spec]
         return Piece(field=f.TIME, pattern=pattern, time_kind=kind)
-    if spec in ("msec_frac", "usec_frac"):
-        return Piece(pattern=r"[0-9]+")
+    if spec in _FRACTIONS:  # the fraction of a second, to go with a time beside it (``_one_time``)
+        pattern, directive = _FRACTIONS[spec]
+        return Piece(pattern=pattern, time_format=directive)
     if "%" not in spec:
         raise LogFormatError(f"log format {template!r}: cannot read time format %{{{arg}}}t")
     return Piece(field=f.TIME, pattern=strftime_regex(spec), time_kind=f.STRFTIME, time_format=spec)
+
+
+_FRACTIONS = {"msec_frac": (r"[0-9]{3}", "%3f"), "usec_frac": (r"[0-9]{6}", "%6f")}
+
+
+def _one_time(pieces: list[Piece]) -> list[Piece]:
+    """Time directives next to each other, text between them, as the one time they write together.
+
+    Apache's own manual writes a time with milliseconds as
+    ``%{%d/%b/%Y %T}t.%{msec_frac}t %{%z}t``: read apart, the time would be
+    taken without its offset (as the server's local time, which need not be
+    the zone logtrack is told) and the offset left unread. Together they
+    are one strftime format (``%3f`` for ``msec_frac``), or ``%{sec}t`` and
+    a fraction one epoch.
+    """
+    out: list[Piece] = []
+    i = 0
+    while i < len(pieces):
+        end = i + 1  # the run is pieces[i:end]
+        while _time_part(pieces[i]):
+            after = pieces[end: end + 2]  # a time part next, or text and then one
+            if after and _time_part(after[0]):
+                end += 1
+            elif len(after) == 2 and after[0].literal is not None and _time_part(after[1]):
+                end += 2
+            else:
+                break
+        joined = _joined_time(pieces[i:end]) if end > i + 1 else None
+        out.extend([joined] if joined else pieces[i:end])
+        i = end
+    return out
+
+
+def _time_part(piece: Piece) -> bool:
+    return piece.literal is None and (piece.time_format is not None or piece.time_kind == f.EPOCH)
+
+
+def _joined_time(run: list[Piece]) -> Piece | None:
+    """The run's directives as one time field; None if they are no time together (fractions alone, ...)."""
+    pattern = "".join(f.escape(p.literal) if p.literal is not None else p.pattern for p in run)
+    parts = [p for p in run if p.literal is None]
+    if run[0].time_kind == f.EPOCH:  # %{sec}t.%{msec_frac}t
+        fractions = all(p.field is None for p in parts[1:])
+        whole = fractions and len(run) == 3 and run[1].literal == "."
+        return Piece(field=f.TIME, pattern=pattern, time_kind=f.EPOCH) if whole else None
+    if not any(p.time_kind == f.STRFTIME for p in parts):
+        return None
+    spec = "".join(p.literal.replace("%", "%%") if p.literal is not None else p.time_format or "" for p in run)
+    return Piece(field=f.TIME, pattern=pattern, time_kind=f.STRFTIME, time_format=spec)
 
 
 def strftime_regex(spec: str) -> str:

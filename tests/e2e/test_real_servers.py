@@ -167,6 +167,7 @@ def test_apache_logs(cli, config: Path) -> None:
             "other_vhosts_access.log": ("auto", True),
             "custom.log": (servers.APACHE_CUSTOM, True),
             "unquoted.log": (servers.APACHE_UNQUOTED, True),
+            "msec.log": (servers.APACHE_MSEC, False),
         }
         for name, (fmt, vhost) in runs.items():
             code, out, err = cli("xml", str(srv.logs / name), "--config", str(config), "--format", fmt, "--strict")
