@@ -40,6 +40,9 @@ NGINX_JSON = (
 
 # Tab-separated, with its free text unquoted and the agent last, as nginx.conf writes a tab: \t
 NGINX_TABS = "$time_local\\t$remote_addr\\t$host\\t$request\\t$status\\t$http_referer\\t$http_user_agent"
+# The path and query as nginx's own idiom writes them: "$uri$is_args$args" (a "-" after a path without a query)
+NGINX_URI_ARGS = ('$remote_addr - $remote_user [$time_local] "$request_method $uri$is_args$args $server_protocol" '
+                  '$status $body_bytes_sent "$http_referer" "$http_user_agent"')
 
 
 def _nginx_strings(template: str) -> str:
@@ -157,6 +160,7 @@ http {{
     log_format main {_nginx_strings(NGINX_MAIN)};
     log_format jsonlog escape=json {_nginx_strings(NGINX_JSON)};
     log_format tabs '{NGINX_TABS}';
+    log_format uriargs {_nginx_strings(NGINX_URI_ARGS)};
     access_log {logs}/access.log;
     include {root}/sites/*.conf;
 }}
@@ -170,6 +174,7 @@ server {{
     access_log {logs}/main.log main;
     access_log {logs}/json.log jsonlog;
     access_log {logs}/tabs.log tabs;
+    access_log {logs}/uriargs.log uriargs;
     location / {{ return 200 "ok\\n"; }}
     location ~ ^/listing/0+$ {{ return 404; }}
 }}

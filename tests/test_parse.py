@@ -16,6 +16,8 @@ from logtrack.verdicts.reasons import Skip
 # A tab-separated nginx log_format as nginx.conf writes it (in a TOML literal string, the same): \t is a tab.
 NGINX_TABS = "$time_local\\t$remote_addr\\t$request\\t$status\\t$http_referer\\t$http_user_agent"
 
+NGINX_URI_ARGS = '$remote_addr [$time_local] "$request_method $uri$is_args$args" $status "$http_referer" "$http_user_agent"'
+
 
 def parse_one(line: str | bytes, fmt: str) -> dict[str, object]:
     raw = line.encode() if isinstance(line, str) else line
@@ -143,6 +145,16 @@ PARSED = [
      'Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)',
      {"target": "/listing/100010?q=a\\b", "referrer": "",
       "user_agent": "Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)"}),
+    # nginx's $uri$is_args$args: with no query string, $args is a "-" glued to the path (as nginx 1.22 wrote it)
+    (NGINX_URI_ARGS,
+     '127.0.0.1 [29/Nov/2026:19:50:21 -0600] "GET /listing/100027-" 200 "-" "Mozilla/5.0"',
+     {"target": "/listing/100027", "method": "GET"}),
+    (NGINX_URI_ARGS,
+     '127.0.0.1 [29/Nov/2026:19:50:21 -0600] "GET /listing/100027?q=a-" 200 "-" "Mozilla/5.0"',
+     {"target": "/listing/100027?q=a-"}),
+    (NGINX_URI_ARGS,
+     '127.0.0.1 [29/Nov/2026:19:50:21 -0600] "GET /listing/100027/photo.jpg-" 200 "-" "Mozilla/5.0"',
+     {"target": "/listing/100027/photo.jpg"}),
     # a LogFormat with \t, as httpd.conf writes a tab (mod_log_config reads \t, \n, \r and \\)
     ('%t\\t%h\\t%r\\t%>s\\t%{Referer}i\\t%{User-Agent}i',
      '[29/Nov/2026:20:49:26 -0600]\t127.0.0.1\tGET /listing/7 HTTP/1.1\t200\thttps://www.zillow.com/x\t'

@@ -69,18 +69,40 @@ def variable(name: str) -> Piece:
     return Piece(field=fld, pattern=pattern, time_kind=kind)
 
 
+# How the target is written where a template glues it together as ``$uri$is_args$args``
+# (``parse.fields.decoded``): a request without a query string ends in $args' "-".
+GLUED_ARGS = "nginx_args"
+_GLUED = (("uri", "document_uri"), ("is_args",), ("args", "query_string"))
+
+
 def compile_template(template: str, name: str = "custom") -> LogFormat:
-    """Compile an nginx log_format template (its strings already joined)."""
+    """Compile an nginx log_format template (its strings already joined).
+
+    ``$uri$is_args$args``, nginx's own way of writing the path and query,
+    is one field, the target: with no query string, ``$is_args`` is empty
+    and ``$args`` a "-", so the path's end cannot be told from it by a
+    pattern (``/listing/42-``). The "-" is dropped once the line is read.
+    """
     pieces: list[Piece] = []
+    names: list[str | None] = []  # each piece's variable (None: text)
     pos = 0
     for m in VARIABLE.finditer(template):
         if m.start() > pos:
             pieces.append(Piece(literal=template[pos:m.start()]))
-        pieces.append(variable(m.group("braced") or m.group("name")))
+            names.append(None)
+        var = m.group("braced") or m.group("name")
+        names.append(var)
+        pieces.append(variable(var))
         pos = m.end()
     if pos < len(template):
         pieces.append(Piece(literal=template[pos:]))
-    return f.build(pieces, name, template)
+        names.append(None)
+    glued = next((i for i in range(len(names) - 2)
+                  if all(names[i + k] in allowed for k, allowed in enumerate(_GLUED))), None)
+    if glued is None:
+        return f.build(pieces, name, template)
+    pieces[glued: glued + 3] = [Piece(field=f.TARGET, pattern=r"\S*")]
+    return replace(f.build(pieces, name, template), encoded={f.TARGET: GLUED_ARGS})
 
 
 _JSON_MEMBER = re.compile(r'"((?:[^"\\]|\\.)*)"\s*:\s*("?)((?:[^"\\,}]|\\.)*)\2')

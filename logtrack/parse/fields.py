@@ -23,6 +23,7 @@ import polars as pl
 from .. import formats as f
 from .. import frames
 from ..formats import LogFormat
+from ..formats.nginx import GLUED_ARGS
 from ..formats.w3c import TIME_OF_DAY
 from ..read.sources import Batch, csv_safe
 from ..verdicts.decide import skip_reason
@@ -431,13 +432,16 @@ def decoded(text: pl.Expr, how: str) -> pl.Expr:
 
     ``haproxy``: HAProxy writes ``"``, ``#``, ``{``, ``|``, ``}``, control
     and non-ASCII bytes of captured headers as ``#`` and two hex digits.
-    ``url``: percent-encoded (CloudFront). Both are decoded once per distinct
+    ``nginx_args``: nginx's ``$uri$is_args$args``, whose ``$args`` is a
+    "-" after a path without a query string. ``url``: percent-encoded (CloudFront). Both are decoded once per distinct
     value that holds an escape. ``plus``: a space written as ``+`` (IIS; a
     ``+`` the client sent reads as a space too, as IIS leaves no way to
     tell them apart).
     """
     if how == "plus":
         return text.str.replace_all("+", " ", literal=True)
+    if how == GLUED_ARGS:  # nginx's "$uri$is_args$args" without a query string: the path, then "-"
+        return pl.when(~text.str.contains("?", literal=True)).then(text.str.strip_suffix("-")).otherwise(text)
     if how in _DECODERS:
         return text.map_batches(lambda values: _decode_distinct(values, how), return_dtype=pl.String)
     raise ValueError(f"unknown encoding {how!r}")

@@ -140,6 +140,7 @@ def test_nginx_logs(cli, config: Path) -> None:
             "main.log": (servers.NGINX_MAIN, False),
             "json.log": (servers.NGINX_JSON, True),
             "tabs.log": (servers.NGINX_TABS, True),  # written with \t, as in nginx.conf
+            "uriargs.log": (servers.NGINX_URI_ARGS, False),
         }
         for name, (fmt, vhost) in runs.items():
             code, out, err = cli("xml", str(logs / name), "--config", str(config), "--format", fmt, "--strict")
@@ -153,7 +154,8 @@ def test_nginx_logs(cli, config: Path) -> None:
         assert f"logtrack: {logs}/main.log: format main" in lines
         assert f"logtrack: {logs}/json.log: format jsonlog" in lines
         assert f"logtrack: {logs}/tabs.log: format tabs" in lines
-        total = expected(sent, False) + expected(sent, False) + expected(sent, True) + expected(sent, True)
+        assert f"logtrack: {logs}/uriargs.log: format uriargs" in lines
+        total = sum([expected(sent, vhost) for vhost in (False, False, False, True, True)], Counter())
         assert xml_counts(out) == total
 
 
