@@ -145,6 +145,13 @@ PARSED = [
      'Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)',
      {"target": "/listing/100010?q=a\\b", "referrer": "",
       "user_agent": "Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)"}),
+    # variables the table does not know are free text too: spaces in them, or nothing
+    ('$remote_addr $geoip_city_name $ssl_protocol [$time_local] "$request" $status "$http_user_agent"',
+     '127.0.0.1 New York  [29/Nov/2026:19:50:21 -0600] "GET /listing/5 HTTP/1.1" 200 "Mozilla/5.0"',
+     {"client": "127.0.0.1", "target": "/listing/5", "user_agent": "Mozilla/5.0"}),
+    ('%h %{GEOIP_CITY}e %{SSL_PROTOCOL}x %t \\"%r\\" %>s \\"%{User-Agent}i\\"',
+     '127.0.0.1 New York - [29/Nov/2026:19:50:21 -0600] "GET /listing/5 HTTP/1.1" 200 "Mozilla/5.0"',
+     {"client": "127.0.0.1", "target": "/listing/5", "user_agent": "Mozilla/5.0"}),
     # nginx's $uri$is_args$args: with no query string, $args is a "-" glued to the path (as nginx 1.22 wrote it)
     (NGINX_URI_ARGS,
      '127.0.0.1 [29/Nov/2026:19:50:21 -0600] "GET /listing/100027-" 200 "-" "Mozilla/5.0"',

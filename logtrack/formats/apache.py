@@ -109,14 +109,15 @@ def _one(letter: str, arg: str | None, token: str, template: str) -> Piece:
         # %s is the original status, %>s the final one: logtrack wants the final
         field = f.STATUS if ">" in token or "<" not in token else None
         return Piece(field=field, pattern=r"[0-9]{3}")
-    if letter in "io" and arg is not None:
-        header = arg.lower()
-        if letter == "i" and header in _HEADERS:
-            known, header_pattern = _HEADERS[header]
-            return Piece(field=known, pattern=header_pattern)
-        return Piece(pattern=LAZY)  # Apache escapes no space, and writes a header sent empty as nothing
+    if letter == "i" and arg is not None and arg.lower() in _HEADERS:
+        known, header_pattern = _HEADERS[arg.lower()]
+        return Piece(field=known, pattern=header_pattern)
     if letter == "a" and arg == "c":
         return Piece(pattern=r"\S+")
+    if arg is not None and letter not in "pP":
+        # a header, an environment variable, a note, a cookie: Apache escapes no space in them, and writes
+        # one that holds nothing as no text at all
+        return Piece(pattern=LAZY)
     fld, pattern = _DIRECTIVES.get(letter, (None, r"\S+"))
     return Piece(field=fld, pattern=pattern)
 

@@ -59,13 +59,12 @@ _VARIABLES: dict[str, tuple[str | None, str, str | None]] = {
     "remote_port": (None, r"[0-9]+|-", None),
     "server_protocol": (None, r"\S*", None),
 }
-_LIST_PREFIXES = ("upstream_", "http_", "sent_http_", "cookie_", "arg_")
 
 
 def variable(name: str) -> Piece:
-    fld, pattern, kind = _VARIABLES.get(
-        name, (None, LAZY if name.startswith(_LIST_PREFIXES) else r"\S*", None)
-    )
+    """A variable the table does not know is free text: nginx escapes no space (``$geoip_city_name``:
+    "New York"), and writes a variable that holds nothing as no text at all."""
+    fld, pattern, kind = _VARIABLES.get(name, (None, LAZY, None))
     return Piece(field=fld, pattern=pattern, time_kind=kind)
 
 
