@@ -432,11 +432,11 @@ def decoded(text: pl.Expr, how: str) -> pl.Expr:
 
     ``haproxy``: HAProxy writes ``"``, ``#``, ``{``, ``|``, ``}``, control
     and non-ASCII bytes of captured headers as ``#`` and two hex digits.
-    ``nginx_args``: nginx's ``$uri$is_args$args``, whose ``$args`` is a
-    "-" after a path without a query string. ``url``: percent-encoded (CloudFront). Both are decoded once per distinct
+    ``url``: percent-encoded (CloudFront). Both are decoded once per distinct
     value that holds an escape. ``plus``: a space written as ``+`` (IIS; a
     ``+`` the client sent reads as a space too, as IIS leaves no way to
-    tell them apart).
+    tell them apart). ``nginx_args``: nginx's ``$uri$is_args$args``, whose
+    ``$args`` is a "-" after a path without a query string.
     """
     if how == "plus":
         return text.str.replace_all("+", " ", literal=True)

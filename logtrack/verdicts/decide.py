@@ -16,7 +16,7 @@ id), and ``_bot`` (null or false: not a crawler).
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import polars as pl
@@ -30,9 +30,10 @@ from .reasons import NotCounted, Skip
 class Rules:
     """What a line must pass, beyond being well formed, to count."""
 
-    methods: Collection[str] = ()
-    status: Collection[int] = ()
-    vhosts: Collection[str] = ()  # empty: any virtual host
+    # (Tuples: the expressions made from a Rules are kept per Rules, ``reason`` and the others, so it hashes.)
+    methods: tuple[str, ...] = ()
+    status: tuple[int, ...] = ()
+    vhosts: tuple[str, ...] = ()  # empty: any virtual host
     since: int | None = None  # µs since 1970 (UTC): lines timed up to it were counted before
 
 
