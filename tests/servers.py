@@ -63,6 +63,10 @@ def _nginx_strings(template: str) -> str:
 APACHE_CUSTOM = '%h %l %u %t \\"%r\\" %>s %b \\"%{Referer}i\\" \\"%{User-Agent}i\\" %{Host}i %D'
 # Headers unquoted (Apache escapes no space in them), the agent last; \t a tab, as httpd.conf writes it
 APACHE_UNQUOTED = '%t\\t%h\\t%{Host}i\\t%r\\t%>s\\t%{Referer}i\\t%{User-Agent}i'
+# JSON as guides write it for Apache: "[%t]" with its brackets, the path and query apart, the virtual host
+APACHE_JSON = ('{ \\"time\\":\\"%t\\", \\"remoteIP\\":\\"%a\\", \\"host\\":\\"%V\\", \\"request\\":\\"%U\\", '
+               '\\"query\\":\\"%q\\", \\"method\\":\\"%m\\", \\"status\\":\\"%>s\\", '
+               '\\"userAgent\\":\\"%{User-agent}i\\", \\"referer\\":\\"%{Referer}i\\" }')
 # Milliseconds as Apache's manual writes them: three time directives, one time
 APACHE_MSEC = '%h [%{%d/%b/%Y:%H:%M:%S}t.%{msec_frac}t %{%z}t] \\"%r\\" %>s %b \\"%{Referer}i\\" \\"%{User-Agent}i\\"'
 
@@ -214,11 +218,13 @@ LogFormat "%v:%p %h %l %u %t \\"%r\\" %>s %O \\"%{{Referer}}i\\" \\"%{{User-Agen
 LogFormat "{APACHE_CUSTOM}" custom
 LogFormat "{APACHE_UNQUOTED}" unquoted
 LogFormat "{APACHE_MSEC}" msec
+LogFormat "{APACHE_JSON}" json
 CustomLog {logs}/access.log combined
 CustomLog {logs}/other_vhosts_access.log vhost_combined
 CustomLog {logs}/custom.log custom
 CustomLog {logs}/unquoted.log unquoted
 CustomLog {logs}/msec.log msec
+CustomLog {logs}/json.log json
 AliasMatch "^/listing/[1-9][0-9]*(/.*)?$" "{docs}/page.html"
 <VirtualHost 127.0.0.1:{port}>
     ServerName www.site.example

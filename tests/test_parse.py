@@ -16,6 +16,9 @@ from logtrack.verdicts.reasons import Skip
 # A tab-separated nginx log_format as nginx.conf writes it (in a TOML literal string, the same): \t is a tab.
 NGINX_TABS = "$time_local\\t$remote_addr\\t$request\\t$status\\t$http_referer\\t$http_user_agent"
 
+APACHE_JSON = ('{ \\"time\\":\\"%t\\", \\"remoteIP\\":\\"%a\\", \\"host\\":\\"%V\\", \\"request\\":\\"%U\\", '
+               '\\"query\\":\\"%q\\", \\"method\\":\\"%m\\", \\"status\\":\\"%>s\\", '
+               '\\"userAgent\\":\\"%{User-agent}i\\", \\"referer\\":\\"%{Referer}i\\" }')
 NGINX_URI_ARGS = '$remote_addr [$time_local] "$request_method $uri$is_args$args" $status "$http_referer" "$http_user_agent"'
 
 
@@ -145,6 +148,19 @@ PARSED = [
      'Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)',
      {"target": "/listing/100010?q=a\\b", "referrer": "",
       "user_agent": "Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)"}),
+    # Apache LogFormats that write JSON (as guides give them): keys mapped through their directives; "[%t]" is a
+    # time in its brackets, %U with %q (which holds its "?") the target; \" and \xhh as Apache escapes them
+    (APACHE_JSON,
+     '{ "time":"[29/Nov/2026:20:29:56 -0600]", "remoteIP":"127.0.0.1", "host":"www.site.example", '
+     '"request":"/listing/100015", "query":"?q=\\xff", "method":"GET", "status":"200", '
+     '"userAgent":"Mozilla/5.0 (X11; \\"quoted\\") Gecko", "referer":"https://www.trulia.com/p/\\xff\\xfe" }',
+     {"target": "/listing/100015?q=\u00ff", "method": "GET", "status": 200, "vhost": "www.site.example",
+      "user_agent": 'Mozilla/5.0 (X11; "quoted") Gecko', "local_day": date(2026, 11, 29)}),
+    ('{ \\"@timestamp\\":\\"%{%Y-%m-%dT%H:%M:%S}t.%{msec_frac}t%{%z}t\\", \\"client\\":\\"%a\\", '
+     '\\"request\\":\\"%r\\", \\"status\\":%>s, \\"bytes\\":%B, \\"agent\\":\\"%{User-Agent}i\\" }',
+     '{ "@timestamp":"2026-11-29T20:29:56.540-0600", "client":"127.0.0.1", "request":"GET /listing/7 HTTP/1.1", '
+     '"status":200, "bytes":3, "agent":"Mozilla/5.0" }',
+     {"target": "/listing/7", "status": 200, "user_agent": "Mozilla/5.0", "local_day": date(2026, 11, 29)}),
     # variables the table does not know are free text too: spaces in them, or nothing
     ('$remote_addr $geoip_city_name $ssl_protocol [$time_local] "$request" $status "$http_user_agent"',
      '127.0.0.1 New York  [29/Nov/2026:19:50:21 -0600] "GET /listing/5 HTTP/1.1" 200 "Mozilla/5.0"',

@@ -67,8 +67,14 @@ _STRFTIME: dict[str, str] = {
 
 
 def compile_logformat(template: str, name: str = "custom") -> LogFormat:
-    """Compile an Apache LogFormat string."""
-    text = unescape(template)
+    """Compile an Apache LogFormat string (one that starts with ``{`` is JSON: ``compile_json``)."""
+    if template.lstrip().startswith("{"):
+        return compile_json(template, name)
+    return f.build(_pieces(unescape(template), template), name, template)
+
+
+def _pieces(text: str, template: str) -> list[Piece]:
+    """A LogFormat's text (unescaped) as pieces, time directives side by side joined (``_one_time``)."""
     pieces: list[Piece] = []
     for m in _TOKEN.finditer(text):
         token = m.group(0)
@@ -78,7 +84,46 @@ def compile_logformat(template: str, name: str = "custom") -> LogFormat:
             pieces.append(Piece(literal="%"))
         else:
             pieces.extend(_directive(m.group("letter"), m.group("arg"), token, template))
-    return f.build(_one_time(_merge_literals(pieces)), name, template)
+    return _one_time(_merge_literals(pieces))
+
+
+# A JSON member: "key": "value" or "key": value, the value holding directives (``%{User-Agent}i``: braces)
+_JSON_MEMBER = re.compile(
+    r'"((?:[^"\\]|\\.)*)"\s*:\s*(?:"((?:[^"\\]|\\.)*)"|((?:%[<>!0-9,]*(?:\{[^}]*\})?[a-zA-Z%]|[^,}\s%"])+))')
+
+
+def compile_json(template: str, name: str = "json") -> LogFormat:
+    """A LogFormat that writes JSON: each key whose value is one directive maps to its field.
+
+    Apache escapes ``"`` and ``\\`` as JSON does, and other bytes as
+    ``\\xhh``, which the decoder reads as nginx's (``parse.fields``). A
+    time may be several directives, or text around one (``"[%t]"`` is
+    ``%t`` in its brackets): it is read as the one strftime format they
+    make. Every line is decoded (no quote split: its pieces would need
+    Apache's JSON written to the byte).
+    """
+    members: list[tuple[str, Piece]] = []
+    for m in _JSON_MEMBER.finditer(unescape(template)):
+        value = m.group(2) if m.group(2) is not None else m.group(3)
+        piece = _one_field(_pieces(value, template))
+        if piece is not None:
+            members.append((m.group(1), piece))
+    return f.build_json(members, name, template)
+
+
+def _one_field(pieces: list[Piece]) -> Piece | None:
+    """The field a JSON value's pieces fill: one directive alone, or a time with text around it; else None."""
+    fields = [p for p in pieces if p.literal is None]
+    if len(fields) != 1:
+        return None
+    piece = fields[0]
+    if len(pieces) == 1:
+        return piece
+    if piece.field != f.TIME or piece.time_kind not in (f.CLF, f.STRFTIME):
+        return None
+    spec = "".join((p.literal or "").replace("%", "%%") if p.literal is not None
+                   else p.time_format or "%d/%b/%Y:%H:%M:%S %z" for p in pieces)
+    return Piece(field=f.TIME, pattern=piece.pattern, time_kind=f.STRFTIME, time_format=spec)
 
 
 _ESCAPED = {'"': '"', "\\": "\\", "t": "\t", "n": "\n", "r": "\r"}

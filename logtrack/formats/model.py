@@ -269,17 +269,18 @@ def build_json(members: list[tuple[str, Piece]], name: str, template: str,
     """
     keys: dict[str, str] = {}
     fields: list[str] = []
-    time_kind = CLF
+    time_kind, time_format = CLF, None
     for key, piece in members:
         if claims(piece, fields):
             assert piece.field is not None
             keys[key] = piece.field
             if piece.field == TIME:
-                time_kind = piece.time_kind or CLF
+                time_kind, time_format = piece.time_kind or CLF, piece.time_format
     if not keys:
         raise LogFormatError(
-            f"JSON log format {template!r} maps no key to a $variable",
-            'write it as nginx does, e.g. {"time":"$time_iso8601","request":"$request",...}',
+            f"JSON log format {template!r} maps no key to a $variable or a %directive",
+            'write it as the server\'s config does, e.g. {"time":"$time_iso8601","request":"$request",...} '
+            'or {"time":"%{%FT%T}t%{%z}t","request":"%r",...}',
         )
     require(fields, template)
     whole = r"^\s*\{.*\}\s*$"  # what a line must look like to be decoded
@@ -290,7 +291,7 @@ def build_json(members: list[tuple[str, Piece]], name: str, template: str,
         except LogFormatError:
             segments = None
     return LogFormat(name=name, template=template, regex=whole, fields=tuple(fields), fast_regex=whole,
-                     time_kind=time_kind, json_keys=keys, segments=segments)
+                     time_kind=time_kind, time_format=time_format, json_keys=keys, segments=segments)
 
 
 def claims(piece: Piece, fields: list[str]) -> bool:

@@ -93,12 +93,13 @@ def get(spec: str) -> LogFormat:
         return w3c.get(spec)
     if spec.partition(":")[0] in proxies.NAMES:
         return proxies.get(spec)
-    if spec.lstrip().startswith("{"):
-        return nginx.compile_json(nginx.unescape(spec))
-    if "$" in spec and nginx.VARIABLE.search(spec):
-        return nginx.compile_template(nginx.unescape(spec))
-    if "%" in spec:
+    if "$" in spec and nginx.VARIABLE.search(spec):  # an nginx template, JSON (starting with "{") or not
+        text = nginx.unescape(spec)
+        return nginx.compile_json(text) if text.lstrip().startswith("{") else nginx.compile_template(text)
+    if "%" in spec:  # an Apache LogFormat, JSON or not
         return apache.compile_logformat(spec)
+    if spec.lstrip().startswith("{"):  # JSON with neither: refused, saying what it lacks
+        return nginx.compile_json(spec)
     raise LogFormatError(
         f"unknown log format {spec!r}",
         f"use one of {', '.join(['auto', *preset_names()])}, an nginx log_format template "

@@ -406,9 +406,10 @@ def _request_line(fmt: LogFormat) -> pl.Expr:
         target = pl.col(f.TARGET)
     else:
         query = pl.col(f.QUERY) if f.QUERY in fmt.fields else pl.lit(None, dtype=pl.String)
+        # (Apache's %q is the query with its "?", nginx's $args without)
         target = pl.col(f.PATH) + pl.when(query.is_in(["", "-"]) | query.is_null()).then(
             pl.lit("")
-        ).otherwise("?" + query)
+        ).otherwise("?" + query.str.strip_prefix("?"))
     return pl.when(method.is_in(["", "-"])).then(pl.lit("-")).otherwise(method + " " + target)
 
 
@@ -551,7 +552,7 @@ def _utc(micros: pl.Expr) -> pl.Expr:
 def _wall_date(text: pl.Expr, time_format: str) -> pl.Expr:
     """The wall-clock date of an aware strftime time: parse it, keep the local fields."""
     aware = text.str.strptime(pl.Datetime("us", "UTC"), time_format, strict=False)
-    offset = text.str.extract(r"([+-][0-9]{4})\s*$", 1)
+    offset = text.str.extract(r"([+-][0-9]{4})[^0-9]*$", 1)  # (text may follow it: "[%t]" in Apache's JSON)
     sign = pl.when(offset.str.slice(0, 1) == "-").then(-1).otherwise(1)
     minutes = offset.str.slice(1, 2).cast(pl.Int64, strict=False) * 60 + offset.str.slice(3, 2).cast(
         pl.Int64, strict=False

@@ -170,6 +170,7 @@ def test_apache_logs(cli, config: Path) -> None:
             "custom.log": (servers.APACHE_CUSTOM, True),
             "unquoted.log": (servers.APACHE_UNQUOTED, True),
             "msec.log": (servers.APACHE_MSEC, False),
+            "json.log": (servers.APACHE_JSON, True),
         }
         for name, (fmt, vhost) in runs.items():
             code, out, err = cli("xml", str(srv.logs / name), "--config", str(config), "--format", fmt, "--strict")
