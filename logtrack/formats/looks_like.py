@@ -31,6 +31,9 @@ _SHAPES: list[tuple[str, re.Pattern[str]]] = [
 ]
 
 
+JSON_LINES = "JSON lines of another server"
+
+
 def describe(lines: Sequence[str]) -> str | None:
     """What most of these lines are, when they are recognisably not an access log; else None."""
     sample = [line for line in lines if line.strip()][:200]
@@ -42,7 +45,7 @@ def describe(lines: Sequence[str]) -> str | None:
     keys = _json_keys(sample)
     if keys is not None:
         shown = ", ".join(keys[:8]) + (", ..." if len(keys) > 8 else "")
-        return f"JSON lines of another server (keys: {shown})"
+        return f"{JSON_LINES} (keys: {shown})"
     return None
 
 

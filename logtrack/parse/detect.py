@@ -71,12 +71,16 @@ def detect(sample: pl.DataFrame, source: str) -> LogFormat:
         scores = f": of its first {lines.len()} lines, the best candidates read {', '.join(map(str, best))}"
     else:
         scores = f": none of the {len(fits)} formats tried matches any of its first {lines.len()} lines" if fits else ""
+    if what and what.startswith(looks_like.JSON_LINES):  # maybe an access log a JSON template of its own writes
+        hint = ("if it is an access log, set [logs] format (or --format) to the log_format or LogFormat that "
+                "writes it; else leave it out of the paths")
+    elif what:
+        hint = "leave it out of the paths (or set [logs] glob to pick the access logs)"
+    else:
+        hint = "set [logs] format (or --format) to the server's log_format or LogFormat string, " \
+               "or leave the file out of the paths"
     raise UnrecognisedError(
-        f"{source}: no known log format fits this file{scores}" + (f"; it looks like {what}" if what else ""),
-        "leave it out of the paths (or set [logs] glob to pick the access logs)" if what else
-        "set [logs] format (or --format) to the server's log_format or LogFormat string, "
-        "or leave the file out of the paths",
-    )
+        f"{source}: no known log format fits this file{scores}" + (f"; it looks like {what}" if what else ""), hint)
 
 
 def candidates(lines: pl.Series) -> list[LogFormat]:

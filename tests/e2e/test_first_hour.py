@@ -48,7 +48,8 @@ ODD_FILES = {
         "it looks like an Apache error log"),
     "another server's JSON": (
         b'{"level":"info","ts":1764000000.1,"logger":"admin","msg":"admin endpoint started"}\n' * 3,
-        "it looks like JSON lines of another server (keys: "),
+        "it looks like JSON lines of another server (keys: level, ts, logger, msg); if it is an access log, set "
+        "[logs] format (or --format) to the log_format or LogFormat that writes it"),
     "binary": (b"SQLite format 3\x00\x10\x00\x01\x01\x00@  \x00\x00\x00\x02" + bytes(range(256)) * 40,
                "looks binary"),
 }
