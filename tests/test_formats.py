@@ -23,6 +23,14 @@ NGINX_JSON = (
     '"rt":$request_time}'
 )
 
+# A tab-separated nginx log_format as nginx.conf writes it (in a TOML literal string, the same): \t is a tab.
+NGINX_TABS = "$time_local\\t$remote_addr\\t$request\\t$status\\t$http_referer\\t$http_user_agent"
+
+APACHE_JSON = ('{ \\"time\\":\\"%t\\", \\"remoteIP\\":\\"%a\\", \\"host\\":\\"%V\\", \\"request\\":\\"%U\\", '
+               '\\"query\\":\\"%q\\", \\"method\\":\\"%m\\", \\"status\\":\\"%>s\\", '
+               '\\"userAgent\\":\\"%{User-agent}i\\", \\"referer\\":\\"%{Referer}i\\" }')
+NGINX_URI_ARGS = '$remote_addr [$time_local] "$request_method $uri$is_args$args" $status "$http_referer" "$http_user_agent"'
+
 
 def parse(fmt: str, line: str, timezone: str | None = None, log_timezone: str | None = None) -> dict[str, object]:
     df = parse_batch(batch_of("t.log", 1, line.encode()), formats.get(fmt), timezone, log_timezone)
@@ -96,6 +104,67 @@ CASES = [
     ('%h %400,501{User-agent}i %!200{Referer}i %t "%r" %>s',
      '1.2.3.4 - - [01/Nov/2026:10:00:00 -0500] "GET /x HTTP/1.1" 200',
      {"target": "/x", "user_agent": "-", "referrer": "-"}),
+    # Unquoted free text last in a format is the rest of the line: the whole agent, so its bot is found.
+    # (Lines as real nginx 1.22 and Apache 2.4 wrote them, tests/e2e/test_real_servers.py.)
+    (NGINX_TABS,
+     '29/Nov/2026:19:35:21 -0600\t127.0.0.1\tGET /listing/100003 HTTP/1.1\t200\t-\t'
+     'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)',
+     {"target": "/listing/100003", "referrer": "-",
+      "user_agent": "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"}),
+    # a header sent empty is logged as nothing at all: two tabs
+    (NGINX_TABS,
+     '29/Nov/2026:19:35:21 -0600\t127.0.0.1\tGET /listing/1 HTTP/1.1\t200\t\tMozilla/5.0 (X11)',
+     {"target": "/listing/1", "referrer": "", "user_agent": "Mozilla/5.0 (X11)"}),
+    (NGINX_TABS,
+     '29/Nov/2026:19:35:21 -0600\t127.0.0.1\tGET /listing/1 HTTP/1.1\t200\t-\t',
+     {"target": "/listing/1", "user_agent": ""}),
+    # nginx's escape=none writes an absent variable as nothing ($remote_user here) where others write "-"
+    ('$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" '
+     '"$http_user_agent"',
+     '127.0.0.1 -  [29/Nov/2026:19:35:21 -0600] "GET /listing/100003/ HTTP/1.1" 200 3 "" "python-requests/2.31.0"',
+     {"target": "/listing/100003/", "referrer": "", "user_agent": "python-requests/2.31.0"}),
+    # Apache escapes no space: an unquoted header is free text, and empty when the header was sent empty
+    ('%t %h %>s %r|%{Referer}i|%{User-Agent}i',
+     '[29/Nov/2026:20:49:26 -0600] 127.0.0.1 200 GET /listing/100010?q=a\\b HTTP/1.1||'
+     'Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)',
+     {"target": "/listing/100010?q=a\\b", "referrer": "",
+      "user_agent": "Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)"}),
+    # Apache LogFormats that write JSON (as guides give them): keys mapped through their directives; "[%t]" is a
+    # time in its brackets, %U with %q (which holds its "?") the target; \" and \xhh as Apache escapes them
+    (APACHE_JSON,
+     '{ "time":"[29/Nov/2026:20:29:56 -0600]", "remoteIP":"127.0.0.1", "host":"www.site.example", '
+     '"request":"/listing/100015", "query":"?q=\\xff", "method":"GET", "status":"200", '
+     '"userAgent":"Mozilla/5.0 (X11; \\"quoted\\") Gecko", "referer":"https://www.trulia.com/p/\\xff\\xfe" }',
+     {"target": "/listing/100015?q=\u00ff", "method": "GET", "status": 200, "vhost": "www.site.example",
+      "user_agent": 'Mozilla/5.0 (X11; "quoted") Gecko', "local_day": date(2026, 11, 29)}),
+    ('{ \\"@timestamp\\":\\"%{%Y-%m-%dT%H:%M:%S}t.%{msec_frac}t%{%z}t\\", \\"client\\":\\"%a\\", '
+     '\\"request\\":\\"%r\\", \\"status\\":%>s, \\"bytes\\":%B, \\"agent\\":\\"%{User-Agent}i\\" }',
+     '{ "@timestamp":"2026-11-29T20:29:56.540-0600", "client":"127.0.0.1", "request":"GET /listing/7 HTTP/1.1", '
+     '"status":200, "bytes":3, "agent":"Mozilla/5.0" }',
+     {"target": "/listing/7", "status": 200, "user_agent": "Mozilla/5.0", "local_day": date(2026, 11, 29)}),
+    # variables the table does not know are free text too: spaces in them, or nothing
+    ('$remote_addr $geoip_city_name $ssl_protocol [$time_local] "$request" $status "$http_user_agent"',
+     '127.0.0.1 New York  [29/Nov/2026:19:50:21 -0600] "GET /listing/5 HTTP/1.1" 200 "Mozilla/5.0"',
+     {"client": "127.0.0.1", "target": "/listing/5", "user_agent": "Mozilla/5.0"}),
+    ('%h %{GEOIP_CITY}e %{SSL_PROTOCOL}x %t \\"%r\\" %>s \\"%{User-Agent}i\\"',
+     '127.0.0.1 New York - [29/Nov/2026:19:50:21 -0600] "GET /listing/5 HTTP/1.1" 200 "Mozilla/5.0"',
+     {"client": "127.0.0.1", "target": "/listing/5", "user_agent": "Mozilla/5.0"}),
+    # nginx's $uri$is_args$args: with no query string, $args is a "-" glued to the path (as nginx 1.22 wrote it)
+    (NGINX_URI_ARGS,
+     '127.0.0.1 [29/Nov/2026:19:50:21 -0600] "GET /listing/100027-" 200 "-" "Mozilla/5.0"',
+     {"target": "/listing/100027", "method": "GET"}),
+    (NGINX_URI_ARGS,
+     '127.0.0.1 [29/Nov/2026:19:50:21 -0600] "GET /listing/100027?q=a-" 200 "-" "Mozilla/5.0"',
+     {"target": "/listing/100027?q=a-"}),
+    (NGINX_URI_ARGS,
+     '127.0.0.1 [29/Nov/2026:19:50:21 -0600] "GET /listing/100027/photo.jpg-" 200 "-" "Mozilla/5.0"',
+     {"target": "/listing/100027/photo.jpg"}),
+    # a LogFormat with \t, as httpd.conf writes a tab (mod_log_config reads \t, \n, \r and \\)
+    ('%t\\t%h\\t%r\\t%>s\\t%{Referer}i\\t%{User-Agent}i',
+     '[29/Nov/2026:20:49:26 -0600]\t127.0.0.1\tGET /listing/7 HTTP/1.1\t200\thttps://www.zillow.com/x\t'
+     'Mozilla/5.0 (Windows NT 10.0; Win64; x64)',
+     {"target": "/listing/7", "referrer": "https://www.zillow.com/x",
+      "user_agent": "Mozilla/5.0 (Windows NT 10.0; Win64; x64)"}),
 ]
 
 
@@ -177,6 +246,27 @@ def test_a_line_polars_refuses_after_python_took_it_is_skipped_alone(monkeypatch
     df = parse_batch(batch_of("t.log", 1, f"{good}\n{odd}\n{good}".encode()), formats.get(NGINX_JSON))
     assert df.get_column("reason").to_list() == [None, Skip.UNPARSABLE.value, None]
     assert df.get_column("target").to_list() == ["/listing/1", None, "/listing/1"]
+
+
+# Apache time directives side by side are one time: its offset read with it, whatever zone logtrack is told.
+# (As Apache 2.4 wrote them with TZ=Australia/Lord_Howe; the second is the form Apache's manual gives.)
+@pytest.mark.parametrize(
+    ("template", "line", "utc"),
+    [
+        ('%h %{%Y-%m-%dT%H:%M:%S}t%{%z}t \\"%r\\" %>s',
+         '127.0.0.1 2026-11-30T12:48:21+1100 "GET /listing/1 HTTP/1.1" 200', "2026-11-30 01:48:21"),
+        ('%h [%{%d/%b/%Y:%H:%M:%S}t.%{msec_frac}t %{%z}t] \\"%r\\" %>s',
+         '127.0.0.1 [30/Nov/2026:12:48:21.042 +1100] "GET /listing/1 HTTP/1.1" 200', "2026-11-30 01:48:21.042000"),
+        ('%{%d/%b/%Y %T}t.%{usec_frac}t %{%z}t %h \\"%r\\" %>s',
+         '30/Nov/2026 12:48:21.000042 +1100 127.0.0.1 "GET /listing/1 HTTP/1.1" 200', "2026-11-30 01:48:21.000042"),
+        ('%{sec}t.%{msec_frac}t %h \\"%r\\" %>s',
+         '1796003301.042 127.0.0.1 "GET /listing/1 HTTP/1.1" 200', "2026-11-30 01:48:21.042000"),
+    ],
+)
+def test_apache_time_directives_side_by_side_are_one_time(template: str, line: str, utc: str) -> None:
+    row = parse(template, line)
+    assert row["reason"] is None, row
+    assert str(row["ts"].replace(tzinfo=None)) == utc
 
 
 @pytest.mark.parametrize(
