@@ -122,7 +122,7 @@ def _one_field(pieces: list[Piece]) -> Piece | None:
     if piece.field != f.TIME or piece.time_kind not in (f.CLF, f.STRFTIME):
         return None
     spec = "".join((p.literal or "").replace("%", "%%") if p.literal is not None
-                   else p.time_format or "%d/%b/%Y:%H:%M:%S %z" for p in pieces)
+                   else p.time_format or f.CLF_FORMAT for p in pieces)
     return Piece(field=f.TIME, pattern=piece.pattern, time_kind=f.STRFTIME, time_format=spec)
 
 

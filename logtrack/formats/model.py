@@ -63,6 +63,7 @@ UTC_WALL = "utc_wall"  # a wall-clock time in UTC, no offset written (W3C logs):
 INSTANT = "instant"  # RFC 3339, or an epoch in s, ms, us or ns (told apart by size): Cloudflare's configurable unit
 
 CLF_TEXT = r"[0-9]{2}/[A-Za-z]{3}/[0-9]{4}:[0-9]{2}:[0-9]{2}:[0-9]{2} [+-][0-9]{4}"  # 10/Oct/2000:13:55:36 -0700
+CLF_FORMAT = "%d/%b/%Y:%H:%M:%S%.f %z"  # how a CLF time is read (a fraction of a second, when logged, too)
 QUOTED = r'(?:[^"\\]|\\.)*'
 # Fields that may hold spaces ("10.0.0.2, 10.0.0.1"), or nothing: a header sent empty is logged as no
 # text at all, by nginx and Apache alike (nginx's escape=none writes an absent one so too).

@@ -29,9 +29,6 @@ from ..read.sources import Batch, csv_safe
 from ..verdicts.decide import skip_reason
 from . import split
 
-CLF_TIME = "%d/%b/%Y:%H:%M:%S%.f %z"  # a fraction of a second, when logged, is read too
-
-
 # An HTTP request line: method, target, and (absent in HTTP/0.9) the protocol.
 _REQUEST = r"^[A-Za-z][A-Za-z0-9_.-]* \S+(?: HTTP/[0-9.]+)?$"
 
@@ -492,7 +489,7 @@ def _time(fmt: LogFormat, naive_timezone: str | None) -> tuple[pl.Expr, pl.Expr]
     utc = pl.Datetime("us", "UTC")
     if fmt.time_kind == f.CLF:
         return (
-            text.str.strptime(utc, CLF_TIME, strict=False),
+            text.str.strptime(utc, f.CLF_FORMAT, strict=False),
             text.str.slice(0, 11).str.strptime(pl.Date, "%d/%b/%Y", strict=False),
         )
     if fmt.time_kind == f.ISO8601:
