@@ -365,6 +365,22 @@ http {{
     assert xml_counts(out) == {("2026-11-01", "", "42"): 3, ("2026-11-02", "", "7"): 1}
 
 
+@pytest.mark.parametrize(("code", "status", "stderr"), [
+    ("None", 0, ""),
+    ("4", 4, ""),
+    ("'logtrack: error: stopped'", 1, "logtrack: error: stopped\n"),
+])
+def test_the_console_script_leaves_with_sys_exits_status_and_its_streams_flushed(code: str, status: int,
+                                                                                  stderr: str) -> None:
+    """``leave`` skips Python's teardown (os._exit): what sits in stdout's buffer must still come out."""
+    import subprocess
+    import sys
+
+    script = f"import sys\nsys.stdout.write('x' * 100000)\nfrom logtrack.cli.main import leave\nleave({code})\n"
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert (proc.returncode, len(proc.stdout), proc.stderr) == (status, 100000, stderr)
+
+
 def test_debug_after_the_command_and_no_traceback_without_it(tmp_path: Path) -> None:
     import subprocess
     import sys
