@@ -8,8 +8,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from logtrack.errors import ConfigError
-from logtrack.flexmls.upload import in_window, load_api_key, redact, split_posts
+from logtrack.errors import AuthError, ConfigError, UnreachableError, UploadError
+from logtrack.flexmls.upload import Poster, UploadSettings, in_window, load_api_key, redact, split_posts
 
 
 def test_posts_never_split_a_view() -> None:
@@ -48,3 +48,46 @@ def test_the_key_comes_from_the_environment_or_a_private_file(tmp_path: Path) ->
     with pytest.raises(ConfigError, match="no flexmls API key"):
         load_api_key(None, None)
     assert redact("GET /views/s3cr3t/ failed", "s3cr3t") == "GET /views/[api-key]/ failed"
+
+
+@pytest.mark.parametrize(("status", "error", "words"), [
+    (401, AuthError, "flexmls refused the API key (401 from "),
+    (403, AuthError, "flexmls refused the API key (403 from "),
+    (400, UploadError, "flexmls answered 400 at "),
+    (404, UploadError, "flexmls answered 404 at "),
+    (503, UnreachableError, "flexmls answered 503 at "),
+])
+def test_each_refusal_is_its_own_error_and_never_shows_the_key(status: int, error: type[Exception],
+                                                               words: str) -> None:
+    """A server on loopback answers every post with ``status`` (retries off, so a 503 is final at once)."""
+    import http.server
+    import threading
+
+    key = "k3y-in-the-path-0042"
+
+    class Refuse(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            body = f"no: {self.path}\n".encode()  # echoes the path, key and all, as some servers do
+            self.send_response(status)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Refuse)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        settings = UploadSettings(endpoint=f"http://127.0.0.1:{server.server_address[1]}/v1/{{api_key}}/views",
+                                  timeout=5.0, retries=0)
+        poster = Poster(key, settings)
+        with pytest.raises(error) as caught:
+            poster.check(poster.post(b"<Views/>"))
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert type(caught.value) is error
+    assert str(caught.value).startswith(words)
+    assert key not in str(caught.value) + str(caught.value.detail)
