@@ -21,7 +21,7 @@ class ExitCode(IntEnum):
     INVALID_XML = 5  # a document failed XSD validation
     STATE = 6  # the state is busy (another run), made under other rules, or unusable
     UPLOAD = 7  # flexmls refused a document (400) or could not be reached: days stay pending
-    AUTH = 8  # flexmls refused the API key (401 or 403)
+    AUTH = 8  # flexmls refused the API key (403)
     OUTPUT = 9  # an output (file, directory, port) cannot be written or used: the path or port is named
     STATE_STORAGE = 10  # the state database cannot be written (read-only, full, no permission) or is damaged
 

@@ -3,11 +3,10 @@
 The API key travels in the URL path, so every message that could hold the
 URL (requests' and urllib3's exceptions do) goes through ``redact`` before it
 leaves this module. Retries (connection errors, timeouts, 429 with its
-Retry-After, 5xx) are urllib3's, bounded in count and in time. 403 (or 401,
-which a gateway in front of the API may answer instead) means a bad key and
-stops; 400 means the document was refused, and it is saved with the
-server's answer for inspection. Nothing is marked uploaded until the server
-accepted it.
+Retry-After, 5xx) are urllib3's, bounded in count and in time; 403 means a
+bad key and stops; 400 means the document was refused, and it is saved with
+the server's answer for inspection. Nothing is marked uploaded until the
+server accepted it.
 """
 
 from __future__ import annotations
@@ -244,11 +243,11 @@ class Poster:
         return redact(self.url, self.api_key)
 
     def check(self, response: requests.Response) -> None:
-        """Raise for anything but success; 401/403 and 400 get their own words."""
+        """Raise for anything but success; 403 and 400 get their own words."""
         body = redact(response.text[:2000], self.api_key)
-        if response.status_code in (401, 403):  # the key: retrying or saving the document would not help
+        if response.status_code == 403:
             raise AuthError(
-                f"flexmls refused the API key ({response.status_code} from {self.where()})",
+                f"flexmls refused the API key (403 from {self.where()})",
                 "check LOGTRACK_API_KEY or [upload] api_key_file; nothing was marked uploaded",
             )
         if response.status_code >= 300:
