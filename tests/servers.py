@@ -38,6 +38,10 @@ NGINX_JSON = (
     '"rt":$request_time}'
 )
 
+# JSON with nginx's default escaping (\xHH), keys holding several variables and text
+NGINX_JSON_PARTS = ('{"time":"[$time_local]","client":"$remote_addr","host":"$host",'
+                    '"request":"$request_method $request_uri $server_protocol","status":"$status",'
+                    '"referer":"$http_referer","ua":"$http_user_agent"}')
 # Tab-separated, with its free text unquoted and the agent last, as nginx.conf writes a tab: \t
 NGINX_TABS = "$time_local\\t$remote_addr\\t$host\\t$request\\t$status\\t$http_referer\\t$http_user_agent"
 # The path and query as nginx's own idiom writes them: "$uri$is_args$args" (a "-" after a path without a query)
@@ -67,6 +71,8 @@ APACHE_UNQUOTED = '%t\\t%h\\t%{Host}i\\t%r\\t%>s\\t%{Referer}i\\t%{User-Agent}i'
 APACHE_JSON = ('{ \\"time\\":\\"%t\\", \\"remoteIP\\":\\"%a\\", \\"host\\":\\"%V\\", \\"request\\":\\"%U\\", '
                '\\"query\\":\\"%q\\", \\"method\\":\\"%m\\", \\"status\\":\\"%>s\\", '
                '\\"userAgent\\":\\"%{User-agent}i\\", \\"referer\\":\\"%{Referer}i\\" }')
+APACHE_JSON_PARTS = ('{ \\"when\\":\\"%t\\", \\"host\\":\\"%V\\", \\"request\\":\\"%m %U%q %H\\", \\"status\\":%>s, '
+                     '\\"ua\\":\\"%{User-Agent}i\\", \\"referer\\":\\"%{Referer}i\\" }')
 # Milliseconds as Apache's manual writes them: three time directives, one time
 APACHE_MSEC = '%h [%{%d/%b/%Y:%H:%M:%S}t.%{msec_frac}t %{%z}t] \\"%r\\" %>s %b \\"%{Referer}i\\" \\"%{User-Agent}i\\"'
 
@@ -165,6 +171,7 @@ http {{
     log_format jsonlog escape=json {_nginx_strings(NGINX_JSON)};
     log_format tabs '{NGINX_TABS}';
     log_format uriargs {_nginx_strings(NGINX_URI_ARGS)};
+    log_format jsonparts {_nginx_strings(NGINX_JSON_PARTS)};
     access_log {logs}/access.log;
     include {root}/sites/*.conf;
 }}
@@ -179,6 +186,7 @@ server {{
     access_log {logs}/json.log jsonlog;
     access_log {logs}/tabs.log tabs;
     access_log {logs}/uriargs.log uriargs;
+    access_log {logs}/jsonparts.log jsonparts;
     location / {{ return 200 "ok\\n"; }}
     location ~ ^/listing/0+$ {{ return 404; }}
 }}
@@ -219,12 +227,14 @@ LogFormat "{APACHE_CUSTOM}" custom
 LogFormat "{APACHE_UNQUOTED}" unquoted
 LogFormat "{APACHE_MSEC}" msec
 LogFormat "{APACHE_JSON}" json
+LogFormat "{APACHE_JSON_PARTS}" jsonparts
 CustomLog {logs}/access.log combined
 CustomLog {logs}/other_vhosts_access.log vhost_combined
 CustomLog {logs}/custom.log custom
 CustomLog {logs}/unquoted.log unquoted
 CustomLog {logs}/msec.log msec
 CustomLog {logs}/json.log json
+CustomLog {logs}/jsonparts.log jsonparts
 AliasMatch "^/listing/[1-9][0-9]*(/.*)?$" "{docs}/page.html"
 <VirtualHost 127.0.0.1:{port}>
     ServerName www.site.example

@@ -29,6 +29,8 @@ NGINX_TABS = "$time_local\\t$remote_addr\\t$request\\t$status\\t$http_referer\\t
 APACHE_JSON = ('{ \\"time\\":\\"%t\\", \\"remoteIP\\":\\"%a\\", \\"host\\":\\"%V\\", \\"request\\":\\"%U\\", '
                '\\"query\\":\\"%q\\", \\"method\\":\\"%m\\", \\"status\\":\\"%>s\\", '
                '\\"userAgent\\":\\"%{User-agent}i\\", \\"referer\\":\\"%{Referer}i\\" }')
+NGINX_JSON_PARTS = ('{"time":"[$time_local]","request":"$request_method $request_uri $server_protocol",'
+                    '"status":$status,"referer":"$http_referer","ua":"$http_user_agent"}')
 NGINX_URI_ARGS = '$remote_addr [$time_local] "$request_method $uri$is_args$args" $status "$http_referer" "$http_user_agent"'
 
 
@@ -142,6 +144,28 @@ CASES = [
      '{ "@timestamp":"2026-11-29T20:29:56.540-0600", "client":"127.0.0.1", "request":"GET /listing/7 HTTP/1.1", '
      '"status":200, "bytes":3, "agent":"Mozilla/5.0" }',
      {"target": "/listing/7", "status": 200, "user_agent": "Mozilla/5.0", "local_day": date(2026, 11, 29)}),
+    # JSON members holding several variables (or directives) and text: each cut by a regex of its own once
+    # decoded; a line with nothing escaped is cut at its quotes, one with \" or \xHH decoded
+    (NGINX_JSON_PARTS,
+     '{"time":"[29/Nov/2026:20:29:56 -0600]","request":"GET /listing/100015?a=1 HTTP/1.1","status":200,'
+     '"referer":"https://www.zillow.com/x","ua":"Mozilla/5.0 (X11)"}',
+     {"method": "GET", "target": "/listing/100015?a=1", "status": 200, "referrer": "https://www.zillow.com/x",
+      "user_agent": "Mozilla/5.0 (X11)", "ts": datetime(2026, 11, 30, 2, 29, 56, tzinfo=UTC),
+      "local_day": date(2026, 11, 29)}),
+    (NGINX_JSON_PARTS,
+     '{"time":"[29/Nov/2026:20:29:56 -0600]","request":"HEAD /listing/100015?q=\\x22 HTTP/1.1","status":304,'
+     '"referer":"","ua":"Mozilla/5.0 (X11; \\"quoted\\")"}',
+     {"method": "HEAD", "target": '/listing/100015?q="', "status": 304, "referrer": "",
+      "user_agent": 'Mozilla/5.0 (X11; "quoted")', "local_day": date(2026, 11, 29)}),
+    ('{"ts":"$msec","uri":"$uri$is_args$args","m":"$request_method","code":"$status"}',
+     '{"ts":"1793594399.123","uri":"/listing/42-","m":"GET","code":"200"}',
+     {"method": "GET", "target": "/listing/42", "local_day": date(2026, 11, 2)}),
+    ('{ \\"when\\":\\"%t\\", \\"req\\":\\"%m %U%q %H\\", \\"code\\":%>s, '
+     '\\"agent\\":\\"%{User-Agent}i\\" }',
+     '{ "when":"[29/Nov/2026:20:29:56 -0600]", "req":"GET /listing/7?x=\\xff HTTP/1.1", "code":200, '
+     '"agent":"Mozilla/5.0" }',
+     {"method": "GET", "target": "/listing/7?x=\u00ff", "status": 200, "user_agent": "Mozilla/5.0",
+      "local_day": date(2026, 11, 29)}),
     # variables the table does not know are free text too: spaces in them, or nothing
     ('$remote_addr $geoip_city_name $ssl_protocol [$time_local] "$request" $status "$http_user_agent"',
      '127.0.0.1 New York  [29/Nov/2026:19:50:21 -0600] "GET /listing/5 HTTP/1.1" 200 "Mozilla/5.0"',

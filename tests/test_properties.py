@@ -30,8 +30,14 @@ NGINX_JSON = (
     '{"time":"$time_iso8601","remote_addr":"$remote_addr","host":"$host","request":"$request",'
     '"status":$status,"referer":"$http_referer","ua":"$http_user_agent"}'
 )
+# keys holding several variables and text: each cut by a regex of its own once decoded
+NGINX_JSON_PARTS = (
+    '{"time":"[$time_local]","client":"$remote_addr","host":"$host",'
+    '"request":"$request_method $request_uri $server_protocol","status":$status,"referer":"$http_referer",'
+    '"ua":"$http_user_agent"}'
+)
 APACHE_CUSTOM = '%h %l %u %t \\"%r\\" %>s %b \\"%{Referer}i\\" \\"%{User-Agent}i\\" %{Host}i %D'
-EVERY_FORMAT = [*PRESETS, NGINX_MAIN, NGINX_JSON, APACHE_CUSTOM]
+EVERY_FORMAT = [*PRESETS, NGINX_MAIN, NGINX_JSON, NGINX_JSON_PARTS, APACHE_CUSTOM]
 
 
 @settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
@@ -102,6 +108,11 @@ def render_other(fmt: str, hit: loggen.Hit, style: str) -> str:
             "time": hit.when.isoformat(), "remote_addr": hit.client, "host": hit.vhost, "request": req,
             "status": hit.status, "referer": hit.referrer, "ua": hit.agent,
         }, ensure_ascii=False)
+    if fmt == NGINX_JSON_PARTS:
+        return json.dumps({
+            "time": f"[{loggen.clf_time(hit.when)}]", "client": hit.client, "host": hit.vhost, "request": req,
+            "status": hit.status, "referer": hit.referrer, "ua": hit.agent,
+        }, ensure_ascii=False, separators=(",", ":"))
     def esc(text: str) -> str:
         return loggen.escape(text, style)
 
@@ -115,7 +126,7 @@ def render_other(fmt: str, hit: loggen.Hit, style: str) -> str:
 
 @settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    fmt=st.sampled_from([NGINX_MAIN, NGINX_JSON, APACHE_CUSTOM]),
+    fmt=st.sampled_from([NGINX_MAIN, NGINX_JSON, NGINX_JSON_PARTS, APACHE_CUSTOM]),
     style=st.sampled_from(["apache", "nginx"]),
     client=clients,
     when=times,
@@ -135,7 +146,7 @@ def test_custom_formats_parse_back(fmt: str, style: str, client: str, when: date
     assert (row["method"], row["target"], row["status"]) == (method, target, status)
     assert row["ts"] == when.astimezone(UTC)
     assert row["local_day"] == when.date()
-    if fmt == NGINX_JSON:
+    if fmt in (NGINX_JSON, NGINX_JSON_PARTS):
         assert (row["referrer"], row["user_agent"], row["vhost"]) == (referrer, agent, vhost)
     else:
         assert (row["referrer"], row["user_agent"]) == (loggen.escape(referrer, style), loggen.escape(agent, style))
@@ -152,6 +163,8 @@ SPLIT_SEEDS = {
     APACHE_CUSTOM: '10.0.0.1 - - [01/Nov/2026:10:00:00 -0500] "GET /a HTTP/1.1" 200 5 "r" "ua" x.example 12',
     NGINX_JSON: '{"time":"2026-11-01T10:00:00-05:00","remote_addr":"10.0.0.1","host":"x.example",'
                 '"request":"GET /a HTTP/1.1","status":200,"referer":"r","ua":"ua"}',
+    NGINX_JSON_PARTS: '{"time":"[01/Nov/2026:10:00:00 -0500]","client":"10.0.0.1","host":"x.example",'
+                      '"request":"GET /a HTTP/1.1","status":200,"referer":"r","ua":"ua"}',
     # quoted fields after the format's last one: the split takes them too
     "alb": 'h2 2015-11-07T18:45:33.575333Z app/lb/50dc 10.0.1.252:48160 10.0.0.66:9000 0.000 0.002 0.000 200 200 '
            '5 257 "GET https://x.example:443/a HTTP/2.0" "ua" ECDHE TLSv1.2 arn:x "Root=1" "-" "-" 1 "forward"',

@@ -60,6 +60,7 @@ from .model import (
     build_json,
     claims,
     escape,
+    json_part,
     narrowed,
     require,
 )
@@ -106,6 +107,7 @@ __all__ = [
     "claims",
     "escape",
     "get",
+    "json_part",
     "narrowed",
     "preset_names",
     "require",

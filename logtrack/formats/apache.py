@@ -93,7 +93,7 @@ _JSON_MEMBER = re.compile(
 
 
 def compile_json(template: str, name: str = "json") -> LogFormat:
-    """A LogFormat that writes JSON: each key whose value is one directive maps to its field.
+    """A LogFormat that writes JSON: each key's value, one directive or several with text (``build_json``).
 
     Apache escapes ``"`` and ``\\`` as JSON does, and other bytes as
     ``\\xhh``, which the decoder reads as nginx's (``parse.fields``). A
@@ -102,12 +102,12 @@ def compile_json(template: str, name: str = "json") -> LogFormat:
     make. Every line is decoded (no quote split: its pieces would need
     Apache's JSON written to the byte).
     """
-    members: list[tuple[str, Piece]] = []
+    members: list[tuple[str, list[Piece]]] = []
     for m in _JSON_MEMBER.finditer(unescape(template)):
-        value = m.group(2) if m.group(2) is not None else m.group(3)
-        piece = _one_field(_pieces(value, template))
-        if piece is not None:
-            members.append((m.group(1), piece))
+        value = _pieces(m.group(2) if m.group(2) is not None else m.group(3), template)
+        piece = _one_field(value)
+        if piece is not None or any(p.literal is None for p in value):
+            members.append((m.group(1), [piece] if piece is not None else value))
     return f.build_json(members, name, template)
 
 

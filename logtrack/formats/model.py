@@ -149,6 +149,9 @@ class LogFormat:
     time_kind: str = CLF
     time_format: str | None = None
     json_keys: dict[str, str] = field(default_factory=dict)  # JSON key -> field
+    # JSON key -> the regex that cuts its (decoded) value into fields, for a key whose value is several
+    # directives and text: "request": "$request_method $request_uri $server_protocol"
+    json_parts: dict[str, str] = field(default_factory=dict)
     # field -> where it sits in a nested JSON object (a key at each level; 0: a list's first item)
     nested: dict[str, tuple[str | int, ...]] = field(default_factory=dict)
     # How a line splits at its quotes (parse.split): None when the format writes no
@@ -171,12 +174,15 @@ class LogFormat:
 
     @property
     def is_json(self) -> bool:
-        return bool(self.json_keys or self.nested)
+        return bool(self.json_keys or self.json_parts or self.nested)
 
     @property
     def json_paths(self) -> dict[str, tuple[str | int, ...]]:
-        """field -> its path in a line's JSON object."""
-        return self.nested or {name: (key,) for key, name in self.json_keys.items()}
+        """field -> its path in a line's JSON object (a key cut into several fields: ``json_part(key)``)."""
+        if self.nested:
+            return self.nested
+        return {**{name: (key,) for key, name in self.json_keys.items()},
+                **{json_part(key): (key,) for key in self.json_parts}}
 
     @property
     def glued_regex(self) -> str:
@@ -259,9 +265,15 @@ def build(pieces: list[Piece], name: str, template: str, *, tail: str | None = N
 JSON_TAIL = r"\s*$"  # after a JSON line's closing brace: whitespace only, as the decoder allows
 
 
-def build_json(members: list[tuple[str, Piece]], name: str, template: str,
+def build_json(members: list[tuple[str, list[Piece]]], name: str, template: str,
                pieces: list[Piece] | None = None) -> LogFormat:
-    """Compile a JSON format: each key whose value is one directive, by the same rules as ``build``.
+    """Compile a JSON format: each key's value, one directive or several, by the same rules as ``build``.
+
+    A key whose value is one directive is that field. A key whose value is
+    several directives and text (``"request": "$request_method $uri"``) is
+    cut into its fields by a regex of its own once decoded (``json_parts``).
+    Keys are taken in the template's order and the first occurrence of a
+    field wins, as in ``build``.
 
     ``pieces``: the template as the server writes it (the members' directives
     as fields, any other one ignored). Lines written exactly so, with no
@@ -269,15 +281,21 @@ def build_json(members: list[tuple[str, Piece]], name: str, template: str,
     their quotes like any quoted format (``segments``); the rest are decoded.
     """
     keys: dict[str, str] = {}
+    parts: dict[str, str] = {}
     fields: list[str] = []
     time_kind, time_format = CLF, None
-    for key, piece in members:
-        if claims(piece, fields):
-            assert piece.field is not None
-            keys[key] = piece.field
-            if piece.field == TIME:
-                time_kind, time_format = piece.time_kind or CLF, piece.time_format
-    if not keys:
+    for key, value in members:
+        named = [p for p in value if p.literal is None]
+        before = len(fields)
+        if len(value) == 1 and named:
+            if claims(named[0], fields):
+                keys[key] = fields[-1]
+        elif named and (regex := _member_regex(value, fields)) is not None:
+            parts[key] = regex
+        if TIME in fields[before:]:
+            timed = next(p for p in named if p.field == TIME)
+            time_kind, time_format = timed.time_kind or CLF, timed.time_format
+    if not keys and not parts:
         raise LogFormatError(
             f"JSON log format {template!r} maps no key to a $variable or a %directive",
             'write it as the server\'s config does, e.g. {"time":"$time_iso8601","request":"$request",...} '
@@ -292,7 +310,35 @@ def build_json(members: list[tuple[str, Piece]], name: str, template: str,
         except LogFormatError:
             segments = None
     return LogFormat(name=name, template=template, regex=whole, fields=tuple(fields), fast_regex=whole,
-                     time_kind=time_kind, time_format=time_format, json_keys=keys, segments=segments)
+                     time_kind=time_kind, time_format=time_format, json_keys=keys, json_parts=parts,
+                     segments=segments)
+
+
+def json_part(key: str) -> str:
+    """The column a decoded key's text is held in before ``LogFormat.json_parts`` cuts it."""
+    return f"_json_{key}"
+
+
+def _member_regex(value: list[Piece], fields: list[str]) -> str | None:
+    """The regex that cuts a JSON member's decoded text into the fields it is the first to fill (claimed).
+
+    None when it fills none: the key is then not read at all. Its last
+    free-text directive takes the rest of the value, as a format's last one
+    takes the rest of the line.
+    """
+    regex, new = ["^"], False
+    for i, piece in enumerate(value):
+        if piece.literal is not None:
+            regex.append(escape(piece.literal))
+            continue
+        pattern = REST if piece.pattern == LAZY and i == len(value) - 1 else piece.pattern
+        if claims(piece, fields):
+            regex.append(f"(?P<{piece.field}>{pattern})")
+            new = True
+        else:
+            regex.append(f"(?:{pattern})")
+    regex.append("$")
+    return "".join(regex) if new else None
 
 
 def claims(piece: Piece, fields: list[str]) -> bool:

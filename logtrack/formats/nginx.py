@@ -11,6 +11,7 @@ are mapped to fields through the variables they hold.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import replace
 
@@ -82,6 +83,13 @@ def compile_template(template: str, name: str = "custom") -> LogFormat:
     and ``$args`` a "-", so the path's end cannot be told from it by a
     pattern (``/listing/42-``). The "-" is dropped once the line is read.
     """
+    pieces, glued = _pieces(template)
+    fmt = f.build(pieces, name, template)
+    return replace(fmt, encoded={f.TARGET: GLUED_ARGS}) if glued else fmt
+
+
+def _pieces(template: str) -> tuple[list[Piece], bool]:
+    """A template's text and variables as pieces; and whether ``$uri$is_args$args`` in it is one (the target)."""
     pieces: list[Piece] = []
     names: list[str | None] = []  # each piece's variable (None: text)
     pos = 0
@@ -98,28 +106,29 @@ def compile_template(template: str, name: str = "custom") -> LogFormat:
         names.append(None)
     glued = next((i for i in range(len(names) - 2)
                   if all(names[i + k] in allowed for k, allowed in enumerate(_GLUED))), None)
-    if glued is None:
-        return f.build(pieces, name, template)
-    pieces[glued: glued + 3] = [Piece(field=f.TARGET, pattern=r"\S*")]
-    return replace(f.build(pieces, name, template), encoded={f.TARGET: GLUED_ARGS})
+    if glued is not None:
+        pieces[glued: glued + 3] = [Piece(field=f.TARGET, pattern=r"\S*")]
+    return pieces, glued is not None
 
 
 _JSON_MEMBER = re.compile(r'"((?:[^"\\]|\\.)*)"\s*:\s*("?)((?:[^"\\,}]|\\.)*)\2')
 
 
 def compile_json(template: str, name: str = "json", *, as_written: bool = True) -> LogFormat:
-    """A JSON template: each key whose value is one variable maps to its field.
+    """A JSON template: each key's value, one variable or several with text (``build_json``).
 
     ``as_written``: the template is the server's own, so lines follow it
     to the byte and may be cut at their quotes (see ``formats.build_json``).
     """
-    members = []
-    spans = set()
+    members: list[tuple[str, list[Piece]]] = []
+    spans: set[int] = set()  # where the members' variables start: the others are in no value, and read as nothing
+    glued = False
     for m in _JSON_MEMBER.finditer(template):
-        var = VARIABLE.fullmatch(m.group(3).strip())
-        if var:
-            members.append((m.group(1), variable(var.group("braced") or var.group("name"))))
-            spans.add(m.start(3) + var.start())
+        value, joined = _pieces(_json_text(m.group(3)))
+        glued = glued or joined
+        if any(p.literal is None for p in value):
+            members.append((_json_text(m.group(1)), value))
+            spans.update(m.start(3) + v.start() for v in VARIABLE.finditer(m.group(3)))
     pieces: list[Piece] = []
     pos = 0
     for m in VARIABLE.finditer(template):
@@ -130,7 +139,17 @@ def compile_json(template: str, name: str = "json", *, as_written: bool = True) 
         pos = m.end()
     if pos < len(template):
         pieces.append(Piece(literal=template[pos:]))
-    return f.build_json(members, name, template, pieces if as_written else None)
+    fmt = f.build_json(members, name, template, pieces if as_written and not glued else None)
+    return replace(fmt, encoded={f.TARGET: GLUED_ARGS}) if glued else fmt
+
+
+def _json_text(written: str) -> str:
+    """A key or a value's text as the template writes it between quotes, as the decoder reads it."""
+    try:
+        decoded = json.loads(f'"{written}"')
+    except ValueError:
+        return written
+    return decoded if isinstance(decoded, str) else written
 
 
 _ESCAPED = {'"': '"', "'": "'", "\\": "\\", "t": "\t", "n": "\n", "r": "\r"}

@@ -271,6 +271,9 @@ def _extract_json_slice(frame: pl.DataFrame, fmt: LogFormat) -> pl.DataFrame:
         except pl.exceptions.ComputeError:  # what Python's decoder takes and Polars' does not: line by line
             decoded = pl.concat([_decoded_or_null(prepared.slice(i, 1), dtype) for i in range(prepared.height)])
     fields = decoded.select("idx", *(_pluck(pl.col("_f"), path).alias(name) for name, path in paths.items()))
+    for key, regex in fmt.json_parts.items():  # a key's text that holds several fields: cut by its own regex
+        part = f.json_part(key)
+        fields = fields.with_columns(pl.col(part).str.extract_groups(regex).alias(part)).unnest(part)
     return frame.join(fields, on="idx", how="left", maintain_order="left")
 
 

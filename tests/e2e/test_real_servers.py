@@ -141,6 +141,7 @@ def test_nginx_logs(cli, config: Path) -> None:
             "json.log": (servers.NGINX_JSON, True),
             "tabs.log": (servers.NGINX_TABS, True),  # written with \t, as in nginx.conf
             "uriargs.log": (servers.NGINX_URI_ARGS, False),
+            "jsonparts.log": (servers.NGINX_JSON_PARTS, True),
         }
         for name, (fmt, vhost) in runs.items():
             code, out, err = cli("xml", str(logs / name), "--config", str(config), "--format", fmt, "--strict")
@@ -155,7 +156,8 @@ def test_nginx_logs(cli, config: Path) -> None:
         assert f"logtrack: {logs}/json.log: format jsonlog" in lines
         assert f"logtrack: {logs}/tabs.log: format tabs" in lines
         assert f"logtrack: {logs}/uriargs.log: format uriargs" in lines
-        total = sum([expected(sent, vhost) for vhost in (False, False, False, True, True)], Counter())
+        assert f"logtrack: {logs}/jsonparts.log: format jsonparts" in lines
+        total = sum([expected(sent, vhost) for vhost in (False, False, False, True, True, True)], Counter())
         assert xml_counts(out) == total
 
 
@@ -171,6 +173,7 @@ def test_apache_logs(cli, config: Path) -> None:
             "unquoted.log": (servers.APACHE_UNQUOTED, True),
             "msec.log": (servers.APACHE_MSEC, False),
             "json.log": (servers.APACHE_JSON, True),
+            "jsonparts.log": (servers.APACHE_JSON_PARTS, True),
         }
         for name, (fmt, vhost) in runs.items():
             code, out, err = cli("xml", str(srv.logs / name), "--config", str(config), "--format", fmt, "--strict")
