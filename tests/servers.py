@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -151,6 +152,37 @@ def _serve(cmd: list[str], env: dict[str, str], stop_signal: int, server: Server
         shutil.rmtree(server.root, ignore_errors=True)
 
 
+class SyslogReceiver:
+    """A Unix datagram socket that files each message as it came, a line each: syslog for nginx's ``syslog:``.
+
+    nginx sends ``<190>Nov 29 16:25:14 host nginx: `` and the access line;
+    written as received, that is the raw form syslog files too. ``close``
+    waits until every message sent before it is written.
+    """
+
+    _END = b"\x00end"
+
+    def __init__(self, path: Path, out: Path) -> None:
+        self.path, self.out = path, out
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(str(path))
+        path.chmod(0o666)  # nginx's workers send as nobody
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        with open(self.out, "ab") as fh:
+            while (message := self.sock.recv(65536)) != self._END:
+                fh.write(message.rstrip(b"\n") + b"\n")
+
+    def close(self) -> None:
+        if self.thread.is_alive():
+            with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as client:
+                client.sendto(self._END, str(self.path))
+            self.thread.join(timeout=15)
+        self.sock.close()
+
+
 @contextmanager
 def nginx() -> Iterator[Server]:
     assert NGINX
@@ -187,13 +219,25 @@ server {{
     access_log {logs}/tabs.log tabs;
     access_log {logs}/uriargs.log uriargs;
     access_log {logs}/jsonparts.log jsonparts;
+    access_log syslog:server=unix:{logs}/syslog.sock combined;
     location / {{ return 200 "ok\\n"; }}
     location ~ ^/listing/0+$ {{ return 404; }}
 }}
 """)
-    with _serve([NGINX, "-c", str(conf), "-p", str(root)], {}, signal.SIGQUIT,  # graceful stop
-                Server(root, port, conf, logs, lambda: None)) as server:
-        yield server
+    receiver = SyslogReceiver(logs / "syslog.sock", logs / "syslog.log")  # (before nginx, which connects at start)
+    try:
+        with _serve([NGINX, "-c", str(conf), "-p", str(root)], {}, signal.SIGQUIT,  # graceful stop
+                    Server(root, port, conf, logs, lambda: None)) as server:
+            stop = server.stop
+
+            def stop_both() -> None:
+                stop()
+                receiver.close()
+
+            server.stop = stop_both
+            yield server
+    finally:
+        receiver.close()
 
 
 @contextmanager

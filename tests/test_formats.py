@@ -166,6 +166,33 @@ CASES = [
      '"agent":"Mozilla/5.0" }',
      {"method": "GET", "target": "/listing/7?x=\u00ff", "status": 200, "user_agent": "Mozilla/5.0",
       "local_day": date(2026, 11, 29)}),
+    # access lines behind syslog's prefix: the traditional file format, rsyslog's RFC 3339 one, a datagram as
+    # nginx sends it (<PRI>, no host), journalctl's; a preset, an nginx template, an Apache LogFormat
+    ("syslog:combined",
+     'Nov 29 16:25:14 web1 nginx: 203.0.113.7 - - [29/Nov/2026:16:25:14 -0600] "GET /listing/42 HTTP/1.1" 200 5 '
+     '"https://www.zillow.com/" "Mozilla/5.0 (X11)"',
+     {"client": "203.0.113.7", "target": "/listing/42", "referrer": "https://www.zillow.com/",
+      "user_agent": "Mozilla/5.0 (X11)", "ts": datetime(2026, 11, 29, 22, 25, 14, tzinfo=UTC)}),
+    ("syslog:combined",
+     '2026-11-29T16:25:14.123456-06:00 web1 apache[4321]: 203.0.113.7 - - [29/Nov/2026:16:25:14 -0600] '
+     '"GET /listing/42 HTTP/1.1" 304 - "-" "Mozilla/5.0"',
+     {"client": "203.0.113.7", "target": "/listing/42", "status": 304, "local_day": date(2026, 11, 29)}),
+    ("syslog:combined",
+     '<190>Nov  2 06:05:01 nginx: 10.0.0.2, 10.0.0.1 - - [02/Nov/2026:06:05:01 -0600] "GET /listing/42 HTTP/1.1" '
+     '200 5 "-" "Mozilla/5.0"',
+     {"client": "10.0.0.2, 10.0.0.1", "target": "/listing/42", "local_day": date(2026, 11, 2)}),
+    ("syslog:combined",  # RFC 5424, as `logger --rfc5424` sends it: its structured data holds quotes too
+     '<13>1 2026-11-30T03:48:05.385714+00:00 vm apache - - [timeQuality tzKnown="1" isSynced="0"] 203.0.113.7 - - '
+     '[29/Nov/2026:16:25:14 -0600] "GET /listing/42 HTTP/1.1" 200 5 "-" "Mozilla/5.0"',
+     {"client": "203.0.113.7", "target": "/listing/42", "user_agent": "Mozilla/5.0"}),
+    ('syslog:$host $remote_addr [$time_local] "$request" $status "$http_user_agent"',
+     'Nov 29 16:25:14 web1 nginx[77]: www.site.example 203.0.113.7 [29/Nov/2026:16:25:14 -0600] '
+     '"GET /listing/42 HTTP/1.1" 200 "Mozilla/5.0"',
+     {"vhost": "www.site.example", "target": "/listing/42", "user_agent": "Mozilla/5.0"}),
+    ('syslog:%v %h %t \\"%r\\" %>s \\"%{User-Agent}i\\"',
+     '2026-11-29T22:25:14Z web1 httpd: www.site.example 203.0.113.7 [29/Nov/2026:16:25:14 -0600] '
+     '"GET /listing/42 HTTP/1.1" 200 "Mozilla/5.0"',
+     {"vhost": "www.site.example", "target": "/listing/42", "user_agent": "Mozilla/5.0"}),
     # variables the table does not know are free text too: spaces in them, or nothing
     ('$remote_addr $geoip_city_name $ssl_protocol [$time_local] "$request" $status "$http_user_agent"',
      '127.0.0.1 New York  [29/Nov/2026:19:50:21 -0600] "GET /listing/5 HTTP/1.1" 200 "Mozilla/5.0"',
@@ -301,6 +328,9 @@ def test_apache_time_directives_side_by_side_are_one_time(template: str, line: s
         ('{"a": "$remote_addr", "b": "x"}', "logs no time, request, status"),
         ('{"a": 1}', "maps no key to a $variable"),
         ("%h %{foo}t %r %s", "cannot read time format %{foo}t"),
+        ('syslog:{"time":"$time_iso8601","request":"$request","status":"$status"}',
+         "syslog: goes before a line format"),
+        ("syslog:nonesuch", "syslog: goes before a line format"),
     ],
 )
 def test_format_errors(spec: str, message: str) -> None:

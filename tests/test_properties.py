@@ -165,6 +165,8 @@ SPLIT_SEEDS = {
                 '"request":"GET /a HTTP/1.1","status":200,"referer":"r","ua":"ua"}',
     NGINX_JSON_PARTS: '{"time":"[01/Nov/2026:10:00:00 -0500]","client":"10.0.0.1","host":"x.example",'
                       '"request":"GET /a HTTP/1.1","status":200,"referer":"r","ua":"ua"}',
+    "syslog:combined": 'Nov 29 16:25:14 web1 nginx[7]: 10.0.0.1 - - [01/Nov/2026:10:00:00 -0500] "GET /a HTTP/1.1" 200 5 '
+                       '"r" "ua"',
     # quoted fields after the format's last one: the split takes them too
     "alb": 'h2 2015-11-07T18:45:33.575333Z app/lb/50dc 10.0.1.252:48160 10.0.0.66:9000 0.000 0.002 0.000 200 200 '
            '5 257 "GET https://x.example:443/a HTTP/2.0" "ua" ECDHE TLSv1.2 arn:x "Root=1" "-" "-" 1 "forward"',

@@ -177,6 +177,12 @@ def test_vendor_samples_are_read(fmt: str, lines: list[str], expected: list[dict
     (TRAEFIK_JSON, "traefik_json"),
     (CLOUDFLARE, "cloudflare"),
     (CADDY, "caddy"),
+    # syslog's prefix, traditional, RFC 3339 and raw, before each line
+    (["Nov 29 16:25:14 web1 nginx: 203.0.113.7 - - [29/Nov/2026:16:25:14 -0600] \"GET / HTTP/1.1\" 200 5 \"-\" \"M\"",
+      "2026-11-29T16:25:15.5-06:00 web1 nginx: 203.0.113.7 - - [29/Nov/2026:16:25:15 -0600] \"GET / HTTP/1.1\" 200 5 "
+      "\"-\" \"M\""], "syslog:combined"),
+    (["<190>Nov 29 16:25:14 web1 apache[9]: www.site.example:443 203.0.113.7 - - [29/Nov/2026:16:25:14 -0600] "
+      "\"GET / HTTP/1.1\" 200 5 \"-\" \"M\""], "syslog:vhost_combined"),
 ])
 def test_auto_finds_each_format(lines: list[str], name: str) -> None:
     assert detect(lines_frame(batch_of("t.log", 1, "\n".join(lines).encode())), "t.log").name == name

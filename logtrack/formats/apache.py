@@ -66,11 +66,14 @@ _STRFTIME: dict[str, str] = {
 }
 
 
-def compile_logformat(template: str, name: str = "custom") -> LogFormat:
-    """Compile an Apache LogFormat string (one that starts with ``{`` is JSON: ``compile_json``)."""
+def compile_logformat(template: str, name: str = "custom", *, envelope: Piece | None = None) -> LogFormat:
+    """Compile an Apache LogFormat string (one that starts with ``{`` is JSON: ``compile_json``).
+
+    ``envelope``: text every line starts with before the format's own (``syslog``'s prefix).
+    """
     if template.lstrip().startswith("{"):
         return compile_json(template, name)
-    return f.build(_pieces(unescape(template), template), name, template)
+    return f.build([*([envelope] if envelope else []), *_pieces(unescape(template), template)], name, template)
 
 
 def _pieces(text: str, template: str) -> list[Piece]:

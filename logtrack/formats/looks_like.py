@@ -15,6 +15,7 @@ import json
 import re
 from collections.abc import Sequence
 
+SYSLOG = "a syslog file"
 _LEVELS = r"(?:emerg|alert|crit|error|warn|notice|info|debug|trace\d)"
 _SHAPES: list[tuple[str, re.Pattern[str]]] = [
     # 2026/11/01 10:00:00 [error] 1234#1234: *5 open() "/x" failed
@@ -23,7 +24,7 @@ _SHAPES: list[tuple[str, re.Pattern[str]]] = [
     ("an Apache error log", re.compile(
         rf"^\[\w{{3}} \w{{3}} [ \d]\d \d\d:\d\d:\d\d(?:\.\d+)? \d{{4}}\] \[(?:[\w.-]+:)?{_LEVELS}\]")),
     # Nov  1 10:00:00 host program[123]: message
-    ("a syslog file", re.compile(r"^\w{3} [ \d]\d \d\d:\d\d:\d\d \S+ [^\s:]+(?:\[\d+\])?: ")),
+    (SYSLOG, re.compile(r"^\w{3} [ \d]\d \d\d:\d\d:\d\d \S+ [^\s:]+(?:\[\d+\])?: ")),
     # 2026-11-01 10:00:00,123 ERROR ... / 2026-11-01T10:00:00 [info] ... : an application's own log
     ("an application log (a date, then a level)", re.compile(
         r"^\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d\S* +\[?(?:DEBUG|INFO|NOTICE|WARN(?:ING)?|ERROR|CRITICAL|FATAL)\b",

@@ -75,16 +75,18 @@ GLUED_ARGS = "nginx_args"
 _GLUED = (("uri", "document_uri"), ("is_args",), ("args", "query_string"))
 
 
-def compile_template(template: str, name: str = "custom") -> LogFormat:
+def compile_template(template: str, name: str = "custom", *, envelope: Piece | None = None) -> LogFormat:
     """Compile an nginx log_format template (its strings already joined).
 
     ``$uri$is_args$args``, nginx's own way of writing the path and query,
     is one field, the target: with no query string, ``$is_args`` is empty
     and ``$args`` a "-", so the path's end cannot be told from it by a
     pattern (``/listing/42-``). The "-" is dropped once the line is read.
+    ``envelope``: text every line starts with before the format's own
+    (``syslog``'s prefix).
     """
     pieces, glued = _pieces(template)
-    fmt = f.build(pieces, name, template)
+    fmt = f.build([*([envelope] if envelope else []), *pieces], name, template)
     return replace(fmt, encoded={f.TARGET: GLUED_ARGS}) if glued else fmt
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import LogFormatError
-from . import apache, nginx, proxies, w3c
+from . import apache, nginx, proxies, syslog, w3c
 from .model import (
     CLIENT,
     EPOCH,
@@ -72,7 +72,7 @@ JSON_PRESETS: dict[str, JsonPreset] = {
 # The line formats ``auto`` scores a file's lines against, in the order it prefers them (JSON
 # lines are scored against JSON_PRESETS, W3C logs read by their own header). A new format that
 # ``auto`` should find gets its name here.
-AUTO_ORDER: tuple[str, ...] = (*PRESETS, *proxies.NAMES)
+AUTO_ORDER: tuple[str, ...] = (*PRESETS, *proxies.NAMES, *(syslog.PREFIX + name for name in PRESETS))
 
 
 def preset_names() -> list[str]:
@@ -91,6 +91,8 @@ def get(spec: str) -> LogFormat:
         return apache.compile_logformat(PRESETS[spec], spec)
     if spec in w3c.NAMES:
         return w3c.get(spec)
+    if spec.startswith(syslog.PREFIX):
+        return _behind_syslog(spec)
     if spec.partition(":")[0] in proxies.NAMES:
         return proxies.get(spec)
     if "$" in spec and nginx.VARIABLE.search(spec):  # an nginx template, JSON (starting with "{") or not
@@ -103,7 +105,27 @@ def get(spec: str) -> LogFormat:
     raise LogFormatError(
         f"unknown log format {spec!r}",
         f"use one of {', '.join(['auto', *preset_names()])}, an nginx log_format template "
-        "or an Apache LogFormat string",
+        "or an Apache LogFormat string (any of them but JSON behind syslog's prefix: syslog:combined)",
+    )
+
+
+CUSTOM = syslog.PREFIX + "custom"  # the name of a template of one's own behind syslog's prefix
+
+
+def _behind_syslog(spec: str) -> LogFormat:
+    """``syslog:`` and a line format: its lines, each behind the prefix syslog files a message with (``syslog``)."""
+    inner = spec.removeprefix(syslog.PREFIX)
+    if inner in PRESETS:
+        return apache.compile_logformat(PRESETS[inner], spec, envelope=syslog.envelope())
+    if not inner.lstrip().startswith("{"):
+        if "$" in inner and nginx.VARIABLE.search(inner):
+            return nginx.compile_template(nginx.unescape(inner), CUSTOM, envelope=syslog.envelope())
+        if "%" in inner:
+            return apache.compile_logformat(inner, CUSTOM, envelope=syslog.envelope())
+    raise LogFormatError(
+        f"log format {spec!r}: syslog: goes before a line format, and {inner!r} is none",
+        f"write syslog: and one of {', '.join(PRESETS)}, an nginx log_format template or an Apache LogFormat "
+        "(not JSON)",
     )
 
 

@@ -25,6 +25,7 @@ from dataclasses import replace
 
 from ..errors import LogFormatError
 from . import model as f
+from . import syslog
 from .model import LogFormat, Piece
 from .nginx import ISO_TEXT
 
@@ -32,10 +33,7 @@ HAPROXY = "haproxy"
 ALB = "alb"
 NAMES = (ALB, HAPROXY)
 
-# <PRI>, then a syslog time (RFC 3164 or ISO), the host, the tag and its pid: all optional, as each writer differs
-_SYSLOG = (r"(?:(?:<[0-9]{1,3}>)?(?:[A-Z][a-z]{2} [ 0-9][0-9] [0-9]{2}:[0-9]{2}:[0-9]{2} "
-           r"|[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+(?:Z|[+-][0-9]{2}:?[0-9]{2}) )?(?:\S+ )?"
-           r"[A-Za-z0-9_./-]+(?:\[[0-9]+\])?: )?")
+_SYSLOG = syslog.OPTIONAL  # as syslog files it, written raw with <PRI>, or without it: each writer differs
 _HAPROXY_TIME = r"[0-9]{2}/[A-Za-z]{3}/[0-9]{4}:[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?"
 # capture request header NAME -> the field it fills
 _HEADERS = {"host": f.VHOST, "referer": f.REFERRER, "referrer": f.REFERRER, "user-agent": f.USER_AGENT}

@@ -74,6 +74,9 @@ def detect(sample: pl.DataFrame, source: str) -> LogFormat:
     if what and what.startswith(looks_like.JSON_LINES):  # maybe an access log a JSON template of its own writes
         hint = ("if it is an access log, set [logs] format (or --format) to the log_format or LogFormat that "
                 "writes it; else leave it out of the paths")
+    elif what == looks_like.SYSLOG:  # maybe access lines behind syslog's prefix, in a format of their own
+        hint = ("if its messages are access lines, set [logs] format (or --format) to syslog: and the "
+                "log_format or LogFormat that writes them; else leave it out of the paths")
     elif what:
         hint = "leave it out of the paths (or set [logs] glob to pick the access logs)"
     else:

@@ -142,12 +142,17 @@ def test_nginx_logs(cli, config: Path) -> None:
             "tabs.log": (servers.NGINX_TABS, True),  # written with \t, as in nginx.conf
             "uriargs.log": (servers.NGINX_URI_ARGS, False),
             "jsonparts.log": (servers.NGINX_JSON_PARTS, True),
+            "syslog.log": ("syslog:combined", False),  # through syslog: as nginx sends, <PRI>, time, host, tag
         }
         for name, (fmt, vhost) in runs.items():
             code, out, err = cli("xml", str(logs / name), "--config", str(config), "--format", fmt, "--strict")
             assert code == 0, err
             assert xml_counts(out) == expected(sent, vhost), name
-        # the server's own config names all three logs and their formats
+        code, out, err = cli("xml", str(logs / "syslog.log"), "--config", str(config))  # auto knows the prefix
+        assert code == 0, err
+        assert f"logtrack: {logs}/syslog.log: format syslog:combined" in err.splitlines()
+        assert xml_counts(out) == expected(sent, False)
+        # the server's own config names its logs and their formats (syslog's, which are no file, left out)
         code, out, err = cli("xml", "--nginx-conf", str(conf), "--config", str(config))
         assert code == 0, err
         lines = err.splitlines()
