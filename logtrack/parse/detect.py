@@ -24,7 +24,7 @@ import polars as pl
 
 from .. import formats
 from ..errors import InputError, LogFormatError, UnrecognisedError
-from ..formats import LogFormat, looks_like, nginx, proxies, w3c
+from ..formats import LogFormat, looks_like, nginx, proxies, syslog, w3c
 from ..read import sources
 from ..verdicts.reasons import DAMAGED, Skip
 from .fields import is_text, json_value, lines_frame, parse_lines
@@ -91,7 +91,9 @@ def candidates(lines: pl.Series) -> list[LogFormat]:
     objects = lines.filter(lines.str.contains(r"^\s*\{.*\}\s*$"))
     if objects.len() * 2 > lines.len():
         return _json_candidates(objects.head(20).to_list())
-    return [formats.get(name) for name in formats.AUTO_ORDER]
+    # (Behind syslog's prefix only when lines have one: one screen, not one per preset, on most files.)
+    behind = bool(lines.head(50).str.contains("^" + syslog.ENVELOPE).any())
+    return [formats.get(name) for name in formats.AUTO_ORDER if behind or not name.startswith(syslog.PREFIX)]
 
 
 def _json_candidates(texts: list[str]) -> list[LogFormat]:
