@@ -105,7 +105,7 @@ def get(spec: str) -> LogFormat:
     raise LogFormatError(
         f"unknown log format {spec!r}",
         f"use one of {', '.join(['auto', *preset_names()])}, an nginx log_format template "
-        "or an Apache LogFormat string (any of them but JSON behind syslog's prefix: syslog:combined)",
+        "or an Apache LogFormat string",
     )
 
 
