@@ -37,7 +37,7 @@ NGINX_JSON_PARTS = (
     '"ua":"$http_user_agent"}'
 )
 APACHE_CUSTOM = '%h %l %u %t \\"%r\\" %>s %b \\"%{Referer}i\\" \\"%{User-Agent}i\\" %{Host}i %D'
-EVERY_FORMAT = [*PRESETS, NGINX_MAIN, NGINX_JSON, NGINX_JSON_PARTS, APACHE_CUSTOM]
+EVERY_FORMAT = [*PRESETS, NGINX_MAIN, NGINX_JSON, NGINX_JSON_PARTS, APACHE_CUSTOM, "syslog:combined"]
 
 
 @settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
