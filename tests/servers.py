@@ -39,6 +39,10 @@ NGINX_JSON = (
     '"rt":$request_time}'
 )
 
+# Unquoted, as nginx.conf may write a format too: \t a tab, "\ " a backslash and a space (nginx keeps both),
+# quotes inside the word its own
+NGINX_UNQUOTED = ('$time_local\\t$remote_addr\\t$host\\t$request_method\\ $request_uri\\t$status\\t"$http_referer"'
+                  '\\t"$http_user_agent"')
 # JSON with nginx's default escaping (\xHH), keys holding several variables and text
 NGINX_JSON_PARTS = ('{"time":"[$time_local]","client":"$remote_addr","host":"$host",'
                     '"request":"$request_method $request_uri $server_protocol","status":"$status",'
@@ -204,6 +208,7 @@ http {{
     log_format tabs '{NGINX_TABS}';
     log_format uriargs {_nginx_strings(NGINX_URI_ARGS)};
     log_format jsonparts {_nginx_strings(NGINX_JSON_PARTS)};
+    log_format unquoted {NGINX_UNQUOTED};
     access_log {logs}/access.log;
     include {root}/sites/*.conf;
 }}
@@ -220,6 +225,7 @@ server {{
     access_log {logs}/uriargs.log uriargs;
     access_log {logs}/jsonparts.log jsonparts;
     access_log syslog:server=unix:{logs}/syslog.sock combined;
+    access_log {logs}/unquoted.log unquoted;
     location / {{ return 200 "ok\\n"; }}
     location ~ ^/listing/0+$ {{ return 404; }}
 }}

@@ -110,7 +110,10 @@ def _statements(text: str, name: str) -> list[tuple[list[str], int]]:
     """Split nginx config text into statements (their words) with line numbers.
 
     Block openers (``http {``) end a statement too; their words are kept but
-    never match the directives read here.
+    never match the directives read here. Words are read as nginx's own
+    reader does: a quote opens a string only at a word's start (inside a
+    word it is the word's), and a backslash makes the next character the
+    word's, a space or a ``;`` too, copied as nginx copies it.
     """
     statements: list[tuple[list[str], int]] = []
     words: list[str] = []
@@ -130,7 +133,7 @@ def _statements(text: str, name: str) -> list[tuple[list[str], int]]:
         c = text[i]
         if c == "\n":
             line += 1
-        if c in "\"'":
+        if c in "\"'" and not in_word:  # (a quote inside a word is the word's: nginx writes it)
             quote, j = c, i + 1
             buf: list[str] = []
             while j < n and text[j] != quote:
@@ -153,6 +156,14 @@ def _statements(text: str, name: str) -> list[tuple[list[str], int]]:
         if c == "#" and not in_word:
             while i < n and text[i] != "\n":
                 i += 1
+            continue
+        if c == "\\" and i + 1 < n:  # the next character is the word's, whatever it is (a space, a ";")
+            if not words and not in_word:
+                start_line = line
+            word.append(nginx.unescape(text[i:i + 2]))  # as nginx copies it: \t a tab, \" a quote, \x kept
+            in_word = True
+            line += text[i + 1] == "\n"
+            i += 2
             continue
         if c.isspace():
             end_word()

@@ -143,6 +143,7 @@ def test_nginx_logs(cli, config: Path) -> None:
             "uriargs.log": (servers.NGINX_URI_ARGS, False),
             "jsonparts.log": (servers.NGINX_JSON_PARTS, True),
             "syslog.log": ("syslog:combined", False),  # through syslog: as nginx sends, <PRI>, time, host, tag
+            "unquoted.log": (servers.NGINX_UNQUOTED, True),  # its format unquoted in nginx.conf
         }
         for name, (fmt, vhost) in runs.items():
             code, out, err = cli("xml", str(logs / name), "--config", str(config), "--format", fmt, "--strict")
@@ -162,7 +163,8 @@ def test_nginx_logs(cli, config: Path) -> None:
         assert f"logtrack: {logs}/tabs.log: format tabs" in lines
         assert f"logtrack: {logs}/uriargs.log: format uriargs" in lines
         assert f"logtrack: {logs}/jsonparts.log: format jsonparts" in lines
-        total = sum([expected(sent, vhost) for vhost in (False, False, False, True, True, True)], Counter())
+        assert f"logtrack: {logs}/unquoted.log: format unquoted" in lines
+        total = sum([expected(sent, vhost) for vhost in (False, False, False, True, True, True, True)], Counter())
         assert xml_counts(out) == total
 
 
