@@ -157,6 +157,13 @@ CASES = [
      '"referer":"","ua":"Mozilla/5.0 (X11; \\"quoted\\")"}',
      {"method": "HEAD", "target": '/listing/100015?q="', "status": 304, "referrer": "",
       "user_agent": 'Mozilla/5.0 (X11; "quoted")', "local_day": date(2026, 11, 29)}),
+    # a number last, with a space before the closing brace: the space is the template's, not the value's
+    ('{"time":"$time_iso8601", "request": "$request", "status": $status }',
+     '{"time":"2026-11-01T10:00:00-05:00", "request": "GET /listing/42 HTTP/1.1", "status": 200 }',
+     {"target": "/listing/42", "status": 200}),
+    ('{"time":"$time_iso8601", "request": "$request", "status": $status }',
+     '{"time":"2026-11-01T10:00:00-05:00", "request": "GET /listing/42?q=\\\" HTTP/1.1", "status": 200 }',
+     {"target": '/listing/42?q="', "status": 200}),
     ('{"ts":"$msec","uri":"$uri$is_args$args","m":"$request_method","code":"$status"}',
      '{"ts":"1793594399.123","uri":"/listing/42-","m":"GET","code":"200"}',
      {"method": "GET", "target": "/listing/42", "local_day": date(2026, 11, 2)}),

@@ -126,7 +126,8 @@ def compile_json(template: str, name: str = "json", *, as_written: bool = True) 
     spans: set[int] = set()  # where the members' variables start: the others are in no value, and read as nothing
     glued = False
     for m in _JSON_MEMBER.finditer(template):
-        value, joined = _pieces(_json_text(m.group(3)))
+        text = m.group(3) if m.group(2) else m.group(3).strip()  # (a number's spaces before "}" are no text)
+        value, joined = _pieces(_json_text(text))
         glued = glued or joined
         if any(p.literal is None for p in value):
             members.append((_json_text(m.group(1)), value))
