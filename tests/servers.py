@@ -13,8 +13,8 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -157,34 +157,48 @@ def _serve(cmd: list[str], env: dict[str, str], stop_signal: int, server: Server
 
 
 class SyslogReceiver:
-    """A Unix datagram socket that files each message as it came, a line each: syslog for nginx's ``syslog:``.
+    """A syslog server on 127.0.0.1 (UDP) that files each message as it came, a line each: for nginx's ``syslog:``.
 
     nginx sends ``<190>Nov 29 16:25:14 host nginx: `` and the access line;
-    written as received, that is the raw form syslog files too. ``close``
-    waits until every message sent before it is written.
+    written as received, that is the raw form syslog files too. A process of
+    its own, as syslog is, reading a socket with room for a few hundred
+    datagrams: nginx drops a message it cannot send at once, and a Unix
+    datagram socket holds 10 (``net.unix.max_dgram_qlen``), fewer than a
+    busy test machine may leave unread. ``close`` waits until every message
+    sent before it is written.
     """
 
-    _END = b"\x00end"
+    _PROGRAM = """
+import socket, sys
+out = sys.argv[1]
+sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)  # (the kernel caps it at net.core.rmem_max)
+sock.bind(("127.0.0.1", 0))
+print(sock.getsockname()[1], flush=True)
+with open(out, "ab") as fh:
+    while message := sock.recv(65536):  # an empty datagram (nginx sends none) is the end
+        fh.write(message.rstrip(b"\\n") + b"\\n")
+"""
 
-    def __init__(self, path: Path, out: Path) -> None:
-        self.path, self.out = path, out
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        self.sock.bind(str(path))
-        path.chmod(0o666)  # nginx's workers send as nobody
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-
-    def _run(self) -> None:
-        with open(self.out, "ab") as fh:
-            while (message := self.sock.recv(65536)) != self._END:
-                fh.write(message.rstrip(b"\n") + b"\n")
+    def __init__(self, out: Path) -> None:
+        self.proc = subprocess.Popen([sys.executable, "-c", self._PROGRAM, str(out)], stdout=subprocess.PIPE)
+        assert self.proc.stdout is not None
+        port = self.proc.stdout.readline().strip()
+        if not port.isdigit():
+            raise RuntimeError(f"the syslog receiver did not start (exit {self.proc.wait()})")
+        self.port = int(port)
 
     def close(self) -> None:
-        if self.thread.is_alive():
-            with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as client:
-                client.sendto(self._END, str(self.path))
-            self.thread.join(timeout=15)
-        self.sock.close()
+        if self.proc.poll() is None:
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as client:
+                client.sendto(b"", ("127.0.0.1", self.port))
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self.proc.stdout:
+            self.proc.stdout.close()
 
 
 @contextmanager
@@ -194,8 +208,10 @@ def nginx() -> Iterator[Server]:
     temp = "\n".join(
         f"    {d}_temp_path {root}/tmp_{d};" for d in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
     )
-    conf = root / "nginx.conf"
-    conf.write_text(f"""
+    receiver = SyslogReceiver(logs / "syslog.log")  # (before the config names its port)
+    try:
+        conf = root / "nginx.conf"
+        conf.write_text(f"""
 worker_processes 1;
 daemon off;
 pid {root}/nginx.pid;
@@ -213,8 +229,8 @@ http {{
     include {root}/sites/*.conf;
 }}
 """)
-    (root / "sites").mkdir()
-    (root / "sites" / "site.conf").write_text(f"""
+        (root / "sites").mkdir()
+        (root / "sites" / "site.conf").write_text(f"""
 server {{
     listen 127.0.0.1:{port};
     server_name www.site.example idx.partner.example;
@@ -224,14 +240,12 @@ server {{
     access_log {logs}/tabs.log tabs;
     access_log {logs}/uriargs.log uriargs;
     access_log {logs}/jsonparts.log jsonparts;
-    access_log syslog:server=unix:{logs}/syslog.sock combined;
+    access_log syslog:server=127.0.0.1:{receiver.port} combined;
     access_log {logs}/unquoted.log unquoted;
     location / {{ return 200 "ok\\n"; }}
     location ~ ^/listing/0+$ {{ return 404; }}
 }}
 """)
-    receiver = SyslogReceiver(logs / "syslog.sock", logs / "syslog.log")  # (before nginx, which connects at start)
-    try:
         with _serve([NGINX, "-c", str(conf), "-p", str(root)], {}, signal.SIGQUIT,  # graceful stop
                     Server(root, port, conf, logs, lambda: None)) as server:
             stop = server.stop
