@@ -90,8 +90,11 @@ def compile_template(template: str, name: str = "custom", *, envelope: Piece | N
     return replace(fmt, encoded={f.TARGET: GLUED_ARGS}) if glued else fmt
 
 
-def _pieces(template: str) -> tuple[list[Piece], bool]:
-    """A template's text and variables as pieces; and whether ``$uri$is_args$args`` in it is one (the target)."""
+def _pieces(template: str, read: set[int] | None = None) -> tuple[list[Piece], bool]:
+    """A template's text and variables as pieces; and whether ``$uri$is_args$args`` in it is one (the target).
+
+    ``read``: where the variables whose fields are read start (None: all); any other one is read as nothing.
+    """
     pieces: list[Piece] = []
     names: list[str | None] = []  # each piece's variable (None: text)
     pos = 0
@@ -101,7 +104,8 @@ def _pieces(template: str) -> tuple[list[Piece], bool]:
             names.append(None)
         var = m.group("braced") or m.group("name")
         names.append(var)
-        pieces.append(variable(var))
+        piece = variable(var)
+        pieces.append(piece if read is None or m.start() in read else replace(piece, field=None))
         pos = m.end()
     if pos < len(template):
         pieces.append(Piece(literal=template[pos:]))
@@ -132,16 +136,7 @@ def compile_json(template: str, name: str = "json", *, as_written: bool = True) 
         if any(p.literal is None for p in value):
             members.append((_json_text(m.group(1)), value))
             spans.update(m.start(3) + v.start() for v in VARIABLE.finditer(m.group(3)))
-    pieces: list[Piece] = []
-    pos = 0
-    for m in VARIABLE.finditer(template):
-        if m.start() > pos:
-            pieces.append(Piece(literal=template[pos:m.start()]))
-        piece = variable(m.group("braced") or m.group("name"))
-        pieces.append(piece if m.start() in spans else replace(piece, field=None))
-        pos = m.end()
-    if pos < len(template):
-        pieces.append(Piece(literal=template[pos:]))
+    pieces, _ = _pieces(template, read=spans)
     fmt = f.build_json(members, name, template, pieces if as_written and not glued else None)
     return replace(fmt, encoded={f.TARGET: GLUED_ARGS}) if glued else fmt
 

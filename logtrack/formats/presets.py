@@ -23,6 +23,7 @@ from .model import (
     USER_AGENT,
     VHOST,
     LogFormat,
+    Piece,
 )
 
 # In the order ``auto`` tries them: a format that reads more of a line first, so that a line with
@@ -82,24 +83,26 @@ def preset_names() -> list[str]:
 
 
 def get(spec: str) -> LogFormat:
-    """A preset by name, an nginx template, a JSON template, or an Apache LogFormat."""
+    """A preset by name, an nginx template, a JSON template, or an Apache LogFormat (``syslog:`` before one)."""
     if spec in JSON_PRESETS:
         whole = r"^\s*\{.*\}\s*$"
         preset = JSON_PRESETS[spec]
         return LogFormat(spec, spec, whole, tuple(preset.paths), whole, preset.time_kind, nested=preset.paths)
-    if spec in PRESETS:
-        return apache.compile_logformat(PRESETS[spec], spec)
     if spec in w3c.NAMES:
         return w3c.get(spec)
     if spec.startswith(syslog.PREFIX):
-        return _behind_syslog(spec)
+        inner = spec.removeprefix(syslog.PREFIX)
+        if (fmt := _written(inner, syslog.PREFIX, envelope=syslog.envelope())) is not None:
+            return fmt
+        raise LogFormatError(
+            f"log format {spec!r}: syslog: goes before a line format, and {inner!r} is none",
+            f"write syslog: and one of {', '.join(PRESETS)}, an nginx log_format template or an Apache LogFormat "
+            "(not JSON)",
+        )
     if spec.partition(":")[0] in proxies.NAMES:
         return proxies.get(spec)
-    if "$" in spec and nginx.VARIABLE.search(spec):  # an nginx template, JSON (starting with "{") or not
-        text = nginx.unescape(spec)
-        return nginx.compile_json(text) if text.lstrip().startswith("{") else nginx.compile_template(text)
-    if "%" in spec:  # an Apache LogFormat, JSON or not
-        return apache.compile_logformat(spec)
+    if (fmt := _written(spec)) is not None:
+        return fmt
     if spec.lstrip().startswith("{"):  # JSON with neither: refused, saying what it lacks
         return nginx.compile_json(spec)
     raise LogFormatError(
@@ -109,23 +112,21 @@ def get(spec: str) -> LogFormat:
     )
 
 
-CUSTOM = syslog.PREFIX + "custom"  # the name of a template of one's own behind syslog's prefix
+def _written(spec: str, prefix: str = "", *, envelope: Piece | None = None) -> LogFormat | None:
+    """A preset of ``PRESETS``, an nginx template or an Apache LogFormat (JSON or not); None if ``spec`` is none.
 
-
-def _behind_syslog(spec: str) -> LogFormat:
-    """``syslog:`` and a line format: its lines, each behind the prefix syslog files a message with (``syslog``)."""
-    inner = spec.removeprefix(syslog.PREFIX)
-    if inner in PRESETS:
-        return apache.compile_logformat(PRESETS[inner], spec, envelope=syslog.envelope())
-    if not inner.lstrip().startswith("{"):
-        if "$" in inner and nginx.VARIABLE.search(inner):
-            return nginx.compile_template(nginx.unescape(inner), CUSTOM, envelope=syslog.envelope())
-        if "%" in inner:
-            return apache.compile_logformat(inner, CUSTOM, envelope=syslog.envelope())
-    raise LogFormatError(
-        f"log format {spec!r}: syslog: goes before a line format, and {inner!r} is none",
-        f"write syslog: and one of {', '.join(PRESETS)}, an nginx log_format template or an Apache LogFormat "
-        "(not JSON)",
-    )
-
-
+    ``envelope``: text every line starts with before the format's own (``syslog``'s prefix), which
+    JSON lines cannot have: a JSON template is then none. ``prefix`` goes before the format's name.
+    """
+    if spec in PRESETS:
+        return apache.compile_logformat(PRESETS[spec], prefix + spec, envelope=envelope)
+    if "$" in spec and nginx.VARIABLE.search(spec):  # an nginx template, JSON (starting with "{") or not
+        text = nginx.unescape(spec)
+        if not text.lstrip().startswith("{"):
+            return nginx.compile_template(text, prefix + "custom", envelope=envelope)
+        return nginx.compile_json(text) if envelope is None else None
+    if "%" in spec:  # an Apache LogFormat, JSON or not
+        if envelope is not None and spec.lstrip().startswith("{"):
+            return None
+        return apache.compile_logformat(spec, prefix + "custom", envelope=envelope)
+    return None
