@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import date
 
 import polars as pl
@@ -160,6 +161,29 @@ def test_each_distinct_agent_is_classified_once() -> None:
     asked = pl.DataFrame({"ua": ["curl/8.5.0", CHROME]}).select(pl.col("ua").hash(seed).alias(str(seed)) for seed in _SEEDS)
     assert [sorted(seen.to_list()) for seen in classifier._asked] == [sorted(c.to_list()) for c in asked]
     assert classifier._bot_agents.to_list() == ["curl/8.5.0"]
+
+
+@pytest.mark.parametrize("exclude_bots", [True, False])
+def test_a_classifier_that_will_ask_builds_the_detector_on_the_asking_thread_at_once(
+        exclude_bots: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Built before any batch asks (its regexes compile for some 25 ms), not in the first batch's critical path."""
+    from logtrack.count import bots
+
+    built: list[str] = []
+    original = bots.BotDetector.__init__
+
+    def recording(self: bots.BotDetector) -> None:
+        built.append(threading.current_thread().name)
+        original(self)
+
+    monkeypatch.setattr(bots.BotDetector, "__init__", recording)
+    bots.detector.cache_clear()
+    try:
+        Classifier(CountingRules(patterns=CONFIG.patterns, exclude_bots=exclude_bots))
+        bots._asker().submit(lambda: None).result()  # what was handed to the asking thread is done
+        assert [name.startswith("logtrack-bots") for name in built] == ([True] if exclude_bots else [])
+    finally:
+        bots.detector.cache_clear()  # the next test's detector is built without the recording
 
 
 @pytest.mark.parametrize(("kwargs", "asked"), [

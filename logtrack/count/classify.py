@@ -46,6 +46,10 @@ class Classifier:
         self._asked = tuple(pl.Series([], dtype=pl.UInt64) for _ in _SEEDS)  # the hashes of the agents asked
         self._bot_agents = pl.Series("ua", [], dtype=pl.String)  # the crawlers among them
         self._lock = threading.Lock()
+        if rules.exclude_bots:
+            # The detector's regexes compile on the asking thread (some 25 ms) while the first batch is
+            # read and cut, not in its critical path, with the other worker waiting on the lock.
+            bots.warm()
 
     def verdict_rules(self, since: int | None = None) -> Rules:
         return Rules(methods=self.rules.methods, status=self.rules.status, vhosts=self.rules.vhosts, since=since)
