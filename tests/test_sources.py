@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from logtrack.errors import InputError
-from logtrack.read import sources
+from logtrack.read import compressed, files, sources
 from logtrack.read.inputs import READ_AHEAD, WORKERS, in_order
 
 LINES = [f"line {i} " + "x" * (i % 17) for i in range(1000)]
@@ -46,7 +46,7 @@ def read_all(name: str, batch_bytes: int = sources.BATCH_BYTES) -> tuple[list[st
 @pytest.mark.parametrize("batch_bytes", [7, 1000, sources.BATCH_BYTES])
 def test_every_line_once_whatever_the_batch(tmp_path: Path, suffix: str, compress, batch_bytes: int,
                                            monkeypatch) -> None:
-    monkeypatch.setattr(sources, "RAW_CHUNK", min(batch_bytes, sources.RAW_CHUNK))
+    monkeypatch.setattr(compressed, "RAW_CHUNK", min(batch_bytes, compressed.RAW_CHUNK))
     path = tmp_path / f"access{suffix}"
     path.write_bytes(compress(DATA))
     lines, firsts = read_all(str(path), batch_bytes)
@@ -94,17 +94,17 @@ def test_directory_means_its_access_logs(tmp_path: Path) -> None:
                  "other_vhosts_access.log", "error.log", "access_error.log", "notes.txt"]:
         (tmp_path / name).write_text("x\n")
     (tmp_path / "access.d").mkdir()
-    found = [Path(p).name for p in sources.expand([str(tmp_path)]).files]
+    found = [Path(p).name for p in files.expand([str(tmp_path)]).files]
     assert found == ["access.log", "access.log-20261101.gz", "access.log.1", "access.log.2.gz",
                      "other_vhosts_access.log"]
-    mine = [Path(p).name for p in sources.expand([str(tmp_path)], "*.txt").files]
+    mine = [Path(p).name for p in files.expand([str(tmp_path)], "*.txt").files]
     assert mine == ["notes.txt"]
 
 
 def test_globs_and_duplicates(tmp_path: Path) -> None:
     for name in ["a.log", "b.log", "c.txt"]:
         (tmp_path / name).write_text("x\n")
-    got = sources.expand([str(tmp_path / "*.log"), str(tmp_path / "a.log")])
+    got = files.expand([str(tmp_path / "*.log"), str(tmp_path / "a.log")])
     assert [Path(p).name for p in got.files] == ["a.log", "b.log"]
     assert got.problems == []
 
@@ -112,20 +112,20 @@ def test_globs_and_duplicates(tmp_path: Path) -> None:
 def test_paths_that_name_nothing_are_problems_not_crashes(tmp_path: Path) -> None:
     (tmp_path / "error.log").write_text("x\n")
     (tmp_path / "access.log").write_text("x\n")
-    got = sources.expand([str(tmp_path / "nope.log"), str(tmp_path / "*.gz"), str(tmp_path / "access.log")])
+    got = files.expand([str(tmp_path / "nope.log"), str(tmp_path / "*.gz"), str(tmp_path / "access.log")])
     assert [Path(p).name for p in got.files] == ["access.log"]
     assert got.problems == [f"{tmp_path}/nope.log: no such file or directory",
                             f"{tmp_path}/*.gz: no file matches this pattern"]
     sub = tmp_path / "sub"
     sub.mkdir()
     (sub / "error.log").write_text("x\n")
-    assert "no access logs in this directory" in sources.expand([str(sub)]).problems[0]
+    assert "no access logs in this directory" in files.expand([str(sub)]).problems[0]
 
 
 def test_rotated_siblings(tmp_path: Path) -> None:
     for name in ["access.log", "access.log.1", "access.log.2.gz", "access.log-20261101.gz", "access.logx"]:
         (tmp_path / name).write_text("x\n")
-    assert [Path(p).name for p in sources.rotated_siblings(str(tmp_path / "access.log"))] == [
+    assert [Path(p).name for p in files.rotated_siblings(str(tmp_path / "access.log"))] == [
         "access.log", "access.log.1", "access.log.2.gz", "access.log-20261101.gz"]
 
 
@@ -199,10 +199,10 @@ HOLE_CASES = [
 
 
 @pytest.mark.parametrize(("data", "lines"), HOLE_CASES)
-@pytest.mark.parametrize("chunk", [1, 2, 3, 64, sources.RAW_CHUNK])
+@pytest.mark.parametrize("chunk", [1, 2, 3, 64, compressed.RAW_CHUNK])
 def test_a_hole_is_one_line_and_read_positions_stay_the_files(tmp_path: Path, monkeypatch, data: bytes,
                                                               lines: list[str], chunk: int) -> None:
-    monkeypatch.setattr(sources, "RAW_CHUNK", chunk)
+    monkeypatch.setattr(compressed, "RAW_CHUNK", chunk)
     path = tmp_path / "access.log"
     path.write_bytes(data)
     assert _lines_around_holes(data) == lines
@@ -231,14 +231,14 @@ def _check_holes(name: str, data: bytes, batch_bytes: int) -> None:
 )
 def test_holes_anywhere_in_any_chunks(tmp_path: Path, monkeypatch, pieces: list[bytes], chunk: int) -> None:
     data = b"".join(pieces)
-    monkeypatch.setattr(sources, "RAW_CHUNK", chunk)
+    monkeypatch.setattr(compressed, "RAW_CHUNK", chunk)
     path = tmp_path / "access.log"
     path.write_bytes(data)
     _check_holes(str(path), data, batch_bytes=chunk * 2)
 
 
 def test_a_log_that_turns_binary_keeps_its_lines_and_is_reported(tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setattr(sources, "RAW_CHUNK", 4096)
+    monkeypatch.setattr(compressed, "RAW_CHUNK", 4096)
     path = tmp_path / "access.log"
     path.write_bytes(DATA + bytes(range(256)) * 64)
     got: list[str] = []

@@ -9,7 +9,8 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Protocol
 
 from ..jobs.report import NARROW
-from ..read.sources import STDIN, plain_size_estimate
+from ..read.compressed import plain_size_estimate
+from ..read.files import STDIN
 
 if TYPE_CHECKING:
     from rich.progress import Progress, ProgressColumn, TaskID

@@ -29,7 +29,8 @@ from .. import formats
 from ..config import Config
 from ..count.tally import BatchSummary, FileAccount, Tally, merge_counts, merge_outcomes
 from ..errors import InputError, StateError, VanishedError
-from ..read import sources
+from ..read import compressed, files, sources
+from ..read.holes import HOLE
 from ..read.inputs import AUTO, WORKERS, Hooks, Input, in_order, plan
 from ..state.interface import Store
 from ..state.records import FINGERPRINT_BYTES, FileRecord
@@ -160,8 +161,8 @@ def ingest(state: Store, config: Config, inputs: list[Input], hooks: Hooks | Non
             hooks.on_warning(message)
 
     for item in inputs:
-        if sources.is_stream(item.name):
-            what = "stdin" if item.name == sources.STDIN else f"{item.name}: a pipe, not a file,"
+        if files.is_stream(item.name):
+            what = "stdin" if item.name == files.STDIN else f"{item.name}: a pipe, not a file,"
             warn(f"{what} cannot be read incrementally (it has no identity to resume); "
                  f"use `logtrack xml {item.name}`")
             continue
@@ -187,10 +188,10 @@ def _ingest_file(state: Store, config: Config, item: Input, classifiers: list[Cl
         raise VanishedError(f"{name}: gone since it was listed") from None
     except OSError as exc:
         raise InputError(f"{name}: cannot read: {exc.strerror}") from None
-    compressed = sources.is_compressed(name)
-    if compressed and state.by_hints(st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns):
+    packed = compressed.is_compressed(name)
+    if packed and state.by_hints(st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns):
         return "unchanged (read before)"
-    head = sources.head(name, FINGERPRINT_BYTES)
+    head = compressed.head(name, FINGERPRINT_BYTES)
     if not head:
         return "empty"
     record = state.match(head)
@@ -200,7 +201,7 @@ def _ingest_file(state: Store, config: Config, item: Input, classifiers: list[Cl
     else:
         state.widen_fingerprint(record, head)
         how = f"known (as {record.last_name}), resumed at line {record.lines + 1}"
-        if not compressed and not _still_there(name, record, st.st_size):
+        if not packed and not _still_there(name, record, st.st_size):
             if record.last_ts is None:  # nothing to tell old lines from new ones by
                 warn(f"{name}: the file changed before the position read last time (line {record.lines}, "
                      f"byte {record.offset}): a crash cut it back, or it was rewritten; reading goes on from "
@@ -264,7 +265,7 @@ def _ingest_file(state: Store, config: Config, item: Input, classifiers: list[Cl
     account = FileAccount()  # the lines read this run, and the damaged ones
 
     def write(done: list[BatchSummary], at: int, lines_at: int, ts: int | None, recount: int | None) -> None:
-        tail = None if compressed else _tail_hash(name, at)
+        tail = None if packed else _tail_hash(name, at)
         with state.transaction():
             state.advance(record.id, at, lines_at, name, merge_counts([s.counts for s in done]), ts, recount, tail,
                           outcomes=merge_outcomes([s.outcomes for s in done if s.outcomes is not None]))
@@ -316,7 +317,7 @@ def _ingest_file(state: Store, config: Config, item: Input, classifiers: list[Cl
         report.suspect.append(note)  # read whole all the same: not a problem of reading
         say(note)
     whole = len(report.problems) == problems_before  # read to its end, with no warning
-    state.set_hints(record.id, st, complete=compressed and whole)
+    state.set_hints(record.id, st, complete=packed and whole)
     if how != "new" and lines == record.lines:
         return f"nothing new (at line {lines})"
     return f"{how}; now at line {lines}"
@@ -362,7 +363,7 @@ def _still_there(name: str, record: FileRecord, size: int) -> bool:
     with open(name, "rb") as fh:
         fh.seek(offset - 1)
         around = fh.read(2)
-    return around[:1] in (b"\n", sources.HOLE) or around[1:] == sources.HOLE
+    return around[:1] in (b"\n", HOLE) or around[1:] == HOLE
 
 
 def _w3c_resumed(fmt: LogFormat, name: str, offset: int, batch: sources.Batch) -> LogFormat:
@@ -378,5 +379,5 @@ def _w3c_resumed(fmt: LogFormat, name: str, offset: int, batch: sources.Batch) -
 
 def _head_batch(head: bytes) -> sources.Batch:
     """The file's first bytes as a batch of its whole first lines (a hole is no line of any format)."""
-    head = head.replace(sources.HOLE, b"\n")
+    head = head.replace(HOLE, b"\n")
     return sources.batch_of("head", 1, head[: head.rfind(b"\n")] if b"\n" in head else head)

@@ -25,7 +25,7 @@ from ..errors import InputError, UnrecognisedError
 from ..formats import LogFormat
 from ..parse.detect import detect, file_format, sample_frame
 from ..parse.fields import parse_lines
-from ..read import sources, w3c_sections
+from ..read import files, sources, w3c_sections
 from ..read.inputs import AUTO, WORKERS, Hooks, Input, in_order, plan
 from ..verdicts.reasons import Skip
 
@@ -141,7 +141,7 @@ def nginx_conf_entries(conf: str) -> list[str]:
     logs, skipped = nginx_conf.read_all(Path(conf))
     out = []
     for log in logs:
-        names = sources.rotated_siblings(log.path) if not glob.has_magic(log.path) else glob.glob(log.path)
+        names = files.rotated_siblings(log.path) if not glob.has_magic(log.path) else glob.glob(log.path)
         if not names:
             why = "no such file"
         elif all(os.path.getsize(n) == 0 for n in names):

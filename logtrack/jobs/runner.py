@@ -38,7 +38,7 @@ from ..errors import (
 )
 from ..flexmls.upload import Poster, UploadSettings, in_window, load_api_key, redact, split_posts
 from ..output import write_into
-from ..read import sources
+from ..read import compressed
 from ..read.inputs import Hooks, plan
 from ..state.interface import Store
 from ..state.locate import Location, open_state, parse
@@ -398,7 +398,7 @@ def rebuild(config: Config, paths: Sequence[str], location: Location | Path | st
         present: set[int] = set()
         for item in inputs:
             try:
-                head = sources.head(item.name, FINGERPRINT_BYTES)
+                head = compressed.head(item.name, FINGERPRINT_BYTES)
             except InputError:
                 continue
             found = state.match(head) if head else None

@@ -26,6 +26,7 @@ from .. import formats
 from ..errors import InputError, LogFormatError, UnrecognisedError
 from ..formats import LogFormat, looks_like, nginx, proxies, syslog, w3c
 from ..read import sources
+from ..read.holes import HOLE
 from ..verdicts.reasons import DAMAGED, Skip
 from .fields import is_text, json_value, lines_frame, parse_lines
 
@@ -246,7 +247,7 @@ def sample_frame(batch: sources.Batch) -> pl.DataFrame:
 def sample_lines(sample: pl.DataFrame) -> pl.Series:
     """The first lines worth judging a format by: no blank lines, no holes, no CR."""
     lines = sample.get_column("line").str.strip_suffix("\r")
-    return lines.filter((lines.str.strip_chars() != "") & (lines != sources.HOLE.decode())).head(SAMPLE)
+    return lines.filter((lines.str.strip_chars() != "") & (lines != HOLE.decode())).head(SAMPLE)
 
 
 def no_method_note(fmt: LogFormat, source: str) -> str | None:

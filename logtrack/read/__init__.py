@@ -3,8 +3,13 @@
 - ``inputs``: what to read (directories, globs, rotated siblings in order,
   ``--nginx-conf``), each file with its format when the config names one;
   the ordered worker pool the jobs share.
-- ``sources``: a file (plain, gzip, bz2, xz, zstd, stdin) read into
-  batches of whole lines; holes (runs of NUL bytes a crash leaves) marked,
+- ``files``: the paths expanded (directories, globs) and a log's rotated
+  siblings.
+- ``compressed``: a file (plain, gzip, bz2, xz, zstd, stdin) as decompressed
+  chunks, the kind told by content; an early end said, not hidden.
+- ``holes``: runs of NUL bytes a crash leaves, each one line of its own, told
+  apart from binary junk.
+- ``sources``: a file's chunks into batches of whole lines; holes marked,
   not lost; invalid UTF-8 kept and marked.
 - ``w3c_sections``: a W3C log's batches cut at each ``#Fields:`` header.
 

@@ -18,7 +18,7 @@ from .. import formats
 from ..config import Config
 from ..errors import InputError
 from ..formats import LogFormat, nginx_conf
-from . import sources
+from . import files
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -61,7 +61,7 @@ def plan(config: Config, paths: Sequence[str]) -> tuple[list[Input], list[str]]:
                 problems.append(f"{log.path}: named by access_log at {log.where}, but no such file")
             inputs.extend(Input(name, log.format) for name in names)
     if paths:
-        expanded = sources.expand(paths, config.settings.glob)
+        expanded = files.expand(paths, config.settings.glob)
         problems.extend(expanded.problems)
         fixed = None if config.rules.format == AUTO else formats.get(config.rules.format)
         known = {i.name for i in inputs}
@@ -73,7 +73,7 @@ def _glob_siblings(pattern: str) -> list[str]:
     bases = sorted(glob.glob(pattern)) if glob.has_magic(pattern) else [pattern]
     names: list[str] = []
     for base in bases:
-        names.extend(n for n in sources.rotated_siblings(base) if n not in names)
+        names.extend(n for n in files.rotated_siblings(base) if n not in names)
     return names
 
 

@@ -1,14 +1,10 @@
-"""Sources: which files to read, and their lines in batches.
+"""Sources: one file's lines in batches of whole lines.
 
-A directory means the access logs in it: by default names containing
-``access`` and not ``error`` (``[logs] glob`` to choose), rotated siblings
-included (``access.log.1``, ``access.log.2.gz``, ``access.log-20261101.gz``).
-Compression is recognised by content, not by name: gzip (concatenated
-members too), bzip2, xz, and zstd when the ``zstandard`` package is
-installed. A compressed file that ends early yields its complete lines and a
-warning. A run of NUL bytes (what a crash leaves where lines were lost)
-becomes one line of its own, skipped by reason, so the lines around it
-still count; a file whose first bytes look binary is refused by name.
+The file is read through ``compressed`` (its kind told by content); a file
+that ends early yields its complete lines and a warning. A run of NUL bytes
+(what a crash leaves where lines were lost) becomes one line of its own
+(``holes``), skipped by reason, so the lines around it still count; a file
+whose first bytes look binary is refused by name.
 
 Lines come out in batches of whole lines (a few MiB of text each) so memory
 stays flat however large the input; each batch is one string that Polars
@@ -17,46 +13,23 @@ splits, never a Python loop per line.
 
 from __future__ import annotations
 
-import bz2
-import fnmatch
-import glob
-import lzma
 import os
 import re
-import stat
 import sys
-import zlib
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from functools import cache, cached_property
-from pathlib import Path
-from types import ModuleType
-from typing import IO, Any
 
-from ..errors import InputError, UsageError, VanishedError
+from ..errors import InputError, UsageError
+from .compressed import Truncated, open_source, position
+from .holes import Binary, Holes, looks_binary
+
+__all__ = ["BATCH_BYTES", "BATCH_ENV", "MARK", "Batch", "batch_bytes_wanted", "batch_of", "batches",
+           "csv_safe", "decode_lines", "holds", "line_of", "mark", "newlines"]
 
 BATCH_BYTES = 16 * 1024 * 1024  # see batch_bytes_wanted
 BATCH_ENV = "LOGTRACK_BATCH_MIB"
-STDIN = "-"
 BINARY_PROBE = 8192
-
-_MAGIC: list[tuple[bytes, str]] = [
-    (b"\x1f\x8b", "gzip"),
-    (b"BZh", "bzip2"),
-    (b"\xfd7zXZ\x00", "xz"),
-    (b"\x28\xb5\x2f\xfd", "zstd"),
-]
-_gzip_zlib: ModuleType = zlib
-try:  # ISA-L inflates gzip about 3x faster than zlib (0.10 s against 0.30 s for 240 MB of log)
-    from isal import isal_zlib
-
-    _gzip_zlib = isal_zlib
-except ImportError:  # a platform without its wheel: the standard library's zlib
-    pass
-_INFLATE_ERRORS: tuple[type[Exception], ...] = tuple({zlib.error, getattr(_gzip_zlib, "error", zlib.error)})
-_READ_ERRORS: tuple[type[Exception], ...] = (OSError, EOFError, lzma.LZMAError, *_INFLATE_ERRORS)
-_CORRUPT: tuple[type[Exception], ...] = (*_READ_ERRORS, ValueError)
-
 
 # Appended to every line of a batch for parse.split: a quote and a control byte
 # servers always escape, so the piece after a line's last quote is never
@@ -175,250 +148,6 @@ def mark(data: bytes) -> bytes:
     return data.replace(b"\n", MARK + b"\n") + MARK
 
 
-@dataclass
-class Expanded:
-    files: list[str] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
-
-
-def expand(paths: Sequence[str], pattern: str | None = None) -> Expanded:
-    """Turn the command line's paths into files to read, in a stable order.
-
-    A path that names nothing is a problem to report, not a reason to stop:
-    logrotate may have moved a file between the listing and the run.
-    """
-    out = Expanded()
-    for raw in paths:
-        if raw == STDIN:
-            out.files.append(STDIN)
-            continue
-        path = Path(raw)
-        if path.is_dir():
-            found = sorted(str(p) for p in path.iterdir() if p.is_file() and _is_access_log(p.name, pattern))
-            if not found:
-                which = f"matching {pattern!r}" if pattern else "containing 'access' (and not 'error')"
-                out.problems.append(
-                    f"{raw}: no access logs in this directory (looked for names {which}; "
-                    "set [logs] glob or name the files)"
-                )
-            out.files.extend(found)
-        elif path.exists():
-            out.files.append(str(path))
-        elif glob.has_magic(raw):
-            matched = sorted(p for p in glob.glob(raw) if os.path.isfile(p))
-            if not matched:
-                out.problems.append(f"{raw}: no file matches this pattern")
-            out.files.extend(matched)
-        else:
-            out.problems.append(f"{raw}: no such file or directory")
-    out.files = list(dict.fromkeys(out.files))  # a file named twice is read once
-    return out
-
-
-def rotated_siblings(base: str) -> list[str]:
-    """A log and its rotated copies: base, base.1, base.2.gz, base-20261101.gz."""
-    names = [base] if os.path.isfile(base) else []
-    for pattern in (glob.escape(base) + ".*", glob.escape(base) + "-*"):
-        names.extend(sorted(p for p in glob.glob(pattern) if os.path.isfile(p)))
-    return names
-
-
-def _is_access_log(name: str, pattern: str | None) -> bool:
-    if pattern:
-        return fnmatch.fnmatch(name, pattern)
-    low = name.lower()
-    return "access" in low and "error" not in low
-
-
-RAW_CHUNK = 1024 * 1024
-OUT_CHUNK = 4 * 1024 * 1024  # decompressed bytes per step: a log that packs 1000:1 stays flat too
-
-
-class Truncated(Exception):
-    """A compressed stream ended before its end marker, or is corrupt."""
-
-
-def _kind(head: bytes) -> str | None:
-    for magic, kind in _MAGIC:
-        if head.startswith(magic):
-            return kind
-    return None
-
-
-def _decompressor(kind: str) -> Any:
-    if kind == "gzip":
-        return _gzip_zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
-    if kind == "bzip2":
-        return bz2.BZ2Decompressor()
-    return lzma.LZMADecompressor()
-
-
-def _decompress(raw: IO[bytes], kind: str) -> Iterator[bytes]:
-    """Decompressed data, member after member (``cat a.gz b.gz`` is read whole).
-
-    Fed a raw chunk at a time, so everything before a truncation point comes
-    out; a stream that stops inside a member raises Truncated.
-    """
-    dec = _decompressor(kind)
-    between_members = False
-    pending = b""
-    while True:
-        chunk = pending or raw.read(RAW_CHUNK)
-        pending = b""
-        if not chunk:
-            if between_members:
-                return
-            raise Truncated("compressed data ends early")
-        if between_members:
-            if not chunk.strip(b"\x00"):  # zero padding after the last member
-                continue
-            dec, between_members = _decompressor(_kind(chunk) or kind), False
-        try:
-            yield from _inflate(dec, chunk)
-        except _CORRUPT as exc:
-            raise Truncated(f"corrupt compressed data ({exc})") from None
-        if dec.eof:
-            between_members, pending = True, dec.unused_data
-
-
-def _inflate(dec: Any, chunk: bytes) -> Iterator[bytes]:
-    """All the output of one raw chunk, at most OUT_CHUNK bytes at a time.
-
-    zlib hands back the input it did not get to (``unconsumed_tail``); bz2
-    and lzma keep it and say so with ``needs_input``.
-    """
-    out = dec.decompress(chunk, OUT_CHUNK)
-    while True:
-        if out:
-            yield out
-        if dec.eof:
-            return
-        if hasattr(dec, "needs_input"):
-            if dec.needs_input:
-                return
-            out = dec.decompress(b"", OUT_CHUNK)
-        else:
-            if not dec.unconsumed_tail:
-                return
-            out = dec.decompress(dec.unconsumed_tail, OUT_CHUNK)
-
-
-def _zstd(raw: IO[bytes], name: str) -> Iterator[bytes]:
-    try:
-        import zstandard  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        raise InputError(
-            f"{name}: zstd-compressed, and the zstandard package is not installed",
-            "pip install 'logtrack[zstd]', or decompress it first",
-        ) from None
-    reader = zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)
-    while True:
-        try:
-            out = reader.read(RAW_CHUNK)
-        except zstandard.ZstdError as exc:
-            raise Truncated(f"corrupt or truncated zstd data ({exc})") from None
-        if not out:
-            return
-        yield out
-
-
-def _plain(raw: IO[bytes]) -> Iterator[bytes]:
-    while chunk := raw.read(RAW_CHUNK):
-        yield chunk
-
-
-def open_source(name: str, skip: int = 0) -> tuple[Iterator[bytes], IO[bytes]]:
-    """The file's data in chunks from decompressed byte ``skip``; and the raw file.
-
-    A plain file seeks; a compressed one is decompressed from its start and
-    the first ``skip`` bytes dropped.
-    """
-    if name == STDIN:
-        return _plain(sys.stdin.buffer), sys.stdin.buffer
-    try:
-        raw = open(name, "rb")  # noqa: SIM115 - closed by the caller
-    except FileNotFoundError:
-        raise VanishedError(f"{name}: gone since it was listed") from None
-    except OSError as exc:
-        raise InputError(f"{name}: cannot read: {exc.strerror}") from None
-    kind = _kind(raw.peek(8)[:8])
-    if kind is None:
-        if skip:  # (never for a pipe, which cannot seek: `run` leaves pipes to `xml`, see is_stream)
-            raw.seek(skip)
-        return _plain(raw), raw
-    chunks = _zstd(raw, name) if kind == "zstd" else _decompress(raw, kind)
-    return (_skip(chunks, skip) if skip else chunks), raw
-
-
-def is_stream(name: str) -> bool:
-    """Whether ``name`` is stdin or a pipe (``<(zcat ...)``, a FIFO): read once, from its start, with no
-    identity to resume from."""
-    if name == STDIN:
-        return True
-    try:
-        return not stat.S_ISREG(os.stat(name).st_mode)
-    except OSError:
-        return False
-
-
-TYPICAL_RATIO = 10  # plain bytes per compressed byte of an access log, when the file does not say
-
-
-def plain_size_estimate(name: str) -> int:
-    """About how many bytes a file holds once decompressed, without decompressing it.
-
-    gzip keeps the plain size of its last member (mod 4 GiB) in its last 4
-    bytes; where that is smaller than the file, it wrapped or the file has
-    several members, and a typical ratio is used, as for the other kinds.
-    """
-    try:
-        size = os.path.getsize(name)
-        with open(name, "rb") as fh:
-            kind = _kind(fh.read(8))
-            if kind is None:
-                return size
-            if kind == "gzip" and size >= 18:
-                fh.seek(-4, os.SEEK_END)
-                isize = int.from_bytes(fh.read(4), "little")
-                if isize >= size:
-                    return isize
-    except OSError:
-        return 0
-    return size * TYPICAL_RATIO
-
-
-def is_compressed(name: str) -> bool:
-    with open(name, "rb") as fh:
-        return _kind(fh.read(8)) is not None
-
-
-def _skip(chunks: Iterator[bytes], skip: int) -> Iterator[bytes]:
-    for chunk in chunks:
-        if skip >= len(chunk):
-            skip -= len(chunk)
-            continue
-        yield chunk[skip:]
-        skip = 0
-    if skip:
-        raise Truncated(f"the file is {skip} bytes shorter than what was read from it before")
-
-
-def head(name: str, size: int) -> bytes:
-    """The first ``size`` decompressed bytes (fewer if the file is shorter)."""
-    chunks, raw = open_source(name)
-    out = bytearray()
-    try:
-        for chunk in chunks:
-            out += chunk
-            if len(out) >= size:
-                break
-    except Truncated:
-        pass
-    finally:
-        raw.close()
-    return bytes(out[:size])
-
-
 def batch_bytes_wanted() -> int:
     """How much of a log is worked on at once: ``BATCH_BYTES``, or LOGTRACK_BATCH_MIB.
 
@@ -458,7 +187,7 @@ def batches(
     line_no = first_line
     offset = skip
     pending = _Pending()
-    holes = _Holes()
+    holes = Holes()
     first = True
 
     def whole_lines() -> Batch | None:
@@ -469,7 +198,7 @@ def batches(
             return None
         data, lines = cut
         offset += holes.take(len(data) + 1)
-        batch = Batch(name, line_no, data, _tell(raw), offset, lines)
+        batch = Batch(name, line_no, data, position(raw), offset, lines)
         line_no += lines
         return batch
 
@@ -495,7 +224,7 @@ def batches(
             if chunk and (holes.open or b"\x00" in chunk):
                 try:
                     chunk = holes.fill(chunk, pending.size, pending.ends_line())
-                except _Binary:
+                except Binary:
                     # its text before the junk
                     pending.add(holes.fill(chunk[: chunk.find(b"\x00")], pending.size, pending.ends_line()))
                     if batch := whole_lines():
@@ -516,7 +245,7 @@ def batches(
             if not chunk:
                 if pending.size and partial_tail:
                     data = pending.take_all()
-                    yield Batch(name, line_no, data, _tell(raw), offset + holes.take(len(data)), 1)
+                    yield Batch(name, line_no, data, position(raw), offset + holes.take(len(data)), 1)
                 return
     finally:
         if raw is not sys.stdin.buffer:
@@ -572,108 +301,6 @@ class _Pending:
         data = b"".join(self.parts)
         self.parts, self.size, self.newlines = [], 0, 0
         return data
-
-
-HOLE = b"\x00"  # what a run of NUL bytes becomes: this one byte, on a line of its own
-_NUL_RUN = re.compile(rb"\x00+")
-# Bytes below 0x20 that nginx and Apache escape, so never write raw.
-_CONTROL = bytes(b for b in range(1, 32) if b not in b"\t\n\r\x0b\x0c\x1b")
-
-
-def looks_binary(data: bytes) -> bool:
-    """Whether NUL bytes in ``data`` mean a binary file rather than a log with a hole.
-
-    A crash can leave a log with blocks of NUL bytes where lines were lost
-    (the file grew, its data never reached the disk), and copytruncate does
-    the same with a writer that does not append; either way the lines
-    around the hole are a log's. A binary file (a database, an image, an
-    executable, UTF-16 text) has its NULs scattered, among other control
-    bytes that servers never write raw.
-    """
-    if b"\x00" not in data:
-        return False
-    runs = sum(1 for _ in _NUL_RUN.finditer(data))
-    rest = data.replace(b"\x00", b"")
-    controls = len(rest) - len(rest.translate(None, _CONTROL))
-    return runs > max(16, len(data) // 4096) or controls * 100 > len(rest)
-
-
-class _Binary(Exception):
-    """NUL bytes past a file's start that are scattered, not a hole."""
-
-
-@dataclass
-class _Holes:
-    """Runs of NUL bytes (holes) in the data, each turned into one HOLE line.
-
-    The run becomes one ``\\x00`` byte with a line break before it when it
-    cuts a line and after it when text follows at once, so the text on
-    either side keeps its own line (the line after a crash's hole is a
-    whole line, and counts). Line numbers after a hole that cuts a line are
-    therefore one or two higher than in the file. The hole's bytes never
-    pile up in memory, however long it is; ``extras`` keeps where the file
-    holds more (or fewer) bytes than the data, so read positions stay the
-    file's own.
-    """
-
-    open: bool = False  # the data so far ends in a hole, and the next NULs belong to it
-    extras: list[tuple[int, int]] = field(default_factory=list)  # (data position, file bytes - data bytes)
-
-    def fill(self, chunk: bytes, base: int, at_line_start: bool) -> bytes:
-        """``chunk`` with its holes turned into HOLE lines, to follow ``base`` bytes of data.
-
-        ``at_line_start``: whether the data so far ends a line (or there is none).
-
-        Raises _Binary when it looks binary (``looks_binary``): a file can
-        turn to junk past its first bytes too.
-        """
-        if looks_binary(chunk):
-            raise _Binary
-        runs = list(_NUL_RUN.finditer(chunk))
-        out = bytearray()
-        pos = 0
-        for run in [*runs, None]:
-            text = chunk[pos: run.start() if run else len(chunk)]
-            if text:
-                if self.open and not text.startswith(b"\n"):
-                    self._add(out, b"\n", base, 0)
-                self.open = False
-                out += text
-                at_line_start = text.endswith(b"\n")
-            if run is None:
-                break
-            length = run.end() - run.start()
-            if self.open:
-                at = base + len(out)
-                if self.extras and self.extras[-1][0] == at:  # one entry however many chunks it spans
-                    length += self.extras.pop()[1]
-                self.extras.append((at, length))
-            else:
-                if not at_line_start:
-                    self._add(out, b"\n", base, 0)
-                self._add(out, HOLE, base, length)
-                self.open = True
-            pos = run.end()
-        return bytes(out)
-
-    def _add(self, out: bytearray, data: bytes, base: int, file_bytes: int) -> None:
-        out += data
-        self.extras.append((base + len(out), file_bytes - len(data)))
-
-    def take(self, size: int) -> int:
-        """How many file bytes the first ``size`` bytes of data stand for; they leave the data."""
-        if not self.extras:
-            return size
-        extra = sum(e for at, e in self.extras if at <= size)
-        self.extras = [(at - size, e) for at, e in self.extras if at > size]
-        return size + extra
-
-
-def _tell(raw: IO[bytes]) -> int:
-    try:
-        return raw.tell()
-    except (OSError, ValueError):
-        return 0
 
 
 def decode_lines(data: bytes) -> tuple[str, tuple[int, ...]]:

@@ -14,7 +14,8 @@ from collections.abc import Iterable, Iterator
 from ..errors import InputError, LogFormatError
 from ..formats import LogFormat
 from ..formats.w3c import HEADER, from_header
-from .sources import HOLE, Batch, batch_of, holds
+from .holes import HOLE
+from .sources import Batch, batch_of, holds
 
 
 def follow(batches: Iterable[Batch], fmt: LogFormat, start: int = 0) -> Iterator[tuple[Batch, LogFormat]]:
@@ -82,7 +83,7 @@ def _part(batch: Batch, start: int, end: int, end_offset: int) -> Batch:
 
 def header_before(path: str, offset: int) -> str | None:
     """The last ``#Fields:`` line that starts before ``offset``: a run resuming mid-file reads by it."""
-    from ..read.sources import open_source
+    from .compressed import open_source
 
     chunks, raw = open_source(path)
     last, read, tail = None, 0, b""

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from .. import formats as f
-from ..read.sources import HOLE
+from ..read.holes import HOLE
 from .reasons import NotCounted, Skip
 
 

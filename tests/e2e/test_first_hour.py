@@ -415,9 +415,9 @@ def test_a_file_rotated_between_listing_and_reading_is_read_under_its_new_name(c
                                                                                  monkeypatch) -> None:
     logs, conf, gen = site
     state = _counted_then_grown(cli, logs, conf, gen.lines, tmp_path / "s.db")
-    from logtrack.read import sources
+    from logtrack.read import files
 
-    listed = sources.expand
+    listed = files.expand
 
     def listing_then_logrotate(paths, pattern=None):  # type: ignore[no-untyped-def]
         found = listed(paths, pattern)
@@ -425,7 +425,7 @@ def test_a_file_rotated_between_listing_and_reading_is_read_under_its_new_name(c
             _rotate_with_compress(logs, gen.lines[4000:])
         return found
 
-    monkeypatch.setattr(sources, "expand", listing_then_logrotate)
+    monkeypatch.setattr(files, "expand", listing_then_logrotate)
     code, _, err = cli("run", str(logs), "-c", str(conf), "--state", str(state), "--no-upload")
     assert code == 0, err
     assert "warning" not in err and "cannot read" not in err
@@ -602,14 +602,14 @@ def test_stdin_gets_a_line_counter_without_a_total() -> None:
 
 
 def test_time_left_counts_plain_bytes_for_compressed_files(tmp_path: Path) -> None:
-    from logtrack.read import sources
+    from logtrack.read import compressed
 
     data = b"".join(line + b"\n" for line in [c.encode() for c in COMBINED] * 3000)
     plain = tmp_path / "access.log"
     plain.write_bytes(data)
     gz = tmp_path / "access.log.2.gz"
     gz.write_bytes(gzip.compress(data))
-    assert sources.plain_size_estimate(str(gz)) == len(data)  # gzip says its plain size
+    assert compressed.plain_size_estimate(str(gz)) == len(data)  # gzip says its plain size
     _, progress = _render_bar(120, [str(plain), str(gz)], [(str(plain), len(data), 9000)])
     task = progress.tasks[0]  # type: ignore[attr-defined]
     assert task.total == 2 * len(data) and task.completed == len(data)  # half done, in the same unit

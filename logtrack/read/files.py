@@ -1,0 +1,84 @@
+"""Which files to read: the paths a user names, expanded, and a log's rotated siblings.
+
+A directory means the access logs in it: by default names containing
+``access`` and not ``error`` (``[logs] glob`` to choose), rotated siblings
+included (``access.log.1``, ``access.log.2.gz``, ``access.log-20261101.gz``).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import glob
+import os
+import stat
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+STDIN = "-"
+
+
+@dataclass
+class Expanded:
+    files: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+def expand(paths: Sequence[str], pattern: str | None = None) -> Expanded:
+    """Turn the command line's paths into files to read, in a stable order.
+
+    A path that names nothing is a problem to report, not a reason to stop:
+    logrotate may have moved a file between the listing and the run.
+    """
+    out = Expanded()
+    for raw in paths:
+        if raw == STDIN:
+            out.files.append(STDIN)
+            continue
+        path = Path(raw)
+        if path.is_dir():
+            found = sorted(str(p) for p in path.iterdir() if p.is_file() and _is_access_log(p.name, pattern))
+            if not found:
+                which = f"matching {pattern!r}" if pattern else "containing 'access' (and not 'error')"
+                out.problems.append(
+                    f"{raw}: no access logs in this directory (looked for names {which}; "
+                    "set [logs] glob or name the files)"
+                )
+            out.files.extend(found)
+        elif path.exists():
+            out.files.append(str(path))
+        elif glob.has_magic(raw):
+            matched = sorted(p for p in glob.glob(raw) if os.path.isfile(p))
+            if not matched:
+                out.problems.append(f"{raw}: no file matches this pattern")
+            out.files.extend(matched)
+        else:
+            out.problems.append(f"{raw}: no such file or directory")
+    out.files = list(dict.fromkeys(out.files))  # a file named twice is read once
+    return out
+
+
+def rotated_siblings(base: str) -> list[str]:
+    """A log and its rotated copies: base, base.1, base.2.gz, base-20261101.gz."""
+    names = [base] if os.path.isfile(base) else []
+    for pattern in (glob.escape(base) + ".*", glob.escape(base) + "-*"):
+        names.extend(sorted(p for p in glob.glob(pattern) if os.path.isfile(p)))
+    return names
+
+
+def _is_access_log(name: str, pattern: str | None) -> bool:
+    if pattern:
+        return fnmatch.fnmatch(name, pattern)
+    low = name.lower()
+    return "access" in low and "error" not in low
+
+
+def is_stream(name: str) -> bool:
+    """Whether ``name`` is stdin or a pipe (``<(zcat ...)``, a FIFO): read once, from its start, with no
+    identity to resume from."""
+    if name == STDIN:
+        return True
+    try:
+        return not stat.S_ISREG(os.stat(name).st_mode)
+    except OSError:
+        return False

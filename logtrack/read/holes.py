@@ -1,0 +1,104 @@
+"""Holes: the runs of NUL bytes a crash leaves in a log, each made one line of its own, and binary junk told apart.
+
+A line lost in a crash is skipped by reason (``HOLE``), and the lines on
+either side of it keep their own lines and count.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+HOLE = b"\x00"  # what a run of NUL bytes becomes: this one byte, on a line of its own
+_NUL_RUN = re.compile(rb"\x00+")
+# Bytes below 0x20 that nginx and Apache escape, so never write raw.
+_CONTROL = bytes(b for b in range(1, 32) if b not in b"\t\n\r\x0b\x0c\x1b")
+
+
+def looks_binary(data: bytes) -> bool:
+    """Whether NUL bytes in ``data`` mean a binary file rather than a log with a hole.
+
+    A crash can leave a log with blocks of NUL bytes where lines were lost
+    (the file grew, its data never reached the disk), and copytruncate does
+    the same with a writer that does not append; either way the lines
+    around the hole are a log's. A binary file (a database, an image, an
+    executable, UTF-16 text) has its NULs scattered, among other control
+    bytes that servers never write raw.
+    """
+    if b"\x00" not in data:
+        return False
+    runs = sum(1 for _ in _NUL_RUN.finditer(data))
+    rest = data.replace(b"\x00", b"")
+    controls = len(rest) - len(rest.translate(None, _CONTROL))
+    return runs > max(16, len(data) // 4096) or controls * 100 > len(rest)
+
+
+class Binary(Exception):
+    """NUL bytes past a file's start that are scattered, not a hole."""
+
+
+@dataclass
+class Holes:
+    """Runs of NUL bytes (holes) in the data, each turned into one HOLE line.
+
+    The run becomes one ``\\x00`` byte with a line break before it when it
+    cuts a line and after it when text follows at once, so the text on
+    either side keeps its own line (the line after a crash's hole is a
+    whole line, and counts). Line numbers after a hole that cuts a line are
+    therefore one or two higher than in the file. The hole's bytes never
+    pile up in memory, however long it is; ``extras`` keeps where the file
+    holds more (or fewer) bytes than the data, so read positions stay the
+    file's own.
+    """
+
+    open: bool = False  # the data so far ends in a hole, and the next NULs belong to it
+    extras: list[tuple[int, int]] = field(default_factory=list)  # (data position, file bytes - data bytes)
+
+    def fill(self, chunk: bytes, base: int, at_line_start: bool) -> bytes:
+        """``chunk`` with its holes turned into HOLE lines, to follow ``base`` bytes of data.
+
+        ``at_line_start``: whether the data so far ends a line (or there is none).
+
+        Raises Binary when it looks binary (``looks_binary``): a file can
+        turn to junk past its first bytes too.
+        """
+        if looks_binary(chunk):
+            raise Binary
+        runs = list(_NUL_RUN.finditer(chunk))
+        out = bytearray()
+        pos = 0
+        for run in [*runs, None]:
+            text = chunk[pos: run.start() if run else len(chunk)]
+            if text:
+                if self.open and not text.startswith(b"\n"):
+                    self._add(out, b"\n", base, 0)
+                self.open = False
+                out += text
+                at_line_start = text.endswith(b"\n")
+            if run is None:
+                break
+            length = run.end() - run.start()
+            if self.open:
+                at = base + len(out)
+                if self.extras and self.extras[-1][0] == at:  # one entry however many chunks it spans
+                    length += self.extras.pop()[1]
+                self.extras.append((at, length))
+            else:
+                if not at_line_start:
+                    self._add(out, b"\n", base, 0)
+                self._add(out, HOLE, base, length)
+                self.open = True
+            pos = run.end()
+        return bytes(out)
+
+    def _add(self, out: bytearray, data: bytes, base: int, file_bytes: int) -> None:
+        out += data
+        self.extras.append((base + len(out), file_bytes - len(data)))
+
+    def take(self, size: int) -> int:
+        """How many file bytes the first ``size`` bytes of data stand for; they leave the data."""
+        if not self.extras:
+            return size
+        extra = sum(e for at, e in self.extras if at <= size)
+        self.extras = [(at - size, e) for at, e in self.extras if at > size]
+        return size + extra
