@@ -296,9 +296,9 @@ def test_json_python_reads_but_json_does_not_is_skipped(member: str) -> None:
 
 def test_a_line_polars_refuses_after_python_took_it_is_skipped_alone(monkeypatch: pytest.MonkeyPatch) -> None:
     """The last net: were Python's decoder to take a line Polars' refuses, the batch is decoded line by line."""
-    from logtrack.parse import fields
+    from logtrack.parse import json_lines
 
-    monkeypatch.setattr(fields, "_fitted", lambda text, paths: text)  # every line passed on as it is
+    monkeypatch.setattr(json_lines, "_fitted", lambda text, paths: text)  # every line passed on as it is
     good = '{"time":"2026-11-01T10:00:00+00:00","request":"GET /listing/1 HTTP/1.1","status":200,"rt":0.1}'
     odd = good.replace('"rt":0.1', '"rt":NaN')
     df = parse_batch(batch_of("t.log", 1, f"{good}\n{odd}\n{good}".encode()), formats.get(NGINX_JSON))

@@ -70,7 +70,7 @@ def variable(name: str) -> Piece:
 
 
 # How the target is written where a template glues it together as ``$uri$is_args$args``
-# (``parse.fields.decoded``): a request without a query string ends in $args' "-".
+# (``parse.encodings.decoded``): a request without a query string ends in $args' "-".
 GLUED_ARGS = "nginx_args"
 _GLUED = (("uri", "document_uri"), ("is_args",), ("args", "query_string"))
 

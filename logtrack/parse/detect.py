@@ -28,7 +28,8 @@ from ..formats import LogFormat, looks_like, nginx, proxies, syslog, w3c
 from ..read import sources
 from ..read.holes import HOLE
 from ..verdicts.reasons import DAMAGED, Skip
-from .fields import is_text, json_value, lines_frame, parse_lines
+from .fields import lines_frame, parse_lines
+from .json_lines import is_text, json_value
 
 SAMPLE = 1000  # lines a format is judged by
 

@@ -93,7 +93,7 @@ def read(batch: Batch, fmt: LogFormat, *, counting: bool = False) -> Cut | None:
     # A JSON line's values are its text only when nothing in it is escaped: a line with a backslash in a
     # value is left to the decoder (checked on the pieces, by memchr; a batch without one skips it).
     # A control byte written raw (nginx's escape=none) is text here, as the decoder takes it too
-    # (``fields._fitted``): looking for one cost a fifth of a JSON batch, for a line no server writes
+    # (``json_lines._fitted``): looking for one cost a fifth of a JSON batch, for a line no server writes
     # by default.
     backslashes = fmt.is_json and holds(data, b"\\")
     if fmt.is_json:

@@ -1,0 +1,87 @@
+"""Times: a format's time field -> (the instant in UTC, the date as the server wrote it), in Polars.
+
+CLF, ISO 8601 / RFC 3339, epoch seconds (with a fraction), milliseconds and
+microseconds, a whole number of unknown unit, and strftime formats with or
+without an offset (read in the configured zone when without).
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from .. import formats as f
+from ..formats import LogFormat
+
+
+def time_columns(fmt: LogFormat, naive_timezone: str | None) -> tuple[pl.Expr, pl.Expr]:
+    """(instant in UTC, date as the server wrote it) for the format's kind of time."""
+    text = pl.col(f.TIME)
+    utc = pl.Datetime("us", "UTC")
+    if fmt.time_kind == f.CLF:
+        return (
+            text.str.strptime(utc, f.CLF_FORMAT, strict=False),
+            text.str.slice(0, 11).str.strptime(pl.Date, "%d/%b/%Y", strict=False),
+        )
+    if fmt.time_kind == f.ISO8601:
+        return _iso(text)
+    if fmt.time_kind in (f.EPOCH, f.EPOCH_MS, f.EPOCH_US):
+        if fmt.time_kind == f.EPOCH:
+            micros = _epoch_micros(text)
+        else:
+            scale = 1000 if fmt.time_kind == f.EPOCH_MS else 1
+            micros = text.cast(pl.Int64, strict=False) * scale
+        instant = _utc(micros)
+        # an epoch carries no offset: the day the server wrote is the UTC day
+        return instant, instant.dt.date()
+    if fmt.time_kind == f.INSTANT:
+        # A whole number's unit by its size: seconds until the year 5138, then ms, us, ns.
+        whole = text.cast(pl.Int64, strict=False)
+        micros = (pl.when(whole < 10**11).then(whole * 1_000_000).when(whole < 10**14).then(whole * 1000)
+                  .when(whole < 10**17).then(whole).otherwise(whole // 1000))
+        epoch = _utc(pl.coalesce(micros, _epoch_micros(text)))
+        iso, iso_day = _iso(text)
+        return pl.coalesce(iso, epoch), pl.coalesce(iso_day, epoch.dt.date())
+    if fmt.time_kind == f.UTC_WALL:
+        assert fmt.time_format
+        wall = text.str.strptime(pl.Datetime("us"), fmt.time_format, strict=False)
+        return wall.dt.replace_time_zone("UTC"), wall.dt.date()
+    assert fmt.time_kind == f.STRFTIME and fmt.time_format
+    if "%z" in fmt.time_format:
+        return text.str.strptime(utc, fmt.time_format, strict=False), _wall_date(text, fmt.time_format)
+    wall = text.str.strptime(pl.Datetime("us"), fmt.time_format, strict=False)
+    instant = wall.dt.replace_time_zone(
+        naive_timezone or "UTC", ambiguous="earliest", non_existent="null"
+    ).dt.convert_time_zone("UTC")
+    return instant, wall.dt.date()
+
+
+def _iso(text: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    """RFC 3339 / ISO 8601 with an offset or Z: (instant, the date as written)."""
+    iso = text.str.replace(r"Z$", "+00:00")
+    return (
+        iso.str.strptime(pl.Datetime("us", "UTC"), "%Y-%m-%dT%H:%M:%S%.f%:z", strict=False),
+        iso.str.slice(0, 10).str.strptime(pl.Date, "%Y-%m-%d", strict=False),
+    )
+
+
+def _epoch_micros(text: pl.Expr) -> pl.Expr:
+    """Epoch seconds with an optional fraction -> microseconds (null when not a number so written)."""
+    parts = text.str.split_exact(".", 1)
+    seconds = parts.struct.field("field_0").cast(pl.Int64, strict=False)
+    fraction = parts.struct.field("field_1").fill_null("").str.pad_end(6, "0").str.slice(0, 6)
+    return seconds * 1_000_000 + fraction.cast(pl.Int64, strict=False)
+
+
+def _utc(micros: pl.Expr) -> pl.Expr:
+    return micros.cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
+
+
+def _wall_date(text: pl.Expr, time_format: str) -> pl.Expr:
+    """The wall-clock date of an aware strftime time: parse it, keep the local fields."""
+    aware = text.str.strptime(pl.Datetime("us", "UTC"), time_format, strict=False)
+    offset = text.str.extract(r"([+-][0-9]{4})[^0-9]*$", 1)  # (text may follow it: "[%t]" in Apache's JSON)
+    sign = pl.when(offset.str.slice(0, 1) == "-").then(-1).otherwise(1)
+    minutes = offset.str.slice(1, 2).cast(pl.Int64, strict=False) * 60 + offset.str.slice(3, 2).cast(
+        pl.Int64, strict=False
+    )
+    return (aware + pl.duration(minutes=sign * minutes)).dt.date()
