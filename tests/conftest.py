@@ -39,12 +39,12 @@ def xml_counts(document: bytes) -> Counter[tuple[str, str, str]]:
 @pytest.fixture(autouse=True)
 def no_config_found_by_default(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     """No test picks up a logtrack.toml of the machine's (the user's config dir, /etc) unless it says so."""
-    import logtrack.config
+    import logtrack.config.files
 
     home = tmp_path_factory.mktemp("config-home")
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home))
     monkeypatch.delenv("LOGTRACK_CONFIG", raising=False)
-    monkeypatch.setattr(logtrack.config, "SYSTEM_CONFIG", home / "etc-logtrack.toml")
+    monkeypatch.setattr(logtrack.config.files, "SYSTEM_CONFIG", home / "etc-logtrack.toml")
 
 
 @pytest.fixture

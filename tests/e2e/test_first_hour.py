@@ -283,7 +283,7 @@ def _conf(path: Path, pattern: str) -> Path:
 
 
 def test_the_config_is_found_where_the_readme_says(cli, tmp_path: Path, monkeypatch) -> None:
-    import logtrack.config
+    import logtrack.config.files
 
     log = tmp_path / "access.log"
     log.write_text("\n".join(COMBINED) + "\n")
@@ -291,7 +291,7 @@ def test_the_config_is_found_where_the_readme_says(cli, tmp_path: Path, monkeypa
     work.mkdir()
     monkeypatch.chdir(work)
     system = _conf(tmp_path / "etc" / "logtrack.toml", "^/listing/(?P<id>7)$")
-    monkeypatch.setattr(logtrack.config, "SYSTEM_CONFIG", system)
+    monkeypatch.setattr(logtrack.config.files, "SYSTEM_CONFIG", system)
     user = _conf(Path(os.environ["XDG_CONFIG_HOME"]) / "logtrack" / "logtrack.toml", "^/listing/(?P<id>42)$")
     local = _conf(work / "logtrack.toml", "^/listing/(?P<id>4?[27])$")
     named = _conf(tmp_path / "named.toml", "^/listing/(?P<id>42)$")

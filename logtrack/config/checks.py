@@ -1,0 +1,237 @@
+"""Each value of a config file or a flag, checked before any log is read, its file and key named in the error."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from ..errors import ConfigError
+from .rules import DEFAULTS, Fleet, SupplierRule
+
+_SUPPLIER_KEYS: dict[str, type | tuple[type, ...]] = {
+    "name": str,
+    "referrer": (list, str),
+    "host": (list, str),
+}
+
+
+def check_keys(
+    body: Mapping[str, Any],
+    schema: Mapping[str, type | tuple[type, ...]],
+    label: str,
+    where: str,
+) -> None:
+    for key, value in body.items():
+        if key not in schema:
+            raise ConfigError(
+                f"{where}: unknown key {label} {key}",
+                f"known keys in {label}: {', '.join(sorted(schema))}",
+            )
+        expected = schema[key]
+        if not isinstance(value, expected) or (expected is not bool and isinstance(value, bool)):
+            names = expected if isinstance(expected, tuple) else (expected,)
+            kinds = " or ".join(_TOML_NAMES[t] for t in names)
+            raise ConfigError(f"{where}: {label} {key} must be {kinds}")
+
+
+_TOML_NAMES = {str: "a string", list: "an array", bool: "true or false", int: "an integer", float: "a number"}
+
+
+def check_window(window: str, label: str) -> None:
+    if not re.fullmatch(r"\s*([01][0-9]|2[0-3]):[0-5][0-9]\s*-\s*([01][0-9]|2[0-3]):[0-5][0-9]\s*", window):
+        raise ConfigError(f"{label}: {window!r} is not HH:MM-HH:MM", 'e.g. window = "22:00-06:00"')
+
+
+def supplier_rules(raw: Any, where: str) -> tuple[SupplierRule, ...]:
+    if not isinstance(raw, list):
+        raise ConfigError(f"{where}: suppliers must be written as [[suppliers]] tables")
+    rules = []
+    for i, entry in enumerate(raw):
+        label = f"[[suppliers]] #{i + 1}"
+        if not isinstance(entry, Mapping):
+            raise ConfigError(f"{where}: {label} must be a table")
+        check_keys(entry, _SUPPLIER_KEYS, label, where)
+        if "name" not in entry:
+            raise ConfigError(f"{where}: {label} has no name", 'add name = "..."')
+        referrer = domain_names(entry.get("referrer", []), f"{where}: {label} referrer")
+        host = domain_names(entry.get("host", []), f"{where}: {label} host")
+        if not referrer and not host:
+            raise ConfigError(
+                f"{where}: {label} ({entry['name']}) matches nothing",
+                "give it referrer = [...] domains or host = [...] virtual hosts",
+            )
+        rules.append(SupplierRule(xml_text(entry["name"], f"{where}: {label} name"), referrer, host))
+    return tuple(rules)
+
+
+def state_url_of(section: Mapping[str, Any], where: str) -> str | None:
+    url = section.get("url")
+    if url is None:
+        return None
+    if "path" in section:
+        raise ConfigError(f"{where}: [state] has both path and url", "keep one: url = 'sqlite:///PATH' is path")
+    return str(url)  # checked (no password, a scheme logtrack keeps) by state.locate.parse, before any log is read
+
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def seconds_of(value: Any, label: str, unit: str) -> float:
+    """A number in ``unit``, or a string like '26h', '90m', '2d'."""
+    if isinstance(value, bool):
+        raise ConfigError(f"{label}: {value!r} is not a duration", "write a number of hours, or '26h', '90m', '2d'")
+    if isinstance(value, int | float):
+        seconds = float(value) * _UNITS[unit]
+    else:
+        match = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]*)?)\s*([smhd])\s*", str(value))
+        if not match:
+            raise ConfigError(f"{label}: {value!r} is not a duration", "write e.g. '26h', '90m', '2d' or '300s'")
+        seconds = float(match[1]) * _UNITS[match[2]]
+    if seconds < 0:
+        raise ConfigError(f"{label}: a duration cannot be negative")
+    return seconds
+
+
+def fleet_of(section: Mapping[str, Any], where: str) -> Fleet:
+    names = {}
+    for key in ("site", "host"):
+        if key in section:
+            name = str(section[key]).strip()
+            if not name or len(name) > 200 or any(ord(c) < 32 for c in name):
+                raise ConfigError(f"{where}: [fleet] {key} {section[key]!r} is not a name",
+                                  "use a short name of letters, digits, dots and dashes, e.g. 'web1'")
+            names[key] = name
+    return Fleet(
+        site=names.get("site", "default"), host=names.get("host"),
+        host_timeout=seconds_of(section.get("host_timeout", 26), f"{where}: [fleet] host_timeout", "h"),
+        grace=seconds_of(section.get("grace", "5m"), f"{where}: [fleet] grace", "m"),
+    )
+
+
+def domain_names(raw: str | list[Any], label: str) -> tuple[str, ...]:
+    items = [raw] if isinstance(raw, str) else raw
+    out = []
+    for item in items:
+        text = expect_str(item, label).strip().lower().rstrip(".")
+        if not text or any(c in text for c in "/: "):
+            raise ConfigError(
+                f"{label}: {item!r} is not a domain name",
+                "write the bare host, e.g. 'zillow.com', without scheme, port or path",
+            )
+        out.append(text)
+    return tuple(out)
+
+
+def supplier_flag(flag: str) -> SupplierRule:
+    name, sep, domains = flag.partition("=")
+    if not sep or not name.strip() or not domains.strip():
+        raise ConfigError(
+            f"--supplier {flag!r} is not NAME=DOMAIN[,DOMAIN]",
+            "for example --supplier Zillow=zillow.com,trulia.com",
+        )
+    return SupplierRule(
+        xml_text(name.strip(), f"--supplier {flag!r}"), domain_names(domains.split(","), f"--supplier {flag!r}")
+    )
+
+
+def relative_path(path: str | None, where: str) -> str | None:
+    """A path in the config file is relative to the file, as in nginx's own."""
+    if path is None or where == DEFAULTS:
+        return path
+    return str(Path(where).parent / path)
+
+
+# What XML 1.0 lets a document hold (its Char production): a name written into the XML must be such text,
+# or lxml refuses it when the document is built, after the logs were read.
+# (Written as what lies outside it: the negated class takes Python's re some 4 ms to compile, at every start.)
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_text(value: Any, label: str) -> str:
+    text = expect_str(value, label)
+    if bad := _NOT_XML.search(text):
+        raise ConfigError(f"{label}: {text!r} holds {bad.group()!r}, which XML cannot hold",
+                          "take the control character out")
+    return text
+
+
+def namespace_uri(value: Any, label: str) -> str:
+    """A namespace URI's shape (a scheme, a colon, no white space); lxml checks the rest when the XML is built."""
+    uri = xml_text(value, label)
+    if uri and not re.fullmatch(r"[A-Za-z][A-Za-z0-9+.\-]*:\S+", uri):
+        raise ConfigError(f"{label}: {uri!r} is not a namespace URI",
+                          "write the namespace the official XSD declares (its targetNamespace), or leave it empty")
+    return uri
+
+
+def expect_str(value: Any, label: str) -> str:
+    if not isinstance(value, str):
+        raise ConfigError(f"{label} must be a string, not {value!r}")
+    return value
+
+
+def check_status(value: Any, label: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 100 <= value <= 599:
+        raise ConfigError(f"{label}: {value!r} is not an HTTP status code (100-599)")
+    return value
+
+
+def check_format(spec: str, label: str) -> str:
+    """Compile the format now, so a mistake names the file and key (or flag) before any log is read."""
+    from .. import formats
+    from ..errors import LogFormatError
+
+    if spec != "auto":
+        try:
+            formats.get(spec)
+        except LogFormatError as exc:
+            raise LogFormatError(f"{label}: {exc.message}", exc.fix) from None
+    return spec
+
+
+def check_timezone(name: str, label: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"{label}: unknown time zone {name!r}",
+            "use an IANA name such as 'America/Chicago' or 'UTC'",
+        ) from None
+    return name
+
+
+def _regex_error(text: str) -> tuple[str, str | None]:
+    """The Rust regex error's reason, and its pattern with the caret line under the mistake."""
+    lines = text.splitlines()
+    reason = next((ln.removeprefix("error: ") for ln in lines if ln.startswith("error: ")), None)
+    if reason is None:
+        return " ".join(text.split()), None
+    start = next((i + 1 for i, ln in enumerate(lines) if ln.endswith("parse error:")), None)
+    end = next(i for i, ln in enumerate(lines) if ln.startswith("error: "))
+    caret = "\n".join(lines[start:end]) if start is not None and start < end else None
+    return reason, caret
+
+
+def check_pattern(pattern: str, label: str) -> str:
+    """Compile the pattern with the engine that will run it (Rust regex)."""
+    import polars as pl
+
+    try:
+        dtype = pl.Series([""], dtype=pl.String).str.extract_groups(pattern).dtype
+    except pl.exceptions.PolarsError as exc:
+        reason, caret = _regex_error(str(exc))
+        raise ConfigError(
+            f"{label}: invalid regular expression: {reason}",
+            "patterns use Rust regex syntax (as Python's re, without look-around)",
+            detail=caret,
+        ) from None
+    assert isinstance(dtype, pl.Struct)
+    if "id" not in [f.name for f in dtype.fields]:
+        raise ConfigError(
+            f"{label}: pattern {pattern!r} has no group named 'id'",
+            "mark the listing id with (?P<id>...), e.g. '^/listing/(?P<id>[0-9]+)'",
+        )
+    return pattern

@@ -1,0 +1,187 @@
+"""Where a config file is looked for, and its TOML into a ``Config``, checked key by key."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from ..errors import ConfigError
+from .checks import (
+    check_format,
+    check_keys,
+    check_status,
+    check_timezone,
+    check_window,
+    domain_names,
+    expect_str,
+    fleet_of,
+    namespace_uri,
+    relative_path,
+    state_url_of,
+    supplier_rules,
+    xml_text,
+)
+from .model import Config
+from .rules import DEFAULT_ENDPOINT, DEFAULT_METHODS, DEFAULT_STATUS, CountingRules, Settings
+
+# The schema of the file: section -> key -> expected type(s). Data, not code,
+# so that an unknown key is found by a lookup and named in the error.
+_SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
+    "logs": {"format": str, "timezone": str, "log_timezone": str, "glob": str, "nginx_conf": str},
+    "listings": {"patterns": list},
+    "filters": {"status": list, "methods": list, "exclude_bots": bool, "vhosts": list},
+    "viewtracking": {"default_supplier": str, "namespace": str, "schema_location": str},
+    "state": {"path": str, "url": str},
+    "fleet": {"host": str, "site": str, "host_timeout": (int, float, str), "grace": (int, float, str)},
+    "upload": {
+        "endpoint": str,
+        "api_key_file": str,
+        "max_listings_per_post": int,
+        "window": str,
+        "window_timezone": str,
+        "timeout": (int, float),
+        "retries": int,
+        "backoff": (int, float),
+    },
+}
+
+
+ENV_VAR = "LOGTRACK_CONFIG"
+LOCAL_CONFIG = Path("logtrack.toml")
+SYSTEM_CONFIG = Path("/etc/logtrack.toml")
+
+
+def search_path(env: Mapping[str, str]) -> list[Path]:
+    """Where a config is looked for when none is named, first match wins (after LOGTRACK_CONFIG)."""
+    base = env.get("XDG_CONFIG_HOME") or str(Path(env.get("HOME") or Path.home()) / ".config")
+    return [LOCAL_CONFIG, Path(base) / "logtrack" / "logtrack.toml", SYSTEM_CONFIG]
+
+
+def find(explicit: Path | None, env: Mapping[str, str]) -> Path | None:
+    """The config file to use: ``--config``, then ``LOGTRACK_CONFIG``, then the search path.
+
+    ``env`` is the process environment, passed in by the CLI (the library
+    never reads it itself). A file named by ``--config`` or the variable
+    must exist; the search path's files are used only where they do.
+    """
+    if explicit is not None:
+        return explicit
+    named = env.get(ENV_VAR)
+    if named:
+        path = Path(named)
+        if not path.is_file():
+            raise ConfigError(f"{ENV_VAR}={named}: no such config file",
+                              f"create it with `logtrack init {named}`, or unset {ENV_VAR}")
+        return path
+    return next((p for p in search_path(env) if p.is_file()), None)
+
+
+def load(path: Path | None, *, check_patterns: bool = True) -> Config:
+    """Read a config file; ``None`` gives the defaults.
+
+    ``check_patterns=False`` leaves compiling the listing patterns to
+    ``Config.check_patterns``: an unattended run whose state already holds
+    these very rules knows they compile, and need not load the regex engine.
+    """
+    if path is None:
+        return Config()
+    where = str(path)
+    if path.is_dir():
+        raise ConfigError(f"cannot read config file {where}: it is a directory",
+                          f"name the file in it, e.g. {path / 'logtrack.toml'}")
+    try:
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(
+            f"config file {where} does not exist", f"create it with `logtrack init {where}`"
+        ) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {where}: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{where}: invalid TOML: {exc}") from None
+    return from_mapping(data, where, check_patterns=check_patterns)
+
+
+def from_mapping(data: Mapping[str, Any], where: str, *, check_patterns: bool = True) -> Config:
+    """Build a Config from parsed TOML, naming ``where`` in every error."""
+    for section, body in data.items():
+        if section == "suppliers":
+            continue
+        if section not in _SCHEMA:
+            raise ConfigError(
+                f"{where}: unknown section [{section}]",
+                f"known sections: {', '.join(sorted([*_SCHEMA, 'suppliers']))}",
+            )
+        if not isinstance(body, Mapping):
+            raise ConfigError(f"{where}: [{section}] must be a table")
+        check_keys(body, _SCHEMA[section], f"[{section}]", where)
+
+    logs = data.get("logs", {})
+    listings = data.get("listings", {})
+    filters = data.get("filters", {})
+    vt = data.get("viewtracking", {})
+
+    patterns = tuple(
+        expect_str(p, f"{where}: [listings] patterns[{i}]") for i, p in enumerate(listings.get("patterns", []))
+    )
+    status = tuple(
+        check_status(s, f"{where}: [filters] status[{i}]")
+        for i, s in enumerate(filters.get("status", DEFAULT_STATUS))
+    )
+    methods = tuple(
+        expect_str(m, f"{where}: [filters] methods[{i}]").upper()
+        for i, m in enumerate(filters.get("methods", DEFAULT_METHODS))
+    )
+    tz = logs.get("timezone")
+    log_tz = logs.get("log_timezone")
+    upload = data.get("upload", {})
+    endpoint = upload.get("endpoint", DEFAULT_ENDPOINT)
+    if "{api_key}" not in endpoint:
+        raise ConfigError(f"{where}: [upload] endpoint has no {{api_key}}",
+                          "the key goes in the URL path, e.g. https://host/tracking/v1/listings/views/{api_key}/")
+    window = upload.get("window", "22:00-06:00")
+    check_window(window, f"{where}: [upload] window")
+    max_listings = upload.get("max_listings_per_post", 5000)
+    if max_listings < 1:
+        raise ConfigError(f"{where}: [upload] max_listings_per_post must be at least 1")
+    rules = CountingRules(
+        format=check_format(logs.get("format", "auto"), f"{where}: [logs] format"),
+        timezone=check_timezone(tz, f"{where}: [logs] timezone") if tz else None,
+        log_timezone=check_timezone(log_tz, f"{where}: [logs] log_timezone") if log_tz else None,
+        patterns=patterns,
+        suppliers=supplier_rules(data.get("suppliers", []), where),
+        status=status,
+        methods=methods,
+        exclude_bots=filters.get("exclude_bots", True),
+        default_supplier=xml_text(vt.get("default_supplier", ""), f"{where}: [viewtracking] default_supplier"),
+        # a port written after a host is dropped, as it is from the logged one
+        vhosts=domain_names([re.sub(r":[0-9]*$", "", h) if isinstance(h, str) else h
+                             for h in filters.get("vhosts", [])], f"{where}: [filters] vhosts"),
+    )
+    settings = Settings(
+        glob=logs.get("glob"),
+        nginx_conf=relative_path(logs.get("nginx_conf"), where),
+        namespace=namespace_uri(vt.get("namespace", ""), f"{where}: [viewtracking] namespace"),
+        schema_location=xml_text(vt.get("schema_location", "ViewTracking.xsd"),
+                                  f"{where}: [viewtracking] schema_location"),
+        state_path=relative_path(data.get("state", {}).get("path"), where),
+        state_url=state_url_of(data.get("state", {}), where),
+        fleet=fleet_of(data.get("fleet", {}), where),
+        endpoint=endpoint,
+        api_key_file=relative_path(upload.get("api_key_file"), where),
+        max_listings_per_post=max_listings,
+        window=window,
+        window_timezone=check_timezone(upload.get("window_timezone", "America/Chicago"),
+                                        f"{where}: [upload] window_timezone"),
+        upload_timeout=float(upload.get("timeout", 30.0)),
+        upload_retries=max(0, upload.get("retries", 5)),
+        upload_backoff=max(0.0, float(upload.get("backoff", 1.0))),
+    )
+    config = Config(rules, settings, source=where)
+    if check_patterns:
+        config.check_patterns()
+    return config
