@@ -39,8 +39,13 @@ def write_file(path: str | Path, data: bytes) -> None:
     """Write ``data`` to ``path`` (``-``: stdout) as described above."""
     name = str(path)
     if name == STDOUT:
-        sys.stdout.buffer.write(data)
-        sys.stdout.flush()
+        try:
+            sys.stdout.buffer.write(data)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            raise  # its reader stopped (`| head`): the boundary says so
+        except OSError as exc:  # a full disk under `> file`, a file system gone read-only: the user's to fix
+            raise write_error("standard output", exc) from None
         return
     target = Path(os.path.realpath(name))
     try:
@@ -48,7 +53,7 @@ def write_file(path: str | Path, data: bytes) -> None:
     except FileNotFoundError:
         st = None
     except OSError as exc:
-        raise _error(name, exc) from None
+        raise write_error(name, exc) from None
     if st is not None and stat.S_ISDIR(st.st_mode):
         raise OutputError(f"cannot write {name}: it is a directory",
                           f"name a file, e.g. {os.path.join(name, 'views.xml')}")
@@ -89,7 +94,7 @@ def write_into(directory: str | Path, filename: str, data: bytes) -> Path:
         raise OutputError(f"cannot write into {folder}: it is not a directory",
                           "name a directory (it is made if missing)") from None
     except OSError as exc:
-        raise _error(str(folder), exc) from None
+        raise write_error(str(folder), exc) from None
     if not folder.is_dir():
         raise OutputError(f"cannot write into {folder}: it is not a directory",
                           "name a directory (it is made if missing)")
@@ -113,9 +118,9 @@ def _replace(name: str, target: Path, data: bytes, st: os.stat_result | None) ->
         if st is not None:  # no right to add a file beside it: write the file itself, if we may
             _write_in_place(name, target, data)
             return
-        raise _error(name, PermissionError(errno.EACCES, os.strerror(errno.EACCES))) from None
+        raise write_error(name, PermissionError(errno.EACCES, os.strerror(errno.EACCES))) from None
     except OSError as exc:
-        raise _error(name, exc) from None
+        raise write_error(name, exc) from None
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
@@ -128,7 +133,7 @@ def _replace(name: str, target: Path, data: bytes, st: os.stat_result | None) ->
         os.replace(tmp, target)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
-        raise _error(name, exc) from None
+        raise write_error(name, exc) from None
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
@@ -139,10 +144,11 @@ def _write_in_place(name: str, target: Path, data: bytes) -> None:
         with open(target, "wb") as fh:
             fh.write(data)
     except OSError as exc:
-        raise _error(name, exc) from None
+        raise write_error(name, exc) from None
 
 
-def _error(name: str, exc: OSError) -> OutputError:
+def write_error(name: str, exc: OSError) -> OutputError:
+    """What failing to write ``name`` means to a person: the reason and its fix (exit 9, never "a bug")."""
     reason = exc.strerror or str(exc)
     if exc.errno in (errno.EACCES, errno.EPERM):
         return OutputError(f"cannot write {name}: {reason}", "choose a path you may write, or run as its owner")

@@ -8,6 +8,7 @@ and an exit code. The commands are in ``preview``, ``report`` and
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import sys
 from collections.abc import Iterator
@@ -20,9 +21,10 @@ import typer
 from .. import __version__
 from .. import config as config_mod
 from ..config import Config
-from ..errors import ExitCode, InputError, LogtrackError
+from ..errors import ExitCode, InputError, LogtrackError, OutputError
 from ..formats import LogFormat
 from ..jobs.report import summary_lines
+from ..output import write_error
 from ..read.inputs import AUTO, Hooks
 from .progress import progress_bar
 
@@ -70,11 +72,33 @@ def boundary() -> Iterator[None]:
     except Exception as exc:
         if _state["debug"]:
             raise
+        if (error := stdout_error(exc)) is not None:
+            _stderr(f"logtrack: error: {error}")
+            raise typer.Exit(int(error.exit_code)) from None
         _stderr(
             f"logtrack: error: unexpected {type(exc).__name__}: {exc}; "
             "this is a bug, please report it with the output of --debug"
         )
         raise typer.Exit(int(ExitCode.ERROR)) from None
+
+
+# What writing to a full or read-only file system raises. Every file logtrack writes itself turns these into
+# an OutputError naming the file (``output``), and the state into a StateError: one that reaches the boundary
+# as it is, with no file named, came from a stream that print() and Typer write to.
+_FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS})
+
+
+def stdout_error(exc: BaseException) -> OutputError | None:
+    """The user's mistake behind ``exc`` if it is stdout's (`> file` on a full disk), else None.
+
+    stdout is then pointed at /dev/null: what is left in its buffer goes
+    nowhere, and the exit's own flush does not fail a second time.
+    """
+    if not isinstance(exc, OSError) or exc.filename is not None or exc.errno not in _FULL:
+        return None
+    with contextlib.suppress(OSError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return write_error("standard output", exc)
 
 
 def _version(value: bool) -> None:

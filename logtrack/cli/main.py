@@ -13,7 +13,7 @@ from typing import NoReturn
 
 from ..errors import ExitCode
 from . import preview, report, unattended  # noqa: F401  (importing them registers their commands)
-from .app import app
+from .app import app, stdout_error
 
 
 def run() -> NoReturn:
@@ -28,6 +28,11 @@ def run() -> NoReturn:
         app(args=argv, prog_name="logtrack")
     except SystemExit as exc:
         leave(exc.code)
+    except OSError as exc:  # from writing stdout outside any command's boundary (Typer's --help)
+        if (error := stdout_error(exc)) is None:
+            raise
+        print(f"logtrack: error: {error}", file=sys.stderr)
+        leave(int(error.exit_code))
     leave(0)
 
 
@@ -52,9 +57,10 @@ def leave(code: object) -> NoReturn:
         status = 1
     try:
         sys.stdout.flush()
-    except OSError:  # its reader stopped early (`| head`), after the last write the boundary saw
-        print("logtrack: error: stdout was closed before everything was written (its reader stopped)",
-              file=sys.stderr)
+    except OSError as exc:  # after the last write the boundary saw: its reader stopped early (`| head`), or a full disk
+        why = ("was closed before everything was written (its reader stopped)" if isinstance(exc, BrokenPipeError)
+               else f"could not be written: {exc.strerror or exc}")
+        print(f"logtrack: error: stdout {why}", file=sys.stderr)
         status = status or int(ExitCode.OUTPUT)
     with contextlib.suppress(OSError):
         sys.stderr.flush()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import io
+import os
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -34,6 +36,7 @@ from .unattended import SinceOpt, StateOpt, UntilOpt, _require, _state_location
 
 if TYPE_CHECKING:
     import polars as pl
+    from rich.console import Console
 
     from ..count.tally import Tally
     from ..jobs.report_html import StateFacts
@@ -132,7 +135,7 @@ def _show(counts: pl.DataFrame, tally: Tally | None, grouping: list[str], top: i
     from ..jobs.report import render_grouped, render_report
 
     if output_format == "table" and not grouping and tally is not None and top is None and output is None:
-        render_report(Console(), tally, counts)  # the three tables of a log report
+        render_report(_stdout_console(), tally, counts)  # the three tables of a log report
         return
     frame = report_data.grouped(counts, grouping, top)
     if output_format == "csv":
@@ -143,8 +146,23 @@ def _show(counts: pl.DataFrame, tally: Tally | None, grouping: list[str], top: i
         title = f"Views by {', '.join(grouping or ['day', 'supplier'])}, {period.label()}"
         listings = counts.get_column("listing").n_unique()
         if output is None:
-            render_grouped(Console(), frame, title, listings)
+            render_grouped(_stdout_console(), frame, title, listings)
             return
         buffer = io.StringIO()
         render_grouped(Console(file=buffer, width=120), frame, title, listings)
         write_file(output, buffer.getvalue().encode())
+
+
+def _stdout_console() -> Console:
+    """rich's Console on stdout, whose reader stopping early (`| head`) the boundary tells, as for every other write.
+
+    rich's own answer is to exit 1 without a word, the status that means a bug in logtrack.
+    """
+    from rich.console import Console
+
+    class _Stdout(Console):
+        def on_broken_pipe(self) -> None:
+            self.quiet = True
+            raise BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE))
+
+    return _Stdout()

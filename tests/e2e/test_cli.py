@@ -394,6 +394,53 @@ def test_debug_after_the_command_and_no_traceback_without_it(tmp_path: Path) -> 
     assert "InputError: no log files to read" in debug.stderr
 
 
+@pytest.mark.parametrize("command", [
+    ["report"],  # rich writes these tables, and on its own exits 1 without a word when the pipe closes
+    ["report", "--by", "listing"],
+    ["xml", "-q"],
+])
+def test_a_reader_that_stops_early_is_no_bug_whatever_writes_stdout(site, command: list[str]) -> None:
+    import subprocess
+    import sys
+
+    logs, conf, gen = site
+    (logs / "access.log").write_bytes(b"".join(line + b"\n" for line in gen.lines))
+    proc = subprocess.Popen([sys.executable, "-m", "logtrack", *command, str(logs), "-c", str(conf)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # nothing is ever read: the first write finds the pipe closed
+    err = proc.stderr.read().decode()
+    assert proc.wait() == ExitCode.OUTPUT, err
+    assert err.splitlines()[-1] == ("logtrack: error: stdout was closed before everything was written (its reader "
+                                    "stopped)")
+
+
+@pytest.mark.parametrize("command", [
+    ["xml", "{logs}", "-c", "{conf}", "-q"],  # the document, written by output.write_file
+    ["report", "{logs}", "-c", "{conf}"],  # rich's tables
+    ["explain", "-c", "{conf}", '1.2.3.4 - - [01/Nov/2026:10:00:00 -0500] "GET /listing/1 HTTP/1.1" 200 5 "-" "x"'],
+    ["--help"],  # Typer's, before any command's boundary
+    ["--version"],
+])
+def test_stdout_on_a_full_disk_is_the_users_to_fix_not_a_bug(site, command: list[str]) -> None:
+    """`logtrack ... > file` on a full file system: one line naming stdout and the fix, exit 9, no traceback."""
+    import subprocess
+    import sys
+
+    if not os.path.exists("/dev/full"):
+        pytest.skip("no /dev/full (a device that is always full) on this system")
+    logs, conf, gen = site
+    (logs / "access.log").write_bytes(b"".join(line + b"\n" for line in gen.lines))
+    args = [a.format(logs=logs, conf=conf) for a in command]
+    with open("/dev/full", "wb") as full:
+        proc = subprocess.run([sys.executable, "-m", "logtrack", *args], stdout=full, stderr=subprocess.PIPE,
+                              text=True)
+    assert proc.returncode == ExitCode.OUTPUT, proc.stderr
+    assert proc.stderr.splitlines()[-1] == ("logtrack: error: cannot write standard output: No space left on "
+                                            "device; free some space, or write elsewhere")
+    assert "Traceback" not in proc.stderr
+
+
 def test_log_timezone_reads_a_server_that_logs_local_time_in_utc(cli, tmp_path: Path) -> None:
     """An Apache %{format}t without %z is the server's local time: on a machine kept in UTC, 03:30 is
     still the previous evening in Chicago; and the state's rules know the setting."""
