@@ -33,8 +33,9 @@ def summary_lines(tally: Tally, files: int, width: int | None = None) -> list[st
     one line that grep finds whole.
     """
     groups: list[tuple[str, list[str]]] = [
-        ("", [f"read {tally.lines:,} lines from {files:,} file{'s' if files != 1 else ''};",
-              f"{tally.counted:,} views counted"]),
+        ("", [f"read {tally.lines:,} line{'s' if tally.lines != 1 else ''} from {files:,} "
+              f"file{'s' if files != 1 else ''};",
+              f"{tally.counted:,} view{'s' if tally.counted != 1 else ''} counted"]),
     ]
     not_counted = [f"{tally.reasons[r.value]:,} {r.value}" for r in NotCounted if r.value in tally.reasons]
     if not_counted:

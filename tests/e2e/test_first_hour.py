@@ -565,6 +565,19 @@ def test_the_summary_wraps_between_items_only() -> None:
         assert "".join("".join(lines).split()) == "".join("".join(whole).split())  # nothing lost
 
 
+@pytest.mark.parametrize(("lines", "files", "counted", "first"), [
+    (1, 1, 1, "logtrack: read 1 line from 1 file; 1 view counted"),
+    (2, 2, 0, "logtrack: read 2 lines from 2 files; 0 views counted"),
+    (1_000, 1, 2, "logtrack: read 1,000 lines from 1 file; 2 views counted"),
+])
+def test_the_summary_counts_in_the_singular_where_it_is_one(lines: int, files: int, counted: int,
+                                                          first: str) -> None:
+    from logtrack.count.tally import Tally
+    from logtrack.jobs.report import summary_lines
+
+    assert summary_lines(Tally(lines=lines, counted=counted), files) == [first]
+
+
 def _render_bar(width: int, names: list[str], read: list[tuple[str, int, int]]) -> tuple[str, object]:
     import io
 
