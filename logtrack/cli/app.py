@@ -11,6 +11,7 @@ import contextlib
 import errno
 import os
 import sys
+import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -53,8 +54,8 @@ def boundary() -> Iterator[None]:
     try:
         yield
     except LogtrackError as exc:
-        if _state["debug"]:
-            raise
+        if _state["debug"]:  # the traceback too, and still the error's own exit code: exit 1 is a bug's
+            traceback.print_exc()
         _stderr(f"logtrack: error: {exc}")
         if exc.detail:
             _stderr(exc.detail)
@@ -70,11 +71,13 @@ def boundary() -> Iterator[None]:
         _stderr("logtrack: error: stdout was closed before everything was written (its reader stopped)")
         raise typer.Exit(int(ExitCode.OUTPUT)) from None
     except Exception as exc:
-        if _state["debug"]:
-            raise
         if (error := stdout_error(exc)) is not None:
+            if _state["debug"]:
+                traceback.print_exc()
             _stderr(f"logtrack: error: {error}")
             raise typer.Exit(int(error.exit_code)) from None
+        if _state["debug"]:
+            raise
         _stderr(
             f"logtrack: error: unexpected {type(exc).__name__}: {exc}; "
             "this is a bug, please report it with the output of --debug"

@@ -167,11 +167,13 @@ def test_no_format_fits(cli, tmp_path: Path) -> None:
     )
 
 
-def test_debug_shows_the_traceback(cli, log: Path) -> None:
-    from logtrack.errors import ConfigError
-
-    with pytest.raises(ConfigError):
-        cli("--debug", "xml", str(log))
+def test_debug_shows_the_traceback_and_keeps_the_errors_exit_code(cli, log: Path) -> None:
+    """A person's mistake is never exit 1, the code of a bug, with --debug either."""
+    code, _, err = cli("--debug", "xml", str(log))
+    assert code == ExitCode.CONFIG
+    assert err.startswith("Traceback (most recent call last):\n")
+    assert "logtrack.errors.ConfigError: no listing URL patterns" in err
+    assert err.splitlines()[-1].startswith("logtrack: error: no listing URL patterns")
 
 
 def test_unexpected_error_is_one_line(cli, log: Path, monkeypatch) -> None:
@@ -392,6 +394,7 @@ def test_debug_after_the_command_and_no_traceback_without_it(tmp_path: Path) -> 
     debug = subprocess.run([*cmd, "--debug"], capture_output=True, text=True)
     assert "Traceback (most recent call last)" in debug.stderr
     assert "InputError: no log files to read" in debug.stderr
+    assert debug.returncode == ExitCode.INPUT
 
 
 @pytest.mark.parametrize("command", [
