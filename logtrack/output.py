@@ -35,8 +35,9 @@ from .errors import OutputError
 STDOUT = "-"
 
 
-def write_file(path: str | Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` (``-``: stdout) as described above."""
+def write_file(path: str | Path, data: bytes, *, example: str = "views.xml") -> None:
+    """Write ``data`` to ``path`` (``-``: stdout) as described above; ``example``: a file name a directory's
+    error suggests."""
     name = str(path)
     if name == STDOUT:
         try:
@@ -56,7 +57,7 @@ def write_file(path: str | Path, data: bytes) -> None:
         raise write_error(name, exc) from None
     if st is not None and stat.S_ISDIR(st.st_mode):
         raise OutputError(f"cannot write {name}: it is a directory",
-                          f"name a file, e.g. {os.path.join(name, 'views.xml')}")
+                          f"name a file, e.g. {os.path.join(name, example)}")
     if st is not None and not stat.S_ISREG(st.st_mode):
         _write_in_place(name, target, data)  # a device, FIFO or socket: never replaced
         return
@@ -69,14 +70,14 @@ def write_file(path: str | Path, data: bytes) -> None:
     _replace(name, target, data, st)
 
 
-def check(path: str | Path | None) -> None:
+def check(path: str | Path | None, *, example: str = "views.xml") -> None:
     """Refuse, before any work, an output that cannot be written: a directory, or one in a missing directory."""
     if path is None or str(path) == STDOUT:
         return
     target = Path(os.path.realpath(path))
     if target.is_dir():
         raise OutputError(f"cannot write {path}: it is a directory",
-                          f"name a file, e.g. {os.path.join(str(path), 'views.xml')}")
+                          f"name a file, e.g. {os.path.join(str(path), example)}")
     if not target.parent.is_dir():
         raise OutputError(f"cannot write {path}: the directory {target.parent} does not exist",
                           f"create it first (mkdir -p {target.parent}) or name another path")

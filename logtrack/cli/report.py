@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from ..jobs.report_html import StateFacts
 
 FORMATS = ("table", "csv", "json")
+_SUFFIX = {"table": "txt", "csv": "csv", "json": "json"}  # a file name to suggest for each
 
 
 @app.command()
@@ -80,8 +81,8 @@ def report(
         if output_format is not None and output_format not in FORMATS:
             raise UsageError(f"--format {output_format!r} is not one of {', '.join(FORMATS)}",
                              "the logs' own format goes in --log-format")
-        check_output(output)
-        check_output(html)
+        check_output(output, example=f"report.{_SUFFIX[output_format or 'table']}")
+        check_output(html, example="report.html")
         grouping = report_data.parse_by(by)
         from_logs = bool(paths) or nginx_conf is not None
         if from_logs and state is not None:
@@ -107,7 +108,7 @@ def report(
 
             by_month = "month" in grouping
             write_file(html, report_html.build(counts, outcomes, period, source, by_month, facts,
-                                               top or report_html.TOP))
+                                               top or report_html.TOP), example="report.html")
         if html is None or output_format is not None or output is not None:  # --html alone: just the page
             _show(counts, tally, grouping, top, output_format or "table", output, period)
         if result is not None:
@@ -139,9 +140,9 @@ def _show(counts: pl.DataFrame, tally: Tally | None, grouping: list[str], top: i
         return
     frame = report_data.grouped(counts, grouping, top)
     if output_format == "csv":
-        write_file(output or STDOUT, frame.write_csv().encode())
+        write_file(output or STDOUT, frame.write_csv().encode(), example="report.csv")
     elif output_format == "json":
-        write_file(output or STDOUT, (frame.write_json() + "\n").encode())
+        write_file(output or STDOUT, (frame.write_json() + "\n").encode(), example="report.json")
     else:
         title = f"Views by {', '.join(grouping or ['day', 'supplier'])}, {period.label()}"
         listings = counts.get_column("listing").n_unique()
@@ -150,7 +151,7 @@ def _show(counts: pl.DataFrame, tally: Tally | None, grouping: list[str], top: i
             return
         buffer = io.StringIO()
         render_grouped(Console(file=buffer, width=120), frame, title, listings)
-        write_file(output, buffer.getvalue().encode())
+        write_file(output, buffer.getvalue().encode(), example="report.txt")
 
 
 def _stdout_console() -> Console:

@@ -66,9 +66,14 @@ def parse_day(text: str, today: date, *, end: bool, flag: str) -> date:
 
 
 def period(since: str | None, until: str | None, today: date) -> Period:
-    """``--since`` and ``--until`` as whole days (either may be left open)."""
-    return Period(parse_day(since, today, end=False, flag="--since") if since else None,
-                  parse_day(until, today, end=True, flag="--until") if until else None)
+    """``--since`` and ``--until`` as whole days (either may be left open); a span that ends before it starts
+    is a mistake to name, not an empty report to show."""
+    first = parse_day(since, today, end=False, flag="--since") if since else None
+    last = parse_day(until, today, end=True, flag="--until") if until else None
+    if first is not None and last is not None and first > last:
+        raise UsageError(f"--since {since!r} ({first}) is after --until {until!r} ({last})",
+                         "swap them, or leave one out")
+    return Period(first, last)
 
 
 def _month_start(day: date) -> date:

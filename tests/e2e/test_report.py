@@ -144,6 +144,9 @@ def test_a_table_has_a_totals_row_and_fits_a_narrow_terminal(cli, sample_state: 
     (["--by", "hour"], "--by 'hour' is not one of day, week, month, supplier, listing"),
     (["--format", "xml"], "--format 'xml' is not one of table, csv, json; the logs' own format goes in --log-format"),
     (["--since", "last-tuesday"], "--since 'last-tuesday' is not a date"),
+    (["--since", "2026-11-20", "--until", "2026-11-01"],
+     "--since '2026-11-20' (2026-11-20) is after --until '2026-11-01' (2026-11-01); swap them"),
+    (["--since", "this-month", "--until", "last-month"], "is after --until 'last-month'"),
     ([str(SAMPLES / "access.log")], "a report reads either logs or the state, and both were named"),
 ])
 def test_report_mistakes_are_usage_errors(cli, sample_state: str, args: list[str], words: str) -> None:
