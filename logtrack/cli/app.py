@@ -64,10 +64,8 @@ def boundary() -> Iterator[None]:
         _stderr("logtrack: error: interrupted")
         raise typer.Exit(130) from None
     except BrokenPipeError:
-        # stdout's reader stopped early (`| head`): no bug, and nothing more can go there; Python's own
-        # flush at exit would fail again, so stdout is pointed at /dev/null first
-        with contextlib.suppress(OSError):
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        # stdout's reader stopped early (`| head`): no bug, and nothing more can go there
+        _stdout_to_devnull()
         _stderr("logtrack: error: stdout was closed before everything was written (its reader stopped)")
         raise typer.Exit(int(ExitCode.OUTPUT)) from None
     except Exception as exc:
@@ -99,9 +97,14 @@ def stdout_error(exc: BaseException) -> OutputError | None:
     """
     if not isinstance(exc, OSError) or exc.filename is not None or exc.errno not in _FULL:
         return None
+    _stdout_to_devnull()
+    return write_error("standard output", exc)
+
+
+def _stdout_to_devnull() -> None:
+    """Point stdout at /dev/null once it cannot be written: Python's own flush at exit would fail again."""
     with contextlib.suppress(OSError):
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    return write_error("standard output", exc)
 
 
 def _version(value: bool) -> None:

@@ -139,10 +139,11 @@ def _show(counts: pl.DataFrame, tally: Tally | None, grouping: list[str], top: i
         render_report(_stdout_console(), tally, counts)  # the three tables of a log report
         return
     frame = report_data.grouped(counts, grouping, top)
+    example = f"report.{_SUFFIX[output_format]}"  # what a directory named as the output is told to name
     if output_format == "csv":
-        write_file(output or STDOUT, frame.write_csv().encode(), example="report.csv")
+        write_file(output or STDOUT, frame.write_csv().encode(), example=example)
     elif output_format == "json":
-        write_file(output or STDOUT, (frame.write_json() + "\n").encode(), example="report.json")
+        write_file(output or STDOUT, (frame.write_json() + "\n").encode(), example=example)
     else:
         title = f"Views by {', '.join(grouping or ['day', 'supplier'])}, {period.label()}"
         listings = counts.get_column("listing").n_unique()
@@ -151,7 +152,7 @@ def _show(counts: pl.DataFrame, tally: Tally | None, grouping: list[str], top: i
             return
         buffer = io.StringIO()
         render_grouped(Console(file=buffer, width=120), frame, title, listings)
-        write_file(output, buffer.getvalue().encode(), example="report.txt")
+        write_file(output, buffer.getvalue().encode(), example=example)
 
 
 def _stdout_console() -> Console:
