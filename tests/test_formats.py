@@ -338,6 +338,8 @@ def test_apache_time_directives_side_by_side_are_one_time(template: str, line: s
         ('syslog:{"time":"$time_iso8601","request":"$request","status":"$status"}',
          "syslog: goes before a line format"),
         ("syslog:nonesuch", "syslog: goes before a line format"),
+        ('cri:{"time":"$time_iso8601","request":"$request","status":"$status"}', "cri: goes before a line format"),
+        ("cri:nonesuch", "cri: goes before a line format"),
     ],
 )
 def test_format_errors(spec: str, message: str) -> None:

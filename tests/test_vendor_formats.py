@@ -103,6 +103,23 @@ CADDY = [json.dumps({
     "duration": 0.000929675, "size": 10900, "status": 200, "resp_headers": {"Server": ["Caddy"]},
 })]
 
+# Kubernetes' container logs (the CRI format; its design proposal's example lines have the prefix
+# "2016-10-06T00:17:09.669794202Z stdout F ", or "P" for a part of a split line): the official nginx
+# image's start-up message on stdout and a [notice] on stderr, then ingress-nginx's default
+# "upstreaminfo" line (combined and its own fields), an access line that CRI-O filed with the host's
+# offset (access_log /dev/stderr), and a long line the runtime split in two.
+CRI = [
+    "2026-11-29T22:25:13.100000000Z stdout F /docker-entrypoint.sh: Configuration complete; ready for start up",
+    "2026-11-29T22:25:13.998877665Z stderr F 2026/11/29 22:25:13 [notice] 1#1: start worker processes",
+    '2026-11-29T22:25:14.669794202Z stdout F 203.0.113.7 - - [29/Nov/2026:16:25:14 -0600] "GET /listing/1011 '
+    'HTTP/1.1" 200 615 "https://www.zillow.com/" "Mozilla/5.0 (X11)" 73 0.001 [default-web-80] [] 10.244.0.5:80 '
+    "615 0.001 200 3a9ba2cb8e8e7b8a2b2c0c1e0b1b9c1d",
+    '2026-11-29T16:25:15.113242941-06:00 stderr F 203.0.113.8 - - [29/Nov/2026:16:25:15 -0600] "GET /listing/1012 '
+    'HTTP/1.1" 304 0 "-" "curl/8.5.0"',
+    '2026-11-29T22:25:16.000000001Z stdout P 203.0.113.9 - - [29/Nov/2026:16:25:16 -0600] "GET /listing/1013?q=aaaa',
+    '2026-11-29T22:25:16.000000002Z stdout F aaaa HTTP/1.1" 200 5 "-" "Mozilla/5.0 (X11)"',
+]
+
 
 def rows(fmt: str, lines: list[str]) -> list[dict[str, object]]:
     """Every line's fields, read as a run reads a file (a W3C header sets the lines after it)."""
@@ -158,6 +175,14 @@ def rows(fmt: str, lines: list[str]) -> list[dict[str, object]]:
         {"client": "127.0.0.1", "target": "/listing/1010", "vhost": "localhost", "user_agent": "curl/7.82.0",
          "referrer": "https://www.zillow.com/", "ts": datetime(2022, 3, 9, 21, 30, 1, 524102, tzinfo=UTC)},
     ]),
+    ("cri:combined", CRI, [
+        {"reason": Skip.NOTICE.value}, {"reason": Skip.NOTICE.value},
+        {"client": "203.0.113.7", "target": "/listing/1011", "status": 200, "referrer": "https://www.zillow.com/",
+         "user_agent": "Mozilla/5.0 (X11)", "ts": datetime(2026, 11, 29, 22, 25, 14, tzinfo=UTC)},
+        {"client": "203.0.113.8", "target": "/listing/1012", "status": 304, "user_agent": "curl/8.5.0"},
+        # (the parts of a split line are not put back together: skipped as damaged, and said)
+        {"reason": Skip.UNPARSABLE.value}, {"reason": Skip.UNPARSABLE.value},
+    ]),
 ])
 def test_vendor_samples_are_read(fmt: str, lines: list[str], expected: list[dict[str, object]]) -> None:
     got = rows(fmt, lines)
@@ -183,6 +208,9 @@ def test_vendor_samples_are_read(fmt: str, lines: list[str], expected: list[dict
       "\"-\" \"M\""], "syslog:combined"),
     (["<190>Nov 29 16:25:14 web1 apache[9]: www.site.example:443 203.0.113.7 - - [29/Nov/2026:16:25:14 -0600] "
       "\"GET / HTTP/1.1\" 200 5 \"-\" \"M\""], "syslog:vhost_combined"),
+    (CRI[:4] + CRI[2:4], "cri:combined"),  # its server's own news among the access lines
+    ([line.replace(" stdout F 203.0.113.7", " stdout F www.site.example:443 203.0.113.7") for line in CRI[2:3]],
+     "cri:vhost_combined"),
 ])
 def test_auto_finds_each_format(lines: list[str], name: str) -> None:
     assert detect(lines_frame(batch_of("t.log", 1, "\n".join(lines).encode())), "t.log").name == name

@@ -15,9 +15,14 @@ import json
 import re
 from collections.abc import Sequence
 
+from . import containers
+
 SYSLOG = "a syslog file"
+CONTAINER = "a container's output as Kubernetes files it"
 _LEVELS = r"(?:emerg|alert|crit|error|warn|notice|info|debug|trace\d)"
 _SHAPES: list[tuple[str, re.Pattern[str]]] = [
+    # 2026-11-01T10:00:00.123456789Z stdout F message   (the CRI log format of containerd and CRI-O)
+    (CONTAINER, re.compile(containers.SCREEN)),
     # 2026/11/01 10:00:00 [error] 1234#1234: *5 open() "/x" failed
     ("an nginx error log", re.compile(rf"^\d{{4}}/\d\d/\d\d \d\d:\d\d:\d\d \[{_LEVELS}\] \d+#\d+: ")),
     # [Sun Nov 01 10:00:00.123456 2026] [core:error] [pid 123] ...   (Apache 2.4; 2.2 has no module)

@@ -7,10 +7,10 @@ a name in ``get``, and, for ``auto``, a place in ``AUTO_ORDER``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..errors import LogFormatError
-from . import apache, nginx, proxies, syslog, w3c
+from . import apache, containers, nginx, proxies, syslog, w3c
 from .model import (
     CLIENT,
     EPOCH,
@@ -73,7 +73,15 @@ JSON_PRESETS: dict[str, JsonPreset] = {
 # The line formats ``auto`` scores a file's lines against, in the order it prefers them (JSON
 # lines are scored against JSON_PRESETS, W3C logs read by their own header). A new format that
 # ``auto`` should find gets its name here.
-AUTO_ORDER: tuple[str, ...] = (*PRESETS, *proxies.NAMES, *(syslog.PREFIX + name for name in PRESETS))
+AUTO_ORDER: tuple[str, ...] = (*PRESETS, *proxies.NAMES, *(syslog.PREFIX + name for name in PRESETS),
+                               *(containers.PREFIX + name for name in PRESETS))
+
+# What goes before a line format when every line has another writer's prefix in front (``syslog:combined``):
+# the prefix as a format's first piece, and the lines with it that are no access line (None: none are).
+ENVELOPES: dict[str, tuple[Piece, str | None]] = {
+    syslog.PREFIX: (syslog.envelope(), None),
+    containers.PREFIX: (containers.envelope(), containers.NOTICE),
+}
 
 
 def preset_names() -> list[str]:
@@ -83,20 +91,23 @@ def preset_names() -> list[str]:
 
 
 def get(spec: str) -> LogFormat:
-    """A preset by name, an nginx template, a JSON template, or an Apache LogFormat (``syslog:`` before one)."""
+    """A preset by name, an nginx template, a JSON template, or an Apache LogFormat (``syslog:`` or ``cri:``
+    before one)."""
     if spec in JSON_PRESETS:
         whole = r"^\s*\{.*\}\s*$"
         preset = JSON_PRESETS[spec]
         return LogFormat(spec, spec, whole, tuple(preset.paths), whole, preset.time_kind, nested=preset.paths)
     if spec in w3c.NAMES:
         return w3c.get(spec)
-    if spec.startswith(syslog.PREFIX):
-        inner = spec.removeprefix(syslog.PREFIX)
-        if (fmt := _written(inner, syslog.PREFIX, envelope=syslog.envelope())) is not None:
-            return fmt
+    for prefix, (envelope, notice) in ENVELOPES.items():
+        if not spec.startswith(prefix):
+            continue
+        inner = spec.removeprefix(prefix)
+        if (fmt := _written(inner, prefix, envelope=envelope)) is not None:
+            return replace(fmt, notice=notice) if notice else fmt
         raise LogFormatError(
-            f"log format {spec!r}: syslog: goes before a line format, and {inner!r} is none",
-            f"write syslog: and one of {', '.join(PRESETS)}, an nginx log_format template or an Apache LogFormat "
+            f"log format {spec!r}: {prefix} goes before a line format, and {inner!r} is none",
+            f"write {prefix} and one of {', '.join(PRESETS)}, an nginx log_format template or an Apache LogFormat "
             "(not JSON)",
         )
     if spec.partition(":")[0] in proxies.NAMES:

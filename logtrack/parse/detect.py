@@ -24,7 +24,7 @@ import polars as pl
 
 from .. import formats
 from ..errors import InputError, LogFormatError, UnrecognisedError
-from ..formats import LogFormat, looks_like, nginx, proxies, syslog, w3c
+from ..formats import LogFormat, containers, looks_like, nginx, proxies, syslog, w3c
 from ..read import sources
 from ..read.holes import HOLE
 from ..verdicts.reasons import DAMAGED, Skip
@@ -76,8 +76,9 @@ def detect(sample: pl.DataFrame, source: str) -> LogFormat:
     if what and what.startswith(looks_like.JSON_LINES):  # maybe an access log a JSON template of its own writes
         hint = ("if it is an access log, set [logs] format (or --format) to the log_format or LogFormat that "
                 "writes it; else leave it out of the paths")
-    elif what == looks_like.SYSLOG:  # maybe access lines behind syslog's prefix, in a format of their own
-        hint = ("if its messages are access lines, set [logs] format (or --format) to syslog: and the "
+    elif what in (looks_like.SYSLOG, looks_like.CONTAINER):  # maybe access lines behind a prefix, in a format of
+        prefix = syslog.PREFIX if what == looks_like.SYSLOG else containers.PREFIX  # their own
+        hint = (f"if its messages are access lines, set [logs] format (or --format) to {prefix} and the "
                 "log_format or LogFormat that writes them; else leave it out of the paths")
     elif what:
         hint = "leave it out of the paths (or set [logs] glob to pick the access logs)"
@@ -93,9 +94,11 @@ def candidates(lines: pl.Series) -> list[LogFormat]:
     objects = lines.filter(lines.str.contains(r"^\s*\{.*\}\s*$"))
     if objects.len() * 2 > lines.len():
         return _json_candidates(objects.head(20).to_list())
-    # (Behind syslog's prefix only when lines have one: one screen, not one per preset, on most files.)
-    behind = bool(lines.head(50).str.contains("^" + syslog.ENVELOPE).any())
-    return [formats.get(name) for name in formats.AUTO_ORDER if behind or not name.startswith(syslog.PREFIX)]
+    # (Behind another writer's prefix only when lines have one: one screen, not one per preset, on most files.)
+    head = lines.head(50)
+    screens = {syslog.PREFIX: "^" + syslog.ENVELOPE, containers.PREFIX: containers.SCREEN}
+    absent = tuple(prefix for prefix, screen in screens.items() if not head.str.contains(screen).any())
+    return [formats.get(name) for name in formats.AUTO_ORDER if not name.startswith(absent)]
 
 
 def _json_candidates(texts: list[str]) -> list[LogFormat]:

@@ -50,6 +50,11 @@ ODD_FILES = {
         b'{"level":"info","ts":1764000000.1,"logger":"admin","msg":"admin endpoint started"}\n' * 3,
         "it looks like JSON lines of another server (keys: level, ts, logger, msg); if it is an access log, set "
         "[logs] format (or --format) to the log_format or LogFormat that writes it"),
+    "another container's output": (  # a Kubernetes container log of an application, no server
+        b"2026-11-22T03:14:07.123456789Z stdout F Listening on port 8080\n"
+        b"2026-11-22T03:14:08.000000001Z stderr F WARNING: cache directory missing, using /tmp\n",
+        "it looks like a container's output as Kubernetes files it; if its messages are access lines, set "
+        "[logs] format (or --format) to cri: and the log_format or LogFormat that writes them"),
     "binary": (b"SQLite format 3\x00\x10\x00\x01\x01\x00@  \x00\x00\x00\x02" + bytes(range(256)) * 40,
                "looks binary"),
 }
