@@ -340,6 +340,9 @@ def test_apache_time_directives_side_by_side_are_one_time(template: str, line: s
         ("syslog:nonesuch", "syslog: goes before a line format"),
         ('cri:{"time":"$time_iso8601","request":"$request","status":"$status"}', "cri: goes before a line format"),
         ("cri:nonesuch", "cri: goes before a line format"),
+        ('docker:{"time":"$time_iso8601","request":"$request","status":"$status"}',
+         "docker: goes before a line format"),
+        ("docker:nonesuch", "docker: goes before a line format"),
     ],
 )
 def test_format_errors(spec: str, message: str) -> None:

@@ -118,6 +118,35 @@ CRI = [
     'HTTP/1.1" 304 0 "-" "curl/8.5.0"',
     '2026-11-29T22:25:16.000000001Z stdout P 203.0.113.9 - - [29/Nov/2026:16:25:16 -0600] "GET /listing/1013?q=aaaa',
     '2026-11-29T22:25:16.000000002Z stdout F aaaa HTTP/1.1" 200 5 "-" "Mozilla/5.0 (X11)"',
+    # the official images' other news: nginx's entrypoint scripts, Apache's start-up lines; and what no
+    # server writes (PHP's warning in the same container), which is damage, not news
+    "2026-11-29T22:25:12.9Z stdout F 10-listen-on-ipv6-by-default.sh: info: Enabled listen on IPv6 in "
+    "/etc/nginx/conf.d/default.conf",
+    "2026-11-29T22:25:13.0Z stderr F AH00558: httpd: Could not reliably determine the server's fully qualified "
+    "domain name, using 10.244.0.5. Set the 'ServerName' directive globally to suppress this message",
+    "2026-11-29T22:25:13.1Z stderr F [Sun Nov 29 22:25:13.123456 2026] [mpm_event:notice] [pid 1:tid 140] "
+    "AH00489: Apache/2.4.62 (Unix) configured -- resuming normal operations",
+    "2026-11-29T22:25:17.0Z stderr F PHP Warning:  Undefined variable $x in /var/www/html/index.php on line 3",
+]
+
+# Docker's json-file logging driver (its documentation's example line is
+# {"log":"Log line is here\n","stream":"stdout","time":"2019-01-01T11:11:11.111111111Z"}), as Go's encoder
+# writes it: quotes escaped, "&", "<" and ">" as \u0026, \u003c and \u003e, nginx's own \x22 with its
+# backslash escaped. The same lines as CRI's: start-up message, [notice], an access line on each stream,
+# a line the daemon split in two (its first part without the closing newline).
+DOCKER = [
+    r'{"log":"/docker-entrypoint.sh: Configuration complete; ready for start up\n","stream":"stdout",'
+    r'"time":"2026-11-29T22:25:13.1Z"}',
+    r'{"log":"2026/11/29 22:25:13 [notice] 1#1: start worker processes\n","stream":"stderr",'
+    r'"time":"2026-11-29T22:25:13.998877665Z"}',
+    r'{"log":"203.0.113.7 - - [29/Nov/2026:16:25:14 -0600] \"GET /listing/1016?a=1\u0026b=\u003c2\u003e HTTP/1.1\" '
+    r'200 615 \"https://www.zillow.com/\" \"Mozilla/5.0 (X11)\"\n","stream":"stdout",'
+    r'"time":"2026-11-29T22:25:14.669794202Z"}',
+    r'{"log":"203.0.113.8 - - [29/Nov/2026:16:25:15 -0600] \"GET /listing/1017\\x22 HTTP/1.1\" 304 0 \"-\" '
+    r'\"curl/8.5.0\"\n","stream":"stderr","time":"2026-11-29T22:25:15.113242941Z"}',
+    r'{"log":"203.0.113.9 - - [29/Nov/2026:16:25:16 -0600] \"GET /listing/1018 HTTP/1.1\" 200 5 \"-\" '
+    r'\"Mozilla/5.0 (X11)\"","stream":"stdout","time":"2026-11-29T22:25:16.000000001Z"}',
+    r'{"log":\" 1\n","stream":"stdout","time":"2026-11-29T22:25:16.000000002Z"}',
 ]
 
 
@@ -182,6 +211,16 @@ def rows(fmt: str, lines: list[str]) -> list[dict[str, object]]:
         {"client": "203.0.113.8", "target": "/listing/1012", "status": 304, "user_agent": "curl/8.5.0"},
         # (the parts of a split line are not put back together: skipped as damaged, and said)
         {"reason": Skip.UNPARSABLE.value}, {"reason": Skip.UNPARSABLE.value},
+        *[{"reason": Skip.NOTICE.value}] * 3, {"reason": Skip.UNPARSABLE.value},
+    ]),
+    ("docker:combined", DOCKER, [
+        {"reason": Skip.NOTICE.value}, {"reason": Skip.NOTICE.value},
+        {"client": "203.0.113.7", "target": "/listing/1016?a=1&b=<2>", "status": 200,
+         "referrer": "https://www.zillow.com/", "user_agent": "Mozilla/5.0 (X11)",
+         "ts": datetime(2026, 11, 29, 22, 25, 14, tzinfo=UTC)},
+        {"client": "203.0.113.8", "target": "/listing/1017\\x22", "status": 304, "user_agent": "curl/8.5.0"},
+        # (a part that happens to end where a line may: no newline, so not read as one)
+        {"reason": Skip.UNPARSABLE.value}, {"reason": Skip.UNPARSABLE.value},
     ]),
 ])
 def test_vendor_samples_are_read(fmt: str, lines: list[str], expected: list[dict[str, object]]) -> None:
@@ -209,6 +248,7 @@ def test_vendor_samples_are_read(fmt: str, lines: list[str], expected: list[dict
     (["<190>Nov 29 16:25:14 web1 apache[9]: www.site.example:443 203.0.113.7 - - [29/Nov/2026:16:25:14 -0600] "
       "\"GET / HTTP/1.1\" 200 5 \"-\" \"M\""], "syslog:vhost_combined"),
     (CRI[:4] + CRI[2:4], "cri:combined"),  # its server's own news among the access lines
+    (DOCKER[:4] + DOCKER[2:4], "docker:combined"),
     ([line.replace(" stdout F 203.0.113.7", " stdout F www.site.example:443 203.0.113.7") for line in CRI[2:3]],
      "cri:vhost_combined"),
 ])

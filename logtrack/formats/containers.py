@@ -1,4 +1,4 @@
-"""Access lines as Kubernetes files a container's output: each behind the CRI log prefix.
+r"""Access lines as a container runtime files a server's output: Kubernetes' CRI log prefix, Docker's JSON.
 
 A server in a container logs to its standard output (the official nginx
 image links ``access.log`` to it) and the container runtime (containerd,
@@ -12,19 +12,30 @@ default)::
 
 ``cri:FORMAT`` reads FORMAT's lines behind that prefix, on either stream
 (``access_log /dev/stderr`` is as good as stdout). The access line's own
-time is read, not the runtime's. What else a server container prints is
-its own news, skipped as such (``Skip.NOTICE``): anything on stderr that is
-no access line (nginx's ``[notice]`` lines, Apache's error log) and the
-official images' start-up messages (``/docker-entrypoint.sh: ...``). A
+time is read, not the runtime's. What else a server's container prints is
+its own news, skipped as such (``Skip.NOTICE``) where its shape says so
+(``_NEWS``): nginx's and Apache's error log lines and the official images'
+start-up messages (``/docker-entrypoint.sh: ...``); anything else that is no
+access line is damage, said and counted (a wrong format must not pass). A
 line the runtime split in parts is not put back together: its parts do
 not match the format and are skipped as damaged, which ``--strict`` fails
 on. Request lines are bounded by the servers' header buffers (8 KiB), so
 only a line carrying several huge headers grows that long.
+
+Docker's default logging driver (``json-file``) files each line as a JSON
+object, the line escaped in it (Go's encoder writes ``&`` as ``\u0026``)::
+
+    {"log":"203.0.113.7 - - [29/Nov/2026:16:25:14 -0600] \"GET ...\" ...\n","stream":"stdout","time":"..."}
+
+``docker:FORMAT`` decodes ``log`` and reads FORMAT's line in it, the same
+way: either stream, the server's own news skipped as such, and a line the
+daemon split (16 KiB, its parts without the closing newline) skipped as
+damaged: the newline is required, so a part is never read as a whole line.
 """
 
 from __future__ import annotations
 
-from .model import Piece
+from .model import LogFormat, Piece
 
 PREFIX = "cri:"
 
@@ -32,10 +43,41 @@ PREFIX = "cri:"
 _TIME = r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?(?:Z|[+-][0-9]{2}:[0-9]{2})"
 ENVELOPE = rf"{_TIME} (?:stdout|stderr) F "
 SCREEN = rf"^{_TIME} (?:stdout|stderr) [FP] "  # a container log's line, whole or a part: worth trying cri: on
-# Lines with the prefix that are no access line, when the format does not read them (``LogFormat.notice``).
-NOTICE = rf"^{_TIME} (?:stderr [FP] |stdout F /docker-entrypoint\.)"
+# What the servers' containers print besides access lines, recognised by its shape (not by its stream: under
+# a format that does not fit, an access line on stderr would pass for news too, and ``auto`` choose wrongly):
+# the official images' start-up messages (/docker-entrypoint.sh: ..., 10-listen-on-ipv6-by-default.sh: info:
+# ...), nginx's error log (2026/11/29 22:25:13 [notice] 1#1: ...), Apache's (AH00558: ..., and
+# [Sun Nov 29 22:25:13.123456 2026] [mpm_event:notice] ...).
+_NEWS = (r"(?:/docker-entrypoint\.|[0-9]+-[a-z0-9-]+\.(?:sh|envsh): |AH[0-9]{5}: "
+         r"|[0-9]{4}/[0-9]{2}/[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2} \[[a-z]+\] "
+         r"|\[[A-Z][a-z]{2} [A-Z][a-z]{2} [ 0-9][0-9] [0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)? [0-9]{4}\] \[)")
+# Lines with the prefix that are the server's news (``LogFormat.notice``: for lines the format does not read).
+NOTICE = rf"^{_TIME} (?:stdout|stderr) [FP] {_NEWS}"
 
 
 def envelope() -> Piece:
     """The prefix as the first piece of a format: ignored text every line starts with."""
     return Piece(pattern=ENVELOPE)
+
+
+DOCKER_PREFIX = "docker:"
+DOCKER_KEYS = ("log", "stream", "time")  # what each of its lines holds, and nothing else
+DOCKER_NOTICE = rf'"log"\s*:\s*"{_NEWS}'
+_OBJECT = r"^\s*\{.*\}\s*$"
+
+
+def docker(inner: LogFormat, name: str) -> LogFormat:
+    """``inner``'s lines as Docker's json-file driver writes them: ``log`` decoded, then cut by inner's regex.
+
+    The regex must end at the newline that closes a whole line (the
+    decoded text of a part has none), and the runtime's ``time`` is not read.
+    """
+    assert inner.regex.endswith("$") and not inner.is_json, inner.regex
+    return LogFormat(name, inner.template, _OBJECT, inner.fields, _OBJECT, inner.time_kind, inner.time_format,
+                     json_parts={"log": inner.regex.removesuffix("$") + r"\n$"}, encoded=inner.encoded,
+                     notice=DOCKER_NOTICE, absolute_targets=inner.absolute_targets)
+
+
+def is_docker(value: object) -> bool:
+    """Whether a decoded JSON line is one of Docker's json-file driver."""
+    return isinstance(value, dict) and set(value) == set(DOCKER_KEYS) and isinstance(value.get("log"), str)

@@ -19,6 +19,7 @@ from . import containers
 
 SYSLOG = "a syslog file"
 CONTAINER = "a container's output as Kubernetes files it"
+DOCKER = "a container's output as Docker files it"
 _LEVELS = r"(?:emerg|alert|crit|error|warn|notice|info|debug|trace\d)"
 _SHAPES: list[tuple[str, re.Pattern[str]]] = [
     # 2026-11-01T10:00:00.123456789Z stdout F message   (the CRI log format of containerd and CRI-O)
@@ -48,6 +49,9 @@ def describe(lines: Sequence[str]) -> str | None:
     for name, shape in _SHAPES:
         if sum(1 for line in sample if shape.search(line)) * 2 > len(sample):
             return name
+    objects = json_objects(sample)
+    if sum(map(containers.is_docker, objects)) * 2 > len(sample):
+        return DOCKER
     keys = _json_keys(sample)
     if keys is not None:
         shown = ", ".join(keys[:8]) + (", ..." if len(keys) > 8 else "")

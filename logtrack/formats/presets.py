@@ -91,8 +91,8 @@ def preset_names() -> list[str]:
 
 
 def get(spec: str) -> LogFormat:
-    """A preset by name, an nginx template, a JSON template, or an Apache LogFormat (``syslog:`` or ``cri:``
-    before one)."""
+    """A preset by name, an nginx template, a JSON template, or an Apache LogFormat (``syslog:``, ``cri:`` or
+    ``docker:`` before one)."""
     if spec in JSON_PRESETS:
         whole = r"^\s*\{.*\}\s*$"
         preset = JSON_PRESETS[spec]
@@ -110,6 +110,15 @@ def get(spec: str) -> LogFormat:
             f"write {prefix} and one of {', '.join(PRESETS)}, an nginx log_format template or an Apache LogFormat "
             "(not JSON)",
         )
+    if spec.startswith(containers.DOCKER_PREFIX):
+        inner = spec.removeprefix(containers.DOCKER_PREFIX)
+        if (fmt := _written(inner, containers.DOCKER_PREFIX, lines=True)) is not None:
+            return containers.docker(fmt, fmt.name)
+        raise LogFormatError(
+            f"log format {spec!r}: {containers.DOCKER_PREFIX} goes before a line format, and {inner!r} is none",
+            f"write {containers.DOCKER_PREFIX} and one of {', '.join(PRESETS)}, an nginx log_format template or an "
+            "Apache LogFormat (not JSON)",
+        )
     if spec.partition(":")[0] in proxies.NAMES:
         return proxies.get(spec)
     if (fmt := _written(spec)) is not None:
@@ -123,21 +132,23 @@ def get(spec: str) -> LogFormat:
     )
 
 
-def _written(spec: str, prefix: str = "", *, envelope: Piece | None = None) -> LogFormat | None:
+def _written(spec: str, prefix: str = "", *, envelope: Piece | None = None, lines: bool = False) -> LogFormat | None:
     """A preset of ``PRESETS``, an nginx template or an Apache LogFormat (JSON or not); None if ``spec`` is none.
 
     ``envelope``: text every line starts with before the format's own (``syslog``'s prefix), which
-    JSON lines cannot have: a JSON template is then none. ``prefix`` goes before the format's name.
+    JSON lines cannot have: a JSON template is then none, as it is with ``lines`` (a format of lines
+    that another writer wraps whole: Docker's JSON). ``prefix`` goes before the format's name.
     """
+    lines = lines or envelope is not None
     if spec in PRESETS:
         return apache.compile_logformat(PRESETS[spec], prefix + spec, envelope=envelope)
     if "$" in spec and nginx.VARIABLE.search(spec):  # an nginx template, JSON (starting with "{") or not
         text = nginx.unescape(spec)
         if not text.lstrip().startswith("{"):
             return nginx.compile_template(text, prefix + "custom", envelope=envelope)
-        return nginx.compile_json(text) if envelope is None else None
+        return None if lines else nginx.compile_json(text)
     if "%" in spec:  # an Apache LogFormat, JSON or not
-        if envelope is not None and spec.lstrip().startswith("{"):
+        if lines and spec.lstrip().startswith("{"):
             return None
         return apache.compile_logformat(spec, prefix + "custom", envelope=envelope)
     return None

@@ -76,10 +76,9 @@ def detect(sample: pl.DataFrame, source: str) -> LogFormat:
     if what and what.startswith(looks_like.JSON_LINES):  # maybe an access log a JSON template of its own writes
         hint = ("if it is an access log, set [logs] format (or --format) to the log_format or LogFormat that "
                 "writes it; else leave it out of the paths")
-    elif what in (looks_like.SYSLOG, looks_like.CONTAINER):  # maybe access lines behind a prefix, in a format of
-        prefix = syslog.PREFIX if what == looks_like.SYSLOG else containers.PREFIX  # their own
-        hint = (f"if its messages are access lines, set [logs] format (or --format) to {prefix} and the "
-                "log_format or LogFormat that writes them; else leave it out of the paths")
+    elif what in _WRAPPERS:  # maybe access lines wrapped by another writer, in a format of their own
+        hint = (f"if its messages are access lines, set [logs] format (or --format) to {_WRAPPERS[what]} and "
+                "the log_format or LogFormat that writes them; else leave it out of the paths")
     elif what:
         hint = "leave it out of the paths (or set [logs] glob to pick the access logs)"
     else:
@@ -87,6 +86,11 @@ def detect(sample: pl.DataFrame, source: str) -> LogFormat:
                "or leave the file out of the paths"
     raise UnrecognisedError(
         f"{source}: no known log format fits this file{scores}" + (f"; it looks like {what}" if what else ""), hint)
+
+
+# What a file looks like -> the prefix of the formats that read access lines so wrapped.
+_WRAPPERS = {looks_like.SYSLOG: syslog.PREFIX, looks_like.CONTAINER: containers.PREFIX,
+             looks_like.DOCKER: containers.DOCKER_PREFIX}
 
 
 def candidates(lines: pl.Series) -> list[LogFormat]:
@@ -103,6 +107,8 @@ def candidates(lines: pl.Series) -> list[LogFormat]:
 
 def _json_candidates(texts: list[str]) -> list[LogFormat]:
     decoded = looks_like.json_objects(texts)
+    if sum(map(containers.is_docker, decoded)) * 2 > len(decoded):  # Docker's JSON: a line in each
+        return [formats.get(containers.DOCKER_PREFIX + name) for name in formats.PRESETS]
     found: list[LogFormat] = []
     for name, preset in formats.JSON_PRESETS.items():
         needed = [preset.paths[field] for field in (formats.TIME, formats.STATUS, formats.TARGET)]

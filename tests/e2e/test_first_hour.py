@@ -55,6 +55,11 @@ ODD_FILES = {
         b"2026-11-22T03:14:08.000000001Z stderr F WARNING: cache directory missing, using /tmp\n",
         "it looks like a container's output as Kubernetes files it; if its messages are access lines, set "
         "[logs] format (or --format) to cri: and the log_format or LogFormat that writes them"),
+    "another container's JSON": (  # the same, as Docker's json-file driver files it
+        b'{"log":"Listening on port 8080\\n","stream":"stdout","time":"2026-11-22T03:14:07.123456789Z"}\n'
+        b'{"log":"WARNING: cache directory missing\\n","stream":"stderr","time":"2026-11-22T03:14:08.1Z"}\n',
+        "it looks like a container's output as Docker files it; if its messages are access lines, set "
+        "[logs] format (or --format) to docker: and the log_format or LogFormat that writes them"),
     "binary": (b"SQLite format 3\x00\x10\x00\x01\x01\x00@  \x00\x00\x00\x02" + bytes(range(256)) * 40,
                "looks binary"),
 }
