@@ -249,6 +249,8 @@ def test_vendor_samples_are_read(fmt: str, lines: list[str], expected: list[dict
       "\"GET / HTTP/1.1\" 200 5 \"-\" \"M\""], "syslog:vhost_combined"),
     (CRI[:4] + CRI[2:4], "cri:combined"),  # its server's own news among the access lines
     (DOCKER[:4] + DOCKER[2:4], "docker:combined"),
+    ([line.replace('"stream":"stdout",', '"stream":"stdout","attrs":{"tag":"web"},') for line in DOCKER[2:3]],
+     "docker:combined"),  # with --log-opt labels=... or tag=..., Docker adds its attrs
     ([line.replace(" stdout F 203.0.113.7", " stdout F www.site.example:443 203.0.113.7") for line in CRI[2:3]],
      "cri:vhost_combined"),
 ])

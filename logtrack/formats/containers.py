@@ -61,7 +61,7 @@ def envelope() -> Piece:
 
 
 DOCKER_PREFIX = "docker:"
-DOCKER_KEYS = ("log", "stream", "time")  # what each of its lines holds, and nothing else
+DOCKER_KEYS = ("log", "stream", "time")  # what each of its lines holds ("attrs" too, with --log-opt labels)
 DOCKER_NOTICE = rf'"log"\s*:\s*"{_NEWS}'
 _OBJECT = r"^\s*\{.*\}\s*$"
 
@@ -80,4 +80,5 @@ def docker(inner: LogFormat, name: str) -> LogFormat:
 
 def is_docker(value: object) -> bool:
     """Whether a decoded JSON line is one of Docker's json-file driver."""
-    return isinstance(value, dict) and set(value) == set(DOCKER_KEYS) and isinstance(value.get("log"), str)
+    return (isinstance(value, dict) and set(DOCKER_KEYS) <= set(value) <= {*DOCKER_KEYS, "attrs"}
+            and isinstance(value.get("log"), str))
