@@ -444,6 +444,32 @@ def test_traefik_json_round_trip(when: datetime, path: str, query: str | None, s
     assert (row["referrer"], row["user_agent"]) == (referrer, agent)
 
 
+def _nginx_escaped(value: str) -> str:
+    """``value`` as nginx's escape=default writes it: a quote, a backslash and bytes outside printable ASCII
+    as ``\\xHH``."""
+    return "".join(chr(b) if 0x20 <= b < 0x7F and b not in b'"\\' else f"\\x{b:02X}" for b in value.encode())
+
+
+@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
+@given(when=instants, path=paths, query=queries, status=st.integers(100, 599), agent=text, referrer=text,
+       stream=st.sampled_from(["stdout", "stderr"]), runtime=st.sampled_from(["cri", "docker"]))
+def test_container_round_trip(when: datetime, path: str, query: str | None, status: int, agent: str,
+                              referrer: str, stream: str, runtime: str) -> None:
+    stamp = when.strftime("%d/%b/%Y:%H:%M:%S +0000")
+    ua, ref = _nginx_escaped(agent), _nginx_escaped(referrer)
+    line = f'192.0.2.1 - - [{stamp}] "GET {_target(path, query)} HTTP/1.1" {status} 5 "{ref}" "{ua}"'
+    if runtime == "cri":
+        wrapped = f"{when.strftime('%Y-%m-%dT%H:%M:%S.%f')}123Z {stream} F {line}"
+    else:  # as Go's encoder writes it: &, < and > escaped too
+        wrapped = json.dumps({"log": line + "\n", "stream": stream, "time": "2026-11-29T22:25:14.1Z"},
+                             separators=(",", ":"))
+        wrapped = wrapped.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
+    row = rows(f"{runtime}:combined", [wrapped])[0]
+    assert row["reason"] is None, wrapped
+    assert (row["target"], row["status"], row["ts"]) == (_target(path, query), status, when.replace(microsecond=0))
+    assert (row["referrer"], row["user_agent"]) == (ref, ua)
+
+
 def test_a_bad_header_mid_file_stops_that_file_only(cli, tmp_path: Path) -> None:
     log = tmp_path / "u_ex.log"
     log.write_text("\n".join([*IIS[:5], "#Fields: time cs-method cs-uri-stem sc-status", "00:00:01 GET /x 200"]) + "\n")
