@@ -103,6 +103,29 @@ CADDY = [json.dumps({
     "duration": 0.000929675, "size": 10900, "status": 200, "resp_headers": {"Server": ["Caddy"]},
 })]
 
+# Google Cloud: a request log entry of the external HTTP(S) load balancer as Cloud Logging exports it (the
+# field list of LogEntry and its HttpRequest; values as in Google's documented sample, a listing URL put in),
+# and one of Cloud Run, whose timestamp has nanoseconds
+GCP = [json.dumps({
+    "httpRequest": {"latency": "0.058927s", "referer": "https://www.zillow.com/homes/", "remoteIp": "198.51.100.1",
+                    "requestMethod": "GET", "requestSize": "257",
+                    "requestUrl": "https://www.site.example/listing/1019?x=1", "responseSize": "1467",
+                    "status": 200, "userAgent": "Mozilla/5.0 (Windows NT 10.0; Win64; x64)"},
+    "insertId": "1vzs264g1u90hp5", "jsonPayload": {
+        "@type": "type.googleapis.com/google.cloud.loadbalancing.type.LoadBalancerLogEntry",
+        "statusDetails": "response_sent_by_backend"},
+    "logName": "projects/PROJECT_ID/logs/requests", "receiveTimestamp": "2026-11-29T22:25:15.123456789Z",
+    "resource": {"labels": {"backend_service_name": "web", "project_id": "PROJECT_ID"},
+                 "type": "http_load_balancer"},
+    "severity": "INFO", "spanId": "7b2f2e8e61b3e26c", "timestamp": "2026-11-29T22:25:14.669794Z",
+}), json.dumps({
+    "httpRequest": {"latency": "0.012s", "protocol": "HTTP/1.1", "remoteIp": "203.0.113.7",
+                    "requestMethod": "GET", "requestUrl": "https://web-abc123-uc.a.run.app/listing/1020",
+                    "status": 304, "userAgent": "curl/8.5.0"},
+    "logName": "projects/PROJECT_ID/logs/run.googleapis.com%2Frequests", "resource": {"type": "cloud_run_revision"},
+    "severity": "INFO", "timestamp": "2026-11-29T22:25:16.123456789Z",
+})]
+
 # Kubernetes' container logs (the CRI format; its design proposal's example lines have the prefix
 # "2016-10-06T00:17:09.669794202Z stdout F ", or "P" for a part of a split line): the official nginx
 # image's start-up message on stdout and a [notice] on stderr, then ingress-nginx's default
@@ -204,6 +227,14 @@ def rows(fmt: str, lines: list[str]) -> list[dict[str, object]]:
         {"client": "127.0.0.1", "target": "/listing/1010", "vhost": "localhost", "user_agent": "curl/7.82.0",
          "referrer": "https://www.zillow.com/", "ts": datetime(2022, 3, 9, 21, 30, 1, 524102, tzinfo=UTC)},
     ]),
+    ("gcp", GCP, [
+        {"client": "198.51.100.1", "method": "GET", "target": "/listing/1019?x=1", "vhost": "www.site.example",
+         "status": 200, "referrer": "https://www.zillow.com/homes/",
+         "user_agent": "Mozilla/5.0 (Windows NT 10.0; Win64; x64)",
+         "ts": datetime(2026, 11, 29, 22, 25, 14, 669794, tzinfo=UTC)},
+        {"target": "/listing/1020", "vhost": "web-abc123-uc.a.run.app", "status": 304, "referrer": None,
+         "ts": datetime(2026, 11, 29, 22, 25, 16, 123456, tzinfo=UTC)},
+    ]),
     ("cri:combined", CRI, [
         {"reason": Skip.NOTICE.value}, {"reason": Skip.NOTICE.value},
         {"client": "203.0.113.7", "target": "/listing/1011", "status": 200, "referrer": "https://www.zillow.com/",
@@ -241,6 +272,7 @@ def test_vendor_samples_are_read(fmt: str, lines: list[str], expected: list[dict
     (TRAEFIK_JSON, "traefik_json"),
     (CLOUDFLARE, "cloudflare"),
     (CADDY, "caddy"),
+    (GCP, "gcp"),
     # syslog's prefix, traditional, RFC 3339 and raw, before each line
     (["Nov 29 16:25:14 web1 nginx: 203.0.113.7 - - [29/Nov/2026:16:25:14 -0600] \"GET / HTTP/1.1\" 200 5 \"-\" \"M\"",
       "2026-11-29T16:25:15.5-06:00 web1 nginx: 203.0.113.7 - - [29/Nov/2026:16:25:15 -0600] \"GET / HTTP/1.1\" 200 5 "
@@ -429,6 +461,21 @@ def test_cloudflare_round_trip(when: datetime, path: str, query: str | None, sta
     assert (row["referrer"], row["user_agent"]) == (referrer, agent)
 
 
+
+@settings(max_examples=100, suppress_health_check=[HealthCheck.too_slow])
+@given(when=instants, path=paths, query=queries, status=st.integers(100, 599), agent=text, referrer=text,
+       host=hosts, scheme=st.sampled_from(["http", "https"]))
+def test_gcp_round_trip(when: datetime, path: str, query: str | None, status: int, agent: str, referrer: str,
+                        host: str, scheme: str) -> None:
+    line = json.dumps({"httpRequest": {"remoteIp": "192.0.2.1", "requestMethod": "GET",
+                                       "requestUrl": f"{scheme}://{host}{_target(path, query)}", "status": status,
+                                       "referer": referrer, "userAgent": agent},
+                       "timestamp": when.strftime("%Y-%m-%dT%H:%M:%S.%f") + "789Z"})
+    row = rows("gcp", [line])[0]
+    assert row["reason"] is None, line
+    assert (row["target"], row["status"], row["ts"], row["vhost"]) == (_target(path, query), status, when, host)
+    assert (row["referrer"], row["user_agent"]) == (referrer, agent)
+
 @settings(max_examples=100, suppress_health_check=[HealthCheck.too_slow])
 @given(when=instants, path=paths, query=queries, status=st.integers(100, 599), agent=text, referrer=text,
        host=hosts)
@@ -481,7 +528,7 @@ def test_a_bad_header_mid_file_stops_that_file_only(cli, tmp_path: Path) -> None
     assert xml_counts(out) == {("2019-06-05", "", "1005"): 2, ("2019-06-05", "", "1006"): 1}
 
 
-SAMPLES = [*ALB, *HAPROXY, *CLOUDFRONT, *IIS, *TRAEFIK, *TRAEFIK_JSON, *CLOUDFLARE, *CADDY, *CRI, *DOCKER,
+SAMPLES = [*ALB, *HAPROXY, *CLOUDFRONT, *IIS, *TRAEFIK, *TRAEFIK_JSON, *CLOUDFLARE, *CADDY, *GCP, *CRI, *DOCKER,
            '1.2.3.4 - - [01/Nov/2026:10:00:00 +0000] "GET /listing/2 HTTP/1.1" 200 5 "-" "M"']
 
 

@@ -46,6 +46,7 @@ class JsonPreset:
 
     paths: dict[str, tuple[str | int, ...]]
     time_kind: str
+    absolute_targets: bool = False  # its target is the whole URL: the path and query are read from it
 
 
 # Servers whose JSON access logs have a fixed shape, by name (``auto`` knows each by its keys).
@@ -68,6 +69,13 @@ JSON_PRESETS: dict[str, JsonPreset] = {
         TARGET: ("ClientRequestURI",), VHOST: ("ClientRequestHost",), CLIENT: ("ClientIP",),
         REFERRER: ("ClientRequestReferer",), USER_AGENT: ("ClientRequestUserAgent",),
     }, INSTANT),
+    # Google Cloud's request logs (external HTTP(S) load balancer, Cloud CDN, Cloud Run) as Cloud Logging
+    # exports them: a LogEntry per line, its HttpRequest under httpRequest, the whole URL in requestUrl
+    "gcp": JsonPreset({
+        TIME: ("timestamp",), STATUS: ("httpRequest", "status"), METHOD: ("httpRequest", "requestMethod"),
+        TARGET: ("httpRequest", "requestUrl"), CLIENT: ("httpRequest", "remoteIp"),
+        REFERRER: ("httpRequest", "referer"), USER_AGENT: ("httpRequest", "userAgent"),
+    }, INSTANT, absolute_targets=True),
 }
 
 # The line formats ``auto`` scores a file's lines against, in the order it prefers them (JSON
@@ -96,7 +104,8 @@ def get(spec: str) -> LogFormat:
     if spec in JSON_PRESETS:
         whole = r"^\s*\{.*\}\s*$"
         preset = JSON_PRESETS[spec]
-        return LogFormat(spec, spec, whole, tuple(preset.paths), whole, preset.time_kind, nested=preset.paths)
+        return LogFormat(spec, spec, whole, tuple(preset.paths), whole, preset.time_kind, nested=preset.paths,
+                         absolute_targets=preset.absolute_targets)
     if spec in w3c.NAMES:
         return w3c.get(spec)
     for prefix, (envelope, notice) in ENVELOPES.items():
