@@ -7,8 +7,9 @@
   ``log_format``) read into pieces from tables of their directives.
 - ``proxies`` (HAProxy, AWS ALB) and ``w3c`` (IIS, CloudFront): fixed and
   header-driven formats spelled as pieces.
-- ``syslog`` and ``containers``: the prefixes other writers put before a
-  server's own lines (``syslog:FORMAT``, ``cri:FORMAT``), as a first piece.
+- ``syslog`` and ``containers``: a server's own lines as other writers
+  file them: behind a prefix, as a first piece (``syslog:FORMAT``,
+  ``cri:FORMAT``), or inside Docker's JSON (``docker:FORMAT``).
 - ``presets``: every format by name and ``get``, the one place a name or a
   format string becomes a format.
 - ``nginx_conf`` reads a server's own config for its formats and logs;

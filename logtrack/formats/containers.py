@@ -66,14 +66,14 @@ DOCKER_NOTICE = rf'"log"\s*:\s*"{_NEWS}'
 _OBJECT = r"^\s*\{.*\}\s*$"
 
 
-def docker(inner: LogFormat, name: str) -> LogFormat:
+def docker(inner: LogFormat) -> LogFormat:
     """``inner``'s lines as Docker's json-file driver writes them: ``log`` decoded, then cut by inner's regex.
 
     The regex must end at the newline that closes a whole line (the
     decoded text of a part has none), and the runtime's ``time`` is not read.
     """
     assert inner.regex.endswith("$") and not inner.is_json, inner.regex
-    return LogFormat(name, inner.template, _OBJECT, inner.fields, _OBJECT, inner.time_kind, inner.time_format,
+    return LogFormat(inner.name, inner.template, _OBJECT, inner.fields, _OBJECT, inner.time_kind, inner.time_format,
                      json_parts={"log": inner.regex.removesuffix("$") + r"\n$"}, encoded=inner.encoded,
                      notice=DOCKER_NOTICE, absolute_targets=inner.absolute_targets)
 

@@ -52,7 +52,7 @@ def describe(lines: Sequence[str]) -> str | None:
     objects = json_objects(sample)
     if sum(map(containers.is_docker, objects)) * 2 > len(sample):
         return DOCKER
-    keys = _json_keys(sample)
+    keys = _json_keys(objects, len(sample))
     if keys is not None:
         shown = ", ".join(keys[:8]) + (", ..." if len(keys) > 8 else "")
         return f"{JSON_LINES} (keys: {shown})"
@@ -72,8 +72,7 @@ def json_objects(lines: Sequence[str]) -> list[dict[str, object]]:
     return objects
 
 
-def _json_keys(sample: Sequence[str]) -> list[str] | None:
-    objects = json_objects(sample)
-    if len(objects) * 2 <= len(sample):
+def _json_keys(objects: list[dict[str, object]], lines: int) -> list[str] | None:
+    if len(objects) * 2 <= lines:
         return None
     return list(dict.fromkeys(key for obj in objects[:20] for key in obj))

@@ -108,25 +108,16 @@ def get(spec: str) -> LogFormat:
                          absolute_targets=preset.absolute_targets)
     if spec in w3c.NAMES:
         return w3c.get(spec)
-    for prefix, (envelope, notice) in ENVELOPES.items():
+    for prefix in (*ENVELOPES, containers.DOCKER_PREFIX):
         if not spec.startswith(prefix):
             continue
         inner = spec.removeprefix(prefix)
-        if (fmt := _written(inner, prefix, envelope=envelope)) is not None:
-            return replace(fmt, notice=notice) if notice else fmt
+        if (fmt := _wrapped(prefix, inner)) is not None:
+            return fmt
         raise LogFormatError(
             f"log format {spec!r}: {prefix} goes before a line format, and {inner!r} is none",
             f"write {prefix} and one of {', '.join(PRESETS)}, an nginx log_format template or an Apache LogFormat "
             "(not JSON)",
-        )
-    if spec.startswith(containers.DOCKER_PREFIX):
-        inner = spec.removeprefix(containers.DOCKER_PREFIX)
-        if (fmt := _written(inner, containers.DOCKER_PREFIX, lines=True)) is not None:
-            return containers.docker(fmt, fmt.name)
-        raise LogFormatError(
-            f"log format {spec!r}: {containers.DOCKER_PREFIX} goes before a line format, and {inner!r} is none",
-            f"write {containers.DOCKER_PREFIX} and one of {', '.join(PRESETS)}, an nginx log_format template or an "
-            "Apache LogFormat (not JSON)",
         )
     if spec.partition(":")[0] in proxies.NAMES:
         return proxies.get(spec)
@@ -139,6 +130,16 @@ def get(spec: str) -> LogFormat:
         f"use one of {', '.join(['auto', *preset_names()])}, an nginx log_format template "
         "or an Apache LogFormat string",
     )
+
+
+def _wrapped(prefix: str, inner: str) -> LogFormat | None:
+    """The line format ``inner`` as another writer wraps its lines (``prefix``); None if ``inner`` is none."""
+    if prefix == containers.DOCKER_PREFIX:  # each line inside a JSON object
+        fmt = _written(inner, prefix, lines=True)
+        return None if fmt is None else containers.docker(fmt)
+    envelope, notice = ENVELOPES[prefix]  # each line behind a prefix
+    fmt = _written(inner, prefix, envelope=envelope)
+    return replace(fmt, notice=notice) if fmt is not None and notice else fmt
 
 
 def _written(spec: str, prefix: str = "", *, envelope: Piece | None = None, lines: bool = False) -> LogFormat | None:
