@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, quote_plus
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -126,6 +126,21 @@ GCP = [json.dumps({
     "severity": "INFO", "timestamp": "2026-11-29T22:25:16.123456789Z",
 })]
 
+# Akamai DataStream 2: its documented sample line's values as a JSON log line (a listing path put in): the
+# agent and referrer form-encoded, epoch seconds, the path and query apart; and a line without the fields
+# it had no value for (DataStream leaves them out), no query among them
+AKAMAI = [json.dumps({
+    "version": "1", "streamId": "12345", "cp": "123456", "reqId": "1239f220", "reqTimeSec": "1573840000",
+    "bytes": "4995", "cliIP": "128.147.28.68", "statusCode": "206", "proto": "HTTPS", "reqHost": "test.hostname.net",
+    "reqMethod": "GET", "reqPath": "/listing/1021", "reqPort": "443", "rspContentLen": "5000",
+    "rspContentType": "text/html", "UA": "Mozilla%2F5.0+%28Macintosh%3B+Intel+Mac+OS+X+10_14_3%29",
+    "tlsOverheadTimeMSec": "0", "tlsVersion": "TLSv1", "queryStr": "param=value", "accLang": "en-US",
+    "referer": "https%3A%2F%2Ftest.referrer.net%2Fen-US%2Fdocs%2FWeb%2Ftest", "xForwardedFor": "8.47.28.38",
+}), json.dumps({
+    "version": "1", "streamId": "12345", "reqTimeSec": "1573840001.250", "cliIP": "2001:db8::1", "statusCode": "200",
+    "reqHost": "www.site.example", "reqMethod": "GET", "reqPath": "/listing/1022", "UA": "curl%2F8.5.0",
+})]
+
 # Kubernetes' container logs (the CRI format; its design proposal's example lines have the prefix
 # "2016-10-06T00:17:09.669794202Z stdout F ", or "P" for a part of a split line): the official nginx
 # image's start-up message on stdout and a [notice] on stderr, then ingress-nginx's default
@@ -235,6 +250,14 @@ def rows(fmt: str, lines: list[str]) -> list[dict[str, object]]:
         {"target": "/listing/1020", "vhost": "web-abc123-uc.a.run.app", "status": 304, "referrer": None,
          "ts": datetime(2026, 11, 29, 22, 25, 16, 123456, tzinfo=UTC)},
     ]),
+    ("akamai", AKAMAI, [
+        {"client": "128.147.28.68", "method": "GET", "target": "/listing/1021?param=value", "status": 206,
+         "vhost": "test.hostname.net", "referrer": "https://test.referrer.net/en-US/docs/Web/test",
+         "user_agent": "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_14_3)",
+         "ts": datetime(2019, 11, 15, 17, 46, 40, tzinfo=UTC)},
+        {"client": "2001:db8::1", "target": "/listing/1022", "referrer": None, "user_agent": "curl/8.5.0",
+         "ts": datetime(2019, 11, 15, 17, 46, 41, 250000, tzinfo=UTC)},
+    ]),
     ("cri:combined", CRI, [
         {"reason": Skip.NOTICE.value}, {"reason": Skip.NOTICE.value},
         {"client": "203.0.113.7", "target": "/listing/1011", "status": 200, "referrer": "https://www.zillow.com/",
@@ -273,6 +296,7 @@ def test_vendor_samples_are_read(fmt: str, lines: list[str], expected: list[dict
     (CLOUDFLARE, "cloudflare"),
     (CADDY, "caddy"),
     (GCP, "gcp"),
+    (AKAMAI, "akamai"),
     # syslog's prefix, traditional, RFC 3339 and raw, before each line
     (["Nov 29 16:25:14 web1 nginx: 203.0.113.7 - - [29/Nov/2026:16:25:14 -0600] \"GET / HTTP/1.1\" 200 5 \"-\" \"M\"",
       "2026-11-29T16:25:15.5-06:00 web1 nginx: 203.0.113.7 - - [29/Nov/2026:16:25:15 -0600] \"GET / HTTP/1.1\" 200 5 "
@@ -476,6 +500,23 @@ def test_gcp_round_trip(when: datetime, path: str, query: str | None, status: in
     assert (row["target"], row["status"], row["ts"], row["vhost"]) == (_target(path, query), status, when, host)
     assert (row["referrer"], row["user_agent"]) == (referrer, agent)
 
+
+@settings(max_examples=100, suppress_health_check=[HealthCheck.too_slow])
+@given(when=instants, path=paths, query=queries, status=st.integers(100, 599), agent=text, referrer=text,
+       host=hosts)
+def test_akamai_round_trip(when: datetime, path: str, query: str | None, status: int, agent: str, referrer: str,
+                           host: str) -> None:
+    seconds = int((when - datetime(1970, 1, 1, tzinfo=UTC)).total_seconds())
+    values = {"reqTimeSec": f"{seconds}.{when.microsecond // 1000:03d}", "statusCode": str(status), "reqMethod": "GET",
+              "reqPath": path, "reqHost": host, "cliIP": "192.0.2.1",
+              "UA": quote_plus(agent, safe=""), "referer": quote_plus(referrer, safe="")}
+    line = json.dumps(values | ({"queryStr": query} if query else {}))
+    row = rows("akamai", [line])[0]
+    assert row["reason"] is None, line
+    assert (row["target"], row["status"], row["vhost"]) == (_target(path, query), status, host)
+    assert row["ts"] == when.replace(microsecond=when.microsecond // 1000 * 1000)
+    assert (row["referrer"], row["user_agent"]) == (referrer, agent)
+
 @settings(max_examples=100, suppress_health_check=[HealthCheck.too_slow])
 @given(when=instants, path=paths, query=queries, status=st.integers(100, 599), agent=text, referrer=text,
        host=hosts)
@@ -528,7 +569,7 @@ def test_a_bad_header_mid_file_stops_that_file_only(cli, tmp_path: Path) -> None
     assert xml_counts(out) == {("2019-06-05", "", "1005"): 2, ("2019-06-05", "", "1006"): 1}
 
 
-SAMPLES = [*ALB, *HAPROXY, *CLOUDFRONT, *IIS, *TRAEFIK, *TRAEFIK_JSON, *CLOUDFLARE, *CADDY, *GCP, *CRI, *DOCKER,
+SAMPLES = [*ALB, *HAPROXY, *CLOUDFRONT, *IIS, *TRAEFIK, *TRAEFIK_JSON, *CLOUDFLARE, *CADDY, *GCP, *AKAMAI, *CRI, *DOCKER,
            '1.2.3.4 - - [01/Nov/2026:10:00:00 +0000] "GET /listing/2 HTTP/1.1" 200 5 "-" "M"']
 
 

@@ -7,7 +7,7 @@ a name in ``get``, and, for ``auto``, a place in ``AUTO_ORDER``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from ..errors import LogFormatError
 from . import apache, containers, nginx, proxies, syslog, w3c
@@ -16,6 +16,8 @@ from .model import (
     EPOCH,
     INSTANT,
     METHOD,
+    PATH,
+    QUERY,
     REFERRER,
     STATUS,
     TARGET,
@@ -47,6 +49,7 @@ class JsonPreset:
     paths: dict[str, tuple[str | int, ...]]
     time_kind: str
     absolute_targets: bool = False  # its target is the whole URL: the path and query are read from it
+    encoded: dict[str, str] = field(default_factory=dict)  # field -> how its text is encoded (``LogFormat.encoded``)
 
 
 # Servers whose JSON access logs have a fixed shape, by name (``auto`` knows each by its keys).
@@ -76,6 +79,13 @@ JSON_PRESETS: dict[str, JsonPreset] = {
         TARGET: ("httpRequest", "requestUrl"), CLIENT: ("httpRequest", "remoteIp"),
         REFERRER: ("httpRequest", "referer"), USER_AGENT: ("httpRequest", "userAgent"),
     }, INSTANT, absolute_targets=True),
+    # Akamai DataStream 2's JSON lines: epoch seconds, the path and query apart, the agent and the referrer
+    # form-encoded (Mozilla%2F5.0+%28Macintosh%3B...); a field it has no value for is left out
+    "akamai": JsonPreset({
+        TIME: ("reqTimeSec",), STATUS: ("statusCode",), METHOD: ("reqMethod",), PATH: ("reqPath",),
+        QUERY: ("queryStr",), VHOST: ("reqHost",), CLIENT: ("cliIP",), REFERRER: ("referer",),
+        USER_AGENT: ("UA",),
+    }, EPOCH, encoded={REFERRER: "form", USER_AGENT: "form"}),
 }
 
 # The line formats ``auto`` scores a file's lines against, in the order it prefers them (JSON
@@ -105,7 +115,7 @@ def get(spec: str) -> LogFormat:
         whole = r"^\s*\{.*\}\s*$"
         preset = JSON_PRESETS[spec]
         return LogFormat(spec, spec, whole, tuple(preset.paths), whole, preset.time_kind, nested=preset.paths,
-                         absolute_targets=preset.absolute_targets)
+                         absolute_targets=preset.absolute_targets, encoded=preset.encoded)
     if spec in w3c.NAMES:
         return w3c.get(spec)
     for prefix in (*ENVELOPES, containers.DOCKER_PREFIX):

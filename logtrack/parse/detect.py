@@ -111,7 +111,8 @@ def _json_candidates(texts: list[str]) -> list[LogFormat]:
         return [formats.get(containers.DOCKER_PREFIX + name) for name in formats.PRESETS]
     found: list[LogFormat] = []
     for name, preset in formats.JSON_PRESETS.items():
-        needed = [preset.paths[field] for field in (formats.TIME, formats.STATUS, formats.TARGET)]
+        target = preset.paths.get(formats.TARGET) or preset.paths[formats.PATH]
+        needed = [preset.paths[formats.TIME], preset.paths[formats.STATUS], target]
         if any(all(_given(json_value(value, path)) for path in needed) for value in decoded):
             found.append(formats.get(name))
     for value in decoded[:1]:

@@ -1,5 +1,5 @@
 """Encodings: a field's text as the client sent it, from how a log encodes it (HAProxy's ``#XX``, CloudFront's
-percent-encoding, IIS's ``+``, nginx's ``$args`` "-")."""
+percent-encoding, IIS's ``+``, Akamai's both, nginx's ``$args`` "-")."""
 
 from __future__ import annotations
 
@@ -19,11 +19,14 @@ def decoded(text: pl.Expr, how: str) -> pl.Expr:
     ``url``: percent-encoded (CloudFront). Both are decoded once per distinct
     value that holds an escape. ``plus``: a space written as ``+`` (IIS; a
     ``+`` the client sent reads as a space too, as IIS leaves no way to
-    tell them apart). ``nginx_args``: nginx's ``$uri$is_args$args``, whose
+    tell them apart). ``form``: both, as HTML forms encode (Akamai; a ``+``
+    the client sent is written ``%2B``). ``nginx_args``: nginx's ``$uri$is_args$args``, whose
     ``$args`` is a "-" after a path without a query string.
     """
     if how == "plus":
         return text.str.replace_all("+", " ", literal=True)
+    if how == "form":  # an HTML form's encoding: + for a space, %XX for the rest (Akamai's agents)
+        return decoded(text.str.replace_all("+", " ", literal=True), "url")
     if how == GLUED_ARGS:  # nginx's "$uri$is_args$args" without a query string: the path, then "-"
         return pl.when(~text.str.contains("?", literal=True)).then(text.str.strip_suffix("-")).otherwise(text)
     if how in _DECODERS:

@@ -131,7 +131,7 @@ def test_strict_names_file_and_line(cli, log: Path) -> None:
         (["xml", "{log}", "--listing-pattern", PATTERN, "--format", "nginx"], ExitCode.CONFIG,
          "logtrack: error: --format: unknown log format 'nginx'; use one of auto, vhost_combined, host_combined, "
          "traefik, combined, vhost_common, common, alb, haproxy, w3c, cloudfront, caddy, traefik_json, "
-         "cloudflare, gcp, an nginx log_format template "
+         "cloudflare, gcp, akamai, an nginx log_format template "
          "or an Apache LogFormat string"),
         (["xml", "{log}", "--listing-pattern", PATTERN, "--timezone", "Central"], ExitCode.CONFIG,
          "logtrack: error: --timezone: unknown time zone 'Central'; use an IANA name such as "
