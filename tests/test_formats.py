@@ -200,6 +200,22 @@ CASES = [
      '2026-11-29T22:25:14Z web1 httpd: www.site.example 203.0.113.7 [29/Nov/2026:16:25:14 -0600] '
      '"GET /listing/42 HTTP/1.1" 200 "Mozilla/5.0"',
      {"vhost": "www.site.example", "target": "/listing/42", "user_agent": "Mozilla/5.0"}),
+    # Envoy's format strings: its time in a strftime of its own (UTC without %z), or epoch seconds; a header
+    # with a fallback and a length; the referrer read where the format logs it
+    ('[%START_TIME(%Y/%m/%dT%H:%M:%S.%3f)%] %DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT% "%REQ(:METHOD)% %REQ(:PATH)% '
+     '%PROTOCOL%" %RESPONSE_CODE% "%REQ(REFERER)%" "%REQ(USER-AGENT)%" "%REQ(:AUTHORITY)%"',
+     '[2026/11/29T22:25:14.409] 203.0.113.7 "GET /listing/42 HTTP/1.1" 200 "https://www.zillow.com/" '
+     '"Mozilla/5.0" "www.site.example"',
+     {"client": "203.0.113.7", "method": "GET", "target": "/listing/42", "status": 200, "vhost": "www.site.example",
+      "referrer": "https://www.zillow.com/", "ts": datetime(2026, 11, 29, 22, 25, 14, 409000, tzinfo=UTC)}),
+    ('%START_TIME(%s)% "%REQ(:METHOD)% %REQ(X-ENVOY-ORIGINAL-PATH?:PATH)% %PROTOCOL%" %RESPONSE_CODE% '
+     '"%REQ(REFERER):200%" "%REQ(USER-AGENT)%"\\n',
+     '1764455114 "GET /listing/42 HTTP/2" 304 "https://www.realtor.com/x" "Mozilla/5.0 (iPhone)"',
+     {"target": "/listing/42", "status": 304, "referrer": "https://www.realtor.com/x",
+      "ts": datetime(2025, 11, 29, 22, 25, 14, tzinfo=UTC)}),
+    ('[%START_TIME(%FT%T%z)%] "%REQ(:METHOD)% %REQ(:PATH)% %PROTOCOL%" %RESPONSE_CODE% "%REQ(USER-AGENT)%"',
+     '[2026-11-29T16:25:14-0600] "GET /listing/42 HTTP/1.1" 200 "M"',
+     {"target": "/listing/42", "user_agent": "M", "local_day": date(2026, 11, 29)}),
     # variables the table does not know are free text too: spaces in them, or nothing
     ('$remote_addr $geoip_city_name $ssl_protocol [$time_local] "$request" $status "$http_user_agent"',
      '127.0.0.1 New York  [29/Nov/2026:19:50:21 -0600] "GET /listing/5 HTTP/1.1" 200 "Mozilla/5.0"',

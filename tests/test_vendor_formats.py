@@ -141,6 +141,24 @@ AKAMAI = [json.dumps({
     "reqHost": "www.site.example", "reqMethod": "GET", "reqPath": "/listing/1022", "UA": "curl%2F8.5.0",
 })]
 
+# Envoy's default access log line (its documentation's example) and one with a listing path; Istio's
+# (its documentation's example, from a sidecar): neither logs a referrer
+ENVOY = [
+    '[2016-04-15T20:17:00.310Z] "POST /api/v1/locations HTTP/2" 204 - 154 0 226 100 "10.0.35.28" "nsq2http" '
+    '"cc21d9b0-cf5c-432b-8c7e-98aeb7988cd2" "locations" "tcp://10.0.2.1:80"',
+    '[2026-11-29T22:25:14.409Z] "GET /listing/1023?x=1 HTTP/1.1" 200 - 0 5120 4 3 "198.51.100.1" '
+    '"Mozilla/5.0 (X11; Linux x86_64)" "84961386-6d84-929d-98bd-c5aee93b5c88" "www.site.example" "10.44.1.27:80"',
+]
+ISTIO = [
+    '[2020-11-25T21:26:18.409Z] "GET /status/418 HTTP/1.1" 418 - via_upstream - "-" 0 135 4 4 "-" "curl/7.73.0-DEV" '
+    '"84961386-6d84-929d-98bd-c5aee93b5c88" "httpbin:8000" "10.44.1.27:80" '
+    "outbound|8000||httpbin.foo.svc.cluster.local 10.44.1.23:37652 10.0.45.184:8000 10.0.45.184:8000 - default",
+    '[2026-11-29T22:25:15.001Z] "GET /listing/1024 HTTP/2" 200 - via_upstream - "-" 0 5120 12 11 "203.0.113.7" '
+    '"Mozilla/5.0 (iPhone)" "5e0e6d1c-0000-4000-8000-000000000000" "www.site.example" "10.44.1.27:8080" '
+    "outbound|80||web.default.svc.cluster.local 10.44.1.23:37660 10.44.1.23:8080 203.0.113.7:51234 "
+    "www.site.example default",
+]
+
 # Kubernetes' container logs (the CRI format; its design proposal's example lines have the prefix
 # "2016-10-06T00:17:09.669794202Z stdout F ", or "P" for a part of a split line): the official nginx
 # image's start-up message on stdout and a [notice] on stderr, then ingress-nginx's default
@@ -258,6 +276,18 @@ def rows(fmt: str, lines: list[str]) -> list[dict[str, object]]:
         {"client": "2001:db8::1", "target": "/listing/1022", "referrer": None, "user_agent": "curl/8.5.0",
          "ts": datetime(2019, 11, 15, 17, 46, 41, 250000, tzinfo=UTC)},
     ]),
+    ("envoy", ENVOY, [
+        {"method": "POST", "target": "/api/v1/locations", "vhost": "locations", "status": 204, "referrer": None,
+         "user_agent": "nsq2http", "ts": datetime(2016, 4, 15, 20, 17, 0, 310000, tzinfo=UTC)},
+        {"method": "GET", "target": "/listing/1023?x=1", "vhost": "www.site.example", "status": 200,
+         "user_agent": "Mozilla/5.0 (X11; Linux x86_64)"},
+    ]),
+    ("istio", ISTIO, [
+        {"method": "GET", "target": "/status/418", "vhost": "httpbin:8000", "status": 418,
+         "user_agent": "curl/7.73.0-DEV", "ts": datetime(2020, 11, 25, 21, 26, 18, 409000, tzinfo=UTC)},
+        {"method": "GET", "target": "/listing/1024", "vhost": "www.site.example", "status": 200,
+         "user_agent": "Mozilla/5.0 (iPhone)"},
+    ]),
     ("cri:combined", CRI, [
         {"reason": Skip.NOTICE.value}, {"reason": Skip.NOTICE.value},
         {"client": "203.0.113.7", "target": "/listing/1011", "status": 200, "referrer": "https://www.zillow.com/",
@@ -297,6 +327,9 @@ def test_vendor_samples_are_read(fmt: str, lines: list[str], expected: list[dict
     (CADDY, "caddy"),
     (GCP, "gcp"),
     (AKAMAI, "akamai"),
+    (ENVOY, "envoy"),
+    (ISTIO, "envoy"),  # (Istio's fields after Envoy's are read as Envoy's own: the same fields, the same values)
+    (["2026-11-29T22:25:15.001Z stdout F " + line for line in ISTIO], "cri:envoy"),  # a sidecar, as Kubernetes files it
     # syslog's prefix, traditional, RFC 3339 and raw, before each line
     (["Nov 29 16:25:14 web1 nginx: 203.0.113.7 - - [29/Nov/2026:16:25:14 -0600] \"GET / HTTP/1.1\" 200 5 \"-\" \"M\"",
       "2026-11-29T16:25:15.5-06:00 web1 nginx: 203.0.113.7 - - [29/Nov/2026:16:25:15 -0600] \"GET / HTTP/1.1\" 200 5 "
@@ -532,6 +565,25 @@ def test_traefik_json_round_trip(when: datetime, path: str, query: str | None, s
     assert (row["referrer"], row["user_agent"]) == (referrer, agent)
 
 
+ENVOY_OWN = ('[%START_TIME%] "%REQ(:METHOD)% %REQ(X-ENVOY-ORIGINAL-PATH?:PATH)% %PROTOCOL%" %RESPONSE_CODE% '
+             '%RESPONSE_FLAGS% %DURATION% "%REQ(REFERER)%" "%REQ(USER-AGENT)%" "%REQ(:AUTHORITY)%"')
+
+
+@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
+@given(when=instants, path=paths, query=queries, status=st.integers(100, 599), agent=text, referrer=text,
+       host=hosts)
+def test_envoy_round_trip(when: datetime, path: str, query: str | None, status: int, agent: str, referrer: str,
+                          host: str) -> None:
+    # Envoy writes values raw: a quote or backslash of the client's own makes a line no format can cut surely
+    agent, referrer = agent.replace('"', "'").replace("\\", "/"), referrer.replace('"', "'").replace("\\", "/")
+    stamp = when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
+    line = (f'[{stamp}] "GET {_target(path, query)} HTTP/1.1" {status} - 3 "{referrer}" "{agent}" "{host}"')
+    row = rows(ENVOY_OWN, [line])[0]
+    assert row["reason"] is None, line
+    assert (row["target"], row["status"], row["vhost"]) == (_target(path, query), status, host)
+    assert row["ts"] == when.replace(microsecond=when.microsecond // 1000 * 1000)
+    assert (row["referrer"], row["user_agent"]) == (referrer, agent)
+
 def _nginx_escaped(value: str) -> str:
     """``value`` as nginx's escape=default writes it: a quote, a backslash and bytes outside printable ASCII
     as ``\\xHH``."""
@@ -569,7 +621,7 @@ def test_a_bad_header_mid_file_stops_that_file_only(cli, tmp_path: Path) -> None
     assert xml_counts(out) == {("2019-06-05", "", "1005"): 2, ("2019-06-05", "", "1006"): 1}
 
 
-SAMPLES = [*ALB, *HAPROXY, *CLOUDFRONT, *IIS, *TRAEFIK, *TRAEFIK_JSON, *CLOUDFLARE, *CADDY, *GCP, *AKAMAI, *CRI, *DOCKER,
+SAMPLES = [*ALB, *HAPROXY, *CLOUDFRONT, *IIS, *TRAEFIK, *TRAEFIK_JSON, *CLOUDFLARE, *CADDY, *GCP, *AKAMAI, *ENVOY, *ISTIO, *CRI, *DOCKER,
            '1.2.3.4 - - [01/Nov/2026:10:00:00 +0000] "GET /listing/2 HTTP/1.1" 200 5 "-" "M"']
 
 

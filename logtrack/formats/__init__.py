@@ -3,8 +3,9 @@
 - ``model``: the fields logtrack reads, ``Piece``, ``LogFormat`` and the one
   compiler (``build``, ``build_json``) that turns pieces into every way of
   cutting a line.
-- ``apache``, ``nginx``: the servers' format strings (``LogFormat``,
-  ``log_format``) read into pieces from tables of their directives.
+- ``apache``, ``nginx``, ``envoy``: the servers' format strings
+  (``LogFormat``, ``log_format``, Envoy's ``%REQ(...)%``) read into pieces
+  from tables of their directives.
 - ``proxies`` (HAProxy, AWS ALB) and ``w3c`` (IIS, CloudFront): fixed and
   header-driven formats spelled as pieces.
 - ``syslog`` and ``containers``: a server's own lines as other writers

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from ..errors import LogFormatError
-from . import apache, containers, nginx, proxies, syslog, w3c
+from . import apache, containers, envoy, nginx, proxies, syslog, w3c
 from .model import (
     CLIENT,
     EPOCH,
@@ -91,8 +91,8 @@ JSON_PRESETS: dict[str, JsonPreset] = {
 # The line formats ``auto`` scores a file's lines against, in the order it prefers them (JSON
 # lines are scored against JSON_PRESETS, W3C logs read by their own header). A new format that
 # ``auto`` should find gets its name here.
-AUTO_ORDER: tuple[str, ...] = (*PRESETS, *proxies.NAMES, *(syslog.PREFIX + name for name in PRESETS),
-                               *(containers.PREFIX + name for name in PRESETS))
+AUTO_ORDER: tuple[str, ...] = (*PRESETS, *proxies.NAMES, *envoy.NAMES, *(syslog.PREFIX + name for name in PRESETS),
+                               *(containers.PREFIX + name for name in (*PRESETS, *envoy.NAMES)))
 
 # What goes before a line format when every line has another writer's prefix in front (``syslog:combined``):
 # the prefix as a format's first piece, and the lines with it that are no access line (None: none are).
@@ -105,7 +105,7 @@ ENVELOPES: dict[str, tuple[Piece, str | None]] = {
 def preset_names() -> list[str]:
     """Every name [logs] format takes: the Apache-string presets, the proxies', W3C and JSON presets."""
 
-    return [*PRESETS, *proxies.NAMES, *w3c.NAMES, *JSON_PRESETS]
+    return [*PRESETS, *proxies.NAMES, *envoy.NAMES, *w3c.NAMES, *JSON_PRESETS]
 
 
 def get(spec: str) -> LogFormat:
@@ -153,7 +153,8 @@ def _wrapped(prefix: str, inner: str) -> LogFormat | None:
 
 
 def _written(spec: str, prefix: str = "", *, envelope: Piece | None = None, lines: bool = False) -> LogFormat | None:
-    """A preset of ``PRESETS``, an nginx template or an Apache LogFormat (JSON or not); None if ``spec`` is none.
+    """A preset of ``PRESETS`` or Envoy's, an nginx template, an Envoy format or an Apache LogFormat (JSON or not);
+    None if ``spec`` is none.
 
     ``envelope``: text every line starts with before the format's own (``syslog``'s prefix), which
     JSON lines cannot have: a JSON template is then none, as it is with ``lines`` (a format of lines
@@ -162,11 +163,15 @@ def _written(spec: str, prefix: str = "", *, envelope: Piece | None = None, line
     lines = lines or envelope is not None
     if spec in PRESETS:
         return apache.compile_logformat(PRESETS[spec], prefix + spec, envelope=envelope)
+    if spec in envoy.PRESETS:
+        return envoy.compile_template(envoy.PRESETS[spec], prefix + spec, envelope=envelope)
     if "$" in spec and nginx.VARIABLE.search(spec):  # an nginx template, JSON (starting with "{") or not
         text = nginx.unescape(spec)
         if not text.lstrip().startswith("{"):
             return nginx.compile_template(text, prefix + "custom", envelope=envelope)
         return None if lines else nginx.compile_json(text)
+    if envoy.is_template(spec):  # Envoy's (%REQ(:METHOD)% ...)
+        return envoy.compile_template(spec, prefix + "custom", envelope=envelope)
     if "%" in spec:  # an Apache LogFormat, JSON or not
         if lines and spec.lstrip().startswith("{"):
             return None
