@@ -141,6 +141,20 @@ AKAMAI = [json.dumps({
     "reqHost": "www.site.example", "reqMethod": "GET", "reqPath": "/listing/1022", "UA": "curl%2F8.5.0",
 })]
 
+# Nginx Proxy Manager: a proxy host's lines (two upstreams tried, "502, 200"; a redirect with no upstream)
+# and a redirection host's, in its own log_format strings (its include/log-proxy.conf)
+NPM = [
+    '[29/Nov/2026:16:25:14 -0600] HIT 502, 200 200 - GET https www.site.example "/listing/1025?x=1" '
+    '[Client 203.0.113.7] [Length 5120] [Gzip 2.50] [Sent-to 10.0.0.5] "Mozilla/5.0 (X11)" '
+    '"https://www.zillow.com/homes/"',
+    '[29/Nov/2026:16:25:15 -0600] - - 301 - GET http www.site.example "/listing/1026" [Client 203.0.113.8] '
+    '[Length 162] [Gzip -] [Sent-to 10.0.0.5] "curl/8.5.0" "-"',
+]
+NPM_STANDARD = [
+    '[29/Nov/2026:16:25:16 -0600] 301 - GET http site.example "/listing/1027" [Client 203.0.113.9] [Length 162] '
+    '[Gzip -] "Mozilla/5.0 (iPhone)" "-"',
+]
+
 # Envoy's default access log line (its documentation's example) and one with a listing path; Istio's
 # (its documentation's example, from a sidecar): neither logs a referrer
 ENVOY = [
@@ -276,6 +290,16 @@ def rows(fmt: str, lines: list[str]) -> list[dict[str, object]]:
         {"client": "2001:db8::1", "target": "/listing/1022", "referrer": None, "user_agent": "curl/8.5.0",
          "ts": datetime(2019, 11, 15, 17, 46, 41, 250000, tzinfo=UTC)},
     ]),
+    ("nginx_proxy_manager", NPM, [
+        {"method": "GET", "target": "/listing/1025?x=1", "vhost": "www.site.example", "status": 200,
+         "client": "203.0.113.7", "referrer": "https://www.zillow.com/homes/", "user_agent": "Mozilla/5.0 (X11)",
+         "ts": datetime(2026, 11, 29, 22, 25, 14, tzinfo=UTC)},
+        {"target": "/listing/1026", "status": 301, "user_agent": "curl/8.5.0"},
+    ]),
+    ("nginx_proxy_manager_standard", NPM_STANDARD, [
+        {"method": "GET", "target": "/listing/1027", "vhost": "site.example", "status": 301,
+         "client": "203.0.113.9", "user_agent": "Mozilla/5.0 (iPhone)"},
+    ]),
     ("envoy", ENVOY, [
         {"method": "POST", "target": "/api/v1/locations", "vhost": "locations", "status": 204, "referrer": None,
          "user_agent": "nsq2http", "ts": datetime(2016, 4, 15, 20, 17, 0, 310000, tzinfo=UTC)},
@@ -327,6 +351,8 @@ def test_vendor_samples_are_read(fmt: str, lines: list[str], expected: list[dict
     (CADDY, "caddy"),
     (GCP, "gcp"),
     (AKAMAI, "akamai"),
+    (NPM, "nginx_proxy_manager"),
+    (NPM_STANDARD, "nginx_proxy_manager_standard"),
     (ENVOY, "envoy"),
     (ISTIO, "envoy"),  # (Istio's fields after Envoy's are read as Envoy's own: the same fields, the same values)
     (["2026-11-29T22:25:15.001Z stdout F " + line for line in ISTIO], "cri:envoy"),  # a sidecar, as Kubernetes files it
@@ -621,7 +647,7 @@ def test_a_bad_header_mid_file_stops_that_file_only(cli, tmp_path: Path) -> None
     assert xml_counts(out) == {("2019-06-05", "", "1005"): 2, ("2019-06-05", "", "1006"): 1}
 
 
-SAMPLES = [*ALB, *HAPROXY, *CLOUDFRONT, *IIS, *TRAEFIK, *TRAEFIK_JSON, *CLOUDFLARE, *CADDY, *GCP, *AKAMAI, *ENVOY, *ISTIO, *CRI, *DOCKER,
+SAMPLES = [*ALB, *HAPROXY, *CLOUDFRONT, *IIS, *TRAEFIK, *TRAEFIK_JSON, *CLOUDFLARE, *CADDY, *GCP, *AKAMAI, *NPM, *NPM_STANDARD, *ENVOY, *ISTIO, *CRI, *DOCKER,
            '1.2.3.4 - - [01/Nov/2026:10:00:00 +0000] "GET /listing/2 HTTP/1.1" 200 5 "-" "M"']
 
 

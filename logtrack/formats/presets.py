@@ -41,6 +41,18 @@ PRESETS: dict[str, str] = {
     "common": '%h %l %u %t "%r" %>s %b',
 }
 
+# nginx log_format templates of fixed setups, by name
+NGINX_PRESETS: dict[str, str] = {
+    # Nginx Proxy Manager: its proxy hosts' logs (/data/logs/proxy-host-<id>_access.log; $upstream_status may
+    # be several, "502, 200"), and its redirection and 404 hosts' ("standard": no upstream fields)
+    "nginx_proxy_manager": ('[$time_local] $upstream_cache_status $upstream_status $status - $request_method '
+                            '$scheme $host "$request_uri" [Client $remote_addr] [Length $body_bytes_sent] '
+                            '[Gzip $gzip_ratio] [Sent-to $server] "$http_user_agent" "$http_referer"'),
+    "nginx_proxy_manager_standard": ('[$time_local] $status - $request_method $scheme $host "$request_uri" '
+                                     '[Client $remote_addr] [Length $body_bytes_sent] [Gzip $gzip_ratio] '
+                                     '"$http_user_agent" "$http_referer"'),
+}
+
 
 @dataclass(frozen=True)
 class JsonPreset:
@@ -91,7 +103,8 @@ JSON_PRESETS: dict[str, JsonPreset] = {
 # The line formats ``auto`` scores a file's lines against, in the order it prefers them (JSON
 # lines are scored against JSON_PRESETS, W3C logs read by their own header). A new format that
 # ``auto`` should find gets its name here.
-AUTO_ORDER: tuple[str, ...] = (*PRESETS, *proxies.NAMES, *envoy.NAMES, *(syslog.PREFIX + name for name in PRESETS),
+AUTO_ORDER: tuple[str, ...] = (*PRESETS, *NGINX_PRESETS, *proxies.NAMES, *envoy.NAMES,
+                               *(syslog.PREFIX + name for name in PRESETS),
                                *(containers.PREFIX + name for name in (*PRESETS, *envoy.NAMES)))
 
 # What goes before a line format when every line has another writer's prefix in front (``syslog:combined``):
@@ -105,7 +118,7 @@ ENVELOPES: dict[str, tuple[Piece, str | None]] = {
 def preset_names() -> list[str]:
     """Every name [logs] format takes: the Apache-string presets, the proxies', W3C and JSON presets."""
 
-    return [*PRESETS, *proxies.NAMES, *envoy.NAMES, *w3c.NAMES, *JSON_PRESETS]
+    return [*PRESETS, *NGINX_PRESETS, *proxies.NAMES, *envoy.NAMES, *w3c.NAMES, *JSON_PRESETS]
 
 
 def get(spec: str) -> LogFormat:
@@ -163,6 +176,8 @@ def _written(spec: str, prefix: str = "", *, envelope: Piece | None = None, line
     lines = lines or envelope is not None
     if spec in PRESETS:
         return apache.compile_logformat(PRESETS[spec], prefix + spec, envelope=envelope)
+    if spec in NGINX_PRESETS:
+        return nginx.compile_template(NGINX_PRESETS[spec], prefix + spec, envelope=envelope)
     if spec in envoy.PRESETS:
         return envoy.compile_template(envoy.PRESETS[spec], prefix + spec, envelope=envelope)
     if "$" in spec and nginx.VARIABLE.search(spec):  # an nginx template, JSON (starting with "{") or not
