@@ -116,14 +116,15 @@ ENVELOPES: dict[str, tuple[Piece, str | None]] = {
 
 
 def preset_names() -> list[str]:
-    """Every name [logs] format takes: the Apache-string presets, the proxies', W3C and JSON presets."""
+    """Every name [logs] format takes: the Apache-string and nginx-template presets, the proxies', Envoy's,
+    W3C and JSON presets."""
 
     return [*PRESETS, *NGINX_PRESETS, *proxies.NAMES, *envoy.NAMES, *w3c.NAMES, *JSON_PRESETS]
 
 
 def get(spec: str) -> LogFormat:
-    """A preset by name, an nginx template, a JSON template, or an Apache LogFormat (``syslog:``, ``cri:`` or
-    ``docker:`` before one)."""
+    """A preset by name, an nginx template, an Envoy format, a JSON template, or an Apache LogFormat
+    (``syslog:``, ``cri:`` or ``docker:`` before one)."""
     if spec in JSON_PRESETS:
         whole = r"^\s*\{.*\}\s*$"
         preset = JSON_PRESETS[spec]
