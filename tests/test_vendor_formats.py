@@ -544,7 +544,6 @@ def test_cloudflare_round_trip(when: datetime, path: str, query: str | None, sta
     assert (row["referrer"], row["user_agent"]) == (referrer, agent)
 
 
-
 @settings(max_examples=100, suppress_health_check=[HealthCheck.too_slow])
 @given(when=instants, path=paths, query=queries, status=st.integers(100, 599), agent=text, referrer=text,
        host=hosts, scheme=st.sampled_from(["http", "https"]))
