@@ -162,6 +162,9 @@ ENVOY = [
     '"cc21d9b0-cf5c-432b-8c7e-98aeb7988cd2" "locations" "tcp://10.0.2.1:80"',
     '[2026-11-29T22:25:14.409Z] "GET /listing/1023?x=1 HTTP/1.1" 200 - 0 5120 4 3 "198.51.100.1" '
     '"Mozilla/5.0 (X11; Linux x86_64)" "84961386-6d84-929d-98bd-c5aee93b5c88" "www.site.example" "10.44.1.27:80"',
+    # the client went away before a response: Envoy writes the status 0, and - for the upstream it never reached
+    '[2026-11-29T22:25:14.512Z] "GET /listing/1023 HTTP/1.1" 0 DC 0 0 7 - "198.51.100.1" "Mozilla/5.0 (X11)" '
+    '"9d4a1c6e-0000-4000-8000-000000000000" "www.site.example" "-"',
 ]
 ISTIO = [
     '[2020-11-25T21:26:18.409Z] "GET /status/418 HTTP/1.1" 418 - via_upstream - "-" 0 135 4 4 "-" "curl/7.73.0-DEV" '
@@ -305,6 +308,7 @@ def rows(fmt: str, lines: list[str]) -> list[dict[str, object]]:
          "user_agent": "nsq2http", "ts": datetime(2016, 4, 15, 20, 17, 0, 310000, tzinfo=UTC)},
         {"method": "GET", "target": "/listing/1023?x=1", "vhost": "www.site.example", "status": 200,
          "user_agent": "Mozilla/5.0 (X11; Linux x86_64)"},
+        {"target": "/listing/1023", "status": 0},  # (read, and not counted by its status: no damage)
     ]),
     ("istio", ISTIO, [
         {"method": "GET", "target": "/status/418", "vhost": "httpbin:8000", "status": 418,

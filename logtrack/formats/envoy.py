@@ -45,7 +45,7 @@ _ADDRESS = r"\S+"
 
 # operator -> (field, pattern): the ones logtrack reads, and the ignored ones that may hold spaces
 _OPERATORS: dict[str, tuple[str | None, str]] = {
-    "RESPONSE_CODE": (f.STATUS, r"[0-9]{3}"),
+    "RESPONSE_CODE": (f.STATUS, r"[0-9]{1,3}"),  # 0: no response was sent (the client went away first)
     "DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT": (f.CLIENT, _ADDRESS),
     "DOWNSTREAM_DIRECT_REMOTE_ADDRESS_WITHOUT_PORT": (f.CLIENT, _ADDRESS),
     "CONNECTION_TERMINATION_DETAILS": (None, LAZY),
