@@ -4,7 +4,8 @@
 
 Writes the generated combined log again in each vendor format logtrack
 reads (Traefik, HAProxy with its captured headers, AWS ALB, CloudFront, IIS,
-Caddy, Traefik JSON, Cloudflare), the same requests with the same times,
+Caddy, Traefik JSON, Cloudflare, Google Cloud, Akamai, Kubernetes' and Docker's
+container logs, an Envoy format, Nginx Proxy Manager), the same requests with the same times,
 agents and referrers, each as its vendor writes them; runs `logtrack xml`
 on each (whole process, best of --repeat) and prints wall seconds, lines/s
 and CPU µs a line (user + sys). Every format's XML must equal combined's,
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from urllib.parse import quote_plus
 
 import polars as pl
 
@@ -26,8 +28,13 @@ sys.path.insert(0, str(HERE))
 from formats import COMBINED  # noqa: E402
 from run import rewritten_setup, run_measured  # noqa: E402
 
-NAMES = ["combined", "traefik", "haproxy", "alb", "cloudfront", "w3c", "caddy", "traefik_json", "cloudflare"]
-SPECS = {"haproxy": "haproxy:Host,Referer,User-Agent"}  # its captured headers, as the config names them
+NAMES = ["combined", "traefik", "haproxy", "alb", "cloudfront", "w3c", "caddy", "traefik_json", "cloudflare",
+         "gcp", "akamai", "cri", "docker", "envoy", "nginx_proxy_manager"]
+ENVOY_OWN = ('[%START_TIME%] "%REQ(:METHOD)% %REQ(X-ENVOY-ORIGINAL-PATH?:PATH)% %PROTOCOL%" %RESPONSE_CODE% '
+             '%RESPONSE_FLAGS% %DURATION% "%REQ(REFERER)%" "%REQ(USER-AGENT)%" "%REQ(:AUTHORITY)%"')
+# HAProxy's captured headers, as the config names them; Envoy's own format, with a referrer in it
+SPECS = {"haproxy": "haproxy:Host,Referer,User-Agent", "cri": "cri:combined", "docker": "docker:combined",
+         "envoy": ENVOY_OWN}
 
 
 def rewrite(log: Path, work: Path) -> None:
@@ -56,6 +63,10 @@ def rewrite(log: Path, work: Path) -> None:
         for char, code in (("#", "#23"), ('"', "#22"), ("{", "#7B"), ("|", "#7C"), ("}", "#7D")):
             out = out.str.replace_all(char, code, literal=True)
         return out
+
+    def form(name: str) -> pl.Expr:  # as Akamai writes agents and referrers: + for a space, %XX for the rest
+        return col(name).map_batches(lambda s: pl.Series([quote_plus(v, safe="") for v in s.to_list()]),
+                                     return_dtype=pl.String)
 
     def dash(expr: pl.Expr) -> pl.Expr:  # W3C logs write an empty value as "-"
         return pl.when(expr == "").then(lit("-")).otherwise(expr)
@@ -110,6 +121,29 @@ def rewrite(log: Path, work: Path) -> None:
             ClientRequestURI=col("target"), ClientRequestReferer=col("ref"), ClientRequestUserAgent=col("agent"),
             EdgeResponseStatus=col("status").cast(pl.Int64), EdgeStartTimestamp=nanos.cast(pl.Int64),
         ).struct.json_encode(),
+        "gcp": pl.struct(
+            httpRequest=pl.struct(requestMethod=col("method"),
+                                  requestUrl=lit("https://www.example.com") + col("target"),
+                                  status=col("status").cast(pl.Int64), userAgent=col("agent"),
+                                  referer=col("ref"), remoteIp=col("client"), protocol=col("proto")),
+            severity=lit("INFO"), timestamp=col("ts").dt.strftime("%Y-%m-%dT%H:%M:%S%.9fZ"),
+        ).struct.json_encode(),
+        "akamai": pl.struct(
+            version=lit("1"), reqTimeSec=col("ts").dt.epoch("s").cast(pl.String), statusCode=col("status"),
+            reqMethod=col("method"), reqHost=lit("www.example.com"), reqPath=col("path"), queryStr=col("query"),
+            cliIP=col("client"), UA=form("agent"), referer=form("ref"),
+        ).struct.json_encode(),
+        "cri": pl.concat_str(col("ts").dt.strftime("%Y-%m-%dT%H:%M:%S%.9fZ"), lit(" stdout F "), col("line")),
+        "docker": pl.struct(log=col("line") + lit("\n"), stream=lit("stdout"),
+                            time=col("ts").dt.strftime("%Y-%m-%dT%H:%M:%S%.9fZ")).struct.json_encode(),
+        # (Envoy writes a header as it came; the log's own escaping is kept, so that a quote stays one field's)
+        "envoy": pl.concat_str(
+            lit("["), col("ts").dt.strftime("%Y-%m-%dT%H:%M:%S%.3fZ"), lit('] "'), col("request"), lit('" '),
+            col("status"), lit(' - 3 "'), col("referer"), lit('" "'), col("ua"), lit('" "www.example.com"')),
+        "nginx_proxy_manager": pl.concat_str(
+            lit("["), col("time"), lit("] - 200 "), col("status"), lit(" - "), col("method"),
+            lit(" https www.example.com \""), col("target"), lit('" [Client '), col("client"), lit("] [Length "),
+            col("bytes"), lit('] [Gzip -] [Sent-to 10.0.0.5] "'), col("ua"), lit('" "'), col("referer"), lit('"')),
     }
     f = f.with_columns(line=lines.get_column("line"))
     for name, expr in lines_of.items():
