@@ -72,6 +72,53 @@ def test_twice_renamed_compressed_and_half_lines(cli, site, state_at: str, tmp_p
     assert counts_of(state, cli) == gen.expected
 
 
+
+def _as_runtime_writes(runtime: str, lines: list[bytes]) -> list[bytes]:
+    """Access lines as a container runtime files them (Docker's daemon cannot hold a byte that is not UTF-8)."""
+    if runtime == "cri":
+        return [b"2026-11-30T05:39:06.%09dZ stdout F " % i + line for i, line in enumerate(lines)]
+    import json
+
+    return [json.dumps({"log": line.decode() + "\n", "stream": "stdout", "time": "2026-11-30T05:39:06.1Z"},
+                       separators=(",", ":")).encode() for line in lines if _utf8(line)]
+
+
+def _utf8(line: bytes) -> bool:
+    try:
+        line.decode()
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize(("runtime", "current", "rotated"), [
+    ("cri", "0.log", "0.log.20261130-053906"),  # the kubelet's names: it renames, then compresses
+    ("docker", "abc123-json.log", "abc123-json.log.1"),  # Docker's (max-size, max-file, compress)
+])
+def test_a_container_log_rotated_by_its_runtime_counts_each_view_once(cli, site, tmp_path: Path, runtime: str,
+                                                                     current: str, rotated: str) -> None:
+    """The README's way for container logs: a glob over the current file and its rotated ones, each known by its
+    content, read again and again as the runtime renames, writes on and compresses."""
+    logs, conf, gen = site
+    state = tmp_path / "state.db"
+    wrapped = _as_runtime_writes(runtime, gen.lines)
+    run = ("run", str(logs / f"{current}*"), "--config", str(conf), "--format", f"{runtime}:combined",
+           "--state", str(state), "--no-upload")
+    write(logs / current, wrapped[:2000])
+    assert cli(*run)[0] == 0
+    os.rename(logs / current, logs / rotated)
+    write(logs / rotated, wrapped[2000:2100])  # the container's last lines before the runtime reopened
+    write(logs / current, wrapped[2100:4000])
+    assert cli(*run)[0] == 0
+    with open(logs / rotated, "rb") as src, gzip.open(logs / f"{rotated}.gz", "wb") as dst:
+        shutil.copyfileobj(src, dst)
+    os.unlink(logs / rotated)
+    write(logs / current, wrapped[4000:])
+    assert cli(*run)[0] == 0
+    code, _, err = cli(*run)
+    assert code == 0 and "nothing new" in err
+    assert counts_of(state, cli) == gen.expected
+
 def test_a_crash_hole_loses_only_the_lost_lines(cli, site, tmp_path: Path) -> None:
     """After a power cut the log holds NUL bytes where its unwritten blocks were,
     and the server, restarted, appends after them: every line around the hole
