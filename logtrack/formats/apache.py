@@ -87,7 +87,7 @@ def _pieces(text: str, template: str) -> list[Piece]:
             pieces.append(Piece(literal="%"))
         else:
             pieces.extend(_directive(m.group("letter"), m.group("arg"), token, template))
-    return _one_time(_merge_literals(pieces))
+    return _one_time(f.merge_literals(pieces))
 
 
 # A JSON member: "key": "value" or "key": value, the value holding directives (``%{User-Agent}i``: braces)
@@ -246,13 +246,3 @@ def strftime_regex(spec: str) -> str:
             out.append(re.escape(spec[i]) if spec[i] not in " -/:" else spec[i])
             i += 1
     return "".join(out)
-
-
-def _merge_literals(pieces: list[Piece]) -> list[Piece]:
-    merged: list[Piece] = []
-    for piece in pieces:
-        if piece.literal is not None and merged and merged[-1].literal is not None:
-            merged[-1] = Piece(literal=merged[-1].literal + piece.literal)
-        else:
-            merged.append(piece)
-    return merged

@@ -35,12 +35,12 @@ damaged: the newline is required, so a part is never read as a whole line.
 
 from __future__ import annotations
 
-from .model import LogFormat, Piece
+from .model import JSON_LINE, LogFormat, Piece
+from .syslog import RFC3339
 
 PREFIX = "cri:"
 
-# RFC 3339 with nanoseconds: containerd writes UTC ("Z"), CRI-O the host's offset
-_TIME = r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?(?:Z|[+-][0-9]{2}:[0-9]{2})"
+_TIME = RFC3339  # with nanoseconds: containerd writes UTC ("Z"), CRI-O the host's offset
 ENVELOPE = rf"{_TIME} (?:stdout|stderr) F "
 SCREEN = rf"^{_TIME} (?:stdout|stderr) [FP] "  # a container log's line, whole or a part: worth trying cri: on
 # What the servers' containers print besides access lines, recognised by its shape (not by its stream: under
@@ -63,7 +63,6 @@ def envelope() -> Piece:
 DOCKER_PREFIX = "docker:"
 DOCKER_KEYS = ("log", "stream", "time")  # what each of its lines holds ("attrs" too, with --log-opt labels)
 DOCKER_NOTICE = rf'"log"\s*:\s*"{_NEWS}'
-_OBJECT = r"^\s*\{.*\}\s*$"
 
 
 def docker(inner: LogFormat) -> LogFormat:
@@ -73,7 +72,7 @@ def docker(inner: LogFormat) -> LogFormat:
     decoded text of a part has none), and the runtime's ``time`` is not read.
     """
     assert inner.regex.endswith("$") and not inner.is_json, inner.regex
-    return LogFormat(inner.name, inner.template, _OBJECT, inner.fields, _OBJECT, inner.time_kind, inner.time_format,
+    return LogFormat(inner.name, inner.template, JSON_LINE, inner.fields, JSON_LINE, inner.time_kind, inner.time_format,
                      json_parts={"log": inner.regex.removesuffix("$") + r"\n$"}, encoded=inner.encoded,
                      notice=DOCKER_NOTICE, absolute_targets=inner.absolute_targets)
 

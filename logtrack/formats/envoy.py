@@ -74,15 +74,9 @@ def compile_template(template: str, name: str = "custom", *, envelope: Piece | N
     """Compile an Envoy format string (``envelope``: text every line starts with, as ``apache``'s)."""
     pieces: list[Piece] = []
     for m in _TOKEN.finditer(template.removesuffix("\\n").removesuffix("\n")):
-        if m.group("name") is None:
-            text = m.group(0)
-            if pieces and pieces[-1].literal is not None:
-                pieces[-1] = Piece(literal=pieces[-1].literal + text)
-            else:
-                pieces.append(Piece(literal=text))
-        else:
-            pieces.append(_operator(m.group("name"), m.group("arg"), template))
-    return f.build([*([envelope] if envelope else []), *pieces], name, template)
+        operator = m.group("name")
+        pieces.append(Piece(literal=m.group(0)) if operator is None else _operator(operator, m.group("arg"), template))
+    return f.build([*([envelope] if envelope else []), *f.merge_literals(pieces)], name, template)
 
 
 def _operator(name: str, arg: str | None, template: str) -> Piece:

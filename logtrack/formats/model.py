@@ -263,6 +263,7 @@ def build(pieces: list[Piece], name: str, template: str, *, tail: str | None = N
 
 
 JSON_TAIL = r"\s*$"  # after a JSON line's closing brace: whitespace only, as the decoder allows
+JSON_LINE = r"^\s*\{.*\}\s*$"  # what a line must look like to be decoded as JSON
 
 
 def build_json(members: list[tuple[str, list[Piece]]], name: str, template: str,
@@ -302,7 +303,7 @@ def build_json(members: list[tuple[str, list[Piece]]], name: str, template: str,
             'or {"time":"%{%FT%T}t%{%z}t","request":"%r",...}',
         )
     require(fields, template)
-    whole = r"^\s*\{.*\}\s*$"  # what a line must look like to be decoded
+    whole = JSON_LINE
     segments = None
     if pieces is not None:
         try:
@@ -474,6 +475,17 @@ _BACKSLASHED = re.compile(r"\\(.)", re.DOTALL)
 def unbackslash(text: str, table: dict[str, str]) -> str:
     """``text`` with each backslash pair whose character ``table`` names replaced; any other pair kept."""
     return _BACKSLASHED.sub(lambda m: table.get(m.group(1), m.group(0)), text)
+
+
+def merge_literals(pieces: list[Piece]) -> list[Piece]:
+    """Literals side by side as one (a format string's text, cut where its directives were)."""
+    merged: list[Piece] = []
+    for piece in pieces:
+        if piece.literal is not None and merged and merged[-1].literal is not None:
+            merged[-1] = Piece(literal=merged[-1].literal + piece.literal)
+        else:
+            merged.append(piece)
+    return merged
 
 
 def escape(text: str) -> str:

@@ -15,6 +15,7 @@ from .model import (
     CLIENT,
     EPOCH,
     INSTANT,
+    JSON_LINE,
     METHOD,
     PATH,
     QUERY,
@@ -126,9 +127,8 @@ def get(spec: str) -> LogFormat:
     """A preset by name, an nginx template, an Envoy format, a JSON template, or an Apache LogFormat
     (``syslog:``, ``cri:`` or ``docker:`` before one)."""
     if spec in JSON_PRESETS:
-        whole = r"^\s*\{.*\}\s*$"
         preset = JSON_PRESETS[spec]
-        return LogFormat(spec, spec, whole, tuple(preset.paths), whole, preset.time_kind, nested=preset.paths,
+        return LogFormat(spec, spec, JSON_LINE, tuple(preset.paths), JSON_LINE, preset.time_kind, nested=preset.paths,
                          absolute_targets=preset.absolute_targets, encoded=preset.encoded)
     if spec in w3c.NAMES:
         return w3c.get(spec)

@@ -20,11 +20,11 @@ from .model import Piece
 PREFIX = "syslog:"
 
 _PRI = r"(?:<[0-9]{1,3}>)?"
-_ISO = r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+(?:Z|[+-][0-9]{2}:?[0-9]{2})"
-_TIME = rf"(?:[A-Z][a-z]{{2}} [ 0-9][0-9] [0-9]{{2}}:[0-9]{{2}}:[0-9]{{2}}|{_ISO}) "
+RFC3339 = r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+(?:Z|[+-][0-9]{2}:?[0-9]{2})"
+_TIME = rf"(?:[A-Z][a-z]{{2}} [ 0-9][0-9] [0-9]{{2}}:[0-9]{{2}}:[0-9]{{2}}|{RFC3339}) "
 _SOURCE = r"(?:\S+ )?[A-Za-z0-9_./-]+(?:\[[0-9]+\])?: "  # the host (a file written locally may have none), tag[pid]:
 # RFC 5424 (``logger --rfc5424``): <PRI>1 time host app procid msgid, then "-" or [structured data]
-_RFC5424 = rf'{_PRI}1 {_ISO} \S+ \S+ \S+ \S+ (?:-|(?:\[(?:[^]"\\]|"(?:[^"\\]|\\.)*")*\])+) '
+_RFC5424 = rf'{_PRI}1 {RFC3339} \S+ \S+ \S+ \S+ (?:-|(?:\[(?:[^]"\\]|"(?:[^"\\]|\\.)*")*\])+) '
 ENVELOPE = f"(?:{_PRI}{_TIME}{_SOURCE}|{_RFC5424})"
 OPTIONAL = f"(?:{_PRI}(?:{_TIME})?{_SOURCE})?"  # any part of it may be missing (HAProxy's own outputs)
 

@@ -95,7 +95,7 @@ _WRAPPERS = {looks_like.SYSLOG: syslog.PREFIX, looks_like.CONTAINER: containers.
 
 def candidates(lines: pl.Series) -> list[LogFormat]:
     """Every format worth scoring on these lines, in the order ``auto`` prefers them."""
-    objects = lines.filter(lines.str.contains(r"^\s*\{.*\}\s*$"))
+    objects = lines.filter(lines.str.contains(formats.JSON_LINE))
     if objects.len() * 2 > lines.len():
         return _json_candidates(objects.head(20).to_list())
     # (Behind another writer's prefix only when lines have one: one screen, not one per preset, on most files.)
