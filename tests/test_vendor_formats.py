@@ -222,6 +222,35 @@ DOCKER = [
     r'{"log":\" 1\n","stream":"stdout","time":"2026-11-29T22:25:16.000000002Z"}',
 ]
 
+# JSON access lines in a container's output. Caddy logs JSON to stderr, its own news from the same
+# logger (its start-up lines as Caddy 2.7 prints them, a "tls" message) among the access lines
+# (CADDY's); a split access line; and an nginx JSON log_format (escape=default, so \x22) as
+# ingress-nginx's log-format-upstream writes one, under CRI's prefix and in Docker's JSON.
+CADDY_NEWS = [
+    '{"level":"info","ts":1646861400.1,"msg":"using provided configuration","config_file":"/etc/caddy/Caddyfile"}',
+    '{"level":"info","ts":1646861400.2,"logger":"admin","msg":"admin endpoint started","address":"localhost:2019"}',
+    '{"level":"info","ts":1646861400.3,"logger":"tls","msg":"cleaning storage unit","storage":"FileStorage:/data"}',
+]
+NGINX_JSON = ('{"time":"$time_iso8601","remote_addr":"$remote_addr","request":"$request","status":$status,'
+              '"referer":"$http_referer","ua":"$http_user_agent","host":"$host"}')
+NGINX_JSON_LINE = ('{"time":"2026-11-29T16:25:14-06:00","remote_addr":"203.0.113.7","request":"GET /listing/1030 '
+                   'HTTP/1.1","status":200,"referer":"https://www.zillow.com/","ua":"Mozilla/5.0 \\x22X11\\x22",'
+                   '"host":"www.site.example"}')
+CRI_JSON = [
+    *(f"2026-11-29T22:25:13.{i}Z stderr F {news}" for i, news in enumerate(CADDY_NEWS)),
+    "2026-11-29T22:25:14.669794202Z stderr F " + CADDY[0],
+    "2026-11-29T22:25:15.000000001Z stderr P " + CADDY[0][:120],
+    "2026-11-29T22:25:15.000000002Z stderr F " + CADDY[0][120:],
+    "2026-11-29T22:25:15.1Z stderr F PHP Warning:  Undefined variable $x in /var/www/html/index.php on line 3",
+]
+DOCKER_JSON = [
+    *(json.dumps({"log": text + "\n", "stream": "stderr", "time": "2026-11-29T22:25:13.1Z"}, separators=(",", ":"))
+      for text in [*CADDY_NEWS, CADDY[0]]),
+    json.dumps({"log": CADDY[0][:120], "stream": "stderr", "time": "2026-11-29T22:25:15.1Z"}, separators=(",", ":")),
+    json.dumps({"log": CADDY[0][120:] + "\n", "stream": "stderr", "time": "2026-11-29T22:25:15.2Z"},
+               separators=(",", ":")),
+]
+
 
 def rows(fmt: str, lines: list[str]) -> list[dict[str, object]]:
     """Every line's fields, read as a run reads a file (a W3C header sets the lines after it)."""
@@ -334,6 +363,28 @@ def rows(fmt: str, lines: list[str]) -> list[dict[str, object]]:
         # (a part that happens to end where a line may: no newline, so not read as one)
         {"reason": Skip.UNPARSABLE.value}, {"reason": Skip.UNPARSABLE.value},
     ]),
+    ("cri:caddy", CRI_JSON, [
+        *[{"reason": Skip.NOTICE.value}] * 3,
+        {"client": "127.0.0.1", "target": "/listing/1010", "vhost": "localhost", "user_agent": "curl/7.82.0",
+         "referrer": "https://www.zillow.com/", "ts": datetime(2022, 3, 9, 21, 30, 1, 524102, tzinfo=UTC)},
+        # (a split line's parts are no JSON objects; what no server writes is damage, not news)
+        {"reason": Skip.UNPARSABLE.value}, {"reason": Skip.UNPARSABLE.value}, {"reason": Skip.UNPARSABLE.value},
+    ]),
+    ("docker:caddy", DOCKER_JSON, [
+        *[{"reason": Skip.NOTICE.value}] * 3,
+        {"client": "127.0.0.1", "target": "/listing/1010", "vhost": "localhost", "user_agent": "curl/7.82.0",
+         "referrer": "https://www.zillow.com/", "ts": datetime(2022, 3, 9, 21, 30, 1, 524102, tzinfo=UTC)},
+        {"reason": Skip.UNPARSABLE.value}, {"reason": Skip.UNPARSABLE.value},
+    ]),
+    *((f"{prefix}{NGINX_JSON}", [line], [
+        {"client": "203.0.113.7", "method": "GET", "target": "/listing/1030", "status": 200,
+         "vhost": "www.site.example", "referrer": "https://www.zillow.com/", "user_agent": 'Mozilla/5.0 "X11"',
+         "ts": datetime(2026, 11, 29, 22, 25, 14, tzinfo=UTC)},
+    ]) for prefix, line in [
+        ("cri:", "2026-11-29T22:25:14.669794202Z stdout F " + NGINX_JSON_LINE),
+        ("syslog:", "Nov 29 16:25:14 web1 nginx: " + NGINX_JSON_LINE),
+        ("docker:", json.dumps({"log": NGINX_JSON_LINE + "\n", "stream": "stdout", "time": "2026-11-29T22:25:14Z"})),
+    ]),
 ])
 def test_vendor_samples_are_read(fmt: str, lines: list[str], expected: list[dict[str, object]]) -> None:
     got = rows(fmt, lines)
@@ -372,6 +423,14 @@ def test_vendor_samples_are_read(fmt: str, lines: list[str], expected: list[dict
      "docker:combined"),  # with --log-opt labels=... or tag=..., Docker adds its attrs
     ([line.replace(" stdout F 203.0.113.7", " stdout F www.site.example:443 203.0.113.7") for line in CRI[2:3]],
      "cri:vhost_combined"),
+    # JSON objects behind the prefix, or in Docker's log: the JSON shapes, and nginx's usual keys
+    (CRI_JSON[:4] + CRI_JSON[3:4] * 4, "cri:caddy"),
+    (DOCKER_JSON[:4] + DOCKER_JSON[3:4] * 4, "docker:caddy"),
+    (["2026-11-29T22:25:14.1Z stdout F " + line for line in TRAEFIK_JSON], "cri:traefik_json"),
+    (["Nov 29 16:25:14 web1 caddy: " + line for line in CADDY], "syslog:caddy"),
+    (["2026-11-29T22:25:14.1Z stdout F " + NGINX_JSON_LINE.replace("\\x22", "")], "cri:json"),
+    ([json.dumps({"log": NGINX_JSON_LINE.replace("\\x22", "") + "\n", "stream": "stdout", "time": "2026-11-29T22:25:14Z"})],
+     "docker:json"),
 ])
 def test_auto_finds_each_format(lines: list[str], name: str) -> None:
     assert detect(lines_frame(batch_of("t.log", 1, "\n".join(lines).encode())), "t.log").name == name
@@ -639,6 +698,26 @@ def test_container_round_trip(when: datetime, path: str, query: str | None, stat
     assert (row["referrer"], row["user_agent"]) == (ref, ua)
 
 
+@settings(max_examples=100, suppress_health_check=[HealthCheck.too_slow])
+@given(when=instants, path=paths, query=queries, status=st.integers(100, 599), agent=text, referrer=text,
+       host=hosts, runtime=st.sampled_from(["cri", "docker", "syslog"]))
+def test_json_in_a_container_round_trip(when: datetime, path: str, query: str | None, status: int, agent: str,
+                                        referrer: str, host: str, runtime: str) -> None:
+    seconds = (when - datetime(1970, 1, 1, tzinfo=UTC)) / timedelta(seconds=1)
+    line = json.dumps({"level": "info", "ts": seconds, "logger": "http.log.access.log0", "msg": "handled request",
+                       "request": {"remote_ip": "192.0.2.1", "method": "GET", "host": host,
+                                   "uri": _target(path, query),
+                                   "headers": {"User-Agent": [agent], "Referer": [referrer]}}, "status": status})
+    wrapped = {"cri": f"2026-11-29T22:25:14.123456789Z stderr F {line}",
+               "syslog": f"Nov 29 16:25:14 web1 caddy[77]: {line}",
+               "docker": json.dumps({"log": line + "\n", "stream": "stderr", "time": "2026-11-29T22:25:14.1Z"})}[runtime]
+    row = rows(f"{runtime}:caddy", [wrapped])[0]
+    assert row["reason"] is None, wrapped
+    assert (row["target"], row["status"], row["vhost"]) == (_target(path, query), status, host)
+    assert abs(row["ts"] - when) <= timedelta(microseconds=1)  # (a float's seconds)
+    assert (row["referrer"], row["user_agent"]) == (referrer, agent)
+
+
 def test_a_bad_header_mid_file_stops_that_file_only(cli, tmp_path: Path) -> None:
     log = tmp_path / "u_ex.log"
     log.write_text("\n".join([*IIS[:5], "#Fields: time cs-method cs-uri-stem sc-status", "00:00:01 GET /x 200"]) + "\n")
@@ -651,6 +730,7 @@ def test_a_bad_header_mid_file_stops_that_file_only(cli, tmp_path: Path) -> None
 
 
 SAMPLES = [*ALB, *HAPROXY, *CLOUDFRONT, *IIS, *TRAEFIK, *TRAEFIK_JSON, *CLOUDFLARE, *CADDY, *GCP, *AKAMAI, *NPM, *NPM_STANDARD, *ENVOY, *ISTIO, *CRI, *DOCKER,
+           *CRI_JSON, *DOCKER_JSON,
            '1.2.3.4 - - [01/Nov/2026:10:00:00 +0000] "GET /listing/2 HTTP/1.1" 200 5 "-" "M"']
 
 

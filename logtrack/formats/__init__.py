@@ -69,7 +69,7 @@ from .model import (
     narrowed,
     require,
 )
-from .presets import AUTO_ORDER, JSON_PRESETS, PRESETS, JsonPreset, get, preset_names
+from .presets import AUTO_ORDER, ENVELOPES, JSON_PRESETS, PRESETS, JsonPreset, get, preset_names, wrapped_json
 
 __all__ = [
     "ADDRESSES",
@@ -78,6 +78,7 @@ __all__ = [
     "CLF",
     "CLF_FORMAT",
     "CLIENT",
+    "ENVELOPES",
     "EPOCH",
     "EPOCH_MS",
     "EPOCH_US",
@@ -117,4 +118,5 @@ __all__ = [
     "narrowed",
     "preset_names",
     "require",
+    "wrapped_json",
 ]

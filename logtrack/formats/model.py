@@ -171,6 +171,12 @@ class LogFormat:
     # A W3C line's columns, each the field it fills (None: one not read): once the line regex says a
     # line fits, its fields are cut at the separator rather than captured (``parse.fields._columns``).
     columns: tuple[str | None, ...] = ()
+    # A JSON format's lines as another writer files them. ``envelope``: a regex every line starts with
+    # before its JSON object (``cri:``'s and ``syslog:``'s prefixes), taken off before the object is
+    # decoded. ``within``: the key of a JSON object whose text is the line, itself a JSON object and
+    # ending in a newline (Docker's ``log``): decoded twice. ``regex`` is then the inner object's.
+    envelope: str | None = None
+    within: str | None = None
 
     @property
     def is_json(self) -> bool:

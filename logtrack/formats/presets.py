@@ -127,9 +127,7 @@ def get(spec: str) -> LogFormat:
     """A preset by name, an nginx template, an Envoy format, a JSON template, or an Apache LogFormat
     (``syslog:``, ``cri:`` or ``docker:`` before one)."""
     if spec in JSON_PRESETS:
-        preset = JSON_PRESETS[spec]
-        return LogFormat(spec, spec, JSON_LINE, tuple(preset.paths), JSON_LINE, preset.time_kind, nested=preset.paths,
-                         absolute_targets=preset.absolute_targets, encoded=preset.encoded)
+        return _json_preset(spec)
     if spec in w3c.NAMES:
         return w3c.get(spec)
     for prefix in (*ENVELOPES, containers.DOCKER_PREFIX):
@@ -140,8 +138,8 @@ def get(spec: str) -> LogFormat:
             return fmt
         raise LogFormatError(
             f"log format {spec!r}: {prefix} goes before a line format, and {inner!r} is none",
-            f"write {prefix} and one of {', '.join(PRESETS)}, an nginx log_format template or an Apache LogFormat "
-            "(not JSON)",
+            f"write {prefix} and one of {', '.join(PRESETS)}, a JSON preset ({', '.join(JSON_PRESETS)}), "
+            "an nginx log_format template or an Apache LogFormat",
         )
     if spec.partition(":")[0] in proxies.NAMES:
         return proxies.get(spec)
@@ -156,14 +154,40 @@ def get(spec: str) -> LogFormat:
     )
 
 
+def _json_preset(name: str) -> LogFormat:
+    preset = JSON_PRESETS[name]
+    return LogFormat(name, name, JSON_LINE, tuple(preset.paths), JSON_LINE, preset.time_kind, nested=preset.paths,
+                     absolute_targets=preset.absolute_targets, encoded=preset.encoded)
+
+
 def _wrapped(prefix: str, inner: str) -> LogFormat | None:
-    """The line format ``inner`` as another writer wraps its lines (``prefix``); None if ``inner`` is none."""
+    """The format ``inner`` as another writer wraps its lines (``prefix``); None if ``inner`` is none."""
     if prefix == containers.DOCKER_PREFIX:  # each line inside a JSON object
         fmt = _written(inner, prefix, lines=True)
-        return None if fmt is None else containers.docker(fmt)
-    envelope, notice = ENVELOPES[prefix]  # each line behind a prefix
-    fmt = _written(inner, prefix, envelope=envelope)
-    return replace(fmt, notice=notice) if fmt is not None and notice else fmt
+        if fmt is not None:
+            return containers.docker(fmt)
+    else:  # each line behind a prefix
+        envelope, notice = ENVELOPES[prefix]
+        fmt = _written(inner, prefix, envelope=envelope)
+        if fmt is not None:
+            return replace(fmt, notice=notice) if notice else fmt
+    json = _json_preset(inner) if inner in JSON_PRESETS else _written(inner)
+    return wrapped_json(prefix, json) if json is not None and json.is_json else None
+
+
+def wrapped_json(prefix: str, fmt: LogFormat) -> LogFormat:
+    """A JSON format's lines as another writer files them (``prefix``): its objects behind ``cri:``'s or
+    ``syslog:``'s prefix, or inside Docker's JSON; the same fields, decoded from the object within.
+
+    Not cut at its quotes (the prefix would be one more piece of every
+    object's first): decoded whole, as a JSON preset's lines are.
+    """
+    if prefix == containers.DOCKER_PREFIX:
+        return replace(fmt, name=prefix + fmt.name, within=containers.DOCKER_KEYS[0],
+                       notice=containers.DOCKER_JSON_NOTICE, segments=None)
+    envelope, notice = ENVELOPES[prefix]
+    notice = containers.JSON_NOTICE if prefix == containers.PREFIX else notice
+    return replace(fmt, name=prefix + fmt.name, envelope=envelope.pattern, notice=notice, segments=None)
 
 
 def _written(spec: str, prefix: str = "", *, envelope: Piece | None = None, lines: bool = False) -> LogFormat | None:

@@ -102,12 +102,21 @@ def candidates(lines: pl.Series) -> list[LogFormat]:
     head = lines.head(50)
     screens = {syslog.PREFIX: "^" + syslog.ENVELOPE, containers.PREFIX: containers.SCREEN}
     absent = tuple(prefix for prefix, screen in screens.items() if not head.str.contains(screen).any())
+    for prefix in screens.keys() - set(absent):  # JSON objects behind the prefix: a JSON format's lines
+        bodies = lines.str.extract(f"^(?:{formats.ENVELOPES[prefix][0].pattern})(.*)$", 1)
+        objects = bodies.filter(bodies.str.contains(formats.JSON_LINE))
+        if objects.len() * 2 > lines.len():
+            return [formats.wrapped_json(prefix, fmt) for fmt in _json_candidates(objects.head(20).to_list())]
     return [formats.get(name) for name in formats.AUTO_ORDER if not name.startswith(absent)]
 
 
 def _json_candidates(texts: list[str]) -> list[LogFormat]:
     decoded = looks_like.json_objects(texts)
     if sum(map(containers.is_docker, decoded)) * 2 > len(decoded):  # Docker's JSON: a line in each
+        logs = [log for value in decoded if containers.is_docker(value) and isinstance(log := value["log"], str)]
+        objects = [text for text in logs if text.strip().startswith("{") and text.endswith("}\n")]
+        if objects and len(objects) * 2 > len(logs):  # ... a JSON format's, in each
+            return [formats.wrapped_json(containers.DOCKER_PREFIX, fmt) for fmt in _json_candidates(objects)]
         return [formats.get(containers.DOCKER_PREFIX + name) for name in formats.PRESETS]
     found: list[LogFormat] = []
     for name, preset in formats.JSON_PRESETS.items():

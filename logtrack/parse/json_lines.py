@@ -38,7 +38,7 @@ def decode_slice(frame: pl.DataFrame, fmt: LogFormat) -> pl.DataFrame:
     nginx's escape=default writes ``\\xHH``, which JSON does not know: such
     lines get ``\\u00HH`` first. Numbers are read as text like everything else.
     """
-    line = pl.col("line")
+    line = pl.col("_body")
     text = (
         pl.when(~line.str.contains(fmt.regex))
         .then(pl.lit(None, dtype=pl.String))
@@ -52,7 +52,7 @@ def decode_slice(frame: pl.DataFrame, fmt: LogFormat) -> pl.DataFrame:
     )
     paths = fmt.json_paths
     dtype = _json_dtype(list(paths.values()))
-    prepared = frame.select("idx", text.alias("_json"))
+    prepared = _bodies(frame, fmt).select("idx", text.alias("_json"))
     try:
         decoded = prepared.select("idx", pl.col("_json").str.json_decode(dtype).alias("_f"))
     except pl.exceptions.ComputeError:
@@ -70,6 +70,34 @@ def decode_slice(frame: pl.DataFrame, fmt: LogFormat) -> pl.DataFrame:
         part = f.json_part(key)
         fields = fields.with_columns(pl.col(part).str.extract_groups(regex).alias(part)).unnest(part)
     return frame.join(fields, on="idx", how="left", maintain_order="left")
+
+
+def _bodies(frame: pl.DataFrame, fmt: LogFormat) -> pl.DataFrame:
+    """``idx`` and ``_body``: each line's JSON text as the server wrote it, out of what another writer put
+    around it (``LogFormat.envelope``, ``LogFormat.within``); null where a line is not so wrapped."""
+    line = pl.col("line")
+    if fmt.envelope is not None:
+        return frame.select("idx", _body=line.str.extract(f"^(?:{fmt.envelope})(.*)$", 1))
+    if fmt.within is None:
+        return frame.select("idx", _body=line)
+    outer = line.str.json_decode(pl.Struct({fmt.within: pl.String})).struct.field(fmt.within)
+    try:
+        texts = frame.select("idx", _body=pl.when(line.str.contains(f.JSON_LINE)).then(outer))
+    except pl.exceptions.ComputeError:  # a line cut short, or not the writer's: Python finds it, in this slice only
+        texts = frame.select("idx", _body=pl.Series([_within(t, fmt.within) for t in frame.get_column("line")],
+                                                     dtype=pl.String))
+    body = pl.col("_body")  # a part of a line the writer split has no newline yet: no line of its own
+    return texts.with_columns(_body=pl.when(body.str.ends_with("\n")).then(body.str.strip_suffix("\n")))
+
+
+def _within(text: str | None, key: str) -> str | None:
+    """The text at ``key`` of a JSON object (None where ``text`` is none, or that is no text)."""
+    try:
+        value = json.loads(text, strict=False) if text is not None else None
+    except (ValueError, RecursionError):
+        return None
+    inner = value.get(key) if isinstance(value, dict) else None
+    return inner if isinstance(inner, str) else None
 
 
 def _json_dtype(paths: list[tuple[str | int, ...]]) -> pl.DataType:
