@@ -5,7 +5,8 @@
 Writes the generated combined log again in each vendor format logtrack
 reads (Traefik, HAProxy with its captured headers, AWS ALB, CloudFront, IIS,
 Caddy, Traefik JSON, Cloudflare, Google Cloud, Akamai, Kubernetes' and Docker's
-container logs, an Envoy format, Nginx Proxy Manager), the same requests with the same times,
+container logs, an Envoy format, Nginx Proxy Manager, Caddy's JSON in Kubernetes' and Docker's
+container logs), the same requests with the same times,
 agents and referrers, each as its vendor writes them; runs `logtrack xml`
 on each (whole process, best of --repeat) and prints wall seconds, lines/s
 and CPU µs a line (user + sys). Every format's XML must equal combined's,
@@ -29,12 +30,12 @@ from formats import COMBINED  # noqa: E402
 from run import rewritten_setup, run_measured  # noqa: E402
 
 NAMES = ["combined", "traefik", "haproxy", "alb", "cloudfront", "w3c", "caddy", "traefik_json", "cloudflare",
-         "gcp", "akamai", "cri", "docker", "envoy", "nginx_proxy_manager"]
+         "gcp", "akamai", "cri", "docker", "envoy", "nginx_proxy_manager", "cri-caddy", "docker-caddy"]
 ENVOY_OWN = ('[%START_TIME%] "%REQ(:METHOD)% %REQ(X-ENVOY-ORIGINAL-PATH?:PATH)% %PROTOCOL%" %RESPONSE_CODE% '
              '%RESPONSE_FLAGS% %DURATION% "%REQ(REFERER)%" "%REQ(USER-AGENT)%" "%REQ(:AUTHORITY)%"')
 # HAProxy's captured headers, as the config names them; Envoy's own format, with a referrer in it
 SPECS = {"haproxy": "haproxy:Host,Referer,User-Agent", "cri": "cri:combined", "docker": "docker:combined",
-         "envoy": ENVOY_OWN}
+         "envoy": ENVOY_OWN, "cri-caddy": "cri:caddy", "docker-caddy": "docker:caddy"}
 
 
 def rewrite(log: Path, work: Path) -> None:
@@ -77,6 +78,15 @@ def rewrite(log: Path, work: Path) -> None:
 
     query = pl.when(col("query").is_null() | (col("query") == "")).then(lit("-")).otherwise(col("query"))
     nanos = col("ts").dt.epoch("ns").cast(pl.String)
+    stamp = col("ts").dt.strftime("%Y-%m-%dT%H:%M:%S%.9fZ")
+    caddy = pl.struct(
+        level=lit("info"), ts=col("ts").dt.epoch("us").cast(pl.Float64) / 1e6, logger=lit("http.log.access"),
+        request=pl.struct(remote_ip=col("client"), proto=col("proto"), method=col("method"),
+                          host=lit("www.example.com"), uri=col("target"),
+                          headers=pl.struct(pl.concat_list(col("agent")).alias("User-Agent"),
+                                            pl.concat_list(col("ref")).alias("Referer"))),
+        status=col("status").cast(pl.Int64), size=col("bytes").cast(pl.Int64, strict=False),
+    ).struct.json_encode()
     lines_of = {
         "traefik": pl.concat_str(col("line"), lit(' 1 "web@docker" "http://10.0.0.2:80" 3ms')),
         "haproxy": pl.concat_str(
@@ -102,14 +112,10 @@ def rewrite(log: Path, work: Path) -> None:
             lit(" "), query, lit(" 443 - "), col("client"), lit(" "),
             dash(col("agent").str.replace_all(" ", "+", literal=True)), lit(" "),
             dash(col("ref").str.replace_all(" ", "+", literal=True)), lit(" "), col("status"), lit(" 0 0 46")),
-        "caddy": pl.struct(
-            level=lit("info"), ts=col("ts").dt.epoch("us").cast(pl.Float64) / 1e6, logger=lit("http.log.access"),
-            request=pl.struct(remote_ip=col("client"), proto=col("proto"), method=col("method"),
-                              host=lit("www.example.com"), uri=col("target"),
-                              headers=pl.struct(pl.concat_list(col("agent")).alias("User-Agent"),
-                                                pl.concat_list(col("ref")).alias("Referer"))),
-            status=col("status").cast(pl.Int64), size=col("bytes").cast(pl.Int64, strict=False),
-        ).struct.json_encode(),
+        "caddy": caddy,
+        # Caddy in a container: its JSON on stderr, as the kubelet and Docker file it
+        "cri-caddy": pl.concat_str(stamp, lit(" stderr F "), caddy),
+        "docker-caddy": pl.struct(log=caddy + lit("\n"), stream=lit("stderr"), time=stamp).struct.json_encode(),
         "traefik_json": pl.struct(
             col("ref").alias("request_Referer"), col("agent").alias("request_User-Agent"),  # (not identifiers)
             ClientHost=col("client"), DownstreamStatus=col("status").cast(pl.Int64),
@@ -133,9 +139,8 @@ def rewrite(log: Path, work: Path) -> None:
             reqMethod=col("method"), reqHost=lit("www.example.com"), reqPath=col("path"), queryStr=col("query"),
             cliIP=col("client"), UA=form("agent"), referer=form("ref"),
         ).struct.json_encode(),
-        "cri": pl.concat_str(col("ts").dt.strftime("%Y-%m-%dT%H:%M:%S%.9fZ"), lit(" stdout F "), col("line")),
-        "docker": pl.struct(log=col("line") + lit("\n"), stream=lit("stdout"),
-                            time=col("ts").dt.strftime("%Y-%m-%dT%H:%M:%S%.9fZ")).struct.json_encode(),
+        "cri": pl.concat_str(stamp, lit(" stdout F "), col("line")),
+        "docker": pl.struct(log=col("line") + lit("\n"), stream=lit("stdout"), time=stamp).struct.json_encode(),
         # (Envoy writes a header as it came; the log's own escaping is kept, so that a quote stays one field's)
         "envoy": pl.concat_str(
             lit("["), col("ts").dt.strftime("%Y-%m-%dT%H:%M:%S%.3fZ"), lit('] "'), col("request"), lit('" '),

@@ -758,3 +758,18 @@ def test_haproxy_named_without_its_captured_headers_says_which_they_are(cli, tmp
     assert code == 0, err
     assert xml_counts(out) == {("2009-02-06", "", "1003"): 1}
     assert 'they look like Host: set [logs] format = "haproxy:Host" (or --format)' in err
+
+
+@pytest.mark.parametrize(("name", "lines", "runtime"), [("0.log", CRI_JSON, "cri"),
+                                                     ("abc123-json.log", DOCKER_JSON, "docker")])
+def test_caddy_in_a_container_is_found_and_counted(cli, tmp_path: Path, name: str, lines: list[str],
+                                                   runtime: str) -> None:
+    """Caddy's stderr as the runtime files it, under ``auto``: its access lines count, its own news is said as such."""
+    browser = [line.replace("curl/7.82.0", "Mozilla/5.0 (X11; Linux x86_64)") for line in lines[3:4]]
+    log = tmp_path / name
+    log.write_text("\n".join([*lines, *browser * 2]) + "\n")
+    code, out, err = cli("xml", str(log), "--listing-pattern", PATTERN)
+    assert code == 0, err
+    assert xml_counts(out) == {("2022-03-09", "", "1010"): 2}  # (curl's is a bot's)
+    assert f"{log}: format {runtime}:caddy" in err
+    assert "3 no request: a log header or the server's own message" in err

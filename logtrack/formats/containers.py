@@ -31,6 +31,13 @@ object, the line escaped in it (Go's encoder writes ``&`` as ``\u0026``)::
 way: either stream, the server's own news skipped as such, and a line the
 daemon split (16 KiB, its parts without the closing newline) skipped as
 damaged: the newline is required, so a part is never read as a whole line.
+
+A server that logs JSON (Caddy, by default on stderr; an nginx JSON
+``log_format``) is read the same way with a JSON format after the prefix
+(``cri:caddy``, ``docker:{"time":"$time_iso8601",...}``): the object is
+taken from behind the prefix, or decoded out of ``log``, and decoded as the
+format's own lines are (``presets.wrapped_json``). Such a server prints its
+own news as JSON too (``JSON_NOTICE``).
 """
 
 from __future__ import annotations
