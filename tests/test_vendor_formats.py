@@ -219,7 +219,7 @@ DOCKER = [
     r'\"curl/8.5.0\"\n","stream":"stderr","time":"2026-11-29T22:25:15.113242941Z"}',
     r'{"log":"203.0.113.9 - - [29/Nov/2026:16:25:16 -0600] \"GET /listing/1018 HTTP/1.1\" 200 5 \"-\" '
     r'\"Mozilla/5.0 (X11)\"","stream":"stdout","time":"2026-11-29T22:25:16.000000001Z"}',
-    r'{"log":\" 1\n","stream":"stdout","time":"2026-11-29T22:25:16.000000002Z"}',
+    r'{"log":" 1\n","stream":"stdout","time":"2026-11-29T22:25:16.000000002Z"}',
 ]
 
 # JSON access lines in a container's output. Caddy logs JSON to stderr, its own news from the same
@@ -350,8 +350,10 @@ def rows(fmt: str, lines: list[str]) -> list[dict[str, object]]:
         {"client": "203.0.113.7", "target": "/listing/1011", "status": 200, "referrer": "https://www.zillow.com/",
          "user_agent": "Mozilla/5.0 (X11)", "ts": datetime(2026, 11, 29, 22, 25, 14, tzinfo=UTC)},
         {"client": "203.0.113.8", "target": "/listing/1012", "status": 304, "user_agent": "curl/8.5.0"},
-        # (the parts of a split line are not put back together: skipped as damaged, and said)
-        {"reason": Skip.UNPARSABLE.value}, {"reason": Skip.UNPARSABLE.value},
+        # (a split line: its first part skipped as such, the line read whole at its last)
+        {"reason": Skip.PART.value},
+        {"client": "203.0.113.9", "target": "/listing/1013?q=aaaaaaaa", "status": 200, "user_agent": "Mozilla/5.0 (X11)",
+         "ts": datetime(2026, 11, 29, 22, 25, 16, tzinfo=UTC)},
         *[{"reason": Skip.NOTICE.value}] * 3, {"reason": Skip.UNPARSABLE.value},
     ]),
     ("docker:combined", DOCKER, [
@@ -360,21 +362,24 @@ def rows(fmt: str, lines: list[str]) -> list[dict[str, object]]:
          "referrer": "https://www.zillow.com/", "user_agent": "Mozilla/5.0 (X11)",
          "ts": datetime(2026, 11, 29, 22, 25, 14, tzinfo=UTC)},
         {"client": "203.0.113.8", "target": "/listing/1017\\x22", "status": 304, "user_agent": "curl/8.5.0"},
-        # (a part that happens to end where a line may: no newline, so not read as one)
-        {"reason": Skip.UNPARSABLE.value}, {"reason": Skip.UNPARSABLE.value},
+        # (a part that happens to end where a line may: no newline, so not read as one; the line is read
+        # whole at its last part, " 1" a field after the format's)
+        {"reason": Skip.PART.value},
+        {"client": "203.0.113.9", "target": "/listing/1018", "status": 200, "user_agent": "Mozilla/5.0 (X11)"},
     ]),
     ("cri:caddy", CRI_JSON, [
         *[{"reason": Skip.NOTICE.value}] * 3,
         {"client": "127.0.0.1", "target": "/listing/1010", "vhost": "localhost", "user_agent": "curl/7.82.0",
          "referrer": "https://www.zillow.com/", "ts": datetime(2022, 3, 9, 21, 30, 1, 524102, tzinfo=UTC)},
-        # (a split line's parts are no JSON objects; what no server writes is damage, not news)
-        {"reason": Skip.UNPARSABLE.value}, {"reason": Skip.UNPARSABLE.value}, {"reason": Skip.UNPARSABLE.value},
+        # (a split line, read whole at its last part; what no server writes is damage, not news)
+        {"reason": Skip.PART.value}, {"target": "/listing/1010", "user_agent": "curl/7.82.0"},
+        {"reason": Skip.UNPARSABLE.value},
     ]),
     ("docker:caddy", DOCKER_JSON, [
         *[{"reason": Skip.NOTICE.value}] * 3,
         {"client": "127.0.0.1", "target": "/listing/1010", "vhost": "localhost", "user_agent": "curl/7.82.0",
          "referrer": "https://www.zillow.com/", "ts": datetime(2022, 3, 9, 21, 30, 1, 524102, tzinfo=UTC)},
-        {"reason": Skip.UNPARSABLE.value}, {"reason": Skip.UNPARSABLE.value},
+        {"reason": Skip.PART.value}, {"target": "/listing/1010", "user_agent": "curl/7.82.0"},
     ]),
     *((f"{prefix}{NGINX_JSON}", [line], [
         {"client": "203.0.113.7", "method": "GET", "target": "/listing/1030", "status": 200,

@@ -15,7 +15,7 @@ from .. import formats, frames
 from ..errors import InputError
 from ..formats import LogFormat
 from ..parse import split
-from ..parse.fields import derive, fields_of_lines, line_fields, line_regex_fields
+from ..parse.fields import derive, fields_of_lines, line_fields, line_regex_fields, rejoined
 from ..read import sources
 from ..verdicts import decide
 from ..verdicts.decide import passed_parse_and_since, skip_reason
@@ -44,6 +44,7 @@ def count_batch(batch: sources.Batch, fmt: LogFormat, classifier: Classifier, ti
     (a file read again after a crash cut it back), so they are not again.
     """
     glued = since is not None  # read again after a cut back: a line may be glued to a cut one's remains
+    batch = rejoined(batch, fmt)
     count = functools.partial(_count, batch, fmt, classifier, timezone=timezone, log_timezone=log_timezone,
                               since=since, strict=strict)
     summary = count(*_fields(batch, fmt, glued))

@@ -17,10 +17,8 @@ its own news, skipped as such (``Skip.NOTICE``) where its shape says so
 (``_NEWS``): nginx's and Apache's error log lines and the official images'
 start-up messages (``/docker-entrypoint.sh: ...``); anything else that is no
 access line is damage, said and counted (a wrong format must not pass). A
-line the runtime split in parts is not put back together: its parts do
-not match the format and are skipped as damaged, which ``--strict`` fails
-on. Request lines are bounded by the servers' header buffers (8 KiB), so
-only a line carrying several huge headers grows that long.
+line the runtime split in parts is put back together by ``read.parts``
+(the shapes of a part are here: ``CRI_PART``, ``DOCKER_LINE``).
 
 Docker's default logging driver (``json-file``) files each line as a JSON
 object, the line escaped in it (Go's encoder writes ``&`` as ``\u0026``)::
@@ -29,8 +27,8 @@ object, the line escaped in it (Go's encoder writes ``&`` as ``\u0026``)::
 
 ``docker:FORMAT`` decodes ``log`` and reads FORMAT's line in it, the same
 way: either stream, the server's own news skipped as such, and a line the
-daemon split (16 KiB, its parts without the closing newline) skipped as
-damaged: the newline is required, so a part is never read as a whole line.
+daemon split (16 KiB, its parts without the closing newline) read whole at
+its last part: the newline is required, so a part is never read as a whole line.
 
 A server that logs JSON (Caddy, by default on stderr; an nginx JSON
 ``log_format``) is read the same way with a JSON format after the prefix
@@ -68,6 +66,17 @@ _JSON_NEWS = r'\{.*"(?:level|msg)"\s*:.*"(?:level|msg)"\s*:.*\}\s*$'
 JSON_NOTICE = rf"^{_TIME} (?:stdout|stderr) (?:[FP] {_NEWS}|F {_JSON_NEWS})"
 
 
+# A part of a line the runtime split: CRI's "P" (the last part is "F", as a whole line is), and Docker's
+# line whose ``log`` does not end in a newline (an odd run of backslashes before "n" is the newline's
+# escape; an even one, text ending in a backslash and an "n"). ``read.parts`` puts them back together.
+CRI = "cri"
+CRI_PART = rf"^{_TIME} (?:stdout|stderr) P "
+CRI_LINE = rf"^{_TIME} (stdout|stderr) ([PF]) "  # (the stream, the tag)
+DOCKER = "docker"
+DOCKER_LINE = r'^\{"log":"(?:[^"\\]|\\.)*","stream":"(stdout|stderr)","time":"'  # as the daemon writes it (the stream)
+DOCKER_WHOLE = r'(?:^|[^\\])(?:\\\\)*\\n","stream":"'
+
+
 def envelope() -> Piece:
     """The prefix as the first piece of a format: ignored text every line starts with."""
     return Piece(pattern=ENVELOPE)
@@ -89,7 +98,7 @@ def docker(inner: LogFormat) -> LogFormat:
     assert inner.regex.endswith("$") and not inner.is_json, inner.regex
     return LogFormat(inner.name, inner.template, JSON_LINE, inner.fields, JSON_LINE, inner.time_kind, inner.time_format,
                      json_parts={"log": inner.regex.removesuffix("$") + r"\n$"}, encoded=inner.encoded,
-                     notice=DOCKER_NOTICE, absolute_targets=inner.absolute_targets)
+                     notice=DOCKER_NOTICE, absolute_targets=inner.absolute_targets, parts=DOCKER)
 
 
 def is_docker(value: object) -> bool:

@@ -177,6 +177,9 @@ class LogFormat:
     # ending in a newline (Docker's ``log``): decoded twice. ``regex`` is then the inner object's.
     envelope: str | None = None
     within: str | None = None
+    # The container runtime whose files hold the lines (``containers.CRI``, ``DOCKER``): a line longer
+    # than its buffer is filed in parts, which ``read.parts`` puts back together.
+    parts: str | None = None
 
     @property
     def is_json(self) -> bool:

@@ -170,7 +170,7 @@ def _wrapped(prefix: str, inner: str) -> LogFormat | None:
         envelope, notice = ENVELOPES[prefix]
         fmt = _written(inner, prefix, envelope=envelope)
         if fmt is not None:
-            return replace(fmt, notice=notice) if notice else fmt
+            return replace(fmt, notice=notice, parts=containers.CRI) if prefix == containers.PREFIX else fmt
     json = _json_preset(inner) if inner in JSON_PRESETS else _written(inner)
     return wrapped_json(prefix, json) if json is not None and json.is_json else None
 
@@ -184,10 +184,13 @@ def wrapped_json(prefix: str, fmt: LogFormat) -> LogFormat:
     """
     if prefix == containers.DOCKER_PREFIX:
         return replace(fmt, name=prefix + fmt.name, within=containers.DOCKER_KEYS[0],
-                       notice=containers.DOCKER_JSON_NOTICE, segments=None)
+                       notice=containers.DOCKER_JSON_NOTICE, segments=None, parts=containers.DOCKER)
     envelope, notice = ENVELOPES[prefix]
-    notice = containers.JSON_NOTICE if prefix == containers.PREFIX else notice
-    return replace(fmt, name=prefix + fmt.name, envelope=envelope.pattern, notice=notice, segments=None)
+    if prefix == containers.PREFIX:
+        notice, parts = containers.JSON_NOTICE, containers.CRI
+    else:
+        parts = None
+    return replace(fmt, name=prefix + fmt.name, envelope=envelope.pattern, notice=notice, segments=None, parts=parts)
 
 
 def _written(spec: str, prefix: str = "", *, envelope: Piece | None = None, lines: bool = False) -> LogFormat | None:

@@ -12,14 +12,16 @@ UTC), ``local_day`` (the date as the server wrote it) and ``reason``.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TypeVar
 
 import polars as pl
 
 from .. import formats as f
 from .. import frames
-from ..formats import LogFormat
+from ..formats import LogFormat, containers
 from ..formats.w3c import TIME_OF_DAY
+from ..read import parts
 from ..read.sources import Batch, csv_safe
 from ..verdicts.decide import skip_reason
 from . import split
@@ -34,6 +36,12 @@ OPTIONAL_FIELDS = (f.CLIENT, f.REFERRER, f.USER_AGENT, f.VHOST)
 
 
 _NO_SEPARATOR = "\x1f"  # a control byte servers escape, so never in a real line
+
+
+def rejoined(batch: Batch, fmt: LogFormat) -> Batch:
+    """The batch with the lines its container runtime split put back together (``read.parts``)."""
+    data = parts.rejoined(batch.data, fmt.parts) if fmt.parts else None
+    return batch if data is None else replace(batch, data=data)
 
 
 def lines_frame(batch: Batch) -> pl.DataFrame:
@@ -108,7 +116,7 @@ def derive(lf: pl.LazyFrame, fmt: LogFormat, timezone: str | None = None,
     # (only for a line the format does not read: a request line can look like a notice too)
     notice = (pl.col(f.STATUS).is_null() & pl.col("line").str.contains(fmt.notice)).fill_null(False) \
         if fmt.notice else pl.lit(False)
-    lf = lf.with_columns(request=_request_line(fmt), notice=notice)
+    lf = lf.with_columns(request=_request_line(fmt), notice=notice, part=_part(fmt))
     # The request line's shape is checked by a plain yes/no (a DFA) and cut at its spaces:
     # where it matches, the method and target are its first two space-free words.
     request = pl.col(f.REQUEST)
@@ -132,6 +140,18 @@ def derive(lf: pl.LazyFrame, fmt: LogFormat, timezone: str | None = None,
                            local_day=pl.when(day.cast(pl.Int32).is_between(0, _YEAR_10000_DAYS - 1)).then(day))
 
 
+def _part(fmt: LogFormat) -> pl.Expr:
+    """Whether a line the format does not read is a part of one its container runtime split (``read.parts``)."""
+    line = pl.col("line")
+    if fmt.parts == containers.CRI:
+        part = line.str.contains(containers.CRI_PART)
+    elif fmt.parts == containers.DOCKER:
+        part = line.str.contains(containers.DOCKER_LINE) & ~line.str.contains(containers.DOCKER_WHOLE)
+    else:
+        return pl.lit(False)
+    return (pl.col(f.STATUS).is_null() & part).fill_null(False)
+
+
 _YEAR_10000_US = 253_402_300_800_000_000  # 10000-01-01T00:00:00Z, µs since 1970
 _YEAR_10000_DAYS = 2_932_897  # ... in days
 
@@ -139,6 +159,7 @@ _YEAR_10000_DAYS = 2_932_897  # ... in days
 def parse_batch(batch: Batch, fmt: LogFormat, timezone: str | None = None,
                 log_timezone: str | None = None) -> pl.DataFrame:
     """A batch's rows: split at its quotes where the format allows, else line by regex."""
+    batch = rejoined(batch, fmt)
     fields, bad_utf8 = fields_of(batch, fmt)
     return with_skip_reasons(fields, fmt, bad_utf8, timezone, log_timezone)
 

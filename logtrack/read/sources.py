@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from functools import cache, cached_property
 
 from ..errors import InputError, UsageError
+from . import parts
 from .compressed import Truncated, open_source, position
 from .holes import Binary, Holes, looks_binary
 
@@ -190,10 +191,14 @@ def batches(
     holes = Holes()
     first = True
 
-    def whole_lines() -> Batch | None:
-        """The complete lines read so far, as a batch (they leave ``pending``; ``line_no`` goes past them)."""
+    def whole_lines(last: bool = False) -> Batch | None:
+        """The complete lines read so far, as a batch (they leave ``pending``; ``line_no`` goes past them).
+
+        A line a container runtime split ends no batch (``parts``): its parts
+        wait for the rest, but for the ``last`` batch of a stateless read.
+        """
         nonlocal offset, line_no
-        cut = pending.cut()
+        cut = pending.cut(hold_parts=not (last and partial_tail))
         if cut is None:
             return None
         data, lines = cut
@@ -207,7 +212,7 @@ def batches(
             try:
                 chunk = next(chunks, b"")
             except Truncated as exc:
-                if batch := whole_lines():
+                if batch := whole_lines(last=True):
                     yield batch
                 if warn:
                     tail = f"; its incomplete last line ({pending.size} bytes) was left out" if pending.size else ""
@@ -227,7 +232,7 @@ def batches(
                 except Binary:
                     # its text before the junk
                     pending.add(holes.fill(chunk[: chunk.find(b"\x00")], pending.size, pending.ends_line()))
-                    if batch := whole_lines():
+                    if batch := whole_lines(last=True):
                         yield batch  # the lines before it are a log's, and count
                     raise InputError(
                         f"{name}: NUL bytes all through it after line {line_no - 1}: binary from there, "
@@ -240,7 +245,7 @@ def batches(
                 pending.add(chunk)
                 if pending.size < batch_bytes:
                     continue
-            if batch := whole_lines():
+            if batch := whole_lines(last=not chunk):
                 yield batch
             if not chunk:
                 if pending.size and partial_tail:
@@ -277,10 +282,12 @@ class _Pending:
         """Whether what was read so far ends at a line's end (or nothing was)."""
         return not self.parts or self.parts[-1].endswith(b"\n")
 
-    def cut(self) -> tuple[bytes, int] | None:
+    def cut(self, *, hold_parts: bool = True) -> tuple[bytes, int] | None:
         """The data through its last newline (the newline left out) and how many lines that is; or None.
 
-        The text after that newline stays, the start of the next batch.
+        The text after that newline stays, the start of the next batch; with
+        ``hold_parts``, so do the lines from the first part of a line a
+        container runtime split that goes on past it (``parts.held_from``).
         """
         if not self.newlines:
             return None
@@ -292,9 +299,17 @@ class _Pending:
             data = b"".join([*self.parts[:i], head[:at]])
         lines = self.newlines  # every newline ends one of its lines: the last one's is the one cut at
         rest = [last[at + 1:], *self.parts[i + 1:]]
-        self.parts, self.newlines = [p for p in rest if p], 0
+        held = 0
+        if hold_parts and (start := parts.held_from(data)) is not None:
+            if start == 0:  # a split line's first parts and what follows them: the rest of it not read yet
+                return None
+            kept = data[start:] + b"\n"
+            held = newlines(kept)
+            rest.insert(0, kept)
+            data = data[:start - 1]
+        self.parts, self.newlines = [p for p in rest if p], held
         self.size = sum(map(len, self.parts))
-        return data, lines
+        return data, lines - held
 
     def take_all(self) -> bytes:
         """All that is left (a last line without its newline), which leaves."""

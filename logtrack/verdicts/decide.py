@@ -47,6 +47,8 @@ ORDER: Sequence[tuple[Skip | NotCounted, Condition]] = (
     (Skip.BLANK, lambda *_: pl.col("line").str.strip_chars() == ""),
     # a W3C log's headers, HAProxy's "Proxy site stopped": lines of the format's own ``LogFormat.notice`` shape
     (Skip.NOTICE, lambda *_: pl.col("notice") & pl.col("status").is_null()),
+    # a line a container runtime split: its parts, read whole at the last (``read.parts``)
+    (Skip.PART, lambda *_: pl.col("part") & pl.col("status").is_null()),
     (Skip.UNPARSABLE, lambda *_: pl.col("status").is_null() | pl.col(f.REQUEST).is_null()),
     (Skip.BAD_TIME, lambda *_: pl.col("ts").is_null()),
     (Skip.NO_REQUEST, lambda *_: pl.col(f.REQUEST).is_in(["-", ""])),

@@ -15,6 +15,7 @@ class Skip(StrEnum):
     HOLE = "NUL bytes (lines lost in a crash)"
     BLANK = "blank line"
     NOTICE = "no request: a log header or the server's own message"
+    PART = "part of a line the container runtime split (read whole at its last part)"
     UNPARSABLE = "does not match the log format"
     BAD_TIME = "bad timestamp"
     NO_REQUEST = "request names no page"

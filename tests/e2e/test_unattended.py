@@ -5,6 +5,7 @@ from __future__ import annotations
 import fcntl
 import gzip
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -24,6 +25,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from logtrack.errors import ExitCode
+from logtrack.read import parts
 
 import loggen
 from conftest import xml_counts
@@ -73,14 +75,44 @@ def test_twice_renamed_compressed_and_half_lines(cli, site, state_at: str, tmp_p
 
 
 
-def _as_runtime_writes(runtime: str, lines: list[bytes]) -> list[bytes]:
-    """Access lines as a container runtime files them (Docker's daemon cannot hold a byte that is not UTF-8)."""
-    if runtime == "cri":
-        return [b"2026-11-30T05:39:06.%09dZ stdout F " % i + line for i, line in enumerate(lines)]
+VIEW = re.compile(rb'"GET /listing/[0-9]+ HTTP/1\.1" 200 .*Mozilla/5\.0 \((?!.*[Bb]ot)')  # (a browser's view)
+
+
+def _as_runtime_writes(runtime: str, lines: list[bytes], *, whole_at: tuple[int, ...] = (),
+                       split_at: int | None = None) -> list[bytes]:
+    """Access lines as a container runtime files them (Docker's daemon cannot hold a byte that is not UTF-8).
+
+    Every 37th line is filed in two parts, as the runtime files a line
+    longer than its buffer, with another stream's line between them now and
+    then; but not across ``whole_at`` (where the test moves to another
+    file), and with one part the last line before ``split_at`` (where a run
+    stops reading): the first view from there on.
+    """
     import json
 
-    return [json.dumps({"log": line.decode() + "\n", "stream": "stdout", "time": "2026-11-30T05:39:06.1Z"},
-                       separators=(",", ":")).encode() for line in lines if _utf8(line)]
+    def filed(text: bytes, last: bool, stream: bytes = b"stdout") -> bytes:
+        if runtime == "cri":
+            return b"2026-11-30T05:39:06.1Z %s %s %s" % (stream, b"F" if last else b"P", text)
+        return json.dumps({"log": text.decode() + ("\n" if last else ""), "stream": stream.decode(),
+                           "time": "2026-11-30T05:39:06.1Z"}, separators=(",", ":")).encode()
+
+    out: list[bytes] = []
+    for i, line in enumerate(lines):
+        if runtime == "docker" and not _utf8(line):
+            continue
+        # (its parts and a line between them are out[n:n + 3] at most: not across a change of file)
+        first = split_at is not None and len(out) + 1 >= split_at and VIEW.search(line) is not None
+        if first:
+            split_at = None
+        split = first or (i % 37 == 5 and not {len(out) + 1, len(out) + 2} & set(whole_at))
+        if not split or len(line) < 2 or (runtime == "docker" and not _utf8(line[:len(line) // 2])):
+            out.append(filed(line, True))
+            continue
+        out.append(filed(line[:len(line) // 2], False))
+        if i % 2:
+            out.append(filed(b"2026/11/30 05:39:06 [notice] 1#1: signal process started", True, b"stderr"))
+        out.append(filed(line[len(line) // 2:], True))
+    return out
 
 
 def _utf8(line: bytes) -> bool:
@@ -101,13 +133,16 @@ def test_a_container_log_rotated_by_its_runtime_counts_each_view_once(cli, site,
     content, read again and again as the runtime renames, writes on and compresses."""
     logs, conf, gen = site
     state = tmp_path / "state.db"
-    wrapped = _as_runtime_writes(runtime, gen.lines)
+    # (some lines filed in parts: one split where the first run stops reading, none where the file changes)
+    wrapped = _as_runtime_writes(runtime, gen.lines, whole_at=(2100, 4000), split_at=1980)
+    stop = next(i for i, line in enumerate(wrapped) if i >= 1979 and parts.is_part(line)) + 1
+    assert stop < 2090
     run = ("run", str(logs / f"{current}*"), "--config", str(conf), "--format", f"{runtime}:combined",
            "--state", str(state), "--no-upload")
-    write(logs / current, wrapped[:2000])
+    write(logs / current, wrapped[:stop])  # (its last line a part of a view's line, the rest written later)
     assert cli(*run)[0] == 0
     os.rename(logs / current, logs / rotated)
-    write(logs / rotated, wrapped[2000:2100])  # the container's last lines before the runtime reopened
+    write(logs / rotated, wrapped[stop:2100])  # the container's last lines before the runtime reopened
     write(logs / current, wrapped[2100:4000])
     assert cli(*run)[0] == 0
     with open(logs / rotated, "rb") as src, gzip.open(logs / f"{rotated}.gz", "wb") as dst:
