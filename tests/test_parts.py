@@ -56,7 +56,8 @@ def split_logs(draw: st.DrawFn) -> tuple[str, list[str], list[str], int]:
     return runtime, lines, out, extra
 
 
-@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(log=split_logs(), batch_bytes=st.integers(1, 3000), chunk=st.integers(1, 400))
 def test_split_lines_are_read_whole_whatever_the_batches(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                          log: tuple[str, list[str], list[str], int],

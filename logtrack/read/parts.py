@@ -35,7 +35,7 @@ _DOCKER_LINE = re.compile(containers.DOCKER_LINE.encode())
 _DOCKER_WHOLE = re.compile(containers.DOCKER_WHOLE.encode())
 _CRI_HINTS = (b" stdout P ", b" stderr P ")
 _DOCKER_FIELD = b'","stream":"'
-_DOCKER_WHOLE_FIELD = b'\\n","stream":"'  # (also where the text ends in an escaped backslash and an "n": looked at)
+_DOCKER_WHOLE_FIELD = b'\\n","stream":"'  # (a text that ends in a backslash and an "n" has it too: looked at)
 
 
 WINDOW = 256  # lines looked at before a batch's end for a split line still open
@@ -91,7 +91,8 @@ def rejoined(data: bytes, runtime: str | None) -> bytes | None:
     """
     if runtime == containers.CRI:
         starts = _cri_parts(data)
-    elif runtime == containers.DOCKER and data.count(_DOCKER_FIELD) != data.count(_DOCKER_WHOLE_FIELD):
+    elif runtime == containers.DOCKER and (data.count(_DOCKER_FIELD) != data.count(_DOCKER_WHOLE_FIELD)
+                                           or b"\\" + _DOCKER_WHOLE_FIELD in data):
         starts = _docker_parts(data)
     else:
         return None
