@@ -29,7 +29,7 @@ from ..read import sources
 from ..read.holes import HOLE
 from ..verdicts.reasons import DAMAGED, Skip
 from .fields import lines_frame, parse_lines
-from .json_lines import is_text, json_value
+from .json_lines import behind, is_text, json_value
 
 SAMPLE = 1000  # lines a format is judged by
 
@@ -103,7 +103,7 @@ def candidates(lines: pl.Series) -> list[LogFormat]:
     screens = {syslog.PREFIX: "^" + syslog.ENVELOPE, containers.PREFIX: containers.SCREEN}
     absent = tuple(prefix for prefix, screen in screens.items() if not head.str.contains(screen).any())
     for prefix in screens.keys() - set(absent):  # JSON objects behind the prefix: a JSON format's lines
-        bodies = lines.str.extract(f"^(?:{formats.ENVELOPES[prefix][0].pattern})(.*)$", 1)
+        bodies = pl.select(behind(pl.lit(lines), formats.ENVELOPES[prefix][0].pattern)).to_series()
         objects = bodies.filter(bodies.str.contains(formats.JSON_LINE))
         if objects.len() * 2 > lines.len():
             return [formats.wrapped_json(prefix, fmt) for fmt in _json_candidates(objects.head(20).to_list())]
