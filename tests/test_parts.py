@@ -116,3 +116,20 @@ def test_a_line_whose_last_part_is_not_written_yet_waits_for_it(tmp_path: Path, 
 ])
 def test_what_a_part_looks_like(line: str, part: bool) -> None:
     assert parts.is_part(line.encode()) is part
+
+
+@pytest.mark.parametrize("runtime", ["cri", "docker"])
+def test_strict_takes_a_split_line_for_the_line_it_is(cli, tmp_path: Path, runtime: str) -> None:
+    """``--strict`` fails on damage; a line split in parts is none, read whole and counted."""
+    from conftest import xml_counts
+
+    line = access(3, 20)
+    log = tmp_path / f"{runtime}.log"
+    log.write_text("\n".join([filed(runtime, "stdout", line[:70], last=False),
+                              filed(runtime, "stderr", "2026/11/29 22:25:13 [notice] 1#1: signal process started"),
+                              filed(runtime, "stdout", line[70:])]) + "\n")
+    code, out, err = cli("xml", str(log), "--format", f"{runtime}:combined", "--strict",
+                         "--listing-pattern", r"^/listing/(?P<id>[0-9]+)")
+    assert code == 0, err
+    assert xml_counts(out) == {("2026-11-29", "", "1003"): 1}
+    assert "1 part of a line the container runtime split" in err

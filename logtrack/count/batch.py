@@ -19,7 +19,7 @@ from ..parse.fields import derive, fields_of_lines, line_fields, line_regex_fiel
 from ..read import sources
 from ..verdicts import decide
 from ..verdicts.decide import passed_parse_and_since, skip_reason
-from ..verdicts.reasons import DAMAGED, NotCounted
+from ..verdicts.reasons import DAMAGED, NotCounted, Skip
 from .aggregate import count_views, groups_of, line_key, summarize, summary_plans
 from .classify import Classifier, listing_expr, referrer_head, xml_listing
 from .tally import BatchSummary
@@ -44,19 +44,29 @@ def count_batch(batch: sources.Batch, fmt: LogFormat, classifier: Classifier, ti
     (a file read again after a crash cut it back), so they are not again.
     """
     glued = since is not None  # read again after a cut back: a line may be glued to a cut one's remains
-    batch = rejoined(batch, fmt)
-    count = functools.partial(_count, batch, fmt, classifier, timezone=timezone, log_timezone=log_timezone,
-                              since=since, strict=strict)
-    summary = count(*_fields(batch, fmt, glued))
-    if summary is None:  # a line with more quotes than the columns read (rare): read again, from the text
-        summary = count(*_fields(batch, fmt, glued, eager=True))
-        assert summary is not None
+
+    def counted(batch: sources.Batch) -> BatchSummary:
+        count = functools.partial(_count, batch, fmt, classifier, timezone=timezone, log_timezone=log_timezone,
+                                  since=since)
+        summary = count(*_fields(batch, fmt, glued))
+        if summary is None:  # a line with more quotes than the columns read (rare): read again, from the text
+            summary = count(*_fields(batch, fmt, glued, eager=True))
+            assert summary is not None
+        return summary
+
+    summary = counted(batch)
+    if fmt.parts and any(reason == Skip.PART for reason, *_ in summary.reasons):  # (rare: again, lines joined)
+        joined = rejoined(batch, fmt)
+        if joined is not batch:
+            batch, summary = joined, counted(joined)
+    if strict:
+        _fail_on_damage(summary, batch)
     return summary
 
 
 def _count(batch: sources.Batch, fmt: LogFormat, classifier: Classifier, fields: pl.LazyFrame,
            bad_utf8: tuple[int, ...], lost: pl.LazyFrame | None, *, timezone: str | None,
-           log_timezone: str | None, since: int | None, strict: bool) -> BatchSummary | None:
+           log_timezone: str | None, since: int | None) -> BatchSummary | None:
     """``count_batch`` on the batch's raw fields; None if ``lost`` finds lines the fields lack."""
     rules = classifier.verdict_rules(since)
     wanted = ["idx", "reason", "method", "status", "ts", "local_day",
@@ -81,9 +91,6 @@ def _count(batch: sources.Batch, fmt: LogFormat, classifier: Classifier, fields:
         every, count_views(classifier.with_suppliers(judged.filter(pl.col("reason").is_null())), timezone),
         *summary_plans(every, timezone),
     ])
-    if strict:
-        _fail_on_damage(groups, batch)
-
     def line_keys() -> pl.DataFrame:
         """Every line's key and reason, for the rare batch with lines that have no time."""
         every = parsed.select("idx", "reason", _key=line_key(timezone))
@@ -117,12 +124,13 @@ def _fields(batch: sources.Batch, fmt: LogFormat, glued: bool, *,
                      how="vertical_relaxed"), (), lost
 
 
-def _fail_on_damage(groups: pl.DataFrame, batch: sources.Batch) -> None:
-    bad = groups.filter(pl.col("reason").is_in([r.value for r in DAMAGED])).sort("first").head(1)
-    if bad.height:
-        idx = int(bad.item(0, "first"))
+def _fail_on_damage(summary: BatchSummary, batch: sources.Batch) -> None:
+    """``--strict``: the batch's first damaged line is an error."""
+    damaged = [(idx, reason) for reason, _, _, idx in summary.reasons if reason in DAMAGED]
+    if damaged:
+        idx, reason = min(damaged)
         raise InputError(
-            f"{batch.source}:{batch.first_line + idx}: {bad.item(0, 'reason')}: {batch.line(idx)[:200]!r}",
+            f"{batch.source}:{batch.first_line + idx}: {reason}: {batch.line(idx)[:200]!r}",
             "fix the line, set the right [logs] format, or run without --strict "
             "to skip such lines and count them in the summary",
         )
