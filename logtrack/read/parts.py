@@ -15,8 +15,9 @@ lines further than the batch would end are not waited for.
 Then ``rejoined`` puts each line's parts in front of its last one, which
 is read as the whole line; the parts keep their own places (the file's
 line numbers and read positions do not change) and are skipped as
-``Skip.PART``. A batch with no part in it is left as it is, found so by
-a search of its bytes, not by looking at its lines.
+``Skip.PART``. Only a batch whose reading found a part is joined and
+read again (``count.batch``): most hold none, and looking for parts in
+every batch's bytes cost more than reading it twice where one is found.
 
 The shapes are the runtimes' own (``formats.containers``), so the reader
 judges a line by them whatever the file's format: no other log writes
