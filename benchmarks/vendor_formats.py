@@ -4,7 +4,8 @@
 
 Writes the generated combined log again in each vendor format logtrack
 reads (Traefik, HAProxy with its captured headers, AWS ALB, CloudFront, IIS,
-Caddy, Traefik JSON, Cloudflare, Google Cloud, Akamai, Kubernetes' and Docker's
+Caddy, Traefik JSON, Cloudflare, Google Cloud, Akamai, Azure Front Door (every tenth request
+logged by origin shield too), Kubernetes' and Docker's
 container logs, an Envoy format, Nginx Proxy Manager, Caddy's JSON in Kubernetes' and Docker's
 container logs), the same requests with the same times,
 agents and referrers, each as its vendor writes them; runs `logtrack xml`
@@ -30,7 +31,8 @@ from formats import COMBINED  # noqa: E402
 from run import rewritten_setup, run_measured  # noqa: E402
 
 NAMES = ["combined", "traefik", "haproxy", "alb", "cloudfront", "w3c", "caddy", "traefik_json", "cloudflare",
-         "gcp", "akamai", "cri", "docker", "envoy", "nginx_proxy_manager", "cri-caddy", "docker-caddy"]
+         "gcp", "akamai", "azure_front_door", "cri", "docker", "envoy", "nginx_proxy_manager", "cri-caddy",
+         "docker-caddy"]
 ENVOY_OWN = ('[%START_TIME%] "%REQ(:METHOD)% %REQ(X-ENVOY-ORIGINAL-PATH?:PATH)% %PROTOCOL%" %RESPONSE_CODE% '
              '%RESPONSE_FLAGS% %DURATION% "%REQ(REFERER)%" "%REQ(USER-AGENT)%" "%REQ(:AUTHORITY)%"')
 # HAProxy's captured headers, as the config names them; Envoy's own format, with a referrer in it
@@ -87,6 +89,16 @@ def rewrite(log: Path, work: Path) -> None:
                                             pl.concat_list(col("ref")).alias("Referer"))),
         status=col("status").cast(pl.Int64), size=col("bytes").cast(pl.Int64, strict=False),
     ).struct.json_encode()
+
+    def afd(from_client: bool) -> pl.Expr:  # Azure Front Door's record of a request, the edge's or the shield's
+        return pl.struct(
+            time=col("ts").dt.strftime("%Y-%m-%dT%H:%M:%S%.6f") + lit("0Z"), category=lit("FrontDoorAccessLog"),
+            properties=pl.struct(
+                httpMethod=col("method"), requestUri=lit("https://www.example.com:443") + col("target"),
+                hostName=lit("www.example.com"), httpStatusCode=col("status"), clientIp=col("client"),
+                userAgent=col("agent"), referer=col("ref"), isReceivedFromClient=lit(from_client)),
+        ).struct.json_encode()
+
     lines_of = {
         "traefik": pl.concat_str(col("line"), lit(' 1 "web@docker" "http://10.0.0.2:80" 3ms')),
         "haproxy": pl.concat_str(
@@ -139,6 +151,9 @@ def rewrite(log: Path, work: Path) -> None:
             reqMethod=col("method"), reqHost=lit("www.example.com"), reqPath=col("path"), queryStr=col("query"),
             cliIP=col("client"), UA=form("agent"), referer=form("ref"),
         ).struct.json_encode(),
+        # every 10th request answered by origin shield: its record too, which must not count again
+        "azure_front_door": pl.concat_str(afd(True), pl.when(pl.int_range(pl.len()) % 10 == 0).then(
+            lit("\n") + afd(False)).otherwise(lit(""))),
         "cri": pl.concat_str(stamp, lit(" stdout F "), col("line")),
         "docker": pl.struct(log=col("line") + lit("\n"), stream=lit("stdout"), time=stamp).struct.json_encode(),
         # (Envoy writes a header as it came; the log's own escaping is kept, so that a quote stays one field's)

@@ -222,6 +222,33 @@ DOCKER = [
     r'{"log":" 1\n","stream":"stdout","time":"2026-11-29T22:25:16.000000002Z"}',
 ]
 
+# Azure Front Door's FrontDoorAccessLog: a Standard/Premium record as a vendor's integration tests quote one
+# raw (a listing path and a referrer put in), Microsoft's documented classic record (no hostName, no referer;
+# isReceivedFromClient true), and origin shield's record of the same request (isReceivedFromClient false)
+AZURE_FRONT_DOOR = [json.dumps({
+    "time": "2022-08-29T15:03:25.4715017Z", "resourceId": "/SUBSCRIPTIONS/X/RESOURCEGROUPS/Y/PROVIDERS/MICROSOFT.CDN"
+    "/PROFILES/Z", "category": "FrontDoorAccessLog", "operationName": "Microsoft.Cdn/Profiles/AccessLog/Write",
+    "properties": {"trackingReference": "0PdUMYwAAAAAA35SK7dpvSZxm", "httpMethod": "GET", "httpVersion": "1.1.0.0",
+                   "requestUri": "http://example.1.azurefd.net:80/listing/1031?x=1", "requestBytes": "109",
+                   "responseBytes": "221", "userAgent": "curl/7.77.0", "clientIp": "1.2.3.4", "socketIp": "1.2.3.4",
+                   "clientPort": "53170", "timeToFirstByte": "0.002", "timeTaken": "0.002", "requestProtocol": "HTTP",
+                   "securityProtocol": "", "endpoint": "example.1.azurefd.net",
+                   "rulesEngineMatchNames": ["DefaultHttpsRedirectRule"], "httpStatusCode": "200",
+                   "httpStatusDetails": "200", "pop": "PAR", "cacheStatus": "CONFIG_NOCACHE", "ErrorInfo": "NoError",
+                   "hostName": "www.site.example", "originUrl": "N/A", "referer": "https://www.zillow.com/",
+                   "clientCountry": "France", "domain": "example.1.azurefd.net:80", "securityCipher": ""}}),
+    json.dumps({"time": "2020-06-09T22:32:17.8383427Z", "category": "FrontdoorAccessLog",
+                "operationName": "Microsoft.Network/FrontDoor/AccessLog/Write",
+                "properties": {"trackingReference": "08Q3gXgAAAAAe0s71BET", "httpMethod": "GET", "httpVersion": "2.0",
+                               "requestUri": "https://wafdemofrontdoorwebapp.azurefd.net:443/listing/1032",
+                               "requestBytes": "715", "responseBytes": "380",
+                               "userAgent": "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Edg/85.0.531.1",
+                               "clientIp": "192.0.2.5", "socketIp": "192.0.2.5", "clientPort": "52097",
+                               "timeTaken": "0.003", "securityProtocol": "TLS 1.2", "rulesEngineMatchNames": [],
+                               "isReceivedFromClient": True, "httpStatusCode": "304", "pop": "SJC"}}),
+]
+AZURE_FRONT_DOOR.append(AZURE_FRONT_DOOR[0].replace('"pop": "PAR"', '"pop": "PAR", "isReceivedFromClient": false'))
+
 # JSON access lines in a container's output. Caddy logs JSON to stderr, its own news from the same
 # logger (its start-up lines as Caddy 2.7 prints them, a "tls" message) among the access lines
 # (CADDY's); a split access line; and an nginx JSON log_format (escape=default, so \x22) as
@@ -367,6 +394,13 @@ def rows(fmt: str, lines: list[str]) -> list[dict[str, object]]:
         {"reason": Skip.PART.value},
         {"client": "203.0.113.9", "target": "/listing/1018", "status": 200, "user_agent": "Mozilla/5.0 (X11)"},
     ]),
+    ("azure_front_door", AZURE_FRONT_DOOR, [
+        {"client": "1.2.3.4", "method": "GET", "target": "/listing/1031?x=1", "vhost": "www.site.example",
+         "status": 200, "referrer": "https://www.zillow.com/", "user_agent": "curl/7.77.0",
+         "ts": datetime(2022, 8, 29, 15, 3, 25, 471501, tzinfo=UTC)},
+        {"target": "/listing/1032", "vhost": None, "status": 304, "referrer": None, "client": "192.0.2.5"},
+        {"reason": Skip.HOP.value, "target": "/listing/1031?x=1"},  # (origin shield's record: not counted again)
+    ]),
     ("cri:caddy", CRI_JSON, [
         *[{"reason": Skip.NOTICE.value}] * 3,
         {"client": "127.0.0.1", "target": "/listing/1010", "vhost": "localhost", "user_agent": "curl/7.82.0",
@@ -411,6 +445,7 @@ def test_vendor_samples_are_read(fmt: str, lines: list[str], expected: list[dict
     (CADDY, "caddy"),
     (GCP, "gcp"),
     (AKAMAI, "akamai"),
+    (AZURE_FRONT_DOOR, "azure_front_door"),
     (NPM, "nginx_proxy_manager"),
     (NPM_STANDARD, "nginx_proxy_manager_standard"),
     (ENVOY, "envoy"),
@@ -645,6 +680,21 @@ def test_akamai_round_trip(when: datetime, path: str, query: str | None, status:
 
 @settings(max_examples=100, suppress_health_check=[HealthCheck.too_slow])
 @given(when=instants, path=paths, query=queries, status=st.integers(100, 599), agent=text, referrer=text,
+       host=hosts, shield=st.booleans())
+def test_azure_front_door_round_trip(when: datetime, path: str, query: str | None, status: int, agent: str,
+                                     referrer: str, host: str, shield: bool) -> None:
+    line = json.dumps({"time": when.strftime("%Y-%m-%dT%H:%M:%S.%f") + "1Z", "category": "FrontDoorAccessLog",
+                       "properties": {"httpMethod": "GET", "requestUri": f"https://{host}:443{_target(path, query)}",
+                                      "userAgent": agent, "clientIp": "192.0.2.1", "httpStatusCode": str(status),
+                                      "hostName": host, "referer": referrer, "isReceivedFromClient": not shield}})
+    row = rows("azure_front_door", [line])[0]
+    assert row["reason"] == (Skip.HOP.value if shield else None), line
+    assert (row["target"], row["status"], row["ts"], row["vhost"]) == (_target(path, query), status, when, host)
+    assert (row["referrer"], row["user_agent"]) == (referrer, agent)
+
+
+@settings(max_examples=100, suppress_health_check=[HealthCheck.too_slow])
+@given(when=instants, path=paths, query=queries, status=st.integers(100, 599), agent=text, referrer=text,
        host=hosts)
 def test_traefik_json_round_trip(when: datetime, path: str, query: str | None, status: int, agent: str,
                                  referrer: str, host: str) -> None:
@@ -734,7 +784,7 @@ def test_a_bad_header_mid_file_stops_that_file_only(cli, tmp_path: Path) -> None
     assert xml_counts(out) == {("2019-06-05", "", "1005"): 2, ("2019-06-05", "", "1006"): 1}
 
 
-SAMPLES = [*ALB, *HAPROXY, *CLOUDFRONT, *IIS, *TRAEFIK, *TRAEFIK_JSON, *CLOUDFLARE, *CADDY, *GCP, *AKAMAI, *NPM, *NPM_STANDARD, *ENVOY, *ISTIO, *CRI, *DOCKER,
+SAMPLES = [*ALB, *HAPROXY, *CLOUDFRONT, *IIS, *TRAEFIK, *TRAEFIK_JSON, *CLOUDFLARE, *CADDY, *GCP, *AKAMAI, *AZURE_FRONT_DOOR, *NPM, *NPM_STANDARD, *ENVOY, *ISTIO, *CRI, *DOCKER,
            *CRI_JSON, *DOCKER_JSON,
            '1.2.3.4 - - [01/Nov/2026:10:00:00 +0000] "GET /listing/2 HTTP/1.1" 200 5 "-" "M"']
 

@@ -180,6 +180,9 @@ class LogFormat:
     # The container runtime whose files hold the lines (``containers.CRI``, ``DOCKER``): a line longer
     # than its buffer is filed in parts, which ``read.parts`` puts back together.
     parts: str | None = None
+    # A CDN that logs its own hops as records too (Azure Front Door's origin shield answering an edge):
+    # where a record says so (a JSON path) and the value that means it. Such a record is no client's request.
+    hop: tuple[tuple[str | int, ...], str] | None = None
 
     @property
     def is_json(self) -> bool:
@@ -189,7 +192,7 @@ class LogFormat:
     def json_paths(self) -> dict[str, tuple[str | int, ...]]:
         """field -> its path in a line's JSON object (a key cut into several fields: ``json_part(key)``)."""
         if self.nested:
-            return self.nested
+            return {**self.nested, HOP: self.hop[0]} if self.hop else self.nested
         return {**{name: (key,) for key, name in self.json_keys.items()},
                 **{json_part(key): (key,) for key in self.json_parts}}
 
@@ -273,6 +276,7 @@ def build(pieces: list[Piece], name: str, template: str, *, tail: str | None = N
 
 JSON_TAIL = r"\s*$"  # after a JSON line's closing brace: whitespace only, as the decoder allows
 JSON_LINE = r"^\s*\{.*\}\s*$"  # what a line must look like to be decoded as JSON
+HOP = "_hop"  # the column a JSON record's ``LogFormat.hop`` value is decoded into
 
 
 def build_json(members: list[tuple[str, list[Piece]]], name: str, template: str,

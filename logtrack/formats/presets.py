@@ -63,6 +63,7 @@ class JsonPreset:
     time_kind: str
     absolute_targets: bool = False  # its target is the whole URL: the path and query are read from it
     encoded: dict[str, str] = field(default_factory=dict)  # field -> how its text is encoded (``LogFormat.encoded``)
+    hop: tuple[tuple[str | int, ...], str] | None = None  # a record of the CDN's own hop (``LogFormat.hop``)
 
 
 # Servers whose JSON access logs have a fixed shape, by name (``auto`` knows each by its keys).
@@ -99,6 +100,14 @@ JSON_PRESETS: dict[str, JsonPreset] = {
         QUERY: ("queryStr",), VHOST: ("reqHost",), CLIENT: ("cliIP",), REFERRER: ("referer",),
         USER_AGENT: ("UA",),
     }, EPOCH, encoded={REFERRER: "form", USER_AGENT: "form"}),
+    # Azure Front Door's access log (FrontDoorAccessLog) as its diagnostic settings file it in a storage
+    # account, a record a line: the whole URL in requestUri, the status as text; a request the edge did not
+    # have and origin shield answered is logged twice, the shield's record with isReceivedFromClient false
+    "azure_front_door": JsonPreset({
+        TIME: ("time",), STATUS: ("properties", "httpStatusCode"), METHOD: ("properties", "httpMethod"),
+        TARGET: ("properties", "requestUri"), VHOST: ("properties", "hostName"), CLIENT: ("properties", "clientIp"),
+        REFERRER: ("properties", "referer"), USER_AGENT: ("properties", "userAgent"),
+    }, INSTANT, absolute_targets=True, hop=(("properties", "isReceivedFromClient"), "false")),
 }
 
 # The line formats ``auto`` scores a file's lines against, in the order it prefers them (JSON
@@ -157,7 +166,7 @@ def get(spec: str) -> LogFormat:
 def _json_preset(name: str) -> LogFormat:
     preset = JSON_PRESETS[name]
     return LogFormat(name, name, JSON_LINE, tuple(preset.paths), JSON_LINE, preset.time_kind, nested=preset.paths,
-                     absolute_targets=preset.absolute_targets, encoded=preset.encoded)
+                     absolute_targets=preset.absolute_targets, encoded=preset.encoded, hop=preset.hop)
 
 
 def _wrapped(prefix: str, inner: str) -> LogFormat | None:

@@ -122,7 +122,8 @@ def derive(lf: pl.LazyFrame, fmt: LogFormat, timezone: str | None = None,
     # (only for a line the format does not read: a request line can look like a notice too)
     notice = (pl.col(f.STATUS).is_null() & pl.col("line").str.contains(fmt.notice)).fill_null(False) \
         if fmt.notice else pl.lit(False)
-    lf = lf.with_columns(request=_request_line(fmt), notice=notice, part=_part(fmt))
+    hop = (pl.col(f.HOP) == fmt.hop[1]).fill_null(False) if fmt.hop else pl.lit(False)
+    lf = lf.with_columns(request=_request_line(fmt), notice=notice, part=_part(fmt), hop=hop)
     # The request line's shape is checked by a plain yes/no (a DFA) and cut at its spaces:
     # where it matches, the method and target are its first two space-free words.
     request = pl.col(f.REQUEST)

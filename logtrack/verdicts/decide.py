@@ -49,6 +49,8 @@ ORDER: Sequence[tuple[Skip | NotCounted, Condition]] = (
     (Skip.NOTICE, lambda *_: pl.col("notice") & pl.col("status").is_null()),
     # a line a container runtime split: its parts, read whole at the last (``read.parts``)
     (Skip.PART, lambda *_: pl.col("part") & pl.col("status").is_null()),
+    # Azure Front Door's origin shield answering its edge: the client's request has a record of its own
+    (Skip.HOP, lambda *_: pl.col("hop")),
     (Skip.UNPARSABLE, lambda *_: pl.col("status").is_null() | pl.col(f.REQUEST).is_null()),
     (Skip.BAD_TIME, lambda *_: pl.col("ts").is_null()),
     (Skip.NO_REQUEST, lambda *_: pl.col(f.REQUEST).is_in(["-", ""])),

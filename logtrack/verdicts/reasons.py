@@ -16,6 +16,7 @@ class Skip(StrEnum):
     BLANK = "blank line"
     NOTICE = "no request: a log header or the server's own message"
     PART = "part of a line the container runtime split (read whole at its last part)"
+    HOP = "a CDN's record of its own hop, not a client's request"
     UNPARSABLE = "does not match the log format"
     BAD_TIME = "bad timestamp"
     NO_REQUEST = "request names no page"
