@@ -137,16 +137,19 @@ def _new_site() -> tuple[Path, Path, int]:
 
 @contextmanager
 def _serve(cmd: list[str], env: dict[str, str], stop_signal: int, server: Server,
-           stdout: Path | None = None) -> Iterator[Server]:
+           stdout: Path | None = None, stderr: Path | None = None) -> Iterator[Server]:
     """Start a server in the foreground, wait until it listens, stop it gracefully, clean up.
 
-    ``stdout``: where the server's standard output goes (HAProxy logs there).
+    ``stdout``, ``stderr``: where the server's standard output (HAProxy logs
+    there) and error output (Caddy's, logging there as in a container) go.
     """
     out = open(stdout, "wb") if stdout else None  # noqa: SIM115 - closed below
+    err = open(stderr, "wb") if stderr else None  # noqa: SIM115 - closed below
     proc = subprocess.Popen(cmd, env={**os.environ, "TZ": SERVER_TZ, **env},
-                            stdout=out or subprocess.DEVNULL, stderr=subprocess.PIPE)
-    if out:
-        out.close()  # the server holds it
+                            stdout=out or subprocess.DEVNULL, stderr=err or subprocess.PIPE)
+    for held in (out, err):
+        if held:
+            held.close()  # the server holds it
     try:
         _wait_listening(server.port, proc, Path(cmd[0]).name)
         server.stop = lambda: _stop(proc, stop_signal)
@@ -330,10 +333,15 @@ def send_raw(port: int, data: bytes) -> bytes:
 
 
 @contextmanager
-def caddy() -> Iterator[Server]:
-    """Debian's Caddy 2, its JSON access log in logs/access.log; every host answered on one port."""
+def caddy(*, stderr: bool = False) -> Iterator[Server]:
+    """Debian's Caddy 2, its JSON access log in logs/access.log; every host answered on one port.
+
+    ``stderr``: the access log goes to standard error with Caddy's own
+    messages, as in a container (into logs/stderr.log here).
+    """
     assert CADDY
     root, logs, port = _new_site()
+    output = "stderr" if stderr else f"file {logs}/access.log"
     conf = root / "Caddyfile"
     conf.write_text(f"""
 {{
@@ -344,7 +352,7 @@ def caddy() -> Iterator[Server]:
 :{port} {{
     bind 127.0.0.1
     log {{
-        output file {logs}/access.log
+        output {output}
         format json
     }}
     @gone path_regexp ^/listing/0+$
@@ -354,7 +362,7 @@ def caddy() -> Iterator[Server]:
 """)
     env = {"HOME": str(root), "XDG_DATA_HOME": str(root / "data"), "XDG_CONFIG_HOME": str(root / "config")}
     with _serve([CADDY, "run", "--config", str(conf), "--adapter", "caddyfile"], env, signal.SIGTERM,
-                Server(root, port, conf, logs, lambda: None)) as server:
+                Server(root, port, conf, logs, lambda: None), stderr=logs / "stderr.log" if stderr else None) as server:
         yield server
 
 

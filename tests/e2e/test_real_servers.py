@@ -201,6 +201,33 @@ def test_caddy_logs(cli, config: Path) -> None:
             assert xml_counts(out) == expected(sent, True), fmt
 
 
+@pytest.mark.skipif(servers.CADDY is None, reason="caddy is not installed (apt-get install caddy)")
+@pytest.mark.parametrize("runtime", ["cri", "docker"])
+def test_caddy_in_a_container(cli, config: Path, tmp_path: Path, runtime: str) -> None:
+    """Caddy logging to stderr, its own JSON messages among the access lines, filed as the kubelet's runtime or
+    Docker's daemon files a container's output: auto finds it, --strict passes, the counts are the requests'."""
+    import json
+
+    with servers.caddy(stderr=True) as srv:
+        sent = traffic(srv.port)
+        srv.stop()
+        printed = (srv.logs / "stderr.log").read_text().splitlines()
+    assert any('"logger":"http.log.access' in line for line in printed)
+    assert any('"logger":"http.log.access' not in line for line in printed)  # (its own messages too)
+    if runtime == "cri":
+        filed = [f"2026-11-30T08:00:00.{i:09d}Z stderr F {line}" for i, line in enumerate(printed)]
+    else:
+        filed = [json.dumps({"log": line + "\n", "stream": "stderr", "time": "2026-11-30T08:00:00.1Z"},
+                            separators=(",", ":")) for line in printed]
+    log = tmp_path / "0.log"
+    log.write_text("\n".join(filed) + "\n")
+    code, out, err = cli("xml", str(log), "--config", str(config), "--strict")
+    assert code == 0, err
+    assert f"logtrack: {log}: format {runtime}:caddy" in err.splitlines()
+    assert "no request: a log header or the server's own message" in err  # (Caddy's own, skipped as such)
+    assert xml_counts(out) == expected(sent, True)
+
+
 @pytest.mark.skipif(servers.HAPROXY is None, reason="haproxy is not installed (apt-get install haproxy)")
 @pytest.mark.parametrize("syslog", ["raw", "rfc3164"])
 def test_haproxy_logs(cli, config: Path, syslog: str) -> None:
