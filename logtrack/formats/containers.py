@@ -73,6 +73,7 @@ CRI = "cri"
 CRI_PART = rf"^{_TIME} (?:stdout|stderr) P "
 CRI_LINE = rf"^{_TIME} (stdout|stderr) ([PF]) "  # (the stream, the tag)
 DOCKER = "docker"
+DOCKER_HEAD = '{"log":"'  # how each line of the daemon's begins
 DOCKER_LINE = r'^\{"log":"(?:[^"\\]|\\.)*","stream":"(stdout|stderr)","time":"'  # as the daemon writes it (the stream)
 DOCKER_WHOLE = r'(?:^|[^\\])(?:\\\\)*\\n","stream":"'
 DOCKER_NEWLINE = r'[^\\]\\n","stream":"'  # DOCKER_WHOLE's common case, one backslash: found 5x faster

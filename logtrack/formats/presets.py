@@ -117,11 +117,19 @@ AUTO_ORDER: tuple[str, ...] = (*PRESETS, *NGINX_PRESETS, *proxies.NAMES, *envoy.
                                *(syslog.PREFIX + name for name in PRESETS),
                                *(containers.PREFIX + name for name in (*PRESETS, *envoy.NAMES)))
 
-# What goes before a line format when every line has another writer's prefix in front (``syslog:combined``):
-# the prefix as a format's first piece, and the lines with it that are no access line (None: none are).
-ENVELOPES: dict[str, tuple[Piece, str | None]] = {
-    syslog.PREFIX: (syslog.envelope(), None),
-    containers.PREFIX: (containers.envelope(), containers.NOTICE),
+@dataclass(frozen=True)
+class Envelope:
+    """Another writer's prefix in front of every line (``syslog:combined``): what a format behind it takes on."""
+
+    piece: Piece  # the prefix, as a format's first piece
+    notice: str | None = None  # lines with it that are no access line, a line format's (None: none are)
+    json_notice: str | None = None  # ... a JSON format's
+    parts: str | None = None  # the container runtime that may split a line (``LogFormat.parts``)
+
+
+ENVELOPES: dict[str, Envelope] = {
+    syslog.PREFIX: Envelope(syslog.envelope()),
+    containers.PREFIX: Envelope(containers.envelope(), containers.NOTICE, containers.JSON_NOTICE, containers.CRI),
 }
 
 
@@ -176,10 +184,10 @@ def _wrapped(prefix: str, inner: str) -> LogFormat | None:
         if fmt is not None:
             return containers.docker(fmt)
     else:  # each line behind a prefix
-        envelope, notice = ENVELOPES[prefix]
-        fmt = _written(inner, prefix, envelope=envelope)
+        envelope = ENVELOPES[prefix]
+        fmt = _written(inner, prefix, envelope=envelope.piece)
         if fmt is not None:
-            return replace(fmt, notice=notice, parts=containers.CRI) if prefix == containers.PREFIX else fmt
+            return replace(fmt, notice=envelope.notice, parts=envelope.parts)
     json = _json_preset(inner) if inner in JSON_PRESETS else _written(inner)
     return wrapped_json(prefix, json) if json is not None and json.is_json else None
 
@@ -194,12 +202,9 @@ def wrapped_json(prefix: str, fmt: LogFormat) -> LogFormat:
     if prefix == containers.DOCKER_PREFIX:
         return replace(fmt, name=prefix + fmt.name, within=containers.DOCKER_KEYS[0],
                        notice=containers.DOCKER_JSON_NOTICE, segments=None, parts=containers.DOCKER)
-    envelope, notice = ENVELOPES[prefix]
-    if prefix == containers.PREFIX:
-        notice, parts = containers.JSON_NOTICE, containers.CRI
-    else:
-        parts = None
-    return replace(fmt, name=prefix + fmt.name, envelope=envelope.pattern, notice=notice, segments=None, parts=parts)
+    envelope = ENVELOPES[prefix]
+    return replace(fmt, name=prefix + fmt.name, envelope=envelope.piece.pattern, notice=envelope.json_notice,
+                   segments=None, parts=envelope.parts)
 
 
 def _written(spec: str, prefix: str = "", *, envelope: Piece | None = None, lines: bool = False) -> LogFormat | None:

@@ -103,7 +103,7 @@ def candidates(lines: pl.Series) -> list[LogFormat]:
     screens = {syslog.PREFIX: "^" + syslog.ENVELOPE, containers.PREFIX: containers.SCREEN}
     absent = tuple(prefix for prefix, screen in screens.items() if not head.str.contains(screen).any())
     for prefix in screens.keys() - set(absent):  # JSON objects behind the prefix: a JSON format's lines
-        bodies = pl.select(behind(pl.lit(lines), formats.ENVELOPES[prefix][0].pattern)).to_series()
+        bodies = pl.select(behind(pl.lit(lines), formats.ENVELOPES[prefix].piece.pattern)).to_series()
         objects = bodies.filter(bodies.str.contains(formats.JSON_LINE))
         if objects.len() * 2 > lines.len():
             return [formats.wrapped_json(prefix, fmt) for fmt in _json_candidates(objects.head(20).to_list())]

@@ -156,7 +156,7 @@ def _part(fmt: LogFormat) -> pl.Expr:
         # (Polars asks the slow regex only where the fast one did not say: a text ending in backslashes)
         whole = pl.when(~line.str.contains(containers.DOCKER_NEWLINE)).then(
             line.str.contains(containers.DOCKER_WHOLE)).otherwise(True)
-        part = line.str.starts_with('{"log":"') & ~whole
+        part = line.str.starts_with(containers.DOCKER_HEAD) & ~whole
     else:
         return pl.lit(False)
     return (pl.col(f.STATUS).is_null() & part).fill_null(False)

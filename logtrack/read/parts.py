@@ -30,12 +30,12 @@ import re
 
 from ..formats import containers
 
-_CRI_PART = re.compile(containers.CRI_PART.encode())
 _CRI_LINE = re.compile(containers.CRI_LINE.encode())
 _DOCKER_LINE = re.compile(containers.DOCKER_LINE.encode())
 _DOCKER_WHOLE = re.compile(containers.DOCKER_WHOLE.encode())
 _CRI_HINTS = (b" stdout P ", b" stderr P ")
 _DOCKER_FIELD = b'","stream":"'
+_DOCKER_HEAD = containers.DOCKER_HEAD.encode()
 
 
 WINDOW = 64  # lines looked at before a batch's end for a split line still open
@@ -101,21 +101,12 @@ def rejoined(data: bytes, runtime: str | None) -> bytes | None:
         end = _end(data, start)
         stream, text = _text(data[start:end])
         waiting.setdefault(stream, []).append(text)
-        at = end + 1
-        for _ in range(WINDOW):  # the stream's next line: another part (its own turn comes), or the last one
-            if at > len(data):
-                break
-            stop = _end(data, at)
-            state = _state(data[at:stop])
-            if state is not None and state[0] == stream:
-                if not state[1]:
-                    edits.append((at, stop, _whole(data[at:stop], waiting.pop(stream))))
-                break
-            at = stop + 1
-        else:  # (its rest is too far on: not waited for)
+        following = _next_of(data, end + 1, stream)
+        if following is None:  # its rest is not in the batch, or too far on: not waited for
             waiting.pop(stream, None)
-        if at > len(data):
-            waiting.pop(stream, None)
+        elif not following[2]:  # its last part (another part has its own turn)
+            at, stop, _ = following
+            edits.append((at, stop, _whole(data[at:stop], waiting.pop(stream))))
     if not edits:
         return None
     out, last = [], 0
@@ -124,6 +115,19 @@ def rejoined(data: bytes, runtime: str | None) -> bytes | None:
         last = end
     out.append(data[last:])
     return b"".join(out)
+
+
+def _next_of(data: bytes, at: int, stream: bytes) -> tuple[int, int, bool] | None:
+    """The stream's next line from ``at`` on, within WINDOW lines: (start, end, whether it is a part); or None."""
+    for _ in range(WINDOW):
+        if at > len(data):
+            return None
+        stop = _end(data, at)
+        state = _state(data[at:stop])
+        if state is not None and state[0] == stream:
+            return at, stop, state[1]
+        at = stop + 1
+    return None
 
 
 def _end(data: bytes, start: int) -> int:
@@ -138,7 +142,7 @@ def _cri_parts(data: bytes) -> list[int]:
         at = data.find(hint)
         while at >= 0:
             start = data.rfind(b"\n", 0, at) + 1
-            if _CRI_PART.match(data[start:at + len(hint)]):
+            if is_part(data[start:at + len(hint)]):  # (the tag where the prefix puts it)
                 starts.add(start)
             at = data.find(hint, at + 1)
     return sorted(starts)
@@ -174,12 +178,12 @@ def _text(line: bytes) -> tuple[bytes, bytes]:
         return m.group(1), line[m.end():]
     m = _DOCKER_LINE.match(line)
     assert m is not None
-    return m.group(1), line[len(b'{"log":"'):m.start(1) - len(_DOCKER_FIELD)]
+    return m.group(1), line[len(_DOCKER_HEAD):m.start(1) - len(_DOCKER_FIELD)]
 
 
 def _whole(last: bytes, texts: list[bytes]) -> bytes:
     """The last part with the texts of the parts before it put in front of its own."""
     if m := _CRI_LINE.match(last):
         return last[:m.end()] + b"".join(texts) + last[m.end():]
-    head = len(b'{"log":"')  # (JSON texts joined as they are written: an escape never spans two parts' texts)
+    head = len(_DOCKER_HEAD)  # (JSON texts joined as they are written: an escape never spans two parts' texts)
     return last[:head] + b"".join(texts) + last[head:]
