@@ -145,6 +145,7 @@ class Hit:
     vhost: str
     client: str
     size: int
+    login: str = "-"  # Basic auth's login; "" one sent empty (Apache writes it as "", nginx as nothing)
 
 
 @dataclass
@@ -192,7 +193,8 @@ def escape(text: str, style: str) -> str:
 def render(hit: Hit, fmt: str, style: str) -> str:
     req = escape(f"{hit.method} {hit.target} HTTP/1.1", style)
     ref, ua = escape(hit.referrer, style), escape(hit.agent, style)
-    base = f'{hit.client} - - [{clf_time(hit.when)}] "{req}" {hit.status} {hit.size}'
+    login = hit.login or ('""' if style == "apache" else "")
+    base = f'{hit.client} - {login} [{clf_time(hit.when)}] "{req}" {hit.status} {hit.size}'
     if fmt == "common":
         return base
     if fmt == "combined":

@@ -7,6 +7,8 @@ and is stopped (gracefully, so it flushes its logs) when the test is done.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
 import re
 import shutil
@@ -27,6 +29,7 @@ APACHE_MODULES = Path("/usr/lib/apache2/modules")
 CADDY = shutil.which("caddy") or ("/usr/bin/caddy" if os.path.exists("/usr/bin/caddy") else None)
 HAPROXY = shutil.which("haproxy") or ("/usr/sbin/haproxy" if os.path.exists("/usr/sbin/haproxy") else None)
 SERVER_TZ = "America/Chicago"
+LOGIN, PASSWORD = "john smith", "s3cret"  # a Basic-auth login of two words, as a user may choose one
 
 # The formats as nginx joins them; the config writes each as several strings.
 NGINX_MAIN = (
@@ -272,9 +275,12 @@ def apache() -> Iterator[Server]:
     (docs / "page.html").write_text("ok\n")
     (docs / "page.html").chmod(0o644)
     modules = "\n".join(
-        f"LoadModule {name}_module {APACHE_MODULES}/mod_{name}.so" for name in ("mpm_event", "authz_core", "alias")
+        f"LoadModule {name}_module {APACHE_MODULES}/mod_{name}.so" for name in ("mpm_event", "authz_core", "alias", "auth_basic", "authn_core", "authn_file", "authz_user")
     )
     user = "User www-data\nGroup www-data" if os.geteuid() == 0 else ""
+    users = root / "htpasswd"  # (Apache's {SHA} form: base64 of the password's SHA-1)
+    users.write_text(f"{LOGIN}:{{SHA}}{base64.b64encode(hashlib.sha1(PASSWORD.encode()).digest()).decode()}\n")
+    users.chmod(0o644)
     conf = root / "apache2.conf"
     conf.write_text(f"""
 ServerRoot {root}
@@ -288,6 +294,13 @@ DocumentRoot {docs}
 <Directory {docs}>
     Require all granted
 </Directory>
+# A request that sends a login has it checked, so that %u logs it (anyone else is let in as before)
+<If "-n req('Authorization')">
+    AuthType Basic
+    AuthName "members"
+    AuthUserFile {users}
+    Require valid-user
+</If>
 LogFormat "%h %l %u %t \\"%r\\" %>s %O \\"%{{Referer}}i\\" \\"%{{User-Agent}}i\\"" combined
 LogFormat "%v:%p %h %l %u %t \\"%r\\" %>s %O \\"%{{Referer}}i\\" \\"%{{User-Agent}}i\\"" vhost_combined
 LogFormat "{APACHE_CUSTOM}" custom

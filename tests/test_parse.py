@@ -111,6 +111,17 @@ PARSED = [
      'example.com 10.0.0.2, 10.0.0.1, 127.0.0.1 - - [07/Dec/2016:11:05:07 +0100] "GET /ocelot HTTP/1.1" '
      '200 571 "-" "Mozilla/5.0"',
      {"vhost": "example.com", "client": "10.0.0.2, 10.0.0.1, 127.0.0.1", "target": "/ocelot"}),
+    # a Basic-auth login of two words, as real nginx ($remote_user) and Apache (%u) write it (test_real_servers)
+    ("combined",
+     '127.0.0.1 - john smith [30/Nov/2026:03:07:52 -0600] "GET /listing/100007 HTTP/1.1" 200 3 "-" "Mozilla/5.0"',
+     {"client": "127.0.0.1", "target": "/listing/100007", "status": 200, "local_day": date(2026, 11, 30)}),
+    ("vhost_combined",
+     'www.site.example:80 127.0.0.1 - john smith [30/Nov/2026:03:07:52 -0600] "GET /listing/1 HTTP/1.1" 200 3 '
+     '"https://www.zillow.com/" "Mozilla/5.0"',
+     {"vhost": "www.site.example", "client": "127.0.0.1", "referrer": "https://www.zillow.com/"}),
+    ('$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent"',
+     '10.0.0.2, 10.0.0.1 - Jane Q. Public [30/Nov/2026:03:07:52 -0600] "GET /listing/2 HTTP/1.1" 200 3 "-" "M"',
+     {"client": "10.0.0.2, 10.0.0.1", "target": "/listing/2"}),
     # a LogFormat as written inside httpd.conf, with \"
     ('%h %l %u %t \\"%r\\" %>s %b \\"%{Referer}i\\" \\"%{User-Agent}i\\" %D',
      '203.0.113.7 - - [01/Nov/2026:10:00:00 -0500] "GET /x HTTP/1.1" 200 5 "-" "ua" 1234',
@@ -133,6 +144,13 @@ SKIPPED = [
     ("combined", "\u00a0\u3000", Skip.BLANK),  # no-break and ideographic spaces: Unicode's white space
     ("combined", "\x1c", Skip.UNPARSABLE),  # a file separator is not white space (Python's isspace says it is)
     ("combined", "not a log line at all", Skip.UNPARSABLE),
+    # a virtual host or a syslog prefix in front is no login of several words: not combined's line
+    ("combined", 'www.site.example:80 127.0.0.1 - - [30/Nov/2026:03:07:52 -0600] "GET / HTTP/1.1" 200 3 "-" "M"',
+     Skip.UNPARSABLE),
+    ("combined", 'www.site.example 127.0.0.1 - bob [30/Nov/2026:03:07:52 -0600] "GET / HTTP/1.1" 200 3 "-" "M"',
+     Skip.UNPARSABLE),
+    ("host_combined", 'Nov 30 03:07:52 web1 nginx: 127.0.0.1 - bob [30/Nov/2026:03:07:52 -0600] "GET / HTTP/1.1" '
+     '200 3 "-" "M"', Skip.UNPARSABLE),
     # corpus: a common line in a combined log
     ("combined", '::1 - - [26/Dec/2016:16:16:29 +0200] "GET /favicon.ico HTTP/1.1" 404 209', Skip.UNPARSABLE),
     # a line cut short inside the request

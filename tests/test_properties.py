@@ -61,6 +61,10 @@ clients = st.one_of(
     st.lists(st.ip_addresses().map(str), min_size=2, max_size=4).map(", ".join),
     st.from_regex(r"[a-z][a-z0-9-]{0,20}(\.[a-z0-9-]{1,10}){0,3}", fullmatch=True),
 )
+# Basic auth's login: none, sent empty, one word or several (a word of them never starts with "-": formats.LOGIN)
+logins = st.one_of(st.just("-"), st.just(""),
+                   st.from_regex(r"[A-Za-z0-9._@+][A-Za-z0-9._@+-]{0,11}( [A-Za-z0-9._@+][A-Za-z0-9._@+-]{0,11}){0,3}",
+                                 fullmatch=True))
 times = st.builds(
     lambda dt, minutes: dt.replace(microsecond=0, tzinfo=UTC).astimezone(timezone(timedelta(minutes=minutes))),
     st.datetimes(min_value=datetime(1971, 1, 1), max_value=datetime(2099, 12, 30)),
@@ -80,10 +84,12 @@ times = st.builds(
     referrer=field_text,
     agent=field_text,
     vhost=st.from_regex(r"[a-z0-9]([a-z0-9-]{0,15}\.){0,3}[a-z]{2,6}", fullmatch=True),
+    login=logins,
 )
 def test_written_lines_parse_back(preset: str, style: str, client: str, when: datetime, method: str,
-                                  target: str, status: int, referrer: str, agent: str, vhost: str) -> None:
-    hit = loggen.Hit(when, method, target, status, referrer, agent, vhost, client, 123)
+                                  target: str, status: int, referrer: str, agent: str, vhost: str,
+                                  login: str) -> None:
+    hit = loggen.Hit(when, method, target, status, referrer, agent, vhost, client, 123, login)
     line = loggen.render(hit, preset, style)
     row = parse_batch(batch_of("t.log", 1, line.encode()), formats.get(preset)).row(0, named=True)
     assert row["reason"] is None, line

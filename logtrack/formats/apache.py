@@ -22,7 +22,7 @@ _DIRECTIVES: dict[str, tuple[str | None, str]] = {
     "a": (f.CLIENT, f.ADDRESSES),
     "A": (None, r"\S+"),
     "l": (None, r"\S+"),
-    "u": (None, r"\S*"),
+    "u": (None, f.LOGIN),
     "r": (f.REQUEST, r".*?"),
     "s": (f.STATUS, r"[0-9]{3}"),
     "b": (None, NUMBER),

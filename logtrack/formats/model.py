@@ -78,6 +78,13 @@ _ONE = r'[^\s,"]+'
 _IP = r"[0-9A-Fa-f:.]*[:.][0-9A-Fa-f:.]*"
 ADDRESSES = rf'"{_ONE}(?:,\s?{_ONE})*"(?: {_IP})?|{_ONE}(?:,\s?{_ONE})+(?: {_IP})?|{_ONE}'
 _ADDRESS_TOKEN = rf"{_ONE}(?:,{_ONE})*"  # one without spaces or quotes: what it is before a space, as one token
+# A login (Apache's %u, nginx's $remote_user): one token as a rule ("-" for none; Apache writes an empty one
+# as ""), but a Basic-auth name may hold spaces, and both servers write it as it came ("john smith"). No word
+# of such a login starts with "-" or holds a colon (Basic auth's user-id cannot): so a virtual host or a
+# syslog prefix in front of the client ("www.example.com 1.2.3.4 - - [...]", "web1 nginx: 1.2.3.4 - - [...]")
+# is not read as client, ident and a login of several words.
+_WORD = r'[^\s:\-\["][^\s:]*'
+LOGIN = rf"\S*|{_WORD}(?: {_WORD})+"
 
 
 @dataclass(frozen=True)
@@ -458,6 +465,8 @@ def narrowed(pattern: str, after: str | None) -> str:
             return r"\S*"
         if pattern == ADDRESSES:
             return _ADDRESS_TOKEN
+        if pattern == LOGIN:
+            return r"\S*"
     return pattern
 
 

@@ -31,7 +31,7 @@ _VARIABLES: dict[str, tuple[str | None, str, str | None]] = {
     "http_x_forwarded_for": (None, LAZY, None),
     "proxy_add_x_forwarded_for": (None, LAZY, None),
     "http_x_real_ip": (None, r"\S*", None),
-    "remote_user": (None, r"\S*", None),
+    "remote_user": (None, f.LOGIN, None),
     "time_local": (f.TIME, CLF_TEXT, f.CLF),
     "time_iso8601": (f.TIME, ISO_TEXT, f.ISO8601),
     "msec": (f.TIME, r"[0-9]+(?:\.[0-9]+)?", f.EPOCH),

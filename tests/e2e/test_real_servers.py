@@ -8,6 +8,7 @@ say why.
 
 from __future__ import annotations
 
+import base64
 import random
 import time
 from collections import Counter
@@ -53,6 +54,9 @@ REFERRERS: list[tuple[str | None, str]] = [
     (None, ""),  # none sent
 ]
 HOSTS = ["www.site.example", "idx.partner.example"]
+# Basic auth with a login of two words: nginx logs $remote_user from the header as it came, Apache its
+# %u once the login is checked (servers.apache); either way "john smith", space and all, in the line.
+AUTHORIZATION = "Basic " + base64.b64encode(f"{servers.LOGIN}:{servers.PASSWORD}".encode()).decode()
 
 
 @dataclass(frozen=True)
@@ -95,6 +99,8 @@ def traffic(port: int, seed: int = 5) -> list[Sent]:
         headers = [f"{method} {path} HTTP/1.1", f"Host: {host}", f"User-Agent: {agent}", "Connection: close"]
         if referrer is not None:
             headers.append(f"Referer: {referrer}")
+        if rng.random() < 0.15:
+            headers.append(f"Authorization: {AUTHORIZATION}")
         body = b"x=1" if method == "POST" else b""
         if body:
             headers.append(f"Content-Length: {len(body)}")
