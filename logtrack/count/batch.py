@@ -15,7 +15,7 @@ from .. import formats, frames
 from ..errors import InputError
 from ..formats import LogFormat
 from ..parse import split
-from ..parse.fields import derive, fields_of_lines, line_fields, line_regex_fields, rejoined
+from ..parse.fields import derive, fields_of_lines, line_fields, line_regex_fields, read_joined
 from ..read import sources
 from ..verdicts import decide
 from ..verdicts.decide import passed_parse_and_since, skip_reason
@@ -54,11 +54,8 @@ def count_batch(batch: sources.Batch, fmt: LogFormat, classifier: Classifier, ti
             assert summary is not None
         return summary
 
-    summary = counted(batch)
-    if fmt.parts and any(reason == Skip.PART for reason, *_ in summary.reasons):  # (rare: again, lines joined)
-        joined = rejoined(batch, fmt)
-        if joined is not batch:
-            batch, summary = joined, counted(joined)
+    batch, summary = read_joined(batch, fmt, counted, lambda summary: any(
+        reason == Skip.PART for reason, *_ in summary.reasons))
     if strict:
         _fail_on_damage(summary, batch)
     return summary

@@ -58,11 +58,19 @@ _NEWS = (r"(?:/docker-entrypoint\.|[0-9]+-[a-z0-9-]+\.(?:sh|envsh): |AH[0-9]{5}:
          r"|\[[A-Z][a-z]{2} [A-Z][a-z]{2} [ 0-9][0-9] [0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)? [0-9]{4}\] \[)")
 # Lines with the prefix that are the server's news (``LogFormat.notice``: for lines the format does not read).
 NOTICE = rf"^{_TIME} (?:stdout|stderr) [FP] {_NEWS}"
+
+
+def _json_news(quote: str, end: str) -> str:
+    """A whole object with a level and a message; ``quote``: a quote as the text holds it (Docker's, escaped)."""
+    key = rf"{quote}(?:level|msg){quote}\s*:"
+    return rf"\{{.*{key}.*{key}.*\}}{end}"
+
+
 # A server that logs JSON prints its own news as JSON too, from the same structured logger (Caddy's zap:
 # {"level":"info","ts":...,"logger":"tls","msg":"cleaning storage unit"}; Traefik's): a whole object with a
 # level and a message. Its access lines have both as well, but a status too, and only a line the format
 # does not read is asked; a part of a split line is no whole object (CRI's "P", or no closing newline).
-_JSON_NEWS = r'\{.*"(?:level|msg)"\s*:.*"(?:level|msg)"\s*:.*\}\s*$'
+_JSON_NEWS = _json_news('"', r"\s*$")
 JSON_NOTICE = rf"^{_TIME} (?:stdout|stderr) (?:[FP] {_NEWS}|F {_JSON_NEWS})"
 
 
@@ -87,8 +95,8 @@ def envelope() -> Piece:
 DOCKER_PREFIX = "docker:"
 DOCKER_KEYS = ("log", "stream", "time")  # what each of its lines holds ("attrs" too, with --log-opt labels)
 DOCKER_NOTICE = rf'"log"\s*:\s*"{_NEWS}'
-DOCKER_JSON_NOTICE = (rf'"log"\s*:\s*"(?:{_NEWS}|\{{.*\\"(?:level|msg)\\"\s*:.*\\"(?:level|msg)\\"\s*:'
-                      r'.*\}\\n")')
+_DOCKER_JSON_NEWS = _json_news(r'\\"', r'\\n"')  # (inside ``log``, whose quotes and newline are escaped)
+DOCKER_JSON_NOTICE = rf'"log"\s*:\s*"(?:{_NEWS}|{_DOCKER_JSON_NEWS})'
 
 
 def docker(inner: LogFormat) -> LogFormat:

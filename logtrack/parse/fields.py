@@ -12,6 +12,7 @@ UTC), ``local_day`` (the date as the server wrote it) and ``reason``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import TypeVar
 
@@ -36,6 +37,8 @@ _REQUEST = r"^[A-Za-z][A-Za-z0-9_.-]* \S+(?: HTTP/[0-9.]+)?$"
 OPTIONAL_FIELDS = (f.CLIENT, f.REFERRER, f.USER_AGENT, f.VHOST)
 
 
+T = TypeVar("T")
+
 _NO_SEPARATOR = "\x1f"  # a control byte servers escape, so never in a real line
 
 
@@ -48,6 +51,19 @@ def rejoined(batch: Batch, fmt: LogFormat) -> Batch:
     """
     data = parts.rejoined(batch.data, fmt.parts) if fmt.parts else None
     return batch if data is None else replace(batch, data=data)
+
+
+def read_joined(batch: Batch, fmt: LogFormat, read: Callable[[Batch], T],
+                found_parts: Callable[[T], bool]) -> tuple[Batch, T]:
+    """``read(batch)``; where it ``found_parts`` of split lines, the batch ``rejoined`` and read again.
+
+    Reading first and joining only when needed keeps the cost off the
+    batches that hold no such line: nearly all of them.
+    """
+    result = read(batch)
+    if fmt.parts and found_parts(result) and (joined := rejoined(batch, fmt)) is not batch:
+        return joined, read(joined)
+    return batch, result
 
 
 def lines_frame(batch: Batch) -> pl.DataFrame:
@@ -173,12 +189,11 @@ def parse_batch(batch: Batch, fmt: LogFormat, timezone: str | None = None,
     A batch that turns out to hold parts of lines a container runtime
     split is read again with them joined (``rejoined``).
     """
-    fields, bad_utf8 = fields_of(batch, fmt)
-    rows = with_skip_reasons(fields, fmt, bad_utf8, timezone, log_timezone)
-    if fmt.parts and (rows.get_column("reason") == Skip.PART).any() and (joined := rejoined(batch, fmt)) is not batch:
-        fields, bad_utf8 = fields_of(joined, fmt)
-        rows = with_skip_reasons(fields, fmt, bad_utf8, timezone, log_timezone)
-    return rows
+    def read(batch: Batch) -> pl.DataFrame:
+        fields, bad_utf8 = fields_of(batch, fmt)
+        return with_skip_reasons(fields, fmt, bad_utf8, timezone, log_timezone)
+
+    return read_joined(batch, fmt, read, lambda rows: bool((rows.get_column("reason") == Skip.PART).any()))[1]
 
 
 def fields_of(batch: Batch, fmt: LogFormat) -> tuple[pl.DataFrame, tuple[int, ...]]:
