@@ -1,8 +1,9 @@
 """Log formats: what a line looks like, compiled once (no Polars here: nothing is read in this package).
 
-- ``model``: the fields logtrack reads, ``Piece``, ``LogFormat`` and the one
-  compiler (``build``, ``build_json``) that turns pieces into every way of
-  cutting a line.
+- ``model``: the fields logtrack reads, the patterns of their text,
+  ``Piece`` and ``LogFormat``.
+- ``compiler``: the one compiler (``build``, ``build_json``) that turns
+  pieces into every way of cutting a line.
 - ``apache``, ``nginx``, ``envoy``: the servers' format strings
   (``LogFormat``, ``log_format``, Envoy's ``%REQ(...)%``) read into pieces
   from tables of their directives.
@@ -28,6 +29,7 @@ This module re-exports the model and the presets: ``formats.get(...)``,
 
 from __future__ import annotations
 
+from .compiler import TAIL, build, build_json, claims, escape, narrowed, require
 from .model import (
     ADDRESSES,
     CAPTURED,
@@ -51,7 +53,6 @@ from .model import (
     REQUEST,
     STATUS,
     STRFTIME,
-    TAIL,
     TARGET,
     TIME,
     USER_AGENT,
@@ -62,13 +63,7 @@ from .model import (
     Piece,
     Segment,
     Slice,
-    build,
-    build_json,
-    claims,
-    escape,
     json_part,
-    narrowed,
-    require,
 )
 from .presets import AUTO_ORDER, ENVELOPES, JSON_PRESETS, PRESETS, JsonPreset, get, preset_names, wrapped_json
 

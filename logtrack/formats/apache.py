@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from ..errors import LogFormatError
+from . import compiler
 from . import model as f
 from .model import LAZY, LogFormat, Piece
 
@@ -73,7 +74,7 @@ def compile_logformat(template: str, name: str = "custom", *, envelope: Piece | 
     """
     if template.lstrip().startswith("{"):
         return compile_json(template, name)
-    return f.build([*([envelope] if envelope else []), *_pieces(unescape(template), template)], name, template)
+    return compiler.build([*([envelope] if envelope else []), *_pieces(unescape(template), template)], name, template)
 
 
 def _pieces(text: str, template: str) -> list[Piece]:
@@ -87,7 +88,7 @@ def _pieces(text: str, template: str) -> list[Piece]:
             pieces.append(Piece(literal="%"))
         else:
             pieces.extend(_directive(m.group("letter"), m.group("arg"), token, template))
-    return _one_time(f.merge_literals(pieces))
+    return _one_time(compiler.merge_literals(pieces))
 
 
 # A JSON member: "key": "value" or "key": value, the value holding directives (``%{User-Agent}i``: braces)
@@ -111,7 +112,7 @@ def compile_json(template: str, name: str = "json") -> LogFormat:
         piece = _one_field(value)
         if piece is not None or any(p.literal is None for p in value):
             members.append((m.group(1), [piece] if piece is not None else value))
-    return f.build_json(members, name, template)
+    return compiler.build_json(members, name, template)
 
 
 def _one_field(pieces: list[Piece]) -> Piece | None:
@@ -140,7 +141,7 @@ def unescape(template: str) -> str:
     string given already unescaped reads the same, unless it holds a
     backslash of its own (rare: Apache escapes the backslashes it logs).
     """
-    return f.unbackslash(template, _ESCAPED)
+    return compiler.unbackslash(template, _ESCAPED)
 
 
 def _directive(letter: str, arg: str | None, token: str, template: str) -> list[Piece]:
@@ -223,7 +224,7 @@ def _time_part(piece: Piece) -> bool:
 
 def _joined_time(run: list[Piece]) -> Piece | None:
     """The run's directives as one time field; None if they are no time together (fractions alone, ...)."""
-    pattern = "".join(f.escape(p.literal) if p.literal is not None else p.pattern for p in run)
+    pattern = "".join(compiler.escape(p.literal) if p.literal is not None else p.pattern for p in run)
     parts = [p for p in run if p.literal is None]
     if run[0].time_kind == f.EPOCH:  # %{sec}t.%{msec_frac}t
         fractions = all(p.field is None for p in parts[1:])

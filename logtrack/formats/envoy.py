@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 
 from ..errors import LogFormatError
+from . import compiler
 from . import model as f
 from .apache import strftime_regex
 from .model import LAZY, LogFormat, Piece
@@ -76,7 +77,7 @@ def compile_template(template: str, name: str = "custom", *, envelope: Piece | N
     for m in _TOKEN.finditer(template.removesuffix("\\n").removesuffix("\n")):
         operator = m.group("name")
         pieces.append(Piece(literal=m.group(0)) if operator is None else _operator(operator, m.group("arg"), template))
-    return f.build([*([envelope] if envelope else []), *f.merge_literals(pieces)], name, template)
+    return compiler.build([*([envelope] if envelope else []), *compiler.merge_literals(pieces)], name, template)
 
 
 def _operator(name: str, arg: str | None, template: str) -> Piece:

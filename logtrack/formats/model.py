@@ -1,29 +1,22 @@
-"""Log formats: a format string compiled once into a regular expression.
+"""Log formats: what a format is made of, and what a compiled one holds.
 
 As in apachelogs, a format string is read against a table of directives
 (data, not code) that says which field each one fills and what its text
 looks like: Apache ``LogFormat`` strings in ``apache``, nginx
-``log_format`` templates in ``nginx``. Both become a list of
-``Piece``s, and one compiler here (``build``) turns pieces, in one walk,
-into every way of cutting a line: the whole-line expression that runs in
-Polars (Rust regex, linear time, whole column at once) and the checks the
-quote split (``parse.split``) makes between the quotes. An nginx template
-that starts with ``{`` is a JSON format and is decoded as JSON instead.
+``log_format`` templates in ``nginx``, and the other writers' in modules of
+their own. Each becomes a list of ``Piece``s (the fields here, and the
+patterns of their text), which ``compiler`` turns into a ``LogFormat``.
 
 Quoted fields accept both escape styles real servers write: Apache writes a
 quote inside a field as ``\\"`` and nginx as ``\\x22``; the quoted-field
 expression skips any backslash pair, so a field is never cut at an escaped
-quote. Fields appended after a format's last field (nginx's ``main`` format
-adds ``"$http_x_forwarded_for"``) are accepted and ignored.
+quote.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from enum import StrEnum
-
-from ..errors import LogFormatError
 
 
 class Field(StrEnum):
@@ -77,7 +70,7 @@ REST = r".*"
 _ONE = r'[^\s,"]+'
 _IP = r"[0-9A-Fa-f:.]*[:.][0-9A-Fa-f:.]*"
 ADDRESSES = rf'"{_ONE}(?:,\s?{_ONE})*"(?: {_IP})?|{_ONE}(?:,\s?{_ONE})+(?: {_IP})?|{_ONE}'
-_ADDRESS_TOKEN = rf"{_ONE}(?:,{_ONE})*"  # one without spaces or quotes: what it is before a space, as one token
+ADDRESS_TOKEN = rf"{_ONE}(?:,{_ONE})*"  # one without spaces or quotes: what it is before a space, as one token
 # A login (Apache's %u, nginx's $remote_user): one token as a rule ("-" for none; Apache writes an empty one
 # as ""), but a Basic-auth name may hold spaces, and both servers write it as it came ("john smith"). No word
 # of such a login starts with "-" or holds a colon (Basic auth's user-id cannot): so a virtual host or a
@@ -219,297 +212,11 @@ class LogFormat:
         return REQUEST in self.fields or METHOD in self.fields
 
 
-TAIL = r"(?:\s.*)?$"  # what may follow a format's last piece: fields a server appends are ignored
-_CUT_SHORT_TAIL = r'(?:"(?:\s.*)?)?$'
-
-
-def build(pieces: list[Piece], name: str, template: str, *, tail: str | None = None) -> LogFormat:
-    """Compile pieces, in one walk, into every way of cutting a line.
-
-    The whole-line regex (and its fast form), and the segments the quote
-    split checks between the quotes, come from the same walk, so the first
-    occurrence of a field wins in both and both end a line the same way.
-    A line cut short inside its last quoted field (seen in real logs,
-    inside a long user agent) still has every field logtrack needs: the
-    regex accepts it; the split leaves it to the regex. ``tail``: what may
-    follow the last piece, instead of ``TAIL``.
-    """
-    flat = _at_quotes(pieces)
-    if flat and flat[-1].literal is None and flat[-1].pattern == LAZY:
-        flat[-1] = replace(flat[-1], pattern=REST)
-    cut_short = len(pieces) > 1 and pieces[-1].literal == '"' and pieces[-2].literal is None
-    parts, fast = ["^"], ["^"]
-    fields: list[str] = []  # the first occurrence of a field wins, in every path
-    time_kind, time_format = CLF, None
-    groups: list[list[tuple[Piece, str | None, bool]]] = [[]]  # between quotes: (piece, what follows it, new)
-    for i, piece in enumerate(flat):
-        if piece.literal is not None:
-            if piece.literal == '"':
-                groups.append([])
-                if cut_short and i == len(flat) - 1:
-                    break  # the regex's tail takes the closing quote
-            else:
-                groups[-1].append((piece, None, False))
-            if not (cut_short and i == len(flat) - 1):
-                parts.append(escape(piece.literal))
-                fast.append(escape(piece.literal))
-            continue
-        before = flat[i - 1].literal if i > 0 else None
-        after = flat[i + 1].literal if i + 1 < len(flat) else '"'  # cut-short tail
-        quoted = before == '"' and after == '"'
-        expr = QUOTED if quoted else piece.pattern
-        narrow = narrowed(expr, after)
-        new = claims(piece, fields)
-        if new:
-            assert piece.field is not None
-            parts.append(f"(?P<{piece.field}>{expr})")
-            fast.append(f"(?P<{piece.field}>{narrow})")
-            if piece.field == TIME:
-                time_kind, time_format = piece.time_kind or CLF, piece.time_format
-        else:
-            parts.append(f"(?:{expr})")
-            fast.append(f"(?:{narrow})")
-        groups[-1].append((piece, after if after != '"' else None, new))
-    end = tail or (_CUT_SHORT_TAIL if cut_short else TAIL)
-    parts.append(end)
-    fast.append(end)
-    require(fields, template)
-    last = len(groups) - 1
-    segments = tuple(_segment(g, (tail or TAIL) if i == last else None, i % 2 == 1) for i, g in enumerate(groups)) \
-        if len(groups) >= 3 else None
-    return LogFormat(name, template, "".join(parts), tuple(fields), "".join(fast), time_kind, time_format,
-                     segments=segments)
-
-
 JSON_TAIL = r"\s*$"  # after a JSON line's closing brace: whitespace only, as the decoder allows
 JSON_LINE = r"^\s*\{.*\}\s*$"  # what a line must look like to be decoded as JSON
 HOP = "_hop"  # the column a JSON record's ``LogFormat.hop`` value is decoded into
 
 
-def build_json(members: list[tuple[str, list[Piece]]], name: str, template: str,
-               pieces: list[Piece] | None = None) -> LogFormat:
-    """Compile a JSON format: each key's value, one directive or several, by the same rules as ``build``.
-
-    A key whose value is one directive is that field. A key whose value is
-    several directives and text (``"request": "$request_method $uri"``) is
-    cut into its fields by a regex of its own once decoded (``json_parts``).
-    Keys are taken in the template's order and the first occurrence of a
-    field wins, as in ``build``.
-
-    ``pieces``: the template as the server writes it (the members' directives
-    as fields, any other one ignored). Lines written exactly so, with no
-    backslash (so no escape that decoding would change), are then cut at
-    their quotes like any quoted format (``segments``); the rest are decoded.
-    """
-    keys: dict[str, str] = {}
-    parts: dict[str, str] = {}
-    fields: list[str] = []
-    time_kind, time_format = CLF, None
-    for key, value in members:
-        named = [p for p in value if p.literal is None]
-        before = len(fields)
-        if len(value) == 1 and named:
-            if claims(named[0], fields):
-                keys[key] = fields[-1]
-        elif named and (regex := _member_regex(value, fields)) is not None:
-            parts[key] = regex
-        if TIME in fields[before:]:
-            timed = next(p for p in named if p.field == TIME)
-            time_kind, time_format = timed.time_kind or CLF, timed.time_format
-    if not keys and not parts:
-        raise LogFormatError(
-            f"JSON log format {template!r} maps no key to a $variable or a %directive",
-            'write it as the server\'s config does, e.g. {"time":"$time_iso8601","request":"$request",...} '
-            'or {"time":"%{%FT%T}t%{%z}t","request":"%r",...}',
-        )
-    require(fields, template)
-    whole = JSON_LINE
-    segments = None
-    if pieces is not None:
-        try:
-            segments = build(pieces, name, template, tail=JSON_TAIL).segments
-        except LogFormatError:
-            segments = None
-    return LogFormat(name=name, template=template, regex=whole, fields=tuple(fields), fast_regex=whole,
-                     time_kind=time_kind, time_format=time_format, json_keys=keys, json_parts=parts,
-                     segments=segments)
-
-
 def json_part(key: str) -> str:
     """The column a decoded key's text is held in before ``LogFormat.json_parts`` cuts it."""
     return f"_json_{key}"
-
-
-def _member_regex(value: list[Piece], fields: list[str]) -> str | None:
-    """The regex that cuts a JSON member's decoded text into the fields it is the first to fill (claimed).
-
-    None when it fills none: the key is then not read at all. Its last
-    free-text directive takes the rest of the value, as a format's last one
-    takes the rest of the line.
-    """
-    regex, new = ["^"], False
-    for i, piece in enumerate(value):
-        if piece.literal is not None:
-            regex.append(escape(piece.literal))
-            continue
-        pattern = REST if piece.pattern == LAZY and i == len(value) - 1 else piece.pattern
-        if claims(piece, fields):
-            regex.append(f"(?P<{piece.field}>{pattern})")
-            new = True
-        else:
-            regex.append(f"(?:{pattern})")
-    regex.append("$")
-    return "".join(regex) if new else None
-
-
-def claims(piece: Piece, fields: list[str]) -> bool:
-    """Whether ``piece`` fills a field no piece before it filled (and records it): the first one wins."""
-    if piece.field is None or piece.field in fields:
-        return False
-    fields.append(piece.field)
-    return True
-
-
-def _at_quotes(pieces: list[Piece]) -> list[Piece]:
-    """The pieces with every literal cut at its quotes, each quote a literal of its own."""
-    flat: list[Piece] = []
-    for piece in pieces:
-        if piece.literal is None or '"' not in piece.literal:
-            flat.append(piece)
-            continue
-        for i, part in enumerate(piece.literal.split('"')):
-            if i:
-                flat.append(Piece(literal='"'))
-            if part:
-                flat.append(Piece(literal=part))
-    return flat
-
-
-def _segment(group: list[tuple[Piece, str | None, bool]], tail: str | None, inside: bool) -> Segment:
-    """The split's check of one piece between quotes, from the same walk as the regex.
-
-    ``tail``: what may follow it, for the line's last piece (None for the others).
-    """
-    last = tail is not None
-    if inside and len(group) == 1 and group[0][0].literal is None:
-        piece, _, new = group[0]
-        return Segment(field=piece.field if new else None)  # quoted free text, taken whole
-    if not last and all(piece.literal is not None for piece, _, _ in group):
-        text = "".join(piece.literal or "" for piece, _, _ in group)
-        return Segment(literal=text, escapable=text.endswith("\\"))
-    end = tail or "$"
-    wide, narrow, captures = ["^"], ["^"], []
-    widths: list[tuple[str | None, int | None]] = []  # (the field it captures, its width if fixed)
-    for piece, after, new in group:
-        if piece.literal is not None:
-            wide.append(escape(piece.literal))
-            narrow.append(escape(piece.literal))
-            widths.append((None, len(piece.literal)))
-            continue
-        pattern = narrowed(piece.pattern, after)
-        if new and piece.field == TIME and piece.time_kind in (None, CLF):
-            pattern = CLF_TEXT  # as servers write %t and $time_local; any other text: the line regex's
-        if new:
-            assert piece.field is not None
-            captures.append(piece.field)
-            wide.append(f"(?P<{piece.field}>{pattern if pattern == CLF_TEXT else piece.pattern})")
-            narrow.append(f"(?P<{piece.field}>{pattern})")
-        else:
-            wide.append(f"(?:{piece.pattern})")
-            narrow.append(f"(?:{pattern})")
-        widths.append((piece.field if new else None, _fixed_width(pattern)))
-    regex, wide_regex = "".join(narrow) + end, "".join(wide) + end
-    ends = group[-1][0].literal if group else ""  # the fixed text it ends in (None: a field)
-    return Segment(regex=regex, captures=tuple(captures), matches_empty=re.search(regex, "") is not None,
-                   wide=wide_regex if wide_regex != regex else None, slices=_slices(widths, to_end=not last),
-                   escapable=ends is None or ends.endswith("\\"),
-                   # (nothing follows a last field that is the rest of the line)
-                   open_end="".join(narrow) + r"\s.*$"
-                   if tail == TAIL and not (group and group[-1][0].pattern == REST) else None)
-
-
-def _slices(widths: list[tuple[str | None, int | None]], *, to_end: bool) -> tuple[Slice, ...]:
-    """The captures with only fixed-width text before them (or, ``to_end``, after them), and fixed width."""
-    found: dict[str, Slice] = {}
-    for from_end in (False, True) if to_end else (False,):
-        offset = 0
-        for name, width in reversed(widths) if from_end else widths:
-            if width is None:
-                break  # what lies beyond is at no fixed place
-            if name is not None and name not in found:
-                found[name] = Slice(name, -(offset + width) if from_end else offset, width)
-            offset += width
-    return tuple(found[name] for name, _ in widths if name in found)
-
-
-def _fixed_width(pattern: str) -> int | None:
-    """How many characters every match of ``pattern`` has, or None if that varies (or cannot be told)."""
-    from re import _parser  # type: ignore[attr-defined]
-
-    try:
-        low, high = _parser.parse(pattern).getwidth()
-    except re.error:
-        return None
-    return int(low) if low == high else None
-
-
-def narrowed(pattern: str, after: str | None) -> str:
-    """A lazy field followed by a space, as one token: the fast regexes' form.
-
-    Wherever the token form matches it captures what the lazy one does (a
-    lazy field before a space cannot end before the first space); where it
-    does not (a client list "a, b"), the lazy form is tried next.
-    """
-    if after and after[0] == " ":
-        if pattern == LAZY:
-            return r"\S*"
-        if pattern == ADDRESSES:
-            return _ADDRESS_TOKEN
-        if pattern == LOGIN:
-            return r"\S*"
-    return pattern
-
-
-def require(fields: list[str] | tuple[str, ...], template: str) -> None:
-    """A format must log the time, the request's target (whole request line, URI, or path) and the status.
-
-    The method is not required: a format that leaves it out counts every
-    line as a GET (``LogFormat.logs_method``; logtrack says so once per file).
-    """
-    has_request = REQUEST in fields or TARGET in fields or PATH in fields
-    missing = [f for f in (TIME, STATUS) if f not in fields]
-    if not has_request:
-        missing.insert(1, REQUEST)
-    if missing:
-        raise LogFormatError(
-            f"log format {template!r} logs no {', '.join(missing)}",
-            "a format must log the time, the request (or at least its URI) and the status "
-            "to count views",
-        )
-
-
-_META = set("\\.+*?()|[]{}^$#&-~")
-
-
-_BACKSLASHED = re.compile(r"\\(.)", re.DOTALL)
-
-
-def unbackslash(text: str, table: dict[str, str]) -> str:
-    """``text`` with each backslash pair whose character ``table`` names replaced; any other pair kept."""
-    return _BACKSLASHED.sub(lambda m: table.get(m.group(1), m.group(0)), text)
-
-
-def merge_literals(pieces: list[Piece]) -> list[Piece]:
-    """Literals side by side as one (a format string's text, cut where its directives were)."""
-    merged: list[Piece] = []
-    for piece in pieces:
-        if piece.literal is not None and merged and merged[-1].literal is not None:
-            merged[-1] = Piece(literal=merged[-1].literal + piece.literal)
-        else:
-            merged.append(piece)
-    return merged
-
-
-def escape(text: str) -> str:
-    """Escape regex metacharacters only (Rust regex rejects some needless escapes)."""
-    return "".join("\\" + c if c in _META else c for c in text)

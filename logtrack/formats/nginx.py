@@ -15,6 +15,7 @@ import json
 import re
 from dataclasses import replace
 
+from . import compiler
 from . import model as f
 from .model import CLF_TEXT, LAZY, LogFormat, Piece
 
@@ -86,7 +87,7 @@ def compile_template(template: str, name: str = "custom", *, envelope: Piece | N
     (``syslog``'s prefix).
     """
     pieces, glued = _pieces(template)
-    fmt = f.build([*([envelope] if envelope else []), *pieces], name, template)
+    fmt = compiler.build([*([envelope] if envelope else []), *pieces], name, template)
     return replace(fmt, encoded={f.TARGET: GLUED_ARGS}) if glued else fmt
 
 
@@ -137,7 +138,7 @@ def compile_json(template: str, name: str = "json", *, as_written: bool = True) 
             members.append((_json_text(m.group(1)), value))
             spans.update(m.start(3) + v.start() for v in VARIABLE.finditer(m.group(3)))
     pieces, _ = _pieces(template, read=spans)
-    fmt = f.build_json(members, name, template, pieces if as_written and not glued else None)
+    fmt = compiler.build_json(members, name, template, pieces if as_written and not glued else None)
     return replace(fmt, encoded={f.TARGET: GLUED_ARGS}) if glued else fmt
 
 
@@ -162,7 +163,7 @@ def unescape(text: str) -> str:
     logtrack's config (a TOML literal string keeps its backslashes) then
     reads as the server's own: ``'$time_local\\t$remote_addr'`` is tab-separated.
     """
-    return f.unbackslash(text, _ESCAPED)
+    return compiler.unbackslash(text, _ESCAPED)
 
 
 def compile_any(template: str, name: str = "custom") -> LogFormat:

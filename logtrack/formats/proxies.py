@@ -24,8 +24,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ..errors import LogFormatError
+from . import compiler, syslog
 from . import model as f
-from . import syslog
 from .model import LogFormat, Piece
 from .nginx import ISO_TEXT
 
@@ -84,7 +84,7 @@ def haproxy(headers: list[str]) -> LogFormat:
         Piece(literal='"'), Piece(field=f.REQUEST, pattern=r".*?"), Piece(literal='"'),
     ]
     name = HAPROXY + (":" + ",".join(headers) if headers else "")
-    fmt = f.build(pieces, name, name)
+    fmt = compiler.build(pieces, name, name)
     found = tuple(field for field in captured if field)
     # its own messages ("Proxy site stopped", "Server be/s1 is DOWN") start with a word, a request with an address
     return replace(fmt, fields=fmt.fields + found, captured=captured, notice="^" + _SYSLOG + "[A-Za-z]+ ",
@@ -104,4 +104,4 @@ def alb() -> LogFormat:
         '"', )
     pieces += [Piece(field=f.REQUEST, pattern=r".*?"), Piece(literal='" "'),
                Piece(field=f.USER_AGENT, pattern=r".*?"), Piece(literal='"')]
-    return replace(f.build(pieces, ALB, ALB), absolute_targets=True)
+    return replace(compiler.build(pieces, ALB, ALB), absolute_targets=True)

@@ -3,7 +3,7 @@
 A W3C log says its fields in a directive line, ``#Fields: date time c-ip
 cs-method cs-uri-stem ...``, and may say it again with other fields further
 down (IIS does, when its logging settings change while it runs). Each
-header compiles into a format by the one compiler (``model.build``), and
+header compiles into a format by the one compiler (``compiler.build``), and
 ``read.w3c_sections.follow`` cuts a file's batches at every header so that
 the lines after it are read by its fields. Directive lines (``#Version:``, ``#Date:``...)
 are skipped by their own reason.
@@ -30,6 +30,7 @@ import re
 from dataclasses import replace
 
 from ..errors import LogFormatError
+from . import compiler
 from . import model as f
 from .model import LogFormat, Piece
 
@@ -86,7 +87,7 @@ def compile_fields(fields: str, separator: str, name: str = W3C) -> LogFormat:
         if low[i] == "date" and i + 1 < len(low) and low[i + 1] == "time":
             pieces.append(Piece(field=f.TIME, pattern=_DATE + re.escape(separator) + _TIME, time_kind=f.UTC_WALL,
                                 time_format="%Y-%m-%d" + separator + "%H:%M:%S%.f"))
-            first = f.claims(pieces[-1], fields_seen)
+            first = compiler.claims(pieces[-1], fields_seen)
             columns += [f.TIME if first else None, TIME_OF_DAY if first else None]
             i += 2
             continue
@@ -95,9 +96,9 @@ def compile_fields(fields: str, separator: str, name: str = W3C) -> LogFormat:
                                  "log them next to each other, date first, as IIS and CloudFront do")
         field = None if low[i] in shadowed else _FIELDS.get(low[i])
         pieces.append(Piece(field=field, pattern=value))
-        columns.append(field if f.claims(pieces[-1], fields_seen) else None)
+        columns.append(field if compiler.claims(pieces[-1], fields_seen) else None)
         i += 1
-    fmt = f.build(pieces, name, HEADER + " " + fields, tail="$")
+    fmt = compiler.build(pieces, name, HEADER + " " + fields, tail="$")
     encoding = "url" if separator == "\t" else "plus"
     encoded: dict[str, str] = {field: encoding for field in (f.USER_AGENT, f.REFERRER) if field in fmt.fields}
     return replace(fmt, encoded=encoded, w3c_separator=separator, notice=r"^#[A-Za-z-]+:", columns=tuple(columns))
