@@ -15,7 +15,7 @@ from .. import formats, frames
 from ..errors import InputError
 from ..formats import LogFormat
 from ..parse import split
-from ..parse.fields import derive, fields_of_lines, line_fields, line_regex_fields, read_joined
+from ..parse.fields import derive, fields_of_lines, line_fields, line_regex_fields, read_joined, unwrapped_fields
 from ..read import sources
 from ..verdicts import decide
 from ..verdicts.decide import passed_parse_and_since, skip_reason
@@ -107,6 +107,8 @@ def _fields(batch: sources.Batch, fmt: LogFormat, glued: bool, *,
     the batch again, those lines' text taken from the batch. A JSON format's
     odd lines are decoded eagerly too (Polars' decoder stops at a bad line).
     """
+    if (unwrapped := unwrapped_fields(batch, fmt, counting=True, glued=glued)) is not None:  # Docker's lines
+        return unwrapped.lazy(), (), None
     cut = split.read(batch, fmt, counting=True)
     if cut is None:
         fields, bad_utf8 = line_fields(batch, fmt, glued=glued)

@@ -104,11 +104,14 @@ def docker(inner: LogFormat) -> LogFormat:
 
     The regex must end at the newline that closes a whole line (the
     decoded text of a part has none), and the runtime's ``time`` is not read.
+    Where a batch decodes whole, its texts are cut at their quotes instead,
+    as ``inner``'s own file would be (``LogFormat.inner``).
     """
     assert inner.regex.endswith("$") and not inner.is_json, inner.regex
     return LogFormat(inner.name, inner.template, JSON_LINE, inner.fields, JSON_LINE, inner.time_kind, inner.time_format,
                      json_parts={"log": inner.regex.removesuffix("$") + r"\n$"}, encoded=inner.encoded,
-                     notice=DOCKER_NOTICE, absolute_targets=inner.absolute_targets, parts=DOCKER)
+                     notice=DOCKER_NOTICE, absolute_targets=inner.absolute_targets, parts=DOCKER,
+                     inner=inner if inner.segments else None)
 
 
 def is_docker(value: object) -> bool:

@@ -183,6 +183,9 @@ class LogFormat:
     # A CDN that logs its own hops as records too (Azure Front Door's origin shield answering an edge):
     # where a record says so (a JSON path) and the value that means it. Such a record is no client's request.
     hop: tuple[tuple[str | int, ...], str] | None = None
+    # Lines that each hold a line of another format as the text of a JSON key (Docker's ``log``): that
+    # format. The quote split cuts those texts where the whole batch decodes (``parse.fields.unwrapped``).
+    inner: LogFormat | None = None
 
     @property
     def is_json(self) -> bool:
