@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from logtrack.errors import InputError
@@ -308,3 +308,77 @@ def test_a_batch_is_cut_from_its_chunks_at_the_last_newline(chunks: list[bytes],
             assert pending.size == len(text)
     assert pending.take_all() == text
     assert pending.size == 0 and pending.cut() is None
+
+
+def _lines_cut_to(data: bytes, line_max: int, kept: int) -> list[bytes]:
+    """The rule, written plainly: a line longer than ``line_max`` bytes is its first ``kept`` bytes."""
+    lines = data.split(b"\n")
+    if lines[-1] == b"":
+        lines.pop()
+    return [line[:kept] if len(line) > line_max else line for line in lines]
+
+
+def _check_long_lines(name: str, data: bytes, batch_bytes: int, chunk: int) -> None:
+    """Lines as the rule says, memory bounded, and a read resumed at any batch's end gives the lines after it."""
+    expected = _lines_cut_to(data, sources.LINE_MAX, sources.LINE_KEPT)
+    notes: list[str] = []
+    batches = list(sources.batches(name, batch_bytes, note=notes.append))
+    assert [line for batch in batches for line in batch.data.split(b"\n")] == expected
+    assert max(len(batch.data) for batch in batches) <= batch_bytes + sources.LINE_MAX + chunk
+    assert batches[-1].end_offset == len(data)
+    assert len(notes) == sum(1 for line in data.split(b"\n") if len(line) > sources.LINE_MAX)
+    for batch in batches[:-1]:
+        after = batch.first_line - 1 + batch.lines
+        rest = [line for b in sources.batches(name, batch_bytes, skip=batch.end_offset, first_line=after + 1)
+                for line in b.data.split(b"\n")]
+        assert rest == expected[after:], batch.end_offset
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.lists(st.one_of(st.text("ab ", max_size=12).map(lambda t: t.encode() + b"\n"),
+                       st.integers(25, 90).map(lambda n: b"j" * n + b"\n")), min_size=1, max_size=12),
+    st.booleans(), st.integers(1, 9), st.integers(1, 60),
+)
+def test_a_line_longer_than_any_server_writes_is_kept_to_its_start(tmp_path: Path, monkeypatch, pieces: list[bytes],
+                                                                  ends_in_newline: bool, chunk: int,
+                                                                  batch_bytes: int) -> None:
+    monkeypatch.setattr(sources, "LINE_MAX", 30)
+    monkeypatch.setattr(sources, "LINE_KEPT", 8)
+    monkeypatch.setattr(compressed, "RAW_CHUNK", chunk)
+    data = b"".join(pieces)
+    data = data if ends_in_newline else data.removesuffix(b"\n")
+    assume(data)  # (an empty file has no batch)
+    path = tmp_path / "access.log"
+    path.write_bytes(data)
+    _check_long_lines(str(path), data, batch_bytes, chunk)
+
+
+def test_a_long_line_in_a_compressed_file_beside_a_hole(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(sources, "LINE_MAX", 1000)
+    monkeypatch.setattr(sources, "LINE_KEPT", 100)
+    monkeypatch.setattr(compressed, "OUT_CHUNK", 256)  # (chunks shorter than LINE_MAX, as they are)
+    data = b"a\n" + b"j" * 5000 + b"\nb\n" + b"\x00" * 300 + b"\nc " + b"k" * 3000 + b"\nd\n"
+    path = tmp_path / "access.log.gz"
+    path.write_bytes(gzip.compress(data))
+    notes: list[str] = []
+    lines = [line for batch in sources.batches(str(path), 700, note=notes.append) for line in batch.data.split(b"\n")]
+    assert lines == [b"a", b"j" * 100, b"b", b"\x00", b"c " + b"k" * 98, b"d"]
+    assert [note.split(": ")[0] for note in notes] == [f"{path}:2", f"{path}:5"]
+
+
+def test_a_long_line_is_said_and_the_others_count(cli, tmp_path: Path, monkeypatch) -> None:
+    """xml reads past it: the line is skipped by its reason, the views around it count, and the exit is 0."""
+    monkeypatch.setattr(sources, "LINE_MAX", 4096)
+    monkeypatch.setattr(compressed, "RAW_CHUNK", 1024)  # (chunks shorter than LINE_MAX, as they are)
+    line = '203.0.113.9 - - [10/Nov/2026:14:02:11 -0600] "GET /listing/1234567 HTTP/1.1" 200 5 "-" "Mozilla/5.0"\n'
+    log = tmp_path / "access.log"
+    log.write_text(line * 3 + "x" * 100_000 + "\n" + line * 2)
+    config = tmp_path / "logtrack.toml"
+    config.write_text("[listings]\npatterns = ['^/listing/(?P<id>[0-9]+)$']\n")
+    code, out, err = cli("xml", str(log), "--config", str(config))
+    assert code == 0, err
+    assert f"logtrack: warning: {log}:4: a line of over 0 MiB" in err
+    assert "read 6 lines from 1 file; 5 views counted" in err
+    assert "1 does not match the log format (first: " + f"{log}:4)" in err
+    assert b"<ViewCount>5</ViewCount>" in out

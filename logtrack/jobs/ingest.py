@@ -224,7 +224,7 @@ def _ingest_file(state: Store, config: Config, item: Input, classifiers: list[Cl
         nonlocal fmt
         from ..read import w3c_sections
 
-        batches = sources.batches(name, warn=warn, skip=skip, first_line=first_line, partial_tail=False)
+        batches = sources.batches(name, warn=warn, note=say, skip=skip, first_line=first_line, partial_tail=False)
         for batch in batches:
             if not classifiers:  # Polars is loaded only once there is a line to read
                 from ..count.classify import Classifier

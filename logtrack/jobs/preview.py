@@ -73,7 +73,7 @@ def count(config: Config, paths: Sequence[str], *, strict: bool = False, hooks: 
     def read(item: Input) -> Iterator[tuple[sources.Batch, LogFormat]]:
         """The file's batches, each with the file's format (detected from the first one)."""
         fmt = item.format
-        batches = sources.batches(item.name, warn=warn)
+        batches = sources.batches(item.name, warn=warn, note=hooks.on_warning)
         for batch in batches:
             fmt, notes = file_format(fmt, sample_frame(batch), item.name, config.rules.vhosts, from_start=True)
             result.formats[item.name] = fmt.name

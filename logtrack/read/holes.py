@@ -95,6 +95,19 @@ class Holes:
         out += data
         self.extras.append((base + len(out), file_bytes - len(data)))
 
+    def drop(self, at: int, data_bytes: int) -> None:
+        """The data after position ``at`` leaves (``data_bytes`` of it, and the file bytes its holes stood
+        for), and so do the file bytes that follow it unread: read positions stay the file's own.
+
+        For a line too long to keep whole (``sources.LINE_MAX``): its tail is dropped as it is read.
+        """
+        extra = data_bytes + sum(e for pos, e in self.extras if pos > at)
+        self.extras = [(pos, e) for pos, e in self.extras if pos <= at]
+        if self.extras and self.extras[-1][0] == at:
+            extra += self.extras.pop()[1]
+        self.extras.append((at, extra))
+        self.open = False  # (a hole in the dropped tail ends with it)
+
     def take(self, size: int) -> int:
         """How many file bytes the first ``size`` bytes of data stand for; they leave the data."""
         if not self.extras:

@@ -22,13 +22,20 @@ from functools import cache, cached_property
 
 from ..errors import InputError, UsageError
 from . import parts
-from .compressed import Truncated, open_source, position
+from .compressed import OUT_CHUNK, RAW_CHUNK, Truncated, open_source, position
 from .holes import Binary, Holes, looks_binary
 
 __all__ = ["BATCH_BYTES", "BATCH_ENV", "MARK", "Batch", "batch_bytes_wanted", "batch_of", "batches",
            "csv_safe", "decode_lines", "holds", "line_of", "mark", "newlines"]
 
 BATCH_BYTES = 16 * 1024 * 1024  # see batch_bytes_wanted
+# A line longer than any a server writes (nginx's request line and headers stop at a few KiB by default):
+# only junk in a corrupt file is. It is read from its first LINE_KEPT bytes, the rest dropped as it is
+# read, so that memory stays flat whatever a file holds; it keeps its line, and positions stay the file's.
+LINE_MAX = 16 * 1024 * 1024
+LINE_KEPT = 64 * 1024
+# (Every chunk read is shorter than LINE_MAX, so such a line spans chunks and is found as they come.)
+assert max(RAW_CHUNK, OUT_CHUNK) < LINE_MAX
 BATCH_ENV = "LOGTRACK_BATCH_MIB"
 BINARY_PROBE = 8192
 
@@ -169,6 +176,7 @@ def batches(
     batch_bytes: int | None = None,
     warn: Callable[[str], None] | None = None,
     *,
+    note: Callable[[str], None] | None = None,
     skip: int = 0,
     first_line: int = 1,
     partial_tail: bool = True,
@@ -181,7 +189,9 @@ def batches(
 
     A compressed stream that ends early (a file still being written, or cut
     by a full disk) ends the file with a warning: its complete lines are
-    kept, the incomplete last one is left out and said so.
+    kept, the incomplete last one is left out and said so. ``note`` hears
+    of what is no loss: a line too long to be a server's, read from its
+    start only (``LINE_MAX``).
     """
     batch_bytes = batch_bytes or batch_bytes_wanted()
     chunks, raw = open_source(name, skip)
@@ -190,6 +200,7 @@ def batches(
     pending = _Pending()
     holes = Holes()
     first = True
+    long_line = False  # inside a line past LINE_MAX: what is read of it up to its newline is dropped
 
     def whole_lines(last: bool = False) -> Batch | None:
         """The complete lines read so far, as a batch (they leave ``pending``; ``line_no`` goes past them).
@@ -226,6 +237,22 @@ def batches(
                     "leave it out of the paths, or set [logs] glob to pick the access logs",
                 )
             first = False
+            if chunk and (long_line or not holes.open):
+                # A line longer than LINE_MAX (a hole's NULs end a line, and are left to ``holes``): its
+                # first LINE_KEPT bytes stay, the rest is dropped as it comes, up to its newline.
+                end = chunk.find(b"\n")
+                upto = len(chunk) if end < 0 else end
+                if not long_line and pending.tail + upto > LINE_MAX and b"\x00" not in chunk[:upto]:
+                    if note:
+                        note(f"{name}:{line_no + pending.newlines}: a line of over {LINE_MAX >> 20} MiB, longer "
+                             f"than any a server writes (junk?): read from its first {LINE_KEPT >> 10} KiB")
+                    holes.drop(pending.size, pending.truncate_tail(LINE_KEPT))
+                    long_line = True
+                if long_line:
+                    holes.drop(pending.size, upto)
+                    if end < 0:
+                        continue
+                    chunk, long_line = chunk[end:], False
             if chunk and (holes.open or b"\x00" in chunk):
                 try:
                     chunk = holes.fill(chunk, pending.size, pending.ends_line())
@@ -271,12 +298,15 @@ class _Pending:
         self.parts: list[bytes] = []
         self.size = 0
         self.newlines = 0
+        self.tail = 0  # bytes after the last newline: the line in progress
 
     def add(self, chunk: bytes) -> None:
         if chunk:
             self.parts.append(chunk)
             self.size += len(chunk)
             self.newlines += newlines(chunk)
+            last = chunk.rfind(b"\n")
+            self.tail = self.tail + len(chunk) if last < 0 else len(chunk) - last - 1
 
     def ends_line(self) -> bool:
         """Whether what was read so far ends at a line's end (or nothing was)."""
@@ -311,10 +341,18 @@ class _Pending:
         self.size = sum(map(len, self.parts))
         return data, lines - held
 
+    def truncate_tail(self, size: int) -> int:
+        """Keep the first ``size`` bytes of the line in progress (``tail``); how many bytes left."""
+        removed = max(0, self.tail - size)
+        if removed:
+            data = b"".join(self.parts)[:self.size - removed]
+            self.parts, self.size, self.tail = [data] if data else [], self.size - removed, size
+        return removed
+
     def take_all(self) -> bytes:
         """All that is left (a last line without its newline), which leaves."""
         data = b"".join(self.parts)
-        self.parts, self.size, self.newlines = [], 0, 0
+        self.parts, self.size, self.newlines, self.tail = [], 0, 0, 0
         return data
 
 
