@@ -9,6 +9,7 @@ say why.
 from __future__ import annotations
 
 import base64
+import json
 import random
 import time
 from collections import Counter
@@ -128,6 +129,21 @@ def expected(sent: list[Sent], logs_vhost: bool) -> Counter[tuple[str, str, str]
     return out
 
 
+def in_docker(log: Path, where: Path) -> Path:
+    """The log's lines as Docker's json-file driver files a container's output (Go's escapes and all).
+
+    Written in ``where``, not beside the log: the server's config names its logs' siblings too.
+    """
+    out = where / f"{log.name}-json.log"
+    with log.open("rb") as src, out.open("w") as dst:
+        for raw in src:
+            text = raw.decode("utf-8", "surrogateescape").removesuffix("\n")
+            record = json.dumps({"log": text + "\n", "stream": "stdout", "time": "2026-11-29T22:25:14.1Z"},
+                                separators=(",", ":"))
+            dst.write(record.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e") + "\n")
+    return out
+
+
 @pytest.fixture
 def config(tmp_path: Path) -> Path:
     path = tmp_path / "logtrack.toml"
@@ -136,7 +152,7 @@ def config(tmp_path: Path) -> Path:
 
 
 @pytest.mark.skipif(servers.NGINX is None, reason="nginx is not installed (apt-get install nginx-light)")
-def test_nginx_logs(cli, config: Path) -> None:
+def test_nginx_logs(cli, config: Path, tmp_path: Path) -> None:
     with servers.nginx() as srv:
         sent = traffic(srv.port)
         srv.stop()
@@ -155,6 +171,11 @@ def test_nginx_logs(cli, config: Path) -> None:
             code, out, err = cli("xml", str(logs / name), "--config", str(config), "--format", fmt, "--strict")
             assert code == 0, err
             assert xml_counts(out) == expected(sent, vhost), name
+            if not fmt.startswith("syslog:"):  # the same lines as Docker's json-file driver files them
+                code, out, err = cli("xml", str(in_docker(logs / name, tmp_path)), "--config", str(config), "--format",
+                                     f"docker:{fmt}", "--strict")
+                assert code == 0, err
+                assert xml_counts(out) == expected(sent, vhost), f"docker:{name}"
         code, out, err = cli("xml", str(logs / "syslog.log"), "--config", str(config))  # auto knows the prefix
         assert code == 0, err
         assert f"logtrack: {logs}/syslog.log: format syslog:combined" in err.splitlines()
@@ -175,7 +196,7 @@ def test_nginx_logs(cli, config: Path) -> None:
 
 
 @pytest.mark.skipif(servers.APACHE is None, reason="apache2 is not installed (apt-get install apache2)")
-def test_apache_logs(cli, config: Path) -> None:
+def test_apache_logs(cli, config: Path, tmp_path: Path) -> None:
     with servers.apache() as srv:
         sent = traffic(srv.port)
         srv.stop()
@@ -192,6 +213,11 @@ def test_apache_logs(cli, config: Path) -> None:
             code, out, err = cli("xml", str(srv.logs / name), "--config", str(config), "--format", fmt, "--strict")
             assert code == 0, err
             assert xml_counts(out) == expected(sent, vhost), name
+            # the same lines as Docker's json-file driver files them (auto: it finds docker: itself)
+            code, out, err = cli("xml", str(in_docker(srv.logs / name, tmp_path)), "--config", str(config), "--format",
+                                 fmt if fmt == "auto" else f"docker:{fmt}", "--strict")
+            assert code == 0, err
+            assert xml_counts(out) == expected(sent, vhost), f"docker:{name}"
 
 
 @pytest.mark.skipif(servers.CADDY is None, reason="caddy is not installed (apt-get install caddy)")
