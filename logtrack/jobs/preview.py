@@ -29,6 +29,9 @@ from ..read import files, sources, w3c_sections
 from ..read.inputs import AUTO, WORKERS, Hooks, Input, in_order, plan
 from ..verdicts.reasons import Skip
 
+# (a file, one of its batches and its format; or, closing the file, no batch and the error that ended it if any)
+_Job = tuple[Input, sources.Batch | None, LogFormat | None, InputError | None]
+
 
 @dataclass
 class Result:
@@ -65,10 +68,25 @@ def count(config: Config, paths: Sequence[str], *, strict: bool = False, hooks: 
     result = Result(Tally())
     classifier = Classifier(config.rules)
 
-    def work(job: tuple[sources.Batch, LogFormat]) -> BatchSummary:
-        batch, fmt = job
+    def work(job: _Job) -> BatchSummary | None:
+        _, batch, fmt, _ = job
+        if batch is None or fmt is None:  # (a file's end: nothing to count)
+            return None
         rules = config.rules
         return count_batch(batch, fmt, classifier, rules.timezone, strict=strict, log_timezone=rules.log_timezone)
+
+    def jobs() -> Iterator[_Job]:
+        """Every file's batches in turn, each file closed by a job without one (with the error that ended it,
+        if one did): the pool works ahead across files, so a directory of small files (one batch each: five
+        minutes of an ALB, an hour of Azure Front Door) keeps both cores busy, not one file at a time."""
+        for item in inputs:
+            try:
+                for batch, fmt in read(item):
+                    yield item, batch, fmt, None
+            except InputError as exc:  # what was read before it still counts
+                yield item, None, None, exc
+                continue
+            yield item, None, None, None
 
     def read(item: Input) -> Iterator[tuple[sources.Batch, LogFormat]]:
         """The file's batches, each with the file's format (detected from the first one)."""
@@ -97,27 +115,28 @@ def count(config: Config, paths: Sequence[str], *, strict: bool = False, hooks: 
         hooks.on_plan(inputs)
 
     with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="logtrack") as pool:
-        for item in inputs:
-            done_bytes = 0  # of this file, counted: progress is what was counted, not what was read ahead
-            account = FileAccount()
-            try:
-                for group in in_order(pool, read(item), work):
-                    for (batch, _), summary in group:
-                        result.tally.add(summary)
-                        account.add(summary)
-                        if hooks.on_progress:
-                            hooks.on_progress(item.name, max(batch.end_offset - done_bytes, 0), summary.lines)
-                        done_bytes = max(done_bytes, batch.end_offset)
-            except InputError as exc:  # what was read before it was counted
-                if strict:
-                    raise
-                warn(str(exc))
-            if note := account.mostly_damaged(item.name):
-                result.suspect.append(note)  # exit 4 too: such a file's counts are not to be trusted quietly
-                if hooks.on_warning:
-                    hooks.on_warning(note)
-            if hooks.on_file_done:
-                hooks.on_file_done(item.name)
+        done_bytes = 0  # of this file, counted: progress is what was counted, not what was read ahead
+        account = FileAccount()
+        for group in in_order(pool, jobs(), work):
+            for (item, batch, _, error), summary in group:
+                if batch is not None and summary is not None:
+                    result.tally.add(summary)
+                    account.add(summary)
+                    if hooks.on_progress:
+                        hooks.on_progress(item.name, max(batch.end_offset - done_bytes, 0), summary.lines)
+                    done_bytes = max(done_bytes, batch.end_offset)
+                    continue
+                if error is not None:  # what was read before it was counted
+                    if strict:
+                        raise error
+                    warn(str(error))
+                if note := account.mostly_damaged(item.name):
+                    result.suspect.append(note)  # exit 4 too: such a file's counts are not to be trusted quietly
+                    if hooks.on_warning:
+                        hooks.on_warning(note)
+                if hooks.on_file_done:
+                    hooks.on_file_done(item.name)
+                done_bytes, account = 0, FileAccount()
     if config.settings.nginx_conf and not paths and result.tally.lines == 0:
         raise _nothing_from_nginx_conf(config.settings.nginx_conf)
     return result

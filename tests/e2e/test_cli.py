@@ -560,3 +560,27 @@ def test_a_reader_that_stops_early_is_no_bug(site) -> None:
     assert proc.wait() == 9, err
     assert err.splitlines() == ["logtrack: error: stdout was closed before everything was written (its reader "
                                 "stopped)"]
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="one core: logtrack works on one batch at a time")
+def test_small_files_are_counted_side_by_side(cli, tmp_path: Path, monkeypatch) -> None:
+    """A directory of small files (one batch each) keeps both workers busy: the next file's batch is counted
+    while the one before it is, not after (each waits here until the other has started too)."""
+    from logtrack.jobs import preview as pipeline
+
+    met = threading.Barrier(2, timeout=10)
+    calls = iter(range(1_000))
+    original = pipeline.count_batch
+
+    def count_batch(*args: object, **kwargs: object) -> object:
+        if next(calls) < 2:  # the first two files' batches
+            met.wait()  # raises BrokenBarrierError if the second is not counted while the first is
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "count_batch", count_batch)
+    for i in range(4):
+        (tmp_path / f"access.log-part-{i}").write_text(LINES[0] + "\n")
+    code, out, err = cli("xml", str(tmp_path), "--listing-pattern", PATTERN)
+    assert code == 0, err
+    assert "read 4 lines from 4 files; 4 views counted" in err
+    assert b"<ViewCount>4</ViewCount>" in out
