@@ -119,7 +119,8 @@ def count(config: Config, paths: Sequence[str], *, strict: bool = False, hooks: 
         account = FileAccount()
         for group in in_order(pool, jobs(), work):
             for (item, batch, _, error), summary in group:
-                if batch is not None and summary is not None:
+                if batch is not None:
+                    assert summary is not None
                     result.tally.add(summary)
                     account.add(summary)
                     if hooks.on_progress:
