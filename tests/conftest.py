@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
@@ -20,6 +21,12 @@ import loggen  # noqa: E402 - found through the line above
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE_TZ = "America/Chicago"
+
+
+def docker_line(text: str, stream: str = "stdout") -> str:
+    """``text`` (with its newline) as Docker's json-file driver files it: Go's encoder escapes "&", "<" and ">"."""
+    record = json.dumps({"log": text, "stream": stream, "time": "2026-11-29T22:25:14.1Z"}, separators=(",", ":"))
+    return record.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
 
 
 def xml_counts(document: bytes) -> Counter[tuple[str, str, str]]:

@@ -26,7 +26,7 @@ from logtrack.read.sources import batch_of, batches
 from logtrack.read.w3c_sections import follow
 from logtrack.verdicts.reasons import Skip
 
-from conftest import xml_counts
+from conftest import docker_line, xml_counts
 from sites import counts_of
 
 PATTERN = r"^/listing/(?P<id>[0-9]+)(?:\?.*)?$"
@@ -745,9 +745,7 @@ def test_container_round_trip(when: datetime, path: str, query: str | None, stat
     if runtime == "cri":
         wrapped = f"{when.strftime('%Y-%m-%dT%H:%M:%S.%f')}123Z {stream} F {line}"
     else:  # as Go's encoder writes it: &, < and > escaped too
-        wrapped = json.dumps({"log": line + "\n", "stream": stream, "time": "2026-11-29T22:25:14.1Z"},
-                             separators=(",", ":"))
-        wrapped = wrapped.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
+        wrapped = docker_line(line + "\n", stream)
     row = rows(f"{runtime}:combined", [wrapped])[0]
     assert row["reason"] is None, wrapped
     assert (row["target"], row["status"], row["ts"]) == (_target(path, query), status, when.replace(microsecond=0))
@@ -862,8 +860,7 @@ docker_texts = st.one_of(
 def test_docker_texts_cut_at_their_quotes_read_as_the_line_regex_reads_them(texts: list[str]) -> None:
     """The quote split of Docker's decoded texts (``LogFormat.inner``) gives every line the fields and reason
     that decoding each line and cutting it by the line regex gives: the slower path, which it replaces."""
-    lines = [json.dumps({"log": t, "stream": "stdout", "time": "2026-11-29T22:25:14.1Z"}, separators=(",", ":"))
-             .replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e") for t in texts]
+    lines = [docker_line(t) for t in texts]
     fmt = formats.get("docker:combined")
     assert fmt.inner is not None
     batch = batch_of("t.log", 1, "\n".join(lines).encode())

@@ -269,16 +269,15 @@ def narrowed(pattern: str, after: str | None) -> str:
 
     Wherever the token form matches it captures what the lazy one does (a
     lazy field before a space cannot end before the first space); where it
-    does not (a client list "a, b"), the lazy form is tried next.
+    does not (a client list "a, b", a login "john smith"), the lazy form is tried next.
     """
     if after and after[0] == " ":
-        if pattern == LAZY:
-            return r"\S*"
-        if pattern == ADDRESSES:
-            return ADDRESS_TOKEN
-        if pattern == LOGIN:
-            return r"\S*"
+        return _TOKEN_FORMS.get(pattern, pattern)
     return pattern
+
+
+# The fields that may hold spaces, and their form as one token (what they are before a space, nearly always).
+_TOKEN_FORMS = {LAZY: r"\S*", ADDRESSES: ADDRESS_TOKEN, LOGIN: r"\S*"}
 
 
 def require(fields: list[str] | tuple[str, ...], template: str) -> None:

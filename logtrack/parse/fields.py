@@ -28,7 +28,7 @@ from ..verdicts.decide import skip_reason
 from ..verdicts.reasons import Skip
 from . import split
 from .encodings import decoded
-from .json_lines import extract_json
+from .json_lines import extract_json, whole_text
 from .times import time_columns
 
 # An HTTP request line: method, target, and (absent in HTTP/0.9) the protocol.
@@ -118,16 +118,15 @@ def unwrapped_fields(batch: Batch, fmt: LogFormat, *, counting: bool = False,
         return None
     try:
         lines = _read_lines(batch.data)
-        texts = lines.select(pl.col("line").str.json_decode(pl.Struct({"log": pl.String})).struct.field("log"))
+        key = containers.DOCKER_KEYS[0]  # (Docker's "log")
+        texts = lines.select(pl.col("line").str.json_decode(pl.Struct({key: pl.String})).struct.field(key))
     except pl.exceptions.ComputeError:
         return None
     if lines.height != batch.lines:
         return None
     del lines  # (memory: read again below for the few lines the split leaves, where there are any)
-    # A whole line's text ends in its newline; a part's does not yet (``read.parts``): it stays empty here.
-    log = pl.col("log")
-    inner = texts.select(pl.when(log.str.ends_with("\n")).then(log.str.strip_suffix("\n")).otherwise(pl.lit(""))
-                         .str.join("\n")).item().encode()
+    # A part of a line the runtime split has no line of its own yet (``read.parts``): it stays empty here.
+    inner = texts.select(whole_text(pl.col(key)).fill_null("").str.join("\n")).item().encode()
     del texts
     # (A text holding a newline of its own makes more lines than the batch has: the split declines it.)
     cut = split.read(replace(batch, data=inner), fmt.inner, counting=counting)

@@ -86,8 +86,13 @@ def _bodies(frame: pl.DataFrame, fmt: LogFormat) -> pl.DataFrame:
     except pl.exceptions.ComputeError:  # a line cut short, or not the writer's: Python finds it, in this slice only
         texts = frame.select("idx", _body=pl.Series([_within(t, fmt.within) for t in frame.get_column("line")],
                                                      dtype=pl.String))
-    body = pl.col("_body")  # a part of a line the writer split has no newline yet: no line of its own
-    return texts.with_columns(_body=pl.when(body.str.ends_with("\n")).then(body.str.strip_suffix("\n")))
+    return texts.with_columns(_body=whole_text(pl.col("_body")))
+
+
+def whole_text(text: pl.Expr) -> pl.Expr:
+    """A line's text as Docker files it, its closing newline taken off; null for a part of a line the
+    runtime split (no newline yet: no line of its own)."""
+    return pl.when(text.str.ends_with("\n")).then(text.str.strip_suffix("\n"))
 
 
 def behind(text: pl.Expr, envelope: str) -> pl.Expr:

@@ -9,7 +9,6 @@ say why.
 from __future__ import annotations
 
 import base64
-import json
 import random
 import time
 from collections import Counter
@@ -21,7 +20,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 import servers
-from conftest import xml_counts
+from conftest import docker_line, xml_counts
 
 PATTERN = r"^/listing/(?P<id>[0-9]+)(?:\?.*)?$"
 SUPPLIERS = ["--supplier", "Zillow=zillow.com,trulia.com", "--supplier", "Realtor.com=realtor.com"]
@@ -137,10 +136,7 @@ def in_docker(log: Path, where: Path) -> Path:
     out = where / f"{log.name}-json.log"
     with log.open("rb") as src, out.open("w") as dst:
         for raw in src:
-            text = raw.decode("utf-8", "surrogateescape").removesuffix("\n")
-            record = json.dumps({"log": text + "\n", "stream": "stdout", "time": "2026-11-29T22:25:14.1Z"},
-                                separators=(",", ":"))
-            dst.write(record.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e") + "\n")
+            dst.write(docker_line(raw.decode("utf-8", "surrogateescape")) + "\n")
     return out
 
 
