@@ -56,6 +56,7 @@ def main() -> None:
     from logtrack.count import classify
     from logtrack.count.batch import count_batch
     from logtrack.parse import split
+    from logtrack.parse.lines import read_lines
     from logtrack.read import sources
 
     args.workdir.mkdir(parents=True, exist_ok=True)
@@ -68,13 +69,13 @@ def main() -> None:
     fmt = formats.get("combined")
     layout = fmt.segments
     assert layout is not None
-    names = [f"s{i}" for i in range(len(layout) + split.SPARE)]
     pattern = cfg.rules.patterns[0]
 
     def quote_split(batch: sources.Batch) -> pl.DataFrame:
-        return pl.read_csv(sources.mark(batch.data), separator='"', quote_char=None, has_header=False,
-                           schema={n: pl.String for n in names}, truncate_ragged_lines=True,
-                           missing_columns="insert", extra_columns="ignore")
+        lines = read_lines(batch.data)
+        assert lines is not None
+        return lines.select(pl.col("line").str.split_exact('"', len(layout)).struct.rename_fields(
+            [f"s{i}" for i in range(len(layout) + 1)])).unnest("line")
 
     def split_and_search(batch: sources.Batch) -> object:
         return quote_split(batch).select(pl.col("s1").str.contains(pattern).sum())

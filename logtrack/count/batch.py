@@ -7,8 +7,6 @@ its lines were counted before.
 
 from __future__ import annotations
 
-import functools
-
 import polars as pl
 
 from .. import formats, frames
@@ -46,13 +44,8 @@ def count_batch(batch: sources.Batch, fmt: LogFormat, classifier: Classifier, ti
     glued = since is not None  # read again after a cut back: a line may be glued to a cut one's remains
 
     def counted(batch: sources.Batch) -> BatchSummary:
-        count = functools.partial(_count, batch, fmt, classifier, timezone=timezone, log_timezone=log_timezone,
-                                  since=since)
-        summary = count(*_fields(batch, fmt, glued))
-        if summary is None:  # a line with more quotes than the columns read (rare): read again, from the text
-            summary = count(*_fields(batch, fmt, glued, eager=True))
-            assert summary is not None
-        return summary
+        return _count(batch, fmt, classifier, *_fields(batch, fmt, glued), timezone=timezone,
+                      log_timezone=log_timezone, since=since)
 
     batch, summary = read_joined(batch, fmt, counted, lambda summary: any(
         reason == Skip.PART for reason, *_ in summary.reasons))
@@ -62,18 +55,16 @@ def count_batch(batch: sources.Batch, fmt: LogFormat, classifier: Classifier, ti
 
 
 def _count(batch: sources.Batch, fmt: LogFormat, classifier: Classifier, fields: pl.LazyFrame,
-           bad_utf8: tuple[int, ...], lost: pl.LazyFrame | None, *, timezone: str | None,
-           log_timezone: str | None, since: int | None) -> BatchSummary | None:
-    """``count_batch`` on the batch's raw fields; None if ``lost`` finds lines the fields lack."""
+           bad_utf8: tuple[int, ...], *, timezone: str | None, log_timezone: str | None,
+           since: int | None) -> BatchSummary:
+    """``count_batch`` on the batch's raw fields."""
     rules = classifier.verdict_rules(since)
     wanted = ["idx", "reason", "method", "status", "ts", "local_day",
               formats.REFERRER, formats.VHOST, formats.USER_AGENT]
     # Each stage is collected before the next reads it twice: Polars would not share it reliably.
     lf = derive(fields, fmt, timezone, log_timezone).with_columns(reason=skip_reason(bad_utf8))
     query = lf.select(*wanted, "target", _cand=passed_parse_and_since(rules) & classifier.hit())
-    parsed, *missed = frames.collect_all([query, *([lost] if lost is not None else [])])
-    if missed and missed[0].height:
-        return None
+    parsed = frames.collect(query)
     rest = groups_of(parsed.lazy().filter(~pl.col("_cand")).with_columns(listing=pl.lit(None, dtype=pl.String))
                      .with_columns(reason=decide.reason(rules, through=NotCounted.NOT_LISTING)), timezone)
     found = parsed.lazy().filter(pl.col("_cand")).select(
@@ -96,31 +87,27 @@ def _count(batch: sources.Batch, fmt: LogFormat, classifier: Classifier, fields:
     return summarize(batch, groups, counts, timezone, line_keys, plans)
 
 
-def _fields(batch: sources.Batch, fmt: LogFormat, glued: bool, *,
-            eager: bool = False) -> tuple[pl.LazyFrame, tuple[int, ...], pl.LazyFrame | None]:
-    """Every line's raw fields (lazy), the lines not valid UTF-8, and the lines the plan lost (or None).
+def _fields(batch: sources.Batch, fmt: LogFormat, glued: bool) -> tuple[pl.LazyFrame, tuple[int, ...]]:
+    """Every line's raw fields (lazy) and the lines not valid UTF-8.
 
     Cut at the quotes where the format and the batch allow, the lines that
     cut leaves read by the line regex in the same plan; else by the line
-    regex (or JSON) alone. The plan cannot put back a line with more quotes
-    than the columns it read: ``lost`` finds them, and then ``eager`` reads
-    the batch again, those lines' text taken from the batch. A JSON format's
-    odd lines are decoded eagerly too (Polars' decoder stops at a bad line).
+    regex (or JSON) alone. A JSON format's odd lines are decoded eagerly
+    (Polars' decoder stops at a bad line).
     """
     if (unwrapped := unwrapped_fields(batch, fmt, counting=True, glued=glued)) is not None:  # Docker's lines
-        return unwrapped.lazy(), (), None
+        return unwrapped.lazy(), ()
     cut = split.read(batch, fmt, counting=True)
     if cut is None:
         fields, bad_utf8 = line_fields(batch, fmt, glued=glued)
-        return fields.lazy(), bad_utf8, None
+        return fields.lazy(), bad_utf8
     columns = cut.fields.collect_schema().names()
-    if eager or fmt.is_json:
+    if fmt.is_json:
         taken, odd = frames.collect_all([cut.fields, cut.odd])
-        odd_fields = fields_of_lines(split.lines_of(batch, odd), fmt, glued=glued)
-        return pl.concat([taken, odd_fields.select(columns)], how="vertical_relaxed").lazy(), (), None
-    lost = cut.odd.filter(pl.col("line").is_null()).select("idx")
+        odd_fields = fields_of_lines(odd, fmt, glued=glued)
+        return pl.concat([taken, odd_fields.select(columns)], how="vertical_relaxed").lazy(), ()
     return pl.concat([cut.fields, line_regex_fields(cut.odd, fmt, glued=glued).select(columns)],
-                     how="vertical_relaxed"), (), lost
+                     how="vertical_relaxed"), ()
 
 
 def _fail_on_damage(summary: BatchSummary, batch: sources.Batch) -> None:

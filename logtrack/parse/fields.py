@@ -23,12 +23,13 @@ from .. import frames
 from ..formats import LogFormat, containers
 from ..formats.w3c import TIME_OF_DAY
 from ..read import parts
-from ..read.sources import Batch, csv_safe
+from ..read.sources import Batch
 from ..verdicts.decide import skip_reason
 from ..verdicts.reasons import Skip
 from . import split
 from .encodings import decoded
 from .json_lines import extract_json, whole_text
+from .lines import read_lines
 from .times import time_columns
 
 # An HTTP request line: method, target, and (absent in HTTP/0.9) the protocol.
@@ -38,9 +39,6 @@ OPTIONAL_FIELDS = (f.CLIENT, f.REFERRER, f.USER_AGENT, f.VHOST)
 
 
 T = TypeVar("T")
-
-_NO_SEPARATOR = "\x1f"  # a control byte servers escape, so never in a real line
-
 
 def rejoined(batch: Batch, fmt: LogFormat) -> Batch:
     """The batch with the lines its container runtime split put back together (``read.parts``).
@@ -69,32 +67,15 @@ def read_joined(batch: Batch, fmt: LogFormat, read: Callable[[Batch], T],
 def lines_frame(batch: Batch) -> pl.DataFrame:
     """Split a batch into rows: ``line_no`` and ``line`` (CR of CRLF removed).
 
-    Polars' CSV reader, told there is no quoting and a separator that does
-    not occur, splits lines in Rust on every core and keeps blank lines as
-    rows. A batch that holds that byte after all is split by Python instead.
+    By Polars (``lines.read_lines``); a batch it does not take is split by
+    Python instead.
     """
-    data = batch.utf8
-    if _read_whole(data):
-        frame = _read_lines(data)
-    else:
+    frame = read_lines(batch.utf8)
+    if frame is None:
         lines = pl.Series(batch.text.split("\n"), dtype=pl.String)
         frame = pl.DataFrame({"line": lines.str.strip_suffix("\r")})  # the CSV reader drops it itself
         frame = frame.with_row_index("idx")
     return _numbered(frame, batch)
-
-
-def _read_whole(data: bytes) -> bool:
-    """Whether ``_read_lines`` reads ``data`` (Polars' CSV reader takes it as the text it is)."""
-    return bool(data) and _NO_SEPARATOR.encode() not in data and csv_safe(data)
-
-
-def _read_lines(data: bytes) -> pl.DataFrame:
-    """``idx`` and ``line`` of each line of ``data``; ComputeError where ``data`` is not valid UTF-8."""
-    return pl.read_csv(
-        data + b"\n", separator=_NO_SEPARATOR, quote_char=None, has_header=False,
-        new_columns=["line"], schema={"line": pl.String},
-        row_index_name="idx",  # in the lines' own chunks (see split.read)
-    ).with_columns(pl.col("line").fill_null(""))
 
 
 def _numbered(frame: pl.DataFrame, batch: Batch) -> pl.DataFrame:
@@ -114,15 +95,12 @@ def unwrapped_fields(batch: Batch, fmt: LogFormat, *, counting: bool = False,
     UTF-8) or the texts do not suit the split: the caller reads the batch
     line by line. ``counting``, ``glued``: as ``split.read``, ``line_fields``.
     """
-    if fmt.inner is None or not _read_whole(batch.data):
+    if fmt.inner is None or (lines := read_lines(batch.data)) is None or lines.height != batch.lines:
         return None
+    key = containers.DOCKER_KEYS[0]  # (Docker's "log")
     try:
-        lines = _read_lines(batch.data)
-        key = containers.DOCKER_KEYS[0]  # (Docker's "log")
         texts = lines.select(pl.col("line").str.json_decode(pl.Struct({key: pl.String})).struct.field(key))
     except pl.exceptions.ComputeError:
-        return None
-    if lines.height != batch.lines:
         return None
     del lines  # (memory: read again below for the few lines the split leaves, where there are any)
     # A part of a line the runtime split has no line of its own yet (``read.parts``): it stays empty here.
@@ -136,7 +114,9 @@ def unwrapped_fields(batch: Batch, fmt: LogFormat, *, counting: bool = False,
     taken, odd = frames.collect_all([cut.fields, cut.odd.select("idx")])
     if odd.is_empty():
         return taken
-    left = _numbered(_read_lines(batch.data).join(odd, on="idx", how="semi"), batch)
+    lines = read_lines(batch.data)
+    assert lines is not None  # (it read them above)
+    left = _numbered(lines.join(odd, on="idx", how="semi"), batch)
     return pl.concat([taken, fields_of_lines(left, fmt, glued=glued).select(taken.columns)], how="vertical_relaxed")
 
 

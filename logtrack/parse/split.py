@@ -2,9 +2,9 @@
 
 combined, vhost_combined, nginx's ``main`` and most custom formats are runs
 of space-separated tokens with the free text (request, referrer, user agent)
-in double quotes. Polars' CSV reader, told that ``"`` separates fields and
-that nothing is quoted, cuts every line at its quotes in Rust on every core;
-that costs a third of one whole-line regex. What lies between the quotes is
+in double quotes. Polars reads the batch's lines (``lines``) and cuts each
+at its quotes, in Rust on every core: that costs a third of one whole-line
+regex. What lies between the quotes is
 then short, and the small expressions that check and cut it are cheap.
 
 It is exact by construction. A line takes this path only when it has exactly
@@ -19,13 +19,12 @@ the line's quote of the same rank, so the whole-line regex of ``formats``
 would capture the very same fields. Every other line (an escaped quote, a
 line cut short, an empty user agent, junk) goes through that whole-line
 regex as before, so both paths agree on every line. Batches that are not
-valid UTF-8, hold the marker byte, or hold a CR anywhere but at a line's
-end are left to the regex path whole.
+valid UTF-8, or that the line reader does not take, are left to the regex
+path whole.
 
-To know how many quotes a line had, the reader appends ``"\\x1e`` to every
-line (``sources.MARK``): the marker lands in the column just after the
-line's last piece, and a control byte that servers always escape cannot be
-mistaken for text.
+A line is cut into one piece more than the format has: that piece is null
+exactly on a line with no more quotes than the format writes, and the one
+before it on a line with fewer.
 """
 
 from __future__ import annotations
@@ -36,10 +35,8 @@ import polars as pl
 
 from .. import frames
 from ..formats import CLIENT, LogFormat, Segment
-from ..read.sources import MARK, Batch, csv_safe, holds, mark
-
-SENTINEL = MARK[1:].decode()
-SPARE = 3  # columns read past the format's own, so most odd lines can be put back together
+from ..read.sources import Batch, holds
+from .lines import read_lines
 
 
 @dataclass(frozen=True)
@@ -49,9 +46,7 @@ class Cut:
     ``fields``: ``idx``, ``line_no``, the fields ``parse`` would capture and
     ``line`` (null), for the lines the split takes. ``odd``: ``idx``,
     ``line_no`` and ``line``, the text of the lines it leaves to the line
-    regex, put back together from their pieces (null for a line with more
-    quotes than the columns read: ``lines_of`` reads those from the batch).
-    Both read the cut and its checks, collected once by ``read``.
+    regex. Both read the cut and its checks, collected once by ``read``.
     """
 
     fields: pl.LazyFrame
@@ -64,32 +59,20 @@ def read(batch: Batch, fmt: LogFormat, *, counting: bool = False) -> Cut | None:
     ``counting``: only the fields counting reads are wanted (no client).
 
     None when the batch is not for this path (no segments, not valid UTF-8,
-    the marker byte or a stray CR in it): the caller parses it line by
-    regex instead.
+    a byte the line reader cannot take): the caller parses it line by regex
+    instead.
     """
     layout = fmt.segments
-    if layout is None or not batch.data or not csv_safe(batch.data):
+    if layout is None or (lines := read_lines(batch.data)) is None or lines.height != batch.lines:
         return None
     data = batch.data
-    if SENTINEL.encode() in data or (b"\r" in data and (b'\r"' in data or b"\r\r" in data)):
-        # The CSV reader drops a CR that ends a piece (a CRLF line end, as
-        # wanted); one before a quote, or a second one, would go missing too.
-        return None
-    names = tuple(f"s{i}" for i in range(len(layout) + SPARE))
-    try:
-        df = pl.read_csv(
-            mark(data), separator='"', quote_char=None, has_header=False,
-            schema={name: pl.String for name in names}, truncate_ragged_lines=True,
-            missing_columns="insert", extra_columns="ignore", raise_if_empty=False,
-            # The reader's own row index comes in the same chunks as the pieces: an index added
-            # afterwards is one chunk against their several, and every later step realigned them all.
-            row_index_name="idx",
-        )
-    except (pl.exceptions.ComputeError, OSError):  # not valid UTF-8: the regex path finds the lines
-        return None
-    if df.height != batch.lines:
-        return None
-    lf = df.lazy().with_columns(line_no=(pl.col("idx") + batch.first_line).cast(pl.Int64))
+    width = len(layout)
+    # One piece more than the format has: it is null exactly on a line with no more quotes than the format's.
+    names = [f"s{i}" for i in range(width + 1)]
+    lf = lines.lazy().with_columns(
+        line_no=(pl.col("idx") + batch.first_line).cast(pl.Int64),
+        _pieces=pl.col("line").str.split_exact('"', width).struct.rename_fields(names),
+    ).unnest("_pieces")
     # A JSON line's values are its text only when nothing in it is escaped: a line with a backslash in a
     # value is left to the decoder (checked on the pieces, by memchr; a batch without one skips it).
     # A control byte written raw (nginx's escape=none) is text here, as the decoder takes it too
@@ -107,13 +90,13 @@ def read(batch: Batch, fmt: LogFormat, *, counting: bool = False) -> Cut | None:
     quoted = [s.field for s in layout if s.regex is None and s.literal is None and s.field]
     keep = ["idx", *quoted, *wanted, "line_no"]
     fields = lf.filter(pl.col("_ok")).select(keep)
-    odd = lf.filter(~pl.col("_ok")).select("idx", "line_no", *names)
+    odd = lf.filter(~pl.col("_ok")).select("idx", "line_no", "line", *names)
     if any(seg.wide for seg in layout):
         # A lazy field narrowed to one token missed (a client list "a, b"): the wide form, on those lines.
         again = _cut(odd, layout, wanted, wide=True, escaped=escaped, backslashes=backslashes)  # (few lines)
         fields = pl.concat([fields, again.filter(pl.col("_ok")).select(keep)])
-        odd = again.filter(~pl.col("_ok")).select("idx", "line_no", *names)
-    return Cut(fields.with_columns(line=pl.lit(None, dtype=pl.String)), _joined(odd, names))
+        odd = again.filter(~pl.col("_ok"))
+    return Cut(fields.with_columns(line=pl.lit(None, dtype=pl.String)), odd.select("idx", "line_no", "line"))
 
 
 def escaped_heads(data: bytes, most: int = 256) -> list[str] | None:
@@ -150,7 +133,7 @@ def cut(batch: Batch, fmt: LogFormat) -> tuple[pl.DataFrame, pl.DataFrame] | Non
     if pieces is None:
         return None
     fields, odd = frames.collect_all([pieces.fields, pieces.odd])
-    return fields, lines_of(batch, odd)
+    return fields, odd
 
 
 def _cut(lf: pl.LazyFrame, layout: tuple[Segment, ...], wanted: list[str], *, wide: bool,
@@ -167,57 +150,34 @@ def _cut(lf: pl.LazyFrame, layout: tuple[Segment, ...], wanted: list[str], *, wi
     backslash in any piece does not pass.
     """
     width = len(layout)
-    ok = pl.col(f"s{width}") == SENTINEL  # exactly the format's quotes ...
+    more = pl.col(f"s{width}").is_not_null()
+    ok = pl.col(f"s{width - 1}").is_not_null() & ~more  # exactly the format's quotes ...
     if layout[-1].open_end is not None:  # ... or more, where the format lets fields follow its last one
-        ok = ok | pl.col(f"s{width - 1}").str.contains(layout[-1].open_end).fill_null(False)
-    if escaped:  # (an empty first piece reads as null)
-        ok = ok & ~pl.col("s0").fill_null("").is_in(escaped)
+        ok = ok | (more & pl.col(f"s{width - 1}").str.contains(layout[-1].open_end))
+    if escaped:
+        ok = ok & ~pl.col("s0").is_in(escaped)
     fields: list[pl.Expr] = []
     for i, seg in enumerate(layout):
-        col = pl.col(f"s{i}")  # an empty piece reads as null
+        col = pl.col(f"s{i}")  # (null only past the last quote of a line that does not pass anyway)
         if backslashes and seg.literal is None:  # (a literal piece is checked to be its text)
-            ok = ok & ~col.str.contains("\\", literal=True).fill_null(False)
+            ok = ok & ~col.str.contains("\\", literal=True)
         elif escaped is None and seg.escapable and i < width - 1:
-            ok = ok & ~col.str.ends_with("\\").fill_null(False)  # an escaped quote: leave it to the regex
+            ok = ok & ~col.str.ends_with("\\")  # an escaped quote: leave it to the regex
         if seg.literal is not None:
-            ok = ok & (col.fill_null("") == seg.literal)
+            ok = ok & (col == seg.literal)
         elif seg.regex is None:
             if seg.field is not None:
-                fields.append(col.fill_null("").alias(seg.field))
+                fields.append(col.alias(seg.field))
         else:
-            if seg.matches_empty:
-                col = col.fill_null("")
             slices = {s.field: s for s in seg.slices}
             needed = [c for c in seg.captures if c in wanted]
             if not wide and all(c in slices for c in needed):
-                ok = ok & col.str.contains(seg.regex).fill_null(False)
+                ok = ok & col.str.contains(seg.regex)
                 fields.extend(col.str.slice(slices[c].start, slices[c].width).alias(c) for c in needed)
             elif seg.captures:
                 lf = lf.with_columns(col.str.extract_groups(seg.wide or seg.regex if wide else seg.regex)
                                      .alias(f"_g{i}")).unnest(f"_g{i}")
                 ok = ok & pl.col(seg.captures[0]).is_not_null()
             else:
-                ok = ok & col.str.contains(seg.wide or seg.regex if wide else seg.regex).fill_null(False)
+                ok = ok & col.str.contains(seg.wide or seg.regex if wide else seg.regex)
     return lf.with_columns(*fields, _ok=ok.fill_null(False))
-
-
-def _joined(odd: pl.LazyFrame, names: tuple[str, ...]) -> pl.LazyFrame:
-    """The odd lines' text, their pieces joined at quotes up to the marker (null: the line had more pieces)."""
-    joined = pl.concat_str([pl.col(n).fill_null("") for n in names], separator='"')
-    return odd.select(
-        "idx", "line_no",
-        line=pl.when(joined.str.contains(MARK.decode(), literal=True))
-        .then(joined.str.split_exact(MARK.decode(), 1).struct.field("field_0").str.strip_suffix("\r")),
-    )
-
-
-def lines_of(batch: Batch, odd: pl.DataFrame) -> pl.DataFrame:
-    """The text of the lines the split could not take, with the lost ones (more quotes than the columns
-    read: rare, several escaped quotes in one line) read from the batch's bytes."""
-    lost = odd.filter(pl.col("line").is_null()).get_column("idx").to_list()
-    if not lost:
-        return odd
-    texts = batch.text.split("\n")
-    found = pl.DataFrame({"idx": lost, "_text": [texts[i].removesuffix("\r") for i in lost]},
-                         schema={"idx": pl.UInt32, "_text": pl.String})
-    return odd.join(found, on="idx", how="left").with_columns(line=pl.coalesce("line", "_text")).drop("_text")

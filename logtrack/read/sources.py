@@ -25,8 +25,8 @@ from . import parts
 from .compressed import OUT_CHUNK, RAW_CHUNK, Truncated, open_source, position
 from .holes import Binary, Holes, looks_binary
 
-__all__ = ["BATCH_BYTES", "BATCH_ENV", "MARK", "Batch", "batch_bytes_wanted", "batch_of", "batches",
-           "csv_safe", "decode_lines", "holds", "line_of", "mark", "newlines"]
+__all__ = ["BATCH_BYTES", "BATCH_ENV", "Batch", "batch_bytes_wanted", "batch_of", "batches",
+           "csv_safe", "decode_lines", "holds", "line_of", "newlines"]
 
 BATCH_BYTES = 16 * 1024 * 1024  # see batch_bytes_wanted
 # A line longer than any a server writes (nginx's request line and headers stop at a few KiB by default):
@@ -38,11 +38,6 @@ LINE_KEPT = 64 * 1024
 assert max(RAW_CHUNK, OUT_CHUNK) < LINE_MAX
 BATCH_ENV = "LOGTRACK_BATCH_MIB"
 BINARY_PROBE = 8192
-
-# Appended to every line of a batch for parse.split: a quote and a control byte
-# servers always escape, so the piece after a line's last quote is never
-# empty and the reader can tell how many quotes the line had.
-MARK = b'"\x1e'
 
 
 @dataclass(frozen=True)
@@ -148,12 +143,6 @@ def newlines(data: bytes) -> int:
     the reader spends holding the GIL.
     """
     return len(data) - len(data.replace(b"\n", b""))
-
-
-def mark(data: bytes) -> bytes:
-    """MARK before every newline and at the end (one pass in C): the quote split's copy, made where it is
-    read and let go of at once, on the worker that parses the batch rather than on the reader."""
-    return data.replace(b"\n", MARK + b"\n") + MARK
 
 
 def batch_bytes_wanted() -> int:

@@ -1,0 +1,46 @@
+"""Lines: a batch's bytes -> one row per line, cut by Polars' CSV reader.
+
+Told there is no quoting and a separator that does not occur, the reader
+splits lines in Rust, on every core and without the GIL, and keeps blank
+lines as rows: a few milliseconds on 16 MiB, where any split in Python
+holds the GIL for longer than that.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from ..read.sources import csv_safe
+
+NO_SEPARATOR = "\x1f"  # a control byte servers escape, so never in a real line
+
+
+def readable(data: bytes) -> bool:
+    """Whether ``read_lines`` reads ``data`` (Polars' CSV reader takes it as the text it is)."""
+    return bool(data) and NO_SEPARATOR.encode() not in data and csv_safe(data)
+
+
+def read_lines(data: bytes) -> pl.DataFrame | None:
+    """``idx`` and ``line`` of each line of ``data`` (joined by newlines, as a batch's), "" for a blank one.
+
+    The CR of a CRLF line end is dropped, as the line regex path drops it;
+    one before it, or anywhere else, stays. None where the reader does not
+    take ``data`` (``readable``) or it is not valid UTF-8: the caller splits
+    it in Python.
+    """
+    if not readable(data):
+        return None
+    try:
+        lines = pl.read_csv(
+            data, separator=NO_SEPARATOR, quote_char=None, has_header=False, schema={"line": pl.String},
+            raise_if_empty=False,
+            # The reader's own row index comes in the same chunks as the lines: an index added
+            # afterwards is one chunk against their several, and every later step realigned them all.
+            row_index_name="idx",
+        )
+    except (pl.exceptions.ComputeError, OSError):  # not valid UTF-8
+        return None
+    if data.endswith(b"\n"):  # the reader ends a last line at its newline: the blank line after it is a row too
+        last = pl.DataFrame({"idx": [lines.height], "line": [""]}, schema=lines.schema)
+        lines = pl.concat([lines, last])
+    return lines.with_columns(pl.col("line").fill_null(""))  # (a blank line reads as null)
