@@ -3,7 +3,7 @@
 glibc serves an allocation above its mmap threshold (at most 32 MiB) with a
 fresh ``mmap`` and gives it back with ``munmap`` when it is freed. The
 reader allocates a few such buffers per batch (the batch's bytes, the
-marked copy the quote split reads), so every batch paid for page faults
+chunks joined into it), so every batch paid for page faults
 and for the kernel zeroing tens of MiB: about a fifth of a run's CPU, all
 of it system time. Raising the threshold (and keeping freed memory rather
 than trimming it) lets the same memory be reused batch after batch. Peak
