@@ -20,7 +20,7 @@ import json
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -150,7 +150,7 @@ def ingest(state: Store, config: Config, inputs: list[Input], hooks: Hooks | Non
     """Count what is new in every input into the state."""
     hooks = hooks or Hooks()
     report = IngestReport()
-    classifiers: list[Classifier] = []  # made on first use: its bot cache serves every file
+    classifiers: list[Classifier] = []
 
     def warn(message: str) -> None:
         report.problems.append(message)
@@ -160,25 +160,38 @@ def ingest(state: Store, config: Config, inputs: list[Input], hooks: Hooks | Non
         if hooks.on_warning:
             hooks.on_warning(message)
 
-    for item in inputs:
-        if files.is_stream(item.name):
-            what = "stdin" if item.name == files.STDIN else f"{item.name}: a pipe, not a file,"
-            warn(f"{what} cannot be read incrementally (it has no identity to resume); "
-                 f"use `logtrack xml {item.name}`")
-            continue
-        try:
-            what = _ingest_file(state, config, item, classifiers, report, warn, say)
-        except VanishedError:
-            report.vanished.append(item.name)
-            continue
-        except InputError as exc:
-            warn(str(exc))
-            continue
-        report.files.append((item.name, what))
+    # One pool and one committer for all the files: a pool made for each file started its threads
+    # afresh, and what Polars keeps on a thread with them (288 files of 3,500 lines: 9.5 s, 8.1 s so).
+    with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="logtrack-ingest") as pool, \
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="logtrack-commit") as committer:
+        for item in inputs:
+            if files.is_stream(item.name):
+                what = "stdin" if item.name == files.STDIN else f"{item.name}: a pipe, not a file,"
+                warn(f"{what} cannot be read incrementally (it has no identity to resume); "
+                     f"use `logtrack xml {item.name}`")
+                continue
+            try:
+                what = _ingest_file(state, config, item, _Workers(pool, committer, classifiers), report, warn, say)
+            except VanishedError:
+                report.vanished.append(item.name)
+                continue
+            except InputError as exc:
+                warn(str(exc))
+                continue
+            report.files.append((item.name, what))
     return report
 
 
-def _ingest_file(state: Store, config: Config, item: Input, classifiers: list[Classifier],
+@dataclass(frozen=True)
+class _Workers:
+    """What every file's ingest shares: the pool that counts batches, the commit thread, the classifier."""
+
+    pool: Executor
+    committer: Executor
+    classifiers: list[Classifier]  # made on first use: its bot cache serves every file
+
+
+def _ingest_file(state: Store, config: Config, item: Input, workers: _Workers,
                  report: IngestReport, warn: Callable[[str], None], say: Callable[[str], None]) -> str:
     """Ingest one file; ``warn`` is for problems (they set exit 4), ``say`` for warnings that are not."""
     name = item.name
@@ -226,10 +239,10 @@ def _ingest_file(state: Store, config: Config, item: Input, classifiers: list[Cl
 
         batches = sources.batches(name, warn=warn, note=say, skip=skip, first_line=first_line, partial_tail=False)
         for batch in batches:
-            if not classifiers:  # Polars is loaded only once there is a line to read
+            if not workers.classifiers:  # Polars is loaded only once there is a line to read
                 from ..count.classify import Classifier
 
-                classifiers.append(Classifier(config.rules))
+                workers.classifiers.append(Classifier(config.rules))
             from ..parse.detect import file_format, sample_frame
 
             # a run resuming mid-file judges the format by the file's first lines, not the new ones
@@ -241,7 +254,7 @@ def _ingest_file(state: Store, config: Config, item: Input, classifiers: list[Cl
                 fmt = _w3c_resumed(fmt, name, skip, batch)
             # the first batch has told the format; a W3C log's headers may change it further on
             for part, part_fmt in w3c_sections.follow(itertools.chain([batch], batches), fmt, skip):
-                yield part, part_fmt, classifiers[0], since
+                yield part, part_fmt, workers.classifiers[0], since
             return
 
     def work(job: tuple[sources.Batch, LogFormat, Classifier, int | None]) -> BatchSummary:
@@ -276,7 +289,7 @@ def _ingest_file(state: Store, config: Config, item: Input, classifiers: list[Cl
         nonlocal pending, pending_bytes, committed_at, writing
         settle()
         if pending:
-            writing = committer.submit(write, pending, offset, lines, last_ts, since)
+            writing = workers.committer.submit(write, pending, offset, lines, last_ts, since)
             pending, pending_bytes, committed_at = [], 0, time.monotonic()
 
     def settle() -> None:
@@ -286,33 +299,31 @@ def _ingest_file(state: Store, config: Config, item: Input, classifiers: list[Cl
             done, writing = writing, None
             done.result()
 
-    with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="logtrack-ingest") as pool, \
-            ThreadPoolExecutor(max_workers=1, thread_name_prefix="logtrack-commit") as committer:
-        try:
-            for group in in_order(pool, read(offset, lines + 1), work):
-                summaries = [summary for _, summary in group]
-                last = group[-1][0][0]
-                offset, lines = last.end_offset, last.first_line - 1 + summaries[-1].lines
-                last_ts = max((t for t in [last_ts, *(s.last_ts for s in summaries)] if t is not None),
-                              default=None)
-                if since is not None and last_ts is not None and last_ts > since:
-                    since = None  # past the cut: every line from here on was written after it
-                for summary in summaries:
-                    account.add(summary)
-                pending.extend(s.detached(known) for s in summaries)
-                pending_bytes += sum(len(job[0].data) for job, _ in group)
-                if pending_bytes >= COMMIT_BYTES or time.monotonic() - committed_at >= COMMIT_SECONDS:
-                    commit()
-        except InputError:
-            commit()  # what was read before a read error counts
-            settle()
-            raise
-        except BaseException:
-            with contextlib.suppress(Exception):  # the first error is the one to report
-                settle()  # the database is left idle (and the commit under way kept) before it goes on
-            raise
-        commit()
+    try:
+        for group in in_order(workers.pool, read(offset, lines + 1), work):
+            summaries = [summary for _, summary in group]
+            last = group[-1][0][0]
+            offset, lines = last.end_offset, last.first_line - 1 + summaries[-1].lines
+            last_ts = max((t for t in [last_ts, *(s.last_ts for s in summaries)] if t is not None),
+                          default=None)
+            if since is not None and last_ts is not None and last_ts > since:
+                since = None  # past the cut: every line from here on was written after it
+            for summary in summaries:
+                account.add(summary)
+            pending.extend(s.detached(known) for s in summaries)
+            pending_bytes += sum(len(job[0].data) for job, _ in group)
+            if pending_bytes >= COMMIT_BYTES or time.monotonic() - committed_at >= COMMIT_SECONDS:
+                commit()
+    except InputError:
+        commit()  # what was read before a read error counts
         settle()
+        raise
+    except BaseException:
+        with contextlib.suppress(Exception):  # the first error is the one to report
+            settle()  # the database is left idle (and the commit under way kept) before it goes on
+        raise
+    commit()
+    settle()
     if note := account.mostly_damaged(name):
         report.suspect.append(note)  # read whole all the same: not a problem of reading
         say(note)
