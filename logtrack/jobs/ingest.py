@@ -150,7 +150,7 @@ def ingest(state: Store, config: Config, inputs: list[Input], hooks: Hooks | Non
     """Count what is new in every input into the state."""
     hooks = hooks or Hooks()
     report = IngestReport()
-    classifiers: list[Classifier] = []
+    classifiers: list[Classifier] = []  # made on first use: its bot cache serves every file
 
     def warn(message: str) -> None:
         report.problems.append(message)
@@ -164,6 +164,7 @@ def ingest(state: Store, config: Config, inputs: list[Input], hooks: Hooks | Non
     # afresh, and what Polars keeps on a thread with them (288 files of 3,500 lines: 9.5 s, 8.1 s so).
     with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="logtrack-ingest") as pool, \
             ThreadPoolExecutor(max_workers=1, thread_name_prefix="logtrack-commit") as committer:
+        workers = _Workers(pool, committer, classifiers)
         for item in inputs:
             if files.is_stream(item.name):
                 what = "stdin" if item.name == files.STDIN else f"{item.name}: a pipe, not a file,"
@@ -171,7 +172,7 @@ def ingest(state: Store, config: Config, inputs: list[Input], hooks: Hooks | Non
                      f"use `logtrack xml {item.name}`")
                 continue
             try:
-                what = _ingest_file(state, config, item, _Workers(pool, committer, classifiers), report, warn, say)
+                what = _ingest_file(state, config, item, workers, report, warn, say)
             except VanishedError:
                 report.vanished.append(item.name)
                 continue

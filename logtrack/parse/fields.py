@@ -40,6 +40,7 @@ OPTIONAL_FIELDS = (f.CLIENT, f.REFERRER, f.USER_AGENT, f.VHOST)
 
 T = TypeVar("T")
 
+
 def rejoined(batch: Batch, fmt: LogFormat) -> Batch:
     """The batch with the lines its container runtime split put back together (``read.parts``).
 
