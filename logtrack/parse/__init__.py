@@ -1,5 +1,6 @@
 """Cutting lines into fields, in Polars: whole columns, never a Python loop per line.
 
+- ``lines``: a batch's bytes cut into its lines by Polars' CSV reader.
 - ``fields``: a batch's lines, the line regex (and its fast form), W3C
   columns, and ``derive``: request parts, status, instant and day, and
   every line's ``Skip`` verdict.
