@@ -150,8 +150,6 @@ def ingest(state: Store, config: Config, inputs: list[Input], hooks: Hooks | Non
     """Count what is new in every input into the state."""
     hooks = hooks or Hooks()
     report = IngestReport()
-    classifiers: list[Classifier] = []  # made on first use: its bot cache serves every file
-
     def warn(message: str) -> None:
         report.problems.append(message)
         say(message)
@@ -164,7 +162,7 @@ def ingest(state: Store, config: Config, inputs: list[Input], hooks: Hooks | Non
     # afresh, and what Polars keeps on a thread with them (288 files of 3,500 lines: 9.5 s, 8.1 s so).
     with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="logtrack-ingest") as pool, \
             ThreadPoolExecutor(max_workers=1, thread_name_prefix="logtrack-commit") as committer:
-        workers = _Workers(pool, committer, classifiers)
+        workers = _Workers(pool, committer, config)
         for item in inputs:
             if files.is_stream(item.name):
                 what = "stdin" if item.name == files.STDIN else f"{item.name}: a pipe, not a file,"
@@ -183,13 +181,21 @@ def ingest(state: Store, config: Config, inputs: list[Input], hooks: Hooks | Non
     return report
 
 
-@dataclass(frozen=True)
 class _Workers:
     """What every file's ingest shares: the pool that counts batches, the commit thread, the classifier."""
 
-    pool: Executor
-    committer: Executor
-    classifiers: list[Classifier]  # made on first use: its bot cache serves every file
+    def __init__(self, pool: Executor, committer: Executor, config: Config) -> None:
+        self.pool, self.committer, self._config = pool, committer, config
+        self._classifier: Classifier | None = None
+
+    def classifier(self) -> Classifier:
+        """Made on first use, so that Polars is loaded only once there is a line to read; its bot cache
+        serves every file."""
+        if self._classifier is None:
+            from ..count.classify import Classifier
+
+            self._classifier = Classifier(self._config.rules)
+        return self._classifier
 
 
 def _ingest_file(state: Store, config: Config, item: Input, workers: _Workers,
@@ -240,10 +246,7 @@ def _ingest_file(state: Store, config: Config, item: Input, workers: _Workers,
 
         batches = sources.batches(name, warn=warn, note=say, skip=skip, first_line=first_line, partial_tail=False)
         for batch in batches:
-            if not workers.classifiers:  # Polars is loaded only once there is a line to read
-                from ..count.classify import Classifier
-
-                workers.classifiers.append(Classifier(config.rules))
+            classifier = workers.classifier()  # (made now: its bot detector warms up while the format is judged)
             from ..parse.detect import file_format, sample_frame
 
             # a run resuming mid-file judges the format by the file's first lines, not the new ones
@@ -255,7 +258,7 @@ def _ingest_file(state: Store, config: Config, item: Input, workers: _Workers,
                 fmt = _w3c_resumed(fmt, name, skip, batch)
             # the first batch has told the format; a W3C log's headers may change it further on
             for part, part_fmt in w3c_sections.follow(itertools.chain([batch], batches), fmt, skip):
-                yield part, part_fmt, workers.classifiers[0], since
+                yield part, part_fmt, classifier, since
             return
 
     def work(job: tuple[sources.Batch, LogFormat, Classifier, int | None]) -> BatchSummary:

@@ -15,7 +15,7 @@ from ..read.sources import csv_safe
 NO_SEPARATOR = "\x1f"  # a control byte servers escape, so never in a real line
 
 
-def readable(data: bytes) -> bool:
+def _readable(data: bytes) -> bool:
     """Whether ``read_lines`` reads ``data`` (Polars' CSV reader takes it as the text it is)."""
     return bool(data) and NO_SEPARATOR.encode() not in data and csv_safe(data)
 
@@ -25,10 +25,10 @@ def read_lines(data: bytes) -> pl.DataFrame | None:
 
     The CR of a CRLF line end is dropped, as the line regex path drops it;
     one before it, or anywhere else, stays. None where the reader does not
-    take ``data`` (``readable``) or it is not valid UTF-8: the caller splits
+    take ``data`` (``_readable``) or it is not valid UTF-8: the caller splits
     it in Python.
     """
-    if not readable(data):
+    if not _readable(data):
         return None
     try:
         lines = pl.read_csv(
