@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import errno
 import os
-import secrets
 import stat
 import sys
 from pathlib import Path
@@ -112,7 +111,8 @@ def _may_own(st: os.stat_result) -> bool:
 
 
 def _replace(name: str, target: Path, data: bytes, st: os.stat_result | None) -> None:
-    tmp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
+    # (os.urandom, not secrets: the name only has to be unlikely, and secrets' imports cost 4 ms a start)
+    tmp = target.with_name(f".{target.name}.{os.urandom(4).hex()}.tmp")
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the umask applies
     except PermissionError:

@@ -139,7 +139,7 @@ class Tally:
 
     def counts(self) -> pl.DataFrame:
         """Views per (day, supplier, listing), sorted as the XML lists them."""
-        return merge_counts(self._merged + self._parts).sort(KEYS).select(*KEYS, "views")
+        return merge_counts(self._merged + self._parts, sort=True).select(*KEYS, "views")
 
 
     def outcomes(self) -> pl.DataFrame:
@@ -155,13 +155,15 @@ def merge_outcomes(parts: list[pl.DataFrame]) -> pl.DataFrame:
     return pl.concat(parts).group_by("day", "outcome").agg(pl.col("lines").sum())
 
 
-def merge_counts(parts: list[pl.DataFrame]) -> pl.DataFrame:
-    """Counts of several batches as one: views summed per key.
+def merge_counts(parts: list[pl.DataFrame], *, sort: bool = False) -> pl.DataFrame:
+    """Counts of several batches as one: views summed per key (with ``sort``, in key order).
 
     A sum of many rows runs on Polars' streaming engine, whose partitioned
     group-by uses every core: twice as fast as the in-memory engine from a
     few hundred thousand rows on (a run's totals); a few batches' sum (a
-    commit of ``run``) stays on the in-memory one, cheaper to start.
+    commit of ``run``) stays on the in-memory one, cheaper to start. The
+    sort is part of the same query: 19 against 25 ms for a run's 111,000
+    keys, sorted afterwards.
     """
     import polars as pl
 
@@ -170,9 +172,11 @@ def merge_counts(parts: list[pl.DataFrame]) -> pl.DataFrame:
     if not parts:
         return pl.DataFrame(schema={"day": pl.Date, "supplier": pl.String, "listing": pl.String, "views": pl.Int64})
     if len(parts) == 1:
-        return parts[0]
+        return parts[0].sort(KEYS) if sort else parts[0]
     rows = sum(part.height for part in parts)
     summed = pl.concat([part.lazy() for part in parts]).group_by(KEYS).agg(views=pl.col("views").sum())
+    if sort:
+        summed = summed.sort(KEYS)
     return summed.collect(engine="streaming") if rows > _STREAMED_ROWS else frames.collect(summed)
 
 
