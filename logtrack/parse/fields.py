@@ -29,7 +29,7 @@ from ..verdicts.reasons import Skip
 from . import split
 from .encodings import decoded
 from .json_lines import extract_json, whole_text
-from .lines import read_lines
+from .lines import batch_lines, read_lines
 from .times import time_columns
 
 # An HTTP request line: method, target, and (absent in HTTP/0.9) the protocol.
@@ -96,7 +96,7 @@ def unwrapped_fields(batch: Batch, fmt: LogFormat, *, counting: bool = False,
     UTF-8) or the texts do not suit the split: the caller reads the batch
     line by line. ``counting``, ``glued``: as ``split.read``, ``line_fields``.
     """
-    if fmt.inner is None or (lines := read_lines(batch.data)) is None or lines.height != batch.lines:
+    if fmt.inner is None or (lines := batch_lines(batch)) is None:
         return None
     key = containers.DOCKER_KEYS[0]  # (Docker's "log")
     try:
@@ -115,7 +115,7 @@ def unwrapped_fields(batch: Batch, fmt: LogFormat, *, counting: bool = False,
     taken, odd = frames.collect_all([cut.fields, cut.odd.select("idx")])
     if odd.is_empty():
         return taken
-    lines = read_lines(batch.data)
+    lines = batch_lines(batch)
     assert lines is not None  # (it read them above)
     left = _numbered(lines.join(odd, on="idx", how="semi"), batch)
     return pl.concat([taken, fields_of_lines(left, fmt, glued=glued).select(taken.columns)], how="vertical_relaxed")

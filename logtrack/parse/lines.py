@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from ..read.sources import csv_safe
+from ..read.sources import Batch, csv_safe
 
 NO_SEPARATOR = "\x1f"  # a control byte servers escape, so never in a real line
 
@@ -44,3 +44,10 @@ def read_lines(data: bytes) -> pl.DataFrame | None:
         last = pl.DataFrame({"idx": [lines.height], "line": [""]}, schema=lines.schema)
         lines = pl.concat([lines, last])
     return lines.with_columns(pl.col("line").fill_null(""))  # (a blank line reads as null)
+
+
+def batch_lines(batch: Batch) -> pl.DataFrame | None:
+    """``read_lines`` of a batch, or None where it does not give the batch's own number of lines (the cuts
+    that read them line for line in place need every line in its row)."""
+    lines = read_lines(batch.data)
+    return lines if lines is not None and lines.height == batch.lines else None

@@ -36,7 +36,7 @@ import polars as pl
 from .. import frames
 from ..formats import CLIENT, LogFormat, Segment
 from ..read.sources import Batch, holds
-from .lines import read_lines
+from .lines import batch_lines
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,7 @@ def read(batch: Batch, fmt: LogFormat, *, counting: bool = False) -> Cut | None:
     instead.
     """
     layout = fmt.segments
-    if layout is None or (lines := read_lines(batch.data)) is None or lines.height != batch.lines:
+    if layout is None or (lines := batch_lines(batch)) is None:
         return None
     data = batch.data
     width = len(layout)
