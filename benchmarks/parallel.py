@@ -14,12 +14,12 @@ Then the same batches are shared out among 2 worker processes (spawned,
 each with its own interpreter, GIL and Polars pool; each counts its share
 once to learn the agents, then again timed), for comparison.
 
-This is the measurement behind the README's account of the gzip target:
+This is the measurement behind benchmarks/NOTES.md's account of the gzip target:
 a batch alone keeps some 1.2 cores busy, two threads side by side only
 some 1.5 of the two, with Polars' pool idle about half the time, while two
 processes keep 1.7 to 1.9 busy. (Whole runs on worker processes were no
 faster, for the processes' own start and for moving the batches to them:
-see the README.) A change that makes two workers keep both cores busy
+see NOTES.md.) A change that makes two workers keep both cores busy
 shows here first.
 """
 
