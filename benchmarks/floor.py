@@ -73,7 +73,7 @@ def query(path: str, variant: str) -> list[pl.DataFrame]:
                          target=pl.when(well_formed).then(words.struct.field("field_1")),
                          method=pl.when(well_formed).then(words.struct.field("field_0")))
     ts = pl.col("time").str.strptime(pl.Datetime("us", "UTC"), CLF, strict=False)
-    outputs = []
+    outputs: list[pl.LazyFrame] = []
     if variant in ("quotes", "lines"):
         candidates = lf.filter(pl.col("_ok") & pl.col("target").str.contains(PATTERN)).with_columns(ts=ts)
     else:
@@ -107,16 +107,16 @@ def child(path: str, variant: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("files", nargs="+")
-    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--child", metavar="VARIANT", help=argparse.SUPPRESS)  # (one variant, in a process of its own)
     args = parser.parse_args()
     if args.child:
-        child(*args.child)
+        child(args.files[0], args.child)
         return
     for path in args.files:
         print(path)
         for variant in VARIANTS:
             start = time.perf_counter()
-            out = subprocess.run([sys.executable, __file__, "x", "--child", path, variant],
+            out = subprocess.run([sys.executable, __file__, path, "--child", variant],
                                  capture_output=True, text=True, check=True).stdout.split()
             wall = time.perf_counter() - start
             cpu, rss, views = float(out[0]), int(out[1]), int(out[2])
