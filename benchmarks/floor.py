@@ -36,64 +36,82 @@ import resource
 import subprocess
 import sys
 import time
+import tomllib
+from pathlib import Path
 from typing import TYPE_CHECKING
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from generate import CONFIG  # (the generated log's own listing pattern and time zone)
 
 if TYPE_CHECKING:
     import polars as pl
 
 VARIANTS = ("quotes", "lines", "timed", "bots")
-PATTERN = r"^/listing/(?P<id>[0-9]{6,10})(?:/[0-9][a-z0-9-]*)?/?(?:\?.*)?$"
-CLF = "%d/%b/%Y:%H:%M:%S %z"
-WIDTH = 7  # combined's pieces between (and around) its six quotes
 
 
 def query(path: str, variant: str) -> list[pl.DataFrame]:
+    """The variant's query on ``path``: counts per (day, referrer host, listing), and (``timed``, ``bots``)
+    lines per (quarter hour, reason). Each check is the combined format's own, as ``formats`` compiles it."""
     import polars as pl  # (in the child only: the parent times whole processes)
 
-    names = [f"s{i}" for i in range(WIDTH + 1)]
+    from logtrack import formats
+    from logtrack.config.rules import DEFAULT_METHODS, DEFAULT_STATUS
+    from logtrack.count.bots import detector
+
+    config = tomllib.loads(CONFIG)
+    pattern, timezone = config["listings"]["patterns"][0], config["logs"]["timezone"]
+    layout = formats.get("combined").segments
+    assert layout is not None
+    width = len(layout)
+    names = [f"s{i}" for i in range(width + 1)]
     if variant == "quotes":
         lf = pl.scan_csv(path, separator='"', quote_char=None, has_header=False, schema=dict.fromkeys(names, pl.String),
-                         truncate_ragged_lines=True, missing_columns="insert", row_index_name="idx")
+                         truncate_ragged_lines=True, missing_columns="insert", row_index_name="idx"
+                         ).with_columns(pl.col(names).fill_null(""))  # (an empty piece reads as null)
     else:
         lf = pl.scan_csv(path, separator="\x1f", quote_char=None, has_header=False, schema={"line": pl.String},
                          row_index_name="idx")
-        lf = lf.with_columns(_p=pl.col("line").str.split_exact('"', WIDTH).struct.rename_fields(names)).unnest("_p")
-    first = pl.col("s0")
+        lf = lf.with_columns(_p=pl.col("line").str.split_exact('"', width).struct.rename_fields(names)).unnest("_p")
     # (the quote count is told only by the pieces of a line read whole: the CSV reader's are null when empty)
-    exact = pl.col(f"s{WIDTH - 1}").is_not_null() & pl.col(f"s{WIDTH}").is_null()
-    quotes = pl.lit(True) if variant == "quotes" else exact
-    fits = (quotes & (pl.col("s4") == " ")
-            & first.str.contains(r'^[^\s,"]+ \S+ \S* \[[0-9]{2}/[A-Za-z]{3}/[0-9]{4}:[0-9]{2}:[0-9]{2}:[0-9]{2} '
-                                 r'[+-][0-9]{4}\] $')
-            & pl.col("s2").str.contains(r"^ [0-9]{3} (?:-|[0-9]+) $"))
-    words = pl.col("s1").str.splitn(" ", 3)
-    well_formed = pl.col("s1").str.contains(r"^[A-Za-z][A-Za-z0-9_.-]* \S+(?: HTTP/[0-9.]+)?$")
-    lf = lf.with_columns(_ok=fits, time=first.str.slice(-28, 26),
-                         status=pl.col("s2").str.slice(1, 3).cast(pl.Int16, strict=False),
+    exact = pl.col(f"s{width - 1}").is_not_null() & pl.col(f"s{width}").is_null()
+    fits = pl.lit(True) if variant == "quotes" else exact
+    sliced: dict[str, pl.Expr] = {}
+    for i, seg in enumerate(layout):
+        piece = pl.col(f"s{i}")
+        if seg.literal is not None:
+            fits = fits & (piece == seg.literal)
+        elif seg.regex is not None:
+            fits = fits & piece.str.contains(seg.regex)
+            sliced.update({c.field: piece.str.slice(c.start, c.width) for c in seg.slices})
+        elif seg.field is not None:
+            sliced[seg.field] = piece
+    request, referrer, agent = (sliced[f] for f in (formats.REQUEST, formats.REFERRER, formats.USER_AGENT))
+    words = request.str.splitn(" ", 3)
+    well_formed = request.str.contains(r"^[A-Za-z][A-Za-z0-9_.-]* \S+(?: HTTP/[0-9.]+)?$")
+    lf = lf.with_columns(_ok=fits, time=sliced[formats.TIME], referrer=referrer, agent=agent,
+                         status=sliced[formats.STATUS].cast(pl.Int16, strict=False),
                          target=pl.when(well_formed).then(words.struct.field("field_1")),
                          method=pl.when(well_formed).then(words.struct.field("field_0")))
-    ts = pl.col("time").str.strptime(pl.Datetime("us", "UTC"), CLF, strict=False)
+    ts = pl.col("time").str.strptime(pl.Datetime("us", "UTC"), formats.CLF_FORMAT, strict=False)
     outputs: list[pl.LazyFrame] = []
     if variant in ("quotes", "lines"):
-        candidates = lf.filter(pl.col("_ok") & pl.col("target").str.contains(PATTERN)).with_columns(ts=ts)
+        candidates = lf.filter(pl.col("_ok") & pl.col("target").str.contains(pattern)).with_columns(ts=ts)
     else:
         lf = lf.with_columns(ts=ts).with_columns(reason=(
             pl.when(~pl.col("_ok")).then(pl.lit("odd")).when(pl.col("ts").is_null()).then(pl.lit("bad time"))
             .when(pl.col("method").is_null()).then(pl.lit("malformed"))
-            .when(~pl.col("target").str.contains(PATTERN)).then(pl.lit("not a listing page"))))
+            .when(~pl.col("target").str.contains(pattern)).then(pl.lit("not a listing page"))))
         outputs.append(lf.group_by(_key=pl.col("ts").dt.epoch("s") // 900, reason=pl.col("reason")).agg(
             len=pl.len(), first=pl.col("idx").min(), last=pl.col("ts").dt.epoch("us").max()))
         candidates = lf.filter(pl.col("reason").is_null())
     if variant == "bots":
-        from logtrack.count.bots import WHITESPACE, detector
-
         bots = detector()
-        agent = pl.col("s5").str.strip_chars(WHITESPACE).str.replace_all(bots.exclusions, "")
-        candidates = candidates.filter(~((agent != "") & agent.str.contains(bots.crawlers)))
+        candidates = candidates.filter(~bots.crawler(bots.remains(pl.col("agent"))))
     outputs.insert(0, candidates.with_columns(
-        listing=pl.col("target").str.extract(PATTERN, 1), host=pl.col("s3").str.extract(r"^[a-z]+://([^/:]+)", 1))
-        .filter(pl.col("status").is_in([200, 304]) & (pl.col("method") == "GET"))
-        .group_by(day=pl.col("ts").dt.convert_time_zone("America/Chicago").dt.date(), host="host", listing="listing")
+        listing=pl.col("target").str.extract(pattern, 1), host=pl.col("referrer").str.extract(r"^[a-z]+://([^/:]+)", 1))
+        .filter(pl.col("status").is_in(list(DEFAULT_STATUS)) & pl.col("method").is_in(list(DEFAULT_METHODS)))
+        .group_by(day=pl.col("ts").dt.convert_time_zone(timezone).dt.date(), host="host", listing="listing")
         .agg(views=pl.len()))
     return pl.collect_all(outputs, engine="streaming")
 

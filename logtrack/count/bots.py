@@ -65,13 +65,20 @@ class BotDetector:
         self.leftover = re.compile("(?:" + "|".join(python) + ")", re.IGNORECASE) if python else None
         self.hint = "(?i)(?:" + "|".join(hints) + ")" if python and all(hints) else ""
 
+    def remains(self, agent: pl.Expr) -> pl.Expr:
+        """What crawlerdetect looks for crawlers in: the agent stripped, every exclusion match deleted."""
+        return agent.str.strip_chars(WHITESPACE).str.replace_all(self.exclusions, "")
+
+    def crawler(self, remains: pl.Expr) -> pl.Expr:
+        """Whether the Rust-run patterns find a crawler in an agent's ``remains`` (the rest: ``verdicts``)."""
+        return (remains != "") & remains.str.contains(self.crawlers)
+
     def verdicts(self, agents: list[str]) -> dict[str, bool]:
         """Each agent -> whether crawlerdetect calls it a crawler."""
         if not agents:
             return {}
         frame = pl.DataFrame({"ua": agents}, schema={"ua": pl.String}).with_columns(
-            _agent=pl.col("ua").str.strip_chars(WHITESPACE).str.replace_all(self.exclusions, "")
-        ).with_columns(bot=(pl.col("_agent") != "") & pl.col("_agent").str.contains(self.crawlers))
+            _agent=self.remains(pl.col("ua"))).with_columns(bot=self.crawler(pl.col("_agent")))
         verdicts = dict(zip(agents, frame.get_column("bot").to_list(), strict=True))
         if self.leftover is not None:
             rest = frame.filter(~pl.col("bot") & (pl.col("_agent") != ""))
