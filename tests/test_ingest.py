@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import gzip
 import os
+import shutil
+import threading
+
+import pytest
 
 from logtrack import config as config_mod
 from logtrack.config import Fleet
@@ -64,3 +70,81 @@ def test_each_host_has_its_own_positions_and_the_site_sums_them(site, state_at: 
         one = state.totals()
     assert one.height > 0
     assert both.equals(one.with_columns(pl.col("views") * 2))  # another site's counts are not summed in
+
+
+def _parts(logs, lines: list[bytes], size: int) -> list[str]:
+    """The lines as files of ``size`` lines each, access-00.log on, in the order a directory lists them."""
+    names = []
+    for n, start in enumerate(range(0, len(lines), size)):
+        name = f"access-{n:02d}.log"
+        write(logs / name, lines[start:start + size])
+        names.append(name)
+    return names
+
+
+# Names the state cannot tell apart by content, read in one run with other files: each line counts once,
+# the second name is matched only once the first one's counts and position are committed (the files
+# before and after it are matched ahead, a group at a time, and committed together).
+@pytest.mark.parametrize("case", ["copy beside it", "copy far after it", "compressed beside its plain self",
+                                  "a longer copy first", "a longer copy after"])
+def test_the_same_content_under_two_names_in_one_run_counts_once(cli, site, state_at: str, case: str) -> None:
+    logs, conf, gen = site
+    cfg = config_mod.load(conf)
+    names = _parts(logs, gen.lines, 250)  # 24 files, three groups of files matched at once
+    copied = "access-03.log"
+    with open_state(parse(state_at), Fleet()) as state:
+        if case == "copy beside it":
+            shutil.copyfile(logs / copied, logs / "access-03.log.copy")
+            twin = "access-03.log.copy"
+        elif case == "copy far after it":
+            shutil.copyfile(logs / copied, logs / "access-99.log")
+            twin = "access-99.log"
+        elif case == "compressed beside its plain self":  # (logrotate's compress, caught half way)
+            with open(logs / copied, "rb") as src, gzip.open(logs / "access-03.log.gz", "wb") as dst:
+                shutil.copyfileobj(src, dst)
+            twin = "access-03.log.gz"
+        else:  # a copy taken later, with the lines written since: the two start alike, one goes further
+            longer = logs / ("access-02.log.copy" if case == "a longer copy first" else "access-03.log.copy")
+            write(longer, gen.lines[750:1000] + gen.lines[1000:1100])
+            os.truncate(logs / "access-04.log", 0)  # (its first 100 lines are in the copy now)
+            write(logs / "access-04.log", gen.lines[1100:1250])
+            twin = longer.name
+        check_rules(state, cfg)
+        report = ingest_paths(state, cfg, [str(logs)])
+    assert not report.problems
+    said = dict((os.path.basename(name), what) for name, what in report.files)
+    assert set(said) == {*names, twin}
+    if case in ("copy beside it", "copy far after it", "compressed beside its plain self"):
+        assert said[twin] == "nothing new (at line 250)", said[twin]
+    assert counts_of(state_at, cli) == gen.expected
+
+
+def test_commits_queued_behind_a_failed_one_are_not_written() -> None:
+    """A later read position committed over a failed commit's counts would lose them for good."""
+    from logtrack.state.keeper import Keeper
+
+    class Failing:
+        groups_commits = True
+
+        def __init__(self) -> None:
+            self.written: list[str] = []
+
+        @contextlib.contextmanager
+        def transaction(self):
+            yield
+
+    state = Failing()
+    gate = threading.Event()
+    after: list[str] = []
+
+    def first() -> None:
+        gate.wait()
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"), Keeper(state) as keeper:  # type: ignore[arg-type]
+        keeper.submit(first)
+        keeper.write(lambda: state.written.append("second"), lambda: after.append("second"))
+        keeper.write(lambda: state.written.append("third"), lambda: after.append("third"))
+        gate.set()
+        keeper.settle()
+    assert state.written == [] and after == []

@@ -7,23 +7,29 @@ the next run. Whatever logrotate did in between (rename, delaycompress,
 compress, copytruncate), and wherever a SIGKILL landed, the next run picks
 up at the last committed line end.
 
+Files are matched a group at a time, ahead of their reading, and each
+one's commits are written on the state's own thread (``state.keeper``)
+while the next file is counted; a file whose first bytes could be a file
+still being read (a copy, a file being compressed beside its plain self)
+waits for that file's last commit first.
+
 Parsing and classification (Polars, crawlerdetect) are loaded when a file
 has new lines, so the daily run that finds nothing new stays quick.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import itertools
 import json
 import os
 import time
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from collections import deque
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from .. import formats
 from ..config import Config
@@ -31,13 +37,16 @@ from ..count.tally import BatchSummary, FileAccount, Tally, merge_counts, merge_
 from ..errors import InputError, StateError, VanishedError
 from ..read import compressed, files, sources
 from ..read.holes import HOLE
-from ..read.inputs import AUTO, WORKERS, Hooks, Input, in_order, plan
+from ..read.inputs import AUTO, DRAIN, WORKERS, Drain, Hooks, Input, in_order, plan
 from ..state.interface import Store
-from ..state.records import FINGERPRINT_BYTES, FileRecord
+from ..state.keeper import Keeper
+from ..state.records import FINGERPRINT_BYTES, FileRecord, fingerprint
 
 if TYPE_CHECKING:
     from ..count.classify import Classifier
     from ..formats import LogFormat
+
+R = TypeVar("R")
 
 
 @dataclass
@@ -147,46 +156,95 @@ def rules_hash(signature: str) -> str:
 
 
 def ingest(state: Store, config: Config, inputs: list[Input], hooks: Hooks | None = None) -> IngestReport:
-    """Count what is new in every input into the state."""
+    """Count what is new in every input into the state.
+
+    The files are read in turn, but not waited for one by one: the next
+    file is matched and its lines counted while the last batches of the
+    one before are counted and committed. Its match waits only for what
+    was asked of the state before it (``Keeper``), and, when its first
+    bytes could be those of a file still being read (a copy, a file being
+    compressed beside its plain self), for that file's last commit: so two
+    names with the same content are never both read from the old position.
+    Over a directory of small files (a CDN's five-minute logs), this keeps
+    both cores counting instead of one file's count, commit and match
+    after another.
+    """
     hooks = hooks or Hooks()
     report = IngestReport()
-    def warn(message: str) -> None:
-        report.problems.append(message)
-        say(message)
-
-    def say(message: str) -> None:
-        if hooks.on_warning:
-            hooks.on_warning(message)
-
-    # One pool and one committer for all the files: a pool made for each file started its threads
+    # One pool and one state thread for all the files: a pool made for each file started its threads
     # afresh, and what Polars keeps on a thread with them (288 files of 3,500 lines: 9.5 s, 8.1 s so).
     with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="logtrack-ingest") as pool, \
-            ThreadPoolExecutor(max_workers=1, thread_name_prefix="logtrack-commit") as committer:
-        workers = _Workers(pool, committer, config)
-        for item in inputs:
-            if files.is_stream(item.name):
-                what = "stdin" if item.name == files.STDIN else f"{item.name}: a pipe, not a file,"
-                warn(f"{what} cannot be read incrementally (it has no identity to resume); "
-                     f"use `logtrack xml {item.name}`")
-                continue
-            try:
-                what = _ingest_file(state, config, item, workers, report, warn, say)
-            except VanishedError:
-                report.vanished.append(item.name)
-                continue
-            except InputError as exc:
-                warn(str(exc))
-                continue
-            report.files.append((item.name, what))
+            Keeper(state) as keeper:
+        reader = _Reader(state, config, report, hooks, keeper)
+        for group in in_order(pool, reader.jobs(inputs), reader.work):
+            reader.take(group)
+        keeper.settle()
     return report
 
 
-class _Workers:
-    """What every file's ingest shares: the pool that counts batches, the commit thread, the classifier."""
+@dataclass(eq=False)
+class _File:
+    """One input as this run reads it: where it stands, and what is counted and not committed yet."""
 
-    def __init__(self, pool: Executor, committer: Executor, config: Config) -> None:
-        self.pool, self.committer, self._config = pool, committer, config
+    name: str
+    format: LogFormat | None
+    packed: bool = False
+    st: os.stat_result | None = None
+    head: bytes = b""
+    record: FileRecord | None = None
+    how: str = ""  # "new", or how it was known
+    offset: int = 0  # read up to here (bytes of the plain text), counted or queued for its commit
+    lines: int = 0
+    last_ts: int | None = None
+    since: int | None = None  # lines timed up to it were counted before (read again after a cut back)
+    account: FileAccount = field(default_factory=FileAccount)  # the lines read this run, and the damaged ones
+    pending: list[BatchSummary] = field(default_factory=list)  # counted, not committed yet
+    pending_bytes: int = 0
+    committed_at: float = float("-inf")  # the first group commits at once: progress shows early
+    problems: int = 0  # warnings said of it: a file with one is not read whole
+    outcome: str | None = None  # what happened, when nothing was to be read
+    error: InputError | None = None  # what ended its reading early
+
+    def absorb(self, batch: sources.Batch, summary: BatchSummary, known: set[str]) -> None:
+        """A counted batch, in file order: the position moves on, its counts wait for their commit."""
+        self.offset, self.lines = batch.end_offset, batch.first_line - 1 + summary.lines
+        self.last_ts = max((t for t in (self.last_ts, summary.last_ts) if t is not None), default=None)
+        if self.since is not None and self.last_ts is not None and self.last_ts > self.since:
+            self.since = None  # past the cut: every line from here on was written after it
+        self.account.add(summary)
+        self.pending.append(summary.detached(known))
+        self.pending_bytes += len(batch.data)
+
+
+@dataclass(frozen=True)
+class _Job:
+    file: _File
+    batch: sources.Batch | None  # None: the file's end
+    format: LogFormat | None = None
+    classifier: Classifier | None = None
+    since: int | None = None
+
+
+class _Reader:
+    """The files' batches for the pool (``jobs``, on the main thread), and the counted ones into the state
+    (``take``, in file order)."""
+
+    def __init__(self, state: Store, config: Config, report: IngestReport, hooks: Hooks, keeper: Keeper) -> None:
+        self.state, self.config, self.report, self.hooks, self.keeper = state, config, report, hooks, keeper
         self._classifier: Classifier | None = None
+        self._known = set(report.tally.examples)  # reasons whose first example is kept already
+        self._reading: list[_File] = []  # matched, their end not taken yet
+
+    def say(self, message: str) -> None:
+        if self.hooks.on_warning:
+            self.hooks.on_warning(message)
+
+    def warn(self, message: str, file: _File | None = None) -> None:
+        """A problem: exit 4, and the file it is about is not read whole."""
+        if file is not None:
+            file.problems += 1
+        self.report.problems.append(message)
+        self.say(message)
 
     def classifier(self) -> Classifier:
         """Made on first use, so that Polars is loaded only once there is a line to read; its bot cache
@@ -194,148 +252,239 @@ class _Workers:
         if self._classifier is None:
             from ..count.classify import Classifier
 
-            self._classifier = Classifier(self._config.rules)
+            self._classifier = Classifier(self.config.rules)
         return self._classifier
 
+    # --- the main thread, ahead of the pool ------------------------------------------------------
+    def jobs(self, inputs: list[Input]) -> Iterator[_Job | Drain]:
+        """Every file's new batches, each file closed by a job without one (after it, the file is done).
 
-def _ingest_file(state: Store, config: Config, item: Input, workers: _Workers,
-                 report: IngestReport, warn: Callable[[str], None], say: Callable[[str], None]) -> str:
-    """Ingest one file; ``warn`` is for problems (they set exit 4), ``say`` for warnings that are not."""
-    name = item.name
-    try:
-        st = os.stat(name)
-    except FileNotFoundError:
-        raise VanishedError(f"{name}: gone since it was listed") from None
-    except OSError as exc:
-        raise InputError(f"{name}: cannot read: {exc.strerror}") from None
-    packed = compressed.is_compressed(name)
-    if packed and state.by_hints(st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns):
-        return "unchanged (read before)"
-    head = compressed.head(name, FINGERPRINT_BYTES)
-    if not head:
-        return "empty"
-    record = state.match(head)
-    if record is None:
-        record = state.add_file(head, name)
-        how = "new"
-    else:
+        Files are matched a group at a time (one wait for the state's
+        thread per group, not per file, so commits queue up meanwhile and
+        are written together). A file that matches a file still being read
+        (a copy, a file being compressed beside its plain self) starts the
+        next group, which waits until everything before it is committed.
+        """
+        waiting = deque(inputs)
+        while waiting:
+            group = self._stat(waiting)
+            matched = self._match(group)
+            if matched == 0:  # the first matches a file still being read: match it once that one is committed
+                yield DRAIN
+                matched = self._match(group)
+            for file in reversed(group[matched:]):  # to be matched again, in a group of their own
+                waiting.appendleft(Input(file.name, file.format))
+            for file in group[:matched]:
+                if file.record is not None and file.error is None:
+                    try:
+                        yield from self._batches(file)
+                    except InputError as exc:  # (VanishedError too) what was read before it still counts
+                        file.error = exc
+                yield _Job(file, None)
+
+    def _stat(self, waiting: deque[Input]) -> list[_File]:
+        """The next files to match (at most ``MATCH_AHEAD``); a stream is said and left out."""
+        group: list[_File] = []
+        while waiting and len(group) < MATCH_AHEAD:
+            item = waiting.popleft()
+            if files.is_stream(item.name):
+                what = "stdin" if item.name == files.STDIN else f"{item.name}: a pipe, not a file,"
+                self.warn(f"{what} cannot be read incrementally (it has no identity to resume); "
+                          f"use `logtrack xml {item.name}`")
+                continue
+            file = _File(item.name, item.format)
+            try:
+                file.st = os.stat(item.name)
+                file.packed = compressed.is_compressed(item.name)
+            except FileNotFoundError:
+                file.error = VanishedError(f"{item.name}: gone since it was listed")
+            except OSError as exc:
+                file.error = InputError(f"{item.name}: cannot read: {exc.strerror}")
+            group.append(file)
+        return group
+
+    def _match(self, group: list[_File]) -> int:
+        """Which known file each one is, in order, and where to go on from; how many were matched
+        before the first that matches a file still being read (its match waits for that one's end)."""
+        packed = [file for file in group if file.packed and file.error is None and file.outcome is None]
+        if packed:  # (a compressed file read whole before is not opened at all)
+            read_before = self.keeper.call(lambda: [self.state.by_hints(
+                st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns) is not None for st in (f.st for f in packed)
+                if st is not None])
+            for file, known in zip(packed, read_before, strict=True):
+                if known:
+                    file.outcome = "unchanged (read before)"
+        for file in group:
+            if file.error is None and file.outcome is None and not file.head:
+                try:
+                    file.head = compressed.head(file.name, FINGERPRINT_BYTES)
+                except InputError as exc:
+                    file.error = exc
+                if not file.head and file.error is None:
+                    file.outcome = "empty"
+        todo = [file for file in group if file.error is None and file.outcome is None and file.record is None]
+        busy = list(self._reading)
+        found = self.keeper.call(lambda: _known_as(self.state, todo, busy))
+        for file, (record, how, cut) in zip(todo, found, strict=False):
+            if cut is not None:
+                self.warn(cut, file)
+            file.record, file.how = record, how
+            if file.format is None and self.config.rules.format != AUTO:
+                file.format = formats.get(self.config.rules.format)
+            file.offset, file.lines = record.offset, record.lines
+            file.last_ts, file.since = record.last_ts, record.recount_since
+            self._reading.append(file)
+        if len(found) == len(todo):
+            return len(group)
+        return group.index(todo[len(found)])
+
+    def _batches(self, file: _File) -> Iterator[_Job]:
+        """The new batches, each with what parsing it takes (format, classifier, recount time)."""
+        from ..parse.detect import file_format, sample_frame
+        from ..read import w3c_sections
+
+        name, skip = file.name, file.offset
+        batches = sources.batches(name, warn=lambda message: self.warn(message, file), note=self.say, skip=skip,
+                                  first_line=file.lines + 1, partial_tail=False)
+        for batch in batches:
+            classifier = self.classifier()  # (made now: its bot detector warms up while the format is judged)
+            # a run resuming mid-file judges the format by the file's first lines, not the new ones
+            sample = sample_frame(batch if skip == 0 or file.format is not None else _head_batch(file.head))
+            fmt, notes = file_format(file.format, sample, name, self.config.rules.vhosts,
+                                     from_start=batch.first_line == 1)
+            for note in notes:
+                self.say(note)
+            if fmt.w3c_separator is not None and skip > 0:
+                fmt = _w3c_resumed(fmt, name, skip, batch)
+            file.format = fmt
+            # the first batch has told the format; a W3C log's headers may change it further on
+            for part, part_fmt in w3c_sections.follow(itertools.chain([batch], batches), fmt, skip):
+                yield _Job(file, part, part_fmt, classifier, file.since)
+            return
+
+    # --- the pool -------------------------------------------------------------------------------
+    def work(self, job: _Job) -> BatchSummary | None:
+        if job.batch is None or job.format is None or job.classifier is None:  # (a file's end)
+            return None
+        from ..count.batch import count_batch
+
+        rules = self.config.rules
+        return count_batch(job.batch, job.format, job.classifier, rules.timezone, log_timezone=rules.log_timezone,
+                           since=job.since)
+
+    # --- the main thread, in file order ---------------------------------------------------------
+    def take(self, group: list[tuple[_Job, BatchSummary | None]]) -> None:
+        """Counted batches into their files, committed once a commit's worth waits (or at a file's end)."""
+        touched: list[_File] = []
+        for job, summary in group:
+            file = job.file
+            if job.batch is None:
+                self._finish(file)
+                continue
+            assert summary is not None
+            file.absorb(job.batch, summary, self._known)
+            if file not in touched:
+                touched.append(file)
+        for file in touched:
+            if file in self._reading and (file.pending_bytes >= COMMIT_BYTES
+                                          or time.monotonic() - file.committed_at >= COMMIT_SECONDS):
+                self._commit(file)
+
+    def _commit(self, file: _File, hints: tuple[os.stat_result, bool] | None = None) -> None:
+        """Its counted batches and the position after them, in one transaction on the state's thread;
+        with ``hints``, the file's stat hints in the same one (its end)."""
+        record = file.record
+        assert record is not None
+        done, at, lines, ts, since = file.pending, file.offset, file.lines, file.last_ts, file.since
+        if not done and hints is None:
+            return
+        file.pending, file.pending_bytes, file.committed_at = [], 0, time.monotonic()
+        name, packed, state, tally = file.name, file.packed, self.state, self.report.tally
+
+        def write() -> None:
+            if done:
+                state.advance(record.id, at, lines, name, merge_counts([s.counts for s in done]), ts, since,
+                              None if packed else _tail_hash(name, at),
+                              outcomes=merge_outcomes([s.outcomes for s in done if s.outcomes is not None]))
+            if hints is not None:
+                state.set_hints(record.id, *hints)
+
+        def written() -> None:
+            for summary in done:
+                tally.add(summary)
+
+        self.keeper.write(write, written)
+        self.keeper.settle(keep=QUEUED_COMMITS)  # (their summaries wait in memory)
+
+    def _finish(self, file: _File) -> None:
+        """A file's end: its last commit, and what the report says of it."""
+        if file in self._reading:
+            self._reading.remove(file)
+        if file.error is not None:
+            if file.record is not None:
+                self._commit(file)  # what was read before the error counts
+            if isinstance(file.error, VanishedError):
+                self.report.vanished.append(file.name)
+            else:
+                self.warn(str(file.error))
+            return
+        if file.outcome is not None:
+            self.report.files.append((file.name, file.outcome))
+            return
+        assert file.record is not None and file.st is not None
+        if note := file.account.mostly_damaged(file.name):
+            self.report.suspect.append(note)  # read whole all the same: not a problem of reading
+            self.say(note)
+        self._commit(file, hints=(file.st, file.packed and file.problems == 0))  # read to its end, no warning
+        if file.how != "new" and file.lines == file.record.lines:
+            self.report.files.append((file.name, f"nothing new (at line {file.lines})"))
+        else:
+            self.report.files.append((file.name, f"{file.how}; now at line {file.lines}"))
+
+
+def _known_as(state: Store, group: list[_File], busy: list[_File]) -> list[tuple[FileRecord, str, str | None]]:
+    """Each file's record (a new one if its first bytes are new), how it was known, and what to warn of
+    a file cut back below where it was read when nothing tells its old lines from new ones; in order, up
+    to the first file whose match is the record of a ``busy`` file (one still being read: its position
+    is not committed), or ties with one.
+
+    Run on the state's thread: each file sees the state as the files before it left it (their records
+    made, widened, recounted), as if the run had read each to its end before matching the next.
+    """
+    out: list[tuple[FileRecord, str, str | None]] = []
+    # A busy file's record has its whole first bytes as its fingerprint (made or widened so): a record
+    # with the same one is a tie, which the state breaks by read position, not committed yet.
+    ids = {file.record.id for file in busy if file.record is not None}
+    prints = {(len(file.head), fingerprint(file.head, len(file.head))) for file in busy}
+    for file in group:
+        name, head, packed = file.name, file.head, file.packed
+        record = state.match(head)
+        if record is not None and (record.id in ids or (record.fp_len, record.fp_hash) in prints):
+            break
+        prints.add((len(head), fingerprint(head, len(head))))
+        if record is None:
+            record = state.add_file(head, name)
+            ids.add(record.id)
+            out.append((record, "new", None))
+            continue
+        ids.add(record.id)
         state.widen_fingerprint(record, head)
         how = f"known (as {record.last_name}), resumed at line {record.lines + 1}"
-        if not packed and not _still_there(name, record, st.st_size):
+        cut = None
+        assert file.st is not None
+        if not packed and not _still_there(name, record, file.st.st_size):
             if record.last_ts is None:  # nothing to tell old lines from new ones by
-                warn(f"{name}: the file changed before the position read last time (line {record.lines}, "
-                     f"byte {record.offset}): a crash cut it back, or it was rewritten; reading goes on from "
-                     "that position, and lines written in its place since may be missed")
+                cut = (f"{name}: the file changed before the position read last time (line {record.lines}, "
+                       f"byte {record.offset}): a crash cut it back, or it was rewritten; reading goes on from "
+                       "that position, and lines written in its place since may be missed")
             else:
                 record = state.recount(record)
         if record.recount_since is not None:
             when = datetime.fromtimestamp(record.recount_since / 1e6, UTC).isoformat(timespec="seconds")
             how = (f"cut back below the position read (a crash lost its last writes?): read again from line "
                    f"{record.lines + 1}, lines timed up to {when} were counted before")
-    fmt = item.format
-    if fmt is None and config.rules.format != AUTO:
-        fmt = formats.get(config.rules.format)
-    offset, lines = record.offset, record.lines
-    last_ts, since = record.last_ts, record.recount_since
-    problems_before = len(report.problems)
-
-    def read(skip: int, first_line: int) -> Iterator[tuple[sources.Batch, LogFormat, Classifier, int | None]]:
-        """The new batches, each with what parsing it takes (format, classifier, recount time)."""
-        nonlocal fmt
-        from ..read import w3c_sections
-
-        batches = sources.batches(name, warn=warn, note=say, skip=skip, first_line=first_line, partial_tail=False)
-        for batch in batches:
-            classifier = workers.classifier()  # (made now: its bot detector warms up while the format is judged)
-            from ..parse.detect import file_format, sample_frame
-
-            # a run resuming mid-file judges the format by the file's first lines, not the new ones
-            sample = sample_frame(batch if skip == 0 or fmt is not None else _head_batch(head))
-            fmt, notes = file_format(fmt, sample, name, config.rules.vhosts, from_start=batch.first_line == 1)
-            for note in notes:
-                say(note)
-            if fmt.w3c_separator is not None and skip > 0:
-                fmt = _w3c_resumed(fmt, name, skip, batch)
-            # the first batch has told the format; a W3C log's headers may change it further on
-            for part, part_fmt in w3c_sections.follow(itertools.chain([batch], batches), fmt, skip):
-                yield part, part_fmt, classifier, since
-            return
-
-    def work(job: tuple[sources.Batch, LogFormat, Classifier, int | None]) -> BatchSummary:
-        from ..count.batch import count_batch
-
-        batch, fmt, classifier, recount_since = job
-        return count_batch(batch, fmt, classifier, config.rules.timezone, log_timezone=config.rules.log_timezone,
-                           since=recount_since)
-
-    # Batches are parsed ahead on a small pool, and committed in file order
-    # on a thread of their own, each commit with the read position after it,
-    # while the main thread reads on: the database's work is off the path
-    # the lines take. A commit holds the batches parsed since the last one,
-    # their counts merged in one transaction (fewer upserts, since the same
-    # listings recur). One commit runs at a time, and the next waits for it:
-    # the state sees them in order, and a crash leaves it at a commit.
-    pending: list[BatchSummary] = []  # parsed, not committed yet
-    pending_bytes, committed_at = 0, float("-inf")  # the first group commits at once: progress shows early
-    writing: Future[None] | None = None  # the commit under way
-    known = set(report.tally.examples)  # reasons whose first example is kept already
-    account = FileAccount()  # the lines read this run, and the damaged ones
-
-    def write(done: list[BatchSummary], at: int, lines_at: int, ts: int | None, recount: int | None) -> None:
-        tail = None if packed else _tail_hash(name, at)
-        with state.transaction():
-            state.advance(record.id, at, lines_at, name, merge_counts([s.counts for s in done]), ts, recount, tail,
-                          outcomes=merge_outcomes([s.outcomes for s in done if s.outcomes is not None]))
-        for summary in done:
-            report.tally.add(summary)
-
-    def commit() -> None:
-        nonlocal pending, pending_bytes, committed_at, writing
-        settle()
-        if pending:
-            writing = workers.committer.submit(write, pending, offset, lines, last_ts, since)
-            pending, pending_bytes, committed_at = [], 0, time.monotonic()
-
-    def settle() -> None:
-        """Wait for the commit under way; its error, if any, is raised here."""
-        nonlocal writing
-        if writing is not None:
-            done, writing = writing, None
-            done.result()
-
-    try:
-        for group in in_order(workers.pool, read(offset, lines + 1), work):
-            summaries = [summary for _, summary in group]
-            last = group[-1][0][0]
-            offset, lines = last.end_offset, last.first_line - 1 + summaries[-1].lines
-            last_ts = max((t for t in [last_ts, *(s.last_ts for s in summaries)] if t is not None),
-                          default=None)
-            if since is not None and last_ts is not None and last_ts > since:
-                since = None  # past the cut: every line from here on was written after it
-            for summary in summaries:
-                account.add(summary)
-            pending.extend(s.detached(known) for s in summaries)
-            pending_bytes += sum(len(job[0].data) for job, _ in group)
-            if pending_bytes >= COMMIT_BYTES or time.monotonic() - committed_at >= COMMIT_SECONDS:
-                commit()
-    except InputError:
-        commit()  # what was read before a read error counts
-        settle()
-        raise
-    except BaseException:
-        with contextlib.suppress(Exception):  # the first error is the one to report
-            settle()  # the database is left idle (and the commit under way kept) before it goes on
-        raise
-    commit()
-    settle()
-    if note := account.mostly_damaged(name):
-        report.suspect.append(note)  # read whole all the same: not a problem of reading
-        say(note)
-    whole = len(report.problems) == problems_before  # read to its end, with no warning
-    state.set_hints(record.id, st, complete=packed and whole)
-    if how != "new" and lines == record.lines:
-        return f"nothing new (at line {lines})"
-    return f"{how}; now at line {lines}"
+        out.append((record, how, cut))
+    return out
 
 
 TAIL_BYTES = 256
@@ -346,6 +495,10 @@ TAIL_BYTES = 256
 # 5 M lines took 1.46x xml's time with 64 MiB commits on the main thread, 1.05 to 1.25x now.
 COMMIT_BYTES = 256 * 1024 * 1024
 COMMIT_SECONDS = 2.0
+# Commits waiting for the state's thread while the reading goes on (each holds its batches' counts).
+QUEUED_COMMITS = 8
+# Files matched at once, ahead of their reading.
+MATCH_AHEAD = 8
 
 
 def _tail_hash(name: str, offset: int) -> str | None:

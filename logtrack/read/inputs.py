@@ -77,7 +77,18 @@ def _glob_siblings(pattern: str) -> list[str]:
     return names
 
 
-def in_order(pool: Executor, items: Iterable[T], work: Callable[[T], R]) -> Iterator[list[tuple[T, R]]]:
+class Drain:
+    """Among the items of ``in_order``: every item before it is handed back before the next is read.
+
+    For an item that depends on what the caller does with the results
+    before it (a file matched against the read positions committed).
+    """
+
+
+DRAIN = Drain()
+
+
+def in_order(pool: Executor, items: Iterable[T | Drain], work: Callable[[T], R]) -> Iterator[list[tuple[T, R]]]:
     """Work on ``items`` on ``pool``, ahead of the caller, and hand back the results in order.
 
     At most ``READ_AHEAD`` items wait or are worked on while the next is read, so memory stays flat. Each
@@ -96,6 +107,10 @@ def in_order(pool: Executor, items: Iterable[T], work: Callable[[T], R]) -> Iter
 
     try:
         for item in items:
+            if isinstance(item, Drain):
+                while pending:
+                    yield first_done()
+                continue
             pending.append((item, pool.submit(work, item)))
             if len(pending) > READ_AHEAD:
                 yield first_done()

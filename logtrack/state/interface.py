@@ -33,6 +33,10 @@ class Store(Protocol):
     name: str  # where it is, for messages (never with a password)
     path: Path  # the SQLite file (a PostgreSQL state: its local directory)
     local_dir: Path  # where files kept beside the state go
+    # Whether several files' commits may share one transaction: true where a transaction holds the
+    # whole state (SQLite's lock), false where other hosts write beside it row by row (PostgreSQL:
+    # each commit writes its days in order, so that two hosts never wait on each other in a cycle).
+    groups_commits: bool
 
     def transaction(self) -> AbstractContextManager[object]:
         """All the calls inside it land together, or none does."""

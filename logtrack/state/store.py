@@ -152,6 +152,8 @@ SCHEMA_VERSION = MIGRATIONS[-1][0]
 class State(SqlStore):
     """An open SQLite state. Use ``State.open`` as a context manager."""
 
+    groups_commits = True  # one writer at a time: the lock file, and BEGIN IMMEDIATE
+
     def __init__(self, path: Path, db: sqlite3.Connection, site: str = DEFAULT_SITE, host: str | None = None) -> None:
         super().__init__(site, host if host is not None else home_host(db), str(path), path.parent, path)
         self.db = db
