@@ -340,7 +340,6 @@ class _Reader:
 
     def _batches(self, file: _File) -> Iterator[_Job]:
         """The new batches, each with what parsing it takes (format, classifier, recount time)."""
-        from ..parse.detect import file_format, sample_frame
         from ..read import w3c_sections
 
         name, skip = file.name, file.offset
@@ -348,6 +347,8 @@ class _Reader:
                                   first_line=file.lines + 1, partial_tail=False)
         for batch in batches:
             classifier = self.classifier()  # (made now: its bot detector warms up while the format is judged)
+            from ..parse.detect import file_format, sample_frame  # (Polars: only once there is a line to read)
+
             # a run resuming mid-file judges the format by the file's first lines, not the new ones
             sample = sample_frame(batch if skip == 0 or file.format is not None else _head_batch(file.head))
             fmt, notes = file_format(file.format, sample, name, self.config.rules.vhosts,
