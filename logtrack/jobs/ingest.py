@@ -497,7 +497,7 @@ TAIL_BYTES = 256
 COMMIT_BYTES = 256 * 1024 * 1024
 COMMIT_SECONDS = 2.0
 # Commits waiting for the state's thread while the reading goes on (each holds its batches' counts).
-QUEUED_COMMITS = 8
+QUEUED_COMMITS = 2
 # Files matched at once, ahead of their reading.
 MATCH_AHEAD = 8
 
