@@ -171,3 +171,42 @@ def test_a_run_with_nothing_new_does_not_load_polars(site, tmp_path) -> None:
                     for _ in range(2))
     assert first.returncode == 0 and first.stderr.strip().splitlines()[-1] == "True", first.stderr
     assert again.returncode == 0 and again.stderr.strip().splitlines()[-1] == "False", again.stderr
+
+
+@pytest.mark.parametrize("rotation", ["renamed", "copytruncate"])
+def test_a_file_rotated_after_its_match_and_before_its_reading_is_read_again(cli, site, monkeypatch,
+                                                                           rotation: str) -> None:
+    """Files are matched a group at a time, ahead of their reading: logrotate may act in between."""
+    from logtrack.jobs import ingest
+
+    logs, conf, gen = site
+    cfg = config_mod.load(conf)
+    lines = gen.lines
+    write(logs / "access.log", lines[:3000])
+    write(logs / "access.log.1", lines[3000:4000])
+    reading = ingest._Reader._batches
+
+    def rotated_meanwhile(self, file):  # logrotate, once access.log is open and access.log.1 matched
+        batches = reading(self, file)
+        first = next(batches, None)
+        if file.name.endswith("access.log") and not (logs / "access.log.2").exists():
+            if rotation == "renamed":
+                os.rename(logs / "access.log.1", logs / "access.log.2")
+                os.rename(logs / "access.log", logs / "access.log.1")
+                write(logs / "access.log", lines[4000:])
+            else:  # copied away, then cut back and written again: the same file, other lines
+                shutil.copyfile(logs / "access.log.1", logs / "access.log.2")
+                os.truncate(logs / "access.log.1", 0)
+                write(logs / "access.log.1", lines[4000:])
+        if first is not None:
+            yield first
+        yield from batches
+
+    monkeypatch.setattr(ingest._Reader, "_batches", rotated_meanwhile)
+    state_path = logs.parent / "state.db"
+    with open_state(parse(str(state_path)), Fleet()) as state:
+        check_rules(state, cfg)
+        report = ingest_paths(state, cfg, [str(logs)])
+        assert any("read again under the names the files have now" in what for _, what in report.files)
+        ingest_paths(state, cfg, [str(logs)])  # the next run: what was written after the rotation
+    assert counts_of(str(state_path), cli) == gen.expected

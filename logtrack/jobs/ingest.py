@@ -202,6 +202,7 @@ class _File:
     pending_bytes: int = 0
     committed_at: float = float("-inf")  # the first group commits at once: progress shows early
     problems: int = 0  # warnings said of it: a file with one is not read whole
+    cut_back: bool = False  # it no longer held what it held before its read position (said; read on from there)
     outcome: str | None = None  # what happened, when nothing was to be read
     error: InputError | None = None  # what ended its reading early
 
@@ -328,6 +329,7 @@ class _Reader:
         for file, (record, how, cut) in zip(todo, found, strict=False):
             if cut is not None:
                 self.warn(cut, file)
+                file.cut_back = True
             file.record, file.how = record, how
             if file.format is None and self.config.rules.format != AUTO:
                 file.format = formats.get(self.config.rules.format)
@@ -343,6 +345,7 @@ class _Reader:
         from ..read import w3c_sections
 
         name, skip = file.name, file.offset
+        _still_the_one(file)
         batches = sources.batches(name, warn=lambda message: self.warn(message, file), note=self.say, skip=skip,
                                   first_line=file.lines + 1, partial_tail=False)
         for batch in batches:
@@ -500,6 +503,27 @@ COMMIT_SECONDS = 2.0
 QUEUED_COMMITS = 2
 # Files matched at once, ahead of their reading.
 MATCH_AHEAD = 8
+
+
+def _still_the_one(file: _File) -> None:
+    """Raise VanishedError unless the name still holds the file matched (it was matched ahead of its reading).
+
+    logrotate may have renamed another file to this name meanwhile, or cut
+    this one back (copytruncate): read from the position matched, such a
+    file would count another's lines, or its own again. Gone so, it is read
+    again under the names the files have now (``ingest_paths``).
+    """
+    name, matched, record = file.name, file.st, file.record
+    assert matched is not None and record is not None
+    try:
+        st = os.stat(name)
+        same = (st.st_dev, st.st_ino) == (matched.st_dev, matched.st_ino) \
+            and compressed.head(name, len(file.head)) == file.head \
+            and (file.packed or file.cut_back or _still_there(name, record, st.st_size))
+    except FileNotFoundError:
+        same = False
+    if not same:
+        raise VanishedError(f"{name}: another file by the time it was read (rotated?)")
 
 
 def _tail_hash(name: str, offset: int) -> str | None:
