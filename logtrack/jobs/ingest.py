@@ -405,9 +405,12 @@ class _Reader:
         file.pending, file.pending_bytes, file.committed_at = [], 0, time.monotonic()
         name, packed, state, tally = file.name, file.packed, self.state, self.report.tally
 
+        parts = [s.counts for s in done]
+        in_order = sum(part.height for part in parts) > SORTED_ROWS
+
         def write() -> None:
             if done:
-                state.advance(record.id, at, lines, name, merge_counts([s.counts for s in done]), ts, since,
+                state.advance(record.id, at, lines, name, merge_counts(parts, sort=in_order), ts, since,
                               None if packed else _tail_hash(name, at),
                               outcomes=merge_outcomes([s.outcomes for s in done if s.outcomes is not None]))
             if hints is not None:
@@ -501,6 +504,10 @@ COMMIT_BYTES = 256 * 1024 * 1024
 COMMIT_SECONDS = 2.0
 # Commits waiting for the state's thread while the reading goes on (each holds its batches' counts).
 QUEUED_COMMITS = 2
+# A commit of more count rows than this upserts them in key order: SQLite's two B-trees (the key, and
+# the per-day index) are then walked in order, not at random (a 1 M-line heavy file's commits of 62,000
+# rows: 213 against 330 ms each); a small commit's sort would cost more than it saves (1.4 ms a file).
+SORTED_ROWS = 20_000
 # Files matched at once, ahead of their reading.
 MATCH_AHEAD = 8
 
