@@ -279,6 +279,20 @@ def test_sigkill_at_any_moment_loses_and_doubles_nothing(site, tmp_path: Path, c
     assert counts_of(state, cli) == big.expected
 
 
+def test_sigkill_over_many_small_files_loses_and_doubles_nothing(site, tmp_path: Path, cli, state_at: str) -> None:
+    """Files matched ahead of their reading, commits of several files written in one transaction: a kill
+    anywhere leaves each file at one of its commits."""
+    logs, conf, gen = site
+    for n, start in enumerate(range(0, len(gen.lines), 100)):
+        write(logs / f"access-{n:02d}.log", gen.lines[start:start + 100])
+    state = state_at
+    cmd = [*LOGTRACK, "run", str(logs), "--config", str(conf), "--state", str(state), "--no-upload", "-q"]
+    killed = sum(kill_mid_run(cmd, state, delay) for delay in (0.0, 0.05, 0.0, 0.1, 0.02))
+    assert killed >= 2, "the runs finished before they could be killed; the test proves nothing"
+    assert subprocess.run(cmd, env={**os.environ, "TZ": "UTC"}).returncode == 0
+    assert counts_of(state, cli) == gen.expected
+
+
 def test_lock_keeps_a_second_run_out(cli, site, tmp_path: Path) -> None:
     logs, conf, gen = site
     write(logs / "access.log", gen.lines[:100])
