@@ -29,7 +29,7 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
 from .. import formats
 from ..config import Config
@@ -45,8 +45,6 @@ from ..state.records import FINGERPRINT_BYTES, FileRecord, fingerprint
 if TYPE_CHECKING:
     from ..count.classify import Classifier
     from ..formats import LogFormat
-
-R = TypeVar("R")
 
 
 @dataclass
@@ -309,9 +307,9 @@ class _Reader:
         before the first that matches a file still being read (its match waits for that one's end)."""
         packed = [file for file in group if file.packed and file.error is None and file.outcome is None]
         if packed:  # (a compressed file read whole before is not opened at all)
-            read_before = self.keeper.call(lambda: [self.state.by_hints(
-                st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns) is not None for st in (f.st for f in packed)
-                if st is not None])
+            stats = [file.st for file in packed if file.st is not None]
+            read_before = self.keeper.call(lambda: [
+                self.state.by_hints(st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns) is not None for st in stats])
             for file, known in zip(packed, read_before, strict=True):
                 if known:
                     file.outcome = "unchanged (read before)"
