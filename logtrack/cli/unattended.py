@@ -196,8 +196,8 @@ def _held(held: dict[str, list[str]]) -> dict[tuple[str, ...], list[str]]:
 
 
 def _fail_if_partial_ingest(report: IngestReport) -> None:
-    if report.problems:
-        raise InputError(f"{len(report.problems)} input(s) could not be read in full (see the warnings above)")
+    if n := len(report.problems):
+        raise InputError(f"{n} input{'s' if n != 1 else ''} could not be read in full (see the warnings above)")
     fail_if_suspect(report.suspect)
 
 
