@@ -267,6 +267,35 @@ def test_work_ahead_comes_back_in_order_bounded_and_whole_before_a_read_error() 
     assert got == [(i, i * i) for i in range(40)]
 
 
+@pytest.mark.parametrize("holds", [None, lambda item: item[0] == "batch"])
+def test_only_the_items_that_hold_lines_count_toward_the_work_ahead(holds) -> None:
+    """A file's end (no lines) takes no place of a batch: with small files, one batch each, it took half."""
+    from logtrack.read import inputs
+
+    jobs = [(kind, n) for n in range(12) for kind in ("batch", "end")]
+    pulled: list[int] = []  # the items read, in turn
+    taken = 0
+
+    def items() -> Iterator[tuple[str, int]]:
+        for i, job in enumerate(jobs):
+            held = sum(1 for kind, _ in jobs[taken:i] if holds is None or kind == "batch")
+            assert held <= READ_AHEAD, "more read ahead than the pool works on"
+            pulled.append(i)
+            yield job
+
+    ahead_of_the_first = None
+    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+        for group in inputs.in_order(pool, items(), lambda job: job, holds=holds):
+            if ahead_of_the_first is None:
+                ahead_of_the_first = len(pulled)
+            assert [job for job, _ in group] == jobs[taken:taken + len(group)]
+            taken += len(group)
+    assert taken == len(jobs)
+    # the first group comes back once one batch more than READ_AHEAD is read, with the ends between them
+    # when they take no place
+    assert ahead_of_the_first == (2 * READ_AHEAD + 1 if holds is not None else READ_AHEAD + 1)
+
+
 @pytest.mark.parametrize(("value", "wanted"), [(None, sources.BATCH_BYTES), ("1", 1 << 20), ("64", 64 << 20)])
 def test_batch_size_from_the_environment(monkeypatch: pytest.MonkeyPatch, value: str | None, wanted: int) -> None:
     if value is None:

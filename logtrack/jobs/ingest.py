@@ -174,7 +174,7 @@ def ingest(state: Store, config: Config, inputs: list[Input], hooks: Hooks | Non
     with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="logtrack-ingest") as pool, \
             Keeper(state) as keeper:
         reader = _Reader(state, config, report, hooks, keeper)
-        for group in in_order(pool, reader.jobs(inputs), reader.work):
+        for group in in_order(pool, reader.jobs(inputs), reader.work, holds=lambda job: job.batch is not None):
             reader.take(group)
         keeper.settle()
     return report

@@ -117,7 +117,7 @@ def count(config: Config, paths: Sequence[str], *, strict: bool = False, hooks: 
     with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="logtrack") as pool:
         done_bytes = 0  # of this file, counted: progress is what was counted, not what was read ahead
         account = FileAccount()
-        for group in in_order(pool, jobs(), work):
+        for group in in_order(pool, jobs(), work, holds=lambda job: job[1] is not None):
             for (item, batch, _, error), summary in group:
                 if batch is not None:
                     assert summary is not None

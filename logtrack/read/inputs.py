@@ -88,22 +88,29 @@ class Drain:
 DRAIN = Drain()
 
 
-def in_order(pool: Executor, items: Iterable[T | Drain], work: Callable[[T], R]) -> Iterator[list[tuple[T, R]]]:
+def in_order(pool: Executor, items: Iterable[T | Drain], work: Callable[[T], R],
+             holds: Callable[[T], bool] | None = None) -> Iterator[list[tuple[T, R]]]:
     """Work on ``items`` on ``pool``, ahead of the caller, and hand back the results in order.
 
-    At most ``READ_AHEAD`` items wait or are worked on while the next is read, so memory stays flat. Each
+    At most ``READ_AHEAD`` items wait or are worked on while the next is read, so memory stays flat; with
+    ``holds``, only the items it says hold lines count (a file's end holds none: over a directory of small
+    files, one batch each, the ends took half the places, and a worker waited for the next file's format
+    to be judged). Each
     yield is the first item not handed back yet, with those after it that
     are already done: a caller that commits can merge them into one commit.
     A read error (InputError) from ``items`` is raised only after everything
     read before it was handed back, so what was read still counts.
     """
-    pending: deque[tuple[T, Future[R]]] = deque()
+    pending: deque[tuple[T, Future[R], bool]] = deque()
+    held = 0  # items pending that hold lines
 
     def first_done() -> list[tuple[T, R]]:
+        nonlocal held
         group = [pending.popleft()]
         while pending and pending[0][1].done():
             group.append(pending.popleft())
-        return [(item, future.result()) for item, future in group]
+        held -= sum(heavy for _, _, heavy in group)
+        return [(item, future.result()) for item, future, _ in group]
 
     try:
         for item in items:
@@ -111,8 +118,10 @@ def in_order(pool: Executor, items: Iterable[T | Drain], work: Callable[[T], R])
                 while pending:
                     yield first_done()
                 continue
-            pending.append((item, pool.submit(work, item)))
-            if len(pending) > READ_AHEAD:
+            heavy = holds is None or holds(item)
+            pending.append((item, pool.submit(work, item), heavy))
+            held += heavy
+            while held > READ_AHEAD:
                 yield first_done()
     except InputError:
         while pending:
