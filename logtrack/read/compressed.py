@@ -62,7 +62,7 @@ def _decompressor(kind: str) -> Any:
     return lzma.LZMADecompressor()
 
 
-def _decompress(raw: IO[bytes], kind: str) -> Iterator[bytes]:
+def _decompress(raw: IO[bytes], kind: str, raw_chunk: int = RAW_CHUNK) -> Iterator[bytes]:
     """Decompressed data, member after member (``cat a.gz b.gz`` is read whole).
 
     Fed a raw chunk at a time, so everything before a truncation point comes
@@ -72,7 +72,7 @@ def _decompress(raw: IO[bytes], kind: str) -> Iterator[bytes]:
     between_members = False
     pending = b""
     while True:
-        chunk = pending or raw.read(RAW_CHUNK)
+        chunk = pending or raw.read(raw_chunk)
         pending = b""
         if not chunk:
             if between_members:
@@ -112,7 +112,7 @@ def _inflate(dec: Any, chunk: bytes) -> Iterator[bytes]:
             out = dec.decompress(dec.unconsumed_tail, OUT_CHUNK)
 
 
-def _zstd(raw: IO[bytes], name: str) -> Iterator[bytes]:
+def _zstd(raw: IO[bytes], name: str, raw_chunk: int = RAW_CHUNK) -> Iterator[bytes]:
     try:
         import zstandard  # type: ignore[import-not-found,unused-ignore]
     except ImportError:
@@ -123,7 +123,7 @@ def _zstd(raw: IO[bytes], name: str) -> Iterator[bytes]:
     reader = zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)
     while True:
         try:
-            out = reader.read(RAW_CHUNK)
+            out = reader.read(raw_chunk)
         except zstandard.ZstdError as exc:
             raise Truncated(f"corrupt or truncated zstd data ({exc})") from None
         if not out:
@@ -131,19 +131,20 @@ def _zstd(raw: IO[bytes], name: str) -> Iterator[bytes]:
         yield out
 
 
-def _plain(raw: IO[bytes]) -> Iterator[bytes]:
-    while chunk := raw.read(RAW_CHUNK):
+def _plain(raw: IO[bytes], raw_chunk: int = RAW_CHUNK) -> Iterator[bytes]:
+    while chunk := raw.read(raw_chunk):
         yield chunk
 
 
-def open_source(name: str, skip: int = 0) -> tuple[Iterator[bytes], IO[bytes]]:
+def open_source(name: str, skip: int = 0, raw_chunk: int = RAW_CHUNK) -> tuple[Iterator[bytes], IO[bytes]]:
     """The file's data in chunks from decompressed byte ``skip``; and the raw file.
 
     A plain file seeks; a compressed one is decompressed from its start and
-    the first ``skip`` bytes dropped.
+    the first ``skip`` bytes dropped. ``raw_chunk``: the file's bytes read at
+    a time (less for a look at its first bytes).
     """
     if name == STDIN:
-        return _plain(sys.stdin.buffer), sys.stdin.buffer
+        return _plain(sys.stdin.buffer, raw_chunk), sys.stdin.buffer
     try:
         raw = open(name, "rb")  # noqa: SIM115 - closed by the caller
     except FileNotFoundError:
@@ -154,8 +155,8 @@ def open_source(name: str, skip: int = 0) -> tuple[Iterator[bytes], IO[bytes]]:
     if kind is None:
         if skip:  # (never for a pipe, which cannot seek: `run` leaves pipes to `xml`, see is_stream)
             raw.seek(skip)
-        return _plain(raw), raw
-    chunks = _zstd(raw, name) if kind == "zstd" else _decompress(raw, kind)
+        return _plain(raw, raw_chunk), raw
+    chunks = _zstd(raw, name, raw_chunk) if kind == "zstd" else _decompress(raw, kind, raw_chunk)
     return (_skip(chunks, skip) if skip else chunks), raw
 
 
@@ -202,9 +203,12 @@ def _skip(chunks: Iterator[bytes], skip: int) -> Iterator[bytes]:
         raise Truncated(f"the file is {skip} bytes shorter than what was read from it before")
 
 
+HEAD_CHUNK = 16 * 1024  # a look at a file's first bytes: reading and inflating 1 MiB for 4 KiB took 1 ms
+
+
 def head(name: str, size: int) -> bytes:
     """The first ``size`` decompressed bytes (fewer if the file is shorter)."""
-    chunks, raw = open_source(name)
+    chunks, raw = open_source(name, raw_chunk=max(size, HEAD_CHUNK))
     out = bytearray()
     try:
         for chunk in chunks:
