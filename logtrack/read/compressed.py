@@ -62,7 +62,7 @@ def _decompressor(kind: str) -> Any:
     return lzma.LZMADecompressor()
 
 
-def _decompress(raw: IO[bytes], kind: str, raw_chunk: int = RAW_CHUNK) -> Iterator[bytes]:
+def _decompress(raw: IO[bytes], kind: str, raw_chunk: int) -> Iterator[bytes]:
     """Decompressed data, member after member (``cat a.gz b.gz`` is read whole).
 
     Fed a raw chunk at a time, so everything before a truncation point comes
@@ -112,7 +112,7 @@ def _inflate(dec: Any, chunk: bytes) -> Iterator[bytes]:
             out = dec.decompress(dec.unconsumed_tail, OUT_CHUNK)
 
 
-def _zstd(raw: IO[bytes], name: str, raw_chunk: int = RAW_CHUNK) -> Iterator[bytes]:
+def _zstd(raw: IO[bytes], name: str, raw_chunk: int) -> Iterator[bytes]:
     try:
         import zstandard  # type: ignore[import-not-found,unused-ignore]
     except ImportError:
@@ -131,18 +131,19 @@ def _zstd(raw: IO[bytes], name: str, raw_chunk: int = RAW_CHUNK) -> Iterator[byt
         yield out
 
 
-def _plain(raw: IO[bytes], raw_chunk: int = RAW_CHUNK) -> Iterator[bytes]:
+def _plain(raw: IO[bytes], raw_chunk: int) -> Iterator[bytes]:
     while chunk := raw.read(raw_chunk):
         yield chunk
 
 
-def open_source(name: str, skip: int = 0, raw_chunk: int = RAW_CHUNK) -> tuple[Iterator[bytes], IO[bytes]]:
+def open_source(name: str, skip: int = 0, raw_chunk: int | None = None) -> tuple[Iterator[bytes], IO[bytes]]:
     """The file's data in chunks from decompressed byte ``skip``; and the raw file.
 
     A plain file seeks; a compressed one is decompressed from its start and
     the first ``skip`` bytes dropped. ``raw_chunk``: the file's bytes read at
-    a time (less for a look at its first bytes).
+    a time (``RAW_CHUNK``, or less for a look at its first bytes).
     """
+    raw_chunk = raw_chunk or RAW_CHUNK
     if name == STDIN:
         return _plain(sys.stdin.buffer, raw_chunk), sys.stdin.buffer
     try:
