@@ -23,7 +23,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from generate import CONFIG  # noqa: E402
-from targets import Measured, generate, measure  # noqa: E402
+from targets import generate, measure  # noqa: E402
 
 
 def main() -> None:
@@ -50,19 +50,14 @@ def main() -> None:
                     dst.writelines(src.readline() for _ in range(args.lines_each))
         xml_out, state = Path(tmp) / "xml.xml", Path(tmp) / "state.db"
 
-        def first_run() -> list[str]:
+        def new_state() -> None:
             for stale in Path(tmp).glob("state.db*"):
                 stale.unlink()
-            return [logtrack, "run", str(logs), "-c", str(conf), "--state", str(state), "--no-upload", "-q"]
 
         xml = measure([logtrack, "xml", str(logs), "-c", str(conf), "-q", "-o", str(xml_out)], args.repeat)
-        run: Measured | None = None
-        for _ in range(args.repeat):
-            got = measure(first_run())
-            run = got if run is None or got.wall < run.wall else run
-        assert run is not None
-        again = measure([logtrack, "run", str(logs), "-c", str(conf), "--state", str(state), "--no-upload", "-q"],
-                        args.repeat)
+        run_cmd = [logtrack, "run", str(logs), "-c", str(conf), "--state", str(state), "--no-upload", "-q"]
+        run = measure(run_cmd, args.repeat, before=new_state)
+        again = measure(run_cmd, args.repeat)
         exported = subprocess.run([logtrack, "export", "-c", str(conf), "--state", str(state)], check=True,
                                   capture_output=True).stdout
         same = exported == xml_out.read_bytes()

@@ -35,6 +35,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -64,8 +65,9 @@ class Measured:
     rss_mib: int
 
 
-def measure(cmd: list[str], repeat: int = 1, env: dict[str, str] | None = None) -> Measured:
-    """Best of ``repeat`` runs of ``cmd`` under GNU time.
+def measure(cmd: list[str], repeat: int = 1, env: dict[str, str] | None = None,
+            before: Callable[[], None] | None = None) -> Measured:
+    """Best of ``repeat`` runs of ``cmd`` under GNU time (``before`` called ahead of each, untimed).
 
     Through /usr/bin/time, not wait4 here: a child forked from this process
     starts with its resident pages (Polars, the rewritten logs) counted in
@@ -77,6 +79,8 @@ def measure(cmd: list[str], repeat: int = 1, env: dict[str, str] | None = None) 
         # logtrack started from a shell has none, and picks its own (logtrack/allocator.py).
         env = {k: v for k, v in os.environ.items() if k != "_RJEM_MALLOC_CONF"}
     for _ in range(repeat):
+        if before is not None:
+            before()
         start = time.perf_counter()
         proc = subprocess.run([TIME, "-f", "%U %S %M", *cmd], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                               env=env)

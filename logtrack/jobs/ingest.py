@@ -404,11 +404,11 @@ class _Reader:
         name, packed, state, tally = file.name, file.packed, self.state, self.report.tally
 
         parts = [s.counts for s in done]
-        in_order = sum(part.height for part in parts) > SORTED_ROWS
+        by_key = sum(part.height for part in parts) > SORTED_ROWS
 
         def write() -> None:
             if done:
-                state.advance(record.id, at, lines, name, merge_counts(parts, sort=in_order), ts, since,
+                state.advance(record.id, at, lines, name, merge_counts(parts, sort=by_key), ts, since,
                               None if packed else _tail_hash(name, at),
                               outcomes=merge_outcomes([s.outcomes for s in done if s.outcomes is not None]))
             if hints is not None:
