@@ -8,7 +8,7 @@ summed at the end, so memory depends on the number of distinct
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import polars as pl
 
@@ -52,23 +52,36 @@ def line_key(timezone: str | None) -> pl.Expr:
     return pl.col("local_day") if timezone is None else pl.col("ts").dt.epoch("s") // _QUARTER
 
 
-def groups_of(lf: pl.LazyFrame | pl.DataFrame, timezone: str | None) -> pl.LazyFrame:
-    """Lines per (key, reason): how many, the first one's index, and the latest time among them."""
-    return lf.lazy().group_by(_key=line_key(timezone), reason=pl.col("reason")).agg(
+def file_of(starts: Sequence[int]) -> pl.Expr:
+    """Which of the files counted as one batch a line is of (0, 1, ...); ``starts``: each one's first index."""
+    return pl.lit(pl.Series(starts[1:], dtype=pl.Int64)).search_sorted(pl.col("idx").cast(pl.Int64), side="right")
+
+
+def groups_of(lf: pl.LazyFrame | pl.DataFrame, timezone: str | None,
+              starts: Sequence[int] | None = None) -> pl.LazyFrame:
+    """Lines per (key, reason): how many, the first one's index, and the latest time among them.
+
+    With ``starts`` (files counted as one batch: ``summarize_files``), per
+    (file, key, reason).
+    """
+    by = [file_of(starts).alias("_file")] if starts is not None else []
+    return lf.lazy().group_by(*by, line_key(timezone).alias("_key"), "reason").agg(
         len=pl.len(), first=pl.col("idx").min(), last_ts=pl.col("ts").dt.epoch("us").max())
 
 
-def summary_plans(groups: pl.LazyFrame, timezone: str | None) -> list[pl.LazyFrame]:
+def summary_plans(groups: pl.LazyFrame, timezone: str | None, *, per_file: bool = False) -> list[pl.LazyFrame]:
     """What ``summarize`` reads of a batch's groups, as plans to collect in the same go as the groups.
 
     Lines per (day, outcome) (right when every line has a time: ``timeless``
     says how many groups have none), lines per reason with the first line's
-    index, and the totals.
+    index, and the totals; ``per_file`` (groups by file: ``groups_of``'s
+    ``starts``), the last two per file.
     """
-    by_reason = (groups.filter(pl.col("reason").is_not_null()).group_by("reason")
+    by = ["_file"] if per_file else []
+    by_reason = (groups.filter(pl.col("reason").is_not_null()).group_by(*by, "reason")
                  .agg(n=pl.col("len").sum(), idx=pl.col("first").min()).sort("idx"))
-    totals = groups.select(lines=pl.col("len").sum(), last_ts=pl.col("last_ts").max(),
-                           timeless=pl.col("_key").null_count())
+    sums = {"lines": pl.col("len").sum(), "last_ts": pl.col("last_ts").max(), "timeless": pl.col("_key").null_count()}
+    totals = groups.group_by("_file").agg(**sums).sort("_file") if per_file else groups.select(**sums)
     return [_per_day(groups, timezone), by_reason, totals]
 
 
@@ -92,6 +105,35 @@ def summarize(batch: Batch, groups: pl.DataFrame, counts: pl.DataFrame, timezone
                         last_ts=None if last_ts is None else int(last_ts), outcomes=outcomes)
 
 
+def summarize_files(parts: Sequence[Batch], starts: Sequence[int], data: bytes, groups: pl.DataFrame,
+                    counts: pl.DataFrame, timezone: str | None, line_keys: Callable[[], pl.DataFrame],
+                    plans: list[pl.DataFrame]) -> list[BatchSummary]:
+    """``summarize`` for whole files counted as one batch (``data``, their lines joined): one summary a file.
+
+    Each file's lines, reasons (numbered by its own lines), first lines of
+    each reason and latest time are its own, as if it had been counted on
+    its own; the counts and the lines per (day, outcome), which are only
+    ever summed over files, come once, on the first file's summary. Groups
+    and plans are per file (``groups_of``'s ``starts``, ``summary_plans``'
+    ``per_file``).
+    """
+    outcomes, by_reason, totals = plans
+    if totals.get_column("timeless").sum():
+        groups, outcomes = outcomes_per_day(groups, timezone, line_keys)
+    reasons: dict[int, list[tuple[str, int, int, int]]] = {}
+    for file, reason, n, idx in by_reason.iter_rows():
+        reasons.setdefault(file, []).append((reason, n, parts[file].first_line + idx - starts[file], idx))
+    made = {file: (int(lines), last_ts) for file, lines, last_ts, _ in totals.iter_rows()}
+    text = functools.partial(line_of, data)
+    summaries = []
+    for file, part in enumerate(parts):
+        lines, last_ts = made[file]
+        summaries.append(BatchSummary(
+            part.source, lines, counts if file == 0 else counts.clear(), reasons.get(file, []), text,
+            last_ts=None if last_ts is None else int(last_ts), outcomes=outcomes if file == 0 else None))
+    return summaries
+
+
 def outcomes_per_day(groups: pl.DataFrame, timezone: str | None,
                      line_keys: Callable[[], pl.DataFrame]) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The groups with every line given a key, and lines per (day, outcome).
@@ -103,15 +145,19 @@ def outcomes_per_day(groups: pl.DataFrame, timezone: str | None,
     lost = groups.filter(pl.col("_key").is_null())
     if lost.height:  # lines without a time: the key of the line before them (after, at the start)
         frame = line_keys()
-        known = frame.filter(pl.col("_key").is_not_null()).select("idx", "_key").sort("idx")
-        timeless = frame.filter(pl.col("_key").is_null()).select("idx", "reason").sort("idx")
+        by = ["_file"] if "_file" in frame.columns else []  # (files counted as one batch: each on its own)
+        known = frame.filter(pl.col("_key").is_not_null()).select(*by, "idx", "_key").sort("idx")
+        timeless = frame.filter(pl.col("_key").is_null()).select(*by, "idx", "reason").sort("idx")
         if known.height:
-            timeless = timeless.join_asof(known, on="idx", strategy="backward").with_columns(
-                pl.col("_key").fill_null(known.get_column("_key")[0]))
+            # (both sorted by idx above: within each file too)
+            before, after = (timeless.join_asof(known, on="idx", by=by or None, strategy=strategy,
+                                                check_sortedness=False).get_column("_key")
+                             for strategy in ("backward", "forward"))
+            timeless = timeless.with_columns(_key=before.fill_null(after))
         else:
             timeless = timeless.with_columns(_key=pl.lit(None, dtype=frame.schema["_key"]))
-        found = timeless.group_by("_key", "reason").agg(pl.len(), first=pl.col("idx").min(),
-                                                       last_ts=pl.lit(None, dtype=pl.Int64))
+        found = timeless.group_by(*by, "_key", "reason").agg(pl.len(), first=pl.col("idx").min(),
+                                                            last_ts=pl.lit(None, dtype=pl.Int64))
         groups = pl.concat([groups.filter(pl.col("_key").is_not_null()), found], how="vertical_relaxed")
     return groups, frames.collect(_per_day(groups.lazy(), timezone))
 

@@ -18,7 +18,7 @@ import polars as pl
 from .. import formats
 from ..config import Config
 from ..count.aggregate import day_expr
-from ..count.batch import count_batch
+from ..count.batch import count_batch, count_files, joins_files
 from ..count.classify import Classifier
 from ..count.tally import BatchSummary, FileAccount, Tally
 from ..errors import InputError, UnrecognisedError
@@ -29,8 +29,28 @@ from ..read import files, sources, w3c_sections
 from ..read.inputs import AUTO, WORKERS, Hooks, Input, in_order, plan
 from ..verdicts.reasons import Skip
 
-# (a file, one of its batches and its format; or, closing the file, no batch and the error that ended it if any)
-_Job = tuple[Input, sources.Batch | None, LogFormat | None, InputError | None]
+
+@dataclass(frozen=True)
+class _Job:
+    """A piece of the work, handed out and back in the files' order."""
+
+
+@dataclass(frozen=True)
+class _Batch(_Job):
+    """A batch of a file and its format; or, closing the file, no batch, and the error that ended it if one did."""
+
+    item: Input
+    batch: sources.Batch | None = None
+    fmt: LogFormat | None = None
+    error: InputError | None = None
+
+
+@dataclass(frozen=True)
+class _Joined(_Job):
+    """Whole files, each read in one batch, in one format: counted as one batch (``count_files``)."""
+
+    files: list[tuple[Input, sources.Batch]]
+    fmt: LogFormat
 
 
 @dataclass
@@ -68,25 +88,66 @@ def count(config: Config, paths: Sequence[str], *, strict: bool = False, hooks: 
     result = Result(Tally())
     classifier = Classifier(config.rules)
 
-    def work(job: _Job) -> BatchSummary | None:
-        _, batch, fmt, _ = job
-        if batch is None or fmt is None:  # (a file's end: nothing to count)
-            return None
+    def work(job: _Job) -> BatchSummary | list[BatchSummary] | None:
         rules = config.rules
-        return count_batch(batch, fmt, classifier, rules.timezone, strict=strict, log_timezone=rules.log_timezone)
+        if isinstance(job, _Joined):
+            return count_files([batch for _, batch in job.files], job.fmt, classifier, rules.timezone,
+                               strict=strict, log_timezone=rules.log_timezone)
+        assert isinstance(job, _Batch)
+        if job.batch is None or job.fmt is None:  # (a file's end: nothing to count)
+            return None
+        return count_batch(job.batch, job.fmt, classifier, rules.timezone, strict=strict,
+                           log_timezone=rules.log_timezone)
 
     def jobs() -> Iterator[_Job]:
         """Every file's batches in turn, each file closed by a job without one (with the error that ended it,
         if one did): the pool works ahead across files, so a directory of small files (one batch each: five
-        minutes of an ALB, an hour of Azure Front Door) keeps both cores busy, not one file at a time."""
+        minutes of an ALB, an hour of Azure Front Door) keeps both cores busy, not one file at a time.
+
+        Files read whole in one batch are counted together, as one batch of up to a batch's size, while
+        their format is the same (``_Joined``): a batch costs its queries some 8 ms however few its lines,
+        most of a small file's time. A file's first batch is held until its reader says whether it was the
+        whole file; everything goes out in the files' order."""
+        joined: list[tuple[Input, sources.Batch]] = []
+        joined_fmt: LogFormat | None = None
+        limit = sources.batch_bytes_wanted()
+
+        def flush() -> Iterator[_Job]:
+            nonlocal joined
+            if joined:
+                assert joined_fmt is not None
+                yield _Joined(joined, joined_fmt)
+                joined = []
+
         for item in inputs:
+            held: tuple[sources.Batch, LogFormat] | None = None  # the file's first batch, while it may be all
             try:
                 for batch, fmt in read(item):
-                    yield item, batch, fmt, None
+                    if held is None and joins_files(fmt) and len(batch.data) < limit and batch.first_line == 1:
+                        held = batch, fmt
+                        continue
+                    yield from flush()
+                    if held is not None:
+                        yield _Batch(item, *held)
+                        held = None
+                    yield _Batch(item, batch, fmt)
             except InputError as exc:  # what was read before it still counts
-                yield item, None, None, exc
+                yield from flush()
+                if held is not None:
+                    yield _Batch(item, *held)
+                yield _Batch(item, error=exc)
                 continue
-            yield item, None, None, None
+            if held is None:
+                yield from flush()
+                yield _Batch(item)
+                continue
+            batch, fmt = held
+            size = sum(len(b.data) + 1 for _, b in joined)
+            if joined and (fmt != joined_fmt or size + len(batch.data) > limit):
+                yield from flush()
+            joined.append((item, batch))
+            joined_fmt = fmt
+        yield from flush()
 
     def read(item: Input) -> Iterator[tuple[sources.Batch, LogFormat]]:
         """The file's batches, each with the file's format (detected from the first one)."""
@@ -114,30 +175,49 @@ def count(config: Config, paths: Sequence[str], *, strict: bool = False, hooks: 
     if hooks.on_plan:
         hooks.on_plan(inputs)
 
+    done_bytes = 0  # of this file, counted: progress is what was counted, not what was read ahead
+    account = FileAccount()
+
+    def fold(item: Input, batch: sources.Batch, summary: BatchSummary) -> None:
+        nonlocal done_bytes
+        result.tally.add(summary)
+        account.add(summary)
+        if hooks.on_progress:
+            hooks.on_progress(item.name, max(batch.end_offset - done_bytes, 0), summary.lines)
+        done_bytes = max(done_bytes, batch.end_offset)
+
+    def close(item: Input, error: InputError | None) -> None:
+        nonlocal done_bytes, account
+        if error is not None:  # what was read before it was counted
+            if strict:
+                raise error
+            warn(str(error))
+        if note := account.mostly_damaged(item.name):
+            result.suspect.append(note)  # exit 4 too: such a file's counts are not to be trusted quietly
+            if hooks.on_warning:
+                hooks.on_warning(note)
+        if hooks.on_file_done:
+            hooks.on_file_done(item.name)
+        done_bytes, account = 0, FileAccount()
+
+    def holds(job: _Job) -> bool:
+        return not isinstance(job, _Batch) or job.batch is not None
+
     with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="logtrack") as pool:
-        done_bytes = 0  # of this file, counted: progress is what was counted, not what was read ahead
-        account = FileAccount()
-        for group in in_order(pool, jobs(), work, holds=lambda job: job[1] is not None):
-            for (item, batch, _, error), summary in group:
-                if batch is not None:
-                    assert summary is not None
-                    result.tally.add(summary)
-                    account.add(summary)
-                    if hooks.on_progress:
-                        hooks.on_progress(item.name, max(batch.end_offset - done_bytes, 0), summary.lines)
-                    done_bytes = max(done_bytes, batch.end_offset)
+        for group in in_order(pool, jobs(), work, holds=holds):
+            for job, summary in group:
+                if isinstance(job, _Joined):
+                    assert isinstance(summary, list)
+                    for (item, batch), part in zip(job.files, summary, strict=True):
+                        fold(item, batch, part)
+                        close(item, None)
                     continue
-                if error is not None:  # what was read before it was counted
-                    if strict:
-                        raise error
-                    warn(str(error))
-                if note := account.mostly_damaged(item.name):
-                    result.suspect.append(note)  # exit 4 too: such a file's counts are not to be trusted quietly
-                    if hooks.on_warning:
-                        hooks.on_warning(note)
-                if hooks.on_file_done:
-                    hooks.on_file_done(item.name)
-                done_bytes, account = 0, FileAccount()
+                assert isinstance(job, _Batch)
+                if job.batch is not None:
+                    assert isinstance(summary, BatchSummary)
+                    fold(job.item, job.batch, summary)
+                else:
+                    close(job.item, job.error)
     if config.settings.nginx_conf and not paths and result.tally.lines == 0:
         raise _nothing_from_nginx_conf(config.settings.nginx_conf)
     return result

@@ -261,12 +261,16 @@ def batches(
                 pending.add(chunk)
                 if pending.size < batch_bytes:
                     continue
+            if not chunk and partial_tail and pending.tail:
+                # A last line without its newline ends the last batch, with the lines before it (a batch of
+                # its own cost a batch's queries, and kept a small file from being counted with others).
+                lines = pending.newlines + 1
+                data = pending.take_all()
+                yield Batch(name, line_no, data, position(raw), offset + holes.take(len(data)), lines)
+                return
             if batch := whole_lines(last=not chunk):
                 yield batch
             if not chunk:
-                if pending.size and partial_tail:
-                    data = pending.take_all()
-                    yield Batch(name, line_no, data, position(raw), offset + holes.take(len(data)), 1)
                 return
     finally:
         if raw is not sys.stdin.buffer:

@@ -564,9 +564,13 @@ def test_a_reader_that_stops_early_is_no_bug(site) -> None:
 
 @pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="one core: logtrack works on one batch at a time")
 def test_small_files_are_counted_side_by_side(cli, tmp_path: Path, monkeypatch) -> None:
-    """A directory of small files (one batch each) keeps both workers busy: the next file's batch is counted
-    while the one before it is, not after (each waits here until the other has started too)."""
+    """A directory of files one batch each keeps both workers busy: the next file's batch is counted
+    while the one before it is, not after (each waits here until the other has started too). (Batches of
+    a line, so that each file is a batch of its own: smaller files are counted several at a time.)"""
     from logtrack.jobs import preview as pipeline
+    from logtrack.read import sources
+
+    monkeypatch.setattr(sources, "BATCH_BYTES", 1)
 
     met = threading.Barrier(2, timeout=10)
     calls = iter(range(1_000))
@@ -584,3 +588,36 @@ def test_small_files_are_counted_side_by_side(cli, tmp_path: Path, monkeypatch) 
     assert code == 0, err
     assert "read 4 lines from 4 files; 4 views counted" in err
     assert b"<ViewCount>4</ViewCount>" in out
+
+
+def test_small_files_are_counted_together_as_each_alone(cli, tmp_path: Path, monkeypatch) -> None:
+    """Small files are counted several to a batch; the XML, the summary (first lines by their own file and
+    number) and a mostly damaged file's warning are what counting each alone gives."""
+    from logtrack.count import batch as counting
+    from logtrack.jobs import preview as pipeline
+
+    for i in range(6):
+        lines = LINES[i:] + LINES[:i]
+        (tmp_path / f"access.log-{i}").write_text("\n".join(lines) + ("\n" if i % 2 else ""))
+    (tmp_path / "access.log-6").write_text("garbage\nmore garbage\n" * 6)  # mostly damaged, said by name
+    joined: list[int] = []
+    original = pipeline.count_files
+
+    def count_files(parts, *args: object, **kwargs: object) -> object:
+        joined.append(len(parts))
+        return original(parts, *args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "count_files", count_files)
+    together = cli("xml", str(tmp_path), "--listing-pattern", PATTERN, "--format", "combined")
+    assert joined == [7]
+    monkeypatch.setattr(pipeline, "joins_files", lambda fmt: False)
+    assert counting.joins_files(pipeline.formats.get("combined"))
+    alone = cli("xml", str(tmp_path), "--listing-pattern", PATTERN, "--format", "combined")
+    assert joined == [7]
+    assert together == alone
+    code, out, err = together
+    assert code == 4, err
+    assert sum(xml_counts(out).values()) == 12
+    assert "read 48 lines from 7 files; 12 views counted" in err
+    assert "access.log-6: 12 of 12 lines skipped as damaged" in err
+    assert "(first: " + str(tmp_path / "access.log-0") + ":5)" in err

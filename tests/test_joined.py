@@ -1,0 +1,111 @@
+"""Whole small files counted as one batch (``count_files``) give each file the summary it would get alone.
+
+A directory of small files (a CDN's five-minute logs) is counted a batch
+of several files at a time; each file's lines, reasons, line numbers,
+example lines, latest time and ``--strict`` error must still be its own,
+and the counts and lines per day their sum.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import polars as pl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from logtrack import formats
+from logtrack.config import CountingRules
+from logtrack.count.batch import count_batch, count_files, joins_files
+from logtrack.count.classify import Classifier
+from logtrack.count.tally import BatchSummary
+from logtrack.errors import InputError
+from logtrack.read.sources import Batch, batch_of
+
+RULES = CountingRules(patterns=(r"^/listing/(?P<id>[0-9]+)$",))
+
+VIEW = '203.0.113.{i} - - [01/Nov/2026:{h:02d}:30:00 -0500] "GET /listing/{i} HTTP/1.1" 200 5 "https://www.zillow.com/x" ' \
+       '"Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0"'
+ASSET = '203.0.113.9 - - [01/Nov/2026:23:59:00 -0500] "GET /style.css HTTP/1.1" 200 5 "-" "Mozilla/5.0"'
+BOT = '66.249.66.1 - - [02/Nov/2026:00:10:00 -0500] "GET /listing/7 HTTP/1.1" 200 5 "-" ' \
+      '"Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"'
+ESCAPED = '203.0.113.7 - - [01/Nov/2026:10:00:00 -0500] "GET /listing/8 HTTP/1.1" 200 5 "-" "Mozilla \\"quoted\\" x"'
+BAD_TIME = '203.0.113.9 - - [31/Nov/2026:10:00:00 -0500] "GET /listing/3 HTTP/1.1" 200 5 "-" "Mozilla/5.0"'
+JUNK = "not a log line at all"
+UTF8 = b'203.0.113.9 - - [01/Nov/2026:10:00:00 -0500] "GET /listing/4 HTTP/1.1" 200 5 "-" "\xff\xfe"'
+CRLF = VIEW.format(i=5, h=11) + "\r"
+
+# Each case: the files' lines (bytes or text), in order.
+FILES: dict[str, list[list[str | bytes]]] = {
+    "views in each": [[VIEW.format(i=1, h=1), ASSET], [VIEW.format(i=2, h=2)], [VIEW.format(i=1, h=3), BOT]],
+    "damage in the second": [[VIEW.format(i=1, h=1)], [ASSET, JUNK, VIEW.format(i=2, h=4), JUNK], [ASSET]],
+    # a timeless line first in a file takes the time of the line after it in its own file, not the file before
+    "timeless at a file's start": [[VIEW.format(i=1, h=23), ASSET], [BAD_TIME, JUNK, BOT], [JUNK]],
+    "nothing timed in a file": [[VIEW.format(i=1, h=1)], [JUNK, BAD_TIME], [VIEW.format(i=6, h=5)]],
+    "escaped quotes, invalid UTF-8, blank, CRLF": [[ESCAPED, "", CRLF], [UTF8, VIEW.format(i=2, h=2)], [""]],
+    "one line each": [[VIEW.format(i=i, h=i)] for i in range(1, 9)],
+}
+
+
+def batches(files: list[list[str | bytes]]) -> list[Batch]:
+    return [batch_of(f"access-{n}.log", 1, b"\n".join(x if isinstance(x, bytes) else x.encode() for x in lines))
+            for n, lines in enumerate(files)]
+
+
+def alone(summary: BatchSummary) -> tuple[object, ...]:
+    """What a file's summary says of it (its reasons with their first line's number and text)."""
+    return (summary.source, summary.lines, [(reason, n, line_no, summary.line_text(idx))
+                                            for reason, n, line_no, idx in summary.reasons], summary.last_ts)
+
+
+def summed(frames: list[pl.DataFrame | None], keys: list[str], value: str) -> Counter[tuple[object, ...]]:
+    total: Counter[tuple[object, ...]] = Counter()
+    for frame in frames:
+        if frame is not None:
+            for *key, n in frame.select(*keys, value).iter_rows():
+                total[tuple(key)] += n
+    return total
+
+
+@pytest.mark.parametrize("timezone", [None, "America/Chicago"])
+@pytest.mark.parametrize("case", FILES)
+def test_each_file_gets_its_own_summary(case: str, timezone: str | None) -> None:
+    parts = batches(FILES[case])
+    fmt = formats.get("combined")
+    one_by_one = [count_batch(part, fmt, Classifier(RULES), timezone) for part in parts]
+    together = count_files(parts, fmt, Classifier(RULES), timezone)
+    assert [alone(s) for s in together] == [alone(s) for s in one_by_one]
+    counts = ["day", "supplier", "listing"]
+    assert summed([s.counts for s in together], counts, "views") == summed([s.counts for s in one_by_one], counts,
+                                                                          "views")
+    assert summed([s.outcomes for s in together], ["day", "outcome"], "lines") == \
+        summed([s.outcomes for s in one_by_one], ["day", "outcome"], "lines")
+
+
+def test_strict_names_the_file_and_its_own_line() -> None:
+    parts = batches(FILES["damage in the second"])
+    with pytest.raises(InputError) as raised:
+        count_files(parts, formats.get("combined"), Classifier(RULES), None, strict=True)
+    assert str(raised.value).startswith("access-1.log:2: does not match the log format: 'not a log line at all'")
+
+
+@pytest.mark.parametrize(("name", "joins"), [("combined", True), ("vhost_combined", True), ("docker:combined", False),
+                                             ("cri:combined", False), ("w3c", False)])
+def test_which_formats_join(name: str, joins: bool) -> None:
+    """Lines a container runtime split are put back together within their file, and a W3C log's own headers
+    may change its fields: such files are counted each on its own."""
+    assert joins_files(formats.get(name)) is joins
+
+
+LINES = [VIEW.format(i=1, h=1), VIEW.format(i=2, h=23), ASSET, BOT, ESCAPED, BAD_TIME, JUNK, CRLF, ""]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(LINES), min_size=1, max_size=6), min_size=2, max_size=5),
+       st.sampled_from([None, "Asia/Kolkata"]))
+def test_joining_never_changes_a_file_summary(files: list[list[str | bytes]], timezone: str | None) -> None:
+    parts = batches(files)
+    fmt = formats.get("combined")
+    together = count_files(parts, fmt, Classifier(RULES), timezone)
+    assert [alone(s) for s in together] == [alone(count_batch(p, fmt, Classifier(RULES), timezone)) for p in parts]
