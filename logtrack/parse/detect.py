@@ -17,7 +17,7 @@ from __future__ import annotations
 import contextlib
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import polars as pl
@@ -61,8 +61,17 @@ def detect(sample: pl.DataFrame, source: str) -> LogFormat:
     header = next((text for text in lines.head(50).to_list() if text.startswith(w3c.HEADER)), None)
     if header is not None:
         return _w3c(lines, header, source)
-    fits = [score(fmt, lines) for fmt in candidates(lines)]
-    chosen = pick(fits)
+    tried = candidates(lines)
+    plain = [fmt for fmt in tried if not fmt.is_json]
+    hits = dict(zip(map(id, plain), screened(plain, lines), strict=True))
+    fits: list[Fit] = []  # (all of them when none is chosen: the message names the best)
+
+    def scored() -> Iterator[Fit]:
+        for fmt in tried:
+            fits.append(score(fmt, lines, hits.get(id(fmt))))
+            yield fits[-1]
+
+    chosen = pick(scored())
     if chosen is not None:
         if chosen.name == proxies.HAPROXY:
             return proxies.haproxy(haproxy_captures(lines.to_list()))
@@ -134,11 +143,16 @@ def _given(value: object) -> bool:
     return value is not None and is_text(value)
 
 
-def score(fmt: LogFormat, lines: pl.Series) -> Fit:
-    """How many of ``lines`` ``fmt`` reads whole (a regex screen first: most candidates fail it at once)."""
+def score(fmt: LogFormat, lines: pl.Series, hits: int | None = None) -> Fit:
+    """How many of ``lines`` ``fmt`` reads whole (a regex screen first: most candidates fail it at once).
+
+    ``hits``: how many lines the screen matches, where the caller screened
+    several formats in one query (``screened``).
+    """
     total = lines.len()
     if not fmt.is_json:
-        hits = int(lines.str.contains(fmt.regex).sum())
+        if hits is None:
+            hits = int(lines.str.contains(fmt.regex).sum())
         if hits * 2 <= total:
             return Fit(fmt, hits, total, "does not match the log format", hits)
     reasons = parse_lines(_frame(lines), fmt).get_column("reason")
@@ -154,11 +168,17 @@ def _frame(lines: pl.Series) -> pl.DataFrame:
 
 
 def pick(fits: Iterable[Fit]) -> LogFormat | None:
-    """The first fit that reads more than half of the lines, unless a later one reads the same fields and more."""
+    """The first fit that reads more than half of the lines, unless a later one reads the same fields and more.
+
+    Fits are taken as they come, and no more once one reads every line (no
+    later one can read more): each costs a parse of the sample, some 3 ms.
+    """
     chosen: Fit | None = None
     for fit in fits:
         if fit.clear and (chosen is None or (set(fit.fmt.fields) == set(chosen.fmt.fields) and fit.read > chosen.read)):
             chosen = fit
+            if fit.read == fit.lines:
+                break
     return chosen.fmt if chosen else None
 
 
@@ -236,14 +256,26 @@ def misfit(sample: pl.DataFrame, fmt: LogFormat, source: str) -> str | None:
     def extra(preset: LogFormat) -> list[str]:
         return [label for field, label in _TELLING.items() if field in preset.fields and field not in fmt.fields]
 
-    others = [formats.get(n) for n in formats.PRESETS if n != fmt.name]
-    preset = pick(score(other, lines) for other in others if extra(other))
+    others = [other for n in formats.PRESETS if n != fmt.name and extra(other := formats.get(n))]
+    preset = pick(score(other, lines, hits) for other, hits in zip(others, screened(others, lines), strict=True))
     if preset is not None:
         return (f"{source}: most lines carry {' and '.join(extra(preset))} that the format {fmt.name!r} does not "
                 f"read, so {'bots count as views and ' if formats.USER_AGENT not in fmt.fields else ''}"
                 f"suppliers may not be found; the preset {preset.name!r} fits them: set [logs] format = "
                 f"\"{preset.name}\" (or --format), or check the format")
     return None
+
+
+def screened(fmts: list[LogFormat], lines: pl.Series) -> list[int]:
+    """How many of ``lines`` each format's regex matches (``score``'s screen), in one query for them all.
+
+    (A query on a thousand lines costs Polars more to set up than to run:
+    one a format cost a file's start 0.15 ms each.)
+    """
+    if not fmts:
+        return []
+    found = pl.select(pl.lit(lines).str.contains(fmt.regex).sum().alias(f"_{i}") for i, fmt in enumerate(fmts))
+    return [int(n) for n in found.row(0)]
 
 
 def sample_frame(batch: sources.Batch) -> pl.DataFrame:
@@ -255,6 +287,8 @@ def sample_frame(batch: sources.Batch) -> pl.DataFrame:
     Twice SAMPLE lines are taken first; a batch whose head is mostly blank
     lines or holes is taken whole, so the sample is the same either way.
     """
+    if batch.lines and batch.lines <= 2 * SAMPLE:  # (a small file's: all of it, whatever its head holds)
+        return lines_frame(batch)
     data, end = batch.data, -1
     for _ in range(2 * SAMPLE):
         end = data.find(b"\n", end + 1)
