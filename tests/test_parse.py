@@ -222,8 +222,9 @@ _GOOD = '203.0.113.{i} - - [01/Nov/2026:10:00:00 -0500] "GET /listing/{i} HTTP/1
     ([], 5),  # a short batch: all of it
     ([], 5000),  # a long one: its first 2,000 lines
     ([""] * 1500, 5000),  # mostly blank at its head: the whole batch, so the sample is the same
-    (["\x00"] * 1200 + ["\r"] * 300, 3000),  # holes and bare CRs, which sample_lines leaves out too
-    (["caf\xe9 is not UTF-8"] * 3, 3000),  # invalid UTF-8 in the head: decoded the same, line by line
+    (["\x00"] * 1200 + ["\r"] * 300, 5000),  # holes and bare CRs, which sample_lines leaves out too
+    (["caf\xe9 is not UTF-8"] * 3, 5000),  # invalid UTF-8 in the head: decoded the same, line by line
+    ([""] * 1500, 2000),  # a small file's batch (up to 4,000 lines): all of it
 ])
 def test_a_format_is_judged_by_the_same_lines_from_the_head(head: list[str], lines: int) -> None:
     """``sample_frame`` reads only the head of a batch, yet gives ``sample_lines`` what the whole batch gives."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 import polars as pl
 
@@ -68,7 +69,8 @@ def joins_files(fmt: LogFormat) -> bool:
 
 
 def count_files(parts: Sequence[sources.Batch], fmt: LogFormat, classifier: Classifier, timezone: str | None, *,
-                strict: bool = False, log_timezone: str | None = None) -> list[BatchSummary]:
+                strict: bool = False, log_timezone: str | None = None,
+                data: bytes | None = None) -> list[BatchSummary]:
     """Whole files (each read in one batch, all in one format ``joins_files`` takes) counted as one batch.
 
     A batch costs its queries some 8 ms however few its lines: a directory
@@ -78,13 +80,18 @@ def count_files(parts: Sequence[sources.Batch], fmt: LogFormat, classifier: Clas
     first line of each by its own numbers, latest time; ``--strict`` names
     its own line): only the counts and the lines per (day, outcome), which
     are only ever summed, come once, with the first file's.
+
+    ``data``: the parts' data joined by newlines, where the caller joined
+    them already (and let their own go: then only their other fields are read).
     """
+    if data is None:
+        data = b"\n".join(part.data for part in parts)
     if len(parts) == 1:
-        return [count_batch(parts[0], fmt, classifier, timezone, strict=strict, log_timezone=log_timezone)]
+        return [count_batch(replace(parts[0], data=data), fmt, classifier, timezone, strict=strict,
+                            log_timezone=log_timezone)]
     assert joins_files(fmt), fmt.name
     starts = tuple(itertools.accumulate((part.lines for part in parts[:-1]), initial=0))
-    batch = sources.Batch(parts[0].source, parts[0].first_line, b"\n".join(part.data for part in parts),
-                          lines=sum(part.lines for part in parts))
+    batch = sources.Batch(parts[0].source, parts[0].first_line, data, lines=sum(part.lines for part in parts))
     summaries = summarize_files(parts, starts, batch.data, *_count(
         batch, fmt, classifier, *_fields(batch, fmt, False), timezone=timezone, log_timezone=log_timezone,
         since=None, starts=starts))

@@ -11,7 +11,7 @@ import itertools
 import os
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import polars as pl
 
@@ -47,10 +47,14 @@ class _Batch(_Job):
 
 @dataclass(frozen=True)
 class _Joined(_Job):
-    """Whole files, each read in one batch, in one format: counted as one batch (``count_files``)."""
+    """Whole files, each read in one batch, in one format: counted as one batch (``count_files``).
+
+    ``data``: their lines, joined; their batches keep no data of their own (the memory of one batch, not two).
+    """
 
     files: list[tuple[Input, sources.Batch]]
     fmt: LogFormat
+    data: bytes
 
 
 @dataclass
@@ -92,7 +96,7 @@ def count(config: Config, paths: Sequence[str], *, strict: bool = False, hooks: 
         rules = config.rules
         if isinstance(job, _Joined):
             return count_files([batch for _, batch in job.files], job.fmt, classifier, rules.timezone,
-                               strict=strict, log_timezone=rules.log_timezone)
+                               strict=strict, log_timezone=rules.log_timezone, data=job.data)
         assert isinstance(job, _Batch)
         if job.batch is None or job.fmt is None:  # (a file's end: nothing to count)
             return None
@@ -116,8 +120,10 @@ def count(config: Config, paths: Sequence[str], *, strict: bool = False, hooks: 
             nonlocal joined
             if joined:
                 assert joined_fmt is not None
-                yield _Joined(joined, joined_fmt)
+                data = b"\n".join(batch.data for _, batch in joined)
+                files = [(item, replace(batch, data=b"")) for item, batch in joined]
                 joined = []
+                yield _Joined(files, joined_fmt, data)
 
         for item in inputs:
             held: tuple[sources.Batch, LogFormat] | None = None  # the file's first batch, while it may be all

@@ -244,10 +244,7 @@ def misfit(sample: pl.DataFrame, fmt: LogFormat, source: str) -> str | None:
     """
     if fmt.is_json or fmt.w3c_separator is not None:
         return None
-    lines = sample_lines(sample)
-    if lines.len() == 0:
-        return None
-    if fmt.name == proxies.HAPROXY and (headers := haproxy_captures(lines.to_list())):
+    if fmt.name == proxies.HAPROXY and (headers := haproxy_captures(sample_lines(sample).to_list())):
         named = f"{proxies.HAPROXY}:{','.join(headers)}"
         return (f"{source}: its lines capture request headers that the format 'haproxy' does not read, so "
                 f"bots count as views and suppliers may not be found; they look like {','.join(headers)}: "
@@ -257,7 +254,16 @@ def misfit(sample: pl.DataFrame, fmt: LogFormat, source: str) -> str | None:
         return [label for field, label in _TELLING.items() if field in preset.fields and field not in fmt.fields]
 
     others = [other for n in formats.PRESETS if n != fmt.name and extra(other := formats.get(n))]
-    preset = pick(score(other, lines, hits) for other, hits in zip(others, screened(others, lines), strict=True))
+    # The sample's lines and each preset's screen, in one query: on most files no preset passes its screen,
+    # no fit can be clear, and nothing more is asked (a query on a thousand lines costs more to set up than
+    # to run).
+    total, *hits = _sample(sample).select(
+        pl.len(), *(pl.col("line").str.contains(other.regex).sum().alias(f"_{i}") for i, other in enumerate(others))
+    ).collect().row(0)
+    if all(n * 2 <= total for n in hits):  # (no line at all, too)
+        return None
+    lines = sample_lines(sample)
+    preset = pick(score(other, lines, n) for other, n in zip(others, hits, strict=True))
     if preset is not None:
         return (f"{source}: most lines carry {' and '.join(extra(preset))} that the format {fmt.name!r} does not "
                 f"read, so {'bots count as views and ' if formats.USER_AGENT not in fmt.fields else ''}"
@@ -287,7 +293,8 @@ def sample_frame(batch: sources.Batch) -> pl.DataFrame:
     Twice SAMPLE lines are taken first; a batch whose head is mostly blank
     lines or holes is taken whole, so the sample is the same either way.
     """
-    if batch.lines and batch.lines <= 2 * SAMPLE:  # (a small file's: all of it, whatever its head holds)
+    if batch.lines and batch.lines <= 4 * SAMPLE:
+        # A small file's batch, whole: cheaper than finding its 2,000th line and checking what its head holds.
         return lines_frame(batch)
     data, end = batch.data, -1
     for _ in range(2 * SAMPLE):
@@ -300,8 +307,14 @@ def sample_frame(batch: sources.Batch) -> pl.DataFrame:
 
 def sample_lines(sample: pl.DataFrame) -> pl.Series:
     """The first lines worth judging a format by: no blank lines, no holes, no CR."""
-    lines = sample.get_column("line").str.strip_suffix("\r")
-    return lines.filter((lines.str.strip_chars() != "") & (lines != HOLE.decode())).head(SAMPLE)
+    return _sample(sample).collect().get_column("line")
+
+
+def _sample(sample: pl.DataFrame) -> pl.LazyFrame:
+    """``sample_lines``, as a query (``line``) for a caller to ask more of in the same go."""
+    line = pl.col("line")
+    return sample.lazy().select(line.str.strip_suffix("\r")).filter(
+        (line.str.strip_chars() != "") & (line != HOLE.decode())).head(SAMPLE)
 
 
 def no_method_note(fmt: LogFormat, source: str) -> str | None:
