@@ -2,8 +2,9 @@
 
 A directory of small files (a CDN's five-minute logs) is counted a batch
 of several files at a time; each file's lines, reasons, line numbers,
-example lines, latest time and ``--strict`` error must still be its own,
-and the counts and lines per day their sum.
+example lines, latest time, counts, lines per day and ``--strict`` error
+must still be its own (``run`` commits each file's counts with its read
+position).
 """
 
 from __future__ import annotations
@@ -54,9 +55,12 @@ def batches(files: list[list[str | bytes]]) -> list[Batch]:
 
 
 def alone(summary: BatchSummary) -> tuple[object, ...]:
-    """What a file's summary says of it (its reasons with their first line's number and text)."""
+    """What a file's summary says of it (its reasons with their first line's number and text, its counts
+    and lines per day)."""
     return (summary.source, summary.lines, [(reason, n, line_no, summary.line_text(idx))
-                                            for reason, n, line_no, idx in summary.reasons], summary.last_ts)
+                                            for reason, n, line_no, idx in summary.reasons], summary.last_ts,
+            summed([summary.counts], ["day", "supplier", "listing"], "views"),
+            summed([summary.outcomes], ["day", "outcome"], "lines"))
 
 
 def summed(frames: list[pl.DataFrame | None], keys: list[str], value: str) -> Counter[tuple[object, ...]]:
@@ -76,11 +80,12 @@ def test_each_file_gets_its_own_summary(case: str, timezone: str | None) -> None
     one_by_one = [count_batch(part, fmt, Classifier(RULES), timezone) for part in parts]
     together = count_files(parts, fmt, Classifier(RULES), timezone)
     assert [alone(s) for s in together] == [alone(s) for s in one_by_one]
-    counts = ["day", "supplier", "listing"]
-    assert summed([s.counts for s in together], counts, "views") == summed([s.counts for s in one_by_one], counts,
-                                                                          "views")
-    assert summed([s.outcomes for s in together], ["day", "outcome"], "lines") == \
-        summed([s.outcomes for s in one_by_one], ["day", "outcome"], "lines")
+    for joined, single in zip(together, one_by_one, strict=True):  # each file's own counts and lines per day
+        assert summed([joined.counts], ["day", "supplier", "listing"], "views") == \
+            summed([single.counts], ["day", "supplier", "listing"], "views")
+        assert summed([joined.outcomes], ["day", "outcome"], "lines") == \
+            summed([single.outcomes], ["day", "outcome"], "lines")
+        assert joined.counts.schema == single.counts.schema
 
 
 def test_strict_names_the_file_and_its_own_line() -> None:

@@ -29,13 +29,15 @@ def day_expr(timezone: str | None) -> pl.Expr:
     return pl.col("ts").dt.convert_time_zone(timezone).dt.date()
 
 
-def count_views(df: pl.DataFrame | pl.LazyFrame, timezone: str | None) -> pl.LazyFrame:
-    """Counted rows (those without a reason) -> views per key (lazy)."""
+def count_views(df: pl.DataFrame | pl.LazyFrame, timezone: str | None,
+                starts: Sequence[int] | None = None) -> pl.LazyFrame:
+    """Counted rows (those without a reason) -> views per key (lazy); with ``starts``, per file and key."""
+    by = [file_of(starts).alias("_file")] if starts is not None else []
     return (
         df.lazy()
         .filter(pl.col("reason").is_null())
-        .select(day_expr(timezone).alias("day"), "supplier", "listing")
-        .group_by(KEYS)
+        .select(*by, day_expr(timezone).alias("day"), "supplier", "listing")
+        .group_by([*(["_file"] if by else []), *KEYS])
         .agg(views=pl.len().cast(pl.Int64))
         # Strings sliced from the batch are views that keep the whole batch's
         # text alive; fresh copies let it go, so memory stays flat.
@@ -82,7 +84,7 @@ def summary_plans(groups: pl.LazyFrame, timezone: str | None, *, per_file: bool 
                  .agg(n=pl.col("len").sum(), idx=pl.col("first").min()).sort("idx"))
     sums = {"lines": pl.col("len").sum(), "last_ts": pl.col("last_ts").max(), "timeless": pl.col("_key").null_count()}
     totals = groups.group_by("_file").agg(**sums).sort("_file") if per_file else groups.select(**sums)
-    return [_per_day(groups, timezone), by_reason, totals]
+    return [_per_day(groups, timezone, per_file=per_file), by_reason, totals]
 
 
 def summarize(batch: Batch, groups: pl.DataFrame, counts: pl.DataFrame, timezone: str | None,
@@ -111,10 +113,10 @@ def summarize_files(parts: Sequence[Batch], starts: Sequence[int], data: bytes, 
     """``summarize`` for whole files counted as one batch (``data``, their lines joined): one summary a file.
 
     Each file's lines, reasons (numbered by its own lines), first lines of
-    each reason and latest time are its own, as if it had been counted on
-    its own; the counts and the lines per (day, outcome), which are only
-    ever summed over files, come once, on the first file's summary. Groups
-    and plans are per file (``groups_of``'s ``starts``, ``summary_plans``'
+    each reason, latest time, counts and lines per (day, outcome) are its
+    own, as if it had been counted on its own: ``run`` commits each with its
+    file's read position. Groups, counts and plans are per file
+    (``groups_of``'s and ``count_views``' ``starts``, ``summary_plans``'
     ``per_file``).
     """
     outcomes, by_reason, totals = plans
@@ -124,14 +126,21 @@ def summarize_files(parts: Sequence[Batch], starts: Sequence[int], data: bytes, 
     for file, reason, n, idx in by_reason.iter_rows():
         reasons.setdefault(file, []).append((reason, n, parts[file].first_line + idx - starts[file], idx))
     made = {file: (int(lines), last_ts) for file, lines, last_ts, _ in totals.iter_rows()}
+    counted, lines_per_day = (_by_file(frame) for frame in (counts, outcomes))
     text = functools.partial(line_of, data)
     summaries = []
     for file, part in enumerate(parts):
         lines, last_ts = made[file]
         summaries.append(BatchSummary(
-            part.source, lines, counts if file == 0 else counts.clear(), reasons.get(file, []), text,
-            last_ts=None if last_ts is None else int(last_ts), outcomes=outcomes if file == 0 else None))
+            part.source, lines, counted.get(file, counts.clear().drop("_file")), reasons.get(file, []), text,
+            last_ts=None if last_ts is None else int(last_ts),
+            outcomes=lines_per_day.get(file, outcomes.clear().drop("_file"))))
     return summaries
+
+
+def _by_file(frame: pl.DataFrame) -> dict[int, pl.DataFrame]:
+    """A frame of several files' rows (``_file``) as each file's, without that column."""
+    return {file: part.drop("_file") for (file,), part in frame.partition_by("_file", as_dict=True).items()}
 
 
 def outcomes_per_day(groups: pl.DataFrame, timezone: str | None,
@@ -159,11 +168,11 @@ def outcomes_per_day(groups: pl.DataFrame, timezone: str | None,
         found = timeless.group_by(*by, "_key", "reason").agg(pl.len(), first=pl.col("idx").min(),
                                                             last_ts=pl.lit(None, dtype=pl.Int64))
         groups = pl.concat([groups.filter(pl.col("_key").is_not_null()), found], how="vertical_relaxed")
-    return groups, frames.collect(_per_day(groups.lazy(), timezone))
+    return groups, frames.collect(_per_day(groups.lazy(), timezone, per_file="_file" in groups.columns))
 
 
-def _per_day(groups: pl.LazyFrame, timezone: str | None) -> pl.LazyFrame:
-    """Lines per (day, outcome) of groups."""
+def _per_day(groups: pl.LazyFrame, timezone: str | None, *, per_file: bool = False) -> pl.LazyFrame:
+    """Lines per (day, outcome) of groups (``per_file``: per file, day and outcome)."""
     if timezone is None:
         day = pl.col("_key")
     else:
@@ -171,7 +180,9 @@ def _per_day(groups: pl.LazyFrame, timezone: str | None) -> pl.LazyFrame:
             .dt.convert_time_zone(timezone).dt.date()
     outcome = pl.when(pl.col("reason").is_null()).then(pl.lit(Outcome.VIEW.value)).otherwise(
         pl.col("reason").replace_strict(_OUTCOMES, default=Outcome.NOT_LISTING.value, return_dtype=pl.String))
-    return groups.group_by(day=day, outcome=outcome).agg(lines=pl.col("len").sum().cast(pl.Int64))
+    by = ["_file"] if per_file else []
+    return groups.group_by(*by, day.alias("day"), outcome.alias("outcome")).agg(
+        lines=pl.col("len").sum().cast(pl.Int64))
 
 
 _QUARTER = 900  # seconds

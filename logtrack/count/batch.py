@@ -76,10 +76,9 @@ def count_files(parts: Sequence[sources.Batch], fmt: LogFormat, classifier: Clas
     A batch costs its queries some 8 ms however few its lines: a directory
     of small files (a CDN's five-minute logs) spent most of its time on
     that, a batch a file. Counted together, each file still gets a summary
-    of its own, as ``count_batch`` would have given it (its lines, reasons,
-    first line of each by its own numbers, latest time; ``--strict`` names
-    its own line): only the counts and the lines per (day, outcome), which
-    are only ever summed, come once, with the first file's.
+    of its own, as ``count_batch`` would have given it: its lines, reasons,
+    first line of each by its own numbers, latest time, counts and lines
+    per (day, outcome); ``--strict`` names its own line.
 
     ``data``: the parts' data joined by newlines, where the caller joined
     them already (and let their own go: then only their other fields are read).
@@ -132,7 +131,7 @@ def _count(batch: sources.Batch, fmt: LogFormat, classifier: Classifier, fields:
     judged = frames.collect(classifier.verdicts(candidates.lazy(), rules)).lazy()
     every = pl.concat([rest_groups.lazy(), groups_of(judged, timezone, starts)], how="vertical_relaxed")
     groups, counts, *plans = frames.collect_all([
-        every, count_views(classifier.with_suppliers(judged.filter(pl.col("reason").is_null())), timezone),
+        every, count_views(classifier.with_suppliers(judged.filter(pl.col("reason").is_null())), timezone, starts),
         *summary_plans(every, timezone, per_file=starts is not None),
     ])
     def line_keys() -> pl.DataFrame:
