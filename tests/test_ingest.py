@@ -210,3 +210,37 @@ def test_a_file_rotated_after_its_match_and_before_its_reading_is_read_again(cli
         assert any("read again under the names the files have now" in what for _, what in report.files)
         ingest_paths(state, cfg, [str(logs)])  # the next run: what was written after the rotation
     assert counts_of(str(state_path), cli) == gen.expected
+
+
+def test_small_files_are_counted_together_and_each_commits_its_own(cli, site, state_at: str, monkeypatch) -> None:
+    """Files whose new lines are one batch each are counted several at a time (``count_files``); each still
+    commits its own counts with its own read position: lines added to every file later are counted once,
+    in a batch together again, and a run after that finds nothing new."""
+    from logtrack.count import batch as counting
+
+    logs, conf, gen = site
+    cfg = config_mod.load(conf)
+    joined: list[int] = []
+    original = counting.count_files
+
+    def count_files(parts, *args: object, **kwargs: object) -> object:
+        joined.append(len(parts))
+        return original(parts, *args, **kwargs)
+
+    monkeypatch.setattr(counting, "count_files", count_files)
+    names = [logs / f"access.log-{n:02d}" for n in range(20)]
+    for n, name in enumerate(names):
+        write(name, gen.lines[200 * n: 200 * (n + 1)])
+    with open_state(parse(state_at), Fleet()) as state:
+        check_rules(state, cfg)
+        first = ingest_paths(state, cfg, [str(logs)])
+        assert first.tally.lines == 4000
+        assert joined == [20]
+        for n, name in enumerate(names):
+            write(name, gen.lines[4000 + 100 * n: 4000 + 100 * (n + 1)])
+        second = ingest_paths(state, cfg, [str(logs)])
+        assert second.tally.lines == 2000
+        assert joined == [20, 20]
+        assert ingest_paths(state, cfg, [str(logs)]).tally.lines == 0
+        assert len(second.files) == 20 and all(what.endswith("; now at line 300") for _, what in second.files)
+    assert counts_of(state_at, cli) == gen.expected

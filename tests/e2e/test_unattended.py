@@ -280,11 +280,14 @@ def test_sigkill_at_any_moment_loses_and_doubles_nothing(site, tmp_path: Path, c
 
 
 def test_sigkill_over_many_small_files_loses_and_doubles_nothing(site, tmp_path: Path, cli, state_at: str) -> None:
-    """Files matched ahead of their reading, commits of several files written in one transaction: a kill
-    anywhere leaves each file at one of its commits."""
-    logs, conf, gen = site
-    for n, start in enumerate(range(0, len(gen.lines), 100)):
-        write(logs / f"access-{n:02d}.log", gen.lines[start:start + 100])
+    """Files matched ahead of their reading, counted several to a batch, commits of several files written in
+    one transaction: a kill anywhere leaves each file at one of its commits. (Enough small files that a run
+    is still at work when the kill comes, however many are counted together: some eight batches of them.)"""
+    logs, conf, _ = site
+    gen = loggen.generate(35, 30_000, "combined", "nginx", [-6, -5, 0], TZ, loggen.START, 4, damaged_every=151,
+                          chronological=True)
+    for n, start in enumerate(range(0, len(gen.lines), 50)):
+        write(logs / f"access-{n:03d}.log", gen.lines[start:start + 50])
     state = state_at
     cmd = [*LOGTRACK, "run", str(logs), "--config", str(conf), "--state", str(state), "--no-upload", "-q"]
     killed = sum(kill_mid_run(cmd, state, delay) for delay in (0.0, 0.05, 0.0, 0.1, 0.02))
