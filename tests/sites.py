@@ -8,6 +8,8 @@ import urllib.request
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from logtrack.flexmls.sandbox import SandboxState, make_server
 
 from conftest import xml_counts
@@ -20,6 +22,19 @@ def counts_of(state: Path, cli) -> Counter[tuple[str, str, str]]:
     code, out, err = cli("export", "--state", str(state))
     assert code == 0, err
     return xml_counts(out)
+
+
+def files_per_count(monkeypatch: pytest.MonkeyPatch, module: object) -> list[int]:
+    """How many files each call of ``module.count_files`` counted together, call after call (filled as they come)."""
+    joined: list[int] = []
+    original = module.count_files  # type: ignore[attr-defined]
+
+    def count_files(parts: list[object], *args: object, **kwargs: object) -> object:
+        joined.append(len(parts))
+        return original(parts, *args, **kwargs)
+
+    monkeypatch.setattr(module, "count_files", count_files)
+    return joined
 
 
 def write(path: Path, lines: list[bytes], partial: bytes = b"") -> None:

@@ -15,7 +15,7 @@ from logtrack.config import Fleet
 from logtrack.jobs.ingest import check_rules, ingest_paths
 from logtrack.state.locate import open_state, parse
 
-from sites import counts_of, write
+from sites import counts_of, files_per_count, write
 
 
 def test_each_line_counts_once_however_often_and_under_whatever_name(cli, site, state_at: str) -> None:
@@ -220,14 +220,7 @@ def test_small_files_are_counted_together_and_each_commits_its_own(cli, site, st
 
     logs, conf, gen = site
     cfg = config_mod.load(conf)
-    joined: list[int] = []
-    original = counting.count_files
-
-    def count_files(parts, *args: object, **kwargs: object) -> object:
-        joined.append(len(parts))
-        return original(parts, *args, **kwargs)
-
-    monkeypatch.setattr(counting, "count_files", count_files)
+    joined = files_per_count(monkeypatch, counting)
     names = [logs / f"access.log-{n:02d}" for n in range(20)]
     for n, name in enumerate(names):
         write(name, gen.lines[200 * n: 200 * (n + 1)])

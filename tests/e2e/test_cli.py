@@ -14,6 +14,7 @@ from logtrack import __version__
 from logtrack.errors import ExitCode
 
 from conftest import ROOT, xml_counts
+from sites import files_per_count
 
 PATTERN = r"^/listing/(?P<id>[0-9]+)$"
 LINES = [
@@ -600,14 +601,7 @@ def test_small_files_are_counted_together_as_each_alone(cli, tmp_path: Path, mon
         lines = LINES[i:] + LINES[:i]
         (tmp_path / f"access.log-{i}").write_text("\n".join(lines) + ("\n" if i % 2 else ""))
     (tmp_path / "access.log-6").write_text("garbage\nmore garbage\n" * 6)  # mostly damaged, said by name
-    joined: list[int] = []
-    original = pipeline.count_files
-
-    def count_files(parts, *args: object, **kwargs: object) -> object:
-        joined.append(len(parts))
-        return original(parts, *args, **kwargs)
-
-    monkeypatch.setattr(pipeline, "count_files", count_files)
+    joined = files_per_count(monkeypatch, pipeline)
     together = cli("xml", str(tmp_path), "--listing-pattern", PATTERN, "--format", "combined")
     assert joined == [7]
     monkeypatch.setattr(pipeline, "joins_files", lambda fmt: False)
