@@ -418,7 +418,7 @@ class _Reader:
                 from ..count.batch import joins_files  # (Polars: only once there is a line to read)
 
                 if (held is None and job.since is None and job.format is not None and joins_files(job.format)
-                        and len(job.batch.data) < limit):
+                        and 2 * len(job.batch.data) < limit):  # (a large file's first is not held back)
                     held = job
                     continue
                 yield from flush()

@@ -110,8 +110,8 @@ def count(config: Config, paths: Sequence[str], *, strict: bool = False, hooks: 
 
         Files read whole in one batch are counted together, as one batch of up to a batch's size, while
         their format is the same (``_Joined``): a batch costs its queries some 8 ms however few its lines,
-        most of a small file's time. A file's first batch is held until its reader says whether it was the
-        whole file; everything goes out in the files' order."""
+        most of a small file's time. A file's first batch, when short enough to be its last, is held until
+        its reader says whether it was the whole file; everything goes out in the files' order."""
         joined: list[tuple[Input, sources.Batch]] = []
         joined_fmt: LogFormat | None = None
         limit = sources.batch_bytes_wanted()
@@ -129,7 +129,9 @@ def count(config: Config, paths: Sequence[str], *, strict: bool = False, hooks: 
             held: tuple[sources.Batch, LogFormat] | None = None  # the file's first batch, while it may be all
             try:
                 for batch, fmt in read(item):
-                    if held is None and joins_files(fmt) and len(batch.data) < limit and batch.first_line == 1:
+                    # (Only a batch under half a batch's size: any other is a large file's first, which
+                    # is not held back while the next is read.)
+                    if held is None and joins_files(fmt) and 2 * len(batch.data) < limit and batch.first_line == 1:
                         held = batch, fmt
                         continue
                     yield from flush()
