@@ -9,12 +9,15 @@ position).
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
+from datetime import timedelta
 
 import polars as pl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_properties import APACHE_CUSTOM, NGINX_JSON, NGINX_JSON_PARTS, NGINX_MAIN, render_other
 
 from logtrack import formats
 from logtrack.config import CountingRules
@@ -23,6 +26,8 @@ from logtrack.count.classify import Classifier
 from logtrack.count.tally import BatchSummary
 from logtrack.errors import InputError
 from logtrack.read.sources import Batch, batch_of
+
+import loggen
 
 RULES = CountingRules(patterns=(r"^/listing/(?P<id>[0-9]+)$",))
 
@@ -114,3 +119,39 @@ def test_joining_never_changes_a_file_summary(files: list[list[str | bytes]], ti
     fmt = formats.get("combined")
     together = count_files(parts, fmt, Classifier(RULES), timezone)
     assert [alone(s) for s in together] == [alone(count_batch(p, fmt, Classifier(RULES), timezone)) for p in parts]
+
+
+def compare(files: list[list[bytes]], fmt: formats.LogFormat, timezone: str | None) -> None:
+    """Each file's summary, counted with the others, is what it is counted alone."""
+    parts = batches(list(files))
+    together = count_files(parts, fmt, Classifier(RULES), timezone)
+    assert [alone(s) for s in together] == [alone(count_batch(p, fmt, Classifier(RULES), timezone)) for p in parts]
+
+
+@pytest.mark.parametrize("timezone", [None, "America/Chicago"])
+@pytest.mark.parametrize("style", ["apache", "nginx"])
+@pytest.mark.parametrize("preset", ["combined", "combined_xff", "vhost_combined", "common"])
+def test_generated_presets(preset: str, style: str, timezone: str | None) -> None:
+    """Every preset as both servers escape it, damaged lines and offsets across midnight among them."""
+    gen = loggen.generate(3, 600, preset, style, [-5, 0, 5.5], timezone, loggen.START, 2, damaged_every=37)
+    cut = [0, 1, 50, 51, 200, 377, 600]
+    fmt = formats.get("combined" if preset == "combined_xff" else preset)  # (a client list "a, b" in combined)
+    compare([gen.lines[a:b] for a, b in itertools.pairwise(cut)], fmt, timezone)
+
+
+TRICKY = ['"quoted"', "back\\slash", "caf\u00e9 \u2603", "tab\there", "", "-", "Googlebot/2.1 (+http://www.google.com/bot.html)"]
+
+
+@pytest.mark.parametrize("spec", [NGINX_MAIN, NGINX_JSON, NGINX_JSON_PARTS, APACHE_CUSTOM])
+@pytest.mark.parametrize("style", ["apache", "nginx"])
+def test_custom_formats(spec: str, style: str) -> None:
+    """nginx ``main``, JSON templates and a custom Apache LogFormat, with escapes in the free text."""
+    lines = []
+    for i in range(60):
+        when = loggen.START + timedelta(minutes=37 * i)
+        hit = loggen.Hit(when, "GET", f"/listing/{i % 9}", 200 if i % 5 else 404, TRICKY[i % len(TRICKY)],
+                         TRICKY[(i * 3) % len(TRICKY)], "www.example.com", f"203.0.113.{i}", 5)
+        lines.append(render_other(spec, hit, style).encode())
+    lines[17:17] = [b"junk", b""]
+    cut = [0, 3, 4, 30, 62]
+    compare([lines[a:b] for a, b in itertools.pairwise(cut)], formats.get(spec), "Asia/Kolkata")
