@@ -475,8 +475,8 @@ class _Reader:
             if file in self._reading and (file.pending_bytes >= COMMIT_BYTES
                                           or time.monotonic() - file.committed_at >= COMMIT_SECONDS):
                 self._commit(file)
-        # Once for the group, not after each commit: the commits of files counted together (``joined``)
-        # queue up and are written in a transaction or few (``Keeper.write``), not one sync each.
+        # Once for the group, not after each commit: the files counted together (``joined``) are committed
+        # on the state's thread while this one goes on (a first run over 250 small files: 4.3 against 5.3 s).
         self.keeper.settle(keep=QUEUED_COMMITS)  # (their summaries wait in memory)
 
     def _commit(self, file: _File, hints: tuple[os.stat_result, bool] | None = None) -> None:
