@@ -114,15 +114,16 @@ def count(config: Config, paths: Sequence[str], *, strict: bool = False, hooks: 
         its reader says whether it was the whole file; everything goes out in the files' order."""
         joined: list[tuple[Input, sources.Batch]] = []
         joined_fmt: LogFormat | None = None
+        joined_bytes = 0
         limit = sources.batch_bytes_wanted()
 
         def flush() -> Iterator[_Job]:
-            nonlocal joined
+            nonlocal joined, joined_bytes
             if joined:
                 assert joined_fmt is not None
                 data = b"\n".join(batch.data for _, batch in joined)
                 files = [(item, replace(batch, data=b"")) for item, batch in joined]
-                joined = []
+                joined, joined_bytes = [], 0
                 yield _Joined(files, joined_fmt, data)
 
         for item in inputs:
@@ -150,11 +151,10 @@ def count(config: Config, paths: Sequence[str], *, strict: bool = False, hooks: 
                 yield _Batch(item)
                 continue
             batch, fmt = held
-            size = sum(len(b.data) + 1 for _, b in joined)
-            if joined and (fmt != joined_fmt or size + len(batch.data) > limit):
+            if joined and (fmt != joined_fmt or joined_bytes + len(batch.data) > limit):
                 yield from flush()
             joined.append((item, batch))
-            joined_fmt = fmt
+            joined_fmt, joined_bytes = fmt, joined_bytes + len(batch.data) + 1
         yield from flush()
 
     def read(item: Input) -> Iterator[tuple[sources.Batch, LogFormat]]:
