@@ -29,15 +29,14 @@ def day_expr(timezone: str | None) -> pl.Expr:
     return pl.col("ts").dt.convert_time_zone(timezone).dt.date()
 
 
-def count_views(df: pl.DataFrame | pl.LazyFrame, timezone: str | None,
-                starts: Sequence[int] | None = None) -> pl.LazyFrame:
-    """Counted rows (those without a reason) -> views per key (lazy); with ``starts``, per file and key."""
-    by = [file_of(starts).alias("_file")] if starts is not None else []
+def count_views(df: pl.DataFrame | pl.LazyFrame, timezone: str | None, *, per_file: bool = False) -> pl.LazyFrame:
+    """Counted rows (those without a reason) -> views per key (lazy); ``per_file``: per file (``_file``) and key."""
+    by = ["_file"] if per_file else []
     return (
         df.lazy()
         .filter(pl.col("reason").is_null())
         .select(*by, day_expr(timezone).alias("day"), "supplier", "listing")
-        .group_by([*(["_file"] if by else []), *KEYS])
+        .group_by([*by, *KEYS])
         .agg(views=pl.len().cast(pl.Int64))
         # Strings sliced from the batch are views that keep the whole batch's
         # text alive; fresh copies let it go, so memory stays flat.
@@ -59,14 +58,13 @@ def file_of(starts: Sequence[int]) -> pl.Expr:
     return pl.lit(pl.Series(starts[1:], dtype=pl.Int64)).search_sorted(pl.col("idx").cast(pl.Int64), side="right")
 
 
-def groups_of(lf: pl.LazyFrame | pl.DataFrame, timezone: str | None,
-              starts: Sequence[int] | None = None) -> pl.LazyFrame:
+def groups_of(lf: pl.LazyFrame | pl.DataFrame, timezone: str | None, *, per_file: bool = False) -> pl.LazyFrame:
     """Lines per (key, reason): how many, the first one's index, and the latest time among them.
 
-    With ``starts`` (files counted as one batch: ``summarize_files``), per
-    (file, key, reason).
+    ``per_file`` (files counted as one batch, each line's ``_file``:
+    ``summarize_files``): per (file, key, reason).
     """
-    by = [file_of(starts).alias("_file")] if starts is not None else []
+    by = ["_file"] if per_file else []
     return lf.lazy().group_by(*by, line_key(timezone).alias("_key"), "reason").agg(
         len=pl.len(), first=pl.col("idx").min(), last_ts=pl.col("ts").dt.epoch("us").max())
 
@@ -77,7 +75,7 @@ def summary_plans(groups: pl.LazyFrame, timezone: str | None, *, per_file: bool 
     Lines per (day, outcome) (right when every line has a time: ``timeless``
     says how many groups have none), lines per reason with the first line's
     index, and the totals; ``per_file`` (groups by file: ``groups_of``'s
-    ``starts``), the last two per file.
+    ``per_file``), the last two per file.
     """
     by = ["_file"] if per_file else []
     by_reason = (groups.filter(pl.col("reason").is_not_null()).group_by(*by, "reason")
@@ -116,8 +114,7 @@ def summarize_files(parts: Sequence[Batch], starts: Sequence[int], data: bytes, 
     each reason, latest time, counts and lines per (day, outcome) are its
     own, as if it had been counted on its own: ``run`` commits each with its
     file's read position. Groups, counts and plans are per file
-    (``groups_of``'s and ``count_views``' ``starts``, ``summary_plans``'
-    ``per_file``).
+    (``groups_of``', ``count_views``' and ``summary_plans``' ``per_file``).
     """
     outcomes, by_reason, totals = plans
     if totals.get_column("timeless").sum():

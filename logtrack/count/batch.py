@@ -19,6 +19,7 @@ from ..formats import LogFormat
 from ..parse import split
 from ..parse.fields import derive, fields_of_lines, line_fields, line_regex_fields, read_joined, unwrapped_fields
 from ..read import sources
+from ..read.joined import joins_files
 from ..verdicts import decide
 from ..verdicts.decide import passed_parse_and_since, skip_reason
 from ..verdicts.reasons import DAMAGED, NotCounted, Skip
@@ -58,20 +59,11 @@ def count_batch(batch: sources.Batch, fmt: LogFormat, classifier: Classifier, ti
     return summary
 
 
-def joins_files(fmt: LogFormat) -> bool:
-    """Whether whole files in ``fmt`` can be counted together (``count_files``).
-
-    Not a format whose lines a container runtime splits, or that wraps
-    another's (their lines are put back together within a file), nor a W3C
-    log (its own headers may change its fields within the file).
-    """
-    return not fmt.parts and fmt.inner is None and fmt.w3c_separator is None
-
-
 def count_files(parts: Sequence[sources.Batch], fmt: LogFormat, classifier: Classifier, timezone: str | None, *,
                 strict: bool = False, log_timezone: str | None = None,
                 data: bytes | None = None) -> list[BatchSummary]:
-    """Whole files (each read in one batch, all in one format ``joins_files`` takes) counted as one batch.
+    """Whole files (each read in one batch, all in one format ``read.joined.joins_files`` takes) counted as one
+    batch (gathered by ``read.joined.Joining``).
 
     A batch costs its queries some 8 ms however few its lines: a directory
     of small files (a CDN's five-minute logs) spent most of its time on
@@ -114,14 +106,18 @@ def _count(batch: sources.Batch, fmt: LogFormat, classifier: Classifier, fields:
     for ``summarize_files``.
     """
     rules = classifier.verdict_rules(since)
+    per_file = starts is not None
     wanted = ["idx", "reason", "method", "status", "ts", "local_day",
-              formats.REFERRER, formats.VHOST, formats.USER_AGENT]
+              formats.REFERRER, formats.VHOST, formats.USER_AGENT, *(["_file"] if per_file else [])]
     # Each stage is collected before the next reads it twice: Polars would not share it reliably.
     lf = derive(fields, fmt, timezone, log_timezone).with_columns(reason=skip_reason(bad_utf8))
+    if starts is not None:
+        lf = lf.with_columns(_file=file_of(starts))
     query = lf.select(*wanted, "target", _cand=passed_parse_and_since(rules) & classifier.hit())
     parsed = frames.collect(query)
     rest = groups_of(parsed.lazy().filter(~pl.col("_cand")).with_columns(listing=pl.lit(None, dtype=pl.String))
-                     .with_columns(reason=decide.reason(rules, through=NotCounted.NOT_LISTING)), timezone, starts)
+                     .with_columns(reason=decide.reason(rules, through=NotCounted.NOT_LISTING)), timezone,
+                     per_file=per_file)
     found = parsed.lazy().filter(pl.col("_cand")).select(
         *wanted, listing=listing_expr(classifier.rules.patterns), _head=referrer_head()).with_columns(
         listing=xml_listing())
@@ -129,15 +125,15 @@ def _count(batch: sources.Batch, fmt: LogFormat, classifier: Classifier, fields:
     classifier.learn(frames.collect(classifier.agents(candidates.lazy(), rules)))
     # (Collected: the groups and the counts both read it, and Polars' plan would work it out twice.)
     judged = frames.collect(classifier.verdicts(candidates.lazy(), rules)).lazy()
-    every = pl.concat([rest_groups.lazy(), groups_of(judged, timezone, starts)], how="vertical_relaxed")
+    every = pl.concat([rest_groups.lazy(), groups_of(judged, timezone, per_file=per_file)], how="vertical_relaxed")
     groups, counts, *plans = frames.collect_all([
-        every, count_views(classifier.with_suppliers(judged.filter(pl.col("reason").is_null())), timezone, starts),
-        *summary_plans(every, timezone, per_file=starts is not None),
+        every, count_views(classifier.with_suppliers(judged.filter(pl.col("reason").is_null())), timezone,
+                           per_file=per_file),
+        *summary_plans(every, timezone, per_file=per_file),
     ])
     def line_keys() -> pl.DataFrame:
         """Every line's key and reason (and file), for the rare batch with lines that have no time."""
-        by = {"_file": file_of(starts)} if starts is not None else {}
-        every = parsed.select(**by, idx="idx", reason="reason", _key=line_key(timezone))
+        every = parsed.select(*(["_file"] if per_file else []), "idx", "reason", _key=line_key(timezone))
         return every.update(frames.collect(judged.select("idx", "reason")), on="idx")
 
     return groups, counts, timezone, line_keys, plans

@@ -388,24 +388,21 @@ class _Reader:
         and commit (its counts with its read position, in file order, as
         before); a file read after a cut back (``since``) is counted alone.
         """
-        limit = sources.batch_bytes_wanted()
-        group: list[_Job] = []  # files read in one batch each, waiting to be counted together
-        ends: list[_Job] = []  # and their ends
-        size = 0
+        from ..read.joined import Joining
+
+        joining: Joining[_Job] = Joining()
+        ends: list[_Job] = []  # the ends of the files gathered
         held: _Job | None = None  # a file's first batch, while it may be its only one
 
         def flush() -> Iterator[_Job]:
-            nonlocal group, ends, size, held
-            if len(group) == 1:
-                yield group[0]
-            elif group:
-                data = b"\n".join(job.batch.data for job in group if job.batch is not None)
-                parts = tuple(replace(job, batch=replace(job.batch, data=b"")) for job in group
-                              if job.batch is not None)
-                first = group[0]
-                yield _Joined(first.file, None, first.format, first.classifier, parts=parts, data=data)
+            nonlocal ends, held
+            if (taken := joining.take()) is not None:
+                files, fmt, data = taken
+                first = files[0][0]
+                yield _Joined(first.file, None, fmt, first.classifier, data=data,
+                              parts=tuple(replace(job, batch=batch) for job, batch in files))
             yield from ends
-            group, ends, size = [], [], 0
+            ends = []
             if held is not None:
                 yield held
                 held = None
@@ -415,22 +412,19 @@ class _Reader:
                 yield from flush()
                 yield job
             elif job.batch is not None:
-                from ..count.batch import joins_files  # (Polars: only once there is a line to read)
-
-                if (held is None and job.since is None and job.format is not None and joins_files(job.format)
-                        and 2 * len(job.batch.data) < limit):  # (a large file's first is not held back)
+                if held is None and job.since is None and job.format is not None \
+                        and joining.may_hold(job.batch, job.format):
                     held = job
                     continue
                 yield from flush()
                 yield job
             elif held is not None and held.file is job.file and job.file.error is None:  # its only batch
                 whole, held = held, None
-                assert whole.batch is not None
-                if group and (whole.format != group[0].format or size + len(whole.batch.data) > limit):
+                assert whole.batch is not None and whole.format is not None
+                if not joining.fits(whole.batch, whole.format):
                     yield from flush()
-                group.append(whole)
+                joining.add(whole, whole.batch, whole.format)
                 ends.append(job)
-                size += len(whole.batch.data) + 1
             else:
                 yield from flush()
                 yield job

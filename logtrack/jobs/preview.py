@@ -11,14 +11,14 @@ import itertools
 import os
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import polars as pl
 
 from .. import formats
 from ..config import Config
 from ..count.aggregate import day_expr
-from ..count.batch import count_batch, count_files, joins_files
+from ..count.batch import count_batch, count_files
 from ..count.classify import Classifier
 from ..count.tally import BatchSummary, FileAccount, Tally
 from ..errors import InputError, UnrecognisedError
@@ -27,6 +27,7 @@ from ..parse.detect import detect, file_format, sample_frame
 from ..parse.fields import parse_lines
 from ..read import files, sources, w3c_sections
 from ..read.inputs import AUTO, WORKERS, Hooks, Input, in_order, plan
+from ..read.joined import Joining
 from ..verdicts.reasons import Skip
 
 
@@ -112,27 +113,17 @@ def count(config: Config, paths: Sequence[str], *, strict: bool = False, hooks: 
         their format is the same (``_Joined``): a batch costs its queries some 8 ms however few its lines,
         most of a small file's time. A file's first batch, when short enough to be its last, is held until
         its reader says whether it was the whole file; everything goes out in the files' order."""
-        joined: list[tuple[Input, sources.Batch]] = []
-        joined_fmt: LogFormat | None = None
-        joined_bytes = 0
-        limit = sources.batch_bytes_wanted()
+        joining: Joining[Input] = Joining()
 
         def flush() -> Iterator[_Job]:
-            nonlocal joined, joined_bytes
-            if joined:
-                assert joined_fmt is not None
-                data = b"\n".join(batch.data for _, batch in joined)
-                files = [(item, replace(batch, data=b"")) for item, batch in joined]
-                joined, joined_bytes = [], 0
-                yield _Joined(files, joined_fmt, data)
+            if (taken := joining.take()) is not None:
+                yield _Joined(*taken)
 
         for item in inputs:
             held: tuple[sources.Batch, LogFormat] | None = None  # the file's first batch, while it may be all
             try:
                 for batch, fmt in read(item):
-                    # (Only a batch under half a batch's size: any other is a large file's first, which
-                    # is not held back while the next is read.)
-                    if held is None and joins_files(fmt) and 2 * len(batch.data) < limit and batch.first_line == 1:
+                    if held is None and batch.first_line == 1 and joining.may_hold(batch, fmt):
                         held = batch, fmt
                         continue
                     yield from flush()
@@ -150,11 +141,9 @@ def count(config: Config, paths: Sequence[str], *, strict: bool = False, hooks: 
                 yield from flush()
                 yield _Batch(item)
                 continue
-            batch, fmt = held
-            if joined and (fmt != joined_fmt or joined_bytes + len(batch.data) > limit):
+            if not joining.fits(*held):
                 yield from flush()
-            joined.append((item, batch))
-            joined_fmt, joined_bytes = fmt, joined_bytes + len(batch.data) + 1
+            joining.add(item, *held)
         yield from flush()
 
     def read(item: Input) -> Iterator[tuple[sources.Batch, LogFormat]]:

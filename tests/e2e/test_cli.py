@@ -604,7 +604,9 @@ def test_small_files_are_counted_together_as_each_alone(cli, tmp_path: Path, mon
     joined = files_per_count(monkeypatch, pipeline)
     together = cli("xml", str(tmp_path), "--listing-pattern", PATTERN, "--format", "combined")
     assert joined == [7]
-    monkeypatch.setattr(pipeline, "joins_files", lambda fmt: False)
+    from logtrack.read import joined as joining
+
+    monkeypatch.setattr(joining, "joins_files", lambda fmt: False)
     assert counting.joins_files(pipeline.formats.get("combined"))
     alone = cli("xml", str(tmp_path), "--listing-pattern", PATTERN, "--format", "combined")
     assert joined == [7]
