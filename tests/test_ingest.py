@@ -119,6 +119,23 @@ def test_the_same_content_under_two_names_in_one_run_counts_once(cli, site, stat
     assert counts_of(state_at, cli) == gen.expected
 
 
+def test_settling_through_a_mark_waits_for_the_jobs_before_it_only() -> None:
+    """``take`` waits for the groups of commits before the last ones, not for the group it just asked."""
+    from logtrack.state.keeper import Keeper
+
+    gate = threading.Event()
+    done: list[str] = []
+    with Keeper(None) as keeper:  # type: ignore[arg-type]
+        keeper.submit(lambda: done.append("first"))
+        mark = keeper.asked
+        keeper.submit(lambda: (gate.wait(10), done.append("second")))
+        keeper.settle_through(mark)
+        assert done == ["first"] and keeper.asked == 2
+        gate.set()
+        keeper.settle()
+        assert done == ["first", "second"]
+
+
 def test_commits_queued_behind_a_failed_one_are_not_written() -> None:
     """A later read position committed over a failed commit's counts would lose them for good."""
     from logtrack.state.keeper import Keeper

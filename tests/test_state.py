@@ -75,6 +75,25 @@ def test_a_state_from_before_the_numbering_is_brought_up_to_date_and_read_by_nam
         assert len(state.files()) == 1
 
 
+def index_columns(path: Path, index: str) -> list[str]:
+    with sqlite3.connect(path) as db:
+        return [row[2] for row in db.execute(f"PRAGMA index_info({index})")]
+
+
+@pytest.mark.parametrize("made", ["new", "before the numbering"])
+def test_counts_by_day_are_indexed_per_file_so_that_a_files_rows_land_together(tmp_path: Path, made: str) -> None:
+    """Migration 9: (site, day, file_id, views), not (site, day, supplier, listing), whose inserts fell one
+    page a row: a first run over 250 small files spent most of its state thread's time there."""
+    path = tmp_path / "state.db"
+    if made != "new":
+        with sqlite3.connect(path) as db:
+            db.executescript(BEFORE_NUMBERING)
+    with State.open(path) as state:
+        totals = state.totals().get_column("views").to_list()
+    assert totals == ([] if made == "new" else [3])
+    assert index_columns(path, "counts_day") == ["site", "day", "file_id", "views"]
+
+
 def test_a_state_from_a_newer_logtrack_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "state.db"
     with State.open(path):
@@ -143,3 +162,36 @@ def test_counts_add_up_on_either_backend_whatever_the_rows(state_at: str) -> Non
         assert state.totals().select("supplier", "views").rows() == [("", 10), ("Zillow", 8)]
         assert state.outcomes().select("outcome", "lines").sort("outcome").rows() == [("no time", 2), ("view", 18)]
         assert (state.file(record.id).offset, state.file(record.id).lines) == (22, 2)
+
+
+def test_several_files_committed_at_once_each_get_their_own_counts_and_position(state_at: str) -> None:
+    """``advance_many`` (a group of small files counted together): each file's rows, days and position are
+    what its own ``advance`` writes; a file with no counts only moves on."""
+    from datetime import date
+
+    import polars as pl
+
+    from logtrack.config import Fleet
+    from logtrack.state.locate import open_state, parse
+    from logtrack.state.records import Advance
+
+    def views(day: int, listings: list[str], n: int) -> pl.DataFrame:
+        return pl.DataFrame({"day": [date(2026, 11, day)] * len(listings), "supplier": ["Zillow"] * len(listings),
+                             "listing": listings, "views": [n] * len(listings)})
+
+    outcomes = pl.DataFrame({"day": [date(2026, 11, 2)], "outcome": ["view"], "lines": [5]})
+    with open_state(parse(state_at), Fleet(host="web1")) as state:
+        a, b, c = (state.add_file(f"line of {n}\n".encode(), n) for n in ("a.log", "b.log", "c.log"))
+        with state.transaction():
+            state.advance_many([
+                Advance(a.id, 100, 10, "a.log", views(2, ["1", "2"], 1), last_ts=7, outcomes=outcomes),
+                Advance(b.id, 200, 20, "b.log", views(2, ["2"], 3).vstack(views(3, ["9"], 4)), tail_hash="t"),
+                Advance(c.id, 300, 30, "c.log", views(2, [], 0)),
+            ])
+        assert state.days_by_file() == {a.id: {"2026-11-02"}, b.id: {"2026-11-02", "2026-11-03"}}
+        assert state.totals().select("day", "listing", "views").rows() == [
+            (date(2026, 11, 2), "1", 1), (date(2026, 11, 2), "2", 4), (date(2026, 11, 3), "9", 4)]
+        assert state.outcomes().select("outcome", "lines").rows() == [("view", 5)]
+        assert [(r.offset, r.lines, r.last_name, r.last_ts, r.tail_hash) for r in state.files()] == [
+            (100, 10, "a.log", 7, None), (200, 20, "b.log", None, "t"), (300, 30, "c.log", None, None)]
+        assert state.pending_days(None) == ["2026-11-02", "2026-11-03"]

@@ -152,6 +152,8 @@ def merge_outcomes(parts: list[pl.DataFrame]) -> pl.DataFrame:
 
     if not parts:
         return pl.DataFrame(schema={"day": pl.Date, "outcome": pl.String, "lines": pl.Int64})
+    if len(parts) == 1:  # (a batch's: one row a (day, outcome) already)
+        return parts[0]
     return pl.concat(parts).group_by("day", "outcome").agg(pl.col("lines").sum())
 
 

@@ -40,7 +40,7 @@ from ..read.holes import HOLE
 from ..read.inputs import AUTO, DRAIN, WORKERS, Drain, Hooks, Input, in_order, plan
 from ..state.interface import Store
 from ..state.keeper import Keeper
-from ..state.records import FINGERPRINT_BYTES, FileRecord, fingerprint
+from ..state.records import FINGERPRINT_BYTES, Advance, FileRecord, fingerprint
 
 if TYPE_CHECKING:
     from ..count.classify import Classifier
@@ -237,6 +237,29 @@ class _Joined(_Job):
     data: bytes = b""
 
 
+@dataclass(frozen=True)
+class _Commit:
+    """A file's counted batches and where it stands after them, until the state's thread writes them."""
+
+    record_id: int
+    name: str
+    packed: bool
+    done: list[BatchSummary]
+    offset: int
+    lines: int
+    last_ts: int | None
+    since: int | None
+    hints: tuple[os.stat_result, bool] | None
+
+    def advance(self) -> Advance:
+        """Its counts merged (in key order, when there are many: ``SORTED_ROWS``), on the state's thread."""
+        parts = [s.counts for s in self.done]
+        by_key = sum(part.height for part in parts) > SORTED_ROWS
+        return Advance(self.record_id, self.offset, self.lines, self.name, merge_counts(parts, sort=by_key),
+                       self.last_ts, self.since, None if self.packed else _tail_hash(self.name, self.offset),
+                       merge_outcomes([s.outcomes for s in self.done if s.outcomes is not None]))
+
+
 class _Reader:
     """The files' batches for the pool (``jobs``, on the main thread), and the counted ones into the state
     (``take``, in file order)."""
@@ -246,6 +269,9 @@ class _Reader:
         self._classifier: Classifier | None = None
         self._known = set(report.tally.examples)  # reasons whose first example is kept already
         self._reading: list[_File] = []  # matched, their end not taken yet
+        self._commits: deque[int] = deque()  # the state thread's ``asked`` after each group's commits
+        self._to_write: list[_Commit] = []  # this ``take``'s commits
+        self._match_ahead = MATCH_AHEAD
 
     def say(self, message: str) -> None:
         if self.hooks.on_warning:
@@ -297,7 +323,7 @@ class _Reader:
     def _stat(self, waiting: deque[Input]) -> list[_File]:
         """The next files to match (at most ``MATCH_AHEAD``); a stream is said and left out."""
         group: list[_File] = []
-        while waiting and len(group) < MATCH_AHEAD:
+        while waiting and len(group) < self._match_ahead:
             item = waiting.popleft()
             if files.is_stream(item.name):
                 what = "stdin" if item.name == files.STDIN else f"{item.name}: a pipe, not a file,"
@@ -313,6 +339,7 @@ class _Reader:
             except OSError as exc:
                 file.error = InputError(f"{item.name}: cannot read: {exc.strerror}")
             group.append(file)
+        self._match_ahead = min(2 * self._match_ahead, MATCH_MOST)
         return group
 
     def _match(self, group: list[_File]) -> int:
@@ -469,35 +496,47 @@ class _Reader:
             if file in self._reading and (file.pending_bytes >= COMMIT_BYTES
                                           or time.monotonic() - file.committed_at >= COMMIT_SECONDS):
                 self._commit(file)
-        # Once for the group, not after each commit: the files counted together (``joined``) are committed
-        # on the state's thread while this one goes on (a first run over 250 small files: 4.3 against 5.3 s).
-        self.keeper.settle(keep=QUEUED_COMMITS)  # (their summaries wait in memory)
+        asked = self.keeper.asked
+        self._write()
+        if self.keeper.asked > asked:
+            self._commits.append(self.keeper.asked)
+        # By groups, not by commits: the files counted together (``joined``) are each committed on the
+        # state's thread while this one goes on with the next group (their summaries wait in memory).
+        while len(self._commits) > QUEUED_COMMITS:
+            self.keeper.settle_through(self._commits.popleft())
 
     def _commit(self, file: _File, hints: tuple[os.stat_result, bool] | None = None) -> None:
-        """Its counted batches and the position after them, in one transaction on the state's thread;
-        with ``hints``, the file's stat hints in the same one (its end)."""
+        """Its counted batches and the position after them, to be committed in one transaction on the
+        state's thread (``_write``, at the end of the ``take``); with ``hints``, the file's stat hints in
+        the same one (its end)."""
         record = file.record
         assert record is not None
-        done, at, lines, ts, since = file.pending, file.offset, file.lines, file.last_ts, file.since
-        if not done and hints is None:
+        if not file.pending and hints is None:
             return
+        self._to_write.append(_Commit(record.id, file.name, file.packed, file.pending, file.offset, file.lines,
+                                      file.last_ts, file.since, hints))
         file.pending, file.pending_bytes, file.committed_at = [], 0, time.monotonic()
-        name, packed, state, tally = file.name, file.packed, self.state, self.report.tally
 
-        parts = [s.counts for s in done]
-        by_key = sum(part.height for part in parts) > SORTED_ROWS
+    def _write(self) -> None:
+        """The commits of a ``take`` as one job of the state's thread: each whole (its counts with its
+        position), their rows written together (``advance_many``: a group of small files counted
+        together pays for its statements once, not once a file)."""
+        commits, self._to_write = self._to_write, []
+        if not commits:
+            return
+        state, tally = self.state, self.report.tally
 
         def write() -> None:
-            if done:
-                state.advance(record.id, at, lines, name, merge_counts(parts, sort=by_key), ts, since,
-                              None if packed else _tail_hash(name, at),
-                              outcomes=merge_outcomes([s.outcomes for s in done if s.outcomes is not None]))
-            if hints is not None:
-                state.set_hints(record.id, *hints)
+            if advances := [commit.advance() for commit in commits if commit.done]:
+                state.advance_many(advances)
+            for commit in commits:
+                if commit.hints is not None:
+                    state.set_hints(commit.record_id, *commit.hints)
 
         def written() -> None:
-            for summary in done:
-                tally.add(summary)
+            for commit in commits:
+                for summary in commit.done:
+                    tally.add(summary)
 
         self.keeper.write(write, written)  # (``take`` waits for the queue once its group is in)
 
@@ -580,14 +619,19 @@ TAIL_BYTES = 256
 # 5 M lines took 1.46x xml's time with 64 MiB commits on the main thread, 1.05 to 1.25x now.
 COMMIT_BYTES = 256 * 1024 * 1024
 COMMIT_SECONDS = 2.0
-# Commits waiting for the state's thread while the reading goes on (each holds its batches' counts).
+# Groups of commits (a ``take``'s) waiting for the state's thread while the reading goes on (each holds
+# its batches' counts): waiting for each commit instead kept the main thread idle while a group of
+# small files counted together was written, file by file.
 QUEUED_COMMITS = 2
 # A commit of more count rows than this upserts them in key order: SQLite's two B-trees (the key, and
 # the per-day index) are then walked in order, not at random (a 1 M-line heavy file's commits of 62,000
 # rows: 213 against 330 ms each); a small commit's sort would cost more than it saves (1.4 ms a file).
 SORTED_ROWS = 20_000
-# Files matched at once, ahead of their reading.
+# Files matched at once, ahead of their reading: the first group small, so that reading starts soon,
+# then twice as many each time, up to MATCH_MOST: a match waits for every commit asked before it (the
+# state's thread works in order), so over a directory of small files fewer matches wait less.
 MATCH_AHEAD = 8
+MATCH_MOST = 256
 
 
 def _still_the_one(file: _File) -> None:

@@ -257,9 +257,7 @@ def misfit(sample: pl.DataFrame, fmt: LogFormat, source: str) -> str | None:
     # The sample's lines and each preset's screen, in one query: on most files no preset passes its screen,
     # no fit can be clear, and nothing more is asked (a query on a thousand lines costs more to set up than
     # to run).
-    total, *hits = _sample(sample).select(
-        pl.len(), *(pl.col("line").str.contains(other.regex).sum().alias(f"_{i}") for i, other in enumerate(others))
-    ).collect().row(0)
+    total, *hits = _sample(sample).select(pl.len(), *_screens(pl.col("line"), others)).collect().row(0)
     if all(n * 2 <= total for n in hits):  # (no line at all, too)
         return None
     lines = sample_lines(sample)
@@ -280,8 +278,12 @@ def screened(fmts: list[LogFormat], lines: pl.Series) -> list[int]:
     """
     if not fmts:
         return []
-    found = pl.select(pl.lit(lines).str.contains(fmt.regex).sum().alias(f"_{i}") for i, fmt in enumerate(fmts))
-    return [int(n) for n in found.row(0)]
+    return [int(n) for n in pl.select(_screens(pl.lit(lines), fmts)).row(0)]
+
+
+def _screens(line: pl.Expr, fmts: list[LogFormat]) -> list[pl.Expr]:
+    """Each format's regex screen over ``line``: how many lines it matches, one column a format."""
+    return [line.str.contains(fmt.regex).sum().alias(f"_{i}") for i, fmt in enumerate(fmts)]
 
 
 def sample_frame(batch: sources.Batch) -> pl.DataFrame:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     import polars as pl
 
-    from .records import FileRecord, HostRecord, Upload
+    from .records import Advance, FileRecord, HostRecord, Upload
 
 
 class Store(Protocol):
@@ -64,6 +64,7 @@ class Store(Protocol):
     def advance(self, record_id: int, offset: int, lines: int, name: str, counts: pl.DataFrame,
                 last_ts: int | None = None, recount_since: int | None = None, tail_hash: str | None = None,
                 outcomes: pl.DataFrame | None = None) -> None: ...
+    def advance_many(self, commits: Sequence[Advance]) -> None: ...
     def recount(self, record: FileRecord) -> FileRecord: ...
     def set_hints(self, record_id: int, st: os.stat_result, complete: bool) -> None: ...
 

@@ -40,6 +40,7 @@ class Keeper:
         self.state = state
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="logtrack-state")
         self._queued: deque[Future[Any]] = deque()
+        self._done = 0  # jobs waited for (``settle``), the oldest first
         self._failed = False
         self._writes: list[tuple[Callable[[], None], Callable[[], None]]] = []
         self._lock = threading.Lock()
@@ -94,7 +95,18 @@ class Keeper:
         self.settle()
         return future.result()
 
+    @property
+    def asked(self) -> int:
+        """How many jobs were asked so far: a mark for ``settle_through``."""
+        return self._done + len(self._queued)
+
     def settle(self, keep: int = 0) -> None:
         """Wait until at most ``keep`` jobs are left to do; the first error among them is raised here."""
-        while len(self._queued) > keep:
-            self._queued.popleft().result()
+        self.settle_through(self.asked - keep)
+
+    def settle_through(self, mark: int) -> None:
+        """Wait until the jobs asked before ``mark`` (an ``asked`` of earlier) are done, errors raised here."""
+        while self._done < mark and self._queued:
+            future = self._queued.popleft()
+            self._done += 1
+            future.result()

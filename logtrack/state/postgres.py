@@ -124,7 +124,7 @@ def _sql(statement: str) -> str:
 class PgState(SqlStore):
     """A PostgreSQL state opened for one (site, host). Use ``PgState.open`` as a context manager."""
 
-    groups_commits = False  # other hosts commit at the same time: see ``advance``'s days in order
+    groups_commits = False  # other hosts commit at the same time: see ``advance_many``'s days in order
 
     def __init__(self, url: str, conn: Any, site: str, host: str, local_dir: Path) -> None:
         super().__init__(site, host, shown(url), local_dir, local_dir)

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import polars as pl
 
 FINGERPRINT_BYTES = 4096
 DEFAULT_SITE = "default"
@@ -25,6 +29,26 @@ class FileRecord:
     last_ts: int | None = None
     recount_since: int | None = None
     tail_hash: str | None = None
+
+
+@dataclass(frozen=True)
+class Advance:
+    """One file's commit: a batch's counts (and lines per outcome) with the read position after them.
+
+    ``last_ts`` is the latest line time read from the file so far;
+    ``recount_since`` stays set while a file cut back is read again;
+    ``tail_hash`` is what the file holds just before the new position.
+    """
+
+    record_id: int
+    offset: int
+    lines: int
+    name: str
+    counts: pl.DataFrame
+    last_ts: int | None = None
+    recount_since: int | None = None
+    tail_hash: str | None = None
+    outcomes: pl.DataFrame | None = None
 
 
 @dataclass(frozen=True)

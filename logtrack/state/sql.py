@@ -31,7 +31,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .records import FINGERPRINT_BYTES, FileRecord, HostRecord, Upload, fingerprint
+from .records import FINGERPRINT_BYTES, Advance, FileRecord, HostRecord, Upload, fingerprint
 
 if TYPE_CHECKING:
     import polars as pl
@@ -182,33 +182,42 @@ class SqlStore(ABC):
     def advance(self, record_id: int, offset: int, lines: int, name: str, counts: pl.DataFrame,
                 last_ts: int | None = None, recount_since: int | None = None, tail_hash: str | None = None,
                 outcomes: pl.DataFrame | None = None) -> None:
-        """Add a batch's counts and move the read position: call inside ``transaction``.
+        """Add a batch's counts and move the read position: call inside ``transaction`` (see ``Advance``)."""
+        self.advance_many([Advance(record_id, offset, lines, name, counts, last_ts, recount_since, tail_hash,
+                                   outcomes)])
 
-        ``last_ts`` is the latest line time read from the file so far;
-        ``recount_since`` stays set while a file cut back is read again;
-        ``tail_hash`` is what the file holds just before the new position.
-        Each day counted gets a new mark (see the module's docstring); days
-        are written in order, so two hosts' commits never wait on each other
-        in a cycle.
+    def advance_many(self, commits: Sequence[Advance]) -> None:
+        """Several files' commits, each whole (its counts with its position): call inside ``transaction``.
+
+        Their rows go in as one statement each: over a directory of small
+        files counted together, the per-file statements and frame
+        operations cost more than the rows (250 files of 4,000 lines: two
+        thirds of the state thread's time). Each day counted gets a new
+        mark (see the module's docstring); days are written in order, so
+        two hosts' commits never wait on each other in a cycle.
         """
         import polars as pl
 
         day = pl.col("day").dt.to_string("%Y-%m-%d")
-        keys = (pl.lit(self.site).alias("site"), pl.lit(record_id).alias("file_id"))
-        if counts.height:
-            self._add("counts", counts.select(*keys, day, "supplier", "listing", "views"),
-                      ("file_id", "day", "supplier", "listing"), "views")
-            days = sorted(counts.get_column("day").unique().dt.to_string("%Y-%m-%d").to_list())
+        site = pl.lit(self.site).alias("site")
+        counts = _with_file_ids([(c.record_id, c.counts) for c in commits])
+        if counts is not None:
+            rows = counts.select(site, "file_id", day, "supplier", "listing", "views")
+            self._add("counts", rows, ("file_id", "day", "supplier", "listing"), "views")
+            days = sorted(rows.get_column("day").unique().to_list())
             self._many("INSERT INTO dirty_days (site, day, mark) VALUES (?, ?, ?) "
                        "ON CONFLICT (site, day) DO UPDATE SET mark = excluded.mark",
                        [(self.site, d, _mark()) for d in days])
-        if outcomes is not None and outcomes.height:
-            self._add("outcomes", outcomes.select(*keys, day.fill_null(""), "outcome", "lines"),
+        outcomes = _with_file_ids([(c.record_id, c.outcomes) for c in commits if c.outcomes is not None])
+        if outcomes is not None:
+            self._add("outcomes", outcomes.select(site, "file_id", day.fill_null(""), "outcome", "lines"),
                       ("file_id", "day", "outcome"), "lines")
-        self._exec(
+        now = time.time()
+        self._many(
             'UPDATE files SET "offset"=?, lines=?, last_name=?, last_read=?, last_ts=?, recount_since=?, '
             "tail_hash=? WHERE id=?",
-            (offset, lines, name, time.time(), last_ts, recount_since, tail_hash, record_id),
+            [(c.offset, c.lines, c.name, now, c.last_ts, c.recount_since, c.tail_hash, c.record_id)
+             for c in commits],
         )
 
     def recount(self, record: FileRecord) -> FileRecord:
@@ -455,6 +464,22 @@ class SqlStore(ABC):
 
     def has_files(self, host: str) -> bool:
         return bool(self._fetch("SELECT 1 FROM files WHERE site=? AND host=? LIMIT 1", (self.site, host)))
+
+
+def _with_file_ids(frames: Sequence[tuple[int, pl.DataFrame]]) -> pl.DataFrame | None:
+    """The frames' rows as one, each with its file's id (``file_id``); None when there are none."""
+    import polars as pl
+
+    frames = [(record_id, frame) for record_id, frame in frames if frame.height]
+    if not frames:
+        return None
+    if len(frames) == 1:
+        record_id, frame = frames[0]
+        return frame.with_columns(file_id=pl.lit(record_id, pl.Int64))
+    ids = pl.DataFrame({"file_id": [record_id for record_id, _ in frames], "n": [frame.height for _, frame in frames]},
+                       schema={"file_id": pl.Int64, "n": pl.Int64})
+    return pl.concat([frame for _, frame in frames]).with_columns(
+        ids.select(pl.col("file_id").repeat_by("n").explode()).to_series())
 
 
 def _mark() -> int:

@@ -145,6 +145,9 @@ MIGRATIONS: tuple[tuple[int, str, Callable[[sqlite3.Connection], None]], ...] = 
     (7, "bot verdicts are no longer kept (checking became cheaper than looking up)",
      _script("DROP TABLE IF EXISTS agents")),
     (8, "sites and hosts: one state may hold a fleet's counts, per host, and many sites", _fleet),
+    (9, "counts by day kept together per file: a file's new counts land side by side, not one page a row",
+     _script("DROP INDEX IF EXISTS counts_day; "
+             "CREATE INDEX counts_day ON counts (site, day, file_id, views)")),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
@@ -384,4 +387,5 @@ def _acquire(lock: object, lock_path: Path, wait: float, shared: bool) -> None:
                     "let it finish (a cron run and the logrotate hook overlapped), or raise --lock-wait",
                 ) from None
             time.sleep(0.1)
+
 
