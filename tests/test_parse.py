@@ -236,3 +236,18 @@ def test_a_format_is_judged_by_the_same_lines_from_the_head(head: list[str], lin
     whole, sample = lines_frame(batch), sample_frame(batch)
     assert sample_lines(sample).to_list() == sample_lines(whole).to_list()
     assert sample.get_column("line_no").to_list() == whole.get_column("line_no").head(sample.height).to_list()
+
+
+@pytest.mark.parametrize("at", [10, 4500])
+def test_a_line_not_utf8_in_a_batch_leaves_its_sample_the_same(at: int) -> None:
+    """Polars' reader refuses a batch with a line that is not UTF-8 anywhere, past its head too: the head is
+    then split in Python, and the sample (lines and their numbers) is what the whole batch gives."""
+    from logtrack.parse.detect import sample_frame, sample_lines
+    from logtrack.parse.fields import lines_frame
+
+    rows = [_GOOD.format(i=i % 250) for i in range(5000)]
+    rows[at] = "caf\xe9 is not UTF-8"
+    batch = batch_of("t.log", 7, "\n".join(rows).encode("latin-1"))
+    whole, sample = lines_frame(batch), sample_frame(batch)
+    assert sample_lines(sample).to_list() == sample_lines(whole).to_list()
+    assert sample.get_column("line_no").to_list() == whole.get_column("line_no").head(sample.height).to_list()

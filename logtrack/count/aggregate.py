@@ -124,20 +124,21 @@ def summarize_files(parts: Sequence[Batch], starts: Sequence[int], data: bytes, 
         reasons.setdefault(file, []).append((reason, n, parts[file].first_line + idx - starts[file], idx))
     made = {file: (int(lines), last_ts) for file, lines, last_ts, _ in totals.iter_rows()}
     counted, lines_per_day = (_by_file(frame) for frame in (counts, outcomes))
+    no_counts, no_outcomes = counts.clear().drop("_file"), outcomes.clear().drop("_file")  # (once, not a file)
     text = functools.partial(line_of, data)
     summaries = []
     for file, part in enumerate(parts):
         lines, last_ts = made[file]
         summaries.append(BatchSummary(
-            part.source, lines, counted.get(file, counts.clear().drop("_file")), reasons.get(file, []), text,
-            last_ts=None if last_ts is None else int(last_ts),
-            outcomes=lines_per_day.get(file, outcomes.clear().drop("_file"))))
+            part.source, lines, counted.get(file, no_counts), reasons.get(file, []), text,
+            last_ts=None if last_ts is None else int(last_ts), outcomes=lines_per_day.get(file, no_outcomes)))
     return summaries
 
 
 def _by_file(frame: pl.DataFrame) -> dict[int, pl.DataFrame]:
-    """A frame of several files' rows (``_file``) as each file's, without that column."""
-    return {file: part.drop("_file") for (file,), part in frame.partition_by("_file", as_dict=True).items()}
+    """A frame of several files' rows (``_file``) as each file's, without that column (one operation for
+    them all: a ``drop`` a file was a fifth of a group's time over 2,000 files of 500 lines)."""
+    return {file: part for (file,), part in frame.partition_by("_file", as_dict=True, include_key=False).items()}
 
 
 def outcomes_per_day(groups: pl.DataFrame, timezone: str | None,

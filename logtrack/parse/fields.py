@@ -76,10 +76,11 @@ def lines_frame(batch: Batch) -> pl.DataFrame:
         lines = pl.Series(batch.text.split("\n"), dtype=pl.String)
         frame = pl.DataFrame({"line": lines.str.strip_suffix("\r")})  # the CSV reader drops it itself
         frame = frame.with_row_index("idx")
-    return _numbered(frame, batch)
+    return numbered(frame, batch)
 
 
-def _numbered(frame: pl.DataFrame, batch: Batch) -> pl.DataFrame:
+def numbered(frame: pl.DataFrame, batch: Batch) -> pl.DataFrame:
+    """``read_lines``' rows with their ``line_no`` in the file."""
     return frame.with_columns(line_no=(pl.col("idx") + batch.first_line).cast(pl.Int64))
 
 
@@ -117,7 +118,7 @@ def unwrapped_fields(batch: Batch, fmt: LogFormat, *, counting: bool = False,
         return taken
     lines = batch_lines(batch)
     assert lines is not None  # (it read them above)
-    left = _numbered(lines.join(odd, on="idx", how="semi"), batch)
+    left = numbered(lines.join(odd, on="idx", how="semi"), batch)
     return pl.concat([taken, fields_of_lines(left, fmt, glued=glued).select(taken.columns)], how="vertical_relaxed")
 
 

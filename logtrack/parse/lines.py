@@ -20,13 +20,15 @@ def _readable(data: bytes) -> bool:
     return bool(data) and NO_SEPARATOR.encode() not in data and csv_safe(data)
 
 
-def read_lines(data: bytes) -> pl.DataFrame | None:
-    """``idx`` and ``line`` of each line of ``data`` (joined by newlines, as a batch's), "" for a blank one.
+def read_lines(data: bytes, rows: int | None = None) -> pl.DataFrame | None:
+    """``idx`` and ``line`` of each line of ``data`` (joined by newlines, as a batch's), "" for a blank one;
+    with ``rows``, of its first ``rows`` lines only.
 
     The CR of a CRLF line end is dropped, as the line regex path drops it;
     one before it, or anywhere else, stays. None where the reader does not
-    take ``data`` (``_readable``) or it is not valid UTF-8: the caller splits
-    it in Python.
+    take ``data`` (``_readable``) or it is not valid UTF-8 (all of it, even
+    past ``rows``: the reader checks it whole): the caller splits it in
+    Python.
     """
     if not _readable(data):
         return None
@@ -36,11 +38,12 @@ def read_lines(data: bytes) -> pl.DataFrame | None:
             raise_if_empty=False,
             # The reader's own row index comes in the same chunks as the lines: an index added
             # afterwards is one chunk against their several, and every later step realigned them all.
-            row_index_name="idx",
+            row_index_name="idx", n_rows=rows,
         )
     except (pl.exceptions.ComputeError, OSError):  # not valid UTF-8
         return None
-    if data.endswith(b"\n"):  # the reader ends a last line at its newline: the blank line after it is a row too
+    if data.endswith(b"\n") and (rows is None or lines.height < rows):
+        # the reader ends a last line at its newline: the blank line after it is a row too
         last = pl.DataFrame({"idx": [lines.height], "line": [""]}, schema=lines.schema)
         lines = pl.concat([lines, last])
     return lines.with_columns(pl.col("line").fill_null(""))  # (a blank line reads as null)
