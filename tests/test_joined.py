@@ -155,3 +155,27 @@ def test_custom_formats(spec: str, style: str) -> None:
     lines[17:17] = [b"junk", b""]
     cut = [0, 3, 4, 30, 62]
     compare([lines[a:b] for a, b in itertools.pairwise(cut)], formats.get(spec), "Asia/Kolkata")
+
+
+COMMON = '203.0.113.{i} - - [01/Nov/2026:10:00:00 -0500] "GET /listing/{i} HTTP/1.1" 200 5'
+VHOST = "www.site.example:443 " + VIEW
+
+
+@pytest.mark.parametrize(("named", "files"), [
+    # common named: combined files (a referrer and agent it does not read) and common ones side by side
+    ("common", [[VIEW.format(i=i, h=1) for i in range(3)], [COMMON.format(i=4)],
+                ["", JUNK, VIEW.format(i=5, h=2)], [UTF8, VIEW.format(i=2, h=2)], [JUNK, JUNK, COMMON.format(i=6)]]),
+    # combined named: files whose lines lead with a virtual host, or half do, or one blank line
+    ("combined", [[VHOST.format(i=1, h=1)], [VIEW.format(i=2, h=2)], [VHOST.format(i=3, h=3), VIEW.format(i=4, h=4)],
+                  [""], [VHOST.format(i=i, h=5) for i in range(5)] + [VIEW.format(i=9, h=6)]]),
+])
+def test_a_named_format_is_judged_over_files_joined_as_each_alone(named: str, files: list[list[str | bytes]]) -> None:
+    """``misfits``: the note a named format gets on each of several whole files judged in one query is the
+    one ``misfit`` gives each file's own sample (the file named, not a neighbour)."""
+    from logtrack.parse.detect import misfit, misfits, sample_frame
+
+    fmt = formats.get(named)
+    parts = batches(files)
+    alone = [misfit(sample_frame(part), fmt, part.source) for part in parts]
+    assert misfits(fmt, parts, b"\n".join(part.data for part in parts)) == alone
+    assert any(alone) and not all(alone)  # both kinds in each case

@@ -38,6 +38,7 @@ class BatchSummary:
     line_text: Callable[[int], str]  # a line's text by its index: fetched only for a reason's first example
     last_ts: int | None = None  # the latest line time in the batch, µs since 1970 (UTC)
     outcomes: pl.DataFrame | None = None  # lines per (day, outcome)
+    notes: tuple[str, ...] = ()  # what to say of its file before its lines (a misfit judged with them)
 
     def detached(self, known: set[str]) -> BatchSummary:
         """The same, holding only the example lines a tally can still want, not the batch's text.

@@ -223,6 +223,7 @@ class _Job:
     format: LogFormat | None = None
     classifier: Classifier | None = None
     since: int | None = None
+    judge: bool = False  # the file's named format to be judged (``misfit``) with this, its first batch
 
 
 @dataclass(frozen=True)
@@ -388,12 +389,21 @@ class _Reader:
                                   first_line=file.lines + 1, partial_tail=False)
         for batch in batches:
             classifier = self.classifier()  # (made now: its bot detector warms up while the format is judged)
-            from ..parse.detect import file_format, sample_frame  # (Polars: only once there is a line to read)
+            from ..parse import detect  # (Polars: only once there is a line to read)
 
-            # a run resuming mid-file judges the format by the file's first lines, not the new ones
-            sample = sample_frame(batch if skip == 0 or file.format is not None else _head_batch(file.head))
-            fmt, notes = file_format(file.format, sample, name, self.config.rules.vhosts,
-                                     from_start=batch.first_line == 1)
+            # whether a named format reads what the lines hold (``misfit``) is judged with the first batch's
+            # counting, on the pool (a group of small files counted together: in one query), not here
+            # (resumed mid-file, a named format is not judged at all: it was when the file's start was read)
+            from_start = batch.first_line == 1
+            judge = file.format is not None and from_start and detect.defers_misfit(file.format)
+            if file.format is not None and (judge or not from_start):
+                fmt, notes = file.format, detect.checked(file.format, name, self.config.rules.vhosts,
+                                                         from_start=from_start)
+            else:
+                # a run resuming mid-file judges the format by the file's first lines, not the new ones
+                sample = detect.sample_frame(batch if skip == 0 or file.format is not None else _head_batch(file.head))
+                fmt, notes = detect.file_format(file.format, sample, name, self.config.rules.vhosts,
+                                                from_start=from_start)
             for note in notes:
                 self.say(note)
             if fmt.w3c_separator is not None and skip > 0:
@@ -401,7 +411,7 @@ class _Reader:
             file.format = fmt
             # the first batch has told the format; a W3C log's headers may change it further on
             for part, part_fmt in w3c_sections.follow(itertools.chain([batch], batches), fmt, skip):
-                yield _Job(file, part, part_fmt, classifier, file.since)
+                yield _Job(file, part, part_fmt, classifier, file.since, judge=judge and part.first_line == 1)
             return
 
     def joined(self, jobs: Iterator[_Job | Drain]) -> Iterator[_Job | Drain]:
@@ -464,14 +474,28 @@ class _Reader:
             from ..count.batch import count_files
 
             assert job.format is not None and job.classifier is not None
-            return count_files([part.batch for part in job.parts if part.batch is not None], job.format,
-                               job.classifier, rules.timezone, log_timezone=rules.log_timezone, data=job.data)
+            parts = [part.batch for part in job.parts if part.batch is not None]
+            summaries = count_files(parts, job.format, job.classifier, rules.timezone,
+                                    log_timezone=rules.log_timezone, data=job.data)
+            if not any(part.judge for part in job.parts):
+                return summaries
+            from ..parse import detect
+
+            return [replace(summary, notes=(note,)) if note and part.judge else summary
+                    for part, summary, note in zip(job.parts, summaries, detect.misfits(job.format, parts, job.data),
+                                                   strict=True)]
         if job.batch is None or job.format is None or job.classifier is None:  # (a file's end)
             return None
         from ..count.batch import count_batch
 
-        return count_batch(job.batch, job.format, job.classifier, rules.timezone, log_timezone=rules.log_timezone,
-                           since=job.since)
+        summary = count_batch(job.batch, job.format, job.classifier, rules.timezone,
+                              log_timezone=rules.log_timezone, since=job.since)
+        if job.judge:
+            from ..parse import detect
+
+            if note := detect.misfit(detect.sample_frame(job.batch), job.format, job.file.name):
+                return replace(summary, notes=(note,))
+        return summary
 
     # --- the main thread, in file order ---------------------------------------------------------
     def take(self, group: list[tuple[_Job, BatchSummary | list[BatchSummary] | None]]) -> None:
@@ -489,6 +513,8 @@ class _Reader:
                 counted = [(job, summary)]
             for part, part_summary in counted:
                 assert part.batch is not None
+                for note in part_summary.notes:  # (a named format's misfit, judged with its first batch)
+                    self.say(note)
                 part.file.absorb(part.batch, part_summary, self._known)
                 if part.file not in touched:
                     touched.append(part.file)

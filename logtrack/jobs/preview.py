@@ -11,7 +11,7 @@ import itertools
 import os
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import polars as pl
 
@@ -23,7 +23,7 @@ from ..count.classify import Classifier
 from ..count.tally import BatchSummary, FileAccount, Tally
 from ..errors import InputError, UnrecognisedError
 from ..formats import LogFormat
-from ..parse.detect import detect, file_format, sample_frame
+from ..parse.detect import checked, defers_misfit, detect, file_format, misfit, misfits, sample_frame
 from ..parse.fields import parse_lines
 from ..read import files, sources, w3c_sections
 from ..read.inputs import AUTO, WORKERS, Hooks, Input, in_order, plan
@@ -96,13 +96,31 @@ def count(config: Config, paths: Sequence[str], *, strict: bool = False, hooks: 
     def work(job: _Job) -> BatchSummary | list[BatchSummary] | None:
         rules = config.rules
         if isinstance(job, _Joined):
-            return count_files([batch for _, batch in job.files], job.fmt, classifier, rules.timezone,
-                               strict=strict, log_timezone=rules.log_timezone, data=job.data)
+            parts = [batch for _, batch in job.files]
+            summaries = count_files(parts, job.fmt, classifier, rules.timezone, strict=strict,
+                                    log_timezone=rules.log_timezone, data=job.data)
+            if not any(judged_later(item, job.fmt, batch) for item, batch in job.files):
+                return summaries
+            return [replace(summary, notes=(note,)) if note and judged_later(item, job.fmt, batch) else summary
+                    for (item, batch), summary, note in zip(job.files, summaries, misfits(job.fmt, parts, job.data),
+                                                            strict=True)]
         assert isinstance(job, _Batch)
         if job.batch is None or job.fmt is None:  # (a file's end: nothing to count)
             return None
-        return count_batch(job.batch, job.fmt, classifier, rules.timezone, strict=strict,
-                           log_timezone=rules.log_timezone)
+        summary = count_batch(job.batch, job.fmt, classifier, rules.timezone, strict=strict,
+                              log_timezone=rules.log_timezone)
+        if judged_later(job.item, job.fmt, job.batch) and (note := misfit(sample_frame(job.batch), job.fmt,
+                                                                          job.item.name)):
+            return replace(summary, notes=(note,))
+        return summary
+
+    def judged_later(item: Input, fmt: LogFormat, batch: sources.Batch) -> bool:
+        """Whether the file's format was named (not detected) and whether it reads what the lines hold
+        (``misfit``) is judged with the counting of its first batch, on the pool, rather than when it is
+        opened, on the main thread (a file at a time; for a group of files counted together, in one
+        query: ``misfits``). Not under ``--strict``, which may stop at the file's first damaged line:
+        that note then comes first, as it may tell why."""
+        return item.format is not None and not strict and batch.first_line == 1 and defers_misfit(fmt)
 
     def jobs() -> Iterator[_Job]:
         """Every file's batches in turn, each file closed by a job without one (with the error that ended it,
@@ -151,7 +169,10 @@ def count(config: Config, paths: Sequence[str], *, strict: bool = False, hooks: 
         fmt = item.format
         batches = sources.batches(item.name, warn=warn, note=hooks.on_warning)
         for batch in batches:
-            fmt, notes = file_format(fmt, sample_frame(batch), item.name, config.rules.vhosts, from_start=True)
+            if fmt is not None and judged_later(item, fmt, batch):
+                notes = checked(fmt, item.name, config.rules.vhosts, from_start=True)
+            else:
+                fmt, notes = file_format(fmt, sample_frame(batch), item.name, config.rules.vhosts, from_start=True)
             result.formats[item.name] = fmt.name
             if hooks.on_format:
                 hooks.on_format(item.name, fmt)
@@ -177,6 +198,9 @@ def count(config: Config, paths: Sequence[str], *, strict: bool = False, hooks: 
 
     def fold(item: Input, batch: sources.Batch, summary: BatchSummary) -> None:
         nonlocal done_bytes
+        for note in summary.notes:  # (said, as ``read`` says its notes)
+            if hooks.on_warning:
+                hooks.on_warning(note)
         result.tally.add(summary)
         account.add(summary)
         if hooks.on_progress:

@@ -127,6 +127,26 @@ def test_a_format_that_reads_less_than_the_lines_hold_is_said_once(cli, tmp_path
     assert "warning" not in right
 
 
+def test_among_small_files_counted_together_the_one_the_format_misreads_is_named_once(cli, tmp_path: Path) -> None:
+    """Small files are counted (and their named format judged) a group at a time: the note names the file
+    whose lines the format misreads, once, in ``xml`` and in ``run``, and no other file."""
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    common = [line.rsplit(' "', 2)[0] for line in COMBINED]  # the same lines without referrer and agent
+    for n in range(6):  # (each file its own clients: no file is taken for a copy of another)
+        lines = [line.replace("203.0.113.", f"198.51.{n}.") for line in (COMBINED if n == 3 else common)]
+        (logs / f"access-{n}.log").write_text("\n".join(lines) + "\n")
+    args = [str(logs), "--listing-pattern", PATTERN, "--format", "common"]
+    for command in (["xml"], ["run", "--state", str(tmp_path / "s.db"), "--no-upload"]):
+        code, out, err = cli(*command, *args)
+        assert code == 0, err
+        warnings = [line for line in err.splitlines() if line.startswith("logtrack: warning:")]
+        assert len(warnings) == 1 and f"{logs}/access-3.log: most lines carry" in warnings[0], err
+        assert "the preset 'combined' fits them" in warnings[0]
+        if command == ["xml"]:  # every line of each file counted: its bot but in the file the format misreads
+            assert sum(xml_counts(out).values()) == 5 * 3 + 3
+
+
 def test_nothing_is_pending_after_a_rebuild_to_the_same_numbers(cli, site, state_at: str, monkeypatch) -> None:
     logs, conf, gen = site
     write(logs / "access.log", gen.lines[:1500])
