@@ -16,7 +16,7 @@ import polars as pl
 from .. import formats, frames
 from ..errors import InputError
 from ..formats import LogFormat
-from ..parse import split
+from ..parse import detect, split
 from ..parse.fields import derive, fields_of_lines, line_fields, line_regex_fields, read_joined, unwrapped_fields
 from ..read import sources
 from ..read.joined import joins_files
@@ -90,6 +90,23 @@ def count_files(parts: Sequence[sources.Batch], fmt: LogFormat, classifier: Clas
         for summary in summaries:
             _fail_on_damage(summary)
     return summaries
+
+
+def judged(summaries: list[BatchSummary], fmt: LogFormat, parts: Sequence[sources.Batch], data: bytes | None,
+           judge: Sequence[bool]) -> list[BatchSummary]:
+    """The summaries of whole files counted together (``data``: their lines joined), or of one batch
+    (``data`` None), each with the note ``detect.misfit`` gives its file where ``judge`` says so.
+
+    A format named for a file is judged with the counting of its first
+    batch, on the pool, not when the file is opened on the main thread: a
+    group of files in one query (``detect.misfits``), one batch by its sample.
+    """
+    if not any(judge):
+        return summaries
+    notes = (detect.misfits(fmt, parts, data) if data is not None
+             else [detect.misfit(detect.sample_frame(parts[0]), fmt, parts[0].source)])
+    return [replace(summary, notes=(note,)) if note and wanted else summary
+            for summary, note, wanted in zip(summaries, notes, judge, strict=True)]
 
 
 # (groups, counts, the time zone, every line's key on demand, the summary plans): what summarize takes

@@ -471,31 +471,20 @@ class _Reader:
     def work(self, job: _Job) -> BatchSummary | list[BatchSummary] | None:
         rules = self.config.rules
         if isinstance(job, _Joined):
-            from ..count.batch import count_files
+            from ..count.batch import count_files, judged
 
             assert job.format is not None and job.classifier is not None
             parts = [part.batch for part in job.parts if part.batch is not None]
-            summaries = count_files(parts, job.format, job.classifier, rules.timezone,
-                                    log_timezone=rules.log_timezone, data=job.data)
-            if not any(part.judge for part in job.parts):
-                return summaries
-            from ..parse import detect
-
-            return [replace(summary, notes=(note,)) if note and part.judge else summary
-                    for part, summary, note in zip(job.parts, summaries, detect.misfits(job.format, parts, job.data),
-                                                   strict=True)]
+            return judged(count_files(parts, job.format, job.classifier, rules.timezone,
+                                      log_timezone=rules.log_timezone, data=job.data),
+                          job.format, parts, job.data, [part.judge for part in job.parts])
         if job.batch is None or job.format is None or job.classifier is None:  # (a file's end)
             return None
-        from ..count.batch import count_batch
+        from ..count.batch import count_batch, judged
 
-        summary = count_batch(job.batch, job.format, job.classifier, rules.timezone,
-                              log_timezone=rules.log_timezone, since=job.since)
-        if job.judge:
-            from ..parse import detect
-
-            if note := detect.misfit(detect.sample_frame(job.batch), job.format, job.file.name):
-                return replace(summary, notes=(note,))
-        return summary
+        return judged([count_batch(job.batch, job.format, job.classifier, rules.timezone,
+                                   log_timezone=rules.log_timezone, since=job.since)],
+                      job.format, [job.batch], None, [job.judge])[0]
 
     # --- the main thread, in file order ---------------------------------------------------------
     def take(self, group: list[tuple[_Job, BatchSummary | list[BatchSummary] | None]]) -> None:

@@ -11,19 +11,19 @@ import itertools
 import os
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import polars as pl
 
 from .. import formats
 from ..config import Config
 from ..count.aggregate import day_expr
-from ..count.batch import count_batch, count_files
+from ..count.batch import count_batch, count_files, judged
 from ..count.classify import Classifier
 from ..count.tally import BatchSummary, FileAccount, Tally
 from ..errors import InputError, UnrecognisedError
 from ..formats import LogFormat
-from ..parse.detect import checked, defers_misfit, detect, file_format, misfit, misfits, sample_frame
+from ..parse.detect import checked, defers_misfit, detect, file_format, sample_frame
 from ..parse.fields import parse_lines
 from ..read import files, sources, w3c_sections
 from ..read.inputs import AUTO, WORKERS, Hooks, Input, in_order, plan
@@ -97,29 +97,21 @@ def count(config: Config, paths: Sequence[str], *, strict: bool = False, hooks: 
         rules = config.rules
         if isinstance(job, _Joined):
             parts = [batch for _, batch in job.files]
-            summaries = count_files(parts, job.fmt, classifier, rules.timezone, strict=strict,
-                                    log_timezone=rules.log_timezone, data=job.data)
-            if not any(judged_later(item, job.fmt, batch) for item, batch in job.files):
-                return summaries
-            return [replace(summary, notes=(note,)) if note and judged_later(item, job.fmt, batch) else summary
-                    for (item, batch), summary, note in zip(job.files, summaries, misfits(job.fmt, parts, job.data),
-                                                            strict=True)]
+            return judged(count_files(parts, job.fmt, classifier, rules.timezone, strict=strict,
+                                      log_timezone=rules.log_timezone, data=job.data),
+                          job.fmt, parts, job.data, [judged_later(item, job.fmt, batch) for item, batch in job.files])
         assert isinstance(job, _Batch)
         if job.batch is None or job.fmt is None:  # (a file's end: nothing to count)
             return None
         summary = count_batch(job.batch, job.fmt, classifier, rules.timezone, strict=strict,
                               log_timezone=rules.log_timezone)
-        if judged_later(job.item, job.fmt, job.batch) and (note := misfit(sample_frame(job.batch), job.fmt,
-                                                                          job.item.name)):
-            return replace(summary, notes=(note,))
-        return summary
+        return judged([summary], job.fmt, [job.batch], None, [judged_later(job.item, job.fmt, job.batch)])[0]
 
     def judged_later(item: Input, fmt: LogFormat, batch: sources.Batch) -> bool:
         """Whether the file's format was named (not detected) and whether it reads what the lines hold
         (``misfit``) is judged with the counting of its first batch, on the pool, rather than when it is
-        opened, on the main thread (a file at a time; for a group of files counted together, in one
-        query: ``misfits``). Not under ``--strict``, which may stop at the file's first damaged line:
-        that note then comes first, as it may tell why."""
+        opened, on the main thread (``count.batch.judged``). Not under ``--strict``, which may stop at
+        the file's first damaged line: that note then comes first, as it may tell why."""
         return item.format is not None and not strict and batch.first_line == 1 and defers_misfit(fmt)
 
     def jobs() -> Iterator[_Job]:
