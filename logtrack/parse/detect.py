@@ -330,7 +330,7 @@ def _screens(line: pl.Expr, fmts: list[LogFormat]) -> list[pl.Expr]:
 
 
 def sample_frame(batch: sources.Batch) -> pl.DataFrame:
-    """The batch's first lines (``line``): what ``sample_lines`` reads, not the whole batch.
+    """The batch's first lines, as ``lines_frame`` makes them: what ``sample_lines`` reads, not the whole batch.
 
     A format is judged by the first SAMPLE lines worth judging; making
     rows of a whole 16 MiB batch to keep a thousand of them cost tens of
