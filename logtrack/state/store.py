@@ -147,7 +147,7 @@ MIGRATIONS: tuple[tuple[int, str, Callable[[sqlite3.Connection], None]], ...] = 
     (8, "sites and hosts: one state may hold a fleet's counts, per host, and many sites", _fleet),
     (9, "counts by day kept together per file: a file's new counts land side by side, not one page a row",
      _script("DROP INDEX IF EXISTS counts_day; "
-             "CREATE INDEX counts_day ON counts (site, day, file_id, views)")),
+             "CREATE INDEX counts_day ON counts (site, day, file_id)")),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
