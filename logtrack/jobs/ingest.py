@@ -474,10 +474,11 @@ class _Reader:
             from ..count.batch import count_files, judged
 
             assert job.format is not None and job.classifier is not None
-            parts = [part.batch for part in job.parts if part.batch is not None]
+            counted = [part for part in job.parts if part.batch is not None]
+            parts = [part.batch for part in counted if part.batch is not None]
             return judged(count_files(parts, job.format, job.classifier, rules.timezone,
                                       log_timezone=rules.log_timezone, data=job.data),
-                          job.format, parts, job.data, [part.judge for part in job.parts])
+                          job.format, parts, job.data, [part.judge for part in counted])
         if job.batch is None or job.format is None or job.classifier is None:  # (a file's end)
             return None
         from ..count.batch import count_batch, judged
