@@ -53,11 +53,6 @@ def line_key(timezone: str | None) -> pl.Expr:
     return pl.col("local_day") if timezone is None else pl.col("ts").dt.epoch("s") // _QUARTER
 
 
-def file_of(starts: Sequence[int]) -> pl.Expr:
-    """Which of the files counted as one batch a line is of (0, 1, ...); ``starts``: each one's first index."""
-    return pl.lit(pl.Series(starts[1:], dtype=pl.Int64)).search_sorted(pl.col("idx").cast(pl.Int64), side="right")
-
-
 def groups_of(lf: pl.LazyFrame | pl.DataFrame, timezone: str | None, *, per_file: bool = False) -> pl.LazyFrame:
     """Lines per (key, reason): how many, the first one's index, and the latest time among them.
 

@@ -7,7 +7,6 @@ its lines were counted before.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
@@ -18,12 +17,13 @@ from ..errors import InputError
 from ..formats import LogFormat
 from ..parse import detect, split
 from ..parse.fields import derive, fields_of_lines, line_fields, line_regex_fields, read_joined, unwrapped_fields
+from ..parse.lines import file_of, file_starts
 from ..read import sources
 from ..read.joined import joins_files
 from ..verdicts import decide
 from ..verdicts.decide import passed_parse_and_since, skip_reason
 from ..verdicts.reasons import DAMAGED, NotCounted, Skip
-from .aggregate import count_views, file_of, groups_of, line_key, summarize, summarize_files, summary_plans
+from .aggregate import count_views, groups_of, line_key, summarize, summarize_files, summary_plans
 from .classify import Classifier, listing_expr, referrer_head, xml_listing
 from .tally import BatchSummary
 
@@ -81,7 +81,7 @@ def count_files(parts: Sequence[sources.Batch], fmt: LogFormat, classifier: Clas
         return [count_batch(replace(parts[0], data=data), fmt, classifier, timezone, strict=strict,
                             log_timezone=log_timezone)]
     assert joins_files(fmt), fmt.name
-    starts = tuple(itertools.accumulate((part.lines for part in parts[:-1]), initial=0))
+    starts = file_starts(parts)
     batch = sources.Batch(parts[0].source, parts[0].first_line, data, lines=sum(part.lines for part in parts))
     summaries = summarize_files(parts, starts, batch.data, *_count(
         batch, fmt, classifier, *_fields(batch, fmt, False), timezone=timezone, log_timezone=log_timezone,

@@ -474,11 +474,11 @@ class _Reader:
             from ..count.batch import count_files, judged
 
             assert job.format is not None and job.classifier is not None
-            counted = [part for part in job.parts if part.batch is not None]
-            parts = [part.batch for part in counted if part.batch is not None]
+            parts = [part.batch for part in job.parts if part.batch is not None]
+            assert len(parts) == len(job.parts)  # (each a file's one batch)
             return judged(count_files(parts, job.format, job.classifier, rules.timezone,
                                       log_timezone=rules.log_timezone, data=job.data),
-                          job.format, parts, job.data, [part.judge for part in counted])
+                          job.format, parts, job.data, [part.judge for part in job.parts])
         if job.batch is None or job.format is None or job.classifier is None:  # (a file's end)
             return None
         from ..count.batch import count_batch, judged
@@ -512,9 +512,7 @@ class _Reader:
             if file in self._reading and (file.pending_bytes >= COMMIT_BYTES
                                           or time.monotonic() - file.committed_at >= COMMIT_SECONDS):
                 self._commit(file)
-        asked = self.keeper.asked
-        self._write()
-        if self.keeper.asked > asked:
+        if self._write():
             self._commits.append(self.keeper.asked)
         # By groups, not by commits: the files counted together (``joined``) are each committed on the
         # state's thread while this one goes on with the next group (their summaries wait in memory).
@@ -533,13 +531,13 @@ class _Reader:
                                       file.last_ts, file.since, hints))
         file.pending, file.pending_bytes, file.committed_at = [], 0, time.monotonic()
 
-    def _write(self) -> None:
+    def _write(self) -> bool:
         """The commits of a ``take`` as one job of the state's thread: each whole (its counts with its
         position), their rows written together (``advance_many``: a group of small files counted
-        together pays for its statements once, not once a file)."""
+        together pays for its statements once, not once a file). False when there were none."""
         commits, self._to_write = self._to_write, []
         if not commits:
-            return
+            return False
         state, tally = self.state, self.report.tally
 
         def write() -> None:
@@ -555,6 +553,7 @@ class _Reader:
                     tally.add(summary)
 
         self.keeper.write(write, written)  # (``take`` waits for the queue once its group is in)
+        return True
 
     def _finish(self, file: _File) -> None:
         """A file's end: its last commit, and what the report says of it."""

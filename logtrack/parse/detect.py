@@ -15,7 +15,6 @@ their scores, and what the file looks like when that is plain.
 from __future__ import annotations
 
 import contextlib
-import itertools
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
@@ -31,7 +30,7 @@ from ..read.holes import HOLE
 from ..verdicts.reasons import DAMAGED, Skip
 from .fields import lines_frame, numbered, parse_lines
 from .json_lines import behind, is_text, json_value
-from .lines import read_lines
+from .lines import file_of, file_starts, read_lines
 
 SAMPLE = 1000  # lines a format is judged by
 
@@ -298,18 +297,12 @@ def misfits(fmt: LogFormat, parts: Sequence[sources.Batch], data: bytes) -> list
     frame = read_lines(data)
     if frame is None:  # some line is not UTF-8: each file's own, split in Python
         frame = lines_frame(sources.batch_of(parts[0].source, 1, data))
-    starts = list(itertools.accumulate((part.lines for part in parts[:-1]), initial=0))
-    lines = frame.lazy().with_columns(
-        _file=pl.lit(pl.Series(starts[1:], dtype=pl.Int64)).search_sorted(pl.col("idx").cast(pl.Int64),
-                                                                          side="right"))
-    line = pl.col("line")
-    sampled = lines.select("_file", line.str.strip_suffix("\r")).filter(
-        (line.str.strip_chars() != "") & (line != HOLE.decode())).filter(pl.int_range(pl.len()).over("_file") < SAMPLE)
-    found = sampled.group_by("_file").agg(pl.len(), *_screens(line, others)).collect()
+    frame = frame.with_columns(_file=file_of(file_starts(parts)))
+    found = _sample(frame, per="_file").group_by("_file").agg(pl.len(), *_screens(pl.col("line"), others)).collect()
     notes: list[str | None] = [None] * len(parts)
     for file, total, *hits in found.iter_rows():
         if any(n * 2 > total for n in hits):  # (rare) as it is judged alone
-            notes[file] = misfit(lines.filter(pl.col("_file") == file).collect(), fmt, parts[file].source)
+            notes[file] = misfit(frame.filter(pl.col("_file") == file), fmt, parts[file].source)
     return notes
 
 
@@ -365,11 +358,13 @@ def sample_lines(sample: pl.DataFrame) -> pl.Series:
     return _sample(sample).collect().get_column("line")
 
 
-def _sample(sample: pl.DataFrame) -> pl.LazyFrame:
-    """``sample_lines``, as a query (``line``) for a caller to ask more of in the same go."""
+def _sample(sample: pl.DataFrame, per: str | None = None) -> pl.LazyFrame:
+    """``sample_lines``, as a query (``line``) for a caller to ask more of in the same go; with ``per``,
+    the sample of each file of several joined (``per`` and ``line``: ``misfits``)."""
     line = pl.col("line")
-    return sample.lazy().select(line.str.strip_suffix("\r")).filter(
-        (line.str.strip_chars() != "") & (line != HOLE.decode())).head(SAMPLE)
+    kept = sample.lazy().select(*([per] if per else []), line.str.strip_suffix("\r")).filter(
+        (line.str.strip_chars() != "") & (line != HOLE.decode()))
+    return kept.head(SAMPLE) if per is None else kept.filter(pl.int_range(pl.len()).over(per) < SAMPLE)
 
 
 def no_method_note(fmt: LogFormat, source: str) -> str | None:

@@ -8,6 +8,9 @@ holds the GIL for longer than that.
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Sequence
+
 import polars as pl
 
 from ..read.sources import Batch, csv_safe
@@ -54,3 +57,13 @@ def batch_lines(batch: Batch) -> pl.DataFrame | None:
     that read them line for line in place need every line in its row)."""
     lines = read_lines(batch.data)
     return lines if lines is not None and lines.height == batch.lines else None
+
+
+def file_starts(parts: Sequence[Batch]) -> tuple[int, ...]:
+    """Where each of several whole files' lines begins, once they are joined as one batch (line indices)."""
+    return tuple(itertools.accumulate((part.lines for part in parts[:-1]), initial=0))
+
+
+def file_of(starts: Sequence[int]) -> pl.Expr:
+    """Which of the files joined as one batch a line (``idx``) is of (0, 1, ...): ``starts`` from ``file_starts``."""
+    return pl.lit(pl.Series(starts[1:], dtype=pl.Int64)).search_sorted(pl.col("idx").cast(pl.Int64), side="right")
