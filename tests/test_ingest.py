@@ -201,10 +201,10 @@ def test_a_file_rotated_after_its_match_and_before_its_reading_is_read_again(cli
     lines = gen.lines
     write(logs / "access.log", lines[:3000])
     write(logs / "access.log.1", lines[3000:4000])
-    reading = ingest._Reader._batches
+    opening = ingest._Reader._open
 
-    def rotated_meanwhile(self, file):  # logrotate, once access.log is open and access.log.1 matched
-        batches = reading(self, file)
+    def rotated_meanwhile(self, file, held=None):  # logrotate, once access.log is open and access.log.1 matched
+        batches = opening(self, file, held)
         first = next(batches, None)
         if file.name.endswith("access.log") and not (logs / "access.log.2").exists():
             if rotation == "renamed":
@@ -219,7 +219,7 @@ def test_a_file_rotated_after_its_match_and_before_its_reading_is_read_again(cli
             yield first
         yield from batches
 
-    monkeypatch.setattr(ingest._Reader, "_batches", rotated_meanwhile)
+    monkeypatch.setattr(ingest._Reader, "_open", rotated_meanwhile)
     state_path = logs.parent / "state.db"
     with open_state(parse(str(state_path)), Fleet()) as state:
         check_rules(state, cfg)

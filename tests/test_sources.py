@@ -411,3 +411,57 @@ def test_a_long_line_is_said_and_the_others_count(cli, tmp_path: Path, monkeypat
     assert "read 6 lines from 1 file; 5 views counted" in err
     assert "1 does not match the log format (first: " + f"{log}:4)" in err
     assert b"<ViewCount>5</ViewCount>" in out
+
+
+def test_reading_ahead_says_yields_and_raises_as_reading_in_turn(tmp_path: Path, monkeypatch) -> None:
+    """``read_ahead``: the files read ahead give their batches, messages and errors in the same order, each in
+    its place, as opening every file in its turn; the whole small ones are judged together, the rest not."""
+    from logtrack.read.ahead import read_ahead, through
+
+    monkeypatch.setenv(sources.BATCH_ENV, "1")  # 1 MiB batches: a file of over half of it is not read ahead
+    small = "\n".join(LINES[:20]) + "\n"
+    truncated = gzip.compress(DATA)
+    paths = {
+        "a.log": small.encode(), "b.log": b"", "c.log.gz": truncated[: len(truncated) * 2 // 3],
+        "d.log": small.encode(), "e.log": DATA * (700_000 // len(DATA)),  # large: ends a group
+        "f.log": small.encode(), "h.log": small.encode(), "i.log.gz": truncated[:-20],
+    }
+    for name, data in paths.items():
+        (tmp_path / name).write_bytes(data)
+    names = [str(tmp_path / n) for n in sorted([*paths, "g.log"])]  # (g.log: gone by the time it is read)
+    ahead = {name: "f.log" not in name for name in names}  # (f.log: named in a format, say)
+
+    def events(through_ahead: bool) -> tuple[list[object], list[list[str]]]:
+        seen: list[object] = []
+        judged: list[list[str]] = []
+
+        def judge(parts: list[sources.Batch]) -> list[object]:
+            judged.append([part.source.rsplit("/", 1)[1] for part in parts])
+            return [f"fmt of {part.source}" for part in parts]
+
+        def open_(name: str, held=None) -> Iterator[sources.Batch]:  # type: ignore[no-untyped-def]
+            return sources.batches(name, warn=through(held, lambda m: seen.append(("warn", m))),
+                                   note=through(held, lambda m: seen.append(("note", m))))
+
+        opened_all = read_ahead(names, open_, ahead.__getitem__, judge) if through_ahead \
+            else ((name, None) for name in names)
+        for name, opened in opened_all:
+            seen.append(("file", name, None if opened is None else opened.format))
+            try:
+                for batch in (opened.batches if opened is not None else open_(name)):
+                    seen.append(("batch", batch.first_line, batch.lines))
+            except InputError as exc:
+                seen.append(("error", str(exc)))
+        return seen, judged
+
+    plain, _ = events(False)
+    ahead_seen, judged = events(True)
+    # the same batches, messages and errors, in the same order; the formats of the files judged together
+    assert [e[:2] if e[0] == "file" else e for e in ahead_seen] == [e[:2] if e[0] == "file" else e for e in plain]
+    formats = {e[1]: e[2] for e in ahead_seen if e[0] == "file"}
+    together = {name for group in judged for name in group}
+    assert {n.rsplit("/", 1)[1] for n, f in formats.items() if f is not None} == together
+    # e.log (large) ends a group; b.log (empty), f.log (not ahead), g.log (gone) are not judged, nor end one;
+    # c.log.gz and i.log.gz, ended early, are whole files of their complete lines
+    assert judged == [["a.log", "c.log.gz", "d.log"], ["h.log", "i.log.gz"]]
+    assert sum(e[0] == "warn" for e in plain) >= 2 and any(e[0] == "error" for e in plain)

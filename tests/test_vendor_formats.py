@@ -477,6 +477,49 @@ def test_auto_finds_each_format(lines: list[str], name: str) -> None:
     assert detect(lines_frame(batch_of("t.log", 1, "\n".join(lines).encode())), "t.log").name == name
 
 
+COMBINED = '203.0.113.{i} - - [29/Nov/2026:16:25:14 -0600] "GET /listing/{i} HTTP/1.1" 200 5 "-" "Mozilla/5.0"'
+
+
+# Files judged together (``detect_files``): their lines, and whether their format is plain enough to be given
+# there (True) or the file is left to ``detect`` alone (False).
+TOGETHER: list[tuple[list[str], bool]] = [
+    (ALB, True), (TRAEFIK, True), (NPM, True), (NPM_STANDARD, True), (ENVOY, True), (ISTIO, True),
+    ([COMBINED.format(i=i) for i in range(30)], True),
+    ([COMBINED.format(i=i).rsplit(' "-"', 1)[0] for i in range(5)], True),  # common
+    (["www.site.example:443 " + COMBINED.format(i=i) for i in range(5)], True),  # vhost_combined
+    (["", "   ", COMBINED.format(i=1), "", COMBINED.format(i=2) + "\r"], True),  # blank lines, a CR
+    (["", ""], True),  # nothing to judge: combined, as alone
+    ([COMBINED.format(i=i) for i in range(5)] + ["junk"], False),  # most lines read, not all: pick looks on
+    ([COMBINED.format(i=i).replace("29/Nov", "31/Nov") for i in range(3)] + [COMBINED.format(i=9)], False),
+    (["junk", "more junk"], False),  # no format fits: refused alone, naming the candidates
+    (HAPROXY, False), (CLOUDFRONT, False), (IIS, False), (CADDY, False), (TRAEFIK_JSON, False),
+    (CRI[:4], False), (DOCKER[:4], False),
+    (["Nov 29 16:25:14 web1 nginx: " + COMBINED.format(i=1)], False),
+]
+
+
+@pytest.mark.parametrize("likely", [None, "combined", "vhost_combined", "common", "alb", "istio", "haproxy", "w3c"])
+@pytest.mark.parametrize("order", [1, -1])
+def test_files_judged_together_get_the_format_each_gets_alone(order: int, likely: str | None) -> None:
+    """``detect_files`` gives a plain file what ``detect`` gives it alone, whatever files it is judged with
+    and whatever format it expects most to be in, and leaves every other file (JSON, W3C, a prefix, HAProxy,
+    a mixed sample, no fit) to ``detect``."""
+    from logtrack.errors import UnrecognisedError
+    from logtrack.parse.detect import detect_files, sample_frame
+
+    cases = TOGETHER[::order]
+    parts = [batch_of(f"f{n}.log", 1, "\n".join(lines).encode()) for n, (lines, _) in enumerate(cases)]
+    alone: list[str | None] = []
+    for part in parts:
+        try:
+            alone.append(detect(sample_frame(part), part.source).name)
+        except UnrecognisedError:
+            alone.append(None)
+    together = [None if fmt is None else fmt.name for fmt in detect_files(parts, likely)]
+    assert together == [name if plain else None for name, (_, plain) in zip(alone, cases, strict=True)]
+    assert [None if fmt is None else fmt.name for fmt in detect_files(parts[3:9], likely)] == together[3:9]
+
+
 @pytest.mark.parametrize(("values", "names"), [
     (["{1wt.eu}"], ["Host"]),
     (["{www.site.example:8080|https://www.zillow.com/|Mozilla/5.0 (X11)}", "{a.example||curl/8.5.0}"],

@@ -36,6 +36,7 @@ from ..config import Config
 from ..count.tally import BatchSummary, FileAccount, Tally, merge_counts, merge_outcomes
 from ..errors import InputError, StateError, VanishedError
 from ..read import compressed, files, sources
+from ..read.ahead import Held, Opened, read_ahead, through
 from ..read.holes import HOLE
 from ..read.inputs import AUTO, DRAIN, WORKERS, Drain, Hooks, Input, in_order, plan
 from ..state.interface import Store
@@ -45,6 +46,7 @@ from ..state.records import FINGERPRINT_BYTES, Advance, FileRecord, fingerprint
 if TYPE_CHECKING:
     from ..count.classify import Classifier
     from ..formats import LogFormat
+    from ..parse.detect import FilesJudge
 
 
 @dataclass
@@ -273,6 +275,7 @@ class _Reader:
         self._commits: deque[int] = deque()  # the state thread's ``asked`` after each group's commits
         self._to_write: list[_Commit] = []  # this ``take``'s commits
         self._match_ahead = MATCH_AHEAD
+        self._files_judge: FilesJudge | None = None
 
     def say(self, message: str) -> None:
         if self.hooks.on_warning:
@@ -313,10 +316,10 @@ class _Reader:
                 matched = self._match(group)
             for file in reversed(group[matched:]):  # to be matched again, in a group of their own
                 waiting.appendleft(Input(file.name, file.format))
-            for file in group[:matched]:
+            for file, opened in read_ahead(group[:matched], self._open, _auto_from_start, self._judge):
                 if file.record is not None and file.error is None:
                     try:
-                        yield from self._batches(file)
+                        yield from self._batches(file, opened)
                     except InputError as exc:  # (VanishedError too) what was read before it still counts
                         file.error = exc
                 yield _Job(file, None)
@@ -379,14 +382,28 @@ class _Reader:
             return len(group)
         return group.index(todo[len(found)])
 
-    def _batches(self, file: _File) -> Iterator[_Job]:
-        """The new batches, each with what parsing it takes (format, classifier, recount time)."""
+    def _open(self, file: _File, held: Held | None = None) -> Iterator[sources.Batch]:
+        """The file's new batches, from where it was matched (raising VanishedError if it is another file now)."""
+        _still_the_one(file)
+        yield from sources.batches(file.name, warn=through(held, lambda message: self.warn(message, file)),
+                                   note=through(held, self.say), skip=file.offset, first_line=file.lines + 1,
+                                   partial_tail=False)
+
+    def _judge(self, parts: list[sources.Batch]) -> list[LogFormat | None]:
+        """The formats of new whole files read ahead (``read_ahead``), judged together."""
+        from ..parse import detect
+
+        if self._files_judge is None:
+            self._files_judge = detect.FilesJudge()
+        return self._files_judge(parts)
+
+    def _batches(self, file: _File, opened: Opened | None) -> Iterator[_Job]:
+        """The new batches, each with what parsing it takes (format, classifier, recount time); ``opened``:
+        the file read ahead, with its format where that was judged with the others."""
         from ..read import w3c_sections
 
         name, skip = file.name, file.offset
-        _still_the_one(file)
-        batches = sources.batches(name, warn=lambda message: self.warn(message, file), note=self.say, skip=skip,
-                                  first_line=file.lines + 1, partial_tail=False)
+        batches = opened.batches if opened is not None else self._open(file)
         for batch in batches:
             classifier = self.classifier()  # (made now: its bot detector warms up while the format is judged)
             from ..parse import detect  # (Polars: only once there is a line to read)
@@ -396,7 +413,10 @@ class _Reader:
             # (resumed mid-file, a named format is not judged at all: it was when the file's start was read)
             from_start = batch.first_line == 1
             judge = file.format is not None and from_start and detect.defers_misfit(file.format)
-            if file.format is not None and (judge or not from_start):
+            if opened is not None and opened.format is not None:  # ``auto``'s, judged with the files read ahead
+                fmt, notes = opened.format, detect.checked(opened.format, name, self.config.rules.vhosts,
+                                                           from_start=True)
+            elif file.format is not None and (judge or not from_start):
                 fmt, notes = file.format, detect.checked(file.format, name, self.config.rules.vhosts,
                                                          from_start=from_start)
             else:
@@ -647,6 +667,11 @@ SORTED_ROWS = 20_000
 # state's thread works in order), so over a directory of small files fewer matches wait less.
 MATCH_AHEAD = 8
 MATCH_MOST = 256
+
+
+def _auto_from_start(file: _File) -> bool:
+    """Whether a matched file is read ahead (``read_ahead``): new, to be read whole, its format for ``auto``."""
+    return file.record is not None and file.error is None and file.format is None and file.offset == 0
 
 
 def _still_the_one(file: _File) -> None:

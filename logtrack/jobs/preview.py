@@ -23,9 +23,10 @@ from ..count.classify import Classifier
 from ..count.tally import BatchSummary, FileAccount, Tally
 from ..errors import InputError, UnrecognisedError
 from ..formats import LogFormat
-from ..parse.detect import checked, defers_misfit, detect, file_format, sample_frame
+from ..parse.detect import FilesJudge, checked, defers_misfit, detect, file_format, sample_frame
 from ..parse.fields import parse_lines
 from ..read import files, sources, w3c_sections
+from ..read.ahead import Held, Opened, read_ahead, through
 from ..read.inputs import AUTO, WORKERS, Hooks, Input, in_order, plan
 from ..read.joined import Joining
 from ..verdicts.reasons import Skip
@@ -129,10 +130,10 @@ def count(config: Config, paths: Sequence[str], *, strict: bool = False, hooks: 
             if (taken := joining.take()) is not None:
                 yield _Joined(*taken)
 
-        for item in inputs:
+        for item, opened in read_ahead(inputs, open_, auto, FilesJudge()):
             held: tuple[sources.Batch, LogFormat] | None = None  # the file's first batch, while it may be all
             try:
-                for batch, fmt in read(item):
+                for batch, fmt in read(item, opened):
                     if held is None and batch.first_line == 1 and joining.may_hold(batch, fmt):
                         held = batch, fmt
                         continue
@@ -156,12 +157,23 @@ def count(config: Config, paths: Sequence[str], *, strict: bool = False, hooks: 
             joining.add(item, *held)
         yield from flush()
 
-    def read(item: Input) -> Iterator[tuple[sources.Batch, LogFormat]]:
-        """The file's batches, each with the file's format (detected from the first one)."""
+    def auto(item: Input) -> bool:
+        """Whether the file is read ahead: its format is for ``auto`` to judge (a stream is read as it comes)."""
+        return item.format is None and not files.is_stream(item.name)
+
+    def open_(item: Input, held: Held | None = None) -> Iterator[sources.Batch]:
+        return sources.batches(item.name, warn=through(held, warn), note=through(held, hooks.on_warning))
+
+    def read(item: Input, opened: Opened | None) -> Iterator[tuple[sources.Batch, LogFormat]]:
+        """The file's batches, each with the file's format (detected from the first one, or with the files
+        read ahead with it)."""
         fmt = item.format
-        batches = sources.batches(item.name, warn=warn, note=hooks.on_warning)
+        batches = opened.batches if opened is not None else open_(item)
         for batch in batches:
             if fmt is not None and judged_later(item, fmt, batch):
+                notes = checked(fmt, item.name, config.rules.vhosts, from_start=True)
+            elif fmt is None and opened is not None and opened.format is not None:
+                fmt = opened.format
                 notes = checked(fmt, item.name, config.rules.vhosts, from_start=True)
             else:
                 fmt, notes = file_format(fmt, sample_frame(batch), item.name, config.rules.vhosts, from_start=True)

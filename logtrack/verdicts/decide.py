@@ -78,15 +78,25 @@ def _chain(steps: Sequence[tuple[Skip | NotCounted, Condition]], bad_utf8: tuple
     return expr
 
 
-def skip_reason(bad_utf8: tuple[int, ...] = ()) -> pl.Expr:
-    """Why a line is not a usable record (a ``Skip``), or null."""
-    return _chain(ORDER[:PARSE_STEPS], bad_utf8, Rules()) if bad_utf8 else _skip_reason_valid()
+def skip_reason(bad_utf8: tuple[int, ...] = (), *, through: Skip | None = None) -> pl.Expr:
+    """Why a line is not a usable record (a ``Skip``), or null.
+
+    ``through``: judged up to that step only, so that a query reading the
+    reason leaves out the columns only later steps read (a line one of them
+    would stop is null): ``auto`` asks which lines are damaged.
+    """
+    return _chain(_parse_steps(through), bad_utf8, Rules()) if bad_utf8 else _skip_reason_valid(through)
 
 
 @functools.cache
-def _skip_reason_valid() -> pl.Expr:
+def _skip_reason_valid(through: Skip | None = None) -> pl.Expr:
     """``skip_reason`` of a batch that is valid UTF-8, the usual one: made once (see ``reason``)."""
-    return _chain(ORDER[:PARSE_STEPS], (), Rules())
+    return _chain(_parse_steps(through), (), Rules())
+
+
+def _parse_steps(through: Skip | None) -> Sequence[tuple[Skip | NotCounted, Condition]]:
+    steps = ORDER[:PARSE_STEPS]
+    return steps if through is None else steps[: [r for r, _ in steps].index(through) + 1]
 
 
 @functools.lru_cache(maxsize=64)

@@ -147,6 +147,61 @@ def test_among_small_files_counted_together_the_one_the_format_misreads_is_named
             assert sum(xml_counts(out).values()) == 5 * 3 + 3
 
 
+def test_auto_over_small_files_judged_together_says_and_counts_each_as_alone(cli, tmp_path: Path,
+                                                                             monkeypatch) -> None:
+    """Under ``auto`` small files are read ahead and their formats judged a group at a time: each file's
+    format line and its warnings (each in the files' order) and its counts are what it gets counted
+    alone, in ``xml`` (and but for the format lines, in ``run``). (A format is said as a file is read, a warning as it is counted: the
+    two kinds interleave as the reading runs ahead of the counting, with or without reading ahead.)"""
+    from logtrack.parse import detect
+
+    logs = tmp_path / "logs"
+    logs.mkdir()
+
+    def lines(n: int, tail: str = "") -> list[str]:  # each file its own clients: none is a copy of another
+        return [line.replace("203.0.113.", f"198.51.{n}.") + tail for line in COMBINED]
+
+    gz = gzip.compress(("\n".join(lines(4)) + "\n").encode())
+    files = {
+        "access-0.log": "\n".join(lines(0)) + "\n",
+        "access-1.log": "\n".join(line.rsplit(' "', 2)[0] for line in lines(1)) + "\n",  # common
+        "access-2.log": "\n".join("www.example.com:443 " + line for line in lines(2)) + "\n",  # vhost_combined
+        "access-3.log": "\n".join(lines(3)) + "\nnot a log line\n",  # mostly combined: judged alone
+        "access-4.log.gz": gz[: len(gz) - 12],  # ends early: its complete lines, and a warning
+        "access-5.log": ODD_FILES["nginx error log"][0],  # no format fits
+        "access-6.log": "",
+        "access-7.log": "\n".join(lines(7)) + "\n",
+    }
+    for name, data in files.items():
+        (logs / name).write_bytes(data if isinstance(data, bytes) else data.encode())
+    args = ["--listing-pattern", PATTERN, "--supplier", "Zillow=zillow.com"]
+    def said(err: str) -> tuple[list[str], list[str]]:
+        lines = err.splitlines()
+        return [line for line in lines if ": format " in line], [line for line in lines if "warning:" in line]
+
+    formats: list[str] = []
+    warnings: list[str] = []
+    alone: Counter[tuple[str, str, str]] = Counter()
+    for name in sorted(files):
+        _, out, err = cli("xml", str(logs / name), *args)
+        formats += said(err)[0]
+        warnings += said(err)[1]
+        alone.update(xml_counts(out) if out else Counter())
+    judged: list[int] = []
+    original = detect.detect_files
+    monkeypatch.setattr(detect, "detect_files", lambda parts, *a: judged.append(len(parts)) or original(parts, *a))
+    for command in (["xml"], ["run", "--state", str(tmp_path / "s.db"), "--no-upload"]):
+        judged.clear()
+        code, out, err = cli(*command, str(logs), *args)
+        assert code == ExitCode.INPUT, err  # (the file no format fits)
+        assert said(err) == (formats if command == ["xml"] else [], warnings)  # (``run`` names no format)
+        assert judged and sum(judged) >= 5  # read ahead and judged together, not one by one
+        assert (xml_counts(out) if command == ["xml"] else counts_of(tmp_path / "s.db", cli)) == alone
+    assert sum(alone.values()) == 2 * 6 and "compressed data ends early" in "\n".join(warnings)
+    assert [line.rsplit(" ", 1)[1] for line in formats] == \
+        ["combined", "common", "vhost_combined", "combined", "combined", "combined"]
+
+
 def test_nothing_is_pending_after_a_rebuild_to_the_same_numbers(cli, site, state_at: str, monkeypatch) -> None:
     logs, conf, gen = site
     write(logs / "access.log", gen.lines[:1500])

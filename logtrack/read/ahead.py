@@ -1,0 +1,148 @@
+"""Reading ahead: the next whole small files read before their turn, so that ``auto`` judges their formats together.
+
+Over a directory of small files (a CDN's five-minute logs), judging each
+file's format on its own cost more than counting it: some 5 ms a file on
+the main thread, where counting a joined group costs well under one
+(``parse.detect.detect_files`` says why). ``xml`` and ``run`` both open
+their files through ``read_ahead``: while the files waiting for ``auto``
+are each read whole in one short batch, they are read ahead, up to a
+batch's worth, and their formats judged in one go; a file that is not
+(a large one, one named in a format, one ``run`` resumes mid-way) ends
+the group and is opened by the caller as before.
+
+Reading ahead changes nothing a user sees but the time: what reading a
+file said (a truncated gzip member, a line too long) is held until the
+file's turn and said then, each message where it came between the file's
+batches; an error that ended its reading is raised in its place, after
+the batches read before it. Neither Polars nor the detection itself is
+imported here: the caller passes its ``judge``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from ..errors import InputError
+from ..formats import LogFormat
+from .sources import Batch, batch_bytes_wanted
+
+T = TypeVar("T")
+Say = Callable[[str], None]
+
+
+class Held:
+    """What reading one file ahead said (through ``through``), held until the file's turn, then said as it comes."""
+
+    def __init__(self) -> None:
+        self._said: list[tuple[Say, str]] = []
+        self._told = 0  # of them said already
+        self._live = False
+
+    def through(self, say: Say | None) -> Say | None:
+        """``say``, held while the file waits for its turn."""
+        if say is None:
+            return None
+
+        def held(message: str) -> None:
+            if self._live:
+                say(message)
+            else:
+                self._said.append((say, message))
+
+        return held
+
+    @property
+    def count(self) -> int:
+        return len(self._said)
+
+    def release(self, upto: int | None = None) -> None:
+        """Say what was held, up to the ``upto``-th message (all of it, and from now on as it comes, by default)."""
+        end = len(self._said) if upto is None else upto
+        for say, message in self._said[self._told:end]:
+            say(message)
+        self._told = max(self._told, end)
+        if upto is None:
+            self._said, self._told, self._live = [], 0, True
+
+
+def through(held: Held | None, say: Say | None) -> Say | None:
+    """``say``, held by ``held`` where the file is read ahead, else as it is (``open_`` of ``read_ahead``)."""
+    return say if held is None else held.through(say)
+
+
+@dataclass
+class Opened:
+    """A file read ahead: its batches from the start (those read ahead first), and its format, where judged."""
+
+    batches: Iterator[Batch]
+    format: LogFormat | None  # what ``judge`` made of it; None: judge it as a file alone
+
+
+@dataclass
+class _Read:
+    held: Held
+    batches: list[tuple[Batch, int]] = field(default_factory=list)  # each, with how much was said before it came
+    rest: Iterator[Batch] | None = None  # its reader, where it has more; None: read to its end
+    error: InputError | None = None  # what ended its reading
+
+    @property
+    def whole(self) -> Batch | None:
+        """Its one batch, where that was the whole file, read without error."""
+        return self.batches[0][0] if len(self.batches) == 1 and self.rest is None and self.error is None else None
+
+    def replay(self) -> Iterator[Batch]:
+        for batch, said in self.batches:
+            self.held.release(said)
+            yield batch
+        self.held.release()
+        if self.error is not None:
+            raise self.error
+        if self.rest is not None:
+            yield from self.rest
+
+
+def read_ahead(items: Iterable[T], open_: Callable[[T, Held], Iterator[Batch]], ahead: Callable[[T], bool],
+               judge: Callable[[list[Batch]], list[LogFormat | None]]) -> Iterator[tuple[T, Opened | None]]:
+    """Each item in order, with its file ``Opened`` where it was read ahead, else None (the caller opens it).
+
+    ``ahead``: whether the item may be read ahead (its format is for
+    ``auto`` to judge, it is read from its start); ``open_``: its batches,
+    what its reader says going through the ``Held`` given; ``judge``: the
+    formats of several whole files, None for one to be judged alone.
+    """
+    limit = batch_bytes_wanted()
+    group: list[tuple[T, _Read]] = []
+    size = 0
+
+    def flush() -> Iterator[tuple[T, Opened | None]]:
+        nonlocal group, size
+        whole = [(n, batch) for n, (_, read) in enumerate(group) if (batch := read.whole) is not None]
+        judged: dict[int, LogFormat | None] = {}
+        if len(whole) > 1:  # (one alone is judged as one)
+            judged = dict(zip((n for n, _ in whole), judge([batch for _, batch in whole]), strict=True))
+        taken, group, size = group, [], 0
+        for n, (item, read) in enumerate(taken):
+            yield item, Opened(read.replay(), judged.get(n))
+
+    for item in items:
+        if not ahead(item):
+            yield from flush()
+            yield item, None
+            continue
+        read = _Read(Held())
+        reader = open_(item, read.held)
+        try:
+            for batch in reader:
+                read.batches.append((batch, read.held.count))
+                if len(read.batches) > 1 or 2 * len(batch.data) >= limit:  # not a whole small file: read on later
+                    read.rest = reader
+                    break
+        except InputError as exc:
+            read.error = exc
+        group.append((item, read))
+        size += sum(len(batch.data) for batch, _ in read.batches)
+        if read.rest is not None or size >= limit:
+            yield from flush()
+    yield from flush()
