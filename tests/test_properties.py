@@ -189,18 +189,20 @@ awkward = st.lists(st.sampled_from(['"', "\\", " ", "a", "-", "[", "]", "\r", "\
 edits = st.lists(st.tuples(st.floats(0, 1), st.integers(0, 3), awkward), max_size=4)
 
 
+def bent(line: str, line_edits: list[tuple[float, int, str]]) -> str:
+    """``line`` with each edit made: at a place (a fraction of its length), so many characters replaced by text."""
+    for where, drop, text in line_edits:
+        at = int(where * len(line))
+        line = line[:at] + text + line[at + drop:]
+    return line
+
+
 @settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
 @given(st.sampled_from(list(SPLIT_SEEDS)), st.lists(edits, min_size=1, max_size=12), st.booleans())
 def test_split_agrees_with_the_line_regex(fmt_spec: str, per_line: list[list[tuple[float, int, str]]],
                                           cut: bool) -> None:
     """Both parse paths give every line the same fields and reason, however it is bent."""
-    lines = []
-    for line_edits in per_line:
-        line = SPLIT_SEEDS[fmt_spec]
-        for where, drop, text in line_edits:
-            at = int(where * len(line))
-            line = line[:at] + text + line[at + drop:]
-        lines.append(line)
+    lines = [bent(SPLIT_SEEDS[fmt_spec], line_edits) for line_edits in per_line]
     if cut:
         lines[-1] = lines[-1][: len(lines[-1]) // 2]
     fmt = formats.get(fmt_spec)
@@ -287,6 +289,34 @@ def test_a_line_the_split_cannot_put_back_is_read_from_the_text(agent: str) -> N
     assert by_split == by_regex
     lines_read, _, _, counts, _ = by_split
     assert lines_read == 3 and counts == [(date(2026, 11, 1), "", "7", 3)]  # every line read, each a view
+
+
+# The seeds of formats ``auto`` scores on plain lines (``detect_files`` judges files in them together).
+PLAIN_SEEDS = ["combined", "vhost_combined", "common", "alb", "traefik"]
+
+
+@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(PLAIN_SEEDS), st.lists(edits, min_size=1, max_size=6)), min_size=2,
+                max_size=5),
+       st.sampled_from([None, "combined", "common", "alb", "vhost_combined"]))
+def test_files_judged_together_get_what_each_gets_alone(files: list[tuple[str, list[list[tuple[float, int, str]]]]],
+                                                        likely: str | None) -> None:
+    """``detect_files`` (several files' samples screened and read together, the candidates before ``likely``
+    screened first) gives each file what ``detect`` gives it alone, or leaves it to ``detect`` (None); a
+    file of lines as its format writes them is always given its format."""
+    from logtrack.errors import UnrecognisedError
+    from logtrack.parse.detect import detect, detect_files, sample_frame
+
+    parts = [batch_of(f"f{n}.log", 1, "\n".join(bent(SPLIT_SEEDS[spec], e) for e in per_line).encode())
+             for n, (spec, per_line) in enumerate(files)]
+    for part, found, (_, per_line) in zip(parts, detect_files(parts, likely), files, strict=True):
+        try:
+            alone: str | None = detect(sample_frame(part), part.source).name
+        except UnrecognisedError:
+            alone = None
+        assert found is None or found.name == alone
+        if not any(per_line) and all("\x1f" not in bent(SPLIT_SEEDS[s], e) for s, lines in files for e in lines):
+            assert found is not None and found.name == alone
 
 
 SINCE = int(datetime(2026, 11, 1, 14, 0, tzinfo=UTC).timestamp() * 1_000_000)
