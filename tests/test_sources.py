@@ -425,6 +425,8 @@ def test_reading_ahead_says_yields_and_raises_as_reading_in_turn(tmp_path: Path,
         "a.log": small.encode(), "b.log": b"", "c.log.gz": truncated[: len(truncated) * 2 // 3],
         "d.log": small.encode(), "e.log": DATA * (700_000 // len(DATA)),  # large: ends a group
         "f.log": small.encode(), "h.log": small.encode(), "i.log.gz": truncated[:-20],
+        # over a quarter of a batch each: two fill a group, judged while the next is read
+        **{f"{n}.log": DATA * (300_000 // len(DATA)) for n in ("j", "k", "l", "m", "n")},
     }
     for name, data in paths.items():
         (tmp_path / name).write_bytes(data)
@@ -462,6 +464,6 @@ def test_reading_ahead_says_yields_and_raises_as_reading_in_turn(tmp_path: Path,
     together = {name for group in judged for name in group}
     assert {n.rsplit("/", 1)[1] for n, f in formats.items() if f is not None} == together
     # e.log (large) ends a group; b.log (empty), f.log (not ahead), g.log (gone) are not judged, nor end one;
-    # c.log.gz and i.log.gz, ended early, are whole files of their complete lines
-    assert judged == [["a.log", "c.log.gz", "d.log"], ["h.log", "i.log.gz"]]
+    # c.log.gz and i.log.gz, ended early, are whole files of their complete lines; half a batch ends a group
+    assert judged == [["a.log", "c.log.gz", "d.log"], ["h.log", "i.log.gz", "j.log", "k.log"], ["l.log", "m.log"]]
     assert sum(e[0] == "warn" for e in plain) >= 2 and any(e[0] == "error" for e in plain)
