@@ -34,6 +34,10 @@ from .json_lines import behind, is_text, json_value
 from .lines import file_of, file_starts, read_lines
 
 SAMPLE = 1000  # lines a format is judged by
+HEAD = 50  # of them, the ones a W3C header or another writer's prefix is looked for in
+
+# another writer's prefix -> the screen that finds it on a line
+_PREFIXES = {syslog.PREFIX: "^" + syslog.ENVELOPE, containers.PREFIX: containers.SCREEN}
 
 
 @dataclass(frozen=True)
@@ -207,12 +211,6 @@ def candidates(lines: pl.Series) -> list[LogFormat]:
         if objects.len() * 2 > lines.len():
             return [formats.wrapped_json(prefix, fmt) for fmt in _json_candidates(objects.head(20).to_list())]
     return _listed(absent)
-
-
-HEAD = 50  # lines a W3C header or another writer's prefix is looked for in
-
-# another writer's prefix -> the screen that finds it on a line
-_PREFIXES = {syslog.PREFIX: "^" + syslog.ENVELOPE, containers.PREFIX: containers.SCREEN}
 
 
 def _listed(absent: tuple[str, ...]) -> list[LogFormat]:
