@@ -291,19 +291,20 @@ def test_a_line_the_split_cannot_put_back_is_read_from_the_text(agent: str) -> N
     assert lines_read == 3 and counts == [(date(2026, 11, 1), "", "7", 3)]  # every line read, each a view
 
 
-# The seeds of formats ``auto`` scores on plain lines (``detect_files`` judges files in them together).
-PLAIN_SEEDS = ["combined", "vhost_combined", "common", "alb", "traefik"]
+# Seeds of formats ``auto`` scores on plain lines, and JSON lines nginx writes (``detect_files`` judges files in
+# them together).
+JUDGED_SEEDS = ["combined", "vhost_combined", "common", "alb", "traefik", NGINX_JSON, NGINX_JSON_PARTS]
 
 
 @settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow], deadline=None)
-@given(st.lists(st.tuples(st.sampled_from(PLAIN_SEEDS), st.lists(edits, min_size=1, max_size=6)), min_size=2,
+@given(st.lists(st.tuples(st.sampled_from(JUDGED_SEEDS), st.lists(edits, min_size=1, max_size=6)), min_size=2,
                 max_size=5),
        st.sampled_from([None, "combined", "common", "alb", "vhost_combined"]))
 def test_files_judged_together_get_what_each_gets_alone(files: list[tuple[str, list[list[tuple[float, int, str]]]]],
                                                         likely: str | None) -> None:
     """``detect_files`` (several files' samples screened and read together, the candidates before ``likely``
     screened first) gives each file what ``detect`` gives it alone, or leaves it to ``detect`` (None); a
-    file of lines as its format writes them is always given its format."""
+    file of lines as its format writes them is always given the format ``detect`` finds in them."""
     from logtrack.errors import UnrecognisedError
     from logtrack.parse.detect import detect, detect_files, sample_frame
 
@@ -315,7 +316,8 @@ def test_files_judged_together_get_what_each_gets_alone(files: list[tuple[str, l
         except UnrecognisedError:
             alone = None
         assert found is None or found.name == alone
-        if not any(per_line) and all("\x1f" not in bent(SPLIT_SEEDS[s], e) for s, lines in files for e in lines):
+        if not any(per_line) and alone is not None \
+                and all("\x1f" not in bent(SPLIT_SEEDS[s], e) for s, lines in files for e in lines):
             assert found is not None and found.name == alone
 
 

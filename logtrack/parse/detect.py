@@ -112,19 +112,21 @@ def detect_files(parts: Sequence[sources.Batch], likely: str | None = None) -> l
     queries on a thousand lines, each costing Polars more to set up than to
     run (2,000 files of 500 lines: 13 s under ``auto``, 2 s with the format
     named). Here every file's sample is screened side by side, and the
-    files whose first candidate to pass its screen is the same are read
-    together. A file is given what ``detect`` would give it only where that
-    is plain: no W3C header, no JSON, no other writer's prefix (the
-    candidates are then the plain presets, in order), and the first of them
-    to pass its screen reads every line of the sample, which ``pick`` takes
-    at once. Any other file (a mixed sample, HAProxy's captures, a JSON log,
-    no fit: the message names the best) is None, for ``detect`` alone.
+    files whose first candidate is the same are read in it together. A file
+    is given what ``detect`` would give it only where that is plain: no W3C
+    header; its lines JSON objects (the candidates are then the JSON shapes
+    its first objects' keys fit, ``_json_candidates``) or plain lines behind
+    no other writer's prefix (the plain presets, in order, the first that
+    passes its screen); and that first candidate reads every line of the
+    sample, which ``pick`` takes at once. Any other file (a mixed sample,
+    HAProxy's captures, Docker's JSON, no fit: the message names the best)
+    is None, for ``detect`` alone.
 
     ``likely``: the format most files are expected in (the last group's):
-    only the candidates before it are screened (the costly screens are the
-    ones that match most of a line), and a file none of them passes is read
-    in it, which passes its screen where it reads every line (the screen's
-    regex matches every line the format's parse reads).
+    only the plain candidates before it are screened (the costly screens
+    are the ones that match most of a line), and a file none of them passes
+    is read in it, which passes its screen where it reads every line (the
+    screen's regex matches every line the format's parse reads).
     """
     frame = read_lines(b"\n".join(part.data for part in parts))
     if frame is None:  # some line is not UTF-8 (or not for the reader): each file alone, as it was read
@@ -132,49 +134,68 @@ def detect_files(parts: Sequence[sources.Batch], likely: str | None = None) -> l
     plain, line = _listed(tuple(_PREFIXES)), pl.col("line")
     upto = next((n for n, fmt in enumerate(plain) if fmt.name == likely), len(plain))  # (the ones screened)
     sample = _sample(frame.with_columns(_file=file_of(file_starts(parts))), per="_file").collect()
-    head = line.head(HEAD)
-    other = head.str.starts_with(w3c.HEADER).or_(*(head.str.contains(screen) for screen in _PREFIXES.values()))
+    head, objects = line.head(HEAD), line.str.contains(formats.JSON_LINE)
     found = sample.lazy().group_by("_file").agg(
-        pl.len(), line.str.contains(formats.JSON_LINE).sum().alias("_json"), other.any().alias("_other"),
+        pl.len(), objects.sum().alias("_json"), head.str.starts_with(w3c.HEADER).any().alias("_w3c"),
+        pl.any_horizontal(head.str.contains(screen).any() for screen in _PREFIXES.values()).alias("_prefix"),
         *_screens(line, plain[:upto])).collect()
     chosen: list[LogFormat | None] = [formats.get("combined")] * len(parts)  # no line to judge: as ``detect``
-    first: dict[int, list[int]] = {}  # the first candidate to pass its screen -> its files
-    for file, total, objects, another, *hits in found.iter_rows():
+    first: list[tuple[LogFormat, list[int]]] = []  # each file's first candidate, and the files it is first of
+    json: list[int] = []
+    for file, total, objects_in, header, prefix, *hits in found.iter_rows():
         chosen[file] = None
-        if objects * 2 > total or another:
+        if header:
             continue
-        if (at := next((n for n, hit in enumerate(hits) if hit * 2 > total), upto)) < len(plain):
-            first.setdefault(at, []).append(file)
-    if missed := _read_whole(sample, plain, first, chosen).get(upto):  # in a later candidate than expected?
-        found = sample.lazy().filter(pl.col("_file").is_in(missed)).group_by("_file").agg(
+        if objects_in * 2 > total:
+            json.append(file)
+        elif not prefix and (at := next((n for n, hit in enumerate(hits) if hit * 2 > total), upto)) < len(plain):
+            _add(first, plain[at], file)
+    if json:  # each file's candidates, from its first objects' keys
+        texts = sample.filter(pl.col("_file").is_in(json) & objects).group_by("_file", maintain_order=True).agg(
+            line.head(20))
+        for file, sampled in texts.iter_rows():
+            if (tried := _json_candidates(sampled)) and tried[0].inner is None and not tried[0].parts:
+                _add(first, tried[0], file)  # (Docker's lines wrap another format's: judged alone)
+    missed = _read_whole(sample, first, chosen)
+    if upto < len(plain) and (later := next((files for fmt, files in missed if fmt is plain[upto]), None)):
+        # not read whole in the format expected: in a later one? (where it passes ``likely``'s screen, not plain)
+        found = sample.lazy().filter(pl.col("_file").is_in(later)).group_by("_file").agg(
             pl.len(), *_screens(line, plain[upto:])).collect()
-        first = {}
+        first = []
         for file, total, *hits in found.iter_rows():
-            at = next((upto + n for n, hit in enumerate(hits) if hit * 2 > total), upto)
-            if at > upto:  # (where ``likely`` passes its screen, the file is not plain)
-                first.setdefault(at, []).append(file)
-        _read_whole(sample, plain, first, chosen)
+            if (at := next((upto + n for n, hit in enumerate(hits) if hit * 2 > total), upto)) > upto:
+                _add(first, plain[at], file)
+        _read_whole(sample, first, chosen)
     return chosen
 
 
-def _read_whole(sample: pl.DataFrame, plain: list[LogFormat], first: dict[int, list[int]],
-                chosen: list[LogFormat | None]) -> dict[int, list[int]]:
+def _add(groups: list[tuple[LogFormat, list[int]]], fmt: LogFormat, file: int) -> None:
+    """``file`` among the files ``fmt`` is first of (formats compare by value: a guessed JSON one is made anew)."""
+    for known, files in groups:
+        if known == fmt:
+            files.append(file)
+            return
+    groups.append((fmt, [file]))
+
+
+def _read_whole(sample: pl.DataFrame, first: list[tuple[LogFormat, list[int]]],
+                chosen: list[LogFormat | None]) -> list[tuple[LogFormat, list[int]]]:
     """Each file of ``first`` given its candidate where that reads every line of its ``sample``, those
     files' lines read in one go; the files not so read, by candidate."""
-    missed: dict[int, list[int]] = {}
-    for at, files in first.items():
-        if plain[at].name == proxies.HAPROXY:  # (its captured headers are judged alone)
-            missed[at] = files
+    missed: list[tuple[LogFormat, list[int]]] = []
+    for fmt, files in first:
+        if fmt.name == proxies.HAPROXY:  # (its captured headers are judged alone)
+            missed.append((fmt, files))
             continue
         rows = sample.filter(pl.col("_file").is_in(files))
-        reasons = _reasons(plain[at], rows.get_column("line"))
+        reasons = _reasons(fmt, rows.get_column("line"))
         damaged = rows.with_row_index("idx").join(reasons.filter(pl.col("reason").is_in(_DAMAGED)), on="idx")
         hurt = set(damaged.get_column("_file").unique().to_list())
+        if hurt:
+            missed.append((fmt, [file for file in files if file in hurt]))
         for file in files:
-            if file in hurt:
-                missed.setdefault(at, []).append(file)
-            else:
-                chosen[file] = plain[at]
+            if file not in hurt:
+                chosen[file] = fmt
     return missed
 
 
