@@ -101,11 +101,25 @@ def test_strict_names_the_file_and_its_own_line() -> None:
 
 
 @pytest.mark.parametrize(("name", "joins"), [("combined", True), ("vhost_combined", True), ("docker:combined", False),
-                                             ("cri:combined", False), ("w3c", False)])
+                                             ("cri:combined", False), ("w3c", True), ("cloudfront", True)])
 def test_which_formats_join(name: str, joins: bool) -> None:
-    """Lines a container runtime split are put back together within their file, and a W3C log's own headers
-    may change its fields: such files are counted each on its own."""
+    """Lines a container runtime split are put back together within their file: such files are counted each on
+    its own. A W3C log's files join (a header that changes the fields cuts its file's batch, which is then
+    not held whole)."""
     assert joins_files(formats.get(name)) is joins
+
+
+def test_w3c_files_with_their_headers_on_top_get_their_own_summaries() -> None:
+    """CloudFront's small files, each with its header on top: their header lines are notice lines, joined or
+    alone, and each file's lines, reasons and counts are its own."""
+    from test_vendor_formats import CLOUDFRONT
+
+    header, line = CLOUDFRONT[:2], CLOUDFRONT[2]
+    other = line.replace("/listing/1004", "/listing/77").replace("2019-12-04\t21", "2019-12-05\t03")
+    files: list[list[str | bytes]] = [[*header, line], [*header, other, line, "junk"], header, [*header, other],
+                                      ["", *header, line]]
+    for timezone in (None, "America/Chicago"):
+        compare(files, formats.get("cloudfront"), timezone)
 
 
 LINES = [VIEW.format(i=1, h=1), VIEW.format(i=2, h=23), ASSET, BOT, ESCAPED, BAD_TIME, JUNK, CRLF, ""]

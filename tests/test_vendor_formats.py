@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import quote, quote_plus
 
+import polars as pl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -583,10 +584,26 @@ def test_a_header_inside_a_batch_cuts_it_at_the_right_offsets(tmp_path: Path) ->
     log.write_text("\n".join(lines) + "\n")
     parts = list(follow(batches(str(log), batch_bytes=1 << 20), formats.get("w3c")))
     data = log.read_bytes()
-    assert [batch.first_line for batch, _ in parts] == [1, 4, 6, 11, 13, 18, 20]
+    # cut where the fields change (line 6, and each copy's first header, 11 and 18, after the other fields),
+    # not where a header says the fields already read (line 4: IIS's, the preset's own)
+    assert [batch.first_line for batch, _ in parts] == [1, 6, 11, 13, 18, 20]
+    fmts = [fmt for _, fmt in parts]
+    assert fmts[0] == fmts[2] == fmts[4] == formats.get("w3c") and fmts[1] == fmts[3] == fmts[5] != fmts[0]
     for batch, _ in parts:  # each part ends where its last line's newline does
         assert data[:batch.end_offset].endswith(batch.data + b"\n")
     assert sum(batch.lines for batch, _ in parts) == len(lines)
+
+
+def test_a_header_that_says_the_fields_again_cuts_nothing(tmp_path: Path) -> None:
+    """CloudFront's header on top of every file, IIS's after a restart: the same fields go on, one batch."""
+    log = tmp_path / "cf.log"
+    lines = CLOUDFRONT * 3
+    log.write_text("\n".join(lines) + "\n")
+    fmt = detect(lines_frame(batch_of(str(log), 1, log.read_bytes())), str(log))
+    parts = list(follow(batches(str(log), batch_bytes=1 << 20), fmt))
+    assert len(parts) == 1 and parts[0][0].lines == len(lines) and parts[0][1] == fmt
+    rows = parse_batch(parts[0][0], fmt)
+    assert rows.filter(pl.col("reason").is_null()).height == 3 * sum(not line.startswith("#") for line in CLOUDFRONT)
 
 
 def test_a_w3c_header_without_the_date_is_refused_by_name(cli, tmp_path: Path) -> None:

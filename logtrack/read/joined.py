@@ -22,10 +22,14 @@ def joins_files(fmt: LogFormat) -> bool:
     """Whether whole files in ``fmt`` can be counted together (``count_files``).
 
     Not a format whose lines a container runtime splits, or that wraps
-    another's (their lines are put back together within a file), nor a W3C
-    log (its own headers may change its fields within the file).
+    another's (their lines are put back together within a file). A W3C
+    log's files are, where each is one batch in one format: a header that
+    changes the fields cuts a file's batch there (``w3c_sections.follow``),
+    so such a file is never held whole, and its header lines are notice
+    lines in the format they set, alone or joined (CloudFront writes a
+    small file, its header on top, every few minutes).
     """
-    return not fmt.parts and fmt.inner is None and fmt.w3c_separator is None
+    return not fmt.parts and fmt.inner is None
 
 
 class Joining(Generic[T]):

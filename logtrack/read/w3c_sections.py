@@ -19,7 +19,14 @@ from .sources import Batch, batch_of, holds
 
 
 def follow(batches: Iterable[Batch], fmt: LogFormat, start: int = 0) -> Iterator[tuple[Batch, LogFormat]]:
-    """Each batch with the format that reads it: cut at every ``#Fields:`` header, which sets the next lines'.
+    """Each batch with the format that reads it: cut at every ``#Fields:`` header that changes the fields, which
+    sets the next lines'.
+
+    A header that says the fields again as they were (CloudFront's at the
+    top of every file, IIS's after each restart) cuts nothing: the lines go
+    on in the same format, and the header line is a notice line in it
+    either way. So a small file with its header on top stays one batch,
+    which can be counted with other small files (``read.joined``).
 
     ``start``: the decompressed offset the first batch begins at (where reading began).
     """
@@ -30,16 +37,20 @@ def follow(batches: Iterable[Batch], fmt: LogFormat, start: int = 0) -> Iterator
             continue
         data, cut = batch.data, 0
         for at in _headers(data):
-            if at > cut:
-                yield _part(batch, cut, at - 1, _end_offset(batch, begin, at)), fmt
             try:
-                fmt = _from_header(data, at, fmt)
+                following = _from_header(data, at, fmt)
             except LogFormatError as exc:
                 line = batch.first_line + data.count(b"\n", 0, at)
+                if at > cut:  # (the lines before it are read)
+                    yield _part(batch, cut, at - 1, _end_offset(batch, begin, at)), fmt
                 raise InputError(f"{batch.source}:{line}: {exc.message}; the lines before it were read",
                                  exc.fix) from None
-            cut = at
-        yield _part(batch, cut, len(data), batch.end_offset), fmt
+            if following == fmt:
+                continue
+            if at > cut:
+                yield _part(batch, cut, at - 1, _end_offset(batch, begin, at)), fmt
+            fmt, cut = following, at
+        yield _part(batch, cut, len(data), batch.end_offset) if cut else batch, fmt
 
 
 def _end_offset(batch: Batch, begin: int, at: int) -> int:

@@ -20,6 +20,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from test_vendor_formats import CLOUDFRONT, IIS
 
 from logtrack.errors import ExitCode
 
@@ -171,6 +172,8 @@ def test_auto_over_small_files_judged_together_says_and_counts_each_as_alone(cli
         "access-5.log": ODD_FILES["nginx error log"][0],  # no format fits
         "access-6.log": "",
         "access-7.log": "\n".join(lines(7)) + "\n",
+        "access-8.log": "\n".join(CLOUDFRONT) + "\n",  # a W3C log: its header on top, joined with others
+        "access-9.log": "\n".join(IIS) + "\n",  # one whose header changes its fields mid-file: alone
     }
     for name, data in files.items():
         (logs / name).write_bytes(data if isinstance(data, bytes) else data.encode())
@@ -197,9 +200,9 @@ def test_auto_over_small_files_judged_together_says_and_counts_each_as_alone(cli
         assert said(err) == (formats if command == ["xml"] else [], warnings)  # (``run`` names no format)
         assert judged and sum(judged) >= 5  # read ahead and judged together, not one by one
         assert (xml_counts(out) if command == ["xml"] else counts_of(tmp_path / "s.db", cli)) == alone
-    assert sum(alone.values()) == 2 * 6 and "compressed data ends early" in "\n".join(warnings)
+    assert sum(alone.values()) == 2 * 6 + 1 + 1 and "compressed data ends early" in "\n".join(warnings)
     assert [line.rsplit(" ", 1)[1] for line in formats] == \
-        ["combined", "common", "vhost_combined", "combined", "combined", "combined"]
+        ["combined", "common", "vhost_combined", "combined", "combined", "combined", "cloudfront", "w3c"]
 
 
 def test_nothing_is_pending_after_a_rebuild_to_the_same_numbers(cli, site, state_at: str, monkeypatch) -> None:
