@@ -497,7 +497,9 @@ TOGETHER: list[tuple[list[str], bool]] = [
     (CADDY, True), (TRAEFIK_JSON, True), (CLOUDFLARE, True), (GCP, True), (AKAMAI, True), (AZURE_FRONT_DOOR, True),
     ([NGINX_JSON_LINE.replace("\\x22", "")] * 3, True),  # nginx's usual keys: a format guessed from them
     ([*CADDY, "not JSON"], False), ([*CADDY, CADDY[0][:-1]], False),  # most lines read, not all
-    (HAPROXY, False), (CLOUDFRONT, False), (IIS, False), (CRI[:4], False), (DOCKER[:4], False),
+    (CLOUDFRONT, True), (IIS, True),  # a W3C log's header says its format
+    (["#Fields: time cs-method cs-uri-stem sc-status", "00:00:01 GET /listing/1 200"], False),  # refused alone
+    (HAPROXY, False), (CRI[:4], False), (DOCKER[:4], False),
     (DOCKER_JSON[:4] + DOCKER_JSON[3:4] * 4, False), (CRI_JSON[:4] + CRI_JSON[3:4] * 4, False),
     (["Nov 29 16:25:14 web1 nginx: " + COMBINED.format(i=1)], False),
 ]
@@ -507,7 +509,7 @@ TOGETHER: list[tuple[list[str], bool]] = [
 @pytest.mark.parametrize("order", [1, -1])
 def test_files_judged_together_get_the_format_each_gets_alone(order: int, likely: str | None) -> None:
     """``detect_files`` gives a plain file what ``detect`` gives it alone, whatever files it is judged with
-    and whatever format it expects most to be in, and leaves every other file (W3C, a prefix, Docker's JSON,
+    and whatever format it expects most to be in, and leaves every other file (a prefix, Docker's JSON,
     HAProxy, a mixed sample, no fit) to ``detect``."""
     from logtrack.errors import UnrecognisedError
     from logtrack.parse.detect import detect_files, sample_frame

@@ -64,9 +64,11 @@ def detect(sample: pl.DataFrame, source: str) -> LogFormat:
     lines = sample_lines(sample)
     if lines.len() == 0:
         return formats.get("combined")  # nothing to judge (an empty file): no line will need reading
-    header = next((text for text in lines.head(HEAD).to_list() if text.startswith(w3c.HEADER)), None)
-    if header is not None:
-        return _w3c(lines, header, source)
+    if (header := _w3c_header(lines.head(HEAD).to_list())) is not None:
+        try:
+            return _w3c(lines.to_list(), header)
+        except LogFormatError as exc:
+            raise UnrecognisedError(f"{source}: {exc.message}", exc.fix) from None
     tried = candidates(lines)
     plain = [fmt for fmt in tried if not fmt.is_json]
     hits = dict(zip(map(id, plain), screened(plain, lines), strict=True))
@@ -113,14 +115,15 @@ def detect_files(parts: Sequence[sources.Batch], likely: str | None = None) -> l
     run (2,000 files of 500 lines: 13 s under ``auto``, 2 s with the format
     named). Here every file's sample is screened side by side, and the
     files whose first candidate is the same are read in it together. A file
-    is given what ``detect`` would give it only where that is plain: no W3C
-    header; its lines JSON objects (the candidates are then the JSON shapes
-    its first objects' keys fit, ``_json_candidates``) or plain lines behind
-    no other writer's prefix (the plain presets, in order, the first that
-    passes its screen); and that first candidate reads every line of the
-    sample, which ``pick`` takes at once. Any other file (a mixed sample,
-    HAProxy's captures, Docker's JSON, no fit: the message names the best)
-    is None, for ``detect`` alone.
+    is given what ``detect`` would give it only where that is plain: a W3C
+    log's header says it; else its lines are JSON objects (the candidates
+    are then the JSON shapes its first objects' keys fit,
+    ``_json_candidates``) or plain lines behind no other writer's prefix
+    (the plain presets, in order, the first that passes its screen), and
+    that first candidate reads every line of the sample, which ``pick``
+    takes at once. Any other file (a mixed sample, HAProxy's captures,
+    Docker's JSON, a header or lines no format fits: the message names
+    why) is None, for ``detect`` alone.
 
     ``likely``: the format most files are expected in (the last group's):
     only the plain candidates before it are screened (the costly screens
@@ -142,11 +145,12 @@ def detect_files(parts: Sequence[sources.Batch], likely: str | None = None) -> l
     chosen: list[LogFormat | None] = [formats.get("combined")] * len(parts)  # no line to judge: as ``detect``
     first: list[tuple[LogFormat, list[int]]] = []  # each file's first candidate, and the files it is first of
     json: list[int] = []
+    headed: list[int] = []
     for file, total, objects_in, header, prefix, *hits in found.iter_rows():
         chosen[file] = None
         if header:
-            continue
-        if objects_in * 2 > total:
+            headed.append(file)
+        elif objects_in * 2 > total:
             json.append(file)
         elif not prefix and (at := next((n for n, hit in enumerate(hits) if hit * 2 > total), upto)) < len(plain):
             _add(first, plain[at], file)
@@ -156,6 +160,12 @@ def detect_files(parts: Sequence[sources.Batch], likely: str | None = None) -> l
         for file, sampled in texts.iter_rows():
             if (tried := _json_candidates(sampled)) and tried[0].inner is None and not tried[0].parts:
                 _add(first, tried[0], file)  # (Docker's lines wrap another format's: judged alone)
+    if headed:  # W3C logs: the header says the format
+        for file, texts in sample.filter(pl.col("_file").is_in(headed)).group_by("_file").agg(line).iter_rows():
+            header = _w3c_header(texts)
+            assert header is not None
+            with contextlib.suppress(LogFormatError):  # (refused alone, by name)
+                chosen[file] = _w3c(texts, header)
     missed = _read_whole(sample, first, chosen)
     if upto < len(plain) and (later := next((files for fmt, files in missed if fmt is plain[upto]), None)):
         # not read whole in the format expected: in a later one? (where it passes ``likely``'s screen, not plain)
@@ -329,15 +339,17 @@ def pick(fits: Iterable[Fit]) -> LogFormat | None:
     return chosen.fmt if chosen else None
 
 
-def _w3c(lines: pl.Series, header: str, source: str) -> LogFormat:
-    """A W3C log: its first ``#Fields:`` header says the format (later ones are followed as they come)."""
-    texts = lines.to_list()
+def _w3c(texts: list[str], header: str) -> LogFormat:
+    """A W3C log: its first ``#Fields:`` header (``header``, among the sample's ``texts``) says the format
+    (later ones are followed as they come); LogFormatError where it cannot."""
     at = texts.index(header)
     following = next((t for t in texts[at + 1:] if not t.startswith("#")), "")
-    try:
-        return w3c.from_header(header, following, w3c.get(w3c.W3C))
-    except LogFormatError as exc:
-        raise UnrecognisedError(f"{source}: {exc.message}", exc.fix) from None
+    return w3c.from_header(header, following, w3c.get(w3c.W3C))
+
+
+def _w3c_header(texts: list[str]) -> str | None:
+    """The first ``#Fields:`` header among the first lines, where a W3C log says its format."""
+    return next((text for text in texts[:HEAD] if text.startswith(w3c.HEADER)), None)
 
 
 # HAProxy's captured request headers, by what their values look like (values are decoded first)
