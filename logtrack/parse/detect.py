@@ -154,18 +154,14 @@ def detect_files(parts: Sequence[sources.Batch], likely: str | None = None) -> l
             json.append(file)
         elif not prefix and (at := next((n for n, hit in enumerate(hits) if hit * 2 > total), upto)) < len(plain):
             _add(first, plain[at], file)
-    if json:  # each file's candidates, from its first objects' keys
-        texts = sample.filter(pl.col("_file").is_in(json) & objects).group_by("_file", maintain_order=True).agg(
-            line.head(20))
-        for file, sampled in texts.iter_rows():
-            if (tried := _json_candidates(sampled)) and tried[0].inner is None and not tried[0].parts:
-                _add(first, tried[0], file)  # (Docker's lines wrap another format's: judged alone)
-    if headed:  # W3C logs: the header says the format
-        for file, texts in sample.filter(pl.col("_file").is_in(headed)).group_by("_file").agg(line).iter_rows():
-            header = _w3c_header(texts)
-            assert header is not None
-            with contextlib.suppress(LogFormatError):  # (refused alone, by name)
-                chosen[file] = _w3c(texts, header)
+    for file, sampled in _texts(sample, json, objects, 20):  # each file's candidates, from its first objects' keys
+        if (tried := _json_candidates(sampled)) and tried[0].inner is None and not tried[0].parts:
+            _add(first, tried[0], file)  # (Docker's lines wrap another format's: judged alone)
+    for file, texts in _texts(sample, headed):  # W3C logs: the header says the format
+        header = _w3c_header(texts)
+        assert header is not None
+        with contextlib.suppress(LogFormatError):  # (refused alone, by name)
+            chosen[file] = _w3c(texts, header)
     missed = _read_whole(sample, first, chosen)
     if upto < len(plain) and (later := next((files for fmt, files in missed if fmt is plain[upto]), None)):
         # not read whole in the format expected: in a later one? (where it passes ``likely``'s screen, not plain)
@@ -177,6 +173,16 @@ def detect_files(parts: Sequence[sources.Batch], likely: str | None = None) -> l
                 _add(first, plain[at], file)
         _read_whole(sample, first, chosen)
     return chosen
+
+
+def _texts(sample: pl.DataFrame, files: list[int], kept: pl.Expr | None = None,
+           most: int | None = None) -> list[tuple[int, list[str]]]:
+    """Each of ``files``' sampled lines (those ``kept``, the first ``most``), in order, as text."""
+    if not files:
+        return []
+    rows = sample.filter(pl.col("_file").is_in(files) & (pl.lit(True) if kept is None else kept))
+    line = pl.col("line")
+    return rows.group_by("_file", maintain_order=True).agg(line if most is None else line.head(most)).rows()
 
 
 def _add(groups: list[tuple[LogFormat, list[int]]], fmt: LogFormat, file: int) -> None:
