@@ -254,3 +254,38 @@ def test_small_files_are_counted_together_and_each_commits_its_own(cli, site, st
         assert ingest_paths(state, cfg, [str(logs)]).tally.lines == 0
         assert len(second.files) == 20 and all(what.endswith("; now at line 300") for _, what in second.files)
     assert counts_of(state_at, cli) == gen.expected
+
+
+def test_new_files_are_matched_a_group_in_one_transaction(cli, site, state_at: str, monkeypatch) -> None:
+    """On SQLite each new file's record was a transaction of its own, each synced to disk: a directory of
+    small files spent a second on them. A group's records are made in one (PostgreSQL's, shared by a
+    fleet, a statement at a time as before); the counts are the same."""
+    from logtrack.state.sql import SqlStore
+
+    logs, conf, gen = site
+    cfg = config_mod.load(conf)
+    for n in range(12):
+        write(logs / f"access.log-{n:02d}", gen.lines[300 * n: 300 * (n + 1)])
+    write(logs / "access.log", gen.lines[3600:])
+    inside: list[bool] = []
+    add_file = SqlStore.add_file
+
+    def recorded(self, head: bytes, name: str):  # type: ignore[no-untyped-def]
+        inside.append(self.groups_commits == _in_transaction(self))
+        return add_file(self, head, name)
+
+    monkeypatch.setattr(SqlStore, "add_file", recorded)
+    with open_state(parse(state_at), Fleet()) as state:
+        check_rules(state, cfg)
+        assert ingest_paths(state, cfg, [str(logs)]).tally.lines == len(gen.lines)
+    assert len(inside) == 13 and all(inside)
+    assert counts_of(state_at, cli) == gen.expected
+
+
+def _in_transaction(state: object) -> bool:
+    db = getattr(state, "db", None)
+    if db is not None:  # SQLite
+        return bool(db.in_transaction)
+    import psycopg
+
+    return state.conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE  # type: ignore[attr-defined]

@@ -226,6 +226,11 @@ class State(SqlStore):
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One transaction; inside another, a part of it (PostgreSQL's nests as a savepoint: a caller that
+        wraps calls which open their own, as the ingest's matching does, commits them once)."""
+        if self.db.in_transaction:
+            yield self.db
+            return
         self.db.execute("BEGIN IMMEDIATE")
         try:
             yield self.db
