@@ -131,12 +131,12 @@ def detect_files(parts: Sequence[sources.Batch], likely: str | None = None) -> l
     is read in it, which passes its screen where it reads every line (the
     screen's regex matches every line the format's parse reads).
     """
-    frame = read_lines(b"\n".join(part.data for part in parts))
+    frame = _side_by_side(parts, b"\n".join(part.data for part in parts), in_python=False)
     if frame is None:  # some line is not UTF-8 (or not for the reader): each file alone, as it was read
         return [None] * len(parts)
     plain, line = _listed(tuple(_PREFIXES)), pl.col("line")
     upto = next((n for n, fmt in enumerate(plain) if fmt.name == likely), len(plain))  # (the ones screened)
-    sample = _sample(frame.with_columns(_file=file_of(file_starts(parts))), per="_file").collect()
+    sample = _sample(frame, per="_file").collect()
     head, objects = line.head(HEAD), line.str.contains(formats.JSON_LINE)
     found = sample.lazy().group_by("_file").agg(
         pl.len(), objects.sum().alias("_json"), head.str.starts_with(w3c.HEADER).any().alias("_w3c"),
@@ -458,16 +458,28 @@ def misfits(fmt: LogFormat, parts: Sequence[sources.Batch], data: bytes) -> list
     """
     if not (others := _richer(fmt)):
         return [None] * len(parts)
-    frame = read_lines(data)
-    if frame is None:  # some line is not UTF-8: each file's own, split in Python
-        frame = lines_frame(sources.batch_of(parts[0].source, 1, data))
-    frame = frame.with_columns(_file=file_of(file_starts(parts)))
+    frame = _side_by_side(parts, data, in_python=True)
+    assert frame is not None
     found = _sample(frame, per="_file").group_by("_file").agg(pl.len(), *_screens(pl.col("line"), others)).collect()
     notes: list[str | None] = [None] * len(parts)
     for file, total, *hits in found.iter_rows():
         if any(n * 2 > total for n in hits):  # (rare) as it is judged alone
             notes[file] = misfit(frame.filter(pl.col("_file") == file), fmt, parts[file].source)
     return notes
+
+
+def _side_by_side(parts: Sequence[sources.Batch], data: bytes, *, in_python: bool) -> pl.DataFrame | None:
+    """The lines of several whole files (``parts``, joined in ``data``), each with its file's index (``_file``).
+
+    Where Polars' reader does not take them (a line not UTF-8), split in
+    Python (``in_python``: each line as the file alone reads it) or None.
+    """
+    frame = read_lines(data)
+    if frame is None:
+        if not in_python:
+            return None
+        frame = lines_frame(sources.batch_of(parts[0].source, 1, data))
+    return frame.with_columns(_file=file_of(file_starts(parts)))
 
 
 def screened(fmts: list[LogFormat], lines: pl.Series) -> list[int]:
