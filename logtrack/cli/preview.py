@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from typer.core import TyperCommand
 
 from ..errors import InputError, OutputError
 from ..output import STDOUT, write_file
@@ -27,6 +29,9 @@ from .app import (
     app,
     boundary,
 )
+
+if TYPE_CHECKING:
+    from ..jobs.preview import Explanation
 
 
 @app.command()
@@ -63,9 +68,34 @@ def xml(
         _fail_if_partial(result)
 
 
-@app.command()
+class _LineCommand(TyperCommand):
+    """A command whose argument is a log line: a line that starts with ``-`` is that line, not an option.
+
+    nginx writes ``-`` for a variable with no value, so a format that
+    starts with ``$http_x_forwarded_for`` logs lines such as
+    ``- - - [01/Nov/2026:...] "GET ..."``. Click would read one as an
+    unknown option ("No such option: - "). An option is one word, so a
+    word that starts with ``-`` and holds a space, and is not the value
+    of the option before it, is the line: it goes last, after a ``--``.
+    """
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:  # (ctx: the Click context typer vendors)
+        takes_value = {name for param in self.params
+                       if param.param_type_name == "option" and not getattr(param, "is_flag", False)
+                       for name in param.opts}
+        for i, arg in enumerate(args):
+            if arg == "--":
+                break
+            if arg.startswith("-") and any(c.isspace() for c in arg) and (i == 0 or args[i - 1] not in takes_value):
+                args = [*args[:i], *args[i + 1:], "--", arg]  # (options after it are still options)
+                break
+        return super().parse_args(ctx, args)
+
+
+@app.command(cls=_LineCommand)
 def explain(
-    line: Annotated[str, typer.Argument(help="One line copied from an access log.")],
+    line: Annotated[str, typer.Argument(help="One line copied from an access log, or - to explain each line "
+                                              "of stdin in turn.")],
     config: ConfigOpt = None,
     format: FormatOpt = None,
     timezone: TimezoneOpt = None,
@@ -75,21 +105,34 @@ def explain(
     """Show how one log line is parsed and classified, and why it counts or not.
 
     Example: logtrack explain "$(tail -n 1 /var/log/nginx/access.log)" -c logtrack.toml
+
+    Example: grep 20231234 access.log | logtrack explain - -c logtrack.toml
     """
     with boundary():
         cfg = _config(config, format, timezone, listing_pattern, supplier)
         cfg.require_patterns()
         from ..jobs import preview
 
-        ex = preview.explain(cfg, line)
-        print(f"{'format:':<12}{ex.format}")
-        for key, value in ex.fields.items():
-            shown = "(Other)" if key == "supplier" and value == "" else value
-            print(f"{key + ':':<12}{'-' if shown is None else shown}")
-        if ex.counted:
-            print(f"{'verdict:':<12}counted as a view of listing {ex.fields['listing']} on {ex.day}")
-        else:
-            print(f"{'verdict:':<12}not counted: {ex.reason}")
+        if line != "-":
+            _show(preview.explain(cfg, line))
+            return
+        # (Bytes a server wrote as they are: a line not UTF-8 is shown with U+FFFD where it is not.)
+        for n, raw in enumerate(sys.stdin.buffer, 1):
+            if n > 1:
+                print()
+            print(f"{'line:':<12}{n}")
+            _show(preview.explain(cfg, raw.rstrip(b"\r\n").decode("utf-8", "replace")))
+
+
+def _show(ex: Explanation) -> None:
+    print(f"{'format:':<12}{ex.format}")
+    for key, value in ex.fields.items():
+        shown = "(Other)" if key == "supplier" and value == "" else value
+        print(f"{key + ':':<12}{'-' if shown is None else shown}")
+    if ex.counted:
+        print(f"{'verdict:':<12}counted as a view of listing {ex.fields['listing']} on {ex.day}")
+    else:
+        print(f"{'verdict:':<12}not counted: {ex.reason}")
 
 
 @app.command()

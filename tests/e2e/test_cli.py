@@ -230,6 +230,46 @@ def test_explain_not_counted(cli, line: str, verdict: str) -> None:
     assert out.decode().splitlines()[-1] == f"verdict:    {verdict}"
 
 
+# nginx writes "-" for an absent $http_x_forwarded_for; a format that starts with it logs such lines.
+DASH_LINE = '- - - [01/Nov/2026:10:00:00 -0500] "GET /listing/42 HTTP/1.1" 200 5 "-" "Mozilla/5.0"'
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        [DASH_LINE, "--listing-pattern", PATTERN],
+        ["--listing-pattern", PATTERN, DASH_LINE, "--timezone", "UTC"],
+        ["--listing-pattern", PATTERN, "--", DASH_LINE],
+    ],
+)
+def test_explain_a_line_that_starts_with_a_dash(cli, args: list[str]) -> None:
+    code, out, err = cli("explain", *args)
+    assert (code, err) == (0, "")
+    assert out.decode().splitlines()[1:2] == ["client:     -"]
+    assert out.decode().splitlines()[-1] == "verdict:    counted as a view of listing 42 on 2026-11-01"
+
+
+def test_explain_an_option_value_that_starts_with_a_dash_stays_a_value(cli) -> None:
+    code, _, err = cli("explain", "--listing-pattern", "- no id", LINES[0])
+    assert code == ExitCode.CONFIG
+    assert "--listing-pattern '- no id': pattern '- no id' has no group named 'id'" in err
+
+
+def test_explain_each_line_of_stdin(cli) -> None:
+    lines = [LINES[0], LINES[2], "garbage", DASH_LINE, ""]
+    code, out, _ = cli("explain", "-", "--listing-pattern", PATTERN, input="\r\n".join(lines) + "\n")
+    assert code == 0
+    blocks = out.decode().split("\n\n")
+    assert [block.splitlines()[0] for block in blocks] == [f"line:       {n}" for n in range(1, 6)]
+    assert [block.splitlines()[-1] for block in blocks] == [
+        "verdict:    counted as a view of listing 42 on 2026-11-01",
+        "verdict:    not counted: bot",
+        "verdict:    not counted: does not match the log format",
+        "verdict:    counted as a view of listing 42 on 2026-11-01",
+        "verdict:    not counted: blank line",
+    ]
+
+
 def test_report(cli, log: Path, monkeypatch) -> None:
     monkeypatch.setenv("COLUMNS", "200")
     code, out, _ = cli("report", str(log), "--listing-pattern", PATTERN)
