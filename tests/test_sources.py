@@ -122,6 +122,36 @@ def test_paths_that_name_nothing_are_problems_not_crashes(tmp_path: Path) -> Non
     assert "no access logs in this directory" in files.expand([str(sub)]).problems[0]
 
 
+NO_ACCESS = "no access logs in this directory"
+BY_DEFAULT = "looked for names containing 'access' (and not 'error')"
+
+
+@pytest.mark.parametrize(
+    ("names", "pattern", "said"),
+    [
+        ([], None, f"{NO_ACCESS} (it holds no files)"),
+        (["error.log", "error.log.1"], None, f"{NO_ACCESS} (it holds error logs alone, e.g. error.log)"),
+        # a CDN's names: the glob their ending makes
+        (["E2EXAMPLE.2026-11-01-12.a1b2c3d4.gz", "E2EXAMPLE.2026-11-01-13.b2c3d4e5.gz", ".DS_Store", "error.log"],
+         None, f"{NO_ACCESS} ({BY_DEFAULT}; it holds 2 files such as E2EXAMPLE.2026-11-01-12.a1b2c3d4.gz); "
+               'set [logs] glob = "*.gz" to read them, or name the files'),
+        (["PT1H.json"], None, f'{NO_ACCESS} ({BY_DEFAULT}; it holds PT1H.json); set [logs] glob = "*.json" to read '
+                              "them, or name the files"),
+        (["site.log", "notes.txt", "README"], None,
+         f"{NO_ACCESS} ({BY_DEFAULT}; it holds 3 files such as README); set [logs] glob to the logs' names, "
+         "or name the files"),
+        (["a.log", "error.log"], "*.gz", f"{NO_ACCESS} (looked for names matching '*.gz'; it holds 2 files such as "
+                                        'a.log); set [logs] glob = "*.log" to read them, or name the files'),
+    ],
+)
+def test_a_directory_without_access_logs_says_what_it_holds(tmp_path: Path, names: list[str],
+                                                             pattern: str | None, said: str) -> None:
+    for name in names:
+        (tmp_path / name).write_text("x\n")
+    (tmp_path / "subdir").mkdir()  # (a directory in it is no file it holds)
+    assert files.expand([str(tmp_path)], pattern).problems == [f"{tmp_path}: {said}"]
+
+
 def test_rotated_siblings(tmp_path: Path) -> None:
     for name in ["access.log", "access.log.1", "access.log.2.gz", "access.log-20261101.gz", "access.logx"]:
         (tmp_path / name).write_text("x\n")

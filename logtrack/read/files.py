@@ -39,11 +39,7 @@ def expand(paths: Sequence[str], pattern: str | None = None) -> Expanded:
         if path.is_dir():
             found = sorted(str(p) for p in path.iterdir() if p.is_file() and _is_access_log(p.name, pattern))
             if not found:
-                which = f"matching {pattern!r}" if pattern else "containing 'access' (and not 'error')"
-                out.problems.append(
-                    f"{raw}: no access logs in this directory (looked for names {which}; "
-                    "set [logs] glob or name the files)"
-                )
+                out.problems.append(_none_found(raw, path, pattern))
             out.files.extend(found)
         elif path.exists():
             out.files.append(str(path))
@@ -56,6 +52,28 @@ def expand(paths: Sequence[str], pattern: str | None = None) -> Expanded:
             out.problems.append(f"{raw}: no such file or directory")
     out.files = list(dict.fromkeys(out.files))  # a file named twice is read once
     return out
+
+
+def _none_found(raw: str, path: Path, pattern: str | None) -> str:
+    """Why a directory gave no file, with what it holds and a glob that would take it.
+
+    A CDN's or load balancer's log files are named for it (CloudFront's
+    ``E2EXAMPLE.2026-11-01-12.a1b2c3d4.gz``), not ``access``: showing one
+    of the names and the glob their common ending makes saves a guess.
+    """
+    which = f"matching {pattern!r}" if pattern else "containing 'access' (and not 'error')"
+    held = sorted(p.name for p in path.iterdir() if p.is_file())
+    names = [name for name in held if not name.startswith(".") and (pattern or "error" not in name.lower())]
+    if not held:
+        return f"{raw}: no access logs in this directory (it holds no files)"
+    if not names:
+        return f"{raw}: no access logs in this directory (it holds error logs alone, e.g. {held[0]})"
+    endings = {name.rpartition(".")[2] if "." in name else None for name in names}
+    ending = endings.pop() if len(endings) == 1 else None
+    glob_ = f'set [logs] glob = "*.{ending}" to read them' if ending else "set [logs] glob to the logs' names"
+    some = names[0] if len(names) == 1 else f"{len(names):,} files such as {names[0]}"
+    return (f"{raw}: no access logs in this directory (looked for names {which}; it holds {some}); "
+            f"{glob_}, or name the files")
 
 
 def rotated_siblings(base: str) -> list[str]:
