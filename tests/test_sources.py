@@ -15,6 +15,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from logtrack import formats
 from logtrack.errors import InputError
 from logtrack.read import compressed, files, sources
 from logtrack.read.inputs import READ_AHEAD, WORKERS, in_order
@@ -497,3 +498,45 @@ def test_reading_ahead_says_yields_and_raises_as_reading_in_turn(tmp_path: Path,
     # c.log.gz and i.log.gz, ended early, are whole files of their complete lines; half a batch ends a group
     assert judged == [["a.log", "c.log.gz", "d.log"], ["h.log", "i.log.gz", "j.log", "k.log"], ["l.log", "m.log"]]
     assert sum(e[0] == "warn" for e in plain) >= 2 and any(e[0] == "error" for e in plain)
+
+
+def test_in_turn_says_everything_in_the_order_it_was_made_each_place_where_it_was_held() -> None:
+    from logtrack.read.ahead import InTurn
+
+    said: list[str] = []
+    turn = InTurn()
+
+    def say(message: str):
+        return lambda: said.append(message)
+
+    turn.say(say("a"))
+    first = turn.hold()
+    turn.say(say("b"))
+    second = turn.hold()
+    turn.say(say("c"))
+    third = turn.hold()
+    turn.say(say("d"))
+    assert said == ["a"]  # (the rest waits for the first place)
+    turn.fill(second, [say("second"), say("second's note")])
+    assert said == ["a"]
+    turn.fill(first, [say("first")])
+    assert said == ["a", "first", "b", "second", "second's note", "c"]
+    turn.say(say("e"))
+    turn.flush()  # the count ended before the third place was filled: what follows it is said all the same
+    assert said == ["a", "first", "b", "second", "second's note", "c", "d", "e"]
+    turn.fill(third, [say("late")])  # (a place filled after the flush is said no more)
+    turn.say(say("f"))
+    assert said[-1] == "f" and "late" not in said
+
+
+@pytest.mark.parametrize("lines", [[1], [1, 1], [3, 1, 2], [2, 5, 1, 1]])
+def test_one_of_files_counted_together_is_its_own_lines(lines: list[int]) -> None:
+    from logtrack.jobs.preview import _Joined, _one_of
+    from logtrack.read.inputs import Input
+
+    texts = [b"\n".join(b"file %d line %d" % (n, i) for i in range(count)) for n, count in enumerate(lines)]
+    parts = [sources.Batch(f"f{n}", 1, b"", lines=count) for n, count in enumerate(lines)]
+    joined = _Joined([(Input(f"f{n}", None), part) for n, part in enumerate(parts)], formats.get("combined"),
+                     b"\n".join(texts))
+    assert [_one_of(joined, n).data for n in range(len(lines))] == texts
+    assert [_one_of(joined, n).source for n in range(len(lines))] == [f"f{n}" for n in range(len(lines))]

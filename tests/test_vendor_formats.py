@@ -527,6 +527,41 @@ def test_files_judged_together_get_the_format_each_gets_alone(order: int, likely
     assert [None if fmt is None else fmt.name for fmt in detect_files(parts[3:9], likely)] == together[3:9]
 
 
+@pytest.mark.parametrize("likely", [None, "combined", "vhost_combined", "common", "alb", "istio", "haproxy", "w3c"])
+@pytest.mark.parametrize("order", [1, -1])
+def test_files_given_a_format_on_trust_get_it_only_where_counting_can_hold_them_to_it(order: int,
+                                                                                    likely: str | None) -> None:
+    """With ``trusted``, ``detect_files`` skips reading a file's first candidate: a format it gives on trust
+    is what ``detect`` gives the file alone wherever that format reads every line of it (and where it does
+    not, the file's counting finds the line it does not read, and the file is judged alone:
+    ``e2e/test_first_hour``); any other it gives is exact, and a plain file still gets one."""
+    from logtrack.errors import UnrecognisedError
+    from logtrack.parse.detect import detect_files, sample_frame, sample_lines, score
+
+    cases = TOGETHER[::order]
+    parts = [batch_of(f"f{n}.log", 1, "\n".join(lines).encode()) for n, (lines, _) in enumerate(cases)]
+    alone: list[str | None] = []
+    for part in parts:
+        try:
+            alone.append(detect(sample_frame(part), part.source).name)
+        except UnrecognisedError:
+            alone.append(None)
+    trusted: set[int] = set()
+    given = detect_files(parts, likely, trusted=trusted)
+    for n, (fmt, (_, plain)) in enumerate(zip(given, cases, strict=True)):
+        if n not in trusted:
+            assert (fmt and fmt.name) == (alone[n] if plain else None), n
+            continue
+        assert fmt is not None
+        lines = sample_lines(sample_frame(parts[n]))
+        if score(fmt, lines).read == lines.len():  # what the counting confirms: what ``detect`` gives alone
+            assert fmt.name == alone[n], n
+        else:  # (counted, then judged alone: never a plain file of these, the screens do not mislead on them)
+            assert not plain, n
+    assert all(fmt is not None for fmt, (_, plain) in zip(given, cases, strict=True) if plain)
+    assert trusted  # (the plain line formats' files, at least)
+
+
 @pytest.mark.parametrize(("values", "names"), [
     (["{1wt.eu}"], ["Host"]),
     (["{www.site.example:8080|https://www.zillow.com/|Mozilla/5.0 (X11)}", "{a.example||curl/8.5.0}"],

@@ -6,12 +6,13 @@ the batches are counted by ``count.batch``, as the unattended run counts them.
 
 from __future__ import annotations
 
+import functools
 import glob
 import itertools
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import polars as pl
 
@@ -26,10 +27,10 @@ from ..formats import LogFormat
 from ..parse.detect import FilesJudge, checked, defers_misfit, detect, file_format, sample_frame
 from ..parse.fields import parse_lines
 from ..read import files, sources, w3c_sections
-from ..read.ahead import Held, Opened, read_ahead, through
+from ..read.ahead import Held, InTurn, Opened, Place, read_ahead, through
 from ..read.inputs import AUTO, WORKERS, Hooks, Input, in_order, plan
 from ..read.joined import Joining
-from ..verdicts.reasons import Skip
+from ..verdicts.reasons import DAMAGED, Skip
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,11 @@ def count(config: Config, paths: Sequence[str], *, strict: bool = False, hooks: 
         )
     result = Result(Tally())
     classifier = Classifier(config.rules)
+    # ``auto`` gives small files read ahead their formats on trust, each confirmed by its own counting (not
+    # under --strict, which stops at a file's first damaged line); what is said waits for their format lines
+    judge = FilesJudge(trust=not strict)
+    turn = InTurn()
+    pending: dict[str, tuple[LogFormat, Place]] = {}  # file -> its format on trust, and its format line's place
 
     def work(job: _Job) -> BatchSummary | list[BatchSummary] | None:
         rules = config.rules
@@ -130,7 +136,7 @@ def count(config: Config, paths: Sequence[str], *, strict: bool = False, hooks: 
             if (taken := joining.take()) is not None:
                 yield _Joined(*taken)
 
-        for item, opened in read_ahead(inputs, open_, auto, FilesJudge()):
+        for item, opened in read_ahead(inputs, open_, auto, judge):
             held: tuple[sources.Batch, LogFormat] | None = None  # the file's first batch, while it may be all
             try:
                 for batch, fmt in read(item, opened):
@@ -162,7 +168,7 @@ def count(config: Config, paths: Sequence[str], *, strict: bool = False, hooks: 
         return item.format is None and not files.is_stream(item.name)
 
     def open_(item: Input, held: Held | None = None) -> Iterator[sources.Batch]:
-        return sources.batches(item.name, warn=through(held, warn), note=through(held, hooks.on_warning))
+        return sources.batches(item.name, warn=through(held, warn), note=through(held, note))
 
     def read(item: Input, opened: Opened | None) -> Iterator[tuple[sources.Batch, LogFormat]]:
         """The file's batches, each with the file's format (detected from the first one, or with the files
@@ -170,6 +176,10 @@ def count(config: Config, paths: Sequence[str], *, strict: bool = False, hooks: 
         fmt = item.format
         batches = opened.batches if opened is not None else open_(item)
         for batch in batches:
+            if fmt is None and opened is not None and opened.format is not None and batch.source in judge.trusted:
+                pending[item.name] = opened.format, turn.hold()  # (said by ``confirmed``)
+                yield from w3c_sections.follow(itertools.chain([batch], batches), opened.format)
+                return
             if fmt is not None and judged_later(item, fmt, batch):
                 notes = checked(fmt, item.name, config.rules.vhosts, from_start=True)
             elif fmt is None and opened is not None and opened.format is not None:
@@ -177,20 +187,57 @@ def count(config: Config, paths: Sequence[str], *, strict: bool = False, hooks: 
                 notes = checked(fmt, item.name, config.rules.vhosts, from_start=True)
             else:
                 fmt, notes = file_format(fmt, sample_frame(batch), item.name, config.rules.vhosts, from_start=True)
-            result.formats[item.name] = fmt.name
-            if hooks.on_format:
-                hooks.on_format(item.name, fmt)
-            for note in notes:  # said, not problems: the lines are read as the config says
-                if hooks.on_warning:
-                    hooks.on_warning(note)
+            chosen(item, fmt, notes)
             # the first batch has told the format; a W3C log's headers may change it further on
             yield from w3c_sections.follow(itertools.chain([batch], batches), fmt)
             return
 
+    def chosen(item: Input, fmt: LogFormat, notes: Sequence[str], place: Place | None = None) -> None:
+        """The file's format line and notes said: now, or in ``place`` (held when the file was read)."""
+        result.formats[item.name] = fmt.name
+        said: list[Callable[[], None]] = []
+        if hooks.on_format:
+            said.append(functools.partial(hooks.on_format, item.name, fmt))
+        if hooks.on_warning:  # notes: said, not problems: the lines are read as the config says
+            said.extend(functools.partial(hooks.on_warning, message) for message in notes)
+        if place is not None:
+            turn.fill(place, said)
+            return
+        for say in said:
+            turn.say(say)
+
+    def confirmed(item: Input, batch: sources.Batch, summary: BatchSummary,
+                  whole: Callable[[], sources.Batch]) -> list[tuple[sources.Batch, BatchSummary]]:
+        """A file given its format on trust (``FilesJudge``), counted: its counting where that found no line
+        damaged (the format reads every line, which is what ``detect`` alone asks of the first candidate
+        before it looks no further); else the file judged alone (``whole``: its batch with its lines), and
+        counted again where that gives another format. Its format line is said in its place, and so is
+        what refuses the file (no format fits it alone, [filters] vhosts cannot apply), as on opening."""
+        fmt, place = pending.pop(item.name)
+        damaged = any(reason in DAMAGED for reason, *_ in summary.reasons)
+        again = whole() if damaged else batch
+        try:
+            found, notes = (file_format(None, sample_frame(again), item.name, config.rules.vhosts, from_start=True)
+                            if damaged else (fmt, checked(fmt, item.name, config.rules.vhosts, from_start=True)))
+        except InputError as exc:
+            result.problems.append(str(exc))
+            turn.fill(place, [functools.partial(hooks.on_warning, str(exc))] if hooks.on_warning else [])
+            return []
+        chosen(item, found, notes, place)
+        if found == fmt:
+            return [(batch, summary)]
+        rules = config.rules
+        return [(part, count_batch(part, part_fmt, classifier, rules.timezone, strict=strict,
+                                   log_timezone=rules.log_timezone))
+                for part, part_fmt in w3c_sections.follow(iter([again]), found)]
+
+    def note(message: str) -> None:
+        if hooks.on_warning:
+            turn.say(functools.partial(hooks.on_warning, message))
+
     def warn(message: str) -> None:
         result.problems.append(message)
-        if hooks.on_warning:
-            hooks.on_warning(message)
+        note(message)
 
     for problem in problems:
         warn(problem)
@@ -202,9 +249,8 @@ def count(config: Config, paths: Sequence[str], *, strict: bool = False, hooks: 
 
     def fold(item: Input, batch: sources.Batch, summary: BatchSummary) -> None:
         nonlocal done_bytes
-        for note in summary.notes:  # (said, as ``read`` says its notes)
-            if hooks.on_warning:
-                hooks.on_warning(note)
+        for message in summary.notes:  # (said, as ``read`` says its notes)
+            note(message)
         result.tally.add(summary)
         account.add(summary)
         if hooks.on_progress:
@@ -217,10 +263,9 @@ def count(config: Config, paths: Sequence[str], *, strict: bool = False, hooks: 
             if strict:
                 raise error
             warn(str(error))
-        if note := account.mostly_damaged(item.name):
-            result.suspect.append(note)  # exit 4 too: such a file's counts are not to be trusted quietly
-            if hooks.on_warning:
-                hooks.on_warning(note)
+        if damaged := account.mostly_damaged(item.name):
+            result.suspect.append(damaged)  # exit 4 too: such a file's counts are not to be trusted quietly
+            note(damaged)
         if hooks.on_file_done:
             hooks.on_file_done(item.name)
         done_bytes, account = 0, FileAccount()
@@ -228,24 +273,47 @@ def count(config: Config, paths: Sequence[str], *, strict: bool = False, hooks: 
     def holds(job: _Job) -> bool:
         return not isinstance(job, _Batch) or job.batch is not None
 
-    with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="logtrack") as pool:
-        for group in in_order(pool, jobs(), work, holds=holds):
-            for job, summary in group:
-                if isinstance(job, _Joined):
-                    assert isinstance(summary, list)
-                    for (item, batch), part in zip(job.files, summary, strict=True):
-                        fold(item, batch, part)
-                        close(item, None)
-                    continue
-                assert isinstance(job, _Batch)
-                if job.batch is not None:
-                    assert isinstance(summary, BatchSummary)
-                    fold(job.item, job.batch, summary)
-                else:
-                    close(job.item, job.error)
+    def folded(item: Input, batch: sources.Batch, summary: BatchSummary,
+               whole: Callable[[], sources.Batch]) -> None:
+        counted = confirmed(item, batch, summary, whole) if item.name in pending else [(batch, summary)]
+        for part, part_summary in counted:
+            fold(item, part, part_summary)
+
+    try:
+        with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="logtrack") as pool:
+            for group in in_order(pool, jobs(), work, holds=holds):
+                for job, summary in group:
+                    if isinstance(job, _Joined):
+                        assert isinstance(summary, list)
+                        for n, ((item, batch), part) in enumerate(zip(job.files, summary, strict=True)):
+                            folded(item, batch, part, functools.partial(_one_of, job, n))
+                            close(item, None)
+                        continue
+                    assert isinstance(job, _Batch)
+                    if job.batch is not None:
+                        assert isinstance(summary, BatchSummary)
+                        folded(job.item, job.batch, summary, functools.partial(replace, job.batch))
+                    else:
+                        close(job.item, job.error)
+    finally:
+        turn.flush()
     if config.settings.nginx_conf and not paths and result.tally.lines == 0:
         raise _nothing_from_nginx_conf(config.settings.nginx_conf)
     return result
+
+
+def _one_of(joined: _Joined, n: int) -> sources.Batch:
+    """The ``n``-th file of files counted together, with its lines (taken from the joined ones)."""
+    at = 0
+    for _, batch in joined.files[:n]:
+        for _ in range(batch.lines):
+            at = joined.data.index(b"\n", at) + 1
+    _, batch = joined.files[n]
+    end = at
+    for _ in range(batch.lines - 1):
+        end = joined.data.index(b"\n", end) + 1
+    end = joined.data.find(b"\n", end)
+    return replace(batch, data=joined.data[at: len(joined.data) if end < 0 else end])
 
 
 def _nothing_from_nginx_conf(conf: str) -> InputError:

@@ -21,6 +21,7 @@ imported here: the caller passes its ``judge``.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -68,6 +69,63 @@ class Held:
         self._told = max(self._told, end)
         if upto is None:
             self._said, self._told, self._live = [], 0, True
+
+
+class InTurn:
+    """Messages said in the order they were made, where some wait for a place (``hold``) to be filled.
+
+    A file whose format ``auto`` gave on trust (``parse.detect.detect_files``)
+    is said to be in it only once its counting confirms it, after later
+    files' messages were made: its format line keeps its place, and what
+    comes after it waits (a few files' worth: the counting's read-ahead).
+    """
+
+    def __init__(self) -> None:
+        self._waiting: deque[Callable[[], None] | Place] = deque()
+
+    def say(self, said: Callable[[], None]) -> None:
+        """``said()`` now, or once what was held before it is said."""
+        if self._waiting:
+            self._waiting.append(said)
+        else:
+            said()
+
+    def hold(self) -> Place:
+        """A place for what is to be said later, there."""
+        place = Place()
+        self._waiting.append(place)
+        return place
+
+    def fill(self, place: Place, said: list[Callable[[], None]]) -> None:
+        place.said = said
+        self._release()
+
+    def flush(self) -> None:
+        """Say everything waiting, places not filled left out (the count ended before their files were)."""
+        for place in self._waiting:
+            if isinstance(place, Place) and place.said is None:
+                place.said = []
+        self._release()
+
+    def _release(self) -> None:
+        while self._waiting:
+            first = self._waiting[0]
+            if isinstance(first, Place):
+                if first.said is None:
+                    return
+                self._waiting.popleft()
+                for say in first.said:
+                    say()
+            else:
+                self._waiting.popleft()
+                first()
+
+
+@dataclass
+class Place:
+    """Where ``InTurn`` holds what is to be said later (``said``: None until filled)."""
+
+    said: list[Callable[[], None]] | None = None
 
 
 def through(held: Held | None, say: Say | None) -> Say | None:
