@@ -23,7 +23,7 @@ from logtrack import formats
 from logtrack.formats import w3c as w3c_format
 from logtrack.parse.detect import detect, haproxy_captures
 from logtrack.parse.fields import lines_frame, parse_batch
-from logtrack.read.sources import batch_of, batches
+from logtrack.read.sources import Batch, batch_of, batches
 from logtrack.read.w3c_sections import follow
 from logtrack.verdicts.reasons import Skip
 
@@ -505,16 +505,11 @@ TOGETHER: list[tuple[list[str], bool]] = [
 ]
 
 
-@pytest.mark.parametrize("likely", [None, "combined", "vhost_combined", "common", "alb", "istio", "haproxy", "w3c"])
-@pytest.mark.parametrize("order", [1, -1])
-def test_files_judged_together_get_the_format_each_gets_alone(order: int, likely: str | None) -> None:
-    """``detect_files`` gives a plain file what ``detect`` gives it alone, whatever files it is judged with
-    and whatever format it expects most to be in, and leaves every other file (a prefix, Docker's JSON,
-    HAProxy, a mixed sample, no fit) to ``detect``."""
+def _each_alone(cases: list[tuple[list[str], bool]]) -> tuple[list[Batch], list[str | None]]:
+    """Each case as a file's one batch, and the name of the format ``detect`` gives it alone (None: refused)."""
     from logtrack.errors import UnrecognisedError
-    from logtrack.parse.detect import detect_files, sample_frame
+    from logtrack.parse.detect import sample_frame
 
-    cases = TOGETHER[::order]
     parts = [batch_of(f"f{n}.log", 1, "\n".join(lines).encode()) for n, (lines, _) in enumerate(cases)]
     alone: list[str | None] = []
     for part in parts:
@@ -522,6 +517,19 @@ def test_files_judged_together_get_the_format_each_gets_alone(order: int, likely
             alone.append(detect(sample_frame(part), part.source).name)
         except UnrecognisedError:
             alone.append(None)
+    return parts, alone
+
+
+@pytest.mark.parametrize("likely", [None, "combined", "vhost_combined", "common", "alb", "istio", "haproxy", "w3c"])
+@pytest.mark.parametrize("order", [1, -1])
+def test_files_judged_together_get_the_format_each_gets_alone(order: int, likely: str | None) -> None:
+    """``detect_files`` gives a plain file what ``detect`` gives it alone, whatever files it is judged with
+    and whatever format it expects most to be in, and leaves every other file (a prefix, Docker's JSON,
+    HAProxy, a mixed sample, no fit) to ``detect``."""
+    from logtrack.parse.detect import detect_files
+
+    cases = TOGETHER[::order]
+    parts, alone = _each_alone(cases)
     together = [None if fmt is None else fmt.name for fmt in detect_files(parts, likely)]
     assert together == [name if plain else None for name, (_, plain) in zip(alone, cases, strict=True)]
     assert [None if fmt is None else fmt.name for fmt in detect_files(parts[3:9], likely)] == together[3:9]
@@ -535,17 +543,10 @@ def test_files_given_a_format_on_trust_get_it_only_where_counting_can_hold_them_
     is what ``detect`` gives the file alone wherever that format reads every line of it (and where it does
     not, the file's counting finds the line it does not read, and the file is judged alone:
     ``e2e/test_first_hour``); any other it gives is exact, and a plain file still gets one."""
-    from logtrack.errors import UnrecognisedError
     from logtrack.parse.detect import detect_files, sample_frame, sample_lines, score
 
     cases = TOGETHER[::order]
-    parts = [batch_of(f"f{n}.log", 1, "\n".join(lines).encode()) for n, (lines, _) in enumerate(cases)]
-    alone: list[str | None] = []
-    for part in parts:
-        try:
-            alone.append(detect(sample_frame(part), part.source).name)
-        except UnrecognisedError:
-            alone.append(None)
+    parts, alone = _each_alone(cases)
     trusted: set[int] = set()
     given = detect_files(parts, likely, trusted=trusted)
     for n, (fmt, (_, plain)) in enumerate(zip(given, cases, strict=True)):
