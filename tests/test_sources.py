@@ -15,7 +15,6 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from logtrack import formats
 from logtrack.errors import InputError
 from logtrack.read import compressed, files, sources
 from logtrack.read.inputs import READ_AHEAD, WORKERS, in_order
@@ -531,12 +530,10 @@ def test_in_turn_says_everything_in_the_order_it_was_made_each_place_where_it_wa
 
 @pytest.mark.parametrize("lines", [[1], [1, 1], [3, 1, 2], [2, 5, 1, 1]])
 def test_one_of_files_counted_together_is_its_own_lines(lines: list[int]) -> None:
-    from logtrack.jobs.preview import _Joined, _one_of
-    from logtrack.read.inputs import Input
+    from logtrack.read.joined import one_of
 
     texts = [b"\n".join(b"file %d line %d" % (n, i) for i in range(count)) for n, count in enumerate(lines)]
     parts = [sources.Batch(f"f{n}", 1, b"", lines=count) for n, count in enumerate(lines)]
-    joined = _Joined([(Input(f"f{n}", None), part) for n, part in enumerate(parts)], formats.get("combined"),
-                     b"\n".join(texts))
-    assert [_one_of(joined, n).data for n in range(len(lines))] == texts
-    assert [_one_of(joined, n).source for n in range(len(lines))] == [f"f{n}" for n in range(len(lines))]
+    data = b"\n".join(texts)
+    assert [one_of(data, parts, n).data for n in range(len(lines))] == texts
+    assert [one_of(data, parts, n).source for n in range(len(lines))] == [f"f{n}" for n in range(len(lines))]

@@ -19,13 +19,14 @@ has new lines, so the daily run that finds nothing new stays quick.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import json
 import os
 import time
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -39,9 +40,11 @@ from ..read import compressed, files, sources
 from ..read.ahead import Held, Opened, read_ahead, through
 from ..read.holes import HOLE
 from ..read.inputs import AUTO, DRAIN, WORKERS, Drain, Hooks, Input, in_order, plan
+from ..read.joined import one_of
 from ..state.interface import Store
 from ..state.keeper import Keeper
 from ..state.records import FINGERPRINT_BYTES, Advance, FileRecord, fingerprint
+from ..verdicts.reasons import DAMAGED
 
 if TYPE_CHECKING:
     from ..count.classify import Classifier
@@ -226,6 +229,7 @@ class _Job:
     classifier: Classifier | None = None
     since: int | None = None
     judge: bool = False  # the file's named format to be judged (``misfit``) with this, its first batch
+    trusted: bool = False  # its format given on trust (``detect_files``), to be held to its counting (``take``)
 
 
 @dataclass(frozen=True)
@@ -394,7 +398,7 @@ class _Reader:
         from ..parse import detect
 
         if self._files_judge is None:
-            self._files_judge = detect.FilesJudge()
+            self._files_judge = detect.FilesJudge(trust=True)
         return self._files_judge(parts)
 
     def _batches(self, file: _File, opened: Opened | None) -> Iterator[_Job]:
@@ -413,7 +417,11 @@ class _Reader:
             # (resumed mid-file, a named format is not judged at all: it was when the file's start was read)
             from_start = batch.first_line == 1
             judge = file.format is not None and from_start and detect.defers_misfit(file.format)
-            if opened is not None and opened.format is not None:  # ``auto``'s, judged with the files read ahead
+            trusted = opened is not None and self._files_judge is not None and batch.source in self._files_judge.trusted
+            if trusted:  # ``auto``'s, given on trust: what is said of it waits for its counting (``_confirmed``)
+                assert opened is not None and opened.format is not None
+                fmt, notes = opened.format, []
+            elif opened is not None and opened.format is not None:  # ``auto``'s, judged with the files read ahead
                 fmt, notes = opened.format, detect.checked(opened.format, name, self.config.rules.vhosts,
                                                            from_start=True)
             elif file.format is not None and (judge or not from_start):
@@ -431,7 +439,8 @@ class _Reader:
             file.format = fmt
             # the first batch has told the format; a W3C log's headers may change it further on
             for part, part_fmt in w3c_sections.follow(itertools.chain([batch], batches), fmt, skip):
-                yield _Job(file, part, part_fmt, classifier, file.since, judge=judge and part.first_line == 1)
+                yield _Job(file, part, part_fmt, classifier, file.since, judge=judge and part.first_line == 1,
+                           trusted=trusted)
             return
 
     def joined(self, jobs: Iterator[_Job | Drain]) -> Iterator[_Job | Drain]:
@@ -514,13 +523,16 @@ class _Reader:
         for job, summary in group:
             if isinstance(job, _Joined):
                 assert isinstance(summary, list)
-                counted = list(zip(job.parts, summary, strict=True))
+                batches = [part.batch for part in job.parts if part.batch is not None]
+                counted = [confirmed for n, (part, part_summary) in enumerate(zip(job.parts, summary, strict=True))
+                           for confirmed in self._confirmed(part, part_summary, functools.partial(
+                               one_of, job.data, batches, n))]
             elif job.batch is None:
                 self._finish(job.file)
                 continue
             else:
                 assert isinstance(summary, BatchSummary)
-                counted = [(job, summary)]
+                counted = self._confirmed(job, summary, functools.partial(replace, job.batch))
             for part, part_summary in counted:
                 assert part.batch is not None
                 for note in part_summary.notes:  # (a named format's misfit, judged with its first batch)
@@ -538,6 +550,39 @@ class _Reader:
         # state's thread while this one goes on with the next group (their summaries wait in memory).
         while len(self._commits) > QUEUED_COMMITS:
             self.keeper.settle_through(self._commits.popleft())
+
+    def _confirmed(self, job: _Job, summary: BatchSummary,
+                   whole: Callable[[], sources.Batch]) -> list[tuple[_Job, BatchSummary]]:
+        """A counted batch; where its file's format was given on trust, held to what ``detect`` alone gives,
+        before anything of it is committed (as ``xml`` holds it: ``jobs.preview.count``): the counting,
+        where it found no line damaged; else the file judged alone (``whole``: its batch with its lines),
+        and counted again where that gives another format; refused (its end says why) where none fits."""
+        if not job.trusted:
+            return [(job, summary)]
+        from ..count.batch import count_batch
+        from ..parse import detect
+        from ..read import w3c_sections
+
+        file, fmt, vhosts = job.file, job.format, self.config.rules.vhosts
+        assert fmt is not None and job.batch is not None and job.classifier is not None
+        damaged = any(reason in DAMAGED for reason, *_ in summary.reasons)
+        again = whole() if damaged else job.batch
+        try:
+            found, notes = (detect.file_format(None, detect.sample_frame(again), file.name, vhosts, from_start=True)
+                            if damaged else (fmt, detect.checked(fmt, file.name, vhosts, from_start=True)))
+        except InputError as exc:  # as when it is judged alone on opening: said at its end
+            file.error = exc
+            return []
+        for note in notes:
+            self.say(note)
+        file.format = found
+        if found == fmt:
+            return [(job, summary)]
+        rules = self.config.rules
+        return [(replace(job, batch=part, format=part_fmt, trusted=False),
+                 count_batch(part, part_fmt, job.classifier, rules.timezone, log_timezone=rules.log_timezone,
+                             since=job.since))
+                for part, part_fmt in w3c_sections.follow(iter([again]), found)]
 
     def _commit(self, file: _File, hints: tuple[os.stat_result, bool] | None = None) -> None:
         """Its counted batches and the position after them, to be committed in one transaction on the

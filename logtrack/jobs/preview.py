@@ -29,7 +29,7 @@ from ..parse.fields import parse_lines
 from ..read import files, sources, w3c_sections
 from ..read.ahead import Held, InTurn, Opened, Place, read_ahead, through
 from ..read.inputs import AUTO, WORKERS, Hooks, Input, in_order, plan
-from ..read.joined import Joining
+from ..read.joined import Joining, one_of
 from ..verdicts.reasons import DAMAGED, Skip
 
 
@@ -286,7 +286,7 @@ def count(config: Config, paths: Sequence[str], *, strict: bool = False, hooks: 
                     if isinstance(job, _Joined):
                         assert isinstance(summary, list)
                         for n, ((item, batch), part) in enumerate(zip(job.files, summary, strict=True)):
-                            folded(item, batch, part, functools.partial(_one_of, job, n))
+                            folded(item, batch, part, functools.partial(one_of, job.data, [b for _, b in job.files], n))
                             close(item, None)
                         continue
                     assert isinstance(job, _Batch)
@@ -300,20 +300,6 @@ def count(config: Config, paths: Sequence[str], *, strict: bool = False, hooks: 
     if config.settings.nginx_conf and not paths and result.tally.lines == 0:
         raise _nothing_from_nginx_conf(config.settings.nginx_conf)
     return result
-
-
-def _one_of(joined: _Joined, n: int) -> sources.Batch:
-    """The ``n``-th file of files counted together, with its lines (taken from the joined ones)."""
-    at = 0
-    for _, batch in joined.files[:n]:
-        for _ in range(batch.lines):
-            at = joined.data.index(b"\n", at) + 1
-    _, batch = joined.files[n]
-    end = at
-    for _ in range(batch.lines - 1):
-        end = joined.data.index(b"\n", end) + 1
-    end = joined.data.find(b"\n", end)
-    return replace(batch, data=joined.data[at: len(joined.data) if end < 0 else end])
 
 
 def _nothing_from_nginx_conf(conf: str) -> InputError:

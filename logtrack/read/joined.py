@@ -9,6 +9,7 @@ does around it (its jobs, their order) stays its own.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Generic, TypeVar
 
@@ -67,3 +68,17 @@ class Joining(Generic[T]):
         files = [(item, replace(batch, data=b"")) for item, batch in self._files]
         self._files, self._size = [], 0
         return files, self._fmt, data
+
+
+def one_of(data: bytes, batches: Sequence[sources.Batch], n: int) -> sources.Batch:
+    """The ``n``-th of whole files counted together (``take``'s batches, without data of their own), with its
+    lines, taken from ``data``, the files' lines joined: for the rare file judged again alone."""
+    at = 0
+    for batch in batches[:n]:
+        for _ in range(batch.lines):
+            at = data.index(b"\n", at) + 1
+    end = at
+    for _ in range(batches[n].lines - 1):
+        end = data.index(b"\n", end) + 1
+    end = data.find(b"\n", end)
+    return replace(batches[n], data=data[at: len(data) if end < 0 else end])

@@ -208,7 +208,7 @@ def test_auto_over_small_files_judged_together_says_and_counts_each_as_alone(cli
 
 def test_auto_formats_given_on_trust_are_held_to_what_each_file_gets_alone(cli, tmp_path: Path,
                                                                           monkeypatch) -> None:
-    """``xml`` gives small files their formats on trust (the first candidate whose screen passes), each held
+    """``xml`` and ``run`` give small files their formats on trust (the first candidate whose screen passes), each held
     to what ``detect`` alone gives by its counting: a file whose counting finds a damaged line is judged
     alone, kept where that gives the same format, counted again where it gives another, refused where none
     fits, its format line or warning said in its place. Groups of two or three files (small batches). The
@@ -269,6 +269,12 @@ def test_auto_formats_given_on_trust_are_held_to_what_each_file_gets_alone(cli, 
     assert {name: trusted[str(logs / name)] for name in ["access-0.log", "access-3.log", "access-6.log"]} == \
         dict.fromkeys(["access-0.log", "access-3.log", "access-6.log"], "combined")
     assert given[str(logs / "access-3.log")] == "common" and str(logs / "access-6.log") not in given
+    trusted.clear()  # ``run`` holds them to it too, before it commits anything of them (it names no format)
+    code, _, err = cli("run", "--state", str(tmp_path / "s.db"), "--no-upload", str(logs), *args)
+    assert code == ExitCode.INPUT, err
+    assert [line for line in said(err) if "warning:" in line] == [line for line in alone_said if "warning:" in line]
+    assert counts_of(tmp_path / "s.db", cli) == alone
+    assert set(trusted) >= {str(logs / name) for name in ["access-0.log", "access-3.log", "access-6.log"]}
 
 
 def test_nothing_is_pending_after_a_rebuild_to_the_same_numbers(cli, site, state_at: str, monkeypatch) -> None:
