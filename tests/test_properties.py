@@ -304,13 +304,17 @@ def test_files_judged_together_get_what_each_gets_alone(files: list[tuple[str, l
                                                         likely: str | None) -> None:
     """``detect_files`` (several files' samples screened and read together, the candidates before ``likely``
     screened first) gives each file what ``detect`` gives it alone, or leaves it to ``detect`` (None); a
-    file of lines as its format writes them is always given the format ``detect`` finds in them."""
+    file of lines as its format writes them is always given the format ``detect`` finds in them. On trust
+    (``trusted``), a format it gives is what ``detect`` gives wherever that format reads every line (the
+    counting's test: ``jobs.preview``), and any other it gives is exact."""
     from logtrack.errors import UnrecognisedError
-    from logtrack.parse.detect import detect, detect_files, sample_frame
+    from logtrack.parse.detect import detect, detect_files, sample_frame, sample_lines, score
 
     parts = [batch_of(f"f{n}.log", 1, "\n".join(bent(SPLIT_SEEDS[spec], e) for e in per_line).encode())
              for n, (spec, per_line) in enumerate(files)]
-    for part, found, (_, per_line) in zip(parts, detect_files(parts, likely), files, strict=True):
+    trusted: set[int] = set()
+    on_trust = detect_files(parts, likely, trusted=trusted)
+    for n, (part, found, (_, per_line)) in enumerate(zip(parts, detect_files(parts, likely), files, strict=True)):
         try:
             alone: str | None = detect(sample_frame(part), part.source).name
         except UnrecognisedError:
@@ -319,6 +323,11 @@ def test_files_judged_together_get_what_each_gets_alone(files: list[tuple[str, l
         if not any(per_line) and alone is not None \
                 and all("\x1f" not in bent(SPLIT_SEEDS[s], e) for s, lines in files for e in lines):
             assert found is not None and found.name == alone
+        given = on_trust[n]
+        if n not in trusted:
+            assert given is None or given.name == alone
+        elif score(given, lines := sample_lines(sample_frame(part))).read == lines.len():
+            assert given.name == alone
 
 
 SINCE = int(datetime(2026, 11, 1, 14, 0, tzinfo=UTC).timestamp() * 1_000_000)
