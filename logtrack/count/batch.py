@@ -109,6 +109,24 @@ def judged(summaries: list[BatchSummary], fmt: LogFormat, parts: Sequence[source
             for summary, note, wanted in zip(summaries, notes, judge, strict=True)]
 
 
+def held_to_alone(fmt: LogFormat, summary: BatchSummary, whole: Callable[[], sources.Batch], source: str,
+                  vhosts: tuple[str, ...]) -> tuple[LogFormat, list[str], sources.Batch | None]:
+    """A whole file's format given on trust (``detect.detect_files``' ``trusted``), held to what ``detect``
+    alone gives it, by its counting (``summary``): the format, what to say of it, and the file's batch
+    (``whole``: with its lines) where it is to be counted again, in another format.
+
+    Where the counting found no line damaged, the format read every line,
+    which is what ``detect`` asks of the first candidate before it looks no
+    further; else the file is judged alone. Raises where that refuses it
+    (no format fits, ``[filters] vhosts`` cannot apply), as on opening.
+    """
+    if not any(reason in DAMAGED for reason, *_ in summary.reasons):
+        return fmt, detect.checked(fmt, source, vhosts, from_start=True), None
+    again = whole()
+    found, notes = detect.file_format(None, detect.sample_frame(again), source, vhosts, from_start=True)
+    return found, notes, None if found == fmt else again
+
+
 # (groups, counts, the time zone, every line's key on demand, the summary plans): what summarize takes
 _Counted = tuple[pl.DataFrame, pl.DataFrame, str | None, Callable[[], pl.DataFrame], list[pl.DataFrame]]
 

@@ -44,7 +44,6 @@ from ..read.joined import one_of
 from ..state.interface import Store
 from ..state.keeper import Keeper
 from ..state.records import FINGERPRINT_BYTES, Advance, FileRecord, fingerprint
-from ..verdicts.reasons import DAMAGED
 
 if TYPE_CHECKING:
     from ..count.classify import Classifier
@@ -553,30 +552,24 @@ class _Reader:
 
     def _confirmed(self, job: _Job, summary: BatchSummary,
                    whole: Callable[[], sources.Batch]) -> list[tuple[_Job, BatchSummary]]:
-        """A counted batch; where its file's format was given on trust, held to what ``detect`` alone gives,
-        before anything of it is committed (as ``xml`` holds it: ``jobs.preview.count``): the counting,
-        where it found no line damaged; else the file judged alone (``whole``: its batch with its lines),
-        and counted again where that gives another format; refused (its end says why) where none fits."""
+        """A counted batch; where its file's format was given on trust, held to what ``detect`` alone gives it
+        (``held_to_alone``) before anything of it is committed: kept, counted again in another format, or
+        refused (its end says why)."""
         if not job.trusted:
             return [(job, summary)]
-        from ..count.batch import count_batch
-        from ..parse import detect
+        from ..count.batch import count_batch, held_to_alone
         from ..read import w3c_sections
 
-        file, fmt, vhosts = job.file, job.format, self.config.rules.vhosts
-        assert fmt is not None and job.batch is not None and job.classifier is not None
-        damaged = any(reason in DAMAGED for reason, *_ in summary.reasons)
-        again = whole() if damaged else job.batch
+        assert job.format is not None and job.classifier is not None
         try:
-            found, notes = (detect.file_format(None, detect.sample_frame(again), file.name, vhosts, from_start=True)
-                            if damaged else (fmt, detect.checked(fmt, file.name, vhosts, from_start=True)))
+            found, notes, again = held_to_alone(job.format, summary, whole, job.file.name, self.config.rules.vhosts)
         except InputError as exc:  # as when it is judged alone on opening: said at its end
-            file.error = exc
+            job.file.error = exc
             return []
         for note in notes:
             self.say(note)
-        file.format = found
-        if found == fmt:
+        job.file.format = found
+        if again is None:
             return [(job, summary)]
         rules = self.config.rules
         return [(replace(job, batch=part, format=part_fmt, trusted=False),

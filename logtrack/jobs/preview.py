@@ -19,7 +19,7 @@ import polars as pl
 from .. import formats
 from ..config import Config
 from ..count.aggregate import day_expr
-from ..count.batch import count_batch, count_files, judged
+from ..count.batch import count_batch, count_files, held_to_alone, judged
 from ..count.classify import Classifier
 from ..count.tally import BatchSummary, FileAccount, Tally
 from ..errors import InputError, UnrecognisedError
@@ -30,7 +30,7 @@ from ..read import files, sources, w3c_sections
 from ..read.ahead import Held, InTurn, Opened, Place, read_ahead, through
 from ..read.inputs import AUTO, WORKERS, Hooks, Input, in_order, plan
 from ..read.joined import Joining, one_of
-from ..verdicts.reasons import DAMAGED, Skip
+from ..verdicts.reasons import Skip
 
 
 @dataclass(frozen=True)
@@ -208,23 +208,18 @@ def count(config: Config, paths: Sequence[str], *, strict: bool = False, hooks: 
 
     def confirmed(item: Input, batch: sources.Batch, summary: BatchSummary,
                   whole: Callable[[], sources.Batch]) -> list[tuple[sources.Batch, BatchSummary]]:
-        """A file given its format on trust (``FilesJudge``), counted: its counting where that found no line
-        damaged (the format reads every line, which is what ``detect`` alone asks of the first candidate
-        before it looks no further); else the file judged alone (``whole``: its batch with its lines), and
-        counted again where that gives another format. Its format line is said in its place, and so is
-        what refuses the file (no format fits it alone, [filters] vhosts cannot apply), as on opening."""
+        """A file given its format on trust (``FilesJudge``), counted, held to what ``detect`` alone gives it
+        (``held_to_alone``): kept, counted again in another format, or refused. Its format line, or what
+        refuses it, is said in its place."""
         fmt, place = pending.pop(item.name)
-        damaged = any(reason in DAMAGED for reason, *_ in summary.reasons)
-        again = whole() if damaged else batch
         try:
-            found, notes = (file_format(None, sample_frame(again), item.name, config.rules.vhosts, from_start=True)
-                            if damaged else (fmt, checked(fmt, item.name, config.rules.vhosts, from_start=True)))
+            found, notes, again = held_to_alone(fmt, summary, whole, item.name, config.rules.vhosts)
         except InputError as exc:
             result.problems.append(str(exc))
             turn.fill(place, [functools.partial(hooks.on_warning, str(exc))] if hooks.on_warning else [])
             return []
         chosen(item, found, notes, place)
-        if found == fmt:
+        if again is None:
             return [(batch, summary)]
         rules = config.rules
         return [(part, count_batch(part, part_fmt, classifier, rules.timezone, strict=strict,
