@@ -117,11 +117,12 @@ def explain(
             _show(preview.explain(cfg, line))
             return
         # (Bytes a server wrote as they are: a line not UTF-8 is shown with U+FFFD where it is not.)
-        for n, raw in enumerate(sys.stdin.buffer, 1):
+        lines = [raw.rstrip(b"\r\n").decode("utf-8", "replace") for raw in sys.stdin.buffer]
+        for n, ex in enumerate(preview.explain_lines(cfg, lines), 1):
             if n > 1:
                 print()
             print(f"{'line:':<12}{n}")
-            _show(preview.explain(cfg, raw.rstrip(b"\r\n").decode("utf-8", "replace")))
+            _show(ex)
 
 
 def _show(ex: Explanation) -> None:

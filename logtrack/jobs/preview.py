@@ -338,7 +338,7 @@ class Explanation:
 
 def explain(config: Config, line: str) -> Explanation:
     """Parse and classify one line, exactly as a run would."""
-    frame = pl.DataFrame({"line": [line]}).with_row_index("idx").with_columns(line_no=pl.lit(1, dtype=pl.Int64))
+    frame = _lines_frame([line])
     label = None
     if config.rules.format == AUTO:
         try:
@@ -348,13 +348,41 @@ def explain(config: Config, line: str) -> Explanation:
             label = "auto: no preset matches; shown as combined"
     else:
         fmt = formats.get(config.rules.format)
+    return _explained(config, frame, fmt, label)[0]
+
+
+def explain_lines(config: Config, lines: Sequence[str]) -> list[Explanation]:
+    """Several lines of one log (``explain -``), each parsed and classified as a run would.
+
+    Under ``auto`` their format is judged by all of them, as a file's is by
+    its first lines (a W3C log's lines need their header, an odd line its
+    neighbours), and one query explains them all; lines no format fits
+    together are each explained alone.
+    """
+    frame = _lines_frame(lines)
+    if config.rules.format != AUTO:
+        return _explained(config, frame, formats.get(config.rules.format), None)
+    try:
+        fmt = detect(frame, "stdin")
+    except UnrecognisedError:
+        return [explain(config, line) for line in lines]
+    return _explained(config, frame, fmt, None)
+
+
+def _lines_frame(lines: Sequence[str]) -> pl.DataFrame:
+    return pl.DataFrame({"line": list(lines)}, schema={"line": pl.String}).with_row_index("idx").with_columns(
+        line_no=(pl.col("idx") + 1).cast(pl.Int64))
+
+
+def _explained(config: Config, frame: pl.DataFrame, fmt: LogFormat, label: str | None) -> list[Explanation]:
     rules = config.rules
     df = Classifier(rules).classify(parse_lines(frame, fmt, (), rules.timezone, rules.log_timezone))
-    df = df.with_columns(day=day_expr(config.rules.timezone))
-    row = df.row(0, named=True)
+    df = df.with_columns(day=day_expr(config.rules.timezone)).sort("idx")
     shown = ["client", "vhost", "time", "request", "method", "target", "status",
              "referrer", "user_agent", "listing", "supplier"]
-    fields = {k: row[k] for k in shown if k in row}
-    if row["reason"] in (Skip.UNPARSABLE.value, Skip.BLANK.value):
-        fields = {}
-    return Explanation(label or fmt.name, fields, row["reason"] is None, row["reason"], row["day"])
+    out = []
+    for row in df.iter_rows(named=True):
+        fields = {} if row["reason"] in (Skip.UNPARSABLE.value, Skip.BLANK.value) else \
+            {k: row[k] for k in shown if k in row}
+        out.append(Explanation(label or fmt.name, fields, row["reason"] is None, row["reason"], row["day"]))
+    return out

@@ -270,6 +270,22 @@ def test_explain_each_line_of_stdin(cli) -> None:
     ]
 
 
+def test_explain_lines_of_stdin_in_the_format_they_make_together(cli) -> None:
+    """Under ``auto`` the lines of stdin are judged as a file's are: a W3C log's data lines need its header
+    (each alone, a CloudFront line fits no format)."""
+    from test_vendor_formats import CLOUDFRONT
+
+    code, out, _ = cli("explain", "-", "--listing-pattern", PATTERN, input="\n".join(CLOUDFRONT) + "\n")
+    assert code == 0
+    blocks = [block.splitlines() for block in out.decode().split("\n\n")]
+    assert [block[1] for block in blocks] == ["format:     cloudfront"] * 3
+    assert [block[-1] for block in blocks] == ["verdict:    not counted: no request: a log header or the server's "
+                                               "own message"] * 2 + ["verdict:    counted as a view of listing "
+                                                                     "1004 on 2019-12-04"]
+    code, out, _ = cli("explain", CLOUDFRONT[2], "--listing-pattern", PATTERN)
+    assert out.decode().splitlines()[0] == "format:     auto: no preset matches; shown as combined"
+
+
 def test_report(cli, log: Path, monkeypatch) -> None:
     monkeypatch.setenv("COLUMNS", "200")
     code, out, _ = cli("report", str(log), "--listing-pattern", PATTERN)
