@@ -130,6 +130,7 @@ BY_DEFAULT = "looked for names containing 'access' (and not 'error')"
     ("names", "pattern", "said"),
     [
         ([], None, f"{NO_ACCESS} (it holds no files)"),
+        ([".DS_Store"], None, f"{NO_ACCESS} (it holds no files)"),  # (none a glob of logs would take)
         (["error.log", "error.log.1"], None, f"{NO_ACCESS} (it holds error logs alone, e.g. error.log)"),
         # a CDN's names: the glob their ending makes
         (["E2EXAMPLE.2026-11-01-12.a1b2c3d4.gz", "E2EXAMPLE.2026-11-01-13.b2c3d4e5.gz", ".DS_Store", "error.log"],

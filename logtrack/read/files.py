@@ -62,8 +62,8 @@ def _none_found(raw: str, path: Path, pattern: str | None) -> str:
     of the names and the glob their common ending makes saves a guess.
     """
     which = f"matching {pattern!r}" if pattern else "containing 'access' (and not 'error')"
-    held = sorted(p.name for p in path.iterdir() if p.is_file())
-    names = [name for name in held if not name.startswith(".") and (pattern or "error" not in name.lower())]
+    held = sorted(p.name for p in path.iterdir() if p.is_file() and not p.name.startswith("."))
+    names = [name for name in held if pattern or "error" not in name.lower()]
     if not held:
         return f"{raw}: no access logs in this directory (it holds no files)"
     if not names:
