@@ -127,6 +127,18 @@ def held_to_alone(fmt: LogFormat, summary: BatchSummary, whole: Callable[[], sou
     return found, notes, None if found == fmt else again
 
 
+def count_again(batch: sources.Batch, fmt: LogFormat, classifier: Classifier, timezone: str | None, *,
+                strict: bool = False, log_timezone: str | None = None,
+                since: int | None = None) -> list[tuple[sources.Batch, LogFormat, BatchSummary]]:
+    """A whole file's batch counted in the format ``held_to_alone`` found: each part, the format that reads
+    it (a W3C log's headers followed), and its summary."""
+    from ..read import w3c_sections
+
+    return [(part, part_fmt, count_batch(part, part_fmt, classifier, timezone, strict=strict,
+                                         log_timezone=log_timezone, since=since))
+            for part, part_fmt in w3c_sections.follow(iter([batch]), fmt)]
+
+
 # (groups, counts, the time zone, every line's key on demand, the summary plans): what summarize takes
 _Counted = tuple[pl.DataFrame, pl.DataFrame, str | None, Callable[[], pl.DataFrame], list[pl.DataFrame]]
 

@@ -557,8 +557,7 @@ class _Reader:
         refused (its end says why)."""
         if not job.trusted:
             return [(job, summary)]
-        from ..count.batch import count_batch, held_to_alone
-        from ..read import w3c_sections
+        from ..count.batch import count_again, held_to_alone
 
         assert job.format is not None and job.classifier is not None
         try:
@@ -572,10 +571,9 @@ class _Reader:
         if again is None:
             return [(job, summary)]
         rules = self.config.rules
-        return [(replace(job, batch=part, format=part_fmt, trusted=False),
-                 count_batch(part, part_fmt, job.classifier, rules.timezone, log_timezone=rules.log_timezone,
-                             since=job.since))
-                for part, part_fmt in w3c_sections.follow(iter([again]), found)]
+        return [(replace(job, batch=part, format=part_fmt, trusted=False), part_summary)
+                for part, part_fmt, part_summary in count_again(again, found, job.classifier, rules.timezone,
+                                                                log_timezone=rules.log_timezone, since=job.since)]
 
     def _commit(self, file: _File, hints: tuple[os.stat_result, bool] | None = None) -> None:
         """Its counted batches and the position after them, to be committed in one transaction on the

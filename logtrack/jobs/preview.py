@@ -19,7 +19,7 @@ import polars as pl
 from .. import formats
 from ..config import Config
 from ..count.aggregate import day_expr
-from ..count.batch import count_batch, count_files, held_to_alone, judged
+from ..count.batch import count_again, count_batch, count_files, held_to_alone, judged
 from ..count.classify import Classifier
 from ..count.tally import BatchSummary, FileAccount, Tally
 from ..errors import InputError, UnrecognisedError
@@ -176,18 +176,17 @@ def count(config: Config, paths: Sequence[str], *, strict: bool = False, hooks: 
         fmt = item.format
         batches = opened.batches if opened is not None else open_(item)
         for batch in batches:
-            if fmt is None and opened is not None and opened.format is not None and batch.source in judge.trusted:
-                pending[item.name] = opened.format, turn.hold()  # (said by ``confirmed``)
-                yield from w3c_sections.follow(itertools.chain([batch], batches), opened.format)
-                return
-            if fmt is not None and judged_later(item, fmt, batch):
-                notes = checked(fmt, item.name, config.rules.vhosts, from_start=True)
-            elif fmt is None and opened is not None and opened.format is not None:
+            if fmt is None and opened is not None and opened.format is not None:  # judged with the files read ahead
                 fmt = opened.format
-                notes = checked(fmt, item.name, config.rules.vhosts, from_start=True)
+                if batch.source in judge.trusted:  # on trust: said once its counting holds it to it (``confirmed``)
+                    pending[item.name] = fmt, turn.hold()
+                else:
+                    chosen(item, fmt, checked(fmt, item.name, config.rules.vhosts, from_start=True))
+            elif fmt is not None and judged_later(item, fmt, batch):
+                chosen(item, fmt, checked(fmt, item.name, config.rules.vhosts, from_start=True))
             else:
                 fmt, notes = file_format(fmt, sample_frame(batch), item.name, config.rules.vhosts, from_start=True)
-            chosen(item, fmt, notes)
+                chosen(item, fmt, notes)
             # the first batch has told the format; a W3C log's headers may change it further on
             yield from w3c_sections.follow(itertools.chain([batch], batches), fmt)
             return
@@ -221,10 +220,8 @@ def count(config: Config, paths: Sequence[str], *, strict: bool = False, hooks: 
         chosen(item, found, notes, place)
         if again is None:
             return [(batch, summary)]
-        rules = config.rules
-        return [(part, count_batch(part, part_fmt, classifier, rules.timezone, strict=strict,
-                                   log_timezone=rules.log_timezone))
-                for part, part_fmt in w3c_sections.follow(iter([again]), found)]
+        return [(part, part_summary) for part, _, part_summary in count_again(
+            again, found, classifier, config.rules.timezone, strict=strict, log_timezone=config.rules.log_timezone)]
 
     def note(message: str) -> None:
         if hooks.on_warning:
@@ -280,8 +277,9 @@ def count(config: Config, paths: Sequence[str], *, strict: bool = False, hooks: 
                 for job, summary in group:
                     if isinstance(job, _Joined):
                         assert isinstance(summary, list)
+                        batches = [batch for _, batch in job.files]
                         for n, ((item, batch), part) in enumerate(zip(job.files, summary, strict=True)):
-                            folded(item, batch, part, functools.partial(one_of, job.data, [b for _, b in job.files], n))
+                            folded(item, batch, part, functools.partial(one_of, job.data, batches, n))
                             close(item, None)
                         continue
                     assert isinstance(job, _Batch)

@@ -73,12 +73,5 @@ class Joining(Generic[T]):
 def one_of(data: bytes, batches: Sequence[sources.Batch], n: int) -> sources.Batch:
     """The ``n``-th of whole files counted together (``take``'s batches, without data of their own), with its
     lines, taken from ``data``, the files' lines joined: for the rare file judged again alone."""
-    at = 0
-    for batch in batches[:n]:
-        for _ in range(batch.lines):
-            at = data.index(b"\n", at) + 1
-    end = at
-    for _ in range(batches[n].lines - 1):
-        end = data.index(b"\n", end) + 1
-    end = data.find(b"\n", end)
-    return replace(batches[n], data=data[at: len(data) if end < 0 else end])
+    start, count = sum(batch.lines for batch in batches[:n]), batches[n].lines
+    return replace(batches[n], data=b"\n".join(data.split(b"\n", start + count)[start: start + count]))
