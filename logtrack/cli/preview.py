@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -114,15 +115,18 @@ def explain(
         from ..jobs import preview
 
         if line != "-":
-            _show(preview.explain(cfg, line))
+            # (os.fsencode: the line's bytes as the shell passed them, a line not UTF-8 with them)
+            _show(preview.explain(cfg, os.fsencode(line)))
             return
-        # (Bytes a server wrote as they are: a line not UTF-8 is shown with U+FFFD where it is not.)
-        lines = [raw.rstrip(b"\r\n").decode("utf-8", "replace") for raw in sys.stdin.buffer]
-        for n, ex in enumerate(preview.explain_lines(cfg, lines), 1):
+        for n, ex in enumerate(preview.explain_lines(cfg, warn=_warning), 1):
             if n > 1:
                 print()
             print(f"{'line:':<12}{n}")
             _show(ex)
+
+
+def _warning(message: str) -> None:
+    print(f"logtrack: warning: {message}", file=sys.stderr)
 
 
 def _show(ex: Explanation) -> None:

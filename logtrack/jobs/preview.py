@@ -334,9 +334,15 @@ class Explanation:
     day: object
 
 
-def explain(config: Config, line: str) -> Explanation:
-    """Parse and classify one line, exactly as a run would."""
-    frame = _lines_frame([line])
+def explain(config: Config, line: bytes) -> Explanation:
+    """Parse and classify one line, its bytes as the server wrote them, exactly as a run would.
+
+    Bytes, not text: a line that is not UTF-8 (a shell hands its bytes on
+    as they are) is skipped as such by a run, and so here.
+    """
+    text, bad = sources.decode_lines(line)
+    frame = _lines_frame([text])  # (one line, though the shell's word may hold a newline)
+    bad = (0,) if bad else ()
     label = None
     if config.rules.format == AUTO:
         try:
@@ -346,25 +352,35 @@ def explain(config: Config, line: str) -> Explanation:
             label = "auto: no preset matches; shown as combined"
     else:
         fmt = formats.get(config.rules.format)
-    return _explained(config, frame, fmt, label)[0]
+    return _explained(config, frame, fmt, label, bad)[0]
 
 
-def explain_lines(config: Config, lines: Sequence[str]) -> list[Explanation]:
-    """Several lines of one log (``explain -``), each parsed and classified as a run would.
+def explain_lines(config: Config, source: str = files.STDIN, *,
+                  warn: Callable[[str], None] | None = None) -> list[Explanation]:
+    """Each line of a log (``explain -``: stdin), parsed and classified as a run would.
 
-    Under ``auto`` their format is judged by all of them, as a file's is by
-    its first lines (a W3C log's lines need their header, an odd line its
-    neighbours), and one query explains them all; lines no format fits
-    together are each explained alone.
+    The lines are read as a file's are (``read.sources``), so that what a
+    run does with a line, here it does too: one not UTF-8 is skipped as
+    such, a run of NUL bytes is a hole, a line past ``LINE_MAX`` is read
+    from its start. Under ``auto`` their format is judged by all of them,
+    as a file's is by its first lines (a W3C log's lines need their header,
+    an odd line its neighbours), and one query explains them all; lines no
+    format fits together are each explained alone. ``warn`` hears what the
+    reader says (a compressed stream cut short, a line read from its start).
     """
-    frame = _lines_frame(lines)
+    read = [batch.data for batch in sources.batches(source, warn=warn, note=warn)]
+    if not read:
+        return []
+    data = b"\n".join(read)
+    text, bad = sources.decode_lines(data)
+    frame = _lines_frame(text.split("\n"))
     if config.rules.format != AUTO:
-        return _explained(config, frame, formats.get(config.rules.format), None)
+        return _explained(config, frame, formats.get(config.rules.format), None, bad)
     try:
-        fmt = detect(frame, "stdin")
+        fmt = detect(frame, "stdin" if source == files.STDIN else source)
     except UnrecognisedError:
-        return [explain(config, line) for line in lines]
-    return _explained(config, frame, fmt, None)
+        return [explain(config, line) for line in data.split(b"\n")]
+    return _explained(config, frame, fmt, None, bad)
 
 
 def _lines_frame(lines: Sequence[str]) -> pl.DataFrame:
@@ -372,15 +388,16 @@ def _lines_frame(lines: Sequence[str]) -> pl.DataFrame:
         line_no=(pl.col("idx") + 1).cast(pl.Int64))
 
 
-def _explained(config: Config, frame: pl.DataFrame, fmt: LogFormat, label: str | None) -> list[Explanation]:
+def _explained(config: Config, frame: pl.DataFrame, fmt: LogFormat, label: str | None,
+               bad_utf8: tuple[int, ...]) -> list[Explanation]:
     rules = config.rules
-    df = Classifier(rules).classify(parse_lines(frame, fmt, (), rules.timezone, rules.log_timezone))
+    df = Classifier(rules).classify(parse_lines(frame, fmt, bad_utf8, rules.timezone, rules.log_timezone))
     df = df.with_columns(day=day_expr(config.rules.timezone)).sort("idx")
     shown = ["client", "vhost", "time", "request", "method", "target", "status",
              "referrer", "user_agent", "listing", "supplier"]
     out = []
     for row in df.iter_rows(named=True):
-        fields = {} if row["reason"] in (Skip.UNPARSABLE.value, Skip.BLANK.value) else \
+        fields = {} if row["reason"] in (Skip.UNPARSABLE.value, Skip.BLANK.value, Skip.HOLE.value) else \
             {k: row[k] for k in shown if k in row}
         out.append(Explanation(label or fmt.name, fields, row["reason"] is None, row["reason"], row["day"]))
     return out

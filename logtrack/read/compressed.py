@@ -145,7 +145,9 @@ def open_source(name: str, skip: int = 0, raw_chunk: int | None = None) -> tuple
     """
     raw_chunk = raw_chunk or RAW_CHUNK
     if name == STDIN:
-        return _plain(sys.stdin.buffer, raw_chunk), sys.stdin.buffer
+        stdin = sys.stdin.buffer
+        kind = _kind(_peek(stdin))
+        return (_plain(stdin, raw_chunk) if kind is None else _decompressed(stdin, name, kind, raw_chunk)), stdin
     try:
         raw = open(name, "rb")  # noqa: SIM115 - closed by the caller
     except FileNotFoundError:
@@ -157,8 +159,26 @@ def open_source(name: str, skip: int = 0, raw_chunk: int | None = None) -> tuple
         if skip:  # (never for a pipe, which cannot seek: `run` leaves pipes to `xml`, see is_stream)
             raw.seek(skip)
         return _plain(raw, raw_chunk), raw
-    chunks = _zstd(raw, name, raw_chunk) if kind == "zstd" else _decompress(raw, kind, raw_chunk)
+    chunks = _decompressed(raw, name, kind, raw_chunk)
     return (_skip(chunks, skip) if skip else chunks), raw
+
+
+def _decompressed(raw: IO[bytes], name: str, kind: str, raw_chunk: int) -> Iterator[bytes]:
+    return _zstd(raw, name, raw_chunk) if kind == "zstd" else _decompress(raw, kind, raw_chunk)
+
+
+def _peek(raw: IO[bytes]) -> bytes:
+    """The first bytes of a stream that cannot seek (stdin), left to be read.
+
+    A pipe's ``peek`` reads once, whatever the writer has written: a
+    compressor writes its header (the magic and more) in one go.
+    """
+    peek = getattr(raw, "peek", None)
+    if peek is not None:
+        return bytes(peek(8)[:8])
+    head = raw.read(8)  # (a stream given in place of stdin, as a test's, which can seek)
+    raw.seek(-len(head), os.SEEK_CUR)
+    return head
 
 
 

@@ -270,6 +270,72 @@ def test_explain_each_line_of_stdin(cli) -> None:
     ]
 
 
+def test_explain_says_of_each_line_what_a_run_says(cli, tmp_path: Path) -> None:
+    """The lines of stdin are read as a file's (a line not UTF-8, a run of NUL bytes, a CRLF), and a line
+    given as an argument is its bytes as the shell passed them: the verdicts are the reasons ``xml`` gives."""
+    data = b"".join([
+        LINES[0].encode() + b"\r\n",
+        LINES[0].replace("Mozilla/5.0", "Mozilla/5.0 \xff\xfe").encode("latin-1") + b"\n",  # not UTF-8
+        b"\x00" * 300 + b"\n",  # a hole a crash left
+        LINES[2].encode() + b"\n",
+        b"\n",
+        LINES[1].encode(),  # the last line, without its newline
+    ])
+    code, out, _ = cli("explain", "-", "--listing-pattern", PATTERN, input=data)
+    assert code == 0
+    verdicts = [block.splitlines()[-1].removeprefix("verdict:    ") for block in out.decode().split("\n\n")]
+    assert verdicts == ["counted as a view of listing 42 on 2026-11-01", "not counted: invalid UTF-8",
+                        "not counted: NUL bytes (lines lost in a crash)", "not counted: bot",
+                        "not counted: blank line", "counted as a view of listing 42 on 2026-11-01"]
+    log = tmp_path / "access.log"
+    log.write_bytes(data)
+    code, _, err = cli("xml", str(log), "--listing-pattern", PATTERN, "-o", str(tmp_path / "v.xml"))
+    assert code == 0
+    assert "2 views counted" in err and "1 bot" in err
+    assert "1 invalid UTF-8" in err and "1 NUL bytes" in err and "1 blank line" in err
+    # (a shell passes a line's bytes on as they are; Python's argv holds them as os.fsdecode makes them)
+    code, out, _ = cli("explain", os.fsdecode(data.splitlines()[1]), "--listing-pattern", PATTERN)
+    assert code == 0
+    assert out.decode().splitlines()[-1] == "verdict:    not counted: invalid UTF-8"
+
+
+@pytest.mark.parametrize("compress", ["gzip", "bz2", "lzma"])
+def test_compressed_stdin_is_read_as_a_compressed_file_is(cli, tmp_path: Path, compress: str) -> None:
+    """The README: ``-`` (stdin) works as a path, compressed or not."""
+    import importlib
+
+    data = ("\n".join(LINES) + "\n").encode()
+    log = tmp_path / "access.log"
+    log.write_bytes(data)
+    packed = importlib.import_module(compress).compress(data)
+    code, from_file, _ = cli("xml", str(log), "--listing-pattern", PATTERN, "-q")
+    assert code == 0
+    code, from_stdin, err = cli("xml", "-", "--listing-pattern", PATTERN, "-q", input=packed)
+    assert (code, err) == (0, "")
+    assert from_stdin == from_file
+    code, out, _ = cli("explain", "-", "--listing-pattern", PATTERN, input=packed)
+    assert out.decode().count("verdict:") == len(LINES)
+
+
+def test_compressed_stdin_through_a_real_pipe(tmp_path: Path) -> None:
+    """A pipe cannot seek: the compression is told from what the first read gives."""
+    import subprocess
+    import sys
+
+    data = ("\n".join(LINES) + "\n").encode() * 2000
+    log = tmp_path / "access.log"
+    log.write_bytes(data)
+    cmd = [sys.executable, "-m", "logtrack", "xml", "-", "--listing-pattern", PATTERN, "-q"]
+    expected = subprocess.run([*cmd[:3], "xml", str(log), *cmd[5:]], capture_output=True, check=True).stdout
+    writer = subprocess.Popen(["gzip", "-c", str(log)], stdout=subprocess.PIPE)
+    got = subprocess.run(cmd, stdin=writer.stdout, capture_output=True)
+    assert writer.stdout is not None
+    writer.stdout.close()
+    assert writer.wait() == 0
+    assert (got.returncode, got.stderr) == (0, b"")
+    assert got.stdout == expected and xml_counts(expected)
+
+
 def test_explain_lines_of_stdin_in_the_format_they_make_together(cli) -> None:
     """Under ``auto`` the lines of stdin are judged as a file's are: a W3C log's data lines need its header
     (each alone, a CloudFront line fits no format)."""
