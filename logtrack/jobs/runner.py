@@ -223,14 +223,16 @@ def _dry_run(config: Config, paths: Sequence[str], location: Location, options: 
     with tempfile.TemporaryDirectory(prefix="logtrack-dry-") as tmp:
         copy = Path(tmp) / "state.db"
         host = fleet.host
+        name = None
         if location.exists():
             try:
                 with open_state(location, fleet, lock_wait=options.lock_wait, readonly=True) as live:
                     live.copy_to(copy)
-                    host = live.host
+                    host, name = live.host, live.name
             except NoStateError:
                 pass  # nothing run into it yet: the dry run starts from an empty state, as a first run would
         with State.open(copy, site=fleet.site, host=host) as state:
+            state.name = name or state.name  # (what its messages name is the user's state, not the copy)
             report = _ingest(state, config, paths, options, hooks)
             _find_due(state, config, options, report, hooks)
             for day in report.due:

@@ -154,7 +154,11 @@ def open_source(name: str, skip: int = 0, raw_chunk: int | None = None) -> tuple
         raise VanishedError(f"{name}: gone since it was listed") from None
     except OSError as exc:
         raise InputError(f"{name}: cannot read: {exc.strerror}") from None
-    kind = _kind(raw.peek(8)[:8])
+    try:
+        kind = _kind(raw.peek(8)[:8])  # (the first read: a failing disk's EIO comes here)
+    except OSError as exc:
+        raw.close()
+        raise InputError(f"{name}: cannot read: {exc.strerror or exc}") from None
     if kind is None:
         if skip:  # (never for a pipe, which cannot seek: `run` leaves pipes to `xml`, see is_stream)
             raw.seek(skip)

@@ -14,7 +14,7 @@ from logtrack import __version__
 from logtrack.errors import ExitCode
 
 from conftest import ROOT, xml_counts
-from sites import files_per_count
+from sites import counts_of, files_per_count, write
 
 PATTERN = r"^/listing/(?P<id>[0-9]+)$"
 LINES = [
@@ -567,6 +567,25 @@ def test_stdout_on_a_full_disk_is_the_users_to_fix_not_a_bug(site, command: list
     assert proc.stderr.splitlines()[-1] == ("logtrack: error: cannot write standard output: No space left on "
                                             "device; free some space, or write elsewhere")
     assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("command", ["xml", "run"])
+def test_a_file_whose_first_read_fails_is_that_files_problem(cli, site, tmp_path: Path, command: str) -> None:
+    """A read that fails (EIO: a failing disk, a network file system gone) at a file's first bytes was a
+    traceback and exit 1; it is the file's warning, the other files counted, exit 4."""
+    if not os.access("/proc/self/mem", os.R_OK):
+        pytest.skip("no /proc/self/mem (whose first page, never mapped, fails to read with EIO) on this system")
+    logs, conf, gen = site
+    write(logs / "access.log", gen.lines)
+    (logs / "other_access.log").symlink_to("/proc/self/mem")
+    args = ["-o", str(tmp_path / "v.xml")] if command == "xml" else ["--state", str(tmp_path / "s.db"), "--no-upload"]
+    code, _, err = cli(command, str(logs), "-c", str(conf), *args)
+    assert code == ExitCode.INPUT, err
+    assert f"logtrack: warning: {logs / 'other_access.log'}: cannot read: Input/output error" in err.splitlines()
+    if command == "xml":
+        assert xml_counts((tmp_path / "v.xml").read_bytes()) == gen.expected
+    else:
+        assert counts_of(tmp_path / "s.db", cli) == gen.expected
 
 
 def test_log_timezone_reads_a_server_that_logs_local_time_in_utc(cli, tmp_path: Path) -> None:

@@ -324,6 +324,10 @@ def test_changed_rules_are_refused_then_rebuilt(cli, site, state_at: str, tmp_pa
     code, _, err = cli("run", str(logs), "-c", str(changed), "--state", str(state), "--no-upload")
     assert code == ExitCode.STATE
     assert "were made under other rules" in err and "logtrack rebuild" in err
+    named = err[err.index("the counts in "):err.index(" were made")]
+    code, _, err = cli("run", str(logs), "-c", str(changed), "--state", str(state), "--dry-run")
+    assert code == ExitCode.STATE  # (the dry run works on a copy, and names the state it copied)
+    assert f"{named} were made under other rules" in err
     (logs / "old_access.log").unlink()
     code, _, err = cli("rebuild", str(logs), "-c", str(changed), "--state", str(state))
     assert code == 0, err
