@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import bz2
+import errno
 import gzip
+import io
 import lzma
+import os
 import re
 import time
 from collections.abc import Iterator
@@ -176,6 +179,45 @@ def test_truncated_compressed_keeps_complete_lines_and_warns(tmp_path: Path, com
     assert len(warnings) == 1
     assert warnings[0].startswith(f"{path}: compressed data ends early: read up to line")
     assert f"read up to line {len(lines)}" in warnings[0]
+
+
+class _FailingDisk(io.RawIOBase):
+    """A file whose reads fail with EIO past ``good`` bytes, as a failing disk's or a lost NFS mount's do."""
+
+    def __init__(self, data: bytes, good: int) -> None:
+        self.data, self.good, self.pos = data, good, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[no-untyped-def]
+        if self.pos >= self.good:
+            raise OSError(errno.EIO, os.strerror(errno.EIO))
+        n = min(len(buffer), self.good - self.pos)
+        buffer[:n] = self.data[self.pos:self.pos + n]
+        self.pos += n
+        return n
+
+
+@pytest.mark.parametrize("compress", [None, gzip.compress, bz2.compress])
+@pytest.mark.parametrize("good", [0, 0.5])
+def test_a_read_that_fails_is_the_files_input_error(tmp_path: Path, monkeypatch, compress, good: float) -> None:
+    """Never an OSError out of the reader (a traceback, exit 1): the file's "cannot read", at its first
+    read or later, the whole lines before it given first."""
+    path = tmp_path / "access.log"
+    data = DATA * 200 if compress is None else compress(DATA * 200)  # (plain: 2.8 MB, read 1 MiB at a time)
+    path.write_bytes(data)
+    monkeypatch.setattr(compressed, "open", lambda name, mode: io.BufferedReader(
+        _FailingDisk(data, int(len(data) * good)), 1024), raising=False)
+    said = f"^{re.escape(str(path))}: cannot read: Input/output error$"
+    lines: list[str] = []
+    with pytest.raises(InputError, match=said):
+        for batch in sources.batches(str(path), 1000):
+            lines.extend(batch.text.split("\n"))
+    assert lines == (LINES * 200)[:len(lines)]
+    assert (len(lines) > 0) == (good > 0 and compress is None)  # (compressed, it is all in its first MiB)
+    with pytest.raises(InputError, match=said):
+        compressed.head(str(path), len(DATA) * 200)
 
 
 def test_text_with_nul_holes_is_not_binary(tmp_path: Path) -> None:

@@ -131,9 +131,12 @@ def _zstd(raw: IO[bytes], name: str, raw_chunk: int) -> Iterator[bytes]:
         yield out
 
 
-def _plain(raw: IO[bytes], raw_chunk: int) -> Iterator[bytes]:
-    while chunk := raw.read(raw_chunk):
-        yield chunk
+def _plain(raw: IO[bytes], name: str, raw_chunk: int) -> Iterator[bytes]:
+    try:
+        while chunk := raw.read(raw_chunk):
+            yield chunk
+    except OSError as exc:  # a failing disk's EIO, a network file system gone: the file's problem
+        raise InputError(f"{name}: cannot read: {exc.strerror or exc}") from None
 
 
 def open_source(name: str, skip: int = 0, raw_chunk: int | None = None) -> tuple[Iterator[bytes], IO[bytes]]:
@@ -147,7 +150,7 @@ def open_source(name: str, skip: int = 0, raw_chunk: int | None = None) -> tuple
     if name == STDIN:
         stdin = sys.stdin.buffer
         kind = _kind(_peek(stdin))
-        return (_plain(stdin, raw_chunk) if kind is None else _decompressed(stdin, name, kind, raw_chunk)), stdin
+        return (_plain(stdin, name, raw_chunk) if kind is None else _decompressed(stdin, name, kind, raw_chunk)), stdin
     try:
         raw = open(name, "rb")  # noqa: SIM115 - closed by the caller
     except FileNotFoundError:
@@ -162,13 +165,16 @@ def open_source(name: str, skip: int = 0, raw_chunk: int | None = None) -> tuple
     if kind is None:
         if skip:  # (never for a pipe, which cannot seek: `run` leaves pipes to `xml`, see is_stream)
             raw.seek(skip)
-        return _plain(raw, raw_chunk), raw
+        return _plain(raw, name, raw_chunk), raw
     chunks = _decompressed(raw, name, kind, raw_chunk)
     return (_skip(chunks, skip) if skip else chunks), raw
 
 
 def _decompressed(raw: IO[bytes], name: str, kind: str, raw_chunk: int) -> Iterator[bytes]:
-    return _zstd(raw, name, raw_chunk) if kind == "zstd" else _decompress(raw, kind, raw_chunk)
+    try:
+        yield from _zstd(raw, name, raw_chunk) if kind == "zstd" else _decompress(raw, kind, raw_chunk)
+    except OSError as exc:  # reading the file itself, as in ``_plain``
+        raise InputError(f"{name}: cannot read: {exc.strerror or exc}") from None
 
 
 def _peek(raw: IO[bytes]) -> bytes:
