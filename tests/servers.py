@@ -50,8 +50,9 @@ NGINX_UNQUOTED = ('$time_local\\t$remote_addr\\t$host\\t$request_method\\ $reque
 NGINX_JSON_PARTS = ('{"time":"[$time_local]","client":"$remote_addr","host":"$host",'
                     '"request":"$request_method $request_uri $server_protocol","status":"$status",'
                     '"referer":"$http_referer","ua":"$http_user_agent"}')
-# Tab-separated, with its free text unquoted and the agent last, as nginx.conf writes a tab: \t
-NGINX_TABS = "$time_local\\t$remote_addr\\t$host\\t$request\\t$status\\t$http_referer\\t$http_user_agent"
+# Tab-separated, with its free text unquoted and the agent last, as nginx.conf writes a tab: \t; the Host
+# header as it came ($http_host: a scanner's "a b" or nothing, where $host is the server's name)
+NGINX_TABS = "$time_local\\t$remote_addr\\t$http_host\\t$request\\t$status\\t$http_referer\\t$http_user_agent"
 # The path and query as nginx's own idiom writes them: "$uri$is_args$args" (a "-" after a path without a query)
 NGINX_URI_ARGS = ('$remote_addr - $remote_user [$time_local] "$request_method $uri$is_args$args $server_protocol" '
                   '$status $body_bytes_sent "$http_referer" "$http_user_agent"')

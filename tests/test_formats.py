@@ -286,6 +286,51 @@ def test_custom_format_skips(fmt: str, line: str, reason: Skip) -> None:
     assert parse(fmt, line)["reason"] == reason.value
 
 
+# A byte that is not UTF-8 (an old phone's Latin-1 agent) where each server writes it: escaped by nginx's default
+# and Apache (a raw one is then damage, "invalid UTF-8"), raw by nginx's escape=json and escape=none, and Envoy.
+RAW_AGENT = b"T\xe9l\xe9phone"
+RAW_BYTES = [
+    ("combined", b'203.0.113.7 - - [01/Nov/2026:10:00:00 -0500] "GET /listing/1 HTTP/1.1" 200 5 "-" "' + RAW_AGENT
+     + b'"', Skip.INVALID_UTF8.value),
+    (NGINX_MAIN, b'203.0.113.7 - - [01/Nov/2026:10:00:00 -0500] "GET /listing/1 HTTP/1.1" 200 5 "-" "' + RAW_AGENT
+     + b'" "-"', Skip.INVALID_UTF8.value),
+    (NGINX_JSON, b'{"time":"2026-11-01T10:00:00-05:00","remote_addr":"203.0.113.7","request":"GET /listing/1 '
+     b'HTTP/1.1","status":200,"bytes":5,"referer":"","ua":"' + RAW_AGENT + b'","host":"a","rt":0.001}', None),
+    (NGINX_JSON_PARTS, b'{"time":"[01/Nov/2026:10:00:00 -0500]","request":"GET /listing/1 HTTP/1.1","status":200,'
+     b'"referer":"","ua":"' + RAW_AGENT + b'"}', None),
+    ('[%START_TIME%] "%REQ(:METHOD)% %REQ(X-ENVOY-ORIGINAL-PATH?:PATH)% %PROTOCOL%" %RESPONSE_CODE% '
+     '"%REQ(USER-AGENT)%"', b'[2026-11-01T15:00:00.000Z] "GET /listing/1 HTTP/1.1" 200 "' + RAW_AGENT + b'"', None),
+]
+
+
+@pytest.mark.parametrize(("fmt", "line", "reason"), RAW_BYTES)
+def test_a_byte_not_utf8_is_damage_only_where_the_server_escapes_such_bytes(fmt: str, line: bytes,
+                                                                            reason: str | None) -> None:
+    good = b'203.0.113.7 - - [01/Nov/2026:10:00:00 -0500] "GET /listing/2 HTTP/1.1" 200 5 "-" "Mozilla/5.0"'
+    ok = 'parses' if reason is None else reason
+    df = parse_batch(batch_of("t.log", 1, line + b"\n" + line), formats.get(fmt))
+    assert df.get_column("reason").to_list() == [reason, reason], ok
+    if reason is None:
+        assert df.get_column("target").to_list() == ["/listing/1"] * 2
+        assert df.get_column("user_agent").to_list() == ["T\ufffdl\ufffdphone"] * 2
+    if fmt == "combined":  # (the line beside it, UTF-8, reads as ever)
+        df = parse_batch(batch_of("t.log", 1, good + b"\n" + line), formats.get(fmt))
+        assert df.get_column("reason").to_list() == [None, reason]
+
+
+def test_escape_none_in_nginx_conf_writes_bytes_as_they_came(tmp_path) -> None:
+    from logtrack.formats import nginx_conf
+
+    conf = tmp_path / "nginx.conf"
+    conf.write_text("http {\n log_format raw escape=none '$remote_addr [$time_local] \"$request\" $status "
+                    "\"$http_user_agent\"';\n log_format esc '$remote_addr [$time_local] \"$request\" $status "
+                    "\"$http_user_agent\"';\n access_log /var/log/raw.log raw;\n access_log /var/log/esc.log esc;\n}\n")
+    logs = {log.format_name: log.format for log in nginx_conf.read(conf)}
+    line = b'203.0.113.7 [01/Nov/2026:10:00:00 -0500] "GET /listing/1 HTTP/1.1" 200 "' + RAW_AGENT + b'"'
+    assert parse_batch(batch_of("t.log", 1, line), logs["raw"])["reason"].to_list() == [None]
+    assert parse_batch(batch_of("t.log", 1, line), logs["esc"])["reason"].to_list() == [Skip.INVALID_UTF8.value]
+
+
 def test_json_batch_with_a_broken_line_keeps_the_others() -> None:
     good = '{"time":"2026-11-01T10:00:00+00:00","request":"GET /listing/1 HTTP/1.1","status":200}'
     text = "\n".join([good, '{"broken": }', good])

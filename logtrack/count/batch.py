@@ -16,12 +16,20 @@ from .. import formats, frames
 from ..errors import InputError
 from ..formats import LogFormat
 from ..parse import detect, split
-from ..parse.fields import derive, fields_of_lines, line_fields, line_regex_fields, read_joined, unwrapped_fields
+from ..parse.fields import (
+    derive,
+    fields_of_lines,
+    line_fields,
+    line_regex_fields,
+    read_joined,
+    reasons,
+    unwrapped_fields,
+)
 from ..parse.lines import file_of, file_starts
 from ..read import sources
 from ..read.joined import joins_files
 from ..verdicts import decide
-from ..verdicts.decide import passed_parse_and_since, skip_reason
+from ..verdicts.decide import passed_parse_and_since
 from ..verdicts.reasons import DAMAGED, NotCounted, Skip
 from .aggregate import count_views, groups_of, line_key, summarize, summarize_files, summary_plans
 from .classify import Classifier, listing_expr, referrer_head, xml_listing
@@ -157,7 +165,7 @@ def _count(batch: sources.Batch, fmt: LogFormat, classifier: Classifier, fields:
     wanted = ["idx", "reason", "method", "status", "ts", "local_day",
               formats.REFERRER, formats.VHOST, formats.USER_AGENT, *(["_file"] if per_file else [])]
     # Each stage is collected before the next reads it twice: Polars would not share it reliably.
-    lf = derive(fields, fmt, timezone, log_timezone).with_columns(reason=skip_reason(bad_utf8))
+    lf = derive(fields, fmt, timezone, log_timezone).with_columns(reason=reasons(fmt, bad_utf8))
     if starts is not None:
         lf = lf.with_columns(_file=file_of(starts))
     query = lf.select(*wanted, "target", _cand=passed_parse_and_since(rules) & classifier.hit())

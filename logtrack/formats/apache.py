@@ -52,7 +52,8 @@ _HEADERS: dict[str, tuple[str, str]] = {
     "referer": (f.REFERRER, LAZY),
     "referrer": (f.REFERRER, LAZY),
     "user-agent": (f.USER_AGENT, LAZY),
-    "host": (f.VHOST, HOST),
+    # (the header as it came, unlike %v and %V: a scanner's "a b" or "${jndi:ldap://x}", an empty one as nothing)
+    "host": (f.VHOST, LAZY),
 }
 
 _TOKEN = re.compile(r"%[<>!0-9,]*(?:\{(?P<arg>[^}]*)\})?(?P<letter>[a-zA-Z%])|[^%]+|%")

@@ -17,6 +17,7 @@ regex, which reads it as long as the line stays unambiguous.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from ..errors import LogFormatError
 from . import compiler
@@ -77,7 +78,9 @@ def compile_template(template: str, name: str = "custom", *, envelope: Piece | N
     for m in _TOKEN.finditer(template.removesuffix("\\n").removesuffix("\n")):
         operator = m.group("name")
         pieces.append(Piece(literal=m.group(0)) if operator is None else _operator(operator, m.group("arg"), template))
-    return compiler.build([*([envelope] if envelope else []), *compiler.merge_literals(pieces)], name, template)
+    # (Envoy writes a header's value as it came: ``raw_bytes``)
+    return replace(compiler.build([*([envelope] if envelope else []), *compiler.merge_literals(pieces)], name,
+                                  template), raw_bytes=True)
 
 
 def _operator(name: str, arg: str | None, template: str) -> Piece:

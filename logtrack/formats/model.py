@@ -183,6 +183,10 @@ class LogFormat:
     # A CDN that logs its own hops as records too (Azure Front Door's origin shield answering an edge):
     # where a record says so (a JSON path) and the value that means it. Such a record is no client's request.
     hop: tuple[tuple[str | int, ...], str] | None = None
+    # The server writes a header's bytes outside ASCII as they came (nginx's escape=json and escape=none,
+    # Envoy): a line that is not UTF-8 is still one of its records, read with U+FFFD for those bytes, not
+    # "invalid UTF-8" (which, in the formats of servers that escape them, nginx's default and Apache's, is damage).
+    raw_bytes: bool = False
     # Lines that each hold a line of another format as the text of a JSON key (Docker's ``log``): that
     # format. The quote split cuts those texts where the whole batch decodes (``parse.fields.unwrapped``).
     inner: LogFormat | None = None

@@ -56,7 +56,8 @@ _VARIABLES: dict[str, tuple[str | None, str, str | None]] = {
     "http_user_agent": (f.USER_AGENT, LAZY, None),
     "host": (f.VHOST, HOST, None),
     "server_name": (f.VHOST, HOST, None),
-    "http_host": (f.VHOST, HOST, None),
+    # (the Host header as it came, unlike $host, which nginx checks: a scanner's "a b", "", "${jndi:ldap://x}")
+    "http_host": (f.VHOST, LAZY, None),
     "server_port": (None, r"[0-9]+|-", None),
     "remote_port": (None, r"[0-9]+|-", None),
     "server_protocol": (None, r"\S*", None),
@@ -138,7 +139,8 @@ def compile_json(template: str, name: str = "json", *, as_written: bool = True) 
             members.append((_json_text(m.group(1)), value))
             spans.update(m.start(3) + v.start() for v in VARIABLE.finditer(m.group(3)))
     pieces, _ = _pieces(template, read=spans)
-    fmt = compiler.build_json(members, name, template, pieces if as_written and not glued else None)
+    fmt = replace(compiler.build_json(members, name, template, pieces if as_written and not glued else None),
+                  raw_bytes=True)  # (escape=json escapes quotes, backslashes and control bytes, no other byte)
     return replace(fmt, encoded={f.TARGET: GLUED_ARGS}) if glued else fmt
 
 

@@ -148,7 +148,20 @@ def with_skip_reasons(
     log_timezone: str | None = None,
 ) -> pl.DataFrame:
     """From the format's raw fields to request parts, status, instant and reason."""
-    return frames.collect(derive(df.lazy(), fmt, timezone, log_timezone).with_columns(reason=skip_reason(bad_utf8)))
+    return frames.collect(derive(df.lazy(), fmt, timezone, log_timezone).with_columns(reason=reasons(fmt, bad_utf8)))
+
+
+def reasons(fmt: LogFormat, bad_utf8: tuple[int, ...]) -> pl.Expr:
+    """Each line's skip reason (null: parsed); ``bad_utf8``, the lines that are not UTF-8 text.
+
+    Such a line is damage ("invalid UTF-8") where the server escapes the
+    bytes it does not write as they are (nginx's default, Apache): it holds
+    bytes no such server wrote. A server that writes them raw
+    (``LogFormat.raw_bytes``: nginx's escape=json, a browser's Latin-1
+    agent) wrote the line as it is: it is read as any other, its odd bytes
+    as U+FFFD, and counts as the same request does in the server's other logs.
+    """
+    return skip_reason(() if fmt.raw_bytes else bad_utf8)
 
 
 def derive(lf: pl.LazyFrame, fmt: LogFormat, timezone: str | None = None,

@@ -43,6 +43,9 @@ BROWSERS = [
     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148",
     'Mozilla/5.0 (X11; Linux x86_64; rv:132.0; "quoted" \\ build) Gecko/20100101 Firefox/132.0',
     "",  # a User-Agent header sent empty: logged as nothing, not "-", where unquoted
+    # a byte that is not UTF-8 (an old phone's Latin-1 model name, sent as it is): nginx's default and Apache
+    # write it escaped (\xE9), nginx's escape=json as it came, Caddy's encoder as U+FFFD; a view in every log
+    "Mozilla/5.0 (Linux; U; Android 4.0.4; fr-fr; T\udce9l\udce9phone) AppleWebKit/534.30 (KHTML, like Gecko)",
 ]
 BOTS = ["Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)", "curl/8.5.0"]
 REFERRERS: list[tuple[str | None, str]] = [
@@ -105,13 +108,15 @@ def traffic(port: int, seed: int = 5) -> list[Sent]:
         if body:
             headers.append(f"Content-Length: {len(body)}")
         before = datetime.now(zone).date()
-        response = servers.send_raw(port, "\r\n".join(headers).encode() + b"\r\n\r\n" + body)
+        response = servers.send_raw(port, "\r\n".join(headers).encode("utf-8", "surrogateescape") + b"\r\n\r\n" + body)
         after = datetime.now(zone).date()
         assert response.startswith(b"HTTP/1.1 "), response[:100]
         assert before == after, "midnight passed during the traffic; the expected day is ambiguous"
         sent.append(Sent(listing if counted else None, supplier, host, after))
-    # requests that name no page: skipped, never counted
-    for raw in (b"hello\r\n\r\n", b"GET\r\n\r\n"):
+    # requests that name no page, and a scanner's Host headers (nginx and Apache answer 400, Caddy and HAProxy
+    # pass them on): lines of the log all the same, read under --strict, never counted
+    for raw in (b"hello\r\n\r\n", b"GET\r\n\r\n", b"GET / HTTP/1.1\r\nHost: a b\r\n\r\n",
+                b"GET / HTTP/1.1\r\nHost:\r\n\r\n"):
         servers.send_raw(port, raw)
     return sent
 
@@ -136,7 +141,7 @@ def in_docker(log: Path, where: Path) -> Path:
     out = where / f"{log.name}-json.log"
     with log.open("rb") as src, out.open("w") as dst:
         for raw in src:
-            dst.write(docker_line(raw.decode("utf-8", "surrogateescape")) + "\n")
+            dst.write(docker_line(raw.decode("utf-8", "replace")) + "\n")  # (Go's encoder: U+FFFD for a byte not UTF-8)
     return out
 
 
