@@ -112,6 +112,23 @@ def test_globs_and_duplicates(tmp_path: Path) -> None:
     assert got.problems == []
 
 
+def test_a_file_under_two_names_is_read_once(tmp_path: Path, monkeypatch) -> None:
+    """A symlink, a hard link, ``./`` or a directory beside one of its files: one file, counted once, under the
+    first name given; a copy is another file."""
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    (logs / "access.log").write_text("x\n")
+    (logs / "other_access.log").write_text("x\n")
+    (tmp_path / "link_access.log").symlink_to(logs / "access.log")
+    os.link(logs / "access.log", tmp_path / "hard_access.log")
+    (tmp_path / "copy_access.log").write_text("x\n")
+    monkeypatch.chdir(tmp_path)
+    got = files.expand(["logs/access.log", "./logs/access.log", "link_access.log", "hard_access.log", "logs",
+                        "copy_access.log", str(tmp_path / "logs" / "other_access.log")])
+    assert got.files == ["logs/access.log", "logs/other_access.log", "copy_access.log"]
+    assert files.once(["-", "-", "/dev/null", "/dev/null", "gone.log"]) == ["-", "/dev/null", "gone.log"]
+
+
 def test_paths_that_name_nothing_are_problems_not_crashes(tmp_path: Path) -> None:
     (tmp_path / "error.log").write_text("x\n")
     (tmp_path / "access.log").write_text("x\n")

@@ -50,7 +50,24 @@ def expand(paths: Sequence[str], pattern: str | None = None) -> Expanded:
             out.files.extend(matched)
         else:
             out.problems.append(f"{raw}: no such file or directory")
-    out.files = list(dict.fromkeys(out.files))  # a file named twice is read once
+    out.files = once(out.files)
+    return out
+
+
+def once(names: Sequence[str]) -> list[str]:
+    """Each file once, under the first name it was given: a file named twice (``dir`` and ``dir/access.log``,
+    ``./access.log`` and ``access.log``, a symlink or a hard link beside it) is one file, its views counted once."""
+    seen: set[object] = set()
+    out: list[str] = []
+    for name in names:
+        try:
+            st = os.stat(name)
+            key: object = (st.st_dev, st.st_ino) if stat.S_ISREG(st.st_mode) else name
+        except OSError:
+            key = name  # (gone, or not ours to look at: said when it is read)
+        if key not in seen:
+            seen.add(key)
+            out.append(name)
     return out
 
 

@@ -64,9 +64,11 @@ def plan(config: Config, paths: Sequence[str]) -> tuple[list[Input], list[str]]:
         expanded = files.expand(paths, config.settings.glob)
         problems.extend(expanded.problems)
         fixed = None if config.rules.format == AUTO else formats.get(config.rules.format)
-        known = {i.name for i in inputs}
-        inputs.extend(Input(name, fixed) for name in expanded.files if name not in known)
-    return inputs, problems
+        inputs.extend(Input(name, fixed) for name in expanded.files)
+    first: dict[str, Input] = {}
+    for item in inputs:
+        first.setdefault(item.name, item)  # (a file the nginx config names keeps the format it gives)
+    return [first[name] for name in files.once(list(first))], problems
 
 
 def _glob_siblings(pattern: str) -> list[str]:
