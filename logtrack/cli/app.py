@@ -203,7 +203,7 @@ def _count(cfg: Config, paths: list[str], strict: bool, quiet: bool) -> preview.
                       on_file_done=bar.done)
         result = preview.count(cfg, paths, strict=strict, hooks=hooks)
     if not quiet:
-        for line in summary_lines(result.tally, len(result.formats), width=_width()):
+        for line in summary_lines(result.tally, result.files, width=_width()):
             _stderr(line)
     return result
 

@@ -66,6 +66,7 @@ class Result:
     formats: dict[str, str] = field(default_factory=dict)  # file -> format chosen
     problems: list[str] = field(default_factory=list)  # inputs that could not be read (whole or part)
     suspect: list[str] = field(default_factory=list)  # files read whole, most of their lines damaged
+    files: int = 0  # files read, whole or in part (an empty one too: it was read, and held nothing)
 
     @property
     def counts(self) -> pl.DataFrame:
@@ -251,6 +252,8 @@ def count(config: Config, paths: Sequence[str], *, strict: bool = False, hooks: 
 
     def close(item: Input, error: InputError | None) -> None:
         nonlocal done_bytes, account
+        if error is None or item.name in result.formats:
+            result.files += 1
         if error is not None:  # what was read before it was counted
             if strict:
                 raise error

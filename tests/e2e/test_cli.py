@@ -732,6 +732,18 @@ def test_small_files_are_counted_side_by_side(cli, tmp_path: Path, monkeypatch) 
     assert b"<ViewCount>4</ViewCount>" in out
 
 
+@pytest.mark.parametrize("fmt", ["auto", "combined"])
+def test_an_empty_file_is_a_file_read(cli, tmp_path: Path, fmt: str) -> None:
+    """After logrotate's ``create``, access.log is empty: read, and said so, not "0 files"."""
+    (tmp_path / "access.log").write_text("")
+    code, _, err = cli("xml", str(tmp_path / "access.log"), "--listing-pattern", PATTERN, "--format", fmt)
+    assert (code, err.splitlines()) == (0, ["logtrack: read 0 lines from 1 file; 0 views counted"])
+    (tmp_path / "access.log.1").write_text(LINES[0] + "\n")
+    code, _, err = cli("xml", str(tmp_path), "--listing-pattern", PATTERN, "--format", fmt)
+    assert code == 0
+    assert "logtrack: read 1 line from 2 files; 1 view counted" in err.splitlines()
+
+
 def test_small_files_are_counted_together_as_each_alone(cli, tmp_path: Path, monkeypatch) -> None:
     """Small files are counted several to a batch; the XML, the summary (first lines by their own file and
     number) and a mostly damaged file's warning are what counting each alone gives."""
