@@ -99,6 +99,17 @@ def test_errors_name_key_and_file(tmp_path: Path, text: str, message: str) -> No
     assert message in str(err.value)
 
 
+def test_a_config_not_utf8_is_said_by_line_and_a_byte_order_mark_is_no_error(tmp_path: Path) -> None:
+    """TOML is UTF-8: a file saved in Latin-1 was a traceback (exit 1); Notepad's byte order mark, a TOML error."""
+    path = tmp_path / "logtrack.toml"
+    path.write_bytes(b"[listings]\npatterns = ['^/listing/(?P<id>[0-9]+)']\n[[suppliers]]\nname = 'Caf\xe9'\n")
+    with pytest.raises(ConfigError, match=rf"^{re.escape(str(path))}: line 4 is not UTF-8 text \(byte 0xe9\); "
+                                          "save the file as UTF-8"):
+        config.load(path)
+    path.write_bytes(b"\xef\xbb\xbf[listings]\npatterns = ['^/listing/(?P<id>[0-9]+)']\n")
+    assert config.load(path).rules.patterns == ("^/listing/(?P<id>[0-9]+)",)
+
+
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"does not exist; create it with `logtrack init .*nope\.toml`"):
         config.load(tmp_path / "nope.toml")

@@ -47,6 +47,10 @@ def test_the_key_comes_from_the_environment_or_a_private_file(tmp_path: Path) ->
     assert load_api_key(" from-env ", str(key_file)) == "from-env"
     with pytest.raises(ConfigError, match="no flexmls API key"):
         load_api_key(None, None)
+    key_file.write_bytes(b"s3cr\xe9t\n")  # (not text: said so, what it holds never shown)
+    with pytest.raises(ConfigError, match=r"api_key_file .*key is not text") as err:
+        load_api_key(None, str(key_file))
+    assert "s3cr" not in str(err.value)
     assert redact("GET /views/s3cr3t/ failed", "s3cr3t") == "GET /views/[api-key]/ failed"
 
 

@@ -93,8 +93,7 @@ def load(path: Path | None, *, check_patterns: bool = True) -> Config:
         raise ConfigError(f"cannot read config file {where}: it is a directory",
                           f"name the file in it, e.g. {path / 'logtrack.toml'}")
     try:
-        with open(path, "rb") as fh:
-            data = tomllib.load(fh)
+        data = tomllib.loads(_text(path.read_bytes(), where))
     except FileNotFoundError:
         raise ConfigError(
             f"config file {where} does not exist", f"create it with `logtrack init {where}`"
@@ -104,6 +103,16 @@ def load(path: Path | None, *, check_patterns: bool = True) -> Config:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{where}: invalid TOML: {exc}") from None
     return from_mapping(data, where, check_patterns=check_patterns)
+
+
+def _text(raw: bytes, where: str) -> str:
+    """The file's text: UTF-8 as TOML is, a leading byte order mark (Windows' Notepad writes one) left out."""
+    try:
+        return raw.removeprefix(b"\xef\xbb\xbf").decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise ConfigError(f"{where}: line {line} is not UTF-8 text (byte 0x{raw[exc.start]:02x})",
+                          "save the file as UTF-8, as TOML wants") from None
 
 
 def from_mapping(data: Mapping[str, Any], where: str, *, check_patterns: bool = True) -> Config:

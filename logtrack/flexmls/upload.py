@@ -71,6 +71,9 @@ def load_api_key(env_value: str | None, key_file: str | None) -> str:
     except OSError as exc:
         raise ConfigError(f"[upload] api_key_file {path}: {exc.strerror}",
                           "make it readable by the user logtrack runs as (and by no one else)") from None
+    except UnicodeDecodeError:  # (never shown: the message names the file, not what it holds)
+        raise ConfigError(f"[upload] api_key_file {path} is not text",
+                          "write the key alone in it, as flexmls gave it") from None
     if not key:
         raise ConfigError(f"[upload] api_key_file {path} is empty")
     return key
