@@ -40,8 +40,8 @@ def parse_day(text: str, today: date, *, end: bool, flag: str) -> date:
     (for --until) their last."""
     word = text.strip().lower()
     found = re.fullmatch(r"(\d+)d", word)
-    if found:
-        return today - timedelta(days=int(found.group(1)))
+    if found:  # (more days than since year 1: every day there is, not an overflow)
+        return today - timedelta(days=min(int(found.group(1)), (today - date.min).days))
     if word in ("today", "yesterday"):
         return today if word == "today" else today - timedelta(days=1)
     monday = today - timedelta(days=today.weekday())

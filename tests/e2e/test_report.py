@@ -96,6 +96,8 @@ TODAY = date(2026, 11, 29)  # a Sunday
     ("last-month", False, date(2026, 10, 1)),
     ("last-month", True, date(2026, 10, 31)),
     ("this-year", True, date(2026, 12, 31)),
+    ("9999999d", False, date.min),  # (further back than year 1: every day, not an overflow and exit 1)
+    ("99999999999999999999d", False, date.min),
 ])
 def test_relative_days(text: str, end: bool, expected: date) -> None:
     assert parse_day(text, TODAY, end=end, flag="--since") == expected
