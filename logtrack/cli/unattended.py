@@ -7,6 +7,7 @@ options; this module only keeps cli.py a size one can read in one sitting.
 from __future__ import annotations
 
 import html
+import math
 import os
 import re
 import sys
@@ -60,7 +61,15 @@ StateOpt = Annotated[
 SinceOpt = Annotated[str | None, typer.Option(
     "--since", help="First day: YYYY-MM-DD, today, yesterday, 7d, this-week, last-month, ...")]
 UntilOpt = Annotated[str | None, typer.Option("--until", help="Last day, written as --since.")]
-LockWaitOpt = Annotated[float, typer.Option("--lock-wait", help="Seconds to wait for another run to finish.")]
+def _seconds(value: float) -> float:
+    """A wait: a number of seconds, 0 or more (NaN waited forever, a negative one was said as "waited -1 s")."""
+    if not math.isfinite(value) or value < 0:
+        raise typer.BadParameter(f"{value} is not a number of seconds; give 0 or more, e.g. 60")
+    return value
+
+
+LockWaitOpt = Annotated[float, typer.Option("--lock-wait", help="Seconds to wait for another run to finish.",
+                                            callback=_seconds)]
 
 
 def _state_location(cli_value: str | None, cfg: Config) -> Location:

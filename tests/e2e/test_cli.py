@@ -732,6 +732,16 @@ def test_small_files_are_counted_side_by_side(cli, tmp_path: Path, monkeypatch) 
     assert b"<ViewCount>4</ViewCount>" in out
 
 
+@pytest.mark.parametrize("value", ["-1", "nan", "inf"])
+def test_a_lock_wait_that_is_no_number_of_seconds_is_a_usage_error(cli, tmp_path: Path, value: str) -> None:
+    """NaN waited forever for a held lock; -1 gave up at once, "waited -1 s"."""
+    code, _, err = cli("run", str(tmp_path), "--listing-pattern", PATTERN, "--state", str(tmp_path / "s.db"),
+                       "--lock-wait", value)
+    assert code == ExitCode.USAGE
+    assert f"Invalid value for '--lock-wait': {float(value)} is not a number of seconds" in err
+    assert not (tmp_path / "s.db").exists()
+
+
 @pytest.mark.parametrize("fmt", ["auto", "combined"])
 def test_an_empty_file_is_a_file_read(cli, tmp_path: Path, fmt: str) -> None:
     """After logrotate's ``create``, access.log is empty: read, and said so, not "0 files"."""
