@@ -78,6 +78,16 @@ schema_location = "urn:x ViewTracking.xsd"
         ("[logs\n", "invalid TOML"),
         ("[fleet]\nhost_timeout = 'a day'\n", "[fleet] host_timeout: 'a day' is not a duration"),
         ("[fleet]\ngrace = -5\n", "[fleet] grace: a duration cannot be negative"),
+        # TOML's nan and inf are numbers: a wait of NaN or forever is no setting (nor one past a date's range)
+        ("[fleet]\nhost_timeout = nan\n", "[fleet] host_timeout: nan is not a duration"),
+        ("[fleet]\ngrace = inf\n", "[fleet] grace: inf is not a duration"),
+        ("[fleet]\ngrace = '99999999999d'\n", "[fleet] grace: '99999999999d' is not a duration"),
+        ("[upload]\ntimeout = nan\n", "[upload] timeout: nan is out of range; it must be a number more than 0 and "
+                                       "at most 3600"),
+        ("[upload]\ntimeout = 0\n", "[upload] timeout: 0 is out of range"),
+        ("[upload]\nretries = -1\n", "[upload] retries: -1 is out of range; it must be a number from 0 to 100"),
+        ("[upload]\nbackoff = -inf\n", "[upload] backoff: -inf is out of range"),
+        ("[upload]\nendpoint = 'ftp://x/{api_key}/'\n", "[upload] endpoint is not an http:// or https:// URL"),
         ("[fleet]\nhost = ''\n", "[fleet] host '' is not a name"),
         ("[fleet]\nhosts = 'web1'\n", "unknown key [fleet] hosts"),
         ("[state]\npath = 'a.db'\nurl = 'sqlite:////tmp/a.db'\n", "[state] has both path and url"),

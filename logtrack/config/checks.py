@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -92,7 +93,22 @@ def seconds_of(value: Any, label: str, unit: str) -> float:
         seconds = float(match[1]) * _UNITS[match[2]]
     if seconds < 0:
         raise ConfigError(f"{label}: a duration cannot be negative")
+    if not math.isfinite(seconds) or seconds > _LONGEST:
+        raise ConfigError(f"{label}: {value!r} is not a duration", "write e.g. '26h', '90m', '2d' or '300s'")
     return seconds
+
+
+_LONGEST = 10 * 366 * 86400.0  # (a duration past ten years is a mistake, and past 2.7e13 s no date can hold it)
+
+
+def amount(value: Any, label: str, *, least: float, most: float, above: bool = False) -> float:
+    """A number from ``least`` (excluded with ``above``) to ``most``: TOML's nan and inf are numbers too, and
+    a negative timeout or retry count is no setting at all, whatever a later library would make of it."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) \
+            or value < least or (above and value == least) or value > most:
+        span = f"more than {least:g} and at most {most:g}" if above else f"from {least:g} to {most:g}"
+        raise ConfigError(f"{label}: {value!r} is out of range; it must be a number {span}")
+    return float(value)
 
 
 def fleet_of(section: Mapping[str, Any], where: str) -> Fleet:

@@ -10,6 +10,7 @@ from typing import Any
 
 from ..errors import ConfigError
 from .checks import (
+    amount,
     check_format,
     check_keys,
     check_status,
@@ -152,6 +153,9 @@ def from_mapping(data: Mapping[str, Any], where: str, *, check_patterns: bool = 
     if "{api_key}" not in endpoint:
         raise ConfigError(f"{where}: [upload] endpoint has no {{api_key}}",
                           "the key goes in the URL path, e.g. https://host/tracking/v1/listings/views/{api_key}/")
+    if not re.match(r"https?://[^/]", endpoint, re.IGNORECASE):
+        raise ConfigError(f"{where}: [upload] endpoint is not an http:// or https:// URL",
+                          "e.g. https://host/tracking/v1/listings/views/{api_key}/")
     window = upload.get("window", "22:00-06:00")
     check_window(window, f"{where}: [upload] window")
     max_listings = upload.get("max_listings_per_post", 5000)
@@ -186,9 +190,10 @@ def from_mapping(data: Mapping[str, Any], where: str, *, check_patterns: bool = 
         window=window,
         window_timezone=check_timezone(upload.get("window_timezone", "America/Chicago"),
                                         f"{where}: [upload] window_timezone"),
-        upload_timeout=float(upload.get("timeout", 30.0)),
-        upload_retries=max(0, upload.get("retries", 5)),
-        upload_backoff=max(0.0, float(upload.get("backoff", 1.0))),
+        upload_timeout=amount(upload.get("timeout", 30.0), f"{where}: [upload] timeout", least=0, most=3600,
+                              above=True),
+        upload_retries=int(amount(upload.get("retries", 5), f"{where}: [upload] retries", least=0, most=100)),
+        upload_backoff=amount(upload.get("backoff", 1.0), f"{where}: [upload] backoff", least=0, most=3600),
     )
     config = Config(rules, settings, source=where)
     if check_patterns:
