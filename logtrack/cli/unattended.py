@@ -455,8 +455,8 @@ _PLACEHOLDER = re.compile(r"\{\{|\{%|<%|<\?|\$\{|\[\[")
 def sandbox(
     api_key: Annotated[str, typer.Option("--api-key", help="The key the sandbox accepts.")],
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", help="Port (0: any free one).")] = 8089,
-    fail_first: Annotated[int, typer.Option("--fail-first", help="Answer 500 to the first N posts.")] = 0,
+    port: Annotated[int, typer.Option("--port", help="Port (0: any free one).", min=0, max=65535)] = 8089,
+    fail_first: Annotated[int, typer.Option("--fail-first", help="Answer 500 to the first N posts.", min=0)] = 0,
     data: Annotated[Path | None, typer.Option("--data", help="Keep what was posted in this folder.")] = None,
 ) -> None:
     """Run a local server that behaves like the flexmls ViewTracking endpoint.

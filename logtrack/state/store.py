@@ -186,6 +186,9 @@ class State(SqlStore):
         if path.is_dir():
             raise StateStorageError(f"the state {path} is a directory", "name a file, e.g. --state "
                                     f"{path / 'state.db'}")
+        if not _sqlite(path):  # (before a lock file is made beside it)
+            raise StateStorageError(f"{path} is not a logtrack state: it is not a SQLite database",
+                                    "name the state's file (--state, or [state] path), or a new one to make")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -367,6 +370,19 @@ def _database_error(path: Path, exc: sqlite3.Error) -> StateError:
         )
     return StateStorageError(f"the state {path} cannot be used: {text}",
                              "move it aside and run `logtrack rebuild` with the logs still present")
+
+
+def _sqlite(path: Path) -> bool:
+    """Whether ``path`` may be a state, damaged or not: a text file named by mistake (the config, a log,
+    /etc/passwd) is not one, and is no state to restore or move aside. A SQLite database starts with
+    "SQLite format 3" and a NUL; a state whose first page a failing disk wiped (NULs, junk) is a damaged one."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(16)
+    except OSError:
+        return True
+    text = bool(head) and all(32 <= b < 127 or b in b"\t\r\n" for b in head)  # (SQLite's holds a NUL)
+    return not text
 
 
 def _storage_error(path: Path, exc: OSError) -> StateStorageError:

@@ -732,6 +732,13 @@ def test_small_files_are_counted_side_by_side(cli, tmp_path: Path, monkeypatch) 
     assert b"<ViewCount>4</ViewCount>" in out
 
 
+@pytest.mark.parametrize(("option", "value"), [("--port", "99999"), ("--port", "-1"), ("--fail-first", "-3")])
+def test_the_sandbox_refuses_a_port_no_socket_takes(cli, option: str, value: str) -> None:
+    """A port past 65535 was an OverflowError from bind(), exit 1."""
+    code, _, err = cli("sandbox", "--api-key", "k", option, value)
+    assert code == ExitCode.USAGE and f"Invalid value for '{option}': {value} is not in the range" in err
+
+
 @pytest.mark.parametrize("value", ["-1", "nan", "inf"])
 def test_a_lock_wait_that_is_no_number_of_seconds_is_a_usage_error(cli, tmp_path: Path, value: str) -> None:
     """NaN waited forever for a held lock; -1 gave up at once, "waited -1 s"."""

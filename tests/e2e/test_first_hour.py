@@ -633,6 +633,22 @@ def test_a_damaged_state_is_an_error_not_nothing_new(cli, site, tmp_path: Path) 
     assert code == ExitCode.STATE_STORAGE and f"the state {state} is damaged" in err
 
 
+@pytest.mark.parametrize("command", [["run", "{logs}", "--no-upload"], ["run", "{logs}", "--dry-run"], ["status"],
+                                     ["export"]])
+def test_a_text_file_named_as_the_state_is_not_one_and_is_left_alone(cli, site, command: list[str]) -> None:
+    """``--state logtrack.toml`` by mistake: no state, damaged or not ("restore it, or move it aside and
+    rebuild" was the advice), nothing written into it nor a lock file made beside it."""
+    logs, conf, gen = site
+    write(logs / "access.log", gen.lines[:100])
+    before = conf.read_bytes()
+    code, _, err = cli(*[a.format(logs=logs) for a in command], "-c", str(conf), "--state", str(conf))
+    assert code == ExitCode.STATE_STORAGE, err
+    assert err.splitlines()[-1] == (f"logtrack: error: {conf} is not a logtrack state: it is not a SQLite database; "
+                                    "name the state's file (--state, or [state] path), or a new one to make")
+    assert conf.read_bytes() == before
+    assert not Path(f"{conf}.lock").exists()
+
+
 def _tmpfs_refused() -> str | None:
     """Why a tmpfs cannot be mounted here (None: it can): root without CAP_SYS_ADMIN, in a container."""
     if os.geteuid() != 0 or not shutil.which("mount"):
