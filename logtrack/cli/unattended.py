@@ -61,6 +61,8 @@ StateOpt = Annotated[
 SinceOpt = Annotated[str | None, typer.Option(
     "--since", help="First day: YYYY-MM-DD, today, yesterday, 7d, this-week, last-month, ...")]
 UntilOpt = Annotated[str | None, typer.Option("--until", help="Last day, written as --since.")]
+
+
 def _seconds(value: float) -> float:
     """A wait: a number of seconds, 0 or more (NaN waited forever, a negative one was said as "waited -1 s")."""
     if not math.isfinite(value) or value < 0:

@@ -148,6 +148,8 @@ def open_source(name: str, skip: int = 0, raw_chunk: int | None = None) -> tuple
     """
     raw_chunk = raw_chunk or RAW_CHUNK
     if name == STDIN:
+        if sys.stdin is None:  # (started with it closed, `<&-`: Python leaves none)
+            raise InputError("-: stdin is closed, so there is nothing to read", "pipe the logs in, or name the files")
         stdin = sys.stdin.buffer
         kind = _kind(_peek(stdin))
         return (_plain(stdin, name, raw_chunk) if kind is None else _decompressed(stdin, name, kind, raw_chunk)), stdin

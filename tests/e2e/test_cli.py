@@ -336,6 +336,19 @@ def test_compressed_stdin_through_a_real_pipe(tmp_path: Path) -> None:
     assert got.stdout == expected and xml_counts(expected)
 
 
+@pytest.mark.parametrize("command", ["xml", "explain"])
+def test_stdin_closed_is_an_input_error(command: str) -> None:
+    """Started with stdin closed (``<&-``), Python has no sys.stdin: reading "-" was an AttributeError, exit 1."""
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "logtrack", command, "-", "--listing-pattern", PATTERN],
+                          capture_output=True, text=True, preexec_fn=lambda: os.close(0))
+    assert proc.returncode == ExitCode.INPUT, proc.stderr
+    assert "-: stdin is closed, so there is nothing to read; pipe the logs in, or name the files" in proc.stderr
+    assert "Traceback" not in proc.stderr and "bug" not in proc.stderr
+
+
 def test_explain_lines_of_stdin_in_the_format_they_make_together(cli) -> None:
     """Under ``auto`` the lines of stdin are judged as a file's are: a W3C log's data lines need its header
     (each alone, a CloudFront line fits no format)."""
