@@ -20,6 +20,7 @@ def run() -> NoReturn:
     """The console script. ``--debug`` works before or after the command, as in httpie."""
     from . import allocator
 
+    _output_streams()
     allocator.tune()
     argv = sys.argv[1:]
     if "--debug" in argv[1:]:
@@ -34,6 +35,25 @@ def run() -> NoReturn:
         print(f"logtrack: error: {error}", file=sys.stderr)
         leave(int(error.exit_code))
     leave(0)
+
+
+def _output_streams() -> None:
+    """Started with stdout or stderr closed (``>&-``, ``2>&-``, a careless daemon), Python has none.
+
+    Every message would then fail ("NoneType has no attribute...", exit 1),
+    or, for stderr, go to stdout among the XML; and the next file opened
+    would take the free descriptor, where a library's own message to it
+    would land. A closed one is /dev/null, as a daemon's is: what goes
+    there is not wanted. (A closed stdin stays closed: reading ``-`` says so.)
+    """
+    for fd, name in ((1, "stdout"), (2, "stderr")):
+        if getattr(sys, name) is not None:
+            continue
+        null = os.open(os.devnull, os.O_WRONLY)
+        if null != fd:
+            os.dup2(null, fd)
+            os.close(null)
+        setattr(sys, name, open(fd, "w", encoding="utf-8", errors="backslashreplace", closefd=False))  # noqa: SIM115
 
 
 def leave(code: object) -> NoReturn:

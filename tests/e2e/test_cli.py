@@ -349,6 +349,27 @@ def test_stdin_closed_is_an_input_error(command: str) -> None:
     assert "Traceback" not in proc.stderr and "bug" not in proc.stderr
 
 
+@pytest.mark.parametrize("closed", [1, 2])
+def test_stdout_or_stderr_closed_is_no_bug(tmp_path: Path, closed: int) -> None:
+    """Started with stdout or stderr closed: was an AttributeError (exit 1), the traceback on what was left;
+    now what would go there is dropped, as a daemon's /dev/null would, and everything else is done."""
+    import subprocess
+    import sys
+
+    log = tmp_path / "access.log"
+    log.write_text("\n".join(LINES) + "\n")
+    out = tmp_path / "views.xml"
+    proc = subprocess.run([sys.executable, "-m", "logtrack", "xml", str(log), "--listing-pattern", PATTERN,
+                           *(["-o", str(out)] if closed == 2 else [])], capture_output=True, text=True,
+                          preexec_fn=lambda: os.close(closed))
+    assert proc.returncode == 0, proc.stderr
+    if closed == 1:
+        assert "logtrack: read 6 lines from 1 file; 2 views counted" in proc.stderr.splitlines()
+    else:
+        assert (proc.stdout, proc.stderr) == ("", "")
+        assert sum(xml_counts(out.read_bytes()).values()) == 2
+
+
 def test_explain_lines_of_stdin_in_the_format_they_make_together(cli) -> None:
     """Under ``auto`` the lines of stdin are judged as a file's are: a W3C log's data lines need its header
     (each alone, a CloudFront line fits no format)."""
