@@ -95,8 +95,8 @@ class _LineCommand(TyperCommand):
 
 @app.command(cls=_LineCommand)
 def explain(
-    line: Annotated[str, typer.Argument(help="One line copied from an access log, or - to explain each line "
-                                              "of stdin in turn.")],
+    line: Annotated[str, typer.Argument(help="One line copied from an access log (several: each in turn), or - "
+                                              "to explain each line of stdin in turn.")],
     config: ConfigOpt = None,
     format: FormatOpt = None,
     timezone: TimezoneOpt = None,
@@ -114,11 +114,15 @@ def explain(
         cfg.require_patterns()
         from ..jobs import preview
 
-        if line != "-":
-            # (os.fsencode: the line's bytes as the shell passed them, a line not UTF-8 with them)
-            _show(preview.explain(cfg, os.fsencode(line)))
+        # (os.fsencode: the line's bytes as the shell passed them, a line not UTF-8 with them)
+        data = os.fsencode(line).rstrip(b"\r\n")
+        if b"\n" not in data and line != "-":
+            _show(preview.explain(cfg, data))
             return
-        for n, ex in enumerate(preview.explain_lines(cfg, warn=_warning), 1):
+        # each line of stdin, or of a word that holds several ("$(tail -n 3 access.log)")
+        found = preview.explain_lines(cfg, warn=_warning) if line == "-" else \
+            preview.explain_data(cfg, data, "the lines")
+        for n, ex in enumerate(found, 1):
             if n > 1:
                 print()
             print(f"{'line:':<12}{n}")

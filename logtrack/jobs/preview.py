@@ -344,8 +344,7 @@ def explain(config: Config, line: bytes) -> Explanation:
     as they are) is skipped as such by a run, and so here.
     """
     text, bad = sources.decode_lines(line)
-    frame = _lines_frame([text])  # (one line, though the shell's word may hold a newline)
-    bad = (0,) if bad else ()
+    frame = _lines_frame([text])
     label = None
     if config.rules.format == AUTO:
         try:
@@ -372,15 +371,17 @@ def explain_lines(config: Config, source: str = files.STDIN, *,
     reader says (a compressed stream cut short, a line read from its start).
     """
     read = [batch.data for batch in sources.batches(source, warn=warn, note=warn)]
-    if not read:
-        return []
-    data = b"\n".join(read)
+    return explain_data(config, b"\n".join(read), "stdin" if source == files.STDIN else source) if read else []
+
+
+def explain_data(config: Config, data: bytes, name: str) -> list[Explanation]:
+    """The lines ``data`` holds, as ``explain_lines`` explains a log's (``name``: where they came from)."""
     text, bad = sources.decode_lines(data)
     frame = _lines_frame(text.split("\n"))
     if config.rules.format != AUTO:
         return _explained(config, frame, formats.get(config.rules.format), None, bad)
     try:
-        fmt = detect(frame, "stdin" if source == files.STDIN else source)
+        fmt = detect(frame, name)
     except UnrecognisedError:
         return [explain(config, line) for line in data.split(b"\n")]
     return _explained(config, frame, fmt, None, bad)

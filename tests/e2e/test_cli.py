@@ -299,6 +299,18 @@ def test_explain_says_of_each_line_what_a_run_says(cli, tmp_path: Path) -> None:
     assert out.decode().splitlines()[-1] == "verdict:    not counted: invalid UTF-8"
 
 
+def test_explain_a_word_of_several_lines_explains_each(cli) -> None:
+    """``logtrack explain "$(tail -n 3 access.log)"``: each line, as stdin's are (it was one line that matched
+    no format)."""
+    code, out, _ = cli("explain", "\n".join([LINES[0], LINES[2], DASH_LINE]) + "\r\n", "--listing-pattern", PATTERN)
+    assert code == 0
+    blocks = out.decode().split("\n\n")
+    assert [block.splitlines()[0] for block in blocks] == [f"line:       {n}" for n in range(1, 4)]
+    assert [block.splitlines()[-1] for block in blocks] == [
+        "verdict:    counted as a view of listing 42 on 2026-11-01", "verdict:    not counted: bot",
+        "verdict:    counted as a view of listing 42 on 2026-11-01"]
+
+
 @pytest.mark.parametrize("compress", ["gzip", "bz2", "lzma"])
 def test_compressed_stdin_is_read_as_a_compressed_file_is(cli, tmp_path: Path, compress: str) -> None:
     """The README: ``-`` (stdin) works as a path, compressed or not."""
