@@ -22,7 +22,7 @@ import typer
 from .. import __version__
 from .. import config as config_mod
 from ..config import Config
-from ..errors import ExitCode, InputError, LogtrackError, OutputError
+from ..errors import ExitCode, InputError, LogtrackError, OutputError, UsageError
 from ..formats import LogFormat
 from ..jobs.report import summary_lines
 from ..output import write_error
@@ -69,7 +69,7 @@ def boundary() -> Iterator[None]:
         _stderr("logtrack: error: stdout was closed before everything was written (its reader stopped)")
         raise typer.Exit(int(ExitCode.OUTPUT)) from None
     except Exception as exc:
-        if (error := stdout_error(exc)) is not None:
+        if (error := stdout_error(exc) or _name_error(exc)) is not None:
             if _state["debug"]:
                 traceback.print_exc()
             _stderr(f"logtrack: error: {error}")
@@ -87,6 +87,20 @@ def boundary() -> Iterator[None]:
 # an OutputError naming the file (``output``), and the state into a StateError: one that reaches the boundary
 # as it is, with no file named, came from a stream that print() and Typer write to.
 _FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS})
+
+
+def _name_error(exc: BaseException) -> UsageError | None:
+    """A path too long for the file system, given as a log, config, state or output: the user's to shorten.
+
+    Every such name comes from the command line or the config, and any
+    look at it (``exists``, ``is_dir``, ``stat``) raises, wherever it is
+    first looked at; said here once rather than at each of those places.
+    """
+    if not isinstance(exc, OSError) or exc.errno != errno.ENAMETOOLONG or exc.filename is None:
+        return None
+    name = os.fsdecode(exc.filename)
+    shown = name if len(name) <= 80 else f"{name[:60]}...({len(name):,} characters)"
+    return UsageError(f"{shown}: {exc.strerror}", "check the path")
 
 
 def stdout_error(exc: BaseException) -> OutputError | None:

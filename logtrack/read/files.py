@@ -36,20 +36,24 @@ def expand(paths: Sequence[str], pattern: str | None = None) -> Expanded:
             out.files.append(STDIN)
             continue
         path = Path(raw)
-        if path.is_dir():
-            found = sorted(str(p) for p in path.iterdir() if p.is_file() and _is_access_log(p.name, pattern))
-            if not found:
-                out.problems.append(_none_found(raw, path, pattern))
-            out.files.extend(found)
-        elif path.exists():
-            out.files.append(str(path))
-        elif glob.has_magic(raw):
-            matched = sorted(p for p in glob.glob(raw) if os.path.isfile(p))
-            if not matched:
-                out.problems.append(f"{raw}: no file matches this pattern")
-            out.files.extend(matched)
-        else:
-            out.problems.append(f"{raw}: no such file or directory")
+        try:
+            if path.is_dir():
+                found = sorted(str(p) for p in path.iterdir() if p.is_file() and _is_access_log(p.name, pattern))
+                if not found:
+                    out.problems.append(_none_found(raw, path, pattern))
+                out.files.extend(found)
+            elif path.exists():
+                out.files.append(str(path))
+            elif glob.has_magic(raw):
+                matched = sorted(p for p in glob.glob(raw) if os.path.isfile(p))
+                if not matched:
+                    out.problems.append(f"{raw}: no file matches this pattern")
+                out.files.extend(matched)
+            else:
+                out.problems.append(f"{raw}: no such file or directory")
+        except OSError as exc:  # a name too long for the file system, a directory that cannot be listed
+            shown = raw if len(raw) <= 80 else f"{raw[:60]}...({len(raw):,} characters)"
+            out.problems.append(f"{shown}: {exc.strerror or exc}")
     out.files = once(out.files)
     return out
 

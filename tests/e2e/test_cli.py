@@ -785,6 +785,32 @@ def test_the_sandbox_refuses_a_port_no_socket_takes(cli, option: str, value: str
     assert code == ExitCode.USAGE and f"Invalid value for '{option}': {value} is not in the range" in err
 
 
+@pytest.mark.parametrize("command", [["export", "--state", "{long}"], ["status", "--state", "{long}"],
+                                     ["report", "--state", "{long}"], ["xml", "{log}", "-o", "{long}"],
+                                     ["run", "{log}", "--state", "{long}", "--no-upload"], ["xml", "{log}", "-c", "{long}"]])
+def test_a_name_too_long_for_the_file_system_is_a_usage_error(cli, tmp_path: Path, command: list[str]) -> None:
+    """A state, output or config named past the file system's limit (255 bytes a name): an OSError at the first
+    look at it, exit 1; now the name, shortened, and the fix (exit 2)."""
+    log = tmp_path / "access.log"
+    log.write_text(LINES[0] + "\n")
+    long = str(tmp_path / ("a" * 300))
+    args = [a.format(long=long, log=log) for a in command]
+    takes_pattern = args[0] in ("xml", "report", "run") and "-c" not in args
+    code, _, err = cli(*args, *(["--listing-pattern", PATTERN] if takes_pattern else []))
+    assert code == ExitCode.USAGE, err
+    assert err.splitlines()[-1] == (f"logtrack: error: {long[:60]}...({len(long):,} characters): File name too long; "
+                                    "check the path")
+
+
+def test_a_log_named_past_the_file_systems_limit_is_that_names_problem(cli, tmp_path: Path) -> None:
+    log = tmp_path / "access.log"
+    log.write_text(LINES[0] + "\n")
+    code, out, err = cli("xml", "a" * 300, str(log), "--listing-pattern", PATTERN)
+    assert code == ExitCode.INPUT
+    assert f"logtrack: warning: {'a' * 60}...(300 characters): File name too long" in err.splitlines()
+    assert sum(xml_counts(out).values()) == 1
+
+
 @pytest.mark.parametrize("value", ["-1", "nan", "inf"])
 def test_a_lock_wait_that_is_no_number_of_seconds_is_a_usage_error(cli, tmp_path: Path, value: str) -> None:
     """NaN waited forever for a held lock; -1 gave up at once, "waited -1 s"."""
