@@ -88,6 +88,10 @@ schema_location = "urn:x ViewTracking.xsd"
         ("[upload]\nretries = -1\n", "[upload] retries: -1 is out of range; it must be a number from 0 to 100"),
         ("[upload]\nbackoff = -inf\n", "[upload] backoff: -inf is out of range"),
         ("[upload]\nendpoint = 'ftp://x/{api_key}/'\n", "[upload] endpoint is not an http:// or https:// URL"),
+        # a path no file system takes: every later look at it raised ValueError (exit 1)
+        ('[logs]\nnginx_conf = "a\\u0000b"\n', "[logs] nginx_conf: 'a\\x00b' holds a NUL character"),
+        ('[upload]\napi_key_file = "\\u0000"\n', "[upload] api_key_file: '\\x00' holds a NUL character"),
+        ('[state]\npath = "s\\u0000.db"\n', "[state] path: 's\\x00.db' holds a NUL character"),
         ("[fleet]\nhost = ''\n", "[fleet] host '' is not a name"),
         ("[fleet]\nhosts = 'web1'\n", "unknown key [fleet] hosts"),
         ("[state]\npath = 'a.db'\nurl = 'sqlite:////tmp/a.db'\n", "[state] has both path and url"),

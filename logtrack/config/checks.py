@@ -153,8 +153,10 @@ def supplier_flag(flag: str) -> SupplierRule:
     )
 
 
-def relative_path(path: str | None, where: str) -> str | None:
+def relative_path(path: str | None, where: str, label: str) -> str | None:
     """A path in the config file is relative to the file, as in nginx's own."""
+    if path is not None and "\x00" in path:  # (no file system takes one: every look at it would raise)
+        raise ConfigError(f"{label}: {path!r} holds a NUL character, which no path can hold")
     if path is None or where == DEFAULTS:
         return path
     return str(Path(where).parent / path)

@@ -177,15 +177,15 @@ def from_mapping(data: Mapping[str, Any], where: str, *, check_patterns: bool = 
     )
     settings = Settings(
         glob=logs.get("glob"),
-        nginx_conf=relative_path(logs.get("nginx_conf"), where),
+        nginx_conf=relative_path(logs.get("nginx_conf"), where, f"{where}: [logs] nginx_conf"),
         namespace=namespace_uri(vt.get("namespace", ""), f"{where}: [viewtracking] namespace"),
         schema_location=xml_text(vt.get("schema_location", "ViewTracking.xsd"),
                                   f"{where}: [viewtracking] schema_location"),
-        state_path=relative_path(data.get("state", {}).get("path"), where),
+        state_path=relative_path(data.get("state", {}).get("path"), where, f"{where}: [state] path"),
         state_url=state_url_of(data.get("state", {}), where),
         fleet=fleet_of(data.get("fleet", {}), where),
         endpoint=endpoint,
-        api_key_file=relative_path(upload.get("api_key_file"), where),
+        api_key_file=relative_path(upload.get("api_key_file"), where, f"{where}: [upload] api_key_file"),
         max_listings_per_post=max_listings,
         window=window,
         window_timezone=check_timezone(upload.get("window_timezone", "America/Chicago"),
