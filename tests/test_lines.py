@@ -51,6 +51,11 @@ def test_a_leading_byte_order_mark_is_not_text() -> None:
     """The reader drops a BOM at the start of a file (a Windows editor's), as a log's first line needs."""
     frame = read_lines("\ufeff1.2.3.4 - -\nb".encode())
     assert frame is not None and frame.get_column("line").to_list() == ["1.2.3.4 - -", "b"]
+    # a file that holds a BOM alone (an editor's empty file): one blank line, as every batch has a line (it had none)
+    for data, lines in ((b"\xef\xbb\xbf", [""]), (b"\xef\xbb\xbf\n", ["", ""])):
+        frame = read_lines(data)
+        assert frame is not None and frame.get_column("line").to_list() == lines
+        assert frame.get_column("idx").to_list() == list(range(len(lines))) and frame.height == batch_of("t", 1, data).lines
 
 
 @settings(max_examples=300)

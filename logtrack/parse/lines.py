@@ -16,6 +16,7 @@ import polars as pl
 from ..read.sources import Batch, csv_safe
 
 NO_SEPARATOR = "\x1f"  # a control byte servers escape, so never in a real line
+BOM = b"\xef\xbb\xbf"  # UTF-8's byte order mark: a file an editor saved starts with it, and the reader drops it
 
 
 def _readable(data: bytes) -> bool:
@@ -33,6 +34,8 @@ def read_lines(data: bytes, rows: int | None = None) -> pl.DataFrame | None:
     past ``rows``: the reader checks it whole): the caller splits it in
     Python.
     """
+    if data == BOM:  # (the reader drops a leading byte order mark, and with it the one line that held only it)
+        return pl.DataFrame({"idx": [0], "line": [""]}, schema={"idx": pl.UInt32, "line": pl.String})
     if not _readable(data):
         return None
     try:
