@@ -26,6 +26,7 @@ from ..errors import ExitCode, InputError, LogtrackError, OutputError, UsageErro
 from ..formats import LogFormat
 from ..jobs.report import summary_lines
 from ..output import write_error
+from ..read.files import shortened
 from ..read.inputs import AUTO, Hooks
 from .progress import progress_bar
 
@@ -98,9 +99,7 @@ def _name_error(exc: BaseException) -> UsageError | None:
     """
     if not isinstance(exc, OSError) or exc.errno != errno.ENAMETOOLONG or exc.filename is None:
         return None
-    name = os.fsdecode(exc.filename)
-    shown = name if len(name) <= 80 else f"{name[:60]}...({len(name):,} characters)"
-    return UsageError(f"{shown}: {exc.strerror}", "check the path")
+    return UsageError(f"{shortened(os.fsdecode(exc.filename))}: {exc.strerror}", "check the path")
 
 
 def stdout_error(exc: BaseException) -> OutputError | None:

@@ -344,7 +344,7 @@ class _Reader:
             except FileNotFoundError:
                 file.error = VanishedError(f"{item.name}: gone since it was listed")
             except OSError as exc:
-                file.error = InputError(f"{item.name}: cannot read: {exc.strerror}")
+                file.error = compressed.unreadable(item.name, exc)
             group.append(file)
         self._match_ahead = min(2 * self._match_ahead, MATCH_MOST)
         return group

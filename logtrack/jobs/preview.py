@@ -25,7 +25,7 @@ from ..count.tally import BatchSummary, FileAccount, Tally
 from ..errors import InputError, UnrecognisedError
 from ..formats import LogFormat
 from ..parse.detect import FilesJudge, checked, defers_misfit, detect, file_format, sample_frame
-from ..parse.fields import parse_lines
+from ..parse.fields import lines_frame, parse_lines
 from ..read import files, sources, w3c_sections
 from ..read.ahead import Held, InTurn, Opened, Place, read_ahead, through
 from ..read.inputs import AUTO, WORKERS, Hooks, Input, in_order, plan
@@ -343,8 +343,7 @@ def explain(config: Config, line: bytes) -> Explanation:
     Bytes, not text: a line that is not UTF-8 (a shell hands its bytes on
     as they are) is skipped as such by a run, and so here.
     """
-    text, bad = sources.decode_lines(line)
-    frame = _lines_frame([text])
+    frame, bad = _lines(line, "the line")
     label = None
     if config.rules.format == AUTO:
         try:
@@ -376,8 +375,7 @@ def explain_lines(config: Config, source: str = files.STDIN, *,
 
 def explain_data(config: Config, data: bytes, name: str) -> list[Explanation]:
     """The lines ``data`` holds, as ``explain_lines`` explains a log's (``name``: where they came from)."""
-    text, bad = sources.decode_lines(data)
-    frame = _lines_frame(text.split("\n"))
+    frame, bad = _lines(data, name)
     if config.rules.format != AUTO:
         return _explained(config, frame, formats.get(config.rules.format), None, bad)
     try:
@@ -387,9 +385,10 @@ def explain_data(config: Config, data: bytes, name: str) -> list[Explanation]:
     return _explained(config, frame, fmt, None, bad)
 
 
-def _lines_frame(lines: Sequence[str]) -> pl.DataFrame:
-    return pl.DataFrame({"line": list(lines)}, schema={"line": pl.String}).with_row_index("idx").with_columns(
-        line_no=(pl.col("idx") + 1).cast(pl.Int64))
+def _lines(data: bytes, name: str) -> tuple[pl.DataFrame, tuple[int, ...]]:
+    """``data``'s rows, cut as a batch of a file is (``lines_frame``), and its lines that are not UTF-8."""
+    batch = sources.batch_of(name, 1, data)
+    return lines_frame(batch), batch.bad_utf8
 
 
 def _explained(config: Config, frame: pl.DataFrame, fmt: LogFormat, label: str | None,

@@ -43,6 +43,11 @@ RAW_CHUNK = 1024 * 1024
 OUT_CHUNK = 4 * 1024 * 1024  # decompressed bytes per step: a log that packs 1000:1 stays flat too
 
 
+def unreadable(name: str, exc: OSError) -> InputError:
+    """A read of ``name`` that failed (a failing disk's EIO, no permission): that file's problem, in words."""
+    return InputError(f"{name}: cannot read: {exc.strerror or exc}")
+
+
 class Truncated(Exception):
     """A compressed stream ended before its end marker, or is corrupt."""
 
@@ -136,7 +141,7 @@ def _plain(raw: IO[bytes], name: str, raw_chunk: int) -> Iterator[bytes]:
         while chunk := raw.read(raw_chunk):
             yield chunk
     except OSError as exc:  # a failing disk's EIO, a network file system gone: the file's problem
-        raise InputError(f"{name}: cannot read: {exc.strerror or exc}") from None
+        raise unreadable(name, exc) from None
 
 
 def open_source(name: str, skip: int = 0, raw_chunk: int | None = None) -> tuple[Iterator[bytes], IO[bytes]]:
@@ -158,12 +163,12 @@ def open_source(name: str, skip: int = 0, raw_chunk: int | None = None) -> tuple
     except FileNotFoundError:
         raise VanishedError(f"{name}: gone since it was listed") from None
     except OSError as exc:
-        raise InputError(f"{name}: cannot read: {exc.strerror}") from None
+        raise unreadable(name, exc) from None
     try:
         kind = _kind(raw.peek(8)[:8])  # (the first read: a failing disk's EIO comes here)
     except OSError as exc:
         raw.close()
-        raise InputError(f"{name}: cannot read: {exc.strerror or exc}") from None
+        raise unreadable(name, exc) from None
     if kind is None:
         if skip:  # (never for a pipe, which cannot seek: `run` leaves pipes to `xml`, see is_stream)
             raw.seek(skip)
@@ -176,7 +181,7 @@ def _decompressed(raw: IO[bytes], name: str, kind: str, raw_chunk: int) -> Itera
     try:
         yield from _zstd(raw, name, raw_chunk) if kind == "zstd" else _decompress(raw, kind, raw_chunk)
     except OSError as exc:  # reading the file itself, as in ``_plain``
-        raise InputError(f"{name}: cannot read: {exc.strerror or exc}") from None
+        raise unreadable(name, exc) from None
 
 
 def _peek(raw: IO[bytes]) -> bytes:

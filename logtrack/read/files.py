@@ -52,10 +52,15 @@ def expand(paths: Sequence[str], pattern: str | None = None) -> Expanded:
             else:
                 out.problems.append(f"{raw}: no such file or directory")
         except OSError as exc:  # a name too long for the file system, a directory that cannot be listed
-            shown = raw if len(raw) <= 80 else f"{raw[:60]}...({len(raw):,} characters)"
-            out.problems.append(f"{shown}: {exc.strerror or exc}")
+            out.problems.append(f"{shortened(raw)}: {exc.strerror or exc}")
     out.files = once(out.files)
     return out
+
+
+def shortened(name: str) -> str:
+    """A name as a message shows it: whole, unless it is longer than any sensible path (one too long for the
+    file system is a mistake, thousands of characters, that would bury the message)."""
+    return name if len(name) <= 80 else f"{name[:60]}...({len(name):,} characters)"
 
 
 def once(names: Sequence[str]) -> list[str]:

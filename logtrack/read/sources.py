@@ -218,8 +218,6 @@ def batches(
                     tail = f"; its incomplete last line ({pending.size} bytes) was left out" if pending.size else ""
                     warn(f"{name}: {exc}: read up to line {line_no - 1}{tail}")
                 return
-            except OSError as exc:
-                raise InputError(f"{name}: cannot read: {exc.strerror or exc}") from None
             if first and skip == 0 and looks_binary(chunk[:BINARY_PROBE]):
                 raise InputError(
                     f"{name}: looks binary (NUL and control bytes no server writes), not an access log",
