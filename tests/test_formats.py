@@ -55,6 +55,21 @@ CASES = [
      '"$http_referer" "$http_user_agent"',
      'example.com:80 unix: - - [26/Feb/2019:15:39:42 +0100] "GET /x HTTP/1.1" 200 173 "-" "-"',
      {"vhost": "example.com", "client": "unix:", "target": "/x"}),
+    # a scanner's Host "a,b" or "a,": nginx's check lets a comma through, and $host logs it (a live nginx 1.22
+    # answered 200 and wrote "a,b"; Apache answers 400, and logs its ServerName)
+    ('$host $remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent '
+     '"$http_referer" "$http_user_agent"',
+     'a,b 127.0.0.1 - - [30/Nov/2026:10:00:00 -0600] "GET /listing/42 HTTP/1.1" 200 3 "-" "M"',
+     {"vhost": "a,b", "client": "127.0.0.1", "target": "/listing/42"}),
+    ('$time_local\\t$remote_addr\\t$host\\t$request\\t$status\\t$http_user_agent',
+     '30/Nov/2026:10:00:00 -0600\t127.0.0.1\ta,\tGET /listing/42 HTTP/1.1\t200\tM',
+     {"vhost": "a,", "client": "127.0.0.1", "target": "/listing/42"}),
+    ("host_combined",  # the preset for nginx's '$host $remote_addr ...'
+     'a,b 127.0.0.1 - - [30/Nov/2026:10:00:00 -0600] "GET /listing/42 HTTP/1.1" 200 3 "-" "M"',
+     {"vhost": "a,b", "client": "127.0.0.1", "target": "/listing/42"}),
+    ("vhost_combined",
+     'a,b:443 127.0.0.1 - - [30/Nov/2026:10:00:00 -0600] "GET /listing/42 HTTP/1.1" 200 3 "-" "M"',
+     {"vhost": "a,b", "client": "127.0.0.1", "target": "/listing/42"}),
     # method and URI logged apart, ISO 8601 time, $msec
     ('$time_iso8601 $request_method $scheme://$host$request_uri $status "$http_user_agent"',
      '2026-11-01T23:59:59-05:00 GET https://www.site.example/listing/42?a=1 200 "M"',

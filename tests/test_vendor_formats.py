@@ -459,6 +459,9 @@ def test_vendor_samples_are_read(fmt: str, lines: list[str], expected: list[dict
       "\"-\" \"M\""], "syslog:combined"),
     (["<190>Nov 29 16:25:14 web1 apache[9]: www.site.example:443 203.0.113.7 - - [29/Nov/2026:16:25:14 -0600] "
       "\"GET / HTTP/1.1\" 200 5 \"-\" \"M\""], "syslog:vhost_combined"),
+    # a client list is no virtual host: "10.0.0.2," is not a server name, though a name may hold a comma
+    (["10.0.0.2, 10.0.0.1 - - [29/Nov/2026:16:25:14 -0600] \"GET / HTTP/1.1\" 200 5 \"-\" \"M\""], "combined"),
+    (["a,b 10.0.0.1 - - [29/Nov/2026:16:25:14 -0600] \"GET / HTTP/1.1\" 200 5 \"-\" \"M\""], "host_combined"),
     (CRI[:4] + CRI[2:4], "cri:combined"),  # its server's own news among the access lines
     (DOCKER[:4] + DOCKER[2:4], "docker:combined"),
     ([line.replace('"stream":"stdout",', '"stream":"stdout","attrs":{"tag":"web"},') for line in DOCKER[2:3]],

@@ -23,7 +23,9 @@ VARIABLE = re.compile(r"\$(?:\{(?P<braced>[A-Za-z0-9_]+)\}|(?P<name>[A-Za-z0-9_]
 
 ISO_TEXT = r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?(?:[+-][0-9]{2}:[0-9]{2}|Z)"
 NUMBER = r"-|[0-9]+"
-HOST = r"[^\s/\",]*"  # a server name: never a comma, unlike a client list (empty: none named, no Host sent)
+# $host: the server name nginx took from the Host header (or the request line), checked: no space, no "/", but a
+# scanner's "a,b" or "a," passes, and is logged as it is (a quote is written \x22); empty: none sent (a 400)
+HOST = r"[^\s/\"]*"
 
 # variable -> (field, pattern, time kind)
 _VARIABLES: dict[str, tuple[str | None, str, str | None]] = {
