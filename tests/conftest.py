@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -27,6 +29,23 @@ def docker_line(text: str, stream: str = "stdout") -> str:
     """``text`` (with its newline) as Docker's json-file driver files it: Go's encoder escapes "&", "<" and ">"."""
     record = json.dumps({"log": text, "stream": stream, "time": "2026-11-29T22:25:14.1Z"}, separators=(",", ":"))
     return record.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
+
+
+@contextmanager
+def sqlite_db(target: Path | str, **kwargs: object) -> Iterator[sqlite3.Connection]:
+    """A test's own connection to a state: what the block wrote committed, and the connection closed as it ends.
+
+    (``with sqlite3.connect(...)`` only commits: the connection stays open until the collector frees it,
+    holding POSIX locks on the state that closing any other descriptor of the file in this process drops. A
+    run in another process then takes itself for the only one and deletes the WAL from under it, and the next
+    run in this process, the ``cli`` fixture's, reads the state as "malformed".)
+    """
+    db = sqlite3.connect(target, **kwargs)  # type: ignore[arg-type]
+    try:
+        with db:
+            yield db
+    finally:
+        db.close()
 
 
 def xml_counts(document: bytes) -> Counter[tuple[str, str, str]]:

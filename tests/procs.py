@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import subprocess
@@ -23,8 +24,12 @@ def lines_read(state: Path | str) -> int:
                 return int(row[0]) if row else 0
         except psycopg.Error:
             return 0
+    # Closed at once, not when the collector gets to it (``with`` on a connection only commits): a connection
+    # this process leaves open holds POSIX locks on the state, which closing any other descriptor of the file
+    # here drops, so that a run in another process takes itself for the only one and deletes the WAL from under
+    # it; the next run in this process (the ``cli`` fixture's) then read the state as "malformed".
     try:
-        with sqlite3.connect(f"file:{state}?mode=ro", uri=True, timeout=1) as db:
+        with contextlib.closing(sqlite3.connect(f"file:{state}?mode=ro", uri=True, timeout=1)) as db:
             return int(db.execute("SELECT COALESCE(SUM(lines), 0) FROM files").fetchone()[0])
     except sqlite3.Error:
         return 0

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -11,6 +10,8 @@ from logtrack.config import CountingRules
 from logtrack.errors import StateError
 from logtrack.jobs.ingest import check_rules
 from logtrack.state.store import MIGRATIONS, SCHEMA_VERSION, State
+
+from conftest import sqlite_db
 
 # A state as logtrack wrote it before its migrations were numbered: a 'schema' row, user_version 0,
 # the files columns added over time in the order they came, and no outcomes or dirty_days tables.
@@ -40,7 +41,7 @@ INSERT INTO uploads (at, days, ok, http_status, message) VALUES (1500.0, '["2026
 
 
 def tables(path: Path) -> set[str]:
-    with sqlite3.connect(path) as db:
+    with sqlite_db(path) as db:
         return {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'index')")}
 
 
@@ -48,7 +49,7 @@ def test_a_new_state_has_every_migration(tmp_path: Path) -> None:
     path = tmp_path / "state.db"
     with State.open(path):
         pass
-    with sqlite3.connect(path) as db:
+    with sqlite_db(path) as db:
         assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == len(MIGRATIONS)
         columns = {row[1] for row in db.execute("PRAGMA table_info(files)")}
     assert {"last_ts", "recount_since", "tail_hash"} <= columns
@@ -59,7 +60,7 @@ def test_a_new_state_has_every_migration(tmp_path: Path) -> None:
 
 def test_a_state_from_before_the_numbering_is_brought_up_to_date_and_read_by_name(tmp_path: Path) -> None:
     path = tmp_path / "state.db"
-    with sqlite3.connect(path) as db:
+    with sqlite_db(path) as db:
         db.executescript(BEFORE_NUMBERING)
     with State.open(path) as state:
         (record,) = state.files()
@@ -68,7 +69,7 @@ def test_a_state_from_before_the_numbering_is_brought_up_to_date_and_read_by_nam
         assert (record.last_ts, record.recount_since) == (None, None)
         assert state.totals().get_column("views").to_list() == [3]
         assert state.last_accepted() is not None
-    with sqlite3.connect(path) as db:
+    with sqlite_db(path) as db:
         assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     assert "agents" not in tables(path) and {"outcomes", "dirty_days", "counts_day"} <= tables(path)
     with State.open(path, readonly=True) as state:  # up to date now: a read-only open changes nothing
@@ -76,7 +77,7 @@ def test_a_state_from_before_the_numbering_is_brought_up_to_date_and_read_by_nam
 
 
 def index_columns(path: Path, index: str) -> list[str]:
-    with sqlite3.connect(path) as db:
+    with sqlite_db(path) as db:
         return [row[2] for row in db.execute(f"PRAGMA index_info({index})")]
 
 
@@ -86,7 +87,7 @@ def test_counts_by_day_are_indexed_per_file_so_that_a_files_rows_land_together(t
     row: a first run over 250 small files spent most of its state thread's time there."""
     path = tmp_path / "state.db"
     if made != "new":
-        with sqlite3.connect(path) as db:
+        with sqlite_db(path) as db:
             db.executescript(BEFORE_NUMBERING)
     with State.open(path) as state:
         totals = state.totals().get_column("views").to_list()
@@ -98,7 +99,7 @@ def test_a_state_from_a_newer_logtrack_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "state.db"
     with State.open(path):
         pass
-    with sqlite3.connect(path) as db:
+    with sqlite_db(path) as db:
         db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     with pytest.raises(StateError, match="made by a newer logtrack"), State.open(path):
         pass
@@ -123,7 +124,7 @@ def test_a_state_from_one_server_becomes_its_hosts_own_under_the_default_site(tm
 
     rules = CountingRules(format="combined", timezone="America/Chicago", patterns=("^/l/(?P<id>[0-9]+)$",))
     path = tmp_path / "state.db"
-    with sqlite3.connect(path) as db:
+    with sqlite_db(path) as db:
         db.executescript(BEFORE_NUMBERING)
         db.execute("INSERT INTO meta VALUES ('rules', ?)", (rules.signature(),))
     from logtrack.config import Config
@@ -136,7 +137,7 @@ def test_a_state_from_one_server_becomes_its_hosts_own_under_the_default_site(tm
         assert state.totals().get_column("views").to_list() == [3]
     with State.open(path, host="web2") as other:  # another host of the same SQLite state sees none of its files
         assert other.files() == [] and other.totals().get_column("views").to_list() == [3]
-    with sqlite3.connect(path) as db:
+    with sqlite_db(path) as db:
         assert db.execute("SELECT site, host FROM files").fetchall() == [("default", machine_host())]
         assert db.execute("SELECT value FROM meta WHERE site='' AND key='home_host'").fetchone() == (machine_host(),)
 

@@ -290,11 +290,14 @@ def _connect_readonly(path: Path, timeout: float) -> sqlite3.Connection:
     from urllib.parse import quote
 
     uri = f"file:{quote(str(path.resolve()))}?mode=ro"
+    db = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=timeout)
     try:
-        db = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=timeout)
         db.execute("SELECT count(*) FROM sqlite_master").fetchone()
         return db
     except sqlite3.OperationalError:
+        # Closed now, not when the collector gets to it: left open, it holds POSIX locks on the state that the
+        # next close of any descriptor of the file in this process drops (a library caller's later open).
+        db.close()
         return sqlite3.connect(uri + "&immutable=1", uri=True, isolation_level=None, timeout=timeout)
 
 

@@ -11,7 +11,6 @@ import fcntl
 import gzip
 import os
 import shutil
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -24,7 +23,7 @@ from test_vendor_formats import CLOUDFRONT, IIS
 
 from logtrack.errors import ExitCode
 
-from conftest import ROOT, xml_counts
+from conftest import ROOT, sqlite_db, xml_counts
 from sites import KEY, Sandbox, counts_of, upload_config, write
 
 PATTERN = r"^/listing/(?P<id>[0-9]+)$"
@@ -385,7 +384,7 @@ def test_status_shows_the_last_accepted_and_the_last_attempt_apart(cli, site, tm
     assert "UTC (2026-1" in accepted
     assert ", failed (2026-1" in attempt and "cannot reach flexmls" in attempt
     assert "warning" not in out  # nothing due for long yet
-    with sqlite3.connect(state) as db:  # the last accepted upload, four days ago
+    with sqlite_db(state) as db:  # the last accepted upload, four days ago
         db.execute("UPDATE uploads SET at = at - 4 * 86400")
     out = cli("status", "-c", str(conf), "--state", str(state))[1].decode()
     assert "warning:        nothing was accepted by flexmls since the last accepted upload" in out
@@ -398,7 +397,7 @@ def test_a_new_state_warns_only_once_days_were_due_for_long(cli, site, tmp_path:
     assert cli("run", str(logs), "-c", str(conf), "--state", str(state), "--no-upload")[0] == 0
     out = cli("status", "-c", str(conf), "--state", str(state))[1].decode()
     assert "last accepted:  never\n" in out and "warning" not in out
-    with sqlite3.connect(state) as db:
+    with sqlite_db(state) as db:
         db.execute("UPDATE meta SET value = value - 4 * 86400 WHERE key = 'created'")
     out = cli("status", "-c", str(conf), "--state", str(state))[1].decode()
     assert "warning:        nothing was accepted by flexmls since the state was made" in out

@@ -10,12 +10,17 @@ when a run looks. Afterwards `logtrack export` must equal the ground truth.
 from __future__ import annotations
 
 import os
+import random
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
+
+from logtrack.read.sources import BATCH_ENV
 
 import loggen
 from conftest import xml_counts
@@ -117,3 +122,96 @@ def test_logrotate_rename_delaycompress_sigkill_copytruncate(tmp_path: Path, cli
     assert xml_counts(out) == gen.expected
     assert sorted(p.name for p in logs.iterdir()) == [
         "access.log", "access.log.1", "access.log.2.gz", "access.log.3.gz"]
+
+
+# The other ways logrotate is set up (the test above: rename with delaycompress, copytruncate with it), each under
+# a seeded run of random steps: writes (some ending inside a line), rotations, runs, runs SIGKILLed between the
+# commits of two files, and rotations while a run is reading (killed at that random moment, or not).
+ROTATIONS = {
+    # compressed at once: the server reopens in postrotate, before logrotate compresses what it renamed
+    "compress": "compress\n  create 0644",
+    # dated names, one a second (logrotate's -%s), the newest kept plain
+    "dateext": "compress\n  delaycompress\n  dateext\n  dateformat -%Y%m%d-%s\n  create 0644",
+    # copied and compressed at once, emptied in place; the server never reopens
+    "copytruncate": "compress\n  copytruncate",
+    # renamed and never compressed
+    "plain": "create 0644",
+}
+
+
+@pytest.mark.skipif(LOGROTATE is None, reason="logrotate is not installed (apt-get install logrotate)")
+@pytest.mark.parametrize(("kind", "seed"), [("compress", 3), ("dateext", 4), ("copytruncate", 5), ("plain", 6)])
+def test_random_rotations_runs_and_kills_count_each_view_once(tmp_path: Path, cli, kind: str, seed: int) -> None:
+    rng = random.Random(seed)
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    log = logs / "access.log"
+    conf = tmp_path / "logtrack.toml"
+    conf.write_text(loggen.config_toml("combined", TZ))
+    state = tmp_path / "state.db"
+    rotate_state = tmp_path / "logrotate.status"
+    rotate_conf = tmp_path / "rotate.conf"
+    rotate_conf.write_text(f"{log} {{\n  rotate 100\n  missingok\n  {ROTATIONS[kind]}\n}}\n")
+    reopens = "create" in ROTATIONS[kind]
+    lines = loggen.generate(seed, 100_000, "combined", "nginx", [-6, -5], TZ, loggen.START, 3,
+                            damaged_every=997, chronological=True)
+    run = ("run", str(logs), "--config", str(conf), "--state", str(state), "--no-upload", "-q")
+    cmd = [sys.executable, "-m", "logtrack", *run]
+    env = {**os.environ, "TZ": "UTC", BATCH_ENV: "1"}
+    writer = Writer(log)
+    written, rest = 0, b""  # lines written whole; the rest of one written in part
+    kills = rotations = 0
+
+    def write(n: int, *, cut: bool = False) -> None:
+        nonlocal written, rest
+        writer.write(rest + b"".join(line + b"\n" for line in lines.lines[written:written + n]))
+        written, rest = min(written + n, len(lines.lines)), b""
+        if cut and written < len(lines.lines):  # a line half written when the next step comes
+            at = rng.randrange(1, len(lines.lines[written]))
+            writer.write(lines.lines[written][:at])
+            rest, written = lines.lines[written][at:] + b"\n", written + 1
+
+    def rotate_now() -> None:
+        nonlocal rest, rotations
+        writer.write(rest)  # a server writes whole lines: none is half written when logrotate comes
+        rest = b""
+        if kind == "dateext":
+            time.sleep(1.05)  # (a name a second)
+        rotate(rotate_conf, rotate_state)
+        rotations += 1
+        if reopens:
+            writer.reopen()  # postrotate's signal
+
+    for _ in range(24):
+        step = rng.choices(["write", "rotate", "run", "kill", "race"], [4, 2, 2, 4, 2])[0]
+        if step == "write":
+            write(rng.choice([1, 50, 500, 2000]), cut=rng.random() < 0.3)
+        elif step == "rotate":
+            rotate_now()
+        elif step == "run":
+            code, _, err = cli(*run)
+            assert code == 0, err
+        elif step == "kill":  # a run SIGKILLed just after it committed one file, while it reads the next
+            write(rng.choice([100, 1000]))
+            rotate_now()
+            write(8000)
+            kills += kill_mid_run(cmd, state, rng.uniform(0.0, 0.01))
+        else:  # a run reading while logrotate rotates and the server writes on, SIGKILLed then or left to end
+            proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            time.sleep(rng.uniform(0.0, 0.5))
+            rotate_now()
+            write(rng.choice([10, 1000]))
+            if rng.random() < 0.5 and proc.poll() is None:
+                proc.kill()
+            _, err = proc.communicate()
+            assert proc.returncode in (0, -signal.SIGKILL), err
+    write(len(lines.lines))
+    writer.close()
+    for _ in range(2):
+        code, _, err = cli(*run)
+        assert code == 0, err
+
+    code, out, err = cli("export", "--state", str(state))
+    assert code == 0, err
+    assert xml_counts(out) == lines.expected
+    assert rotations and kills, "no rotation, or every run ended before it could be killed: the test proved little"

@@ -16,7 +16,7 @@ import pytest
 from logtrack.errors import ExitCode, UsageError
 from logtrack.jobs.report_data import parse_day
 
-from conftest import ROOT, xml_counts
+from conftest import ROOT, sqlite_db, xml_counts
 from sites import KEY, Sandbox, counts_of, upload_config, write
 
 SAMPLES = ROOT / "sample_logs"
@@ -269,9 +269,8 @@ def test_the_html_report_in_a_real_chromium(cli, site, tmp_path: Path, monkeypat
 
 
 def _uploads_json(state: Path) -> str:
-    import sqlite3
 
-    with sqlite3.connect(state) as db:
+    with sqlite_db(state) as db:
         return json.dumps(db.execute("SELECT at FROM uploads").fetchall())
 
 

@@ -28,7 +28,7 @@ from logtrack.errors import ExitCode
 from logtrack.read import parts
 
 import loggen
-from conftest import xml_counts
+from conftest import sqlite_db, xml_counts
 from procs import kill_mid_run
 from sites import KEY, TZ, Sandbox, counts_of, upload_config, write
 
@@ -201,7 +201,7 @@ def test_a_file_cut_back_by_a_crash_counts_every_view_once(cli, site, tmp_path: 
     write(log, before.lines)
     assert cli(*run)[0] == 0
     if older_state:
-        with sqlite3.connect(state) as db:
+        with sqlite_db(state) as db:
             db.execute("UPDATE files SET tail_hash = NULL")
     with open(log, "r+b") as fh:
         fh.truncate(log.stat().st_size - 5000 - 37)  # back into the middle of a line
@@ -240,7 +240,7 @@ def test_a_cut_back_that_leaves_a_line_end_in_place_is_seen(cli, site, tmp_path:
 def _recounted(state: Path | str) -> int:
     """Lines committed of a file being read again (0 before its first commit)."""
     try:
-        with sqlite3.connect(f"file:{state}?mode=ro", uri=True, timeout=1) as db:
+        with sqlite_db(f"file:{state}?mode=ro", uri=True, timeout=1) as db:
             row = db.execute("SELECT lines FROM files WHERE recount_since IS NOT NULL").fetchone()
     except sqlite3.Error:
         return 0
@@ -585,7 +585,7 @@ def test_run_refuses_a_bad_pattern_before_reading(cli, site, tmp_path: Path) -> 
     code, _, err = cli("run", str(logs), "-c", str(bad), "--state", str(state), "--no-upload")
     assert code == ExitCode.CONFIG
     assert f"logtrack: error: {bad}: [listings] patterns[0]: invalid regular expression" in err
-    with sqlite3.connect(state) as db:
+    with sqlite_db(state) as db:
         assert db.execute("SELECT COUNT(*) FROM files").fetchone() == (0,)
 
 
