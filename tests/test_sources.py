@@ -9,6 +9,7 @@ import io
 import lzma
 import os
 import re
+import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -59,13 +60,27 @@ def test_every_line_once_whatever_the_batch(tmp_path: Path, suffix: str, compres
 
 
 def test_zstd(tmp_path: Path) -> None:
-    zstandard = pytest.importorskip("zstandard", reason="the zstd extra is not installed")
+    import zstandard  # (a dependency: logrotate's compresscmd zstd is a setup real servers have)
+
     path = tmp_path / "access.log.4.zst"
     half = len(DATA) // 2
     cut = DATA.rfind(b"\n", 0, half) + 1
     c = zstandard.ZstdCompressor()
     path.write_bytes(c.compress(DATA[:cut]) + c.compress(DATA[cut:]))  # two frames
     assert read_all(str(path))[0] == LINES
+
+
+def test_zstd_without_its_package_is_that_files_input_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An install that left zstandard out (a distribution's package): the file's error says what to install."""
+    import zstandard
+
+    path = tmp_path / "access.log.2.zst"
+    path.write_bytes(zstandard.ZstdCompressor().compress(DATA))
+    monkeypatch.setitem(sys.modules, "zstandard", None)  # (import then raises ImportError)
+    with pytest.raises(InputError, match=r"access\.log\.2\.zst: zstd-compressed, and the zstandard package is not "
+                                         r"installed") as info:
+        read_all(str(path))
+    assert "pip install zstandard" in str(info.value.fix)
 
 
 def test_concatenated_gzip_members(tmp_path: Path) -> None:

@@ -1,8 +1,8 @@
 """Compressed and plain files as a stream of decompressed chunks, the kind told by content, not by name.
 
 gzip (concatenated members too, and the zero padding some writers leave
-after the last), bzip2, xz, and zstd when the ``zstandard`` package is
-installed. A stream that ends early or is corrupt raises ``Truncated``
+after the last), bzip2, xz, and zstd (the ``zstandard`` package, a
+dependency, imported only for such a file). A stream that ends early or is corrupt raises ``Truncated``
 after yielding everything before that point, so its complete lines still
 count.
 """
@@ -123,7 +123,7 @@ def _zstd(raw: IO[bytes], name: str, raw_chunk: int) -> Iterator[bytes]:
     except ImportError:
         raise InputError(
             f"{name}: zstd-compressed, and the zstandard package is not installed",
-            "pip install 'logtrack[zstd]', or decompress it first",
+            "install it (pip install zstandard: logtrack's own install brings it), or decompress the file first",
         ) from None
     reader = zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)
     while True:
