@@ -117,7 +117,8 @@ def traffic(port: int, seed: int = 5) -> list[Sent]:
     # pass them on): lines of the log all the same, read under --strict, never counted
     # (a comma passes nginx's check, and its $host logs "a,b"; Apache answers 400)
     for raw in (b"hello\r\n\r\n", b"GET\r\n\r\n", b"GET / HTTP/1.1\r\nHost: a b\r\n\r\n",
-                b"GET / HTTP/1.1\r\nHost:\r\n\r\n", b"GET / HTTP/1.1\r\nHost: a,b\r\n\r\n"):
+                b"GET / HTTP/1.1\r\nHost:\r\n\r\n",
+                b"GET / HTTP/1.1\r\nHost: a,b\r\nConnection: close\r\n\r\n"):  # (answered: no keep-alive)
         servers.send_raw(port, raw)
     return sent
 
