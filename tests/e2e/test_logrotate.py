@@ -57,15 +57,18 @@ def rotate(conf: Path, state: Path) -> None:
     assert result.returncode == 0, result.stderr
 
 
-@pytest.mark.skipif(LOGROTATE is None, reason="logrotate is not installed (apt-get install logrotate)")
-def test_logrotate_rename_delaycompress_sigkill_copytruncate(tmp_path: Path, cli) -> None:
+def site(tmp_path: Path) -> tuple[Path, Path, Path, Path, Path]:
+    """A log directory with its access.log, logtrack's config and state, and logrotate's own state file."""
     logs = tmp_path / "logs"
     logs.mkdir()
-    log = logs / "access.log"
     conf = tmp_path / "logtrack.toml"
     conf.write_text(loggen.config_toml("combined", TZ))
-    state = tmp_path / "state.db"
-    rotate_state = tmp_path / "logrotate.status"
+    return logs, logs / "access.log", conf, tmp_path / "state.db", tmp_path / "logrotate.status"
+
+
+@pytest.mark.skipif(LOGROTATE is None, reason="logrotate is not installed (apt-get install logrotate)")
+def test_logrotate_rename_delaycompress_sigkill_copytruncate(tmp_path: Path, cli) -> None:
+    logs, log, conf, state, rotate_state = site(tmp_path)
     rename_conf = tmp_path / "rename.conf"
     rename_conf.write_text(f"{log} {{\n  rotate 10\n  compress\n  delaycompress\n  missingok\n  create 0644\n}}\n")
     copy_conf = tmp_path / "copytruncate.conf"
@@ -143,13 +146,7 @@ ROTATIONS = {
 @pytest.mark.parametrize(("kind", "seed"), [("compress", 3), ("dateext", 4), ("copytruncate", 5), ("plain", 6)])
 def test_random_rotations_runs_and_kills_count_each_view_once(tmp_path: Path, cli, kind: str, seed: int) -> None:
     rng = random.Random(seed)
-    logs = tmp_path / "logs"
-    logs.mkdir()
-    log = logs / "access.log"
-    conf = tmp_path / "logtrack.toml"
-    conf.write_text(loggen.config_toml("combined", TZ))
-    state = tmp_path / "state.db"
-    rotate_state = tmp_path / "logrotate.status"
+    logs, log, conf, state, rotate_state = site(tmp_path)
     rotate_conf = tmp_path / "rotate.conf"
     rotate_conf.write_text(f"{log} {{\n  rotate 100\n  missingok\n  {ROTATIONS[kind]}\n}}\n")
     reopens = "create" in ROTATIONS[kind]
