@@ -9,7 +9,11 @@ say why.
 from __future__ import annotations
 
 import base64
+import os
 import random
+import shutil
+import subprocess
+import sys
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -20,7 +24,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 import servers
-from conftest import docker_line, xml_counts
+from conftest import ROOT, docker_line, xml_counts
 
 PATTERN = r"^/listing/(?P<id>[0-9]+)(?:\?.*)?$"
 SUPPLIERS = ["--supplier", "Zillow=zillow.com,trulia.com", "--supplier", "Realtor.com=realtor.com"]
@@ -152,6 +156,54 @@ def config(tmp_path: Path) -> Path:
     path = tmp_path / "logtrack.toml"
     path.write_text(CONFIG + f'\n[logs]\ntimezone = "{servers.SERVER_TZ}"\n')
     return path
+
+
+LOGROTATE = shutil.which("logrotate") or ("/usr/sbin/logrotate" if os.path.exists("/usr/sbin/logrotate") else None)
+
+
+def _in_place(text: str, changes: dict[str, str]) -> str:
+    """``text`` with each key replaced by its value; each must be there (the test follows the file it tests)."""
+    for old, new in changes.items():
+        assert old in text, f"the snippet no longer holds {old!r}: update this test with it"
+        text = text.replace(old, new)
+    return text
+
+
+@pytest.mark.skipif(servers.NGINX is None, reason="nginx is not installed (apt-get install nginx-light)")
+@pytest.mark.skipif(LOGROTATE is None, reason="logrotate is not installed (apt-get install logrotate)")
+def test_the_nginx_logrotate_snippet_counts_every_view_once(cli, config: Path, tmp_path: Path) -> None:
+    """contrib/logrotate-nginx as a user installs it, around a live nginx: traffic, a rotation whose postrotate
+    has nginx reopen its logs and runs logtrack, more traffic, a second rotation (the first file compressed
+    now, delaycompress), traffic again; after each rotation the state holds every view sent so far, once."""
+    state = tmp_path / "state.db"
+    with servers.nginx() as srv:
+        snippet = tmp_path / "logrotate-nginx"
+        snippet.write_text(_in_place((ROOT / "contrib" / "logrotate-nginx").read_text(), {
+            "/var/log/nginx/*.log": f"{srv.logs}/*.log",
+            "create 0640 www-data adm": "create 0640",  # (this test's user, whoever runs it)
+            "invoke-rc.d nginx rotate": f"kill -USR1 $(cat {srv.root}/nginx.pid)",  # what the init script does
+            "/usr/local/bin/logtrack run /var/log/nginx --config /etc/logtrack.toml --quiet":
+                f"{sys.executable} -m logtrack run {srv.logs} --config {config} --state {state} --no-upload --quiet",
+        }))
+        status = tmp_path / "logrotate.status"
+        sent: list[Sent] = []
+        for round_ in range(3):
+            sent += traffic(srv.port, seed=round_)
+            if round_ < 2:
+                done = subprocess.run([LOGROTATE, "-f", "-s", str(status), str(snippet)], capture_output=True,
+                                      text=True)
+                assert done.returncode == 0 and not done.stderr, done.stderr
+                code, out, err = cli("export", "--state", str(state))  # postrotate's run counted all sent so far
+                assert code == 0, err
+                assert xml_counts(out) == expected(sent, False)
+        srv.stop()
+        assert sorted(p.name for p in srv.logs.glob("access.log*")) == ["access.log", "access.log.1",
+                                                                        "access.log.2.gz"]
+        code, _, err = cli("run", str(srv.logs), "--config", str(config), "--state", str(state), "--no-upload")
+        assert code == 0, err
+        code, out, err = cli("export", "--state", str(state))
+        assert code == 0, err
+        assert xml_counts(out) == expected(sent, False)
 
 
 @pytest.mark.skipif(servers.NGINX is None, reason="nginx is not installed (apt-get install nginx-light)")
