@@ -73,7 +73,7 @@ def ingest_paths(state: Store, config: Config, paths: Sequence[str], hooks: Hook
     still missing after that is left to the next run.
     """
     hooks = hooks or Hooks()
-    inputs, problems = plan(config, paths)
+    inputs, problems = plan(config, paths, siblings=True)
     for problem in problems:
         if hooks.on_warning:
             hooks.on_warning(problem)
@@ -83,7 +83,7 @@ def ingest_paths(state: Store, config: Config, paths: Sequence[str], hooks: Hook
         if not report.vanished:
             break
         done = {name for name, _ in report.files}
-        again, _ = plan(config, paths)
+        again, _ = plan(config, paths, siblings=True)
         gone = report.vanished
         more = ingest(state, config, [i for i in again if i.name not in done], hooks)
         report.tally.merge(more.tally)

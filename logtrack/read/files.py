@@ -24,11 +24,16 @@ class Expanded:
     problems: list[str] = field(default_factory=list)
 
 
-def expand(paths: Sequence[str], pattern: str | None = None) -> Expanded:
+def expand(paths: Sequence[str], pattern: str | None = None, *, siblings: bool = False) -> Expanded:
     """Turn the command line's paths into files to read, in a stable order.
 
     A path that names nothing is a problem to report, not a reason to stop:
     logrotate may have moved a file between the listing and the run.
+    ``siblings``: a file named (or matched by a glob) brings its rotated
+    copies along, as a directory's logs do (``rotated_siblings``): what
+    ``run`` reads. The lines a server wrote after the last run are in
+    ``access.log.1`` once logrotate renamed it, and a run that read
+    ``access.log`` alone never counted them. (``xml`` reads the file named.)
     """
     out = Expanded()
     for raw in paths:
@@ -43,12 +48,12 @@ def expand(paths: Sequence[str], pattern: str | None = None) -> Expanded:
                     out.problems.append(_none_found(raw, path, pattern))
                 out.files.extend(found)
             elif path.exists():
-                out.files.append(str(path))
+                out.files.extend(rotated_siblings(str(path)) if siblings and path.is_file() else [str(path)])
             elif glob.has_magic(raw):
                 matched = sorted(p for p in glob.glob(raw) if os.path.isfile(p))
                 if not matched:
                     out.problems.append(f"{raw}: no file matches this pattern")
-                out.files.extend(matched)
+                out.files.extend(n for m in matched for n in (rotated_siblings(m) if siblings else [m]))
             else:
                 out.problems.append(f"{raw}: no such file or directory")
         except OSError as exc:  # a name too long for the file system, a directory that cannot be listed

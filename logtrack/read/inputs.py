@@ -50,8 +50,13 @@ class Hooks:
     on_file_done: Callable[[str], None] | None = None  # a file was read to its end
 
 
-def plan(config: Config, paths: Sequence[str]) -> tuple[list[Input], list[str]]:
-    """The files to read, each with its format when known, and the paths that named nothing."""
+def plan(config: Config, paths: Sequence[str], *, siblings: bool = False) -> tuple[list[Input], list[str]]:
+    """The files to read, each with its format when known, and the paths that named nothing.
+
+    ``siblings``: a log file named brings its rotated copies along (``files.expand``), as a directory's
+    and an nginx config's logs always do: what an unattended run reads, which must not lose the lines
+    logrotate moved away since the last one.
+    """
     inputs: list[Input] = []
     problems: list[str] = []
     if config.settings.nginx_conf:
@@ -61,7 +66,7 @@ def plan(config: Config, paths: Sequence[str]) -> tuple[list[Input], list[str]]:
                 problems.append(f"{log.path}: named by access_log at {log.where}, but no such file")
             inputs.extend(Input(name, log.format) for name in names)
     if paths:
-        expanded = files.expand(paths, config.settings.glob)
+        expanded = files.expand(paths, config.settings.glob, siblings=siblings)
         problems.extend(expanded.problems)
         fixed = None if config.rules.format == AUTO else formats.get(config.rules.format)
         inputs.extend(Input(name, fixed) for name in expanded.files)

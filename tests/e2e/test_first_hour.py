@@ -578,8 +578,8 @@ def test_a_file_rotated_between_listing_and_reading_is_read_under_its_new_name(c
 
     listed = files.expand
 
-    def listing_then_logrotate(paths, pattern=None):  # type: ignore[no-untyped-def]
-        found = listed(paths, pattern)
+    def listing_then_logrotate(paths, pattern=None, **kwargs):  # type: ignore[no-untyped-def]
+        found = listed(paths, pattern, **kwargs)
         if not (logs / "access.log.1.gz").exists():
             _rotate_with_compress(logs, gen.lines[4000:])
         return found

@@ -169,22 +169,36 @@ def _in_place(text: str, changes: dict[str, str]) -> str:
     return text
 
 
-@pytest.mark.skipif(servers.NGINX is None, reason="nginx is not installed (apt-get install nginx-light)")
+def _snippet_changes(server: str, srv: servers.Server, run: str) -> dict[str, str]:
+    """What a user changes in contrib/logrotate-<server> for this test's server (its logs, its pid, logtrack's
+    command line); the rest of the snippet stays as it ships."""
+    pid = f"$(cat {srv.root}/{'nginx' if server == 'nginx' else 'apache2'}.pid)"
+    if server == "nginx":
+        return {"/var/log/nginx/*.log": f"{srv.logs}/*.log", "create 0640 www-data adm": "create 0640",
+                "invoke-rc.d nginx rotate": f"kill -USR1 {pid}",  # (what Debian's init script does)
+                "/usr/local/bin/logtrack run /var/log/nginx --config /etc/logtrack.toml --quiet": run}
+    # (its test server logs every request in each of its logs, where Debian's logs each in one: access.log)
+    return {"/var/log/apache2/*.log": f"{srv.logs}/*.log", "create 640 root adm": "create 640",
+            "invoke-rc.d apache2 status": f"kill -0 {pid}",
+            "invoke-rc.d apache2 reload": f"kill -USR1 {pid}",  # (a graceful restart: the logs reopened)
+            "/usr/local/bin/logtrack run /var/log/apache2 --config /etc/logtrack.toml --quiet":
+                run.replace(f" {srv.logs} ", f" {srv.logs}/access.log ")}
+
+
 @pytest.mark.skipif(LOGROTATE is None, reason="logrotate is not installed (apt-get install logrotate)")
-def test_the_nginx_logrotate_snippet_counts_every_view_once(cli, config: Path, tmp_path: Path) -> None:
-    """contrib/logrotate-nginx as a user installs it, around a live nginx: traffic, a rotation whose postrotate
-    has nginx reopen its logs and runs logtrack, more traffic, a second rotation (the first file compressed
-    now, delaycompress), traffic again; after each rotation the state holds every view sent so far, once."""
+@pytest.mark.parametrize("server", ["nginx", "apache2"])
+def test_the_logrotate_snippets_count_every_view_once(cli, config: Path, tmp_path: Path, server: str) -> None:
+    """contrib/logrotate-nginx and -apache2 as a user installs them, around a live server: traffic, a rotation
+    whose postrotate has the server reopen its logs and runs logtrack, more traffic, a second rotation (the
+    first file compressed now: delaycompress), traffic again; after each rotation the state holds every view
+    sent so far, once."""
+    if (servers.NGINX if server == "nginx" else servers.APACHE) is None:
+        pytest.skip(f"{server} is not installed (apt-get install {'nginx-light' if server == 'nginx' else server})")
     state = tmp_path / "state.db"
-    with servers.nginx() as srv:
-        snippet = tmp_path / "logrotate-nginx"
-        snippet.write_text(_in_place((ROOT / "contrib" / "logrotate-nginx").read_text(), {
-            "/var/log/nginx/*.log": f"{srv.logs}/*.log",
-            "create 0640 www-data adm": "create 0640",  # (this test's user, whoever runs it)
-            "invoke-rc.d nginx rotate": f"kill -USR1 $(cat {srv.root}/nginx.pid)",  # what the init script does
-            "/usr/local/bin/logtrack run /var/log/nginx --config /etc/logtrack.toml --quiet":
-                f"{sys.executable} -m logtrack run {srv.logs} --config {config} --state {state} --no-upload --quiet",
-        }))
+    with (servers.nginx() if server == "nginx" else servers.apache()) as srv:
+        run = f"{sys.executable} -m logtrack run {srv.logs} --config {config} --state {state} --no-upload --quiet"
+        snippet = tmp_path / f"logrotate-{server}"
+        snippet.write_text(_in_place((ROOT / "contrib" / snippet.name).read_text(), _snippet_changes(server, srv, run)))
         status = tmp_path / "logrotate.status"
         sent: list[Sent] = []
         for round_ in range(3):
@@ -199,7 +213,8 @@ def test_the_nginx_logrotate_snippet_counts_every_view_once(cli, config: Path, t
         srv.stop()
         assert sorted(p.name for p in srv.logs.glob("access.log*")) == ["access.log", "access.log.1",
                                                                         "access.log.2.gz"]
-        code, _, err = cli("run", str(srv.logs), "--config", str(config), "--state", str(state), "--no-upload")
+        code, _, err = cli("run", str(srv.logs / "access.log"), "--config", str(config), "--state", str(state),
+                           "--no-upload")
         assert code == 0, err
         code, out, err = cli("export", "--state", str(state))
         assert code == 0, err

@@ -154,6 +154,30 @@ def test_a_container_log_rotated_by_its_runtime_counts_each_view_once(cli, site,
     assert code == 0 and "nothing new" in err
     assert counts_of(state, cli) == gen.expected
 
+@pytest.mark.parametrize("named", ["access.log", "access.lo[g]"], ids=["file", "glob"])
+def test_a_log_named_by_its_file_is_followed_through_its_rotation(cli, site, tmp_path: Path, named: str) -> None:
+    """``run /var/log/nginx/access.log`` (a file, not its directory) from cron, and logrotate between two runs:
+    the lines written after the first run are in access.log.1 now. They count, as they do when the directory
+    is named: the file's rotated copies come along (they were left unread, a loss every rotation). ``xml``
+    reads the file named, alone."""
+    logs, conf, gen = site
+    state = tmp_path / "state.db"
+    log = logs / "access.log"
+    run = ("run", str(logs / named), "--config", str(conf), "--state", str(state), "--no-upload")
+    write(log, gen.lines[:2000])
+    assert cli(*run)[0] == 0
+    write(log, gen.lines[2000:4000])  # after the run, before the rotation
+    log.rename(logs / "access.log.1")  # logrotate: rename, create, the server reopens
+    write(log, gen.lines[4000:])
+    code, _, err = cli(*run)
+    assert code == 0, err
+    assert f"{logs}/access.log.1: " in err
+    assert counts_of(state, cli) == gen.expected
+    code, _, err = cli("xml", str(log), "--config", str(conf))
+    assert code == 0, err
+    assert "read 2,000 lines from 1 file" in err
+
+
 def test_a_crash_hole_loses_only_the_lost_lines(cli, site, tmp_path: Path) -> None:
     """After a power cut the log holds NUL bytes where its unwritten blocks were,
     and the server, restarted, appends after them: every line around the hole
