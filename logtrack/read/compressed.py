@@ -2,9 +2,9 @@
 
 gzip (concatenated members too, and the zero padding some writers leave
 after the last), bzip2, xz, and zstd (the ``zstandard`` package, a
-dependency, imported only for such a file). A stream that ends early or is corrupt raises ``Truncated``
-after yielding everything before that point, so its complete lines still
-count.
+dependency, imported only for such a file). A stream that ends early or is
+corrupt raises ``Truncated`` after yielding everything before that point,
+so its complete lines still count.
 """
 
 from __future__ import annotations

@@ -54,6 +54,8 @@ def expand(paths: Sequence[str], pattern: str | None = None, *, siblings: bool =
                 if not matched:
                     out.problems.append(f"{raw}: no file matches this pattern")
                 out.files.extend(n for m in matched for n in (rotated_siblings(m) if siblings else [m]))
+            elif siblings and (moved := rotated_siblings(raw)):  # renamed by logrotate, the new one not made yet
+                out.files.extend(moved)
             else:
                 out.problems.append(f"{raw}: no such file or directory")
         except OSError as exc:  # a name too long for the file system, a directory that cannot be listed

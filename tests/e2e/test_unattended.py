@@ -176,6 +176,12 @@ def test_a_log_named_by_its_file_is_followed_through_its_rotation(cli, site, tmp
     code, _, err = cli("xml", str(log), "--config", str(conf))
     assert code == 0, err
     assert "read 2,000 lines from 1 file" in err
+    if named == "access.log":  # a run between logrotate's rename and its new file: the file named is its copies
+        log.rename(logs / "access.log.0")
+        code, _, err = cli(*run)
+        assert code == 0 and "warning" not in err, err
+        assert f"{logs}/access.log.0: nothing new" in err
+        assert counts_of(state, cli) == gen.expected
 
 
 def test_a_crash_hole_loses_only_the_lost_lines(cli, site, tmp_path: Path) -> None:
