@@ -67,6 +67,9 @@ CASES = [
     ("host_combined",  # the preset for nginx's '$host $remote_addr ...'
      'a,b 127.0.0.1 - - [30/Nov/2026:10:00:00 -0600] "GET /listing/42 HTTP/1.1" 200 3 "-" "M"',
      {"vhost": "a,b", "client": "127.0.0.1", "target": "/listing/42"}),
+    ("host_combined",
+     ',a,,b 127.0.0.1 - - [30/Nov/2026:10:00:00 -0600] "GET /listing/42 HTTP/1.1" 200 3 "-" "M"',
+     {"vhost": ",a,,b", "client": "127.0.0.1", "target": "/listing/42"}),
     ("vhost_combined",
      'a,b:443 127.0.0.1 - - [30/Nov/2026:10:00:00 -0600] "GET /listing/42 HTTP/1.1" 200 3 "-" "M"',
      {"vhost": "a,b", "client": "127.0.0.1", "target": "/listing/42"}),

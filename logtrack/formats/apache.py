@@ -16,10 +16,10 @@ from .model import LAZY, LogFormat, Piece
 
 NUMBER = r"-|[0-9]+"
 # A server name (a port after it is cut off later). Apache's own (%v, %V) never holds a comma (a Host header
-# with one gets a 400), nginx's $host may ("a,b" passes its check), which host_combined reads with %v; but
-# never ends in one, unlike the first address of a client list "10.0.0.2, 10.0.0.1", which a vhost must not
-# take for itself (``auto`` would read a combined line with such a client as host_combined)
-HOST = r"(?:[^\s,]+?,)*?[^\s,]+?"
+# with one gets a 400), nginx's $host may (",a", "a,,b" pass its check), which host_combined reads with %v;
+# but never ends in one here, unlike the first address of a client list "10.0.0.2, 10.0.0.1", which a vhost
+# must not take for itself (``auto`` would read a combined line with such a client as host_combined)
+HOST = r"\S*?[^\s,]"
 
 # directive letter (after modifiers, without {arg}) -> (field, pattern)
 _DIRECTIVES: dict[str, tuple[str | None, str]] = {
