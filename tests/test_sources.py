@@ -195,6 +195,16 @@ def test_rotated_siblings(tmp_path: Path) -> None:
         "access.log", "access.log.1", "access.log.2.gz", "access.log-20261101.gz"]
 
 
+def test_several_logs_with_their_siblings_each_file_once(tmp_path: Path) -> None:
+    """What a glob gives ``run``: the logs it matched, each followed by its copies, none twice (access.log.1
+    matched itself and is also access.log's copy)."""
+    for name in ["access.log", "access.log.1", "other_access.log", "other_access.log-20261101.gz", "x.gz"]:
+        (tmp_path / name).write_text("x\n")
+    bases = [str(tmp_path / n) for n in ("access.log", "access.log.1", "other_access.log")]
+    assert [Path(p).name for p in files.with_siblings(bases)] == [
+        "access.log", "access.log.1", "other_access.log", "other_access.log-20261101.gz"]
+
+
 @pytest.mark.parametrize(("compress", "streams"), [(gzip.compress, True), (lzma.compress, True),
                                                   (bz2.compress, False)])  # bzip2 works in 900 kB blocks
 def test_truncated_compressed_keeps_complete_lines_and_warns(tmp_path: Path, compress, streams: bool) -> None:

@@ -77,11 +77,7 @@ def plan(config: Config, paths: Sequence[str], *, siblings: bool = False) -> tup
 
 
 def _glob_siblings(pattern: str) -> list[str]:
-    bases = sorted(glob.glob(pattern)) if glob.has_magic(pattern) else [pattern]
-    names: list[str] = []
-    for base in bases:
-        names.extend(n for n in files.rotated_siblings(base) if n not in names)
-    return names
+    return files.with_siblings(sorted(glob.glob(pattern)) if glob.has_magic(pattern) else [pattern])
 
 
 class Drain:
