@@ -1,4 +1,4 @@
-"""Real nginx, Apache, Caddy and HAProxy on loopback, for tests that need what they really write.
+"""Real nginx, Apache, Caddy, HAProxy and Varnish on loopback, for tests that need what they really write.
 
 Each server gets its own directory (config, logs, pid), a free port on
 127.0.0.1, TZ set to America/Chicago so that its local times carry an offset,
@@ -28,6 +28,8 @@ APACHE = shutil.which("apache2") or ("/usr/sbin/apache2" if os.path.exists("/usr
 APACHE_MODULES = Path("/usr/lib/apache2/modules")
 CADDY = shutil.which("caddy") or ("/usr/bin/caddy" if os.path.exists("/usr/bin/caddy") else None)
 HAPROXY = shutil.which("haproxy") or ("/usr/sbin/haproxy" if os.path.exists("/usr/sbin/haproxy") else None)
+VARNISHD = shutil.which("varnishd") or ("/usr/sbin/varnishd" if os.path.exists("/usr/sbin/varnishd") else None)
+VARNISHNCSA = shutil.which("varnishncsa")
 SERVER_TZ = "America/Chicago"
 LOGIN, PASSWORD = "john smith", "s3cret"  # a Basic-auth login of two words, as a user may choose one
 
@@ -412,6 +414,60 @@ frontend site
     with _serve([HAPROXY, "-db", "-f", str(conf)], {}, signal.SIGUSR1,  # soft stop
                 Server(root, port, conf, logs, lambda: None), stdout=logs / "access.log") as server:
         yield server
+
+
+@contextmanager
+def varnish() -> Iterator[Server]:
+    """Debian's Varnish answering every request itself (no backend), and varnishncsa writing its log in
+    its default format into logs/access.log, as Debian's varnishncsa service does.
+
+    varnishncsa reads Varnish's shared memory log and writes a line when it
+    has read the request's record: it is ready once a request of its own
+    (``GET /varnishncsa-ready``, in the log) is there, and ``stop`` waits
+    until the log has stopped growing before it stops both.
+    """
+    assert VARNISHD and VARNISHNCSA
+    root, logs, port = _new_site()
+    conf = root / "default.vcl"
+    conf.write_text("""vcl 4.1;
+backend default none;
+sub vcl_recv {
+    if (req.url ~ "^/listing/0+([?]|$)") { return (synth(404)); }
+    return (synth(200));
+}
+""")
+    work = root / "work"  # Varnish's shared memory log: where varnishncsa finds this instance
+    log = logs / "access.log"
+    with _serve([VARNISHD, "-F", "-j", "none", "-a", f"127.0.0.1:{port}", "-f", str(conf), "-n", str(work),
+                 "-s", "malloc,16m", "-T", "none"], {}, signal.SIGTERM,
+                Server(root, port, conf, logs, lambda: None)) as server:
+        ncsa = subprocess.Popen([VARNISHNCSA, "-n", str(work), "-w", str(log)], env={**os.environ, "TZ": SERVER_TZ},
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        # It logs the requests made after it has attached to the instance, which takes a while after
+        # varnishd listens: a request is sent until its line is there (a line of the log like any other).
+        deadline = time.monotonic() + 15
+        while not (log.exists() and b"/varnishncsa-ready " in log.read_bytes()):
+            if ncsa.poll() is not None or time.monotonic() > deadline:
+                _stop(ncsa, signal.SIGTERM)
+                raise RuntimeError(f"varnishncsa did not start: {ncsa.stderr.read().decode() if ncsa.stderr else ''}")
+            send_raw(port, b"GET /varnishncsa-ready HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+            time.sleep(0.1)
+        stop_varnishd = server.stop
+
+        def stop() -> None:
+            size, still = -1, 0
+            while still < 10:  # a second without a new line
+                now = log.stat().st_size
+                size, still = now, still + 1 if now == size else 0
+                time.sleep(0.1)
+            _stop(ncsa, signal.SIGTERM)
+            stop_varnishd()
+
+        server.stop = stop
+        try:
+            yield server
+        finally:
+            _stop(ncsa, signal.SIGTERM)
 
 
 def _pg_bin() -> Path | None:

@@ -277,3 +277,42 @@ def test_a_line_glued_to_a_cut_ones_remains_is_read_by_its_tail_when_read_again(
     assert int(again.counts.get_column("views").sum()) == 1
     first = count_batch(batch, formats.get("vhost_combined"), Classifier(CONFIG), None)  # not after a cut back
     assert [r for r, *_ in first.reasons] == ["does not match the log format"]
+
+
+# A request in absolute form (varnishncsa writes every one so; on nginx and Apache a client that takes the server
+# for a proxy sends one): the server serves the URL's path, in the virtual host it names.
+@pytest.mark.parametrize(("fmt", "target", "vhost", "listing", "supplier", "reason"), [
+    ("combined", "http://idx.partner.example/listing/43", "-", "43", "Partner", None),
+    ("combined", "https://www.site.example:443/listing/43?utm=x", "-", "43", "", None),
+    ("combined", "HTTP://user@IDX.Partner.Example:80/listing/43/", "-", "43", "Partner", None),
+    ("combined", "http://idx.partner.example", "-", None, None, NotCounted.NOT_LISTING),  # the path "/"
+    ("combined", "http://h/listing/43/photos/1.jpg", "-", None, None, NotCounted.NOT_LISTING),
+    ("combined", "//idx.partner.example/listing/43", "-", None, None, NotCounted.NOT_LISTING),  # no URL: a path
+    ("combined", "*", "-", None, None, NotCounted.NOT_LISTING),
+    ("combined", "listing/43", "-", None, None, NotCounted.NOT_LISTING),
+    # a virtual host the format logs stays the one logged
+    ("vhost_combined", "http://idx.partner.example/listing/43", "www.site.example", "43", "", None),
+    ("vhost_combined", "http://www.site.example/listing/43", "idx.partner.example", "43", "Partner", None),
+])
+def test_a_target_in_absolute_form_is_its_path(fmt: str, target: str, vhost: str, listing: str | None,
+                                                supplier: str | None, reason: NotCounted | None) -> None:
+    from logtrack.count.batch import count_batch
+
+    view = line(target="/listing/42", vhost=vhost)
+    text = line(target=target, vhost=vhost)
+    if fmt == "combined":
+        view, text = view.split(" ", 1)[1], text.split(" ", 1)[1]
+    # the whole-frame path (explain) and the counting's, where a batch of paths and URLs reads the URLs apart
+    row = classify(text, fmt=fmt)
+    assert (row["listing"], row["reason"]) == (listing, reason.value if reason else None)
+    summary = count_batch(batch_of("t.log", 1, f"{view}\n{text}".encode()), formats.get(fmt), Classifier(CONFIG),
+                          None)
+    counted = {(r["supplier"], r["listing"]): r["views"] for r in summary.counts.iter_rows(named=True)}
+    view_supplier = "Partner" if vhost == "idx.partner.example" else ""
+    if reason is None:
+        assert row["supplier"] == supplier
+        assert counted == ({(view_supplier, "42"): 1} | {(supplier, listing): 1})
+        assert summary.reasons == []
+    else:
+        assert counted == {(view_supplier, "42"): 1}
+        assert [(r, n, line_no) for r, n, line_no, _ in summary.reasons] == [(reason.value, 1, 2)]

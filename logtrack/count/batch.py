@@ -19,6 +19,8 @@ from ..parse import detect, split
 from ..parse.fields import (
     derive,
     fields_of_lines,
+    from_absolute,
+    is_absolute,
     line_fields,
     line_regex_fields,
     read_joined,
@@ -165,11 +167,14 @@ def _count(batch: sources.Batch, fmt: LogFormat, classifier: Classifier, fields:
     wanted = ["idx", "reason", "method", "status", "ts", "local_day",
               formats.REFERRER, formats.VHOST, formats.USER_AGENT, *(["_file"] if per_file else [])]
     # Each stage is collected before the next reads it twice: Polars would not share it reliably.
-    lf = derive(fields, fmt, timezone, log_timezone).with_columns(reason=reasons(fmt, bad_utf8))
+    lf = derive(fields, fmt, timezone, log_timezone, absolute=False).with_columns(reason=reasons(fmt, bad_utf8))
     if starts is not None:
         lf = lf.with_columns(_file=file_of(starts))
-    query = lf.select(*wanted, "target", _cand=passed_parse_and_since(rules) & classifier.hit())
-    parsed = frames.collect(query)
+    candidate = passed_parse_and_since(rules) & classifier.hit()
+    parsed = frames.collect(lf.select(*wanted, "target", _cand=candidate, _abs=is_absolute(fmt)))
+    if parsed.get_column("_abs").any():  # a request in absolute form: read here, in the few batches with one
+        parsed = frames.collect(from_absolute(parsed.lazy(), fmt).with_columns(_cand=candidate))
+    parsed = parsed.drop("_abs")
     rest = groups_of(parsed.lazy().filter(~pl.col("_cand")).with_columns(listing=pl.lit(None, dtype=pl.String))
                      .with_columns(reason=decide.reason(rules, through=NotCounted.NOT_LISTING)), timezone,
                      per_file=per_file)

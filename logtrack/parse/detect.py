@@ -351,7 +351,8 @@ def _reasons(fmt: LogFormat, lines: pl.Series) -> pl.DataFrame:
         fields = split_fields(sources.Batch("sample", 1, data, lines=lines.len()), fmt)
     if fields is None:
         fields = fields_of_lines(_frame(lines), fmt)
-    return frames.collect(derive(fields.lazy(), fmt).select("idx", reason=skip_reason(through=_LAST_DAMAGED)))
+    damage = derive(fields.lazy(), fmt, absolute=False)  # (a URL's path is no damage: not worked out here)
+    return frames.collect(damage.select("idx", reason=skip_reason(through=_LAST_DAMAGED)))
 
 
 def _frame(lines: pl.Series) -> pl.DataFrame:

@@ -165,13 +165,18 @@ def reasons(fmt: LogFormat, bad_utf8: tuple[int, ...]) -> pl.Expr:
 
 
 def derive(lf: pl.LazyFrame, fmt: LogFormat, timezone: str | None = None,
-           log_timezone: str | None = None) -> pl.LazyFrame:
+           log_timezone: str | None = None, *, absolute: bool = True) -> pl.LazyFrame:
     """The columns a verdict reads, from the format's raw fields: lazy, so a caller's query sees them whole.
 
     ``timezone`` is the reporting time zone: when set, ``local_day`` is left
     empty since days then come from the instant. Times logged without an
     offset (a custom ``%{format}t`` without ``%z``) are read in
     ``log_timezone``, else in ``timezone``, else in UTC.
+
+    ``absolute``: a target in absolute form is read as its path and query
+    (``from_absolute``) in every format. False leaves that to the caller
+    where the format does not always log one (the counting: ``is_absolute``
+    tells the few batches that hold such a line, and only those pay for it).
     """
     names = lf.collect_schema().names()
     lf = lf.with_columns(
@@ -195,8 +200,8 @@ def derive(lf: pl.LazyFrame, fmt: LogFormat, timezone: str | None = None,
     words = request.str.splitn(" ", 3)
     lf = lf.with_columns(method=pl.when(well_formed).then(words.struct.field("field_0")),
                          target=pl.when(well_formed).then(words.struct.field("field_1")))
-    if fmt.absolute_targets:
-        lf = _from_absolute(lf, fmt)
+    if fmt.absolute_targets or absolute:
+        lf = from_absolute(lf, fmt)
     ts, local_day = time_columns(fmt, log_timezone or timezone)
     if timezone is not None:
         # With a reporting time zone the day comes from the instant; the
@@ -349,8 +354,23 @@ def _request_line(fmt: LogFormat) -> pl.Expr:
 _ABSOLUTE = r"^[A-Za-z][A-Za-z0-9+.-]*://(?P<authority>[^/?#\s]*)(?P<rest>.*)$"
 
 
-def _from_absolute(lf: pl.LazyFrame, fmt: LogFormat) -> pl.LazyFrame:
-    """Targets written as absolute URLs -> their path and query; their host the vhost if none is logged."""
+def is_absolute(fmt: LogFormat) -> pl.Expr:
+    """Rows whose target ``from_absolute`` may change (not a path: a URL, ``*``, junk), where a caller
+    left it out of ``derive``; a prefix test, cheap on every row."""
+    if fmt.absolute_targets:
+        return pl.lit(False)
+    return ~pl.col("target").str.starts_with("/")
+
+
+def from_absolute(lf: pl.LazyFrame, fmt: LogFormat) -> pl.LazyFrame:
+    """Targets written as absolute URLs -> their path and query; their host the vhost if none is logged.
+
+    The server serves such a request (``GET http://host/listing/1 HTTP/1.1``)
+    as the page of its path, in the virtual host the URL names: Varnish's
+    varnishncsa writes every request so, as the load balancers and CDNs do;
+    on nginx and Apache it comes from a client that takes the server for a
+    proxy. A target that is no URL (a path, ``*``) is left as it is.
+    """
     target = pl.col("target")
     parts = target.str.extract_groups(_ABSOLUTE)  # one pass: both parts, or nulls for a path
     authority, rest = parts.struct.field("authority"), parts.struct.field("rest")

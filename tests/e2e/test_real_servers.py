@@ -1,6 +1,6 @@
-"""Logs written by real nginx, Apache, Caddy and HAProxy give exactly the views the test sent.
+"""Logs written by real nginx, Apache, Caddy, HAProxy and Varnish give exactly the views the test sent.
 
-The servers are Debian's nginx-light, apache2, caddy and haproxy, started on
+The servers are Debian's nginx-light, apache2, caddy, haproxy and varnish, started on
 127.0.0.1 by the test itself (tests/servers.py) and stopped before their
 logs are read. .ci/run installs them; without them these tests skip and
 say why.
@@ -328,6 +328,28 @@ def test_caddy_in_a_container(cli, config: Path, tmp_path: Path, runtime: str) -
     assert f"logtrack: {log}: format {runtime}:caddy" in err.splitlines()
     assert "no request: a log header or the server's own message" in err  # (Caddy's own, skipped as such)
     assert xml_counts(out) == expected(sent, True)
+
+
+@pytest.mark.skipif(servers.VARNISHD is None or servers.VARNISHNCSA is None,
+                    reason="varnish is not installed (apt-get install varnish)")
+def test_varnish_logs(cli, config: Path) -> None:
+    """varnishncsa's default format is combined's, but each request line holds the whole URL, put together from
+    the Host header (``GET http://www.site.example/listing/1 HTTP/1.1``): its path and query are the target, and
+    its host the virtual host (the Partner supplier's)."""
+    with servers.varnish() as srv:
+        sent = traffic(srv.port)
+        # a request in absolute form names its own host, which Varnish takes over the Host header's
+        servers.send_raw(srv.port, b"GET http://idx.partner.example/listing/100001 HTTP/1.1\r\n"
+                                   b"Host: www.site.example\r\nConnection: close\r\n\r\n")
+        srv.stop()
+        log = srv.logs / "access.log"
+        assert "GET http://idx.partner.example/listing/100001 HTTP/1.1" in log.read_text("utf-8", "replace")
+        code, out, err = cli("xml", str(log), "--config", str(config), "--strict")
+    assert code == 0, err
+    assert f"logtrack: {log}: format combined" in err.splitlines()
+    want = expected(sent, True)
+    want[(sent[-1].day.isoformat(), "Partner", "100001")] += 1
+    assert xml_counts(out) == want
 
 
 @pytest.mark.skipif(servers.HAPROXY is None, reason="haproxy is not installed (apt-get install haproxy)")
