@@ -20,7 +20,6 @@ has new lines, so the daily run that finds nothing new stays quick.
 from __future__ import annotations
 
 import functools
-import hashlib
 import itertools
 import json
 import os
@@ -198,6 +197,7 @@ class _File:
     how: str = ""  # "new", or how it was known
     offset: int = 0  # read up to here (bytes of the plain text), counted or queued for its commit
     lines: int = 0
+    tail_hash: str | None = None  # of the bytes before ``offset``, as read (``sources.Batch.tail_hash``)
     last_ts: int | None = None
     since: int | None = None  # lines timed up to it were counted before (read again after a cut back)
     account: FileAccount = field(default_factory=FileAccount)  # the lines read this run, and the damaged ones
@@ -212,6 +212,7 @@ class _File:
     def absorb(self, batch: sources.Batch, summary: BatchSummary, known: set[str]) -> None:
         """A counted batch, in file order: the position moves on, its counts wait for their commit."""
         self.offset, self.lines = batch.end_offset, batch.first_line - 1 + summary.lines
+        self.tail_hash = batch.tail_hash
         self.last_ts = max((t for t in (self.last_ts, summary.last_ts) if t is not None), default=None)
         if self.since is not None and self.last_ts is not None and self.last_ts > self.since:
             self.since = None  # past the cut: every line from here on was written after it
@@ -256,13 +257,14 @@ class _Commit:
     last_ts: int | None
     since: int | None
     hints: tuple[os.stat_result, bool] | None
+    tail_hash: str | None = None
 
     def advance(self) -> Advance:
         """Its counts merged (in key order, when there are many: ``SORTED_ROWS``), on the state's thread."""
         parts = [s.counts for s in self.done]
         by_key = sum(part.height for part in parts) > SORTED_ROWS
         return Advance(self.record_id, self.offset, self.lines, self.name, merge_counts(parts, sort=by_key),
-                       self.last_ts, self.since, None if self.packed else _tail_hash(self.name, self.offset),
+                       self.last_ts, self.since, None if self.packed else self.tail_hash,
                        merge_outcomes([s.outcomes for s in self.done if s.outcomes is not None]))
 
 
@@ -339,8 +341,7 @@ class _Reader:
                 continue
             file = _File(item.name, item.format)
             try:
-                file.st = os.stat(item.name)
-                file.packed = compressed.is_compressed(item.name)
+                file.st, file.packed = compressed.opened_as(item.name)
             except FileNotFoundError:
                 file.error = VanishedError(f"{item.name}: gone since it was listed")
             except OSError as exc:
@@ -363,8 +364,8 @@ class _Reader:
         for file in group:
             if file.error is None and file.outcome is None and not file.head:
                 try:
-                    file.head = compressed.head(file.name, FINGERPRINT_BYTES)
-                except InputError as exc:
+                    file.head = compressed.head(file.name, FINGERPRINT_BYTES, same_as=_identity(file))
+                except InputError as exc:  # (VanishedError too: renamed since it was listed)
                     file.error = exc
                 if not file.head and file.error is None:
                     file.outcome = "empty"
@@ -378,7 +379,7 @@ class _Reader:
             file.record, file.how = record, how
             if file.format is None and self.config.rules.format != AUTO:
                 file.format = formats.get(self.config.rules.format)
-            file.offset, file.lines = record.offset, record.lines
+            file.offset, file.lines, file.tail_hash = record.offset, record.lines, record.tail_hash
             file.last_ts, file.since = record.last_ts, record.recount_since
             self._reading.append(file)
         if len(found) == len(todo):
@@ -390,7 +391,7 @@ class _Reader:
         _still_the_one(file)
         yield from sources.batches(file.name, warn=through(held, lambda message: self.warn(message, file)),
                                    note=through(held, self.say), skip=file.offset, first_line=file.lines + 1,
-                                   partial_tail=False)
+                                   partial_tail=False, same_as=_identity(file))
 
     def _judge(self, parts: list[sources.Batch]) -> list[LogFormat | None]:
         """The formats of new whole files read ahead (``read_ahead``), judged together."""
@@ -584,7 +585,7 @@ class _Reader:
         if not file.pending and hints is None:
             return
         self._to_write.append(_Commit(record.id, file.name, file.packed, file.pending, file.offset, file.lines,
-                                      file.last_ts, file.since, hints))
+                                      file.last_ts, file.since, hints, file.tail_hash))
         file.pending, file.pending_bytes, file.committed_at = [], 0, time.monotonic()
 
     def _write(self) -> bool:
@@ -685,8 +686,8 @@ def _known_as(state: Store, group: list[_File], busy: list[_File]) -> list[tuple
         state.widen_fingerprint(record, head)
         how = f"known (as {record.last_name}), resumed at line {record.lines + 1}"
         cut = None
-        assert file.st is not None
-        if not packed and not _still_there(name, record, file.st.st_size):
+        # (False only of the file matched: another by its name now is left to ``_still_the_one``, which says so)
+        if not packed and _still_there(file, record) is False:
             if record.last_ts is None:  # nothing to tell old lines from new ones by
                 cut = (f"{name}: the file changed before the position read last time (line {record.lines}, "
                        f"byte {record.offset}): a crash cut it back, or it was rewritten; reading goes on from "
@@ -701,7 +702,6 @@ def _known_as(state: Store, group: list[_File], busy: list[_File]) -> list[tuple
     return out
 
 
-TAIL_BYTES = 256
 # After the first, a commit holds the counts and read position of this much text, or of this long's
 # parsing, whichever comes first: the same listings recur from batch to batch, so merged counts mean
 # fewer SQLite upserts, and a run killed meanwhile reads at most that much again (exactly once either
@@ -737,47 +737,52 @@ def _still_the_one(file: _File) -> None:
     file would count another's lines, or its own again. Gone so, it is read
     again under the names the files have now (``ingest_paths``).
     """
-    name, matched, record = file.name, file.st, file.record
-    assert matched is not None and record is not None
+    name, record = file.name, file.record
+    assert record is not None
     try:
-        st = os.stat(name)
-        same = (st.st_dev, st.st_ino) == (matched.st_dev, matched.st_ino) \
-            and compressed.head(name, len(file.head)) == file.head \
-            and (file.packed or file.cut_back or _still_there(name, record, st.st_size))
-    except FileNotFoundError:
+        same = compressed.head(name, len(file.head), same_as=_identity(file)) == file.head \
+            and (file.packed or file.cut_back or _still_there(file, record) is True)
+    except (FileNotFoundError, VanishedError):
         same = False
     if not same:
         raise VanishedError(f"{name}: another file by the time it was read (rotated?)")
 
 
-def _tail_hash(name: str, offset: int) -> str | None:
-    """A hash of the bytes just before ``offset`` (None if they cannot be read)."""
-    try:
-        with open(name, "rb") as fh:
-            fh.seek(max(0, offset - TAIL_BYTES))
-            tail = fh.read(min(offset, TAIL_BYTES))
-    except OSError:
-        return None
-    return hashlib.sha256(tail).hexdigest()[:32] if len(tail) == min(offset, TAIL_BYTES) else None
+def _identity(file: _File) -> tuple[int, int]:
+    """The (device, inode) of the file as listed: the one matched, read and committed, whatever its name."""
+    assert file.st is not None
+    return file.st.st_dev, file.st.st_ino
 
 
-def _still_there(name: str, record: FileRecord, size: int) -> bool:
-    """Whether the file still holds what it held just before where the last run stopped.
+def _still_there(file: _File, record: FileRecord) -> bool | None:
+    """Whether the file matched still holds what it held just before where the last run stopped; None
+    when its name holds another file now (logrotate renamed it since it was listed).
 
     Logs only grow, so this holds unless the file was cut back, as a
     filesystem can do to its last unwritten lines in a crash, with the
     restarted server appending from there; a rewritten file shows it too.
     States from before ``tail_hash`` was kept check that a line still ends
-    there (or a hole begins or ends).
+    there (or a hole begins or ends). Read from the file opened and checked
+    to be the one matched: the bytes of another, renamed to its name since,
+    made a file rotated in the middle of a run look cut back, read again
+    from its start and its lines timed up to the last one read taken for
+    counted.
     """
     offset = record.offset
     if offset == 0:
         return True
-    if size < offset:
-        return False
-    if record.tail_hash is not None:
-        return _tail_hash(name, offset) == record.tail_hash
-    with open(name, "rb") as fh:
+    try:
+        fh = open(file.name, "rb")  # noqa: SIM115 - closed below
+    except FileNotFoundError:
+        return None
+    with fh:
+        st = os.fstat(fh.fileno())
+        if (st.st_dev, st.st_ino) != _identity(file):
+            return None
+        if st.st_size < offset:
+            return False
+        if record.tail_hash is not None:
+            return compressed.tail_at(fh.fileno(), offset) == record.tail_hash
         fh.seek(offset - 1)
         around = fh.read(2)
     return around[:1] in (b"\n", HOLE) or around[1:] == HOLE

@@ -10,6 +10,8 @@ so its complete lines still count.
 from __future__ import annotations
 
 import bz2
+import hashlib
+import io
 import lzma
 import os
 import sys
@@ -230,6 +232,29 @@ def is_compressed(name: str) -> bool:
         return _kind(fh.read(8)) is not None
 
 
+def opened_as(name: str) -> tuple[os.stat_result, bool]:
+    """The file by this name now: its stat and whether it is compressed, both of the one file opened
+    (the name may change hands in between, as logrotate renames files)."""
+    with open(name, "rb") as fh:
+        return os.fstat(fh.fileno()), _kind(fh.read(8)) is not None
+
+
+def identity(raw: IO[bytes]) -> tuple[int, int] | None:
+    """(device, inode) of an open file; None for one that has none to tell (a pipe's are no file's)."""
+    try:
+        st = os.fstat(raw.fileno())
+    except (OSError, ValueError, io.UnsupportedOperation):
+        return None
+    return st.st_dev, st.st_ino
+
+
+def check_same(raw: IO[bytes], name: str, same_as: tuple[int, int] | None) -> None:
+    """VanishedError, with ``raw`` closed, unless it is the file ``same_as`` names (None: any)."""
+    if same_as is not None and identity(raw) != same_as:
+        raw.close()
+        raise VanishedError(f"{name}: another file by the time it was read (rotated?)")
+
+
 def _skip(chunks: Iterator[bytes], skip: int) -> Iterator[bytes]:
     for chunk in chunks:
         if skip >= len(chunk):
@@ -244,9 +269,11 @@ def _skip(chunks: Iterator[bytes], skip: int) -> Iterator[bytes]:
 HEAD_CHUNK = 16 * 1024  # a look at a file's first bytes: reading and inflating 1 MiB for 4 KiB took 1 ms
 
 
-def head(name: str, size: int) -> bytes:
-    """The first ``size`` decompressed bytes (fewer if the file is shorter)."""
+def head(name: str, size: int, same_as: tuple[int, int] | None = None) -> bytes:
+    """The first ``size`` decompressed bytes (fewer if the file is shorter); of the file ``same_as`` names
+    (its device and inode), or VanishedError."""
     chunks, raw = open_source(name, raw_chunk=max(size, HEAD_CHUNK))
+    check_same(raw, name, same_as)
     out = bytearray()
     try:
         for chunk in chunks:
@@ -258,6 +285,38 @@ def head(name: str, size: int) -> bytes:
     finally:
         raw.close()
     return bytes(out[:size])
+
+
+TAIL_BYTES = 256  # what ``tail_hash`` covers: the bytes just before a read position
+
+
+def tail_hash(tail: bytes) -> str:
+    """What a state keeps of the bytes just before a file's read position, to tell the file was not cut back."""
+    return hashlib.sha256(tail).hexdigest()[:32]
+
+
+def plain_descriptor(raw: IO[bytes]) -> int | None:
+    """The descriptor of ``raw`` where its bytes are the text itself (a plain regular file), else None.
+
+    Through it, what a file held before a position is read from the file
+    that was read, whatever name it has by then (logrotate renames files
+    under a run that reads them).
+    """
+    try:
+        fd = raw.fileno()
+        return fd if _kind(os.pread(fd, 8, 0)) is None else None
+    except (OSError, ValueError, io.UnsupportedOperation):  # a pipe, stdin, no descriptor
+        return None
+
+
+def tail_at(fd: int, offset: int) -> str | None:
+    """``tail_hash`` of the bytes before ``offset`` in the file of ``fd`` (None if they cannot all be read)."""
+    want = min(offset, TAIL_BYTES)
+    try:
+        tail = os.pread(fd, want, offset - want)
+    except OSError:
+        return None
+    return tail_hash(tail) if len(tail) == want else None
 
 
 def position(raw: IO[bytes]) -> int:

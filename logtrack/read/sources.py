@@ -22,7 +22,16 @@ from functools import cache, cached_property
 
 from ..errors import InputError, UsageError
 from . import parts
-from .compressed import OUT_CHUNK, RAW_CHUNK, Truncated, open_source, position
+from .compressed import (
+    OUT_CHUNK,
+    RAW_CHUNK,
+    Truncated,
+    check_same,
+    open_source,
+    plain_descriptor,
+    position,
+    tail_at,
+)
 from .holes import Binary, Holes, looks_binary
 
 __all__ = ["BATCH_BYTES", "BATCH_ENV", "Batch", "batch_bytes_wanted", "batch_of", "batches",
@@ -58,6 +67,9 @@ class Batch:
     raw_bytes: int = 0
     end_offset: int = 0  # decompressed bytes from the file's start through this batch's newline
     lines: int = 0  # how many lines; 0 when not counted yet
+    # of a plain file read incrementally: the hash of its bytes before end_offset (``compressed.tail_at``),
+    # read when the batch was, from the file read (a commit by its name could read another, renamed there)
+    tail_hash: str | None = None
 
     @cached_property
     def _decoded(self) -> tuple[str, tuple[int, ...]]:
@@ -169,6 +181,7 @@ def batches(
     skip: int = 0,
     first_line: int = 1,
     partial_tail: bool = True,
+    same_as: tuple[int, int] | None = None,
 ) -> Iterator[Batch]:
     """Yield the lines of one source as batches.
 
@@ -181,9 +194,15 @@ def batches(
     kept, the incomplete last one is left out and said so. ``note`` hears
     of what is no loss: a line too long to be a server's, read from its
     start only (``LINE_MAX``).
+
+    ``same_as``: the (device, inode) the caller found at ``name`` and means
+    to read: the file opened is checked to be that one (VanishedError if
+    not), as logrotate may have renamed another to the name in between.
     """
     batch_bytes = batch_bytes or batch_bytes_wanted()
     chunks, raw = open_source(name, skip)
+    check_same(raw, name, same_as)
+    fd = None if partial_tail else plain_descriptor(raw)  # (a stateless read keeps no position)
     line_no = first_line
     offset = skip
     pending = _Pending()
@@ -203,7 +222,8 @@ def batches(
             return None
         data, lines = cut
         offset += holes.take(len(data) + 1)
-        batch = Batch(name, line_no, data, position(raw), offset, lines)
+        tail = None if fd is None else tail_at(fd, offset)
+        batch = Batch(name, line_no, data, position(raw), offset, lines, tail)
         line_no += lines
         return batch
 

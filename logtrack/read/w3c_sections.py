@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 
 from ..errors import InputError, LogFormatError
 from ..formats import LogFormat
@@ -89,7 +90,9 @@ def _part(batch: Batch, start: int, end: int, end_offset: int) -> Batch:
     data = batch.data
     first_line = batch.first_line + data.count(b"\n", 0, start)
     raw = batch.raw_bytes if end == len(data) else 0  # the bytes read are reported with the last part
-    return batch_of(batch.source, first_line, data[start:end], raw, end_offset)
+    part = batch_of(batch.source, first_line, data[start:end], raw, end_offset)
+    # (the last part ends where the batch does: what its file held before there is the batch's)
+    return replace(part, tail_hash=batch.tail_hash) if end_offset == batch.end_offset else part
 
 
 def header_before(path: str, offset: int) -> str | None:

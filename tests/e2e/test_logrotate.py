@@ -16,6 +16,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -212,3 +214,141 @@ def test_random_rotations_runs_and_kills_count_each_view_once(tmp_path: Path, cl
     assert code == 0, err
     assert xml_counts(out) == lines.expected
     assert rotations and kills, "no rotation, or every run ended before it could be killed: the test proved little"
+
+
+def test_a_file_renamed_while_a_run_reads_it_keeps_its_position(tmp_path: Path, cli, monkeypatch) -> None:
+    """logrotate renames the log a run is reading and the server's new log takes its name, as long as the old
+    by the time the run commits: the run keeps what the file it read held before its position (a commit that
+    read it under the name, from the new file, stored another file's bytes; the next run took the renamed log
+    for one a crash cut back, read it again and skipped its new lines timed up to the last one counted)."""
+    from logtrack.read import sources
+
+    logs, log, conf, state, _ = site(tmp_path)
+    same_second = "01/Nov/2026:10:00:00 -0500"  # every line: what was read and what came after, alike
+
+    def views(first: int, n: int, when: str = same_second) -> list[bytes]:
+        return [f'203.0.113.{i % 250} - - [{when}] "GET /listing/{1000000 + i % 7} HTTP/1.1" 200 {i} "-" '
+                f'"Mozilla/5.0 (X11; Linux x86_64) Gecko/20100101 Firefox/132.0 {"x" * 80}"'.encode()
+                for i in range(first, first + n)]
+
+    writer = Writer(log)
+    writer.lines(views(0, 12_000))  # 2.3 MB: three batches of 1 MiB (BATCH_ENV below)
+    read = sources.batches
+    rotated = []
+
+    def rotated_after_the_first_batch(name: str, *args: object, **kwargs: object) -> Iterator[sources.Batch]:
+        for n, batch in enumerate(read(name, *args, **kwargs)):  # type: ignore[arg-type]
+            yield batch
+            if n == 0 and name == str(log) and not rotated:  # logrotate, while the run reads on
+                os.rename(log, logs / "access.log.1")
+                new = Writer(log)
+                new.lines(views(20_000, 13_000, "01/Nov/2026:10:00:01 -0500"))  # longer than the old one
+                new.close()
+                rotated.append(name)
+
+    monkeypatch.setenv(BATCH_ENV, "1")
+    monkeypatch.setattr(sources, "batches", rotated_after_the_first_batch)
+    run = ("run", str(logs), "--config", str(conf), "--state", str(state), "--no-upload", "-q")
+    assert cli(*run)[0] == 0
+    assert rotated
+    writer.lines(views(12_000, 300))  # the server writes on into the renamed file until it reopens
+    writer.close()
+    code, _, err = cli(*run)
+    assert code == 0, err
+    code, out, err = cli("export", "--state", str(state))
+    assert code == 0, err
+    expected: Counter[tuple[str, str, str]] = Counter()
+    for line in [*views(0, 12_300), *views(20_000, 13_000, "01/Nov/2026:10:00:01 -0500")]:
+        expected[("2026-11-01", "", line.split(b"/listing/")[1].split(b" ")[0].decode())] += 1
+    assert xml_counts(out) == expected
+
+
+def test_a_file_renamed_between_its_check_and_its_opening_is_read_under_its_new_name(tmp_path: Path, cli,
+                                                                                     monkeypatch) -> None:
+    """logrotate renames the log just after a run has checked that the name still holds the file it matched,
+    before the run opens it: the run reads the file it matched, not the new one from the old one's position
+    (which counted the new log's lines past that position twice and never its first ones)."""
+    from logtrack.jobs import ingest
+
+    logs, log, conf, state, _ = site(tmp_path)
+
+    def views(first: int, n: int) -> list[bytes]:
+        return [f'203.0.113.{i % 250} - - [01/Nov/2026:10:{i // 600 % 60:02d}:{i // 10 % 60:02d} -0500] '
+                f'"GET /listing/{1000000 + i % 7} HTTP/1.1" 200 {i} "-" "Mozilla/5.0 (X11) Firefox/132.0"'.encode()
+                for i in range(first, first + n)]
+
+    writer = Writer(log)
+    writer.lines(views(0, 2000))
+    run = ("run", str(logs), "--config", str(conf), "--state", str(state), "--no-upload", "-q")
+    assert cli(*run)[0] == 0
+    writer.lines(views(2000, 500))
+    writer.close()
+    checked = ingest._still_the_one
+    rotated = []
+
+    def then_rotated(file: object) -> None:
+        checked(file)  # type: ignore[arg-type]
+        if not rotated:  # logrotate, between the check and the opening
+            os.rename(log, logs / "access.log.1")
+            new = Writer(log)
+            new.lines(views(10_000, 3000))  # longer than the old one's position
+            new.close()
+            rotated.append(file)
+
+    monkeypatch.setattr(ingest, "_still_the_one", then_rotated)
+    code, _, err = cli(*run)
+    assert code == 0, err
+    assert rotated
+    monkeypatch.undo()
+    assert cli(*run)[0] == 0
+    code, out, err = cli("export", "--state", str(state))
+    assert code == 0, err
+    expected: Counter[tuple[str, str, str]] = Counter()
+    for line in [*views(0, 2500), *views(10_000, 3000)]:
+        expected[("2026-11-01", "", line.split(b"/listing/")[1].split(b" ")[0].decode())] += 1
+    assert xml_counts(out) == expected
+
+
+def test_a_file_renamed_between_its_listing_and_its_match_is_not_taken_for_cut_back(tmp_path: Path, cli,
+                                                                                    monkeypatch) -> None:
+    """logrotate renames the log after a run listed it and read its first bytes, before the run checks the bytes
+    before its position: the check reads the file listed, not the new log by its name (whose other bytes made
+    the renamed log look cut back by a crash: read again, its new lines timed up to the last one counted were
+    taken for counted)."""
+    from logtrack.jobs import ingest
+
+    logs, log, conf, state, _ = site(tmp_path)
+    same_second = "01/Nov/2026:10:00:00 -0500"
+
+    def views(first: int, n: int, when: str = same_second) -> list[bytes]:
+        return [f'203.0.113.{i % 250} - - [{when}] "GET /listing/{1000000 + i % 7} HTTP/1.1" 200 {i} "-" '
+                f'"Mozilla/5.0 (X11) Firefox/132.0"'.encode() for i in range(first, first + n)]
+
+    writer = Writer(log)
+    writer.lines(views(0, 2000))
+    run = ("run", str(logs), "--config", str(conf), "--state", str(state), "--no-upload", "-q")
+    assert cli(*run)[0] == 0
+    writer.lines(views(2000, 500))  # the same second as the last line counted
+    writer.close()
+    matched = ingest._known_as_together
+    rotated = []
+
+    def rotated_first(state: object, group: list[object], busy: list[object]) -> object:
+        if not rotated:  # logrotate, once the run has listed the log and read its first bytes
+            os.rename(log, logs / "access.log.1")
+            new = Writer(log)
+            new.lines(views(10_000, 3000, "01/Nov/2026:10:00:01 -0500"))  # longer than the old one's position
+            new.close()
+            rotated.append(group)
+        return matched(state, group, busy)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ingest, "_known_as_together", rotated_first)
+    code, _, err = cli(*run)
+    assert code == 0, err
+    assert rotated
+    code, out, err = cli("export", "--state", str(state))
+    assert code == 0, err
+    expected: Counter[tuple[str, str, str]] = Counter()
+    for line in [*views(0, 2500), *views(10_000, 3000, "01/Nov/2026:10:00:01 -0500")]:
+        expected[("2026-11-01", "", line.split(b"/listing/")[1].split(b" ")[0].decode())] += 1
+    assert xml_counts(out) == expected
