@@ -46,6 +46,18 @@ ALB = [
     '"Root=1-58337327-72bd00b0343d75b906739c42" "-" "-" 1 2015-11-07T18:45:33.559000Z "redirect" '
     '"https://example.com:80/" "-" "10.0.0.66:9000" "200" "-" "-"',
 ]
+# AWS: "Access log entries" examples for Classic Load Balancers (paths put in): HTTP, HTTPS, a TCP listener's line
+# (no status, no request), and a request no back end answered
+ELB = [
+    '2015-05-13T23:39:43.945958Z my-loadbalancer 192.168.131.39:2817 10.0.0.1:80 0.000073 0.001048 0.000057 200 200 '
+    '0 29 "GET http://www.example.com:80/listing/1011 HTTP/1.1" "curl/7.38.0" - -',
+    '2015-05-13T23:39:43.945958Z my-loadbalancer 192.168.131.39:2817 10.0.0.1:80 0.000086 0.001048 0.001337 200 200 '
+    '0 57 "GET https://www.example.com:443/listing/1012?a=b HTTP/1.1" "Mozilla/5.0 (X11)" DHE-RSA-AES128-SHA TLSv1.2',
+    '2015-05-13T23:39:43.945958Z my-loadbalancer 192.168.131.39:2817 10.0.0.1:80 0.001069 0.000028 0.000041 - - 82 '
+    '305 "- - - " "-" - -',
+    '2015-05-13T23:39:44.003Z my-loadbalancer 192.168.131.39:2818 - -1 -1 -1 503 0 0 0 '
+    '"GET http://www.example.com:80/listing/1013 HTTP/1.1" "Mozilla/5.0 (X11)" - -',
+]
 # HAProxy configuration manual, 8.2.3 "HTTP log format", as syslog writes it to a file
 HAPROXY = [
     'Feb  6 12:14:14 localhost haproxy[14389]: 10.0.1.2:33317 [06/Feb/2009:12:14:14.655] http-in '
@@ -296,6 +308,14 @@ def rows(fmt: str, lines: list[str]) -> list[dict[str, object]]:
          "user_agent": "curl/7.46.0", "ts": datetime(2018, 7, 2, 22, 23, 0, 186641, tzinfo=UTC)},
         {"target": "/listing/1002?a=b", "vhost": "www.example.com:443", "local_day": date(2015, 11, 7)},
     ]),
+    ("elb", ELB, [
+        {"method": "GET", "target": "/listing/1011", "vhost": "www.example.com:80", "status": 200,
+         "client": "192.168.131.39:2817", "user_agent": "curl/7.38.0",
+         "ts": datetime(2015, 5, 13, 23, 39, 43, 945958, tzinfo=UTC)},
+        {"target": "/listing/1012?a=b", "vhost": "www.example.com:443", "user_agent": "Mozilla/5.0 (X11)"},
+        {"status": 0, "reason": Skip.NO_REQUEST.value},
+        {"target": "/listing/1013", "status": 503, "ts": datetime(2015, 5, 13, 23, 39, 44, 3000, tzinfo=UTC)},
+    ]),
     ("haproxy:Host", HAPROXY, [
         {"client": "10.0.1.2", "vhost": "1wt.eu", "target": "/listing/1003", "status": 200,
          "ts": datetime(2009, 2, 6, 12, 14, 14, 655000, tzinfo=UTC)},
@@ -438,6 +458,7 @@ def test_vendor_samples_are_read(fmt: str, lines: list[str], expected: list[dict
 
 @pytest.mark.parametrize(("lines", "name"), [
     (ALB, "alb"),
+    (ELB, "elb"),
     (HAPROXY, "haproxy:Host"),
     (CLOUDFRONT, "cloudfront"),
     (IIS, "w3c"),
@@ -487,7 +508,7 @@ COMBINED = '203.0.113.{i} - - [29/Nov/2026:16:25:14 -0600] "GET /listing/{i} HTT
 # Files judged together (``detect_files``): their lines, and whether their format is plain enough to be given
 # there (True) or the file is left to ``detect`` alone (False).
 TOGETHER: list[tuple[list[str], bool]] = [
-    (ALB, True), (TRAEFIK, True), (NPM, True), (NPM_STANDARD, True), (ENVOY, True), (ISTIO, True),
+    (ALB, True), (ELB, True), (TRAEFIK, True), (NPM, True), (NPM_STANDARD, True), (ENVOY, True), (ISTIO, True),
     ([COMBINED.format(i=i) for i in range(30)], True),
     ([COMBINED.format(i=i).rsplit(' "-"', 1)[0] for i in range(5)], True),  # common
     (["www.site.example:443 " + COMBINED.format(i=i) for i in range(5)], True),  # vhost_combined
@@ -888,7 +909,7 @@ def test_a_bad_header_mid_file_stops_that_file_only(cli, tmp_path: Path) -> None
     assert xml_counts(out) == {("2019-06-05", "", "1005"): 2, ("2019-06-05", "", "1006"): 1}
 
 
-SAMPLES = [*ALB, *HAPROXY, *CLOUDFRONT, *IIS, *TRAEFIK, *TRAEFIK_JSON, *CLOUDFLARE, *CADDY, *GCP, *AKAMAI, *AZURE_FRONT_DOOR, *NPM, *NPM_STANDARD, *ENVOY, *ISTIO, *CRI, *DOCKER,
+SAMPLES = [*ALB, *ELB, *HAPROXY, *CLOUDFRONT, *IIS, *TRAEFIK, *TRAEFIK_JSON, *CLOUDFLARE, *CADDY, *GCP, *AKAMAI, *AZURE_FRONT_DOOR, *NPM, *NPM_STANDARD, *ENVOY, *ISTIO, *CRI, *DOCKER,
            *CRI_JSON, *DOCKER_JSON,
            '1.2.3.4 - - [01/Nov/2026:10:00:00 +0000] "GET /listing/2 HTTP/1.1" 200 5 "-" "M"']
 

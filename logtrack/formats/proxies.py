@@ -1,4 +1,4 @@
-"""The fixed line formats of proxies and load balancers in front of a site: HAProxy and AWS ALB.
+"""The fixed line formats of proxies and load balancers in front of a site: HAProxy and AWS's ALB and ELB.
 
 Neither is written by a ``LogFormat`` or ``log_format`` string, so each is
 spelled here as the pieces the one compiler (``formats.build``) reads, from
@@ -17,6 +17,10 @@ the field list in its vendor's documentation:
   an absolute URL (``"GET https://www.example.com:443/x?y HTTP/1.1"``): the
   target is its path and query, the virtual host its host. ALB logs no
   referrer: suppliers come from ``host`` rules or the default.
+- **AWS Classic Load Balancer** (``elb``) access logs: ALB's first fields
+  without its leading type, then the request and agent alike, and the TLS
+  cipher and protocol (``- -`` over plain HTTP). A TCP listener's lines
+  have ``-`` for status and ``"- - - "`` for request: no page.
 """
 
 from __future__ import annotations
@@ -31,13 +35,16 @@ from .nginx import ISO_TEXT
 
 HAPROXY = "haproxy"
 ALB = "alb"
-NAMES = (ALB, HAPROXY)
+ELB = "elb"
+NAMES = (ALB, ELB, HAPROXY)
 
 _SYSLOG = syslog.OPTIONAL  # as syslog files it, written raw with <PRI>, or without it: each writer differs
 _HAPROXY_TIME = r"[0-9]{2}/[A-Za-z]{3}/[0-9]{4}:[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?"
 # capture request header NAME -> the field it fills
 _HEADERS = {"host": f.VHOST, "referer": f.REFERRER, "referrer": f.REFERRER, "user-agent": f.USER_AGENT}
 HAPROXY_ENCODING = "haproxy"  # '#' and two hex digits for '"', '#', '{', '|', '}' and control bytes
+# a status of "-": the load balancer sent no response (a TCP listener's line, a client gone first); read as 0
+NO_RESPONSE = "no_response"
 
 
 def _ignored(pattern: str = r"\S+") -> Piece:
@@ -59,9 +66,11 @@ def get(spec: str) -> LogFormat:
     name, _, headers = spec.partition(":")
     if name == ALB and not headers:
         return alb()
+    if name == ELB and not headers:
+        return elb()
     if name == HAPROXY:
         return haproxy([h.strip() for h in headers.split(",")] if headers else [])
-    raise LogFormatError(f"unknown log format {spec!r}", "use alb, haproxy or haproxy:Host,Referer,User-Agent")
+    raise LogFormatError(f"unknown log format {spec!r}", "use alb, elb, haproxy or haproxy:Host,Referer,User-Agent")
 
 
 def haproxy(headers: list[str]) -> LogFormat:
@@ -93,10 +102,21 @@ def haproxy(headers: list[str]) -> LogFormat:
 
 def alb() -> LogFormat:
     """An AWS Application Load Balancer access log line (its fields after the agent are not read)."""
+    return _aws(ALB, [_ignored(r"[a-z0-9]+")])  # type: http, https, h2, grpcs, ws, wss
+
+
+def elb() -> LogFormat:
+    """An AWS Classic Load Balancer access log line: ALB's without its type (its TLS fields are not read)."""
+    return _aws(ELB, [])
+
+
+def _aws(name: str, first: list[Piece]) -> LogFormat:
+    """The load balancers' line from its time on: time, name, client, backend, three times, the status the
+    client got, the backend's, bytes received and sent, the request with an absolute URL and the agent."""
     pieces = _spaced(
-        _ignored(r"[a-z0-9]+"),  # type: http, https, h2, grpcs, ws, wss
+        *first,
         Piece(field=f.TIME, pattern=ISO_TEXT, time_kind=f.ISO8601),
-        _ignored(),  # elb
+        _ignored(),  # the load balancer's name
         Piece(field=f.CLIENT, pattern=r"\S+"),  # client:port
         _ignored(), _ignored(r"-?[0-9.]+"), _ignored(r"-?[0-9.]+"), _ignored(r"-?[0-9.]+"),  # target, three times
         Piece(field=f.STATUS, pattern=r"[0-9]{3}|-"),  # elb_status_code: what the client got
@@ -104,4 +124,4 @@ def alb() -> LogFormat:
         '"', )
     pieces += [Piece(field=f.REQUEST, pattern=r".*?"), Piece(literal='" "'),
                Piece(field=f.USER_AGENT, pattern=r".*?"), Piece(literal='"')]
-    return replace(compiler.build(pieces, ALB, ALB), absolute_targets=True)
+    return replace(compiler.build(pieces, name, name), absolute_targets=True, encoded={f.STATUS: NO_RESPONSE})

@@ -1,5 +1,5 @@
 """Encodings: a field's text as the client sent it, from how a log encodes it (HAProxy's ``#XX``, CloudFront's
-percent-encoding, IIS's ``+``, Akamai's both, nginx's ``$args`` "-")."""
+percent-encoding, IIS's ``+``, Akamai's both, nginx's ``$args`` "-", a load balancer's status "-")."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from collections.abc import Callable
 import polars as pl
 
 from ..formats.nginx import GLUED_ARGS
+from ..formats.proxies import NO_RESPONSE
 
 
 def decoded(text: pl.Expr, how: str) -> pl.Expr:
@@ -21,12 +22,17 @@ def decoded(text: pl.Expr, how: str) -> pl.Expr:
     ``+`` the client sent reads as a space too, as IIS leaves no way to
     tell them apart). ``form``: both, as HTML forms encode (Akamai; a ``+``
     the client sent is written ``%2B``). ``nginx_args``: nginx's ``$uri$is_args$args``, whose
-    ``$args`` is a "-" after a path without a query string.
+    ``$args`` is a "-" after a path without a query string. ``no_response``:
+    AWS's load balancers write a status of "-" where they sent no response
+    (a TCP listener's line, a client gone before it): 0, a status that is
+    never counted, so that such a line is no damage.
     """
     if how == "plus":
         return text.str.replace_all("+", " ", literal=True)
     if how == "form":  # an HTML form's encoding: + for a space, %XX for the rest (Akamai's agents)
         return decoded(text.str.replace_all("+", " ", literal=True), "url")
+    if how == NO_RESPONSE:
+        return pl.when(text == "-").then(pl.lit("0")).otherwise(text)
     if how == GLUED_ARGS:  # nginx's "$uri$is_args$args" without a query string: the path, then "-"
         return pl.when(~text.str.contains("?", literal=True)).then(text.str.strip_suffix("-")).otherwise(text)
     if how in _DECODERS:

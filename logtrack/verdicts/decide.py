@@ -40,6 +40,10 @@ class Rules:
 Condition = Callable[[tuple[int, ...], Rules], pl.Expr]
 
 # The order in which a line is judged. A condition may assume the ones above it were false.
+# Request lines that name no page: nginx's and Apache's "-" (a 408) and "" (a 400), and "- - - ", what AWS's
+# load balancers write for a request they could not read (and for every line of a TCP listener)
+NO_PAGE = ["-", "", "- - - "]
+
 ORDER: Sequence[tuple[Skip | NotCounted, Condition]] = (
     (Skip.INVALID_UTF8, lambda bad, _: pl.col("idx").is_in(list(bad)) if bad else pl.lit(False)),
     (Skip.HOLE, lambda *_: pl.col("line") == HOLE.decode()),  # a run of NUL bytes, as the reader leaves it
@@ -53,7 +57,7 @@ ORDER: Sequence[tuple[Skip | NotCounted, Condition]] = (
     (Skip.HOP, lambda *_: pl.col("hop")),
     (Skip.UNPARSABLE, lambda *_: pl.col("status").is_null() | pl.col(f.REQUEST).is_null()),
     (Skip.BAD_TIME, lambda *_: pl.col("ts").is_null()),
-    (Skip.NO_REQUEST, lambda *_: pl.col(f.REQUEST).is_in(["-", ""])),
+    (Skip.NO_REQUEST, lambda *_: pl.col(f.REQUEST).is_in(NO_PAGE)),
     (Skip.MALFORMED_REQUEST, lambda *_: pl.col("method").is_null()),
     (NotCounted.COUNTED_BEFORE,
      lambda _, r: pl.lit(False) if r.since is None else pl.col("ts").dt.epoch("us") <= r.since),
