@@ -470,6 +470,15 @@ sub vcl_recv {
             _stop(ncsa, signal.SIGTERM)
 
 
+def wait_for(log: Path, line: bytes, seconds: float = 30) -> None:
+    """Until ``log`` holds ``line`` (a writer that logs behind the server, as varnishncsa does)."""
+    deadline = time.monotonic() + seconds
+    while not (log.exists() and line in log.read_bytes()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{log} has no line with {line!r} after {seconds} s")
+        time.sleep(0.05)
+
+
 def _pg_bin() -> Path | None:
     """Debian's PostgreSQL binaries (initdb, pg_ctl are not on PATH there): the newest version's."""
     found = shutil.which("pg_ctl")
