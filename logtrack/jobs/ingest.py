@@ -435,7 +435,7 @@ class _Reader:
             for note in notes:
                 self.say(note)
             if fmt.w3c_separator is not None and skip > 0:
-                fmt = _w3c_resumed(fmt, name, skip, batch)
+                fmt = _w3c_resumed(fmt, file, skip, batch)
             file.format = fmt
             # the first batch has told the format; a W3C log's headers may change it further on
             for part, part_fmt in w3c_sections.follow(itertools.chain([batch], batches), fmt, skip):
@@ -788,12 +788,12 @@ def _still_there(file: _File, record: FileRecord) -> bool | None:
     return around[:1] in (b"\n", HOLE) or around[1:] == HOLE
 
 
-def _w3c_resumed(fmt: LogFormat, name: str, offset: int, batch: sources.Batch) -> LogFormat:
+def _w3c_resumed(fmt: LogFormat, file: _File, offset: int, batch: sources.Batch) -> LogFormat:
     """A W3C log read from ``offset`` on: its lines follow the last header before it, not the first one."""
     from ..formats import w3c
     from ..read import w3c_sections
 
-    header = w3c_sections.header_before(name, offset)
+    header = w3c_sections.header_before(file.name, offset, same_as=_identity(file))
     if header is None:
         return fmt
     return w3c.from_header(header, batch.line(0), fmt)

@@ -95,11 +95,15 @@ def _part(batch: Batch, start: int, end: int, end_offset: int) -> Batch:
     return replace(part, tail_hash=batch.tail_hash) if end_offset == batch.end_offset else part
 
 
-def header_before(path: str, offset: int) -> str | None:
-    """The last ``#Fields:`` line that starts before ``offset``: a run resuming mid-file reads by it."""
-    from .compressed import open_source
+def header_before(path: str, offset: int, same_as: tuple[int, int] | None = None) -> str | None:
+    """The last ``#Fields:`` line that starts before ``offset``: a run resuming mid-file reads by it.
+
+    ``same_as``: the (device, inode) of the file being read (VanishedError if the name holds another now).
+    """
+    from .compressed import check_same, open_source
 
     chunks, raw = open_source(path)
+    check_same(raw, path, same_as)
     last, read, tail = None, 0, b""
     needle = re.compile(rb"(?:^|\n)(" + re.escape(HEADER.encode()) + rb"[^\n]*)\n")
     try:
