@@ -419,7 +419,7 @@ frontend site
 @contextmanager
 def varnish() -> Iterator[Server]:
     """Debian's Varnish answering every request itself (no backend), and varnishncsa writing its log in
-    its default format into logs/access.log, as Debian's varnishncsa service does.
+    its default format into logs/varnishncsa.log, as Debian's varnishncsa service does (in /var/log/varnish).
 
     varnishncsa reads Varnish's shared memory log and writes a line when it
     has read the request's record: it is ready once a request of its own
@@ -437,7 +437,7 @@ sub vcl_recv {
 }
 """)
     work = root / "work"  # Varnish's shared memory log: where varnishncsa finds this instance
-    log = logs / "access.log"
+    log = logs / "varnishncsa.log"
     with _serve([VARNISHD, "-F", "-j", "none", "-a", f"127.0.0.1:{port}", "-f", str(conf), "-n", str(work),
                  "-s", "malloc,16m", "-T", "none"], {}, signal.SIGTERM,
                 Server(root, port, conf, logs, lambda: None)) as server:

@@ -158,7 +158,7 @@ def test_paths_that_name_nothing_are_problems_not_crashes(tmp_path: Path) -> Non
 
 
 NO_ACCESS = "no access logs in this directory"
-BY_DEFAULT = "looked for names containing 'access' (and not 'error')"
+BY_DEFAULT = "looked for names containing 'access' or 'varnishncsa' (and not 'error')"
 
 
 @pytest.mark.parametrize(
@@ -186,6 +186,15 @@ def test_a_directory_without_access_logs_says_what_it_holds(tmp_path: Path, name
         (tmp_path / name).write_text("x\n")
     (tmp_path / "subdir").mkdir()  # (a directory in it is no file it holds)
     assert files.expand([str(tmp_path)], pattern).problems == [f"{tmp_path}: {said}"]
+
+
+def test_a_directory_means_its_access_logs(tmp_path: Path) -> None:
+    names = ["access.log", "other_vhosts_access.log.1", "ACCESS_LOG", "varnishncsa.log", "varnishncsa.log.2.gz",
+             "error.log", "access_error.log", "site.log", "varnish.log"]
+    for name in names:
+        (tmp_path / name).write_text("x\n")
+    assert [Path(p).name for p in files.expand([str(tmp_path)]).files] == [
+        "ACCESS_LOG", "access.log", "other_vhosts_access.log.1", "varnishncsa.log", "varnishncsa.log.2.gz"]
 
 
 def test_rotated_siblings(tmp_path: Path) -> None:

@@ -1,7 +1,8 @@
 """Which files to read: the paths a user names, expanded, and a log's rotated siblings.
 
 A directory means the access logs in it: by default names containing
-``access`` and not ``error`` (``[logs] glob`` to choose), rotated siblings
+``access`` (or ``varnishncsa``, Varnish's) and not ``error`` (``[logs] glob``
+to choose), rotated siblings
 included (``access.log.1``, ``access.log.2.gz``, ``access.log-20261101.gz``).
 """
 
@@ -96,7 +97,7 @@ def _none_found(raw: str, path: Path, pattern: str | None) -> str:
     ``E2EXAMPLE.2026-11-01-12.a1b2c3d4.gz``), not ``access``: showing one
     of the names and the glob their common ending makes saves a guess.
     """
-    which = f"matching {pattern!r}" if pattern else "containing 'access' (and not 'error')"
+    which = f"matching {pattern!r}" if pattern else "containing 'access' or 'varnishncsa' (and not 'error')"
     held = sorted(p.name for p in path.iterdir() if p.is_file() and not p.name.startswith("."))
     names = [name for name in held if pattern or "error" not in name.lower()]
     if not held:
@@ -149,7 +150,8 @@ def _is_access_log(name: str, pattern: str | None) -> bool:
     if pattern:
         return fnmatch.fnmatch(name, pattern)
     low = name.lower()
-    return "access" in low and "error" not in low
+    # (Debian's varnishncsa service writes /var/log/varnish/varnishncsa.log: an access log by another name)
+    return ("access" in low or "varnishncsa" in low) and "error" not in low
 
 
 def is_stream(name: str) -> bool:

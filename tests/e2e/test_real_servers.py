@@ -341,11 +341,11 @@ def test_varnish_logs(cli, config: Path) -> None:
         # a request in absolute form names its own host, which Varnish takes over the Host header's
         servers.send_raw(srv.port, b"GET http://idx.partner.example/listing/100001 HTTP/1.1\r\n"
                                    b"Host: www.site.example\r\nConnection: close\r\n\r\n")
-        log = srv.logs / "access.log"
+        log = srv.logs / "varnishncsa.log"
         # (each request was answered before the next was sent: once the last one's line is there, all are)
         servers.wait_for(log, b"GET http://idx.partner.example/listing/100001 HTTP/1.1")
         srv.stop()
-        code, out, err = cli("xml", str(log), "--config", str(config), "--strict")
+        code, out, err = cli("xml", str(srv.logs), "--config", str(config), "--strict")  # (its directory)
     assert code == 0, err
     assert f"logtrack: {log}: format combined" in err.splitlines()
     want = expected(sent, True)
