@@ -216,21 +216,34 @@ def test_random_rotations_runs_and_kills_count_each_view_once(tmp_path: Path, cl
     assert rotations and kills, "no rotation, or every run ended before it could be killed: the test proved little"
 
 
+SAME_SECOND, NEXT_SECOND = "01/Nov/2026:10:00:00 -0500", "01/Nov/2026:10:00:01 -0500"
+
+
+def views(first: int, n: int, when: str = SAME_SECOND) -> list[bytes]:
+    """Listing views, all in one second: the lines a run read and those written after, alike in time."""
+    return [f'203.0.113.{i % 250} - - [{when}] "GET /listing/{1000000 + i % 7} HTTP/1.1" 200 {i} "-" '
+            f'"Mozilla/5.0 (X11; Linux x86_64) Gecko/20100101 Firefox/132.0 {"x" * 80}"'.encode()
+            for i in range(first, first + n)]
+
+
+def assert_exported(cli, state: Path, lines: list[bytes]) -> None:
+    """The state holds each of these views once, and nothing else."""
+    code, out, err = cli("export", "--state", str(state))
+    assert code == 0, err
+    expected: Counter[tuple[str, str, str]] = Counter()
+    for line in lines:
+        expected[("2026-11-01", "", line.split(b"/listing/")[1].split(b" ")[0].decode())] += 1
+    assert xml_counts(out) == expected
+
+
 def test_a_file_renamed_while_a_run_reads_it_keeps_its_position(tmp_path: Path, cli, monkeypatch) -> None:
-    """logrotate renames the log a run is reading and the server's new log takes its name, as long as the old
-    by the time the run commits: the run keeps what the file it read held before its position (a commit that
-    read it under the name, from the new file, stored another file's bytes; the next run took the renamed log
-    for one a crash cut back, read it again and skipped its new lines timed up to the last one counted)."""
+    """logrotate renames the log a run is reading, and the server's new log, longer by then, takes its name
+    before the run commits: the run keeps what the file it read held before its position (a commit that read
+    it under the name, from the new file, stored another file's bytes; the next run took the renamed log for
+    one a crash cut back, read it again and skipped its new lines timed up to the last one counted)."""
     from logtrack.read import sources
 
     logs, log, conf, state, _ = site(tmp_path)
-    same_second = "01/Nov/2026:10:00:00 -0500"  # every line: what was read and what came after, alike
-
-    def views(first: int, n: int, when: str = same_second) -> list[bytes]:
-        return [f'203.0.113.{i % 250} - - [{when}] "GET /listing/{1000000 + i % 7} HTTP/1.1" 200 {i} "-" '
-                f'"Mozilla/5.0 (X11; Linux x86_64) Gecko/20100101 Firefox/132.0 {"x" * 80}"'.encode()
-                for i in range(first, first + n)]
-
     writer = Writer(log)
     writer.lines(views(0, 12_000))  # 2.3 MB: three batches of 1 MiB (BATCH_ENV below)
     read = sources.batches
@@ -242,7 +255,7 @@ def test_a_file_renamed_while_a_run_reads_it_keeps_its_position(tmp_path: Path, 
             if n == 0 and name == str(log) and not rotated:  # logrotate, while the run reads on
                 os.rename(log, logs / "access.log.1")
                 new = Writer(log)
-                new.lines(views(20_000, 13_000, "01/Nov/2026:10:00:01 -0500"))  # longer than the old one
+                new.lines(views(20_000, 13_000, NEXT_SECOND))  # longer than the old one
                 new.close()
                 rotated.append(name)
 
@@ -255,12 +268,7 @@ def test_a_file_renamed_while_a_run_reads_it_keeps_its_position(tmp_path: Path, 
     writer.close()
     code, _, err = cli(*run)
     assert code == 0, err
-    code, out, err = cli("export", "--state", str(state))
-    assert code == 0, err
-    expected: Counter[tuple[str, str, str]] = Counter()
-    for line in [*views(0, 12_300), *views(20_000, 13_000, "01/Nov/2026:10:00:01 -0500")]:
-        expected[("2026-11-01", "", line.split(b"/listing/")[1].split(b" ")[0].decode())] += 1
-    assert xml_counts(out) == expected
+    assert_exported(cli, state, [*views(0, 12_300), *views(20_000, 13_000, NEXT_SECOND)])
 
 
 def test_a_file_renamed_between_its_check_and_its_opening_is_read_under_its_new_name(tmp_path: Path, cli,
@@ -271,12 +279,6 @@ def test_a_file_renamed_between_its_check_and_its_opening_is_read_under_its_new_
     from logtrack.jobs import ingest
 
     logs, log, conf, state, _ = site(tmp_path)
-
-    def views(first: int, n: int) -> list[bytes]:
-        return [f'203.0.113.{i % 250} - - [01/Nov/2026:10:{i // 600 % 60:02d}:{i // 10 % 60:02d} -0500] '
-                f'"GET /listing/{1000000 + i % 7} HTTP/1.1" 200 {i} "-" "Mozilla/5.0 (X11) Firefox/132.0"'.encode()
-                for i in range(first, first + n)]
-
     writer = Writer(log)
     writer.lines(views(0, 2000))
     run = ("run", str(logs), "--config", str(conf), "--state", str(state), "--no-upload", "-q")
@@ -291,7 +293,7 @@ def test_a_file_renamed_between_its_check_and_its_opening_is_read_under_its_new_
         if not rotated:  # logrotate, between the check and the opening
             os.rename(log, logs / "access.log.1")
             new = Writer(log)
-            new.lines(views(10_000, 3000))  # longer than the old one's position
+            new.lines(views(10_000, 3000, NEXT_SECOND))  # longer than the old one's position
             new.close()
             rotated.append(file)
 
@@ -301,12 +303,7 @@ def test_a_file_renamed_between_its_check_and_its_opening_is_read_under_its_new_
     assert rotated
     monkeypatch.undo()
     assert cli(*run)[0] == 0
-    code, out, err = cli("export", "--state", str(state))
-    assert code == 0, err
-    expected: Counter[tuple[str, str, str]] = Counter()
-    for line in [*views(0, 2500), *views(10_000, 3000)]:
-        expected[("2026-11-01", "", line.split(b"/listing/")[1].split(b" ")[0].decode())] += 1
-    assert xml_counts(out) == expected
+    assert_exported(cli, state, [*views(0, 2500), *views(10_000, 3000, NEXT_SECOND)])
 
 
 def test_a_file_renamed_between_its_listing_and_its_match_is_not_taken_for_cut_back(tmp_path: Path, cli,
@@ -318,12 +315,6 @@ def test_a_file_renamed_between_its_listing_and_its_match_is_not_taken_for_cut_b
     from logtrack.jobs import ingest
 
     logs, log, conf, state, _ = site(tmp_path)
-    same_second = "01/Nov/2026:10:00:00 -0500"
-
-    def views(first: int, n: int, when: str = same_second) -> list[bytes]:
-        return [f'203.0.113.{i % 250} - - [{when}] "GET /listing/{1000000 + i % 7} HTTP/1.1" 200 {i} "-" '
-                f'"Mozilla/5.0 (X11) Firefox/132.0"'.encode() for i in range(first, first + n)]
-
     writer = Writer(log)
     writer.lines(views(0, 2000))
     run = ("run", str(logs), "--config", str(conf), "--state", str(state), "--no-upload", "-q")
@@ -337,7 +328,7 @@ def test_a_file_renamed_between_its_listing_and_its_match_is_not_taken_for_cut_b
         if not rotated:  # logrotate, once the run has listed the log and read its first bytes
             os.rename(log, logs / "access.log.1")
             new = Writer(log)
-            new.lines(views(10_000, 3000, "01/Nov/2026:10:00:01 -0500"))  # longer than the old one's position
+            new.lines(views(10_000, 3000, NEXT_SECOND))  # longer than the old one's position
             new.close()
             rotated.append(group)
         return matched(state, group, busy)  # type: ignore[arg-type]
@@ -346,9 +337,4 @@ def test_a_file_renamed_between_its_listing_and_its_match_is_not_taken_for_cut_b
     code, _, err = cli(*run)
     assert code == 0, err
     assert rotated
-    code, out, err = cli("export", "--state", str(state))
-    assert code == 0, err
-    expected: Counter[tuple[str, str, str]] = Counter()
-    for line in [*views(0, 2500), *views(10_000, 3000, "01/Nov/2026:10:00:01 -0500")]:
-        expected[("2026-11-01", "", line.split(b"/listing/")[1].split(b" ")[0].decode())] += 1
-    assert xml_counts(out) == expected
+    assert_exported(cli, state, [*views(0, 2500), *views(10_000, 3000, NEXT_SECOND)])
