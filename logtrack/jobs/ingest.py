@@ -391,7 +391,7 @@ class _Reader:
         _still_the_one(file)
         yield from sources.batches(file.name, warn=through(held, lambda message: self.warn(message, file)),
                                    note=through(held, self.say), skip=file.offset, first_line=file.lines + 1,
-                                   partial_tail=False, same_as=_identity(file))
+                                   partial_tail=False, same_as=_identity(file), head=file.head)
 
     def _judge(self, parts: list[sources.Batch]) -> list[LogFormat | None]:
         """The formats of new whole files read ahead (``read_ahead``), judged together."""

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache, cached_property
 
-from ..errors import InputError, UsageError
+from ..errors import InputError, UsageError, VanishedError
 from . import parts
 from .compressed import (
     OUT_CHUNK,
@@ -182,6 +182,7 @@ def batches(
     first_line: int = 1,
     partial_tail: bool = True,
     same_as: tuple[int, int] | None = None,
+    head: bytes = b"",
 ) -> Iterator[Batch]:
     """Yield the lines of one source as batches.
 
@@ -198,6 +199,11 @@ def batches(
     ``same_as``: the (device, inode) the caller found at ``name`` and means
     to read: the file opened is checked to be that one (VanishedError if
     not), as logrotate may have renamed another to the name in between.
+    ``head``: the file's first bytes as the caller matched it; an
+    incremental read of a plain file yields a batch only while the file
+    still starts with them (VanishedError if not: logrotate's copytruncate
+    emptied it while it was read and the server wrote past the position,
+    so the batch would hold the new lines' text from their middle on).
     """
     batch_bytes = batch_bytes or batch_bytes_wanted()
     chunks, raw = open_source(name, skip)
@@ -222,6 +228,8 @@ def batches(
             return None
         data, lines = cut
         offset += holes.take(len(data) + 1)
+        if fd is not None and head and os.pread(fd, len(head), 0) != head:
+            raise VanishedError(f"{name}: emptied and written again while it was read (copytruncate?)")
         tail = None if fd is None else tail_at(fd, offset)
         batch = Batch(name, line_no, data, position(raw), offset, lines, tail)
         line_no += lines

@@ -338,3 +338,36 @@ def test_a_file_renamed_between_its_listing_and_its_match_is_not_taken_for_cut_b
     assert code == 0, err
     assert rotated
     assert_exported(cli, state, [*views(0, 2500), *views(10_000, 3000, NEXT_SECOND)])
+
+
+def test_a_file_emptied_by_copytruncate_while_a_run_reads_it_counts_once(tmp_path: Path, cli, monkeypatch) -> None:
+    """logrotate's copytruncate copies the log a run is reading and empties it, and the server writes past the
+    run's position before its next read: the run stops there (the text it would read next is the new lines'
+    from their middle on) and reads the copy from its position and the new lines from their start."""
+    from logtrack.read import sources
+
+    logs, log, conf, state, _ = site(tmp_path)
+    writer = Writer(log)
+    writer.lines(views(0, 12_000))  # three batches of 1 MiB (BATCH_ENV below)
+    read = sources.batches
+    truncated = []
+
+    def copytruncated_after_the_first_batch(name: str, *args: object, **kwargs: object) -> Iterator[sources.Batch]:
+        for n, batch in enumerate(read(name, *args, **kwargs)):  # type: ignore[arg-type]
+            yield batch
+            if n == 0 and name == str(log) and not truncated:
+                shutil.copyfile(log, logs / "access.log.1")
+                os.truncate(log, 0)
+                writer.lines(views(20_000, 13_000, NEXT_SECOND))  # (appended: from the start now, past the run)
+                truncated.append(name)
+
+    monkeypatch.setenv(BATCH_ENV, "1")
+    monkeypatch.setattr(sources, "batches", copytruncated_after_the_first_batch)
+    run = ("run", str(logs), "--config", str(conf), "--state", str(state), "--no-upload", "-q")
+    code, _, err = cli(*run)
+    assert code == 0, err
+    assert truncated
+    monkeypatch.undo()
+    writer.close()
+    assert cli(*run)[0] == 0
+    assert_exported(cli, state, [*views(0, 12_000), *views(20_000, 13_000, NEXT_SECOND)])
