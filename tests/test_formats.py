@@ -247,6 +247,23 @@ CASES = [
     (NGINX_URI_ARGS,
      '127.0.0.1 [29/Nov/2026:19:50:21 -0600] "GET /listing/100027/photo.jpg-" 200 "-" "Mozilla/5.0"',
      {"target": "/listing/100027/photo.jpg"}),
+    # the path as the server decoded it: "%20" a space, "%22" a quote, written escaped (nginx 1.22 and Apache 2.4
+    # live: $uri, %U); a target is matched as logged, escapes and all, as one in the request line is
+    (NGINX_URI_ARGS,
+     '127.0.0.1 [29/Nov/2026:19:50:21 -0600] "GET /listing/100027/a b-" 200 "-" "Mozilla/5.0"',
+     {"target": "/listing/100027/a b"}),
+    (NGINX_URI_ARGS,
+     '127.0.0.1 [29/Nov/2026:19:50:21 -0600] "GET /homes/1 Main St-100027?q=a b" 200 "-" "Mozilla/5.0"',
+     {"target": "/homes/1 Main St-100027?q=a b"}),
+    ('$remote_addr [$time_local] "$request_method $uri $server_protocol" $status "$http_user_agent"',
+     '127.0.0.1 [29/Nov/2026:19:50:21 -0600] "GET /listing/100027/a b\\x22c HTTP/1.1" 200 "Mozilla/5.0"',
+     {"target": '/listing/100027/a b\\x22c'}),
+    ('%h %l %u %t \\"%m %U%q %H\\" %>s %b \\"%{Referer}i\\" \\"%{User-Agent}i\\"',
+     '127.0.0.1 - - [29/Nov/2026:19:50:21 -0600] "GET /listing/100027/a b\\"c?q=1 HTTP/1.1" 200 3 "-" "M"',
+     {"target": '/listing/100027/a b\\"c?q=1', "method": "GET"}),
+    ('%h %l %u %t \\"%m %U%q %H\\" %>s %b \\"%{Referer}i\\" \\"%{User-Agent}i\\"',
+     '127.0.0.1 - - [29/Nov/2026:19:50:21 -0600] "OPTIONS * HTTP/1.1" 200 - "-" "M"',
+     {"target": "*", "method": "OPTIONS"}),
     # a LogFormat with \t, as httpd.conf writes a tab (mod_log_config reads \t, \n, \r and \\)
     ('%t\\t%h\\t%r\\t%>s\\t%{Referer}i\\t%{User-Agent}i',
      '[29/Nov/2026:20:49:26 -0600]\t127.0.0.1\tGET /listing/7 HTTP/1.1\t200\thttps://www.zillow.com/x\t'

@@ -41,7 +41,7 @@ _DIRECTIVES: dict[str, tuple[str | None, str]] = {
     "V": (f.VHOST, HOST),
     "p": (None, r"[0-9]+|-"),
     "P": (None, r"[0-9]+|-"),
-    "U": (f.PATH, r"\S+"),
+    "U": (f.PATH, f.PATH_TEXT),
     "q": (f.QUERY, r"\S*"),
     "m": (f.METHOD, r"\S+"),
     "H": (None, r"\S+"),

@@ -58,6 +58,11 @@ INSTANT = "instant"  # RFC 3339, or an epoch in s, ms, us or ns (told apart by s
 CLF_TEXT = r"[0-9]{2}/[A-Za-z]{3}/[0-9]{4}:[0-9]{2}:[0-9]{2}:[0-9]{2} [+-][0-9]{4}"  # 10/Oct/2000:13:55:36 -0700
 CLF_FORMAT = "%d/%b/%Y:%H:%M:%S%.f %z"  # how a CLF time is read (a fraction of a second, when logged, too)
 QUOTED = r'(?:[^"\\]|\\.)*'
+# The path as the server decoded it (nginx's $uri, Apache's %U): a "%20" in the request is a space here,
+# a "%22" a quote, written escaped; never a raw quote or tab (both servers escape them); no "?" (the query
+# follows it). ``URI_TEXT`` is the same with its query glued on (``$uri$is_args$args``).
+PATH_TEXT = r'(?:[^?"\\\t]|\\.)*'
+URI_TEXT = r'(?:[^"\\\t]|\\.)*'
 # Fields that may hold spaces ("10.0.0.2, 10.0.0.1"), or nothing: a header sent empty is logged as no
 # text at all, by nginx and Apache alike (nginx's escape=none writes an absent one so too).
 LAZY = r".*?"

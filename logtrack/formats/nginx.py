@@ -41,8 +41,8 @@ _VARIABLES: dict[str, tuple[str | None, str, str | None]] = {
     "request": (f.REQUEST, r".*?", None),
     "request_method": (f.METHOD, r"\S*", None),
     "request_uri": (f.TARGET, r"\S*", None),
-    "uri": (f.PATH, r"[^\s?]*", None),
-    "document_uri": (f.PATH, r"[^\s?]*", None),
+    "uri": (f.PATH, f.PATH_TEXT, None),
+    "document_uri": (f.PATH, f.PATH_TEXT, None),
     "args": (f.QUERY, r"\S*", None),
     "query_string": (f.QUERY, r"\S*", None),
     "is_args": (None, r"\??", None),
@@ -117,7 +117,7 @@ def _pieces(template: str, read: set[int] | None = None) -> tuple[list[Piece], b
     glued = next((i for i in range(len(names) - 2)
                   if all(names[i + k] in allowed for k, allowed in enumerate(_GLUED))), None)
     if glued is not None:
-        pieces[glued: glued + 3] = [Piece(field=f.TARGET, pattern=r"\S*")]
+        pieces[glued: glued + 3] = [Piece(field=f.TARGET, pattern=f.URI_TEXT)]
     return pieces, glued is not None
 
 

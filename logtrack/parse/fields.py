@@ -193,13 +193,7 @@ def derive(lf: pl.LazyFrame, fmt: LogFormat, timezone: str | None = None,
         if fmt.notice else pl.lit(False)
     hop = (pl.col(f.HOP) == fmt.hop[1]).fill_null(False) if fmt.hop else pl.lit(False)
     lf = lf.with_columns(request=_request_line(fmt), notice=notice, part=_part(fmt), hop=hop)
-    # The request line's shape is checked by a plain yes/no (a DFA) and cut at its spaces:
-    # where it matches, the method and target are its first two space-free words.
-    request = pl.col(f.REQUEST)
-    well_formed = request.str.contains(_REQUEST)
-    words = request.str.splitn(" ", 3)
-    lf = lf.with_columns(method=pl.when(well_formed).then(words.struct.field("field_0")),
-                         target=pl.when(well_formed).then(words.struct.field("field_1")))
+    lf = lf.with_columns(**_method_and_target(fmt))
     if fmt.absolute_targets or absolute:
         lf = from_absolute(lf, fmt)
     ts, local_day = time_columns(fmt, log_timezone or timezone)
@@ -331,6 +325,44 @@ def _columns(frame: Frame, fmt: LogFormat, separator: str) -> Frame:
     return frame.with_columns(**fields)
 
 
+def _method_and_target(fmt: LogFormat) -> dict[str, pl.Expr]:
+    """``method`` and ``target`` of a well-formed request (else null), from the line ``_request_line`` gives.
+
+    A request line logged whole is checked by a plain yes/no (a DFA) and
+    cut at its spaces: where it matches, the method and target are its
+    first two space-free words. One put together from fields keeps them as
+    logged: a path the server decoded (nginx's ``$uri``, Apache's ``%U``)
+    holds a space where the request had ``%20``.
+    """
+    if f.REQUEST in fmt.fields:
+        request = pl.col(f.REQUEST)
+        well_formed = request.str.contains(_REQUEST)
+        words = request.str.splitn(" ", 3)
+        return {"method": pl.when(well_formed).then(words.struct.field("field_0")),
+                "target": pl.when(well_formed).then(words.struct.field("field_1"))}
+    method, target = _method(fmt), _target(fmt)
+    well_formed = method.str.contains(_METHOD) & target.str.contains(r"^\S")
+    return {"method": pl.when(well_formed).then(method), "target": pl.when(well_formed).then(target)}
+
+
+_METHOD = r"^[A-Za-z][A-Za-z0-9_.-]*$"  # (as _REQUEST's first word)
+
+
+def _method(fmt: LogFormat) -> pl.Expr:
+    return pl.col(f.METHOD) if f.METHOD in fmt.fields else pl.lit("GET")
+
+
+def _target(fmt: LogFormat) -> pl.Expr:
+    """The target a format logs apart from its method: whole, or its path and query."""
+    if f.TARGET in fmt.fields:
+        return pl.col(f.TARGET)
+    query = pl.col(f.QUERY) if f.QUERY in fmt.fields else pl.lit(None, dtype=pl.String)
+    # (Apache's %q is the query with its "?", nginx's $args without)
+    return pl.col(f.PATH) + pl.when(query.is_in(["", "-"]) | query.is_null()).then(
+        pl.lit("")
+    ).otherwise("?" + query.str.strip_prefix("?"))
+
+
 def _request_line(fmt: LogFormat) -> pl.Expr:
     """The request line, logged whole or put together from method and URI fields.
 
@@ -339,16 +371,8 @@ def _request_line(fmt: LogFormat) -> pl.Expr:
     """
     if f.REQUEST in fmt.fields:
         return pl.col(f.REQUEST)
-    method = pl.col(f.METHOD) if f.METHOD in fmt.fields else pl.lit("GET")
-    if f.TARGET in fmt.fields:
-        target = pl.col(f.TARGET)
-    else:
-        query = pl.col(f.QUERY) if f.QUERY in fmt.fields else pl.lit(None, dtype=pl.String)
-        # (Apache's %q is the query with its "?", nginx's $args without)
-        target = pl.col(f.PATH) + pl.when(query.is_in(["", "-"]) | query.is_null()).then(
-            pl.lit("")
-        ).otherwise("?" + query.str.strip_prefix("?"))
-    return pl.when(method.is_in(["", "-"])).then(pl.lit("-")).otherwise(method + " " + target)
+    method = _method(fmt)
+    return pl.when(method.is_in(["", "-"])).then(pl.lit("-")).otherwise(method + " " + _target(fmt))
 
 
 _ABSOLUTE = r"^[A-Za-z][A-Za-z0-9+.-]*://(?P<authority>[^/?#\s]*)(?P<rest>.*)$"

@@ -122,7 +122,9 @@ def traffic(port: int, seed: int = 5) -> list[Sent]:
     # (a comma passes nginx's check, and its $host logs "a,b"; Apache answers 400)
     for raw in (b"hello\r\n\r\n", b"GET\r\n\r\n", b"GET / HTTP/1.1\r\nHost: a b\r\n\r\n",
                 b"GET / HTTP/1.1\r\nHost:\r\n\r\n",
-                b"GET / HTTP/1.1\r\nHost: a,b\r\nConnection: close\r\n\r\n"):  # (answered: no keep-alive)
+                b"GET / HTTP/1.1\r\nHost: a,b\r\nConnection: close\r\n\r\n",  # (answered: no keep-alive)
+                # a path with an encoded space: the servers' decoded path ($uri, %U) holds the space itself
+                b"GET /listing/100001/a%20b HTTP/1.1\r\nHost: www.site.example\r\nConnection: close\r\n\r\n"):
         servers.send_raw(port, raw)
     return sent
 
