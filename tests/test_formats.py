@@ -264,6 +264,15 @@ CASES = [
     ('%h %l %u %t \\"%m %U%q %H\\" %>s %b \\"%{Referer}i\\" \\"%{User-Agent}i\\"',
      '127.0.0.1 - - [29/Nov/2026:19:50:21 -0600] "OPTIONS * HTTP/1.1" 200 - "-" "M"',
      {"target": "*", "method": "OPTIONS"}),
+    # varnishncsa's %r spelled as varnishncsa defines it: the host ends where the path begins (a virtual host,
+    # for [filters] vhosts); as varnishncsa 7.1 wrote it live
+    ('%h %l %u %t "%m http://%{Host}i%U%q %H" %s %b "%{Referer}i" "%{User-agent}i"',
+     '127.0.0.1 - - [01/Dec/2026:02:41:29 +0000] "GET http://www.site.example/listing/123?a=b HTTP/1.1" 200 335 '
+     '"https://www.zillow.com/x" "Mozilla/5.0 \\"quoted\\" x"',
+     {"vhost": "www.site.example", "target": "/listing/123?a=b", "method": "GET"}),
+    ('%h %l %u %t "%m http://%{Host}i%U%q %H" %s %b "%{Referer}i" "%{User-agent}i"',
+     '127.0.0.1 - - [01/Dec/2026:02:41:37 +0000] "GET http://WWW.Site.Example:80/listing/128 HTTP/1.1" 404 335 "-" "-"',
+     {"vhost": "WWW.Site.Example:80", "target": "/listing/128"}),
     # a LogFormat with \t, as httpd.conf writes a tab (mod_log_config reads \t, \n, \r and \\)
     ('%t\\t%h\\t%r\\t%>s\\t%{Referer}i\\t%{User-Agent}i',
      '[29/Nov/2026:20:49:26 -0600]\t127.0.0.1\tGET /listing/7 HTTP/1.1\t200\thttps://www.zillow.com/x\t'

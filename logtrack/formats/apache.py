@@ -42,7 +42,7 @@ _DIRECTIVES: dict[str, tuple[str | None, str]] = {
     "p": (None, r"[0-9]+|-"),
     "P": (None, r"[0-9]+|-"),
     "U": (f.PATH, f.PATH_TEXT),
-    "q": (f.QUERY, r"\S*"),
+    "q": (f.QUERY, f.QUERY_TEXT),
     "m": (f.METHOD, r"\S+"),
     "H": (None, r"\S+"),
     "k": (None, r"[0-9]+"),

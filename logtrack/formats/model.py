@@ -60,9 +60,13 @@ CLF_FORMAT = "%d/%b/%Y:%H:%M:%S%.f %z"  # how a CLF time is read (a fraction of 
 QUOTED = r'(?:[^"\\]|\\.)*'
 # The path as the server decoded it (nginx's $uri, Apache's %U): a "%20" in the request is a space here,
 # a "%22" a quote, written escaped; never a raw quote or tab (both servers escape them); no "?" (the query
-# follows it). ``URI_TEXT`` is the same with its query glued on (``$uri$is_args$args``).
-PATH_TEXT = r'(?:[^?"\\\t]|\\.)*'
-URI_TEXT = r'(?:[^"\\\t]|\\.)*'
+# follows it). It starts with "/" ("*" for OPTIONS *), or is "-" (nginx's for a request it could not read)
+# or nothing: so that a host before it (varnishncsa's "http://%{Host}i%U") ends where the path begins.
+# ``URI_TEXT`` is the same with its query glued on (``$uri$is_args$args``: "--" for a request not read).
+PATH_TEXT = r'(?:[/*](?:[^?"\\\t]|\\.)*|-)?'
+URI_TEXT = r'(?:[/*-](?:[^"\\\t]|\\.)*)?'
+# Apache's %q: the query string with its "?", or nothing
+QUERY_TEXT = r"(?:\?\S*)?"
 # Fields that may hold spaces ("10.0.0.2, 10.0.0.1"), or nothing: a header sent empty is logged as no
 # text at all, by nginx and Apache alike (nginx's escape=none writes an absent one so too).
 LAZY = r".*?"
