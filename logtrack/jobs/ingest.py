@@ -776,10 +776,9 @@ def _still_there(file: _File, record: FileRecord) -> bool | None:
     except FileNotFoundError:
         return None
     with fh:
-        st = os.fstat(fh.fileno())
-        if (st.st_dev, st.st_ino) != _identity(file):
+        if compressed.identity(fh) != _identity(file):
             return None
-        if st.st_size < offset:
+        if os.fstat(fh.fileno()).st_size < offset:
             return False
         if record.tail_hash is not None:
             return compressed.tail_at(fh.fileno(), offset) == record.tail_hash

@@ -227,11 +227,6 @@ def plain_size_estimate(name: str) -> int:
     return size * TYPICAL_RATIO
 
 
-def is_compressed(name: str) -> bool:
-    with open(name, "rb") as fh:
-        return _kind(fh.read(8)) is not None
-
-
 def opened_as(name: str) -> tuple[os.stat_result, bool]:
     """The file by this name now: its stat and whether it is compressed, both of the one file opened
     (the name may change hands in between, as logrotate renames files)."""
