@@ -55,6 +55,9 @@ NGINX_JSON_PARTS = ('{"time":"[$time_local]","client":"$remote_addr","host":"$ho
 # Tab-separated, with its free text unquoted and the agent last, as nginx.conf writes a tab: \t; the Host
 # header as it came ($http_host: a scanner's "a b" or nothing, where $host is the server's name)
 NGINX_TABS = "$time_local\\t$remote_addr\\t$http_host\\t$request\\t$status\\t$http_referer\\t$http_user_agent"
+# nginx's escape=none: every byte as it came, a quote inside a quoted field too (a scanner's referrer, an agent)
+NGINX_RAW = ('$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" '
+             '"$http_user_agent" "$host"')
 # The path and query as nginx's own idiom writes them: "$uri$is_args$args" (a "-" after a path without a query)
 NGINX_URI_ARGS = ('$remote_addr - $remote_user [$time_local] "$request_method $uri$is_args$args $server_protocol" '
                   '$status $body_bytes_sent "$http_referer" "$http_user_agent"')
@@ -234,6 +237,8 @@ http {{
     log_format uriargs {_nginx_strings(NGINX_URI_ARGS)};
     log_format jsonparts {_nginx_strings(NGINX_JSON_PARTS)};
     log_format unquoted {NGINX_UNQUOTED};
+    log_format raw escape=none {_nginx_strings(NGINX_RAW)};
+    log_format mainjson escape=json {_nginx_strings(NGINX_MAIN)};
     access_log {logs}/access.log;
     include {root}/sites/*.conf;
 }}
@@ -251,6 +256,8 @@ server {{
     access_log {logs}/jsonparts.log jsonparts;
     access_log syslog:server=127.0.0.1:{receiver.port} combined;
     access_log {logs}/unquoted.log unquoted;
+    access_log {logs}/raw.log raw;
+    access_log {logs}/mainjson.log mainjson;
     location / {{ return 200 "ok\\n"; }}
     location ~ ^/listing/0+$ {{ return 404; }}
 }}

@@ -273,6 +273,31 @@ CASES = [
     ('%h %l %u %t "%m http://%{Host}i%U%q %H" %s %b "%{Referer}i" "%{User-agent}i"',
      '127.0.0.1 - - [01/Dec/2026:02:41:37 +0000] "GET http://WWW.Site.Example:80/listing/128 HTTP/1.1" 404 335 "-" "-"',
      {"vhost": "WWW.Site.Example:80", "target": "/listing/128"}),
+    # nginx's escape=none (before the template, as log_format declares it) and Envoy write a quote inside a
+    # field as it came: the field ends at the first quote after which the line still fits its format
+    # (lines as nginx 1.22 wrote them live, escape=none); without escape=none such a line is damage (below)
+    ('escape=none $remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent '
+     '"$http_referer" "$http_user_agent"',
+     '127.0.0.1 - - [30/Nov/2026:23:18:27 -0600] "GET /listing/100003?q="x"\\ HTTP/1.1" 200 3 '
+     '"https://www.realtor.com/x?a="b"" "Mozilla/5.0 (X11; rv:132.0) Gecko/20100101 Firefox/132.0"',
+     {"target": '/listing/100003?q="x"\\', "referrer": 'https://www.realtor.com/x?a="b"',
+      "user_agent": "Mozilla/5.0 (X11; rv:132.0) Gecko/20100101 Firefox/132.0"}),
+    ('escape=none "$http_user_agent" "$request_method $request_uri $server_protocol" [$time_local] '
+     '$http_referer $status',
+     '"Mozilla/5.0 (X11; Linux x86_64; rv:132.0; "quoted" \\ build) Gecko/20100101 Firefox/132.0" '
+     '"GET /listing/100019 HTTP/1.1" [30/Nov/2026:23:19:07 -0600] https://m.trulia.com/p/caf\u00e9 200',
+     {"target": "/listing/100019", "referrer": "https://m.trulia.com/p/caf\u00e9",
+      "user_agent": 'Mozilla/5.0 (X11; Linux x86_64; rv:132.0; "quoted" \\ build) Gecko/20100101 Firefox/132.0'}),
+    # escape=json in a plain template: a quote and a backslash written \" and \\
+    ('escape=json $remote_addr [$time_local] "$request" $status "$http_referer" "$http_user_agent"',
+     '127.0.0.1 [30/Nov/2026:23:18:27 -0600] "GET /listing/100003?q=\\"x\\" HTTP/1.1" 200 "-" "a\\\\b"',
+     {"target": '/listing/100003?q=\\"x\\"', "status": 200}),
+    ('[%START_TIME%] "%REQ(:METHOD)% %REQ(X-ENVOY-ORIGINAL-PATH?:PATH)% %PROTOCOL%" %RESPONSE_CODE% '
+     '"%REQ(REFERER)%" "%REQ(USER-AGENT)%" "%REQ(:AUTHORITY)%"',
+     '[2026-11-29T22:25:14.409Z] "GET /listing/42?q="a" HTTP/1.1" 200 "https://www.zillow.com/"x"" '
+     '"Mozilla/5.0 "quoted" x" "www.site.example"',
+     {"target": '/listing/42?q="a"', "referrer": 'https://www.zillow.com/"x"', "user_agent": 'Mozilla/5.0 "quoted" x',
+      "vhost": "www.site.example"}),
     # a LogFormat with \t, as httpd.conf writes a tab (mod_log_config reads \t, \n, \r and \\)
     ('%t\\t%h\\t%r\\t%>s\\t%{Referer}i\\t%{User-Agent}i',
      '[29/Nov/2026:20:49:26 -0600]\t127.0.0.1\tGET /listing/7 HTTP/1.1\t200\thttps://www.zillow.com/x\t'
@@ -309,6 +334,10 @@ def test_naive_strftime_time_is_in_the_log_zone(timezone: str | None, log_timezo
 
 
 SKIPS = [
+    # a raw quote inside a quoted field, where the server escapes quotes (nginx's default, Apache): damage
+    ('$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" '
+     '"$http_user_agent"', '127.0.0.1 - - [30/Nov/2026:23:18:27 -0600] "GET /listing/100003 HTTP/1.1" 200 3 '
+     '"https://www.realtor.com/x?a="b"" "Mozilla/5.0"', Skip.UNPARSABLE),
     (NGINX_JSON, "not json", Skip.UNPARSABLE),
     (NGINX_JSON, '{"time": "2026-11-01T10:00:00+00:00", "status": 200, broken}', Skip.UNPARSABLE),
     (NGINX_JSON, '{"time": "2026-11-01T10:00:00+00:00", "status": 200}', Skip.UNPARSABLE),  # no request
@@ -358,13 +387,14 @@ def test_a_byte_not_utf8_is_damage_only_where_the_server_escapes_such_bytes(fmt:
         assert df.get_column("reason").to_list() == [None, reason]
 
 
-def test_escape_none_in_nginx_conf_writes_bytes_as_they_came(tmp_path) -> None:
+@pytest.mark.parametrize("escape", ["none", "json"])  # (escape=json escapes no byte outside ASCII, in a plain template too)
+def test_escape_none_or_json_in_nginx_conf_writes_bytes_as_they_came(tmp_path, escape: str) -> None:
     from logtrack.formats import nginx_conf
 
     conf = tmp_path / "nginx.conf"
-    conf.write_text("http {\n log_format raw escape=none '$remote_addr [$time_local] \"$request\" $status "
+    conf.write_text(f"http {{\n log_format raw escape={escape} '$remote_addr [$time_local] \"$request\" $status "
                     "\"$http_user_agent\"';\n log_format esc '$remote_addr [$time_local] \"$request\" $status "
-                    "\"$http_user_agent\"';\n access_log /var/log/raw.log raw;\n access_log /var/log/esc.log esc;\n}\n")
+                    "\"$http_user_agent\"';\n access_log /var/log/raw.log raw;\n access_log /var/log/esc.log esc;\n}}\n")
     logs = {log.format_name: log.format for log in nginx_conf.read(conf)}
     line = b'203.0.113.7 [01/Nov/2026:10:00:00 -0500] "GET /listing/1 HTTP/1.1" 200 "' + RAW_AGENT + b'"'
     assert parse_batch(batch_of("t.log", 1, line), logs["raw"])["reason"].to_list() == [None]

@@ -42,7 +42,8 @@ TAIL = r"(?:\s.*)?$"  # what may follow a format's last piece: fields a server a
 _CUT_SHORT_TAIL = r'(?:"(?:\s.*)?)?$'
 
 
-def build(pieces: list[Piece], name: str, template: str, *, tail: str | None = None) -> LogFormat:
+def build(pieces: list[Piece], name: str, template: str, *, tail: str | None = None,
+          raw_quotes: bool = False) -> LogFormat:
     """Compile pieces, in one walk, into every way of cutting a line.
 
     The whole-line regex (and its fast form), and the segments the quote
@@ -52,6 +53,14 @@ def build(pieces: list[Piece], name: str, template: str, *, tail: str | None = N
     inside a long user agent) still has every field logtrack needs: the
     regex accepts it; the split leaves it to the regex. ``tail``: what may
     follow the last piece, instead of ``TAIL``.
+
+    ``raw_quotes``: the server writes a quote inside a field as it came
+    (nginx's ``escape=none``, Envoy), so a quoted field is its own pattern,
+    quotes and all, not text without a raw quote: the regex then reads the
+    line wherever the rest of the format still places its fields (the
+    split, counting quotes, leaves such a line to it). A lazy field ends at
+    the first quote after which the line still fits: ``"a "b" c"`` is
+    ``a "b" c`` where a space and a quoted field must follow it.
     """
     flat = _at_quotes(pieces)
     if flat and flat[-1].literal is None and flat[-1].pattern == LAZY:
@@ -76,7 +85,7 @@ def build(pieces: list[Piece], name: str, template: str, *, tail: str | None = N
         before = flat[i - 1].literal if i > 0 else None
         after = flat[i + 1].literal if i + 1 < len(flat) else '"'  # cut-short tail
         quoted = before == '"' and after == '"'
-        expr = QUOTED if quoted else piece.pattern
+        expr = QUOTED if quoted and not raw_quotes else piece.pattern
         narrow = narrowed(expr, after)
         new = claims(piece, fields)
         if new:

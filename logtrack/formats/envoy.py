@@ -11,7 +11,9 @@ Any operator not in the table below is an ignored field.
 
 Envoy writes header values as they came, quotes and all (as nginx's
 ``escape=none``): a quote inside a quoted field sends the line to the line
-regex, which reads it as long as the line stays unambiguous.
+regex, whose quoted fields may hold quotes (``compiler.build``'s
+``raw_quotes``): a field ends at the first quote after which the rest of
+the line still fits the format.
 """
 
 from __future__ import annotations
@@ -78,9 +80,9 @@ def compile_template(template: str, name: str = "custom", *, envelope: Piece | N
     for m in _TOKEN.finditer(template.removesuffix("\\n").removesuffix("\n")):
         operator = m.group("name")
         pieces.append(Piece(literal=m.group(0)) if operator is None else _operator(operator, m.group("arg"), template))
-    # (Envoy writes a header's value as it came: ``raw_bytes``)
+    # (Envoy writes a header's value as it came, quotes and bytes outside ASCII alike)
     return replace(compiler.build([*([envelope] if envelope else []), *compiler.merge_literals(pieces)], name,
-                                  template), raw_bytes=True)
+                                  template, raw_quotes=True), raw_bytes=True)
 
 
 def _operator(name: str, arg: str | None, template: str) -> Piece:

@@ -79,7 +79,8 @@ GLUED_ARGS = "nginx_args"
 _GLUED = (("uri", "document_uri"), ("is_args",), ("args", "query_string"))
 
 
-def compile_template(template: str, name: str = "custom", *, envelope: Piece | None = None) -> LogFormat:
+def compile_template(template: str, name: str = "custom", *, envelope: Piece | None = None,
+                     escape: str = "default") -> LogFormat:
     """Compile an nginx log_format template (its strings already joined).
 
     ``$uri$is_args$args``, nginx's own way of writing the path and query,
@@ -87,10 +88,13 @@ def compile_template(template: str, name: str = "custom", *, envelope: Piece | N
     and ``$args`` a "-", so the path's end cannot be told from it by a
     pattern (``/listing/42-``). The "-" is dropped once the line is read.
     ``envelope``: text every line starts with before the format's own
-    (``syslog``'s prefix).
+    (``syslog``'s prefix). ``escape``: the log_format's ``escape=``
+    (``ESCAPES``).
     """
     pieces, glued = _pieces(template)
-    fmt = compiler.build([*([envelope] if envelope else []), *pieces], name, template)
+    fmt = compiler.build([*([envelope] if envelope else []), *pieces], name, template, raw_quotes=escape == "none")
+    if escape != "default":
+        fmt = replace(fmt, raw_bytes=True)
     return replace(fmt, encoded={f.TARGET: GLUED_ARGS}) if glued else fmt
 
 
@@ -170,11 +174,17 @@ def unescape(text: str) -> str:
     return compiler.unbackslash(text, _ESCAPED)
 
 
-def compile_any(template: str, name: str = "custom") -> LogFormat:
-    """A log_format's joined strings: JSON when it starts with ``{``."""
+# log_format's escape= parameter: how nginx writes a variable's bytes. "default": a quote, a backslash, a
+# control byte and every byte outside ASCII as \xHH; "json": a quote and a backslash as \" and \\, a control
+# byte as JSON does, any other byte as it came; "none": every byte as it came, quotes too.
+ESCAPES = ("default", "json", "none")
+
+
+def compile_any(template: str, name: str = "custom", *, escape: str = "default") -> LogFormat:
+    """A log_format's joined strings: JSON when it starts with ``{``; ``escape``: its ``escape=``."""
     if template.lstrip().startswith("{"):
         return compile_json(template, name)
-    return compile_template(template, name)
+    return compile_template(template, name, escape=escape)
 
 
 # For JSON logs of unknown format: the usual key names -> nginx variables.

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import glob
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ConfigError
@@ -48,15 +48,18 @@ def read_all(path: Path) -> tuple[list[AccessLog], list[tuple[str, str, str]]]:
     """The access logs, and the access_log entries that name no file: (target, where, why)."""
     directives = list(_directives(path, path.parent, depth=0))
     templates: dict[str, str] = {"combined": COMBINED}
-    raw: set[str] = set()  # the formats written with escape=none: every byte as it came (``raw_bytes``)
+    escapes: dict[str, str] = {}  # each format's escape= (``nginx.ESCAPES``), where it is not "default"
     for d in directives:
         if d.args[0] == "log_format":
             if len(d.args) < 3:
                 raise ConfigError(f"{d.where}: log_format needs a name and a format")
             strings = [a for a in d.args[2:] if not a.startswith("escape=")]
             templates[d.args[1]] = "".join(strings)
-            if "escape=none" in d.args[2:3]:
-                raw.add(d.args[1])
+            escape = d.args[2].removeprefix("escape=") if d.args[2].startswith("escape=") else "default"
+            if escape not in nginx.ESCAPES:
+                raise ConfigError(f"{d.where}: log_format {d.args[1]}: unknown escape={escape}",
+                                  f"nginx knows escape={', escape='.join(nginx.ESCAPES)}")
+            escapes[d.args[1]] = escape
     logs: list[AccessLog] = []
     skipped: list[tuple[str, str, str]] = []
     seen: set[str] = set()
@@ -83,11 +86,9 @@ def read_all(path: Path) -> tuple[list[AccessLog], list[tuple[str, str, str]]]:
             continue
         seen.add(pattern)
         try:
-            fmt = nginx.compile_any(templates[name], name)
+            fmt = nginx.compile_any(templates[name], name, escape=escapes.get(name, "default"))
         except ConfigError as exc:
             raise ConfigError(f"{d.where}: log_format {name}: {exc}") from None
-        if name in raw:
-            fmt = replace(fmt, raw_bytes=True)
         logs.append(AccessLog(pattern, name, fmt, d.where))
     return logs, skipped
 

@@ -229,10 +229,11 @@ def _written(spec: str, prefix: str = "", *, envelope: Piece | None = None, line
         return nginx.compile_template(NGINX_PRESETS[spec], prefix + spec, envelope=envelope)
     if spec in envoy.PRESETS:
         return envoy.compile_template(envoy.PRESETS[spec], prefix + spec, envelope=envelope)
-    if "$" in spec and nginx.VARIABLE.search(spec):  # an nginx template, JSON (starting with "{") or not
-        text = nginx.unescape(spec)
+    escape, template = _escape_of(spec)
+    if "$" in template and nginx.VARIABLE.search(template):  # an nginx template, JSON (starting with "{") or not
+        text = nginx.unescape(template)
         if not text.lstrip().startswith("{"):
-            return nginx.compile_template(text, prefix + "custom", envelope=envelope)
+            return nginx.compile_template(text, prefix + "custom", envelope=envelope, escape=escape)
         return None if lines else nginx.compile_json(text)
     if envoy.is_template(spec):  # Envoy's (%REQ(:METHOD)% ...)
         return envoy.compile_template(spec, prefix + "custom", envelope=envelope)
@@ -241,3 +242,15 @@ def _written(spec: str, prefix: str = "", *, envelope: Piece | None = None, line
             return None
         return apache.compile_logformat(spec, prefix + "custom", envelope=envelope)
     return None
+
+
+def _escape_of(spec: str) -> tuple[str, str]:
+    """An nginx template's ``escape=`` as its log_format declares it before the strings
+    (``escape=none $remote_addr ...``), and the template; "default" where it says none."""
+    escape, _, template = spec.partition(" ")
+    if not escape.startswith("escape="):
+        return "default", spec
+    if escape.removeprefix("escape=") not in nginx.ESCAPES:
+        raise LogFormatError(f"log format {spec!r}: unknown {escape}",
+                             f"nginx knows escape={', escape='.join(nginx.ESCAPES)}")
+    return escape.removeprefix("escape="), template.lstrip()

@@ -238,6 +238,9 @@ def test_nginx_logs(cli, config: Path, tmp_path: Path) -> None:
             "jsonparts.log": (servers.NGINX_JSON_PARTS, True),
             "syslog.log": ("syslog:combined", False),  # through syslog: as nginx sends, <PRI>, time, host, tag
             "unquoted.log": (servers.NGINX_UNQUOTED, True),  # its format unquoted in nginx.conf
+            # escape=none: quotes and bytes as they came; escape=json in a plain template: \" and bytes as they came
+            "raw.log": ("escape=none " + servers.NGINX_RAW, True),
+            "mainjson.log": ("escape=json " + servers.NGINX_MAIN, False),
         }
         for name, (fmt, vhost) in runs.items():
             code, out, err = cli("xml", str(logs / name), "--config", str(config), "--format", fmt, "--strict")
@@ -263,7 +266,10 @@ def test_nginx_logs(cli, config: Path, tmp_path: Path) -> None:
         assert f"logtrack: {logs}/uriargs.log: format uriargs" in lines
         assert f"logtrack: {logs}/jsonparts.log: format jsonparts" in lines
         assert f"logtrack: {logs}/unquoted.log: format unquoted" in lines
-        total = sum([expected(sent, vhost) for vhost in (False, False, False, True, True, True, True)], Counter())
+        assert f"logtrack: {logs}/raw.log: format raw" in lines
+        assert f"logtrack: {logs}/mainjson.log: format mainjson" in lines
+        total = sum([expected(sent, vhost) for vhost in (False, False, False, True, True, True, True, True, False)],
+                    Counter())
         assert xml_counts(out) == total
 
 
