@@ -273,6 +273,18 @@ CASES = [
     ('%h %l %u %t "%m http://%{Host}i%U%q %H" %s %b "%{Referer}i" "%{User-agent}i"',
      '127.0.0.1 - - [01/Dec/2026:02:41:37 +0000] "GET http://WWW.Site.Example:80/listing/128 HTTP/1.1" 404 335 "-" "-"',
      {"vhost": "WWW.Site.Example:80", "target": "/listing/128"}),
+    # nginx variables that never hold a space are one token: an unquoted agent beside one is read whole (as
+    # nginx 1.22 wrote it live), and a list of upstreams' times is one field
+    ('$http_user_agent $ssl_protocol "$time_local" $connection_requests $status '
+     '"$request_method $request_uri $server_protocol" "$http_referer"',
+     'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html) - "30/Nov/2026:23:26:27 -0600" 1 '
+     '200 "GET /listing/100008 HTTP/1.1" "https://www.realtor.com/x?a=\\x22b\\x22"',
+     {"user_agent": "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+      "target": "/listing/100008"}),
+    ('[$time_local] "$request" $status $upstream_addr $upstream_response_time $http_user_agent',
+     '[30/Nov/2026:23:26:27 -0600] "GET /listing/5 HTTP/1.1" 200 10.0.0.1:80, 10.0.0.2:80 : unix:/run/a.sock '
+     '0.004, 0.002 : 0.001 Mozilla/5.0 (X11; Linux x86_64)',
+     {"user_agent": "Mozilla/5.0 (X11; Linux x86_64)", "target": "/listing/5"}),
     # nginx's escape=none (before the template, as log_format declares it) and Envoy write a quote inside a
     # field as it came: the field ends at the first quote after which the line still fits its format
     # (lines as nginx 1.22 wrote them live, escape=none); without escape=none such a line is damage (below)

@@ -63,6 +63,18 @@ _VARIABLES: dict[str, tuple[str | None, str, str | None]] = {
     "server_port": (None, r"[0-9]+|-", None),
     "remote_port": (None, r"[0-9]+|-", None),
     "server_protocol": (None, r"\S*", None),
+    # Variables that never hold a space, read as one token: an unquoted free-text field beside one then ends
+    # where it does (``$http_user_agent $ssl_protocol`` unquoted: the agent is not cut at its first space)
+    **{name: (None, r"\S*", None) for name in (
+        "scheme", "https", "request_id", "pipe", "gzip_ratio", "hostname", "server_addr", "nginx_version",
+        "ssl_protocol", "ssl_cipher", "ssl_session_reused", "ssl_server_name", "ssl_early_data", "http2", "http3",
+        "request_completion", "upstream_cache_status", "limit_req_status", "proxy_protocol_addr",
+        "proxy_protocol_port", "realip_remote_port", "connection_time", "content_length",
+        "tcpinfo_rtt", "tcpinfo_rttvar", "tcpinfo_snd_cwnd", "tcpinfo_rcv_space")},
+    # One value per upstream tried, ", " between them, " : " where an internal redirect chose another group
+    **{name: (None, r"[^\s,]*(?:(?:, | : )[^\s,]*)*", None) for name in (
+        "upstream_addr", "upstream_status", "upstream_response_time", "upstream_connect_time",
+        "upstream_header_time", "upstream_response_length", "upstream_bytes_received", "upstream_bytes_sent")},
 }
 
 
