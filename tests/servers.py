@@ -18,7 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -214,7 +214,8 @@ with open(out, "ab") as fh:
 
 
 @contextmanager
-def nginx() -> Iterator[Server]:
+def nginx(more: Sequence[tuple[str, str, str]] = ()) -> Iterator[Server]:
+    """``more``: (name, escape, template) of log_formats to write beside the others, each to ``logs/NAME.log``."""
     assert NGINX
     root, logs, port = _new_site()
     temp = "\n".join(
@@ -239,7 +240,7 @@ http {{
     log_format unquoted {NGINX_UNQUOTED};
     log_format raw escape=none {_nginx_strings(NGINX_RAW)};
     log_format mainjson escape=json {_nginx_strings(NGINX_MAIN)};
-    access_log {logs}/access.log;
+{"".join(f"    log_format {name} escape={escape} {_nginx_strings(template)};{chr(10)}" for name, escape, template in more)}    access_log {logs}/access.log;
     include {root}/sites/*.conf;
 }}
 """)
@@ -258,7 +259,7 @@ server {{
     access_log {logs}/unquoted.log unquoted;
     access_log {logs}/raw.log raw;
     access_log {logs}/mainjson.log mainjson;
-    location / {{ return 200 "ok\\n"; }}
+{"".join(f"    access_log {logs}/{name}.log {name};{chr(10)}" for name, _, _ in more)}    location / {{ return 200 "ok\\n"; }}
     location ~ ^/listing/0+$ {{ return 404; }}
 }}
 """)
@@ -277,7 +278,8 @@ server {{
 
 
 @contextmanager
-def apache() -> Iterator[Server]:
+def apache(more: Sequence[tuple[str, str]] = ()) -> Iterator[Server]:
+    """``more``: (name, LogFormat) to write beside the others, each to ``logs/NAME.log``."""
     assert APACHE
     root, logs, port = _new_site()
     docs = root / "docs"
@@ -325,7 +327,7 @@ CustomLog {logs}/unquoted.log unquoted
 CustomLog {logs}/msec.log msec
 CustomLog {logs}/json.log json
 CustomLog {logs}/jsonparts.log jsonparts
-AliasMatch "^/listing/[1-9][0-9]*(/.*)?$" "{docs}/page.html"
+{"".join(f'LogFormat "{template}" {name}{chr(10)}CustomLog {logs}/{name}.log {name}{chr(10)}' for name, template in more)}AliasMatch "^/listing/[1-9][0-9]*(/.*)?$" "{docs}/page.html"
 <VirtualHost 127.0.0.1:{port}>
     ServerName www.site.example
 </VirtualHost>
