@@ -38,8 +38,11 @@ from .model import (
     Slice,
 )
 
-TAIL = r"(?:\s.*)?$"  # what may follow a format's last piece: fields a server appends are ignored
-_CUT_SHORT_TAIL = r'(?:"(?:\s.*)?)?$'
+# What may follow a format's last piece: fields a server appends are ignored. They follow a space or a tab;
+# a CR is in no field a server writes (it escapes one), but for a CRLF line end's, so lines joined by a bare
+# CR (a file saved with old Mac line ends) are damage, not one line whose rest is ignored.
+TAIL = r"(?:[ \t][^\r]*)?\r?$"
+_CUT_SHORT_TAIL = r'(?:"(?:[ \t][^\r]*)?)?\r?$'
 
 
 def build(pieces: list[Piece], name: str, template: str, *, tail: str | None = None,
@@ -244,7 +247,7 @@ def _segment(group: list[tuple[Piece, str | None, bool]], tail: str | None, insi
                    wide=wide_regex if wide_regex != regex else None, slices=_slices(widths, to_end=not last),
                    escapable=ends is None or ends.endswith("\\"),
                    # (nothing follows a last field that is the rest of the line)
-                   open_end="".join(narrow) + r"\s.*$"
+                   open_end="".join(narrow) + r"[ \t][^\r]*\r?$"
                    if tail == TAIL and not (group and group[-1][0].pattern == REST) else None)
 
 

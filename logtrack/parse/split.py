@@ -86,14 +86,18 @@ def read(batch: Batch, fmt: LogFormat, *, counting: bool = False) -> Cut | None:
     wanted = [c for seg in layout for c in seg.captures if not (counting and c == CLIENT)]
     # Collected here: the checks and cuts are the costly part, and the lines taken, the odd lines and
     # the caller's query all read them (Polars' plan would not share them reliably).
-    lf = frames.collect(_cut(lf, layout, wanted, wide=False, escaped=escaped, backslashes=backslashes)).lazy()
+    # A CR inside a line (not a CRLF line end's, which the reader drops) is in no field a server writes: a
+    # line taken with more quotes than its format (``open_end``) must hold none past its last checked piece.
+    cr = layout[-1].open_end is not None and holds(data, b"\r")
+    lf = frames.collect(_cut(lf, layout, wanted, wide=False, escaped=escaped, backslashes=backslashes,
+                             cr=cr)).lazy()
     quoted = [s.field for s in layout if s.regex is None and s.literal is None and s.field]
     keep = ["idx", *quoted, *wanted, "line_no"]
     fields = lf.filter(pl.col("_ok")).select(keep)
     odd = lf.filter(~pl.col("_ok")).select("idx", "line_no", "line", *names)
     if any(seg.wide for seg in layout):
         # A lazy field narrowed to one token missed (a client list "a, b"): the wide form, on those lines.
-        again = _cut(odd, layout, wanted, wide=True, escaped=escaped, backslashes=backslashes)  # (few lines)
+        again = _cut(odd, layout, wanted, wide=True, escaped=escaped, backslashes=backslashes, cr=cr)  # (few lines)
         fields = pl.concat([fields, again.filter(pl.col("_ok")).select(keep)])
         odd = again.filter(~pl.col("_ok"))
     return Cut(fields.with_columns(line=pl.lit(None, dtype=pl.String)), odd.select("idx", "line_no", "line"))
@@ -137,7 +141,7 @@ def cut(batch: Batch, fmt: LogFormat) -> tuple[pl.DataFrame, pl.DataFrame] | Non
 
 
 def _cut(lf: pl.LazyFrame, layout: tuple[Segment, ...], wanted: list[str], *, wide: bool,
-         escaped: list[str] | None, backslashes: bool = False) -> pl.LazyFrame:
+         escaped: list[str] | None, backslashes: bool = False, cr: bool = False) -> pl.LazyFrame:
     """The pieces checked against the format and cut into fields; ``_ok`` says which lines passed.
 
     ``wanted``: the captures to cut out (a piece whose wanted captures all
@@ -147,13 +151,15 @@ def _cut(lf: pl.LazyFrame, layout: tuple[Segment, ...], wanted: list[str], *, wi
     first piece is one of them does not pass; None: unknown, and a line
     whose piece ends in a backslash (a piece that can, by the format:
     ``Segment.escapable``) does not pass. ``backslashes``: a line with a
-    backslash in any piece does not pass.
+    backslash in any piece does not pass. ``cr``: the batch holds a CR: a
+    line with more quotes than the format holding one does not pass.
     """
     width = len(layout)
     more = pl.col(f"s{width}").is_not_null()
     ok = pl.col(f"s{width - 1}").is_not_null() & ~more  # exactly the format's quotes ...
     if layout[-1].open_end is not None:  # ... or more, where the format lets fields follow its last one
-        ok = ok | (more & pl.col(f"s{width - 1}").str.contains(layout[-1].open_end))
+        extra = more & pl.col(f"s{width - 1}").str.contains(layout[-1].open_end)
+        ok = ok | ((extra & ~pl.col("line").str.contains("\r", literal=True)) if cr else extra)
     if escaped:
         ok = ok & ~pl.col("s0").is_in(escaped)
     fields: list[pl.Expr] = []
