@@ -15,6 +15,7 @@ import json
 import re
 from dataclasses import replace
 
+from ..errors import LogFormatError
 from . import compiler
 from . import model as f
 from .model import CLF_TEXT, LAZY, LogFormat, Piece
@@ -190,6 +191,14 @@ def unescape(text: str) -> str:
 # control byte and every byte outside ASCII as \xHH; "json": a quote and a backslash as \" and \\, a control
 # byte as JSON does, any other byte as it came; "none": every byte as it came, quotes too.
 ESCAPES = ("default", "json", "none")
+
+
+def escape_mode(word: str) -> str:
+    """The mode of a log_format's ``escape=...`` word, one nginx knows (``ESCAPES``)."""
+    mode = word.removeprefix("escape=")
+    if mode not in ESCAPES:
+        raise LogFormatError(f"unknown escape={mode}", f"nginx knows escape={', escape='.join(ESCAPES)}")
+    return mode
 
 
 def compile_any(template: str, name: str = "custom", *, escape: str = "default") -> LogFormat:

@@ -48,18 +48,18 @@ def read_all(path: Path) -> tuple[list[AccessLog], list[tuple[str, str, str]]]:
     """The access logs, and the access_log entries that name no file: (target, where, why)."""
     directives = list(_directives(path, path.parent, depth=0))
     templates: dict[str, str] = {"combined": COMBINED}
-    escapes: dict[str, str] = {}  # each format's escape= (``nginx.ESCAPES``), where it is not "default"
+    escapes: dict[str, str] = {}  # each format's escape= (``nginx.ESCAPES``), where it says one
     for d in directives:
         if d.args[0] == "log_format":
             if len(d.args) < 3:
                 raise ConfigError(f"{d.where}: log_format needs a name and a format")
             strings = [a for a in d.args[2:] if not a.startswith("escape=")]
             templates[d.args[1]] = "".join(strings)
-            escape = d.args[2].removeprefix("escape=") if d.args[2].startswith("escape=") else "default"
-            if escape not in nginx.ESCAPES:
-                raise ConfigError(f"{d.where}: log_format {d.args[1]}: unknown escape={escape}",
-                                  f"nginx knows escape={', escape='.join(nginx.ESCAPES)}")
-            escapes[d.args[1]] = escape
+            if d.args[2].startswith("escape="):
+                try:
+                    escapes[d.args[1]] = nginx.escape_mode(d.args[2])
+                except ConfigError as exc:
+                    raise ConfigError(f"{d.where}: log_format {d.args[1]}: {exc.message}", exc.fix) from None
     logs: list[AccessLog] = []
     skipped: list[tuple[str, str, str]] = []
     seen: set[str] = set()

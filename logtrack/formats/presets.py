@@ -247,10 +247,10 @@ def _written(spec: str, prefix: str = "", *, envelope: Piece | None = None, line
 def _escape_of(spec: str) -> tuple[str, str]:
     """An nginx template's ``escape=`` as its log_format declares it before the strings
     (``escape=none $remote_addr ...``), and the template; "default" where it says none."""
-    escape, _, template = spec.partition(" ")
-    if not escape.startswith("escape="):
+    word, _, template = spec.partition(" ")
+    if not word.startswith("escape="):
         return "default", spec
-    if escape.removeprefix("escape=") not in nginx.ESCAPES:
-        raise LogFormatError(f"log format {spec!r}: unknown {escape}",
-                             f"nginx knows escape={', escape='.join(nginx.ESCAPES)}")
-    return escape.removeprefix("escape="), template.lstrip()
+    try:
+        return nginx.escape_mode(word), template.lstrip()
+    except LogFormatError as exc:
+        raise LogFormatError(f"log format {spec!r}: {exc.message}", exc.fix) from None

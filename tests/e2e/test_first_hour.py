@@ -528,6 +528,21 @@ def test_nginx_conf_that_reads_nothing_says_what_it_found(cli, tmp_path: Path) -
     assert f"syslog:server=unix:/dev/log (access_log at {conf}:4): not a file" in err
 
 
+@pytest.mark.parametrize("how", ["conf", "format"])
+def test_an_escape_nginx_does_not_know_is_named(cli, tmp_path: Path, how: str) -> None:
+    template = '$remote_addr [$time_local] "$request" $status'
+    if how == "conf":
+        conf = tmp_path / "nginx.conf"
+        conf.write_text(f"http {{\n  log_format a escape=jsn '{template}';\n  access_log {tmp_path}/a.log a;\n}}\n")
+        args, where = ["--nginx-conf", str(conf)], f"{conf}:2: log_format a"
+    else:
+        args, where = ["--format", f"escape=jsn {template}"], f"log format 'escape=jsn {template}'"
+    code, _, err = cli("xml", *args, "--listing-pattern", PATTERN)
+    assert code == ExitCode.CONFIG
+    assert f"{where}: unknown escape=jsn; nginx knows escape=default, escape=json, escape=none" in err
+    assert "Traceback" not in err
+
+
 def test_nginx_conf_without_an_access_log_says_so(cli, tmp_path: Path) -> None:
     conf = tmp_path / "nginx.conf"
     conf.write_text("events {}\nhttp {\n  server { listen 80; }\n}\n")
