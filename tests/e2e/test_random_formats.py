@@ -76,30 +76,29 @@ def apache_formats(seed: int) -> list[tuple[str, str]]:
     return made
 
 
-def _counted_exactly(cli, config, log, fmt: str, vhost: bool, sent) -> None:  # noqa: F811 - config: a fixture
-    code, out, err = cli("xml", str(log), "--config", str(config), "--format", fmt, "--strict")
-    assert code == 0, f"{fmt}\n{err}"
-    assert xml_counts(out) == expected(sent, vhost), fmt
+# server -> (its binary, its Debian package, the formats to write, the server writing them, and for each format
+# what logtrack is told and whether it logs the virtual host (the first of those fields, if any))
+SERVERS = {
+    "nginx": (servers.NGINX, "nginx-light", nginx_formats, servers.nginx,
+              lambda made: (made[2] if made[1] == "default" else f"escape={made[1]} {made[2]}",
+                            re.search(r"\$(?:host|http_host)\b", made[2]) is not None)),
+    "apache": (servers.APACHE, "apache2", apache_formats, servers.apache,
+               lambda made: (made[1], re.search(r"%(?:v|V|\{Host\}i)", made[1]) is not None)),
+}
 
 
-@pytest.mark.skipif(servers.NGINX is None, reason="nginx is not installed (apt-get install nginx-light)")
-def test_random_nginx_formats(cli, config) -> None:  # noqa: F811 - config: a fixture
-    made = nginx_formats(2026)
-    with servers.nginx(made) as srv:
+@pytest.mark.parametrize("server", list(SERVERS))
+def test_random_formats_count_exactly(cli, config, server: str) -> None:  # noqa: F811 - config: a fixture
+    binary, package, formats_of, serve, told = SERVERS[server]
+    if binary is None:
+        pytest.skip(f"{server} is not installed (apt-get install {package})")
+    made = formats_of(2026)
+    with serve(made) as srv:
         sent = traffic(srv.port, seed=7)
         srv.stop()
-        for name, escape, template in made:
-            vhost = re.search(r"\$(?:host|http_host)\b", template) is not None  # (the first of them, if any)
-            fmt = template if escape == "default" else f"escape={escape} {template}"
-            _counted_exactly(cli, config, srv.logs / f"{name}.log", fmt, vhost, sent)
-
-
-@pytest.mark.skipif(servers.APACHE is None, reason="apache2 is not installed (apt-get install apache2)")
-def test_random_apache_formats(cli, config) -> None:  # noqa: F811 - config: a fixture
-    made = apache_formats(2026)
-    with servers.apache(made) as srv:
-        sent = traffic(srv.port, seed=7)
-        srv.stop()
-        for name, template in made:
-            vhost = re.search(r"%(?:v|V|\{Host\}i)", template) is not None
-            _counted_exactly(cli, config, srv.logs / f"{name}.log", template, vhost, sent)
+        for entry in made:
+            fmt, vhost = told(entry)
+            code, out, err = cli("xml", str(srv.logs / f"{entry[0]}.log"), "--config", str(config), "--format", fmt,
+                                 "--strict")
+            assert code == 0, f"{fmt}\n{err}"
+            assert xml_counts(out) == expected(sent, vhost), fmt
