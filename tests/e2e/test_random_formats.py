@@ -1,4 +1,4 @@
-"""Formats no one wrote by hand: random nginx log_formats and Apache LogFormats, written by the real servers.
+"""What no one wrote by hand: random formats and random requests, written by the real nginx and Apache.
 
 Each format is made of the variables (directives) a site logs, in a random
 order, with random separators, quoting and, for nginx, ``escape=``; the
@@ -12,15 +12,30 @@ quoted, but for a last field, which takes the rest of the line.
 
 This is how nginx's ``escape=json``/``escape=none`` templates and the
 variables that never hold a space were found to be misread.
+
+The requests: a query, an agent and a referrer's path with random text
+in them (quotes, backslashes, control and non-ASCII bytes, percent
+escapes), sent to every log the servers write; each one is a view where
+the server answered 200, and its supplier the referrer's host's.
 """
 
 from __future__ import annotations
 
 import random
 import re
+from datetime import datetime
 
 import pytest
-from test_real_servers import config, expected, traffic  # noqa: F401 - config is a fixture
+from test_real_servers import (  # noqa: F401 - config is a fixture
+    APACHE_LOGS,
+    HOSTS,
+    NGINX_LOGS,
+    Sent,
+    away_from_midnight,
+    config,
+    expected,
+    traffic,
+)
 
 import servers
 from conftest import xml_counts
@@ -102,3 +117,55 @@ def test_random_formats_count_exactly(cli, config, server: str) -> None:  # noqa
                                  "--strict")
             assert code == 0, f"{fmt}\n{err}"
             assert xml_counts(out) == expected(sent, vhost), fmt
+
+
+# What a query, an agent or a referrer's path may hold: text every server writes escaped, each its own way
+JUNK = ['"', "\\", "'", "<", ">", "{", "}", "|", "^", "`", "%22", "%5C", "%20", "%00", "%0A", "\u00e9", "\u2603",
+        "\t", "\x7f", "\x01", "\udce9", "$", "&", "=", ";", ",", "(", ")", "[", "]", "@", "!", "*", "+", "~", "#",
+        *"0123456789"]  # ("\udce9": a lone Latin-1 byte, as an old phone sends it)
+AGENTS = ["Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 "
+          "Safari/537.36", "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15"]
+REFERRERS = [("https://www.zillow.com/homedetails/", "Zillow"), ("https://m.trulia.com/p/", "Zillow"),
+             ("https://www.realtor.com/x", "Realtor.com"), ("https://other.example/", ""), (None, "")]
+
+
+def junk_traffic(port: int, seed: int, requests: int = 200) -> list[Sent]:
+    """Views of listings with random text in their query, agent and referrer (its host kept): each one a view
+    where the server answered 200 (a server may refuse some of that text), of the supplier its host names."""
+    rng = random.Random(seed)
+
+    def junk() -> str:
+        return "".join(rng.choice(JUNK) for _ in range(rng.randrange(1, 12)))
+
+    zone = away_from_midnight()
+    sent = []
+    for _ in range(requests):
+        listing = str(rng.randrange(100000, 100040))
+        target = f"/listing/{listing}" + (f"?{junk()}" if rng.random() < 0.5 else "")
+        agent = rng.choice(AGENTS) + (f" {junk()}" if rng.random() < 0.6 else "")  # (no letters: no bot made)
+        referrer, supplier = rng.choice(REFERRERS)
+        host = rng.choice(HOSTS)
+        headers = [f"GET {target} HTTP/1.1", f"Host: {host}", f"User-Agent: {agent}", "Connection: close"]
+        if referrer is not None:
+            headers.append(f"Referer: {referrer}{junk() if rng.random() < 0.6 else ''}")
+        before = datetime.now(zone).date()
+        response = servers.send_raw(port, "\r\n".join(headers).encode("utf-8", "surrogateescape") + b"\r\n\r\n")
+        counted = response.startswith(b"HTTP/1.1 200 ")
+        assert datetime.now(zone).date() == before, "midnight passed during the traffic; the expected day is ambiguous"
+        sent.append(Sent(listing if counted else None, supplier, host, before))
+    return sent
+
+
+@pytest.mark.parametrize("server", list(SERVERS))
+def test_junk_in_requests_counts_exactly_in_every_log(cli, config, server: str) -> None:  # noqa: F811 - a fixture
+    binary, package, _, serve, _ = SERVERS[server]
+    if binary is None:
+        pytest.skip(f"{server} is not installed (apt-get install {package})")
+    with serve() as srv:
+        sent = junk_traffic(srv.port, seed=11)
+        srv.stop()
+        assert sum(1 for s in sent if s.listing) > len(sent) // 2  # (most are answered: the test counts something)
+        for name, (fmt, vhost) in (NGINX_LOGS if server == "nginx" else APACHE_LOGS).items():
+            code, out, err = cli("xml", str(srv.logs / name), "--config", str(config), "--format", fmt, "--strict")
+            assert code == 0, f"{name}\n{err}"
+            assert xml_counts(out) == expected(sent, vhost), name

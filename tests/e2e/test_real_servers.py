@@ -66,6 +66,31 @@ HOSTS = ["www.site.example", "idx.partner.example"]
 AUTHORIZATION = "Basic " + base64.b64encode(f"{servers.LOGIN}:{servers.PASSWORD}".encode()).decode()
 
 
+# Each log the servers write (tests/servers.py): the format logtrack is told, and whether it logs the virtual host
+NGINX_LOGS = {
+    "access.log": ("combined", False),
+    "main.log": (servers.NGINX_MAIN, False),
+    "json.log": (servers.NGINX_JSON, True),
+    "tabs.log": (servers.NGINX_TABS, True),  # written with \t, as in nginx.conf
+    "uriargs.log": (servers.NGINX_URI_ARGS, False),
+    "jsonparts.log": (servers.NGINX_JSON_PARTS, True),
+    "syslog.log": ("syslog:combined", False),  # through syslog: as nginx sends, <PRI>, time, host, tag
+    "unquoted.log": (servers.NGINX_UNQUOTED, True),  # its format unquoted in nginx.conf
+    # escape=none: quotes and bytes as they came; escape=json in a plain template: \" and bytes as they came
+    "raw.log": ("escape=none " + servers.NGINX_RAW, True),
+    "mainjson.log": ("escape=json " + servers.NGINX_MAIN, False),
+}
+APACHE_LOGS = {
+    "access.log": ("auto", False),
+    "other_vhosts_access.log": ("auto", True),
+    "custom.log": (servers.APACHE_CUSTOM, True),
+    "unquoted.log": (servers.APACHE_UNQUOTED, True),
+    "msec.log": (servers.APACHE_MSEC, False),
+    "json.log": (servers.APACHE_JSON, True),
+    "jsonparts.log": (servers.APACHE_JSON_PARTS, True),
+}
+
+
 @dataclass(frozen=True)
 class Sent:
     listing: str | None  # counted listing, None when the request is not a view
@@ -74,14 +99,20 @@ class Sent:
     day: date
 
 
-def traffic(port: int, seed: int = 5) -> list[Sent]:
-    """Send ~250 requests of every kind; return what each one should count as."""
-    rng = random.Random(seed)
+def away_from_midnight() -> ZoneInfo:
+    """The servers' zone, once the day there is not about to turn: it turns before, not during, the traffic."""
     zone = ZoneInfo(servers.SERVER_TZ)
     now = datetime.now(zone)
     midnight = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
-    if (midnight - now).total_seconds() < 120:  # let the day turn before, not during, the traffic
+    if (midnight - now).total_seconds() < 120:
         time.sleep((midnight - now).total_seconds() + 2)
+    return zone
+
+
+def traffic(port: int, seed: int = 5) -> list[Sent]:
+    """Send ~250 requests of every kind; return what each one should count as."""
+    rng = random.Random(seed)
+    zone = away_from_midnight()
     sent: list[Sent] = []
     for _ in range(250):
         listing = str(rng.randrange(100000, 100040))
@@ -229,20 +260,7 @@ def test_nginx_logs(cli, config: Path, tmp_path: Path) -> None:
         sent = traffic(srv.port)
         srv.stop()
         conf, logs = srv.conf, srv.logs
-        runs = {
-            "access.log": ("combined", False),
-            "main.log": (servers.NGINX_MAIN, False),
-            "json.log": (servers.NGINX_JSON, True),
-            "tabs.log": (servers.NGINX_TABS, True),  # written with \t, as in nginx.conf
-            "uriargs.log": (servers.NGINX_URI_ARGS, False),
-            "jsonparts.log": (servers.NGINX_JSON_PARTS, True),
-            "syslog.log": ("syslog:combined", False),  # through syslog: as nginx sends, <PRI>, time, host, tag
-            "unquoted.log": (servers.NGINX_UNQUOTED, True),  # its format unquoted in nginx.conf
-            # escape=none: quotes and bytes as they came; escape=json in a plain template: \" and bytes as they came
-            "raw.log": ("escape=none " + servers.NGINX_RAW, True),
-            "mainjson.log": ("escape=json " + servers.NGINX_MAIN, False),
-        }
-        for name, (fmt, vhost) in runs.items():
+        for name, (fmt, vhost) in NGINX_LOGS.items():
             code, out, err = cli("xml", str(logs / name), "--config", str(config), "--format", fmt, "--strict")
             assert code == 0, err
             assert xml_counts(out) == expected(sent, vhost), name
@@ -278,16 +296,7 @@ def test_apache_logs(cli, config: Path, tmp_path: Path) -> None:
     with servers.apache() as srv:
         sent = traffic(srv.port)
         srv.stop()
-        runs = {
-            "access.log": ("auto", False),
-            "other_vhosts_access.log": ("auto", True),
-            "custom.log": (servers.APACHE_CUSTOM, True),
-            "unquoted.log": (servers.APACHE_UNQUOTED, True),
-            "msec.log": (servers.APACHE_MSEC, False),
-            "json.log": (servers.APACHE_JSON, True),
-            "jsonparts.log": (servers.APACHE_JSON_PARTS, True),
-        }
-        for name, (fmt, vhost) in runs.items():
+        for name, (fmt, vhost) in APACHE_LOGS.items():
             code, out, err = cli("xml", str(srv.logs / name), "--config", str(config), "--format", fmt, "--strict")
             assert code == 0, err
             assert xml_counts(out) == expected(sent, vhost), name
