@@ -310,6 +310,10 @@ CASES = [
      '"Mozilla/5.0 "quoted" x" "www.site.example"',
      {"target": '/listing/42?q="a"', "referrer": 'https://www.zillow.com/"x"', "user_agent": 'Mozilla/5.0 "quoted" x',
       "vhost": "www.site.example"}),
+    # a request's and a response's trailer (%{Name}^ti, %{Name}^to: ignored fields), as Apache 2.4.71 wrote them
+    ('%h %t \\"%r\\" %>s %{X-T}^ti %{Y}^to \\"%{User-Agent}i\\"',
+     '127.0.0.1 [01/Dec/2026:00:34:24 -0600] "GET /listing/100001 HTTP/1.1" 200 - - "Mozilla/5.0"',
+     {"target": "/listing/100001", "status": 200, "user_agent": "Mozilla/5.0"}),
     # a LogFormat with \t, as httpd.conf writes a tab (mod_log_config reads \t, \n, \r and \\)
     ('%t\\t%h\\t%r\\t%>s\\t%{Referer}i\\t%{User-Agent}i',
      '[29/Nov/2026:20:49:26 -0600]\t127.0.0.1\tGET /listing/7 HTTP/1.1\t200\thttps://www.zillow.com/x\t'

@@ -60,7 +60,8 @@ _HEADERS: dict[str, tuple[str, str]] = {
     "host": (f.VHOST, LAZY),
 }
 
-_TOKEN = re.compile(r"%[<>!0-9,]*(?:\{(?P<arg>[^}]*)\})?(?P<letter>[a-zA-Z%])|[^%]+|%")
+# (``%{Name}^ti`` and ``%{Name}^to``: a request's and a response's trailer, letters of their own)
+_TOKEN = re.compile(r"%[<>!0-9,]*(?:\{(?P<arg>[^}]*)\})?(?P<letter>\^t[io]|[a-zA-Z%])|[^%]+|%")
 
 # strftime directive -> regex for its text; anything else matches \S+
 _STRFTIME: dict[str, str] = {
