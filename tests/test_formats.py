@@ -314,6 +314,17 @@ CASES = [
     ('%h %t \\"%r\\" %>s %{X-T}^ti %{Y}^to \\"%{User-Agent}i\\"',
      '127.0.0.1 [01/Dec/2026:00:34:24 -0600] "GET /listing/100001 HTTP/1.1" 200 - - "Mozilla/5.0"',
      {"target": "/listing/100001", "status": 200, "user_agent": "Mozilla/5.0"}),
+    # mod_logio's time to the first byte ("-" as Apache 2.4.71 wrote it without LogIOTrackTTFB, or µs)
+    ('%h %t \\"%r\\" %>s %^FB \\"%{User-Agent}i\\"',
+     '127.0.0.1 [01/Dec/2026:00:35:55 -0600] "GET /listing/100001 HTTP/1.1" 200 - "Mozilla/5.0"',
+     {"target": "/listing/100001", "user_agent": "Mozilla/5.0"}),
+    ('%h %t \\"%r\\" %>s %^FB \\"%{User-Agent}i\\"',
+     '127.0.0.1 [01/Dec/2026:00:35:55 -0600] "GET /listing/100001 HTTP/1.1" 200 1234 "Mozilla/5.0"',
+     {"target": "/listing/100001", "user_agent": "Mozilla/5.0"}),
+    # the thread's id in hex, the thread's and the process's in decimal, as Apache 2.4.71 wrote them
+    ('%h %t \\"%r\\" %>s %{hextid}P %{tid}P %P \\"%{User-Agent}i\\"',
+     '127.0.0.1 [01/Dec/2026:00:35:17 -0600] "GET /listing/100001 HTTP/1.1" 200 7fe6909306c0 140628244760256 26332 '
+     '"Mozilla/5.0"', {"target": "/listing/100001", "user_agent": "Mozilla/5.0"}),
     # a LogFormat with \t, as httpd.conf writes a tab (mod_log_config reads \t, \n, \r and \\)
     ('%t\\t%h\\t%r\\t%>s\\t%{Referer}i\\t%{User-Agent}i',
      '[29/Nov/2026:20:49:26 -0600]\t127.0.0.1\tGET /listing/7 HTTP/1.1\t200\thttps://www.zillow.com/x\t'

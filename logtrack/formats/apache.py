@@ -50,6 +50,7 @@ _DIRECTIVES: dict[str, tuple[str | None, str]] = {
     "R": (None, r"\S+"),
     "X": (None, r"[Xx+-]"),
     "f": (None, r"\S+"),
+    "^FB": (None, r"-|[0-9]+"),  # mod_logio's time to the first byte, in µs ("-" unless LogIOTrackTTFB is on)
 }
 # %{Header}i, lower-cased header -> field
 _HEADERS: dict[str, tuple[str, str]] = {
@@ -60,8 +61,9 @@ _HEADERS: dict[str, tuple[str, str]] = {
     "host": (f.VHOST, LAZY),
 }
 
-# (``%{Name}^ti`` and ``%{Name}^to``: a request's and a response's trailer, letters of their own)
-_TOKEN = re.compile(r"%[<>!0-9,]*(?:\{(?P<arg>[^}]*)\})?(?P<letter>\^t[io]|[a-zA-Z%])|[^%]+|%")
+# (``%{Name}^ti`` and ``%{Name}^to``, a request's and a response's trailer, and ``%^FB``, the time to the
+# first byte: directives of more than a letter)
+_TOKEN = re.compile(r"%[<>!0-9,]*(?:\{(?P<arg>[^}]*)\})?(?P<letter>\^t[io]|\^FB|[a-zA-Z%])|[^%]+|%")
 
 # strftime directive -> regex for its text; anything else matches \S+
 _STRFTIME: dict[str, str] = {
@@ -169,6 +171,8 @@ def _one(letter: str, arg: str | None, token: str, template: str) -> Piece:
         return Piece(field=known, pattern=header_pattern)
     if letter == "a" and arg == "c":
         return Piece(pattern=r"\S+")
+    if letter == "P" and arg == "hextid":  # the thread's id in hex (7fe6909306c0); pid and tid are decimal
+        return Piece(pattern=r"[0-9A-Fa-f]+|-")
     if arg is not None and letter not in "pP":
         # a header, an environment variable, a note, a cookie: Apache escapes no space in them, and writes
         # one that holds nothing as no text at all

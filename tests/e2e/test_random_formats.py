@@ -57,7 +57,7 @@ APACHE_REQUESTS = ['\\"%r\\"', '\\"%m %U%q %H\\"', "%m %U%q", '\\"%m %U %H\\"']
 APACHE_MORE = ["%h", "%a", "%{c}a", "%l", "%u", "%b", "%B", "%O", "%I", "%D", "%T", "%{ms}T", "%v", "%V", "%p",
                "%{canonical}p", '\\"%{Host}i\\"', "%{Host}i", '\\"%{X-Forwarded-For}i\\"', "%k", "%L", "%X", "%P",
                "%{tid}P", "%R", "%f", '\\"%{Accept-Language}i\\"', "%>s", "%s", '\\"%{Content-Type}o\\"', "%H",
-               "%A", "%{remote}p", "rt=%D", "%{X-Trace}^ti", "%{Grpc-Status}^to"]
+               "%A", "%{remote}p", "rt=%D", "%{X-Trace}^ti", "%{Grpc-Status}^to", "%{hextid}P", "%^FB"]
 SEPARATORS = [" ", " ", " ", " | ", "\\t", ","]
 COUNT = 12  # formats a server
 
