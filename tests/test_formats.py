@@ -314,6 +314,16 @@ CASES = [
     ('%h %t \\"%r\\" %>s %{X-T}^ti %{Y}^to \\"%{User-Agent}i\\"',
      '127.0.0.1 [01/Dec/2026:00:34:24 -0600] "GET /listing/100001 HTTP/1.1" 200 - - "Mozilla/5.0"',
      {"target": "/listing/100001", "status": 200, "user_agent": "Mozilla/5.0"}),
+    # strftime's spellings with spaces in them (%c, %r, %k), as Apache 2.4.71 wrote them (C locale)
+    ('%h [%{%c}t] \\"%r\\" %>s \\"%{User-Agent}i\\"',
+     '127.0.0.1 [Tue Dec  1 00:37:39 2026] "GET /listing/100001 HTTP/1.1" 200 "Mozilla/5.0"',
+     {"target": "/listing/100001", "ts": datetime(2026, 12, 1, 0, 37, 39, tzinfo=UTC)}),
+    ('%h [%{%x %r}t] \\"%r\\" %>s \\"%{User-Agent}i\\"',
+     '127.0.0.1 [12/01/26 12:37:39 AM] "GET /listing/100001 HTTP/1.1" 200 "Mozilla/5.0"',
+     {"target": "/listing/100001", "ts": datetime(2026, 12, 1, 0, 37, 39, tzinfo=UTC)}),
+    ('%h [%{%Y-%m-%d %k:%M:%S}t] \\"%r\\" %>s \\"%{User-Agent}i\\"',
+     '127.0.0.1 [2026-12-01  0:37:39] "GET /listing/100001 HTTP/1.1" 200 "Mozilla/5.0"',
+     {"target": "/listing/100001", "ts": datetime(2026, 12, 1, 0, 37, 39, tzinfo=UTC)}),
     # mod_logio's time to the first byte ("-" as Apache 2.4.71 wrote it without LogIOTrackTTFB, or µs)
     ('%h %t \\"%r\\" %>s %^FB \\"%{User-Agent}i\\"',
      '127.0.0.1 [01/Dec/2026:00:35:55 -0600] "GET /listing/100001 HTTP/1.1" 200 - "Mozilla/5.0"',
