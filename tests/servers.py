@@ -259,6 +259,8 @@ server {{
     access_log {logs}/unquoted.log unquoted;
     access_log {logs}/raw.log raw;
     access_log {logs}/mainjson.log mainjson;
+    # gzip members appended as each buffer is flushed: a compressed file that grows
+    access_log {logs}/gz.log.gz combined gzip=4 buffer=4k flush=1s;
 {"".join(f"    access_log {logs}/{name}.log {name};{chr(10)}" for name, _, _ in more)}    location / {{ return 200 "ok\\n"; }}
     location ~ ^/listing/0+$ {{ return 404; }}
 }}

@@ -286,9 +286,35 @@ def test_nginx_logs(cli, config: Path, tmp_path: Path) -> None:
         assert f"logtrack: {logs}/unquoted.log: format unquoted" in lines
         assert f"logtrack: {logs}/raw.log: format raw" in lines
         assert f"logtrack: {logs}/mainjson.log: format mainjson" in lines
-        total = sum([expected(sent, vhost) for vhost in (False, False, False, True, True, True, True, True, False)],
-                    Counter())
+        assert f"logtrack: {logs}/gz.log.gz: format combined" in lines
+        total = sum([expected(sent, vhost) for vhost in (False, False, False, True, True, True, True, True, False,
+                                                         False)], Counter())
         assert xml_counts(out) == total
+
+
+@pytest.mark.skipif(servers.NGINX is None, reason="nginx is not installed (apt-get install nginx-light)")
+def test_nginx_gzip_log_read_as_it_grows(cli, config: Path, tmp_path: Path) -> None:
+    """nginx's `access_log ... gzip`: a gzip member appended at each flush, read by `run` while nginx writes
+    it (each run resumes inside the decompressed stream) and by `xml` once it is done: every view once."""
+    state = tmp_path / "state.db"
+    with servers.nginx() as srv:
+        log = srv.logs / "gz.log.gz"
+        run = ("run", str(log), "--config", str(config), "--state", str(state), "--no-upload")
+        sent: list[Sent] = []
+        for seed in (1, 2, 3):
+            sent += traffic(srv.port, seed=seed)
+            time.sleep(1.5)  # (flush=1s: the members are written)
+            code, _, err = cli(*run)
+            assert code == 0, err
+        srv.stop()
+        code, _, err = cli(*run)
+        assert code == 0, err
+        code, out, err = cli("xml", str(log), "--config", str(config), "--strict")
+        assert code == 0, err
+        assert xml_counts(out) == expected(sent, False)
+    code, out, err = cli("export", "--state", str(state))
+    assert code == 0, err
+    assert xml_counts(out) == expected(sent, False)
 
 
 @pytest.mark.skipif(servers.APACHE is None, reason="apache2 is not installed (apt-get install apache2)")
