@@ -232,6 +232,26 @@ def test_truncated_compressed_keeps_complete_lines_and_warns(tmp_path: Path, com
     assert f"read up to line {len(lines)}" in warnings[0]
 
 
+@pytest.mark.parametrize(("age", "warned"), [(5, False), (3600, True)])
+def test_a_compressed_file_being_written_is_read_on_next_time_without_a_warning(tmp_path: Path, age: int,
+                                                                                 warned: bool) -> None:
+    """An incremental read (``run``) of a gzip file that ends mid-member: written to seconds ago (nginx's
+    ``access_log ... gzip`` between flushes, logrotate compressing it), a note, its complete lines read and
+    the rest left for next time; an hour ago, cut for good, a warning (exit 4)."""
+    path = tmp_path / "access.log.gz"
+    first, second = gzip.compress(DATA[: len(DATA) // 2]), gzip.compress(DATA[len(DATA) // 2:])
+    path.write_bytes(first + second[: len(second) // 2])
+    os.utime(path, (time.time() - age, time.time() - age))
+    warnings: list[str] = []
+    notes: list[str] = []
+    read = list(sources.batches(str(path), 1000, warn=warnings.append, note=notes.append, partial_tail=False))
+    lines = [line for batch in read for line in batch.text.split("\n")]
+    assert lines == LINES[: len(lines)] and len(lines) >= len(LINES) // 2 - 1
+    assert (len(warnings), len(notes)) == ((1, 0) if warned else (0, 1))
+    if not warned:
+        assert notes[0].startswith(f"{path}: still being written (compressed data ends early): read up to line")
+
+
 class _FailingDisk(io.RawIOBase):
     """A file whose reads fail with EIO past ``good`` bytes, as a failing disk's or a lost NFS mount's do."""
 

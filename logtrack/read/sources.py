@@ -16,9 +16,11 @@ from __future__ import annotations
 import os
 import re
 import sys
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache, cached_property
+from typing import IO
 
 from ..errors import InputError, UsageError, VanishedError
 from . import parts
@@ -242,7 +244,12 @@ def batches(
             except Truncated as exc:
                 if batch := whole_lines(last=True):
                     yield batch
-                if warn:
+                if not partial_tail and _being_written(raw):
+                    # an incremental read resumes here next time, as in a plain file whose last line is unfinished
+                    if note:
+                        note(f"{name}: still being written ({exc}): read up to line {line_no - 1}, the rest next "
+                             "time")
+                elif warn:
                     tail = f"; its incomplete last line ({pending.size} bytes) was left out" if pending.size else ""
                     warn(f"{name}: {exc}: read up to line {line_no - 1}{tail}")
                 return
@@ -403,3 +410,23 @@ def decode_lines(data: bytes) -> tuple[str, tuple[int, ...]]:
                 break
             pos = end
     return "".join(parts), tuple(bad)
+
+
+BEING_WRITTEN_SECONDS = 60
+
+
+def _being_written(raw: IO[bytes]) -> bool:
+    """Whether a compressed file that ends mid-stream is most likely still being written, not cut for good.
+
+    nginx's ``access_log ... gzip`` appends a member at each flush, and
+    logrotate's ``compress`` writes the ``.gz`` while a run may read it: the
+    end may be a write in progress. Such a file was written to within the
+    last minute; one cut by a full disk or a crash keeps its end, and the
+    next run, a minute on, says so. (A run's read position stays at its last
+    complete line either way.)
+    """
+    try:
+        modified = os.fstat(raw.fileno()).st_mtime
+    except (OSError, ValueError):  # (a stream with no file behind it)
+        return False
+    return time.time() - modified < BEING_WRITTEN_SECONDS
