@@ -194,7 +194,9 @@ def batches(
 
     A compressed stream that ends early (a file still being written, or cut
     by a full disk) ends the file with a warning: its complete lines are
-    kept, the incomplete last one is left out and said so. ``note`` hears
+    kept, the incomplete last one is left out and said so. An incremental
+    read of one written to within the last minute (``_being_written``) is
+    told in a note instead: its next read resumes there. ``note`` hears
     of what is no loss: a line too long to be a server's, read from its
     start only (``LINE_MAX``).
 
