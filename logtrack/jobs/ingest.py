@@ -776,9 +776,10 @@ def _still_there(file: _File, record: FileRecord) -> bool | None:
     except FileNotFoundError:
         return None
     with fh:
-        if compressed.identity(fh) != _identity(file):
+        st = os.fstat(fh.fileno())  # (one stat of the file opened: which file it is, and its size)
+        if (st.st_dev, st.st_ino) != _identity(file):
             return None
-        if os.fstat(fh.fileno()).st_size < offset:
+        if st.st_size < offset:
             return False
         if record.tail_hash is not None:
             return compressed.tail_at(fh.fileno(), offset) == record.tail_hash
