@@ -393,38 +393,71 @@ def caddy(*, stderr: bool = False) -> Iterator[Server]:
         yield server
 
 
-@contextmanager
-def haproxy(syslog: str) -> Iterator[Server]:
-    """Debian's HAProxy answering every request itself, its httplog on stdout into logs/access.log.
+# HAProxy's framings of a log line (``log ... format``) other than raw, each in logs/FRAMING.log
+HAPROXY_FRAMINGS = ("rfc3164", "rfc5424", "short", "priority", "timed", "iso")
 
-    ``syslog``: how each line is framed, ``raw`` (no prefix) or ``rfc3164``
-    (``<134>Nov 29 16:25:14 host haproxy[123]: ``). Host, Referer and
-    User-Agent are captured, so the log holds what logtrack reads.
+
+@contextmanager
+def haproxy(more: Sequence[tuple[str, str, str]] = ()) -> Iterator[Server]:
+    """Debian's HAProxy answering every request itself, its httplog raw on stdout into logs/access.log, and in
+    each of ``HAPROXY_FRAMINGS`` as a datagram to a receiver of its own, into logs/FRAMING.log.
+
+    Host, Referer and User-Agent are captured, so the log holds what
+    logtrack reads. ``more``: (name, captured headers, log-format as
+    haproxy.cfg writes it) of frontends the requests pass through, one
+    after the other, each writing its log-format to logs/NAME.log: the last
+    answers (404 for ``/listing/0...``, else 200).
     """
     assert HAPROXY
     root, logs, port = _new_site()
-    conf = root / "haproxy.cfg"
-    conf.write_text(f"""
+    receivers = {name: SyslogReceiver(logs / f"{name}.log") for name in (*HAPROXY_FRAMINGS, *(m[0] for m in more))}
+    ports = [port, *(free_port() for _ in more)]
+    answer = """    http-request return status 404 if { path_reg ^/listing/0+$ }
+    http-request return status 200 content-type text/plain string ok"""
+
+    def frontend(i: int, captures: str, logging: str) -> str:
+        lines = [f"frontend f{i}", f"    bind 127.0.0.1:{ports[i]}", logging]
+        lines += [f"    capture request header {header} len 256" for header in captures.split(",")]
+        lines.append(answer if i == len(more) else f"    default_backend b{i}\nbackend b{i}\n"
+                     f"    server next 127.0.0.1:{ports[i + 1]}")
+        return "\n".join(lines)
+
+    framings = "\n".join(f"    log 127.0.0.1:{receivers[name].port} len 8192 format {name} local0"
+                          for name in HAPROXY_FRAMINGS)
+    chain = "\n".join(frontend(i + 1, captures, f"    log 127.0.0.1:{receivers[name].port} len 8192 format raw local0"
+                                f"\n    log-format {string}") for i, (name, captures, string) in enumerate(more))
+    first = frontend(0, "Host,Referer,User-Agent", "    log global\n    option httplog")
+    try:
+        conf = root / "haproxy.cfg"
+        conf.write_text(f"""
 global
-    log stdout format {syslog} local0
+    log stdout format raw local0
+{framings}
 defaults
     mode http
-    log global
-    option httplog
     timeout client 10s
     timeout server 10s
     timeout connect 10s
-frontend site
-    bind 127.0.0.1:{port}
-    capture request header Host len 64
-    capture request header Referer len 256
-    capture request header User-Agent len 256
-    http-request return status 404 if {{ path_reg ^/listing/0+$ }}
-    http-request return status 200 content-type text/plain string ok
+    timeout http-keep-alive 200ms
+    # (no idle connection to the next frontend: one it closes as it is reused would be a request retried, or a 502)
+    option http-server-close
+{first}
+{chain}
 """)
-    with _serve([HAPROXY, "-db", "-f", str(conf)], {}, signal.SIGUSR1,  # soft stop
-                Server(root, port, conf, logs, lambda: None), stdout=logs / "access.log") as server:
-        yield server
+        with _serve([HAPROXY, "-db", "-f", str(conf)], {}, signal.SIGUSR1,  # soft stop
+                    Server(root, port, conf, logs, lambda: None), stdout=logs / "access.log") as server:
+            stop = server.stop
+
+            def stop_all() -> None:
+                stop()
+                for receiver in receivers.values():
+                    receiver.close()
+
+            server.stop = stop_all
+            yield server
+    finally:
+        for receiver in receivers.values():
+            receiver.close()
 
 
 @contextmanager

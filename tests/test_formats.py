@@ -516,6 +516,10 @@ def test_apache_time_directives_side_by_side_are_one_time(template: str, line: s
         # a JSON format behind them must still log what counting needs
         ('cri:{"a": "$remote_addr", "b": "x"}', "logs no time, request, status"),
         ('docker:{"time":"$time_iso8601","status":"$status"}', "logs no request"),
+        # HAProxy: a variable it does not know (a typo), a log-format with words after its string, no request
+        ("haproxy %ci [%tr] %ST %{+Q}r %Tx", "HAProxy has no log variable %Tx"),
+        ('haproxy:Host log-format "%ci [%tr] %ST %{+Q}r" %hr', "log-format takes one string"),
+        ("haproxy log-format %ci\\ [%tr]\\ %ST", "logs no request"),
     ],
 )
 def test_format_errors(spec: str, message: str) -> None:

@@ -66,6 +66,46 @@ HAPROXY = [
     'static/srv1 10/0/30/69/109 200 2750 - - ---- 1/1/1/1/0 0/0 {www.site.example} {} "GET /x.png HTTP/1.1"',
     'Feb  6 12:14:16 localhost haproxy[14389]: Proxy http-in started.',
 ]
+# The same request in each of HAProxy 2.6's framings (``log stdout format FMT``): rfc5424, short, timed, iso,
+# priority; then its own message in each
+HAPROXY_FRAMED = [
+    '<134>1 2026-12-01T07:33:49.887956+00:00 - haproxy 3675 - - 127.0.0.1:48552 [01/Dec/2026:07:33:49.887] site '
+    'site/<NOSRV> 0/-1/-1/-1/0 200 73 - - LR-- 1/1/0/0/0 0/0 "GET /listing/123 HTTP/1.1"',
+    '<6>127.0.0.1:48562 [01/Dec/2026:07:33:51.586] site site/<NOSRV> 0/-1/-1/-1/0 200 73 - - LR-- 1/1/0/0/0 0/0 '
+    '"GET /listing/123 HTTP/1.1"',
+    '<6>2026-12-01T07:33:54.864062+00:00 127.0.0.1:50174 [01/Dec/2026:07:33:54.863] site site/<NOSRV> '
+    '0/-1/-1/-1/0 200 73 - - LR-- 1/1/0/0/0 0/0 "GET /listing/123 HTTP/1.1"',
+    '2026-12-01T07:33:56.448596+00:00 127.0.0.1:50178 [01/Dec/2026:07:33:56.448] site site/<NOSRV> 0/-1/-1/-1/0 '
+    '200 73 - - LR-- 1/1/0/0/0 0/0 "GET /listing/123 HTTP/1.1"',
+    '<134>127.0.0.1:48568 [01/Dec/2026:07:33:53.263] site site/<NOSRV> 0/-1/-1/-1/0 200 73 - - LR-- 1/1/0/0/0 0/0 '
+    '"GET /listing/123 HTTP/1.1"',
+    "<132>1 2026-12-01T07:33:50.198915+00:00 - haproxy 3675 - - Proxy site stopped (cumulated conns: FE: 1, BE: 0).",
+    "<4>Proxy site stopped (cumulated conns: FE: 1, BE: 0).",
+    "<4>2026-12-01T07:33:55.173142+00:00 Proxy site stopped (cumulated conns: FE: 1, BE: 0).",
+    "2026-12-01T07:33:56.759856+00:00 Proxy site stopped (cumulated conns: FE: 1, BE: 0).",
+    "<132>Proxy site stopped (cumulated conns: FE: 1, BE: 0).",
+]
+# A log-format of nearly every kind of variable, and lines HAProxy 2.6 wrote in it: the request and %hr with
+# #XX escapes, sample fetches as they came (raw quotes) or with %{+E}'s backslashes, -, "" and nothing for none
+HAPROXY_LOG_FORMAT = (
+    "haproxy:Host,Referer,User-Agent log-format \"%ci:%cp [%t] [%tr] [%T] [%Tl] [%trg] [%trl] %Ts %ms %{+X}Ts %ft "
+    "%b/%s %ST %B %HM|%HU|%HP|%HQ|%HV %{+Q}r %hr %hrl %{+Q}[capture.req.hdr(2)] %[capture.req.hdr(0)] "
+    "%[var(txn.ua)] %{+Q}[var(txn.ua)] %{+E}HU %{+Q,+E}[capture.req.hdr(2)] %{+Q}[var(txn.host)]\"")
+_HAPROXY_TIMES = ("[01/Dec/2026:07:30:24.{ms}] [01/Dec/2026:07:30:24.{ms}] [01/Dec/2026:07:30:24 +0000] "
+                  "[01/Dec/2026:07:30:24 +0000] [01/Dec/2026:07:30:24 +0000] [01/Dec/2026:07:30:24 +0000] "
+                  "1796110224 {ms} 6B0E7790 site site/<NOSRV> 200 73")
+HAPROXY_LOGGED = [
+    "127.0.0.1:57294 " + _HAPROXY_TIMES.format(ms=184) + ' GET|/listing/123?a=b|/listing/123|?a=b|HTTP/1.1 "GET '
+    '/listing/123?a=b HTTP/1.1" {127.0.0.1:18555|http://portal.example/x?y=#22z#22|Mozilla/5.0 (X11; #22quoted#22 '
+    '\\back [br] #7Bc#7Cd#7D #23x)} 127.0.0.1:18555 http://portal.example/x?y=#22z#22 Mozilla/5.0 (X11; '
+    '#22quoted#22 \\back [br] #7Bc#7Cd#7D #23x) "Mozilla/5.0 (X11; "quoted" \\back [br] {c|d} #x)" 127.0.0.1:18555 '
+    'Mozilla/5.0 (X11; "quoted" \\back [br] {c|d} #x) "Mozilla/5.0 (X11; "quoted" \\back [br] {c|d} #x)" '
+    '/listing/123?a=b "Mozilla/5.0 (X11; \\"quoted\\" \\\\back [br\\] {c|d} #x)" "127.0.0.1:18555"',
+    "127.0.0.1:57296 " + _HAPROXY_TIMES.format(ms=190) + ' GET|/a%22b/c#22d|/a%22b/c#22d||HTTP/1.1 "GET '
+    '/a%22b/c#22d HTTP/1.1" {127.0.0.1:18555||} 127.0.0.1:18555 - - "" 127.0.0.1:18555 - "" /a%22b/c#22d "" '
+    '"127.0.0.1:18555"',
+    "Proxy site stopped (cumulated conns: FE: 4, BE: 0).",
+]
 CLOUDFRONT_HEADER = "#Fields: " + w3c_format.CLOUDFRONT_FIELDS
 # CloudFront developer guide, "Standard log file fields" example (path put in)
 CLOUDFRONT = [
@@ -322,6 +362,20 @@ def rows(fmt: str, lines: list[str]) -> list[dict[str, object]]:
         {"vhost": "www.site.example", "target": "/x.png"},
         {"reason": Skip.NOTICE.value},
     ]),
+    ("haproxy", HAPROXY_FRAMED, [
+        *({"client": "127.0.0.1", "target": "/listing/123", "status": 200,
+           "ts": datetime(2026, 12, 1, 7, 33, sec, ms, tzinfo=UTC)}
+          for sec, ms in ((49, 887000), (51, 586000), (54, 863000), (56, 448000), (53, 263000))),
+        *[{"reason": Skip.NOTICE.value}] * 5,
+    ]),
+    (HAPROXY_LOG_FORMAT, HAPROXY_LOGGED, [
+        {"client": "127.0.0.1", "method": "GET", "target": "/listing/123?a=b", "status": 200,
+         "vhost": "127.0.0.1:18555", "referrer": 'http://portal.example/x?y="z"',
+         "user_agent": 'Mozilla/5.0 (X11; "quoted" \\back [br] {c|d} #x)',
+         "ts": datetime(2026, 12, 1, 7, 30, 24, 184000, tzinfo=UTC)},
+        {"target": '/a%22b/c"d', "referrer": "", "user_agent": "", "vhost": "127.0.0.1:18555"},
+        {"reason": Skip.NOTICE.value},
+    ]),
     ("cloudfront", CLOUDFRONT, [
         {"reason": Skip.NOTICE.value}, {"reason": Skip.NOTICE.value},
         {"client": "192.0.2.100", "method": "GET", "target": "/listing/1004", "vhost": "www.site.example",
@@ -460,6 +514,8 @@ def test_vendor_samples_are_read(fmt: str, lines: list[str], expected: list[dict
     (ALB, "alb"),
     (ELB, "elb"),
     (HAPROXY, "haproxy:Host"),
+    (HAPROXY_FRAMED, "haproxy"),  # in any of HAProxy's framings, its own messages beside the requests
+    (HAPROXY_FRAMED[1:2] + HAPROXY_FRAMED[-2:], "haproxy"),  # fewer requests than messages: still HAProxy's
     (CLOUDFRONT, "cloudfront"),
     (IIS, "w3c"),
     (TRAEFIK, "traefik"),

@@ -4,10 +4,11 @@
   ``Piece`` and ``LogFormat``.
 - ``compiler``: the one compiler (``build``, ``build_json``) that turns
   pieces into every way of cutting a line.
-- ``apache``, ``nginx``, ``envoy``: the servers' format strings
-  (``LogFormat``, ``log_format``, Envoy's ``%REQ(...)%``) read into pieces
-  from tables of their directives.
-- ``proxies`` (HAProxy, AWS ALB) and ``w3c`` (IIS, CloudFront): fixed and
+- ``apache``, ``nginx``, ``envoy``, ``haproxy``: the servers' format strings
+  (``LogFormat``, ``log_format``, Envoy's ``%REQ(...)%``, HAProxy's
+  ``log-format``, its ``option httplog`` one of them) read into pieces from
+  tables of their directives.
+- ``proxies`` (AWS ALB, ELB) and ``w3c`` (IIS, CloudFront): fixed and
   header-driven formats spelled as pieces.
 - ``syslog`` and ``containers``: a server's own lines as other writers
   file them: behind a prefix, as a first piece (``syslog:FORMAT``,

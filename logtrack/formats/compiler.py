@@ -43,6 +43,7 @@ from .model import (
 # CR (a file saved with old Mac line ends) are damage, not one line whose rest is ignored.
 TAIL = r"(?:[ \t][^\r]*)?\r?$"
 _CUT_SHORT_TAIL = r'(?:"(?:[ \t][^\r]*)?)?\r?$'
+_RAW_LAST_TAIL = r'"?\r?$'
 
 
 def build(pieces: list[Piece], name: str, template: str, *, tail: str | None = None,
@@ -61,9 +62,11 @@ def build(pieces: list[Piece], name: str, template: str, *, tail: str | None = N
     (nginx's ``escape=none``, Envoy), so a quoted field is its own pattern,
     quotes and all, not text without a raw quote: the regex then reads the
     line wherever the rest of the format still places its fields (the
-    split, counting quotes, leaves such a line to it). A lazy field ends at
+    split, counting quotes, leaves such a line to it, even where the
+    format lets fields follow its last one). A lazy field ends at
     the first quote after which the line still fits: ``"a "b" c"`` is
-    ``a "b" c`` where a space and a quoted field must follow it.
+    ``a "b" c`` where a space and a quoted field must follow it; a last
+    one ends at the line's last quote, and no field may follow it.
     """
     flat = _at_quotes(pieces)
     if flat and flat[-1].literal is None and flat[-1].pattern == LAZY:
@@ -101,6 +104,10 @@ def build(pieces: list[Piece], name: str, template: str, *, tail: str | None = N
             parts.append(f"(?:{expr})")
             fast.append(f"(?:{narrow})")
         groups[-1].append((piece, after if after != '"' else None, new))
+    # A last quoted field that may hold raw quotes ends at the line's last quote: read lazily with fields
+    # allowed after it, an agent `a "b" c` would be `a ` and ` c"` taken for a field appended.
+    raw_last = raw_quotes and cut_short and flat[-2].pattern == LAZY
+    tail = tail or (_RAW_LAST_TAIL if raw_last else None)
     end = tail or (_CUT_SHORT_TAIL if cut_short else TAIL)
     parts.append(end)
     fast.append(end)
@@ -108,6 +115,8 @@ def build(pieces: list[Piece], name: str, template: str, *, tail: str | None = N
     last = len(groups) - 1
     segments = tuple(_segment(g, (tail or TAIL) if i == last else None, i % 2 == 1) for i, g in enumerate(groups)) \
         if len(groups) >= 3 else None
+    if segments and raw_quotes:  # more quotes than the format: a raw one inside a field, as likely as fields after
+        segments = (*segments[:-1], replace(segments[-1], open_end=None))  # its last: the line regex decides
     return LogFormat(name, template, "".join(parts), tuple(fields), "".join(fast), time_kind, time_format,
                      segments=segments)
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from ..errors import LogFormatError
-from . import apache, containers, envoy, nginx, proxies, syslog, w3c
+from . import apache, containers, envoy, haproxy, nginx, proxies, syslog, w3c
 from .model import (
     CLIENT,
     EPOCH,
@@ -114,7 +114,7 @@ JSON_PRESETS: dict[str, JsonPreset] = {
 # The line formats ``auto`` scores a file's lines against, in the order it prefers them (JSON
 # lines are scored against JSON_PRESETS, W3C logs read by their own header). A new format that
 # ``auto`` should find gets its name here.
-AUTO_ORDER: tuple[str, ...] = (*PRESETS, *NGINX_PRESETS, *proxies.NAMES, *envoy.NAMES,
+AUTO_ORDER: tuple[str, ...] = (*PRESETS, *NGINX_PRESETS, *proxies.NAMES, haproxy.HAPROXY, *envoy.NAMES,
                                *(syslog.PREFIX + name for name in PRESETS),
                                *(containers.PREFIX + name for name in (*PRESETS, *envoy.NAMES)))
 
@@ -138,7 +138,7 @@ def preset_names() -> list[str]:
     """Every name [logs] format takes: the Apache-string and nginx-template presets, the proxies', Envoy's,
     W3C and JSON presets."""
 
-    return [*PRESETS, *NGINX_PRESETS, *proxies.NAMES, *envoy.NAMES, *w3c.NAMES, *JSON_PRESETS]
+    return [*PRESETS, *NGINX_PRESETS, *proxies.NAMES, haproxy.HAPROXY, *envoy.NAMES, *w3c.NAMES, *JSON_PRESETS]
 
 
 @lru_cache(maxsize=256)
@@ -165,6 +165,8 @@ def get(spec: str) -> LogFormat:
             f"write {prefix} and one of {', '.join(PRESETS)}, a JSON preset ({', '.join(JSON_PRESETS)}), "
             "an nginx log_format template or an Apache LogFormat",
         )
+    if haproxy.is_spec(spec):
+        return haproxy.get(spec)
     if spec.partition(":")[0] in proxies.NAMES:
         return proxies.get(spec)
     if (fmt := _written(spec)) is not None:

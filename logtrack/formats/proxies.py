@@ -1,18 +1,9 @@
-"""The fixed line formats of proxies and load balancers in front of a site: HAProxy and AWS's ALB and ELB.
+"""The fixed line formats of the load balancers in front of a site: AWS's ALB and ELB (HAProxy: ``haproxy``).
 
 Neither is written by a ``LogFormat`` or ``log_format`` string, so each is
 spelled here as the pieces the one compiler (``formats.build``) reads, from
 the field list in its vendor's documentation:
 
-- **HAProxy** ``option httplog``: ``%ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta
-  %ST %B %CC %CS %tsc %ac/%fc/%bc/%sc/%rc %sq/%bq %hr %hs %{+Q}r``, as
-  written to a file by syslog (``Nov 29 16:25:14 host haproxy[123]: ``), to
-  stdout raw, or in RFC 3164 (``<134>Nov 29 ...``). Its time has no UTC
-  offset: it is read in ``[logs] log_timezone``. Referrer, agent and host
-  are only there when ``capture request header`` names them, in the order
-  of those lines: ``haproxy:Host,Referer,User-Agent`` says which (``auto``
-  works the order out from the values); plain ``haproxy`` reads none.
-  Captured values have ``"#{|}`` written as ``#XX``; they are decoded.
 - **AWS ALB** access logs: space-separated, the request line quoted with
   an absolute URL (``"GET https://www.example.com:443/x?y HTTP/1.1"``): the
   target is its path and query, the virtual host its host. ALB logs no
@@ -28,21 +19,15 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ..errors import LogFormatError
-from . import compiler, syslog
+from . import compiler
 from . import model as f
 from .model import LogFormat, Piece
 from .nginx import ISO_TEXT
 
-HAPROXY = "haproxy"
 ALB = "alb"
 ELB = "elb"
-NAMES = (ALB, ELB, HAPROXY)
+NAMES = (ALB, ELB)
 
-_SYSLOG = syslog.OPTIONAL  # as syslog files it, written raw with <PRI>, or without it: each writer differs
-_HAPROXY_TIME = r"[0-9]{2}/[A-Za-z]{3}/[0-9]{4}:[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?"
-# capture request header NAME -> the field it fills
-_HEADERS = {"host": f.VHOST, "referer": f.REFERRER, "referrer": f.REFERRER, "user-agent": f.USER_AGENT}
-HAPROXY_ENCODING = "haproxy"  # '#' and two hex digits for '"', '#', '{', '|', '}' and control bytes
 # a status of "-": the load balancer sent no response (a TCP listener's line, a client gone first); read as 0
 NO_RESPONSE = "no_response"
 
@@ -62,42 +47,12 @@ def _spaced(*pieces: Piece | str) -> list[Piece]:
 
 
 def get(spec: str) -> LogFormat:
-    """``alb``, ``haproxy`` or ``haproxy:Header,Header,...``."""
-    name, _, headers = spec.partition(":")
-    if name == ALB and not headers:
+    """``alb`` or ``elb``."""
+    if spec == ALB:
         return alb()
-    if name == ELB and not headers:
+    if spec == ELB:
         return elb()
-    if name == HAPROXY:
-        return haproxy([h.strip() for h in headers.split(",")] if headers else [])
-    raise LogFormatError(f"unknown log format {spec!r}", "use alb, elb, haproxy or haproxy:Host,Referer,User-Agent")
-
-
-def haproxy(headers: list[str]) -> LogFormat:
-    """HAProxy's httplog; ``headers``: the names of its captured request headers, in order ('-': unknown).
-
-    The braces are taken whole (a line HAProxy could not read as a request,
-    ``"<BADREQ>"``, has none) and cut into the headers by ``parse``.
-    """
-    captured = tuple(_HEADERS.get(header.lower()) for header in headers)
-    pieces = [
-        _ignored(_SYSLOG), Piece(field=f.CLIENT, pattern=r"\S+?"), Piece(literal=":"), _ignored(r"[0-9]+"),
-        Piece(literal=" ["),
-        Piece(field=f.TIME, pattern=_HAPROXY_TIME, time_kind=f.STRFTIME, time_format="%d/%b/%Y:%H:%M:%S%.f"),
-        Piece(literal="] "),
-        *_spaced(_ignored(), _ignored(), _ignored(), Piece(field=f.STATUS, pattern=r"-?[0-9]+"),
-                 *(_ignored() for _ in range(6))),
-        Piece(literal=" "),
-        # request headers' braces, then response headers' (either may be absent)
-        Piece(field=f.CAPTURED if headers else None, pattern=r"(?:\{[^}]*\} ){0,2}"),
-        Piece(literal='"'), Piece(field=f.REQUEST, pattern=r".*?"), Piece(literal='"'),
-    ]
-    name = HAPROXY + (":" + ",".join(headers) if headers else "")
-    fmt = compiler.build(pieces, name, name)
-    found = tuple(field for field in captured if field)
-    # its own messages ("Proxy site stopped", "Server be/s1 is DOWN") start with a word, a request with an address
-    return replace(fmt, fields=fmt.fields + found, captured=captured, notice="^" + _SYSLOG + "[A-Za-z]+ ",
-                   encoded={field: HAPROXY_ENCODING for field in found})
+    raise LogFormatError(f"unknown log format {spec!r}", "use alb or elb")
 
 
 def alb() -> LogFormat:

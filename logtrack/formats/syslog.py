@@ -24,9 +24,14 @@ RFC3339 = r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+(?:Z|[+-][0-9]{2}:?[0-9]{2})"
 _TIME = rf"(?:[A-Z][a-z]{{2}} [ 0-9][0-9] [0-9]{{2}}:[0-9]{{2}}:[0-9]{{2}}|{RFC3339}) "
 _SOURCE = r"(?:\S+ )?[A-Za-z0-9_./-]+(?:\[[0-9]+\])?: "  # the host (a file written locally may have none), tag[pid]:
 # RFC 5424 (``logger --rfc5424``): <PRI>1 time host app procid msgid, then "-" or [structured data]
-_RFC5424 = rf'{_PRI}1 {RFC3339} \S+ \S+ \S+ \S+ (?:-|(?:\[(?:[^]"\\]|"(?:[^"\\]|\\.)*")*\])+) '
+_HEADER_5424 = rf'1 {RFC3339} \S+ \S+ \S+ \S+ (?:-|(?:\[(?:[^]"\\]|"(?:[^"\\]|\\.)*")*\])+) '
+_RFC5424 = _PRI + _HEADER_5424
 ENVELOPE = f"(?:{_PRI}{_TIME}{_SOURCE}|{_RFC5424})"
-OPTIONAL = f"(?:{_PRI}(?:{_TIME})?{_SOURCE})?"  # any part of it may be missing (HAProxy's own outputs)
+# HAProxy's own framings (``log ... format FMT``), any of which a file may hold, written by a syslog daemon or
+# as HAProxy sent them (stdout, a datagram): rfc3164 "<134>Dec  1 07:33:34 host haproxy[3540]: ", rfc5424
+# "<134>1 2026-12-01T07:33:35.475939+00:00 - haproxy 3551 - - ", timed "<6>2026-12-01T07:33:39.457891+00:00 ",
+# iso without the priority, short "<6>", priority "<134>", and raw: nothing.
+OPTIONAL = rf"{_PRI}(?:{_HEADER_5424}|{RFC3339} |(?:{_TIME})?{_SOURCE})?"
 
 
 def envelope() -> Piece:

@@ -24,7 +24,7 @@ import polars as pl
 
 from .. import formats, frames
 from ..errors import InputError, LogFormatError, UnrecognisedError
-from ..formats import LogFormat, containers, looks_like, nginx, proxies, syslog, w3c
+from ..formats import LogFormat, containers, haproxy, looks_like, nginx, syslog, w3c
 from ..read import sources
 from ..read.holes import HOLE
 from ..verdicts.decide import ORDER, skip_reason
@@ -81,8 +81,8 @@ def detect(sample: pl.DataFrame, source: str) -> LogFormat:
 
     chosen = pick(scored())
     if chosen is not None:
-        if chosen.name == proxies.HAPROXY:
-            return proxies.haproxy(haproxy_captures(lines.to_list()))
+        if chosen.name == haproxy.HAPROXY:
+            return haproxy.httplog(haproxy_captures(lines.to_list()))
         return chosen
     best = sorted(fits, key=lambda fit: (-fit.read, -fit.matched))[:3]
     what = looks_like.describe(lines.head(200).to_list())
@@ -216,7 +216,7 @@ def _read_whole(sample: pl.DataFrame, first: list[tuple[LogFormat, list[int]]],
     files' lines read in one go; the files not so read, by candidate. (``trusted``: see ``detect_files``.)"""
     missed: list[tuple[LogFormat, list[int]]] = []
     for fmt, files in first:
-        if fmt.name == proxies.HAPROXY:  # (its captured headers are judged alone)
+        if fmt.name == haproxy.HAPROXY:  # (its captured headers are judged alone)
             missed.append((fmt, files))
             continue
         if trusted is not None:
@@ -318,7 +318,11 @@ def score(fmt: LogFormat, lines: pl.Series, hits: int | None = None) -> Fit:
     if not fmt.is_json:
         if hits is None:
             hits = int(lines.str.contains(fmt.regex).sum())
-        if hits * 2 <= total:
+        # The server's own messages (HAProxy's "Proxy site started.") are neither for a format nor against it:
+        # a file of a few requests between restarts is still that server's, one of nothing but messages none's.
+        own = int((lines.str.contains(fmt.notice) & ~lines.str.contains(fmt.regex)).sum()) \
+            if fmt.notice and hits else 0
+        if hits * 2 <= total - own:
             return Fit(fmt, hits, total, "does not match the log format", hits)
     reasons = _reasons(fmt, lines).get_column("reason")
     damaged = reasons.filter(reasons.is_in(_DAMAGED))
@@ -439,8 +443,8 @@ def misfit(sample: pl.DataFrame, fmt: LogFormat, source: str) -> str | None:
     """
     if fmt.is_json or fmt.w3c_separator is not None:
         return None
-    if fmt.name == proxies.HAPROXY and (headers := haproxy_captures(sample_lines(sample).to_list())):
-        named = f"{proxies.HAPROXY}:{','.join(headers)}"
+    if fmt.name == haproxy.HAPROXY and (headers := haproxy_captures(sample_lines(sample).to_list())):
+        named = f"{haproxy.HAPROXY}:{','.join(headers)}"
         return (f"{source}: its lines capture request headers that the format 'haproxy' does not read, so "
                 f"bots count as views and suppliers may not be found; they look like {','.join(headers)}: "
                 f"set [logs] format = \"{named}\" (or --format), naming them as the capture lines do")
@@ -475,7 +479,7 @@ def _richer(fmt: LogFormat) -> list[LogFormat]:
 def defers_misfit(fmt: LogFormat) -> bool:
     """Whether ``misfit`` of files named in ``fmt`` may wait for their counting (``misfits``): a screen of
     each preset tells it, where HAProxy's captures, JSON and W3C logs are judged otherwise."""
-    return not fmt.is_json and fmt.w3c_separator is None and fmt.name != proxies.HAPROXY
+    return not fmt.is_json and fmt.w3c_separator is None and fmt.name != haproxy.HAPROXY
 
 
 def misfits(fmt: LogFormat, parts: Sequence[sources.Batch], data: bytes) -> list[str | None]:

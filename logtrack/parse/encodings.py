@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 import polars as pl
 
+from ..formats.haproxy import BACKSLASHED
 from ..formats.nginx import GLUED_ARGS
 from ..formats.proxies import NO_RESPONSE
 
@@ -17,6 +18,8 @@ def decoded(text: pl.Expr, how: str) -> pl.Expr:
 
     ``haproxy``: HAProxy writes ``"``, ``#``, ``{``, ``|``, ``}``, control
     and non-ASCII bytes of captured headers as ``#`` and two hex digits.
+    ``backslash``: a character after a backslash is itself (HAProxy's
+    ``%{+E}``). Several, comma-separated: decoded in that order.
     ``url``: percent-encoded (CloudFront). Both are decoded once per distinct
     value that holds an escape. ``plus``: a space written as ``+`` (IIS; a
     ``+`` the client sent reads as a space too, as IIS leaves no way to
@@ -27,6 +30,12 @@ def decoded(text: pl.Expr, how: str) -> pl.Expr:
     (a TCP listener's line, a client gone before it): 0, a status that is
     never counted, so that such a line is no damage.
     """
+    if "," in how:  # encoded twice: decoded in the order given (HAProxy's %{+E} over its #XX)
+        for one in how.split(","):
+            text = decoded(text, one)
+        return text
+    if how == BACKSLASHED:
+        return text.str.replace_all(r"\\(.)", "$1")
     if how == "plus":
         return text.str.replace_all("+", " ", literal=True)
     if how == "form":  # an HTML form's encoding: + for a space, %XX for the rest (Akamai's agents)

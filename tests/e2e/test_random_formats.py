@@ -28,6 +28,8 @@ from datetime import datetime
 import pytest
 from test_real_servers import (  # noqa: F401 - config is a fixture
     APACHE_LOGS,
+    HAPROXY_LOGS,
+    HAPROXY_MORE,
     HOSTS,
     NGINX_LOGS,
     Sent,
@@ -60,6 +62,16 @@ APACHE_MORE = ["%h", "%a", "%{c}a", "%l", "%u", "%b", "%B", "%O", "%I", "%D", "%
                "%{tid}P", "%R", "%f", '\\"%{Accept-Language}i\\"', "%>s", "%s", '\\"%{Content-Type}o\\"', "%H",
                "%A", "%{remote}p", "rt=%D", "%{X-Trace}^ti", "%{Grpc-Status}^to", "%{hextid}P", "%^FB"]
 SEPARATORS = [" ", " ", " ", " | ", "\\t", ","]
+# HAProxy: its log-format variables; headers through %hr or sample fetches of the captures, whose text is raw
+# (quotes and all) unless %{+E} escapes it: raw ones last, where the rest of the line is theirs
+HAPROXY_TIMES = ["[%tr]", "[%t]", "[%T]", "[%Tl]", "%trg", "[%trl]", "%Ts.%ms", "%Ts", "%{+Q}tr"]
+HAPROXY_REQUESTS = ["%{+Q}r", '\\"%HM %HU %HV\\"', "%HM %HU", "%HM %HP%HQ", "%{+Q,+E}r", "%HM %HPO%HQ %HV",
+                    "%{+Q}[capture.req.method] %{+Q}[capture.req.uri]"]
+HAPROXY_MORE_VARIABLES = ["%ci:%cp", "%ci", "%ft", "%b/%s", "%TR/%Tw/%Tc/%Tr/%Ta", "%B", "%U", "%tsc",
+                          "%ac/%fc/%bc/%sc/%rc", "%sq/%bq", "%hs", "%CC %CS", "%ID", "%H", "%pid", "%rt", "%sslv",
+                          "%fi:%fp", "%{+X}Ts", "%Tt", "%HV", "%lc", "%{+Q}[var(txn.none)]", "%[src]", "%bi:%bp",
+                          "%{+Q}ST", "%Tl"]
+HAPROXY_SEPARATORS = [" ", " ", " | ", "\\t", ","]
 COUNT = 12  # formats a server
 
 
@@ -92,6 +104,32 @@ def apache_formats(seed: int) -> list[tuple[str, str]]:
     return made
 
 
+def haproxy_formats(seed: int) -> list[tuple[str, str, str]]:
+    """(name, captured headers, log-format as haproxy.cfg writes it) of ``COUNT`` random ones; each reads the
+    host, the referrer and the agent, by %hr or a capture's sample fetch."""
+    rng = random.Random(seed)
+    made = []
+    for i in range(COUNT):
+        headers = rng.sample(["Host", "Referer", "User-Agent"], 3)
+        parts = [rng.choice(HAPROXY_TIMES), rng.choice(HAPROXY_REQUESTS), "%ST",
+                 *rng.sample(HAPROXY_MORE_VARIABLES, rng.randrange(0, 6))]
+        last = None
+        for at, header in enumerate(headers):
+            how = rng.choice(["hr", "escaped", "raw"])
+            if how == "raw" and last is None and header != "Host":  # (a raw Host "a b" would have to go last)
+                last = rng.choice([f"%{{+Q}}[capture.req.hdr({at})]", f"%[capture.req.hdr({at})]"])
+            elif how == "escaped":
+                parts.append(f"%{{+Q,+E}}[capture.req.hdr({at})]")
+            elif "%hr" not in parts:
+                parts.append("%hr")
+        rng.shuffle(parts)
+        # (after a raw last field, a space or a tab: no token holds either, where "," or "|" may be in both)
+        string = rng.choice(HAPROXY_SEPARATORS[:2] + HAPROXY_SEPARATORS[3:4] if last else HAPROXY_SEPARATORS).join(
+            parts + ([last] if last else []))
+        made.append((f"rand{i}", ",".join(headers), f'"{string}"'))
+    return made
+
+
 # server -> (its binary, its Debian package, the formats to write, the server writing them, and for each format
 # what logtrack is told and whether it logs the virtual host (the first of those fields, if any))
 SERVERS = {
@@ -100,7 +138,12 @@ SERVERS = {
                             re.search(r"\$(?:host|http_host)\b", made[2]) is not None)),
     "apache": (servers.APACHE, "apache2", apache_formats, servers.apache,
                lambda made: (made[1], re.search(r"%(?:v|V|\{Host\}i)", made[1]) is not None)),
+    "haproxy": (servers.HAPROXY, "haproxy", haproxy_formats, servers.haproxy,
+                lambda made: (f"haproxy:{made[1]} log-format {made[2]}", True)),
 }
+# server -> (every log its server writes: name -> (what logtrack is told, whether it logs the virtual host), and
+# what the server is started with to write them)
+LOGS = {"nginx": (NGINX_LOGS, ()), "apache": (APACHE_LOGS, ()), "haproxy": (HAPROXY_LOGS, HAPROXY_MORE)}
 
 
 @pytest.mark.parametrize("server", list(SERVERS))
@@ -162,11 +205,12 @@ def test_junk_in_requests_counts_exactly_in_every_log(cli, config, server: str) 
     binary, package, _, serve, _ = SERVERS[server]
     if binary is None:
         pytest.skip(f"{server} is not installed (apt-get install {package})")
-    with serve() as srv:
+    logs, more = LOGS[server]
+    with serve(more) as srv:
         sent = junk_traffic(srv.port, seed=11)
         srv.stop()
         assert sum(1 for s in sent if s.listing) > len(sent) // 2  # (most are answered: the test counts something)
-        for name, (fmt, vhost) in (NGINX_LOGS if server == "nginx" else APACHE_LOGS).items():
+        for name, (fmt, vhost) in logs.items():
             code, out, err = cli("xml", str(srv.logs / name), "--config", str(config), "--format", fmt, "--strict")
             assert code == 0, f"{name}\n{err}"
             assert xml_counts(out) == expected(sent, vhost), name

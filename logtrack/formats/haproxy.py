@@ -1,0 +1,275 @@
+"""HAProxy's access log: ``option httplog``, and any ``log-format`` string, read by one table of its variables.
+
+HAProxy hands its lines to syslog, or writes them to stdout or a socket,
+framed in any of its seven ways (``syslog.OPTIONAL``): a file may hold any,
+and HAProxy's own messages ("Proxy site started.") beside the requests,
+which are skipped as such.
+
+``option httplog`` is the log-format ``HTTPLOG``; ``haproxy:Host,Referer,User-Agent``
+names the headers its ``capture request header`` lines capture, in their
+order (``auto`` works the order out from the values). A site's own
+``log-format`` follows the name, as haproxy.cfg spells it or as the bare
+string: ``haproxy:Host,Referer,User-Agent log-format "%ci:%cp [%tr] %ft %ST %B %hr %{+Q}r"``.
+It is read as HAProxy 2.6 writes it (checked against its own lines):
+
+- ``%{+Q}`` quotes strings and addresses, not numbers or times; ``%{+X}``
+  writes addresses, ports, ``%Ts``, ``%rt`` and ``%pid`` in hex;
+- a run of spaces is one separator, written only where something was
+  written since the last one: ``%hr`` without captures writes nothing, and
+  takes the space after it away; ``%HQ`` without a query writes nothing
+  but keeps it;
+- the request (``%r``, ``%HM``, ``%HU``, ``%HP``, ``%HPO``, ``%HQ``) and
+  captured headers (``%hr``) have ``"``, ``#``, control and non-ASCII bytes
+  written as ``#XX`` (decoded, as is ``%{+E}``'s backslash before ``"``,
+  ``\\`` and ``]``); a sample fetch (``%[capture.req.hdr(0)]``) is written
+  as it came, quotes, tabs and other bytes raw, ``-`` for none;
+- read: the time (``%tr`` and ``%t`` without an offset, in ``[logs]
+  log_timezone``; ``%T``, ``%Tl``, ``%trg``, ``%trl`` with theirs; ``%Ts``,
+  ``%Ts.%ms``), the status (``%ST``), the request (``%r``, or its parts), the
+  client (``%ci``) and the headers: ``%hr`` and ``%[capture.req.hdr(N)]`` by
+  the names given, ``%[req.hdr(Name)]`` by its own. A header through a
+  converter that changes its text (``,regsub(...)``) is not read; ``%hrl``
+  (values not delimited) is not read. A variable HAProxy does not know is
+  an error, as it is to HAProxy.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from ..errors import LogFormatError
+from . import compiler, syslog
+from . import model as f
+from .model import CLF_TEXT, LAZY, QUOTED, LogFormat, Piece
+
+HAPROXY = "haproxy"
+HTTPLOG = ("%ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %CC %CS %tsc %ac/%fc/%bc/%sc/%rc %sq/%bq "
+           "%hr %hs %{+Q}r")
+HAPROXY_ENCODING = "haproxy"  # '#' and two hex digits for '"', '#', '{', '|', '}', control and non-ASCII bytes
+BACKSLASHED = "backslash"  # %{+E}: '"', '\' and ']' after a backslash
+_LOCAL_TIME = r"[0-9]{2}/[A-Za-z]{3}/[0-9]{4}:[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?"
+_NUMBER = r"[+-]?[0-9]+"  # a size or a time: "+" before one logasap logged early, -1 for one never reached
+_WORD = r"\S+"
+_PORT = r"[0-9]+|-"
+# capture request header NAME -> the field it fills
+HEADERS = {"host": f.VHOST, "referer": f.REFERRER, "referrer": f.REFERRER, "user-agent": f.USER_AGENT}
+_CAPTURES = r"\{[^}]*\}"
+
+# variable -> (field, its text); _ENCODED ones are written with #XX escapes
+_VARIABLES: dict[str, tuple[str | None, str]] = {
+    **dict.fromkeys(("B", "U", "Ta", "Tc", "Td", "Th", "Ti", "Tq", "TR", "Tr", "Tt", "Tu", "Tw", "ac", "bc", "bq",
+                     "fc", "lc", "pid", "rc", "rt", "sc", "sq"), (None, _NUMBER)),
+    **dict.fromkeys(("CC", "CS", "H", "HV", "ID", "b", "f", "ft", "s", "bi", "fi", "si", "sslc", "sslv", "ts",
+                     "tsc"), (None, _WORD)),
+    **dict.fromkeys(("bp", "cp", "fp", "sp"), (None, _PORT)),
+    "ci": (f.CLIENT, r"\S+?"),
+    "HM": (f.METHOD, _WORD), "HU": (f.TARGET, _WORD), "HP": (f.PATH, _WORD), "HPO": (f.PATH, _WORD),
+    "HQ": (f.QUERY, r"(?:\?\S*)?"), "r": (f.REQUEST, LAZY), "ST": (f.STATUS, r"-?[0-9]+"),
+    "ms": (None, r"[0-9]{3}"),
+    "hs": (None, _CAPTURES), "hrl": (None, LAZY), "hsl": (None, LAZY),
+}
+_ENCODED = frozenset({"HM", "HU", "HP", "HPO", "HQ", "r", "CC", "CS"})
+# write nothing at all where nothing is captured: no capture lines, or a request HAProxy could not read ("<BADREQ>")
+_MAY_WRITE_NOTHING = frozenset({"hr", "hs", "hrl", "hsl"})
+# what %{+Q} quotes (strings and addresses; not numbers, times, nor the termination state) and %{+X} writes in hex
+_QUOTABLE = frozenset({"CC", "CS", "H", "HM", "HP", "HPO", "HQ", "HU", "HV", "ID", "b", "f", "ft", "s", "sslc",
+                       "sslv", "ci", "fi", "bi", "si", "hr", "hs", "hrl", "hsl", "r"})
+_HEX = frozenset({"ci", "fi", "bi", "si", "cp", "fp", "bp", "sp", "Ts", "rt", "pid"})
+# time variables -> (their text, how it is read)
+_TIMES: dict[str, tuple[str, str, str | None]] = {
+    **dict.fromkeys(("t", "tr"), (_LOCAL_TIME, f.STRFTIME, "%d/%b/%Y:%H:%M:%S%.f")),
+    **dict.fromkeys(("T", "Tl", "trg", "trl"), (CLF_TEXT, f.CLF, None)),
+    "Ts": (r"[0-9]+", f.EPOCH, None),
+}
+# sample fetches -> the field their text is (a header's by its name: _HEADER_FETCHES)
+_FETCHES = {"capture.req.method": f.METHOD, "method": f.METHOD, "capture.req.uri": f.TARGET, "pathq": f.TARGET,
+            "url": f.TARGET, "path": f.PATH, "status": f.STATUS, "src": f.CLIENT}
+_HEADER_FETCHES = ("req.hdr", "req.fhdr", "hdr", "capture.req.hdr")
+# converters that leave a value what it was for logtrack (json and +E: decoded)
+_KEEPING = {"lower", "upper", "url_dec", "json"}
+
+_TOKEN = re.compile(r"%(?:\{(?P<options>[^}]*)\})?(?:\[(?P<expr>(?:[^\]()]|\([^)]*\))*)\]|(?P<var>[A-Za-z]+))"
+                    r"|%%|(?P<space> +)|[^% ]+|%")
+_EXPR = re.compile(r"(?P<fetch>[a-z0-9._-]+)(?:\((?P<arg>[^)]*)\))?(?P<converters>(?:,.*)?)$", re.IGNORECASE)
+
+
+def is_spec(spec: str) -> bool:
+    """Whether ``spec`` names HAProxy's log: ``haproxy``, ``haproxy:HEADERS``, either with a log-format after."""
+    return re.match(r"haproxy(?::\S*)?(?:\s|$)", spec) is not None
+
+
+def get(spec: str) -> LogFormat:
+    """``haproxy[:Header,Header,...]``, then a log-format string (bare, or ``log-format "..."``) or nothing."""
+    head, _, rest = spec.strip().partition(" ")
+    names = head.partition(":")[2]
+    headers = [h.strip() for h in names.split(",")] if names else []
+    if not rest.strip():
+        return compile_logformat(HTTPLOG, headers, head)
+    return compile_logformat(_log_format_string(rest.strip(), spec), headers, spec)
+
+
+def httplog(headers: list[str]) -> LogFormat:
+    """``option httplog``; ``headers``: its captured request headers' names, in order ('-': unknown)."""
+    return compile_logformat(HTTPLOG, headers, HAPROXY + (":" + ",".join(headers) if headers else ""))
+
+
+def _log_format_string(text: str, spec: str) -> str:
+    """The log-format string: as given, or, after ``log-format``, the one word haproxy.cfg reads there.
+
+    As haproxy.cfg's parser reads it: a backslash escapes the next
+    character (``\\t`` a tab) but inside single quotes; quotes group
+    spaces into the word; ``#`` outside them starts a comment.
+    """
+    word, _, rest = text.partition(" ")
+    if word != "log-format":
+        return text
+    rest = rest.strip()
+    out: list[str] = []
+    quote = None
+    i = 0
+    while i < len(rest):
+        c = rest[i]
+        if quote == "'":
+            if c == "'":
+                quote = None
+            else:
+                out.append(c)
+        elif c == "\\" and i + 1 < len(rest):
+            i += 1
+            out.append(_CONFIG_ESCAPES.get(rest[i], rest[i]))
+        elif c == '"' and quote == '"':
+            quote = None
+        elif quote is None and c in "\"'":
+            quote = c
+        elif quote is None and c in " \t#":
+            after = rest[i:].strip()
+            if after and not after.startswith("#"):
+                raise LogFormatError(f"log format {spec!r}: log-format takes one string",
+                                     'quote it as haproxy.cfg does: log-format "%ci:%cp [%tr] ..."')
+            break
+        else:
+            out.append(c)
+        i += 1
+    return "".join(out)
+
+
+_CONFIG_ESCAPES = {"t": "\t", "n": "\n", "r": "\r"}
+
+
+def compile_logformat(template: str, headers: list[str], name: str) -> LogFormat:
+    """A log-format string, as HAProxy writes it, with the names of the request headers it captures."""
+    captured = tuple(HEADERS.get(header.lower()) for header in headers)
+    pieces: list[Piece] = [Piece(pattern=syslog.OPTIONAL)]
+    encoded: dict[str, str] = {}
+    claimed: set[str] = set()
+    from_captures: list[str] = []  # the fields %hr's headers give
+    optional_quotes = False
+    raw = False  # a sample fetch's text, written as it came
+    written = "none"  # since the last separator: "none", "maybe" (only what may write nothing) or "some"
+    for m in _TOKEN.finditer(template):
+        token = m.group(0)
+        if m.group("space"):
+            if written != "none":
+                pieces.append(Piece(literal=" ") if written == "some" else Piece(pattern=" ?"))
+            written = "none"
+            continue
+        if m.group("var") is None and m.group("expr") is None:
+            pieces.append(Piece(literal="%" if token == "%%" else token))
+            written = "some"
+            continue
+        options = {o.strip() for o in (m.group("options") or "").split(",")}
+        quoted = "+Q" in options and (m.group("var") is None or m.group("var") in _QUOTABLE)
+        escaped = "+E" in options
+        fetched = m.group("expr") is not None
+        if fetched:
+            piece, how = _fetch(m.group("expr"), headers, template)
+            raw = free = True
+        else:
+            piece, how, free = _variable(m.group("var"), options, headers, template)
+        if escaped:
+            how = BACKSLASHED + ("," + how if how else "")
+        if piece.field in claimed:  # the first occurrence of a field wins, %hr's headers too
+            piece = replace(piece, field=None)
+        elif piece.field is not None:
+            claimed.add(piece.field)
+            if how:
+                encoded[piece.field] = how
+            if piece.field == f.CAPTURED:
+                from_captures = [field for field in dict.fromkeys(captured) if field and field not in claimed]
+                claimed.update(from_captures)
+        if m.group("var") in _MAY_WRITE_NOTHING:
+            pattern = f'"{piece.pattern}"' if quoted else piece.pattern
+            # (the response's captures, rarer, only where a request's cannot take them: "%hs %hr")
+            pieces.append(replace(piece, pattern=f"(?:{pattern})" + ("??" if m.group("var") in ("hs", "hsl") else "?")))
+            optional_quotes = optional_quotes or quoted
+            written = "maybe" if written == "none" else written
+            continue
+        if quoted:
+            # inside its quotes: text without a quote, but for a sample fetch's (raw) and %{+E}'s (\")
+            inner = (QUOTED if escaped or how == BACKSLASHED else LAZY if fetched else r'[^"]*') if free \
+                else piece.pattern
+            pieces += [Piece(literal='"'), replace(piece, pattern=inner), Piece(literal='"')]
+        else:
+            pieces.append(piece)
+        written = "some"
+    while pieces[-1].literal == " " or (pieces[-1].literal is None and pieces[-1].pattern == " ?"):
+        pieces.pop()  # (a separator at the end: what may follow a format's last field)
+    fmt = compiler.build(_epoch_with_ms(compiler.merge_literals(pieces)), name, template, raw_quotes=True)
+    if optional_quotes:
+        fmt = replace(fmt, segments=None)  # quotes that may be there or not: no fixed number to split at
+    # its own messages ("Proxy site stopped", "Server be/s1 is DOWN") start with a word, a request with an address
+    return replace(fmt, fields=fmt.fields + tuple(from_captures),
+                   captured=tuple(field if field in from_captures and field not in captured[:i] else None
+                                  for i, field in enumerate(captured)) if from_captures else (),
+                   notice="^" + syslog.OPTIONAL + "[A-Za-z]+ ",
+                   encoded={**encoded, **dict.fromkeys(from_captures, HAPROXY_ENCODING)}, raw_bytes=raw)
+
+
+def _variable(var: str, options: set[str], headers: list[str], template: str) -> tuple[Piece, str | None, bool]:
+    """A variable's piece, how its text is encoded, and whether it is free text (quoted: no quote within)."""
+    if var == "hr":
+        return Piece(field=f.CAPTURED if headers else None, pattern=_CAPTURES), None, True
+    if var in _TIMES:
+        pattern, kind, how = _TIMES[var]
+        if "+X" in options and var in _HEX:  # a time in hex: not read
+            return Piece(pattern=r"[0-9A-Fa-f]+"), None, False
+        return Piece(field=f.TIME, pattern=pattern, time_kind=kind, time_format=how), None, False
+    if var not in _VARIABLES:
+        raise LogFormatError(f"log format {template!r}: HAProxy has no log variable %{var}",
+                             "spell the variables as HAProxy's manual does (Custom log format)")
+    field, pattern = _VARIABLES[var]
+    if "+X" in options and var in _HEX:
+        pattern = r"[0-9A-Fa-f]+|-"
+    return Piece(field=field, pattern=pattern), HAPROXY_ENCODING if var in _ENCODED else None, \
+        pattern in (_WORD, LAZY, r"\S+?")
+
+
+def _fetch(expr: str, headers: list[str], template: str) -> tuple[Piece, str | None]:
+    """A sample fetch's piece: the field it is (None: not one logtrack reads), and how it is encoded."""
+    m = _EXPR.match(expr.strip())
+    if m is None:
+        return Piece(pattern=LAZY), None
+    fetch, arg = m.group("fetch").lower(), (m.group("arg") or "").split(",")[0].strip()
+    converters = [c.partition("(")[0].strip().lower() for c in m.group("converters").split(",")[1:]]
+    field: str | None = _FETCHES.get(fetch)
+    if fetch == "capture.req.hdr":
+        index = int(arg) if arg.isdigit() else -1
+        field = HEADERS.get(headers[index].lower()) if 0 <= index < len(headers) else None
+    elif fetch in _HEADER_FETCHES:
+        field = HEADERS.get(arg.lower())
+    if any(c not in _KEEPING for c in converters):
+        field = None
+    return Piece(field=field, pattern=LAZY), BACKSLASHED if "json" in converters else None
+
+
+def _epoch_with_ms(pieces: list[Piece]) -> list[Piece]:
+    """``%Ts.%ms``, the accept date's seconds and milliseconds, as one epoch time."""
+    out: list[Piece] = []
+    for piece in pieces:
+        if (piece.pattern == r"[0-9]{3}" and piece.literal is None and len(out) >= 2 and out[-1].literal == "."
+                and out[-2].time_kind == f.EPOCH):
+            out[-2:] = [replace(out[-2], pattern=r"[0-9]+\.[0-9]{3}")]
+        else:
+            out.append(piece)
+    return out
