@@ -300,6 +300,14 @@ CASES = [
      '"GET /listing/100019 HTTP/1.1" [30/Nov/2026:23:19:07 -0600] https://m.trulia.com/p/caf\u00e9 200',
      {"target": "/listing/100019", "referrer": "https://m.trulia.com/p/caf\u00e9",
       "user_agent": 'Mozilla/5.0 (X11; Linux x86_64; rv:132.0; "quoted" \\ build) Gecko/20100101 Firefox/132.0'}),
+    # ... and a last quoted field ends at the line's last quote: an agent with quotes and spaces whole, not cut
+    # at its first quote followed by a space (with the rest taken for fields appended), which let a bot in
+    ('escape=none $remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent '
+     '"$http_referer" "$http_user_agent"',
+     '127.0.0.1 - - [30/Nov/2026:23:18:27 -0600] "GET /listing/100003 HTTP/1.1" 200 3 "-" '
+     '"Mozilla/5.0 "x" (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"',
+     {"target": "/listing/100003",
+      "user_agent": 'Mozilla/5.0 "x" (compatible; Googlebot/2.1; +http://www.google.com/bot.html)'}),
     # escape=json in a plain template: a quote and a backslash written \" and \\
     ('escape=json $remote_addr [$time_local] "$request" $status "$http_referer" "$http_user_agent"',
      '127.0.0.1 [30/Nov/2026:23:18:27 -0600] "GET /listing/100003?q=\\"x\\" HTTP/1.1" 200 "-" "a\\\\b"',
