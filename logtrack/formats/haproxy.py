@@ -48,6 +48,7 @@ HTTPLOG = ("%ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %CC %CS %tsc %ac/
            "%hr %hs %{+Q}r")
 HAPROXY_ENCODING = "haproxy"  # '#' and two hex digits for '"', '#', '{', '|', '}', control and non-ASCII bytes
 BACKSLASHED = "backslash"  # %{+E}: '"', '\' and ']' after a backslash
+JSON_ESCAPED = "json_string"  # a JSON string's text, escapes and all: the json converter's
 _LOCAL_TIME = r"[0-9]{2}/[A-Za-z]{3}/[0-9]{4}:[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?"
 _NUMBER = r"[+-]?[0-9]+"  # a size or a time: "+" before one logasap logged early, -1 for one never reached
 _WORD = r"\S+"
@@ -158,72 +159,105 @@ _CONFIG_ESCAPES = {"t": "\t", "n": "\n", "r": "\r"}
 
 
 def compile_logformat(template: str, headers: list[str], name: str) -> LogFormat:
-    """A log-format string, as HAProxy writes it, with the names of the request headers it captures."""
-    captured = tuple(HEADERS.get(header.lower()) for header in headers)
-    pieces: list[Piece] = [Piece(pattern=syslog.OPTIONAL)]
-    encoded: dict[str, str] = {}
-    claimed: set[str] = set()
-    from_captures: list[str] = []  # the fields %hr's headers give
-    optional_quotes = False
-    raw = False  # a sample fetch's text, written as it came
-    written = "none"  # since the last separator: "none", "maybe" (only what may write nothing) or "some"
-    for m in _TOKEN.finditer(template):
-        token = m.group(0)
-        if m.group("space"):
-            if written != "none":
-                pieces.append(Piece(literal=" ") if written == "some" else Piece(pattern=" ?"))
-            written = "none"
-            continue
-        if m.group("var") is None and m.group("expr") is None:
-            pieces.append(Piece(literal="%" if token == "%%" else token))
+    """A log-format string, as HAProxy writes it, with the names of the request headers it captures.
+
+    One that writes JSON (``{"time":"%Tl","request":"%r",...}``) is read
+    as the text it is, not decoded: HAProxy writes a backslash in the
+    request raw, which no JSON decoder reads; a sample fetch through the
+    ``json`` converter (``%[capture.req.hdr(1),json(utf8s)]``) is JSON's
+    escaped text, and decoded as such.
+    """
+    reader = _Reader(headers, template)
+    pieces = reader.pieces(template)
+    fmt = compiler.build(_epoch_with_ms([Piece(pattern=syslog.OPTIONAL), *pieces]), name, template, raw_quotes=True)
+    if reader.optional_quotes:
+        fmt = replace(fmt, segments=None)  # quotes that may be there or not: no fixed number to split at
+    return reader.finish(fmt)
+
+
+class _Reader:
+    """One walk over a log-format's text, or each JSON value of it: its pieces, and the fields they claim."""
+
+    def __init__(self, headers: list[str], template: str) -> None:
+        self.headers, self.template = headers, template
+        self.captured = tuple(HEADERS.get(header.lower()) for header in headers)
+        self.encoded: dict[str, str] = {}
+        self.claimed: set[str] = set()
+        self.from_captures: list[str] = []  # the fields %hr's headers give
+        self.optional_quotes = False
+        self.raw = False  # a sample fetch's text, written as it came
+
+    def pieces(self, text: str) -> list[Piece]:
+        """``text``'s pieces, a separator's space left out where HAProxy leaves it out."""
+        pieces: list[Piece] = []
+        written = "none"  # since the last separator: "none", "maybe" (only what may write nothing) or "some"
+        for m in _TOKEN.finditer(text):
+            token = m.group(0)
+            if m.group("space"):
+                if written != "none":
+                    pieces.append(Piece(literal=" ") if written == "some" else Piece(pattern=" ?"))
+                written = "none"
+                continue
+            if m.group("var") is None and m.group("expr") is None:
+                pieces.append(Piece(literal="%" if token == "%%" else token))
+                written = "some"
+                continue
+            piece, quoted, escaped, fetched, how, free = self._one(m)
+            if m.group("var") in _MAY_WRITE_NOTHING:
+                pattern = f'"{piece.pattern}"' if quoted else piece.pattern
+                # (the response's captures, rarer, only where a request's cannot take them: "%hs %hr")
+                pieces.append(replace(piece, pattern=f"(?:{pattern})" + ("??" if m.group("var") in ("hs", "hsl")
+                                                                        else "?")))
+                self.optional_quotes = self.optional_quotes or quoted
+                written = "maybe" if written == "none" else written
+                continue
+            if quoted:
+                # inside its quotes: text without a quote, but for a sample fetch's (raw) and %{+E}'s (\")
+                inner = (QUOTED if escaped or how == JSON_ESCAPED else LAZY if fetched else r'[^"]*') \
+                    if free else piece.pattern
+                pieces += [Piece(literal='"'), replace(piece, pattern=inner), Piece(literal='"')]
+            else:
+                pieces.append(piece)
             written = "some"
-            continue
+        while pieces and (pieces[-1].literal == " " or (pieces[-1].literal is None and pieces[-1].pattern == " ?")):
+            pieces.pop()  # (a separator at the end: what may follow a format's last field)
+        return compiler.merge_literals(pieces)
+
+    def _one(self, m: re.Match[str]) -> tuple[Piece, bool, bool, bool, str | None, bool]:
+        """A variable's or sample fetch's piece (the field it claims, if it is the first), whether it is
+        quoted, escaped, a sample fetch, how its text is encoded, and whether it is free text."""
         options = {o.strip() for o in (m.group("options") or "").split(",")}
         quoted = "+Q" in options and (m.group("var") is None or m.group("var") in _QUOTABLE)
         escaped = "+E" in options
         fetched = m.group("expr") is not None
         if fetched:
-            piece, how = _fetch(m.group("expr"), headers, template)
-            raw = free = True
+            piece, how = _fetch(m.group("expr"), self.headers)
+            self.raw = free = True
         else:
-            piece, how, free = _variable(m.group("var"), options, headers, template)
+            piece, how, free = _variable(m.group("var"), options, self.headers, self.template)
         if escaped:
             how = BACKSLASHED + ("," + how if how else "")
-        if piece.field in claimed:  # the first occurrence of a field wins, %hr's headers too
+        if piece.field in self.claimed:  # the first occurrence of a field wins, %hr's headers too
             piece = replace(piece, field=None)
         elif piece.field is not None:
-            claimed.add(piece.field)
+            self.claimed.add(piece.field)
             if how:
-                encoded[piece.field] = how
+                self.encoded[piece.field] = how
             if piece.field == f.CAPTURED:
-                from_captures = [field for field in dict.fromkeys(captured) if field and field not in claimed]
-                claimed.update(from_captures)
-        if m.group("var") in _MAY_WRITE_NOTHING:
-            pattern = f'"{piece.pattern}"' if quoted else piece.pattern
-            # (the response's captures, rarer, only where a request's cannot take them: "%hs %hr")
-            pieces.append(replace(piece, pattern=f"(?:{pattern})" + ("??" if m.group("var") in ("hs", "hsl") else "?")))
-            optional_quotes = optional_quotes or quoted
-            written = "maybe" if written == "none" else written
-            continue
-        if quoted:
-            # inside its quotes: text without a quote, but for a sample fetch's (raw) and %{+E}'s (\")
-            inner = (QUOTED if escaped or how == BACKSLASHED else LAZY if fetched else r'[^"]*') if free \
-                else piece.pattern
-            pieces += [Piece(literal='"'), replace(piece, pattern=inner), Piece(literal='"')]
-        else:
-            pieces.append(piece)
-        written = "some"
-    while pieces[-1].literal == " " or (pieces[-1].literal is None and pieces[-1].pattern == " ?"):
-        pieces.pop()  # (a separator at the end: what may follow a format's last field)
-    fmt = compiler.build(_epoch_with_ms(compiler.merge_literals(pieces)), name, template, raw_quotes=True)
-    if optional_quotes:
-        fmt = replace(fmt, segments=None)  # quotes that may be there or not: no fixed number to split at
-    # its own messages ("Proxy site stopped", "Server be/s1 is DOWN") start with a word, a request with an address
-    return replace(fmt, fields=fmt.fields + tuple(from_captures),
-                   captured=tuple(field if field in from_captures and field not in captured[:i] else None
-                                  for i, field in enumerate(captured)) if from_captures else (),
-                   notice="^" + syslog.OPTIONAL + "[A-Za-z]+ ",
-                   encoded={**encoded, **dict.fromkeys(from_captures, HAPROXY_ENCODING)}, raw_bytes=raw)
+                self.from_captures = [field for field in dict.fromkeys(self.captured)
+                                      if field and field not in self.claimed]
+                self.claimed.update(self.from_captures)
+        return piece, quoted, escaped, fetched, how, free
+
+    def finish(self, fmt: LogFormat) -> LogFormat:
+        """``fmt`` with what the walk found: %hr's headers, the encodings, HAProxy's own messages."""
+        captured, found = self.captured, self.from_captures
+        # its own messages ("Proxy site stopped", "Server be/s1 is DOWN") start with a word, a request with an address
+        return replace(fmt, fields=fmt.fields + tuple(found),
+                       captured=tuple(field if field in found and field not in captured[:i] else None
+                                      for i, field in enumerate(captured)) if found else (),
+                       notice="^" + syslog.OPTIONAL + "[A-Za-z]+ ",
+                       encoded={**self.encoded, **dict.fromkeys(found, HAPROXY_ENCODING)}, raw_bytes=self.raw)
 
 
 def _variable(var: str, options: set[str], headers: list[str], template: str) -> tuple[Piece, str | None, bool]:
@@ -245,7 +279,7 @@ def _variable(var: str, options: set[str], headers: list[str], template: str) ->
         pattern in (_WORD, LAZY, r"\S+?")
 
 
-def _fetch(expr: str, headers: list[str], template: str) -> tuple[Piece, str | None]:
+def _fetch(expr: str, headers: list[str]) -> tuple[Piece, str | None]:
     """A sample fetch's piece: the field it is (None: not one logtrack reads), and how it is encoded."""
     m = _EXPR.match(expr.strip())
     if m is None:
@@ -260,7 +294,9 @@ def _fetch(expr: str, headers: list[str], template: str) -> tuple[Piece, str | N
         field = HEADERS.get(arg.lower())
     if any(c not in _KEEPING for c in converters):
         field = None
-    return Piece(field=field, pattern=LAZY), BACKSLASHED if "json" in converters else None
+    if "json" in converters:  # JSON's escapes: a quote in it always after a backslash
+        return Piece(field=field, pattern=QUOTED), JSON_ESCAPED
+    return Piece(field=field, pattern=LAZY), None
 
 
 def _epoch_with_ms(pieces: list[Piece]) -> list[Piece]:

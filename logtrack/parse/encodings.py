@@ -3,12 +3,13 @@ percent-encoding, IIS's ``+``, Akamai's both, nginx's ``$args`` "-", a load bala
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 
 import polars as pl
 
-from ..formats.haproxy import BACKSLASHED
+from ..formats.haproxy import BACKSLASHED, JSON_ESCAPED
 from ..formats.nginx import GLUED_ARGS
 from ..formats.proxies import NO_RESPONSE
 
@@ -19,7 +20,10 @@ def decoded(text: pl.Expr, how: str) -> pl.Expr:
     ``haproxy``: HAProxy writes ``"``, ``#``, ``{``, ``|``, ``}``, control
     and non-ASCII bytes of captured headers as ``#`` and two hex digits.
     ``backslash``: a character after a backslash is itself (HAProxy's
-    ``%{+E}``). Several, comma-separated: decoded in that order.
+    ``%{+E}``). ``json_string``: a JSON string's text without its quotes
+    (HAProxy's ``json`` converter: ``\\"``, ``\\/``, ``\\u00e9``), decoded
+    once per distinct value that holds a backslash (one JSON would not
+    take is left as it is). Several, comma-separated: decoded in that order.
     ``url``: percent-encoded (CloudFront). Both are decoded once per distinct
     value that holds an escape. ``plus``: a space written as ``+`` (IIS; a
     ``+`` the client sent reads as a space too, as IIS leaves no way to
@@ -36,6 +40,8 @@ def decoded(text: pl.Expr, how: str) -> pl.Expr:
         return text
     if how == BACKSLASHED:
         return text.str.replace_all(r"\\(.)", "$1")
+    if how == JSON_ESCAPED:
+        return text.map_batches(_json_strings, return_dtype=pl.String)
     if how == "plus":
         return text.str.replace_all("+", " ", literal=True)
     if how == "form":  # an HTML form's encoding: + for a space, %XX for the rest (Akamai's agents)
@@ -47,6 +53,21 @@ def decoded(text: pl.Expr, how: str) -> pl.Expr:
     if how in _DECODERS:
         return text.map_batches(lambda values: _decode_distinct(values, how), return_dtype=pl.String)
     raise ValueError(f"unknown encoding {how!r}")
+
+
+def _json_strings(values: pl.Series) -> pl.Series:
+    distinct = values.filter(values.str.contains("\\", literal=True).fill_null(False)).unique()
+    if distinct.len() == 0:
+        return values
+    return values.replace(distinct, pl.Series([_json_string(v) for v in distinct.to_list()], dtype=pl.String))
+
+
+def _json_string(value: str) -> str:
+    try:
+        text = json.loads(f'"{value}"', strict=False)
+    except ValueError:
+        return value
+    return text if isinstance(text, str) else value
 
 
 def _bytes_decoded(escape: str) -> Callable[[str], str]:

@@ -104,6 +104,12 @@ HAPROXY_MORE = [
      '"%Ts.%ms\\t%ci\\t%[capture.req.hdr(2)]\\t%HM %HP%HQ\\t%ST\\t%{+Q,+E}[capture.req.hdr(0)]\\t'
      '%{+Q,+E}[capture.req.hdr(1)]"'),
     ("gmt", "Host,User-Agent,Referer", "'[%T] %{+Q}r %ST %hr %hs %{+E}HU %ID'"),  # single quotes: no escapes
+    # JSON, its sample fetches through the json converter (as HAProxy's manual has it), or %hr in a string
+    ("json", "User-Agent,Referer,Host",
+     "'{\"time\":\"%Tl\",\"client\":\"%ci\",\"request\":\"%r\",\"status\":%ST,\"bytes\":%B,"
+     "\"host\":\"%[capture.req.hdr(2),json(utf8s)]\",\"referer\":\"%[capture.req.hdr(1),json(utf8s)]\","
+     "\"ua\":%{+Q}[capture.req.hdr(0),json(utf8s)]}'"),
+    ("jsonparts", "Referer,Host,User-Agent", "'{\"at\":\"%Ts.%ms\",\"req\":\"%HM %HU %HV\",\"status\":\"%ST\",\"hdrs\":\"%hr\"}'"),
 ]
 HAPROXY_LOGS = {  # (each logs the virtual host: the Host header)
     "access.log": (HAPROXY_HTTPLOG, True),  # raw, on stdout
