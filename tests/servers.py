@@ -405,8 +405,9 @@ def haproxy(more: Sequence[tuple[str, str, str]] = ()) -> Iterator[Server]:
     Host, Referer and User-Agent are captured, so the log holds what
     logtrack reads. ``more``: (name, captured headers, log-format as
     haproxy.cfg writes it) of frontends the requests pass through, one
-    after the other, each writing its log-format to logs/NAME.log: the last
-    answers (404 for ``/listing/0...``, else 200).
+    after the other, each writing its log-format to logs/NAME.log (or, for
+    one that starts with "option ", that option's: ``option httplog clf``):
+    the last answers (404 for ``/listing/0...``, else 200).
     """
     assert HAPROXY
     root, logs, port = _new_site()
@@ -425,7 +426,8 @@ def haproxy(more: Sequence[tuple[str, str, str]] = ()) -> Iterator[Server]:
     framings = "\n".join(f"    log 127.0.0.1:{receivers[name].port} len 8192 format {name} local0"
                           for name in HAPROXY_FRAMINGS)
     chain = "\n".join(frontend(i + 1, captures, f"    log 127.0.0.1:{receivers[name].port} len 8192 format raw local0"
-                                f"\n    log-format {string}") for i, (name, captures, string) in enumerate(more))
+                                f"\n    {string if string.startswith('option ') else 'log-format ' + string}")
+                       for i, (name, captures, string) in enumerate(more))
     first = frontend(0, "Host,Referer,User-Agent", "    log global\n    option httplog")
     try:
         conf = root / "haproxy.cfg"

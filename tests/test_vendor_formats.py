@@ -124,6 +124,18 @@ HAPROXY_JSON_LOGGED = [
     '"proto":"HTTP/1.1","request":"GET /a%22b/c#22d HTTP/1.1","status":200,"bytes":73,"host":"127.0.0.1:18561",'
     '"referer":"-","ua":"","hdrs":"{127.0.0.1:18561||}","tsc":"LR--"}',
 ]
+# option httplog clf, as HAProxy 2.6 wrote it: combined's fields (its referrer and agent always ""), HAProxy's,
+# then the captured headers, each quoted; a frontend that captures none
+HAPROXY_CLF = [
+    '127.0.0.1 - - [01/Dec/2026:08:09:07 +0000] "GET /listing/123?a=b HTTP/1.1" 200 73 "" "" 53574 391 "site" '
+    '"site" "<NOSRV>" 0 -1 -1 -1 0 LR-- 1 1 0 0 0 0 0 "" "" "127.0.0.1:18562" "http://portal.example/x?y=#22z#22" '
+    '"Mozilla/5.0 (X11; #22quoted#22 \\back [br] #7Bc#7Cd#7D #23x #C3#A9)" ',
+    '127.0.0.1 - - [01/Dec/2026:08:09:07 +0000] "GET /x HTTP/1.1" 200 73 "" "" 53588 401 "site" "site" "<NOSRV>" '
+    '0 -1 -1 -1 0 LR-- 1 1 0 0 0 0 0 "" "" "127.0.0.1:18562" "" "" ',
+    '127.0.0.1 - - [01/Dec/2026:08:09:07 +0000] "GET /listing/5 HTTP/1.1" 200 73 "" "" 58166 412 "nocap" "nocap" '
+    '"<NOSRV>" 0 -1 -1 -1 0 LR-- 1 1 0 0 0 0 0 "" "" ',
+    "Proxy site stopped (cumulated conns: FE: 2, BE: 0).",
+]
 CLOUDFRONT_HEADER = "#Fields: " + w3c_format.CLOUDFRONT_FIELDS
 # CloudFront developer guide, "Standard log file fields" example (path put in)
 CLOUDFRONT = [
@@ -401,6 +413,15 @@ def rows(fmt: str, lines: list[str]) -> list[dict[str, object]]:
          "ts": datetime(2026, 12, 1, 8, 5, 34, tzinfo=UTC)},
         {"target": '/a%22b/c"d', "referrer": "-", "user_agent": ""},
     ]),
+    ("haproxy_clf:Host,Referer,User-Agent", HAPROXY_CLF, [
+        {"client": "127.0.0.1", "method": "GET", "target": "/listing/123?a=b", "status": 200,
+         "vhost": "127.0.0.1:18562", "referrer": 'http://portal.example/x?y="z"',
+         "user_agent": 'Mozilla/5.0 (X11; "quoted" \\back [br] {c|d} #x \u00e9)',
+         "ts": datetime(2026, 12, 1, 8, 9, 7, tzinfo=UTC)},
+        {"target": "/x", "referrer": "", "user_agent": ""},
+        {"target": "/listing/5", "referrer": None, "user_agent": None, "vhost": None},
+        {"reason": Skip.NOTICE.value},
+    ]),
     ("cloudfront", CLOUDFRONT, [
         {"reason": Skip.NOTICE.value}, {"reason": Skip.NOTICE.value},
         {"client": "192.0.2.100", "method": "GET", "target": "/listing/1004", "vhost": "www.site.example",
@@ -539,6 +560,7 @@ def test_vendor_samples_are_read(fmt: str, lines: list[str], expected: list[dict
     (ALB, "alb"),
     (ELB, "elb"),
     (HAPROXY, "haproxy:Host"),
+    (HAPROXY_CLF, "haproxy_clf:Host,Referer,User-Agent"),  # (combined reads its lines too: "" for the agent)
     (HAPROXY_FRAMED, "haproxy"),  # in any of HAProxy's framings, its own messages beside the requests
     (HAPROXY_FRAMED[1:2] + HAPROXY_FRAMED[-2:], "haproxy"),  # fewer requests than messages: still HAProxy's
     (CLOUDFRONT, "cloudfront"),

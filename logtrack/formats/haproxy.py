@@ -44,8 +44,13 @@ from . import model as f
 from .model import CLF_TEXT, LAZY, QUOTED, LogFormat, Piece
 
 HAPROXY = "haproxy"
+HAPROXY_CLF = "haproxy_clf"
 HTTPLOG = ("%ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %CC %CS %tsc %ac/%fc/%bc/%sc/%rc %sq/%bq "
            "%hr %hs %{+Q}r")
+# option httplog clf: combined's first fields, then HAProxy's, every string quoted; its captured headers last
+HTTPLOG_CLF = ('%{+Q}o %{-Q}ci - - [%trg] %r %ST %B "" "" %cp %ms %ft %b %s %TR %Tw %Tc %Tr %Ta %tsc %ac %fc %bc %sc '
+               "%rc %sq %bq %CC %CS %hrl %hsl")
+_TEMPLATES = {HAPROXY: HTTPLOG, HAPROXY_CLF: HTTPLOG_CLF}
 HAPROXY_ENCODING = "haproxy"  # '#' and two hex digits for '"', '#', '{', '|', '}', control and non-ASCII bytes
 BACKSLASHED = "backslash"  # %{+E}: '"', '\' and ']' after a backslash
 JSON_ESCAPED = "json_string"  # a JSON string's text, escapes and all: the json converter's
@@ -96,23 +101,27 @@ _EXPR = re.compile(r"(?P<fetch>[a-z0-9._-]+)(?:\((?P<arg>[^)]*)\))?(?P<converter
 
 
 def is_spec(spec: str) -> bool:
-    """Whether ``spec`` names HAProxy's log: ``haproxy``, ``haproxy:HEADERS``, either with a log-format after."""
-    return re.match(r"haproxy(?::\S*)?(?:\s|$)", spec) is not None
+    """Whether ``spec`` names HAProxy's log: ``haproxy``, ``haproxy:HEADERS``, either with a log-format after,
+    or ``haproxy_clf[:HEADERS]``."""
+    return re.match(r"haproxy(?::\S*)?(?:\s|$)|haproxy_clf(?::\S*)?$", spec) is not None
 
 
 def get(spec: str) -> LogFormat:
-    """``haproxy[:Header,Header,...]``, then a log-format string (bare, or ``log-format "..."``) or nothing."""
+    """``haproxy[:Header,Header,...]``, then a log-format string (bare, or ``log-format "..."``) or nothing;
+    ``haproxy_clf[:Header,...]``."""
     head, _, rest = spec.strip().partition(" ")
-    names = head.partition(":")[2]
+    name, _, names = head.partition(":")
     headers = [h.strip() for h in names.split(",")] if names else []
     if not rest.strip():
-        return compile_logformat(HTTPLOG, headers, head)
+        return httplog(headers, clf=name == HAPROXY_CLF)
     return compile_logformat(_log_format_string(rest.strip(), spec), headers, spec)
 
 
-def httplog(headers: list[str]) -> LogFormat:
-    """``option httplog``; ``headers``: its captured request headers' names, in order ('-': unknown)."""
-    return compile_logformat(HTTPLOG, headers, HAPROXY + (":" + ",".join(headers) if headers else ""))
+def httplog(headers: list[str], *, clf: bool = False) -> LogFormat:
+    """``option httplog`` (``clf``: ``option httplog clf``); ``headers``: its captured request headers' names,
+    in order ('-': unknown)."""
+    name = HAPROXY_CLF if clf else HAPROXY
+    return compile_logformat(_TEMPLATES[name], headers, name + (":" + ",".join(headers) if headers else ""))
 
 
 def _log_format_string(text: str, spec: str) -> str:
@@ -186,6 +195,7 @@ class _Reader:
         self.from_captures: list[str] = []  # the fields %hr's headers give
         self.optional_quotes = False
         self.raw = False  # a sample fetch's text, written as it came
+        self.options: set[str] = set()  # %{+Q}o's: every variable's after it, but where it says otherwise
 
     def pieces(self, text: str) -> list[Piece]:
         """``text``'s pieces, a separator's space left out where HAProxy leaves it out."""
@@ -202,13 +212,16 @@ class _Reader:
                 pieces.append(Piece(literal="%" if token == "%%" else token))
                 written = "some"
                 continue
+            if m.group("var") == "o":  # (writes nothing)
+                self.options = _options(m.group("options"), self.options)
+                continue
             piece, quoted, escaped, fetched, how, free = self._one(m)
             if m.group("var") in _MAY_WRITE_NOTHING:
                 pattern = f'"{piece.pattern}"' if quoted else piece.pattern
                 # (the response's captures, rarer, only where a request's cannot take them: "%hs %hr")
                 pieces.append(replace(piece, pattern=f"(?:{pattern})" + ("??" if m.group("var") in ("hs", "hsl")
                                                                         else "?")))
-                self.optional_quotes = self.optional_quotes or quoted
+                self.optional_quotes = self.optional_quotes or quoted or '"' in piece.pattern
                 written = "maybe" if written == "none" else written
                 continue
             if quoted:
@@ -226,8 +239,10 @@ class _Reader:
     def _one(self, m: re.Match[str]) -> tuple[Piece, bool, bool, bool, str | None, bool]:
         """A variable's or sample fetch's piece (the field it claims, if it is the first), whether it is
         quoted, escaped, a sample fetch, how its text is encoded, and whether it is free text."""
-        options = {o.strip() for o in (m.group("options") or "").split(",")}
-        quoted = "+Q" in options and (m.group("var") is None or m.group("var") in _QUOTABLE)
+        options = _options(m.group("options"), self.options)
+        # (%hrl's values each in quotes of their own: its pattern's)
+        quoted = "+Q" in options and (m.group("var") is None or m.group("var") in _QUOTABLE) \
+            and not (m.group("var") == "hrl" and self.headers)
         escaped = "+E" in options
         fetched = m.group("expr") is not None
         if fetched:
@@ -264,6 +279,9 @@ def _variable(var: str, options: set[str], headers: list[str], template: str) ->
     """A variable's piece, how its text is encoded, and whether it is free text (quoted: no quote within)."""
     if var == "hr":
         return Piece(field=f.CAPTURED if headers else None, pattern=_CAPTURES), None, True
+    if var == "hrl" and headers and "+Q" in options:  # "a" "b" "c": each quoted (no quote in one: #22)
+        values = " ".join(['"[^"]*"'] * len(headers))
+        return Piece(field=f.CAPTURED, pattern=f"(?:{values})"), None, False
     if var in _TIMES:
         pattern, kind, how = _TIMES[var]
         if "+X" in options and var in _HEX:  # a time in hex: not read
@@ -297,6 +315,17 @@ def _fetch(expr: str, headers: list[str]) -> tuple[Piece, str | None]:
     if "json" in converters:  # JSON's escapes: a quote in it always after a backslash
         return Piece(field=field, pattern=QUOTED), JSON_ESCAPED
     return Piece(field=field, pattern=LAZY), None
+
+
+def _options(text: str | None, default: set[str]) -> set[str]:
+    """A variable's options (``+Q,+E``) over those ``%{...}o`` set for all: ``-Q`` takes ``+Q`` away."""
+    options = set(default)
+    for option in (o.strip() for o in (text or "").split(",")):
+        if option.startswith("-"):
+            options.discard("+" + option[1:])
+        elif option:
+            options.add(option)
+    return options
 
 
 def _epoch_with_ms(pieces: list[Piece]) -> list[Piece]:

@@ -114,8 +114,9 @@ JSON_PRESETS: dict[str, JsonPreset] = {
 # The line formats ``auto`` scores a file's lines against, in the order it prefers them (JSON
 # lines are scored against JSON_PRESETS, W3C logs read by their own header). A new format that
 # ``auto`` should find gets its name here.
-AUTO_ORDER: tuple[str, ...] = (*PRESETS, *NGINX_PRESETS, *proxies.NAMES, haproxy.HAPROXY, *envoy.NAMES,
-                               *(syslog.PREFIX + name for name in PRESETS),
+# (haproxy_clf first: combined reads its lines too, with an empty referrer and agent)
+AUTO_ORDER: tuple[str, ...] = (haproxy.HAPROXY_CLF, *PRESETS, *NGINX_PRESETS, *proxies.NAMES, haproxy.HAPROXY,
+                               *envoy.NAMES, *(syslog.PREFIX + name for name in PRESETS),
                                *(containers.PREFIX + name for name in (*PRESETS, *envoy.NAMES)))
 
 @dataclass(frozen=True)
@@ -138,7 +139,8 @@ def preset_names() -> list[str]:
     """Every name [logs] format takes: the Apache-string and nginx-template presets, the proxies', Envoy's,
     W3C and JSON presets."""
 
-    return [*PRESETS, *NGINX_PRESETS, *proxies.NAMES, haproxy.HAPROXY, *envoy.NAMES, *w3c.NAMES, *JSON_PRESETS]
+    return [*PRESETS, *NGINX_PRESETS, *proxies.NAMES, haproxy.HAPROXY, haproxy.HAPROXY_CLF, *envoy.NAMES, *w3c.NAMES,
+            *JSON_PRESETS]
 
 
 @lru_cache(maxsize=256)

@@ -81,8 +81,9 @@ def detect(sample: pl.DataFrame, source: str) -> LogFormat:
 
     chosen = pick(scored())
     if chosen is not None:
-        if chosen.name == haproxy.HAPROXY:
-            return haproxy.httplog(haproxy_captures(lines.to_list()))
+        if chosen.name in _HAPROXY:
+            clf = chosen.name == haproxy.HAPROXY_CLF
+            return haproxy.httplog(haproxy_captures(lines.to_list(), clf=clf), clf=clf)
         return chosen
     best = sorted(fits, key=lambda fit: (-fit.read, -fit.matched))[:3]
     what = looks_like.describe(lines.head(200).to_list())
@@ -216,7 +217,7 @@ def _read_whole(sample: pl.DataFrame, first: list[tuple[LogFormat, list[int]]],
     files' lines read in one go; the files not so read, by candidate. (``trusted``: see ``detect_files``.)"""
     missed: list[tuple[LogFormat, list[int]]] = []
     for fmt, files in first:
-        if fmt.name == haproxy.HAPROXY:  # (its captured headers are judged alone)
+        if fmt.name in _HAPROXY:  # (its captured headers are judged alone)
             missed.append((fmt, files))
             continue
         if trusted is not None:
@@ -400,7 +401,14 @@ _CAPTURED = (
 )
 
 
-def haproxy_captures(lines: list[str]) -> list[str]:
+_HAPROXY = (haproxy.HAPROXY, haproxy.HAPROXY_CLF)  # option httplog, and with clf: captured headers to work out
+# where each writes them: httplog between braces, "{a|b|c}", before the request; clf quoted each, '"a" "b" "c"',
+# after the cookies, at the end
+_CAPTURE_BLOCKS = {False: re.compile(r' \{([^}]*)\} (?:\{[^}]*\} )?"'),
+                   True: re.compile(r'(?: [+-]?[0-9]+){7} "[^"]*" "[^"]*" ("[^"]*"(?: "[^"]*")*) ?$')}
+
+
+def haproxy_captures(lines: list[str], *, clf: bool = False) -> list[str]:
     """The names of the request headers an HAProxy log captures, in order, from their values ('-': unknown).
 
     ``capture request header`` lines are not in the log, only the values
@@ -410,13 +418,12 @@ def haproxy_captures(lines: list[str]) -> list[str]:
     fits it. None found: the braces hold no header logtrack reads, or only
     the response's, and none is read.
     """
-    block = re.compile(r' \{([^}]*)\} (?:\{[^}]*\} )?"')
     columns: list[list[str]] = []
     for line in lines:
-        m = block.search(line)
+        m = _CAPTURE_BLOCKS[clf].search(line)
         if not m:
             continue
-        for i, value in enumerate(m.group(1).split("|")):
+        for i, value in enumerate(m.group(1)[1:-1].split('" "') if clf else m.group(1).split("|")):
             if i == len(columns):
                 columns.append([])
             if value:
@@ -443,9 +450,10 @@ def misfit(sample: pl.DataFrame, fmt: LogFormat, source: str) -> str | None:
     """
     if fmt.is_json or fmt.w3c_separator is not None:
         return None
-    if fmt.name == haproxy.HAPROXY and (headers := haproxy_captures(sample_lines(sample).to_list())):
-        named = f"{haproxy.HAPROXY}:{','.join(headers)}"
-        return (f"{source}: its lines capture request headers that the format 'haproxy' does not read, so "
+    if fmt.name in _HAPROXY and (headers := haproxy_captures(sample_lines(sample).to_list(),
+                                                               clf=fmt.name == haproxy.HAPROXY_CLF)):
+        named = f"{fmt.name}:{','.join(headers)}"
+        return (f"{source}: its lines capture request headers that the format '{fmt.name}' does not read, so "
                 f"bots count as views and suppliers may not be found; they look like {','.join(headers)}: "
                 f"set [logs] format = \"{named}\" (or --format), naming them as the capture lines do")
 
@@ -458,6 +466,12 @@ def misfit(sample: pl.DataFrame, fmt: LogFormat, source: str) -> str | None:
         return None
     lines = sample_lines(sample)
     preset = pick(score(other, lines, n) for other, n in zip(others, hits, strict=True))
+    if preset is not None and preset.name == haproxy.HAPROXY_CLF:
+        headers = haproxy_captures(lines.to_list(), clf=True)
+        named = haproxy.HAPROXY_CLF + (f":{','.join(headers)}" if headers else "")
+        return (f"{source}: its lines are HAProxy's (option httplog clf), whose referrer and agent, where it "
+                f"captures them, come after its own fields: the format {fmt.name!r} reads none, so bots count "
+                f"as views and suppliers may not be found: set [logs] format = \"{named}\" (or --format)")
     if preset is not None:
         return (f"{source}: most lines carry {' and '.join(_extra(fmt, preset))} that the format {fmt.name!r} "
                 f"does not read, so {'bots count as views and ' if formats.USER_AGENT not in fmt.fields else ''}"
@@ -473,13 +487,15 @@ def _extra(fmt: LogFormat, preset: LogFormat) -> list[str]:
 
 def _richer(fmt: LogFormat) -> list[LogFormat]:
     """The presets that read more of what tells views apart than ``fmt`` (``misfit`` screens them)."""
-    return [other for n in formats.PRESETS if n != fmt.name and _extra(fmt, other := formats.get(n))]
+    richer = [other for n in formats.PRESETS if n != fmt.name and _extra(fmt, other := formats.get(n))]
+    # (HAProxy's clf lines first: combined and common read them whole, all but the captured headers after them)
+    return ([formats.get(haproxy.HAPROXY_CLF)] if fmt.name.partition(":")[0] not in _HAPROXY else []) + richer
 
 
 def defers_misfit(fmt: LogFormat) -> bool:
     """Whether ``misfit`` of files named in ``fmt`` may wait for their counting (``misfits``): a screen of
     each preset tells it, where HAProxy's captures, JSON and W3C logs are judged otherwise."""
-    return not fmt.is_json and fmt.w3c_separator is None and fmt.name != haproxy.HAPROXY
+    return not fmt.is_json and fmt.w3c_separator is None and fmt.name not in _HAPROXY
 
 
 def misfits(fmt: LogFormat, parts: Sequence[sources.Batch], data: bytes) -> list[str | None]:

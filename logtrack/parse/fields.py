@@ -182,8 +182,11 @@ def derive(lf: pl.LazyFrame, fmt: LogFormat, timezone: str | None = None,
     lf = lf.with_columns(
         pl.lit(None, dtype=pl.String).alias(name) for name in OPTIONAL_FIELDS if name not in names
     )
-    if fmt.captured:
-        values = pl.col(f.CAPTURED).str.extract(r"^\{([^}]*)\}", 1).str.split("|")
+    if fmt.captured:  # HAProxy's "{a|b|c}" (%hr), or '"a" "b" "c"' (%hrl quoted, as option httplog clf writes it)
+        block = pl.col(f.CAPTURED)
+        values = pl.when(block.str.starts_with('"')).then(block.str.slice(1, block.str.len_chars() - 2)
+                                                           .str.split('" "')) \
+            .otherwise(block.str.extract(r"^\{([^}]*)\}", 1).str.split("|"))
         lf = lf.with_columns(values.list.get(i, null_on_oob=True).alias(name)
                              for i, name in enumerate(fmt.captured) if name)
     if fmt.encoded:

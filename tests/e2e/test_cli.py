@@ -132,7 +132,7 @@ def test_strict_names_file_and_line(cli, log: Path) -> None:
         (["xml", "{log}", "--listing-pattern", PATTERN, "--format", "nginx"], ExitCode.CONFIG,
          "logtrack: error: --format: unknown log format 'nginx'; use one of auto, vhost_combined, host_combined, "
          "traefik, combined, vhost_common, common, nginx_proxy_manager, nginx_proxy_manager_standard, alb, "
-         "elb, haproxy, envoy, istio, w3c, cloudfront, caddy, "
+         "elb, haproxy, haproxy_clf, envoy, istio, w3c, cloudfront, caddy, "
          "traefik_json, "
          "cloudflare, gcp, akamai, azure_front_door, an nginx log_format template "
          "or an Apache LogFormat string"),
@@ -164,7 +164,7 @@ def test_no_format_fits(cli, tmp_path: Path) -> None:
     assert code == ExitCode.INPUT  # that file's problem: others would still be counted
     assert xml_counts(out) == {}
     assert err.splitlines()[0] == (
-        f"logtrack: warning: {log}: no known log format fits this file: none of the 13 formats tried matches any "
+        f"logtrack: warning: {log}: no known log format fits this file: none of the 14 formats tried matches any "
         "of its first 10 lines; set [logs] format "
         "(or --format) to the server's log_format or LogFormat string, or leave the file out of the paths"
     )

@@ -97,7 +97,7 @@ HAPROXY_HTTPLOG = "haproxy:Host,Referer,User-Agent"
 HAPROXY_MORE = [
     ("reordered", "User-Agent,Host,Referer",  # httplog's string, the headers captured in another order
      '"%ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %CC %CS %tsc %ac/%fc/%bc/%sc/%rc %sq/%bq %hr %hs %{+Q}r"'),
-    ("clf", "Host,Referer,User-Agent",  # combined, with the host in front; the agent last, its quotes raw
+    ("hostclf", "Host,Referer,User-Agent",  # combined, with the host in front; the agent last, its quotes raw
      '"%{+Q}[capture.req.hdr(0)] %ci - - [%trl] \\"%HM %HU %HV\\" %ST %B %{+Q,+E}[capture.req.hdr(1)] '
      '%{+Q}[capture.req.hdr(2),lower]"'),
     ("tabs", "Referer,User-Agent,Host",  # the accept date as an epoch, tabs, a bare host, the path and query apart
@@ -109,12 +109,14 @@ HAPROXY_MORE = [
      "'{\"time\":\"%Tl\",\"client\":\"%ci\",\"request\":\"%r\",\"status\":%ST,\"bytes\":%B,"
      "\"host\":\"%[capture.req.hdr(2),json(utf8s)]\",\"referer\":\"%[capture.req.hdr(1),json(utf8s)]\","
      "\"ua\":%{+Q}[capture.req.hdr(0),json(utf8s)]}'"),
+    ("clf", "Referer,User-Agent,Host", "option httplog clf"),  # combined's fields, then HAProxy's and the captures
     ("jsonparts", "Referer,Host,User-Agent", "'{\"at\":\"%Ts.%ms\",\"req\":\"%HM %HU %HV\",\"status\":\"%ST\",\"hdrs\":\"%hr\"}'"),
 ]
 HAPROXY_LOGS = {  # (each logs the virtual host: the Host header)
     "access.log": (HAPROXY_HTTPLOG, True),  # raw, on stdout
     **{f"{framing}.log": (HAPROXY_HTTPLOG, True) for framing in servers.HAPROXY_FRAMINGS},  # as HAProxy sends them
-    **{f"{name}.log": (f"haproxy:{captures} log-format {string}", True) for name, captures, string in HAPROXY_MORE},
+    **{f"{name}.log": (f"haproxy_clf:{captures}" if string == "option httplog clf" else
+                       f"haproxy:{captures} log-format {string}", True) for name, captures, string in HAPROXY_MORE},
 }
 
 
@@ -435,8 +437,12 @@ def test_haproxy_logs(cli, config: Path) -> None:
             code, out, err = cli("xml", str(log), "--config", str(config), "--format", fmt, "--strict")
             assert code == 0, f"{name}\n{err}"
             assert xml_counts(out) == expected(sent, vhost), name
-            if fmt == HAPROXY_HTTPLOG:  # found by auto (the captured headers worked out from their values)
+            if ":" in fmt and " " not in fmt:  # found by auto (the captured headers worked out from their values)
                 code, out, err = cli("xml", str(log), "--config", str(config), "--strict")
                 assert code == 0, f"{name}\n{err}"
-                assert f"logtrack: {log}: format {HAPROXY_HTTPLOG}" in err.splitlines(), name
+                assert f"logtrack: {log}: format {fmt}" in err.splitlines(), name
                 assert xml_counts(out) == expected(sent, True), name
+        # combined reads option httplog clf's lines whole, but for the captured headers after them: said
+        clf = srv.logs / "clf.log"
+        code, out, err = cli("xml", str(clf), "--config", str(config), "--format", "combined")
+        assert code == 0 and "set [logs] format = \"haproxy_clf:Referer,User-Agent,Host\"" in err, err
