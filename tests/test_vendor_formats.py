@@ -136,6 +136,16 @@ HAPROXY_CLF = [
     '"<NOSRV>" 0 -1 -1 -1 0 LR-- 1 1 0 0 0 0 0 "" "" ',
     "Proxy site stopped (cumulated conns: FE: 2, BE: 0).",
 ]
+# option httpslog (TLS fields after the request), as HAProxy 2.6 wrote it; an HTTP/2 request logged with its
+# absolute URL
+HAPROXY_HTTPS = [
+    '127.0.0.1:51782 [01/Dec/2026:08:20:47.372] site~ site/<NOSRV> 0/-1/-1/-1/0 200 73 - - LR-- 1/1/0/0/0 0/0 '
+    '{127.0.0.1:18564|http://portal.example/x|Mozilla/5.0} "GET https://127.0.0.1:18564/listing/123?a=b HTTP/2.0" '
+    '0/0000000000000000/0/0/0 -/TLSv1.3/TLS_AES_256_GCM_SHA384',
+    '127.0.0.1:51786 [01/Dec/2026:08:20:47.382] site~ site/<NOSRV> 0/-1/-1/-1/0 200 73 - - LR-- 1/1/0/0/0 0/0 '
+    '{127.0.0.1:18564|http://portal.example/x|Mozilla/5.0} "GET /listing/124 HTTP/1.1" '
+    '0/0000000000000000/0/0/0 -/TLSv1.3/TLS_AES_256_GCM_SHA384',
+]
 CLOUDFRONT_HEADER = "#Fields: " + w3c_format.CLOUDFRONT_FIELDS
 # CloudFront developer guide, "Standard log file fields" example (path put in)
 CLOUDFRONT = [
@@ -422,6 +432,11 @@ def rows(fmt: str, lines: list[str]) -> list[dict[str, object]]:
         {"target": "/listing/5", "referrer": None, "user_agent": None, "vhost": None},
         {"reason": Skip.NOTICE.value},
     ]),
+    ("haproxy:Host,Referer,User-Agent", HAPROXY_HTTPS, [
+        {"target": "/listing/123?a=b", "vhost": "127.0.0.1:18564", "referrer": "http://portal.example/x",
+         "user_agent": "Mozilla/5.0", "status": 200},
+        {"target": "/listing/124", "vhost": "127.0.0.1:18564"},
+    ]),
     ("cloudfront", CLOUDFRONT, [
         {"reason": Skip.NOTICE.value}, {"reason": Skip.NOTICE.value},
         {"client": "192.0.2.100", "method": "GET", "target": "/listing/1004", "vhost": "www.site.example",
@@ -561,7 +576,8 @@ def test_vendor_samples_are_read(fmt: str, lines: list[str], expected: list[dict
     (ELB, "elb"),
     (HAPROXY, "haproxy:Host"),
     (HAPROXY_CLF, "haproxy_clf:Host,Referer,User-Agent"),  # (combined reads its lines too: "" for the agent)
-    (HAPROXY_FRAMED, "haproxy"),  # in any of HAProxy's framings, its own messages beside the requests
+    (HAPROXY_FRAMED, "haproxy"),
+    (HAPROXY_HTTPS, "haproxy:Host,Referer,User-Agent"),  # in any of HAProxy's framings, its own messages beside the requests
     (HAPROXY_FRAMED[1:2] + HAPROXY_FRAMED[-2:], "haproxy"),  # fewer requests than messages: still HAProxy's
     (CLOUDFRONT, "cloudfront"),
     (IIS, "w3c"),
