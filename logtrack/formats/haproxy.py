@@ -29,8 +29,9 @@ It is read as HAProxy 2.6 writes it (checked against its own lines):
   client (``%ci``) and the headers: ``%hr`` and ``%[capture.req.hdr(N)]`` by
   the names given, ``%[req.hdr(Name)]`` by its own. A header through a
   converter that changes its text (``,regsub(...)``) is not read; ``%hrl``
-  (values not delimited) is not read. A variable HAProxy does not know is
-  an error, as it is to HAProxy.
+  only where its values are quoted (``%{+Q}``, as ``option httplog clf``
+  writes them): bare, they are not delimited. A variable HAProxy does not
+  know is an error, as it is to HAProxy.
 """
 
 from __future__ import annotations
@@ -91,7 +92,7 @@ _TIMES: dict[str, tuple[str, str, str | None]] = {
 # sample fetches -> the field their text is (a header's by its name: _HEADER_FETCHES)
 _FETCHES = {"capture.req.method": f.METHOD, "method": f.METHOD, "capture.req.uri": f.TARGET, "pathq": f.TARGET,
             "url": f.TARGET, "path": f.PATH, "status": f.STATUS, "src": f.CLIENT}
-_HEADER_FETCHES = ("req.hdr", "req.fhdr", "hdr", "capture.req.hdr")
+_HEADER_FETCHES = ("req.hdr", "req.fhdr", "hdr")
 # converters that leave a value what it was for logtrack (json and +E: decoded)
 _KEEPING = {"lower", "upper", "url_dec", "json"}
 
