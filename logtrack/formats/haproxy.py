@@ -186,7 +186,7 @@ def compile_logformat(template: str, headers: list[str], name: str) -> LogFormat
 
 
 class _Reader:
-    """One walk over a log-format's text, or each JSON value of it: its pieces, and the fields they claim."""
+    """One walk over a log-format string: its pieces, and the fields they claim (the first occurrence wins)."""
 
     def __init__(self, headers: list[str], template: str) -> None:
         self.headers, self.template = headers, template
