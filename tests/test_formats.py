@@ -528,6 +528,7 @@ def test_apache_time_directives_side_by_side_are_one_time(template: str, line: s
         ("haproxy %ci [%tr] %ST %{+Q}r %Tx", "HAProxy has no log variable %Tx"),
         ('haproxy:Host log-format "%ci [%tr] %ST %{+Q}r" %hr', "log-format takes one string"),
         ("haproxy log-format %ci\\ [%tr]\\ %ST", "logs no request"),
+        ("haproxy_clf:Host %ci [%tr] %ST %{+Q}r", "haproxy_clf is option httplog clf's own format"),
     ],
 )
 def test_format_errors(spec: str, message: str) -> None:
@@ -666,3 +667,13 @@ def test_an_nginx_json_format_on_lines_with_objects_skips_them() -> None:
     odd = '{"time":"2026-11-01T10:00:00+00:00","request":{"uri":"/listing/1"},"status":200}'
     df = parse_batch(batch_of("t.log", 1, f"{good}\n{odd}".encode()), formats.get(NGINX_JSON))
     assert df.get_column("reason").to_list() == [None, Skip.UNPARSABLE.value]
+
+
+def test_haproxy_headers_may_be_spaced_and_a_log_format_follows_them() -> None:
+    named = formats.get("haproxy:Host,Referer,User-Agent")
+    assert formats.get("haproxy:Host, Referer , User-Agent").regex == named.regex
+    assert formats.get("haproxy:Host, Referer , User-Agent").captured == named.captured
+    # option httplog's string as a log-format, bare or as haproxy.cfg writes it, is option httplog
+    for spec in (f"haproxy:Host,Referer,User-Agent {formats.haproxy.HTTPLOG}",
+                 f'haproxy:Host, Referer, User-Agent log-format "{formats.haproxy.HTTPLOG}"'):
+        assert (formats.get(spec).regex, formats.get(spec).captured) == (named.regex, named.captured)

@@ -104,18 +104,26 @@ _EXPR = re.compile(r"(?P<fetch>[a-z0-9._-]+)(?:\((?P<arg>[^)]*)\))?(?P<converter
 def is_spec(spec: str) -> bool:
     """Whether ``spec`` names HAProxy's log: ``haproxy``, ``haproxy:HEADERS``, either with a log-format after,
     or ``haproxy_clf[:HEADERS]``."""
-    return re.match(r"haproxy(?::\S*)?(?:\s|$)|haproxy_clf(?::\S*)?$", spec) is not None
+    return _SPEC.match(spec.strip()) is not None
 
 
 def get(spec: str) -> LogFormat:
     """``haproxy[:Header,Header,...]``, then a log-format string (bare, or ``log-format "..."``) or nothing;
     ``haproxy_clf[:Header,...]``."""
-    head, _, rest = spec.strip().partition(" ")
-    name, _, names = head.partition(":")
-    headers = [h.strip() for h in names.split(",")] if names else []
-    if not rest.strip():
-        return httplog(headers, clf=name == HAPROXY_CLF)
-    return compile_logformat(_log_format_string(rest.strip(), spec), headers, spec)
+    m = _SPEC.match(spec.strip())
+    assert m is not None  # (is_spec)
+    headers = [h.strip() for h in m.group("headers").split(",")] if m.group("headers") else []
+    if not m.group("rest"):
+        return httplog(headers, clf=m.group("name") == HAPROXY_CLF)
+    if m.group("name") == HAPROXY_CLF:
+        raise LogFormatError(f"log format {spec!r}: haproxy_clf is option httplog clf's own format",
+                             "name a log-format after haproxy: haproxy:Host,Referer,User-Agent log-format \"...\"")
+    return compile_logformat(_log_format_string(m.group("rest"), spec), headers, spec)
+
+
+# haproxy[_clf][:Header,Header,...] (a space after a comma too), then a log-format or nothing
+_SPEC = re.compile(r"(?P<name>haproxy(?:_clf)?)(?::(?P<headers>[^\s,]*(?:\s*,\s*[^\s,]*)*))?(?:\s+(?P<rest>.*))?$",
+                   re.DOTALL)
 
 
 def httplog(headers: list[str], *, clf: bool = False) -> LogFormat:
