@@ -146,6 +146,17 @@ HAPROXY_HTTPS = [
     '{127.0.0.1:18564|http://portal.example/x|Mozilla/5.0} "GET /listing/124 HTTP/1.1" '
     '0/0000000000000000/0/0/0 -/TLSv1.3/TLS_AES_256_GCM_SHA384',
 ]
+# An HTTP and a TCP frontend (option tcplog: a connection, no request) logging to the same file, as HAProxy 2.6
+# wrote it
+HAPROXY_WITH_TCP = [
+    '127.0.0.1:47062 [01/Dec/2026:08:35:47.717] site site/<NOSRV> 0/-1/-1/-1/0 200 73 - - LR-- 2/1/0/0/0 0/0 '
+    '"GET /listing/123 HTTP/1.1"',
+    "127.0.0.1:47356 [01/Dec/2026:08:35:47.717] tcpfe tb/s1 1/0/0 66 -- 1/1/0/0/0 0/0",
+    '127.0.0.1:47064 [01/Dec/2026:08:35:47.728] site site/<NOSRV> 0/-1/-1/-1/0 200 73 - - LR-- 2/1/0/0/0 0/0 '
+    '"GET /listing/1 HTTP/1.1"',
+    "127.0.0.1:47364 [01/Dec/2026:08:35:47.727] tcpfe tb/s1 1/0/0 66 -- 1/1/0/0/0 0/0",
+    "Proxy tcpfe stopped (cumulated conns: FE: 2, BE: 0).",
+]
 CLOUDFRONT_HEADER = "#Fields: " + w3c_format.CLOUDFRONT_FIELDS
 # CloudFront developer guide, "Standard log file fields" example (path put in)
 CLOUDFRONT = [
@@ -437,6 +448,10 @@ def rows(fmt: str, lines: list[str]) -> list[dict[str, object]]:
          "user_agent": "Mozilla/5.0", "status": 200},
         {"target": "/listing/124", "vhost": "127.0.0.1:18564"},
     ]),
+    ("haproxy", HAPROXY_WITH_TCP, [
+        {"target": "/listing/123", "status": 200}, {"reason": Skip.NOTICE.value},
+        {"target": "/listing/1", "status": 200}, {"reason": Skip.NOTICE.value}, {"reason": Skip.NOTICE.value},
+    ]),
     ("cloudfront", CLOUDFRONT, [
         {"reason": Skip.NOTICE.value}, {"reason": Skip.NOTICE.value},
         {"client": "192.0.2.100", "method": "GET", "target": "/listing/1004", "vhost": "www.site.example",
@@ -577,6 +592,7 @@ def test_vendor_samples_are_read(fmt: str, lines: list[str], expected: list[dict
     (HAPROXY, "haproxy:Host"),
     (HAPROXY_CLF, "haproxy_clf:Host,Referer,User-Agent"),  # (combined reads its lines too: "" for the agent)
     (HAPROXY_FRAMED, "haproxy"),
+    (HAPROXY_WITH_TCP, "haproxy"),  # (TCP frontends' lines and its messages more than its requests)
     (HAPROXY_HTTPS, "haproxy:Host,Referer,User-Agent"),  # in any of HAProxy's framings, its own messages beside the requests
     (HAPROXY_FRAMED[1:2] + HAPROXY_FRAMED[-2:], "haproxy"),  # fewer requests than messages: still HAProxy's
     (CLOUDFRONT, "cloudfront"),

@@ -2,8 +2,9 @@
 
 HAProxy hands its lines to syslog, or writes them to stdout or a socket,
 framed in any of its seven ways (``syslog.OPTIONAL``): a file may hold any,
-and HAProxy's own messages ("Proxy site started.") beside the requests,
-which are skipped as such.
+and HAProxy's own messages ("Proxy site started.") and a TCP frontend's
+connections (``option tcplog``) beside the requests, which are skipped as
+no request (``NOTICE``).
 
 ``option httplog`` is the log-format ``HTTPLOG``; ``haproxy:Host,Referer,User-Agent``
 names the headers its ``capture request header`` lines capture, in their
@@ -62,6 +63,12 @@ _PORT = r"[0-9]+|-"
 # capture request header NAME -> the field it fills
 HEADERS = {"host": f.VHOST, "referer": f.REFERRER, "referrer": f.REFERRER, "user-agent": f.USER_AGENT}
 _CAPTURES = r"\{[^}]*\}"
+# What HAProxy writes to the same log that is no request: its own messages ("Proxy site stopped", "Server be/s1
+# is DOWN"), which start with a word where a request starts with an address, and a TCP frontend's connections
+# (option tcplog: %ci:%cp [%t] %ft %b/%s %Tw/%Tc/%Tt %B %ts %ac/%fc/%bc/%sc/%rc %sq/%bq)
+_TCPLOG = (r"\S+:(?:[0-9]+|-) \[[^\]]*\] \S+ \S+/\S+ -?[0-9]+/-?[0-9]+/\+?-?[0-9]+ \+?[0-9]+ \S+ "
+           r"[0-9]+/[0-9]+/[0-9]+/[0-9]+/\+?[0-9]+ [0-9]+/[0-9]+$")
+NOTICE = f"^{syslog.OPTIONAL}(?:[A-Za-z]+ |{_TCPLOG})"
 
 # variable -> (field, its text); _ENCODED ones are written with #XX escapes
 _VARIABLES: dict[str, tuple[str | None, str]] = {
@@ -276,11 +283,10 @@ class _Reader:
     def finish(self, fmt: LogFormat) -> LogFormat:
         """``fmt`` with what the walk found: %hr's headers, the encodings, HAProxy's own messages."""
         captured, found = self.captured, self.from_captures
-        # its own messages ("Proxy site stopped", "Server be/s1 is DOWN") start with a word, a request with an address
         return replace(fmt, fields=fmt.fields + tuple(found),
                        captured=tuple(field if field in found and field not in captured[:i] else None
                                       for i, field in enumerate(captured)) if found else (),
-                       notice="^" + syslog.OPTIONAL + "[A-Za-z]+ ",
+                       notice=NOTICE,
                        encoded={**self.encoded, **dict.fromkeys(found, HAPROXY_ENCODING)}, raw_bytes=self.raw)
 
 
