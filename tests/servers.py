@@ -400,7 +400,9 @@ HAPROXY_FRAMINGS = ("rfc3164", "rfc5424", "short", "priority", "timed", "iso")
 @contextmanager
 def haproxy(more: Sequence[tuple[str, str, str]] = ()) -> Iterator[Server]:
     """Debian's HAProxy answering every request itself, its httplog raw on stdout into logs/access.log, and in
-    each of ``HAPROXY_FRAMINGS`` as a datagram to a receiver of its own, into logs/FRAMING.log.
+    each of ``HAPROXY_FRAMINGS`` as a datagram to a receiver of its own, into logs/FRAMING.log. The requests
+    come through a TCP frontend (``option tcplog``), whose connections are in the same logs, as a site that
+    passes some traffic on at TCP has them.
 
     Host, Referer and User-Agent are captured, so the log holds what
     logtrack reads. ``more``: (name, captured headers, log-format as
@@ -412,7 +414,7 @@ def haproxy(more: Sequence[tuple[str, str, str]] = ()) -> Iterator[Server]:
     assert HAPROXY
     root, logs, port = _new_site()
     receivers = {name: SyslogReceiver(logs / f"{name}.log") for name in (*HAPROXY_FRAMINGS, *(m[0] for m in more))}
-    ports = [port, *(free_port() for _ in more)]
+    ports = [free_port(), *(free_port() for _ in more)]
     answer = """    http-request return status 404 if { path_reg ^/listing/0+$ }
     http-request return status 200 content-type text/plain string ok"""
 
@@ -443,6 +445,15 @@ defaults
     timeout http-keep-alive 200ms
     # (no idle connection to the next frontend: one it closes as it is reused would be a request retried, or a 502)
     option http-server-close
+frontend tcp
+    mode tcp
+    bind 127.0.0.1:{port}
+    log global
+    option tcplog
+    default_backend tcp
+backend tcp
+    mode tcp
+    server first 127.0.0.1:{ports[0]}
 {first}
 {chain}
 """)
