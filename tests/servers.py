@@ -474,9 +474,10 @@ backend tcp
 
 
 @contextmanager
-def varnish() -> Iterator[Server]:
+def varnish(more: Sequence[tuple[str, str]] = ()) -> Iterator[Server]:
     """Debian's Varnish answering every request itself (no backend), and varnishncsa writing its log in
-    its default format into logs/varnishncsa.log, as Debian's varnishncsa service does (in /var/log/varnish).
+    its default format into logs/varnishncsa.log, as Debian's varnishncsa service does (in /var/log/varnish);
+    ``more``: (name, format) of varnishncsa's more, each writing ``-F format`` into logs/NAME.log.
 
     varnishncsa reads Varnish's shared memory log and writes a line when it
     has read the request's record: it is ready once a request of its own
@@ -495,18 +496,22 @@ sub vcl_recv {
 """)
     work = root / "work"  # Varnish's shared memory log: where varnishncsa finds this instance
     log = logs / "varnishncsa.log"
+    written = {log: [], **{logs / f"{name}.log": ["-F", form] for name, form in more}}
     with _serve([VARNISHD, "-F", "-j", "none", "-a", f"127.0.0.1:{port}", "-f", str(conf), "-n", str(work),
                  "-s", "malloc,16m", "-T", "none"], {}, signal.SIGTERM,
                 Server(root, port, conf, logs, lambda: None)) as server:
-        ncsa = subprocess.Popen([VARNISHNCSA, "-n", str(work), "-w", str(log)], env={**os.environ, "TZ": SERVER_TZ},
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        ncsas = [subprocess.Popen([VARNISHNCSA, "-n", str(work), "-w", str(path), *form],
+                                  env={**os.environ, "TZ": SERVER_TZ}, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.PIPE) for path, form in written.items()]
         # It logs the requests made after it has attached to the instance, which takes a while after
         # varnishd listens: a request is sent until its line is there (a line of the log like any other).
         deadline = time.monotonic() + 15
-        while not (log.exists() and b"/varnishncsa-ready " in log.read_bytes()):
-            if ncsa.poll() is not None or time.monotonic() > deadline:
-                _stop(ncsa, signal.SIGTERM)
-                raise RuntimeError(f"varnishncsa did not start: {ncsa.stderr.read().decode() if ncsa.stderr else ''}")
+        while not all(path.exists() and b"/varnishncsa-ready" in path.read_bytes() for path in written):
+            if any(ncsa.poll() is not None for ncsa in ncsas) or time.monotonic() > deadline:
+                for ncsa in ncsas:
+                    _stop(ncsa, signal.SIGTERM)
+                raise RuntimeError("varnishncsa did not start: " + " ".join(
+                    ncsa.stderr.read().decode() for ncsa in ncsas if ncsa.stderr and ncsa.poll() is not None))
             send_raw(port, b"GET /varnishncsa-ready HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
             time.sleep(0.1)
         stop_varnishd = server.stop
@@ -514,17 +519,19 @@ sub vcl_recv {
         def stop() -> None:
             size, still = -1, 0
             while still < 10:  # a second without a new line
-                now = log.stat().st_size
+                now = sum(path.stat().st_size for path in written)
                 size, still = now, still + 1 if now == size else 0
                 time.sleep(0.1)
-            _stop(ncsa, signal.SIGTERM)
+            for ncsa in ncsas:
+                _stop(ncsa, signal.SIGTERM)
             stop_varnishd()
 
         server.stop = stop
         try:
             yield server
         finally:
-            _stop(ncsa, signal.SIGTERM)
+            for ncsa in ncsas:
+                _stop(ncsa, signal.SIGTERM)
 
 
 def wait_for(log: Path, line: bytes, seconds: float = 30) -> None:

@@ -425,6 +425,28 @@ def test_varnish_logs(cli, config: Path) -> None:
     assert xml_counts(out) == want
 
 
+# varnishncsa -F formats: Apache's directives, and Varnish's own (%{Varnish:...}x); a %r of the whole URL names
+# the virtual host, as %{Host}i does
+VARNISH_FORMATS = [
+    ("xff", '%{X-Forwarded-For}i %l %u %t "%r" %s %b "%{Referer}i" "%{User-agent}i" %{Varnish:hitmiss}x %D'),
+    ("parts", '%{Host}i %h %t "%m %U%q %H" %s %{Varnish:time_firstbyte}x "%{User-agent}i" "%{Referer}i"'),
+    ("iso", '%{%Y-%m-%dT%H:%M:%S%z}t %h "%r" %s "%{Referer}i" "%{User-agent}i" %{Varnish:handling}x %I %O %T'),
+]
+
+
+@pytest.mark.skipif(servers.VARNISHD is None or servers.VARNISHNCSA is None,
+                    reason="varnish is not installed (apt-get install varnish)")
+def test_varnishncsa_custom_formats(cli, config: Path) -> None:
+    with servers.varnish(VARNISH_FORMATS) as srv:
+        sent = traffic(srv.port)
+        srv.stop()
+        for name, form in VARNISH_FORMATS:
+            code, out, err = cli("xml", str(srv.logs / f"{name}.log"), "--config", str(config), "--format", form,
+                                 "--strict")
+            assert code == 0, f"{name}\n{err}"
+            assert xml_counts(out) == expected(sent, True), name
+
+
 @pytest.mark.skipif(servers.HAPROXY is None, reason="haproxy is not installed (apt-get install haproxy)")
 def test_haproxy_logs(cli, config: Path) -> None:
     # HAProxy writes its local time without an offset: the config says which zone that is
