@@ -452,6 +452,11 @@ def rows(fmt: str, lines: list[str]) -> list[dict[str, object]]:
         {"target": "/listing/123", "status": 200}, {"reason": Skip.NOTICE.value},
         {"target": "/listing/1", "status": 200}, {"reason": Skip.NOTICE.value}, {"reason": Skip.NOTICE.value},
     ]),
+    # a log-format whose lines start with a word (the method): one cut short is damage, not HAProxy's message
+    ('haproxy log-format "%HM %HU %ST [%tr]"', ["GET /listing/1 200 [01/Dec/2026:07:30:24.184]", "GET /listing/1 20",
+                                              "Proxy site stopped (cumulated conns: FE: 2, BE: 0)."], [
+        {"target": "/listing/1", "status": 200}, {"reason": Skip.UNPARSABLE.value}, {"reason": Skip.NOTICE.value},
+    ]),
     ("cloudfront", CLOUDFRONT, [
         {"reason": Skip.NOTICE.value}, {"reason": Skip.NOTICE.value},
         {"client": "192.0.2.100", "method": "GET", "target": "/listing/1004", "vhost": "www.site.example",

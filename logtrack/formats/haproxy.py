@@ -64,11 +64,13 @@ _PORT = r"[0-9]+|-"
 HEADERS = {"host": f.VHOST, "referer": f.REFERRER, "referrer": f.REFERRER, "user-agent": f.USER_AGENT}
 _CAPTURES = r"\{[^}]*\}"
 # What HAProxy writes to the same log that is no request: its own messages ("Proxy site stopped", "Server be/s1
-# is DOWN"), which start with a word where a request starts with an address, and a TCP frontend's connections
-# (option tcplog: %ci:%cp [%t] %ft %b/%s %Tw/%Tc/%Tt %B %ts %ac/%fc/%bc/%sc/%rc %sq/%bq)
+# is DOWN", "backend be has no server available!"), which start with a capitalised word (or a proxy's kind)
+# where a request starts with an address, or, in a log-format, a method, a name of its own (lowercase, as a
+# rule: such a line, damaged, is still damage), and a TCP frontend's connections (option tcplog: %ci:%cp [%t]
+# %ft %b/%s %Tw/%Tc/%Tt %B %ts %ac/%fc/%bc/%sc/%rc %sq/%bq)
 _TCPLOG = (r"\S+:(?:[0-9]+|-) \[[^\]]*\] \S+ \S+/\S+ -?[0-9]+/-?[0-9]+/\+?-?[0-9]+ \+?[0-9]+ \S+ "
            r"[0-9]+/[0-9]+/[0-9]+/[0-9]+/\+?[0-9]+ [0-9]+/[0-9]+$")
-NOTICE = f"^{syslog.OPTIONAL}(?:[A-Za-z]+ |{_TCPLOG})"
+NOTICE = f"^{syslog.OPTIONAL}(?:(?:[A-Z][a-z]+|backend|frontend|listen|proxy) |{_TCPLOG})"
 
 # variable -> (field, its text); _ENCODED ones are written with #XX escapes
 _VARIABLES: dict[str, tuple[str | None, str]] = {
