@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from . import containers
 
 SYSLOG = "a syslog file"
+HAPROXY = "HAProxy's log in a log-format of its own"
 CONTAINER = "a container's output as Kubernetes files it"
 DOCKER = "a container's output as Docker files it"
 _LEVELS = r"(?:emerg|alert|crit|error|warn|notice|info|debug|trace\d)"
@@ -29,6 +30,9 @@ _SHAPES: list[tuple[str, re.Pattern[str]]] = [
     # [Sun Nov 01 10:00:00.123456 2026] [core:error] [pid 123] ...   (Apache 2.4; 2.2 has no module)
     ("an Apache error log", re.compile(
         rf"^\[\w{{3}} \w{{3}} [ \d]\d \d\d:\d\d:\d\d(?:\.\d+)? \d{{4}}\] \[(?:[\w.-]+:)?{_LEVELS}\]")),
+    # HAProxy's lines as syslog files them, or as it sends them in RFC 5424 ("<134>1 2026-... host haproxy 123 - - ")
+    (HAPROXY, re.compile(r"^(?:<\d{1,3}>)?(?:\w{3} [ \d]\d \d\d:\d\d:\d\d |\d{4}-\d\d-\d\dT\S+ )\S+ haproxy"
+                         r"(?:\[\d+\]: | \d+ \S+ \S+ )|^<\d{1,3}>1 \S+ \S+ haproxy \d+ ")),
     # Nov  1 10:00:00 host program[123]: message
     (SYSLOG, re.compile(r"^\w{3} [ \d]\d \d\d:\d\d:\d\d \S+ [^\s:]+(?:\[\d+\])?: ")),
     # 2026-11-01 10:00:00,123 ERROR ... / 2026-11-01T10:00:00 [info] ... : an application's own log

@@ -94,6 +94,9 @@ def detect(sample: pl.DataFrame, source: str) -> LogFormat:
     if what and what.startswith(looks_like.JSON_LINES):  # maybe an access log a JSON template of its own writes
         hint = ("if it is an access log, set [logs] format (or --format) to the log_format or LogFormat that "
                 "writes it; else leave it out of the paths")
+    elif what == looks_like.HAPROXY:
+        hint = ('set [logs] format (or --format) to "haproxy:HEADERS log-format ..." with the log-format line of '
+                "haproxy.cfg, HEADERS its capture request header names in order (Host,Referer,User-Agent)")
     elif what in _WRAPPERS:  # maybe access lines wrapped by another writer, in a format of their own
         hint = (f"if its messages are access lines, set [logs] format (or --format) to {_WRAPPERS[what]} and "
                 "the log_format or LogFormat that writes them; else leave it out of the paths")

@@ -60,6 +60,11 @@ ODD_FILES = {
         b'{"log":"WARNING: cache directory missing\\n","stream":"stderr","time":"2026-11-22T03:14:08.1Z"}\n',
         "it looks like a container's output as Docker files it; if its messages are access lines, set "
         "[logs] format (or --format) to docker: and the log_format or LogFormat that writes them"),
+    "HAProxy's own log-format": (  # as syslog files it, and as HAProxy sends it in RFC 5424
+        b'Nov 22 03:14:07 lb1 haproxy[812]: 198.51.100.4 "GET /listing/42 HTTP/1.1" 200 fe/be 12ms\n'
+        b'<134>1 2026-11-22T03:14:08.123456+00:00 lb1 haproxy 812 - - 198.51.100.5 "GET / HTTP/1.1" 200 fe/be 3ms\n',
+        "it looks like HAProxy's log in a log-format of its own; set [logs] format (or --format) to "
+        '"haproxy:HEADERS log-format ..." with the log-format line of haproxy.cfg'),
     "binary": (b"SQLite format 3\x00\x10\x00\x01\x01\x00@  \x00\x00\x00\x02" + bytes(range(256)) * 40,
                "looks binary"),
 }
