@@ -422,7 +422,7 @@ def haproxy(more: Sequence[tuple[str, str, str]] = ()) -> Iterator[Server]:
         lines = [f"frontend f{i}", f"    bind 127.0.0.1:{ports[i]}", logging]
         lines += [f"    capture request header {header} len 256" for header in captures.split(",")]
         lines.append(answer if i == len(more) else f"    default_backend b{i}\nbackend b{i}\n"
-                     f"    server next 127.0.0.1:{ports[i + 1]}")
+                     f"    option forwardfor\n    server next 127.0.0.1:{ports[i + 1]}")  # (X-Forwarded-For)
         return "\n".join(lines)
 
     framings = "\n".join(f"    log 127.0.0.1:{receivers[name].port} len 8192 format {name} local0"

@@ -734,6 +734,10 @@ def test_files_given_a_format_on_trust_get_it_only_where_counting_can_hold_them_
     (["{Mozilla/5.0 (X11)|-|https://www.zillow.com/}"], ["User-Agent", "-", "Referer"]),
     (["{1234|abc def}"], ["-", "User-Agent"]),
     (["{|}"], []),  # nothing captured that logtrack reads
+    # X-Forwarded-For before the others: addresses, a list of them with a space, are neither a host nor an agent
+    (["{203.0.113.7, 10.0.0.1|www.site.example|Mozilla/5.0 (X11)}", "{198.51.100.2|a.example|curl/8.5.0}",
+      "{2001:db8::1|www.site.example|Mozilla/5.0 (X11)}"], ["-", "Host", "User-Agent"]),
+    (["{203.0.113.7|www.site.example}", "{198.51.100.2|a.example}"], ["-", "Host"]),
 ])
 def test_haproxy_captured_headers_are_told_by_their_values(values: list[str], names: list[str]) -> None:
     prefix = '10.0.1.2:33317 [06/Feb/2009:12:14:14.655] fe be/s1 1/0/0/1/2 200 5 - - ---- 1/1/1/1/0 0/0 '

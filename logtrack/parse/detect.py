@@ -396,7 +396,10 @@ def _w3c_header(texts: list[str]) -> str | None:
     return next((text for text in texts[:HEAD] if text.startswith(w3c.HEADER)), None)
 
 
-# HAProxy's captured request headers, by what their values look like (values are decoded first)
+# HAProxy's captured request headers, by what their values look like (values are decoded first); a column of
+# addresses (X-Forwarded-For: "203.0.113.7", "203.0.113.7, 10.0.0.1") is none of them, though such a list has
+# a space as an agent has, and an address dots as a host name has
+_ADDRESSES = re.compile(r"^[0-9A-Fa-f:.]*[:.][0-9A-Fa-f:.]*(?:,\s*[0-9A-Fa-f:.]*[:.][0-9A-Fa-f:.]*)*$")
 _CAPTURED = (
     ("Referer", re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")),
     ("User-Agent", re.compile(r"^[^\s/]+/\S|^Mozilla|[Bb]ot\b|\s")),
@@ -433,7 +436,8 @@ def haproxy_captures(lines: list[str], *, clf: bool = False) -> list[str]:
                 columns[i].append(value)
     names: list[str] = []
     for values in columns:
-        name = next((header for header, shape in _CAPTURED if header not in names and values
+        addresses = sum(1 for v in values if _ADDRESSES.search(v)) * 2 > len(values)
+        name = next((header for header, shape in _CAPTURED if header not in names and values and not addresses
                      and sum(1 for v in values if shape.search(v)) * 2 > len(values)), "-")
         names.append(name)
     return names if any(name != "-" for name in names) else []
