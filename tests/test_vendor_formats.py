@@ -738,6 +738,11 @@ def test_files_given_a_format_on_trust_get_it_only_where_counting_can_hold_them_
     (["{203.0.113.7, 10.0.0.1|www.site.example|Mozilla/5.0 (X11)}", "{198.51.100.2|a.example|curl/8.5.0}",
       "{2001:db8::1|www.site.example|Mozilla/5.0 (X11)}"], ["-", "Host", "User-Agent"]),
     (["{203.0.113.7|www.site.example}", "{198.51.100.2|a.example}"], ["-", "Host"]),
+    # headers before the ones logtrack reads whose values have the loose shapes: Accept (type/subtype), Cookie
+    # (spaces), Origin (a URL without a path), a request id (a name without a dot)
+    (["{text/html,application/xhtml+xml|a=b; c=d|https://www.site.example|0f9c2e1a-77b3-4c5e|"
+      "https://www.zillow.com/x|Mozilla/5.0 (X11)|www.site.example}"] * 3,
+     ["-", "-", "-", "-", "Referer", "User-Agent", "Host"]),
 ])
 def test_haproxy_captured_headers_are_told_by_their_values(values: list[str], names: list[str]) -> None:
     prefix = '10.0.1.2:33317 [06/Feb/2009:12:14:14.655] fe be/s1 1/0/0/1/2 200 5 - - ---- 1/1/1/1/0 0/0 '

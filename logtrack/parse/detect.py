@@ -396,14 +396,19 @@ def _w3c_header(texts: list[str]) -> str | None:
     return next((text for text in texts[:HEAD] if text.startswith(w3c.HEADER)), None)
 
 
-# HAProxy's captured request headers, by what their values look like (values are decoded first); a column of
-# addresses (X-Forwarded-For: "203.0.113.7", "203.0.113.7, 10.0.0.1") is none of them, though such a list has
-# a space as an agent has, and an address dots as a host name has
-_ADDRESSES = re.compile(r"^[0-9A-Fa-f:.]*[:.][0-9A-Fa-f:.]*(?:,\s*[0-9A-Fa-f:.]*[:.][0-9A-Fa-f:.]*)*$")
+# HAProxy's captured request headers, by what their values look like: first by the shapes only they have (a
+# referrer is a URL with a path, an agent a product and its version, Mozilla's or a bot's, a host a dotted
+# name), then, for a header none had, by looser ones (a URL, any text with a space, a name). Other headers
+# captured before them (Accept "text/html,...", Cookie "a=b; c=d", Origin "https://x", a request id) have only
+# the loose ones; a column of addresses (X-Forwarded-For: "203.0.113.7", "203.0.113.7, 10.0.0.1") neither.
+_IP = r"(?:[0-9]{1,3}(?:\.[0-9]{1,3}){3}|[0-9A-Fa-f]*:[0-9A-Fa-f]*:[0-9A-Fa-f:.]*)"  # (no port: a Host's has one)
+_ADDRESSES = re.compile(rf"^{_IP}(?:,\s*{_IP})*$")
 _CAPTURED = (
-    ("Referer", re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")),
-    ("User-Agent", re.compile(r"^[^\s/]+/\S|^Mozilla|[Bb]ot\b|\s")),
-    ("Host", re.compile(r"^[A-Za-z0-9_-]*[A-Za-z.][A-Za-z0-9._-]*(?::[0-9]+)?$|^\[[0-9A-Fa-f:.]+\](?::[0-9]+)?$")),
+    ("Referer", re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/\s]+/"), re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")),
+    ("User-Agent", re.compile(r"^Mozilla/|[Bb]ot\b|[Cc]rawler|[Ss]pider|^[A-Za-z][\w.!+-]*/[0-9]"),
+     re.compile(r"^[^\s/]+/\S|^Mozilla|[Bb]ot\b|\s")),
+    ("Host", re.compile(r"^(?:[A-Za-z0-9_-]+\.)+[A-Za-z0-9_-]*[A-Za-z][A-Za-z0-9_-]*\.?(?::[0-9]+)?$"),
+     re.compile(r"^[A-Za-z0-9_-]*[A-Za-z.][A-Za-z0-9._-]*(?::[0-9]+)?$|^\[[0-9A-Fa-f:.]+\](?::[0-9]+)?$")),
 )
 
 
@@ -418,11 +423,12 @@ def haproxy_captures(lines: list[str], *, clf: bool = False) -> list[str]:
     """The names of the request headers an HAProxy log captures, in order, from their values ('-': unknown).
 
     ``capture request header`` lines are not in the log, only the values
-    between ``{`` and ``|``; a column whose values mostly look like URLs is
-    the Referer, like agents (``name/version``, spaces) the User-Agent, like
-    host names the Host. Each name is given once, to the first column that
-    fits it. None found: the braces hold no header logtrack reads, or only
-    the response's, and none is read.
+    between ``{`` and ``|`` (or quoted, in clf); a column whose values mostly
+    look like referrers is the Referer, like agents the User-Agent, like host
+    names the Host (``_CAPTURED``: strict shapes first, loose ones after).
+    Each name is given once, to the first column that fits it. None found:
+    the braces hold no header logtrack reads, or only the response's, and
+    none is read.
     """
     columns: list[list[str]] = []
     for line in lines:
@@ -434,12 +440,18 @@ def haproxy_captures(lines: list[str], *, clf: bool = False) -> list[str]:
                 columns.append([])
             if value:
                 columns[i].append(value)
-    names: list[str] = []
-    for values in columns:
-        addresses = sum(1 for v in values if _ADDRESSES.search(v)) * 2 > len(values)
-        name = next((header for header, shape in _CAPTURED if header not in names and values and not addresses
-                     and sum(1 for v in values if shape.search(v)) * 2 > len(values)), "-")
-        names.append(name)
+    def mostly(values: list[str], shape: re.Pattern[str]) -> bool:
+        return bool(values) and sum(1 for v in values if shape.search(v)) * 2 > len(values)
+
+    names = ["-"] * len(columns)
+    open_ = [i for i, values in enumerate(columns) if not mostly(values, _ADDRESSES)]
+    for strict in (True, False):
+        for header, strong, loose in _CAPTURED:
+            if header in names:
+                continue
+            at = next((i for i in open_ if names[i] == "-" and mostly(columns[i], strong if strict else loose)), None)
+            if at is not None:
+                names[at] = header
     return names if any(name != "-" for name in names) else []
 
 
