@@ -36,7 +36,7 @@ class Field(StrEnum):
     USER_AGENT = "user_agent"
     VHOST = "vhost"
     CLIENT = "client"
-    CAPTURED = "captured"  # HAProxy's captured headers, "{a|b|c} ": cut into fields by LogFormat.captured
+    CAPTURED = "captured"  # HAProxy's captured headers, "{a|b|c}" or '"a" "b" "c"': cut by LogFormat.captured
 
 
 # The fields by their short names, as the format tables and the Polars code write them.
@@ -166,7 +166,7 @@ class LogFormat:
     # How a line splits at its quotes (parse.split): None when the format writes no
     # quoted field (nothing to gain) or is JSON.
     segments: tuple[Segment, ...] | None = None
-    # field -> how its text is encoded in the log (``proxies.HAPROXY_ENCODING``, ``w3c``'s ...)
+    # field -> how its text is encoded in the log (``haproxy.HAPROXY_ENCODING``, ``w3c``'s ...)
     encoded: dict[str, str] = field(default_factory=dict)
     # Lines the server writes that are no request (a W3C header, HAProxy's own messages): skipped as such
     notice: str | None = None

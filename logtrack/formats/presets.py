@@ -136,8 +136,8 @@ ENVELOPES: dict[str, Envelope] = {
 
 
 def preset_names() -> list[str]:
-    """Every name [logs] format takes: the Apache-string and nginx-template presets, the proxies', Envoy's,
-    W3C and JSON presets."""
+    """Every name [logs] format takes: the Apache-string and nginx-template presets, the proxies' and
+    HAProxy's, Envoy's, W3C and JSON presets."""
 
     return [*PRESETS, *NGINX_PRESETS, *proxies.NAMES, haproxy.HAPROXY, haproxy.HAPROXY_CLF, *envoy.NAMES, *w3c.NAMES,
             *JSON_PRESETS]

@@ -10,7 +10,7 @@ written as they came, or RFC 5424's (``<13>1 2026-11-29T16:25:14Z web1 apache
 prefix, which every line must have; the access line's own time is the one
 read, not syslog's (which has no year, nor, in the traditional format, a
 zone). HAProxy's lines, which may or may not have the prefix, take it as
-optional (``proxies``).
+optional (``OPTIONAL``, ``haproxy``).
 """
 
 from __future__ import annotations

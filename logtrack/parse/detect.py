@@ -1,7 +1,7 @@
 """``auto``: which format a file is in, from its first lines, sure or saying so.
 
 Every candidate is scored on the same sample: the presets in order (the
-most specific first), the proxies' fixed formats, the JSON shapes of the
+most specific first), the proxies' fixed formats and HAProxy's, the JSON shapes of the
 servers logtrack knows and nginx's usual JSON keys, and a W3C log's own
 ``#Fields:`` header. A candidate's score is how many sample lines it reads
 *whole*: the line fits, its time parses, its status is a number. A regex
@@ -508,7 +508,7 @@ def _richer(fmt: LogFormat) -> list[LogFormat]:
     """The presets that read more of what tells views apart than ``fmt`` (``misfit`` screens them)."""
     richer = [other for n in formats.PRESETS if n != fmt.name and _extra(fmt, other := formats.get(n))]
     # (HAProxy's clf lines first: combined and common read them whole, all but the captured headers after them)
-    return ([formats.get(haproxy.HAPROXY_CLF)] if fmt.name.partition(":")[0] not in _HAPROXY else []) + richer
+    return ([] if fmt.name.startswith(haproxy.HAPROXY) else [formats.get(haproxy.HAPROXY_CLF)]) + richer
 
 
 def defers_misfit(fmt: LogFormat) -> bool:
