@@ -349,6 +349,23 @@ CASES = [
      'Mozilla/5.0 (Windows NT 10.0; Win64; x64)',
      {"target": "/listing/7", "referrer": "https://www.zillow.com/x",
       "user_agent": "Mozilla/5.0 (Windows NT 10.0; Win64; x64)"}),
+    # a request not between quotes, with fields after it that may be any token (as a live nginx 1.22 wrote
+    # them): read as a request line, not cut at its first space ("GET", and every line a malformed request)
+    ('$upstream_response_time $server_protocol rt=$request_time $request $http_referer "$time_local" '
+     '"$http_user_agent" $status',
+     '- HTTP/1.1 rt=0.000 GET /listing/100031 HTTP/1.1 https://notzillow.com/ "01/Dec/2026:03:47:49 -0600" '
+     '"Mozilla/5.0 (Windows NT 10.0; Win64; x64)" 200',
+     {"method": "GET", "target": "/listing/100031", "referrer": "https://notzillow.com/", "status": 200}),
+    ('$status "$http_user_agent" $request $remote_addr $http_referer $remote_user $ssl_protocol "$time_local" '
+     '$gzip_ratio $status',
+     '200 "Mozilla/5.0 (X11; Linux x86_64; rv:132.0; \\x22quoted\\x22 \\x5C build) Gecko/20100101 Firefox/132.0" '
+     'GET /listing/100028 HTTP/1.1 127.0.0.1 - john smith - "01/Dec/2026:03:47:49 -0600" - 200',
+     {"method": "GET", "target": "/listing/100028", "referrer": "-", "status": 200}),
+    ('$request $http_referer [$time_local] $status',  # HTTP/1.0's request without a protocol, and an absent referrer
+     'GET /listing/5 - [01/Dec/2026:03:47:49 -0600] 200', {"target": "/listing/5", "referrer": "-"}),
+    ('%r %{Referer}i %t %>s %{User-Agent}i',  # Apache's %r alike
+     'POST /listing/6 HTTP/2.0 https://www.zillow.com/a [01/Dec/2026:03:47:49 -0600] 200 Mozilla/5.0 (X11)',
+     {"method": "POST", "target": "/listing/6", "referrer": "https://www.zillow.com/a", "user_agent": "Mozilla/5.0 (X11)"}),
 ]
 
 
@@ -398,6 +415,8 @@ SKIPS = [
     (NGINX_MAIN, '203.0.113.7 - - [01/Nov/2026:10:00:00 -0500] "-" 408 0 "-" "-" "-"', Skip.NO_REQUEST),
     ('$msec $request_method $uri$is_args$args $status', '1793594399.123 - - 400', Skip.NO_REQUEST),
     ('$msec $request_method $uri$is_args$args $status', 'yesterday GET /x 200', Skip.UNPARSABLE),
+    # a request not between quotes that is no request line (nginx's "-"): read lazily, before any token
+    ('$request $http_referer [$time_local] $status', '- - [01/Dec/2026:03:47:49 -0600] 400', Skip.NO_REQUEST),
 ]
 
 

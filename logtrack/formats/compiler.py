@@ -28,6 +28,8 @@ from .model import (
     PATH,
     QUOTED,
     REQUEST,
+    REQUEST_TEXT,
+    REQUEST_TOKEN,
     REST,
     STATUS,
     TARGET,
@@ -71,6 +73,10 @@ def build(pieces: list[Piece], name: str, template: str, *, tail: str | None = N
     flat = _at_quotes(pieces)
     if flat and flat[-1].literal is None and flat[-1].pattern == LAZY:
         flat[-1] = replace(flat[-1], pattern=REST)
+    for i, piece in enumerate(flat[:-1]):  # a request with fields after it, not between quotes: as it is shaped
+        if piece.field == REQUEST and piece.pattern == LAZY and not (
+                i and flat[i - 1].literal == '"' and flat[i + 1].literal == '"'):
+            flat[i] = replace(piece, pattern=REQUEST_TEXT)
     cut_short = len(pieces) > 1 and pieces[-1].literal == '"' and pieces[-2].literal is None
     parts, fast = ["^"], ["^"]
     fields: list[str] = []  # the first occurrence of a field wins, in every path
@@ -298,7 +304,7 @@ def narrowed(pattern: str, after: str | None) -> str:
 
 
 # The fields that may hold spaces, and their form as one token (what they are before a space, nearly always).
-_TOKEN_FORMS = {LAZY: r"\S*", ADDRESSES: ADDRESS_TOKEN, LOGIN: r"\S*"}
+_TOKEN_FORMS = {LAZY: r"\S*", ADDRESSES: ADDRESS_TOKEN, LOGIN: r"\S*", REQUEST_TEXT: REQUEST_TOKEN}
 
 
 def require(fields: list[str] | tuple[str, ...], template: str) -> None:

@@ -70,6 +70,13 @@ QUERY_TEXT = r"(?:\?\S*)?"
 # Fields that may hold spaces ("10.0.0.2, 10.0.0.1"), or nothing: a header sent empty is logged as no
 # text at all, by nginx and Apache alike (nginx's escape=none writes an absent one so too).
 LAZY = r".*?"
+# A request line not between quotes, with more fields after it ("$request $http_referer ..."): read as the
+# request it is ("GET /x HTTP/1.1": a method, a target, maybe a protocol) where the line still fits, lazily
+# otherwise ("-", junk): lazy alone, a request followed by a field that may be any token ended at its first
+# space ("GET"), and every line was a malformed request. (Between quotes, or last, a request is read whole.)
+_REQUEST_LINE = r"[A-Za-z][A-Za-z0-9_.-]* \S+(?: [A-Z]+/[0-9.]+)?"
+REQUEST_TEXT = rf"(?:{_REQUEST_LINE}|.*?)"
+REQUEST_TOKEN = rf"(?:{_REQUEST_LINE}|\S*)"  # its form before a space in the fast regexes (``narrowed``)
 # Such a field last in a format, unquoted, is the rest of the line: lazy, the fields-appended tail would
 # cut it at its first space (a user agent read as "Mozilla/5.0", and no bot found in it).
 REST = r".*"
