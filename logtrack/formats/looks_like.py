@@ -19,6 +19,7 @@ from . import containers
 
 SYSLOG = "a syslog file"
 HAPROXY = "HAProxy's log in a log-format of its own"
+CADDY_CONSOLE = "Caddy's log in its console format"
 CONTAINER = "a container's output as Kubernetes files it"
 DOCKER = "a container's output as Docker files it"
 _LEVELS = r"(?:emerg|alert|crit|error|warn|notice|info|debug|trace\d)"
@@ -30,6 +31,9 @@ _SHAPES: list[tuple[str, re.Pattern[str]]] = [
     # [Sun Nov 01 10:00:00.123456 2026] [core:error] [pid 123] ...   (Apache 2.4; 2.2 has no module)
     ("an Apache error log", re.compile(
         rf"^\[\w{{3}} \w{{3}} [ \d]\d \d\d:\d\d:\d\d(?:\.\d+)? \d{{4}}\] \[(?:[\w.-]+:)?{_LEVELS}\]")),
+    # 2026/11/01 10:00:00.123<TAB>INFO<TAB>http.log.access.log0<TAB>handled request<TAB>{"request": ...}: Caddy's
+    # `format console` (its level in ANSI colours, even in a file; the time in one of its time_formats)
+    (CADDY_CONSOLE, re.compile(r"^[^\t]+\t(?:\x1b\[[0-9;]*m)?[A-Z]+(?:\x1b\[[0-9;]*m)?\t[\w.-]+\t[^\t]*\t\{")),
     # HAProxy's lines as syslog files them, or as it sends them in RFC 5424 ("<134>1 2026-... host haproxy 123 - - ")
     (HAPROXY, re.compile(r"^(?:<\d{1,3}>)?(?:\w{3} [ \d]\d \d\d:\d\d:\d\d |\d{4}-\d\d-\d\dT\S+ )\S+ haproxy"
                          r"(?:\[\d+\]: | \d+ \S+ \S+ )|^<\d{1,3}>1 \S+ \S+ haproxy \d+ ")),

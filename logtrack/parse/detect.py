@@ -97,6 +97,9 @@ def detect(sample: pl.DataFrame, source: str) -> LogFormat:
     elif what == looks_like.HAPROXY:
         hint = ('set [logs] format (or --format) to "haproxy:HEADERS log-format ..." with the log-format line of '
                 "haproxy.cfg, HEADERS its capture request header names in order (Host,Referer,User-Agent)")
+    elif what == looks_like.CADDY_CONSOLE:  # (its time sits outside the JSON, in a format of Caddy's choosing)
+        hint = ("logtrack reads Caddy's JSON: write `format json` in the Caddyfile's log block (the default for "
+                "a file) and name the format caddy; the lines already written in console format are not read")
     elif what in _WRAPPERS:  # maybe access lines wrapped by another writer, in a format of their own
         hint = (f"if its messages are access lines, set [logs] format (or --format) to {_WRAPPERS[what]} and "
                 "the log_format or LogFormat that writes them; else leave it out of the paths")
