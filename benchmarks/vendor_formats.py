@@ -32,7 +32,7 @@ from run import rewritten_setup, run_measured  # noqa: E402
 
 NAMES = ["combined", "traefik", "haproxy", "alb", "elb", "cloudfront", "w3c", "caddy", "traefik_json", "cloudflare",
          "gcp", "akamai", "azure_front_door", "cri", "docker", "envoy", "nginx_proxy_manager", "cri-caddy",
-         "docker-caddy"]
+         "docker-caddy", "caddy_console"]
 ENVOY_OWN = ('[%START_TIME%] "%REQ(:METHOD)% %REQ(X-ENVOY-ORIGINAL-PATH?:PATH)% %PROTOCOL%" %RESPONSE_CODE% '
              '%RESPONSE_FLAGS% %DURATION% "%REQ(REFERER)%" "%REQ(USER-AGENT)%" "%REQ(:AUTHORITY)%"')
 # HAProxy's captured headers, as the config names them; Envoy's own format, with a referrer in it
@@ -130,6 +130,10 @@ def rewrite(log: Path, work: Path) -> None:
             dash(col("agent").str.replace_all(" ", "+", literal=True)), lit(" "),
             dash(col("ref").str.replace_all(" ", "+", literal=True)), lit(" "), col("status"), lit(" 0 0 46")),
         "caddy": caddy,
+        # Caddy's format console: the time (wall_milli, UTC), the level, logger and message before the JSON
+        "caddy_console": pl.concat_str(
+            col("ts").dt.strftime("%Y/%m/%d %H:%M:%S%.3f"), lit("\tINFO\thttp.log.access.log0\thandled request\t"),
+            caddy.str.replace(r'"level":"info","ts":[0-9.e+-]+,"logger":"http.log.access",', "")),
         # Caddy in a container: its JSON on stderr, as the kubelet and Docker file it
         "cri-caddy": pl.concat_str(stamp, lit(" stderr F "), caddy),
         "docker-caddy": pl.struct(log=caddy + lit("\n"), stream=lit("stderr"), time=stamp).struct.json_encode(),

@@ -354,6 +354,29 @@ AZURE_FRONT_DOOR = [json.dumps({
 ]
 AZURE_FRONT_DOOR.append(AZURE_FRONT_DOOR[0].replace('"pop": "PAR"', '"pop": "PAR", "isReceivedFromClient": false'))
 
+# Caddy's `format console` (a live Caddy 2.6's lines): the time, the level (coloured, even in a file), the logger
+# and the message before the entry's JSON, in each of Caddy's time_formats; its own news beside them (an entry of
+# another logger, and the root logger's, which has no name), and an access entry cut short.
+_CADDY_ENTRY = ('{"request": {"remote_ip": "127.0.0.1", "remote_port": "38162", "proto": "HTTP/1.1", "method": "GET", '
+                '"host": "www.site.example", "uri": "/listing/1040?a=b%20c", "headers": {"User-Agent": '
+                '["Mozilla/5.0 (X11) \\"q\\""], "Accept": ["*/*"], "Referer": ["https://www.zillow.com/x"]}}, '
+                '"user_id": "", "duration": 0.000015383, "size": 2, "status": 200, "resp_headers": {"Server": '
+                '["Caddy"]}}')
+CADDY_CONSOLE = [
+    f"2026/11/29 22:25:14.846\t\x1b[34mINFO\x1b[0m\thttp.log.access.log0\thandled request\t{_CADDY_ENTRY}",
+    f"2026/11/29 22:25:14\tERROR\thttp.log.access\thandled request\t{_CADDY_ENTRY.replace('200', '502')}",
+    f"2026-11-29T16:25:14.846-0600\tINFO\thttp.log.access.log1\thandled request\t{_CADDY_ENTRY}",
+    f"2026-11-29T16:25:14-06:00\tINFO\thttp.log.access.log1\thandled request\t{_CADDY_ENTRY}",
+    f"29/Nov/2026:16:25:14 -0600\tINFO\thttp.log.access.log1\thandled request\t{_CADDY_ENTRY}",
+    f"1795991114.846\tINFO\thttp.log.access.log1\thandled request\t{_CADDY_ENTRY}",
+    "2026/11/29 22:25:13.001\t\x1b[34mINFO\x1b[0m\ttls.cache.maintenance\tstarted background certificate "
+    'maintenance\t{"cache": "0xc0000f4070"}',
+    "2026/11/29 22:25:13.002\tINFO\tserving initial configuration",
+    f"2026/11/29 22:25:14.846\tINFO\thttp.log.access.log0\thandled request\t{_CADDY_ENTRY[:60]}",
+]
+_CADDY_READ = {"client": "127.0.0.1", "method": "GET", "target": "/listing/1040?a=b%20c", "vhost": "www.site.example",
+               "referrer": "https://www.zillow.com/x", "user_agent": 'Mozilla/5.0 (X11) "q"', "status": 200}
+
 # JSON access lines in a container's output. Caddy logs JSON to stderr, its own news from the same
 # logger (its start-up lines as Caddy 2.7 prints them, a "tls" message) among the access lines
 # (CADDY's); a split access line; and an nginx JSON log_format (escape=default, so \x22) as
@@ -558,6 +581,16 @@ def rows(fmt: str, lines: list[str]) -> list[dict[str, object]]:
         {"target": "/listing/1032", "vhost": None, "status": 304, "referrer": None, "client": "192.0.2.5"},
         {"reason": Skip.HOP.value, "target": "/listing/1031?x=1"},  # (origin shield's record: not counted again)
     ]),
+    ("caddy_console", CADDY_CONSOLE, [
+        {**_CADDY_READ, "ts": datetime(2026, 11, 29, 22, 25, 14, 846000, tzinfo=UTC)},  # wall_milli: UTC
+        {**_CADDY_READ, "status": 502, "ts": datetime(2026, 11, 29, 22, 25, 14, tzinfo=UTC)},  # wall
+        {**_CADDY_READ, "ts": datetime(2026, 11, 29, 22, 25, 14, 846000, tzinfo=UTC)},  # iso8601
+        {**_CADDY_READ, "ts": datetime(2026, 11, 29, 22, 25, 14, tzinfo=UTC)},  # rfc3339
+        {**_CADDY_READ, "ts": datetime(2026, 11, 29, 22, 25, 14, tzinfo=UTC)},  # common_log
+        {**_CADDY_READ, "ts": datetime(2026, 11, 29, 22, 25, 14, 846000, tzinfo=UTC)},  # unix_seconds_float
+        {"reason": Skip.NOTICE.value}, {"reason": Skip.NOTICE.value},  # Caddy's own news
+        {"reason": Skip.UNPARSABLE.value},  # (an access entry cut short: damage, not news)
+    ]),
     ("cri:caddy", CRI_JSON, [
         *[{"reason": Skip.NOTICE.value}] * 3,
         {"client": "127.0.0.1", "target": "/listing/1010", "vhost": "localhost", "user_agent": "curl/7.82.0",
@@ -606,6 +639,7 @@ def test_vendor_samples_are_read(fmt: str, lines: list[str], expected: list[dict
     (TRAEFIK_JSON, "traefik_json"),
     (CLOUDFLARE, "cloudflare"),
     (CADDY, "caddy"),
+    (CADDY_CONSOLE, "caddy_console"),
     (GCP, "gcp"),
     (AKAMAI, "akamai"),
     (AZURE_FRONT_DOOR, "azure_front_door"),

@@ -10,6 +10,7 @@
   tables of their directives.
 - ``proxies`` (AWS ALB, ELB) and ``w3c`` (IIS, CloudFront): fixed and
   header-driven formats spelled as pieces.
+- ``caddy``: Caddy's console format, its JSON behind the time and the logger.
 - ``syslog`` and ``containers``: a server's own lines as other writers
   file them: behind a prefix, as a first piece (``syslog:FORMAT``,
   ``cri:FORMAT``), or inside Docker's JSON (``docker:FORMAT``).
@@ -33,6 +34,7 @@ from __future__ import annotations
 from .compiler import TAIL, build, build_json, claims, escape, narrowed, require
 from .model import (
     ADDRESSES,
+    CADDY_TIME,
     CAPTURED,
     CLF,
     CLF_FORMAT,
@@ -71,6 +73,7 @@ from .presets import AUTO_ORDER, ENVELOPES, JSON_PRESETS, PRESETS, JsonPreset, g
 __all__ = [
     "ADDRESSES",
     "AUTO_ORDER",
+    "CADDY_TIME",
     "CAPTURED",
     "CLF",
     "CLF_FORMAT",

@@ -15,7 +15,7 @@ import json
 import re
 from collections.abc import Sequence
 
-from . import containers
+from . import caddy, containers
 
 SYSLOG = "a syslog file"
 HAPROXY = "HAProxy's log in a log-format of its own"
@@ -33,7 +33,7 @@ _SHAPES: list[tuple[str, re.Pattern[str]]] = [
         rf"^\[\w{{3}} \w{{3}} [ \d]\d \d\d:\d\d:\d\d(?:\.\d+)? \d{{4}}\] \[(?:[\w.-]+:)?{_LEVELS}\]")),
     # 2026/11/01 10:00:00.123<TAB>INFO<TAB>http.log.access.log0<TAB>handled request<TAB>{"request": ...}: Caddy's
     # `format console` (its level in ANSI colours, even in a file; the time in one of its time_formats)
-    (CADDY_CONSOLE, re.compile(r"^[^\t]+\t(?:\x1b\[[0-9;]*m)?[A-Z]+(?:\x1b\[[0-9;]*m)?\t[\w.-]+\t[^\t]*\t\{")),
+    (CADDY_CONSOLE, re.compile(caddy.SCREEN)),
     # HAProxy's lines as syslog files them, or as it sends them in RFC 5424 ("<134>1 2026-... host haproxy 123 - - ")
     (HAPROXY, re.compile(r"^(?:<\d{1,3}>)?(?:\w{3} [ \d]\d \d\d:\d\d:\d\d |\d{4}-\d\d-\d\dT\S+ )\S+ haproxy"
                          r"(?:\[\d+\]: | \d+ \S+ \S+ )|^<\d{1,3}>1 \S+ \S+ haproxy \d+ ")),

@@ -54,6 +54,9 @@ EPOCH_US = "epoch_us"  # %{usec}t
 STRFTIME = "strftime"  # %{format}t: LogFormat.time_format holds the format
 UTC_WALL = "utc_wall"  # a wall-clock time in UTC, no offset written (W3C logs): time_format reads it
 INSTANT = "instant"  # RFC 3339, or an epoch in s, ms, us or ns (told apart by size): Cloudflare's configurable unit
+# Caddy's console time: whichever of its time_formats it is told to write, told apart by its text (a wall time
+# without an offset, Caddy's default, in UTC unless [logs] log_timezone says Caddy writes local time)
+CADDY_TIME = "caddy_time"
 
 CLF_TEXT = r"[0-9]{2}/[A-Za-z]{3}/[0-9]{4}:[0-9]{2}:[0-9]{2}:[0-9]{2} [+-][0-9]{4}"  # 10/Oct/2000:13:55:36 -0700
 CLF_FORMAT = "%d/%b/%Y:%H:%M:%S%.f %z"  # how a CLF time is read (a fraction of a second, when logged, too)
@@ -193,6 +196,9 @@ class LogFormat:
     # ending in a newline (Docker's ``log``): decoded twice. ``regex`` is then the inner object's.
     envelope: str | None = None
     within: str | None = None
+    # The envelope starts with the line's time, up to its first tab, which the object lacks (Caddy's console
+    # format): it is given to the object as its "ts".
+    envelope_time: bool = False
     # The container runtime whose files hold the lines (``containers.CRI``, ``DOCKER``): a line longer
     # than its buffer is filed in parts, which ``read.parts`` puts back together.
     parts: str | None = None

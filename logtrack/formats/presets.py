@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from ..errors import LogFormatError
-from . import apache, containers, envoy, haproxy, nginx, proxies, syslog, w3c
+from . import apache, caddy, containers, envoy, haproxy, nginx, proxies, syslog, w3c
 from .model import (
     CLIENT,
     EPOCH,
@@ -140,7 +140,7 @@ def preset_names() -> list[str]:
     HAProxy's, Envoy's, W3C and JSON presets."""
 
     return [*PRESETS, *NGINX_PRESETS, *proxies.NAMES, haproxy.HAPROXY, haproxy.HAPROXY_CLF, *envoy.NAMES, *w3c.NAMES,
-            *JSON_PRESETS]
+            *JSON_PRESETS, caddy.NAME]
 
 
 @lru_cache(maxsize=256)
@@ -154,6 +154,8 @@ def get(spec: str) -> LogFormat:
     """
     if spec in JSON_PRESETS:
         return _json_preset(spec)
+    if spec == caddy.NAME:
+        return caddy.console(_json_preset("caddy"))
     if spec in w3c.NAMES:
         return w3c.get(spec)
     for prefix in (*ENVELOPES, containers.DOCKER_PREFIX):

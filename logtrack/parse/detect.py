@@ -24,7 +24,7 @@ import polars as pl
 
 from .. import formats, frames
 from ..errors import InputError, LogFormatError, UnrecognisedError
-from ..formats import LogFormat, containers, haproxy, looks_like, nginx, syslog, w3c
+from ..formats import LogFormat, caddy, containers, haproxy, looks_like, nginx, syslog, w3c
 from ..read import sources
 from ..read.holes import HOLE
 from ..verdicts.decide import ORDER, skip_reason
@@ -97,9 +97,10 @@ def detect(sample: pl.DataFrame, source: str) -> LogFormat:
     elif what == looks_like.HAPROXY:
         hint = ('set [logs] format (or --format) to "haproxy:HEADERS log-format ..." with the log-format line of '
                 "haproxy.cfg, HEADERS its capture request header names in order (Host,Referer,User-Agent)")
-    elif what == looks_like.CADDY_CONSOLE:  # (its time sits outside the JSON, in a format of Caddy's choosing)
-        hint = ("logtrack reads Caddy's JSON: write `format json` in the Caddyfile's log block (the default for "
-                "a file) and name the format caddy; the lines already written in console format are not read")
+    elif what == looks_like.CADDY_CONSOLE:  # (caddy_console, tried, did not read it: a time of a layout of its own?)
+        hint = (f"{caddy.NAME} reads Caddy's access log in console format with one of Caddy's named time_formats "
+                "(wall, wall_milli, wall_nano, rfc3339, rfc3339_nano, iso8601, common_log, unix_seconds_float, "
+                "unix_milli_float, unix_nano): set one in the Caddyfile's format console block, or use format json")
     elif what in _WRAPPERS:  # maybe access lines wrapped by another writer, in a format of their own
         hint = (f"if its messages are access lines, set [logs] format (or --format) to {_WRAPPERS[what]} and "
                 "the log_format or LogFormat that writes them; else leave it out of the paths")
@@ -277,6 +278,8 @@ def candidates(lines: pl.Series) -> list[LogFormat]:
         return _json_candidates(objects.head(20).to_list())
     # (Behind another writer's prefix only when lines have one: one screen, not one per preset, on most files.)
     head = lines.head(HEAD)
+    if int(head.str.contains(caddy.SCREEN).sum()) * 2 > head.len():  # Caddy's console format: its JSON behind
+        return [formats.get(caddy.NAME)]
     absent = tuple(prefix for prefix, screen in _PREFIXES.items() if not head.str.contains(screen).any())
     for prefix in _PREFIXES.keys() - set(absent):  # JSON objects behind the prefix: a JSON format's lines
         bodies = pl.select(behind(pl.lit(lines), formats.ENVELOPES[prefix].piece.pattern)).to_series()

@@ -77,7 +77,10 @@ def _bodies(frame: pl.DataFrame, fmt: LogFormat) -> pl.DataFrame:
     around it (``LogFormat.envelope``, ``LogFormat.within``); null where a line is not so wrapped."""
     line = pl.col("line")
     if fmt.envelope is not None:
-        return frame.select("idx", _body=behind(line, fmt.envelope))
+        body = behind(line, fmt.envelope)
+        if fmt.envelope_time:  # the time in front (Caddy's console format), given to the object as its "ts"
+            body = with_time(body, line.str.extract(r"^([^\t]*)\t", 1))
+        return frame.select("idx", _body=body)
     if fmt.within is None:
         return frame.select("idx", _body=line)
     outer = line.str.json_decode(pl.Struct({fmt.within: pl.String})).struct.field(fmt.within)
@@ -104,6 +107,20 @@ def behind(text: pl.Expr, envelope: str) -> pl.Expr:
     """
     start = f"^(?:{envelope})"
     return pl.when(text.str.contains(start)).then(text.str.replace(start, ""))
+
+
+def with_time(body: pl.Expr, time: pl.Expr) -> pl.Expr:
+    """A JSON object's text with ``"ts"`` (the time's text, as a JSON string) as its first member.
+
+    The time is text of the writer's own format (Caddy's wall time, RFC
+    3339, an epoch): its quotes and backslashes, which none of those holds,
+    are escaped all the same, so that the object stays JSON.
+    """
+    rest = body.str.strip_chars_start().str.slice(1)  # (after its "{")
+    ts = time.str.replace_all("\\", "\\\\", literal=True).str.replace_all('"', '\\"', literal=True)
+    joiner = pl.when(rest.str.strip_chars_start().str.starts_with("}")).then(pl.lit("")).otherwise(pl.lit(","))
+    return pl.when(body.str.strip_chars_start().str.starts_with("{")).then(
+        pl.concat_str([pl.lit('{"ts":"'), ts, pl.lit('"'), joiner, rest])).otherwise(body)
 
 
 def _within(text: str | None, key: str) -> str | None:

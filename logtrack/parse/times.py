@@ -41,6 +41,8 @@ def time_columns(fmt: LogFormat, naive_timezone: str | None) -> tuple[pl.Expr, p
         epoch = _utc(pl.coalesce(micros, _epoch_micros(text)))
         iso, iso_day = _iso(text)
         return pl.coalesce(iso, epoch), pl.coalesce(iso_day, epoch.dt.date())
+    if fmt.time_kind == f.CADDY_TIME:
+        return _caddy(text, naive_timezone)
     if fmt.time_kind == f.UTC_WALL:
         assert fmt.time_format
         wall = text.str.strptime(pl.Datetime("us"), fmt.time_format, strict=False)
@@ -53,6 +55,31 @@ def time_columns(fmt: LogFormat, naive_timezone: str | None) -> tuple[pl.Expr, p
         naive_timezone or "UTC", ambiguous="earliest", non_existent="null"
     ).dt.convert_time_zone("UTC")
     return instant, wall.dt.date()
+
+
+def _caddy(text: pl.Expr, wall_timezone: str | None) -> tuple[pl.Expr, pl.Expr]:
+    """Caddy's console time in any of its named ``time_format``s: ``wall``, ``wall_milli`` (the default) and
+    ``wall_nano`` (2006/01/02 15:04:05.000, in ``wall_timezone``, else UTC), ``rfc3339``, ``rfc3339_nano`` and
+    ``iso8601`` (2006-01-02T15:04:05.000-0700), ``common_log`` (02/Jan/2006:15:04:05 -0700), and the
+    epochs (``unix_seconds_float``, ``unix_milli_float``, ``unix_nano``)."""
+    wall = text.str.strptime(pl.Datetime("us"), "%Y/%m/%d %H:%M:%S%.f", strict=False)
+    wall_instant = wall.dt.replace_time_zone(wall_timezone or "UTC", ambiguous="earliest", non_existent="null")
+    # (RFC 3339's offset has a colon, ISO 8601's as Go writes it none: "+0000" becomes "+00:00")
+    iso_text = text.str.replace(r"([+-][0-9]{2})([0-9]{2})$", "$1:$2")
+    iso, iso_day = _iso(iso_text)
+    clf = text.str.strptime(pl.Datetime("us", "UTC"), f.CLF_FORMAT, strict=False)
+    clf_day = text.str.slice(0, 11).str.strptime(pl.Date, "%d/%b/%Y", strict=False)
+    # An epoch's unit by its size, as ``INSTANT``'s: seconds (with a fraction), milliseconds (with one), ns.
+    whole = text.str.extract(r"^([0-9]+)(?:\.[0-9]+)?$", 1).cast(pl.Int64, strict=False)
+    fraction = text.str.extract(r"^[0-9]+\.([0-9]+)$", 1).fill_null("")
+    micros = (pl.when(whole < 10**11).then(whole * 1_000_000 + fraction.str.pad_end(6, "0").str.slice(0, 6)
+                                           .cast(pl.Int64, strict=False))
+              .when(whole < 10**14).then(whole * 1000 + fraction.str.pad_end(3, "0").str.slice(0, 3)
+                                         .cast(pl.Int64, strict=False))
+              .otherwise(whole // 1000))
+    epoch = _utc(micros)
+    instant = pl.coalesce(wall_instant.dt.convert_time_zone("UTC"), iso, clf, epoch)
+    return instant, pl.coalesce(wall.dt.date(), iso_day, clf_day, epoch.dt.date())
 
 
 def _iso(text: pl.Expr) -> tuple[pl.Expr, pl.Expr]:

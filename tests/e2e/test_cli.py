@@ -134,7 +134,7 @@ def test_strict_names_file_and_line(cli, log: Path) -> None:
          "traefik, combined, vhost_common, common, nginx_proxy_manager, nginx_proxy_manager_standard, alb, "
          "elb, haproxy, haproxy_clf, envoy, istio, w3c, cloudfront, caddy, "
          "traefik_json, "
-         "cloudflare, gcp, akamai, azure_front_door, an nginx log_format template "
+         "cloudflare, gcp, akamai, azure_front_door, caddy_console, an nginx log_format template "
          "or an Apache LogFormat string"),
         (["xml", "{log}", "--listing-pattern", PATTERN, "--timezone", "Central"], ExitCode.CONFIG,
          "logtrack: error: --timezone: unknown time zone 'Central'; use an IANA name such as "

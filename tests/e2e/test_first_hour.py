@@ -65,14 +65,12 @@ ODD_FILES = {
         b'<134>1 2026-11-22T03:14:08.123456+00:00 lb1 haproxy 812 - - 198.51.100.5 "GET / HTTP/1.1" 200 fe/be 3ms\n',
         "it looks like HAProxy's log in a log-format of its own; set [logs] format (or --format) to "
         '"haproxy:HEADERS log-format ..." with the log-format line of haproxy.cfg'),
-    "Caddy's console log": (  # as a live Caddy 2.6 wrote it with `format console` to a file, colours and all
-        b'2026/12/01 09:53:39.846\t\x1b[34mINFO\x1b[0m\thttp.log.access.log0\thandled request\t{"request": '
-        b'{"remote_ip": "127.0.0.1", "proto": "HTTP/1.1", "method": "GET", "host": "127.0.0.1:18777", "uri": '
-        b'"/listing/42", "headers": {"User-Agent": ["Mozilla/5.0"]}}, "user_id": "", "duration": 0.000015383, '
-        b'"size": 2, "status": 200}\n' * 2
-        + b'2026-12-01T09:53:39Z\tINFO\thttp.log.access.log1\thandled request\t{"request": {"uri": "/listing/7"}, '
-          b'"status": 200}\n',
-        "it looks like Caddy's log in its console format; logtrack reads Caddy's JSON: write `format json`"),
+    "Caddy's console log, a time layout of its own": (  # (time_format "02.01.2006 15:04:05", a Go layout)
+        b'01.12.2026 09:53:39\t\x1b[34mINFO\x1b[0m\thttp.log.access.log0\thandled request\t{"request": '
+        b'{"remote_ip": "127.0.0.1", "method": "GET", "host": "www.site.example", "uri": "/listing/42", "headers": '
+        b'{"User-Agent": ["Mozilla/5.0"]}}, "status": 200}\n' * 2,
+        "it looks like Caddy's log in its console format; caddy_console reads Caddy's access log in console format "
+        "with one of Caddy's named time_formats"),
     "binary": (b"SQLite format 3\x00\x10\x00\x01\x01\x00@  \x00\x00\x00\x02" + bytes(range(256)) * 40,
                "looks binary"),
 }

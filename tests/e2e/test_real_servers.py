@@ -376,6 +376,48 @@ def test_caddy_logs(cli, config: Path) -> None:
             assert xml_counts(out) == expected(sent, True), fmt
 
 
+# Caddy's console format, as sites in front of the JSON one write it: (name, its format console options, whether
+# its time is the local one, without an offset: the config then says which zone Caddy runs in)
+CADDY_CONSOLES = [
+    ("console", "", False),  # the default: wall_milli in UTC, the level coloured
+    ("iso_local", "time_format iso8601\n            time_local", False),  # local, with its offset
+    ("wall_local", "time_format wall_nano\n            time_local", True),
+]
+
+
+@pytest.mark.skipif(servers.CADDY is None, reason="caddy is not installed (apt-get install caddy)")
+def test_caddy_console_logs(cli, config: Path, tmp_path: Path) -> None:
+    """Caddy's `format console`: each log counted exactly, named and by auto, its times the instants of the
+    requests (a wall time in UTC whatever [logs] timezone is, or in log_timezone where Caddy writes local time)."""
+    from datetime import UTC
+
+    from logtrack import formats
+    from logtrack.parse.fields import parse_batch
+    from logtrack.read.sources import batch_of
+
+    local = tmp_path / "local.toml"
+    local.write_text(config.read_text() + f'log_timezone = "{servers.SERVER_TZ}"\n')
+    with servers.caddy(consoles=[(name, options) for name, options, _ in CADDY_CONSOLES]) as srv:
+        start = datetime.now(UTC) - timedelta(seconds=1)
+        sent = traffic(srv.port)
+        end = datetime.now(UTC) + timedelta(seconds=1)
+        srv.stop()
+        for name, _, in_local_time in CADDY_CONSOLES:
+            log = srv.logs / f"{name}.log"
+            told = local if in_local_time else config
+            for fmt in ("auto", "caddy_console"):
+                code, out, err = cli("xml", str(log), "--config", str(told), "--format", fmt, "--strict")
+                assert code == 0, f"{name}\n{err}"
+                assert fmt != "auto" or f"logtrack: {log}: format caddy_console" in err.splitlines(), err
+                assert xml_counts(out) == expected(sent, True), f"{name} {fmt}"
+            rows = parse_batch(batch_of(str(log), 1, log.read_bytes().rstrip(b"\n")), formats.get("caddy_console"),
+                               servers.SERVER_TZ, servers.SERVER_TZ if in_local_time else None)
+            times = rows.filter(rows["status"].is_not_null())["ts"]  # (every entry of the access logger)
+            assert times.len() > len(sent) and times.null_count() == 0, name
+            assert start <= times.min() and times.max() <= end, (name, times.min(), times.max(), start, end)
+        assert "\x1b[" in (srv.logs / "console.log").read_text()  # (Caddy 2.6 colours the level, even in a file)
+
+
 @pytest.mark.skipif(servers.CADDY is None, reason="caddy is not installed (apt-get install caddy)")
 @pytest.mark.parametrize("runtime", ["cri", "docker"])
 def test_caddy_in_a_container(cli, config: Path, tmp_path: Path, runtime: str) -> None:
