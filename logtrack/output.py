@@ -7,7 +7,11 @@ regular file, a symlink would be replaced instead of its target written,
 and a FIFO's reader would wait forever. So the rename is used only where it
 is safe:
 
-- ``-`` is standard output;
+- ``-`` is standard output, and so are ``/dev/stdout`` and ``/dev/fd/1``:
+  a name of a descriptor (``/dev/stderr``, ``/dev/fd/N``, ``/proc/self/fd/N``)
+  is written through that descriptor, whatever it is (a pipe, a socket, a
+  file opened for appending), never opened again by its name (a socket
+  cannot be, and a file would be replaced or cut);
 - a symlink is followed, and what it points at is what gets written;
 - a device, FIFO or socket is written in place (opened, written, closed);
 - a regular file is replaced by rename, keeping its mode and, where the
@@ -38,14 +42,18 @@ def write_file(path: str | Path, data: bytes, *, example: str = "views.xml") -> 
     """Write ``data`` to ``path`` (``-``: stdout) as described above; ``example``: a file name a directory's
     error suggests."""
     name = str(path)
-    if name == STDOUT:
+    fd = descriptor(name)
+    if name == STDOUT or fd == 1:
         try:
             sys.stdout.buffer.write(data)
             sys.stdout.flush()
         except BrokenPipeError:
             raise  # its reader stopped (`| head`): the boundary says so
         except OSError as exc:  # a full disk under `> file`, a file system gone read-only: the user's to fix
-            raise write_error("standard output", exc) from None
+            raise write_error("standard output" if name == STDOUT else name, exc) from None
+        return
+    if fd is not None:
+        _write_descriptor(name, fd, data)
         return
     target = Path(os.path.realpath(name))
     try:
@@ -71,7 +79,7 @@ def write_file(path: str | Path, data: bytes, *, example: str = "views.xml") -> 
 
 def check(path: str | Path | None, *, example: str = "views.xml") -> None:
     """Refuse, before any work, an output that cannot be written: a directory, or one in a missing directory."""
-    if path is None or str(path) == STDOUT:
+    if path is None or str(path) == STDOUT or descriptor(str(path)) is not None:
         return
     target = Path(os.path.realpath(path))
     if target.is_dir():
@@ -101,6 +109,36 @@ def write_into(directory: str | Path, filename: str, data: bytes) -> Path:
     path = folder / filename
     write_file(path, data)
     return path
+
+
+_DESCRIPTORS = {"/dev/stdout": 1, "/dev/stderr": 2}
+
+
+def descriptor(name: str) -> int | None:
+    """The descriptor a name stands for (``/dev/stdout``, ``/dev/fd/3``, ``/proc/self/fd/3``), else None."""
+    if name in _DESCRIPTORS:
+        return _DESCRIPTORS[name]
+    for prefix in ("/dev/fd/", "/proc/self/fd/"):
+        if name.startswith(prefix) and name[len(prefix):].isdigit():
+            return int(name[len(prefix):])
+    return None
+
+
+def _write_descriptor(name: str, fd: int, data: bytes) -> None:
+    """Write ``data`` through the open descriptor ``fd`` (``name``: how the user named it)."""
+    if fd == 2:
+        sys.stderr.flush()
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+    except BrokenPipeError:
+        raise
+    except OSError as exc:  # not open (EBADF: "/dev/fd/7" in a shell that opened no 7), a full disk, ...
+        if exc.errno == errno.EBADF:
+            raise OutputError(f"cannot write {name}: no such descriptor is open",
+                              f"open it for writing in the shell ({descriptor(name)}>FILE) or name a file") from None
+        raise write_error(name, exc) from None
 
 
 def _may_own(st: os.stat_result) -> bool:

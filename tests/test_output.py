@@ -105,6 +105,34 @@ def test_dash_is_stdout(cli, log: Path) -> None:
     assert code == 0 and xml_counts(out) == EXPECTED
 
 
+@pytest.mark.parametrize("how", ["pipe", "append", "fd 3"])
+def test_a_descriptor_named_is_written_through_it(log: Path, tmp_path: Path, how: str) -> None:
+    """``-o /dev/stdout`` (or ``/dev/fd/N``) is the descriptor the shell gave, whatever it is: a pipe (its name
+    leads to no file: "No such file or directory" before), or a file opened for appending (replaced before)."""
+    import subprocess
+    import sys
+
+    args = [sys.executable, "-m", "logtrack", "xml", str(log), "--listing-pattern", PATTERN, "-q", "-o"]
+    if how == "pipe":
+        done = subprocess.run([*args, "/dev/stdout"], capture_output=True)
+        written = done.stdout
+    elif how == "append":
+        out = tmp_path / "out.txt"
+        out.write_bytes(b"before\n")
+        with out.open("ab") as sink:
+            done = subprocess.run([*args, "/dev/stdout"], stdout=sink, stderr=subprocess.PIPE)
+        assert out.read_bytes().startswith(b"before\n<?xml")
+        written = out.read_bytes().removeprefix(b"before\n")
+    else:
+        read, write = os.pipe()
+        done = subprocess.run([*args, f"/dev/fd/{write}"], capture_output=True, pass_fds=(write,))
+        os.close(write)
+        with os.fdopen(read, "rb") as pipe:
+            written = pipe.read()
+    assert done.returncode == 0, done.stderr
+    assert xml_counts(written) == EXPECTED
+
+
 def test_export_and_init_write_the_same_way(cli, log: Path, tmp_path: Path) -> None:
     state = tmp_path / "s.db"
     assert cli("run", str(log), "--listing-pattern", PATTERN, "--state", str(state), "--no-upload", "-q")[0] == 0
@@ -133,6 +161,7 @@ MISTAKES = [
     (["init", "{tmp}/missing/logtrack.toml"], ExitCode.OUTPUT, "the directory {tmp}/missing does not exist"),
     (["xml", "{log}", "-o", "{tmp}/missing/views.xml"], ExitCode.OUTPUT, "the directory {tmp}/missing does not exist"),
     (["xml", "{log}", "-o", "{tmp}"], ExitCode.OUTPUT, "cannot write {tmp}: it is a directory; name a file"),
+    (["xml", "{log}", "-o", "/dev/fd/57"], ExitCode.OUTPUT, "cannot write /dev/fd/57: no such descriptor is open"),
     (["export", "--state", "{state}", "-o", "{tmp}"], ExitCode.OUTPUT, "it is a directory"),
     (["report", "--state", "{state}", "--html", "{tmp}"], ExitCode.OUTPUT, "name a file, e.g. {tmp}/report.html"),
     (["report", "--state", "{state}", "--format", "csv", "-o", "{tmp}"], ExitCode.OUTPUT, "e.g. {tmp}/report.csv"),
