@@ -360,29 +360,30 @@ def send_raw(port: int, data: bytes) -> bytes:
 
 
 @contextmanager
-def caddy(*, stderr: bool = False, consoles: Sequence[tuple[str, str]] = ()) -> Iterator[Server]:
+def caddy(*, stderr: bool = False, fronts: Sequence[tuple[str, str]] = ()) -> Iterator[Server]:
     """Debian's Caddy 2, its JSON access log in logs/access.log; every host answered on one port.
 
     ``stderr``: the access log goes to standard error with Caddy's own
-    messages, as in a container (into logs/stderr.log here). ``consoles``:
-    (name, the options of its ``format console`` block) of sites the
-    requests pass through first, one after the other (``reverse_proxy``,
-    which keeps the Host), each logging in console format to logs/NAME.log.
+    messages, as in a container (into logs/stderr.log here). ``fronts``:
+    (name, its log's ``format`` as the Caddyfile writes it: ``console``,
+    ``json {time_format wall}``, ...) of sites the requests pass through
+    first, one after the other (``reverse_proxy``, which keeps the Host),
+    each logging to logs/NAME.log.
     """
     assert CADDY
     root, logs, port = _new_site()
     output = "stderr" if stderr else f"file {logs}/access.log"
     conf = root / "Caddyfile"
-    ports = [port, *(free_port() for _ in consoles)]  # (the first site the requests reach, the last answers)
+    ports = [port, *(free_port() for _ in fronts)]  # (the first site the requests reach, the last answers)
     sites = [f"""
 :{ports[i]} {{
     bind 127.0.0.1
     log {{
         output file {logs}/{name}.log
-        format console{f" {{{chr(10)}            {options}{chr(10)}        }}" if options else ""}
+        format {encoder}
     }}
     reverse_proxy 127.0.0.1:{ports[i + 1]}
-}}""" for i, (name, options) in enumerate(consoles)]
+}}""" for i, (name, encoder) in enumerate(fronts)]
     conf.write_text(f"""
 {{
     admin off

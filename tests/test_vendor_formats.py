@@ -374,6 +374,11 @@ CADDY_CONSOLE = [
     "2026/11/29 22:25:13.002\tINFO\tserving initial configuration",
     f"2026/11/29 22:25:14.846\tINFO\thttp.log.access.log0\thandled request\t{_CADDY_ENTRY[:60]}",
 ]
+# Caddy's JSON with its encoder's time_format set (the key stays "ts"): a wall time (UTC), RFC 3339 with the local
+# offset (time_local), ISO 8601 as Go writes it, and the epochs in ms (with a fraction) and ns
+CADDY_TIMES = [CADDY[0].replace('"ts": 1646861401.5241024', f'"ts": {ts}') for ts in (
+    '"2022/03/09 21:30:01.524"', '"2022-03-09T15:30:01.524102-06:00"', '"2022-03-09T15:30:01.524-0600"',
+    "1646861401524.1024", "1646861401524102400")]
 _CADDY_READ = {"client": "127.0.0.1", "method": "GET", "target": "/listing/1040?a=b%20c", "vhost": "www.site.example",
                "referrer": "https://www.zillow.com/x", "user_agent": 'Mozilla/5.0 (X11) "q"', "status": 200}
 
@@ -581,6 +586,13 @@ def rows(fmt: str, lines: list[str]) -> list[dict[str, object]]:
         {"target": "/listing/1032", "vhost": None, "status": 304, "referrer": None, "client": "192.0.2.5"},
         {"reason": Skip.HOP.value, "target": "/listing/1031?x=1"},  # (origin shield's record: not counted again)
     ]),
+    ("caddy", CADDY_TIMES, [
+        {"target": "/listing/1010", "ts": datetime(2022, 3, 9, 21, 30, 1, 524000, tzinfo=UTC)},
+        {"target": "/listing/1010", "ts": datetime(2022, 3, 9, 21, 30, 1, 524102, tzinfo=UTC)},
+        {"target": "/listing/1010", "ts": datetime(2022, 3, 9, 21, 30, 1, 524000, tzinfo=UTC)},
+        {"target": "/listing/1010", "ts": datetime(2022, 3, 9, 21, 30, 1, 524102, tzinfo=UTC)},
+        {"target": "/listing/1010", "ts": datetime(2022, 3, 9, 21, 30, 1, 524102, tzinfo=UTC)},
+    ]),
     ("caddy_console", CADDY_CONSOLE, [
         {**_CADDY_READ, "ts": datetime(2026, 11, 29, 22, 25, 14, 846000, tzinfo=UTC)},  # wall_milli: UTC
         {**_CADDY_READ, "status": 502, "ts": datetime(2026, 11, 29, 22, 25, 14, tzinfo=UTC)},  # wall
@@ -640,6 +652,7 @@ def test_vendor_samples_are_read(fmt: str, lines: list[str], expected: list[dict
     (CLOUDFLARE, "cloudflare"),
     (CADDY, "caddy"),
     (CADDY_CONSOLE, "caddy_console"),
+    (CADDY_TIMES, "caddy"),
     (GCP, "gcp"),
     (AKAMAI, "akamai"),
     (AZURE_FRONT_DOOR, "azure_front_door"),

@@ -54,8 +54,9 @@ EPOCH_US = "epoch_us"  # %{usec}t
 STRFTIME = "strftime"  # %{format}t: LogFormat.time_format holds the format
 UTC_WALL = "utc_wall"  # a wall-clock time in UTC, no offset written (W3C logs): time_format reads it
 INSTANT = "instant"  # RFC 3339, or an epoch in s, ms, us or ns (told apart by size): Cloudflare's configurable unit
-# Caddy's console time: whichever of its time_formats it is told to write, told apart by its text (a wall time
-# without an offset, Caddy's default, in UTC unless [logs] log_timezone says Caddy writes local time)
+# Caddy's time (its JSON's "ts", a console entry's first field): whichever of its time_formats its encoder writes,
+# told apart by the text (epoch seconds by default; a wall time, without an offset, the console's default, in
+# UTC unless [logs] log_timezone says Caddy writes local time)
 CADDY_TIME = "caddy_time"
 
 CLF_TEXT = r"[0-9]{2}/[A-Za-z]{3}/[0-9]{4}:[0-9]{2}:[0-9]{2}:[0-9]{2} [+-][0-9]{4}"  # 10/Oct/2000:13:55:36 -0700

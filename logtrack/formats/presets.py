@@ -13,6 +13,7 @@ from functools import lru_cache
 from ..errors import LogFormatError
 from . import apache, caddy, containers, envoy, haproxy, nginx, proxies, syslog, w3c
 from .model import (
+    CADDY_TIME,
     CLIENT,
     EPOCH,
     INSTANT,
@@ -69,12 +70,13 @@ class JsonPreset:
 
 # Servers whose JSON access logs have a fixed shape, by name (``auto`` knows each by its keys).
 JSON_PRESETS: dict[str, JsonPreset] = {
-    # Caddy 2's structured access log (the `log` directive with `format json`): time in epoch seconds
+    # Caddy 2's structured access log (the `log` directive with `format json`): time in epoch seconds, or in the
+    # time_format its encoder is given (``model.CADDY_TIME``)
     "caddy": JsonPreset({
         TIME: ("ts",), STATUS: ("status",), METHOD: ("request", "method"), TARGET: ("request", "uri"),
         VHOST: ("request", "host"), CLIENT: ("request", "remote_ip"),
         REFERRER: ("request", "headers", "Referer", 0), USER_AGENT: ("request", "headers", "User-Agent", 0),
-    }, EPOCH),
+    }, CADDY_TIME),
     # Traefik's access log with `format: json`; headers are there only when kept (fields.headers)
     "traefik_json": JsonPreset({
         TIME: ("StartUTC",), STATUS: ("DownstreamStatus",), METHOD: ("RequestMethod",), TARGET: ("RequestPath",),

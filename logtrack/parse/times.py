@@ -58,10 +58,10 @@ def time_columns(fmt: LogFormat, naive_timezone: str | None) -> tuple[pl.Expr, p
 
 
 def _caddy(text: pl.Expr, wall_timezone: str | None) -> tuple[pl.Expr, pl.Expr]:
-    """Caddy's console time in any of its named ``time_format``s: ``wall``, ``wall_milli`` (the default) and
+    """Caddy's time in any of its named ``time_format``s: ``wall``, ``wall_milli`` (the console's default) and
     ``wall_nano`` (2006/01/02 15:04:05.000, in ``wall_timezone``, else UTC), ``rfc3339``, ``rfc3339_nano`` and
     ``iso8601`` (2006-01-02T15:04:05.000-0700), ``common_log`` (02/Jan/2006:15:04:05 -0700), and the
-    epochs (``unix_seconds_float``, ``unix_milli_float``, ``unix_nano``)."""
+    epochs (``unix_seconds_float``, the JSON's default, ``unix_milli_float``, ``unix_nano``)."""
     wall = text.str.strptime(pl.Datetime("us"), "%Y/%m/%d %H:%M:%S%.f", strict=False)
     wall_instant = wall.dt.replace_time_zone(wall_timezone or "UTC", ambiguous="earliest", non_existent="null")
     # (RFC 3339's offset has a colon, ISO 8601's as Go writes it none: "+0000" becomes "+00:00")
@@ -70,13 +70,14 @@ def _caddy(text: pl.Expr, wall_timezone: str | None) -> tuple[pl.Expr, pl.Expr]:
     clf = text.str.strptime(pl.Datetime("us", "UTC"), f.CLF_FORMAT, strict=False)
     clf_day = text.str.slice(0, 11).str.strptime(pl.Date, "%d/%b/%Y", strict=False)
     # An epoch's unit by its size, as ``INSTANT``'s: seconds (with a fraction), milliseconds (with one), ns.
-    whole = text.str.extract(r"^([0-9]+)(?:\.[0-9]+)?$", 1).cast(pl.Int64, strict=False)
-    fraction = text.str.extract(r"^[0-9]+\.([0-9]+)$", 1).fill_null("")
+    parts = text.str.split_exact(".", 1)
+    whole = parts.struct.field("field_0").cast(pl.Int64, strict=False)
+    fraction = parts.struct.field("field_1").fill_null("")
     micros = (pl.when(whole < 10**11).then(whole * 1_000_000 + fraction.str.pad_end(6, "0").str.slice(0, 6)
                                            .cast(pl.Int64, strict=False))
               .when(whole < 10**14).then(whole * 1000 + fraction.str.pad_end(3, "0").str.slice(0, 3)
                                          .cast(pl.Int64, strict=False))
-              .otherwise(whole // 1000))
+              .when(fraction == "").then(whole // 1000))
     epoch = _utc(micros)
     instant = pl.coalesce(wall_instant.dt.convert_time_zone("UTC"), iso, clf, epoch)
     return instant, pl.coalesce(wall.dt.date(), iso_day, clf_day, epoch.dt.date())

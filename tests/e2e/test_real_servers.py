@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import os
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -376,19 +377,28 @@ def test_caddy_logs(cli, config: Path) -> None:
             assert xml_counts(out) == expected(sent, True), fmt
 
 
-# Caddy's console format, as sites in front of the JSON one write it: (name, its format console options, whether
-# its time is the local one, without an offset: the config then says which zone Caddy runs in)
-CADDY_CONSOLES = [
-    ("console", "", False),  # the default: wall_milli in UTC, the level coloured
-    ("iso_local", "time_format iso8601\n            time_local", False),  # local, with its offset
-    ("wall_local", "time_format wall_nano\n            time_local", True),
+# Caddy's logs as sites in front of the default JSON one write them: (name, the log's format in the Caddyfile,
+# what logtrack is told, whether its time is the local one without an offset: the config then says which zone
+# Caddy runs in, and how its lines start, the time written as asked)
+CADDY_FRONTS = [
+    ("console", "console", "caddy_console", False,  # the default: wall_milli in UTC, the level coloured
+     r"^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d\.\d{3}\t\x1b\[34mINFO\x1b\[0m\thttp\.log\.access"),
+    ("iso_local", "console {\n        time_format iso8601\n        time_local\n    }", "caddy_console", False,
+     r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d{4}\t"),
+    ("wall_local", "console {\n        time_format wall_nano\n        time_local\n    }", "caddy_console", True,
+     r"^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d\.\d{9}\t"),
+    ("json_wall", "json {\n        time_format wall_milli\n    }", "caddy", False,  # JSON, its ts a wall time
+     r'^\{"level":"info","ts":"\d{4}/\d\d/\d\d \d\d:\d\d:\d\d\.\d{3}"'),
+    ("json_rfc3339", "json {\n        time_format rfc3339_nano\n        time_local\n    }", "caddy", False,
+     r'^\{"level":"info","ts":"\d{4}-\d\d-\d\dT[0-9:.]+[+-]\d\d:\d\d"'),
 ]
 
 
 @pytest.mark.skipif(servers.CADDY is None, reason="caddy is not installed (apt-get install caddy)")
-def test_caddy_console_logs(cli, config: Path, tmp_path: Path) -> None:
-    """Caddy's `format console`: each log counted exactly, named and by auto, its times the instants of the
-    requests (a wall time in UTC whatever [logs] timezone is, or in log_timezone where Caddy writes local time)."""
+def test_caddy_time_formats_and_console_logs(cli, config: Path, tmp_path: Path) -> None:
+    """Caddy's `format console`, and its JSON with a time_format: each log counted exactly, named and by auto, its
+    times the instants of the requests (a wall time in UTC whatever [logs] timezone is, or in log_timezone where
+    Caddy writes local time)."""
     from datetime import UTC
 
     from logtrack import formats
@@ -397,20 +407,21 @@ def test_caddy_console_logs(cli, config: Path, tmp_path: Path) -> None:
 
     local = tmp_path / "local.toml"
     local.write_text(config.read_text() + f'log_timezone = "{servers.SERVER_TZ}"\n')
-    with servers.caddy(consoles=[(name, options) for name, options, _ in CADDY_CONSOLES]) as srv:
+    with servers.caddy(fronts=[(name, encoder) for name, encoder, *_ in CADDY_FRONTS]) as srv:
         start = datetime.now(UTC) - timedelta(seconds=1)
         sent = traffic(srv.port)
         end = datetime.now(UTC) + timedelta(seconds=1)
         srv.stop()
-        for name, _, in_local_time in CADDY_CONSOLES:
+        for name, _, fmt, in_local_time, shape in CADDY_FRONTS:
             log = srv.logs / f"{name}.log"
+            assert re.match(shape, log.read_text()), f"{name}: {log.read_text()[:100]!r}"
             told = local if in_local_time else config
-            for fmt in ("auto", "caddy_console"):
-                code, out, err = cli("xml", str(log), "--config", str(told), "--format", fmt, "--strict")
+            for given in ("auto", fmt):
+                code, out, err = cli("xml", str(log), "--config", str(told), "--format", given, "--strict")
                 assert code == 0, f"{name}\n{err}"
-                assert fmt != "auto" or f"logtrack: {log}: format caddy_console" in err.splitlines(), err
-                assert xml_counts(out) == expected(sent, True), f"{name} {fmt}"
-            rows = parse_batch(batch_of(str(log), 1, log.read_bytes().rstrip(b"\n")), formats.get("caddy_console"),
+                assert given != "auto" or f"logtrack: {log}: format {fmt}" in err.splitlines(), err
+                assert xml_counts(out) == expected(sent, True), f"{name} {given}"
+            rows = parse_batch(batch_of(str(log), 1, log.read_bytes().rstrip(b"\n")), formats.get(fmt),
                                servers.SERVER_TZ, servers.SERVER_TZ if in_local_time else None)
             times = rows.filter(rows["status"].is_not_null())["ts"]  # (every entry of the access logger)
             assert times.len() > len(sent) and times.null_count() == 0, name
