@@ -360,7 +360,7 @@ def send_raw(port: int, data: bytes) -> bytes:
 
 
 @contextmanager
-def caddy(*, stderr: bool = False, fronts: Sequence[tuple[str, str]] = ()) -> Iterator[Server]:
+def caddy(*, stderr: bool = False, fronts: Sequence[tuple[str, str]] = (), roll: bool = False) -> Iterator[Server]:
     """Debian's Caddy 2, its JSON access log in logs/access.log; every host answered on one port.
 
     ``stderr``: the access log goes to standard error with Caddy's own
@@ -368,11 +368,13 @@ def caddy(*, stderr: bool = False, fronts: Sequence[tuple[str, str]] = ()) -> It
     (name, its log's ``format`` as the Caddyfile writes it: ``console``,
     ``json {time_format wall}``, ...) of sites the requests pass through
     first, one after the other (``reverse_proxy``, which keeps the Host),
-    each logging to logs/NAME.log.
+    each logging to logs/NAME.log. ``roll``: the JSON access log rolls
+    itself at 1 MB (Caddy's least), gzipping the copy, as Caddy does by default at 100 MB.
     """
     assert CADDY
     root, logs, port = _new_site()
-    output = "stderr" if stderr else f"file {logs}/access.log"
+    output = "stderr" if stderr else f"file {logs}/access.log" + (
+        " {\n            roll_size 1mb\n            roll_keep 100\n        }" if roll else "")
     conf = root / "Caddyfile"
     ports = [port, *(free_port() for _ in fronts)]  # (the first site the requests reach, the last answers)
     sites = [f"""

@@ -13,6 +13,7 @@ import fnmatch
 import glob
 import itertools
 import os
+import re
 import stat
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -113,7 +114,8 @@ def _none_found(raw: str, path: Path, pattern: str | None) -> str:
 
 
 def rotated_siblings(base: str) -> list[str]:
-    """A log and its rotated copies: base, base.1, base.2.gz, base-20261101.gz."""
+    """A log and its rotated copies: base, base.1, base.2.gz, base-20261101.gz, and, for a log that rolls
+    itself as Caddy does, access-2026-11-01T10-00-00.000.log.gz (``_rolled``)."""
     return with_siblings([base])
 
 
@@ -136,8 +138,24 @@ def with_siblings(bases: Iterable[str]) -> list[str]:
                 listed[folder] = []
         found = [name] if os.path.isfile(base) else []
         found += _starting(listed[folder], name + ".") + _starting(listed[folder], name + "-")
+        stem, ext = os.path.splitext(name)
+        if stem:
+            found += [n for n in _starting(listed[folder], stem + "-") if _rolled(n, stem, ext)]
         names.update((os.path.join(folder, n), None) for n in found)
     return list(names)
+
+
+# How a Go server that rolls its own log (Caddy's `output file`, through lumberjack) names the rolled copy:
+# access.log -> access-2026-11-01T10-00-00.000.log, gzipped (by default) to access-...log.gz; the time is
+# when it was rolled, UTC unless the server says local, so the names sort as the copies were made.
+_ROLLED_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}-[0-9]{2}-[0-9]{2}\.[0-9]{3}")
+
+
+def _rolled(candidate: str, stem: str, ext: str) -> bool:
+    """Whether ``candidate`` is the log ``stem + ext``'s copy as lumberjack rolls it."""
+    rest = candidate[len(stem) + 1:]
+    stamp = _ROLLED_TIME.match(rest)
+    return stamp is not None and rest[stamp.end():] in (ext, ext + ".gz")
 
 
 def _starting(names: list[str], prefix: str) -> list[str]:

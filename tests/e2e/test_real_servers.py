@@ -430,6 +430,37 @@ def test_caddy_time_formats_and_console_logs(cli, config: Path, tmp_path: Path) 
 
 
 @pytest.mark.skipif(servers.CADDY is None, reason="caddy is not installed (apt-get install caddy)")
+def test_caddy_rolling_its_own_log_counts_every_view_once(cli, config: Path, tmp_path: Path) -> None:
+    """Caddy rolls its log itself (access.log renamed to access-<time>.log, gzipped, a new access.log): `run` on
+    the log by its name finds the rolled copy, and counts what it held past the last run once."""
+    state = tmp_path / "state.db"
+    run = ("run", None, "--config", str(config), "--state", str(state), "--no-upload", "-q")
+    with servers.caddy(roll=True) as srv:
+        log = srv.logs / "access.log"
+        sent = traffic(srv.port, seed=1)
+        code, _, err = cli(*[str(log) if a is None else a for a in run])
+        assert code == 0, err
+        sent += traffic(srv.port, seed=2)  # (after the last run, before the roll: to be read from the copy)
+        agent = "Mozilla/5.0 " + "x" * 4000  # (requests of no listing, a long agent each: a megabyte in 300)
+        for i in range(300):
+            servers.send_raw(srv.port, f"GET /static/{i}.css HTTP/1.1\r\nHost: www.site.example\r\nUser-Agent: "
+                                       f"{agent}\r\nConnection: close\r\n\r\n".encode())
+        sent += traffic(srv.port, seed=3)
+        deadline = time.monotonic() + 10
+        while not list(srv.logs.glob("access-*.log.gz")) and time.monotonic() < deadline:
+            time.sleep(0.1)  # (Caddy gzips the rolled copy on a goroutine of its own)
+        srv.stop()
+        rolled = sorted(p.name for p in srv.logs.iterdir())
+        assert len(rolled) == 2 and re.fullmatch(r"access-[0-9T:.-]+\.log\.gz", rolled[0]), rolled
+        for _ in range(2):  # (and nothing again)
+            code, _, err = cli(*[str(log) if a is None else a for a in run])
+            assert code == 0, err
+            code, out, err = cli("export", "--state", str(state))
+            assert code == 0, err
+            assert xml_counts(out) == expected(sent, True)
+
+
+@pytest.mark.skipif(servers.CADDY is None, reason="caddy is not installed (apt-get install caddy)")
 @pytest.mark.parametrize("runtime", ["cri", "docker"])
 def test_caddy_in_a_container(cli, config: Path, tmp_path: Path, runtime: str) -> None:
     """Caddy logging to stderr, its own JSON messages among the access lines, filed as the kubelet's runtime or
