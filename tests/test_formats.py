@@ -363,6 +363,14 @@ CASES = [
      {"method": "GET", "target": "/listing/100028", "referrer": "-", "status": 200}),
     ('$request $http_referer [$time_local] $status',  # HTTP/1.0's request without a protocol, and an absent referrer
      'GET /listing/5 - [01/Dec/2026:03:47:49 -0600] 200', {"target": "/listing/5", "referrer": "-"}),
+    # an agent outside quotes with a field after it, last (as a live nginx 1.22 wrote it): the agent is whole, not
+    # cut at its first space with the rest taken for fields appended after the format's last one (no bot found)
+    ('$server_protocol $msec "$request_method $uri$is_args$args" $status "$sent_http_content_type" '
+     '$http_user_agent $host',
+     'HTTP/1.1 1796118819.846 "GET /listing/100028" 200 "text/plain" Mozilla/5.0 (compatible; Googlebot/2.1; '
+     '+http://www.google.com/bot.html) www.site.example',
+     {"target": "/listing/100028", "vhost": "www.site.example",
+      "user_agent": "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"}),
     ('%r %{Referer}i %t %>s %{User-Agent}i',  # Apache's %r alike
      'POST /listing/6 HTTP/2.0 https://www.zillow.com/a [01/Dec/2026:03:47:49 -0600] 200 Mozilla/5.0 (X11)',
      {"method": "POST", "target": "/listing/6", "referrer": "https://www.zillow.com/a", "user_agent": "Mozilla/5.0 (X11)"}),
@@ -415,6 +423,10 @@ SKIPS = [
     (NGINX_MAIN, '203.0.113.7 - - [01/Nov/2026:10:00:00 -0500] "-" 408 0 "-" "-" "-"', Skip.NO_REQUEST),
     ('$msec $request_method $uri$is_args$args $status', '1793594399.123 - - 400', Skip.NO_REQUEST),
     ('$msec $request_method $uri$is_args$args $status', 'yesterday GET /x 200', Skip.UNPARSABLE),
+    # ... and a field appended after such a format's last one is damage, not the agent's end
+    ('$status "$request" $http_user_agent $host [$time_local]',
+     '200 "GET /listing/1 HTTP/1.1" Mozilla/5.0 (X11) www.site.example [01/Dec/2026:03:47:49 -0600] 0.001',
+     Skip.UNPARSABLE),
     # a request not between quotes that is no request line (nginx's "-"): read lazily, before any token
     ('$request $http_referer [$time_local] $status', '- - [01/Dec/2026:03:47:49 -0600] 400', Skip.NO_REQUEST),
 ]

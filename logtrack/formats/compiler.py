@@ -26,6 +26,7 @@ from .model import (
     LAZY,
     LOGIN,
     PATH,
+    PATH_TEXT,
     QUOTED,
     REQUEST,
     REQUEST_TEXT,
@@ -34,6 +35,7 @@ from .model import (
     STATUS,
     TARGET,
     TIME,
+    URI_TEXT,
     LogFormat,
     Piece,
     Segment,
@@ -45,6 +47,12 @@ from .model import (
 # CR (a file saved with old Mac line ends) are damage, not one line whose rest is ignored.
 TAIL = r"(?:[ \t][^\r]*)?\r?$"
 _CUT_SHORT_TAIL = r'(?:"(?:[ \t][^\r]*)?)?\r?$'
+# ... but after a field that may hold spaces, outside quotes, with more fields after it: there, fields taken
+# for appended ones would end it early ("$http_user_agent $host": the agent read as "Mozilla/5.0", the host as
+# "(X11;", the rest ignored, and no bot found), so such a format's line ends with its own last field.
+_OWN_END = r"\r?$"
+# The patterns of fields that may hold a space ("a, b", "john smith", "GET /x HTTP/1.1", a decoded path)
+_SPACED = {LAZY, ADDRESSES, LOGIN, REQUEST_TEXT, PATH_TEXT, URI_TEXT}
 _RAW_LAST_TAIL = r'"?\r?$'
 
 
@@ -78,6 +86,8 @@ def build(pieces: list[Piece], name: str, template: str, *, tail: str | None = N
                 i and flat[i - 1].literal == '"' and flat[i + 1].literal == '"'):
             flat[i] = replace(piece, pattern=REQUEST_TEXT)
     cut_short = len(pieces) > 1 and pieces[-1].literal == '"' and pieces[-2].literal is None
+    if tail is None and not cut_short and _spaced_before_the_end(flat):
+        tail = _OWN_END
     parts, fast = ["^"], ["^"]
     fields: list[str] = []  # the first occurrence of a field wins, in every path
     time_kind, time_format = CLF, None
@@ -206,6 +216,13 @@ def claims(piece: Piece, fields: list[str]) -> bool:
         return False
     fields.append(piece.field)
     return True
+
+
+def _spaced_before_the_end(flat: list[Piece]) -> bool:
+    """Whether, after the format's last quote, a field that may hold spaces has another field after it."""
+    quotes = [i for i, piece in enumerate(flat) if piece.literal == '"']
+    fields = [piece for piece in flat[quotes[-1] + 1 if quotes else 0:] if piece.literal is None]
+    return any(piece.pattern in _SPACED for piece in fields[:-1])
 
 
 def _at_quotes(pieces: list[Piece]) -> list[Piece]:
