@@ -54,6 +54,8 @@ NGINX_MORE = ["$remote_addr", '"$remote_user"', "$body_bytes_sent", "$request_ti
               "$server_port", "$bytes_sent", "rt=$request_time", 'ua="$http_user_agent"', '"$http_cookie"',
               "$connection_requests", "$status", "$hostname", "[$time_local]", '"$http_accept_language"',
               "$upstream_addr", "$upstream_status"]
+# nginx variables that never hold a space, which may follow an unquoted agent at the end of a line
+NGINX_TOKENS = ["$server_port", "$host", "$request_time", "$status", "$msec", "$body_bytes_sent", "$request_id"]
 # Apache: the same; it escapes a quote in any field, so its headers may go unquoted where a space cannot mislead
 APACHE_TIMES = ["%t", "[%{%d/%b/%Y:%H:%M:%S %z}t]", "%{%Y-%m-%dT%H:%M:%S%z}t", "%{sec}t", "%{msec}t",
                 "[%{%d/%b/%Y %T}t.%{msec_frac}t %{%z}t]", "%{%Y-%m-%d %H:%M:%S}t.%{usec_frac}t%{%z}t", '\\"%t\\"',
@@ -86,8 +88,9 @@ def nginx_formats(seed: int) -> list[tuple[str, str, str]]:
                  rng.choice(['"$http_referer"', 'ref="$http_referer"']), '"$http_user_agent"',
                  *rng.sample(NGINX_MORE, rng.randrange(0, 6))]
         rng.shuffle(parts)
-        if rng.random() < 0.3:  # an agent last, unquoted: the rest of the line
-            parts = [p for p in parts if p != '"$http_user_agent"'] + ["$http_user_agent"]
+        if rng.random() < 0.3:  # an agent last, unquoted: the rest of the line, or but for fields with no space
+            tokens = [p for p in rng.sample(NGINX_TOKENS, rng.randrange(0, 3)) if p not in parts]
+            parts = [p for p in parts if p != '"$http_user_agent"' and p not in tokens] + ["$http_user_agent", *tokens]
         made.append((f"rand{i}", rng.choice(["default", "default", "json", "none"]), rng.choice(SEPARATORS).join(parts)))
     return made
 
