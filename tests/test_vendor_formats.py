@@ -586,6 +586,10 @@ def rows(fmt: str, lines: list[str]) -> list[dict[str, object]]:
         {"target": "/listing/1032", "vhost": None, "status": 304, "referrer": None, "client": "192.0.2.5"},
         {"reason": Skip.HOP.value, "target": "/listing/1031?x=1"},  # (origin shield's record: not counted again)
     ]),
+    # a time that is no epoch, though it starts as one ("01.12.2026": 1.12 s after 1970 when cut at its dot)
+    ("cloudflare", [CLOUDFLARE[0].replace("1506702504433000200", '"01.12.2026 09:53:39"')],
+     [{"reason": Skip.BAD_TIME.value}]),
+    ("caddy", [CADDY[0].replace("1646861401.5241024", '"01.12.2026"')], [{"reason": Skip.BAD_TIME.value}]),
     ("caddy", CADDY_TIMES, [
         {"target": "/listing/1010", "ts": datetime(2022, 3, 9, 21, 30, 1, 524000, tzinfo=UTC)},
         {"target": "/listing/1010", "ts": datetime(2022, 3, 9, 21, 30, 1, 524102, tzinfo=UTC)},

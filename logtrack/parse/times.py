@@ -70,7 +70,7 @@ def _caddy(text: pl.Expr, wall_timezone: str | None) -> tuple[pl.Expr, pl.Expr]:
     clf = text.str.strptime(pl.Datetime("us", "UTC"), f.CLF_FORMAT, strict=False)
     clf_day = text.str.slice(0, 11).str.strptime(pl.Date, "%d/%b/%Y", strict=False)
     # An epoch's unit by its size, as ``INSTANT``'s: seconds (with a fraction), milliseconds (with one), ns.
-    parts = text.str.split_exact(".", 1)
+    parts = pl.when(text.str.contains(_EPOCH_TEXT)).then(text).str.split_exact(".", 1)
     whole = parts.struct.field("field_0").cast(pl.Int64, strict=False)
     fraction = parts.struct.field("field_1").fill_null("")
     micros = (pl.when(whole < 10**11).then(whole * 1_000_000 + fraction.str.pad_end(6, "0").str.slice(0, 6)
@@ -92,9 +92,14 @@ def _iso(text: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
     )
 
 
+# An epoch as servers write it: digits, maybe a fraction. (Anything else is no epoch: "01.12.2026" cut at its
+# first dot would be 1.12 s after 1970, a day to count views on.)
+_EPOCH_TEXT = r"^[0-9]+(?:\.[0-9]+)?$"
+
+
 def _epoch_micros(text: pl.Expr) -> pl.Expr:
     """Epoch seconds with an optional fraction -> microseconds (null when not a number so written)."""
-    parts = text.str.split_exact(".", 1)
+    parts = pl.when(text.str.contains(_EPOCH_TEXT)).then(text).str.split_exact(".", 1)
     seconds = parts.struct.field("field_0").cast(pl.Int64, strict=False)
     fraction = parts.struct.field("field_1").fill_null("").str.pad_end(6, "0").str.slice(0, 6)
     return seconds * 1_000_000 + fraction.cast(pl.Int64, strict=False)
