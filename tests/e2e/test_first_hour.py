@@ -34,6 +34,24 @@ COMBINED = [
 ]
 COMBINED_COUNTS = {("2026-11-01", "Zillow", "42"): 1, ("2026-11-01", "", "7"): 1}
 
+def _archived(kind: str) -> bytes:
+    """The combined lines as access.log in an archive, as a person packs old logs (tar, gzipped; zip)."""
+    import io
+    import tarfile
+    import zipfile
+
+    data, out = ("\n".join(COMBINED) + "\n").encode(), io.BytesIO()
+    if kind == "zip":
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr("access.log", data)
+        return out.getvalue()
+    with tarfile.open(fileobj=out, mode="w") as archive:
+        info = tarfile.TarInfo("access.log.1")
+        info.size = len(data)
+        archive.addfile(info, io.BytesIO(data))
+    return gzip.compress(out.getvalue())
+
+
 # What else lives in a log directory (lines as nginx, Apache and others write them).
 ODD_FILES = {
     "nginx error log": (
@@ -71,6 +89,12 @@ ODD_FILES = {
         b'{"User-Agent": ["Mozilla/5.0"]}}, "status": 200}\n' * 2,
         "it looks like Caddy's log in its console format; caddy_console reads Caddy's access log in console format "
         "with one of Caddy's named time_formats"),
+    # old logs packed in an archive: their lines were read with the tar's headers as holes and junk (and,
+    # where the same logs are beside it, counted twice)
+    "a tar archive": (_archived("tar"), "a tar archive, not a log: its files are not read; take the logs out of "
+                                        "it (tar -xf"),
+    "a zip archive": (_archived("zip"), "a zip archive, not a log: its files are not read; take the logs out of "
+                                        "it (unzip"),
     "binary": (b"SQLite format 3\x00\x10\x00\x01\x01\x00@  \x00\x00\x00\x02" + bytes(range(256)) * 40,
                "looks binary"),
 }
