@@ -34,9 +34,11 @@ def looks_binary(data: bytes) -> bool:
 
 
 # Archives of files, not a stream of lines: told by their magic (a tar's is at byte 257 of its first header,
-# after any compression is undone). Their logs are read once taken out of them: a tar's headers read as
-# lines would be "holes" and junk, and an error log packed beside the access log would be damage.
-_ARCHIVES = (("a tar archive", 257, b"ustar"), ("a zip archive", 0, b"PK\x03\x04"), ("a zip archive", 0, b"PK\x05\x06"),
+# after any compression is undone: POSIX's "ustar" and a NUL, GNU's and a space). Their logs are read once
+# taken out of them: a tar's headers read as lines would be "holes" and junk, and an error log packed beside
+# the access log would be damage.
+_ARCHIVES = (("a tar archive", 257, b"ustar\x00"), ("a tar archive", 257, b"ustar "),
+             ("a zip archive", 0, b"PK\x03\x04"), ("a zip archive", 0, b"PK\x05\x06"),
              ("a 7-Zip archive", 0, b"7z\xbc\xaf\x27\x1c"), ("a RAR archive", 0, b"Rar!\x1a\x07"))
 
 
