@@ -42,11 +42,26 @@ _ARCHIVES = (("a tar archive", 257, b"ustar\x00"), ("a tar archive", 257, b"usta
              ("a 7-Zip archive", 0, b"7z\xbc\xaf\x27\x1c"), ("a RAR archive", 0, b"Rar!\x1a\x07"))
 
 
+# Compressions logrotate can be set to use (``compresscmd``) that logtrack does not undo (it reads gzip,
+# bzip2, xz and zstd): named, with the command that undoes them, rather than "looks binary".
+_OTHER_COMPRESSIONS = (("lz4-compressed", b"\x04\x22\x4d\x18", "lz4 -d"), ("lzip-compressed", b"LZIP", "lzip -d"),
+                       ("lzop-compressed", b"\x89LZO\x00", "lzop -d"), ("compress(1)-compressed", b"\x1f\x9d",
+                                                                        "uncompress"))
+
+
 def archive(data: bytes) -> str | None:
     """What archive ``data`` (a file's first bytes, decompressed) starts, if it is one; else None."""
     for kind, at, magic in _ARCHIVES:
         if data[at:at + len(magic)] == magic:
             return kind
+    return None
+
+
+def other_compression(data: bytes) -> tuple[str, str] | None:
+    """(what compression ``data`` starts with, the command that undoes it) for one logtrack does not read."""
+    for kind, magic, command in _OTHER_COMPRESSIONS:
+        if data.startswith(magic):
+            return kind, command
     return None
 
 

@@ -34,7 +34,7 @@ from .compressed import (
     position,
     tail_at,
 )
-from .holes import Binary, Holes, archive, looks_binary
+from .holes import Binary, Holes, archive, looks_binary, other_compression
 
 __all__ = ["BATCH_BYTES", "BATCH_ENV", "Batch", "batch_bytes_wanted", "batch_of", "batches",
            "csv_safe", "decode_lines", "holds", "line_of", "newlines"]
@@ -259,6 +259,9 @@ def batches(
                 extract = "tar -xf" if "tar" in kind else "unzip" if "zip" in kind else "extract"
                 raise InputError(f"{name}: {kind}, not a log: its files are not read",
                                  f"take the logs out of it ({extract} {name}) and name them")
+            if first and skip == 0 and (other := other_compression(chunk)):
+                raise InputError(f"{name}: {other[0]}, which logtrack does not read (it reads gzip, bzip2, xz and "
+                                 "zstd)", f"decompress it first ({other[1]}), or have logrotate use one of those")
             if first and skip == 0 and looks_binary(chunk[:BINARY_PROBE]):
                 raise InputError(
                     f"{name}: looks binary (NUL and control bytes no server writes), not an access log",

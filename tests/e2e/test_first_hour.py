@@ -95,6 +95,12 @@ ODD_FILES = {
                                         "it (tar -xf"),
     "a zip archive": (_archived("zip"), "a zip archive, not a log: its files are not read; take the logs out of "
                                         "it (unzip"),
+    # a rotated log logrotate compressed with lz4 (compresscmd /usr/bin/lz4), as lz4 1.9 wrote it
+    "an lz4-compressed log": (
+        b'\x04"M\x18d@\xa7`\x00\x00\x80203.0.113.7 - - [01/Nov/2026:10:00:00 -0500] "GET /listing/42 HTTP/1.1" '
+        b'200 5 "-" "Mozilla/5.0"\n\x00\x00\x00\x00k\xfa\xd4\x85',
+        "lz4-compressed, which logtrack does not read (it reads gzip, bzip2, xz and zstd); decompress it first "
+        "(lz4 -d)"),
     "binary": (b"SQLite format 3\x00\x10\x00\x01\x01\x00@  \x00\x00\x00\x02" + bytes(range(256)) * 40,
                "looks binary"),
 }
