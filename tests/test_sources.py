@@ -127,6 +127,17 @@ def test_globs_and_duplicates(tmp_path: Path) -> None:
     assert got.problems == []
 
 
+def test_two_stars_are_any_depth_of_folders(tmp_path: Path) -> None:
+    """A CDN's or a storage account's logs by date (``y=2026/m=11/d=29/h=22/PT1H.json``): ``**`` is any depth, as a
+    shell with globstar reads it (it was one folder, as ``*``)."""
+    for name in ["top.json", "y=2026/m=11/a.json", "y=2026/m=11/d=29/h=22/PT1H.json", "y=2026/notes.txt"]:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("x\n")
+    got = files.expand([str(tmp_path / "**" / "*.json")])
+    assert [str(Path(p).relative_to(tmp_path)) for p in got.files] == [
+        "top.json", "y=2026/m=11/a.json", "y=2026/m=11/d=29/h=22/PT1H.json"]
+
+
 def test_a_file_under_two_names_is_read_once(tmp_path: Path, monkeypatch) -> None:
     """A symlink, a hard link, ``./`` or a directory beside one of its files: one file, counted once, under the
     first name given; a copy is another file."""

@@ -54,7 +54,8 @@ def expand(paths: Sequence[str], pattern: str | None = None, *, siblings: bool =
             elif path.exists():
                 out.files.extend(rotated_siblings(str(path)) if siblings and path.is_file() else [str(path)])
             elif glob.has_magic(raw):
-                matched = sorted(p for p in glob.glob(raw) if os.path.isfile(p))
+                # ("**" is any depth of folders, as a shell with globstar reads it: a CDN's logs by date)
+                matched = sorted(p for p in glob.glob(raw, recursive=True) if os.path.isfile(p))
                 if not matched:
                     out.problems.append(f"{raw}: no file matches this pattern")
                 out.files.extend(with_siblings(matched) if siblings else matched)

@@ -77,7 +77,7 @@ def plan(config: Config, paths: Sequence[str], *, siblings: bool = False) -> tup
 
 
 def _glob_siblings(pattern: str) -> list[str]:
-    return files.with_siblings(sorted(glob.glob(pattern)) if glob.has_magic(pattern) else [pattern])
+    return files.with_siblings(sorted(glob.glob(pattern, recursive=True)) if glob.has_magic(pattern) else [pattern])
 
 
 class Drain:
