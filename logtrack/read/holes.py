@@ -44,9 +44,10 @@ _ARCHIVES = (("a tar archive", 257, b"ustar\x00"), ("a tar archive", 257, b"usta
 
 # Compressions logrotate can be set to use (``compresscmd``) that logtrack does not undo (it reads gzip,
 # bzip2, xz and zstd): named, with the command that undoes them, rather than "looks binary".
-_OTHER_COMPRESSIONS = (("lz4-compressed", b"\x04\x22\x4d\x18", "lz4 -d"), ("lzip-compressed", b"LZIP", "lzip -d"),
-                       ("lzop-compressed", b"\x89LZO\x00", "lzop -d"), ("compress(1)-compressed", b"\x1f\x9d",
-                                                                        "uncompress"))
+_OTHER_COMPRESSIONS = (("lz4-compressed", b"\x04\x22\x4d\x18", "lz4 -d"),
+                       ("lzip-compressed", b"LZIP\x01", "lzip -d"),
+                       ("lzop-compressed", b"\x89LZO\x00\r\n\x1a\n", "lzop -d"),
+                       ("compress(1)-compressed", b"\x1f\x9d", "uncompress"))
 
 
 def archive(data: bytes) -> str | None:
