@@ -371,6 +371,13 @@ CASES = [
      '+http://www.google.com/bot.html) www.site.example',
      {"target": "/listing/100028", "vhost": "www.site.example",
       "user_agent": "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"}),
+    # a request last after an agent, both outside quotes: the agent ends where the request line begins
+    ('[$time_local] $status $http_user_agent $request',
+     '[01/Dec/2026:05:31:20 -0600] 200 Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html) '
+     'GET /listing/100002 HTTP/2.0',
+     {"target": "/listing/100002", "user_agent": "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"}),
+    ('%t %>s %{User-Agent}i %r', '[01/Dec/2026:05:31:20 -0600] 200 Mozilla/5.0 (X11; Linux x86_64) GET /listing/7',
+     {"target": "/listing/7", "user_agent": "Mozilla/5.0 (X11; Linux x86_64)"}),
     ('%r %{Referer}i %t %>s %{User-Agent}i',  # Apache's %r alike
      'POST /listing/6 HTTP/2.0 https://www.zillow.com/a [01/Dec/2026:03:47:49 -0600] 200 Mozilla/5.0 (X11)',
      {"method": "POST", "target": "/listing/6", "referrer": "https://www.zillow.com/a", "user_agent": "Mozilla/5.0 (X11)"}),

@@ -80,7 +80,12 @@ def build(pieces: list[Piece], name: str, template: str, *, tail: str | None = N
     """
     flat = _at_quotes(pieces)
     if flat and flat[-1].literal is None and flat[-1].pattern == LAZY:
-        flat[-1] = replace(flat[-1], pattern=REST)
+        # A request last, after a field that may hold spaces ("$http_user_agent $request"): the request line it
+        # is shaped as, or one token (junk, "-"), so that the agent before it ends where the request begins
+        # (the rest of the line, it took the agent's words after its first: a malformed request, a lost view).
+        spaced = len(flat) > 2 and flat[-2].literal == " " and flat[-3].pattern in _SPACED \
+            and flat[-3].literal is None
+        flat[-1] = replace(flat[-1], pattern=REQUEST_TOKEN if flat[-1].field == REQUEST and spaced else REST)
     for i, piece in enumerate(flat[:-1]):  # a request with fields after it, not between quotes: as it is shaped
         if piece.field == REQUEST and piece.pattern == LAZY and not (
                 i and flat[i - 1].literal == '"' and flat[i + 1].literal == '"'):
