@@ -78,18 +78,7 @@ def build(pieces: list[Piece], name: str, template: str, *, tail: str | None = N
     ``a "b" c`` where a space and a quoted field must follow it; a last
     one ends at the line's last quote, and no field may follow it.
     """
-    flat = _at_quotes(pieces)
-    if flat and flat[-1].literal is None and flat[-1].pattern == LAZY:
-        # A request last, after a field that may hold spaces ("$http_user_agent $request"): the request line it
-        # is shaped as, or one token (junk, "-"), so that the agent before it ends where the request begins
-        # (the rest of the line, it took the agent's words after its first: a malformed request, a lost view).
-        spaced = len(flat) > 2 and flat[-2].literal == " " and flat[-3].pattern in _SPACED \
-            and flat[-3].literal is None
-        flat[-1] = replace(flat[-1], pattern=REQUEST_TOKEN if flat[-1].field == REQUEST and spaced else REST)
-    for i, piece in enumerate(flat[:-1]):  # a request with fields after it, not between quotes: as it is shaped
-        if piece.field == REQUEST and piece.pattern == LAZY and not (
-                i and flat[i - 1].literal == '"' and flat[i + 1].literal == '"'):
-            flat[i] = replace(piece, pattern=REQUEST_TEXT)
+    flat = _free_text_placed(_at_quotes(pieces))
     cut_short = len(pieces) > 1 and pieces[-1].literal == '"' and pieces[-2].literal is None
     if tail is None and not cut_short and _spaced_before_the_end(flat):
         tail = _OWN_END
@@ -221,6 +210,28 @@ def claims(piece: Piece, fields: list[str]) -> bool:
         return False
     fields.append(piece.field)
     return True
+
+
+def _free_text_placed(flat: list[Piece]) -> list[Piece]:
+    """The lazy free-text pieces given the patterns their place calls for, so that every path cuts them alike.
+
+    A last one is the rest of the line; but a request last after a field
+    that may hold spaces (``$http_user_agent $request``) is the request
+    line it is shaped as, or one token (junk, ``-``), so that the agent
+    before it ends where the request begins. A request outside quotes with
+    fields after it is shaped so too, lazily where it is no request line.
+    """
+    out = list(flat)
+    for i, piece in enumerate(out):
+        if piece.literal is not None or piece.pattern != LAZY:
+            continue
+        if i == len(out) - 1:
+            after_spaced = i > 1 and out[i - 1].literal == " " and out[i - 2].pattern in _SPACED \
+                and out[i - 2].literal is None
+            out[i] = replace(piece, pattern=REQUEST_TOKEN if piece.field == REQUEST and after_spaced else REST)
+        elif piece.field == REQUEST and not (i and out[i - 1].literal == '"' and out[i + 1].literal == '"'):
+            out[i] = replace(piece, pattern=REQUEST_TEXT)
+    return out
 
 
 def _spaced_before_the_end(flat: list[Piece]) -> bool:

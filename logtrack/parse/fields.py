@@ -199,8 +199,7 @@ def derive(lf: pl.LazyFrame, fmt: LogFormat, timezone: str | None = None,
     lf = lf.with_columns(**_method_and_target(fmt))
     if fmt.absolute_targets or absolute:
         lf = from_absolute(lf, fmt)
-    # (A time without an offset is in the server's zone, else the reporting one; Caddy's, in UTC by default.)
-    ts, local_day = time_columns(fmt, log_timezone if fmt.time_kind == f.CADDY_TIME else log_timezone or timezone)
+    ts, local_day = time_columns(fmt, timezone, log_timezone)
     if timezone is not None:
         # With a reporting time zone the day comes from the instant; the
         # server's own date is not needed, and its parse is saved.

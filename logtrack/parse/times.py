@@ -13,8 +13,15 @@ from .. import formats as f
 from ..formats import LogFormat
 
 
-def time_columns(fmt: LogFormat, naive_timezone: str | None) -> tuple[pl.Expr, pl.Expr]:
-    """(instant in UTC, date as the server wrote it) for the format's kind of time."""
+def time_columns(fmt: LogFormat, timezone: str | None, log_timezone: str | None) -> tuple[pl.Expr, pl.Expr]:
+    """(instant in UTC, date as the server wrote it) for the format's kind of time.
+
+    A time written without an offset is in ``log_timezone`` (the server's,
+    where the config names it), else in ``timezone`` (the reporting one),
+    else in UTC; but Caddy's, which Caddy writes in UTC unless told
+    otherwise, is in ``log_timezone`` or UTC.
+    """
+    naive_timezone = log_timezone or timezone
     text = pl.col(f.TIME)
     utc = pl.Datetime("us", "UTC")
     if fmt.time_kind == f.CLF:
@@ -34,15 +41,11 @@ def time_columns(fmt: LogFormat, naive_timezone: str | None) -> tuple[pl.Expr, p
         # an epoch carries no offset: the day the server wrote is the UTC day
         return instant, instant.dt.date()
     if fmt.time_kind == f.INSTANT:
-        # A whole number's unit by its size: seconds until the year 5138, then ms, us, ns.
-        whole = text.cast(pl.Int64, strict=False)
-        micros = (pl.when(whole < 10**11).then(whole * 1_000_000).when(whole < 10**14).then(whole * 1000)
-                  .when(whole < 10**17).then(whole).otherwise(whole // 1000))
-        epoch = _utc(pl.coalesce(micros, _epoch_micros(text)))
+        epoch = _utc(_sized_epoch(text))
         iso, iso_day = _iso(text)
         return pl.coalesce(iso, epoch), pl.coalesce(iso_day, epoch.dt.date())
     if fmt.time_kind == f.CADDY_TIME:
-        return _caddy(text, naive_timezone)
+        return _caddy(text, log_timezone)
     if fmt.time_kind == f.UTC_WALL:
         assert fmt.time_format
         wall = text.str.strptime(pl.Datetime("us"), fmt.time_format, strict=False)
@@ -69,16 +72,7 @@ def _caddy(text: pl.Expr, wall_timezone: str | None) -> tuple[pl.Expr, pl.Expr]:
     iso, iso_day = _iso(iso_text)
     clf = text.str.strptime(pl.Datetime("us", "UTC"), f.CLF_FORMAT, strict=False)
     clf_day = text.str.slice(0, 11).str.strptime(pl.Date, "%d/%b/%Y", strict=False)
-    # An epoch's unit by its size, as ``INSTANT``'s: seconds (with a fraction), milliseconds (with one), ns.
-    parts = pl.when(text.str.contains(_EPOCH_TEXT)).then(text).str.split_exact(".", 1)
-    whole = parts.struct.field("field_0").cast(pl.Int64, strict=False)
-    fraction = parts.struct.field("field_1").fill_null("")
-    micros = (pl.when(whole < 10**11).then(whole * 1_000_000 + fraction.str.pad_end(6, "0").str.slice(0, 6)
-                                           .cast(pl.Int64, strict=False))
-              .when(whole < 10**14).then(whole * 1000 + fraction.str.pad_end(3, "0").str.slice(0, 3)
-                                         .cast(pl.Int64, strict=False))
-              .when(fraction == "").then(whole // 1000))
-    epoch = _utc(micros)
+    epoch = _utc(_sized_epoch(text))
     instant = pl.coalesce(wall_instant.dt.convert_time_zone("UTC"), iso, clf, epoch)
     return instant, pl.coalesce(wall.dt.date(), iso_day, clf_day, epoch.dt.date())
 
@@ -95,6 +89,23 @@ def _iso(text: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
 # An epoch as servers write it: digits, maybe a fraction. (Anything else is no epoch: "01.12.2026" cut at its
 # first dot would be 1.12 s after 1970, a day to count views on.)
 _EPOCH_TEXT = r"^[0-9]+(?:\.[0-9]+)?$"
+
+
+def _sized_epoch(text: pl.Expr) -> pl.Expr:
+    """An epoch in microseconds, its unit told by its size (Cloudflare's configurable one, Caddy's unix_*
+    time formats): seconds, with a fraction or not, until the year 5138, then milliseconds (with one or
+    not), then whole microseconds and nanoseconds; null where the text is no epoch."""
+    parts = pl.when(text.str.contains(_EPOCH_TEXT)).then(text).str.split_exact(".", 1)
+    whole = parts.struct.field("field_0").cast(pl.Int64, strict=False)
+    fraction = parts.struct.field("field_1").fill_null("")
+
+    def plus_fraction(scale: int, digits: int) -> pl.Expr:
+        return whole * scale + fraction.str.pad_end(digits, "0").str.slice(0, digits).cast(pl.Int64, strict=False)
+
+    return (pl.when(whole < 10**11).then(plus_fraction(1_000_000, 6))
+            .when(whole < 10**14).then(plus_fraction(1000, 3))
+            .when(fraction != "").then(pl.lit(None, dtype=pl.Int64))
+            .when(whole < 10**17).then(whole).otherwise(whole // 1000))
 
 
 def _epoch_micros(text: pl.Expr) -> pl.Expr:

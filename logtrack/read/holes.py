@@ -33,36 +33,40 @@ def looks_binary(data: bytes) -> bool:
     return runs > max(16, len(data) // 4096) or controls * 100 > len(rest)
 
 
-# Archives of files, not a stream of lines: told by their magic (a tar's is at byte 257 of its first header,
-# after any compression is undone: POSIX's "ustar" and a NUL, GNU's and a space). Their logs are read once
-# taken out of them: a tar's headers read as lines would be "holes" and junk, and an error log packed beside
-# the access log would be damage.
-_ARCHIVES = (("a tar archive", 257, b"ustar\x00"), ("a tar archive", 257, b"ustar "),
-             ("a zip archive", 0, b"PK\x03\x04"), ("a zip archive", 0, b"PK\x05\x06"),
-             ("a 7-Zip archive", 0, b"7z\xbc\xaf\x27\x1c"), ("a RAR archive", 0, b"Rar!\x1a\x07"))
+# What a file may be that is no log and no compression logtrack undoes, told by its magic (at its first byte,
+# or, for a tar, at byte 257 of its first header once any compression is undone: POSIX's "ustar" and a NUL,
+# GNU's and a space), with the command that takes the log out of it. An archive's headers read as lines would
+# be "holes" and junk, an error log packed beside the access log damage, and logs kept both packed and
+# unpacked count twice; a compression logrotate can be set to use (``compresscmd``) and logtrack does not undo
+# (it reads gzip, bzip2, xz and zstd) would be "looks binary", or, where lz4 stores a short log raw, its line
+# behind junk bytes.
+def _archive(kind: str, at: int, magic: bytes, command: str) -> tuple[int, bytes, str, str]:
+    return at, magic, f"{kind}, not a log: its files are not read", \
+        f"take the logs out of it ({command} {{name}}) and name them"
 
 
-# Compressions logrotate can be set to use (``compresscmd``) that logtrack does not undo (it reads gzip,
-# bzip2, xz and zstd): named, with the command that undoes them, rather than "looks binary".
-_OTHER_COMPRESSIONS = (("lz4-compressed", b"\x04\x22\x4d\x18", "lz4 -d"),
-                       ("lzip-compressed", b"LZIP\x01", "lzip -d"),
-                       ("lzop-compressed", b"\x89LZO\x00\r\n\x1a\n", "lzop -d"),
-                       ("compress(1)-compressed", b"\x1f\x9d", "uncompress"))
+def _compression(kind: str, magic: bytes, command: str) -> tuple[int, bytes, str, str]:
+    return 0, magic, f"{kind}-compressed, which logtrack does not read (it reads gzip, bzip2, xz and zstd)", \
+        f"decompress it first ({command}), or have logrotate use one of those"
 
 
-def archive(data: bytes) -> str | None:
-    """What archive ``data`` (a file's first bytes, decompressed) starts, if it is one; else None."""
-    for kind, at, magic in _ARCHIVES:
+# (where, magic, what the file is, the fix: {name} the file's)
+_PACKED = (_archive("a tar archive", 257, b"ustar\x00", "tar -xf"),
+           _archive("a tar archive", 257, b"ustar ", "tar -xf"),
+           _archive("a zip archive", 0, b"PK\x03\x04", "unzip"), _archive("a zip archive", 0, b"PK\x05\x06", "unzip"),
+           _archive("a 7-Zip archive", 0, b"7z\xbc\xaf\x27\x1c", "7z x"),
+           _archive("a RAR archive", 0, b"Rar!\x1a\x07", "unrar x"),
+           _compression("lz4", b"\x04\x22\x4d\x18", "lz4 -d"), _compression("lzip", b"LZIP\x01", "lzip -d"),
+           _compression("lzop", b"\x89LZO\x00\r\n\x1a\n", "lzop -d"),
+           _compression("compress(1)", b"\x1f\x9d", "uncompress"))
+
+
+def packed(data: bytes, name: str) -> tuple[str, str] | None:
+    """(what file ``name`` is packed in, the fix) where its first bytes, ``data``, after any compression
+    logtrack undoes, are an archive's or a compression's logtrack does not read; else None."""
+    for at, magic, what, fix in _PACKED:
         if data[at:at + len(magic)] == magic:
-            return kind
-    return None
-
-
-def other_compression(data: bytes) -> tuple[str, str] | None:
-    """(what compression ``data`` starts with, the command that undoes it) for one logtrack does not read."""
-    for kind, magic, command in _OTHER_COMPRESSIONS:
-        if data.startswith(magic):
-            return kind, command
+            return what, fix.format(name=name)
     return None
 
 

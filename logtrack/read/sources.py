@@ -34,7 +34,7 @@ from .compressed import (
     position,
     tail_at,
 )
-from .holes import Binary, Holes, archive, looks_binary, other_compression
+from .holes import Binary, Holes, looks_binary, packed
 
 __all__ = ["BATCH_BYTES", "BATCH_ENV", "Batch", "batch_bytes_wanted", "batch_of", "batches",
            "csv_safe", "decode_lines", "holds", "line_of", "newlines"]
@@ -255,13 +255,8 @@ def batches(
                     tail = f"; its incomplete last line ({pending.size} bytes) was left out" if pending.size else ""
                     warn(f"{name}: {exc}: read up to line {line_no - 1}{tail}")
                 return
-            if first and skip == 0 and (kind := archive(chunk[:BINARY_PROBE])):
-                extract = "tar -xf" if "tar" in kind else "unzip" if "zip" in kind else "extract"
-                raise InputError(f"{name}: {kind}, not a log: its files are not read",
-                                 f"take the logs out of it ({extract} {name}) and name them")
-            if first and skip == 0 and (other := other_compression(chunk)):
-                raise InputError(f"{name}: {other[0]}, which logtrack does not read (it reads gzip, bzip2, xz and "
-                                 "zstd)", f"decompress it first ({other[1]}), or have logrotate use one of those")
+            if first and skip == 0 and (kind := packed(chunk[:BINARY_PROBE], name)):
+                raise InputError(f"{name}: {kind[0]}", kind[1])
             if first and skip == 0 and looks_binary(chunk[:BINARY_PROBE]):
                 raise InputError(
                     f"{name}: looks binary (NUL and control bytes no server writes), not an access log",
