@@ -64,6 +64,8 @@ _HEADERS: dict[str, tuple[str, str]] = {
 # (``%{Name}^ti`` and ``%{Name}^to``, a request's and a response's trailer, and ``%^FB``, the time to the
 # first byte: directives of more than a letter)
 _TOKEN = re.compile(r"%[<>!0-9,]*(?:\{(?P<arg>[^}]*)\})?(?P<letter>\^t[io]|\^FB|[a-zA-Z%])|[^%]+|%")
+# a status directive with the ``>`` modifier (``%>s``, ``%!200>s``), read off the text between its tokens
+_FINAL_STATUS = re.compile(r"(?<!%)(?:%%)*%[<!0-9,]*>[<>!0-9,]*s")
 
 # strftime directive -> regex for its text; anything else matches \S+
 _STRFTIME: dict[str, str] = {
@@ -168,8 +170,9 @@ def _one(letter: str, arg: str | None, token: str, template: str) -> Piece:
     if letter == "t" and arg is not None:
         return _time(arg, template)
     if letter == "s":
-        # %s is the original status, %>s the final one: logtrack wants the final
-        field = f.STATUS if ">" in token or "<" not in token else None
+        # %s and %<s are the original status (of a request redirected inside the server), %>s the final one:
+        # logtrack wants the final, and takes the original only from a format that logs no final one
+        field = f.STATUS if ">" in token or not _logs_final_status(template) else None
         return Piece(field=field, pattern=r"[0-9]{3}")
     if letter == "i" and arg is not None and arg.lower() in _HEADERS:
         known, header_pattern = _HEADERS[arg.lower()]
@@ -184,6 +187,10 @@ def _one(letter: str, arg: str | None, token: str, template: str) -> Piece:
         return Piece(pattern=LAZY)
     fld, pattern = _DIRECTIVES.get(letter, (None, r"\S+"))
     return Piece(field=fld, pattern=pattern)
+
+
+def _logs_final_status(template: str) -> bool:
+    return any(m.group("letter") == "s" and ">" in m.group(0) for m in _TOKEN.finditer(unescape(template)))
 
 
 def _time(arg: str, template: str) -> Piece:
