@@ -209,14 +209,18 @@ def test_a_directory_means_its_access_logs(tmp_path: Path) -> None:
 
 
 def test_rotated_siblings(tmp_path: Path) -> None:
-    # (Caddy rolls its own log, through lumberjack: access-<UTC time>.log, gzipped; not another log's copies)
+    # (logrotate's ``extension .log`` keeps the extension last: access.1.log, access-<dateformat>.log.gz; Caddy
+    # rolls its own log, through lumberjack: access-<UTC time>.log, gzipped; not another log's copies)
     for name in ["access.log", "access.log.1", "access.log.2.gz", "access.log-20261101.gz", "access.logx",
                  "access-2026-12-01T10-15-47.217.log.gz", "access-2026-12-01T11-00-02.001.log", "access-other.log",
-                 "access-2026-12-01T10-15-47.217.txt", "access-2026-12-01.log.gz"]:
+                 "access-2026-12-01T10-15-47.217.txt", "access-2026-12-01.log.gz", "access.1.log", "access.2.log.gz",
+                 "access-20261101-1793548800.log.zst", "access_20261101.log", "access.old.log", "access-v2.log",
+                 "access.1.txt", "access.1.log.bak", "access.log.json", "access.log.old", "access.log.1.bak"]:
         (tmp_path / name).write_text("x\n")
-    assert [Path(p).name for p in files.rotated_siblings(str(tmp_path / "access.log"))] == [
+    assert sorted(Path(p).name for p in files.rotated_siblings(str(tmp_path / "access.log"))) == sorted([
         "access.log", "access.log.1", "access.log.2.gz", "access.log-20261101.gz",
-        "access-2026-12-01T10-15-47.217.log.gz", "access-2026-12-01T11-00-02.001.log"]
+        "access-2026-12-01T10-15-47.217.log.gz", "access-2026-12-01T11-00-02.001.log", "access-2026-12-01.log.gz",
+        "access.1.log", "access.2.log.gz", "access-20261101-1793548800.log.zst", "access_20261101.log"])
 
 
 def test_several_logs_with_their_siblings_each_file_once(tmp_path: Path) -> None:

@@ -115,7 +115,8 @@ def _none_found(raw: str, path: Path, pattern: str | None) -> str:
 
 
 def rotated_siblings(base: str) -> list[str]:
-    """A log and its rotated copies: base, base.1, base.2.gz, base-20261101.gz, and, for a log that rolls
+    """A log and its rotated copies: base, base.1, base.2.gz, base-20261101.gz, the copies logrotate makes
+    of a log whose extension it keeps (access.1.log, access-20261101.log.gz), and, for a log that rolls
     itself as Caddy does, access-2026-11-01T10-00-00.000.log.gz (``_rolled``)."""
     return with_siblings([base])
 
@@ -138,25 +139,33 @@ def with_siblings(bases: Iterable[str]) -> list[str]:
             except OSError:
                 listed[folder] = []
         found = [name] if os.path.isfile(base) else []
-        found += _starting(listed[folder], name + ".") + _starting(listed[folder], name + "-")
         stem, ext = os.path.splitext(name)
-        if stem:
-            found += [n for n in _starting(listed[folder], stem + "-") if _rolled(n, stem, ext)]
+        for before, after in [(name, ""), *([(stem, ext)] if stem and ext else [])]:
+            found += [n for sep in _MARKED for n in _starting(listed[folder], before + sep) if _copy(n, before, after)]
         names.update((os.path.join(folder, n), None) for n in found)
     return list(names)
 
 
-# How a Go server that rolls its own log (Caddy's `output file`, through lumberjack) names the rolled copy:
-# access.log -> access-2026-11-01T10-00-00.000.log, gzipped (by default) to access-...log.gz; the time is
-# when it was rolled, UTC unless the server says local, so the names sort as the copies were made.
-_ROLLED_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}-[0-9]{2}-[0-9]{2}\.[0-9]{3}")
+# A log's copies: its name, a mark, maybe a compression's suffix (access.log.1, access.log.2.gz,
+# access.log-20261101.gz), or, for a log whose extension is kept last, its stem, a mark and its extension:
+# - logrotate's ``extension .log``: access.1.log, access.2.log.gz, and with ``dateext`` access-20261101.log.gz;
+# - a Go server that rolls its own log (Caddy's ``output file``, through lumberjack):
+#   access-2026-11-01T10-00-00.000.log, gzipped (by default) to access-...log.gz; the time is when it was
+#   rolled, UTC unless the server says local.
+# A mark is a number or ``dateformat``'s date (digits, maybe parted by - _ or ., as -%Y-%m-%d or -%Y%m%d-%s make
+# it), or lumberjack's time: never a letter (but its T), so another log named after this one (access.log.json,
+# access-other.log, access.old.log) is not taken for a copy of it.
+_MARKED = (".", "-", "_")
+_MARK = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}-[0-9]{2}-[0-9]{2}\.[0-9]{3}|[0-9]+(?:[-_.][0-9]+)*")
+# what logrotate's ``compress`` (with its ``compressext``), savelog or newsyslog put last
+_COMPRESSED = ("", ".gz", ".bz2", ".xz", ".zst", ".lz4", ".lz", ".lzo", ".Z")
 
 
-def _rolled(candidate: str, stem: str, ext: str) -> bool:
-    """Whether ``candidate`` is the log ``stem + ext``'s copy as lumberjack rolls it."""
-    rest = candidate[len(stem) + 1:]
-    stamp = _ROLLED_TIME.match(rest)
-    return stamp is not None and rest[stamp.end():] in (ext, ext + ".gz")
+def _copy(candidate: str, before: str, after: str) -> bool:
+    """Whether ``candidate`` is ``before``, a separator, a mark, ``after`` and maybe a compression's suffix."""
+    rest = candidate[len(before) + 1:]
+    mark = _MARK.match(rest)
+    return mark is not None and rest[mark.end():] in {after + c for c in _COMPRESSED}
 
 
 def _starting(names: list[str], prefix: str) -> list[str]:

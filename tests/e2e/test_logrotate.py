@@ -141,11 +141,16 @@ ROTATIONS = {
     "copytruncate": "compress\n  copytruncate",
     # renamed and never compressed
     "plain": "create 0644",
+    # numbered and dated copies that keep the log's extension (access.1.log, access-20261101-1793548800.log.gz),
+    # the run naming the log by its file, not its directory: its copies are found by their names
+    "extension": "compress\n  delaycompress\n  extension .log\n  create 0644",
+    "extension-dateext": "compress\n  delaycompress\n  extension .log\n  dateext\n  dateformat -%Y%m%d-%s\n  create 0644",
 }
 
 
 @pytest.mark.skipif(LOGROTATE is None, reason="logrotate is not installed (apt-get install logrotate)")
-@pytest.mark.parametrize(("kind", "seed"), [("compress", 3), ("dateext", 4), ("copytruncate", 5), ("plain", 6)])
+@pytest.mark.parametrize(("kind", "seed"), [("compress", 3), ("dateext", 4), ("copytruncate", 5), ("plain", 6),
+                                          ("extension", 7), ("extension-dateext", 8)])
 def test_random_rotations_runs_and_kills_count_each_view_once(tmp_path: Path, cli, kind: str, seed: int) -> None:
     rng = random.Random(seed)
     logs, log, conf, state, rotate_state = site(tmp_path)
@@ -154,7 +159,8 @@ def test_random_rotations_runs_and_kills_count_each_view_once(tmp_path: Path, cl
     reopens = "create" in ROTATIONS[kind]
     lines = loggen.generate(seed, 100_000, "combined", "nginx", [-6, -5], TZ, loggen.START, 3,
                             damaged_every=997, chronological=True)
-    run = ("run", str(logs), "--config", str(conf), "--state", str(state), "--no-upload", "-q")
+    run = ("run", str(log if "extension" in kind else logs), "--config", str(conf), "--state", str(state),
+           "--no-upload", "-q")
     cmd = [sys.executable, "-m", "logtrack", *run]
     env = {**os.environ, "TZ": "UTC", BATCH_ENV: "1"}
     writer = Writer(log)
@@ -174,7 +180,7 @@ def test_random_rotations_runs_and_kills_count_each_view_once(tmp_path: Path, cl
         nonlocal rest, rotations
         writer.write(rest)  # a server writes whole lines: none is half written when logrotate comes
         rest = b""
-        if kind == "dateext":
+        if "dateext" in kind:
             time.sleep(1.05)  # (a name a second)
         rotate(rotate_conf, rotate_state)
         rotations += 1
