@@ -388,6 +388,15 @@ CASES = [
      {"target": "/listing/100002", "user_agent": "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"}),
     ('%t %>s %{User-Agent}i %r', '[01/Dec/2026:05:31:20 -0600] 200 Mozilla/5.0 (X11; Linux x86_64) GET /listing/7',
      {"target": "/listing/7", "user_agent": "Mozilla/5.0 (X11; Linux x86_64)"}),
+    # An agent outside quotes before nginx's $request_method and $request_uri: they begin where a method nginx
+    # reads (capitals, "_", "-") meets a target ("/..."), not at the agent's "CPU iPhone" (live nginx 1.22, a
+    # random log_format probe; a Basic-auth login with a space after them)
+    ('$http_user_agent $request_method $request_uri $remote_addr $remote_user "$time_local" $status $host',
+     'Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 '
+     'GET /listing/100023 127.0.0.1 john smith "01/Dec/2026:06:17:47 -0600" 200 idx.partner.example',
+     {"method": "GET", "target": "/listing/100023", "vhost": "idx.partner.example",
+      "user_agent": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+                    "Mobile/15E148"}),
     ('%r %{Referer}i %t %>s %{User-Agent}i',  # Apache's %r alike
      'POST /listing/6 HTTP/2.0 https://www.zillow.com/a [01/Dec/2026:03:47:49 -0600] 200 Mozilla/5.0 (X11)',
      {"method": "POST", "target": "/listing/6", "referrer": "https://www.zillow.com/a", "user_agent": "Mozilla/5.0 (X11)"}),
@@ -422,6 +431,9 @@ def test_naive_strftime_time_is_in_the_log_zone(timezone: str | None, log_timezo
 
 _LINE = '203.0.113.7 - - [01/Nov/2026:10:00:00 -0500] "GET /listing/1 HTTP/1.1" 200 5 "-" "Mozilla/5.0"'
 SKIPS = [
+    # nginx's "-" for the method and target of a request it could not read, after an agent outside quotes
+    ('$http_user_agent $request_method $request_uri "$time_local" $status',
+     'curl/8.5.0 - - "01/Dec/2026:06:17:47 -0600" 400', Skip.NO_REQUEST),
     # lines joined by a bare CR (old Mac line ends): one line, not the first with the rest ignored as appended
     # fields (which counted one view for five, in combined and common alike)
     ("combined", "\r".join([_LINE] * 5), Skip.UNPARSABLE),

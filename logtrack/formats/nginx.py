@@ -40,8 +40,12 @@ _VARIABLES: dict[str, tuple[str | None, str, str | None]] = {
     "time_iso8601": (f.TIME, ISO_TEXT, f.ISO8601),
     "msec": (f.TIME, r"[0-9]+(?:\.[0-9]+)?", f.EPOCH),
     "request": (f.REQUEST, r".*?", None),
-    "request_method": (f.METHOD, r"\S*", None),
-    "request_uri": (f.TARGET, r"\S*", None),
+    # nginx reads a method of capitals, "_" and "-" only, and a target that starts with "/" (an absolute one is
+    # logged from its path); a request it could not read has "-" for both (nothing under escape=none; its
+    # $request is what came). So a spaced field before them, outside quotes ($http_user_agent $request_method
+    # $request_uri), ends where they begin, not at a word of the agent ("CPU iPhone")
+    "request_method": (f.METHOD, r"[A-Z_-]*", None),
+    "request_uri": (f.TARGET, r"(?:[/*]\S*|-)?", None),
     "uri": (f.PATH, f.PATH_TEXT, None),
     "document_uri": (f.PATH, f.PATH_TEXT, None),
     "args": (f.QUERY, r"\S*", None),
