@@ -64,8 +64,6 @@ _HEADERS: dict[str, tuple[str, str]] = {
 # (``%{Name}^ti`` and ``%{Name}^to``, a request's and a response's trailer, and ``%^FB``, the time to the
 # first byte: directives of more than a letter)
 _TOKEN = re.compile(r"%[<>!0-9,]*(?:\{(?P<arg>[^}]*)\})?(?P<letter>\^t[io]|\^FB|[a-zA-Z%])|[^%]+|%")
-# a status directive with the ``>`` modifier (``%>s``, ``%!200>s``), read off the text between its tokens
-_FINAL_STATUS = re.compile(r"(?<!%)(?:%%)*%[<!0-9,]*>[<>!0-9,]*s")
 
 # strftime directive -> regex for its text; anything else matches \S+
 _STRFTIME: dict[str, str] = {

@@ -117,7 +117,7 @@ def _none_found(raw: str, path: Path, pattern: str | None) -> str:
 def rotated_siblings(base: str) -> list[str]:
     """A log and its rotated copies: base, base.1, base.2.gz, base-20261101.gz, the copies logrotate makes
     of a log whose extension it keeps (access.1.log, access-20261101.log.gz), and, for a log that rolls
-    itself as Caddy does, access-2026-11-01T10-00-00.000.log.gz (``_rolled``)."""
+    itself as Caddy does, access-2026-11-01T10-00-00.000.log.gz (``_copy``)."""
     return with_siblings([base])
 
 
