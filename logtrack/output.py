@@ -137,7 +137,7 @@ def _write_descriptor(name: str, fd: int, data: bytes) -> None:
     except OSError as exc:  # not open (EBADF: "/dev/fd/7" in a shell that opened no 7), a full disk, ...
         if exc.errno == errno.EBADF:
             raise OutputError(f"cannot write {name}: no such descriptor is open",
-                              f"open it for writing in the shell ({descriptor(name)}>FILE) or name a file") from None
+                              f"open it for writing in the shell ({fd}>FILE) or name a file") from None
         raise write_error(name, exc) from None
 
 

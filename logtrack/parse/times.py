@@ -95,25 +95,27 @@ def _sized_epoch(text: pl.Expr) -> pl.Expr:
     """An epoch in microseconds, its unit told by its size (Cloudflare's configurable one, Caddy's unix_*
     time formats): seconds, with a fraction or not, until the year 5138, then milliseconds (with one or
     not), then whole microseconds and nanoseconds; null where the text is no epoch."""
-    parts = pl.when(text.str.contains(_EPOCH_TEXT)).then(text).str.split_exact(".", 1)
-    whole = parts.struct.field("field_0").cast(pl.Int64, strict=False)
-    fraction = parts.struct.field("field_1").fill_null("")
-
-    def plus_fraction(scale: int, digits: int) -> pl.Expr:
-        return whole * scale + fraction.str.pad_end(digits, "0").str.slice(0, digits).cast(pl.Int64, strict=False)
-
-    return (pl.when(whole < 10**11).then(plus_fraction(1_000_000, 6))
-            .when(whole < 10**14).then(plus_fraction(1000, 3))
+    whole, fraction = _epoch_parts(text)
+    return (pl.when(whole < 10**11).then(_scaled(whole, fraction, 1_000_000, 6))
+            .when(whole < 10**14).then(_scaled(whole, fraction, 1000, 3))
             .when(fraction != "").then(pl.lit(None, dtype=pl.Int64))
             .when(whole < 10**17).then(whole).otherwise(whole // 1000))
 
 
 def _epoch_micros(text: pl.Expr) -> pl.Expr:
     """Epoch seconds with an optional fraction -> microseconds (null when not a number so written)."""
+    return _scaled(*_epoch_parts(text), 1_000_000, 6)
+
+
+def _epoch_parts(text: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    """An epoch's whole number and its fraction's digits ("" for none); both null where the text is no epoch."""
     parts = pl.when(text.str.contains(_EPOCH_TEXT)).then(text).str.split_exact(".", 1)
-    seconds = parts.struct.field("field_0").cast(pl.Int64, strict=False)
-    fraction = parts.struct.field("field_1").fill_null("").str.pad_end(6, "0").str.slice(0, 6)
-    return seconds * 1_000_000 + fraction.cast(pl.Int64, strict=False)
+    return parts.struct.field("field_0").cast(pl.Int64, strict=False), parts.struct.field("field_1").fill_null("")
+
+
+def _scaled(whole: pl.Expr, fraction: pl.Expr, scale: int, digits: int) -> pl.Expr:
+    """The epoch in microseconds: its whole number in a unit of ``scale`` µs, its fraction's first ``digits``."""
+    return whole * scale + fraction.str.pad_end(digits, "0").str.slice(0, digits).cast(pl.Int64, strict=False)
 
 
 def _utc(micros: pl.Expr) -> pl.Expr:

@@ -165,7 +165,8 @@ def _copy(candidate: str, before: str, after: str) -> bool:
     """Whether ``candidate`` is ``before``, a separator, a mark, ``after`` and maybe a compression's suffix."""
     rest = candidate[len(before) + 1:]
     mark = _MARK.match(rest)
-    return mark is not None and rest[mark.end():] in {after + c for c in _COMPRESSED}
+    end = rest[mark.end():] if mark else ""
+    return mark is not None and end.startswith(after) and end[len(after):] in _COMPRESSED
 
 
 def _starting(names: list[str], prefix: str) -> list[str]:
