@@ -113,6 +113,36 @@ def test_errors_name_key_and_file(tmp_path: Path, text: str, message: str) -> No
     assert message in str(err.value)
 
 
+
+@pytest.mark.parametrize(("written", "read"), [
+    ("state.db", "{config}/state.db"),  # beside the config file, as nginx reads its own
+    ("../state/state.db", "{config}/../state/state.db"),
+    ("/var/lib/logtrack/state.db", "/var/lib/logtrack/state.db"),
+    ("~/state.db", "{home}/state.db"),  # a home, as in a shell (was a directory "~" beside the config)
+    ("~", "{home}"),
+    ("~root/state.db", "/root/state.db"),
+    ("x/~/state.db", "{config}/x/~/state.db"),  # (a ~ inside a path is a name)
+])
+def test_paths_in_the_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, written: str, read: str) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    path = write(tmp_path, f'[state]\npath = "{written}"\n[upload]\napi_key_file = "{written}"\n')
+    cfg = config.load(path)
+    want = read.format(config=tmp_path, home=tmp_path / "home")
+    assert (cfg.settings.state_path, cfg.settings.api_key_file) == (want, want)
+
+
+@pytest.mark.parametrize("written", ["~/state.db", "~nosuchuser-logtrack/state.db"])
+def test_a_home_that_is_not_there_is_a_config_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                    written: str) -> None:
+    monkeypatch.delenv("HOME")
+    monkeypatch.setattr("pwd.getpwuid", lambda uid: (_ for _ in ()).throw(KeyError(uid)))  # (a container's user)
+    path = write(tmp_path, f'[state]\npath = "{written}"\n')
+    with pytest.raises(ConfigError) as err:
+        config.load(path)
+    home = written.split("/")[0]
+    assert str(err.value) == f"{path}: [state] path: {written!r}: no home directory to put in place of {home}; " \
+                             "write the whole path"
+
 def test_a_config_not_utf8_is_said_by_line_and_a_byte_order_mark_is_no_error(tmp_path: Path) -> None:
     """TOML is UTF-8: a file saved in Latin-1 was a traceback (exit 1); Notepad's byte order mark, a TOML error."""
     path = tmp_path / "logtrack.toml"

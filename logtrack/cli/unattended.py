@@ -94,7 +94,13 @@ def _state_location(cli_value: str | None, cfg: Config) -> Location:
 def _default_path() -> Path:
     if os.geteuid() == 0:
         return Path("/var/lib/logtrack/state.db")
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    base = os.environ.get("XDG_DATA_HOME")
+    if not base:
+        if (home := config_mod.user_home(os.environ)) is None:
+            raise StateError(f"no place for the state: HOME is not set, and this user (ID {os.geteuid()}) has no "
+                             "home in the password database", "set [state] path in the config, or pass --state "
+                             "(or set HOME)")
+        base = str(home / ".local" / "share")
     return Path(base) / "logtrack" / "state.db"
 
 

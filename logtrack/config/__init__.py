@@ -14,7 +14,7 @@ an hour of reading logs is a mistake found too late.
 May import: ``errors``, ``formats``.
 """
 
-from .files import ENV_VAR, LOCAL_CONFIG, find, from_mapping, load, search_path
+from .files import ENV_VAR, LOCAL_CONFIG, find, from_mapping, load, search_path, user_home
 from .model import Config
 from .rules import (
     DEFAULT_ENDPOINT,
@@ -30,4 +30,5 @@ from .rules import (
 __all__ = [
     "DEFAULTS", "DEFAULT_ENDPOINT", "DEFAULT_METHODS", "DEFAULT_STATUS", "ENV_VAR", "LOCAL_CONFIG", "Config",
     "CountingRules", "Fleet", "Settings", "SupplierRule", "find", "from_mapping", "load", "search_path",
+    "user_home",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -154,9 +155,18 @@ def supplier_flag(flag: str) -> SupplierRule:
 
 
 def relative_path(path: str | None, where: str, label: str) -> str | None:
-    """A path in the config file is relative to the file, as in nginx's own."""
+    """A path in the config file is relative to the file, as in nginx's own; ``~`` is a home, as in a shell.
+
+    (Left as it was, ``~/state.db`` was a directory named ``~`` beside the
+    config file, made by the first run.)
+    """
     if path is not None and "\x00" in path:  # (no file system takes one: every look at it would raise)
         raise ConfigError(f"{label}: {path!r} holds a NUL character, which no path can hold")
+    if path is not None and path.startswith("~"):
+        if (home := os.path.expanduser(path)).startswith("~"):  # (no HOME, or no such user: left as it was)
+            raise ConfigError(f"{label}: {path!r}: no home directory to put in place of {path.split('/')[0]}",
+                              "write the whole path")
+        path = home
     if path is None or where == DEFAULTS:
         return path
     return str(Path(where).parent / path)

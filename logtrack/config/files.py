@@ -56,9 +56,27 @@ SYSTEM_CONFIG = Path("/etc/logtrack.toml")
 
 
 def search_path(env: Mapping[str, str]) -> list[Path]:
-    """Where a config is looked for when none is named, first match wins (after LOGTRACK_CONFIG)."""
-    base = env.get("XDG_CONFIG_HOME") or str(Path(env.get("HOME") or Path.home()) / ".config")
-    return [LOCAL_CONFIG, Path(base) / "logtrack" / "logtrack.toml", SYSTEM_CONFIG]
+    """Where a config is looked for when none is named, first match wins (after LOGTRACK_CONFIG).
+
+    A user with no home (below) has no config of their own to look for.
+    """
+    base = env.get("XDG_CONFIG_HOME") or ((home := user_home(env)) and str(home / ".config"))
+    return [LOCAL_CONFIG, *([Path(base) / "logtrack" / "logtrack.toml"] if base else []), SYSTEM_CONFIG]
+
+
+def user_home(env: Mapping[str, str]) -> Path | None:
+    """``HOME``, or the password database's home of this user; None where neither is there.
+
+    A container run under a user ID the image does not know (OpenShift,
+    ``docker run --user 12345``) may have neither, and Python's
+    ``Path.home()`` then raises RuntimeError, which would end the run as a bug.
+    """
+    if env.get("HOME"):
+        return Path(env["HOME"])
+    try:
+        return Path.home()
+    except RuntimeError:
+        return None
 
 
 def find(explicit: Path | None, env: Mapping[str, str]) -> Path | None:

@@ -382,6 +382,45 @@ def test_stdout_or_stderr_closed_is_no_bug(tmp_path: Path, closed: int) -> None:
         assert sum(xml_counts(out.read_bytes()).values()) == 2
 
 
+
+def test_time_zones_without_the_systems_database(tmp_path: Path) -> None:
+    """A slim container (Alpine, Ubuntu's base image) has no /usr/share/zoneinfo: every zone was "unknown time
+    zone 'America/Chicago'" (exit 3), for a name that is right. The IANA database comes with logtrack (the
+    ``tzdata`` package, which Python's zoneinfo reads where the system has none)."""
+    import subprocess
+    import sys
+
+    log = tmp_path / "access.log"
+    log.write_text('203.0.113.7 - - [02/Nov/2026:04:30:00 +0000] "GET /listing/42 HTTP/1.1" 200 5 "-" "Mozilla/5.0"\n')
+    empty = tmp_path / "no-zoneinfo"
+    empty.mkdir()
+    proc = subprocess.run([sys.executable, "-m", "logtrack", "xml", str(log), "--listing-pattern", PATTERN,
+                           "--timezone", "America/Chicago"], capture_output=True,
+                          env={**os.environ, "PYTHONTZPATH": str(empty)})
+    assert proc.returncode == 0, proc.stderr
+    assert xml_counts(proc.stdout) == {("2026-11-01", "", "42"): 1}  # 04:30 UTC is the evening before in Chicago
+
+
+def test_a_user_with_no_home_is_no_bug(cli, log: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A container run under a user ID its image does not know (OpenShift, ``docker run --user 12345``) may have
+    no HOME and no home in the password database: ``Path.home()`` raised RuntimeError, and every command, ``xml``
+    too, ended as a bug (exit 1). Now there is no config of the user's to look for, and a state kept at the
+    user's default place says where else to keep it."""
+    def no_home(cls: type[Path]) -> Path:
+        raise RuntimeError("Could not determine home directory.")
+
+    for name in ("HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(Path, "home", classmethod(no_home))
+    code, out, err = cli("xml", str(log), "--listing-pattern", PATTERN)
+    assert code == ExitCode.OK, err
+    assert sum(xml_counts(out).values()) == 2
+    monkeypatch.setattr(os, "geteuid", lambda: 12345)  # (root's state is in /var/lib/logtrack, home or not)
+    code, _, err = cli("status")
+    assert code == ExitCode.STATE
+    assert err == ("logtrack: error: no place for the state: HOME is not set, and this user (ID 12345) has no home "
+                   "in the password database; set [state] path in the config, or pass --state (or set HOME)\n")
+
 def test_explain_lines_of_stdin_in_the_format_they_make_together(cli) -> None:
     """Under ``auto`` the lines of stdin are judged as a file's are: a W3C log's data lines need its header
     (each alone, a CloudFront line fits no format)."""
