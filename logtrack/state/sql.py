@@ -165,7 +165,7 @@ class SqlStore(ABC):
         rows = self._fetch(
             'INSERT INTO files (site, host, fp_len, fp_hash, "offset", lines, last_name, complete, first_seen, '
             "last_read) VALUES (?, ?, ?, ?, 0, 0, ?, 0, ?, ?) RETURNING id",
-            (self.site, self.host, length, fingerprint(head, length), name, now, now),
+            (self.site, self.host, length, fingerprint(head, length), shown_name(name), now, now),
         )
         return self.file(int(rows[0][0]))
 
@@ -216,7 +216,7 @@ class SqlStore(ABC):
         self._many(
             'UPDATE files SET "offset"=?, lines=?, last_name=?, last_read=?, last_ts=?, recount_since=?, '
             "tail_hash=? WHERE id=?",
-            [(c.offset, c.lines, c.name, now, c.last_ts, c.recount_since, c.tail_hash, c.record_id)
+            [(c.offset, c.lines, shown_name(c.name), now, c.last_ts, c.recount_since, c.tail_hash, c.record_id)
              for c in commits],
         )
 
@@ -516,6 +516,17 @@ def _float(value: Any) -> float | None:
 def _upload(row: Mapping[str, Any]) -> Upload:
     return Upload(float(row["at"]), json.loads(row["days"]), bool(row["ok"]), row["http_status"], row["message"],
                   row["host"])
+
+
+def shown_name(name: str) -> str:
+    """A file's name as the state keeps it: only to be shown (a file is known by its content and inode).
+
+    A name that is not UTF-8 comes from the OS with its odd bytes as lone
+    surrogates (``access\\udcff.log``), which neither SQLite's text nor
+    PostgreSQL's takes: the run that met one stopped there, every time. It
+    is kept as its bytes are shown, ``access\\xff.log``.
+    """
+    return os.fsencode(name).decode("utf-8", "backslashreplace")
 
 
 def _record(row: Mapping[str, Any]) -> FileRecord:

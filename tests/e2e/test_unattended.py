@@ -75,6 +75,30 @@ def test_twice_renamed_compressed_and_half_lines(cli, site, state_at: str, tmp_p
 
 
 
+def test_a_file_name_not_utf8_is_no_bug(cli, state_at: str, tmp_path: Path) -> None:
+    """A log whose name is not UTF-8 (a byte of Latin-1 in it) reached the state as Python's lone surrogate, which
+    neither SQLite's text nor PostgreSQL's takes: the run stopped there with exit 1, and so did every run after it,
+    the views of the files after it never counted. The state keeps the name as its bytes are shown."""
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    line = '203.0.113.7 - - [01/Nov/2026:10:{:02}:00 -0500] "GET /listing/42 HTTP/1.1" 200 5 "-" "Mozilla/5.0"\n'
+    for minute, (name, views) in enumerate(((b"access\xff.log", 3), ("access-\u00e9t\u00e9.log".encode(), 2),
+                                            (b"access.log", 1))):  # (each file its own lines: known by them)
+        (logs / os.fsdecode(name)).write_text(line.format(minute) * views)
+    run = ("run", str(logs), "--listing-pattern", r"^/listing/(?P<id>[0-9]+)$", "--state", state_at, "--no-upload")
+    code, _, err = cli(*run)
+    assert code == ExitCode.OK, err
+    code, out, err = cli("export", "--state", state_at)
+    assert code == ExitCode.OK, err
+    assert xml_counts(out) == {("2026-11-01", "", "42"): 6}
+    with open(logs / os.fsdecode(b"access\xff.log"), "a") as fh:
+        fh.write(line.format(0))
+    code, _, err = cli(*run)
+    assert code == ExitCode.OK, err
+    assert f": known (as {logs}/access\\xff.log), resumed at line 4; now at line 4\n" in err  # (its name in the state)
+    assert xml_counts(cli("export", "--state", state_at)[1]) == {("2026-11-01", "", "42"): 7}
+
+
 VIEW = re.compile(rb'"GET /listing/[0-9]+ HTTP/1\.1" 200 .*Mozilla/5\.0 \((?!.*[Bb]ot)')  # (a browser's view)
 
 
