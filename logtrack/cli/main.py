@@ -45,9 +45,15 @@ def _output_streams() -> None:
     would take the free descriptor, where a library's own message to it
     would land. A closed one is /dev/null, as a daemon's is: what goes
     there is not wanted. (A closed stdin stays closed: reading ``-`` says so.)
+    An open stdout that can't encode all text escapes what it can't, as stderr does.
     """
     for fd, name in ((1, "stdout"), (2, "stderr")):
-        if getattr(sys, name) is not None:
+        stream = getattr(sys, name)
+        if stream is not None:
+            if stream.errors == "strict" and hasattr(stream, "reconfigure"):
+                # (a supplier's "ö" under a Latin-1 locale or PYTHONIOENCODING=ascii, a file name's odd byte:
+                # was a UnicodeEncodeError, exit 1)
+                stream.reconfigure(errors="backslashreplace")
             continue
         null = os.open(os.devnull, os.O_WRONLY)
         if null != fd:

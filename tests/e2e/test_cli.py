@@ -421,6 +421,24 @@ def test_a_user_with_no_home_is_no_bug(cli, log: Path, monkeypatch: pytest.Monke
     assert err == ("logtrack: error: no place for the state: HOME is not set, and this user (ID 12345) has no home "
                    "in the password database; set [state] path in the config, or pass --state (or set HOME)\n")
 
+
+@pytest.mark.parametrize("encoding", ["ascii", "latin-1"])
+def test_text_stdout_cannot_take_is_escaped_not_a_bug(cli, log: Path, tmp_path: Path, encoding: str) -> None:
+    """A report's table printed where stdout is not UTF-8 (a Latin-1 locale, PYTHONIOENCODING): a supplier named
+    "Zillöw ☃" was a UnicodeEncodeError, exit 1. What the encoding cannot take is escaped, as on stderr."""
+    import subprocess
+    import sys
+
+    state = tmp_path / "state.db"
+    code, _, err = cli("run", str(log), "--listing-pattern", PATTERN, "--supplier", "Zill\u00f6w \u2603=zillow.com",
+                       "--state", str(state), "--no-upload")
+    assert code == ExitCode.OK, err
+    proc = subprocess.run([sys.executable, "-m", "logtrack", "report", "--state", str(state)], capture_output=True,
+                          env={**os.environ, "PYTHONIOENCODING": encoding})
+    assert proc.returncode == 0, proc.stderr
+    shown = "Zill\\xf6w \\u2603" if encoding == "ascii" else "Zill\u00f6w \\u2603"
+    assert shown.encode(encoding) in proc.stdout
+
 def test_explain_lines_of_stdin_in_the_format_they_make_together(cli) -> None:
     """Under ``auto`` the lines of stdin are judged as a file's are: a W3C log's data lines need its header
     (each alone, a CloudFront line fits no format)."""
