@@ -170,6 +170,10 @@ MISTAKES = [
      "is after --until 'yesterday'"),
     (["export", "--state", "{tmp}/none.db"], ExitCode.STATE, "no state at {tmp}/none.db"),
     (["run", "{log}", "--state", "{tmp}", "--no-upload"], ExitCode.STATE_STORAGE, "{tmp}"),
+    (["run", "{log}", "--state", "{log}/sub/state.db", "--no-upload"], ExitCode.STATE_STORAGE,
+     "cannot make the state {log}/sub/state.db: {log} is a file, not a directory; point --state"),  # (was "File exists")
+    (["status", "--state", "/dev/null"], ExitCode.STATE_STORAGE,
+     "the state /dev/null is not a regular file (a device, FIFO or socket); name a file"),  # (was "disk I/O error")
     (["run", "{log}", "--state", "{state}", "--dry-run", "-o", "{log}"], ExitCode.OUTPUT, "not a directory"),
     (["sandbox", "--api-key", "k", "--port", "{port}"], ExitCode.USAGE, "cannot listen on 127.0.0.1:{port}"),
     (["sandbox", "--api-key", "k", "--port", "0", "--data", "{log}"], ExitCode.USAGE, "is not a directory"),

@@ -186,11 +186,18 @@ class State(SqlStore):
         if path.is_dir():
             raise StateStorageError(f"the state {path} is a directory", "name a file, e.g. --state "
                                     f"{path / 'state.db'}")
+        if path.exists() and not path.is_file():  # (SQLite said "disk I/O error" of /dev/null)
+            raise StateStorageError(f"the state {path} is not a regular file (a device, FIFO or socket)",
+                                    "name a file, e.g. --state /var/lib/logtrack/state.db")
         if not _sqlite(path):  # (before a lock file is made beside it)
             raise StateStorageError(f"{path} is not a logtrack state: it is not a SQLite database",
                                     "name the state's file (--state, or [state] path), or a new one to make")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
+        except (FileExistsError, NotADirectoryError):  # ("File exists": a file where a directory is to be)
+            in_the_way = next((p for p in reversed(path.parents) if p.exists() and not p.is_dir()), path.parent)
+            raise StateStorageError(f"cannot make the state {path}: {in_the_way} is a file, not a directory",
+                                    "point --state / [state] path elsewhere") from None
         except OSError as exc:
             raise _storage_error(path, exc) from None
         lock_path = path.with_name(path.name + ".lock")
