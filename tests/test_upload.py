@@ -61,16 +61,22 @@ def test_the_key_comes_from_the_environment_or_a_private_file(tmp_path: Path) ->
     (404, UploadError, "flexmls answered 404 at "),
     (503, UnreachableError, "flexmls answered 503 at "),
 ])
-def test_each_refusal_is_its_own_error_and_never_shows_the_key(status: int, error: type[Exception],
-                                                               words: str) -> None:
-    """A server on loopback answers every post with ``status`` (retries off, so a 503 is final at once)."""
+@pytest.mark.parametrize("key", ["k3y-in-the-path-0042", "k3y in/the#path?0042%"])
+def test_each_refusal_is_its_own_error_and_never_shows_the_key(status: int, error: type[Exception], words: str,
+                                                               key: str) -> None:
+    """A server on loopback answers every post with ``status`` (retries off, so a 503 is final at once).
+
+    A key with a space, ``/``, ``#`` or ``?`` in it is one segment of the path, percent-encoded (it was put in as
+    it is: cut at its ``#``, or split into two segments), and neither form of it is shown."""
     import http.server
     import threading
+    from urllib.parse import quote
 
-    key = "k3y-in-the-path-0042"
+    paths = []
 
     class Refuse(http.server.BaseHTTPRequestHandler):
         def do_POST(self) -> None:
+            paths.append(self.path)
             self.rfile.read(int(self.headers.get("Content-Length", 0)))
             body = f"no: {self.path}\n".encode()  # echoes the path, key and all, as some servers do
             self.send_response(status)
@@ -94,4 +100,44 @@ def test_each_refusal_is_its_own_error_and_never_shows_the_key(status: int, erro
         server.server_close()
     assert type(caught.value) is error
     assert str(caught.value).startswith(words)
-    assert key not in str(caught.value) + str(caught.value.detail)
+    shown = str(caught.value) + str(caught.value.detail)
+    assert key not in shown and quote(key, safe="") not in shown and "[api-key]" in shown
+    assert paths == [f"/v1/{quote(key, safe='')}/views"]
+
+
+@pytest.mark.parametrize("key", ["k3y-in-the-path-0042", "k3y in/the#path?0042"])
+def test_urllib3s_retry_messages_never_show_the_key(caplog: pytest.LogCaptureFixture, key: str) -> None:
+    """urllib3 logs each retry with the URL it posts to: a program that shows its debug messages (or a test's log
+    capture) showed the key in util.retry's "Incremented Retry for (url=...)", the filter being on connectionpool's
+    logger alone."""
+    import http.server
+    import logging
+    import threading
+    from urllib.parse import quote
+
+
+    class Busy(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            self.send_response(503)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Busy)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    caplog.set_level(logging.DEBUG, logger="urllib3")
+    try:
+        settings = UploadSettings(endpoint=f"http://127.0.0.1:{server.server_address[1]}/v1/{{api_key}}/views",
+                                  timeout=5.0, retries=2, backoff=0.0)
+        poster = Poster(key, settings)
+        with pytest.raises(UnreachableError):
+            poster.check(poster.post(b"<Views/>"))
+    finally:
+        server.shutdown()
+        server.server_close()
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "Retry" in logged and "[api-key]" in logged  # (urllib3 did log the retries, URL and all)
+    assert key not in logged and quote(key, safe="") not in logged

@@ -23,7 +23,7 @@ import typer
 from .. import config as config_mod
 from ..config import Config
 from ..errors import InputError, OutputError, StateError, UploadError, UsageError
-from ..flexmls.upload import TRACKER, key_status, load_api_key
+from ..flexmls.upload import TRACKER, in_url, key_status, load_api_key
 from ..jobs.report import summary_lines
 from ..jobs.report_data import period
 from ..output import STDOUT, write_file, write_into
@@ -450,7 +450,7 @@ def tracker_tag(
                else "YOUR_API_KEY")
         marker = "LOGTRACK-LISTING-ID"  # the placeholder goes in after escaping, so that it stays as written
         src = TRACKER.format(listing_id=marker if template else quote(listing_id, safe=""),
-                             api_key=quote(key, safe=""))
+                             api_key=in_url(key))
         tag = f'<img src="{html.escape(src)}" width="1" height="1" alt="" style="position:absolute;left:-9999px">'
         print(tag.replace(marker, listing_id) if template else tag)
 

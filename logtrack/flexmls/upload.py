@@ -44,7 +44,17 @@ class UploadSettings:
 
 
 def redact(text: str, api_key: str) -> str:
-    return text.replace(api_key, REDACTED) if api_key else text
+    """``text`` without the key, as it is or as it goes in the URL (percent-encoded: a server may echo it)."""
+    for form in (api_key, in_url(api_key)) if api_key else ():
+        text = text.replace(form, REDACTED)
+    return text
+
+
+def in_url(api_key: str) -> str:
+    """The key as one segment of a URL's path: a key's ``/``, ``#``, ``?`` or space would change the URL."""
+    from urllib.parse import quote
+
+    return quote(api_key, safe="")
 
 
 def load_api_key(env_value: str | None, key_file: str | None) -> str:
@@ -175,21 +185,28 @@ def _reporting_retry(report: RetryReport | None, timeout: float, **settings: obj
 _LOGGED_KEYS: set[str] = set()
 
 
+# urllib3's module loggers: a filter applies to the records of its own logger only, not of those below it
+# (the retries' "Incremented Retry for (url=...)" is util.retry's)
+_URLLIB3_LOGGERS = ("connectionpool", "util.retry", "poolmanager", "connection", "response", "http2.connection",
+                    "contrib.pyopenssl")
+
+
 def _redact_logs(api_key: str) -> None:
     """urllib3 logs each retry with the URL, key and all: a program that shows warnings must not show it."""
     import logging
 
     class Redact(logging.Filter):
         def filter(self, record: logging.LogRecord) -> bool:
-            text = record.getMessage()
-            if any(key in text for key in _LOGGED_KEYS):
-                for key in _LOGGED_KEYS:
-                    text = redact(text, key)
-                record.msg, record.args = text, ()
+            text = shown = record.getMessage()
+            for key in _LOGGED_KEYS:
+                shown = redact(shown, key)
+            if shown != text:
+                record.msg, record.args = shown, ()
             return True
 
     if not _LOGGED_KEYS:
-        logging.getLogger("urllib3.connectionpool").addFilter(Redact())
+        for name in _URLLIB3_LOGGERS:
+            logging.getLogger(f"urllib3.{name}").addFilter(Redact())
     _LOGGED_KEYS.add(api_key)
 
 
@@ -204,7 +221,7 @@ class Poster:
             raise ConfigError("the flexmls API key is empty")
         self.api_key = api_key
         self.settings = settings
-        self.url = settings.endpoint.format(api_key=api_key)
+        self.url = settings.endpoint.format(api_key=in_url(api_key))
         retry = _reporting_retry(
             on_retry, settings.timeout,
             total=settings.retries,
