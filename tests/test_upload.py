@@ -52,6 +52,16 @@ def test_the_key_comes_from_the_environment_or_a_private_file(tmp_path: Path) ->
         load_api_key(None, str(key_file))
     assert "s3cr" not in str(err.value)
     assert redact("GET /views/s3cr3t/ failed", "s3cr3t") == "GET /views/[api-key]/ failed"
+    key_file.write_bytes(b"\xef\xbb\xbfs3cr3t\r\n")  # (a Windows editor's: its byte order mark is no part of the key)
+    assert load_api_key(None, str(key_file)) == "s3cr3t"
+    for text in ("s3cr3t\nother", "# my key\ns3cr3t", "KEY = s3cr3t", "s3cr3t\x00"):
+        key_file.write_text(text)
+        with pytest.raises(ConfigError, match=r"key holds more than the key \(a space, a second line") as err:
+            load_api_key(None, str(key_file))
+        assert "s3cr3t" not in str(err.value) + str(err.value.fix)
+        with pytest.raises(ConfigError, match=r"^LOGTRACK_API_KEY holds more than the key") as err:
+            load_api_key(text, None)
+        assert "s3cr3t" not in str(err.value) + str(err.value.fix)
 
 
 @pytest.mark.parametrize(("status", "error", "words"), [

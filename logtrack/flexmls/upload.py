@@ -60,7 +60,7 @@ def in_url(api_key: str) -> str:
 def load_api_key(env_value: str | None, key_file: str | None) -> str:
     """The key from LOGTRACK_API_KEY (given by the CLI) or a file only its owner can read."""
     if env_value:
-        return env_value.strip()
+        return _one_word(env_value.strip(), "LOGTRACK_API_KEY")
     if not key_file:
         raise ConfigError(
             "no flexmls API key",
@@ -77,7 +77,7 @@ def load_api_key(env_value: str | None, key_file: str | None) -> str:
             f"chmod 600 {path}",
         )
     try:
-        key = path.read_text().strip()
+        key = path.read_text(encoding="utf-8-sig").strip()  # (-sig: a Windows editor's byte order mark is no key)
     except OSError as exc:
         raise ConfigError(f"[upload] api_key_file {path}: {exc.strerror}",
                           "make it readable by the user logtrack runs as (and by no one else)") from None
@@ -86,6 +86,15 @@ def load_api_key(env_value: str | None, key_file: str | None) -> str:
                           "write the key alone in it, as flexmls gave it") from None
     if not key:
         raise ConfigError(f"[upload] api_key_file {path} is empty")
+    return _one_word(key, f"[upload] api_key_file {path}")
+
+
+def _one_word(key: str, where: str) -> str:
+    """A key with a space, a line break or a control character in it is not the key alone (a comment, a second
+    line, ``KEY = ...``): flexmls would refuse it (403) after the logs were read; said now, never shown."""
+    if any(c.isspace() or not c.isprintable() for c in key):
+        raise ConfigError(f"{where} holds more than the key (a space, a second line or a control character)",
+                          "write the key alone in it, as flexmls gave it")
     return key
 
 
