@@ -6,6 +6,7 @@ To add a command, write it in the module of its group (``preview``,
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import os
 import sys
@@ -47,19 +48,33 @@ def _output_streams() -> None:
     there is not wanted. (A closed stdin stays closed: reading ``-`` says so.)
     An open stdout that can't encode all text escapes what it can't, as stderr does.
     """
+    codecs.register_error(_ESCAPED, _escaped)
     for fd, name in ((1, "stdout"), (2, "stderr")):
         stream = getattr(sys, name)
         if stream is not None:
-            if stream.errors == "strict" and hasattr(stream, "reconfigure"):
+            if stream.errors in ("strict", "backslashreplace") and hasattr(stream, "reconfigure"):
                 # (a supplier's "ö" under a Latin-1 locale or PYTHONIOENCODING=ascii, a file name's odd byte:
-                # was a UnicodeEncodeError, exit 1)
-                stream.reconfigure(errors="backslashreplace")
+                # was a UnicodeEncodeError on stdout, exit 1)
+                stream.reconfigure(errors=_ESCAPED)
             continue
         null = os.open(os.devnull, os.O_WRONLY)
         if null != fd:
             os.dup2(null, fd)
             os.close(null)
-        setattr(sys, name, open(fd, "w", encoding="utf-8", errors="backslashreplace", closefd=False))  # noqa: SIM115
+        setattr(sys, name, open(fd, "w", encoding="utf-8", errors=_ESCAPED, closefd=False))  # noqa: SIM115
+
+
+_ESCAPED = "logtrack-escaped"
+
+
+def _escaped(exc: UnicodeError) -> tuple[str, int]:
+    """Python's ``backslashreplace``, but a byte of a file name that is not UTF-8 (which the OS hands over as a
+    lone surrogate, U+DC80 to U+DCFF) is shown as the byte it is, ``\\xff``, as the state keeps the name."""
+    if not isinstance(exc, UnicodeEncodeError):
+        raise exc
+    text = exc.object[exc.start:exc.end]
+    return "".join(f"\\x{ord(c) - 0xDC00:02x}" if 0xDC80 <= ord(c) <= 0xDCFF
+                   else c.encode("ascii", "backslashreplace").decode() for c in text), exc.end
 
 
 def leave(code: object) -> NoReturn:

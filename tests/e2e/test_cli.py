@@ -439,6 +439,19 @@ def test_text_stdout_cannot_take_is_escaped_not_a_bug(cli, log: Path, tmp_path: 
     shown = "Zill\\xf6w \\u2603" if encoding == "ascii" else "Zill\u00f6w \\u2603"
     assert shown.encode(encoding) in proc.stdout
 
+
+def test_a_file_name_not_utf8_is_shown_by_its_bytes(tmp_path: Path) -> None:
+    """The OS hands a name that is not UTF-8 over with its odd byte as a lone surrogate, which stderr showed as
+    ``\\udcff``; it is the byte ``\\xff``, as the state keeps the name."""
+    import subprocess
+    import sys
+
+    (tmp_path / os.fsdecode(b"access\xff.log")).write_text("\n".join(LINES) + "\n")
+    proc = subprocess.run([sys.executable, "-m", "logtrack", "xml", str(tmp_path), "--listing-pattern", PATTERN],
+                          capture_output=True)
+    assert proc.returncode == 0, proc.stderr
+    assert f"logtrack: {tmp_path}/access\\xff.log: format combined\n".encode() in proc.stderr
+
 def test_explain_lines_of_stdin_in_the_format_they_make_together(cli) -> None:
     """Under ``auto`` the lines of stdin are judged as a file's are: a W3C log's data lines need its header
     (each alone, a CloudFront line fits no format)."""
