@@ -74,6 +74,12 @@ schema_location = "urn:x ViewTracking.xsd"
         ("[[suppliers]]\nreferrer = ['zillow.com']\n", "[[suppliers]] #1 has no name"),
         ("[[suppliers]]\nname = 'Z'\n", "[[suppliers]] #1 (Z) matches nothing"),
         ("[[suppliers]]\nname = 'Z'\nreferrer = ['https://zillow.com/']\n", "is not a domain name"),
+        ("[[suppliers]]\nname = 'Z'\nreferrer = ['zil*ow.com']\n", "referrer: 'zil*ow.com' is not a domain name"),
+        ("[[suppliers]]\nname = 'Z'\nreferrer = ['zillow..com']\n", "referrer: 'zillow..com' is not a domain name"),
+        # (virtual hosts are matched whole: a wildcard there matched none, every view "Other")
+        ("[[suppliers]]\nname = 'Z'\nhost = ['*.zillow.com']\n", "host: '*.zillow.com' is not a domain name; write "
+         "the bare host, e.g. 'zillow.com', without scheme, port or path, each virtual host whole"),
+        ("[filters]\nvhosts = ['*.site.example']\n", "[filters] vhosts: '*.site.example' is not a domain name"),
         ("[[suppliers]]\nname = 'Z'\nreferer = ['zillow.com']\n", "unknown key [[suppliers]] #1 referer"),
         ("[logs\n", "invalid TOML"),
         ("[fleet]\nhost_timeout = 'a day'\n", "[fleet] host_timeout: 'a day' is not a duration"),
@@ -142,6 +148,21 @@ def test_a_home_that_is_not_there_is_a_config_error(tmp_path: Path, monkeypatch:
     home = written.split("/")[0]
     assert str(err.value) == f"{path}: [state] path: {written!r}: no home directory to put in place of {home}; " \
                              "write the whole path"
+
+
+@pytest.mark.parametrize(("written", "read"), [
+    ("zillow.com", "zillow.com"),
+    ("WWW.Zillow.COM.", "www.zillow.com"),
+    ("*.zillow.com", "zillow.com"),  # (a domain stands for every host under it already; the wildcard matched none)
+    ("b\u00fccher.example", "xn--bcher-kva.example"),  # as a browser sends an international name in a Referer
+    ("xn--bcher-kva.example", "xn--bcher-kva.example"),
+    ("_partner.example", "_partner.example"),
+])
+def test_referrer_domains_as_the_logs_hold_them(tmp_path: Path, written: str, read: str) -> None:
+    path = write(tmp_path, f"[[suppliers]]\nname = 'Z'\nreferrer = ['{written}']\n")
+    assert config.load(path).rules.suppliers == (SupplierRule("Z", (read,)),)
+    flagged = Config().with_overrides(suppliers=[f"Z={written}"])
+    assert flagged.rules.suppliers == (SupplierRule("Z", (read,)),)
 
 def test_a_config_not_utf8_is_said_by_line_and_a_byte_order_mark_is_no_error(tmp_path: Path) -> None:
     """TOML is UTF-8: a file saved in Latin-1 was a traceback (exit 1); Notepad's byte order mark, a TOML error."""

@@ -58,7 +58,7 @@ def supplier_rules(raw: Any, where: str) -> tuple[SupplierRule, ...]:
         check_keys(entry, _SUPPLIER_KEYS, label, where)
         if "name" not in entry:
             raise ConfigError(f"{where}: {label} has no name", 'add name = "..."')
-        referrer = domain_names(entry.get("referrer", []), f"{where}: {label} referrer")
+        referrer = domain_names(entry.get("referrer", []), f"{where}: {label} referrer", under=True)
         host = domain_names(entry.get("host", []), f"{where}: {label} host")
         if not referrer and not host:
             raise ConfigError(
@@ -128,15 +128,29 @@ def fleet_of(section: Mapping[str, Any], where: str) -> Fleet:
     )
 
 
-def domain_names(raw: str | list[Any], label: str) -> tuple[str, ...]:
+def domain_names(raw: str | list[Any], label: str, *, under: bool = False) -> tuple[str, ...]:
+    """Host names as the logs hold them: lower case, an international one in its ASCII form (``bücher.example``
+    is ``xn--bcher-kva.example``, as a browser sends it in a Referer).
+
+    ``under``: a name stands for every host under it too (the referrer rules), so ``*.zillow.com`` is
+    ``zillow.com``; elsewhere (virtual hosts, matched whole) a wildcard is refused. (Either was taken as it
+    was written, and matched no host ever: every view of the supplier counted as "Other".)
+    """
     items = [raw] if isinstance(raw, str) else raw
     out = []
     for item in items:
         text = expect_str(item, label).strip().lower().rstrip(".")
-        if not text or any(c in text for c in "/: "):
+        if under and text.startswith("*."):
+            text = text[2:]
+        try:
+            text = text if text.isascii() else text.encode("idna").decode("ascii")
+        except UnicodeError:
+            text = ""  # (not a name IDNA takes: refused below)
+        if not all(part and all(c.isalnum() or c in "-_" for c in part) for part in text.split(".")):
             raise ConfigError(
                 f"{label}: {item!r} is not a domain name",
-                "write the bare host, e.g. 'zillow.com', without scheme, port or path",
+                "write the bare host, e.g. 'zillow.com', without scheme, port or path"
+                + (" (it stands for every host under it too)" if under else ", each virtual host whole"),
             )
         out.append(text)
     return tuple(out)
@@ -150,7 +164,8 @@ def supplier_flag(flag: str) -> SupplierRule:
             "for example --supplier Zillow=zillow.com,trulia.com",
         )
     return SupplierRule(
-        xml_text(name.strip(), f"--supplier {flag!r}"), domain_names(domains.split(","), f"--supplier {flag!r}")
+        xml_text(name.strip(), f"--supplier {flag!r}"),
+        domain_names(domains.split(","), f"--supplier {flag!r}", under=True),
     )
 
 
