@@ -179,10 +179,19 @@ def get(spec: str) -> LogFormat:
         return fmt
     if spec.lstrip().startswith("{"):  # JSON with neither: refused, saying what it lacks
         return nginx.compile_json(spec)
+    if (word := spec.strip().lower()) in preset_names() or word == "auto":
+        raise LogFormatError(f"unknown log format {spec!r}", f"write it {word!r}")
+    if word in ("nginx", "apache", "apache2", "httpd"):
+        raise LogFormatError(f"unknown log format {spec!r}", "nginx's and Apache's own access log is 'combined' "
+                             "(which auto finds); a format of your own is its string, or for nginx --nginx-conf")
+    # A word no preset has is most often the name a server's config gave its format (nginx's "main")
+    named = (f"; if {spec!r} is a name your server's config gives a format (nginx's log_format main, Apache's "
+             "LogFormat ... combinedio), give the format string itself, or for nginx read its config with "
+             "--nginx-conf" if spec.isidentifier() else "")
     raise LogFormatError(
         f"unknown log format {spec!r}",
         f"use one of {', '.join(['auto', *preset_names()])}, an nginx log_format template "
-        "or an Apache LogFormat string",
+        f"or an Apache LogFormat string{named}",
     )
 
 

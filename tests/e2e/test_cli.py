@@ -130,12 +130,19 @@ def test_strict_names_file_and_line(cli, log: Path) -> None:
          "    ^/listing/(?P<id>[0-9]+\n"
          "              ^"),
         (["xml", "{log}", "--listing-pattern", PATTERN, "--format", "nginx"], ExitCode.CONFIG,
-         "logtrack: error: --format: unknown log format 'nginx'; use one of auto, vhost_combined, host_combined, "
+         "logtrack: error: --format: unknown log format 'nginx'; nginx's and Apache's own access log is 'combined' "
+         "(which auto finds); a format of your own is its string, or for nginx --nginx-conf"),
+        (["xml", "{log}", "--listing-pattern", PATTERN, "--format", "Combined "], ExitCode.CONFIG,
+         "logtrack: error: --format: unknown log format 'Combined '; write it 'combined'"),
+        (["xml", "{log}", "--listing-pattern", PATTERN, "--format", "main"], ExitCode.CONFIG,
+         "logtrack: error: --format: unknown log format 'main'; use one of auto, vhost_combined, host_combined, "
          "traefik, combined, vhost_common, common, nginx_proxy_manager, nginx_proxy_manager_standard, alb, "
          "elb, haproxy, haproxy_clf, envoy, istio, w3c, cloudfront, caddy, "
          "traefik_json, "
          "cloudflare, gcp, akamai, azure_front_door, caddy_console, an nginx log_format template "
-         "or an Apache LogFormat string"),
+         "or an Apache LogFormat string; if 'main' is a name your server's config gives a format (nginx's "
+         "log_format main, Apache's LogFormat ... combinedio), give the format string itself, or for nginx read "
+         "its config with --nginx-conf"),
         (["xml", "{log}", "--listing-pattern", PATTERN, "--timezone", "Central"], ExitCode.CONFIG,
          "logtrack: error: --timezone: unknown time zone 'Central'; use an IANA name such as "
          "'America/Chicago' or 'UTC'"),
