@@ -505,7 +505,8 @@ def test_escape_none_or_json_in_nginx_conf_writes_bytes_as_they_came(tmp_path, e
     conf = tmp_path / "nginx.conf"
     conf.write_text(f"http {{\n log_format raw escape={escape} '$remote_addr [$time_local] \"$request\" $status "
                     "\"$http_user_agent\"';\n log_format esc '$remote_addr [$time_local] \"$request\" $status "
-                    "\"$http_user_agent\"';\n access_log /var/log/raw.log raw;\n access_log /var/log/esc.log esc;\n}}\n")
+                    "\"$http_user_agent\"';\n server {{ access_log /var/log/raw.log raw; }}\n"
+                    " server {{ access_log /var/log/esc.log esc; }}\n}}\n")
     logs = {log.format_name: log.format for log in nginx_conf.read(conf)}
     line = b'203.0.113.7 [01/Nov/2026:10:00:00 -0500] "GET /listing/1 HTTP/1.1" 200 "' + RAW_AGENT + b'"'
     assert parse_batch(batch_of("t.log", 1, line), logs["raw"])["reason"].to_list() == [None]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import glob
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,16 +38,34 @@ class AccessLog:
 class _Directive:
     args: list[str]
     where: str
+    block: tuple[int, ...] = ()  # the blocks it is in (http, server, location, ...), each by a number of its own
+
+
+@dataclass(frozen=True)
+class Conf:
+    """What an nginx configuration logs."""
+
+    logs: list[AccessLog]  # the files to read, each with its format
+    skipped: list[tuple[str, str, str]]  # access_log entries that name no file: (target, where, why)
+    twice: list[tuple[AccessLog, AccessLog]]  # (left out, read): two files of one block, each request in both
 
 
 def read(path: Path) -> list[AccessLog]:
     """The access logs an nginx configuration writes, each with its format."""
-    return read_all(path)[0]
+    return read_all(path).logs
 
 
-def read_all(path: Path) -> tuple[list[AccessLog], list[tuple[str, str, str]]]:
-    """The access logs, and the access_log entries that name no file: (target, where, why)."""
-    directives = list(_directives(path, path.parent, depth=0))
+def read_all(path: Path) -> Conf:
+    """The access logs, the access_log entries that name no file, and the files that repeat another's requests.
+
+    nginx writes a request to every access_log of the block that serves it
+    (one written in an inner block replaces the outer ones), so two files
+    named in one block hold the same requests (a combined log and a JSON one
+    for a shipper, say): counting both counts every view twice. The first
+    is read; the others are left out and said so. Unless either has an
+    ``if=``, which may send each request to one of them only.
+    """
+    directives = list(_directives(path, path.parent, depth=0, blocks=([], iter(range(1, 1 << 30)))))
     templates: dict[str, str] = {"combined": COMBINED}
     escapes: dict[str, str] = {}  # each format's escape= (``nginx.ESCAPES``), where it says one
     for d in directives:
@@ -62,7 +81,9 @@ def read_all(path: Path) -> tuple[list[AccessLog], list[tuple[str, str, str]]]:
                     raise ConfigError(f"{d.where}: log_format {d.args[1]}: {exc.message}", exc.fix) from None
     logs: list[AccessLog] = []
     skipped: list[tuple[str, str, str]] = []
+    twice: list[tuple[AccessLog, AccessLog]] = []
     seen: set[str] = set()
+    first_of_block: dict[tuple[int, ...], AccessLog | None] = {}  # None: one with an if= is among them
     for d in directives:
         if d.args[0] != "access_log" or len(d.args) < 2:
             continue
@@ -82,46 +103,70 @@ def read_all(path: Path) -> tuple[list[AccessLog], list[tuple[str, str, str]]]:
         pattern = re.sub(r"\$\{?[A-Za-z0-9_]+\}?", "*", target)
         if not Path(pattern).is_absolute():
             pattern = str(path.parent / pattern)
-        if pattern in seen:
-            continue
-        seen.add(pattern)
         try:
             fmt = nginx.compile_any(templates[name], name, escape=escapes.get(name, "default"))
         except ConfigError as exc:
             raise ConfigError(f"{d.where}: log_format {name}: {exc}") from None
-        logs.append(AccessLog(pattern, name, fmt, d.where))
-    return logs, skipped
+        log = AccessLog(pattern, name, fmt, d.where)
+        conditional = any(a.startswith("if=") for a in d.args[2:])
+        if d.block in first_of_block:
+            kept = first_of_block[d.block]
+            if kept is not None and not conditional:
+                if kept.path != pattern:
+                    twice.append((log, kept))
+                continue
+            first_of_block[d.block] = None
+        else:
+            first_of_block[d.block] = None if conditional else log
+        if pattern in seen:
+            continue
+        seen.add(pattern)
+        logs.append(log)
+    return Conf(logs, skipped, twice)
 
 
-def _directives(path: Path, prefix: Path, depth: int) -> list[_Directive]:
+def _directives(path: Path, prefix: Path, depth: int,
+                blocks: tuple[list[int], Iterator[int]]) -> list[_Directive]:
+    """The statements of ``path`` and of what it includes, in order, each with the blocks it is in.
+
+    ``blocks``: the blocks open where ``path`` is read (an included file's
+    statements are in the block of its ``include``), and the numbers new
+    blocks take.
+    """
     if depth > 20:
         raise ConfigError(f"{path}: include nesting deeper than 20 (an include loop?)")
     try:
         text = path.read_text(encoding="utf-8", errors="replace")
     except OSError as exc:
         raise ConfigError(f"cannot read nginx config {path}: {exc.strerror}") from None
+    open_, numbers = blocks
     out: list[_Directive] = []
-    for args, line in _statements(text, str(path)):
+    for args, line, end in _statements(text, str(path)):
         where = f"{path}:{line}"
-        if args[0] == "include" and len(args) == 2:
+        if end == "}":
+            if open_:
+                open_.pop()
+        elif end == "{":
+            open_.append(next(numbers))
+        elif args[0] == "include" and len(args) == 2:
             pattern = args[1] if Path(args[1]).is_absolute() else str(prefix / args[1])
             for included in sorted(glob.glob(pattern)):
-                out.extend(_directives(Path(included), prefix, depth + 1))
+                out.extend(_directives(Path(included), prefix, depth + 1, blocks))
         else:
-            out.append(_Directive(args, where))
+            out.append(_Directive(args, where, tuple(open_)))
     return out
 
 
-def _statements(text: str, name: str) -> list[tuple[list[str], int]]:
-    """Split nginx config text into statements (their words) with line numbers.
+def _statements(text: str, name: str) -> list[tuple[list[str], int, str]]:
+    """Split nginx config text into statements (their words) with line numbers, and what ends each.
 
-    Block openers (``http {``) end a statement too; their words are kept but
-    never match the directives read here. Words are read as nginx's own
+    A block's opener (``server {``) ends with ``{``, its end is a statement
+    of no words ending with ``}``, any other with ``;``. Words are read as nginx's own
     reader does: a quote opens a string only at a word's start (inside a
     word it is the word's), and a backslash makes the next character the
     word's, a space or a ``;`` too, copied as nginx copies it.
     """
-    statements: list[tuple[list[str], int]] = []
+    statements: list[tuple[list[str], int, str]] = []
     words: list[str] = []
     word: list[str] = []
     start_line = line = 1
@@ -176,7 +221,9 @@ def _statements(text: str, name: str) -> list[tuple[list[str], int]]:
         elif c in ";{}":
             end_word()
             if words:
-                statements.append((words, start_line))
+                statements.append((words, start_line, "{" if c == "{" else ";"))
+            if c == "}":
+                statements.append(([], line, c))
             words = []
         else:
             if not words and not in_word:

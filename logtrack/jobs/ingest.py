@@ -72,7 +72,7 @@ def ingest_paths(state: Store, config: Config, paths: Sequence[str], hooks: Hook
     still missing after that is left to the next run.
     """
     hooks = hooks or Hooks()
-    inputs, problems = plan(config, paths, siblings=True)
+    inputs, problems = plan(config, paths, siblings=True, note=hooks.on_warning)
     for problem in problems:
         if hooks.on_warning:
             hooks.on_warning(problem)

@@ -85,7 +85,8 @@ def count(config: Config, paths: Sequence[str], *, strict: bool = False, hooks: 
     config.require_patterns()
     if config.rules.format != AUTO:
         formats.get(config.rules.format)  # a bad format is an error before any log is read
-    inputs, problems = plan(config, paths)
+    planned: list[str] = []  # (said once the messages' order is kept, below)
+    inputs, problems = plan(config, paths, note=planned.append)
     if not inputs and config.settings.nginx_conf and not paths:
         raise _nothing_from_nginx_conf(config.settings.nginx_conf)
     if not inputs:
@@ -234,6 +235,8 @@ def count(config: Config, paths: Sequence[str], *, strict: bool = False, hooks: 
 
     for problem in problems:
         warn(problem)
+    for message in planned:
+        note(message)
     if hooks.on_plan:
         hooks.on_plan(inputs)
 
@@ -313,9 +316,9 @@ def nginx_conf_entries(conf: str) -> list[str]:
 
     from ..formats import nginx_conf
 
-    logs, skipped = nginx_conf.read_all(Path(conf))
+    read = nginx_conf.read_all(Path(conf))
     out = []
-    for log in logs:
+    for log in read.logs:
         names = files.rotated_siblings(log.path) if not glob.has_magic(log.path) else glob.glob(log.path)
         if not names:
             why = "no such file"
@@ -324,7 +327,7 @@ def nginx_conf_entries(conf: str) -> list[str]:
         else:
             why = f"{len(names)} file(s), no line read from them"
         out.append(f"{log.path} (access_log at {log.where}): {why}")
-    out.extend(f"{target} (access_log at {where}): {why}" for target, where, why in skipped)
+    out.extend(f"{target} (access_log at {where}): {why}" for target, where, why in read.skipped)
     return out
 
 

@@ -394,7 +394,7 @@ def rebuild(config: Config, paths: Sequence[str], location: Location | Path | st
     hooks = hooks or Hooks()
     started = clock().timestamp()
     with open_state(where(location), config.settings.fleet, lock_wait=lock_wait) as state:
-        inputs, problems = plan(config, paths, siblings=True)  # listed under the lock, as in run
+        inputs, problems = plan(config, paths, siblings=True, note=hooks.on_warning)  # under the lock, as in run
         for problem in problems:
             _say(hooks.on_warning, problem)
         present: set[int] = set()

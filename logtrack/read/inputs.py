@@ -50,17 +50,24 @@ class Hooks:
     on_file_done: Callable[[str], None] | None = None  # a file was read to its end
 
 
-def plan(config: Config, paths: Sequence[str], *, siblings: bool = False) -> tuple[list[Input], list[str]]:
+def plan(config: Config, paths: Sequence[str], *, siblings: bool = False,
+         note: Callable[[str], None] | None = None) -> tuple[list[Input], list[str]]:
     """The files to read, each with its format when known, and the paths that named nothing.
 
     ``siblings``: a log file named brings its rotated copies along (``files.expand``), as a directory's
     and an nginx config's logs always do: what an unattended run reads, which must not lose the lines
-    logrotate moved away since the last one.
+    logrotate moved away since the last one. ``note`` hears of an nginx config's log left out, as
+    it holds the requests of another (``nginx_conf.read_all``).
     """
     inputs: list[Input] = []
     problems: list[str] = []
     if config.settings.nginx_conf:
-        for log in nginx_conf.read(Path(config.settings.nginx_conf)):
+        conf = nginx_conf.read_all(Path(config.settings.nginx_conf))
+        for left, kept in conf.twice:
+            if note:
+                note(f"{left.path}: not read: access_log at {left.where} writes the requests that access_log at "
+                     f"{kept.where} writes to {kept.path} (one block logs each request to both): counted from that one")
+        for log in conf.logs:
             names = _glob_siblings(log.path)
             if not names:
                 problems.append(f"{log.path}: named by access_log at {log.where}, but no such file")

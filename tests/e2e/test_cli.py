@@ -598,7 +598,8 @@ http {{
 """)
     (tmp_path / "sites").mkdir()
     (tmp_path / "sites" / "a.conf").write_text(
-        f"server {{ access_log {logs}/main.log main; access_log {logs}/json.log json; access_log off; }}\n")
+        f"server {{ access_log {logs}/main.log main; }}\nserver {{ access_log {logs}/json.log json; }}\n"
+        "server { access_log off; }\n")
     (logs / "access.log").write_text(LINES[0] + "\n")
     (logs / "main.log").write_text(LINES[1].replace('"Mozilla/5.0"', '"Mozilla/5.0" "10.0.0.1, 10.0.0.2"') + "\n")
     (logs / "main.log.1").write_text(LINES[1].replace('"Mozilla/5.0"', '"Mozilla/5.0" "-"') + "\n")
@@ -614,6 +615,44 @@ http {{
     ]
     assert xml_counts(out) == {("2026-11-01", "", "42"): 3, ("2026-11-02", "", "7"): 1}
 
+
+
+def test_nginx_conf_logging_each_request_twice_counts_it_once(cli, tmp_path: Path) -> None:
+    """nginx writes a request to every access_log of the block that serves it: a combined log and a JSON one for a
+    shipper hold the same requests, and both were counted, every view twice. The first of a block is read, the
+    others said and left out; where an ``if=`` may part them, all are read."""
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    conf = tmp_path / "nginx.conf"
+    conf.write_text(f"""
+http {{
+    log_format json escape=json '{{"t":"$time_iso8601","r":"$request","s":$status,"ua":"$http_user_agent"}}';
+    map $status $ok {{ ~^2 1; default 0; }}
+    server {{
+        listen 80;
+        access_log {logs}/access.log;
+        location /api {{ access_log off; }}
+        access_log {logs}/access.json.log json;
+    }}
+    server {{
+        listen 8080;
+        include logs.conf;
+    }}
+}}
+""")
+    (tmp_path / "logs.conf").write_text(f"access_log {logs}/b.log combined if=$ok;\naccess_log {logs}/b-rest.log;\n")
+    (logs / "access.log").write_text(LINES[0] + "\n")
+    (logs / "access.json.log").write_text(
+        '{"t":"2026-11-01T10:00:00-05:00","r":"GET /listing/42 HTTP/1.1","s":200,"ua":"Mozilla/5.0"}\n')
+    (logs / "b.log").write_text(LINES[0].replace("/listing/42", "/listing/7") + "\n")
+    (logs / "b-rest.log").write_text(LINES[0].replace("/listing/42", "/listing/8") + "\n")
+    code, out, err = cli("xml", "--nginx-conf", str(conf), "--listing-pattern", PATTERN)
+    assert code == 0, err
+    assert xml_counts(out) == {("2026-11-01", "", "42"): 1, ("2026-11-01", "", "7"): 1, ("2026-11-01", "", "8"): 1}
+    assert (f"logtrack: warning: {logs}/access.json.log: not read: access_log at {conf}:9 writes the requests that "
+            f"access_log at {conf}:7 writes to {logs}/access.log (one block logs each request to both): counted "
+            "from that one") in err.splitlines()
+    assert "b.log: not read" not in err and "b-rest.log: not read" not in err
 
 @pytest.mark.parametrize(("code", "status", "stderr"), [
     ("None", 0, ""),

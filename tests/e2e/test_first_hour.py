@@ -559,9 +559,9 @@ def test_nginx_conf_that_reads_nothing_says_what_it_found(cli, tmp_path: Path) -
     conf.write_text(
         "http {\n"
         f"  access_log {tmp_path}/missing_access.log;\n"
-        f"  access_log {empty} combined;\n"
-        "  access_log syslog:server=unix:/dev/log;\n"
-        "  access_log off;\n"
+        f"  server {{ access_log {empty} combined; }}\n"
+        "  server { access_log syslog:server=unix:/dev/log; }\n"
+        "  server { access_log off; }\n"
         "}\n"
     )
     code, _, err = cli("xml", "--nginx-conf", str(conf), "--listing-pattern", PATTERN)

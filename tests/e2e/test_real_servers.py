@@ -304,8 +304,24 @@ def test_nginx_logs(cli, config: Path, tmp_path: Path) -> None:
         assert code == 0, err
         assert f"logtrack: {logs}/syslog.log: format syslog:combined" in err.splitlines()
         assert xml_counts(out) == expected(sent, False)
-        # the server's own config names its logs and their formats (syslog's, which are no file, left out)
+        # the server's own config names its logs: its one server block writes each request to all of them, so
+        # the first alone is read, each view counted once, and the others are said
         code, out, err = cli("xml", "--nginx-conf", str(conf), "--config", str(config))
+        assert code == 0, err
+        assert xml_counts(out) == expected(sent, False)
+        left_out = [line.split(": not read: ")[0] for line in err.splitlines() if ": not read: " in line]
+        assert left_out == [f"logtrack: warning: {logs}/{name}" for name in (
+            "main.log", "json.log", "tabs.log", "uriargs.log", "jsonparts.log", "unquoted.log", "raw.log",
+            "mainjson.log", "gz.log.gz")]
+        # ... and their formats, each log in a block of its own (a location), as a config that parts them
+        site = conf.parent / "sites" / "site.conf"
+        blocks = iter(range(1, 100))
+        parted = site.with_name("parted.conf.txt")  # (not *.conf: nginx's include would take it)
+        parted.write_text(re.sub(r"^    (access_log [^;]*;)$", lambda m: f"    location /l{next(blocks)} {{ {m[1]} }}",
+                                 site.read_text(), flags=re.M))
+        parted_conf = conf.with_name("parted-nginx.conf")
+        parted_conf.write_text(conf.read_text().replace(f"include {conf.parent}/sites/*.conf;", f"include {parted};"))
+        code, out, err = cli("xml", "--nginx-conf", str(parted_conf), "--config", str(config))
         assert code == 0, err
         lines = err.splitlines()
         assert f"logtrack: {logs}/access.log: format combined" in lines
