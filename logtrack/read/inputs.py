@@ -63,15 +63,21 @@ def plan(config: Config, paths: Sequence[str], *, siblings: bool = False,
     problems: list[str] = []
     if config.settings.nginx_conf:
         conf = nginx_conf.read_all(Path(config.settings.nginx_conf))
+        twins: dict[str, list[nginx_conf.AccessLog]] = {}  # a log read -> the others of its block
         for left, kept in conf.twice:
-            if note:
-                note(f"{left.path}: not read: access_log at {left.where} writes the requests that access_log at "
-                     f"{kept.where} writes to {kept.path} (one block logs each request to both): counted from that one")
+            twins.setdefault(kept.where, []).append(left)
         for log in conf.logs:
-            names = _glob_siblings(log.path)
+            # the first of its block whose file is there (on a host the logs were shipped to, maybe one alone)
+            candidates = [log, *twins.get(log.where, [])]
+            chosen, names = next(((c, found) for c in candidates if (found := _glob_siblings(c.path))), (log, []))
+            for other in candidates:
+                if other is not chosen and note:
+                    note(f"{other.path}: not read: access_log at {other.where} writes the requests that access_log "
+                         f"at {chosen.where} writes to {chosen.path} (one block logs each request to both): counted "
+                         "from that one")
             if not names:
                 problems.append(f"{log.path}: named by access_log at {log.where}, but no such file")
-            inputs.extend(Input(name, log.format) for name in names)
+            inputs.extend(Input(name, chosen.format) for name in names)
     if paths:
         expanded = files.expand(paths, config.settings.glob, siblings=siblings)
         problems.extend(expanded.problems)

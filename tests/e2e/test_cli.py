@@ -653,6 +653,14 @@ http {{
             f"access_log at {conf}:7 writes to {logs}/access.log (one block logs each request to both): counted "
             "from that one") in err.splitlines()
     assert "b.log: not read" not in err and "b-rest.log: not read" not in err
+    # where the block's first file is not there (the logs shipped to another host, one of them alone), its twin is
+    (logs / "access.log").unlink()
+    code, out, err = cli("xml", "--nginx-conf", str(conf), "--listing-pattern", PATTERN)
+    assert code == 0, err
+    assert xml_counts(out) == {("2026-11-01", "", "42"): 1, ("2026-11-01", "", "7"): 1, ("2026-11-01", "", "8"): 1}
+    assert (f"logtrack: warning: {logs}/access.log: not read: access_log at {conf}:7 writes the requests that "
+            f"access_log at {conf}:9 writes to {logs}/access.json.log (one block logs each request to both): counted "
+            "from that one") in err.splitlines()
 
 @pytest.mark.parametrize(("code", "status", "stderr"), [
     ("None", 0, ""),
