@@ -63,12 +63,12 @@ def plan(config: Config, paths: Sequence[str], *, siblings: bool = False,
     problems: list[str] = []
     if config.settings.nginx_conf:
         conf = nginx_conf.read_all(Path(config.settings.nginx_conf))
-        twins: dict[str, list[nginx_conf.AccessLog]] = {}  # a file read -> the others of its block
+        twins: dict[str, dict[str, nginx_conf.AccessLog]] = {}  # a file read -> the others of its blocks, by file
         for left, kept in conf.twice:
-            twins.setdefault(kept.path, []).append(left)
+            twins.setdefault(kept.path, {}).setdefault(left.path, left)
         for log in conf.logs:
             # the first of its block whose file is there (on a host the logs were shipped to, maybe one alone)
-            candidates = [log, *twins.get(log.path, [])]
+            candidates = [log, *twins.get(log.path, {}).values()]
             chosen, names = next(((c, found) for c in candidates if (found := _glob_siblings(c.path))), (log, []))
             for other in candidates:
                 if other is not chosen and note:

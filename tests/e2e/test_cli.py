@@ -638,6 +638,11 @@ http {{
         listen 8080;
         include logs.conf;
     }}
+    server {{
+        listen 8081;
+        access_log {logs}/access.log;
+        access_log {logs}/access.json.log json;
+    }}
 }}
 """)
     (tmp_path / "logs.conf").write_text(f"access_log {logs}/b.log combined if=$ok;\naccess_log {logs}/b-rest.log;\n")
@@ -653,6 +658,7 @@ http {{
             f"access_log at {conf}:7 writes to {logs}/access.log (one block logs each request to both): counted "
             "from that one") in err.splitlines()
     assert "b.log: not read" not in err and "b-rest.log: not read" not in err
+    assert err.count(": not read: ") == 1  # (the second server's twins are the same two files)
     # where the block's first file is not there (the logs shipped to another host, one of them alone), its twin is
     (logs / "access.log").unlink()
     code, out, err = cli("xml", "--nginx-conf", str(conf), "--listing-pattern", PATTERN)
