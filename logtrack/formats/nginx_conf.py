@@ -11,6 +11,7 @@ strings as nginx does, and knows the predefined ``combined`` format. Each
 from __future__ import annotations
 
 import glob
+import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -65,7 +66,7 @@ def read_all(path: Path) -> Conf:
     is read; the others are left out and said so. Unless either has an
     ``if=``, which may send each request to one of them only.
     """
-    directives = list(_directives(path, path.parent, depth=0, blocks=([], iter(range(1, 1 << 30)))))
+    directives = list(_directives(path, path.parent, depth=0, blocks=([], itertools.count(1))))
     templates: dict[str, str] = {"combined": COMBINED}
     escapes: dict[str, str] = {}  # each format's escape= (``nginx.ESCAPES``), where it says one
     for d in directives:
