@@ -82,6 +82,9 @@ schema_location = "urn:x ViewTracking.xsd"
         ("[filters]\nvhosts = ['*.site.example']\n", "[filters] vhosts: '*.site.example' is not a domain name"),
         ("[[suppliers]]\nname = 'Z'\nreferer = ['zillow.com']\n", "unknown key [[suppliers]] #1 referer"),
         ("[logs\n", "invalid TOML"),
+        ('[listings]\npatterns = ["^/x/(\\d+)"]\n', "invalid TOML: Unescaped '\\' in a string (at line 2, column 21); "
+         "write a regex in single quotes, '^/listing/(?P<id>\\d+)$': TOML reads a backslash in double quotes as an "
+         "escape"),
         ("[fleet]\nhost_timeout = 'a day'\n", "[fleet] host_timeout: 'a day' is not a duration"),
         ("[fleet]\ngrace = -5\n", "[fleet] grace: a duration cannot be negative"),
         # TOML's nan and inf are numbers: a wait of NaN or forever is no setting (nor one past a date's range)

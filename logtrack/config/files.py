@@ -120,7 +120,10 @@ def load(path: Path | None, *, check_patterns: bool = True) -> Config:
     except OSError as exc:
         raise ConfigError(f"cannot read config file {where}: {exc.strerror}") from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{where}: invalid TOML: {exc}") from None
+        # (a regex in double quotes is the commonest: TOML reads its backslashes as escapes)
+        fix = ("write a regex in single quotes, '^/listing/(?P<id>\\d+)$': TOML reads a backslash in double "
+               "quotes as an escape" if "Unescaped '\\'" in str(exc) else None)
+        raise ConfigError(f"{where}: invalid TOML: {exc}", fix) from None
     return from_mapping(data, where, check_patterns=check_patterns)
 
 
