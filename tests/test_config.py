@@ -157,6 +157,7 @@ def test_a_home_that_is_not_there_is_a_config_error(tmp_path: Path, monkeypatch:
     ("zillow.com", "zillow.com"),
     ("WWW.Zillow.COM.", "www.zillow.com"),
     ("*.zillow.com", "zillow.com"),  # (a domain stands for every host under it already; the wildcard matched none)
+    (".zillow.com", "zillow.com"),  # (as nginx's server_name and a cookie's domain write it)
     ("b\u00fccher.example", "xn--bcher-kva.example"),  # as a browser sends an international name in a Referer
     ("xn--bcher-kva.example", "xn--bcher-kva.example"),
     ("_partner.example", "_partner.example"),

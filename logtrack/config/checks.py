@@ -132,16 +132,17 @@ def domain_names(raw: str | list[Any], label: str, *, under: bool = False) -> tu
     """Host names as the logs hold them: lower case, an international one in its ASCII form (``bücher.example``
     is ``xn--bcher-kva.example``, as a browser sends it in a Referer).
 
-    ``under``: a name stands for every host under it too (the referrer rules), so ``*.zillow.com`` is
-    ``zillow.com``; elsewhere (virtual hosts, matched whole) a wildcard is refused. (Either was taken as it
-    was written, and matched no host ever: every view of the supplier counted as "Other".)
+    ``under``: a name stands for every host under it too (the referrer rules), so ``*.zillow.com`` and
+    ``.zillow.com`` are ``zillow.com``; elsewhere (virtual hosts, matched whole) a wildcard is refused.
+    (Either was taken as it was written, and matched no host ever: every view of the supplier counted as
+    "Other".)
     """
     items = [raw] if isinstance(raw, str) else raw
     out = []
     for item in items:
         text = expect_str(item, label).strip().lower().rstrip(".")
-        if under and text.startswith("*."):
-            text = text[2:]
+        if under and text.startswith(("*.", ".")):  # (nginx's server_name and cookies say .zillow.com so)
+            text = text.lstrip("*")[1:]
         try:
             text = text if text.isascii() else text.encode("idna").decode("ascii")
         except UnicodeError:
