@@ -82,6 +82,10 @@ schema_location = "urn:x ViewTracking.xsd"
         ("[filters]\nvhosts = ['*.site.example']\n", "[filters] vhosts: '*.site.example' is not a domain name"),
         ("[[suppliers]]\nname = 'Z'\nreferer = ['zillow.com']\n", "unknown key [[suppliers]] #1 referer"),
         ("[logs\n", "invalid TOML"),
+        ("[listings]\npatterns = ['^https://www.site.example/listing/(?P<id>[0-9]+)']\n",
+         "[listings] patterns[0]: pattern '^https://www.site.example/listing/(?P<id>[0-9]+)' starts at the URL's "
+         "scheme or host, which no request target holds; patterns are matched against the path and query"),
+        ("[listings]\npatterns = ['^www\\.site\\.example/listing/(?P<id>[0-9]+)']\n", "starts at the URL's scheme"),
         ('[listings]\npatterns = ["^/x/(\\d+)"]\n', "invalid TOML: Unescaped '\\' in a string (at line 2, column 21); "
          "write a regex in single quotes, '^/listing/(?P<id>\\d+)$': TOML reads a backslash in double quotes as an "
          "escape"),

@@ -278,4 +278,10 @@ def check_pattern(pattern: str, label: str) -> str:
             f"{label}: pattern {pattern!r} has no group named 'id'",
             "mark the listing id with (?P<id>...), e.g. '^/listing/(?P<id>[0-9]+)'",
         )
+    if pattern.lower().startswith(("^http", "^www", r"^\w+://")):  # (matched no request ever: zero views, silently)
+        raise ConfigError(
+            f"{label}: pattern {pattern!r} starts at the URL's scheme or host, which no request target holds",
+            "patterns are matched against the path and query the server logged (/listing/123?x): start it at "
+            "the path, e.g. '^/listing/(?P<id>[0-9]+)'",
+        )
     return pattern
