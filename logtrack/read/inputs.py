@@ -18,7 +18,7 @@ from .. import formats
 from ..config import Config
 from ..errors import InputError
 from ..formats import LogFormat, nginx_conf
-from . import files
+from . import files, twins
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -57,18 +57,18 @@ def plan(config: Config, paths: Sequence[str], *, siblings: bool = False,
     ``siblings``: a log file named brings its rotated copies along (``files.expand``), as a directory's
     and an nginx config's logs always do: what an unattended run reads, which must not lose the lines
     logrotate moved away since the last one. ``note`` hears of an nginx config's log left out, as
-    it holds the requests of another (``nginx_conf.read_all``).
+    it holds the requests of another (``nginx_conf.read_all``), and of files that seem to (``twins``).
     """
     inputs: list[Input] = []
     problems: list[str] = []
     if config.settings.nginx_conf:
         conf = nginx_conf.read_all(Path(config.settings.nginx_conf))
-        twins: dict[str, dict[str, nginx_conf.AccessLog]] = {}  # a file read -> the others of its blocks, by file
+        others: dict[str, dict[str, nginx_conf.AccessLog]] = {}  # a file read -> the others of its blocks, by file
         for left, kept in conf.twice:
-            twins.setdefault(kept.path, {}).setdefault(left.path, left)
+            others.setdefault(kept.path, {}).setdefault(left.path, left)
         for log in conf.logs:
             # the first of its block whose file is there (on a host the logs were shipped to, maybe one alone)
-            candidates = [log, *twins.get(log.path, {}).values()]
+            candidates = [log, *others.get(log.path, {}).values()]
             chosen, names = next(((c, found) for c in candidates if (found := _glob_siblings(c.path))), (log, []))
             for other in candidates:
                 if other is not chosen and note:
@@ -86,7 +86,13 @@ def plan(config: Config, paths: Sequence[str], *, siblings: bool = False,
     first: dict[str, Input] = {}
     for item in inputs:
         first.setdefault(item.name, item)  # (a file the nginx config names keeps the format it gives)
-    return [first[name] for name in files.once(list(first))], problems
+    planned = [first[name] for name in files.once(list(first))]
+    if note:
+        for first_name, second in twins.twins([item.name for item in planned]):
+            note(f"{second}: begins with the same {twins.SAME} requests as {first_name}, in the same order: one "
+                 "server writing each request to both (a combined log and a JSON one, say)? Both are counted, every "
+                 "view twice; name the one to count, or set [logs] glob")
+    return planned, problems
 
 
 def _glob_siblings(pattern: str) -> list[str]:

@@ -668,6 +668,45 @@ http {{
             f"access_log at {conf}:9 writes to {logs}/access.json.log (one block logs each request to both): counted "
             "from that one") in err.splitlines()
 
+
+def _requests(targets: list[str], tail: str = "") -> str:
+    return "".join(f'203.0.113.7 - - [01/Nov/2026:10:00:{i % 60:02} -0500] "GET {t} HTTP/1.1" 200 5 "-" '
+                   f'"Mozilla/5.0"{tail}\n' for i, t in enumerate(targets))
+
+
+LISTINGS = [f"/listing/{n}" for n in range(30)]
+
+
+@pytest.mark.parametrize(("second", "said"), [
+    (_requests(LISTINGS, ' "-"'), True),  # the same requests in nginx's main (its X-Forwarded-For after them)
+    ("".join(f'{{"request":"GET {t} HTTP/1.1","status":200}}\n' for t in LISTINGS), True),  # ... or in JSON
+    (_requests(LISTINGS[1:]), False),  # other requests (one fewer at the start)
+    (_requests(LISTINGS[::-1]), False),
+])
+def test_two_logs_of_the_same_requests_are_said(cli, tmp_path: Path, second: str, said: bool) -> None:
+    """A site that logs each request twice (a combined log and a JSON one for a shipper) in the directory a run
+    reads counts every view twice: said by the files' first requests, whatever their formats; both still read."""
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    (logs / "access.log").write_text(_requests(LISTINGS))
+    (logs / "access.main.log").write_text(second)
+    _, _, err = cli("xml", str(logs), "--listing-pattern", PATTERN)
+    warning = (f"logtrack: warning: {logs}/access.main.log: begins with the same 20 requests as {logs}/access.log, in "
+               "the same order: one server writing each request to both (a combined log and a JSON one, say)? Both "
+               "are counted, every view twice; name the one to count, or set [logs] glob")
+    assert (warning in err.splitlines()) == said, err
+
+
+def test_a_health_check_repeated_is_no_twin(cli, tmp_path: Path) -> None:
+    """Two servers' logs that both begin with a load balancer's checks (the same target again and again) hold
+    other requests: not said."""
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    (logs / "a-access.log").write_text(_requests(["/health"] * 25 + LISTINGS[:5]))
+    (logs / "b-access.log").write_text(_requests(["/health"] * 25 + LISTINGS[5:10]))
+    code, _, err = cli("xml", str(logs), "--listing-pattern", PATTERN)
+    assert code == 0 and "begins with the same" not in err, err
+
 @pytest.mark.parametrize(("code", "status", "stderr"), [
     ("None", 0, ""),
     ("4", 4, ""),
