@@ -33,19 +33,23 @@ def twins(names: Sequence[str]) -> list[tuple[str, str]]:
     Plain files only, the first ``MOST``: a log and its twin are the live
     files (their rotated copies are twins too, and say nothing more).
     """
-    first: dict[tuple[bytes, ...], str] = {}
+    first: dict[tuple[bytes, ...], tuple[str, bytes]] = {}
     pairs = []
     for name in [n for n in names if os.path.isfile(n) and not _compressed(n)][:MOST]:  # (no FIFO: it would wait)
         try:
-            targets = tuple(_REQUEST.findall(head(name, HEAD_CHUNK))[:SAME])
+            data = head(name, HEAD_CHUNK)
         except (OSError, InputError, Truncated):
             continue  # (the read that follows says what is wrong with it)
+        targets = tuple(_REQUEST.findall(data)[:SAME])
         if len(targets) < SAME or len(set(targets)) < DISTINCT:
             continue
-        if targets in first:
-            pairs.append((first[targets], name))
-        else:
-            first[targets] = name
+        if targets not in first:
+            first[targets] = name, data
+            continue
+        one, its = first[targets]
+        # (the same bytes are a copy of one log, which a run knows by its content: logrotate's `copy`)
+        if its[:len(data)] != data[:len(its)]:
+            pairs.append((one, name))
     return pairs
 
 

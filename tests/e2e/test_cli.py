@@ -682,6 +682,7 @@ LISTINGS = [f"/listing/{n}" for n in range(30)]
     ("".join(f'{{"request":"GET {t} HTTP/1.1","status":200}}\n' for t in LISTINGS), True),  # ... or in JSON
     (_requests(LISTINGS[1:]), False),  # other requests (one fewer at the start)
     (_requests(LISTINGS[::-1]), False),
+    (_requests(LISTINGS + LISTINGS), False),  # a copy of the log that grew since (logrotate's copy): one log
 ])
 def test_two_logs_of_the_same_requests_are_said(cli, tmp_path: Path, second: str, said: bool) -> None:
     """A site that logs each request twice (a combined log and a JSON one for a shipper) in the directory a run
