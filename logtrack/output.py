@@ -27,10 +27,12 @@ and the fix, and no temporary file is left behind.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import stat
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from .errors import OutputError
@@ -77,8 +79,10 @@ def write_file(path: str | Path, data: bytes, *, example: str = "views.xml") -> 
     _replace(name, target, data, st)
 
 
-def check(path: str | Path | None, *, example: str = "views.xml") -> None:
-    """Refuse, before any work, an output that cannot be written: a directory, or one in a missing directory."""
+def check(path: str | Path | None, *, example: str = "views.xml", inputs: Sequence[str] = ()) -> None:
+    """Refuse, before any work, an output that cannot be written: a directory, or one in a missing directory;
+    or one of the ``inputs``, the logs a command reads (``-o access.log``, a slip of the hand, put the XML in
+    place of the log, every line of it lost)."""
     if path is None or str(path) == STDOUT or descriptor(str(path)) is not None:
         return
     target = Path(os.path.realpath(path))
@@ -88,6 +92,11 @@ def check(path: str | Path | None, *, example: str = "views.xml") -> None:
     if not target.parent.is_dir():
         raise OutputError(f"cannot write {path}: the directory {target.parent} does not exist",
                           f"create it first (mkdir -p {target.parent}) or name another path")
+    for name in inputs if target.exists() else ():
+        with contextlib.suppress(OSError):  # (an input gone or unreadable: not the output, and said when read)
+            if os.path.samefile(target, name):
+                raise OutputError(f"cannot write {path}: it is {name}, a log read, which the output would replace",
+                                  f"name another file, e.g. {example}")
 
 
 def write_into(directory: str | Path, filename: str, data: bytes) -> Path:

@@ -161,6 +161,13 @@ MISTAKES = [
     (["init", "{tmp}/missing/logtrack.toml"], ExitCode.OUTPUT, "the directory {tmp}/missing does not exist"),
     (["xml", "{log}", "-o", "{tmp}/missing/views.xml"], ExitCode.OUTPUT, "the directory {tmp}/missing does not exist"),
     (["xml", "{log}", "-o", "{tmp}"], ExitCode.OUTPUT, "cannot write {tmp}: it is a directory; name a file"),
+    # (the XML in place of the log it was read from, every line of it lost)
+    (["xml", "{log}", "-o", "{log}"], ExitCode.OUTPUT,
+     "cannot write {log}: it is {log}, a log read, which the output would replace; name another file, e.g. views.xml"),
+    (["xml", "{tmp}", "-o", "{log}"], ExitCode.OUTPUT, "cannot write {log}: it is {log}, a log read"),
+    (["report", "{log}", "--listing-pattern", PATTERN, "--html", "{log}"], ExitCode.OUTPUT,
+     "cannot write {log}: it is {log}, a log read, which the output would replace; name another file, e.g. "
+     "report.html"),
     (["xml", "{log}", "-o", "/dev/fd/57"], ExitCode.OUTPUT, "cannot write /dev/fd/57: no such descriptor is open"),
     (["export", "--state", "{state}", "-o", "{tmp}"], ExitCode.OUTPUT, "it is a directory"),
     (["report", "--state", "{state}", "--html", "{tmp}"], ExitCode.OUTPUT, "name a file, e.g. {tmp}/report.html"),
@@ -190,6 +197,7 @@ MISTAKES = [
 def test_a_mistake_is_named_and_never_called_a_bug(cli, log: Path, tmp_path: Path, args: list[str], code: int,
                                                    words: str) -> None:
     state = tmp_path / "s.db"
+    original = log.read_bytes()
     assert cli("run", str(log), "--listing-pattern", PATTERN, "--state", str(state), "--no-upload", "-q")[0] == 0
     busy = _busy_port()
     port = str(busy.getsockname()[1])
@@ -206,3 +214,4 @@ def test_a_mistake_is_named_and_never_called_a_bug(cli, log: Path, tmp_path: Pat
     assert words.format(**values) in err
     assert len([line for line in err.splitlines() if line.startswith("logtrack: error:")]) == 1
     assert not list(tmp_path.glob("*.tmp")) and not list(tmp_path.glob(".*.tmp"))
+    assert log.read_bytes() == original  # (no mistake touches a log)

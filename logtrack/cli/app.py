@@ -198,6 +198,13 @@ def _config(
     )
 
 
+def _logs_read(cfg: Config, paths: list[str]) -> list[str]:
+    """The files a count of ``paths`` reads: an output must not be one of them (``output.check``)."""
+    from ..read.inputs import plan
+
+    return [item.name for item in plan(cfg, paths)[0]]
+
+
 def _count(cfg: Config, paths: list[str], strict: bool, quiet: bool) -> preview.Result:
     """Run the count with the summary, warnings and progress bar on stderr."""
     from ..jobs import preview

@@ -27,6 +27,7 @@ from .app import (
     _config,
     _count,
     _fail_if_partial,
+    _logs_read,
     app,
     boundary,
 )
@@ -55,7 +56,7 @@ def xml(
     """
     with boundary():
         cfg = _config(config, format, timezone, listing_pattern, supplier, nginx_conf)
-        check_output(output)  # before an hour of reading, not after
+        check_output(output, inputs=_logs_read(cfg, paths or []) if output else ())  # before an hour of reading
         if cfg.settings.namespace:  # (without one, lxml is loaded only at the end, off every run's start)
             from ..flexmls import viewtracking
 

@@ -29,6 +29,7 @@ from .app import (
     _config,
     _count,
     _fail_if_partial,
+    _logs_read,
     app,
     boundary,
 )
@@ -89,6 +90,10 @@ def report(
             raise UsageError("a report reads either logs or the state, and both were named",
                              "leave out the log paths (the state holds every day counted) or --state")
         cfg = _config(config, log_format, timezone, listing_pattern, supplier, nginx_conf, check_patterns=from_logs)
+        if from_logs and (output or html):
+            read = _logs_read(cfg, paths or [])
+            check_output(output, example=f"report.{_SUFFIX[output_format or 'table']}", inputs=read)
+            check_output(html, example="report.html", inputs=read)
         from ..jobs import runner  # (here: a report from logs never needs the state's machinery)
 
         today = runner.today(cfg, datetime.now(UTC))
