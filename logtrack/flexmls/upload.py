@@ -51,10 +51,14 @@ def redact(text: str, api_key: str) -> str:
 
 
 def in_url(api_key: str) -> str:
-    """The key as one segment of a URL's path: a key's ``/``, ``#``, ``?`` or space would change the URL."""
+    """The key as one segment of a URL's path: a key's ``/``, ``#``, ``?`` or space would change the URL.
+
+    What a path segment may hold as it is (RFC 3986's pchar: ``+``, ``=``, ``:``, ``@``, ...) stays as it
+    is, as it was sent before.
+    """
     from urllib.parse import quote
 
-    return quote(api_key, safe="")
+    return quote(api_key, safe="!$&'()*+,;=:@")
 
 
 def load_api_key(env_value: str | None, key_file: str | None) -> str:
