@@ -58,7 +58,11 @@ _PACKED = (_archive("a tar archive", 257, b"ustar\x00", "tar -xf"),
            _archive("a RAR archive", 0, b"Rar!\x1a\x07", "unrar x"),
            _compression("lz4", b"\x04\x22\x4d\x18", "lz4 -d"), _compression("lzip", b"LZIP\x01", "lzip -d"),
            _compression("lzop", b"\x89LZO\x00\r\n\x1a\n", "lzop -d"),
-           _compression("compress(1)", b"\x1f\x9d", "uncompress"))
+           _compression("compress(1)", b"\x1f\x9d", "uncompress"),
+           # a log saved by a Windows tool (PowerShell's `>`): its NULs made it "looks binary"
+           *((0, bom, "UTF-16 text, which no server writes",
+              f"convert it first (iconv -f {code} -t UTF-8 {{name}} > {{name}}.utf8.log) and name that")
+             for bom, code in ((b"\xff\xfe", "UTF-16LE"), (b"\xfe\xff", "UTF-16BE"))))
 
 
 def packed(data: bytes, name: str) -> tuple[str, str] | None:

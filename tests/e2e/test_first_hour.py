@@ -103,6 +103,9 @@ ODD_FILES = {
         "(lz4 -d)"),
     "binary": (b"SQLite format 3\x00\x10\x00\x01\x01\x00@  \x00\x00\x00\x02" + bytes(range(256)) * 40,
                "looks binary"),
+    # a log a Windows tool saved (PowerShell's `Get-Content access.log > copy.log`): was "looks binary"
+    "UTF-16 text": (b"\xff\xfe" + "\n".join(COMBINED).encode("utf-16-le"),
+                    "other.log: UTF-16 text, which no server writes; convert it first (iconv -f UTF-16LE -t UTF-8 "),
 }
 
 
