@@ -48,7 +48,7 @@ class Conf:
 
     logs: list[AccessLog]  # the files to read, each with its format
     skipped: list[tuple[str, str, str]]  # access_log entries that name no file: (target, where, why)
-    twice: list[tuple[AccessLog, AccessLog]]  # (left out, read): two files of one block, each request in both
+    twins: dict[str, list[AccessLog]]  # a file read -> the others of its blocks, which hold its requests
 
 
 def read(path: Path) -> list[AccessLog]:
@@ -82,7 +82,7 @@ def read_all(path: Path) -> Conf:
                     raise ConfigError(f"{d.where}: log_format {d.args[1]}: {exc.message}", exc.fix) from None
     logs: list[AccessLog] = []
     skipped: list[tuple[str, str, str]] = []
-    twice: list[tuple[AccessLog, AccessLog]] = []
+    twins: dict[str, list[AccessLog]] = {}
     seen: set[str] = set()
     first_of_block: dict[tuple[int, ...], AccessLog | None] = {}  # None: one with an if= is among them
     for d in directives:
@@ -113,8 +113,9 @@ def read_all(path: Path) -> Conf:
         if d.block in first_of_block:
             kept = first_of_block[d.block]
             if kept is not None and not conditional:
-                if kept.path != pattern:
-                    twice.append((log, kept))
+                others = twins.setdefault(kept.path, [])
+                if kept.path != pattern and all(other.path != pattern for other in others):  # (another block's: once)
+                    others.append(log)
                 continue
             first_of_block[d.block] = None
         else:
@@ -123,7 +124,7 @@ def read_all(path: Path) -> Conf:
             continue
         seen.add(pattern)
         logs.append(log)
-    return Conf(logs, skipped, twice)
+    return Conf(logs, skipped, twins)
 
 
 def _directives(path: Path, prefix: Path, depth: int,

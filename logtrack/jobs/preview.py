@@ -318,7 +318,7 @@ def nginx_conf_entries(conf: str) -> list[str]:
 
     read = nginx_conf.read_all(Path(conf))
     out = []
-    for log in [*read.logs, *(left for left, _ in read.twice)]:
+    for log in [*read.logs, *(other for others in read.twins.values() for other in others)]:
         names = files.rotated_siblings(log.path) if not glob.has_magic(log.path) else glob.glob(log.path)
         if not names:
             why = "no such file"

@@ -63,12 +63,9 @@ def plan(config: Config, paths: Sequence[str], *, siblings: bool = False,
     problems: list[str] = []
     if config.settings.nginx_conf:
         conf = nginx_conf.read_all(Path(config.settings.nginx_conf))
-        others: dict[str, dict[str, nginx_conf.AccessLog]] = {}  # a file read -> the others of its blocks, by file
-        for left, kept in conf.twice:
-            others.setdefault(kept.path, {}).setdefault(left.path, left)
         for log in conf.logs:
             # the first of its block whose file is there (on a host the logs were shipped to, maybe one alone)
-            candidates = [log, *others.get(log.path, {}).values()]
+            candidates = [log, *conf.twins.get(log.path, [])]
             chosen, names = next(((c, found) for c in candidates if (found := _glob_siblings(c.path))), (log, []))
             for other in candidates:
                 if other is not chosen and note:

@@ -18,7 +18,7 @@ import re
 from collections.abc import Sequence
 
 from ..errors import InputError
-from .compressed import HEAD_CHUNK, Truncated, head
+from .compressed import HEAD_CHUNK, Truncated, head, opened_as
 
 # A request's method and target in any format: "GET /x HTTP/1.1", "request":"GET /x ...", W3C's "GET /x"
 _REQUEST = re.compile(rb"\b(?:GET|POST|HEAD|PUT|DELETE|OPTIONS|PATCH) (/[^\s\"\\]*)")
@@ -35,8 +35,10 @@ def twins(names: Sequence[str]) -> list[tuple[str, str]]:
     """
     first: dict[tuple[bytes, ...], tuple[str, bytes]] = {}
     pairs = []
-    for name in [n for n in names if os.path.isfile(n) and not _compressed(n)][:MOST]:  # (no FIFO: it would wait)
+    for name in [n for n in names if os.path.isfile(n)][:MOST]:  # (not a FIFO: opening it would wait)
         try:
+            if opened_as(name)[1]:  # compressed, told by content as everywhere
+                continue
             data = head(name, HEAD_CHUNK)
         except (OSError, InputError, Truncated):
             continue  # (the read that follows says what is wrong with it)
@@ -51,7 +53,3 @@ def twins(names: Sequence[str]) -> list[tuple[str, str]]:
         if its[:len(data)] != data[:len(its)]:
             pairs.append((one, name))
     return pairs
-
-
-def _compressed(name: str) -> bool:
-    return name.endswith((".gz", ".bz2", ".xz", ".zst"))
