@@ -223,6 +223,16 @@ def test_rotated_siblings(tmp_path: Path) -> None:
         "access.1.log", "access.2.log.gz", "access-20261101-1793548800.log.zst", "access_20261101.log"])
 
 
+@pytest.mark.parametrize(("name", "copy"), [
+    ("/l/access.log.14", True), ("/l/access.log-20261101", True), ("/l/access.1.log", True),
+    ("/l/access.log", False),  # the log written to
+    ("/l/other_access.log", False), ("/l/access.log.old", False), ("/elsewhere/access.log.1", False),
+])
+def test_a_copy_of_another_log_read(name: str, copy: bool) -> None:
+    """What ``jobs.gone`` asks of a name: a rotated copy of another log read beside it (not the log written to)."""
+    assert files.copy_of_another(name, ["/l/access.log", "/l/other_access.log", name]) is copy
+
+
 def test_several_logs_with_their_siblings_each_file_once(tmp_path: Path) -> None:
     """What a glob gives ``run``: the logs it matched, each followed by its copies, none twice (access.log.1
     matched itself and is also access.log's copy)."""

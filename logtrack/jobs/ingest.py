@@ -43,6 +43,7 @@ from ..read.joined import one_of
 from ..state.interface import Store
 from ..state.keeper import Keeper
 from ..state.records import FINGERPRINT_BYTES, Advance, FileRecord, fingerprint
+from . import gone
 
 if TYPE_CHECKING:
     from ..count.classify import Classifier
@@ -57,6 +58,8 @@ class IngestReport:
     problems: list[str] = field(default_factory=list)
     vanished: list[str] = field(default_factory=list)  # listed, then gone before they were read
     suspect: list[str] = field(default_factory=list)  # files read, most of their new lines damaged
+    seen: set[int] = field(default_factory=set)  # the records of the files matched (``jobs.gone``)
+    unmatched: list[str] = field(default_factory=list)  # files that could not be told, unreadable before their match
 
 
 RELIST_ROUNDS = 3
@@ -78,21 +81,30 @@ def ingest_paths(state: Store, config: Config, paths: Sequence[str], hooks: Hook
             hooks.on_warning(problem)
     report = ingest(state, config, inputs, hooks)
     report.problems[:0] = problems
+    names = {item.name for item in inputs}
     for _ in range(RELIST_ROUNDS):
         if not report.vanished:
             break
         done = {name for name, _ in report.files}
         again, _ = plan(config, paths, siblings=True)
-        gone = report.vanished
+        names.update(item.name for item in again)
+        renamed = report.vanished
         more = ingest(state, config, [i for i in again if i.name not in done], hooks)
         report.tally.merge(more.tally)
         report.files.extend(more.files)
         report.problems.extend(more.problems)
         report.suspect.extend(more.suspect)
+        report.seen.update(more.seen)
+        report.unmatched.extend(more.unmatched)
         report.vanished = more.vanished
         report.files.extend((n, "gone since it was listed (rotated?); read again under the names the files have now")
-                            for n in gone)
+                            for n in renamed)
     report.files.extend((n, "gone since it was listed; left to the next run") for n in report.vanished)
+    if not report.vanished and not report.unmatched:
+        for message in gone.left(state, names, report.seen):
+            report.problems.append(message)
+            if hooks.on_warning:
+                hooks.on_warning(message)
     return report
 
 
@@ -357,10 +369,11 @@ class _Reader:
         if packed:  # (a compressed file read whole before is not opened at all)
             stats = [file.st for file in packed if file.st is not None]
             read_before = self.keeper.call(lambda: [
-                self.state.by_hints(st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns) is not None for st in stats])
+                self.state.by_hints(st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns) for st in stats])
             for file, known in zip(packed, read_before, strict=True):
-                if known:
+                if known is not None:
                     file.outcome = "unchanged (read before)"
+                    self.report.seen.add(known.id)
         for file in group:
             if file.error is None and file.outcome is None and not file.head:
                 try:
@@ -377,6 +390,7 @@ class _Reader:
                 self.warn(cut, file)
                 file.cut_back = True
             file.record, file.how = record, how
+            self.report.seen.add(record.id)
             if file.format is None and self.config.rules.format != AUTO:
                 file.format = formats.get(self.config.rules.format)
             file.offset, file.lines, file.tail_hash = record.offset, record.lines, record.tail_hash
@@ -602,7 +616,7 @@ class _Reader:
                 state.advance_many(advances)
             for commit in commits:
                 if commit.hints is not None:
-                    state.set_hints(commit.record_id, *commit.hints)
+                    state.set_hints(commit.record_id, *commit.hints, commit.name)
 
         def written() -> None:
             for commit in commits:
@@ -619,6 +633,8 @@ class _Reader:
         if file.error is not None:
             if file.record is not None:
                 self._commit(file)  # what was read before the error counts
+            else:
+                self.report.unmatched.append(file.name)
             if isinstance(file.error, VanishedError):
                 self.report.vanished.append(file.name)
             else:

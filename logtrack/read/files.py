@@ -169,6 +169,21 @@ def _copy(candidate: str, before: str, after: str) -> bool:
     return mark is not None and end.startswith(after) and end[len(after):] in _COMPRESSED
 
 
+def copy_of_another(name: str, names: Iterable[str]) -> bool:
+    """Whether ``name`` is a rotated copy (``with_siblings``' sense) of another of ``names`` in its directory:
+    ``access.log.14`` beside ``access.log`` is; ``access.log`` itself, the log written to, is not."""
+    folder, mine = os.path.split(name)
+    for other in names:
+        there, base = os.path.split(other)
+        if there != folder or base == mine:
+            continue
+        stem, ext = os.path.splitext(base)
+        for before, after in [(base, ""), *([(stem, ext)] if stem and ext else [])]:
+            if mine[len(before):len(before) + 1] in _MARKED and mine.startswith(before) and _copy(mine, before, after):
+                return True
+    return False
+
+
 def _starting(names: list[str], prefix: str) -> list[str]:
     """The names (sorted) that start with ``prefix``: side by side in the sorted list, found by bisection."""
     at = bisect.bisect_left(names, prefix)

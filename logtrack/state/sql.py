@@ -228,9 +228,18 @@ class SqlStore(ABC):
                        (record.last_ts, record.id))
         return self.file(record.id)
 
-    def set_hints(self, record_id: int, st: os.stat_result, complete: bool) -> None:
-        self._exec("UPDATE files SET dev=?, inode=?, raw_size=?, mtime_ns=?, complete=? WHERE id=?",
-                   (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, int(complete), record_id))
+    def set_hints(self, record_id: int, st: os.stat_result, complete: bool, name: str) -> None:
+        """A file read to its end: its stat, and the name it has and the time it was read now (even with no
+        new line: a log seen by a run and gone by the next is told by them, ``jobs.gone``)."""
+        self._exec("UPDATE files SET dev=?, inode=?, raw_size=?, mtime_ns=?, complete=?, last_name=?, last_read=? "
+                   "WHERE id=?", (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, int(complete), shown_name(name),
+                                  time.time(), record_id))
+
+    def open_files_since(self, since: float) -> list[FileRecord]:
+        """This host's files that may still grow (not compressed ones read whole), read at ``since`` or later."""
+        mine, args = self._where_mine()
+        return [_record(r) for r in self._named(
+            f"SELECT * FROM files WHERE {mine} AND complete=0 AND last_read>=? ORDER BY id", (*args, since))]
 
     def files(self) -> list[FileRecord]:
         """This host's files."""

@@ -232,7 +232,7 @@ def views(first: int, n: int, when: str = SAME_SECOND) -> list[bytes]:
             for i in range(first, first + n)]
 
 
-def assert_exported(cli, state: Path, lines: list[bytes]) -> None:
+def assert_exported(cli, state: Path | str, lines: list[bytes]) -> None:
     """The state holds each of these views once, and nothing else."""
     code, out, err = cli("export", "--state", str(state))
     assert code == 0, err
@@ -377,3 +377,74 @@ def test_a_file_emptied_by_copytruncate_while_a_run_reads_it_counts_once(tmp_pat
     writer.close()
     assert cli(*run)[0] == 0
     assert_exported(cli, state, [*views(0, 12_000), *views(20_000, 13_000, NEXT_SECOND)])
+
+
+# logrotate setups that take the log out of the run's sight: the lines written after the last run are lost to it,
+# which only the state can tell (``jobs.gone``); with the directory named, they are counted after all
+LEFT = {
+    "olddir": "olddir {old}\n  create 0644",
+    "rotate 0": "create 0644",  # (rotate 0, below: the renamed log deleted at once)
+}
+
+
+@pytest.mark.skipif(LOGROTATE is None, reason="logrotate is not installed (apt-get install logrotate)")
+@pytest.mark.parametrize("kind", sorted(LEFT))
+def test_a_log_logrotate_moves_away_or_deletes_is_said_once(tmp_path: Path, cli, state_at: str, kind: str) -> None:
+    logs, log, conf, _, rotate_state = site(tmp_path)
+    old = tmp_path / "old"
+    old.mkdir()
+    keep = 0 if kind == "rotate 0" else 5
+    rotate_conf = tmp_path / "rotate.conf"
+    rotate_conf.write_text(f"{log} {{\n  rotate {keep}\n  {LEFT[kind].format(old=old)}\n}}\n")
+    run = ("run", str(logs), "--config", str(conf), "--state", state_at, "--no-upload")
+    writer = Writer(log)
+    writer.lines(views(0, 100))
+    assert cli(*run)[0] == 0
+    writer.lines(views(100, 30))  # after the run, before the rotation
+    rotate(rotate_conf, rotate_state)
+    writer.reopen()
+    writer.lines(views(130, 20))
+
+    code, _, err = cli(*run)
+    assert code == 4, err
+    assert (f"logtrack: warning: {log}: the file read under this name by the last run (to line 100) is gone, and is "
+            "none of the logs read now: lines written to it after that run are not counted. If logrotate moves "
+            "rotated logs to another directory (olddir), name that directory too; if it deletes them (rotate 0), "
+            "keep one (rotate 1)\n") in err
+    code, _, err = cli(*run)  # said once
+    assert code == 0, err
+    assert "gone" not in err
+    if kind == "olddir":
+        code, _, err = cli(*run[:2], str(old), *run[2:])
+        assert code == 0, err
+        assert f"{old}/access.log.1: known (as {log}), resumed at line 101; now at line 130" in err
+        assert_exported(cli, state_at, views(0, 150))
+    else:
+        assert_exported(cli, state_at, views(0, 100) + views(130, 20))
+
+
+@pytest.mark.skipif(LOGROTATE is None, reason="logrotate is not installed (apt-get install logrotate)")
+def test_rotated_copies_deleted_in_their_turn_are_no_alarm(tmp_path: Path, cli) -> None:
+    """rotate 2, never compressed: the oldest plain copy is deleted at each rotation, read to its end long before;
+    quiet runs (nothing new in the log) between them: each run exits 0 and says nothing of a log gone."""
+    logs, log, conf, state, rotate_state = site(tmp_path)
+    rotate_conf = tmp_path / "rotate.conf"
+    rotate_conf.write_text(f"{log} {{\n  rotate 2\n  create 0644\n}}\n")
+    run = ("run", str(logs), "--config", str(conf), "--state", str(state), "--no-upload")
+    writer = Writer(log)
+    written = []
+    for day in range(6):
+        lines = views(100 * day, 50)
+        writer.lines(lines)
+        written += lines
+        for _ in range(2):  # the second finds nothing new anywhere
+            code, _, err = cli(*run)
+            assert code == 0, err
+            assert "gone" not in err
+        rotate(rotate_conf, rotate_state)
+        writer.reopen()
+    code, _, err = cli(*run)
+    assert code == 0, err
+    assert "gone" not in err
+    assert sorted(p.name for p in logs.iterdir()) == ["access.log", "access.log.1", "access.log.2"]
+    assert_exported(cli, state, written)
