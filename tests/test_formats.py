@@ -411,6 +411,16 @@ def test_custom_formats(fmt: str, line: str, expected: dict[str, object]) -> Non
         assert row[key] == value, key
 
 
+# strftime's %s, seconds since 1970, is an instant whatever zone the server or logtrack is in (it was read as a
+# wall time in the reporting zone: 2026-11-02 00:00 UTC, a view of Chicago's 1 November, counted on the 2nd)
+@pytest.mark.parametrize("template", ['%h [%{%s}t] "%r" %>s', '%h [%{end:%s}t] "%r" %>s', '%h %{[%s]}t "%r" %>s',
+                                      '%h [%{%s}t.%{msec_frac}t] "%r" %>s'])
+def test_strftime_seconds_since_1970_are_an_instant(template: str) -> None:
+    fraction = ".250" if "msec_frac" in template else ""
+    row = parse(template, f'1.2.3.4 [1793577600{fraction}] "GET /x HTTP/1.1" 200', "America/Chicago", None)
+    assert row["ts"] == datetime(2026, 11, 2, 0, 0, 0, 250_000 if fraction else 0, tzinfo=UTC)  # Chicago's 1st
+
+
 @pytest.mark.parametrize(
     ("timezone", "log_timezone", "instant"),
     [

@@ -195,7 +195,9 @@ def _time(arg: str, template: str) -> Piece:
     spec = arg
     for prefix in ("begin:", "end:"):
         spec = spec.removeprefix(prefix)
-    kinds = {"sec": (f.EPOCH, r"[0-9]+"), "msec": (f.EPOCH_MS, r"[0-9]+"), "usec": (f.EPOCH_US, r"[0-9]+")}
+    # (``%{%s}t``, strftime's seconds since 1970, is ``%{sec}t``: no wall time, whatever the server's zone)
+    kinds = {"sec": (f.EPOCH, r"[0-9]+"), "%s": (f.EPOCH, r"[0-9]+"), "msec": (f.EPOCH_MS, r"[0-9]+"),
+             "usec": (f.EPOCH_US, r"[0-9]+")}
     if spec in kinds:
         kind, pattern = kinds[spec]
         return Piece(field=f.TIME, pattern=pattern, time_kind=kind)

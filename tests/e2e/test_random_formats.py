@@ -59,7 +59,8 @@ NGINX_TOKENS = ["$server_port", "$host", "$request_time", "$status", "$msec", "$
 # Apache: the same; it escapes a quote in any field, so its headers may go unquoted where a space cannot mislead
 APACHE_TIMES = ["%t", "[%{%d/%b/%Y:%H:%M:%S %z}t]", "%{%Y-%m-%dT%H:%M:%S%z}t", "%{sec}t", "%{msec}t",
                 "[%{%d/%b/%Y %T}t.%{msec_frac}t %{%z}t]", "%{%Y-%m-%d %H:%M:%S}t.%{usec_frac}t%{%z}t", '\\"%t\\"',
-                "[%{%c}t]", "%{%x %r}t"]  # (those two in the servers' zone: [logs] timezone, Chicago)
+                "[%{%c}t]", "%{%x %r}t",  # (those two in the servers' zone: [logs] timezone, Chicago)
+                "[%{%s}t]", "%{end:%s}t.%{msec_frac}t"]  # (strftime's seconds since 1970: no zone)
 APACHE_REQUESTS = ['\\"%r\\"', '\\"%m %U%q %H\\"', "%m %U%q", '\\"%m %U %H\\"', "%r"]
 APACHE_MORE = ["%h", "%a", "%{c}a", "%l", "%u", "%b", "%B", "%O", "%I", "%D", "%T", "%{ms}T", "%v", "%V", "%p",
                "%{canonical}p", '\\"%{Host}i\\"', "%{Host}i", '\\"%{X-Forwarded-For}i\\"', "%k", "%L", "%X", "%P",
