@@ -31,12 +31,9 @@ from ..state.sql import shown_name
 
 def left(state: Store, names: Collection[str], seen: Collection[int]) -> list[str]:
     """A message for each log the last run read under one of ``names`` (the files read now), gone since."""
-    previous = next((h.run_started for h in state.hosts() if h.host == state.host), None)
-    if previous is None:
-        return []
     shown = {shown_name(name): name for name in names}
     out = []
-    for record in state.open_files_since(previous):
+    for record in state.read_by_last_run():
         name = shown.get(record.last_name)
         if record.id in seen or name is None or files.copy_of_another(name, names):
             continue

@@ -235,11 +235,13 @@ class SqlStore(ABC):
                    "WHERE id=?", (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, int(complete), shown_name(name),
                                   time.time(), record_id))
 
-    def open_files_since(self, since: float) -> list[FileRecord]:
-        """This host's files that may still grow (not compressed ones read whole), read at ``since`` or later."""
-        mine, args = self._where_mine()
+    def read_by_last_run(self) -> list[FileRecord]:
+        """This host's files that may still grow (all but compressed ones read whole) read by its last run
+        (before this one: a run's start is kept as it finishes)."""
         return [_record(r) for r in self._named(
-            f"SELECT * FROM files WHERE {mine} AND complete=0 AND last_read>=? ORDER BY id", (*args, since))]
+            "SELECT f.* FROM files f JOIN hosts h ON h.site = f.site AND h.host = f.host "
+            "WHERE f.site=? AND f.host=? AND f.complete=0 AND f.last_read >= h.run_started ORDER BY f.id",
+            (self.site, self.host))]
 
     def files(self) -> list[FileRecord]:
         """This host's files."""
