@@ -209,6 +209,10 @@ def test_overrides_replace_lists() -> None:
         ({"supplier": "Zillow"}, "--supplier 'Zillow' is not NAME=DOMAIN[,DOMAIN]"),
         ({"supplier": "Zillow="}, "is not NAME=DOMAIN"),
         ({"pattern": "(?P<id>"}, "--listing-pattern '(?P<id>': invalid regular expression"),
+        # (as typed: its backslash single, where Python's repr showed two, a pattern other than the one given)
+        ({"pattern": r"^/listing/(\d+)"},
+         r"--listing-pattern '^/listing/(\d+)': pattern '^/listing/(\d+)' has no group named 'id'"),
+        ({"pattern": r"^/l'x/(\d+)"}, r"""--listing-pattern "^/l'x/(\\d+)": pattern"""),  # (no quote to put round it)
         ({"timezone": "Mars/Base"}, "--timezone: unknown time zone 'Mars/Base'"),
         ({"supplier": "Z\x01=zillow.com"}, "--supplier 'Z\\x01=zillow.com': 'Z\\x01' holds '\\x01', which XML cannot hold"),
     ],

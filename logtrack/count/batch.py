@@ -228,7 +228,7 @@ def _fail_on_damage(summary: BatchSummary) -> None:
     if damaged:
         idx, line_no, reason = min(damaged)
         raise InputError(
-            f"{summary.source}:{line_no}: {reason}: {summary.line_text(idx)[:200]!r}",
+            f"{summary.source}:{line_no}: {reason}: '{sources.shown_line(summary.line_text(idx)[:200])}'",
             "fix the line, set the right [logs] format, or run without --strict "
             "to skip such lines and count them in the summary",
         )

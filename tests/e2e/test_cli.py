@@ -112,6 +112,18 @@ def test_strict_names_file_and_line(cli, log: Path) -> None:
     )
 
 
+def test_strict_shows_the_line_as_the_file_holds_it(cli, tmp_path: Path) -> None:
+    """nginx's \\x22 shown as it is in the file (Python's repr showed \\\\x22, which no grep finds there); a tab and
+    a terminal's escape sequence written out, never sent to the terminal."""
+    log = tmp_path / "access.log"
+    log.write_bytes(b'127.0.0.1 - - [01/Nov/2026:10:00:00 -0500] "GET /a\\x22b\t\x1b[31mred HTTP/1.1" 200 5 "-\n')
+    code, _, err = cli("xml", str(log), "--listing-pattern", PATTERN, "--format", "combined", "--strict")
+    assert code == ExitCode.INPUT
+    assert err.splitlines()[-1].startswith(
+        f"logtrack: error: {log}:1: does not match the log format: '127.0.0.1 - - [01/Nov/2026:10:00:00 -0500] "
+        '"GET /a\\x22b\\t\\x1b[31mred HTTP/1.1" 200 5 "-\'; fix the line')
+
+
 @pytest.mark.parametrize(
     ("args", "code", "message"),
     [
