@@ -26,6 +26,13 @@ class ExitCode(IntEnum):
     STATE_STORAGE = 10  # the state database cannot be written (read-only, full, no permission) or is damaged
 
 
+def quoted(text: str) -> str:
+    """What a user wrote (a pattern, a log format), quoted in a message as they wrote it: its backslashes single,
+    where Python's repr doubles them (``'%h \\\\"%r\\\\"'`` for httpd.conf's ``%h \\"%r\\"``: another string). repr
+    where a single quote or an unprintable character needs it."""
+    return f"'{text}'" if "'" not in text and text.isprintable() else repr(text)
+
+
 class LogtrackError(Exception):
     """Base of every error logtrack expects; carries its exit code.
 

@@ -607,6 +607,16 @@ def test_format_errors(spec: str, message: str) -> None:
         formats.get(spec)
 
 
+@pytest.mark.parametrize(("spec", "shown"), [
+    (r'%h \"%r\" %{foo}t %>s', r"""'%h \"%r\" %{foo}t %>s'"""),  # as httpd.conf writes it: one backslash each
+    ("%h %{foo}t 'x'", """"%h %{foo}t 'x'\""""),  # (a quote in it: Python's repr, which shows where it ends)
+])
+def test_a_format_in_a_message_is_shown_as_written(spec: str, shown: str) -> None:
+    with pytest.raises(LogFormatError) as raised:
+        formats.get(spec)
+    assert raised.value.message.startswith(f"log format {shown}: cannot read time format")
+
+
 def test_httpd_conf_quoting_is_the_same_format() -> None:
     a = formats.get('%h %l %u %t \\"%r\\" %>s %b')
     b = formats.get('%h %l %u %t "%r" %>s %b')

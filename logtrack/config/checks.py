@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ..errors import ConfigError
+from ..errors import ConfigError, quoted
 from .rules import DEFAULTS, Fleet, SupplierRule
 
 _SUPPLIER_KEYS: dict[str, type | tuple[type, ...]] = {
@@ -259,12 +259,6 @@ def _regex_error(text: str) -> tuple[str, str | None]:
     return reason, caret
 
 
-def as_written(pattern: str) -> str:
-    """A regex quoted as a user writes it (on a command line, in TOML's literal string): its backslashes single,
-    as Python's repr would not leave them (``'^/listing/(\\d+)'``, which reads as a pattern of two)."""
-    return f"'{pattern}'" if "'" not in pattern and pattern.isprintable() else repr(pattern)
-
-
 def check_pattern(pattern: str, label: str) -> str:
     """Compile the pattern with the engine that will run it (Rust regex)."""
     import polars as pl
@@ -281,12 +275,12 @@ def check_pattern(pattern: str, label: str) -> str:
     assert isinstance(dtype, pl.Struct)
     if "id" not in [f.name for f in dtype.fields]:
         raise ConfigError(
-            f"{label}: pattern {as_written(pattern)} has no group named 'id'",
+            f"{label}: pattern {quoted(pattern)} has no group named 'id'",
             "mark the listing id with (?P<id>...), e.g. '^/listing/(?P<id>[0-9]+)'",
         )
     if pattern.lower().startswith(("^http", "^www", r"^\w+://")):  # (matched no request ever: zero views, silently)
         raise ConfigError(
-            f"{label}: pattern {as_written(pattern)} starts at the URL's scheme or host, which no request target "
+            f"{label}: pattern {quoted(pattern)} starts at the URL's scheme or host, which no request target "
             "holds",
             "patterns are matched against the path and query the server logged (/listing/123?x): start it at "
             "the path, e.g. '^/listing/(?P<id>[0-9]+)'",

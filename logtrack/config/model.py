@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ..errors import ConfigError
-from .checks import as_written, check_format, check_pattern, check_timezone, supplier_flag
+from ..errors import ConfigError, quoted
+from .checks import check_format, check_pattern, check_timezone, supplier_flag
 from .rules import DEFAULTS, CountingRules, Settings
 
 
@@ -39,7 +39,7 @@ class Config:
             changes["timezone"] = check_timezone(timezone, "--timezone")
         if patterns:
             changes["patterns"] = tuple(
-                check_pattern(p, f"--listing-pattern {as_written(p)}") for p in patterns
+                check_pattern(p, f"--listing-pattern {quoted(p)}") for p in patterns
             )
         if suppliers:
             changes["suppliers"] = tuple(supplier_flag(s) for s in suppliers)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from ..errors import LogFormatError
+from ..errors import LogFormatError, quoted
 from . import compiler
 from . import model as f
 from .model import LAZY, LogFormat, Piece
@@ -205,7 +205,7 @@ def _time(arg: str, template: str) -> Piece:
         pattern, directive = _FRACTIONS[spec]
         return Piece(pattern=pattern, time_format=directive)
     if "%" not in spec:
-        raise LogFormatError(f"log format {template!r}: cannot read time format %{{{arg}}}t")
+        raise LogFormatError(f"log format {quoted(template)}: cannot read time format %{{{arg}}}t")
     return Piece(field=f.TIME, pattern=strftime_regex(spec), time_kind=f.STRFTIME, time_format=spec)
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from ..errors import LogFormatError
+from ..errors import LogFormatError, quoted
 from .model import (
     ADDRESS_TOKEN,
     ADDRESSES,
@@ -163,7 +163,7 @@ def build_json(members: list[tuple[str, list[Piece]]], name: str, template: str,
             time_kind, time_format = timed.time_kind or CLF, timed.time_format
     if not keys and not parts:
         raise LogFormatError(
-            f"JSON log format {template!r} maps no key to a $variable or a %directive",
+            f"JSON log format {quoted(template)} maps no key to a $variable or a %directive",
             'write it as the server\'s config does, e.g. {"time":"$time_iso8601","request":"$request",...} '
             'or {"time":"%{%FT%T}t%{%z}t","request":"%r",...}',
         )
@@ -352,7 +352,7 @@ def require(fields: list[str] | tuple[str, ...], template: str) -> None:
         missing.insert(1, REQUEST)
     if missing:
         raise LogFormatError(
-            f"log format {template!r} logs no {', '.join(missing)}",
+            f"log format {quoted(template)} logs no {', '.join(missing)}",
             "a format must log the time, the request (or at least its URI) and the status "
             "to count views",
         )

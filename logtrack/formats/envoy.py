@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from ..errors import LogFormatError
+from ..errors import LogFormatError, quoted
 from . import compiler
 from . import model as f
 from .apache import strftime_regex
@@ -108,7 +108,7 @@ def _start_time(arg: str | None, template: str) -> Piece:
         return Piece(field=f.TIME, pattern=r"[0-9]+", time_kind=f.EPOCH)
     spec = re.sub(r"%([1-9])?f", lambda m: f"%{m.group(1) or 9}f", arg)  # Envoy's %f is nanoseconds, as %9f
     if "%" not in spec:
-        raise LogFormatError(f"log format {template!r}: cannot read time format %START_TIME({arg})%")
+        raise LogFormatError(f"log format {quoted(template)}: cannot read time format %START_TIME({arg})%")
     parts = re.split(r"%([1-9])f", spec)  # text and strftime between the fractions, then each one's digits
     pattern = "".join(strftime_regex(part) if i % 2 == 0 else f"[0-9]{{{part}}}" for i, part in enumerate(parts))
     return Piece(field=f.TIME, pattern=pattern, time_kind=f.STRFTIME if "%z" in spec else f.UTC_WALL,

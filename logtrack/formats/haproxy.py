@@ -40,7 +40,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from ..errors import LogFormatError
+from ..errors import LogFormatError, quoted
 from . import compiler, syslog
 from . import model as f
 from .model import CLF_TEXT, LAZY, QUOTED, LogFormat, Piece
@@ -125,7 +125,7 @@ def get(spec: str) -> LogFormat:
     if not m.group("rest"):
         return httplog(headers, clf=m.group("name") == HAPROXY_CLF)
     if m.group("name") == HAPROXY_CLF:
-        raise LogFormatError(f"log format {spec!r}: haproxy_clf is option httplog clf's own format",
+        raise LogFormatError(f"log format {quoted(spec)}: haproxy_clf is option httplog clf's own format",
                              "name a log-format after haproxy: haproxy:Host,Referer,User-Agent log-format \"...\"")
     return compile_logformat(_log_format_string(m.group("rest"), spec), headers, spec)
 
@@ -173,7 +173,7 @@ def _log_format_string(text: str, spec: str) -> str:
         elif quote is None and c in " \t#":
             after = rest[i:].strip()
             if after and not after.startswith("#"):
-                raise LogFormatError(f"log format {spec!r}: log-format takes one string",
+                raise LogFormatError(f"log format {quoted(spec)}: log-format takes one string",
                                      'quote it as haproxy.cfg does: log-format "%ci:%cp [%tr] ..."')
             break
         else:
@@ -305,7 +305,7 @@ def _variable(var: str, options: set[str], headers: list[str], template: str) ->
             return Piece(pattern=r"[0-9A-Fa-f]+"), None, False
         return Piece(field=f.TIME, pattern=pattern, time_kind=kind, time_format=how), None, False
     if var not in _VARIABLES:
-        raise LogFormatError(f"log format {template!r}: HAProxy has no log variable %{var}",
+        raise LogFormatError(f"log format {quoted(template)}: HAProxy has no log variable %{var}",
                              "spell the variables as HAProxy's manual does (Custom log format)")
     field, pattern = _VARIABLES[var]
     if "+X" in options and var in _HEX:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
-from ..errors import LogFormatError
+from ..errors import LogFormatError, quoted
 from . import apache, caddy, containers, envoy, haproxy, nginx, proxies, syslog, w3c
 from .model import (
     CADDY_TIME,
@@ -167,7 +167,7 @@ def get(spec: str) -> LogFormat:
         if (fmt := _wrapped(prefix, inner)) is not None:
             return fmt
         raise LogFormatError(
-            f"log format {spec!r}: {prefix} goes before a line format, and {inner!r} is none",
+            f"log format {quoted(spec)}: {prefix} goes before a line format, and {inner!r} is none",
             f"write {prefix} and one of {', '.join(PRESETS)}, a JSON preset ({', '.join(JSON_PRESETS)}), "
             "an nginx log_format template or an Apache LogFormat",
         )
@@ -180,16 +180,16 @@ def get(spec: str) -> LogFormat:
     if spec.lstrip().startswith("{"):  # JSON with neither: refused, saying what it lacks
         return nginx.compile_json(spec)
     if (word := spec.strip().lower()) in preset_names() or word == "auto":
-        raise LogFormatError(f"unknown log format {spec!r}", f"write it {word!r}")
+        raise LogFormatError(f"unknown log format {quoted(spec)}", f"write it {word!r}")
     if word in ("nginx", "apache", "apache2", "httpd"):
-        raise LogFormatError(f"unknown log format {spec!r}", "nginx's and Apache's own access log is 'combined' "
+        raise LogFormatError(f"unknown log format {quoted(spec)}", "nginx's and Apache's own access log is 'combined' "
                              "(which auto finds); a format of your own is its string, or for nginx --nginx-conf")
     # A word no preset has is most often the name a server's config gave its format (nginx's "main")
     named = (f"; if {spec!r} is a name your server's config gives a format (nginx's log_format main, Apache's "
              "LogFormat ... combinedio), give the format string itself, or for nginx read its config with "
              "--nginx-conf" if spec.isidentifier() else "")
     raise LogFormatError(
-        f"unknown log format {spec!r}",
+        f"unknown log format {quoted(spec)}",
         f"use one of {', '.join(['auto', *preset_names()])}, an nginx log_format template "
         f"or an Apache LogFormat string{named}",
     )
@@ -270,4 +270,4 @@ def _escape_of(spec: str) -> tuple[str, str]:
     try:
         return nginx.escape_mode(word), template.lstrip()
     except LogFormatError as exc:
-        raise LogFormatError(f"log format {spec!r}: {exc.message}", exc.fix) from None
+        raise LogFormatError(f"log format {quoted(spec)}: {exc.message}", exc.fix) from None
