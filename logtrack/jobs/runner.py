@@ -167,7 +167,7 @@ def _find_due(state: Store, config: Config, options: RunOptions, report: RunRepo
     pending = state.settle()
     now = options.clock()
     if options.include_today:
-        report.due = pending
+        report.due = _unstranded(state, pending, hooks)
         return
     before = today(config, now).isoformat()
     everyone = state.hosts()
@@ -183,6 +183,7 @@ def _find_due(state: Store, config: Config, options: RunOptions, report: RunRepo
             f"run `logtrack rebuild` on {', '.join(stale_rules)} with the site's configuration",
         )
         return
+    pending = _unstranded(state, pending, hooks)
     zone = ZoneInfo(config.rules.timezone or "UTC")
     fleet = config.settings.fleet
     for day in (d for d in pending if d < before):
@@ -200,6 +201,46 @@ def _find_due(state: Store, config: Config, options: RunOptions, report: RunRepo
         _say(hooks.on_warning, f"host {host} has not read all of its logs since {_when(_last_full_read(seen))}, "
              f"longer than [fleet] host_timeout ({fleet.host_timeout / 3600:g} h): {', '.join(days)} go out "
              "without its views, and again with the full sums once it catches up")
+
+
+STRANDED = ("counted under rules that give no views to a supplier flexmls holds views of for it; a post cannot "
+            "withdraw a View, so flexmls keeps the numbers posted before")
+
+
+def _unstranded(state: Store, pending: list[str], hooks: Hooks) -> list[str]:
+    """The pending days, less those a post would count twice at flexmls, which are frozen and said.
+
+    flexmls keeps the last post for each (day, supplier), and a post cannot
+    empty one (a View holds at least one listing). A day that flexmls holds
+    views of for a supplier its counts no longer have (the rules changed: a
+    supplier renamed, its views moved to another or to "Other") would go
+    with those views under their new supplier, and flexmls would keep the
+    old View beside it: the day's views counted twice. Such a day is frozen,
+    as a day rebuilt without all of its logs is: flexmls keeps what it had,
+    counted under the rules of the time. Days never posted go under the new
+    rules.
+    """
+    if not pending:
+        return pending
+    posted = state.posted(pending)
+    if posted.is_empty():
+        return pending
+    keys = ["day", "supplier"]
+    lost = posted.select(keys).unique().join(state.totals(days=pending).select(keys).unique(), on=keys, how="anti")
+    stranded: dict[str, list[str]] = {}
+    for day, supplier in lost.sort(keys).iter_rows():
+        stranded.setdefault(day.isoformat(), []).append(supplier)
+    if stranded:
+        state.freeze(list(stranded), STRANDED)
+    for day, suppliers in stranded.items():
+        names = ", ".join(repr(s) if s else "Other" for s in suppliers)
+        _say(hooks.on_warning,
+             f"{day} is not posted again: flexmls holds views of {names} for it, which the counts under the current "
+             "rules no longer give (a supplier renamed, its views moved to another or to Other); a post replaces the "
+             "Views it names and cannot withdraw one, so the old View would stay beside the new ones, its views "
+             "counted twice. flexmls keeps the numbers posted before (the day is frozen); days not posted yet go "
+             "under the current rules")
+    return [day for day in pending if day not in stranded]
 
 
 def _differ(rules: str | None, site_rules: str | None) -> bool:
