@@ -523,6 +523,25 @@ def test_escape_none_or_json_in_nginx_conf_writes_bytes_as_they_came(tmp_path, e
     assert parse_batch(batch_of("t.log", 1, line), logs["esc"])["reason"].to_list() == [Skip.INVALID_UTF8.value]
 
 
+# A log named by a variable is every file it could be (a glob); ``${host}`` is a variable to nginx, not a block
+# (read as one, the server's log was lost without a word, and the blocks after it were muddled)
+@pytest.mark.parametrize(("written", "pattern"), [
+    ("/l/$host.access.log", "/l/*.access.log"),
+    ("/l/${host}_access.log", "/l/*_access.log"),
+    ("/l/site-${server_name}.log main buffer=32k", "/l/site-*.log"),
+    ('"/l/${host}.log"', "/l/*.log"),
+])
+def test_nginx_conf_a_log_named_by_a_variable_is_a_glob(tmp_path, written: str, pattern: str) -> None:
+    from logtrack.formats import nginx_conf
+
+    conf = tmp_path / "nginx.conf"
+    conf.write_text("http {\n  log_format main '$remote_addr [$time_local] \"$request\" $status';\n"
+                    f"  server {{\n    access_log {written};\n  }}\n  server {{ access_log /l/other.log; }}\n}}\n")
+    read = nginx_conf.read_all(conf)
+    assert [log.path for log in read.logs] == [pattern, "/l/other.log"]
+    assert read.twins == {} and read.skipped == []
+
+
 def test_json_batch_with_a_broken_line_keeps_the_others() -> None:
     good = '{"time":"2026-11-01T10:00:00+00:00","request":"GET /listing/1 HTTP/1.1","status":200}'
     text = "\n".join([good, '{"broken": }', good])

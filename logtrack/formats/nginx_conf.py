@@ -220,6 +220,10 @@ def _statements(text: str, name: str) -> list[tuple[list[str], int, str]]:
             continue
         if c.isspace():
             end_word()
+        elif in_word and (c == "}" or (c == "{" and word[-1] == "$")):
+            # (as nginx reads a word: ``${host}`` is a variable, not a block; a ``}`` ends a block only where a
+            # word would begin: access_log /var/log/nginx/${host}_access.log was read as a block, its log lost)
+            word.append(c)
         elif c in ";{}":
             end_word()
             if words:
