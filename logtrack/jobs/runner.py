@@ -220,16 +220,9 @@ def _unstranded(state: Store, pending: list[str], hooks: Hooks) -> list[str]:
     counted under the rules of the time. Days never posted go under the new
     rules.
     """
-    if not pending:
-        return pending
-    posted = state.posted(pending)
-    if posted.is_empty():
-        return pending
-    keys = ["day", "supplier"]
-    lost = posted.select(keys).unique().join(state.totals(days=pending).select(keys).unique(), on=keys, how="anti")
     stranded: dict[str, list[str]] = {}
-    for day, supplier in lost.sort(keys).iter_rows():
-        stranded.setdefault(day.isoformat(), []).append(supplier)
+    for day, supplier in state.stranded(pending) if pending else ():
+        stranded.setdefault(day, []).append(supplier)
     if stranded:
         state.freeze(list(stranded), STRANDED)
     for day, suppliers in stranded.items():

@@ -379,6 +379,15 @@ class SqlStore(ABC):
         return _frame(self._fetch(
             f"SELECT day, supplier, listing, views FROM posted {where} ORDER BY day, supplier, listing", args))
 
+    def stranded(self, days: Sequence[str]) -> list[tuple[str, str]]:
+        """The (day, supplier) pairs of these days that flexmls accepted views for and the counts now give none
+        (``jobs.runner._unstranded``); plain SQL, so a run with nothing to post loads no Polars."""
+        where, args = _day_filter(self.site, None, None, days)
+        return [(str(d), str(s)) for d, s in self._fetch(
+            f"SELECT day, supplier FROM (SELECT DISTINCT day, supplier FROM posted {where}) p WHERE NOT EXISTS "
+            "(SELECT 1 FROM counts c WHERE c.site = ? AND c.day = p.day AND c.supplier = p.supplier) "
+            "ORDER BY day, supplier", [*args, self.site])]
+
     def mark_posted(self, counts: pl.DataFrame) -> None:
         """Record what flexmls accepted: these (day, supplier) groups, whole."""
         import polars as pl
