@@ -119,6 +119,16 @@ def test_directory_means_its_access_logs(tmp_path: Path) -> None:
     assert mine == ["notes.txt"]
 
 
+def test_a_directory_glob_brings_its_matches_rotated_copies_for_run(tmp_path: Path) -> None:
+    """[logs] glob = "*.log": site.log's copies (site.log.1 holds what was written since the last run) are read
+    by ``run`` (``siblings``), as a default directory's are; ``xml`` reads what the glob names."""
+    for name in ["site.log", "site.log.1", "site.log.2.gz", "site.log-20261101.gz", "other.txt", "other.txt.1"]:
+        (tmp_path / name).write_text("x\n")
+    run = [Path(p).name for p in files.expand([str(tmp_path)], "*.log", siblings=True).files]
+    assert sorted(run) == ["site.log", "site.log-20261101.gz", "site.log.1", "site.log.2.gz"]
+    assert [Path(p).name for p in files.expand([str(tmp_path)], "*.log").files] == ["site.log"]
+
+
 def test_globs_and_duplicates(tmp_path: Path) -> None:
     for name in ["a.log", "b.log", "c.txt"]:
         (tmp_path / name).write_text("x\n")

@@ -3,7 +3,8 @@
 A directory means the access logs in it: by default names containing
 ``access`` (or ``varnishncsa``, Varnish's) and not ``error`` (``[logs] glob``
 to choose), rotated siblings
-included (``access.log.1``, ``access.log.2.gz``, ``access.log-20261101.gz``).
+included (``access.log.1``, ``access.log.2.gz``, ``access.log-20261101.gz``),
+for ``run`` those of the files a glob matches too.
 """
 
 from __future__ import annotations
@@ -50,7 +51,9 @@ def expand(paths: Sequence[str], pattern: str | None = None, *, siblings: bool =
                 found = sorted(str(p) for p in path.iterdir() if p.is_file() and _is_access_log(p.name, pattern))
                 if not found:
                     out.problems.append(_none_found(raw, path, pattern))
-                out.files.extend(found)
+                # (a glob's matches bring their copies too: with glob = "*.log", site.log.1, which holds the
+                # lines written since the last run, was left out, those views lost)
+                out.files.extend(with_siblings(found) if siblings else found)
             elif path.exists():
                 out.files.extend(rotated_siblings(str(path)) if siblings and path.is_file() else [str(path)])
             elif glob.has_magic(raw):
