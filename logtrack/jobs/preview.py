@@ -303,7 +303,9 @@ def count(config: Config, paths: Sequence[str], *, strict: bool = False, hooks: 
 
 def _nothing_from_nginx_conf(conf: str) -> InputError:
     entries = nginx_conf_entries(conf)
-    found = f"its access_log entries: {'; '.join(entries)}" if entries else "it names no access_log"
+    found = (f"its access_log entries: {'; '.join(entries)}" if entries else
+             "it names no access_log (nginx then writes its built-in one, /var/log/nginx/access.log as Debian's "
+             "nginx is built: `nginx -V` says --http-log-path)")
     return InputError(
         f"--nginx-conf {conf}: no line was read; {found}",
         "point access_log at the files nginx writes (and run where they are), or name the logs as paths",

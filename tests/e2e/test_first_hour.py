@@ -595,8 +595,9 @@ def test_nginx_conf_without_an_access_log_says_so(cli, tmp_path: Path) -> None:
     code, _, err = cli("xml", "--nginx-conf", str(conf), "--listing-pattern", PATTERN)
     assert code == ExitCode.INPUT
     assert err.splitlines()[-1] == (
-        f"logtrack: error: --nginx-conf {conf}: no line was read; it names no access_log; point access_log at the "
-        "files nginx writes (and run where they are), or name the logs as paths"
+        f"logtrack: error: --nginx-conf {conf}: no line was read; it names no access_log (nginx then writes its "
+        "built-in one, /var/log/nginx/access.log as Debian's nginx is built: `nginx -V` says --http-log-path); point "
+        "access_log at the files nginx writes (and run where they are), or name the logs as paths"
     )
 
 
