@@ -542,6 +542,24 @@ def test_nginx_conf_a_log_named_by_a_variable_is_a_glob(tmp_path, written: str, 
     assert read.twins == {} and read.skipped == []
 
 
+# A server block that names no access_log, in an http block that names none, writes to nginx's built-in log
+@pytest.mark.parametrize(("http", "servers", "unlogged"), [
+    ("", ["server { access_log /l/a.log; }", "server { listen 80; }"], [6]),  # (the lines: http's 4, servers' 5 on)
+    ("access_log /l/all.log;", ["server { listen 80; }"], []),  # (inherited)
+    ("", ["server { access_log off; }"], []),  # (no log at all)
+    ("", ["server { location / { access_log /l/a.log; } }"], [5]),  # (its other requests: the built-in log)
+    ("", ["server { include /nonexistent/*.conf; if ($x) { access_log /l/a.log; } }"], [5]),
+    ("", ["server {\n  listen 80;\n}\n  server { access_log /l/${host}.log; }"], [5]),
+])
+def test_nginx_conf_servers_that_log_to_the_built_in_log(tmp_path, http: str, servers: list[str],
+                                                          unlogged: list[int]) -> None:
+    from logtrack.formats import nginx_conf
+
+    conf = tmp_path / "nginx.conf"
+    conf.write_text("events {}\nstream { server { listen 1; } }\nhttp {\n  " + "\n  ".join([http, *servers]) + "\n}\n")
+    assert nginx_conf.read_all(conf).unlogged == [f"{conf}:{n}" for n in unlogged]
+
+
 def test_json_batch_with_a_broken_line_keeps_the_others() -> None:
     good = '{"time":"2026-11-01T10:00:00+00:00","request":"GET /listing/1 HTTP/1.1","status":200}'
     text = "\n".join([good, '{"broken": }', good])

@@ -14,7 +14,7 @@ import glob
 import itertools
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import ConfigError
@@ -40,6 +40,7 @@ class _Directive:
     args: list[str]
     where: str
     block: tuple[int, ...] = ()  # the blocks it is in (http, server, location, ...), each by a number of its own
+    opens: bool = False  # a block's opener (``server {``): ``block`` ends with the block it opens
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,9 @@ class Conf:
     logs: list[AccessLog]  # the files to read, each with its format
     skipped: list[tuple[str, str, str]]  # access_log entries that name no file: (target, where, why)
     twins: dict[str, list[AccessLog]]  # a file read -> the others of its blocks, which hold its requests
+    # where each server block is that names no access_log, in an http block that names none either: nginx
+    # writes its requests to its built-in log (``BUILT_IN``), which the config does not name
+    unlogged: list[str] = field(default_factory=list)
 
 
 def read(path: Path) -> list[AccessLog]:
@@ -70,7 +74,7 @@ def read_all(path: Path) -> Conf:
     templates: dict[str, str] = {"combined": COMBINED}
     escapes: dict[str, str] = {}  # each format's escape= (``nginx.ESCAPES``), where it says one
     for d in directives:
-        if d.args[0] == "log_format":
+        if d.args[0] == "log_format" and not d.opens:
             if len(d.args) < 3:
                 raise ConfigError(f"{d.where}: log_format needs a name and a format")
             strings = [a for a in d.args[2:] if not a.startswith("escape=")]
@@ -86,7 +90,7 @@ def read_all(path: Path) -> Conf:
     seen: set[str] = set()
     first_of_block: dict[tuple[int, ...], AccessLog | None] = {}  # None: one with an if= is among them
     for d in directives:
-        if d.args[0] != "access_log" or len(d.args) < 2:
+        if d.opens or d.args[0] != "access_log" or len(d.args) < 2:
             continue
         target = d.args[1]
         if target == "off":
@@ -124,7 +128,21 @@ def read_all(path: Path) -> Conf:
             continue
         seen.add(pattern)
         logs.append(log)
-    return Conf(logs, skipped, twins)
+    return Conf(logs, skipped, twins, _unlogged(directives))
+
+
+# nginx's own access log, where a server that names none (nor its http block) writes, in the combined format: its
+# --http-log-path (``nginx -V``), /var/log/nginx/access.log as Debian, Ubuntu, Fedora, Alpine and nginx.org build it
+BUILT_IN = "/var/log/nginx/access.log"
+
+
+def _unlogged(directives: list[_Directive]) -> list[str]:
+    """Where each server block of an http block is that names no access_log, when the http block names none."""
+    kinds = {d.block[-1]: d.args[0] for d in directives if d.opens}
+    logged = {d.block for d in directives if not d.opens and d.args[0] == "access_log"}
+    return [d.where for d in directives
+            if d.opens and d.args[0] == "server" and len(d.block) >= 2 and kinds.get(d.block[-2]) == "http"
+            and d.block not in logged and d.block[:-1] not in logged]
 
 
 def _directives(path: Path, prefix: Path, depth: int,
@@ -150,6 +168,7 @@ def _directives(path: Path, prefix: Path, depth: int,
                 open_.pop()
         elif end == "{":
             open_.append(next(numbers))
+            out.append(_Directive(args, where, tuple(open_), opens=True))
         elif args[0] == "include" and len(args) == 2:
             pattern = args[1] if Path(args[1]).is_absolute() else str(prefix / args[1])
             for included in sorted(glob.glob(pattern)):

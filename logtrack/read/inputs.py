@@ -61,6 +61,7 @@ def plan(config: Config, paths: Sequence[str], *, siblings: bool = False,
     """
     inputs: list[Input] = []
     problems: list[str] = []
+    unlogged: list[str] = []
     if config.settings.nginx_conf:
         conf = nginx_conf.read_all(Path(config.settings.nginx_conf))
         for log in conf.logs:
@@ -75,6 +76,7 @@ def plan(config: Config, paths: Sequence[str], *, siblings: bool = False,
             if not names:
                 problems.append(f"{log.path}: named by access_log at {log.where}, but no such file")
             inputs.extend(Input(name, chosen.format) for name in names)
+        unlogged = conf.unlogged
     if paths:
         expanded = files.expand(paths, config.settings.glob, siblings=siblings)
         problems.extend(expanded.problems)
@@ -84,6 +86,12 @@ def plan(config: Config, paths: Sequence[str], *, siblings: bool = False,
     for item in inputs:
         first.setdefault(item.name, item)  # (a file the nginx config names keeps the format it gives)
     planned = [first[name] for name in files.once(list(first))]
+    built_in = os.path.realpath(nginx_conf.BUILT_IN)
+    if unlogged and note and not any(os.path.realpath(item.name) == built_in for item in planned):
+        servers = ", ".join(unlogged[:3]) + (f" and {len(unlogged) - 3:,} more" if len(unlogged) > 3 else "")
+        note(f"the server block at {servers} names no access_log, nor does its http block: nginx writes its requests "
+             f"to its own log, {nginx_conf.BUILT_IN} as most systems build it (`nginx -V`: --http-log-path), which "
+             "the config does not name and is not read; name that file too, or give the server an access_log")
     if note:
         for first_name, second in twins.twins([item.name for item in planned]):
             note(f"{second}: begins with the same {twins.SAME} requests as {first_name}, in the same order: one "

@@ -629,6 +629,29 @@ http {{
 
 
 
+def test_nginx_conf_server_writing_to_the_built_in_log_is_said(cli, tmp_path: Path, monkeypatch) -> None:
+    """A server block with no access_log, its http block with none: nginx writes its requests to its built-in log,
+    which the config does not name. Said, until that file is named too (then read, its views counted)."""
+    from logtrack.formats import nginx_conf
+
+    built_in = tmp_path / "built-in" / "access.log"  # (nginx's --http-log-path, here)
+    built_in.parent.mkdir()
+    built_in.write_text(LINES[1] + "\n")
+    monkeypatch.setattr(nginx_conf, "BUILT_IN", str(built_in))
+    (tmp_path / "a.log").write_text(LINES[0] + "\n")
+    conf = tmp_path / "nginx.conf"
+    conf.write_text(f"http {{\n  server {{ access_log {tmp_path}/a.log; }}\n  server {{ listen 8080; }}\n}}\n")
+    code, out, err = cli("xml", "--nginx-conf", str(conf), "--listing-pattern", PATTERN)
+    assert code == 0, err
+    assert (f"logtrack: warning: the server block at {conf}:3 names no access_log, nor does its http block: nginx "
+            f"writes its requests to its own log, {built_in} as most systems build it") in err
+    assert sum(xml_counts(out).values()) == 1
+    code, out, err = cli("xml", str(built_in), "--nginx-conf", str(conf), "--listing-pattern", PATTERN)
+    assert code == 0, err
+    assert "names no access_log" not in err
+    assert sum(xml_counts(out).values()) == 2
+
+
 def test_nginx_conf_logging_each_request_twice_counts_it_once(cli, tmp_path: Path) -> None:
     """nginx writes a request to every access_log of the block that serves it: a combined log and a JSON one for a
     shipper hold the same requests, and both were counted, every view twice. The first of a block is read, the
