@@ -69,6 +69,7 @@ def test_the_key_comes_from_the_environment_or_a_private_file(tmp_path: Path) ->
     (403, AuthError, "flexmls refused the API key (403 from "),
     (400, UploadError, "flexmls answered 400 at "),
     (404, UploadError, "flexmls answered 404 at "),
+    (413, UploadError, "flexmls answered 413 at "),  # (and says what to do: below)
     (503, UnreachableError, "flexmls answered 503 at "),
 ])
 @pytest.mark.parametrize(("key", "sent"), [
@@ -116,6 +117,8 @@ def test_each_refusal_is_its_own_error_and_never_shows_the_key(status: int, erro
     shown = str(caught.value) + str(caught.value.detail)
     assert key not in shown and sent not in shown and "[api-key]" in shown
     assert paths == [f"/v1/{sent}/views"]
+    assert (caught.value.fix or "").startswith("a document too large for it: lower [upload] max_listings_per_post") \
+        is (status == 413)
 
 
 @pytest.mark.parametrize("key", ["k3y-in-the-path-0042", "k3y in/the#path?0042"])

@@ -286,4 +286,7 @@ class Poster:
         if response.status_code >= 300:
             first = body.strip().splitlines()[0][:200] if body.strip() else "(no text)"
             kind = UnreachableError if response.status_code == 429 or response.status_code >= 500 else UploadError
-            raise kind(f"flexmls answered {response.status_code} at {self.where()}: {first}")
+            # (413: the same document would be refused every run, its days pending for ever; smaller posts go)
+            fix = ("a document too large for it: lower [upload] max_listings_per_post (a post never splits a "
+                   "day's View)") if response.status_code == 413 else None
+            raise kind(f"flexmls answered {response.status_code} at {self.where()}: {first}", fix)
