@@ -26,11 +26,17 @@ class ExitCode(IntEnum):
     STATE_STORAGE = 10  # the state database cannot be written (read-only, full, no permission) or is damaged
 
 
+def shown(text: str) -> str:
+    """Text from a user or a file, for a message, as written: its backslashes single (Python's repr doubles them,
+    ``'%h \\\\"%r\\\\"'`` for httpd.conf's ``%h \\"%r\\"``: another string, and nginx's ``\\x22`` in a line as
+    ``\\\\x22``, which no grep finds), and what a terminal would act on (a tab, an escape sequence) written out."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+
+
 def quoted(text: str) -> str:
-    """What a user wrote (a pattern, a log format), quoted in a message as they wrote it: its backslashes single,
-    where Python's repr doubles them (``'%h \\\\"%r\\\\"'`` for httpd.conf's ``%h \\"%r\\"``: another string). repr
-    where a single quote or an unprintable character needs it."""
-    return f"'{text}'" if "'" not in text and text.isprintable() else repr(text)
+    """What a user wrote (a pattern, a log format), quoted in a message as written (``shown``); repr where a
+    single quote in it needs another quote around it."""
+    return f"'{shown(text)}'" if "'" not in text else repr(text)
 
 
 class LogtrackError(Exception):

@@ -13,7 +13,7 @@ from dataclasses import replace
 import polars as pl
 
 from .. import formats, frames
-from ..errors import InputError
+from ..errors import InputError, shown
 from ..formats import LogFormat
 from ..parse import detect, split
 from ..parse.fields import (
@@ -228,7 +228,7 @@ def _fail_on_damage(summary: BatchSummary) -> None:
     if damaged:
         idx, line_no, reason = min(damaged)
         raise InputError(
-            f"{summary.source}:{line_no}: {reason}: '{sources.shown_line(summary.line_text(idx)[:200])}'",
+            f"{summary.source}:{line_no}: {reason}: '{shown(summary.line_text(idx)[:200])}'",
             "fix the line, set the right [logs] format, or run without --strict "
             "to skip such lines and count them in the summary",
         )

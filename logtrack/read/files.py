@@ -142,8 +142,7 @@ def with_siblings(bases: Iterable[str]) -> list[str]:
             except OSError:
                 listed[folder] = []
         found = [name] if os.path.isfile(base) else []
-        stem, ext = os.path.splitext(name)
-        for before, after in [(name, ""), *([(stem, ext)] if stem and ext else [])]:
+        for before, after in _forms(name):
             found += [n for sep in _MARKED for n in _starting(listed[folder], before + sep) if _copy(n, before, after)]
         names.update((os.path.join(folder, n), None) for n in found)
     return list(names)
@@ -180,11 +179,17 @@ def copy_of_another(name: str, names: Iterable[str]) -> bool:
         there, base = os.path.split(other)
         if there != folder or base == mine:
             continue
-        stem, ext = os.path.splitext(base)
-        for before, after in [(base, ""), *([(stem, ext)] if stem and ext else [])]:
-            if mine[len(before):len(before) + 1] in _MARKED and mine.startswith(before) and _copy(mine, before, after):
-                return True
+        if any(mine[len(before):len(before) + 1] in _MARKED and mine.startswith(before) and _copy(mine, before, after)
+               for before, after in _forms(base)):
+            return True
     return False
+
+
+def _forms(name: str) -> list[tuple[str, str]]:
+    """What a copy of the log ``name`` starts and ends with: its name (access.log.1), or, its extension kept
+    last, its stem and its extension (access.1.log)."""
+    stem, ext = os.path.splitext(name)
+    return [(name, ""), *([(stem, ext)] if stem and ext else [])]
 
 
 def _starting(names: list[str], prefix: str) -> list[str]:

@@ -86,8 +86,8 @@ def plan(config: Config, paths: Sequence[str], *, siblings: bool = False,
     for item in inputs:
         first.setdefault(item.name, item)  # (a file the nginx config names keeps the format it gives)
     planned = [first[name] for name in files.once(list(first))]
-    built_in = os.path.realpath(nginx_conf.BUILT_IN)
-    if unlogged and note and not any(os.path.realpath(item.name) == built_in for item in planned):
+    if unlogged and note and not any(os.path.realpath(item.name) == os.path.realpath(nginx_conf.BUILT_IN)
+                                     for item in planned):
         servers = ", ".join(unlogged[:3]) + (f" and {len(unlogged) - 3:,} more" if len(unlogged) > 3 else "")
         note(f"the server block at {servers} names no access_log, nor does its http block: nginx writes its requests "
              f"to its own log, {nginx_conf.BUILT_IN} as most systems build it (`nginx -V`: --http-log-path), which "

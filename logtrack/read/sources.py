@@ -37,7 +37,7 @@ from .compressed import (
 from .holes import Binary, Holes, looks_binary, packed
 
 __all__ = ["BATCH_BYTES", "BATCH_ENV", "Batch", "batch_bytes_wanted", "batch_of", "batches",
-           "csv_safe", "decode_lines", "holds", "line_of", "newlines", "shown_line"]
+           "csv_safe", "decode_lines", "holds", "line_of", "newlines"]
 
 BATCH_BYTES = 16 * 1024 * 1024  # see batch_bytes_wanted
 # A line longer than any a server writes (nginx's request line and headers stop at a few KiB by default):
@@ -108,13 +108,6 @@ def line_of(data: bytes, index: int) -> str:
     end = data.find(b"\n", start)
     text = data[start:] if end < 0 else data[start:end]
     return text.decode("utf-8", errors="replace").removesuffix("\r")
-
-
-def shown_line(text: str) -> str:
-    """A line as its file holds it, for a message: its backslashes single (Python's repr doubles them, so that a
-    line of nginx's ``\\x22`` could not be found by what was shown), and what a terminal would act on (a tab, an
-    escape sequence) written as ``\\xNN``."""
-    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
 
 
 # Polars' CSV reader takes bytes that start like this for compressed data
