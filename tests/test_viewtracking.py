@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from collections.abc import Iterator
+from datetime import date, timedelta
 from pathlib import Path
 
 import polars as pl
@@ -199,6 +200,55 @@ def test_document_refuses_an_invalid_tree_when_it_checks() -> None:
     assert viewtracking.document(root, check=False).count(b"many") == 1
     with pytest.raises(XmlInvalidError, match="ViewCount"):
         viewtracking.document(root, check=True)
+
+
+MANY = [(date(2026, 11, d), s, str(n), n) for d in (1, 2, 3) for s in ("", "A&B <x>", "Zillow")
+        for n in range(1, 30)]
+
+
+@pytest.mark.parametrize(("namespace", "check"), [("", True), ("", False), ("urn:flexmls:viewtracking", False)])
+@pytest.mark.parametrize("rows", [MANY, MANY[:1], [], [(date(2026, 11, 1), "Z", "1<2&3>", 4)]],
+                         ids=["many", "one", "none", "escaped"])
+def test_render_writes_the_whole_trees_document(namespace: str, rows: list[tuple[date, str, str, int]],
+                                                check: bool) -> None:
+    """One View at a time, the same bytes as the whole tree serialized (its golden files rest on that)."""
+    cfg = Config(settings=Settings(namespace=namespace))
+    document = viewtracking.render(counts(rows), cfg, check=check)
+    assert document == viewtracking.serialize(viewtracking.build_tree(counts(rows), cfg))
+    if not namespace:
+        viewtracking.validate(document, "rendered")  # the full XSD, xs:unique included
+
+
+def test_render_refuses_an_invalid_view_when_it_checks() -> None:
+    """A View the XSD refuses (a count of 0: not a positive integer) stops the document, as ``document`` does."""
+    rows = [*MANY[:5], (date(2026, 11, 9), "Z", "1", 0)]
+    assert b"<ViewCount>0</ViewCount>" in viewtracking.render(counts(rows), Config(), check=False)
+    with pytest.raises(XmlInvalidError, match="ViewCount"):
+        viewtracking.render(counts(rows), Config(), check=True)
+
+
+def test_render_writes_each_view_before_it_makes_the_next(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The memory of a preview over many days: a View's tree is written (and let go) before the next one is
+    made, not kept to the end with all the others (a tree costs five times its document)."""
+    made: list[int] = []  # per View made: how many had been written by then
+    written: list[int] = []
+    roots, body = viewtracking._view_roots, viewtracking._body
+
+    def counted(*args: object) -> Iterator[etree._Element]:
+        for root in roots(*args):  # type: ignore[arg-type]
+            made.append(len(written))
+            yield root
+
+    def noted(root: etree._Element) -> bytes:
+        written.append(len(made))
+        return body(root)
+
+    monkeypatch.setattr(viewtracking, "_view_roots", counted)
+    monkeypatch.setattr(viewtracking, "_body", noted)
+    rows = [(date(2026, 10, 1) + timedelta(days=d), "Z", str(n), 1) for d in range(40) for n in range(50)]
+    document = viewtracking.render(counts(rows), Config(), check=True)
+    assert document.count(b"<View>") == len(made) == len(written) == 40
+    assert made == list(range(40))
 
 
 @pytest.mark.parametrize("namespace", ["http://x:port/ViewTracking", "urn:a#b#c"])

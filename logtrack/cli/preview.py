@@ -64,9 +64,11 @@ def xml(
         result = _count(cfg, paths or [], strict, quiet)
         from ..flexmls import viewtracking
 
-        tree = viewtracking.build_tree(result.counts, cfg)
-        check = xsd is not None or not cfg.settings.namespace
-        write_file(output or STDOUT, viewtracking.document(tree, check=check, xsd=xsd))
+        if xsd is None:  # one View at a time, checked against the shipped XSD where it is the document's
+            document = viewtracking.render(result.counts, cfg, check=not cfg.settings.namespace)
+        else:  # a user's XSD may constrain across Views: the whole tree
+            document = viewtracking.document(viewtracking.build_tree(result.counts, cfg), check=True, xsd=xsd)
+        write_file(output or STDOUT, document)
         _fail_if_partial(result)
 
 
