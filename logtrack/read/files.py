@@ -187,9 +187,17 @@ def copy_of_another(name: str, names: Iterable[str]) -> bool:
 
 def _forms(name: str) -> list[tuple[str, str]]:
     """What a copy of the log ``name`` starts and ends with: its name (access.log.1), or, its extension kept
-    last, its stem and its extension (access.1.log)."""
+    last, its stem and its extension (access.1.log).
+
+    An extension is a word (logrotate's ``extension .log``): access.log-20261101's ".log-20261101" is a
+    mark, and as an extension it made every file of a directory of dated copies a candidate copy of
+    every other (365 copies: 133,000 names compared, 0.12 s of every run).
+    """
     stem, ext = os.path.splitext(name)
-    return [(name, ""), *([(stem, ext)] if stem and ext else [])]
+    return [(name, ""), *([(stem, ext)] if stem and _WORD.fullmatch(ext) else [])]
+
+
+_WORD = re.compile(r"\.[^\W\d_]+")
 
 
 def _starting(names: list[str], prefix: str) -> list[str]:

@@ -1,0 +1,111 @@
+"""A long-lived site: a year of daily logs (logrotate's dateext) and the state they leave.
+
+    python benchmarks/year.py [--days 365] [--lines 20000] [--listings 8000]
+
+Writes one log a day (access.log-YYYYMMDD, ``--lines`` views each, spread
+over ``--listings`` listings and five referrers), then measures, each as a
+process of its own: the first `run` over all of them (wall, CPU, peak RSS),
+the state's size, runs with nothing new (the cron case, on a state that has
+grown for a year), and `xml` over the last 60 days (a preview whose document
+holds some 16,000 listings a day). Deterministic for a given --seed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import random
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+AGENT = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.{} Safari/537.36"
+REFERRERS = ("https://www.zillow.com/homedetails/x", "https://www.realtor.com/x", "https://www.google.com/", "-",
+             "https://www.trulia.com/p")
+CONFIG = """[logs]
+format = "combined"
+timezone = "America/Chicago"
+[listings]
+patterns = ['^/listing/(?P<id>[0-9]+)$']
+[[suppliers]]
+name = "Zillow"
+referrer = ["zillow.com", "trulia.com"]
+[[suppliers]]
+name = "Realtor.com"
+referrer = ["realtor.com"]
+"""
+
+
+def write_logs(logs: Path, days: int, lines: int, listings: int, seed: int) -> None:
+    rng = random.Random(seed)
+    first = dt.date(2025, 12, 1)
+    for d in range(days):
+        day = first + dt.timedelta(days=d)
+        rows = []
+        for i in range(lines):
+            s = i * 86400 // lines
+            stamp = dt.datetime(day.year, day.month, day.day, s // 3600, s // 60 % 60, s % 60)
+            rows.append(f'203.0.113.{i % 250} - - [{stamp:%d/%b/%Y:%H:%M:%S} -0600] "GET /listing/'
+                        f'{1_000_000 + rng.randrange(listings)} HTTP/1.1" 200 512 "{rng.choice(REFERRERS)}" '
+                        f'"{AGENT.format(i % 300)}"\n')
+        (logs / f"access.log-{day:%Y%m%d}").write_text("".join(rows))
+
+
+def timed(cmd: list[str]) -> tuple[float, float, int]:
+    """Wall seconds, CPU seconds (user+sys) and peak RSS (MiB) of one command, a process of its own."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    subprocess.run(cmd, check=True)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    return wall, cpu, after.ru_maxrss // 1024  # (the largest child so far: each run here is larger than the last)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--days", type=int, default=365)
+    parser.add_argument("--lines", type=int, default=20_000, help="views a day")
+    parser.add_argument("--listings", type=int, default=8_000)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    logtrack = shutil.which("logtrack") or sys.exit("logtrack is not installed (pip install -e .)")
+    with tempfile.TemporaryDirectory(prefix="logtrack-year-") as tmp:
+        work = Path(tmp)
+        logs = work / "logs"
+        logs.mkdir()
+        conf = work / "logtrack.toml"
+        conf.write_text(CONFIG)
+        write_logs(logs, args.days, args.lines, args.listings, args.seed)
+        state = work / "state.db"
+        base = ["--config", str(conf), "-q"]
+        run = [logtrack, "run", str(logs), "--state", str(state), "--no-upload", *base]
+        wall, cpu, rss = timed(run)
+        total = args.days * args.lines
+        print(f"{args.days} files, {total:,} lines: first run {wall:.2f} s, {cpu / total * 1e6:.2f} µs CPU a line, "
+              f"peak {rss} MiB; state {state.stat().st_size / 2**20:.0f} MiB")
+        walls = sorted(timed(run)[0] for _ in range(args.repeat))
+        print(f"runs with nothing new: best {walls[0]:.2f} s, median {walls[len(walls) // 2]:.2f} s")
+        recent = sorted(logs.iterdir())[-60:]
+        xml = [logtrack, "xml", *map(str, recent), *base, "-o", str(work / "views.xml")]
+        # (a process of its own, so that its peak is its own: RUSAGE_CHILDREN keeps the largest child's)
+        probe = subprocess.run(["/usr/bin/time", "-f", "%e %U %S %M", *xml], check=True, capture_output=True,
+                               text=True) if Path("/usr/bin/time").exists() else None
+        if probe is not None:
+            wall_s, user, system, kib = probe.stderr.split()[-4:]
+            print(f"xml over the last {len(recent)} days ({len(recent) * args.lines:,} lines): {float(wall_s):.2f} s, "
+                  f"{float(user) + float(system):.2f} s CPU, peak {int(kib) // 1024} MiB, "
+                  f"document {(work / 'views.xml').stat().st_size / 2**20:.0f} MiB")
+        else:
+            wall, cpu, _ = timed(xml)
+            print(f"xml over the last {len(recent)} days: {wall:.2f} s, {cpu:.2f} s CPU "
+                  "(/usr/bin/time missing: no peak)")
+
+
+if __name__ == "__main__":
+    main()
