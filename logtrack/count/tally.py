@@ -101,6 +101,10 @@ class Tally:
     counted: int = 0
     reasons: dict[str, int] = field(default_factory=dict)
     examples: dict[str, Example] = field(default_factory=dict)
+    # False: the views are summed, not kept per key. ``run``'s counts are the state's, and its summary
+    # says only how many: kept, a first run over a busy site's year of logs summed 5 million keys again
+    # and again, and held them (1.2 GB at its end).
+    keeps_counts: bool = True
     # Counts are summed in two levels, so that the run's growing total is not summed again every few
     # batches: the latest batches' counts, and sums of 16 batches' each (of as many as hold PART_ROWS
     # rows, where batches are small files' of a few dozen), summed in turn when 8 pile up.
@@ -113,13 +117,8 @@ class Tally:
         """Fold in a batch; batches must come in file order for the examples."""
         self.lines += part.lines
         self.counted += int(part.counts.get_column("views").sum())
-        self._parts.append(part.counts)
-        self._rows += part.counts.height
-        if len(self._parts) >= 16 and (self._rows >= PART_ROWS or len(self._parts) >= 4096):
-            self._merged.append(merge_counts(self._parts))
-            self._parts, self._rows = [], 0
-            if len(self._merged) >= 8:
-                self._merged = [merge_counts(self._merged)]
+        if self.keeps_counts:
+            self._keep(part.counts)
         if part.outcomes is not None:
             self._outcomes.append(part.outcomes)
             if len(self._outcomes) >= 64:
@@ -128,6 +127,15 @@ class Tally:
             self.reasons[reason] = self.reasons.get(reason, 0) + n
             if reason not in self.examples:
                 self.examples[reason] = Example(part.source, line_no, part.line_text(idx))
+
+    def _keep(self, counts: pl.DataFrame) -> None:
+        self._parts.append(counts)
+        self._rows += counts.height
+        if len(self._parts) >= 16 and (self._rows >= PART_ROWS or len(self._parts) >= 4096):
+            self._merged.append(merge_counts(self._parts))
+            self._parts, self._rows = [], 0
+            if len(self._merged) >= 8:
+                self._merged = [merge_counts(self._merged)]
 
     def merge(self, other: Tally) -> None:
         """Fold in another tally of files read after this one's."""
@@ -144,6 +152,8 @@ class Tally:
 
     def counts(self) -> pl.DataFrame:
         """Views per (day, supplier, listing), sorted as the XML lists them."""
+        if not self.keeps_counts:
+            raise ValueError("this tally sums views without keeping them per key (a run's: the state has them)")
         return merge_counts(self._merged + self._parts, sort=True).select(*KEYS, "views")
 
 

@@ -53,7 +53,7 @@ if TYPE_CHECKING:
 
 @dataclass
 class IngestReport:
-    tally: Tally = field(default_factory=Tally)
+    tally: Tally = field(default_factory=lambda: Tally(keeps_counts=False))  # (the counts are the state's)
     files: list[tuple[str, str]] = field(default_factory=list)  # (name, what happened)
     problems: list[str] = field(default_factory=list)
     vanished: list[str] = field(default_factory=list)  # listed, then gone before they were read
