@@ -7,6 +7,7 @@ exceptions they can catch and CLI users get one line that names the fix.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import IntEnum
 
 
@@ -37,6 +38,31 @@ def quoted(text: str) -> str:
     """What a user wrote (a pattern, a log format), quoted in a message as written (``shown``); repr where a
     single quote in it needs another quote around it."""
     return f"'{shown(text)}'" if "'" not in text else repr(text)
+
+
+def days_listed(days: Sequence[str]) -> str:
+    """Days (YYYY-MM-DD) for a message, in the order given, each run of three or more that follow one another
+    as its first and last ("2025-12-01 to 2026-11-30"): a year's backlog was 365 dates on one line of the
+    summary, of the error that left them pending, and of ``status``. Every day is still said."""
+    from datetime import date, timedelta
+
+    parts: list[str] = []
+    run: list[str] = []
+
+    def close() -> None:
+        parts.extend([f"{run[0]} to {run[-1]}"] if len(run) >= 3 else run)
+        run.clear()
+
+    for day in days:
+        try:
+            follows = bool(run) and date.fromisoformat(day) - date.fromisoformat(run[-1]) == timedelta(days=1)
+        except ValueError:
+            follows = False
+        if not follows:
+            close()
+        run.append(day)
+    close()
+    return ", ".join(parts)
 
 
 class LogtrackError(Exception):

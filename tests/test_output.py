@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from logtrack.errors import ExitCode
+from logtrack.errors import ExitCode, days_listed
 
 from conftest import xml_counts
 
@@ -215,3 +215,20 @@ def test_a_mistake_is_named_and_never_called_a_bug(cli, log: Path, tmp_path: Pat
     assert len([line for line in err.splitlines() if line.startswith("logtrack: error:")]) == 1
     assert not list(tmp_path.glob("*.tmp")) and not list(tmp_path.glob(".*.tmp"))
     assert log.read_bytes() == original  # (no mistake touches a log)
+
+
+@pytest.mark.parametrize(("days", "said"), [
+    ([], ""),
+    (["2026-11-01"], "2026-11-01"),
+    (["2026-11-01", "2026-11-02"], "2026-11-01, 2026-11-02"),
+    (["2026-11-01", "2026-11-02", "2026-11-03"], "2026-11-01 to 2026-11-03"),
+    (["2026-02-27", "2026-02-28", "2026-03-01", "2026-03-03"], "2026-02-27 to 2026-03-01, 2026-03-03"),
+    (["2025-12-30", "2025-12-31", "2026-01-01", "2026-01-02", "2026-01-04", "2026-01-05"],
+     "2025-12-30 to 2026-01-02, 2026-01-04, 2026-01-05"),
+    ([f"2026-{m:02d}-{d:02d}" for m in range(1, 13) for d in range(1, 28)],  # every month's 28th on: gaps
+     ", ".join(f"2026-{m:02d}-01 to 2026-{m:02d}-27" for m in range(1, 13))),
+    (["2026-11-03", "2026-11-02", "2026-11-01"], "2026-11-03, 2026-11-02, 2026-11-01"),  # as given: not a run
+])
+def test_days_are_listed_with_their_runs_as_first_to_last(days: list[str], said: str) -> None:
+    """A year's backlog was 365 dates on one line (the summary, the pending error, ``status``)."""
+    assert days_listed(days) == said

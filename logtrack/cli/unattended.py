@@ -22,7 +22,7 @@ import typer
 
 from .. import config as config_mod
 from ..config import Config
-from ..errors import InputError, OutputError, StateError, UploadError, UsageError
+from ..errors import InputError, OutputError, StateError, UploadError, UsageError, days_listed
 from ..flexmls.upload import TRACKER, in_url, key_status, load_api_key
 from ..jobs.report import summary_lines
 from ..jobs.report_data import period
@@ -185,11 +185,11 @@ def run_command(
             elif report.deferred:
                 _stderr(f"logtrack: {report.deferred}")
             elif report.posted:
-                _stderr(f"logtrack: posted {len(report.posted)} day(s): {', '.join(report.posted)}")
+                _stderr(f"logtrack: posted {len(report.posted)} day(s): {days_listed(report.posted)}")
             elif not report.due and not no_upload and report.upload_error is None:
                 _stderr("logtrack: nothing due for upload")
             for hosts, days in _held(report.held).items():
-                _stderr(f"logtrack: {', '.join(days)} wait(s) for host(s) {', '.join(hosts)} to read all of their "
+                _stderr(f"logtrack: {days_listed(days)} wait(s) for host(s) {', '.join(hosts)} to read all of their "
                         "logs past the day's end (their next run; [fleet] host_timeout stops the wait)")
         if report.upload_error is not None:
             raise report.upload_error
@@ -221,7 +221,7 @@ def _fail_if_partial_ingest(report: IngestReport) -> None:
 def _show_dry_run(posts: list[runner.Post], folder: Path | None, quiet: bool) -> None:
     """Each document as it would be posted: on stdout behind a separator on stderr, or one file each."""
     for n, post in enumerate(posts, 1):
-        what = (f"post {n} of {len(posts)}: {', '.join(post.days)}; "
+        what = (f"post {n} of {len(posts)}: {days_listed(post.days)}; "
                 f"{', '.join(s or '(Other)' for s in post.suppliers)}; {post.listings:,} listing(s)")
         if folder is not None:
             path = write_into(folder, f"post-{n:03d}-{post.days[0]}.xml", post.document)
@@ -281,17 +281,17 @@ def status(config: ConfigOpt = None, state: StateOpt = None) -> None:
         if st.last_7_days:
             shown = ", ".join(f"{s or '(Other)'} {v:,}" for s, v in st.last_7_days)
             print(f"last 7 days:    {sum(v for _, v in st.last_7_days):,} ({shown})")
-        print(f"days pending:   {len(st.pending)}" + (f" ({', '.join(st.pending)})" if st.pending else ""))
+        print(f"days pending:   {len(st.pending)}" + (f" ({days_listed(st.pending)})" if st.pending else ""))
         if st.frozen:
-            print(f"days frozen:    {', '.join(st.frozen)} (rebuilt without all their logs; not posted again)")
+            print(f"days frozen:    {days_listed(st.frozen)} (rebuilt without all their logs; not posted again)")
         if st.last_accepted is None:
             print("last accepted:  never")
         else:
             up = st.last_accepted
-            print(f"last accepted:  {_when(up.at)} ({', '.join(up.days)})")
+            print(f"last accepted:  {_when(up.at)} ({days_listed(up.days)})")
         if st.last_attempt is not None:
             up = st.last_attempt
-            print(f"last attempt:   {_when(up.at)}, failed ({', '.join(up.days)}): {up.message}")
+            print(f"last attempt:   {_when(up.at)}, failed ({days_listed(up.days)}): {up.message}")
         if len(st.hosts) > 1 or path.url or cfg.settings.fleet != config_mod.Fleet():  # a fleet, or set up as one
             _print_hosts(st, now)
         ok, how = key_status(os.environ.get("LOGTRACK_API_KEY"), cfg.settings.api_key_file)
@@ -351,7 +351,7 @@ def rebuild(
             _stderr(line)
         if report.lost_days:
             _stderr(f"logtrack: warning: {len(report.lost_days)} day(s) can no longer be rebuilt (their logs are "
-                    f"gone): {', '.join(report.lost_days)}; they will not be posted again")
+                    f"gone): {days_listed(report.lost_days)}; they will not be posted again")
 
 
 state_app = typer.Typer(help="Work on the state itself: copy it into PostgreSQL for a fleet.", no_args_is_help=True)

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from ..errors import InputError, UsageError, XmlInvalidError
+from ..errors import InputError, UsageError, XmlInvalidError, days_listed
 from ..output import write_into
 from .viewtracking import load_schema, validate_against
 
@@ -170,6 +170,6 @@ def make_server(host: str, port: int, state: SandboxState) -> ThreadingHTTPServe
                 state.save()
             days = sorted({v.findtext("ViewDate") or "" for v in received})
             self._send(200, b"OK\n", views=f"{n_views:,} views of {n_listings:,} listing(s) in {len(received)} "
-                                        f"View(s) for {', '.join(days)}")
+                                        f"View(s) for {days_listed(days)}")
 
     return ThreadingHTTPServer((host, port), Handler)

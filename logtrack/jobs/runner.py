@@ -35,6 +35,7 @@ from ..errors import (
     StateError,
     UnreachableError,
     UploadError,
+    days_listed,
 )
 from ..flexmls.upload import Poster, UploadSettings, in_window, load_api_key, redact, split_posts
 from ..output import write_into
@@ -140,7 +141,7 @@ def run(config: Config, paths: Sequence[str], state: Location | Path | str, opti
             window, window_zone = config.settings.window, config.settings.window_timezone
             if not options.ignore_window and not in_window(options.clock(), window, window_zone):
                 report.deferred = (
-                    f"{len(report.due)} day(s) due ({', '.join(report.due)}), but it is outside the posting window "
+                    f"{len(report.due)} day(s) due ({days_listed(report.due)}), but it is outside the posting window "
                     f"{window} {window_zone}; they go with a run inside it (or use --now)"
                 )
                 return report
@@ -199,7 +200,7 @@ def _find_due(state: Store, config: Config, options: RunOptions, report: RunRepo
     for host, days in report.without.items():
         seen = next(h for h in hosts if h.host == host)
         _say(hooks.on_warning, f"host {host} has not read all of its logs since {_when(_last_full_read(seen))}, "
-             f"longer than [fleet] host_timeout ({fleet.host_timeout / 3600:g} h): {', '.join(days)} go out "
+             f"longer than [fleet] host_timeout ({fleet.host_timeout / 3600:g} h): {days_listed(days)} go out "
              "without its views, and again with the full sums once it catches up")
 
 
@@ -317,7 +318,7 @@ def _upload(state: Store, config: Config, report: RunReport, key: str, hooks: Ho
             state.log_upload([day], False, None, str(exc))
             left = report.due[report.due.index(day):]
             report.upload_error = UnreachableError(
-                f"{exc}; {len(left)} day(s) stay pending ({', '.join(left)})",
+                f"{exc}; {len(left)} day(s) stay pending ({days_listed(left)})",
                 f"they go with the next run inside the posting window {config.settings.window} "
                 f"{config.settings.window_timezone} "
                 "(or with --now)",
