@@ -165,6 +165,32 @@ def test_counts_add_up_on_either_backend_whatever_the_rows(state_at: str) -> Non
         assert (state.file(record.id).offset, state.file(record.id).lines) == (22, 2)
 
 
+@pytest.mark.parametrize("chunk", [1, 2, 3, 1000])
+def test_the_totals_read_a_chunk_at_a_time_are_the_whole_totals(state_at: str, monkeypatch, chunk: int) -> None:
+    """``totals`` makes a frame of each chunk of rows it reads (a year of counts held as Python tuples took
+    1.5 GB): the same rows, in order, whatever the chunk, on either backend; none is a frame too."""
+    from datetime import date
+
+    import polars as pl
+
+    from logtrack.config import Fleet
+    from logtrack.state import sql
+    from logtrack.state.locate import open_state, parse
+
+    monkeypatch.setattr(sql, "TOTALS_CHUNK", chunk)
+    rows = pl.DataFrame({"day": [date(2026, 11, d) for d in (3, 1, 2, 1, 2)], "supplier": ["Z", "", "Z", "Z", ""],
+                         "listing": ["9", "1", "2", "1", "10"], "views": [1, 2, 3, 4, 5]})
+    with open_state(parse(state_at), Fleet(host="web1")) as state:
+        assert state.totals().height == 0 and state.totals().schema == sql._frame([]).schema
+        a, b = (state.add_file(f"line of {n}\n".encode(), n) for n in ("a.log", "b.log"))
+        state.advance(a.id, 11, 1, "a.log", rows)
+        state.advance(b.id, 11, 1, "b.log", rows.head(2))
+        assert state.totals().rows() == [
+            (date(2026, 11, 1), "", "1", 4), (date(2026, 11, 1), "Z", "1", 4), (date(2026, 11, 2), "", "10", 5),
+            (date(2026, 11, 2), "Z", "2", 3), (date(2026, 11, 3), "Z", "9", 2)]
+        assert state.totals(days=["2026-11-02"]).get_column("views").to_list() == [5, 3]
+
+
 def test_several_files_committed_at_once_each_get_their_own_counts_and_position(state_at: str) -> None:
     """``advance_many`` (a group of small files counted together): each file's rows, days and position are
     what its own ``advance`` writes; a file with no counts only moves on."""

@@ -217,6 +217,12 @@ class PgState(SqlStore):
     def _fetch(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         return list(self.conn.execute(_sql(sql), tuple(args)).fetchall())
 
+    def _chunks(self, sql: str, args: Sequence[Any], size: int) -> Iterator[list[tuple[Any, ...]]]:
+        with self.conn.cursor() as cursor:
+            cursor.execute(_sql(sql), tuple(args))
+            while rows := cursor.fetchmany(size):
+                yield rows
+
     def _named(self, sql: str, args: Sequence[Any] = ()) -> list[Mapping[str, Any]]:
         from psycopg.rows import dict_row
 

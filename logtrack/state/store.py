@@ -258,6 +258,11 @@ class State(SqlStore):
     def _fetch(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         return self.db.execute(sql, args).fetchall()
 
+    def _chunks(self, sql: str, args: Sequence[Any], size: int) -> Iterator[list[tuple[Any, ...]]]:
+        cursor = self.db.execute(sql, args)
+        while rows := cursor.fetchmany(size):
+            yield rows
+
     def _named(self, sql: str, args: Sequence[Any] = ()) -> list[Mapping[str, Any]]:
         """Rows read by column name (``sqlite3.Row``), not by position."""
         cursor = self.db.cursor()
