@@ -18,7 +18,7 @@ KEY = "s3cr3t-KEY-9f8e7d"
 TZ = "America/Chicago"
 
 
-def counts_of(state: Path, cli) -> Counter[tuple[str, str, str]]:
+def counts_of(state: Path | str, cli) -> Counter[tuple[str, str, str]]:
     code, out, err = cli("export", "--state", str(state))
     assert code == 0, err
     return xml_counts(out)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import stat
 import threading
@@ -10,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from logtrack.errors import ExitCode, days_listed
+from logtrack.errors import ExitCode, UsageError, days_listed
+from logtrack.jobs.thaw import days_named
 
 from conftest import xml_counts
 
@@ -232,3 +234,27 @@ def test_a_mistake_is_named_and_never_called_a_bug(cli, log: Path, tmp_path: Pat
 def test_days_are_listed_with_their_runs_as_first_to_last(days: list[str], said: str) -> None:
     """A year's backlog was 365 dates on one line (the summary, the pending error, ``status``)."""
     assert days_listed(days) == said
+
+
+@pytest.mark.parametrize("days", [
+    ["2026-11-01"],
+    ["2026-11-01", "2026-11-02", "2026-11-03", "2026-11-05", "2026-11-07", "2026-11-08", "2026-11-09"],
+    ["2025-12-30", "2025-12-31", "2026-01-01", "2026-03-01"],
+])
+def test_days_listed_read_back_as_named(days: list[str]) -> None:
+    """``state thaw`` takes the days as ``status`` lists them (commas or not): the same days."""
+    said = days_listed(days)
+    assert days_named(said.split()) == days_named(said.replace(",", "").split()) == days
+
+
+@pytest.mark.parametrize(("words", "error"), [
+    (["to", "2026-11-01"], "'to' stands between two days"),
+    (["2026-11-01", "to"], "'to' stands between two days"),
+    (["2026-11-01", "to", "to", "2026-11-02"], "'to' stands between two days"),
+    (["2026-11-05", "to", "2026-11-01"], "2026-11-05 to 2026-11-01: the first day is after the last"),
+    (["11/01/2026"], "'11/01/2026' is not a day"),
+    (["2026-11-31"], "'2026-11-31' is not a day"),
+])
+def test_days_named_wrongly_are_said(words: list[str], error: str) -> None:
+    with pytest.raises(UsageError, match=re.escape(error)):
+        days_named(words)

@@ -283,7 +283,8 @@ def status(config: ConfigOpt = None, state: StateOpt = None) -> None:
             print(f"last 7 days:    {sum(v for _, v in st.last_7_days):,} ({shown})")
         print(f"days pending:   {len(st.pending)}" + (f" ({days_listed(st.pending)})" if st.pending else ""))
         if st.frozen:
-            print(f"days frozen:    {days_listed(st.frozen)} (rebuilt without all their logs; not posted again)")
+            print(f"days frozen:    {days_listed(st.frozen)} (not posted again: flexmls keeps what it was sent; "
+                  "`logtrack state thaw DAY` posts one again)")
         if st.last_accepted is None:
             print("last accepted:  never")
         else:
@@ -354,7 +355,8 @@ def rebuild(
                     f"gone): {days_listed(report.lost_days)}; they will not be posted again")
 
 
-state_app = typer.Typer(help="Work on the state itself: copy it into PostgreSQL for a fleet.", no_args_is_help=True)
+state_app = typer.Typer(help="Work on the state itself: copy it into PostgreSQL for a fleet, retire a host, "
+                             "thaw frozen days.", no_args_is_help=True)
 app.add_typer(state_app, name="state")
 
 
@@ -417,6 +419,39 @@ def state_retire(
                                  "name a host as `logtrack status` lists it")
         _stderr(f"logtrack: host {host} retired from site {cfg.settings.fleet.site}: its views stay in the sums as "
                 "they were counted; uploads no longer wait for it")
+
+
+@state_app.command("thaw")
+def state_thaw(
+    days: Annotated[list[str], typer.Argument(
+        help="The frozen days, as `logtrack status` lists them: 2026-11-01, or 2026-11-01 to 2026-11-05.",
+        show_default=False)],
+    config: ConfigOpt = None,
+    state: StateOpt = None,
+    lock_wait: LockWaitOpt = 60.0,
+) -> None:
+    """Post frozen days again, from the counts the state holds now.
+
+    A day is frozen when flexmls must keep what it was sent: a rebuild could
+    not recount it (some of its logs were gone), or a post would leave a
+    renamed supplier's old View beside the new one. Once its logs are back
+    (restore them, then `logtrack rebuild` with them), or if you accept its
+    counts as they stand, thaw it: the next run in the posting window posts
+    it where it differs from what flexmls has. A day that would still count a
+    renamed supplier twice is frozen again by that run, and said.
+
+    Example: logtrack state thaw 2026-11-01 to 2026-11-05 --config /etc/logtrack.toml
+    """
+    from ..jobs.thaw import thaw
+
+    with boundary():
+        cfg = config_mod.load(config_mod.find(config, os.environ), check_patterns=False)
+        report = thaw(_require(_state_location(state, cfg)), cfg.settings.fleet, days, lock_wait)
+        if report.not_frozen:
+            _stderr(f"logtrack: warning: {days_listed(report.not_frozen)}: not frozen, left as they are")
+        _stderr(f"logtrack: thawed {days_listed(report.thawed)}: the next run in the posting window posts "
+                "them where they differ from what flexmls has"
+                + (f"; still frozen: {days_listed(report.frozen)}" if report.frozen else ""))
 
 
 @app.command("tracker-tag")

@@ -204,6 +204,6 @@ def _uploads(facts: StateFacts) -> str:
     return (
         "<section><h2>Posted to flexmls</h2>"
         f"<p id=pending>Days pending: {days(facts.pending)}.</p>"
-        f"<p id=frozen>Days frozen (rebuilt without all their logs; not posted again): {days(facts.frozen)}.</p>"
+        f"<p id=frozen>Days frozen (not posted again: flexmls keeps what it was sent): {days(facts.frozen)}.</p>"
         f"{table}</section>"
     )

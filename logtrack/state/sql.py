@@ -432,6 +432,21 @@ class SqlStore(ABC):
                    "ON CONFLICT (site, day) DO UPDATE SET reason = excluded.reason",
                    [(self.site, d, reason) for d in days])
 
+    def thaw(self, days: Sequence[str]) -> list[str]:
+        """Let these frozen days be posted again, from the counts as they stand; returns those that were frozen.
+
+        Each is marked dirty, so the next upload compares it with what
+        flexmls was sent and posts it where they differ.
+        """
+        with self.transaction():
+            frozen = set(self.frozen())
+            thawed = sorted({d for d in days if d in frozen})
+            self._many("DELETE FROM frozen_days WHERE site=? AND day=?", [(self.site, d) for d in thawed])
+            self._many("INSERT INTO dirty_days (site, day, mark) VALUES (?, ?, ?) "
+                       "ON CONFLICT (site, day) DO UPDATE SET mark = excluded.mark",
+                       [(self.site, d, _mark()) for d in thawed])
+        return thawed
+
     def frozen(self) -> list[str]:
         return [r[0] for r in self._fetch("SELECT day FROM frozen_days WHERE site=? ORDER BY day", (self.site,))]
 

@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from logtrack.errors import ExitCode
+from logtrack.jobs.thaw import days_named
 from logtrack.read import parts
 
 import loggen
@@ -449,6 +450,53 @@ def test_a_supplier_renamed_after_its_days_went_up_never_counts_them_twice(cli, 
         {(d, "Zillow Group" if s == "Zillow" else s, listing): n for (d, s, listing), n in later.expected.items()})
     code, _, err = cli(*run, "-c", str(renamed))  # said once: the days stay as flexmls has them
     assert code == 0 and "not posted again" not in err, err
+
+
+def test_frozen_days_are_posted_again_once_thawed(cli, site, state_at: str, sandbox: Sandbox, monkeypatch) -> None:
+    """A rebuild without some logs freezes their days (flexmls keeps what it was sent), and a rebuild once they
+    are back does not thaw them (nothing tells that every log is back): ``state thaw``, given the days as
+    ``status`` lists them, lets the next run post them from the counts the state holds."""
+    logs, conf, gen = site
+    write(logs / "access.log", gen.lines[:3000])
+    write(logs / "old_access.log", gen.lines[3000:])
+    conf = upload_config(conf, sandbox.port)
+    monkeypatch.setenv("LOGTRACK_API_KEY", KEY)
+    run = ("run", str(logs), "--state", state_at, "--now")
+    assert cli(*run, "-c", str(conf))[0] == 0
+    assert sandbox.views() == gen.expected
+    more = conf.with_name("more.toml")  # HEAD requests count too now: more views, the same suppliers
+    more.write_text(conf.read_text().replace('methods = ["GET"]', 'methods = ["GET", "HEAD"]'))
+    assert more.read_text() != conf.read_text()
+    aside = logs.parent / "old_access.log"
+    (logs / "old_access.log").rename(aside)
+    code, _, err = cli("rebuild", str(logs), "-c", str(more), "--state", state_at)
+    assert code == 0 and "can no longer be rebuilt" in err, err
+    aside.rename(logs / "old_access.log")  # the logs are back
+    code, _, err = cli("rebuild", str(logs), "-c", str(more), "--state", state_at)
+    assert code == 0, err
+    assert cli(*run, "-c", str(more))[0] == 0
+    code, out, _ = cli("status", "-c", str(more), "--state", state_at)
+    frozen_line = next(line for line in out.decode().splitlines() if line.startswith("days frozen:"))
+    listed = frozen_line.removeprefix("days frozen:").split(" (not posted again")[0].strip()
+    assert listed and "state thaw" in frozen_line
+    counts = counts_of(state_at, cli)  # every log counted under the new rules
+    held = sandbox.views()
+    assert held != gen.expected  # the days not frozen went up under the new rules,
+    assert held != counts  # the frozen ones did not
+    assert {d for d, _, _ in counts - held} <= set(days_named(listed.replace(",", "").split()))
+
+    code, _, err = cli("state", "thaw", *listed.replace(",", "").split(), "2099-01-01", "-c", str(more),
+                       "--state", state_at)
+    assert code == 0, err
+    assert "logtrack: warning: 2099-01-01: not frozen, left as they are" in err
+    assert f"logtrack: thawed {listed}: the next run in the posting window posts them" in err
+    code, out, _ = cli("status", "-c", str(more), "--state", state_at)
+    assert "days frozen:" not in out.decode()
+    assert cli(*run, "-c", str(more))[0] == 0
+    after = sandbox.views()
+    assert after == counts and sum(after.values()) > sum(held.values())
+    code, _, err = cli("state", "thaw", "2026-01-01", "-c", str(more), "--state", state_at)
+    assert code == ExitCode.USAGE and "2026-01-01: not frozen (frozen days: none)" in err, err
 
 
 def test_wrong_key_exits_and_never_shows_the_key(cli, site, sandbox: Sandbox, tmp_path: Path, monkeypatch) -> None:
