@@ -427,7 +427,7 @@ def test_a_day_changed_while_it_was_posted_stays_pending(site, state_at: str) ->
     """The uploader clears a day only if no host counted more of it since it read the day (the day's mark)."""
     import polars as pl
 
-    from logtrack.jobs.ingest import check_rules
+    from logtrack.jobs.site_rules import check_rules
     from logtrack.state.locate import open_state, parse
     from logtrack.state.store import State
 

@@ -12,7 +12,8 @@ import pytest
 
 from logtrack import config as config_mod
 from logtrack.config import Fleet
-from logtrack.jobs.ingest import check_rules, ingest_paths
+from logtrack.jobs.ingest import ingest_paths
+from logtrack.jobs.site_rules import check_rules
 from logtrack.state.locate import open_state, parse
 
 from sites import counts_of, files_per_count, write

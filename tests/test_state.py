@@ -8,7 +8,7 @@ import pytest
 
 from logtrack.config import CountingRules
 from logtrack.errors import StateError
-from logtrack.jobs.ingest import check_rules
+from logtrack.jobs.site_rules import check_rules
 from logtrack.state.store import MIGRATIONS, SCHEMA_VERSION, State
 
 from conftest import sqlite_db

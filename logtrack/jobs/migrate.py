@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from ..config import Fleet
 from ..errors import StateError, UsageError
 from ..state.locate import Location, open_state
-from .ingest import rules_hash
+from .site_rules import rules_hash
 
 
 @dataclass(frozen=True)

@@ -45,7 +45,8 @@ from ..state.interface import Store
 from ..state.locate import Location, open_state, parse
 from ..state.records import FINGERPRINT_BYTES, HostRecord, Upload
 from ..state.store import State
-from .ingest import IngestReport, check_rules, ingest, ingest_paths, rules_hash
+from .ingest import IngestReport, ingest, ingest_paths
+from .site_rules import check_rules, rules_hash
 
 if TYPE_CHECKING:
     import polars as pl
