@@ -23,21 +23,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from generate import CONFIG  # (this folder is the script's: sys.path[0])
+
 AGENT = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.{} Safari/537.36"
 REFERRERS = ("https://www.zillow.com/homedetails/x", "https://www.realtor.com/x", "https://www.google.com/", "-",
              "https://www.trulia.com/p")
-CONFIG = """[logs]
-format = "combined"
-timezone = "America/Chicago"
-[listings]
-patterns = ['^/listing/(?P<id>[0-9]+)$']
-[[suppliers]]
-name = "Zillow"
-referrer = ["zillow.com", "trulia.com"]
-[[suppliers]]
-name = "Realtor.com"
-referrer = ["realtor.com"]
-"""
 
 
 def write_logs(logs: Path, days: int, lines: int, listings: int, seed: int) -> None:
