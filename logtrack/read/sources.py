@@ -190,7 +190,15 @@ def batches(
 
     With ``partial_tail`` (a stateless read) a last line without a newline
     is yielded as it is; without it (an incremental read, the file may
-    still grow) it is held back until its newline is written.
+    still grow) it is held back until its newline is written, unless the
+    file cannot grow (a compressed stream that ended whole, a pipe) or was
+    last written a minute ago (``_being_written``): servers write a line
+    whole, so a last line left unfinished that long was cut for good (a
+    crash) or written so (a log put together by hand). Held back for ever,
+    it was counted by ``xml`` and never by ``run``; a compressed copy, read
+    whole, was even marked done with it left out. A server that appends to
+    such a file later starts its new line where the cut one ended: read from
+    there, it is a whole line (held back, the two were one damaged line).
 
     A compressed stream that ends early (a file still being written, or cut
     by a full disk) ends the file with a warning: its complete lines are
@@ -298,12 +306,15 @@ def batches(
                 pending.add(chunk)
                 if pending.size < batch_bytes:
                     continue
-            if not chunk and partial_tail and pending.tail:
+            if not chunk and pending.tail and (partial_tail or fd is None or not _being_written(raw)):
                 # A last line without its newline ends the last batch, with the lines before it (a batch of
                 # its own cost a batch's queries, and kept a small file from being counted with others).
                 lines = pending.newlines + 1
                 data = pending.take_all()
-                yield Batch(name, line_no, data, position(raw), offset + holes.take(len(data)), lines)
+                end = offset + holes.take(len(data))
+                if fd is not None and head and os.pread(fd, len(head), 0) != head:
+                    raise VanishedError(f"{name}: emptied and written again while it was read (copytruncate?)")
+                yield Batch(name, line_no, data, position(raw), end, lines, None if fd is None else tail_at(fd, end))
                 return
             if batch := whole_lines(last=not chunk):
                 yield batch
