@@ -377,7 +377,7 @@ def _check_intact(db: sqlite3.Connection, path: Path, *, whole: bool) -> bool:
         elif not whole:
             whole = due = time.time() - _checked(db) >= WHOLE_CHECK_EVERY
         if whole:
-            problems = _problems(db, "")
+            problems = _problems(db, "(3)")  # (its first three problems: enough to name the damage)
         else:
             tables = [str(r[0]) for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
             problems = [p for t in tables if t not in _GROWING for p in _problems(db, f"({t})") if p != "ok"] or ["ok"]

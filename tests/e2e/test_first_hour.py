@@ -747,12 +747,12 @@ def test_a_large_states_counts_are_checked_whole_once_a_day(cli, site, tmp_path:
     problems = store._problems
     monkeypatch.setattr(store, "_problems", lambda db, which: asked.append(which) or problems(db, which))
     assert cli("run", str(logs), "-c", str(conf), "--state", str(state), "--no-upload")[0] == 0  # intact
-    assert asked == [""] if whole else ("" not in asked and {"(files)", "(hosts)", "(meta)"} <= set(asked)
+    assert asked == ["(3)"] if whole else ("(3)" not in asked and {"(files)", "(hosts)", "(meta)"} <= set(asked)
                                         and not {"(counts)", "(posted)"} & set(asked))
     if whole:  # (checked whole now: the next run does not)
         asked.clear()
         assert cli("run", str(logs), "-c", str(conf), "--state", str(state), "--no-upload")[0] == 0
-        assert asked and "" not in asked
+        assert asked and "(3)" not in asked
         db = sqlite3.connect(state)
         db.execute("UPDATE meta SET value = ? WHERE site = '' AND key = 'checked'", (repr(when or 0.0),))
         db.commit()
