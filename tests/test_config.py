@@ -283,3 +283,23 @@ def test_state_locations_refused(text: str) -> None:
     with pytest.raises(ConfigError) as err:
         parse(text)
     assert "pw" not in str(err.value)
+
+
+@pytest.mark.parametrize(("timezone", "window", "said"), [
+    ("EST", "America/Chicago", ["'EST' is UTC-05:00 all year", "write 'America/New_York'", "'Etc/GMT+5'"]),
+    ("MST", "America/Chicago", ["'MST' is UTC-07:00 all year", "'America/Denver'", "America/Phoenix"]),
+    ("America/Chicago", "EST", ["[upload] window_timezone 'EST' is UTC-05:00 all year"]),
+    ("America/New_York", "America/Chicago", []),
+    ("HST", "America/Chicago", []),  # Hawaii keeps HST all year: its clock
+    ("EST5EDT", "America/Chicago", []),  # with daylight saving time
+    ("Etc/GMT+5", "America/Chicago", []),  # one offset, on purpose
+    (None, "America/Chicago", []),
+])
+def test_a_zone_that_keeps_one_offset_where_a_clock_was_meant_is_said(timezone: str | None, window: str,
+                                                                      said: list[str]) -> None:
+    """"EST" reads as New York's clock but keeps UTC-05:00 all year: a summer's views of the hour after
+    midnight went on the day before, without a word. Valid, so a warning, not an error."""
+    doubts = Config(CountingRules(timezone=timezone), Settings(window_timezone=window)).doubts()
+    assert len(doubts) == (1 if said else 0)
+    for words in said:
+        assert words in doubts[0]

@@ -216,8 +216,7 @@ def _count(cfg: Config, paths: list[str], strict: bool, quiet: bool) -> preview.
     def warning(message: str) -> None:
         _stderr(f"logtrack: warning: {message}")
 
-    if not quiet:
-        _say_config(cfg)
+    _say_config(cfg, quiet)
     with progress_bar(enabled=not quiet and sys.stderr.isatty()) as bar:
         hooks = Hooks(on_plan=bar.start, on_format=chosen, on_warning=warning, on_progress=bar.advance,
                       on_file_done=bar.done)
@@ -237,10 +236,13 @@ def _width() -> int | None:
     return max(shutil.get_terminal_size().columns, 40)
 
 
-def _say_config(cfg: Config) -> None:
-    """Name the config file the run used, so that a found-by-default file is no surprise."""
-    if cfg.source != config_mod.DEFAULTS:
+def _say_config(cfg: Config, quiet: bool = False) -> None:
+    """Name the config file the run used, so that a found-by-default file is no surprise (not with
+    ``quiet``); and warn of what it holds that is most likely not meant (even so)."""
+    if cfg.source != config_mod.DEFAULTS and not quiet:
         _stderr(f"logtrack: config {cfg.source}")
+    for doubt in cfg.doubts():
+        _stderr(f"logtrack: warning: {doubt}")
 
 
 def _fail_if_partial(result: preview.Result) -> None:

@@ -163,8 +163,7 @@ def run_command(
             if not quiet:
                 _stderr(f"logtrack: {message}")
 
-        if not quiet:
-            _say_config(cfg)
+        _say_config(cfg, quiet)
 
         def ingested(report: runner.RunReport) -> None:
             if quiet:

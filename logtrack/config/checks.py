@@ -236,6 +236,25 @@ def check_format(spec: str, label: str) -> str:
     return spec
 
 
+# Zones whose name reads like a region's clock but that keep one offset all year (tzdata's EST and MST):
+# a site in New York that writes EST has its summer days end at 1 AM, its views of the hour after midnight
+# counted on the day before. Honolulu keeps HST all year, so
+# HST is Hawaii's clock, and the zones with daylight saving time in their name (EST5EDT) have it.
+_FIXED = {"EST": ("-05:00", "America/New_York", "New York", "Etc/GMT+5"),
+          "MST": ("-07:00", "America/Denver", "Denver", "Etc/GMT+7")}
+
+
+def fixed_zone_doubt(name: str | None, what: str) -> str | None:
+    """A warning for a zone that keeps one offset all year where a region's clock was most likely meant."""
+    if name not in _FIXED:
+        return None
+    offset, region, city, fixed = _FIXED[name]
+    also = " (Arizona's, which keeps MST all year: America/Phoenix)" if name == "MST" else ""
+    return (f"{what} {name!r} is UTC{offset} all year, without daylight saving time: in summer its days end an "
+            f"hour after {city}'s midnight; for {city}'s clock write {region!r}{also}, for one offset all "
+            f"year on purpose {fixed!r}")
+
+
 def check_timezone(name: str, label: str) -> str:
     try:
         ZoneInfo(name)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..errors import ConfigError, quoted
-from .checks import check_format, check_pattern, check_timezone, supplier_flag
+from .checks import check_format, check_pattern, check_timezone, fixed_zone_doubt, supplier_flag
 from .rules import DEFAULTS, CountingRules, Settings
 
 
@@ -46,6 +46,12 @@ class Config:
         if not changes and settings is self.settings:
             return self
         return replace(self, rules=replace(self.rules, **changes), settings=settings)
+
+    def doubts(self) -> list[str]:
+        """What is valid but most likely not meant, to be said as a warning (``fixed_zone_doubt``)."""
+        said = [fixed_zone_doubt(self.rules.timezone, "the time zone of the days ([logs] timezone, --timezone)"),
+                fixed_zone_doubt(self.settings.window_timezone, "[upload] window_timezone")]
+        return [doubt for doubt in said if doubt]
 
     def check_patterns(self) -> None:
         """Compile every listing pattern with the engine that runs them; name the bad one."""

@@ -1060,3 +1060,23 @@ def test_small_files_are_counted_together_as_each_alone(cli, tmp_path: Path, mon
     assert "read 48 lines from 7 files; 12 views counted" in err
     assert "access.log-6: 12 of 12 lines skipped as damaged" in err
     assert "(first: " + str(tmp_path / "access.log-0") + ":5)" in err
+
+
+@pytest.mark.parametrize("command", ["xml", "run"])
+def test_a_fixed_offset_zone_is_warned_of_and_counted_as_written(cli, site, tmp_path: Path, command: str) -> None:
+    """--timezone EST counts as UTC-05:00 all year (valid, as written), and says so even with -q: the run
+    that meant New York's clock learns of it in cron's mail."""
+    logs, conf, gen = site
+    write(logs / "access.log", gen.lines[:500])
+    extra = ["--state", str(tmp_path / f"{command}.db"), "--no-upload"] if command == "run" else []
+    code, out, err = cli(command, str(logs), "-c", str(conf), "--timezone", "EST", "-q", *extra)
+    assert code == 0, err
+    assert err.splitlines()[0].startswith("logtrack: warning: the time zone of the days ([logs] timezone, "
+                                          "--timezone) 'EST' is UTC-05:00 all year")
+    code, fixed, err = cli(command, str(logs), "-c", str(conf), "--timezone", "Etc/GMT+5", "-q",
+                           *(["--state", str(tmp_path / "fixed.db"), "--no-upload"] if command == "run" else []))
+    assert code == 0 and "warning" not in err, err
+    if command == "xml":
+        assert out == fixed
+    else:
+        assert counts_of(tmp_path / f"{command}.db", cli) == counts_of(tmp_path / "fixed.db", cli)
