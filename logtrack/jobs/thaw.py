@@ -62,9 +62,8 @@ def thaw(location: Location, fleet: Fleet, words: Sequence[str], lock_wait: floa
     if not days:
         raise UsageError("no day named", "name the frozen days as `logtrack status` lists them")
     with open_state(location, fleet, lock_wait=lock_wait) as state:
-        frozen = state.frozen()
-        if not set(days) & set(frozen):
-            raise UsageError(f"{days_listed(days)}: not frozen (frozen days: {days_listed(frozen) or 'none'})",
-                             "name the frozen days as `logtrack status` lists them")
-        thawed = state.thaw(days)
-        return ThawReport(thawed, [d for d in days if d not in thawed], state.frozen())
+        thawed, frozen = state.thaw(days), state.frozen()
+    if not thawed:
+        raise UsageError(f"{days_listed(days)}: not frozen (frozen days: {days_listed(frozen) or 'none'})",
+                         "name the frozen days as `logtrack status` lists them")
+    return ThawReport(thawed, [d for d in days if d not in thawed], frozen)

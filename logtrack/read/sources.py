@@ -228,6 +228,15 @@ def batches(
     first = True
     long_line = False  # inside a line past LINE_MAX: what is read of it up to its newline is dropped
 
+    def tail_of(end: int) -> str | None:
+        """An incremental read of a plain file: the hash of its bytes before ``end``, once it still starts
+        with ``head`` (VanishedError if not); None for any other read."""
+        if fd is None:
+            return None
+        if head and os.pread(fd, len(head), 0) != head:
+            raise VanishedError(f"{name}: emptied and written again while it was read (copytruncate?)")
+        return tail_at(fd, end)
+
     def whole_lines(last: bool = False) -> Batch | None:
         """The complete lines read so far, as a batch (they leave ``pending``; ``line_no`` goes past them).
 
@@ -240,10 +249,7 @@ def batches(
             return None
         data, lines = cut
         offset += holes.take(len(data) + 1)
-        if fd is not None and head and os.pread(fd, len(head), 0) != head:
-            raise VanishedError(f"{name}: emptied and written again while it was read (copytruncate?)")
-        tail = None if fd is None else tail_at(fd, offset)
-        batch = Batch(name, line_no, data, position(raw), offset, lines, tail)
+        batch = Batch(name, line_no, data, position(raw), offset, lines, tail_of(offset))
         line_no += lines
         return batch
 
@@ -312,9 +318,7 @@ def batches(
                 lines = pending.newlines + 1
                 data = pending.take_all()
                 end = offset + holes.take(len(data))
-                if fd is not None and head and os.pread(fd, len(head), 0) != head:
-                    raise VanishedError(f"{name}: emptied and written again while it was read (copytruncate?)")
-                yield Batch(name, line_no, data, position(raw), end, lines, None if fd is None else tail_at(fd, end))
+                yield Batch(name, line_no, data, position(raw), end, lines, tail_of(end))
                 return
             if batch := whole_lines(last=not chunk):
                 yield batch

@@ -370,13 +370,10 @@ def _check_intact(db: sqlite3.Connection, path: Path, *, whole: bool) -> bool:
     read is found by the day's whole check, before it could be posted
     (``status`` and the commands that only read check it whole).
     """
-    due = False
     try:
-        if not whole and _size(path) < WHOLE_CHECK_BYTES:
-            whole = True
-        elif not whole:
-            whole = due = time.time() - _checked(db) >= WHOLE_CHECK_EVERY
-        if whole:
+        large = not whole and _size(path) >= WHOLE_CHECK_BYTES
+        due = large and time.time() - _checked(db) >= WHOLE_CHECK_EVERY
+        if whole or not large or due:
             problems = _problems(db, "(3)")  # (its first three problems: enough to name the damage)
         else:
             tables = [str(r[0]) for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
