@@ -251,3 +251,20 @@ def test_a_line_not_utf8_in_a_batch_leaves_its_sample_the_same(at: int) -> None:
     whole, sample = lines_frame(batch), sample_frame(batch)
     assert sample_lines(sample).to_list() == sample_lines(whole).to_list()
     assert sample.get_column("line_no").to_list() == whole.get_column("line_no").head(sample.height).to_list()
+
+
+# The zone a format's times are read in when they carry no offset (said of a file whose lines end after it was
+# written: ``FileAccount.dated_after``), None where each time says its own instant.
+@pytest.mark.parametrize(("fmt", "timezone", "log_timezone", "zone"), [
+    ("combined", "America/Chicago", None, None),
+    ('%h [%{%Y-%m-%d %H:%M:%S}t] "%r" %>s %b', "America/Chicago", None, "America/Chicago"),
+    ('%h [%{%Y-%m-%d %H:%M:%S}t] "%r" %>s %b', "America/Chicago", "UTC", "UTC"),
+    ('%h [%{%Y-%m-%d %H:%M:%S}t] "%r" %>s %b', None, None, "UTC"),
+    ('%h [%{%Y-%m-%d %H:%M:%S %z}t] "%r" %>s %b', "America/Chicago", None, None),
+    ('%h [%{%s}t] "%r" %>s %b', "America/Chicago", None, None),
+    ('%h [%{msec}t] "%r" %>s %b', "America/Chicago", None, None),
+    ('{"t":"$time_iso8601","r":"$request","s":$status}', "America/Chicago", None, None),
+])
+def test_the_zone_of_times_without_an_offset(fmt: str, timezone: str | None, log_timezone: str | None,
+                                             zone: str | None) -> None:
+    assert formats.get(fmt).naive_zone(timezone, log_timezone) == zone

@@ -72,9 +72,12 @@ class FileAccount:
 
     lines: int = 0
     damaged: dict[str, int] = field(default_factory=dict)
+    latest: int | None = None  # the latest line time, µs since 1970 (UTC)
 
     def add(self, part: BatchSummary) -> None:
         self.lines += part.lines
+        if part.last_ts is not None and (self.latest is None or part.last_ts > self.latest):
+            self.latest = part.last_ts
         for reason, n, _, _ in part.reasons:
             if reason in DAMAGED:
                 self.damaged[reason] = self.damaged.get(reason, 0) + n
@@ -91,6 +94,65 @@ class FileAccount:
         reason = max(self.damaged, key=lambda r: self.damaged[r])
         return (f"{source}: {total:,} of {self.lines:,} lines skipped as damaged ({self.damaged[reason]:,} "
                 f"{reason}): {_CAUSES.get(reason, 'check the file and the format')}")
+
+
+    def dated_after(self, source: str, written: float, zone: str | None, *, now: bool = False) -> str | None:
+        """A warning when the latest line is dated after ``written``, when the file was last written (seconds
+        since 1970; ``now``: when it was read, a stream's); None otherwise.
+
+        A server writes a line after its time, so a line dated later than
+        the file's last write was timed by a wrong clock, or, where the
+        format writes no offset (``zone``: the zone its times are read in),
+        read in the wrong zone: a server set to UTC whose times are read in
+        America/Chicago has each of its views counted six hours late, the
+        evening's on the next day. Nothing tells which lines are wrong, so
+        the views are counted as dated and the file is named with the fix.
+        """
+        if self.latest is None or self.latest / 1e6 - written <= LATE_SECONDS:
+            return None
+        latest = self.latest / 1e6
+        said = (f"{source}: its latest line is dated {_utc_minute(latest)}, {_span(latest - written)} after "
+                f"{'it was read' if now else 'the file was last written'} ({_utc_minute(written)})")
+        if zone is None:
+            return f"{said}: the server's clock was wrong when it wrote it; its views are counted on the days as dated"
+        said += f": its times carry no offset and are read in {zone} ([logs] log_timezone, else timezone)"
+        if zone != "UTC" and latest + _offset(zone, latest) <= written + LATE_SECONDS:
+            return (f"{said}; read in UTC, they end before that: set [logs] log_timezone = \"UTC\" if the server "
+                    "runs in UTC; its views are counted on the days as read")
+        return (f"{said}: set [logs] log_timezone to the zone the server writes them in, or set the server's "
+                "clock; its views are counted on the days as read")
+
+
+# A line may be dated this much later than its file's last write (seconds) before it is said: clocks of the
+# same machine agree, so only a wrong clock or a wrong zone (half an hour at least, mostly whole hours) is over.
+LATE_SECONDS = 15 * 60
+
+
+def _utc_minute(seconds: float) -> str:
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _span(seconds: float) -> str:
+    """A time span as a person reads it: "40 min", "6 h", "6 h 2 min", "3 days", "73 years"."""
+    if seconds >= 2 * 365.25 * 86400:
+        return f"{seconds / (365.25 * 86400):,.0f} years"
+    if seconds >= 2 * 86400:
+        return f"{seconds / 86400:,.0f} days"
+    hours, minutes = divmod(round(seconds / 60), 60)
+    if not hours:
+        return f"{minutes} min"
+    return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+
+
+def _offset(zone: str, instant: float) -> float:
+    """``zone``'s UTC offset at ``instant`` (seconds since 1970), in seconds."""
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    offset = datetime.fromtimestamp(instant, UTC).astimezone(ZoneInfo(zone)).utcoffset()
+    return offset.total_seconds() if offset is not None else 0.0
 
 
 @dataclass

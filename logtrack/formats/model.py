@@ -15,6 +15,7 @@ quote.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -214,6 +215,13 @@ class LogFormat:
     # format. The quote split cuts those texts where the whole batch decodes (``parse.fields.unwrapped``).
     inner: LogFormat | None = None
 
+    def naive_zone(self, timezone: str | None, log_timezone: str | None) -> str | None:
+        """The zone its times are read in when they carry no offset (a strftime time without ``%z`` or ``%s``:
+        ``parse.times.time_columns``), else None: each time says its own instant."""
+        if self.time_kind != STRFTIME or not self.time_format or {"s", "z"} & directives(self.time_format):
+            return None
+        return log_timezone or timezone or "UTC"
+
     @property
     def is_json(self) -> bool:
         return bool(self.json_keys or self.json_parts or self.nested)
@@ -250,3 +258,8 @@ HOP = "_hop"  # the column a JSON record's ``LogFormat.hop`` value is decoded in
 def json_part(key: str) -> str:
     """The column a decoded key's text is held in before ``LogFormat.json_parts`` cuts it."""
     return f"_json_{key}"
+
+
+def directives(time_format: str) -> set[str]:
+    """The letters of a strftime format's directives (``%%`` is a percent sign, no directive)."""
+    return set(re.findall(r"%([^%])", time_format.replace("%%", "")))

@@ -586,11 +586,31 @@ class _Reader:
         if note := file.account.mostly_damaged(file.name):
             self.report.suspect.append(note)  # read whole all the same: not a problem of reading
             self.say(note)
+        if file.format is not None:
+            rules = self.config.rules
+            written, now = _written(file)
+            if late := file.account.dated_after(file.name, written,
+                                                file.format.naive_zone(rules.timezone, rules.log_timezone), now=now):
+                self.say(late)  # (counted as dated; said by the run that reads the lines, once)
         self._commit(file, hints=(file.st, file.packed and file.problems == 0))  # read to its end, no warning
         if file.how != "new" and file.lines == file.record.lines:
             self.report.files.append((file.name, f"nothing new (at line {file.lines})"))
         else:
             self.report.files.append((file.name, f"{file.how}; now at line {file.lines}"))
+
+
+def _written(file: _File) -> tuple[float, bool]:
+    """When the file was last written, lines read since it was matched included: its time of modification
+    now, while its name is still the file read; else now (True): it was renamed while read, and may have
+    been written until then."""
+    assert file.st is not None
+    try:
+        st = os.stat(file.name)
+    except OSError:
+        return time.time(), True
+    if (st.st_dev, st.st_ino) != (file.st.st_dev, file.st.st_ino):
+        return time.time(), True
+    return max(st.st_mtime, file.st.st_mtime), False
 
 
 def _known_as_together(state: Store, group: list[_File],

@@ -101,6 +101,8 @@ def count(config: Config, paths: Sequence[str], *, strict: bool = False, hooks: 
     judge = FilesJudge(trust=not strict)
     turn = InTurn()
     pending: dict[str, tuple[LogFormat, Place]] = {}  # file -> its format on trust, and its format line's place
+    read_as: dict[str, LogFormat] = {}  # file -> the format its lines are read in
+    zones = config.rules.timezone, config.rules.log_timezone
 
     def work(job: _Job) -> BatchSummary | list[BatchSummary] | None:
         rules = config.rules
@@ -196,6 +198,7 @@ def count(config: Config, paths: Sequence[str], *, strict: bool = False, hooks: 
     def chosen(item: Input, fmt: LogFormat, notes: Sequence[str], place: Place | None = None) -> None:
         """The file's format line and notes said: now, or in ``place`` (held when the file was read)."""
         result.formats[item.name] = fmt.name
+        read_as[item.name] = fmt
         said: list[Callable[[], None]] = []
         if hooks.on_format:
             said.append(functools.partial(hooks.on_format, item.name, fmt))
@@ -264,6 +267,10 @@ def count(config: Config, paths: Sequence[str], *, strict: bool = False, hooks: 
         if damaged := account.mostly_damaged(item.name):
             result.suspect.append(damaged)  # exit 4 too: such a file's counts are not to be trusted quietly
             note(damaged)
+        if item.name in read_as:
+            written, now = files.last_written(item.name)
+            if late := account.dated_after(item.name, written, read_as[item.name].naive_zone(*zones), now=now):
+                note(late)  # (counted as dated: said, not a problem of reading)
         if hooks.on_file_done:
             hooks.on_file_done(item.name)
         done_bytes, account = 0, FileAccount()

@@ -7,12 +7,11 @@ without an offset (read in the configured zone when without).
 
 from __future__ import annotations
 
-import re
-
 import polars as pl
 
 from .. import formats as f
 from ..formats import LogFormat
+from ..formats.model import directives
 
 
 def time_columns(fmt: LogFormat, timezone: str | None, log_timezone: str | None) -> tuple[pl.Expr, pl.Expr]:
@@ -53,10 +52,10 @@ def time_columns(fmt: LogFormat, timezone: str | None, log_timezone: str | None)
         wall = text.str.strptime(pl.Datetime("us"), fmt.time_format, strict=False)
         return wall.dt.replace_time_zone("UTC"), wall.dt.date()
     assert fmt.time_kind == f.STRFTIME and fmt.time_format
-    if "s" in _directives(fmt.time_format):  # seconds since 1970 (with text around them): an instant, as an epoch
+    if "s" in directives(fmt.time_format):  # seconds since 1970 (with text around them): an instant, as an epoch
         instant = text.str.strptime(pl.Datetime("us"), fmt.time_format, strict=False).dt.replace_time_zone("UTC")
         return instant, instant.dt.date()
-    if "%z" in fmt.time_format:
+    if "z" in directives(fmt.time_format):  # (the zone ``LogFormat.naive_zone`` names: none)
         return text.str.strptime(utc, fmt.time_format, strict=False), _wall_date(text, fmt.time_format)
     wall = text.str.strptime(pl.Datetime("us"), fmt.time_format, strict=False)
     instant = wall.dt.replace_time_zone(
@@ -121,11 +120,6 @@ def _epoch_parts(text: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
 def _scaled(whole: pl.Expr, fraction: pl.Expr, scale: int, digits: int) -> pl.Expr:
     """The epoch in microseconds: its whole number in a unit of ``scale`` µs, its fraction's first ``digits``."""
     return whole * scale + fraction.str.pad_end(digits, "0").str.slice(0, digits).cast(pl.Int64, strict=False)
-
-
-def _directives(time_format: str) -> set[str]:
-    """The letters of a strftime format's directives (``%%`` is a percent sign, no directive)."""
-    return set(re.findall(r"%([^%])", time_format.replace("%%", "")))
 
 
 def _utc(micros: pl.Expr) -> pl.Expr:

@@ -16,6 +16,7 @@ import itertools
 import os
 import re
 import stat
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -212,6 +213,20 @@ def _is_access_log(name: str, pattern: str | None) -> bool:
     low = name.lower()
     # (Debian's varnishncsa service writes /var/log/varnish/varnishncsa.log: an access log by another name)
     return ("access" in low or "varnishncsa" in low) and "error" not in low
+
+
+def last_written(name: str) -> tuple[float, bool]:
+    """When ``name`` was last written, in seconds since 1970: a regular file's time of modification; for a
+    stream (written as it is read) or a name gone since, now (True): no line read from it was written later."""
+    if name != STDIN:
+        try:
+            st = os.stat(name)
+        except OSError:
+            pass
+        else:
+            if stat.S_ISREG(st.st_mode):
+                return st.st_mtime, False
+    return time.time(), True
 
 
 def is_stream(name: str) -> bool:

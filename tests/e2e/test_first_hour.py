@@ -989,3 +989,67 @@ def test_a_file_with_some_damage_is_not_called_wrongly_read(cli, tmp_path: Path,
     code, _, err = cli("xml", str(log), "--listing-pattern", PATTERN, "--format", "common")
     assert code == ExitCode.OK, err
     assert "skipped as damaged" not in err
+
+
+# A file whose latest line is dated after the file was last written: a wrong clock, or times without an offset
+# read in the wrong zone. Said (exit 0: counted as dated), with the fix; once, by the run that reads the line.
+WALL = '%h %l %u [%{%Y-%m-%d %H:%M:%S}t] "%r" %>s %b'
+WALL_LINE = '203.0.113.7 - - [2026-11-01 18:00:0{}] "GET /listing/{} HTTP/1.1" 200 5'
+CLF_LINE = '203.0.113.7 - - [01/Nov/{}:18:00:0{} +0000] "GET /listing/{} HTTP/1.1" 200 5'
+UTC_ON_TIME = 1_793_556_060  # 2026-11-01 18:01 UTC: the file was last written a minute after its lines, in UTC
+TOKYO_ON_TIME = UTC_ON_TIME - 9 * 3600  # ... in Tokyo's wall clock (UTC+9)
+
+
+@pytest.mark.parametrize(("fmt", "line", "log_timezone", "written", "said"), [
+    # a server in UTC, its times read in Chicago: six hours late (its last line a minute before the write)
+    (WALL, WALL_LINE, None, UTC_ON_TIME, 'dated 2026-11-02 00:00 UTC, 5 h 59 min after the file was last written '
+     '(2026-11-01 18:01 UTC): its times carry no offset and are read in America/Chicago ([logs] log_timezone, else '
+     'timezone); read in UTC, they end before that: set [logs] log_timezone = "UTC" if the server runs in UTC'),
+    (WALL, WALL_LINE, "UTC", UTC_ON_TIME, None),  # (the fix)
+    # a server in Tokyo: 15 hours late; UTC would not do
+    (WALL, WALL_LINE, None, TOKYO_ON_TIME, "14 h 59 min after the file was last written (2026-11-01 09:01 UTC): its times "
+     "carry no offset and are read in America/Chicago ([logs] log_timezone, else timezone): set [logs] "
+     "log_timezone to the zone the server writes them in, or set the server's clock"),
+    (WALL, WALL_LINE, "Asia/Tokyo", TOKYO_ON_TIME, None),
+    # times with an offset: a wrong clock
+    ("common", CLF_LINE.replace("{}", "2099", 1), None, UTC_ON_TIME, "dated 2099-11-01 18:00 UTC, 73 years after the "
+     "file was last written (2026-11-01 18:01 UTC): the server's clock was wrong when it wrote it; its views are "
+     "counted on the days as dated"),
+    ("common", CLF_LINE.replace("{}", "2026", 1), None, UTC_ON_TIME, None),
+    ("common", CLF_LINE.replace("{}", "2026", 1), None, UTC_ON_TIME - 14 * 60, None),  # within a quarter hour
+    ("common", CLF_LINE.replace("{}", "2026", 1), None, UTC_ON_TIME - 20 * 60, "19 min after"),
+])
+def test_lines_dated_after_their_file_was_written_are_said(cli, tmp_path: Path, fmt: str, line: str,
+                                                          log_timezone: str | None, written: int,
+                                                          said: str | None) -> None:
+    log, config = tmp_path / "access.log", tmp_path / "logtrack.toml"
+    log.write_text("".join(line.format(i, 40 + i) + "\n" for i in range(3)))
+    os.utime(log, (written, written))
+    config.write_text(f"[logs]\nformat = '{fmt}'\ntimezone = 'America/Chicago'\n"
+                      + (f"log_timezone = '{log_timezone}'\n" if log_timezone else "")
+                      + f"[listings]\npatterns = ['{PATTERN}']\n")
+    args = [str(log), "-c", str(config)]
+    code, out, err = cli("xml", *args, "-q")
+    assert code == ExitCode.OK, err
+    assert out.count(b"<ListingId>") == 3  # counted as dated
+    late = [line for line in err.splitlines() if "latest line is dated" in line]
+    if said is None:
+        assert not late, err
+        return
+    assert len(late) == 1 and late[0].startswith(f"logtrack: warning: {log}: its latest line is dated "), err
+    assert said in late[0]
+    state = ["--state", str(tmp_path / "s.db"), "--no-upload", "-q"]
+    code, _, err = cli("run", *args, *state)
+    assert code == ExitCode.OK and [line for line in err.splitlines() if "latest line is dated" in line] == late
+    with log.open("a") as fh:  # a line of the right time added: that run reads only it, and says nothing
+        fh.write(CLF_LINE.format(2026, 9, 49) + "\n" if fmt == "common" else WALL_LINE.format(9, 49) + "\n")
+    os.utime(log, (written + 86400 * 365 * 80, written + 86400 * 365 * 80))
+    code, _, err = cli("run", *args, *state)
+    assert code == ExitCode.OK and "latest line is dated" not in err
+
+
+def test_a_stream_dated_after_it_was_read_is_said(cli) -> None:
+    line = CLF_LINE.format(2099, 1, 41)
+    code, out, err = cli("xml", "-", "--listing-pattern", PATTERN, "--format", "common", "-q", input=line + "\n")
+    assert code == ExitCode.OK and out.count(b"<ListingId>") == 1
+    assert "logtrack: warning: -: its latest line is dated 2099-11-01 18:00 UTC" in err and "after it was read (" in err
