@@ -32,7 +32,7 @@ import errno
 import os
 import stat
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from .errors import OutputError
@@ -40,14 +40,23 @@ from .errors import OutputError
 STDOUT = "-"
 
 
-def write_file(path: str | Path, data: bytes, *, example: str = "views.xml") -> None:
+def write_file(path: str | Path, data: bytes | Iterable[bytes], *, example: str = "views.xml") -> None:
     """Write ``data`` to ``path`` (``-``: stdout) as described above; ``example``: a file name a directory's
-    error suggests."""
+    error suggests.
+
+    ``data`` may come in pieces, each written as it comes, so that a large
+    document is never whole in memory. A regular file replaced by rename
+    then still shows nothing of it until all is written (an error midway
+    leaves the file as it was); stdout, a descriptor, a device and a file
+    written in place get the pieces before the error.
+    """
     name = str(path)
     fd = descriptor(name)
+    pieces = (data,) if isinstance(data, bytes) else data
     if name == STDOUT or fd == 1:
         try:
-            sys.stdout.buffer.write(data)
+            for piece in pieces:
+                sys.stdout.buffer.write(piece)
             sys.stdout.flush()
         except BrokenPipeError:
             raise  # its reader stopped (`| head`): the boundary says so
@@ -55,7 +64,7 @@ def write_file(path: str | Path, data: bytes, *, example: str = "views.xml") -> 
             raise write_error("standard output" if name == STDOUT else name, exc) from None
         return
     if fd is not None:
-        _write_descriptor(name, fd, data)
+        _write_descriptor(name, fd, pieces)
         return
     target = Path(os.path.realpath(name))
     try:
@@ -68,15 +77,15 @@ def write_file(path: str | Path, data: bytes, *, example: str = "views.xml") -> 
         raise OutputError(f"cannot write {name}: it is a directory",
                           f"name a file, e.g. {os.path.join(name, example)}")
     if st is not None and not stat.S_ISREG(st.st_mode):
-        _write_in_place(name, target, data)  # a device, FIFO or socket: never replaced
+        _write_in_place(name, target, pieces)  # a device, FIFO or socket: never replaced
         return
     if not target.parent.is_dir():
         raise OutputError(f"cannot write {name}: the directory {target.parent} does not exist",
                           f"create it first (mkdir -p {target.parent}) or name another path")
     if st is not None and not _may_own(st):
-        _write_in_place(name, target, data)  # the rename would make it ours; keep its owner
+        _write_in_place(name, target, pieces)  # the rename would make it ours; keep its owner
         return
-    _replace(name, target, data, st)
+    _replace(name, target, pieces, st)
 
 
 def check(path: str | Path | None, *, example: str = "views.xml", inputs: Sequence[str] = ()) -> None:
@@ -133,14 +142,15 @@ def descriptor(name: str) -> int | None:
     return None
 
 
-def _write_descriptor(name: str, fd: int, data: bytes) -> None:
-    """Write ``data`` through the open descriptor ``fd`` (``name``: how the user named it)."""
+def _write_descriptor(name: str, fd: int, pieces: Iterable[bytes]) -> None:
+    """Write the pieces through the open descriptor ``fd`` (``name``: how the user named it)."""
     if fd == 2:
         sys.stderr.flush()
     try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view):]
+        for piece in pieces:
+            view = memoryview(piece)
+            while view:
+                view = view[os.write(fd, view):]
     except BrokenPipeError:
         raise
     except OSError as exc:  # not open (EBADF: "/dev/fd/7" in a shell that opened no 7), a full disk, ...
@@ -157,21 +167,22 @@ def _may_own(st: os.stat_result) -> bool:
     return st.st_uid == os.geteuid() and (st.st_gid == os.getegid() or st.st_gid in os.getgroups())
 
 
-def _replace(name: str, target: Path, data: bytes, st: os.stat_result | None) -> None:
+def _replace(name: str, target: Path, pieces: Iterable[bytes], st: os.stat_result | None) -> None:
     # (os.urandom, not secrets: the name only has to be unlikely, and secrets' imports cost 4 ms a start)
     tmp = target.with_name(f".{target.name}.{os.urandom(4).hex()}.tmp")
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the umask applies
     except PermissionError:
         if st is not None:  # no right to add a file beside it: write the file itself, if we may
-            _write_in_place(name, target, data)
+            _write_in_place(name, target, pieces)
             return
         raise write_error(name, PermissionError(errno.EACCES, os.strerror(errno.EACCES))) from None
     except OSError as exc:
         raise write_error(name, exc) from None
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+            for piece in pieces:
+                fh.write(piece)
             fh.flush()
             os.fsync(fh.fileno())
             if st is not None:
@@ -187,10 +198,11 @@ def _replace(name: str, target: Path, data: bytes, st: os.stat_result | None) ->
         raise
 
 
-def _write_in_place(name: str, target: Path, data: bytes) -> None:
+def _write_in_place(name: str, target: Path, pieces: Iterable[bytes]) -> None:
     try:
         with open(target, "wb") as fh:
-            fh.write(data)
+            for piece in pieces:
+                fh.write(piece)
     except OSError as exc:
         raise write_error(name, exc) from None
 

@@ -7,6 +7,7 @@ import re
 import socket
 import stat
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -258,3 +259,58 @@ def test_days_listed_read_back_as_named(days: list[str]) -> None:
 def test_days_named_wrongly_are_said(words: list[str], error: str) -> None:
     with pytest.raises(UsageError, match=re.escape(error)):
         days_named(words)
+
+
+def _pieces(fail: bool = False) -> Iterator[bytes]:
+    yield b"<a>"
+    yield b"<b/>"
+    if fail:
+        raise RuntimeError("made wrongly")
+    yield b"</a>\n"
+
+
+@pytest.mark.parametrize("target", ["new", "existing", "fifo", "descriptor"])
+def test_pieces_are_written_as_one_document(tmp_path: Path, target: str) -> None:
+    """``write_file`` takes a document in pieces (``export`` writes a year's as it is made): the same bytes."""
+    from logtrack.output import write_file
+
+    path = tmp_path / "out.xml"
+    if target == "existing":
+        path.write_bytes(b"old")
+    if target in ("new", "existing"):
+        write_file(path, _pieces())
+        assert path.read_bytes() == b"<a><b/></a>\n"
+        return
+    read, write = os.pipe()
+    if target == "fifo":
+        os.close(write)
+        os.close(read)
+        os.mkfifo(path)
+        got: list[bytes] = []
+        reader = threading.Thread(target=lambda: got.append(path.read_bytes()))
+        reader.start()
+        write_file(path, _pieces())
+        reader.join()
+        assert got == [b"<a><b/></a>\n"]
+        return
+    write_file(f"/dev/fd/{write}", _pieces())
+    os.close(write)
+    with os.fdopen(read, "rb") as pipe:
+        assert pipe.read() == b"<a><b/></a>\n"
+
+
+def test_pieces_that_fail_midway_leave_the_file_as_it_was(tmp_path: Path) -> None:
+    from logtrack.output import write_file
+
+    path = tmp_path / "out.xml"
+    path.write_bytes(b"old")
+    with pytest.raises(RuntimeError):
+        write_file(path, _pieces(fail=True))
+    assert path.read_bytes() == b"old" and os.listdir(tmp_path) == ["out.xml"]  # no temporary file left
+
+
+def test_pieces_go_to_stdout(capsysbinary: pytest.CaptureFixture[bytes]) -> None:
+    from logtrack.output import write_file
+
+    write_file("-", _pieces())
+    assert capsysbinary.readouterr().out == b"<a><b/></a>\n"

@@ -169,12 +169,26 @@ def test_text_is_escaped_and_reads_back() -> None:
         ("1<2&3>", "4"), ("plain", "5")]
 
 
-def test_counts_with_a_repeated_key_are_refused() -> None:
-    """build_tree is what makes the XSD's xs:unique hold for generated documents."""
-    twice = pl.DataFrame({"day": [date(2026, 11, 1)] * 2, "supplier": ["Z", "Z"], "listing": ["1", "1"],
-                          "views": [1, 2]})
-    with pytest.raises(XmlInvalidError, match="counted twice"):
-        viewtracking.build_tree(twice, Config())
+D1, D2 = date(2026, 11, 1), date(2026, 11, 2)
+
+
+@pytest.mark.parametrize(("keys", "twice"), [
+    ([(D1, "Z", "1"), (D1, "Z", "1")], True),
+    ([(D1, "Z", "1"), (D2, "Z", "2"), (D1, "A", "1"), (D1, "Z", "1")], True),  # apart until sorted
+    ([(D1, None, "1"), (D1, None, "1")], True),
+    ([(D1, "Z", "1"), (D2, "Z", "1"), (D1, "A", "1"), (D1, "Z", "2"), (D1, None, "1")], False),
+    ([(D1, "Z", "1")], False),
+])
+def test_counts_with_a_repeated_key_are_refused(keys: list[tuple[date, str | None, str]], twice: bool) -> None:
+    """build_tree and render are what make the XSD's xs:unique hold for generated documents."""
+    counts = pl.DataFrame({"day": [k[0] for k in keys], "supplier": [k[1] for k in keys],
+                           "listing": [k[2] for k in keys], "views": list(range(1, len(keys) + 1))})
+    for make in (lambda: viewtracking.build_tree(counts, Config()), lambda: viewtracking.build(counts, Config())):
+        if twice:
+            with pytest.raises(XmlInvalidError, match="counted twice"):
+                make()
+        else:
+            make()
 
 
 def test_generated_documents_meet_the_whole_xsd() -> None:
@@ -209,11 +223,16 @@ MANY = [(date(2026, 11, d), s, str(n), n) for d in (1, 2, 3) for s in ("", "A&B 
 @pytest.mark.parametrize(("namespace", "check"), [("", True), ("", False), ("urn:flexmls:viewtracking", False)])
 @pytest.mark.parametrize("rows", [MANY, MANY[:1], [], [(date(2026, 11, 1), "Z", "1<2&3>", 4)]],
                          ids=["many", "one", "none", "escaped"])
-def test_render_writes_the_whole_trees_document(namespace: str, rows: list[tuple[date, str, str, int]],
-                                                check: bool) -> None:
+@pytest.mark.parametrize("slice_rows", [1, 30, 100_000])  # listings made into XML at once: smaller than a View too
+def test_render_writes_the_whole_trees_document(monkeypatch: pytest.MonkeyPatch, namespace: str,
+                                                rows: list[tuple[date, str, str, int]], check: bool,
+                                                slice_rows: int) -> None:
     """One View at a time, the same bytes as the whole tree serialized (its golden files rest on that)."""
     cfg = Config(settings=Settings(namespace=namespace))
+    monkeypatch.setattr(viewtracking, "SLICE_ROWS", slice_rows)
     document = viewtracking.render(counts(rows), cfg, check=check)
+    assert b"".join(viewtracking.chunks(counts(rows), cfg, check=check)) == document
+    monkeypatch.setattr(viewtracking, "SLICE_ROWS", 10**9)
     assert document == viewtracking.serialize(viewtracking.build_tree(counts(rows), cfg))
     if not namespace:
         viewtracking.validate(document, "rendered")  # the full XSD, xs:unique included
@@ -257,3 +276,51 @@ def test_a_namespace_lxml_refuses_is_a_config_error(namespace: str) -> None:
     config = Config(settings=Settings(namespace=namespace), source="site.toml")
     with pytest.raises(ConfigError, match=re.escape(f"site.toml: [viewtracking] namespace {namespace!r}: ")):
         viewtracking.build_tree(counts([(date(2026, 11, 1), "Z", "1", 1)]), config)
+
+
+def test_views_are_made_into_xml_a_slice_of_whole_views_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The memory of a year's export: the listings' XML text is made for some ``SLICE_ROWS`` listings at a
+    time (never splitting a View), not for all of them at once."""
+    sizes = [3, 1, 5, 2]
+    rows = [(date(2026, 11, 1 + v), "Z", str(n), 1) for v, size in enumerate(sizes) for n in range(size)]
+    monkeypatch.setattr(viewtracking, "SLICE_ROWS", 4)
+    ordered = counts(rows).sort(["day", "supplier", "listing"])
+    assert [part.height for part in viewtracking._slices(ordered)] == [4, 5, 2]
+
+
+def test_chunks_give_each_view_out_before_the_next_is_made(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``export`` writes the pieces as they come: a View is out before the next one's tree is made."""
+    made: list[int] = []
+    roots = viewtracking._view_roots
+
+    def counted(*args: object) -> Iterator[etree._Element]:
+        for root in roots(*args):  # type: ignore[arg-type]
+            made.append(1)
+            yield root
+
+    monkeypatch.setattr(viewtracking, "_view_roots", counted)
+    rows = [(date(2026, 10, 1) + timedelta(days=d), "Z", str(n), 1) for d in range(5) for n in range(3)]
+    pieces = viewtracking.chunks(counts(rows), Config(), check=False)
+    assert next(pieces).startswith(b"<?xml") and b"<View>" in next(pieces) and len(made) == 1
+    assert b"".join(pieces).count(b"<View>") == 4 and len(made) == 5
+
+
+@pytest.mark.parametrize(("keys", "in_order"), [
+    ([], True),
+    ([(D1, "Z", "1")], True),
+    ([(D1, "", "9"), (D1, "A", "1"), (D1, "Z", "1"), (D1, "Z", "10"), (D1, "Z", "2"), (D2, "", "1")], True),
+    ([(D1, "Z", "1"), (D1, "Z", "1")], False),  # a key twice: sorted, and refused
+    ([(D1, "Z", "2"), (D1, "Z", "10")], False),  # listings as text: "10" before "2"
+    ([(D2, "A", "1"), (D1, "Z", "1")], False),
+    ([(D1, "a", "1"), (D1, "B", "1")], False),  # by bytes, as SQLite orders text (not a locale's collation)
+    ([(D1, None, "1"), (D1, None, "2")], False),  # (nulls: sorted, to be sure)
+])
+def test_counts_already_in_key_order_are_not_sorted_again(keys: list[tuple[date, str | None, str]],
+                                                          in_order: bool) -> None:
+    frame = pl.DataFrame({"day": [k[0] for k in keys], "supplier": [k[1] for k in keys],
+                          "listing": [k[2] for k in keys], "views": [1] * len(keys)},
+                         schema={"day": pl.Date, "supplier": pl.String, "listing": pl.String, "views": pl.Int64})
+    assert viewtracking._in_key_order(frame) is in_order
+    if keys and len(set(keys)) == len(keys):  # either way, the document of the keys in order
+        assert viewtracking.build(frame.reverse(), Config()) == viewtracking.build(frame.sort(viewtracking.KEYS),
+                                                                                    Config())

@@ -255,7 +255,8 @@ def export(
             counts = st.totals(days.since, days.until)
         from ..flexmls import viewtracking
 
-        write_file(output or STDOUT, viewtracking.build(counts, cfg))
+        # (written as it is made: a year of a busy site's counts is a document of 500 MB)
+        write_file(output or STDOUT, viewtracking.chunks(counts, cfg, check=False))
 
 
 

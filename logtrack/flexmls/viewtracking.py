@@ -53,7 +53,10 @@ def _view_roots(counts: pl.DataFrame, config: Config) -> Iterator[etree._Element
     """One ``<Views>`` root per (day, supplier), in key order, each holding that View alone."""
     ns = config.settings.namespace
     q = (lambda tag: f"{{{ns}}}{tag}") if ns else (lambda tag: tag)
-    if counts.select("day", "supplier", "listing").is_duplicated().any():
+    ordered = counts if _in_key_order(counts) else counts.sort(KEYS)
+    # (side by side once sorted: a hash of every key, as ``is_duplicated`` makes, took a gigabyte for a year)
+    if ordered is not counts and ordered.height > 1 and ordered.select(
+            pl.all_horizontal(pl.col(key).eq_missing(pl.col(key).shift()) for key in KEYS).any()).item():
         raise XmlInvalidError("generated document: a (day, supplier, listing) is counted twice; "
                               "this is a bug in logtrack, please report it")
     empty = empty_root(config)
@@ -62,62 +65,116 @@ def _view_roots(counts: pl.DataFrame, config: Config) -> Iterator[etree._Element
     # each View's listings are written by Polars as one compact fragment,
     # text escaped, and parsed by lxml, whose parser checks it; a Python
     # call per element would cost several microseconds each.
+    view_tag, date_tag, supplier_tag = q("View"), q("ViewDate"), q("ViewSupplierName")
+    # (quoted by html.escape: xml.sax's quoteattr imports urllib and ssl, a tenth of a second's start)
+    wrap = f'<Listings xmlns="{html.escape(ns)}">' if ns else "<Listings>"
+    parser = _safe_parser()
+    sub = etree.SubElement
+    for part in _slices(ordered):
+        for day, supplier, listings in _fragments(part).iter_rows():
+            root = copy.copy(empty)
+            view = sub(root, view_tag)
+            sub(view, date_tag).text = day
+            sub(view, supplier_tag).text = supplier or None
+            view.append(etree.fromstring(f"{wrap}{listings}</Listings>", parser))
+            yield root
+
+
+KEYS = ["day", "supplier", "listing"]
+
+
+def _in_key_order(counts: pl.DataFrame) -> bool:
+    """Whether each row's key is above the one before it: the counts are in key order, each key once.
+
+    The state gives its totals so (SQLite orders text by its bytes, as
+    Polars does); sorting them again cost a year's export 450 MB. Counts
+    in any other order (PostgreSQL's collation, a preview's) are sorted.
+    """
+    above = pl.lit(False)
+    for key in reversed(KEYS):  # (day above, or the same day and the rest above: from the last key back)
+        now, before = pl.col(key), pl.col(key).shift()
+        above = (now > before) | ((now == before) & above)
+    return bool(counts.select(above.slice(1).fill_null(False).all()).item())
+
+
+# Listings whose fragments are made at once (``_slices``): a few megabytes of text, where a year's counts of a
+# busy site (5 million listings across its Views) made 400 MB of them at once.
+SLICE_ROWS = 100_000
+
+
+def _slices(ordered: pl.DataFrame) -> Iterator[pl.DataFrame]:
+    """The counts, in key order, in slices of whole Views of about ``SLICE_ROWS`` listings (a View larger
+    than that alone)."""
+    # where each View ends (a boolean a row, then a few thousand positions: a group_by held 140 MB for a year)
+    starts = ordered.select((pl.col("day").ne_missing(pl.col("day").shift())
+                             | pl.col("supplier").ne_missing(pl.col("supplier").shift())).arg_true()).to_series()
+    start = end = 0  # the slice so far: whole Views from ``start`` to ``end``
+    for view_end in [*starts.to_list()[1:], ordered.height]:
+        if end > start and view_end - start > SLICE_ROWS:
+            yield ordered.slice(start, end - start)
+            start = end
+        end = view_end
+    if end > start:
+        yield ordered.slice(start, end - start)
+
+
+def _fragments(part: pl.DataFrame) -> pl.DataFrame:
+    """Each View's (day, supplier) and its listings as one fragment of XML, text escaped, in key order."""
     text = pl.col("listing").str.replace_all("&", "&amp;", literal=True).str.replace_all(
         "<", "&lt;", literal=True).str.replace_all(">", "&gt;", literal=True)
-    views = (
-        counts.sort(["day", "supplier", "listing"])
-        .group_by(["day", "supplier"], maintain_order=True)
+    return (
+        part.group_by(["day", "supplier"], maintain_order=True)
         .agg(xml=pl.concat_str(
             pl.lit("<Listing><ListingId>"), text, pl.lit("</ListingId><ViewCount>"),
             pl.col("views").cast(pl.String), pl.lit("</ViewCount></Listing>"),
         ).str.join(""))
         .select(pl.col("day").dt.to_string("%Y-%m-%d"), "supplier", "xml")
     )
-    view_tag, date_tag, supplier_tag = q("View"), q("ViewDate"), q("ViewSupplierName")
-    # (quoted by html.escape: xml.sax's quoteattr imports urllib and ssl, a tenth of a second's start)
-    wrap = f'<Listings xmlns="{html.escape(ns)}">' if ns else "<Listings>"
-    parser = _safe_parser()
-    sub = etree.SubElement
-    for day, supplier, listings in views.iter_rows():
-        root = copy.copy(empty)
-        view = sub(root, view_tag)
-        sub(view, date_tag).text = day
-        sub(view, supplier_tag).text = supplier or None
-        view.append(etree.fromstring(f"{wrap}{listings}</Listings>", parser))
-        yield root
 
 
 def render(counts: pl.DataFrame, config: Config, *, check: bool) -> bytes:
     """Counts -> the ViewTracking document ``build_tree`` and ``document`` make, byte for byte, with
-    ``check`` validated against the shipped XSD (``validate_tree``), one View at a time.
+    ``check`` validated against the shipped XSD (``validate_tree``), one View at a time (``chunks``);
+    every View checked before the document is returned."""
+    return b"".join(chunks(counts, config, check=check))
+
+
+def chunks(counts: pl.DataFrame, config: Config, *, check: bool) -> Iterator[bytes]:
+    """The document ``render`` makes, in pieces: each View once it is made (and, with ``check``, validated
+    against the shipped XSD), for a writer that takes them one by one (``output.write_file``).
 
     Why: a tree costs some 530 bytes a listing, the document 100. A preview
     of a year of a busy site's logs (5 million listings across its Views)
     held its whole tree, gigabytes, where one View's tree at a time holds
-    megabytes. A View's place in the document does not change how it is
-    written (pretty-printed, its siblings are elements too) nor whether
-    it is valid (the XSD's only constraints across Views are the xs:unique
-    ones ``validate_tree`` leaves out, which the grouping makes hold).
-    Each View is checked on a thread while it is serialized (lxml lets go
-    of the GIL for both; both only read the tree); its bytes are kept, its
-    tree let go.
+    megabytes; and an export of that year, written as it is made, holds
+    no more than its counts. A View's place in the document does not
+    change how it is written (pretty-printed, its siblings are elements
+    too) nor whether it is valid (the XSD's only constraints across Views
+    are the xs:unique ones ``validate_tree`` leaves out, which the grouping
+    makes hold). Each View is checked on a thread while it is serialized
+    (lxml lets go of the GIL for both; both only read the tree); its tree
+    is let go once its bytes are out.
     """
     ns = config.settings.namespace
-    parts: list[bytes] = []
+    tail = b""
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="logtrack-xsd") as pool:
         for root in _view_roots(counts, config):
             if ns:
                 etree.cleanup_namespaces(root)  # the fragment's own xmlns, said at the root
             checked = pool.submit(validate_tree, root) if check else None
-            parts.append(_body(root))
+            part = _body(root)
             if checked:
-                checked.result()  # an invalid View raises here, before anything is written
-    if not parts:  # no View: the empty root, as one tag
-        return serialize(empty_root(config))
-    # each part is a whole <Views> around one View: its first and last lines are the same in every part
-    head = parts[0][:parts[0].index(b"\n") + 1]
-    tail = parts[0][parts[0].rindex(b"<"):]
-    return b"".join([_DECLARATION, head, *(part[len(head):len(part) - len(tail)] for part in parts), tail])
+                checked.result()  # an invalid View raises here, before it is given out
+            # each part is a whole <Views> around one View: its first and last lines are the same in every part
+            head = part[:part.index(b"\n") + 1]
+            if not tail:
+                tail = part[part.rindex(b"<"):]
+                yield _DECLARATION + head
+            yield part[len(head):len(part) - len(tail)]
+    if not tail:  # no View: the empty root, as one tag
+        yield serialize(empty_root(config))
+        return
+    yield tail
 
 
 def _body(root: etree._Element) -> bytes:
