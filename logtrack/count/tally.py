@@ -123,6 +123,32 @@ class FileAccount:
                 "clock; its views are counted on the days as read")
 
 
+@dataclass
+class LateFiles:
+    """Files whose lines are dated after they were last written (``FileAccount.dated_after``): the first few
+    said in full, then how many more. A first run over a year of daily logs read in the wrong zone would
+    say it of each of them."""
+
+    said: int = 0
+    more: int = 0
+
+    def take(self, message: str) -> str | None:
+        """The message to say now, or None once ``SAID`` were."""
+        if self.said < self.SAID:
+            self.said += 1
+            return message
+        self.more += 1
+        return None
+
+    def rest(self) -> str | None:
+        """What is said of the files not named, at the end."""
+        if not self.more:
+            return None
+        return f"{self.more:,} more file(s) have lines dated after they were last written, as above"
+
+    SAID = 3
+
+
 # A line may be dated this much later than its file's last write (seconds) before it is said: clocks of the
 # same machine agree, so only a wrong clock or a wrong zone (half an hour at least, mostly whole hours) is over.
 LATE_SECONDS = 15 * 60

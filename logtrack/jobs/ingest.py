@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 
 from .. import formats
 from ..config import Config
-from ..count.tally import BatchSummary, FileAccount, Tally, merge_counts, merge_outcomes
+from ..count.tally import BatchSummary, FileAccount, LateFiles, Tally, merge_counts, merge_outcomes
 from ..errors import InputError, VanishedError
 from ..read import compressed, files, sources
 from ..read.ahead import Held, Opened, read_ahead, through
@@ -132,6 +132,8 @@ def ingest(state: Store, config: Config, inputs: list[Input], hooks: Hooks | Non
                               holds=lambda job: job.batch is not None or isinstance(job, _Joined)):
             reader.take(group)
         keeper.settle()
+    if rest := reader.lates.rest():
+        reader.say(rest)
     return report
 
 
@@ -228,6 +230,7 @@ class _Reader:
         self._classifier: Classifier | None = None
         self._known = set(report.tally.examples)  # reasons whose first example is kept already
         self._reading: list[_File] = []  # matched, their end not taken yet
+        self.lates = LateFiles()
         self._commits: deque[int] = deque()  # the state thread's ``asked`` after each group's commits
         self._to_write: list[_Commit] = []  # this ``take``'s commits
         self._match_ahead = MATCH_AHEAD
@@ -589,9 +592,10 @@ class _Reader:
         if file.format is not None:
             rules = self.config.rules
             written, now = _written(file)
-            if late := file.account.dated_after(file.name, written,
-                                                file.format.naive_zone(rules.timezone, rules.log_timezone), now=now):
-                self.say(late)  # (counted as dated; said by the run that reads the lines, once)
+            late = file.account.dated_after(file.name, written, file.format.naive_zone(rules.timezone,
+                                                                                      rules.log_timezone), now=now)
+            if late and (said := self.lates.take(late)):
+                self.say(said)  # (counted as dated; said by the run that reads the lines, once)
         self._commit(file, hints=(file.st, file.packed and file.problems == 0))  # read to its end, no warning
         if file.how != "new" and file.lines == file.record.lines:
             self.report.files.append((file.name, f"nothing new (at line {file.lines})"))

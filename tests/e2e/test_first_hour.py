@@ -1053,3 +1053,21 @@ def test_a_stream_dated_after_it_was_read_is_said(cli) -> None:
     code, out, err = cli("xml", "-", "--listing-pattern", PATTERN, "--format", "common", "-q", input=line + "\n")
     assert code == ExitCode.OK and out.count(b"<ListingId>") == 1
     assert "logtrack: warning: -: its latest line is dated 2099-11-01 18:00 UTC" in err and "after it was read (" in err
+
+
+def test_many_files_dated_after_they_were_written_are_said_in_few_lines(cli, tmp_path: Path) -> None:
+    """A first run over a year of daily logs read in the wrong zone: three named, then how many more."""
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    for n in range(1, 6):
+        log = logs / f"access.log.{n}"
+        log.write_text(CLF_LINE.format(2099, n, 40 + n) + "\n")
+        os.utime(log, (UTC_ON_TIME - n * 86400, UTC_ON_TIME - n * 86400))
+    args = [str(logs), "--listing-pattern", PATTERN, "--format", "common", "-q"]
+    for command in (["xml", *args], ["run", *args, "--state", str(tmp_path / "s.db"), "--no-upload"]):
+        code, _, err = cli(*command)
+        assert code == ExitCode.OK, err
+        late = [line for line in err.splitlines() if "latest line is dated" in line]
+        assert len(late) == 3 and len({line.split(": ")[2] for line in late}) == 3, err  # three files named
+        assert err.splitlines()[-1] == ("logtrack: warning: 2 more file(s) have lines dated after they were last "
+                                        "written, as above")
