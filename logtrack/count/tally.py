@@ -95,7 +95,6 @@ class FileAccount:
         return (f"{source}: {total:,} of {self.lines:,} lines skipped as damaged ({self.damaged[reason]:,} "
                 f"{reason}): {_CAUSES.get(reason, 'check the file and the format')}")
 
-
     def dated_after(self, source: str, written: float, zone: str | None, *, now: bool = False) -> str | None:
         """A warning when the latest line is dated after ``written``, when the file was last written (seconds
         since 1970; ``now``: when it was read, a stream's); None otherwise.
@@ -129,6 +128,8 @@ class LateFiles:
     said in full, then how many more. A first run over a year of daily logs read in the wrong zone would
     say it of each of them."""
 
+    SAID = 3  # (a class constant: no field)
+
     said: int = 0
     more: int = 0
 
@@ -145,8 +146,6 @@ class LateFiles:
         if not self.more:
             return None
         return f"{self.more:,} more file(s) have lines dated after they were last written, as above"
-
-    SAID = 3
 
 
 # A line may be dated this much later than its file's last write (seconds) before it is said: clocks of the
