@@ -6,16 +6,17 @@ Writes one log a day (access.log-YYYYMMDD, ``--lines`` views each, spread
 over ``--listings`` listings and five referrers), then measures, each as a
 process of its own: the first `run` over all of them (wall, CPU, peak RSS),
 the state's size, runs with nothing new (the cron case, on a state that has
-grown for a year), and `xml` over the last 60 days (a preview whose document
-holds some 16,000 listings a day). Deterministic for a given --seed.
+grown for a year), `xml` over the last 60 days (a preview whose document
+holds some 16,000 listings a day), and `export` of the whole year from the
+state. Deterministic for a given --seed.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import random
-import resource
 import shutil
 import subprocess
 import sys
@@ -26,15 +27,15 @@ from pathlib import Path
 from generate import CONFIG  # (this folder is the script's: sys.path[0])
 
 AGENT = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.{} Safari/537.36"
+FIRST_DAY = dt.date(2025, 12, 1)
 REFERRERS = ("https://www.zillow.com/homedetails/x", "https://www.realtor.com/x", "https://www.google.com/", "-",
              "https://www.trulia.com/p")
 
 
 def write_logs(logs: Path, days: int, lines: int, listings: int, seed: int) -> None:
     rng = random.Random(seed)
-    first = dt.date(2025, 12, 1)
     for d in range(days):
-        day = first + dt.timedelta(days=d)
+        day = FIRST_DAY + dt.timedelta(days=d)
         rows = []
         for i in range(lines):
             s = i * 86400 // lines
@@ -46,14 +47,16 @@ def write_logs(logs: Path, days: int, lines: int, listings: int, seed: int) -> N
 
 
 def timed(cmd: list[str]) -> tuple[float, float, int]:
-    """Wall seconds, CPU seconds (user+sys) and peak RSS (MiB) of one command, a process of its own."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    """Wall seconds, CPU seconds (user+sys) and peak RSS (MiB) of one command: its own, a process of its own
+    waited for by ``os.wait4`` (RUSAGE_CHILDREN would keep the largest child's peak so far)."""
     start = time.perf_counter()
-    subprocess.run(cmd, check=True)
+    proc = subprocess.Popen(cmd)
+    _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
-    return wall, cpu, after.ru_maxrss // 1024  # (the largest child so far: each run here is larger than the last)
+    proc.returncode = os.waitstatus_to_exitcode(status)  # (waited for: Popen must not wait again)
+    if proc.returncode:
+        raise subprocess.CalledProcessError(proc.returncode, cmd)
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss // 1024
 
 
 def main() -> None:
@@ -82,20 +85,15 @@ def main() -> None:
         walls = sorted(timed(run)[0] for _ in range(args.repeat))
         print(f"runs with nothing new: best {walls[0]:.2f} s, median {walls[len(walls) // 2]:.2f} s")
         recent = sorted(logs.iterdir())[-60:]
-        xml = [logtrack, "xml", *map(str, recent), *base, "-o", str(work / "views.xml")]
-        # (a process of its own, so that its peak is its own: RUSAGE_CHILDREN keeps the largest child's)
-        probe = subprocess.run(["/usr/bin/time", "-f", "%e %U %S %M", *xml], check=True, capture_output=True,
-                               text=True) if Path("/usr/bin/time").exists() else None
-        if probe is not None:
-            wall_s, user, system, kib = probe.stderr.split()[-4:]
-            print(f"xml over the last {len(recent)} days ({len(recent) * args.lines:,} lines): {float(wall_s):.2f} s, "
-                  f"{float(user) + float(system):.2f} s CPU, peak {int(kib) // 1024} MiB, "
-                  f"document {(work / 'views.xml').stat().st_size / 2**20:.0f} MiB")
-        else:
-            wall, cpu, _ = timed(xml)
-            print(f"xml over the last {len(recent)} days: {wall:.2f} s, {cpu:.2f} s CPU "
-                  "(/usr/bin/time missing: no peak)")
-
+        views = work / "views.xml"
+        wall, cpu, rss = timed([logtrack, "xml", *map(str, recent), *base, "-o", str(views)])
+        print(f"xml over the last {len(recent)} days ({len(recent) * args.lines:,} lines): {wall:.2f} s, "
+              f"{cpu:.2f} s CPU, peak {rss} MiB, document {views.stat().st_size / 2**20:.0f} MiB")
+        last = FIRST_DAY + dt.timedelta(days=args.days - 1)
+        wall, cpu, rss = timed([logtrack, "export", "--state", str(state), "--since", FIRST_DAY.isoformat(), "--until",
+                                last.isoformat(), *base[:2], "-o", str(views)])
+        print(f"export of all {args.days} days from the state: {wall:.2f} s, {cpu:.2f} s CPU, peak {rss} MiB, "
+              f"document {views.stat().st_size / 2**20:.0f} MiB")
 
 if __name__ == "__main__":
     main()
