@@ -589,7 +589,7 @@ class _Reader:
         if note := file.account.mostly_damaged(file.name):
             self.report.suspect.append(note)  # read whole all the same: not a problem of reading
             self.say(note)
-        if file.format is not None:
+        if file.format is not None and file.account.latest is not None:  # (lines were read: their latest time)
             rules = self.config.rules
             written, now = _written(file)
             late = file.account.dated_after(file.name, written, file.format.naive_zone(rules.timezone,
