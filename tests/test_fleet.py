@@ -603,3 +603,78 @@ def test_a_server_that_goes_down_mid_run_loses_and_doubles_nothing(site, pg_serv
         code, out, err = cli("export", "--state", url)
         assert code == 0, err
         assert xml_counts(out) == big.expected
+
+
+# A state as the versions before counts were kept by day left it (SQLite's migration 9, PostgreSQL's schema 1):
+# the counts keyed by file, and a second index of every key by day.
+_BY_FILE = {
+    "sqlite": """
+ALTER TABLE counts RENAME TO counts_new;
+CREATE TABLE counts (file_id INTEGER NOT NULL, day TEXT NOT NULL, supplier TEXT NOT NULL, listing TEXT NOT NULL,
+    views INTEGER NOT NULL, site TEXT NOT NULL DEFAULT 'default', PRIMARY KEY (file_id, day, supplier, listing))
+    WITHOUT ROWID;
+INSERT INTO counts (file_id, day, supplier, listing, views, site)
+    SELECT file_id, day, supplier, listing, views, site FROM counts_new;
+DROP TABLE counts_new;
+CREATE INDEX counts_day ON counts (site, day, file_id);
+DROP TABLE file_days;
+PRAGMA user_version = 9
+""",
+    "postgres": """
+ALTER TABLE counts DROP CONSTRAINT counts_pkey;
+ALTER TABLE counts ADD PRIMARY KEY (file_id, day, supplier, listing);
+CREATE INDEX counts_day ON counts (site, day, supplier, listing);
+DROP TABLE file_days;
+UPDATE logtrack_schema SET version = 1
+""",
+}
+
+
+def test_a_state_made_before_counts_were_kept_by_day_keeps_every_count(site, state_at: str) -> None:
+    """The counts moved to a table keyed by day and file (``sql.COUNT_KEY``), each file's days apart: a state
+    of the layout before is brought over whole on its next open, on both backends, and works on."""
+    import sqlite3
+
+    import polars as pl
+
+    from logtrack.jobs.site_rules import check_rules
+    from logtrack.state.locate import open_state, parse
+
+    _, conf, _ = site
+    cfg = config_mod.load(conf)
+
+    def views(rows: list[tuple[int, str, str, int]]) -> pl.DataFrame:
+        return pl.DataFrame({"day": [date(2026, 11, d) for d, _, _, _ in rows], "supplier": [s for _, s, _, _ in rows],
+                             "listing": [n for _, _, n, _ in rows], "views": [v for _, _, _, v in rows]})
+
+    def seen(state) -> tuple[list[tuple[object, ...]], dict[int, set[str]], list[bool], list[str]]:
+        return (state.totals().rows(), state.days_by_file(), [h.has_counts for h in state.hosts()],
+                state.pending_days(None))
+
+    with open_state(parse(state_at), Fleet(host="web1")) as state:
+        check_rules(state, cfg)
+        one, two = state.add_file(b"one\n", "access.log.1"), state.add_file(b"two\n", "access.log")
+        with state.transaction():
+            state.advance(one.id, 4, 1, "access.log.1", views([(1, "Zillow", "42", 2), (2, "", "7", 1)]))
+            state.advance(two.id, 4, 1, "access.log", views([(2, "", "7", 3), (2, "Zillow", "9", 1), (3, "", "1", 1)]))
+        before = seen(state)
+    assert before[0] == [(date(2026, 11, 1), "Zillow", "42", 2), (date(2026, 11, 2), "", "7", 4),
+                         (date(2026, 11, 2), "Zillow", "9", 1), (date(2026, 11, 3), "", "1", 1)]
+    assert before[1] == {one.id: {"2026-11-01", "2026-11-02"}, two.id: {"2026-11-02", "2026-11-03"}}
+    if "://" in state_at:
+        import psycopg
+
+        with psycopg.connect(state_at, autocommit=True) as conn:
+            for statement in _BY_FILE["postgres"].split(";"):
+                conn.execute(statement)
+    else:
+        with sqlite3.connect(state_at) as db:
+            db.executescript(_BY_FILE["sqlite"])
+    with open_state(parse(state_at), Fleet(host="web1"), readonly=True) as state:  # (a read-only open too)
+        assert seen(state) == before
+    with open_state(parse(state_at), Fleet(host="web1")) as state:
+        with state.transaction():  # it counts on
+            state.advance(two.id, 8, 2, "access.log", views([(3, "", "1", 2)]))
+        assert state.totals(days=["2026-11-03"]).rows() == [(date(2026, 11, 3), "", "1", 3)]
+        state.forget_counts()  # and forgets a host's counts (a rebuild) by its files' days
+        assert state.totals().height == 0 and state.days_by_file() == {} and not state.hosts()[0].has_counts

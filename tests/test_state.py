@@ -53,8 +53,9 @@ def test_a_new_state_has_every_migration(tmp_path: Path) -> None:
         assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == len(MIGRATIONS)
         columns = {row[1] for row in db.execute("PRAGMA table_info(files)")}
     assert {"last_ts", "recount_since", "tail_hash"} <= columns
-    assert {"files", "counts", "counts_day", "outcomes", "posted", "uploads", "frozen_days", "dirty_days"} \
+    assert {"files", "counts", "file_days", "outcomes", "posted", "uploads", "frozen_days", "dirty_days"} \
         <= tables(path)
+    assert "counts_day" not in tables(path)
     assert [number for number, _, _ in MIGRATIONS] == list(range(1, len(MIGRATIONS) + 1))
 
 
@@ -71,28 +72,36 @@ def test_a_state_from_before_the_numbering_is_brought_up_to_date_and_read_by_nam
         assert state.last_accepted() is not None
     with sqlite_db(path) as db:
         assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
-    assert "agents" not in tables(path) and {"outcomes", "dirty_days", "counts_day"} <= tables(path)
+    assert "agents" not in tables(path) and {"outcomes", "dirty_days", "file_days"} <= tables(path)
     with State.open(path, readonly=True) as state:  # up to date now: a read-only open changes nothing
         assert len(state.files()) == 1
 
 
-def index_columns(path: Path, index: str) -> list[str]:
+def key_columns(path: Path, table: str) -> list[str]:
     with sqlite_db(path) as db:
-        return [row[2] for row in db.execute(f"PRAGMA index_info({index})")]
+        return [row[1] for row in sorted(db.execute(f"PRAGMA table_info({table})"), key=lambda r: r[5]) if row[5]]
 
 
 @pytest.mark.parametrize("made", ["new", "before the numbering"])
-def test_counts_by_day_are_indexed_per_file_so_that_a_files_rows_land_together(tmp_path: Path, made: str) -> None:
-    """Migration 9: (site, day, file_id), not (site, day, supplier, listing), whose inserts fell one page a
-    row: a first run over 250 small files spent most of its state thread's time there."""
+def test_counts_are_kept_by_day_and_file_so_that_a_files_rows_land_together(tmp_path: Path, made: str) -> None:
+    """Migration 10: the counts keyed (site, day, file_id, supplier, listing), with no second index (migration
+    9's (site, day, file_id) held every key again: half of a busy site's state), so a file's rows of a day
+    land together (keyed (site, day, supplier, listing), 250 small files' inserts fell one page a row); the
+    days each file has counts on kept apart, for the questions asked by file."""
     path = tmp_path / "state.db"
     if made != "new":
         with sqlite_db(path) as db:
             db.executescript(BEFORE_NUMBERING)
     with State.open(path) as state:
         totals = state.totals().get_column("views").to_list()
+        by_file = state.days_by_file()
     assert totals == ([] if made == "new" else [3])
-    assert index_columns(path, "counts_day") == ["site", "day", "file_id"]
+    assert by_file == ({} if made == "new" else {7: {"2026-11-01"}})
+    assert key_columns(path, "counts") == ["site", "day", "file_id", "supplier", "listing"]
+    assert key_columns(path, "file_days") == ["file_id", "day"]
+    with sqlite_db(path) as db:
+        assert db.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'counts' "
+                          "AND sql IS NOT NULL").fetchall() == []
 
 
 def test_a_state_from_a_newer_logtrack_is_refused(tmp_path: Path) -> None:
@@ -222,3 +231,31 @@ def test_several_files_committed_at_once_each_get_their_own_counts_and_position(
         assert [(r.offset, r.lines, r.last_name, r.last_ts, r.tail_hash) for r in state.files()] == [
             (100, 10, "a.log", 7, None), (200, 20, "b.log", None, "t"), (300, 30, "c.log", None, None)]
         assert state.pending_days(None) == ["2026-11-02", "2026-11-03"]
+
+
+def test_a_state_brought_to_counts_by_day_gives_back_the_room_it_freed(tmp_path: Path) -> None:
+    """Migration 10 frees half of a busy state (the index by day held every key again): the file is rewritten
+    without it once (VACUUM), not left at its old size."""
+    from datetime import date
+
+    import polars as pl
+    from test_fleet import _BY_FILE
+
+    path = tmp_path / "state.db"
+    n = 20_000
+    with State.open(path) as state:
+        record = state.add_file(b"a log\n", "access.log")
+        with state.transaction():
+            state.advance(record.id, 6, 1, "access.log", pl.DataFrame({
+                "day": [date(2026, 11, 1 + i % 28) for i in range(n)], "supplier": ["Zillow"] * n,
+                "listing": [f"{1_000_000 + i}" for i in range(n)], "views": [1] * n}))
+        totals = state.totals()
+    with sqlite_db(path) as db:
+        db.executescript(_BY_FILE["sqlite"])
+        db.execute("VACUUM")
+        before = db.execute("PRAGMA page_count").fetchone()[0]
+    with State.open(path) as state:
+        assert state.totals().equals(totals)
+    with sqlite_db(path) as db:
+        assert db.execute("PRAGMA freelist_count").fetchone()[0] == 0
+        assert db.execute("PRAGMA page_count").fetchone()[0] < before * 0.7

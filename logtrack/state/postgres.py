@@ -51,8 +51,9 @@ CREATE TABLE IF NOT EXISTS files (
 CREATE INDEX IF NOT EXISTS files_fp ON files (site, host, fp_len, fp_hash);
 CREATE TABLE IF NOT EXISTS counts (site TEXT NOT NULL, file_id BIGINT NOT NULL REFERENCES files (id),
     day TEXT NOT NULL, supplier TEXT NOT NULL, listing TEXT NOT NULL, views BIGINT NOT NULL,
-    PRIMARY KEY (file_id, day, supplier, listing));
-CREATE INDEX IF NOT EXISTS counts_day ON counts (site, day, supplier, listing);
+    PRIMARY KEY (site, day, file_id, supplier, listing));
+CREATE TABLE IF NOT EXISTS file_days (file_id BIGINT NOT NULL REFERENCES files (id), day TEXT NOT NULL,
+    site TEXT NOT NULL, PRIMARY KEY (file_id, day));
 CREATE TABLE IF NOT EXISTS outcomes (site TEXT NOT NULL, file_id BIGINT NOT NULL REFERENCES files (id),
     day TEXT NOT NULL, outcome TEXT NOT NULL, lines BIGINT NOT NULL, PRIMARY KEY (file_id, day, outcome));
 CREATE INDEX IF NOT EXISTS outcomes_day ON outcomes (site, day);
@@ -68,7 +69,20 @@ CREATE TABLE IF NOT EXISTS dirty_days (site TEXT NOT NULL, day TEXT NOT NULL, ma
     PRIMARY KEY (site, day));
 CREATE TABLE IF NOT EXISTS logtrack_schema (version INTEGER NOT NULL);
 """
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+# How a database made by an earlier version is brought up to date: (version, its statements), applied in
+# order under the schema lock, in one transaction (``SCHEMA`` makes a new database as the last leaves it).
+MIGRATIONS: tuple[tuple[int, str], ...] = (
+    # the counts kept by day, without a second index of every key; each file's days apart (``sql.COUNT_KEY``)
+    (2, """
+ALTER TABLE counts DROP CONSTRAINT counts_pkey;
+DROP INDEX IF EXISTS counts_day;
+ALTER TABLE counts ADD PRIMARY KEY (site, day, file_id, supplier, listing);
+CREATE TABLE IF NOT EXISTS file_days (file_id BIGINT NOT NULL REFERENCES files (id), day TEXT NOT NULL,
+    site TEXT NOT NULL, PRIMARY KEY (file_id, day));
+INSERT INTO file_days SELECT DISTINCT file_id, day, site FROM counts ON CONFLICT DO NOTHING
+"""),
+)
 _SCHEMA_LOCK = "logtrack schema"
 
 
@@ -183,13 +197,24 @@ class PgState(SqlStore):
         self._exec("SELECT pg_advisory_lock(?)", (key,))
         try:
             with self.transaction():
-                for statement in SCHEMA.split(";"):
-                    if statement.strip():
-                        self._exec(statement)
-                if not self._fetch("SELECT 1 FROM logtrack_schema"):
+                # (asked again under the lock: another host may have made or brought it up meanwhile)
+                version = (self._fetch("SELECT MAX(version) FROM logtrack_schema")[0][0]
+                           if self._fetch("SELECT to_regclass('logtrack_schema') IS NOT NULL")[0][0] else None)
+                if version is None:
+                    self._run(SCHEMA)
                     self._exec("INSERT INTO logtrack_schema VALUES (?)", (SCHEMA_VERSION,))
+                else:
+                    for number, statements in MIGRATIONS:
+                        if number > int(version):
+                            self._run(statements)
+                    self._exec("UPDATE logtrack_schema SET version = ?", (SCHEMA_VERSION,))
         finally:
             self._exec("SELECT pg_advisory_unlock(?)", (key,))
+
+    def _run(self, script: str) -> None:
+        for statement in script.split(";"):
+            if statement.strip():
+                self._exec(statement)
 
     def _lock(self, key: int, wait: float, holder: str) -> None:
         deadline = time.monotonic() + wait

@@ -52,8 +52,13 @@ SITE_TABLES: dict[str, tuple[str, ...]] = {
 }
 FILE_TABLES: dict[str, tuple[str, ...]] = {
     "counts": ("site", "file_id", "day", "supplier", "listing", "views"),
+    "file_days": ("file_id", "day", "site"),
     "outcomes": ("site", "file_id", "day", "outcome", "lines"),
 }
+# The counts' key, in the order both backends keep them: by day, and within a day by file, so that a file's
+# rows land side by side (a CDN's small files of one day each write their own stretch, not one page a row);
+# the days each file has counts on are kept apart (``file_days``), small, for the questions asked by file.
+COUNT_KEY = ("site", "day", "file_id", "supplier", "listing")
 
 
 def _q(column: str) -> str:
@@ -207,8 +212,10 @@ class SqlStore(ABC):
         site = pl.lit(self.site).alias("site")
         counts = _with_file_ids([(c.record_id, c.counts) for c in commits])
         if counts is not None:
-            rows = counts.select(site, "file_id", day, "supplier", "listing", "views")
-            self._add("counts", rows, ("file_id", "day", "supplier", "listing"), "views")
+            rows = counts.select(site, day, "file_id", "supplier", "listing", "views")
+            self._add("counts", rows, COUNT_KEY, "views")
+            self._many("INSERT INTO file_days (file_id, day, site) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                       rows.select("file_id", "day", "site").unique().sort("file_id", "day").iter_rows())
             days = sorted(rows.get_column("day").unique().to_list())
             self._many("INSERT INTO dirty_days (site, day, mark) VALUES (?, ?, ?) "
                        "ON CONFLICT (site, day) DO UPDATE SET mark = excluded.mark",
@@ -282,7 +289,7 @@ class SqlStore(ABC):
             "SELECT h.host, h.rules, h.first_run, h.run_started, h.run_finished, h.read_all_started, "
             "(SELECT MAX(f.last_ts) FROM files f WHERE f.site = h.site AND f.host = h.host) AS last_line_ts, "
             "(SELECT COUNT(*) FROM files f WHERE f.site = h.site AND f.host = h.host AND EXISTS "
-            " (SELECT 1 FROM counts c WHERE c.file_id = f.id)) AS counted "
+            " (SELECT 1 FROM file_days d WHERE d.file_id = f.id)) AS counted "
             "FROM hosts h WHERE h.site = ? ORDER BY h.host", (self.site,))
         return [HostRecord(r["host"], r["rules"], float(r["first_run"]), _float(r["run_started"]),
                            _float(r["run_finished"]), _float(r["read_all_started"]),
@@ -319,8 +326,8 @@ class SqlStore(ABC):
     def days_by_file(self) -> dict[int, set[str]]:
         """The days each of this host's files has counts on."""
         out: dict[int, set[str]] = {}
-        for file_id, day in self._fetch("SELECT DISTINCT c.file_id, c.day FROM counts c JOIN files f "
-                                        "ON f.id = c.file_id WHERE f.site=? AND f.host=?", (self.site, self.host)):
+        for file_id, day in self._fetch("SELECT d.file_id, d.day FROM file_days d JOIN files f "
+                                        "ON f.id = d.file_id WHERE f.site=? AND f.host=?", (self.site, self.host)):
             out.setdefault(int(file_id), set()).add(day)
         return out
 
@@ -332,7 +339,10 @@ class SqlStore(ABC):
         """
         mine = "file_id IN (SELECT id FROM files WHERE site=? AND host=?)"
         with self.transaction():
-            self._exec(f"DELETE FROM counts WHERE {mine}", (self.site, self.host))
+            # (by the days its files have counts on: the counts are kept by day)
+            self._exec(f"DELETE FROM counts WHERE site=? AND day IN (SELECT day FROM file_days WHERE {mine}) "
+                       f"AND {mine}", (self.site, self.site, self.host, self.site, self.host))
+            self._exec(f"DELETE FROM file_days WHERE {mine}", (self.site, self.host))
             self._exec(f"DELETE FROM outcomes WHERE {mine}", (self.site, self.host))
             self._exec("DELETE FROM files WHERE site=? AND host=?", (self.site, self.host))
             days = [r[0] for r in self._fetch("SELECT DISTINCT day FROM posted WHERE site=? ORDER BY day",
