@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -28,6 +27,7 @@ from .app import (
     _count,
     _fail_if_partial,
     _logs_read,
+    _stderr,
     app,
     boundary,
 )
@@ -133,7 +133,7 @@ def explain(
 
 
 def _warning(message: str) -> None:
-    print(f"logtrack: warning: {message}", file=sys.stderr)
+    _stderr(f"logtrack: warning: {message}")
 
 
 def _show(ex: Explanation) -> None:

@@ -1080,3 +1080,14 @@ def test_a_fixed_offset_zone_is_warned_of_and_counted_as_written(cli, site, tmp_
         assert out == fixed
     else:
         assert counts_of(tmp_path / f"{command}.db", cli) == counts_of(tmp_path / "fixed.db", cli)
+
+
+def test_a_name_with_characters_a_terminal_acts_on_is_shown_escaped(cli, tmp_path: Path) -> None:
+    """A message names files and quotes lines: an escape sequence or a carriage return in one reaches the
+    terminal as \\xNN, not as a screen cleared or a line overwritten."""
+    log = tmp_path / "access\x1b[2J\r.log"
+    log.write_text("not a log line\nnor this\n")
+    code, _, err = cli("xml", str(log), "--listing-pattern", r"^/listing/(?P<id>[0-9]+)$", "--format", "combined")
+    assert code == ExitCode.INPUT
+    assert "\x1b" not in err and "\r" not in err
+    assert "access\\x1b[2J\\x0d.log" in err
