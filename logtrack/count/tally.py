@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from datetime import date
 from typing import TYPE_CHECKING
 
 from ..verdicts.reasons import DAMAGED, Skip
@@ -73,11 +74,16 @@ class FileAccount:
     lines: int = 0
     damaged: dict[str, int] = field(default_factory=dict)
     latest: int | None = None  # the latest line time, µs since 1970 (UTC)
+    earliest_view: date | None = None  # the day of the earliest view counted
 
     def add(self, part: BatchSummary) -> None:
         self.lines += part.lines
         if part.last_ts is not None and (self.latest is None or part.last_ts > self.latest):
             self.latest = part.last_ts
+        if part.counts.height:
+            first = part.counts.get_column("day").min()
+            if isinstance(first, date) and (self.earliest_view is None or first < self.earliest_view):
+                self.earliest_view = first
         for reason, n, _, _ in part.reasons:
             if reason in DAMAGED:
                 self.damaged[reason] = self.damaged.get(reason, 0) + n
@@ -122,14 +128,36 @@ class FileAccount:
                 "clock; its views are counted on the days as read")
 
 
+    def dated_at_unset_clock(self, source: str) -> str | None:
+        """A warning when views are dated at the start of the clock, 1970 (None otherwise): a clock not set when
+        they were written.
+
+        A machine without a battery-backed clock starts at 1970 until NTP
+        sets it, and its server logs the requests of those first moments so
+        dated. Counted as dated (the log says so), and said: ``run`` posts
+        such a day as any other. (Not any old date: a log of 1995 is history.)
+        """
+        if self.earliest_view is None or self.earliest_view >= EARLIEST_PLAUSIBLE:
+            return None
+        return (f"{source}: views dated {self.earliest_view.isoformat()}, at the start of the clock (1970): the "
+                "server's clock was not set when it wrote them (a machine with no battery-backed clock, before NTP "
+                "set it); they are counted on the days as dated")
+
+
+# Views dated before this were timed by a clock that was not set (``FileAccount.dated_at_unset_clock``).
+EARLIEST_PLAUSIBLE = date(1971, 1, 1)
+UNSET_CLOCK = "have views dated at the start of the clock (1970)"
+
+
 @dataclass
 class LateFiles:
-    """Files whose lines are dated after they were last written (``FileAccount.dated_after``): the first few
-    said in full, then how many more. A first run over a year of daily logs read in the wrong zone would
-    say it of each of them."""
+    """Files whose lines are dated where their server could not have written them (``FileAccount.dated_after``,
+    ``dated_at_unset_clock``): the first few said in full, then how many more. A first run over a year of
+    daily logs read in the wrong zone would say it of each of them."""
 
     SAID = 3  # (a class constant: no field)
 
+    what: str = "have lines dated after they were last written"
     said: int = 0
     more: int = 0
 
@@ -145,7 +173,7 @@ class LateFiles:
         """What is said of the files not named, at the end."""
         if not self.more:
             return None
-        return f"{self.more:,} more file(s) have lines dated after they were last written, as above"
+        return f"{self.more:,} more file(s) {self.what}, as above"
 
 
 # A line may be dated this much later than its file's last write (seconds) before it is said: clocks of the

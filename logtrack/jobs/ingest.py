@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 
 from .. import formats
 from ..config import Config
-from ..count.tally import BatchSummary, FileAccount, LateFiles, Tally, merge_counts, merge_outcomes
+from ..count.tally import UNSET_CLOCK, BatchSummary, FileAccount, LateFiles, Tally, merge_counts, merge_outcomes
 from ..errors import InputError, VanishedError
 from ..read import compressed, files, sources
 from ..read.ahead import Held, Opened, read_ahead, through
@@ -132,8 +132,9 @@ def ingest(state: Store, config: Config, inputs: list[Input], hooks: Hooks | Non
                               holds=lambda job: job.batch is not None or isinstance(job, _Joined)):
             reader.take(group)
         keeper.settle()
-    if rest := reader.lates.rest():
-        reader.say(rest)
+    for rest in (reader.lates.rest(), reader.unset.rest()):
+        if rest:
+            reader.say(rest)
     return report
 
 
@@ -230,7 +231,7 @@ class _Reader:
         self._classifier: Classifier | None = None
         self._known = set(report.tally.examples)  # reasons whose first example is kept already
         self._reading: list[_File] = []  # matched, their end not taken yet
-        self.lates = LateFiles()
+        self.lates, self.unset = LateFiles(), LateFiles(UNSET_CLOCK)
         self._commits: deque[int] = deque()  # the state thread's ``asked`` after each group's commits
         self._to_write: list[_Commit] = []  # this ``take``'s commits
         self._match_ahead = MATCH_AHEAD
@@ -596,6 +597,8 @@ class _Reader:
                                                                                       rules.log_timezone), now=now)
             if late and (said := self.lates.take(late)):
                 self.say(said)  # (counted as dated; said by the run that reads the lines, once)
+        if (early := file.account.dated_at_unset_clock(file.name)) and (said := self.unset.take(early)):
+            self.say(said)
         self._commit(file, hints=(file.st, file.packed and file.problems == 0))  # read to its end, no warning
         if file.how != "new" and file.lines == file.record.lines:
             self.report.files.append((file.name, f"nothing new (at line {file.lines})"))

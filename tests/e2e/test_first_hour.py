@@ -1071,3 +1071,25 @@ def test_many_files_dated_after_they_were_written_are_said_in_few_lines(cli, tmp
         assert len(late) == 3 and len({line.split(": ")[2] for line in late}) == 3, err  # three files named
         assert err.splitlines()[-1] == ("logtrack: warning: 2 more file(s) have lines dated after they were last "
                                         "written, as above")
+
+
+@pytest.mark.parametrize(("year", "said"), [
+    # a machine with no battery-backed clock, before NTP set it: 00:00:05 UTC is the day before in Chicago
+    ("1970", "views dated 1969-12-31, at the start of the clock (1970): the server's clock was not set"),
+    ("1995", None),  # an old log is history, not a clock unset
+    ("2026", None),
+])
+def test_views_dated_at_the_start_of_the_clock_are_said(cli, tmp_path: Path, year: str, said: str | None) -> None:
+    log = tmp_path / "access.log"
+    log.write_text(f'203.0.113.7 - - [01/Jan/{year}:00:00:05 +0000] "GET /listing/41 HTTP/1.1" 200 5\n'
+                   + CLF_LINE.format(2026, 1, 42) + "\n")
+    args = [str(log), "--listing-pattern", PATTERN, "--format", "common", "--timezone", "America/Chicago", "-q"]
+    for command in (["xml", *args], ["run", *args, "--state", str(tmp_path / "s.db"), "--no-upload"]):
+        code, _, err = cli(*command)
+        assert code == ExitCode.OK, err
+        early = [line for line in err.splitlines() if "start of the clock" in line]
+        assert early == ([] if said is None else [f"logtrack: warning: {log}: {said} when it wrote them (a machine "
+                                                  "with no battery-backed clock, before NTP set it); they are "
+                                                  "counted on the days as dated"]), err
+    # counted on the day as dated (in Chicago, the day before the UTC date)
+    assert xml_counts(cli("xml", *args)[1])[(f"{int(year) - 1}-12-31", "", "41")] == 1
