@@ -127,7 +127,6 @@ class FileAccount:
         return (f"{said}: set [logs] log_timezone to the zone the server writes them in, or set the server's "
                 "clock; its views are counted on the days as read")
 
-
     def dated_at_unset_clock(self, source: str) -> str | None:
         """A warning when views are dated at the start of the clock, 1970 (None otherwise): a clock not set when
         they were written.
