@@ -161,7 +161,9 @@ class LateFiles:
     more: int = 0
 
     def take(self, message: str) -> str | None:
-        """The message to say now, or None once ``SAID`` were."""
+        """The message to say now, or None once ``SAID`` were (or it is empty: nothing to say)."""
+        if not message:
+            return None
         if self.said < self.SAID:
             self.said += 1
             return message
@@ -173,6 +175,31 @@ class LateFiles:
         if not self.more:
             return None
         return f"{self.more:,} more file(s) {self.what}, as above"
+
+
+@dataclass
+class DateDoubts:
+    """What a run says of its files' dates (``FileAccount.dated_after``, ``dated_at_unset_clock``), each kind
+    of doubt said in full for the first few files, then as how many more (``LateFiles``): one place for
+    ``xml`` and ``run`` alike."""
+
+    late: LateFiles = field(default_factory=LateFiles)
+    unset: LateFiles = field(default_factory=lambda: LateFiles(UNSET_CLOCK))
+
+    def of(self, account: FileAccount, source: str, written: Callable[[], tuple[float, bool]],
+           zone: str | None) -> list[str]:
+        """What to say of a file read: ``written`` (asked only when it read a time) is when it was last written
+        and whether that is the time it was read (``files.last_written``); ``zone``: its naive times' zone."""
+        said = []
+        if account.latest is not None:
+            when, now = written()
+            said.append(self.late.take(account.dated_after(source, when, zone, now=now) or ""))
+        said.append(self.unset.take(account.dated_at_unset_clock(source) or ""))
+        return [message for message in said if message]
+
+    def rest(self) -> list[str]:
+        """What is said at the end of the files not named."""
+        return [rest for rest in (self.late.rest(), self.unset.rest()) if rest]
 
 
 # A line may be dated this much later than its file's last write (seconds) before it is said: clocks of the

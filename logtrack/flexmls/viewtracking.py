@@ -156,7 +156,7 @@ def chunks(counts: pl.DataFrame, config: Config, *, check: bool) -> Iterator[byt
     is let go once its bytes are out.
     """
     ns = config.settings.namespace
-    tail = b""
+    head = tail = b""
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="logtrack-xsd") as pool:
         for root in _view_roots(counts, config):
             if ns:
@@ -166,9 +166,8 @@ def chunks(counts: pl.DataFrame, config: Config, *, check: bool) -> Iterator[byt
             if checked:
                 checked.result()  # an invalid View raises here, before it is given out
             # each part is a whole <Views> around one View: its first and last lines are the same in every part
-            head = part[:part.index(b"\n") + 1]
             if not tail:
-                tail = part[part.rindex(b"<"):]
+                head, tail = part[:part.index(b"\n") + 1], part[part.rindex(b"<"):]
                 yield _DECLARATION + head
             yield part[len(head):len(part) - len(tail)]
     if not tail:  # no View: the empty root, as one tag

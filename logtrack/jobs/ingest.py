@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 
 from .. import formats
 from ..config import Config
-from ..count.tally import UNSET_CLOCK, BatchSummary, FileAccount, LateFiles, Tally, merge_counts, merge_outcomes
+from ..count.tally import BatchSummary, DateDoubts, FileAccount, Tally, merge_counts, merge_outcomes
 from ..errors import InputError, VanishedError
 from ..read import compressed, files, sources
 from ..read.ahead import Held, Opened, read_ahead, through
@@ -132,9 +132,8 @@ def ingest(state: Store, config: Config, inputs: list[Input], hooks: Hooks | Non
                               holds=lambda job: job.batch is not None or isinstance(job, _Joined)):
             reader.take(group)
         keeper.settle()
-    for rest in (reader.lates.rest(), reader.unset.rest()):
-        if rest:
-            reader.say(rest)
+    for rest in reader.doubts.rest():
+        reader.say(rest)
     return report
 
 
@@ -231,7 +230,7 @@ class _Reader:
         self._classifier: Classifier | None = None
         self._known = set(report.tally.examples)  # reasons whose first example is kept already
         self._reading: list[_File] = []  # matched, their end not taken yet
-        self.lates, self.unset = LateFiles(), LateFiles(UNSET_CLOCK)
+        self.doubts = DateDoubts()
         self._commits: deque[int] = deque()  # the state thread's ``asked`` after each group's commits
         self._to_write: list[_Commit] = []  # this ``take``'s commits
         self._match_ahead = MATCH_AHEAD
@@ -590,34 +589,17 @@ class _Reader:
         if note := file.account.mostly_damaged(file.name):
             self.report.suspect.append(note)  # read whole all the same: not a problem of reading
             self.say(note)
-        if file.format is not None and file.account.latest is not None:  # (lines were read: their latest time)
+        if file.format is not None:  # (counted as dated; said by the run that reads the lines, once)
             rules = self.config.rules
-            written, now = _written(file)
-            late = file.account.dated_after(file.name, written, file.format.naive_zone(rules.timezone,
-                                                                                      rules.log_timezone), now=now)
-            if late and (said := self.lates.take(late)):
-                self.say(said)  # (counted as dated; said by the run that reads the lines, once)
-        if (early := file.account.dated_at_unset_clock(file.name)) and (said := self.unset.take(early)):
-            self.say(said)
+            for message in self.doubts.of(file.account, file.name,
+                                          functools.partial(files.last_written, file.name, file.st),
+                                          file.format.naive_zone(rules.timezone, rules.log_timezone)):
+                self.say(message)
         self._commit(file, hints=(file.st, file.packed and file.problems == 0))  # read to its end, no warning
         if file.how != "new" and file.lines == file.record.lines:
             self.report.files.append((file.name, f"nothing new (at line {file.lines})"))
         else:
             self.report.files.append((file.name, f"{file.how}; now at line {file.lines}"))
-
-
-def _written(file: _File) -> tuple[float, bool]:
-    """When the file was last written, lines read since it was matched included: its time of modification
-    now, while its name is still the file read; else now (True): it was renamed while read, and may have
-    been written until then."""
-    assert file.st is not None
-    try:
-        st = os.stat(file.name)
-    except OSError:
-        return time.time(), True
-    if (st.st_dev, st.st_ino) != (file.st.st_dev, file.st.st_ino):
-        return time.time(), True
-    return max(st.st_mtime, file.st.st_mtime), False
 
 
 def _known_as_together(state: Store, group: list[_File],

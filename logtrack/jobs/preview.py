@@ -21,7 +21,7 @@ from ..config import Config
 from ..count.aggregate import day_expr
 from ..count.batch import count_again, count_batch, count_files, held_to_alone, judged
 from ..count.classify import Classifier
-from ..count.tally import UNSET_CLOCK, BatchSummary, FileAccount, LateFiles, Tally
+from ..count.tally import BatchSummary, DateDoubts, FileAccount, Tally
 from ..errors import InputError, UnrecognisedError
 from ..formats import LogFormat
 from ..parse.detect import FilesJudge, checked, defers_misfit, detect, file_format, sample_frame
@@ -102,7 +102,7 @@ def count(config: Config, paths: Sequence[str], *, strict: bool = False, hooks: 
     turn = InTurn()
     pending: dict[str, tuple[LogFormat, Place]] = {}  # file -> its format on trust, and its format line's place
     read_as: dict[str, LogFormat] = {}  # file -> the format its lines are read in
-    lates, unset = LateFiles(), LateFiles(UNSET_CLOCK)
+    doubts = DateDoubts()
     zones = config.rules.timezone, config.rules.log_timezone
 
     def work(job: _Job) -> BatchSummary | list[BatchSummary] | None:
@@ -268,13 +268,10 @@ def count(config: Config, paths: Sequence[str], *, strict: bool = False, hooks: 
         if damaged := account.mostly_damaged(item.name):
             result.suspect.append(damaged)  # exit 4 too: such a file's counts are not to be trusted quietly
             note(damaged)
-        if item.name in read_as:
-            written, now = files.last_written(item.name)
-            late = account.dated_after(item.name, written, read_as[item.name].naive_zone(*zones), now=now)
-            if late and (said := lates.take(late)):
-                note(said)  # (counted as dated: said, not a problem of reading)
-        if (early := account.dated_at_unset_clock(item.name)) and (said := unset.take(early)):
-            note(said)
+        if item.name in read_as:  # (counted as dated: said, not a problem of reading)
+            for message in doubts.of(account, item.name, functools.partial(files.last_written, item.name),
+                                     read_as[item.name].naive_zone(*zones)):
+                note(message)
         if hooks.on_file_done:
             hooks.on_file_done(item.name)
         done_bytes, account = 0, FileAccount()
@@ -307,8 +304,8 @@ def count(config: Config, paths: Sequence[str], *, strict: bool = False, hooks: 
                         close(job.item, job.error)
     finally:
         turn.flush()
-    for rest in (lates.rest(), unset.rest()):
-        if rest and hooks.on_warning:
+    for rest in doubts.rest():
+        if hooks.on_warning:
             hooks.on_warning(rest)
     if config.settings.nginx_conf and not paths and result.tally.lines == 0:
         raise _nothing_from_nginx_conf(config.settings.nginx_conf)

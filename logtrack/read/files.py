@@ -215,17 +215,19 @@ def _is_access_log(name: str, pattern: str | None) -> bool:
     return ("access" in low or "varnishncsa" in low) and "error" not in low
 
 
-def last_written(name: str) -> tuple[float, bool]:
-    """When ``name`` was last written, in seconds since 1970: a regular file's time of modification; for a
-    stream (written as it is read) or a name gone since, now (True): no line read from it was written later."""
+def last_written(name: str, same_as: os.stat_result | None = None) -> tuple[float, bool]:
+    """When ``name`` was last written, in seconds since 1970: a regular file's time of modification, and False;
+    for a stream (written as it is read), a name gone since, or one that is no longer ``same_as``'s file
+    (renamed while read, and maybe written until then), now, and True: no line read from it was written later."""
     if name != STDIN:
         try:
             st = os.stat(name)
         except OSError:
             pass
         else:
-            if stat.S_ISREG(st.st_mode):
-                return st.st_mtime, False
+            if stat.S_ISREG(st.st_mode) and (same_as is None or (st.st_dev, st.st_ino) == (same_as.st_dev,
+                                                                                            same_as.st_ino)):
+                return max(st.st_mtime, same_as.st_mtime if same_as else 0.0), False
     return time.time(), True
 
 
