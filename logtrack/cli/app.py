@@ -48,11 +48,18 @@ _state = {"debug": False}
 # Characters a terminal acts on (an escape sequence clears the screen, a carriage return overwrites the
 # line), shown as \xNN: a message names files and quotes lines, and a file may be named or a line written
 # with them. Line breaks and tabs stay (a pattern's error shows its caret on a line of its own).
-_CONTROLS = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F, *range(0x80, 0xA0)) if c not in (0x09, 0x0A)}
+_ALL_CONTROLS = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F, *range(0x80, 0xA0))}
+_CONTROLS = {c: shown for c, shown in _ALL_CONTROLS.items() if c not in (0x09, 0x0A)}
 
 
 def _stderr(message: str) -> None:
     print(message.translate(_CONTROLS), file=sys.stderr)
+
+
+def one_line(text: str) -> str:
+    """A value from a log line, shown on a line of its own: every control escaped, tabs and line breaks too
+    (a JSON log's fields are decoded, and a client may have sent any of them)."""
+    return text.translate(_ALL_CONTROLS)
 
 
 @contextmanager

@@ -30,6 +30,7 @@ from .app import (
     _stderr,
     app,
     boundary,
+    one_line,
 )
 
 if TYPE_CHECKING:
@@ -137,12 +138,12 @@ def _warning(message: str) -> None:
 
 
 def _show(ex: Explanation) -> None:
-    print(f"{'format:':<12}{ex.format}")
+    print(f"{'format:':<12}{one_line(ex.format)}")
     for key, value in ex.fields.items():
         shown = "(Other)" if key == "supplier" and value == "" else value
-        print(f"{key + ':':<12}{'-' if shown is None else shown}")
+        print(f"{key + ':':<12}{'-' if shown is None else one_line(str(shown))}")
     if ex.counted:
-        print(f"{'verdict:':<12}counted as a view of listing {ex.fields['listing']} on {ex.day}")
+        print(f"{'verdict:':<12}counted as a view of listing {one_line(str(ex.fields['listing']))} on {ex.day}")
     else:
         print(f"{'verdict:':<12}not counted: {ex.reason}")
 

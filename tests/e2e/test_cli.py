@@ -1091,3 +1091,17 @@ def test_a_name_with_characters_a_terminal_acts_on_is_shown_escaped(cli, tmp_pat
     assert code == ExitCode.INPUT
     assert "\x1b" not in err and "\r" not in err
     assert "access\\x1b[2J\\x0d.log" in err
+
+
+def test_explain_shows_the_controls_a_decoded_field_holds_escaped(cli) -> None:
+    """A JSON log's fields are shown decoded: an agent that holds ``\\u001b[2J`` (a client can send any bytes)
+    would clear the terminal of whoever explains its line, and a ``\\n`` would start a line of its own. Each
+    field stays on its one line, its controls (tabs and line breaks too) shown as \\xNN."""
+    line = ('{"time":"2026-11-01T10:00:00-05:00","status":200,"request":"GET /listing/42 HTTP/1.1",'
+            '"http_referer":"https://www.zillow.com/","http_user_agent":"Mozilla\\u001b[2J\\u0007\\t\\n\\r\\u009b x"}')
+    code, out, err = cli("explain", line, "--listing-pattern", PATTERN)
+    assert (code, err) == (0, "")
+    text = out.decode()
+    assert not any(c in text for c in "\x1b\x07\t\r\x9b")
+    assert "user_agent: Mozilla\\x1b[2J\\x07\\x09\\x0a\\x0d\\x9b x" in text.splitlines()
+    assert text.splitlines()[-1] == "verdict:    counted as a view of listing 42 on 2026-11-01"
