@@ -34,6 +34,8 @@ from .app import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from ..jobs.preview import Explanation
 
 
@@ -65,8 +67,12 @@ def xml(
         result = _count(cfg, paths or [], strict, quiet)
         from ..flexmls import viewtracking
 
-        if xsd is None:  # one View at a time, checked against the shipped XSD where it is the document's
-            document = viewtracking.render(result.counts, cfg, check=not cfg.settings.namespace)
+        if xsd is None:
+            # written one View at a time as each is made and checked against the shipped XSD where it is the
+            # document's: whole, a year's document (500 MB) was held on top of its counts. A View the XSD
+            # refuses is a bug (the counts make valid Views); a file it would have replaced is left as it was.
+            document: bytes | Iterator[bytes] = viewtracking.chunks(result.counts, cfg,
+                                                                     check=not cfg.settings.namespace)
         else:  # a user's XSD may constrain across Views: the whole tree
             document = viewtracking.document(viewtracking.build_tree(result.counts, cfg), check=True, xsd=xsd)
         write_file(output or STDOUT, document)

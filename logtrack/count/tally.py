@@ -248,10 +248,14 @@ class Tally:
     keeps_counts: bool = True
     # Counts are summed in two levels, so that the run's growing total is not summed again every few
     # batches: the latest batches' counts, and sums of 16 batches' each (of as many as hold PART_ROWS
-    # rows, where batches are small files' of a few dozen), summed in turn when 8 pile up.
+    # rows, where batches are small files' of a few dozen), kept by day and summed in turn when 8 of a
+    # day pile up. By day, because a day's views come in together (a log is written in time order): a
+    # preview over a year of daily logs summed its 5 million keys again every 128 batches, and all of
+    # them at its end in one query, 1.6 GB at its peak; by day each sum is of the days it adds to.
     _parts: list[pl.DataFrame] = field(default_factory=list)
     _rows: int = 0  # in ``_parts``
-    _merged: list[pl.DataFrame] = field(default_factory=list)
+    _days: dict[date, list[pl.DataFrame]] = field(default_factory=dict)
+    _total: pl.DataFrame | None = None  # what ``counts`` gave, while nothing is added after it
     _outcomes: list[pl.DataFrame] = field(default_factory=list)
 
     def add(self, part: BatchSummary) -> None:
@@ -273,10 +277,23 @@ class Tally:
         self._parts.append(counts)
         self._rows += counts.height
         if len(self._parts) >= 16 and (self._rows >= PART_ROWS or len(self._parts) >= 4096):
-            self._merged.append(merge_counts(self._parts))
-            self._parts, self._rows = [], 0
-            if len(self._merged) >= 8:
-                self._merged = [merge_counts(self._merged)]
+            self._file_parts()
+
+    def _file_parts(self) -> None:
+        """The latest batches' counts summed, and their sum filed by day."""
+        if self._total is not None:
+            self._file(self._total)
+            self._total = None
+        if self._parts:
+            self._file(merge_counts(self._parts))
+        self._parts, self._rows = [], 0
+
+    def _file(self, summed: pl.DataFrame) -> None:
+        for day, rows in _by_day(summed):
+            kept = self._days.setdefault(day, [])
+            kept.append(rows)
+            if len(kept) >= 8:
+                self._days[day] = [merge_counts(kept)]
 
     def merge(self, other: Tally) -> None:
         """Fold in another tally of files read after this one's."""
@@ -288,15 +305,41 @@ class Tally:
             self.examples.setdefault(reason, example)
         self._parts.extend(other._parts)
         self._rows += other._rows
-        self._merged.extend(other._merged)
+        for day, kept in other._days.items():
+            self._days.setdefault(day, []).extend(kept)
+        if other._total is not None:
+            self._file(other._total)
         self._outcomes.extend(other._outcomes)
 
     def counts(self) -> pl.DataFrame:
-        """Views per (day, supplier, listing), sorted as the XML lists them."""
+        """Views per (day, supplier, listing), sorted as the XML lists them.
+
+        Summed a run of days at a time, each run's sums let go of as it is
+        made: what the sums hold, not twice that and a query's tables on top.
+        """
+        import polars as pl
+
         if not self.keeps_counts:
             raise ValueError("this tally sums views without keeping them per key (a run's: the state has them)")
-        return merge_counts(self._merged + self._parts, sort=True).select(*KEYS, "views")
-
+        if self._total is not None and not self._parts and not self._days:
+            return self._total
+        self._file_parts()
+        done: list[pl.DataFrame] = []
+        run: list[pl.DataFrame] = []
+        rows = 0
+        for day in sorted(self._days):
+            kept = self._days.pop(day)
+            run.extend(kept)
+            rows += sum(frame.height for frame in kept)
+            if rows >= SUM_ROWS:
+                done.append(merge_counts(run, sort=True))
+                run, rows = [], 0
+        if run or not done:
+            done.append(merge_counts(run, sort=True))
+        # (not made one chunk: that would hold the total twice at once)
+        total = (pl.concat(done, rechunk=False) if len(done) > 1 else done[0]).select(*KEYS, "views")
+        self._total = total  # (for a second call, or batches added after it)
+        return total
 
     def outcomes(self) -> pl.DataFrame:
         """Lines per (day, outcome), by day."""
@@ -307,6 +350,18 @@ class Tally:
 # small files, a sum every 16 files (some 900 rows) and the total's every 128 took a fifth of the main
 # thread (0.5 s); a large file's batches hold tens of thousands each, and are summed every 16 as before.
 PART_ROWS = 50_000
+# Rows of kept sums summed in one query at the end, whole days at a time (a day's sum is one query's).
+SUM_ROWS = 500_000
+
+
+def _by_day(counts: pl.DataFrame) -> list[tuple[date, pl.DataFrame]]:
+    """A sum's rows by their day (most sums are of one day or two)."""
+    if not counts.height:
+        return []
+    days = counts.get_column("day")
+    if days.n_unique() == 1:
+        return [(days[0], counts)]
+    return [(key[0], frame) for key, frame in counts.partition_by("day", as_dict=True).items()]
 
 
 def merge_outcomes(parts: list[pl.DataFrame]) -> pl.DataFrame:
