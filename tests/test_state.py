@@ -176,7 +176,7 @@ def test_counts_add_up_on_either_backend_whatever_the_rows(state_at: str) -> Non
 
 @pytest.mark.parametrize("chunk", [1, 2, 3, 1000])
 def test_the_totals_read_a_chunk_at_a_time_are_the_whole_totals(state_at: str, monkeypatch, chunk: int) -> None:
-    """``totals`` makes a frame of each chunk of rows it reads (a year of counts held as Python tuples took
+    """``totals`` sums whole days of what it reads at a time (a year of counts held as Python tuples took
     1.5 GB): the same rows, in order, whatever the chunk, on either backend; none is a frame too."""
     from datetime import date
 
@@ -186,7 +186,7 @@ def test_the_totals_read_a_chunk_at_a_time_are_the_whole_totals(state_at: str, m
     from logtrack.state import sql
     from logtrack.state.locate import open_state, parse
 
-    monkeypatch.setattr(sql, "TOTALS_CHUNK", chunk)
+    monkeypatch.setattr(sql, "TOTALS_TEXT", chunk)
     rows = pl.DataFrame({"day": [date(2026, 11, d) for d in (3, 1, 2, 1, 2)], "supplier": ["Z", "", "Z", "Z", ""],
                          "listing": ["9", "1", "2", "1", "10"], "views": [1, 2, 3, 4, 5]})
     with open_state(parse(state_at), Fleet(host="web1")) as state:
@@ -198,6 +198,30 @@ def test_the_totals_read_a_chunk_at_a_time_are_the_whole_totals(state_at: str, m
             (date(2026, 11, 1), "", "1", 4), (date(2026, 11, 1), "Z", "1", 4), (date(2026, 11, 2), "", "10", 5),
             (date(2026, 11, 2), "Z", "2", 3), (date(2026, 11, 3), "Z", "9", 2)]
         assert state.totals(days=["2026-11-02"]).get_column("views").to_list() == [5, 3]
+
+
+def test_the_totals_hold_any_supplier_and_listing_text_as_it_was_counted(state_at: str) -> None:
+    """``totals`` reads each file's counts of a day as one joined text: whatever a supplier's name or a
+    listing id holds (what XML can: separators, quotes, a tab or a line break a decoded JSON target gave, any
+    script), it comes back as it went in, and views past 2**31 too."""
+    from datetime import date
+
+    import polars as pl
+
+    from logtrack.config import Fleet
+    from logtrack.state.locate import open_state, parse
+
+    keys = [("", "a,b;c|d"), ("Homes & Land <HL>", "42"), ("Zillöw ☃ , : ;", "x\ty\nz\r"),
+            ("Realtor.com", "ÅÄÖ-東京-7"), ("Realtor.com", " "), ("\"'", "\\x1e")]
+    rows = pl.DataFrame({"day": [date(2026, 11, 1)] * len(keys), "supplier": [k[0] for k in keys],
+                         "listing": [k[1] for k in keys], "views": [1, 2, 3, 2**40, 5, 6]})
+    with open_state(parse(state_at), Fleet(host="web1")) as state:
+        a, b = (state.add_file(f"line of {n}\n".encode(), n) for n in ("a.log", "b.log"))
+        state.advance(a.id, 11, 1, "a.log", rows)
+        state.advance(b.id, 11, 1, "b.log", rows.head(1))
+        got = state.totals()
+    assert got.rows() == sorted([(date(2026, 11, 1), s, listing, v * (2 if n == 0 else 1))
+                                 for n, ((s, listing), v) in enumerate(zip(keys, rows["views"], strict=True))])
 
 
 def test_several_files_committed_at_once_each_get_their_own_counts_and_position(state_at: str) -> None:

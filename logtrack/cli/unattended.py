@@ -252,7 +252,7 @@ def export(
         days = period(since, until, runner.today(cfg, datetime.now(UTC)))
         path = _require(_state_location(state, cfg))
         with open_state(path, cfg.settings.fleet, readonly=True) as st:
-            counts = st.totals(days.since, days.until)
+            counts = st.totals(days.since, days.until, whole=False)
         from ..flexmls import viewtracking
 
         # (written as it is made: a year of a busy site's counts is a document of 500 MB)

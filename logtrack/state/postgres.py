@@ -138,6 +138,8 @@ def _sql(statement: str) -> str:
 class PgState(SqlStore):
     """A PostgreSQL state opened for one (site, host). Use ``PgState.open`` as a context manager."""
 
+    _JOINED = "string_agg(supplier || chr(31) || listing || chr(31) || views, chr(30))"
+
     groups_commits = False  # other hosts commit at the same time: see ``advance_many``'s days in order
 
     def __init__(self, url: str, conn: Any, site: str, host: str, local_dir: Path) -> None:
