@@ -223,13 +223,13 @@ def _show_dry_run(posts: list[runner.Post], folder: Path | None, quiet: bool) ->
         what = (f"post {n} of {len(posts)}: {days_listed(post.days)}; "
                 f"{', '.join(s or '(Other)' for s in post.suppliers)}; {post.listings:,} listing(s)")
         if folder is not None:
-            path = write_into(folder, f"post-{n:03d}-{post.days[0]}.xml", post.document)
+            path = write_into(folder, f"post-{n:03d}-{post.days[0]}.xml", post.document())
             if not quiet:
                 _stderr(f"logtrack: dry run: {what}: {path}")
         else:
             if not quiet:
                 _stderr(f"logtrack: ---- dry run: {what} ----")
-            sys.stdout.buffer.write(post.document)
+            sys.stdout.buffer.write(post.document())
             sys.stdout.flush()
 
 

@@ -63,14 +63,22 @@ class RunOptions:
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Post:
-    """One document as it is (or, in a dry run, would be) posted, and what it carries."""
+    """One document as it would be posted in a dry run, and what it carries."""
 
     days: list[str]
     suppliers: list[str]
     listings: int
-    document: bytes
+    part: pl.DataFrame
+    config: Config
+
+    def document(self) -> bytes:
+        """Made when it is shown, and not kept: a dry run over a year of logs held its 1,095 documents
+        (500 MB) before it showed the first."""
+        from ..flexmls import viewtracking
+
+        return viewtracking.build(self.part, self.config)
 
 
 @dataclass
@@ -253,8 +261,6 @@ def _when(at: float) -> str:
 def _dry_run(config: Config, paths: Sequence[str], location: Location, options: RunOptions,
              hooks: Hooks) -> RunReport:
     """Do everything on a copy of the state, and post nothing: the documents are the result."""
-    from ..flexmls import viewtracking
-
     fleet = config.settings.fleet
     with tempfile.TemporaryDirectory(prefix="logtrack-dry-") as tmp:
         copy = Path(tmp) / "state.db"
@@ -273,14 +279,14 @@ def _dry_run(config: Config, paths: Sequence[str], location: Location, options: 
             _find_due(state, config, options, report, hooks)
             for day in report.due:
                 for part in split_posts(state.totals(days=[day]), config.settings.max_listings_per_post):
-                    report.dry_run_posts.append(_post(part, viewtracking.build(part, config)))
+                    report.dry_run_posts.append(_post(part, config))
     return report
 
 
-def _post(part: pl.DataFrame, document: bytes) -> Post:
+def _post(part: pl.DataFrame, config: Config) -> Post:
     days = sorted({d.isoformat() for d in part.get_column("day").to_list()})
     suppliers = sorted(set(part.get_column("supplier").to_list()))
-    return Post(days, suppliers, part.height, document)
+    return Post(days, suppliers, part.height, part, config)
 
 
 def _upload(state: Store, config: Config, report: RunReport, key: str, hooks: Hooks) -> None:
