@@ -306,3 +306,26 @@ def test_export_takes_the_same_days_as_report(cli, sample_state: str) -> None:
     code, out, err = cli("export", "--state", str(sample_state), "--since", "2026-11-23", "--until", "2026-11-23")
     assert code == 0, err
     assert {d for d, _, _ in xml_counts(out)} == {"2026-11-23"}
+
+
+def test_the_html_report_of_a_long_period_draws_every_day(tmp_path: Path) -> None:
+    """Altair refuses a chart of more than 5,000 rows unless told otherwise (its guard for a browser that
+    would be sent them): the top listings' chart of a year (20 listings a day for 365 days, 7,300 points)
+    and the outcomes of years were a MaxRowsError, exit 1. The charts are drawn here, into the page's SVG."""
+    pytest.importorskip("altair", reason="the html extra (pip install 'logtrack[html]')")
+    from logtrack.jobs import report_html
+    from logtrack.jobs.report_data import Period
+
+    first, days, listings = date(2025, 1, 1), 400, 20
+    counts = pl.DataFrame([{"day": first + timedelta(days=d), "supplier": ("", "Zillow", "Realtor.com")[n % 3],
+                            "listing": str(1000 + n), "views": 1 + (d + n) % 5}
+                           for d in range(days) for n in range(listings)])
+    outcomes = pl.DataFrame([{"day": first + timedelta(days=d), "outcome": outcome, "lines": 3}  # (years of them)
+                             for d in range(1001) for outcome in report_html.OUTCOME_ORDER])
+    assert counts.height > 5000 and outcomes.height > 5000
+    page = report_html.build(counts, outcomes, Period(first, first + timedelta(days=1000)), "the logs read",
+                             top=listings).decode()
+    labels = re.findall(r'aria-label="([^"]*)"', page)
+    assert sum(1 for label in labels if "day: " in label and "supplier: " in label) == days * 3
+    assert sum(1 for label in labels if "day: " in label and "outcome: " in label) == outcomes.height
+    assert "Nothing in this period" not in page
