@@ -133,7 +133,7 @@ def grouped(counts: pl.DataFrame, by: list[str], top: int | None = None) -> pl.D
 
     by = by or ["day", "supplier"]
     # (one lazy query: the supplier's name and the period are worked out inside it, not as columns of a
-    # copy of every count; a year's report held 400 MB more made so)
+    # copy of every count; a year's report from its logs held 470 MB more made so, from the state 170 MB)
     frame = counts.lazy().with_columns(supplier=pl.col("supplier").replace("", OTHER),
                                        **{k: e for k, e in period_columns().items() if k in by and k != "day"})
     if top is not None and "listing" in by:
