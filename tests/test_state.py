@@ -283,3 +283,41 @@ def test_a_state_brought_to_counts_by_day_gives_back_the_room_it_freed(tmp_path:
     with sqlite_db(path) as db:
         assert db.execute("PRAGMA freelist_count").fetchone()[0] == 0
         assert db.execute("PRAGMA page_count").fetchone()[0] < before * 0.7
+
+
+@pytest.mark.parametrize("chunk", [1, 1000])
+def test_a_copy_is_one_snapshot_whatever_other_hosts_commit_meanwhile(pg_server, monkeypatch, chunk: int) -> None:
+    """A dry run on a fleet's state copies it into SQLite table by table (``dump``, then ``load``), while the
+    other hosts go on committing. Each table read as a statement of its own saw counts of a file the files'
+    read had not: the copy failed on a file id it did not know, or held counts without their file. The copy
+    is one snapshot now, read ``DUMP_ROWS`` rows at a time (a year of a site's counts held as Python tuples
+    took gigabytes)."""
+    from datetime import date
+
+    import polars as pl
+
+    from logtrack.config import Fleet
+    from logtrack.state import sql
+    from logtrack.state.locate import open_state, parse
+
+    monkeypatch.setattr(sql, "DUMP_ROWS", chunk)
+    url = pg_server.new_database()
+    rows = pl.DataFrame({"day": [date(2026, 11, 1), date(2026, 11, 2)], "supplier": ["", "Z"],
+                         "listing": ["1", "2"], "views": [1, 2]})
+    with open_state(parse(url), Fleet(host="web1")) as web1, open_state(parse(url), Fleet(host="web2")) as web2:
+        for n in ("a.log", "b.log"):
+            record = web1.add_file(f"line of {n}\n".encode(), n)
+            web1.advance(record.id, 11, 1, n, rows)
+        dumped = web1.dump()
+        first = next(dumped)
+        assert first[0] == "files"
+        late = web2.add_file(b"line of c.log\n", "c.log")  # web2 commits a file and its counts meanwhile
+        web2.advance(late.id, 11, 1, "c.log", rows)
+        tables = [first, *dumped]
+    files = {row[0] for table, _, chunk_rows in tables if table == "files" for row in chunk_rows}
+    counted = [row for table, columns, chunk_rows in tables if table == "counts"
+               for row in chunk_rows]
+    at = sql.FILE_TABLES["counts"].index("file_id")
+    assert len(files) == 2 and {row[at] for row in counted} == files
+    assert len(counted) == 4  # a.log's and b.log's, nothing of c.log
+    assert all(len(chunk_rows) <= chunk for _, _, chunk_rows in tables)

@@ -244,8 +244,19 @@ class PgState(SqlStore):
     def _fetch(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         return list(self.conn.execute(_sql(sql), tuple(args)).fetchall())
 
+    @contextmanager
+    def _snapshot(self) -> Iterator[None]:
+        with self.conn.transaction():
+            self._exec("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            yield None
+
     def _chunks(self, sql: str, args: Sequence[Any], size: int) -> Iterator[list[tuple[Any, ...]]]:
-        with self.conn.cursor() as cursor:
+        from psycopg.pq import TransactionStatus
+
+        # Inside a transaction (a snapshot's), a cursor of the server's: a large result comes ``size`` rows at a
+        # time over the wire, where a client's cursor takes it whole at once.
+        inside = self.conn.info.transaction_status == TransactionStatus.INTRANS
+        with self.conn.cursor(name="logtrack_chunks") if inside else self.conn.cursor() as cursor:
             cursor.execute(_sql(sql), tuple(args))
             while rows := cursor.fetchmany(size):
                 yield rows

@@ -108,6 +108,10 @@ class SqlStore(ABC):
         """All the calls inside it land together, or none does."""
 
     @abstractmethod
+    def _snapshot(self) -> AbstractContextManager[object]:
+        """The reads inside it see the state as it was at their first: none of what others commit meanwhile."""
+
+    @abstractmethod
     def uploading(self) -> AbstractContextManager[object]:
         """Held while posting: one uploader at a time per site."""
 
@@ -492,13 +496,20 @@ class SqlStore(ABC):
 
     # --- copies ----------------------------------------------------------------
     def dump(self) -> Iterator[tuple[str, tuple[str, ...], list[tuple[Any, ...]]]]:
-        """The site's rows, table by table (files first, with their ids; then what refers to them)."""
-        yield "files", FILE_COLUMNS, self._fetch(
-            f"SELECT {', '.join(map(_q, FILE_COLUMNS))} FROM files WHERE site=? ORDER BY id", (self.site,))
-        for table, columns in {**SITE_TABLES, **FILE_TABLES}.items():
-            order = "ORDER BY id" if table == "uploads" else ""
-            yield table, columns, self._fetch(f"SELECT {', '.join(columns)} FROM {table} WHERE site=? {order}",
-                                              (self.site,))
+        """The site's rows, table by table (files first, with their ids; then what refers to them), at most
+        ``DUMP_ROWS`` at a time, all of one snapshot.
+
+        One snapshot: a fleet's other hosts commit while a dry run copies
+        the state, and a table read as a statement of its own held counts of
+        a file the files' read had not. ``DUMP_ROWS`` at a time: a year of
+        a busy site's counts, held as Python tuples, took gigabytes.
+        """
+        with self._snapshot():
+            for table, columns in {"files": FILE_COLUMNS, **SITE_TABLES, **FILE_TABLES}.items():
+                order = "ORDER BY id" if table in ("files", "uploads") else ""
+                for rows in self._chunks(f"SELECT {', '.join(map(_q, columns))} FROM {table} WHERE site=? {order}",
+                                         (self.site,), DUMP_ROWS):
+                    yield table, columns, rows
 
     def load(self, source: Store, host: str | None = None) -> None:
         """Copy ``source``'s site into this store's site, in one transaction.
@@ -508,6 +519,7 @@ class SqlStore(ABC):
         ids here, and their counts follow them.
         """
         ids: dict[int, int] = {}
+        hosts = 0  # rows of the hosts table loaded
         with self.transaction():
             for table, columns, rows in source.dump():
                 site_at = columns.index("site")
@@ -530,8 +542,10 @@ class SqlStore(ABC):
                     at = columns.index("file_id")
                     for values in fixed:
                         values[at] = ids[int(values[at])]
-                if table == "hosts" and host is not None:
-                    fixed = fixed[:1]  # every host of the source is this one now
+                if table == "hosts":
+                    if host is not None:  # every host of the source is this one now
+                        fixed = [] if hosts else fixed[:1]
+                    hosts += len(fixed)
                 # rows the site has already (a migration into a site other hosts use) stay as they are
                 conflict = "" if table in ("uploads", *FILE_TABLES) else " ON CONFLICT DO NOTHING"
                 self._many(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
@@ -618,6 +632,7 @@ def _record(row: Mapping[str, Any]) -> FileRecord:
     )
 
 
+DUMP_ROWS = 50_000  # rows of a table a copy reads and writes at a time (``dump``)
 # Characters of the counts' joined text summed at once (some 30 a count): whole days, of about 300,000 counts.
 TOTALS_TEXT = 10_000_000
 # Between a count's supplier, listing and views, and between counts, in ``totals``' joined text: control

@@ -261,6 +261,18 @@ class State(SqlStore):
                 db.close()
 
     @contextmanager
+    def _snapshot(self) -> Iterator[None]:
+        """A read transaction: SQLite keeps its reads on the state as it was at the first (WAL's snapshot)."""
+        if self.db.in_transaction:
+            yield None
+            return
+        self.db.execute("BEGIN")
+        try:
+            yield None
+        finally:
+            self.db.execute("COMMIT")
+
+    @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """One transaction; inside another, a part of it (PostgreSQL's nests as a savepoint: a caller that
         wraps calls which open their own, as the ingest's matching does, commits them once)."""
