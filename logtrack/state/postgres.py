@@ -246,6 +246,11 @@ class PgState(SqlStore):
 
     @contextmanager
     def _snapshot(self) -> Iterator[None]:
+        from psycopg.pq import TransactionStatus
+
+        if self.conn.info.transaction_status == TransactionStatus.INTRANS:  # (one already: its reads are its own)
+            yield None
+            return
         with self.conn.transaction():
             self._exec("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             yield None
