@@ -122,6 +122,13 @@ def period_columns() -> dict[str, pl.Expr]:
     }
 
 
+def named_supplier() -> pl.Expr:
+    """The supplier as a report shows it: "(Other)" for views no rule named (kept as "" in counts and XML)."""
+    import polars as pl
+
+    return pl.col("supplier").replace("", OTHER)
+
+
 def grouped(counts: pl.DataFrame, by: list[str], top: int | None = None) -> pl.DataFrame:
     """Views (and distinct listings) per the ``by`` keys, biggest first within each period.
 
@@ -134,7 +141,7 @@ def grouped(counts: pl.DataFrame, by: list[str], top: int | None = None) -> pl.D
     by = by or ["day", "supplier"]
     # (one lazy query: the supplier's name and the period are worked out inside it, not as columns of a
     # copy of every count; a year's report from its logs held 470 MB more made so, from the state 170 MB)
-    frame = counts.lazy().with_columns(supplier=pl.col("supplier").replace("", OTHER),
+    frame = counts.lazy().with_columns(supplier=named_supplier(),
                                        **{k: e for k, e in period_columns().items() if k in by and k != "day"})
     if top is not None and "listing" in by:
         best = (frame.group_by("listing").agg(pl.col("views").sum())

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from .. import __version__
 from ..errors import ConfigError
 from ..verdicts.reasons import Outcome
-from .report_data import OTHER, Period
+from .report_data import Period, named_supplier
 
 if TYPE_CHECKING:
     import polars as pl
@@ -116,20 +116,13 @@ def _colour(alt: Any, field_name: str, title: str) -> Any:
                      legend=alt.Legend(orient="bottom", columns=3, labelLimit=200))
 
 
-def _named_supplier() -> pl.Expr:
-    """A chart's supplier by name, "(Other)" for views no rule named: worked out as its group's key, not as a
-    column of a copy of every count (a year's HTML report held 85 MB more so)."""
-    import polars as pl
-
-    return pl.col("supplier").replace("", OTHER)
-
-
 def _per_day(alt: Any, counts: pl.DataFrame) -> Any:
     if not counts.height:
         return None
     import polars as pl
 
-    frame = counts.lazy().group_by("day", _named_supplier()).agg(pl.col("views").sum()).with_columns(
+    # (the supplier's name as the group's key, not a column of a copy of every count: 85 MB for a year)
+    frame = counts.lazy().group_by("day", named_supplier()).agg(pl.col("views").sum()).with_columns(
         pl.col("day").cast(pl.String)).sort("day", "supplier").collect()
     return alt.Chart(frame).mark_bar(stroke="white", strokeWidth=0.7).encode(
         x=alt.X("day:O", title=None, axis=alt.Axis(labelAngle=-60)),
@@ -146,7 +139,7 @@ def _per_period(alt: Any, counts: pl.DataFrame, by_month: bool) -> Any:
 
     key = pl.col("day").dt.strftime("%Y-%m") if by_month else pl.col("day").dt.truncate("1w").cast(pl.String)
     name = "month" if by_month else "week"
-    frame = counts.lazy().group_by(key.alias(name), _named_supplier()).agg(pl.col("views").sum()).sort(
+    frame = counts.lazy().group_by(key.alias(name), named_supplier()).agg(pl.col("views").sum()).sort(
         name, "supplier").collect()
     return alt.Chart(frame).mark_bar(stroke="white", strokeWidth=0.7).encode(
         x=alt.X(f"{name}:O", title=None if by_month else "week (from its Monday)", axis=alt.Axis(labelAngle=0)),

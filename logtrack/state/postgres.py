@@ -244,11 +244,14 @@ class PgState(SqlStore):
     def _fetch(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         return list(self.conn.execute(_sql(sql), tuple(args)).fetchall())
 
-    @contextmanager
-    def _snapshot(self) -> Iterator[None]:
+    def _in_transaction(self) -> bool:
         from psycopg.pq import TransactionStatus
 
-        if self.conn.info.transaction_status == TransactionStatus.INTRANS:  # (one already: its reads are its own)
+        return bool(self.conn.info.transaction_status == TransactionStatus.INTRANS)
+
+    @contextmanager
+    def _snapshot(self) -> Iterator[None]:
+        if self._in_transaction():  # (one already: its reads are its own)
             yield None
             return
         with self.conn.transaction():
@@ -256,12 +259,9 @@ class PgState(SqlStore):
             yield None
 
     def _chunks(self, sql: str, args: Sequence[Any], size: int) -> Iterator[list[tuple[Any, ...]]]:
-        from psycopg.pq import TransactionStatus
-
         # Inside a transaction (a snapshot's), a cursor of the server's: a large result comes ``size`` rows at a
         # time over the wire, where a client's cursor takes it whole at once.
-        inside = self.conn.info.transaction_status == TransactionStatus.INTRANS
-        with self.conn.cursor(name="logtrack_chunks") if inside else self.conn.cursor() as cursor:
+        with self.conn.cursor(name="logtrack_chunks") if self._in_transaction() else self.conn.cursor() as cursor:
             cursor.execute(_sql(sql), tuple(args))
             while rows := cursor.fetchmany(size):
                 yield rows
