@@ -49,10 +49,12 @@ _state = {"debug": False}
 # line), shown as \xNN: a message names files and quotes lines, and a file may be named or a line written
 # with them. Line breaks and tabs stay (a pattern's error shows its caret on a line of its own).
 _ALL_CONTROLS = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F, *range(0x80, 0xA0))}
-_CONTROLS = {c: shown for c, shown in _ALL_CONTROLS.items() if c not in (0x09, 0x0A)}
+_CONTROLS = {c: shown for c, shown in _ALL_CONTROLS.items() if c != 0x09}
 
 
 def _stderr(message: str) -> None:
+    """One message, one line: a line break in a file's name (any byte but / and NUL may be in one) is shown as
+    \\x0a, not as a line that starts with the rest of the name. A message of several lines prints each itself."""
     print(message.translate(_CONTROLS), file=sys.stderr)
 
 
@@ -72,7 +74,8 @@ def boundary() -> Iterator[None]:
             traceback.print_exc()
         _stderr(f"logtrack: error: {exc}")
         if exc.detail:
-            _stderr(exc.detail)
+            for line in exc.detail.splitlines():
+                _stderr(line)
         raise typer.Exit(int(exc.exit_code)) from None
     except KeyboardInterrupt:
         _stderr("logtrack: error: interrupted")

@@ -1093,6 +1093,21 @@ def test_a_name_with_characters_a_terminal_acts_on_is_shown_escaped(cli, tmp_pat
     assert "access\\x1b[2J\\x0d.log" in err
 
 
+@pytest.mark.parametrize("command", ["xml", "run"])
+def test_a_name_with_a_line_break_stays_on_its_message_line(cli, tmp_path: Path, command: str) -> None:
+    """A file name may hold a line break: each message naming it is still one line (a log watcher reading
+    stderr line by line, or a cron mail, sees the whole name), the break shown as \\x0a."""
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    (logs / "access\nold.log").write_text("not a log line\nnor this\n")
+    args = ["--dry-run", "--state", str(tmp_path / "s.db")] if command == "run" else []
+    code, _, err = cli(command, str(logs / "access\nold.log"), *args,
+                       "--listing-pattern", r"^/listing/(?P<id>[0-9]+)$", "--format", "combined")
+    assert code == ExitCode.INPUT
+    assert "access\\x0aold.log" in err
+    assert all(line.startswith("logtrack: ") for line in err.splitlines()), err
+
+
 def test_explain_shows_the_controls_a_decoded_field_holds_escaped(cli) -> None:
     """A JSON log's fields are shown decoded: an agent that holds ``\\u001b[2J`` (a client can send any bytes)
     would clear the terminal of whoever explains its line, and a ``\\n`` would start a line of its own. Each
