@@ -18,8 +18,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Collection, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -101,10 +101,26 @@ class Server:
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
+    return free_ports(1)[0]
+
+
+def free_ports(count: int, besides: Collection[int] = ()) -> list[int]:
+    """``count`` free ports on 127.0.0.1, none of them another's nor in ``besides``.
+
+    Each is held until all are found: a port asked for twice in a row can
+    come back twice, and HAProxy and Caddy bind with SO_REUSEPORT, so two of
+    their sites given one port share its connections between them, which a
+    chain of sites turns into lines in the wrong logs (a rare failure of
+    the random formats' counts).
+    """
+    with ExitStack() as held:
+        ports: list[int] = []
+        while len(ports) < count:
+            s = held.enter_context(socket.socket())
+            s.bind(("127.0.0.1", 0))
+            if (port := s.getsockname()[1]) not in besides:
+                ports.append(port)
+        return ports
 
 
 def _wait_listening(port: int, proc: subprocess.Popen[bytes], what: str) -> None:
@@ -376,7 +392,7 @@ def caddy(*, stderr: bool = False, fronts: Sequence[tuple[str, str]] = (), roll:
     output = "stderr" if stderr else f"file {logs}/access.log" + (
         " {\n            roll_size 1mb\n            roll_keep 100\n        }" if roll else "")
     conf = root / "Caddyfile"
-    ports = [port, *(free_port() for _ in fronts)]  # (the first site the requests reach, the last answers)
+    ports = [port, *free_ports(len(fronts), besides=(port,))]  # (the first site the requests reach, the last answers)
     sites = [f"""
 :{ports[i]} {{
     bind 127.0.0.1
@@ -431,7 +447,7 @@ def haproxy(more: Sequence[tuple[str, str, str]] = ()) -> Iterator[Server]:
     assert HAPROXY
     root, logs, port = _new_site()
     receivers = {name: SyslogReceiver(logs / f"{name}.log") for name in (*HAPROXY_FRAMINGS, *(m[0] for m in more))}
-    ports = [free_port(), *(free_port() for _ in more)]
+    ports = free_ports(len(more) + 1, besides=(port,))
     answer = """    http-request return status 404 if { path_reg ^/listing/0+$ }
     http-request return status 200 content-type text/plain string ok"""
 
