@@ -363,3 +363,22 @@ def test_escaped_heads_gives_up_on_a_batch_full_of_them() -> None:
     assert split.escaped_heads(b"\n".join(b'%d "\\"" 1' % i for i in range(300))) is None
     assert split.escaped_heads(b"\\x20" * 2000) is None
     assert split.escaped_heads(b"\n".join(b'%d "\\"" 1' % i for i in range(200))) is not None
+
+
+# White space of every kind (Unicode's, a vertical tab, NEL, the ideographic space), what is not (a file
+# separator, a zero-width space), a line break, and the braces
+_JSON_EDGES = " \t\r\n\x0b\x0c\x1c\x85\xa0\u2028\u3000\u200b{}\"a"
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.text(alphabet=_JSON_EDGES, max_size=12), min_size=1, max_size=40))
+@example(["{}", " {x} ", "\u3000{a}\u3000", "{\n}", "{\r}", "{a}\u200b", "\x1c{}", "{}\x85", "{", "}", "", "\n{}", "{}\n", "{\n}"])
+def test_looks_json_says_what_the_json_line_regex_says(texts: list[str]) -> None:
+    """The JSON formats ask whether a line could be an object at its two ends; the answer is the line
+    regex's, ``JSON_LINE``, for any text."""
+    from logtrack.parse.json_lines import looks_json
+
+    frame = pl.DataFrame({"t": texts}, schema={"t": pl.String})
+    fast, regex = frame.select(looks_json(pl.col("t"), formats.JSON_LINE).alias("fast"),
+                               pl.col("t").str.contains(formats.JSON_LINE).alias("regex"))
+    assert fast.to_list() == regex.to_list(), texts

@@ -40,7 +40,7 @@ def decode_slice(frame: pl.DataFrame, fmt: LogFormat) -> pl.DataFrame:
     """
     line = pl.col("_body")
     text = (
-        pl.when(~line.str.contains(fmt.regex))
+        pl.when(~looks_json(line, fmt.regex))
         .then(pl.lit(None, dtype=pl.String))
         .when(line.str.contains("\\x", literal=True))
         .then(
@@ -72,6 +72,17 @@ def decode_slice(frame: pl.DataFrame, fmt: LogFormat) -> pl.DataFrame:
     return frame.join(fields, on="idx", how="left", maintain_order="left")
 
 
+def looks_json(text: pl.Expr, regex: str) -> pl.Expr:
+    """Whether ``text`` matches ``regex``; for ``JSON_LINE`` (every JSON format's) the same yes or no asked
+    at its two ends: the regex's ``.*`` walked the whole line, a quarter of what decoding it costs."""
+    if regex != f.JSON_LINE:
+        return text.str.contains(regex)
+    # (``\s`` and ``strip_chars`` are both Unicode's White_Space, line breaks too; ``.`` is any character but
+    # a line break: none between the braces)
+    inner = text.str.strip_chars()
+    return inner.str.starts_with("{") & inner.str.ends_with("}") & ~inner.str.contains("\n", literal=True)
+
+
 def _bodies(frame: pl.DataFrame, fmt: LogFormat) -> pl.DataFrame:
     """``idx`` and ``_body``: each line's JSON text as the server wrote it, out of what another writer put
     around it (``LogFormat.envelope``, ``LogFormat.within``); null where a line is not so wrapped."""
@@ -85,7 +96,7 @@ def _bodies(frame: pl.DataFrame, fmt: LogFormat) -> pl.DataFrame:
         return frame.select("idx", _body=line)
     outer = line.str.json_decode(pl.Struct({fmt.within: pl.String})).struct.field(fmt.within)
     try:
-        texts = frame.select("idx", _body=pl.when(line.str.contains(f.JSON_LINE)).then(outer))
+        texts = frame.select("idx", _body=pl.when(looks_json(line, f.JSON_LINE)).then(outer))
     except pl.exceptions.ComputeError:  # a line cut short, or not the writer's: Python finds it, in this slice only
         texts = frame.select("idx", _body=pl.Series([_within(t, fmt.within) for t in frame.get_column("line")],
                                                      dtype=pl.String))
