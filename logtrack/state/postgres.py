@@ -281,6 +281,17 @@ class PgState(SqlStore):
             with self.conn.cursor() as cursor:
                 cursor.executemany(_sql(sql), batch)
 
+    def _insert(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], *,
+                keep_existing: bool) -> None:
+        """New rows by COPY where none can clash (COPY has no ON CONFLICT): a year's counts, moved in by a
+        migration, took psycopg's ``executemany`` 80 s, nearly all of it this process's own CPU."""
+        if keep_existing or not rows:
+            super()._insert(table, columns, rows, keep_existing=keep_existing)
+            return
+        with self.conn.cursor() as cursor, cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+
     def _add(self, table: str, rows: pl.DataFrame, key: tuple[str, ...], total: str) -> None:
         """COPY the rows in as CSV (Polars writes it) into a temporary table, then one upsert from it.
 

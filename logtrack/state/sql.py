@@ -119,6 +119,13 @@ class SqlStore(ABC):
     def copy_to(self, path: Path) -> None:
         """A consistent copy of the site's state as a SQLite file at ``path`` (a dry run works on it)."""
 
+    def _insert(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], *,
+                keep_existing: bool) -> None:
+        """New rows into ``table``; with ``keep_existing``, a row whose key the table holds is left out."""
+        conflict = " ON CONFLICT DO NOTHING" if keep_existing else ""
+        self._many(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}){conflict}",
+                   rows)
+
     def _add(self, table: str, rows: pl.DataFrame, key: tuple[str, ...], total: str) -> None:
         """Add ``rows`` to ``table``: ``total`` summed into the row of the same ``key``, or a new row."""
         columns = rows.columns
@@ -547,9 +554,7 @@ class SqlStore(ABC):
                         fixed = [] if hosts else fixed[:1]
                     hosts += len(fixed)
                 # rows the site has already (a migration into a site other hosts use) stay as they are
-                conflict = "" if table in ("uploads", *FILE_TABLES) else " ON CONFLICT DO NOTHING"
-                self._many(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
-                           f"{conflict}", fixed)
+                self._insert(table, columns, fixed, keep_existing=table not in ("uploads", *FILE_TABLES))
 
     def has_files(self, host: str) -> bool:
         return bool(self._fetch("SELECT 1 FROM files WHERE site=? AND host=? LIMIT 1", (self.site, host)))
