@@ -14,8 +14,10 @@ if TYPE_CHECKING:
     import polars as pl
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
 from ..count.tally import Tally
+from ..errors import shown
 from ..verdicts.reasons import NotCounted, Skip
 
 TOP_LISTINGS = 20
@@ -119,7 +121,7 @@ def render_report(console: Console, tally: Tally, counts: pl.DataFrame) -> None:
     table.add_column("Listings", justify="right", no_wrap=True)
     table.add_column("Views", justify="right", no_wrap=True)
     for day, supplier, listings, views in per_day.iter_rows():
-        table.add_row(str(day), supplier or "(Other)", f"{listings:,}", f"{views:,}")
+        table.add_row(str(day), _cell(supplier or "(Other)"), f"{listings:,}", f"{views:,}")
     table.add_section()
     table.add_row("total", "", f"{counts.get_column('listing').n_unique():,}",
                   f"{int(counts.get_column('views').sum()):,}")
@@ -136,7 +138,7 @@ def render_report(console: Console, tally: Tally, counts: pl.DataFrame) -> None:
     table.add_column("Views", justify="right", no_wrap=True)
     table.add_column("Days", justify="right", no_wrap=True)
     for listing, views, days in top.iter_rows():
-        table.add_row(listing, f"{views:,}", f"{days:,}")
+        table.add_row(_cell(listing), f"{views:,}", f"{days:,}")
     console.print(table)
 
     table = _table("Lines by outcome", narrow)
@@ -149,7 +151,7 @@ def render_report(console: Console, tally: Tally, counts: pl.DataFrame) -> None:
         if n:
             ex = tally.examples[reason.value]
             where = os.path.basename(ex.source) if narrow else ex.source
-            table.add_row(reason.value, f"{n:,}", f"{where}:{ex.line_no}")
+            table.add_row(reason.value, f"{n:,}", _cell(f"{where}:{ex.line_no}"))
     table.add_section()
     table.add_row("total", f"{tally.lines:,}", "")
     console.print(table)
@@ -163,7 +165,7 @@ def render_grouped(console: Console, frame: pl.DataFrame, title: str, listings: 
         table.add_column(name.capitalize(), justify="right" if name in numeric else "left",
                          no_wrap=name != "supplier", overflow="fold")
     for row in frame.iter_rows():
-        table.add_row(*[f"{v:,}" if isinstance(v, int) else str(v) for v in row])
+        table.add_row(*[f"{v:,}" if isinstance(v, int) else _cell(str(v)) for v in row])
     total = ["total", *[""] * (len(frame.columns) - 1)]
     for i, name in enumerate(frame.columns):
         if name == "views":
@@ -173,6 +175,15 @@ def render_grouped(console: Console, frame: pl.DataFrame, title: str, listings: 
     table.add_section()
     table.add_row(*total)
     console.print(table)
+
+
+def _cell(value: str) -> Text:
+    """A listing id, a supplier or a file name as a table shows it: as written, never read as Rich's markup
+    (a scanner's request for ``/listing/[/red]`` gave a listing id that made ``report`` fail, and ``[b]`` in
+    one was shown bold and dropped), and what a terminal acts on written out (``shown``)."""
+    from rich.text import Text
+
+    return Text(shown(value))
 
 
 def _table(title: str, narrow: bool) -> Table:

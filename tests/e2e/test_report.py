@@ -157,6 +157,24 @@ def test_report_mistakes_are_usage_errors(cli, sample_state: str, args: list[str
     assert words in err
 
 
+@pytest.mark.parametrize("by", [[], ["--by", "listing"], ["--by", "day,supplier,listing"]])
+def test_a_table_shows_listing_ids_as_written(cli, tmp_path: Path, by: list[str]) -> None:
+    """A listing pattern that takes any text (``\\S+``) takes what a scanner asks for too: a table shows
+    those ids as they are, never as Rich's markup (``[/red]`` made ``report`` fail with exit 1, ``[b]`` was
+    shown bold and left out), and a control character in one written out."""
+    log = tmp_path / "access.log"
+    ids = ["[/red]", "12[b]3", "[bold]x", "\x9b2J"]
+    log.write_text("".join(f'10.0.0.1 - - [01/Nov/2026:10:00:00 -0500] "GET /listing/{i} HTTP/1.1" 200 5 "-" '
+                           '"Mozilla/5.0 (X11; Linux x86_64)"\n' for i in ids))
+    code, out, err = cli("report", str(log), "--listing-pattern", r"^/listing/(?P<id>\S+)$", "--log-format",
+                         "combined", "--timezone", "America/Chicago", *by)
+    assert code == 0, err
+    text = out.decode()
+    cells = {cell.strip() for line in text.splitlines() for cell in line.split("│")}
+    assert {"[/red]", "12[b]3", "[bold]x", "\\x9b2J"} <= cells, text
+    assert "\x9b" not in text
+
+
 def test_status_says_today_yesterday_and_the_last_seven_days(cli, tmp_path: Path) -> None:
     now = datetime.now(UTC)
     lines = []
