@@ -47,7 +47,7 @@ _state = {"debug": False}
 
 # Characters a terminal acts on (an escape sequence clears the screen, a carriage return overwrites the
 # line), shown as \xNN: a message names files and quotes lines, and a file may be named or a line written
-# with them. Line breaks and tabs stay (a pattern's error shows its caret on a line of its own).
+# with them, line breaks too (``_stderr``). Tabs stay.
 _ALL_CONTROLS = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F, *range(0x80, 0xA0))}
 _CONTROLS = {c: shown for c, shown in _ALL_CONTROLS.items() if c != 0x09}
 
