@@ -26,7 +26,7 @@ CONFIG = CountingRules(
         r"^/(?P<id>[0-9]+)$",  # never reached for /listing/..., first pattern wins
     ),
     suppliers=(
-        SupplierRule("Zillow", referrer=("zillow.com", "trulia.com")),
+        SupplierRule("Zillow", referrer=("zillow.com", "trulia.com", "com.example.zillowapp")),
         SupplierRule("Realtor.com", referrer=("realtor.com",)),
         SupplierRule("Partner", host=("idx.partner.example",)),
     ),
@@ -85,6 +85,9 @@ def test_listing_id(target: str, listing: str | None) -> None:
         ("-", "IDX.Partner.Example", "Partner"),
         ("-", "sub.idx.partner.example", ""),  # host rules match exactly
         ("https://www.zillow.com/", "idx.partner.example", "Zillow"),  # first rule wins
+        # an Android app's browser tab: its package name, listed beside the domains (README)
+        ("android-app://com.example.zillowapp/", "www.site.example", "Zillow"),
+        ("android-app://com.example.zillowapp.evil/", "www.site.example", ""),
     ],
 )
 def test_supplier(referrer: str, vhost: str, supplier: str) -> None:
