@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from logtrack import formats
-from logtrack.errors import LogFormatError
+from logtrack.errors import ConfigError, LogFormatError
 from logtrack.parse.fields import parse_batch
 from logtrack.read.sources import batch_of
 from logtrack.verdicts.reasons import Skip
@@ -515,8 +515,8 @@ def test_escape_none_or_json_in_nginx_conf_writes_bytes_as_they_came(tmp_path, e
     conf = tmp_path / "nginx.conf"
     conf.write_text(f"http {{\n log_format raw escape={escape} '$remote_addr [$time_local] \"$request\" $status "
                     "\"$http_user_agent\"';\n log_format esc '$remote_addr [$time_local] \"$request\" $status "
-                    "\"$http_user_agent\"';\n server {{ access_log /var/log/raw.log raw; }}\n"
-                    " server {{ access_log /var/log/esc.log esc; }}\n}}\n")
+                    "\"$http_user_agent\"';\n server { access_log /var/log/raw.log raw; }\n"
+                    " server { access_log /var/log/esc.log esc; }\n}\n")  # (no f-strings: one brace each)
     logs = {log.format_name: log.format for log in nginx_conf.read(conf)}
     line = b'203.0.113.7 [01/Nov/2026:10:00:00 -0500] "GET /listing/1 HTTP/1.1" 200 "' + RAW_AGENT + b'"'
     assert parse_batch(batch_of("t.log", 1, line), logs["raw"])["reason"].to_list() == [None]
@@ -558,6 +558,42 @@ def test_nginx_conf_servers_that_log_to_the_built_in_log(tmp_path, http: str, se
     conf = tmp_path / "nginx.conf"
     conf.write_text("events {}\nstream { server { listen 1; } }\nhttp {\n  " + "\n  ".join([http, *servers]) + "\n}\n")
     assert nginx_conf.read_all(conf).unlogged == [f"{conf}:{n}" for n in unlogged]
+
+
+# What nginx refuses (nginx -t: 'unexpected end of file, expecting ";" or "}"', 'unexpected "}"') is refused,
+# naming the line: read anyway, a cut-off access_log or a block left open was taken for "no access_log here"
+@pytest.mark.parametrize(("text", "line", "words"), [
+    ("http {\n  access_log /l/a.log", 2, 'access_log has no ";"'),
+    ("http {\n  server {\n    access_log /l/a.log;\n  }\n", 1, 'the http block has no "}"'),
+    ("http {\n  server {\n    access_log /l/a.log;\n}\n", 1, 'the http block has no "}"'),  # (server's closed)
+    ("http {\n  server {\n    location / {\n    }\n", 2, 'the server block has no "}"'),  # (the innermost)
+    ("http { access_log /l/a.log; }\n}\n", 2, 'unexpected "}"'),
+    ("http { log_format a '$status' '$request';\n access_log /l/a.log a;", 1, 'the http block has no "}"'),
+])
+def test_nginx_conf_that_nginx_refuses_is_refused(tmp_path, text: str, line: int, words: str) -> None:
+    from logtrack.formats import nginx_conf
+
+    conf = tmp_path / "nginx.conf"
+    conf.write_text(text)
+    with pytest.raises(ConfigError) as raised:
+        nginx_conf.read_all(conf)
+    assert f"{conf}:{line}: " in raised.value.message and words in raised.value.message
+
+
+def test_nginx_conf_an_included_file_must_close_its_blocks(tmp_path) -> None:
+    """nginx reads each file whole: a block an included file leaves open is an error there, not closed by
+    the file that included it."""
+    from logtrack.formats import nginx_conf
+
+    (tmp_path / "site.conf").write_text("server {\n  access_log /l/a.log;\n")
+    conf = tmp_path / "nginx.conf"
+    conf.write_text(f"http {{\n  include {tmp_path}/site.conf;\n}}\n")
+    with pytest.raises(ConfigError) as raised:
+        nginx_conf.read_all(conf)
+    assert f"{tmp_path / 'site.conf'}:1: " in raised.value.message
+    (tmp_path / "site.conf").write_text("server {\n  access_log /l/a.log;\n}\n")
+    conf.write_text(f"http {{\n  include {tmp_path}/site.conf;\n}}\n")
+    assert [log.path for log in nginx_conf.read_all(conf).logs] == ["/l/a.log"]
 
 
 def test_json_batch_with_a_broken_line_keeps_the_others() -> None:

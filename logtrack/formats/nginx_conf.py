@@ -193,6 +193,7 @@ def _statements(text: str, name: str) -> list[tuple[list[str], int, str]]:
     start_line = line = 1
     i, n = 0, len(text)
     in_word = False
+    opened: list[tuple[str, int]] = []  # the blocks open: their directive and its line
 
     def end_word() -> None:
         nonlocal in_word
@@ -247,7 +248,12 @@ def _statements(text: str, name: str) -> list[tuple[list[str], int, str]]:
             end_word()
             if words:
                 statements.append((words, start_line, "{" if c == "{" else ";"))
+            if c == "{":
+                opened.append((words[0] if words else "{", start_line if words else line))
             if c == "}":
+                if not opened:
+                    raise ConfigError(f"{name}:{line}: unexpected \"}}\": it closes no block", _CHECK)
+                opened.pop()
                 statements.append(([], line, c))
             words = []
         else:
@@ -256,4 +262,14 @@ def _statements(text: str, name: str) -> list[tuple[list[str], int, str]]:
             word.append(c)
             in_word = True
         i += 1
+    end_word()
+    if words:
+        raise ConfigError(f"{name}:{start_line}: unexpected end of file: {words[0]} has no \";\"", _CHECK)
+    if opened:
+        what, at = opened[-1]
+        raise ConfigError(f"{name}:{at}: unexpected end of file: the {what} block has no \"}}\"", _CHECK)
     return statements
+
+
+# (nginx itself refuses such a file, and logtrack would read the directives around the mistake wrongly)
+_CHECK = "mend the file (`nginx -t` says the same), or name the logs and --format instead of --nginx-conf"
