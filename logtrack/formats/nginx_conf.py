@@ -164,8 +164,7 @@ def _directives(path: Path, prefix: Path, depth: int,
     for args, line, end in _statements(text, str(path)):
         where = f"{path}:{line}"
         if end == "}":
-            if open_:
-                open_.pop()
+            open_.pop()  # (each file's braces balance: ``_statements`` refuses one whose do not)
         elif end == "{":
             open_.append(next(numbers))
             out.append(_Directive(args, where, tuple(open_), opens=True))

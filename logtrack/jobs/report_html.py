@@ -121,9 +121,7 @@ def _per_day(alt: Any, counts: pl.DataFrame) -> Any:
         return None
     import polars as pl
 
-    # (the supplier's name as the group's key, not a column of a copy of every count: 85 MB for a year)
-    frame = counts.lazy().group_by("day", named_supplier()).agg(pl.col("views").sum()).with_columns(
-        pl.col("day").cast(pl.String)).sort("day", "supplier").collect()
+    frame = _supplier_views(counts, pl.col("day").cast(pl.String), "day")
     return alt.Chart(frame).mark_bar(stroke="white", strokeWidth=0.7).encode(
         x=alt.X("day:O", title=None, axis=alt.Axis(labelAngle=-60)),
         y=alt.Y("views:Q", title="views", stack="zero"),
@@ -139,14 +137,22 @@ def _per_period(alt: Any, counts: pl.DataFrame, by_month: bool) -> Any:
 
     key = pl.col("day").dt.strftime("%Y-%m") if by_month else pl.col("day").dt.truncate("1w").cast(pl.String)
     name = "month" if by_month else "week"
-    frame = counts.lazy().group_by(key.alias(name), named_supplier()).agg(pl.col("views").sum()).sort(
-        name, "supplier").collect()
+    frame = _supplier_views(counts, key, name)
     return alt.Chart(frame).mark_bar(stroke="white", strokeWidth=0.7).encode(
         x=alt.X(f"{name}:O", title=None if by_month else "week (from its Monday)", axis=alt.Axis(labelAngle=0)),
         xOffset=alt.XOffset("supplier:N"),
         y=alt.Y("views:Q", title="views"),
         color=_colour(alt, "supplier", "supplier"),
     ).properties(width=WIDTH, height=240)
+
+
+def _supplier_views(counts: pl.DataFrame, key: pl.Expr, name: str) -> pl.DataFrame:
+    """Views per (``key`` as ``name``, supplier's name), in that order. The name is worked out as the group's
+    key, not as a column of a copy of every count (85 MB for a year)."""
+    import polars as pl
+
+    return (counts.lazy().group_by(key.alias(name), named_supplier()).agg(pl.col("views").sum())
+            .sort(name, "supplier").collect())
 
 
 def _top(alt: Any, counts: pl.DataFrame, top: int) -> Any:

@@ -67,11 +67,20 @@ class RunOptions:
 class Post:
     """One document as it would be posted in a dry run, and what it carries."""
 
-    days: list[str]
-    suppliers: list[str]
-    listings: int
     part: pl.DataFrame
     config: Config
+
+    @property
+    def days(self) -> list[str]:
+        return sorted({d.isoformat() for d in self.part.get_column("day").to_list()})
+
+    @property
+    def suppliers(self) -> list[str]:
+        return sorted(set(self.part.get_column("supplier").to_list()))
+
+    @property
+    def listings(self) -> int:
+        return self.part.height
 
     def document(self) -> bytes:
         """Made when it is shown, and not kept: a dry run over a year of logs held its 1,095 documents
@@ -279,14 +288,8 @@ def _dry_run(config: Config, paths: Sequence[str], location: Location, options: 
             _find_due(state, config, options, report, hooks)
             for day in report.due:
                 for part in split_posts(state.totals(days=[day]), config.settings.max_listings_per_post):
-                    report.dry_run_posts.append(_post(part, config))
+                    report.dry_run_posts.append(Post(part, config))
     return report
-
-
-def _post(part: pl.DataFrame, config: Config) -> Post:
-    days = sorted({d.isoformat() for d in part.get_column("day").to_list()})
-    suppliers = sorted(set(part.get_column("supplier").to_list()))
-    return Post(days, suppliers, part.height, part, config)
 
 
 def _upload(state: Store, config: Config, report: RunReport, key: str, hooks: Hooks) -> None:
