@@ -69,6 +69,17 @@ schema_location = "urn:x ViewTracking.xsd"
         ("[listings]\npatterns = '^/x'\n", "[listings] patterns must be an array"),
         ("[logs]\ntimezone = 'America/Chikago'\n", "[logs] timezone: unknown time zone 'America/Chikago'"),
         ("[logs]\nlog_timezone = 'Etc/Mars'\n", "[logs] log_timezone: unknown time zone 'Etc/Mars'"),
+        # (an empty zone was taken as no zone: its days in each line's own offset, not the zone meant)
+        ("[logs]\ntimezone = ''\n", "[logs] timezone is empty; name a zone such as 'America/Chicago' or 'UTC', "
+                                      "or leave the key out"),
+        ("[logs]\nlog_timezone = ' '\n", "[logs] log_timezone is empty"),
+        ("[upload]\nwindow_timezone = ''\n", "[upload] window_timezone is empty"),
+        # (files of the system's zone directory that zoneinfo reads and Polars does not know: exit 1 mid-run)
+        ("[logs]\ntimezone = 'localtime'\n", "[logs] timezone: unknown time zone 'localtime' (the name of a file, "
+                                               "not of a zone); use an IANA name such as 'America/Chicago' or "
+                                               "'UTC'; `timedatectl show -p Timezone --value` prints this machine's"),
+        ("[logs]\nlog_timezone = 'posixrules'\n", "[logs] log_timezone: unknown time zone 'posixrules'"),
+        ("[logs]\ntimezone = 'Factory'\n", "[logs] timezone: unknown time zone 'Factory'"),
         ("[filters]\nstatus = [200, 999]\n", "[filters] status[1]: 999 is not an HTTP status code"),
         ("[filters]\nexclude_bots = 'yes'\n", "[filters] exclude_bots must be true or false"),
         ("[[suppliers]]\nreferrer = ['zillow.com']\n", "[[suppliers]] #1 has no name"),
@@ -214,6 +225,8 @@ def test_overrides_replace_lists() -> None:
          r"--listing-pattern '^/listing/(\d+)': pattern '^/listing/(\d+)' has no group named 'id'"),
         ({"pattern": r"^/l'x/(\d+)"}, r"""--listing-pattern "^/l'x/(\\d+)": pattern"""),  # (no quote to put round it)
         ({"timezone": "Mars/Base"}, "--timezone: unknown time zone 'Mars/Base'"),
+        ({"timezone": "localtime"}, "--timezone: unknown time zone 'localtime' (the name of a file"),
+        ({"timezone": ""}, "--timezone is empty"),
         ({"supplier": "Z\x01=zillow.com"}, "--supplier 'Z\\x01=zillow.com': 'Z\\x01' holds '\\x01', which XML cannot hold"),
     ],
 )

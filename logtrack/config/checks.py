@@ -256,12 +256,26 @@ def fixed_zone_doubt(name: str | None, what: str) -> str | None:
 
 
 def check_timezone(name: str, label: str) -> str:
+    """A zone both Python's zoneinfo (the upload window, "today") and Polars (each line's day) know.
+
+    The two read different databases: zoneinfo reads the system's files,
+    where ``localtime``, ``posixrules`` and ``Factory`` are files too, and
+    Polars has the IANA names built in, so a name only one of them knows
+    would fail in the middle of a run.
+    """
+    import polars as pl
+
+    if not name.strip():
+        raise ConfigError(f"{label} is empty", "name a zone such as 'America/Chicago' or 'UTC', or leave the key out")
     try:
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+        pl.Series([0], dtype=pl.Datetime("us")).dt.replace_time_zone(name)
+    except (ZoneInfoNotFoundError, ValueError, pl.exceptions.PolarsError):
+        local = name in ("localtime", "posixrules") or name.startswith("/")
         raise ConfigError(
-            f"{label}: unknown time zone {name!r}",
-            "use an IANA name such as 'America/Chicago' or 'UTC'",
+            f"{label}: unknown time zone {name!r}" + (" (the name of a file, not of a zone)" if local else ""),
+            "use an IANA name such as 'America/Chicago' or 'UTC'"
+            + ("; `timedatectl show -p Timezone --value` prints this machine's" if local else ""),
         ) from None
     return name
 

@@ -184,8 +184,8 @@ def from_mapping(data: Mapping[str, Any], where: str, *, check_patterns: bool = 
         raise ConfigError(f"{where}: [upload] max_listings_per_post must be at least 1")
     rules = CountingRules(
         format=check_format(logs.get("format", "auto"), f"{where}: [logs] format"),
-        timezone=check_timezone(tz, f"{where}: [logs] timezone") if tz else None,
-        log_timezone=check_timezone(log_tz, f"{where}: [logs] log_timezone") if log_tz else None,
+        timezone=check_timezone(tz, f"{where}: [logs] timezone") if tz is not None else None,
+        log_timezone=check_timezone(log_tz, f"{where}: [logs] log_timezone") if log_tz is not None else None,
         patterns=patterns,
         suppliers=supplier_rules(data.get("suppliers", []), where),
         status=status,
