@@ -82,6 +82,15 @@ schema_location = "urn:x ViewTracking.xsd"
         ("[logs]\ntimezone = 'Factory'\n", "[logs] timezone: unknown time zone 'Factory'"),
         ("[filters]\nstatus = [200, 999]\n", "[filters] status[1]: 999 is not an HTTP status code"),
         ("[filters]\nexclude_bots = 'yes'\n", "[filters] exclude_bots must be true or false"),
+        # (no view has an empty method or one with a space, nor is it in an empty list: each counted nothing)
+        ("[filters]\nmethods = []\n", "[filters] methods is empty, so no view would be counted; leave the key out "
+                                        "for the default (GET), or name what counts"),
+        ("[filters]\nstatus = []\n", "[filters] status is empty, so no view would be counted; leave the key out "
+                                       "for the default (200 and 304)"),
+        ("[filters]\nmethods = ['GET', '']\n", "[filters] methods[1]: '' is not an HTTP method; write each method "
+                                                 'as requests send it, e.g. methods = ["GET"]'),
+        ("[filters]\nmethods = ['G E T']\n", "[filters] methods[0]: 'G E T' is not an HTTP method"),
+        ("[filters]\nmethods = [1]\n", "[filters] methods[0]: 1 is not an HTTP method"),
         ("[[suppliers]]\nreferrer = ['zillow.com']\n", "[[suppliers]] #1 has no name"),
         ("[[suppliers]]\nname = 'Z'\n", "[[suppliers]] #1 (Z) matches nothing"),
         ("[[suppliers]]\nname = 'Z'\nreferrer = ['https://zillow.com/']\n", "is not a domain name"),

@@ -223,6 +223,27 @@ def check_status(value: Any, label: str) -> int:
     return value
 
 
+# RFC 9110's token: what a request line's method can be (nginx and Apache refuse any other before logging it
+# as one). A method with a space or an empty one is never in a log, so a filter naming it counts nothing.
+_METHOD = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+
+
+def check_method(value: Any, label: str) -> str:
+    if not isinstance(value, str) or not _METHOD.fullmatch(value):
+        said = quoted(value) if isinstance(value, str) else repr(value)
+        raise ConfigError(f"{label}: {said} is not an HTTP method",
+                          'write each method as requests send it, e.g. methods = ["GET"]')
+    return value.upper()
+
+
+def check_some(values: tuple[Any, ...], label: str, example: str) -> tuple[Any, ...]:
+    """A filter's list, refused when empty: a view would have to be in it, so none would be counted."""
+    if not values:
+        raise ConfigError(f"{label} is empty, so no view would be counted",
+                          f"leave the key out for the default ({example}), or name what counts")
+    return values
+
+
 def check_format(spec: str, label: str) -> str:
     """Compile the format now, so a mistake names the file and key (or flag) before any log is read."""
     from .. import formats

@@ -13,6 +13,8 @@ from .checks import (
     amount,
     check_format,
     check_keys,
+    check_method,
+    check_some,
     check_status,
     check_timezone,
     check_window,
@@ -159,14 +161,14 @@ def from_mapping(data: Mapping[str, Any], where: str, *, check_patterns: bool = 
     patterns = tuple(
         expect_str(p, f"{where}: [listings] patterns[{i}]") for i, p in enumerate(listings.get("patterns", []))
     )
-    status = tuple(
+    status = check_some(tuple(
         check_status(s, f"{where}: [filters] status[{i}]")
         for i, s in enumerate(filters.get("status", DEFAULT_STATUS))
-    )
-    methods = tuple(
-        expect_str(m, f"{where}: [filters] methods[{i}]").upper()
+    ), f"{where}: [filters] status", "200 and 304")
+    methods = check_some(tuple(
+        check_method(m, f"{where}: [filters] methods[{i}]")
         for i, m in enumerate(filters.get("methods", DEFAULT_METHODS))
-    )
+    ), f"{where}: [filters] methods", "GET")
     tz = logs.get("timezone")
     log_tz = logs.get("log_timezone")
     upload = data.get("upload", {})
