@@ -88,10 +88,12 @@ def write_file(path: str | Path, data: bytes | Iterable[bytes], *, example: str 
     _replace(name, target, pieces, st)
 
 
-def check(path: str | Path | None, *, example: str = "views.xml", inputs: Sequence[str] = ()) -> None:
+def check(path: str | Path | None, *, example: str = "views.xml", inputs: Sequence[str] = (),
+          kept: Sequence[tuple[str, str]] = ()) -> None:
     """Refuse, before any work, an output that cannot be written: a directory, or one in a missing directory;
     or one of the ``inputs``, the logs a command reads (``-o access.log``, a slip of the hand, put the XML in
-    place of the log, every line of it lost)."""
+    place of the log, every line of it lost); or one of the files logtrack keeps, ``kept`` (path, what it is:
+    the config file, the state, which ``export -o state.db`` replaced with its own counts as XML)."""
     if path is None or str(path) == STDOUT or descriptor(str(path)) is not None:
         return
     target = Path(os.path.realpath(path))
@@ -101,10 +103,10 @@ def check(path: str | Path | None, *, example: str = "views.xml", inputs: Sequen
     if not target.parent.is_dir():
         raise OutputError(f"cannot write {path}: the directory {target.parent} does not exist",
                           f"create it first (mkdir -p {target.parent}) or name another path")
-    for name in inputs if target.exists() else ():
+    for name, what in [*((name, "a log read") for name in inputs), *kept] if target.exists() else ():
         with contextlib.suppress(OSError):  # (an input gone or unreadable: not the output, and said when read)
             if os.path.samefile(target, name):
-                raise OutputError(f"cannot write {path}: it is {name}, a log read, which the output would replace",
+                raise OutputError(f"cannot write {path}: it is {name}, {what}, which the output would replace",
                                   f"name another file, e.g. {example}")
 
 

@@ -220,6 +220,43 @@ def test_a_mistake_is_named_and_never_called_a_bug(cli, log: Path, tmp_path: Pat
     assert log.read_bytes() == original  # (no mistake touches a log)
 
 
+# (the output named, what logtrack keeps there, the command): `export -o state.db` replaced a site's history
+KEPT = [
+    ("logtrack.toml", "the config file", ["xml", "{log}"]),
+    ("logtrack.toml", "the config file", ["report", "{log}", "--html"]),
+    ("key", "the API key's file", ["xml", "{log}"]),
+    ("s.db", "the state", ["export"]),
+    ("s.db", "the state", ["xml", "{log}"]),  # (a state named by the config: any command knows it)
+    ("s.db", "the state", ["report", "--format", "csv"]),
+    ("s.db.lock", "the state's lock", ["export"]),
+    ("s.db", "the state", ["export", "--state", "{state}"]),  # named by --state alone
+]
+
+
+@pytest.mark.parametrize(("target", "what", "args"), KEPT, ids=[f"{' '.join(k[2][:1])} {k[0]} {i}"
+                                                                for i, k in enumerate(KEPT)])
+def test_an_output_never_replaces_a_file_logtrack_keeps(cli, log: Path, tmp_path: Path, target: str, what: str,
+                                                        args: list[str]) -> None:
+    (tmp_path / "key").write_text("secret-key\n")
+    (tmp_path / "key").chmod(0o600)
+    conf = tmp_path / "logtrack.toml"
+    state = tmp_path / ("other.db" if "--state" in args else "s.db")
+    conf.write_text(f"[listings]\npatterns = ['{PATTERN}']\n[state]\npath = 's.db'\n[upload]\napi_key_file = 'key'\n")
+    assert cli("run", str(log), "-c", str(conf), "--state", str(state), "--no-upload", "-q")[0] == 0
+    if "--state" in args:  # (the state the config names is another)
+        state.rename(tmp_path / "s.db")
+        (tmp_path / "other.db.lock").rename(tmp_path / "s.db.lock")
+    kept = {path: path.read_bytes() for path in tmp_path.iterdir()}
+    assert (tmp_path / target) in kept
+    filled = [a.format(log=log, state=tmp_path / "s.db") for a in args]
+    code, _, err = cli(filled[0], "-c", str(conf), *filled[1:], *([] if "--html" in args else ["-o"]),
+                       str(tmp_path / target))
+    assert code == ExitCode.OUTPUT, err
+    assert f"cannot write {tmp_path / target}: it is {tmp_path / target}, {what}, which the output would replace; " \
+           "name another file" in err
+    assert {path: path.read_bytes() for path in tmp_path.iterdir()} == kept
+
+
 @pytest.mark.parametrize(("days", "said"), [
     ([], ""),
     (["2026-11-01"], "2026-11-01"),

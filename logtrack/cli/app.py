@@ -14,6 +14,7 @@ import sys
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -22,12 +23,13 @@ import typer
 from .. import __version__
 from .. import config as config_mod
 from ..config import Config
-from ..errors import ExitCode, InputError, LogtrackError, OutputError, UsageError
+from ..errors import ExitCode, InputError, LogtrackError, OutputError, StateError, UsageError
 from ..formats import LogFormat
 from ..jobs.report import summary_lines
 from ..output import write_error
 from ..read.files import shortened
 from ..read.inputs import AUTO, Hooks
+from ..state.locate import Location, parse
 from .progress import progress_bar
 
 if TYPE_CHECKING:
@@ -212,6 +214,53 @@ def _config(
         patterns=patterns or (),
         suppliers=suppliers or (),
     )
+
+
+def _state_location(cli_value: str | None, cfg: Config) -> Location:
+    """Where the state is: --state, then [state] url or path, then the default for the user.
+
+    A PostgreSQL state keeps its local files (documents flexmls refused) in
+    the directory the SQLite default would be in.
+    """
+    if cli_value:
+        where = parse(cli_value, "--state")
+    elif cfg.settings.state_url:
+        where = parse(cfg.settings.state_url, f"{cfg.source}: [state] url")
+    elif cfg.settings.state_path:
+        where = Location(path=Path(cfg.settings.state_path))
+    else:
+        where = Location(path=_default_path())
+    return replace(where, local_dir=_default_path().parent) if where.url else where
+
+
+def _default_path() -> Path:
+    if os.geteuid() == 0:
+        return Path("/var/lib/logtrack/state.db")
+    base = os.environ.get("XDG_DATA_HOME")
+    if not base:
+        if (home := config_mod.user_home(os.environ)) is None:
+            raise StateError(f"no place for the state: HOME is not set, and this user (ID {os.geteuid()}) has no "
+                             "home in the password database", "set [state] path in the config, or pass --state "
+                             "(or set HOME)")
+        base = str(home / ".local" / "share")
+    return Path(base) / "logtrack" / "state.db"
+
+
+def _kept(cfg: Config, state: str | None = None) -> list[tuple[str, str]]:
+    """The files logtrack keeps for this config, each with what it is: no output may replace one
+    (``output.check``). The state's own files are named whether or not this command opens it: ``xml -o``
+    with the state's name lost its history as surely as ``export -o`` did."""
+    kept = [(cfg.source, "the config file")] if cfg.source != config_mod.DEFAULTS else []
+    if cfg.settings.api_key_file:
+        kept.append((cfg.settings.api_key_file, "the API key's file"))
+    if cfg.settings.nginx_conf:
+        kept.append((cfg.settings.nginx_conf, "the nginx config read"))
+    with contextlib.suppress(LogtrackError):  # (no place for a state: then there is none to keep)
+        if (path := _state_location(state, cfg).path) is not None:
+            kept += [(str(path.with_name(path.name + end)), what) for end, what in (
+                ("", "the state"), ("-wal", "the state's journal"), ("-journal", "the state's journal"),
+                ("-shm", "the state's shared memory"), (".lock", "the state's lock"))]
+    return kept
 
 
 def _logs_read(cfg: Config, paths: list[str]) -> list[str]:

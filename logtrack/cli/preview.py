@@ -26,6 +26,7 @@ from .app import (
     _config,
     _count,
     _fail_if_partial,
+    _kept,
     _logs_read,
     _stderr,
     app,
@@ -59,7 +60,8 @@ def xml(
     """
     with boundary():
         cfg = _config(config, format, timezone, listing_pattern, supplier, nginx_conf)
-        check_output(output, inputs=_logs_read(cfg, paths or []) if output else ())  # before an hour of reading
+        if output:  # (before an hour of reading)
+            check_output(output, inputs=_logs_read(cfg, paths or []), kept=_kept(cfg))
         if cfg.settings.namespace:  # (without one, lxml is loaded only at the end, off every run's start)
             from ..flexmls import viewtracking
 

@@ -29,11 +29,13 @@ from .app import (
     _config,
     _count,
     _fail_if_partial,
+    _kept,
     _logs_read,
+    _state_location,
     app,
     boundary,
 )
-from .unattended import SinceOpt, StateOpt, UntilOpt, _require, _state_location
+from .unattended import SinceOpt, StateOpt, UntilOpt, _require
 
 if TYPE_CHECKING:
     import polars as pl
@@ -90,10 +92,10 @@ def report(
             raise UsageError("a report reads either logs or the state, and both were named",
                              "leave out the log paths (the state holds every day counted) or --state")
         cfg = _config(config, log_format, timezone, listing_pattern, supplier, nginx_conf, check_patterns=from_logs)
-        if from_logs and (output or html):
-            read = _logs_read(cfg, paths or [])
-            check_output(output, example=f"report.{_SUFFIX[output_format or 'table']}", inputs=read)
-            check_output(html, example="report.html", inputs=read)
+        if output or html:
+            read, kept = _logs_read(cfg, paths or []) if from_logs else [], _kept(cfg, state)
+            check_output(output, example=f"report.{_SUFFIX[output_format or 'table']}", inputs=read, kept=kept)
+            check_output(html, example="report.html", inputs=read, kept=kept)
         from ..jobs import runner  # (here: a report from logs never needs the state's machinery)
 
         today = runner.today(cfg, datetime.now(UTC))

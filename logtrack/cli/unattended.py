@@ -21,12 +21,12 @@ from urllib.parse import quote
 import typer
 
 from .. import config as config_mod
-from ..config import Config
 from ..errors import InputError, OutputError, StateError, UploadError, UsageError, days_listed
 from ..flexmls.upload import TRACKER, in_url, key_status, load_api_key
 from ..jobs.report import summary_lines
 from ..jobs.report_data import period
 from ..output import STDOUT, write_file, write_into
+from ..output import check as check_output
 from ..read.inputs import Hooks
 from ..state.locate import Location, open_state, parse
 from .app import (
@@ -40,7 +40,9 @@ from .app import (
     SupplierOpt,
     TimezoneOpt,
     _config,
+    _kept,
     _say_config,
+    _state_location,
     _stderr,
     _width,
     app,
@@ -72,36 +74,6 @@ def _seconds(value: float) -> float:
 
 LockWaitOpt = Annotated[float, typer.Option("--lock-wait", help="Seconds to wait for another run to finish.",
                                             callback=_seconds)]
-
-
-def _state_location(cli_value: str | None, cfg: Config) -> Location:
-    """Where the state is: --state, then [state] url or path, then the default for the user.
-
-    A PostgreSQL state keeps its local files (documents flexmls refused) in
-    the directory the SQLite default would be in.
-    """
-    if cli_value:
-        where = parse(cli_value, "--state")
-    elif cfg.settings.state_url:
-        where = parse(cfg.settings.state_url, f"{cfg.source}: [state] url")
-    elif cfg.settings.state_path:
-        where = Location(path=Path(cfg.settings.state_path))
-    else:
-        where = Location(path=_default_path())
-    return replace(where, local_dir=_default_path().parent) if where.url else where
-
-
-def _default_path() -> Path:
-    if os.geteuid() == 0:
-        return Path("/var/lib/logtrack/state.db")
-    base = os.environ.get("XDG_DATA_HOME")
-    if not base:
-        if (home := config_mod.user_home(os.environ)) is None:
-            raise StateError(f"no place for the state: HOME is not set, and this user (ID {os.geteuid()}) has no "
-                             "home in the password database", "set [state] path in the config, or pass --state "
-                             "(or set HOME)")
-        base = str(home / ".local" / "share")
-    return Path(base) / "logtrack" / "state.db"
 
 
 def _require(where: Location, fix: str = "run `logtrack run` first, or pass --state") -> Location:
@@ -251,6 +223,7 @@ def export(
 
         days = period(since, until, runner.today(cfg, datetime.now(UTC)))
         path = _require(_state_location(state, cfg))
+        check_output(output, kept=_kept(cfg, state))
         with open_state(path, cfg.settings.fleet, readonly=True) as st:
             counts = st.totals(days.since, days.until, whole=False)
         from ..flexmls import viewtracking
