@@ -328,5 +328,6 @@ def fail_if_suspect(suspect: list[str]) -> None:
         raise InputError(
             f"{n} file{'s' if n != 1 else ''} had most of {'their' if n != 1 else 'its'} lines skipped as damaged "
             "(see the warnings above); the counts from them are probably wrong",
-            "set [logs] format (or --format) to the format the server writes, or leave the file out",
+            "each warning names what its file most likely holds and the fix (most often: set [logs] format, or "
+            "--format, to the format the server writes), or leave the file out",
         )
