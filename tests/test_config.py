@@ -80,6 +80,8 @@ schema_location = "urn:x ViewTracking.xsd"
                                                "'UTC'; `timedatectl show -p Timezone --value` prints this machine's"),
         ("[logs]\nlog_timezone = 'posixrules'\n", "[logs] log_timezone: unknown time zone 'posixrules'"),
         ("[logs]\ntimezone = 'Factory'\n", "[logs] timezone: unknown time zone 'Factory'"),
+        ("[logs]\ntimezone = 'posix/America/Chicago'\n", "[logs] timezone: unknown time zone 'posix/America/Chicago'"),
+        ("[upload]\nwindow_timezone = 'right/UTC'\n", "[upload] window_timezone: unknown time zone 'right/UTC'"),
         ("[filters]\nstatus = [200, 999]\n", "[filters] status[1]: 999 is not an HTTP status code"),
         ("[filters]\nexclude_bots = 'yes'\n", "[filters] exclude_bots must be true or false"),
         # (no view has an empty method or one with a space, nor is it in an empty list: each counted nothing)
@@ -246,6 +248,28 @@ def test_bad_flags(kwargs: dict[str, str], message: str) -> None:
             patterns=[kwargs["pattern"]] if "pattern" in kwargs else [],
             suppliers=[kwargs["supplier"]] if "supplier" in kwargs else [],
         )
+
+
+def test_every_zone_the_check_takes_is_one_polars_knows() -> None:
+    """The check asks zoneinfo (the system's files) and Polars has its own names: every name of the system's
+    zone directory the check lets through must be one Polars takes, or a run fails on its first line's day."""
+    import os
+    from zoneinfo import TZPATH
+
+    import polars as pl
+
+    from logtrack.config.checks import check_timezone
+
+    root = next(p for p in TZPATH if os.path.isdir(p))
+    names = {os.path.relpath(os.path.join(d, f), root) for d, _, files in os.walk(root) for f in files}
+    taken = []
+    for name in sorted(names):
+        try:
+            taken.append(check_timezone(name, "zone"))
+        except ConfigError:
+            continue
+        pl.Series([0], dtype=pl.Datetime("us")).dt.replace_time_zone(name)  # (raises for a name it does not know)
+    assert {"America/Chicago", "UTC", "US/Central", "EST5EDT"} <= set(taken) and len(taken) > 400
 
 
 def test_every_counting_rule_is_in_the_signature_and_no_setting_is() -> None:
