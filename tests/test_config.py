@@ -103,6 +103,13 @@ schema_location = "urn:x ViewTracking.xsd"
          "the bare host, e.g. 'zillow.com', without scheme, port or path, each virtual host whole"),
         ("[filters]\nvhosts = ['*.site.example']\n", "[filters] vhosts: '*.site.example' is not a domain name"),
         ("[[suppliers]]\nname = 'Z'\nreferer = ['zillow.com']\n", "unknown key [[suppliers]] #1 referer"),
+        # (flexmls keeps the white space: ' Zillow' a supplier beside 'Zillow', the day's views split)
+        ("[[suppliers]]\nname = ' Zillow'\nreferrer = ['zillow.com']\n", "[[suppliers]] #1 name: ' Zillow' has white "
+         "space at its start, which flexmls would keep as part of the supplier's name; write 'Zillow'"),
+        ("[[suppliers]]\nname = '  '\nreferrer = ['zillow.com']\n", "has white space at its start, which flexmls "
+         "would keep as part of the supplier's name; write \"\" for \"Other\""),
+        ("[viewtracking]\ndefault_supplier = 'Other\t'\n", "[viewtracking] default_supplier: 'Other\\t' has white "
+         "space at its end"),
         ("[logs\n", "invalid TOML"),
         ("[listings]\npatterns = ['^https://www.site.example/listing/(?P<id>[0-9]+)']\n",
          "[listings] patterns[0]: pattern '^https://www.site.example/listing/(?P<id>[0-9]+)' starts at the URL's "
@@ -349,3 +356,31 @@ def test_a_zone_that_keeps_one_offset_where_a_clock_was_meant_is_said(timezone: 
     assert len(doubts) == (1 if said else 0)
     for words in said:
         assert words in doubts[0]
+
+
+Z, Y = "Zillow", "Realtor"
+
+
+@pytest.mark.parametrize(("rules", "said"), [
+    ([SupplierRule(Z, ("zillow.com",)), SupplierRule(Y, ("zillow.com", "realtor.com"))],
+     ["[[suppliers]] #2 (Realtor) referrer 'zillow.com' never decides: #1 (Zillow) takes it first (the first "
+      "matching rule wins); take it out of one of them, or put the rule meant first"]),
+    ([SupplierRule(Z, ("zillow.com",)), SupplierRule(Y, ("www.zillow.com",))],
+     ["[[suppliers]] #2 (Realtor) referrer 'www.zillow.com' never decides: #1 (Zillow) takes every host under "
+      "'zillow.com' first"]),
+    ([SupplierRule(Z, (), ("a.example",)), SupplierRule("", ("b.example",), ("a.example",))],
+     ["[[suppliers]] #2 (Other) host 'a.example' never decides: #1 (Zillow) takes it first"]),
+    ([SupplierRule(Z, ("www.zillow.com",)), SupplierRule(Y, ("zillow.com",))], []),  # the subdomain first: meant
+    ([SupplierRule(Z, ("zillow.com",)), SupplierRule(Z, ("www.zillow.com", "trulia.com"))], []),  # one supplier
+    ([SupplierRule(Z, ("zillow.com",)), SupplierRule(Y, ("myzillow.com",))], []),  # not under it
+    ([SupplierRule(Z, (), ("zillow.com",)), SupplierRule(Y, ("zillow.com",))], []),  # a host is not a referrer
+])
+def test_a_supplier_rule_an_earlier_one_always_takes_first_is_said(rules: list[SupplierRule],
+                                                                   said: list[str]) -> None:
+    """The first matching rule wins, so a domain listed again under another supplier counted nothing there,
+    without a word. Valid, so a warning."""
+    doubts = Config(CountingRules(suppliers=tuple(rules))).doubts()
+    assert len(doubts) == len(said), doubts
+    for doubt, words in zip(doubts, said, strict=True):
+        assert words in doubt
+

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ..errors import ConfigError, quoted
+from ..errors import ConfigError, quoted, shown
 from .rules import DEFAULTS, Fleet, SupplierRule
 
 _SUPPLIER_KEYS: dict[str, type | tuple[type, ...]] = {
@@ -65,8 +65,40 @@ def supplier_rules(raw: Any, where: str) -> tuple[SupplierRule, ...]:
                 f"{where}: {label} ({entry['name']}) matches nothing",
                 "give it referrer = [...] domains or host = [...] virtual hosts",
             )
-        rules.append(SupplierRule(xml_text(entry["name"], f"{where}: {label} name"), referrer, host))
+        rules.append(SupplierRule(supplier_name(entry["name"], f"{where}: {label} name"), referrer, host))
     return tuple(rules)
+
+
+def shadowed_suppliers(rules: tuple[SupplierRule, ...]) -> list[str]:
+    """Each domain or virtual host of a supplier rule that an earlier rule of another supplier always takes
+    first (the first matching rule wins), said: its views go to the earlier supplier, which is most likely not
+    what was meant (two rules for one portal, or a subdomain listed after its domain)."""
+    said = []
+    for i, rule in enumerate(rules):
+        for kind, names in (("referrer", rule.referrer), ("host", rule.host)):
+            for name in names:
+                earlier = next(((j, other, under) for j, other in enumerate(rules[:i]) if other.name != rule.name
+                                for under in (other.referrer if kind == "referrer" else other.host)
+                                if name == under or (kind == "referrer" and name.endswith("." + under))), None)
+                if earlier is not None:
+                    j, other, under = earlier
+                    said.append(f"[[suppliers]] #{i + 1} ({shown(rule.name) or 'Other'}) {kind} {quoted(name)} "
+                                f"never decides: #{j + 1} ({shown(other.name) or 'Other'}) takes "
+                                f"{'it' if name == under else 'every host under ' + quoted(under)} first (the first "
+                                "matching rule wins); take it out of one of them, or put the rule meant first")
+    return said
+
+
+def supplier_name(value: Any, label: str) -> str:
+    """A ViewSupplierName as written: flexmls keeps its white space, so ' Zillow' would be a supplier of its own
+    beside 'Zillow', with the day's views split between them (and each post keeps only its own)."""
+    name = xml_text(value, label)
+    if name != name.strip():
+        end = "its start" if name[0].isspace() else "its end"
+        raise ConfigError(f"{label}: {quoted(name)} has white space at {end}, which flexmls would keep as part of "
+                          "the supplier's name",
+                          f"write {quoted(name.strip())}" if name.strip() else 'write "" for "Other"')
+    return name
 
 
 def state_url_of(section: Mapping[str, Any], where: str) -> str | None:

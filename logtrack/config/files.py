@@ -24,6 +24,7 @@ from .checks import (
     namespace_uri,
     relative_path,
     state_url_of,
+    supplier_name,
     supplier_rules,
     xml_text,
 )
@@ -193,7 +194,7 @@ def from_mapping(data: Mapping[str, Any], where: str, *, check_patterns: bool = 
         status=status,
         methods=methods,
         exclude_bots=filters.get("exclude_bots", True),
-        default_supplier=xml_text(vt.get("default_supplier", ""), f"{where}: [viewtracking] default_supplier"),
+        default_supplier=supplier_name(vt.get("default_supplier", ""), f"{where}: [viewtracking] default_supplier"),
         # a port written after a host is dropped, as it is from the logged one
         vhosts=domain_names([re.sub(r":[0-9]*$", "", h) if isinstance(h, str) else h
                              for h in filters.get("vhosts", [])], f"{where}: [filters] vhosts"),

@@ -7,7 +7,14 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..errors import ConfigError, quoted
-from .checks import check_format, check_pattern, check_timezone, fixed_zone_doubt, supplier_flag
+from .checks import (
+    check_format,
+    check_pattern,
+    check_timezone,
+    fixed_zone_doubt,
+    shadowed_suppliers,
+    supplier_flag,
+)
 from .rules import DEFAULTS, CountingRules, Settings
 
 
@@ -51,7 +58,7 @@ class Config:
         """What is valid but most likely not meant, to be said as a warning (``fixed_zone_doubt``)."""
         said = [fixed_zone_doubt(self.rules.timezone, "the time zone of the days ([logs] timezone, --timezone)"),
                 fixed_zone_doubt(self.settings.window_timezone, "[upload] window_timezone")]
-        return [doubt for doubt in said if doubt]
+        return [doubt for doubt in said if doubt] + shadowed_suppliers(self.rules.suppliers)
 
     def check_patterns(self) -> None:
         """Compile every listing pattern with the engine that runs them; name the bad one."""
