@@ -26,7 +26,7 @@ from ..errors import InputError, UnrecognisedError
 from ..formats import LogFormat
 from ..parse.detect import FilesJudge, checked, defers_misfit, detect, file_format, sample_frame
 from ..parse.fields import lines_frame, parse_lines
-from ..read import files, sources, w3c_sections
+from ..read import files, sources, twins, w3c_sections
 from ..read.ahead import Held, InTurn, Opened, Place, read_ahead, through
 from ..read.inputs import AUTO, WORKERS, Hooks, Input, in_order, plan
 from ..read.joined import Joining, one_of
@@ -87,6 +87,11 @@ def count(config: Config, paths: Sequence[str], *, strict: bool = False, hooks: 
         formats.get(config.rules.format)  # a bad format is an error before any log is read
     planned: list[str] = []  # (said once the messages' order is kept, below)
     inputs, problems = plan(config, paths, note=planned.append)
+    if (copied := twins.copies([item.name for item in inputs])):
+        left = {name for _, name in copied}
+        inputs = [item for item in inputs if item.name not in left]
+        planned += [f"{name}: not read: a copy of {kept} (its lines are all {kept}'s, or the first of them), so "
+                    f"they are counted once, from {kept}" for kept, name in copied]
     if not inputs and config.settings.nginx_conf and not paths:
         raise _nothing_from_nginx_conf(config.settings.nginx_conf)
     if not inputs:

@@ -13,12 +13,13 @@ to say.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from ..errors import InputError
-from .compressed import HEAD_CHUNK, Truncated, head, opened_as
+from .compressed import HEAD_CHUNK, Truncated, head, open_source, opened_as
 
 # A request's method and target in any format: "GET /x HTTP/1.1", "request":"GET /x ...", W3C's "GET /x"
 _REQUEST = re.compile(rb"\b(?:GET|POST|HEAD|PUT|DELETE|OPTIONS|PATCH) (/[^\s\"\\]*)")
@@ -53,3 +54,92 @@ def twins(names: Sequence[str]) -> list[tuple[str, str]]:
         if its[:len(data)] != data[:len(its)]:
             pairs.append((one, name))
     return pairs
+
+
+COPY_HEAD = 4096  # first bytes (decompressed) two files must share before they are compared whole
+
+
+def copies(names: Sequence[str]) -> list[tuple[str, str]]:
+    """Pairs (the file read, a file left out) where all the left one holds, decompressed, is the read one's
+    start or the whole of it: one log under two names (``cp access.log access.log.bak``, logrotate's ``copy``,
+    a file being compressed beside its plain self). ``run`` knows such a file by its content and reads its
+    lines once; ``xml`` read them once a name, every view of them counted twice.
+
+    Files whose first ``COPY_HEAD`` bytes agree are compared whole, to the
+    shorter one's end, so a twin written apart (a line of its own anywhere)
+    is never left out. Of two with the same bytes, the first named is read.
+    Plain and compressed regular files alike; not a pipe, which a look would
+    empty; not an empty file, which has nothing to count twice; the first
+    ``MOST`` files (a CDN's thousands of small logs are no copies).
+    """
+    groups: dict[bytes, list[str]] = {}
+    for name in names[:MOST]:
+        try:
+            if os.path.isfile(name) and (start := head(name, COPY_HEAD)):
+                groups.setdefault(start, []).append(name)
+        except (OSError, InputError, Truncated):
+            continue  # (the read that follows says what is wrong with it)
+    pairs = []
+    for group in (g for g in groups.values() if len(g) > 1):
+        read: list[str] = []
+        for name in group:
+            for i, other in enumerate(read):
+                shorter = _prefix(other, name)
+                if shorter == name:
+                    pairs.append((other, name))
+                    break
+                if shorter == other:
+                    pairs.append((name, other))
+                    read[i] = name
+                    break
+            else:
+                read.append(name)
+    return [(_last(pairs, kept), left) for kept, left in pairs]
+
+
+def _last(pairs: list[tuple[str, str]], name: str) -> str:
+    """The file read in the end for ``name``: one left out for a longer one is read through that one."""
+    while (longer := next((kept for kept, left in pairs if left == name), None)) is not None:
+        name = longer
+    return name
+
+
+def _prefix(one: str, other: str) -> str | None:
+    """Of two files, the one whose decompressed bytes are all the other's start (``other`` where they are the
+    same); None where they differ, or one cannot be read to its end."""
+    try:
+        chunks_a, raw_a = open_source(one)
+    except (OSError, InputError):
+        return None
+    try:
+        chunks_b, raw_b = open_source(other)
+    except (OSError, InputError):
+        raw_a.close()
+        return None
+    a, b = _until_cut(chunks_a), _until_cut(chunks_b)
+    try:
+        rest_a = rest_b = b""
+        while True:
+            if not rest_a:
+                rest_a = next(a, b"")
+            if not rest_b:
+                rest_b = next(b, b"")
+            if not rest_a:
+                return other if not rest_b else one
+            if not rest_b:
+                return other
+            n = min(len(rest_a), len(rest_b))
+            if rest_a[:n] != rest_b[:n]:
+                return None
+            rest_a, rest_b = rest_a[n:], rest_b[n:]
+    except (OSError, InputError):
+        return None
+    finally:
+        raw_a.close()
+        raw_b.close()
+
+
+def _until_cut(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """The chunks of a compressed file up to where it ends early (being written, or cut): what it holds."""
+    with contextlib.suppress(Truncated):
+        yield from chunks

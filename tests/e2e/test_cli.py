@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import os
 import threading
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
@@ -727,6 +728,47 @@ def test_two_logs_of_the_same_requests_are_said(cli, tmp_path: Path, second: str
                "the same order: one server writing each request to both (a combined log and a JSON one, say)? Both "
                "are counted, every view twice; name the one to count, or set [logs] glob")
     assert (warning in err.splitlines()) == said, err
+
+
+MANY = [f"/listing/{n % 37}" for n in range(200)]  # (17 KB of lines: more than the 4 KiB the files' heads share)
+
+
+def _gzip(text: str) -> bytes:
+    return gzip.compress(text.encode())
+
+
+@pytest.mark.parametrize(("second", "read"), [
+    (_requests(MANY).encode(), ["access.log"]),  # cp access.log access.log.1
+    (_gzip(_requests(MANY)), ["access.log"]),  # compressed beside its plain self
+    (_gzip(_requests(MANY))[:900], ["access.log"]),  # ... and not done yet: its lines so far are the log's
+    (_requests(MANY[:150]).encode(), ["access.log"]),  # logrotate's copy: the copy, then the log grew on
+    (_requests(MANY[:150])[:-30].encode(), ["access.log"]),  # a copy cut inside a line
+    (_requests([*MANY, "/listing/99"]).encode(), ["access.log.1"]),  # the copy taken later goes further
+    (_requests([*MANY[:150], "/listing/99", *MANY[150:]]).encode(), ["access.log", "access.log.1"]),  # apart
+    (_requests([*MANY[:199], "/listing/98"]).encode(), ["access.log", "access.log.1"]),  # its last line its own
+])
+def test_a_copy_of_a_log_is_counted_once(cli, tmp_path: Path, second: bytes, read: list[str]) -> None:
+    """`run` knows a file by its content and counts a copy of a log once; `xml` counted it once a name (a
+    backup beside the log, logrotate's copy, a file being compressed): every view of it twice. A file that
+    begins as another does but holds a line of its own anywhere is read whole, as are both."""
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    (logs / "access.log").write_text(_requests(MANY))
+    (logs / "access.log.1").write_bytes(second)
+    code, out, err = cli("xml", str(logs), "--listing-pattern", PATTERN)
+    assert code == 0, err
+    expected: Counter[tuple[str, str, str]] = Counter()
+    for name in read:
+        data = (logs / name).read_bytes()
+        text = gzip.decompress(data).decode() if data[:2] == b"\x1f\x8b" else data.decode()
+        expected.update(("2026-11-01", "", line.split()[6].rsplit("/", 1)[1]) for line in text.splitlines())
+    assert xml_counts(out) == expected
+    left = {"access.log", "access.log.1"} - set(read)
+    for name in left:
+        kept = read[0]
+        assert (f"logtrack: warning: {logs}/{name}: not read: a copy of {logs}/{kept} (its lines are all "
+                f"{logs}/{kept}'s, or the first of them), so they are counted once, from {logs}/{kept}") in err
+    assert err.count(": not read: ") == len(left)
 
 
 def test_a_health_check_repeated_is_no_twin(cli, tmp_path: Path) -> None:
