@@ -69,13 +69,14 @@ def copies(names: Sequence[str]) -> list[tuple[str, str]]:
     shorter one's end, so a twin written apart (a line of its own anywhere)
     is never left out. Of two with the same bytes, the first named is read.
     Plain and compressed regular files alike; not a pipe, which a look would
-    empty; not an empty file, which has nothing to count twice; the first
+    empty; not a file with no line to count (empty, or a W3C log's headers
+    alone, as a CDN writes for an hour without requests); the first
     ``MOST`` files (a CDN's thousands of small logs are no copies).
     """
     groups: dict[bytes, list[str]] = {}
     for name in names[:MOST]:
         try:
-            if os.path.isfile(name) and (start := head(name, COPY_HEAD)):
+            if os.path.isfile(name) and _has_lines(start := head(name, COPY_HEAD)):
                 groups.setdefault(start, []).append(name)
         except (OSError, InputError, Truncated):
             continue  # (the read that follows says what is wrong with it)
@@ -95,6 +96,12 @@ def copies(names: Sequence[str]) -> list[tuple[str, str]]:
             else:
                 read.append(name)
     return [(_last(pairs, kept), left) for kept, left in pairs]
+
+
+def _has_lines(start: bytes) -> bool:
+    """Whether a file's first bytes hold a line that is no W3C header (``#Fields: ...``): a CDN's logs of an
+    hour without requests are their headers alone, the same in every file, and copies of nothing."""
+    return any(line.strip() and not line.startswith(b"#") for line in start.split(b"\n"))
 
 
 def _last(pairs: list[tuple[str, str]], name: str) -> str:

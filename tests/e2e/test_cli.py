@@ -771,6 +771,22 @@ def test_a_copy_of_a_log_is_counted_once(cli, tmp_path: Path, second: bytes, rea
     assert err.count(": not read: ") == len(left)
 
 
+def test_logs_of_headers_alone_are_no_copies(cli, tmp_path: Path) -> None:
+    """A CDN's logs of hours without requests are the same two W3C headers: nothing to count twice, and no
+    file of them is said to be a copy of another."""
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    header = "#Version: 1.0\n#Fields: date time cs-method cs-uri-stem sc-status cs(Referer) cs(User-Agent)\n"
+    for hour in range(3):
+        (logs / f"E2EXAMPLE.2026-11-01-0{hour}.access.log").write_text(header)
+    (logs / "E2EXAMPLE.2026-11-01-03.access.log").write_text(
+        header + "2026-11-01 03:00:00 GET /listing/42 200 - Mozilla/5.0\n")
+    code, out, err = cli("xml", str(logs), "--listing-pattern", PATTERN, "--format", "w3c")
+    assert code == 0, err
+    assert xml_counts(out) == {("2026-11-01", "", "42"): 1}
+    assert "not read" not in err, err
+
+
 def test_a_health_check_repeated_is_no_twin(cli, tmp_path: Path) -> None:
     """Two servers' logs that both begin with a load balancer's checks (the same target again and again) hold
     other requests: not said."""
