@@ -1029,8 +1029,8 @@ def test_small_files_are_counted_side_by_side(cli, tmp_path: Path, monkeypatch) 
         return original(*args, **kwargs)
 
     monkeypatch.setattr(pipeline, "count_batch", count_batch)
-    for i in range(4):
-        (tmp_path / f"access.log-part-{i}").write_text(LINES[0] + "\n")
+    for i in range(4):  # (a view a second: four logs, not one log's copies, which are read once)
+        (tmp_path / f"access.log-part-{i}").write_text(LINES[0].replace("10:00:00", f"10:00:0{i}") + "\n")
     code, out, err = cli("xml", str(tmp_path), "--listing-pattern", PATTERN)
     assert code == 0, err
     assert "read 4 lines from 4 files; 4 views counted" in err
