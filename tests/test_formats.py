@@ -596,6 +596,27 @@ def test_nginx_conf_an_included_file_must_close_its_blocks(tmp_path) -> None:
     assert [log.path for log in nginx_conf.read_all(conf).logs] == ["/l/a.log"]
 
 
+def test_nginx_conf_a_missing_include_and_an_include_loop_are_refused(tmp_path) -> None:
+    """nginx refuses an include of a file that is not there (a pattern may match nothing); read anyway, the
+    access_log in it was missed without a word. An include loop is named by the include that closes it."""
+    from logtrack.formats import nginx_conf
+
+    conf = tmp_path / "nginx.conf"
+    conf.write_text("http {\n  include sites/*.conf;\n  include site.conf;\n}\n")  # (relative: to the config)
+    with pytest.raises(ConfigError) as raised:
+        nginx_conf.read_all(conf)
+    assert raised.value.message == (f"{conf}:3: include {tmp_path}/site.conf: no such file, which nginx refuses "
+                                    "too (the directives in it would be missed: its access_log, its log_format)")
+    (tmp_path / "site.conf").write_text("server { access_log /l/a.log; }\ninclude loop.conf;\n")
+    (tmp_path / "loop.conf").write_text("include site.conf;\n")
+    with pytest.raises(ConfigError) as raised:
+        nginx_conf.read_all(conf)
+    assert "nests includes more than 20 deep: an include loop?" in raised.value.message
+    assert raised.value.message.startswith(f"{tmp_path}/")
+    (tmp_path / "loop.conf").write_text("")
+    assert [log.path for log in nginx_conf.read_all(conf).logs] == ["/l/a.log"]
+
+
 def test_json_batch_with_a_broken_line_keeps_the_others() -> None:
     good = '{"time":"2026-11-01T10:00:00+00:00","request":"GET /listing/1 HTTP/1.1","status":200}'
     text = "\n".join([good, '{"broken": }', good])

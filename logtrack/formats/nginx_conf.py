@@ -146,15 +146,16 @@ def _unlogged(directives: list[_Directive]) -> list[str]:
 
 
 def _directives(path: Path, prefix: Path, depth: int,
-                blocks: tuple[list[int], Iterator[int]]) -> list[_Directive]:
+                blocks: tuple[list[int], Iterator[int]], at: str | None = None) -> list[_Directive]:
     """The statements of ``path`` and of what it includes, in order, each with the blocks it is in.
 
     ``blocks``: the blocks open where ``path`` is read (an included file's
     statements are in the block of its ``include``), and the numbers new
-    blocks take.
+    blocks take. ``at``: the ``include`` that names it (file:line).
     """
     if depth > 20:
-        raise ConfigError(f"{path}: include nesting deeper than 20 (an include loop?)")
+        raise ConfigError(f"{at}: include {path} nests includes more than 20 deep: an include loop?",
+                          "include no file from itself or from a file it includes (`nginx -t` says the same)")
     try:
         text = path.read_text(encoding="utf-8", errors="replace")
     except OSError as exc:
@@ -170,8 +171,14 @@ def _directives(path: Path, prefix: Path, depth: int,
             out.append(_Directive(args, where, tuple(open_), opens=True))
         elif args[0] == "include" and len(args) == 2:
             pattern = args[1] if Path(args[1]).is_absolute() else str(prefix / args[1])
-            for included in sorted(glob.glob(pattern)):
-                out.extend(_directives(Path(included), prefix, depth + 1, blocks))
+            found = sorted(glob.glob(pattern))
+            if not found and not glob.has_magic(args[1]):  # (as nginx: a pattern may match nothing, a file not)
+                raise ConfigError(f"{where}: include {pattern}: no such file, which nginx refuses too (the "
+                                  "directives in it would be missed: its access_log, its log_format)",
+                                  "copy the file beside the config as the server has it, or name the logs as "
+                                  "paths instead of --nginx-conf")
+            for included in found:
+                out.extend(_directives(Path(included), prefix, depth + 1, blocks, where))
         else:
             out.append(_Directive(args, where, tuple(open_)))
     return out
