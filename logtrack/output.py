@@ -103,7 +103,8 @@ def check(path: str | Path | None, *, example: str = "views.xml", inputs: Sequen
     if not target.parent.is_dir():
         raise OutputError(f"cannot write {path}: the directory {target.parent} does not exist",
                           f"create it first (mkdir -p {target.parent}) or name another path")
-    for name, what in [*((name, "a log read") for name in inputs), *kept] if target.exists() else ():
+    # (a device or FIFO is written in place, never replaced: `xml /dev/null -o /dev/null` replaces nothing)
+    for name, what in [*((name, "a log read") for name in inputs), *kept] if target.is_file() else ():
         with contextlib.suppress(OSError):  # (an input gone or unreadable: not the output, and said when read)
             if os.path.samefile(target, name):
                 raise OutputError(f"cannot write {path}: it is {name}, {what}, which the output would replace",

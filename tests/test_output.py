@@ -45,6 +45,10 @@ def test_a_device_is_written_in_place(cli, log: Path, tmp_path: Path) -> None:
     assert code == 0, err
     assert stat.S_ISCHR(os.stat(device).st_mode)
     assert device.read_bytes() == b""  # still the null device: what was written went nowhere
+    # read from too: written in place, it is no log the output replaces (`xml /dev/null -o /dev/null` was refused)
+    code, _, err = cli("xml", str(log), str(device), "--listing-pattern", PATTERN, "-q", "-o", str(device))
+    assert code == 0, err
+    assert stat.S_ISCHR(os.stat(device).st_mode)
 
 
 def test_a_symlink_is_followed(cli, log: Path, tmp_path: Path) -> None:
