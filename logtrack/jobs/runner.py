@@ -440,24 +440,30 @@ def rebuild(config: Config, paths: Sequence[str], location: Location | Path | st
     started = clock().timestamp()
     with open_state(where(location), config.settings.fleet, lock_wait=lock_wait) as state:
         inputs, problems = plan(config, paths, siblings=True, note=hooks.on_warning)  # under the lock, as in run
-        for problem in problems:
-            _say(hooks.on_warning, problem)
         present: set[int] = set()
         for item in inputs:
             try:
                 head = compressed.head(item.name, FINGERPRINT_BYTES)
-            except InputError:
+            except InputError as exc:
+                problems.append(exc.message)
                 continue
             found = state.match(head) if head else None
             if found:
                 present.add(found.id)
+        if problems or not inputs:
+            # A rebuild forgets every count and recounts from the logs it reads: a path mistyped, a log it
+            # cannot read or none named at all froze each day counted from them, their counts gone.
+            raise InputError(
+                "rebuild stopped before changing the state: "
+                + ("; ".join(problems) if problems else "no log named to recount from"),
+                "name every directory or file that holds the logs (or --nginx-conf), each readable, and rebuild "
+                "again: the days of a log it does not read are frozen, their counts gone")
         lost = sorted({d for fid, days in state.days_by_file().items() if fid not in present for d in days})
         state.forget_counts()
         config.check_patterns()
         state.set_rules(config.rules.signature())
         report = ingest(state, config, inputs, hooks)
         state.finish_run(started, read_all=not report.vanished)
-        report.problems[:0] = problems
         if lost:
             state.freeze(lost, "rebuilt without all of its logs; flexmls keeps the numbers posted before")
         state.settle()

@@ -490,6 +490,30 @@ def test_a_supplier_renamed_after_its_days_went_up_never_counts_them_twice(cli, 
     assert code == 0 and "not posted again" not in err, err
 
 
+@pytest.mark.parametrize("named", [["{logs}", "{logs}/../lgos"], [], ["{logs}/../empty"]],
+                         ids=["a path mistyped", "none", "an empty directory"])
+def test_a_rebuild_that_cannot_read_every_log_named_changes_nothing(cli, site, state_at: str,
+                                                                    named: list[str]) -> None:
+    """A rebuild forgets every count and recounts from the logs it reads: with a path mistyped beside the right
+    one, or none named, it froze every day (never posted again) and the state held no count, exit 0."""
+    logs, conf, gen = site
+    write(logs / "access.log", gen.lines)
+    (logs.parent / "empty").mkdir()
+    assert cli("run", str(logs), "-c", str(conf), "--state", state_at, "--no-upload")[0] == 0
+    before = counts_of(state_at, cli)
+    assert sum(before.values()) > 0
+    paths = [path.format(logs=logs) for path in named]
+    code, _, err = cli("rebuild", *paths, "-c", str(conf), "--state", state_at)
+    assert code == ExitCode.INPUT, err
+    assert "logtrack: error: rebuild stopped before changing the state: " in err
+    assert "the days of a log it does not read are frozen, their counts gone" in err
+    assert counts_of(state_at, cli) == before
+    code, out, _ = cli("status", "-c", str(conf), "--state", state_at)
+    assert "days frozen" not in out.decode()
+    assert cli("rebuild", str(logs), "-c", str(conf), "--state", state_at)[0] == 0  # named right, it rebuilds
+    assert counts_of(state_at, cli) == before
+
+
 def test_frozen_days_are_posted_again_once_thawed(cli, site, state_at: str, sandbox: Sandbox, monkeypatch) -> None:
     """A rebuild without some logs freezes their days (flexmls keeps what it was sent), and a rebuild once they
     are back does not thaw them (nothing tells that every log is back): ``state thaw``, given the days as
