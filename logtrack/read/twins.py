@@ -56,7 +56,7 @@ def twins(names: Sequence[str]) -> list[tuple[str, str]]:
     return pairs
 
 
-COPY_HEAD = 4096  # first bytes (decompressed) two files must share before they are compared whole
+COPY_HEAD = 4096  # the look at a file's first bytes (decompressed) for its first line
 
 
 def copies(names: Sequence[str]) -> list[tuple[str, str]]:
@@ -65,9 +65,9 @@ def copies(names: Sequence[str]) -> list[tuple[str, str]]:
     a file being compressed beside its plain self). ``run`` knows such a file by its content and reads its
     lines once; ``xml`` read them once a name, every view of them counted twice.
 
-    Files whose first ``COPY_HEAD`` bytes agree are compared whole, to the
-    shorter one's end, so a twin written apart (a line of its own anywhere)
-    is never left out. Of two with the same bytes, the first named is read.
+    Files whose first lines agree (``_first_line``) are compared whole, to
+    the shorter one's end, so a twin written apart (a line of its own
+    anywhere) is never left out. Of two with the same bytes, the first named is read.
     Plain and compressed regular files alike; not a pipe, which a look would
     empty; not a file with no line to count (empty, or a W3C log's headers
     alone, as a CDN writes for an hour without requests); the first
@@ -76,8 +76,8 @@ def copies(names: Sequence[str]) -> list[tuple[str, str]]:
     groups: dict[bytes, list[str]] = {}
     for name in names[:MOST]:
         try:
-            if os.path.isfile(name) and _has_lines(start := head(name, COPY_HEAD)):
-                groups.setdefault(start, []).append(name)
+            if os.path.isfile(name) and (key := _first_line(head(name, COPY_HEAD))) is not None:
+                groups.setdefault(key, []).append(name)
         except (OSError, InputError, Truncated):
             continue  # (the read that follows says what is wrong with it)
     pairs = []
@@ -98,10 +98,17 @@ def copies(names: Sequence[str]) -> list[tuple[str, str]]:
     return [(_last(pairs, kept), left) for kept, left in pairs]
 
 
-def _has_lines(start: bytes) -> bool:
-    """Whether a file's first bytes hold a line that is no W3C header (``#Fields: ...``): a CDN's logs of an
-    hour without requests are their headers alone, the same in every file, and copies of nothing."""
-    return any(line.strip() and not line.startswith(b"#") for line in start.split(b"\n"))
+def _first_line(start: bytes) -> bytes | None:
+    """A file's first bytes up to the end of its first line to count (a W3C log's headers before it), by which
+    its copies are told: the same in a copy of a few lines as in the log. None where there is no such line (an
+    empty file, a CDN's log of an hour without requests, its headers alone: the same in every such file, and
+    copies of nothing); where it is longer than the look (``COPY_HEAD``), the look."""
+    at = 0
+    while (end := start.find(b"\n", at)) >= 0:
+        if start[at:end].strip() and not start.startswith(b"#", at):
+            return start[:end + 1]
+        at = end + 1
+    return start if len(start) == COPY_HEAD and start[at:].strip() else None
 
 
 def _last(pairs: list[tuple[str, str]], name: str) -> str:

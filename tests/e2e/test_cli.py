@@ -742,6 +742,9 @@ def _gzip(text: str) -> bytes:
     (_gzip(_requests(MANY)), ["access.log"]),  # compressed beside its plain self
     (_gzip(_requests(MANY))[:900], ["access.log"]),  # ... and not done yet: its lines so far are the log's
     (_requests(MANY[:150]).encode(), ["access.log"]),  # logrotate's copy: the copy, then the log grew on
+    (_requests(MANY[:10]).encode(), ["access.log"]),  # ... taken early: shorter than the look at a file's start
+    (_requests(MANY[:1]).encode(), ["access.log"]),  # ... at its first line
+    (_requests(["/listing/98", *MANY]).encode(), ["access.log", "access.log.1"]),  # a line of its own first
     (_requests(MANY[:150])[:-30].encode(), ["access.log"]),  # a copy cut inside a line
     (_requests([*MANY, "/listing/99"]).encode(), ["access.log.1"]),  # the copy taken later goes further
     (_requests([*MANY[:150], "/listing/99", *MANY[150:]]).encode(), ["access.log", "access.log.1"]),  # apart
