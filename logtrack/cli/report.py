@@ -93,7 +93,8 @@ def report(
                              "leave out the log paths (the state holds every day counted) or --state")
         cfg = _config(config, log_format, timezone, listing_pattern, supplier, nginx_conf, check_patterns=from_logs)
         if output or html:
-            read, kept = _logs_read(cfg, paths or []) if from_logs else [], _kept(cfg, state)
+            read = _logs_read(cfg, paths or []) if from_logs else []
+            kept = _kept(cfg, state)
             check_output(output, example=f"report.{_SUFFIX[output_format or 'table']}", inputs=read, kept=kept)
             check_output(html, example="report.html", inputs=read, kept=kept)
         from ..jobs import runner  # (here: a report from logs never needs the state's machinery)

@@ -7,11 +7,13 @@ import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..errors import ConfigError, quoted, shown
 from .rules import DEFAULTS, Fleet, SupplierRule
+
+_T = TypeVar("_T")
 
 _SUPPLIER_KEYS: dict[str, type | tuple[type, ...]] = {
     "name": str,
@@ -268,7 +270,7 @@ def check_method(value: Any, label: str) -> str:
     return value.upper()
 
 
-def check_some(values: tuple[Any, ...], label: str, example: str) -> tuple[Any, ...]:
+def check_some(values: tuple[_T, ...], label: str, example: str) -> tuple[_T, ...]:
     """A filter's list, refused when empty: a view would have to be in it, so none would be counted."""
     if not values:
         raise ConfigError(f"{label} is empty, so no view would be counted",
@@ -311,14 +313,15 @@ def fixed_zone_doubt(name: str | None, what: str) -> str | None:
 # Files of the system's zone directory that zoneinfo reads as zones and Polars (which has the IANA names built
 # in) does not know: a name of them passed the check and failed on the first line's day, exit 1 mid-run.
 # (Listed, not asked of Polars: a run with nothing new never loads it.)
-_NOT_ZONES = ("localtime", "posixrules", "Factory")
+_FILE_NAMES = ("localtime", "posixrules")  # (the machine's zone, and the rules for POSIX TZ strings)
+_NOT_ZONES = (*_FILE_NAMES, "Factory")
 _NOT_ZONE_DIRS = ("posix/", "right/")
 
 
 def check_timezone(name: str, label: str) -> str:
     if not name.strip():
         raise ConfigError(f"{label} is empty", "name a zone such as 'America/Chicago' or 'UTC', or leave the key out")
-    local = name in _NOT_ZONES[:2] or name.startswith("/")
+    local = name in _FILE_NAMES or name.startswith("/")
     try:
         ZoneInfo(name)
         if name in _NOT_ZONES or name.startswith(_NOT_ZONE_DIRS):

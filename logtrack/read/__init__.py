@@ -6,7 +6,8 @@
 - ``files``: the paths expanded (directories, globs) and a log's rotated
   siblings.
 - ``twins``: two files that begin with the same requests (a server writing
-  each request to two logs), to be said.
+  each request to two logs), to be said; and copies of one log, to be read
+  once.
 - ``compressed``: a file (plain, gzip, bz2, xz, zstd, stdin) as decompressed
   chunks, the kind told by content; an early end said, not hidden.
 - ``holes``: runs of NUL bytes a crash leaves, each one line of its own, told

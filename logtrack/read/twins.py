@@ -9,6 +9,10 @@ pointed at, and both are counted. An nginx config says so itself
 two that begin with the same requests in the same order, whatever their
 formats. Said, not left out: which one the user means to count is theirs
 to say.
+
+A copy of one log under another name (the same bytes, or its start) is
+another matter: its lines are the log's, so it is read once (``copies``),
+as ``run`` reads it once by its content.
 """
 
 from __future__ import annotations
