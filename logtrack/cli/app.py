@@ -250,16 +250,9 @@ def _kept(cfg: Config, state: str | None = None) -> list[tuple[str, str]]:
     """The files logtrack keeps for this config, each with what it is: no output may replace one
     (``output.check``). The state's own files are named whether or not this command opens it: ``xml -o``
     with the state's name lost its history as surely as ``export -o`` did."""
-    kept = [(cfg.source, "the config file")] if cfg.source != config_mod.DEFAULTS else []
-    if cfg.settings.api_key_file:
-        kept.append((cfg.settings.api_key_file, "the API key's file"))
-    if cfg.settings.nginx_conf:
-        kept.append((cfg.settings.nginx_conf, "the nginx config read"))
+    kept = cfg.own_files()
     with contextlib.suppress(LogtrackError):  # (no place for a state: then there is none to keep)
-        if (path := _state_location(state, cfg).path) is not None:
-            kept += [(str(path.with_name(path.name + end)), what) for end, what in (
-                ("", "the state"), ("-wal", "the state's journal"), ("-journal", "the state's journal"),
-                ("-shm", "the state's shared memory"), (".lock", "the state's lock"))]
+        kept += _state_location(state, cfg).own_files()
     return kept
 
 
@@ -285,7 +278,7 @@ def _count(cfg: Config, paths: list[str], strict: bool, quiet: bool) -> preview.
     with progress_bar(enabled=not quiet and sys.stderr.isatty()) as bar:
         hooks = Hooks(on_plan=bar.start, on_format=chosen, on_warning=warning, on_progress=bar.advance,
                       on_file_done=bar.done)
-        result = preview.count(cfg, paths, strict=strict, hooks=hooks)
+        result = preview.count(cfg, paths, strict=strict, hooks=hooks, leave_out=[name for name, _ in _kept(cfg)])
     if not quiet:
         for line in summary_lines(result.tally, result.files, width=_width()):
             _stderr(line)

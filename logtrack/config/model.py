@@ -54,6 +54,16 @@ class Config:
             return self
         return replace(self, rules=replace(self.rules, **changes), settings=settings)
 
+    def own_files(self) -> list[tuple[str, str]]:
+        """The files this config is made of, each with what it is: never a log to read (``glob = "*"`` over a
+        folder that holds them), nor an output to replace."""
+        named = [(self.source, "the config file")] if self.source != DEFAULTS else []
+        if self.settings.api_key_file:
+            named.append((self.settings.api_key_file, "the API key's file"))
+        if self.settings.nginx_conf:
+            named.append((self.settings.nginx_conf, "the nginx config read"))
+        return named
+
     def doubts(self) -> list[str]:
         """What is valid but most likely not meant, to be said as a warning (``fixed_zone_doubt``)."""
         said = [fixed_zone_doubt(self.rules.timezone, "the time zone of the days ([logs] timezone, --timezone)"),

@@ -64,17 +64,19 @@ class IngestReport:
 RELIST_ROUNDS = 3
 
 
-def ingest_paths(state: Store, config: Config, paths: Sequence[str], hooks: Hooks | None = None) -> IngestReport:
+def ingest_paths(state: Store, config: Config, paths: Sequence[str], hooks: Hooks | None = None,
+                 leave_out: Sequence[str] = ()) -> IngestReport:
     """List the files, with the state's lock held, and ingest them.
 
     A file renamed between the listing and its reading (logrotate running
     at the same moment) is not an error: the files are listed again and the
     ones not read yet are read, so the renamed file is read under its new
     name (it is known by its content, and goes on where it stopped). A file
-    still missing after that is left to the next run.
+    still missing after that is left to the next run. ``leave_out``: files never read (logtrack's own:
+    ``read.inputs.plan``).
     """
     hooks = hooks or Hooks()
-    inputs, problems = plan(config, paths, siblings=True, note=hooks.on_warning)
+    inputs, problems = plan(config, paths, siblings=True, note=hooks.on_warning, leave_out=leave_out)
     for problem in problems:
         if hooks.on_warning:
             hooks.on_warning(problem)
@@ -85,7 +87,7 @@ def ingest_paths(state: Store, config: Config, paths: Sequence[str], hooks: Hook
         if not report.vanished:
             break
         done = {name for name, _ in report.files}
-        again, _ = plan(config, paths, siblings=True)
+        again, _ = plan(config, paths, siblings=True, leave_out=leave_out)
         names.update(item.name for item in again)
         renamed = report.vanished
         more = ingest(state, config, [i for i in again if i.name not in done], hooks)

@@ -73,20 +73,22 @@ class Result:
         return self.tally.counts()
 
 
-def count(config: Config, paths: Sequence[str], *, strict: bool = False, hooks: Hooks | None = None) -> Result:
+def count(config: Config, paths: Sequence[str], *, strict: bool = False, hooks: Hooks | None = None,
+          leave_out: Sequence[str] = ()) -> Result:
     """Read every input and count listing views; raise on damaged lines if strict.
 
     Batches are parsed and classified on a small thread pool (Polars releases
     the GIL, so both cores work) and folded into the tally in file order, with
     at most ``READ_AHEAD`` batches waiting, so memory stays flat. A file that
     cannot be read is reported in ``Result.problems`` and the others go on.
+    ``leave_out``: files never read (``read.inputs.plan``).
     """
     hooks = hooks or Hooks()
     config.require_patterns()
     if config.rules.format != AUTO:
         formats.get(config.rules.format)  # a bad format is an error before any log is read
     planned: list[str] = []  # (said once the messages' order is kept, below)
-    inputs, problems = plan(config, paths, note=planned.append)
+    inputs, problems = plan(config, paths, note=planned.append, leave_out=leave_out)
     if (copied := twins.copies([item.name for item in inputs])):
         left = {name for _, name in copied}
         inputs = [item for item in inputs if item.name not in left]

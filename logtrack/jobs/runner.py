@@ -144,7 +144,7 @@ def run(config: Config, paths: Sequence[str], state: Location | Path | str, opti
             on_ingested(report)
         return report
     with open_state(location, config.settings.fleet, lock_wait=options.lock_wait) as store:
-        report = _ingest(store, config, paths, options, hooks)
+        report = _ingest(store, config, paths, options, hooks, location)
         if on_ingested:
             on_ingested(report)
         with store.uploading():  # the days due are found, and posted, by one host of the site at a time
@@ -172,11 +172,18 @@ def _say(hook: Callable[[str], None] | None, message: str) -> None:
         hook(message)
 
 
-def _ingest(state: Store, config: Config, paths: Sequence[str], options: RunOptions, hooks: Hooks) -> RunReport:
-    """Ingest this host's logs, and note the run: whether it read every log to its end, and when it began."""
+def _own_files(config: Config, location: Location) -> list[str]:
+    """logtrack's own files (the config's, the state's): never read as logs, whatever names them."""
+    return [name for name, _ in (*config.own_files(), *location.own_files())]
+
+
+def _ingest(state: Store, config: Config, paths: Sequence[str], options: RunOptions, hooks: Hooks,
+            location: Location) -> RunReport:
+    """Ingest this host's logs, and note the run: whether it read every log to its end, and when it began.
+    ``location``: the state's, whose files are not logs (in a dry run: the live state's, not its copy's)."""
     started = options.clock().timestamp()
     check_rules(state, config)
-    report = RunReport(ingest_paths(state, config, paths, hooks))
+    report = RunReport(ingest_paths(state, config, paths, hooks, _own_files(config, location)))
     state.finish_run(started, read_all=not report.ingest.vanished)
     return report
 
@@ -284,7 +291,7 @@ def _dry_run(config: Config, paths: Sequence[str], location: Location, options: 
                 pass  # nothing run into it yet: the dry run starts from an empty state, as a first run would
         with State.open(copy, site=fleet.site, host=host) as state:
             state.name = name or state.name  # (what its messages name is the user's state, not the copy)
-            report = _ingest(state, config, paths, options, hooks)
+            report = _ingest(state, config, paths, options, hooks, location)
             _find_due(state, config, options, report, hooks)
             for day in report.due:
                 for part in split_posts(state.totals(days=[day]), config.settings.max_listings_per_post):
@@ -439,7 +446,8 @@ def rebuild(config: Config, paths: Sequence[str], location: Location | Path | st
     hooks = hooks or Hooks()
     started = clock().timestamp()
     with open_state(where(location), config.settings.fleet, lock_wait=lock_wait) as state:
-        inputs, problems = plan(config, paths, siblings=True, note=hooks.on_warning)  # under the lock, as in run
+        inputs, problems = plan(config, paths, siblings=True, note=hooks.on_warning,  # under the lock, as in run
+                                leave_out=_own_files(config, where(location)))
         present: set[int] = set()
         for item in inputs:
             try:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import glob
 import os
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,8 +51,12 @@ class Hooks:
 
 
 def plan(config: Config, paths: Sequence[str], *, siblings: bool = False,
-         note: Callable[[str], None] | None = None) -> tuple[list[Input], list[str]]:
+         note: Callable[[str], None] | None = None,
+         leave_out: Collection[str] = ()) -> tuple[list[Input], list[str]]:
     """The files to read, each with its format when known, and the paths that named nothing.
+
+    ``leave_out``: files never read, whatever names them: logtrack's own (its state, its config), which a
+    directory's ``[logs] glob = "*"`` took for logs, each run warned about ("looks binary") and exit 4.
 
     ``siblings``: a log file named brings its rotated copies along (``files.expand``), as a directory's
     and an nginx config's logs always do: what an unattended run reads, which must not lose the lines
@@ -83,7 +87,10 @@ def plan(config: Config, paths: Sequence[str], *, siblings: bool = False,
         fixed = None if config.rules.format == AUTO else formats.get(config.rules.format)
         inputs.extend(Input(name, fixed) for name in expanded.files)
     first: dict[str, Input] = {}
+    own = {os.path.realpath(name) for name in leave_out}
     for item in inputs:
+        if own and os.path.realpath(item.name) in own:
+            continue
         first.setdefault(item.name, item)  # (a file the nginx config names keeps the format it gives)
     planned = [first[name] for name in files.once(list(first))]
     if unlogged and note and not any(os.path.realpath(item.name) == os.path.realpath(nginx_conf.BUILT_IN)

@@ -29,6 +29,15 @@ class Location:
 
         return shown(self.url) if self.url else str(self.path)
 
+    def own_files(self) -> list[tuple[str, str]]:
+        """The files of a SQLite state, each with what it is (none for PostgreSQL's): never a log to read, nor
+        an output to replace (``export -o state.db`` replaced a site's history)."""
+        if self.path is None:
+            return []
+        return [(f"{self.path}{end}", what) for end, what in (
+            ("", "the state"), ("-wal", "the state's journal"), ("-journal", "the state's journal"),
+            ("-shm", "the state's shared memory"), (".lock", "the state's lock"))]
+
     def exists(self) -> bool:
         """Whether there is a state to read (a PostgreSQL one is asked when opened)."""
         return self.url is not None or (self.path is not None and self.path.exists())

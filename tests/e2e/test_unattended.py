@@ -490,6 +490,22 @@ def test_a_supplier_renamed_after_its_days_went_up_never_counts_them_twice(cli, 
     assert code == 0 and "not posted again" not in err, err
 
 
+def test_logtracks_own_files_beside_the_logs_are_never_read_as_logs(cli, site) -> None:
+    """A config and a SQLite state kept in the folder of logs, read with ``[logs] glob = "*"``: each run read
+    the state (and its journal, its lock) as logs, "looks binary" three times over, exit 4; xml the config."""
+    logs, conf, gen = site
+    write(logs / "access.log", gen.lines)
+    inside = logs / "logtrack.toml"
+    inside.write_text(conf.read_text().replace("[logs]\n", '[logs]\nglob = "*"\n', 1) + '[state]\npath = "state.db"\n')
+    assert 'glob = "*"' in inside.read_text()
+    for command in (("run", "--no-upload"), ("run", "--no-upload"), ("run", "--dry-run"), ("rebuild",), ("xml",)):
+        code, out, err = cli(command[0], str(logs), "-c", str(inside), *command[1:])
+        assert code == 0, (command, err)
+        assert "warning" not in err and "state.db" not in err and "logtrack.toml:" not in err, (command, err)
+    assert xml_counts(out) == gen.expected
+    assert counts_of(logs / "state.db", cli) == gen.expected
+
+
 @pytest.mark.parametrize("named", [["{logs}", "{logs}/../lgos"], [], ["{logs}/../empty"]],
                          ids=["a path mistyped", "none", "an empty directory"])
 def test_a_rebuild_that_cannot_read_every_log_named_changes_nothing(cli, site, state_at: str,
