@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+import shlex
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from typer.core import TyperCommand
 
-from ..errors import InputError, OutputError
+from ..errors import InputError, OutputError, quoted
 from ..output import STDOUT, write_file
 from ..output import check as check_output
 from .app import (
@@ -129,7 +130,13 @@ def explain(
         # (os.fsencode: the line's bytes as the shell passed them, a line not UTF-8 with them)
         data = os.fsencode(line).rstrip(b"\r\n")
         if b"\n" not in data and line != "-":
-            _show(preview.explain(cfg, data))
+            explained = preview.explain(cfg, data)
+            if not explained.counted and " " not in line and os.path.isfile(line):
+                # (the name of a log where a line of it was meant: "does not match the log format", and why not)
+                _warning(f"{quoted(line)} is a file's name, explained here as a log line; to explain the file's "
+                         f"lines: logtrack explain - < {shlex.quote(line)}, or tail -n 5 {shlex.quote(line)} | "
+                         "logtrack explain -")
+            _show(explained)
             return
         # each line of stdin, or of a word that holds several ("$(tail -n 3 access.log)")
         found = preview.explain_lines(cfg, warn=_warning) if line == "-" else \

@@ -275,6 +275,21 @@ def test_explain_an_option_value_that_starts_with_a_dash_stays_a_value(cli) -> N
     assert "--listing-pattern '- no id': pattern '- no id' has no group named 'id'" in err
 
 
+def test_explain_given_a_file_name_says_how_to_explain_its_lines(cli, tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """`logtrack explain access.log` explained the name as a line: "does not match the log format", and no word
+    of why. The verdict stands; a warning says how to give the file's lines."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "access.log").write_text(LINES[0] + "\n")
+    code, out, err = cli("explain", "access.log", "--listing-pattern", PATTERN)
+    assert code == 0, err
+    assert out.decode().splitlines()[-1] == "verdict:    not counted: does not match the log format"
+    assert err == ("logtrack: warning: 'access.log' is a file's name, explained here as a log line; to explain the "
+                   "file's lines: logtrack explain - < access.log, or tail -n 5 access.log | logtrack explain -\n")
+    code, _, err = cli("explain", "elsewhere.log", "--listing-pattern", PATTERN)  # (no such file: a line)
+    assert code == 0 and err == ""
+
+
 def test_explain_each_line_of_stdin(cli) -> None:
     lines = [LINES[0], LINES[2], "garbage", DASH_LINE, ""]
     code, out, _ = cli("explain", "-", "--listing-pattern", PATTERN, input="\r\n".join(lines) + "\n")
