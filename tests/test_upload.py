@@ -29,6 +29,8 @@ def test_posts_never_split_a_view() -> None:
     ("2026-11-02T12:00", "22:00-06:00", False),  # 06:00: the end is outside
     ("2026-07-02T03:30", "22:00-06:00", True),   # 22:30 in CDT: the zone's summer time is followed
     ("2026-11-02T15:00", "09:00-17:00", True),   # a window within one day
+    ("2026-11-02T15:00", "09:00-09:00", True),   # one that ends where it starts: the whole day (was no minute)
+    ("2026-11-02T04:00", "22:00-22:00", True),   # (22:00: its start)
 ])
 def test_the_posting_window_is_in_its_zone(utc: str, window: str, inside: bool) -> None:
     now = datetime.fromisoformat(utc).replace(tzinfo=UTC)

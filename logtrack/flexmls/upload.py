@@ -112,10 +112,13 @@ def key_status(env_value: str | None, key_file: str | None) -> tuple[bool, str]:
 
 
 def in_window(now: datetime, window: str, zone: str) -> bool:
-    """Is ``now`` inside "HH:MM-HH:MM" in ``zone``? A window may wrap midnight."""
+    """Is ``now`` inside "HH:MM-HH:MM" in ``zone``? A window may wrap midnight; one that ends where it starts
+    ("00:00-00:00") is the whole day (it held no minute at all: every day due deferred, run after run)."""
     start, end = parse_window(window)
     local = now.astimezone(ZoneInfo(zone)).time()
-    if start <= end:
+    if start == end:
+        return True
+    if start < end:
         return start <= local < end
     return local >= start or local < end
 
