@@ -134,6 +134,7 @@ schema_location = "urn:x ViewTracking.xsd"
         ('[logs]\nnginx_conf = "a\\u0000b"\n', "[logs] nginx_conf: 'a\\x00b' holds a NUL character"),
         ('[upload]\napi_key_file = "\\u0000"\n', "[upload] api_key_file: '\\x00' holds a NUL character"),
         ('[state]\npath = "s\\u0000.db"\n', "[state] path: 's\\x00.db' holds a NUL character"),
+        ('[state]\nurl = "sqlite:///s\\u0000.db"\n', "[state] url: 'sqlite:///s\\x00.db' holds a NUL character"),
         ("[fleet]\nhost = ''\n", "[fleet] host '' is not a name"),
         ("[fleet]\nhosts = 'web1'\n", "unknown key [fleet] hosts"),
         ("[state]\npath = 'a.db'\nurl = 'sqlite:////tmp/a.db'\n", "[state] has both path and url"),

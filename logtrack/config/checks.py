@@ -109,6 +109,8 @@ def state_url_of(section: Mapping[str, Any], where: str) -> str | None:
         return None
     if "path" in section:
         raise ConfigError(f"{where}: [state] has both path and url", "keep one: url = 'sqlite:///PATH' is path")
+    if isinstance(url, str) and "\x00" in url:  # (as a path's: no file system or server takes one)
+        raise ConfigError(f"{where}: [state] url: {url!r} holds a NUL character, which no URL can hold")
     return str(url)  # checked (no password, a scheme logtrack keeps) by state.locate.parse, before any log is read
 
 
