@@ -75,19 +75,23 @@ def shadowed_suppliers(rules: tuple[SupplierRule, ...]) -> list[str]:
     """Each domain or virtual host of a supplier rule that an earlier rule of another supplier always takes
     first (the first matching rule wins), said: its views go to the earlier supplier, which is most likely not
     what was meant (two rules for one portal, or a subdomain listed after its domain)."""
+    def takes(other: SupplierRule, kind: str, name: str) -> str | None:
+        """The domain or host of ``other`` that matches all ``name`` does, if one does."""
+        if kind == "host":
+            return name if name in other.host else None
+        return next((under for under in other.referrer if name == under or name.endswith("." + under)), None)
+
     said = []
     for i, rule in enumerate(rules):
-        for kind, names in (("referrer", rule.referrer), ("host", rule.host)):
-            for name in names:
-                earlier = next(((j, other, under) for j, other in enumerate(rules[:i]) if other.name != rule.name
-                                for under in (other.referrer if kind == "referrer" else other.host)
-                                if name == under or (kind == "referrer" and name.endswith("." + under))), None)
-                if earlier is not None:
-                    j, other, under = earlier
-                    said.append(f"[[suppliers]] #{i + 1} ({shown(rule.name) or 'Other'}) {kind} {quoted(name)} "
-                                f"never decides: #{j + 1} ({shown(other.name) or 'Other'}) takes "
-                                f"{'it' if name == under else 'every host under ' + quoted(under)} first (the first "
-                                "matching rule wins); take it out of one of them, or put the rule meant first")
+        for kind, name in [*(("referrer", n) for n in rule.referrer), *(("host", n) for n in rule.host)]:
+            earlier = next(((j, other, under) for j, other in enumerate(rules[:i])
+                            if other.name != rule.name and (under := takes(other, kind, name))), None)
+            if earlier is not None:
+                j, other, under = earlier
+                said.append(f"[[suppliers]] #{i + 1} ({shown(rule.name) or 'Other'}) {kind} {quoted(name)} "
+                            f"never decides: #{j + 1} ({shown(other.name) or 'Other'}) takes "
+                            f"{'it' if name == under else 'every host under ' + quoted(under)} first (the first "
+                            "matching rule wins); take it out of one of them, or put the rule meant first")
     return said
 
 

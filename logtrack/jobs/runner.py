@@ -445,9 +445,10 @@ def rebuild(config: Config, paths: Sequence[str], location: Location | Path | st
     """
     hooks = hooks or Hooks()
     started = clock().timestamp()
-    with open_state(where(location), config.settings.fleet, lock_wait=lock_wait) as state:
+    located = where(location)
+    with open_state(located, config.settings.fleet, lock_wait=lock_wait) as state:
         inputs, problems = plan(config, paths, siblings=True, note=hooks.on_warning,  # under the lock, as in run
-                                leave_out=_own_files(config, where(location)))
+                                leave_out=_own_files(config, located))
         present: set[int] = set()
         for item in inputs:
             try:

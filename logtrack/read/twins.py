@@ -136,12 +136,12 @@ def _prefix(one: str, other: str) -> str | None:
         return None
     a, b = _until_cut(chunks_a), _until_cut(chunks_b)
     try:
-        rest_a = rest_b = b""
+        rest_a = rest_b = memoryview(b"")  # (views: a chunk's rest is not copied at each step)
         while True:
             if not rest_a:
-                rest_a = next(a, b"")
+                rest_a = memoryview(next(a, b""))
             if not rest_b:
-                rest_b = next(b, b"")
+                rest_b = memoryview(next(b, b""))
             if not rest_a:
                 return other if not rest_b else one
             if not rest_b:
