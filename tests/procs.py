@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import sqlite3
 import subprocess
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -37,24 +39,35 @@ def lines_read(state: Path | str) -> int:
 
 def kill_mid_run(cmd: list[str], state: Path | str, delay: float,
                  progress: Callable[[Path | str], int] = lines_read) -> bool:
-    """Start a run, SIGKILL it `delay` s after it first commits progress; False if it ended first.
+    """Start a run, SIGKILL it `delay` s after it first commits progress; False if it ended first."""
+    return signal_mid_run(cmd, state, delay, progress) is not None
+
+
+def signal_mid_run(cmd: list[str], state: Path | str, delay: float,
+                   progress: Callable[[Path | str], int] = lines_read,
+                   sig: signal.Signals = signal.SIGKILL) -> tuple[int, str] | None:
+    """Start a run, send it `sig` `delay` s after it first commits progress: its exit status and stderr then,
+    or None if it ended first.
 
     The run reads in 1 MiB batches (`BATCH_ENV`), so that it commits many
-    times and is still at work when the kill comes, on a fast machine too.
-    `progress` says how far the state has got; the kill waits for it to grow.
+    times and is still at work when the signal comes, on a fast machine too.
+    `progress` says how far the state has got; the signal waits for it to grow.
     """
     before = progress(state)
-    proc = subprocess.Popen(cmd, env={**os.environ, "TZ": "UTC", BATCH_ENV: "1"}, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    try:
-        while proc.poll() is None:
-            if progress(state) > before:
-                time.sleep(delay)
-                if proc.poll() is None:
-                    proc.kill()
-                    return True
-                break
-            time.sleep(0.01)
-        return False
-    finally:
-        proc.wait()
+    with tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(cmd, env={**os.environ, "TZ": "UTC", BATCH_ENV: "1"}, stdout=subprocess.DEVNULL,
+                                stderr=err)
+        try:
+            while proc.poll() is None:
+                if progress(state) > before:
+                    time.sleep(delay)
+                    if proc.poll() is None:
+                        proc.send_signal(sig)
+                        status = proc.wait()
+                        err.seek(0)
+                        return status, err.read().decode()
+                    break
+                time.sleep(0.01)
+            return None
+        finally:
+            proc.wait()

@@ -14,7 +14,7 @@ from typing import NoReturn
 
 from ..errors import ExitCode
 from . import preview, report, unattended  # noqa: F401  (importing them registers their commands)
-from .app import app, stdout_error
+from .app import app, stdout_error, stop_on_signals
 
 
 def run() -> NoReturn:
@@ -22,6 +22,7 @@ def run() -> NoReturn:
     from . import allocator
 
     _output_streams()
+    stop_on_signals()
     allocator.tune()
     argv = sys.argv[1:]
     if "--debug" in argv[1:]:

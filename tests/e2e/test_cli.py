@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import gzip
 import os
+import signal
+import subprocess
+import sys
 import threading
 from collections import Counter
 from dataclasses import replace
@@ -82,6 +85,29 @@ def test_a_pipe_is_read_as_stdin_is(cli, log: Path, tmp_path: Path, compress: bo
         feeder.join(timeout=10)
     assert (code, err) == (ExitCode.OK, "")
     assert xml_counts(out) == {("2026-11-01", "", "42"): 2}
+
+
+def test_sigterm_while_reading_ends_xml_with_a_word_and_no_output(tmp_path: Path) -> None:
+    """A pipe whose writer stalls, and systemd's stop or `timeout` sends SIGTERM: xml ends, says why, with the
+    shell's code, and leaves neither the output nor a temporary file of it. SIGTERM ended it without a word."""
+    fifo = tmp_path / "access.fifo"
+    os.mkfifo(fifo)
+    out = tmp_path / "views.xml"
+    lines = b"".join(b'1.2.3.4 - - [01/Nov/2026:10:00:00 +0000] "GET /listing/%d HTTP/1.1" 200 5 "-" "Mozilla/5.0"\n'
+                     % n for n in range(4000))
+    proc = subprocess.Popen([sys.executable, "-m", "logtrack", "xml", str(fifo), "-o", str(out), "-q",
+                             "--format", "combined", "--listing-pattern", PATTERN], stderr=subprocess.PIPE)
+    try:
+        with open(fifo, "wb") as writer:
+            writer.write(lines)  # more than a pipe holds: once written, logtrack is reading
+            writer.flush()
+            proc.send_signal(signal.SIGTERM)
+            _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert (proc.returncode, err.decode().strip()) == (128 + signal.SIGTERM, "logtrack: error: stopped by SIGTERM")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["access.fifo"]
 
 
 def test_run_leaves_a_pipe_to_xml(cli, tmp_path: Path) -> None:

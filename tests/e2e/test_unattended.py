@@ -7,6 +7,7 @@ import gzip
 import os
 import re
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -30,7 +31,7 @@ from logtrack.read import parts
 
 import loggen
 from conftest import sqlite_db, xml_counts
-from procs import kill_mid_run
+from procs import kill_mid_run, signal_mid_run
 from sites import KEY, TZ, Sandbox, counts_of, upload_config, write
 
 LOGTRACK = [sys.executable, "-m", "logtrack"]
@@ -330,6 +331,26 @@ def test_sigkill_at_any_moment_loses_and_doubles_nothing(site, tmp_path: Path, c
     # killed just after a commit, and inside the next batch: both must lose and double nothing
     killed = sum(kill_mid_run(cmd, state, delay) for delay in (0.0, 0.15, 0.0, 0.1))
     assert killed >= 2, "the runs finished before they could be killed; the test proves nothing"
+    assert subprocess.run(cmd, env={**os.environ, "TZ": "UTC"}).returncode == 0
+    assert counts_of(state, cli) == big.expected
+
+
+@pytest.mark.parametrize(("sig", "said"), [(signal.SIGTERM, "logtrack: error: stopped by SIGTERM"),
+                                          (signal.SIGINT, "logtrack: error: interrupted")])
+def test_sigterm_or_ctrl_c_mid_run_says_so_and_loses_and_doubles_nothing(site, tmp_path: Path, cli, sig: int,
+                                                                          said: str) -> None:
+    """systemd's stop, `timeout` or Ctrl-C: the run ends at once, says why with the shell's code (128 + the
+    signal), and keeps what it committed. SIGTERM ended it without a word, as its default does."""
+    logs, conf, _ = site
+    big = loggen.generate(36, 160_000, "combined", "nginx", [-6, 0], TZ, loggen.START, 4, chronological=True)
+    write(logs / "access.log", big.lines)
+    state = tmp_path / "state.db"
+    cmd = [*LOGTRACK, "run", str(logs), "--config", str(conf), "--state", str(state), "--no-upload", "-q"]
+    stopped = signal_mid_run(cmd, state, 0.0, sig=signal.Signals(sig))
+    assert stopped is not None, "the run finished before the signal came; the test proves nothing"
+    status, err = stopped
+    assert (status, err.strip()) == (128 + sig, said)
+    assert 0 < sum(counts_of(state, cli).values()) < sum(big.expected.values())  # it stopped part way
     assert subprocess.run(cmd, env={**os.environ, "TZ": "UTC"}).returncode == 0
     assert counts_of(state, cli) == big.expected
 
