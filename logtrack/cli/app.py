@@ -80,12 +80,14 @@ class Stopped(KeyboardInterrupt):
 
 def stop_on_signals() -> None:
     """SIGTERM ends a command as Ctrl-C does (``Stopped``). Only the console script asks for it: the main
-    thread's handler is the process's, not a library's to set."""
+    thread's handler is the process's, not a library's to set. A signal the parent set to be ignored stays
+    ignored, as it would have been."""
 
     def stop(signum: int, _frame: object) -> None:
         raise Stopped(signum)
 
-    signal.signal(signal.SIGTERM, stop)
+    if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, stop)
 
 
 @contextmanager
