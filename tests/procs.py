@@ -45,18 +45,19 @@ def kill_mid_run(cmd: list[str], state: Path | str, delay: float,
 
 def signal_mid_run(cmd: list[str], state: Path | str, delay: float,
                    progress: Callable[[Path | str], int] = lines_read,
-                   sig: signal.Signals = signal.SIGKILL) -> tuple[int, str] | None:
+                   sig: signal.Signals = signal.SIGKILL, env: dict[str, str] | None = None) -> tuple[int, str] | None:
     """Start a run, send it `sig` `delay` s after it first commits progress: its exit status and stderr then,
     or None if it ended first.
 
     The run reads in 1 MiB batches (`BATCH_ENV`), so that it commits many
     times and is still at work when the signal comes, on a fast machine too.
-    `progress` says how far the state has got; the signal waits for it to grow.
+    `progress` says how far the state has got; the signal waits for it to grow. `env`: more of the run's
+    environment.
     """
     before = progress(state)
     with tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen(cmd, env={**os.environ, "TZ": "UTC", BATCH_ENV: "1"}, stdout=subprocess.DEVNULL,
-                                stderr=err)
+        proc = subprocess.Popen(cmd, env={**os.environ, "TZ": "UTC", BATCH_ENV: "1", **(env or {})},
+                                stdout=subprocess.DEVNULL, stderr=err)
         try:
             while proc.poll() is None:
                 if progress(state) > before:

@@ -20,7 +20,8 @@ PACKAGE = Path(__file__).resolve().parent.parent / "logtrack"
 # stage -> the stages it may import (the top level's shared modules are stages of their own)
 ALLOWED: dict[str, set[str]] = {
     "errors": set(),
-    "output": {"errors"},
+    "leftovers": set(),  # scratch files, removed if the process is stopped
+    "output": {"errors", "leftovers"},
     "frames": set(),  # how Polars queries are run
     "formats": {"errors"},
     "config": {"errors", "formats"},
@@ -30,9 +31,9 @@ ALLOWED: dict[str, set[str]] = {
     "count": {"errors", "config", "formats", "frames", "read", "verdicts", "parse"},
     "state": {"errors", "config"},
     "flexmls": {"errors", "config", "output"},
-    "jobs": {"errors", "config", "output", "formats", "frames", "read", "verdicts", "parse", "count", "state",
+    "jobs": {"errors", "leftovers", "config", "output", "formats", "frames", "read", "verdicts", "parse", "count", "state",
              "flexmls"},
-    "cli": {"errors", "config", "output", "formats", "frames", "read", "verdicts", "parse", "count", "state",
+    "cli": {"errors", "leftovers", "config", "output", "formats", "frames", "read", "verdicts", "parse", "count", "state",
             "flexmls", "jobs"},
     "__main__": {"cli"},
 }

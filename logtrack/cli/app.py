@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import signal
 import sys
 import traceback
 from collections.abc import Iterator
@@ -67,29 +66,6 @@ def one_line(text: str) -> str:
     return text.translate(_ALL_CONTROLS)
 
 
-class Stopped(KeyboardInterrupt):
-    """A signal that asks a process to end (SIGTERM: systemd's stop, ``timeout``, a shutdown), raised where
-    the main thread is, as Ctrl-C is: the transaction in hand rolls back, an output half written is removed,
-    and the boundary says why it stopped. Left to its default, SIGTERM ended the process without a word, and
-    left an output's temporary file behind."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(signum)
-        self.signum = signum
-
-
-def stop_on_signals() -> None:
-    """SIGTERM ends a command as Ctrl-C does (``Stopped``). Only the console script asks for it: the main
-    thread's handler is the process's, not a library's to set. A signal the parent set to be ignored stays
-    ignored, as it would have been."""
-
-    def stop(signum: int, _frame: object) -> None:
-        raise Stopped(signum)
-
-    if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
-        signal.signal(signal.SIGTERM, stop)
-
-
 @contextmanager
 def boundary() -> Iterator[None]:
     """Turn library errors into one line on stderr and an exit code."""
@@ -103,12 +79,9 @@ def boundary() -> Iterator[None]:
             for line in exc.detail.splitlines():
                 _stderr(line)
         raise typer.Exit(int(exc.exit_code)) from None
-    except KeyboardInterrupt as exc:
-        # (what a run committed before stays, and the next run goes on from there; the shell's code, 128 + signal)
-        signum = exc.signum if isinstance(exc, Stopped) else signal.SIGINT
-        _stderr("logtrack: error: interrupted" if signum == signal.SIGINT
-                else f"logtrack: error: stopped by {signal.Signals(signum).name}")
-        raise typer.Exit(128 + signum) from None
+    except KeyboardInterrupt:
+        _stderr("logtrack: error: interrupted")
+        raise typer.Exit(130) from None
     except BrokenPipeError:
         # stdout's reader stopped early (`| head`): no bug, and nothing more can go there
         _stdout_to_devnull()

@@ -14,7 +14,8 @@ from typing import NoReturn
 
 from ..errors import ExitCode
 from . import preview, report, unattended  # noqa: F401  (importing them registers their commands)
-from .app import app, stdout_error, stop_on_signals
+from .app import app, stdout_error
+from .signals import stop_on_sigterm
 
 
 def run() -> NoReturn:
@@ -22,7 +23,7 @@ def run() -> NoReturn:
     from . import allocator
 
     _output_streams()
-    stop_on_signals()
+    stop_on_sigterm()
     allocator.tune()
     argv = sys.argv[1:]
     if "--debug" in argv[1:]:

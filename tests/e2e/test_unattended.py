@@ -31,7 +31,7 @@ from logtrack.read import parts
 
 import loggen
 from conftest import sqlite_db, xml_counts
-from procs import kill_mid_run, signal_mid_run
+from procs import kill_mid_run, lines_read, signal_mid_run
 from sites import KEY, TZ, Sandbox, counts_of, upload_config, write
 
 LOGTRACK = [sys.executable, "-m", "logtrack"]
@@ -339,8 +339,8 @@ def test_sigkill_at_any_moment_loses_and_doubles_nothing(site, tmp_path: Path, c
                                           (signal.SIGINT, "logtrack: error: interrupted")])
 def test_sigterm_or_ctrl_c_mid_run_says_so_and_loses_and_doubles_nothing(site, tmp_path: Path, cli, sig: int,
                                                                           said: str) -> None:
-    """systemd's stop, `timeout` or Ctrl-C: the run ends at once, says why with the shell's code (128 + the
-    signal), and keeps what it committed. SIGTERM ended it without a word, as its default does."""
+    """systemd's stop, `timeout` or Ctrl-C: the run ends, says why with the shell's code (128 + the signal),
+    and keeps what it committed. SIGTERM ended it without a word, as its default does."""
     logs, conf, _ = site
     big = loggen.generate(36, 160_000, "combined", "nginx", [-6, 0], TZ, loggen.START, 4, chronological=True)
     write(logs / "access.log", big.lines)
@@ -353,6 +353,26 @@ def test_sigterm_or_ctrl_c_mid_run_says_so_and_loses_and_doubles_nothing(site, t
     assert 0 < sum(counts_of(state, cli).values()) < sum(big.expected.values())  # it stopped part way
     assert subprocess.run(cmd, env={**os.environ, "TZ": "UTC"}).returncode == 0
     assert counts_of(state, cli) == big.expected
+
+
+def test_sigterm_mid_dry_run_leaves_no_copy_of_the_state(site, tmp_path: Path, cli) -> None:
+    """A dry run counts into a copy of the state in the temporary directory, as large as the state: stopped by
+    SIGTERM, it removes the copy. Left to SIGTERM's default, each stopped dry run left one behind."""
+    logs, conf, _ = site
+    big = loggen.generate(37, 160_000, "combined", "nginx", [-6, 0], TZ, loggen.START, 4, chronological=True)
+    write(logs / "access.log", big.lines)
+    state, scratch = tmp_path / "state.db", tmp_path / "scratch"
+    scratch.mkdir()
+    cmd = [*LOGTRACK, "run", str(logs), "--config", str(conf), "--state", str(state), "--dry-run", "-q"]
+
+    def copied(_: Path | str) -> int:
+        return sum(lines_read(copy) for copy in scratch.glob("logtrack-dry-*/state.db"))
+
+    stopped = signal_mid_run(cmd, state, 0.0, copied, signal.SIGTERM, env={"TMPDIR": str(scratch)})
+    assert stopped is not None, "the dry run finished before the signal came; the test proves nothing"
+    assert (stopped[0], stopped[1].strip()) == (128 + signal.SIGTERM, "logtrack: error: stopped by SIGTERM")
+    assert list(scratch.iterdir()) == []
+    assert not state.exists()  # (a dry run never makes the state it would copy)
 
 
 def test_sigkill_over_many_small_files_loses_and_doubles_nothing(site, tmp_path: Path, cli, state_at: str) -> None:
