@@ -11,6 +11,7 @@ import contextlib
 import errno
 import os
 import sys
+import threading
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,6 +31,7 @@ from ..output import write_error
 from ..read.files import shortened
 from ..read.inputs import AUTO, Hooks
 from ..state.locate import Location, parse
+from . import signals
 from .progress import progress_bar
 
 if TYPE_CHECKING:
@@ -80,6 +82,8 @@ def boundary() -> Iterator[None]:
                 _stderr(line)
         raise typer.Exit(int(exc.exit_code)) from None
     except KeyboardInterrupt:
+        if not signals.ending():  # (the watcher found this thread stuck, and is ending the process itself)
+            threading.Event().wait()
         _stderr("logtrack: error: interrupted")
         raise typer.Exit(130) from None
     except BrokenPipeError:

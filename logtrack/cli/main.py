@@ -15,7 +15,7 @@ from typing import NoReturn
 from ..errors import ExitCode
 from . import preview, report, unattended  # noqa: F401  (importing them registers their commands)
 from .app import app, stdout_error
-from .signals import stop_on_sigterm
+from .signals import watch
 
 
 def run() -> NoReturn:
@@ -23,7 +23,7 @@ def run() -> NoReturn:
     from . import allocator
 
     _output_streams()
-    stop_on_sigterm()
+    watch()  # (SIGTERM and a Ctrl-C the main thread is too stuck to see)
     allocator.tune()
     argv = sys.argv[1:]
     if "--debug" in argv[1:]:

@@ -87,9 +87,13 @@ def test_a_pipe_is_read_as_stdin_is(cli, log: Path, tmp_path: Path, compress: bo
     assert xml_counts(out) == {("2026-11-01", "", "42"): 2}
 
 
-def test_sigterm_while_reading_ends_xml_with_a_word_and_no_output(tmp_path: Path) -> None:
-    """A pipe whose writer stalls, and systemd's stop or `timeout` sends SIGTERM: xml ends, says why, with the
-    shell's code, and leaves neither the output nor a temporary file of it. SIGTERM ended it without a word."""
+@pytest.mark.parametrize(("sig", "said"), [(signal.SIGTERM, "logtrack: error: stopped by SIGTERM"),
+                                          (signal.SIGINT, "logtrack: error: interrupted")])
+def test_a_signal_while_the_input_stalls_ends_xml_with_a_word_and_no_output(tmp_path: Path, sig: int,
+                                                                           said: str) -> None:
+    """A pipe whose writer stalls, and systemd's stop, `timeout` or Ctrl-C: xml ends, says why, with the shell's
+    code, and leaves neither the output nor a temporary file of it. SIGTERM ended it without a word; Ctrl-C
+    did nothing until more input came (the main thread waited on the reading worker, and never saw it)."""
     fifo = tmp_path / "access.fifo"
     os.mkfifo(fifo)
     out = tmp_path / "views.xml"
@@ -101,12 +105,12 @@ def test_sigterm_while_reading_ends_xml_with_a_word_and_no_output(tmp_path: Path
         with open(fifo, "wb") as writer:
             writer.write(lines)  # more than a pipe holds: once written, logtrack is reading
             writer.flush()
-            proc.send_signal(signal.SIGTERM)
+            proc.send_signal(sig)
             _, err = proc.communicate(timeout=60)
     finally:
         proc.kill()
         proc.wait()
-    assert (proc.returncode, err.decode().strip()) == (128 + signal.SIGTERM, "logtrack: error: stopped by SIGTERM")
+    assert (proc.returncode, err.decode().strip()) == (128 + sig, said)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["access.fifo"]
 
 
