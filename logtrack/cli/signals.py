@@ -1,7 +1,7 @@
 """SIGTERM and Ctrl-C: the process ends, says why, and leaves no scratch, even while its input stalls.
 
-Left to its default, SIGTERM (systemd's stop, ``timeout``, a shutdown)
-ended logtrack without a word, and left its scratch behind
+Left to its default, SIGTERM (systemd's stop, ``timeout``, a shutdown),
+or SIGHUP (the terminal closed), ended logtrack without a word, and left its scratch behind
 (``leftovers``: a dry run's copy of the state, as large as the state, in
 the temporary directory; an output's temporary file beside the output).
 Now the process ends at once, as a crash would, after removing its
@@ -14,7 +14,7 @@ another thread, and the main thread may be waiting for a worker that
 reads a pipe whose writer stalled (``xml -`` with nothing typed, a FIFO):
 it would not see the signal until more input came. Ctrl-C, Python's
 KeyboardInterrupt, hung so. A thread of its own waits on the signals'
-wake-up descriptor: SIGTERM ends the process there; Ctrl-C is the main
+wake-up descriptor: SIGTERM and SIGHUP end the process there; Ctrl-C is the main
 thread's to handle (it rolls back, closes, and says "interrupted"), and
 only if the process is still there ``GRACE`` seconds later does the
 thread end it the same way.
@@ -31,7 +31,10 @@ import threading
 from .. import leftovers
 
 GRACE = 3.0  # seconds the main thread has to end on Ctrl-C before the watcher ends the process
-_CODES = {signal.SIGTERM: (128 + signal.SIGTERM, "stopped by SIGTERM"), signal.SIGINT: (130, "interrupted")}
+_CODES = {signal.SIGTERM: (128 + signal.SIGTERM, "stopped by SIGTERM"),
+          signal.SIGHUP: (128 + signal.SIGHUP, "stopped by SIGHUP"),  # (its terminal closed)
+          signal.SIGINT: (128 + signal.SIGINT, "interrupted")}
+_AT_ONCE = (signal.SIGTERM, signal.SIGHUP)
 _ENDING = threading.Lock()  # taken by whichever ends the process: the main thread's boundary, or the watcher
 _watching = False
 
@@ -42,8 +45,9 @@ def watch() -> None:
     global _watching
     read_end, write_end = os.pipe()
     os.set_blocking(write_end, False)  # (as set_wakeup_fd wants: a full pipe must not block the handler)
-    if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
-        signal.signal(signal.SIGTERM, _noted)
+    for signum in _AT_ONCE:
+        if signal.getsignal(signum) == signal.SIG_DFL:  # (nohup's SIGHUP stays ignored)
+            signal.signal(signum, _noted)
     signal.set_wakeup_fd(write_end, warn_on_full_buffer=False)
     threading.Thread(target=_watch, args=(read_end,), name="logtrack-signals", daemon=True).start()
     _watching = True
@@ -56,7 +60,7 @@ def ending() -> bool:
 
 
 def _noted(_signum: int, _frame: object) -> None:
-    """The main thread's part of SIGTERM: nothing (``_watch`` ends the process). A handler must be Python's
+    """The main thread's part of SIGTERM and SIGHUP: nothing (``_watch`` ends the process). A handler must be Python's
     for the signal to be written to the wake-up descriptor."""
 
 
@@ -68,8 +72,8 @@ def _watch(fd: int) -> None:
             continue
         if not got:
             return
-        if signal.SIGTERM in got:
-            _end(signal.SIGTERM)
+        if at_once := [signum for signum in _AT_ONCE if signum in got]:
+            _end(at_once[0])
         elif signal.SIGINT in got:
             timer = threading.Timer(GRACE, _end, (signal.SIGINT,))
             timer.daemon = True

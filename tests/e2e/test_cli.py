@@ -8,9 +8,13 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
+from typing import IO
 
 import pytest
 
@@ -88,30 +92,51 @@ def test_a_pipe_is_read_as_stdin_is(cli, log: Path, tmp_path: Path, compress: bo
 
 
 @pytest.mark.parametrize(("sig", "said"), [(signal.SIGTERM, "logtrack: error: stopped by SIGTERM"),
+                                          (signal.SIGHUP, "logtrack: error: stopped by SIGHUP"),
                                           (signal.SIGINT, "logtrack: error: interrupted")])
 def test_a_signal_while_the_input_stalls_ends_xml_with_a_word_and_no_output(tmp_path: Path, sig: int,
                                                                            said: str) -> None:
-    """A pipe whose writer stalls, and systemd's stop, `timeout` or Ctrl-C: xml ends, says why, with the shell's
-    code, and leaves neither the output nor a temporary file of it. SIGTERM ended it without a word; Ctrl-C
-    did nothing until more input came (the main thread waited on the reading worker, and never saw it)."""
-    fifo = tmp_path / "access.fifo"
+    """A pipe whose writer stalls, and systemd's stop, `timeout`, a closed terminal or Ctrl-C: xml ends, says
+    why, with the shell's code, and leaves neither the output nor a temporary file of it. SIGTERM ended it
+    without a word; Ctrl-C did nothing until more input came (the main thread waited on the reading worker,
+    and never saw it)."""
+    with _xml_of_a_stalled_pipe(tmp_path) as (proc, _):
+        proc.send_signal(sig)
+        _, err = proc.communicate(timeout=60)
+    assert (proc.returncode, err.decode().strip()) == (128 + sig, said)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["access.fifo"]
+
+
+def test_under_nohup_a_closed_terminal_changes_nothing(tmp_path: Path) -> None:
+    """SIGHUP ignored by the parent (nohup) stays ignored: the count goes on to its end."""
+    with _xml_of_a_stalled_pipe(tmp_path, ignore_hup=True) as (proc, writer):
+        proc.send_signal(signal.SIGHUP)
+        time.sleep(0.3)
+        assert proc.poll() is None
+        writer.close()
+        _, err = proc.communicate(timeout=60)
+    assert (proc.returncode, err) == (0, b"")
+    assert len(xml_counts((tmp_path / "views.xml").read_bytes())) == 4000
+
+
+@contextmanager
+def _xml_of_a_stalled_pipe(folder: Path, ignore_hup: bool = False) -> Iterator[tuple[subprocess.Popen[bytes], IO[bytes]]]:
+    """`logtrack xml` reading a FIFO whose writer has written 4,000 lines and stalls, with the writer."""
+    fifo = folder / "access.fifo"
     os.mkfifo(fifo)
-    out = tmp_path / "views.xml"
     lines = b"".join(b'1.2.3.4 - - [01/Nov/2026:10:00:00 +0000] "GET /listing/%d HTTP/1.1" 200 5 "-" "Mozilla/5.0"\n'
                      % n for n in range(4000))
-    proc = subprocess.Popen([sys.executable, "-m", "logtrack", "xml", str(fifo), "-o", str(out), "-q",
-                             "--format", "combined", "--listing-pattern", PATTERN], stderr=subprocess.PIPE)
+    proc = subprocess.Popen([sys.executable, "-m", "logtrack", "xml", str(fifo), "-o", str(folder / "views.xml"),
+                             "-q", "--format", "combined", "--listing-pattern", PATTERN], stderr=subprocess.PIPE,
+                            preexec_fn=(lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN)) if ignore_hup else None)
     try:
         with open(fifo, "wb") as writer:
             writer.write(lines)  # more than a pipe holds: once written, logtrack is reading
             writer.flush()
-            proc.send_signal(sig)
-            _, err = proc.communicate(timeout=60)
+            yield proc, writer
     finally:
         proc.kill()
         proc.wait()
-    assert (proc.returncode, err.decode().strip()) == (128 + sig, said)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["access.fifo"]
 
 
 def test_run_leaves_a_pipe_to_xml(cli, tmp_path: Path) -> None:
