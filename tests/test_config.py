@@ -82,6 +82,20 @@ schema_location = "urn:x ViewTracking.xsd"
         ("[logs]\ntimezone = 'Factory'\n", "[logs] timezone: unknown time zone 'Factory'"),
         ("[logs]\ntimezone = 'posix/America/Chicago'\n", "[logs] timezone: unknown time zone 'posix/America/Chicago'"),
         ("[upload]\nwindow_timezone = 'right/UTC'\n", "[upload] window_timezone: unknown time zone 'right/UTC'"),
+        # (a zone almost right: the fix names the zone meant, or says why an offset is none)
+        ("[logs]\ntimezone = 'america/chicago'\n", "[logs] timezone: unknown time zone 'america/chicago'; write it "
+                                                     "'America/Chicago' (zone names are case-sensitive)"),
+        ("[logs]\nlog_timezone = 'utc'\n", "[logs] log_timezone: unknown time zone 'utc'; write it 'UTC' (zone "
+                                            "names are case-sensitive)"),
+        ("[logs]\ntimezone = 'America/Chicago '\n", "write it 'America/Chicago' (without the spaces around it)"),
+        ("[logs]\nlog_timezone = 'Z'\n", "[logs] log_timezone: unknown time zone 'Z'; write it 'UTC'"),
+        ("[logs]\ntimezone = '-0600'\n", "[logs] timezone: unknown time zone '-0600'; an offset is not a zone: it "
+         "has no daylight saving time, so where the clocks change, half the year's days would end an hour off; name "
+         "the region's zone, such as 'America/Chicago'; for UTC-6 all year, 'Etc/GMT+6' (its sign is POSIX's, the "
+         "other way round)"),
+        ("[upload]\nwindow_timezone = 'UTC+5:30'\n", "[upload] window_timezone: unknown time zone 'UTC+5:30'; an "
+         "offset is not a zone: it has no daylight saving time, so where the clocks change, half the year's days "
+         "would end an hour off; name the region's zone, such as 'America/Chicago'"),
         ("[filters]\nstatus = [200, 999]\n", "[filters] status[1]: 999 is not an HTTP status code"),
         ("[filters]\nexclude_bots = 'yes'\n", "[filters] exclude_bots must be true or false"),
         # (no view has an empty method or one with a space, nor is it in an empty list: each counted nothing)

@@ -335,10 +335,36 @@ def check_timezone(name: str, label: str) -> str:
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(
             f"{label}: unknown time zone {name!r}" + (" (the name of a file, not of a zone)" if local else ""),
-            "use an IANA name such as 'America/Chicago' or 'UTC'"
+            _zone_fix(name) or "use an IANA name such as 'America/Chicago' or 'UTC'"
             + ("; `timedatectl show -p Timezone --value` prints this machine's" if local else ""),
         ) from None
     return name
+
+
+_OFFSET = re.compile(r"(?:UTC|GMT)?([+-])([0-9]{1,2}):?([0-9]{2})?")
+
+
+def _zone_fix(name: str) -> str | None:
+    """The fix for a zone name written almost right: in another case or with spaces around it ('utc',
+    'america/chicago'), or as an offset ('-0600', 'UTC+5:30'), which is no zone (no daylight saving time)."""
+    from zoneinfo import available_timezones
+
+    wanted = name.strip().casefold()
+    if wanted == "z":
+        return "write it 'UTC'"
+    meant = sorted(zone for zone in available_timezones()
+                   if zone.casefold() == wanted and zone not in _NOT_ZONES and not zone.startswith(_NOT_ZONE_DIRS))
+    if meant:
+        why = "without the spaces around it" if name.strip() == meant[0] else "zone names are case-sensitive"
+        return f"write it {meant[0]!r} ({why})"
+    if (m := _OFFSET.fullmatch(name.strip().upper())) is not None:
+        hours, minutes = int(m[2]), int(m[3] or 0)
+        east = m[1] == "+"
+        fixed = (f"; for UTC{m[1]}{hours} all year, 'Etc/GMT{'-' if east else '+'}{hours}' (its sign is POSIX's, "
+                 "the other way round)" if 0 < hours <= (14 if east else 12) and not minutes else "")
+        return ("an offset is not a zone: it has no daylight saving time, so where the clocks change, half the "
+                f"year's days would end an hour off; name the region's zone, such as 'America/Chicago'{fixed}")
+    return None
 
 
 def _regex_error(text: str) -> tuple[str, str | None]:
