@@ -206,6 +206,13 @@ def test_timestamps_keep_their_offset(stamp: str, utc: str) -> None:
     ("template", "message"),
     [
         ("nonsense", "unknown log format 'nonsense'"),
+        # a preset's name mistyped, or another name for one
+        ("combinded", "unknown log format 'combinded'; did you mean 'combined'\\? Or if 'combinded' is a name your "
+                      "server's config gives a format"),
+        ("vhost-combined", "unknown log format 'vhost-combined'; did you mean 'vhost_combined'\\?$"),
+        ("cloudfrnt", "did you mean 'cloudfront'"),
+        ("clf", "the Common Log Format is 'common', and with the referrer and agent after it \\(NCSA's combined\\) "
+                "'combined'"),
         ("%h %l %u", "logs no time, request, status"),
         ('%h %t "%r"', "logs no status"),
     ],

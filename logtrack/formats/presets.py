@@ -7,6 +7,7 @@ a name in ``get``, and, for ``auto``, a place in ``AUTO_ORDER``.
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
@@ -184,10 +185,16 @@ def get(spec: str) -> LogFormat:
     if word in ("nginx", "apache", "apache2", "httpd"):
         raise LogFormatError(f"unknown log format {quoted(spec)}", "nginx's and Apache's own access log is 'combined' "
                              "(which auto finds); a format of your own is its string, or for nginx --nginx-conf")
+    if word in ("clf", "ncsa"):
+        raise LogFormatError(f"unknown log format {quoted(spec)}", "the Common Log Format is 'common', and with the "
+                             "referrer and agent after it (NCSA's combined) 'combined'")
     # A word no preset has is most often the name a server's config gave its format (nginx's "main")
     named = (f"; if {spec!r} is a name your server's config gives a format (nginx's log_format main, Apache's "
              "LogFormat ... combinedio), give the format string itself, or for nginx read its config with "
              "--nginx-conf" if spec.isidentifier() else "")
+    if close := difflib.get_close_matches(word.replace("-", "_"), ["auto", *preset_names()], n=1, cutoff=0.8):
+        raise LogFormatError(f"unknown log format {quoted(spec)}",
+                             f"did you mean {close[0]!r}?" + (f" Or{named[1:]}" if named else ""))
     raise LogFormatError(
         f"unknown log format {quoted(spec)}",
         f"use one of {', '.join(['auto', *preset_names()])}, an nginx log_format template "
