@@ -35,8 +35,8 @@ import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from . import leftovers
 from .errors import OutputError
-from .leftovers import kept_until_done
 
 STDOUT = "-"
 
@@ -174,33 +174,34 @@ def _may_own(st: os.stat_result) -> bool:
 def _replace(name: str, target: Path, pieces: Iterable[bytes], st: os.stat_result | None) -> None:
     # (os.urandom, not secrets: the name only has to be unlikely, and secrets' imports cost 4 ms a start)
     tmp = target.with_name(f".{target.name}.{os.urandom(4).hex()}.tmp")
-    with kept_until_done(tmp):  # (a stopped process removes it: ``leftovers``)
-        try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the umask applies
-        except PermissionError:
-            if st is not None:  # no right to add a file beside it: write the file itself, if we may
-                _write_in_place(name, target, pieces)
-                return
-            raise write_error(name, PermissionError(errno.EACCES, os.strerror(errno.EACCES))) from None
-        except OSError as exc:
-            raise write_error(name, exc) from None
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                for piece in pieces:
-                    fh.write(piece)
-                fh.flush()
-                os.fsync(fh.fileno())
-                if st is not None:
-                    os.fchmod(fh.fileno(), stat.S_IMODE(st.st_mode))
-                    if (st.st_uid, st.st_gid) != (os.geteuid(), os.getegid()):
-                        os.fchown(fh.fileno(), st.st_uid, st.st_gid)
-            os.replace(tmp, target)
-        except OSError as exc:
-            tmp.unlink(missing_ok=True)
-            raise write_error(name, exc) from None
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
+    try:
+        fd = leftovers.new_file(tmp)  # (a stopped process removes it)
+    except PermissionError:
+        if st is not None:  # no right to add a file beside it: write the file itself, if we may
+            _write_in_place(name, target, pieces)
+            return
+        raise write_error(name, PermissionError(errno.EACCES, os.strerror(errno.EACCES))) from None
+    except OSError as exc:
+        raise write_error(name, exc) from None
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            for piece in pieces:
+                fh.write(piece)
+            fh.flush()
+            os.fsync(fh.fileno())
+            if st is not None:
+                os.fchmod(fh.fileno(), stat.S_IMODE(st.st_mode))
+                if (st.st_uid, st.st_gid) != (os.geteuid(), os.getegid()):
+                    os.fchown(fh.fileno(), st.st_uid, st.st_gid)
+        os.replace(tmp, target)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise write_error(name, exc) from None
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    finally:
+        leftovers.forget(tmp)
 
 
 def _write_in_place(name: str, target: Path, pieces: Iterable[bytes]) -> None:

@@ -17,7 +17,6 @@ once it is over, as before fleets.
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -38,7 +37,7 @@ from ..errors import (
     days_listed,
 )
 from ..flexmls.upload import Poster, UploadSettings, in_window, load_api_key, redact, split_posts
-from ..leftovers import kept_until_done
+from ..leftovers import scratch_dir
 from ..output import write_into
 from ..read import compressed
 from ..read.inputs import Hooks, plan
@@ -279,7 +278,7 @@ def _dry_run(config: Config, paths: Sequence[str], location: Location, options: 
              hooks: Hooks) -> RunReport:
     """Do everything on a copy of the state, and post nothing: the documents are the result."""
     fleet = config.settings.fleet
-    with tempfile.TemporaryDirectory(prefix="logtrack-dry-") as tmp, kept_until_done(tmp):  # (as large as the state)
+    with scratch_dir("logtrack-dry-") as tmp:  # (removed by a stopped process too: it is as large as the state)
         copy = Path(tmp) / "state.db"
         host = fleet.host
         name = None
