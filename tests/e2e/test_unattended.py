@@ -337,14 +337,15 @@ def test_sigkill_at_any_moment_loses_and_doubles_nothing(site, tmp_path: Path, c
 
 @pytest.mark.parametrize(("sig", "said"), [(signal.SIGTERM, "logtrack: error: stopped by SIGTERM"),
                                           (signal.SIGINT, "logtrack: error: interrupted")])
-def test_sigterm_or_ctrl_c_mid_run_says_so_and_loses_and_doubles_nothing(site, tmp_path: Path, cli, sig: int,
+def test_sigterm_or_ctrl_c_mid_run_says_so_and_loses_and_doubles_nothing(site, cli, state_at: str, sig: int,
                                                                           said: str) -> None:
     """systemd's stop, `timeout` or Ctrl-C: the run ends, says why with the shell's code (128 + the signal),
-    and keeps what it committed. SIGTERM ended it without a word, as its default does."""
+    and keeps what it committed, in SQLite and in PostgreSQL. SIGTERM ended it without a word, as its default
+    does."""
     logs, conf, _ = site
     big = loggen.generate(36, 160_000, "combined", "nginx", [-6, 0], TZ, loggen.START, 4, chronological=True)
     write(logs / "access.log", big.lines)
-    state = tmp_path / "state.db"
+    state = state_at
     cmd = [*LOGTRACK, "run", str(logs), "--config", str(conf), "--state", str(state), "--no-upload", "-q"]
     stopped = signal_mid_run(cmd, state, 0.0, sig=signal.Signals(sig))
     assert stopped is not None, "the run finished before the signal came; the test proves nothing"
