@@ -136,6 +136,11 @@ def run_command(
                 _stderr(f"logtrack: {message}")
 
         _say_config(cfg, quiet)
+        if not paths and not cfg.settings.nginx_conf:  # (a fleet's host that only posts may mean it; a typo not)
+            does = ("only shows what is due" if dry_run else "does nothing" if no_upload
+                    else "only posts what is due")
+            notice(f"no logs named, so none are read: this run {does} (name the access logs, their directory, or "
+                   "--nginx-conf, to count them)")
 
         def ingested(report: runner.RunReport) -> None:
             if quiet:

@@ -139,6 +139,22 @@ def _xml_of_a_stalled_pipe(folder: Path, ignore_hup: bool = False) -> Iterator[t
         proc.wait()
 
 
+@pytest.mark.parametrize(("args", "does"), [(["--no-upload"], "does nothing"),
+                                           (["--dry-run"], "only shows what is due"),
+                                           ([], "only posts what is due")])
+def test_a_run_with_no_logs_named_says_so(cli, tmp_path: Path, monkeypatch, args: list[str], does: str) -> None:
+    """`logtrack run` with no path (a variable left empty in a cron line) reads nothing: said, not an error (a
+    fleet's host that only posts runs so), and not under --quiet."""
+    monkeypatch.setenv("LOGTRACK_API_KEY", "k")
+    run = ("run", "--listing-pattern", PATTERN, "--state", str(tmp_path / "s.db"), *args)
+    code, _, err = cli(*run)
+    assert code == 0, err
+    assert (f"logtrack: no logs named, so none are read: this run {does} (name the access logs, their directory, or "
+            "--nginx-conf, to count them)") in err.splitlines()
+    code, _, err = cli(*run, "-q")
+    assert (code, err) == (0, "")
+
+
 def test_run_leaves_a_pipe_to_xml(cli, tmp_path: Path) -> None:
     """A pipe has no identity to resume from: `run` says so and reads the rest, never opening it."""
     fifo = tmp_path / "access.fifo"
