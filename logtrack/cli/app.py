@@ -84,8 +84,9 @@ def boundary() -> Iterator[None]:
     except KeyboardInterrupt:
         if not signals.ending():  # (the watcher found this thread stuck, and is ending the process itself)
             threading.Event().wait()
-        _stderr("logtrack: error: interrupted")
-        raise typer.Exit(130) from None
+        code, said = signals.INTERRUPTED
+        _stderr(f"logtrack: error: {said}")
+        raise typer.Exit(code) from None
     except BrokenPipeError:
         # stdout's reader stopped early (`| head`): no bug, and nothing more can go there
         _stdout_to_devnull()

@@ -31,9 +31,10 @@ import threading
 from .. import leftovers
 
 GRACE = 3.0  # seconds the main thread has to end on Ctrl-C before the watcher ends the process
+INTERRUPTED = (128 + signal.SIGINT, "interrupted")  # Ctrl-C's exit code and words, whichever thread ends it
 _CODES = {signal.SIGTERM: (128 + signal.SIGTERM, "stopped by SIGTERM"),
           signal.SIGHUP: (128 + signal.SIGHUP, "stopped by SIGHUP"),  # (its terminal closed)
-          signal.SIGINT: (128 + signal.SIGINT, "interrupted")}
+          signal.SIGINT: INTERRUPTED}
 _AT_ONCE = (signal.SIGTERM, signal.SIGHUP)
 _ENDING = threading.Lock()  # taken by whichever ends the process: the main thread's boundary, or the watcher
 _watching = False

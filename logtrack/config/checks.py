@@ -324,13 +324,18 @@ _NOT_ZONES = (*_FILE_NAMES, "Factory")
 _NOT_ZONE_DIRS = ("posix/", "right/")
 
 
+def _not_a_zone(name: str) -> bool:
+    """A name zoneinfo reads (a file of the zone directory) that Polars does not know as a zone."""
+    return name in _NOT_ZONES or name.startswith(_NOT_ZONE_DIRS)
+
+
 def check_timezone(name: str, label: str) -> str:
     if not name.strip():
         raise ConfigError(f"{label} is empty", "name a zone such as 'America/Chicago' or 'UTC', or leave the key out")
     local = name in _FILE_NAMES or name.startswith("/")
     try:
         ZoneInfo(name)
-        if name in _NOT_ZONES or name.startswith(_NOT_ZONE_DIRS):
+        if _not_a_zone(name):
             raise ValueError(name)
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(
@@ -353,7 +358,7 @@ def _zone_fix(name: str) -> str | None:
     if wanted == "z":
         return "write it 'UTC'"
     meant = sorted(zone for zone in available_timezones()
-                   if zone.casefold() == wanted and zone not in _NOT_ZONES and not zone.startswith(_NOT_ZONE_DIRS))
+                   if zone.casefold() == wanted and not _not_a_zone(zone))
     if meant:
         why = "without the spaces around it" if name.strip() == meant[0] else "zone names are case-sensitive"
         return f"write it {meant[0]!r} ({why})"
