@@ -119,6 +119,40 @@ def test_under_nohup_a_closed_terminal_changes_nothing(tmp_path: Path) -> None:
     assert len(xml_counts((tmp_path / "views.xml").read_bytes())) == 4000
 
 
+def test_a_stop_while_the_output_is_written_leaves_the_old_output_whole(tmp_path: Path) -> None:
+    """SIGTERM while `xml -o` writes its document (made as it is written, into a temporary file beside the
+    output): the output named keeps what it held, byte for byte, and the temporary file goes with the process.
+    The document is large (200,000 listings: a few tenths of a second of writing), and the signal is sent as
+    soon as the temporary file appears; where the write won the race (replaced before the signal came), the
+    run is made again."""
+    log = tmp_path / "access.log"
+    log.write_bytes(b"".join(b'1.2.3.4 - - [01/Nov/2026:10:00:00 +0000] "GET /listing/%d HTTP/1.1" 200 5 "-" '
+                             b'"Mozilla/5.0"\n' % n for n in range(200_000)))
+    out = tmp_path / "views.xml"
+    old = b"<old/>\n"
+    cmd = [sys.executable, "-m", "logtrack", "xml", str(log), "-o", str(out), "-q", "--format", "combined",
+           "--listing-pattern", PATTERN]
+    for _ in range(5):
+        out.write_bytes(old)
+        proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, env={**os.environ, "TZ": "UTC"})
+        try:
+            while proc.poll() is None and not list(tmp_path.glob(".views.xml.*.tmp")):
+                time.sleep(0.001)
+            proc.send_signal(signal.SIGTERM)
+            _, err = proc.communicate(timeout=60)
+        finally:
+            proc.kill()
+            proc.wait()
+        if out.read_bytes() != old:  # written whole before the signal came: its document is the new one
+            assert proc.returncode in (0, 128 + signal.SIGTERM)
+            assert len(xml_counts(out.read_bytes())) == 200_000
+            continue
+        assert (proc.returncode, err.decode().strip()) == (128 + signal.SIGTERM, "logtrack: error: stopped by SIGTERM")
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["access.log", "views.xml"]
+        return
+    pytest.fail("the document was written whole before SIGTERM came, five times out of five")
+
+
 @contextmanager
 def _xml_of_a_stalled_pipe(folder: Path, ignore_hup: bool = False) -> Iterator[tuple[subprocess.Popen[bytes], IO[bytes]]]:
     """`logtrack xml` reading a FIFO whose writer has written 4,000 lines and stalls, with the writer."""
