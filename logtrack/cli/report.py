@@ -149,7 +149,7 @@ def _show(counts: pl.DataFrame, tally: Tally | None, grouping: list[str], top: i
     frame = report_data.grouped(counts, grouping, top)
     example = f"report.{_SUFFIX[output_format]}"  # what a directory named as the output is told to name
     if output_format == "csv":
-        write_file(output or STDOUT, frame.write_csv().encode(), example=example)
+        write_file(output or STDOUT, report_data.for_spreadsheets(frame).write_csv().encode(), example=example)
     elif output_format == "json":
         write_file(output or STDOUT, (frame.write_json() + "\n").encode(), example=example)
     else:

@@ -159,6 +159,27 @@ def grouped(counts: pl.DataFrame, by: list[str], top: int | None = None) -> pl.D
     return out.with_columns(pl.col(k).cast(pl.String) for k in ("day", "week") if k in by).collect()
 
 
+# What a spreadsheet takes for a formula (or DDE) at the start of a cell: OWASP's list
+_FORMULA_START = r"^[=+\-@\t\r]"
+
+
+def for_spreadsheets(frame: pl.DataFrame) -> pl.DataFrame:
+    """The report's rows for a CSV file: a text cell that starts as a formula starts with a ``'`` instead.
+
+    A listing id is whatever the site's pattern takes from a URL anyone may
+    request: with a pattern wider than the default digits, ``/listing/=HYPERLINK(...)``
+    makes a cell that Excel or LibreOffice runs as a formula when the office
+    opens the report. The quote is how those programs write text that looks
+    like one; it shows in the cell, and a script reading the file sees it too
+    (JSON keeps every value as it is, for scripts).
+    """
+    import polars as pl
+
+    text = [name for name, dtype in frame.schema.items() if dtype == pl.String]
+    return frame.with_columns(pl.when(pl.col(c).str.contains(_FORMULA_START)).then(pl.lit("'") + pl.col(c))
+                              .otherwise(pl.col(c)).alias(c) for c in text)
+
+
 def totals(frame: pl.DataFrame) -> dict[str, int]:
     """The sums a totals row shows."""
     return {c: int(frame.get_column(c).sum()) for c in ("listings", "views") if c in frame.columns}

@@ -130,6 +130,24 @@ def test_since_and_until_are_days_in_the_time_zone(cli, tmp_path: Path) -> None:
     assert out.decode().splitlines() == ["day,listing,views", "2026-11-02,2,1", "2026-11-02,3,1"]
 
 
+def test_a_csv_cell_that_would_be_a_formula_is_written_as_text(cli, tmp_path: Path) -> None:
+    """A listing id from a wide pattern is what the URL holds: a spreadsheet opening the CSV must not run it
+    (a quote before it, as spreadsheets write such text); JSON, for scripts, keeps every id as it is."""
+    ids = ["=HYPERLINK(1)", "+1-2", "-3", "@SUM(4)", "5=5", "6"]
+    log = tmp_path / "access.log"
+    log.write_text("".join(f'203.0.113.7 - - [02/Nov/2026:12:00:00 +0000] "GET /listing/{i} HTTP/1.1" 200 5 "-" '
+                           '"Mozilla/5.0"\n' for i in ids))
+    args = ["report", str(log), "--listing-pattern", r"^/listing/(?P<id>[^/?]+)$", "--timezone", "UTC",
+            "--by", "listing"]
+    code, out, err = cli(*args, "-f", "csv")
+    assert code == 0, err
+    got = pl.read_csv(out, schema_overrides={"listing": pl.String}).get_column("listing").to_list()
+    assert sorted(got) == sorted(["'=HYPERLINK(1)", "'+1-2", "'-3", "'@SUM(4)", "5=5", "6"])
+    code, out, err = cli(*args, "-f", "json")
+    assert code == 0, err
+    assert sorted(row["listing"] for row in json.loads(out)) == sorted(ids)
+
+
 def test_a_table_has_a_totals_row_and_fits_a_narrow_terminal(cli, sample_state: str, monkeypatch) -> None:
     monkeypatch.setenv("COLUMNS", "60")
     code, out, err = cli("report", "--state", str(sample_state), "-c", str(SAMPLES / "logtrack.toml"),
