@@ -200,6 +200,25 @@ def test_run_leaves_a_pipe_to_xml(cli, tmp_path: Path) -> None:
             f"to resume); use `logtrack xml {fifo}`") in err.splitlines()
 
 
+@pytest.mark.parametrize(("wall", "day"), [
+    ("2026-11-01 01:30:00", "2026-11-01"),  # the hour Chicago's clocks go through twice: its date either way
+    ("2026-11-01 00:59:59", "2026-11-01"),
+    ("2026-03-08 01:59:59", "2026-03-08"),
+    ("2026-03-08 03:00:00", "2026-03-08"),
+    ("2026-03-08 02:30:00", None),  # the hour they skip: no server in Chicago wrote it
+])
+def test_a_time_without_an_offset_around_daylight_saving_changes(cli, tmp_path: Path, wall: str,
+                                                                  day: str | None) -> None:
+    log = tmp_path / "access.log"
+    log.write_text(f'203.0.113.7 [{wall}] "GET /listing/42 HTTP/1.1" 200 "-" "Mozilla/5.0"\n'
+                   '203.0.113.7 [2026-11-02 12:00:00] "GET /listing/7 HTTP/1.1" 200 "-" "Mozilla/5.0"\n')
+    code, out, err = cli("xml", str(log), "--format", '%h [%{%Y-%m-%d %H:%M:%S}t] "%r" %>s "%{Referer}i" '
+                         '"%{User-Agent}i"', "--listing-pattern", PATTERN, "--timezone", "America/Chicago")
+    assert code == ExitCode.OK, err
+    assert xml_counts(out) == {("2026-11-02", "", "7"): 1, **({(day, "", "42"): 1} if day else {})}
+    assert (f"logtrack: skipped: 1 bad timestamp (first: {log}:1)" in err.splitlines()) is (day is None)
+
+
 def test_gzip_file(cli, log: Path, tmp_path: Path) -> None:
     gz = tmp_path / "access.log.2.gz"
     gz.write_bytes(gzip.compress(log.read_bytes()))
