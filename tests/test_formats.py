@@ -682,6 +682,10 @@ def test_apache_time_directives_side_by_side_are_one_time(template: str, line: s
         ('{"a": "$remote_addr", "b": "x"}', "logs no time, request, status"),
         ('{"a": 1}', "maps no key to a $variable"),
         ("%h %{foo}t %r %s", "cannot read time format %{foo}t"),
+        # a directive Apache does not know, with its argument or not (Apache refuses both)
+        ('%h %t "%r" %>s %Z', "Apache has no directive %Z"),
+        ('%h %t "%r" %>s %{X-Id}J', "Apache has no directive %{X-Id}J"),
+        ('{"t":"%t","r":"%r","s":%>s,"w":"%w"}', "Apache has no directive %w"),
         ("syslog:nonesuch", "syslog: goes before a line format"),
         ("cri:nonesuch", "cri: goes before a line format"),
         ("docker:nonesuch", "docker: goes before a line format"),

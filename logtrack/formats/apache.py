@@ -2,7 +2,7 @@
 
 Accepted as written inside httpd.conf (``\\"``) or unescaped. Status
 conditions (``%400,501{User-agent}i``, ``%!200{Referer}i``) and the ``<``/``>``
-modifiers are accepted; any directive not in the table is an ignored field.
+modifiers are accepted; a directive Apache does not know is refused, as Apache refuses it.
 """
 
 from __future__ import annotations
@@ -164,7 +164,17 @@ def _directive(letter: str, arg: str | None, token: str, template: str) -> list[
     return [_one(letter, arg, token, template)]
 
 
+# Directives that read their {argument}: a cookie, an environment variable, a header, a note, a response
+# header, and mod_ssl's %{...}c and %{...}x (``%t`` apart)
+_WITH_ARGUMENT = frozenset("Ceinocx") | {"^ti", "^to"}
+
+
 def _one(letter: str, arg: str | None, token: str, template: str) -> Piece:
+    if letter not in _DIRECTIVES and letter not in _WITH_ARGUMENT and letter != "t":
+        # (read as one word, the rest of the line would be cut in the wrong places, and every line be damage)
+        raise LogFormatError(f"log format {quoted(template)}: Apache has no directive {token}",
+                             f"Apache refuses it too (\"Unrecognized LogFormat directive %{letter}\"): give the "
+                             "LogFormat string the server's config holds")
     if letter == "t" and arg is not None:
         return _time(arg, template)
     if letter == "s":
