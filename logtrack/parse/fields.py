@@ -399,7 +399,10 @@ def from_absolute(lf: pl.LazyFrame, fmt: LogFormat) -> pl.LazyFrame:
     proxy. A target that is no URL (a path, ``*``) is left as it is.
     """
     target = pl.col("target")
-    parts = target.str.extract_groups(_ABSOLUTE)  # one pass: both parts, or nulls for a path
+    # one pass: both parts, or nulls for a path; asked only of the targets that are no path (``is_absolute``):
+    # a batch holding one such request read every target through the regex
+    urls = target if fmt.absolute_targets else pl.when(is_absolute(fmt)).then(target)
+    parts = urls.str.extract_groups(_ABSOLUTE)
     authority, rest = parts.struct.field("authority"), parts.struct.field("rest")
     lf = lf.with_columns(
         target=pl.when(authority.is_null()).then(target).when(rest == "").then(pl.lit("/")).otherwise(rest),

@@ -77,8 +77,22 @@ def _caddy(text: pl.Expr, wall_timezone: str | None) -> tuple[pl.Expr, pl.Expr]:
     clf = text.str.strptime(pl.Datetime("us", "UTC"), f.CLF_FORMAT, strict=False)
     clf_day = text.str.slice(0, 11).str.strptime(pl.Date, "%d/%b/%Y", strict=False)
     epoch = _utc(_sized_epoch(text))
-    instant = pl.coalesce(wall_instant.dt.convert_time_zone("UTC"), iso, clf, epoch)
-    return instant, pl.coalesce(wall.dt.date(), iso_day, clf_day, epoch.dt.date())
+    # Each form is read only from the texts of its shape, which no other form reads (an epoch's digits and
+    # dot, "2006/", "2006-", else "02/Jan"; a year of other than four digits is no time to count, in any):
+    # so this is the first form that reads a text, as the coalesce of them all was. Polars evaluates every
+    # argument of a coalesce on every row, and a ``then`` only on the rows its ``when`` gives it: a Caddy
+    # line's instant cost 0.30 to 0.37 µs so (one thread), 0.10 to 0.24 µs now, whatever its form.
+    shapes = (text.str.contains(_EPOCH_TEXT), text.str.contains("^[0-9]{4}/"), text.str.contains("^[0-9]{4}-"))
+    return _by_shape(shapes, epoch, wall_instant.dt.convert_time_zone("UTC"), iso, clf), \
+        _by_shape(shapes, epoch.dt.date(), wall.dt.date(), iso_day, clf_day)
+
+
+def _by_shape(shapes: tuple[pl.Expr, ...], *forms: pl.Expr) -> pl.Expr:
+    """``forms[i]`` where ``shapes[i]`` holds (the first that does), else the last form."""
+    chain = forms[-1]
+    for shape, form in zip(reversed(shapes), reversed(forms[:-1]), strict=True):
+        chain = pl.when(shape).then(form).otherwise(chain)
+    return chain
 
 
 def _iso(text: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
