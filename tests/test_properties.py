@@ -382,3 +382,55 @@ def test_looks_json_says_what_the_json_line_regex_says(texts: list[str]) -> None
     fast, regex = frame.select(looks_json(pl.col("t"), formats.JSON_LINE).alias("fast"),
                                pl.col("t").str.contains(formats.JSON_LINE).alias("regex"))
     assert fast.to_list() == regex.to_list(), texts
+
+
+# Caddy's time texts: each of its time_formats around a real instant, and the same texts damaged (a character
+# changed, cut short, a year of other than four digits, junk)
+_CADDY_FORMS = ["{e:.6f}", "{e:.0f}", "{ms}", "{ns}", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M:%S.%f",
+                "%Y-%m-%dT%H:%M:%S.%fZ", "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S.%f%z", "%d/%b/%Y:%H:%M:%S %z"]
+
+
+def _caddy_text(when: datetime, form: str) -> str:
+    epoch = when.timestamp()
+    if form.startswith("{"):
+        return form.format(e=epoch, ms=int(epoch * 1000), ns=int(epoch * 1e9))
+    return when.strftime(form)
+
+
+caddy_texts = st.one_of(
+    st.builds(_caddy_text, st.datetimes(min_value=datetime(1960, 1, 1), max_value=datetime(2100, 1, 1),
+                                        timezones=st.sampled_from([UTC, timezone(timedelta(hours=-6)),
+                                                                   timezone(timedelta(hours=5, minutes=45))])),
+              st.sampled_from(_CADDY_FORMS)),
+    st.text(st.sampled_from("0123456789/-:.TZ+ abcNovJan"), max_size=30),
+)
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(caddy_texts, st.integers(0, 40), st.sampled_from(["", "0", "9", "x", "/", "-"])),
+                min_size=1, max_size=30), st.sampled_from([None, "America/Chicago"]))
+def test_caddy_time_is_the_first_of_its_forms_that_reads_it(texts: list[tuple[str, int, str]],
+                                                            wall_zone: str | None) -> None:
+    """Each form is asked only of the texts of its shape (``times._caddy``): the result is what asking every
+    form of every text and keeping the first that reads it gives (a coalesce of them all, the oracle here)."""
+    from logtrack.parse import times
+
+    values = [text if not edit else text[:at] + edit + text[at + 1:] for text, at, edit in texts]
+    frame = pl.DataFrame({"time": values}, schema={"time": pl.String})
+    text = pl.col("time")
+    wall = text.str.strptime(pl.Datetime("us"), "%Y/%m/%d %H:%M:%S%.f", strict=False)
+    wall_instant = wall.dt.replace_time_zone(wall_zone or "UTC", ambiguous="earliest", non_existent="null")
+    iso, iso_day = times._iso(text.str.replace(r"([+-][0-9]{2})([0-9]{2})$", "$1:$2"))
+    clf = text.str.strptime(pl.Datetime("us", "UTC"), formats.CLF_FORMAT, strict=False)
+    clf_day = text.str.slice(0, 11).str.strptime(pl.Date, "%d/%b/%Y", strict=False)
+    epoch = times._utc(times._sized_epoch(text))
+    oracle = frame.select(
+        ts=pl.coalesce(wall_instant.dt.convert_time_zone("UTC"), iso, clf, epoch),
+        day=pl.coalesce(wall.dt.date(), iso_day, clf_day, epoch.dt.date()))
+    instant, day = times._caddy(text, wall_zone)
+    got = frame.select(ts=instant, day=day)
+    # what the counting keeps of either (``parse.fields.derive``: a time before 1970 or past 9999 is damage)
+    kept = [pl.when(pl.col("ts").dt.epoch("us").is_between(0, parse._YEAR_10000_US - 1)).then("ts").alias("ts"),
+            pl.when(pl.col("day").cast(pl.Int32).is_between(0, parse._YEAR_10000_DAYS - 1)).then("day").alias("day")]
+    assert got.select(kept).equals(oracle.select(kept)), \
+        pl.concat([frame, got.rename({"ts": "got_ts", "day": "got_day"}), oracle], how="horizontal")
