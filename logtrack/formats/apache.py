@@ -164,13 +164,13 @@ def _directive(letter: str, arg: str | None, token: str, template: str) -> list[
     return [_one(letter, arg, token, template)]
 
 
-# Directives that read their {argument}: a cookie, an environment variable, a header, a note, a response
-# header, and mod_ssl's %{...}c and %{...}x (``%t`` apart)
-_WITH_ARGUMENT = frozenset("Ceinocx") | {"^ti", "^to"}
+# Directives outside ``_DIRECTIVES`` (they read their {argument}): a cookie, an environment variable, a header,
+# a note, a response header, the time (``_directive``, ``_time``), and mod_ssl's %{...}c and %{...}x
+_WITH_ARGUMENT = frozenset("Ceinoctx") | {"^ti", "^to"}
 
 
 def _one(letter: str, arg: str | None, token: str, template: str) -> Piece:
-    if letter not in _DIRECTIVES and letter not in _WITH_ARGUMENT and letter != "t":
+    if letter not in _DIRECTIVES and letter not in _WITH_ARGUMENT:
         # (read as one word, the rest of the line would be cut in the wrong places, and every line be damage)
         raise LogFormatError(f"log format {quoted(template)}: Apache has no directive {token}",
                              f"Apache refuses it too (\"Unrecognized LogFormat directive %{letter}\"): give the "
