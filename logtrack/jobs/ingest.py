@@ -456,6 +456,13 @@ class _Reader:
 
     # --- the pool -------------------------------------------------------------------------------
     def work(self, job: _Job) -> BatchSummary | list[BatchSummary] | None:
+        if not isinstance(job, _Joined) and (job.batch is None or job.format is None or job.classifier is None):
+            return None  # (a file's end: nothing to count, and Polars not loaded for it)
+        from .. import frames
+
+        return frames.alone(lambda: self._count(job))
+
+    def _count(self, job: _Job) -> BatchSummary | list[BatchSummary]:
         rules = self.config.rules
         if isinstance(job, _Joined):
             from ..count.batch import count_files, judged
@@ -466,8 +473,7 @@ class _Reader:
             return judged(count_files(parts, job.format, job.classifier, rules.timezone,
                                       log_timezone=rules.log_timezone, data=job.data),
                           job.format, parts, job.data, [part.judge for part in job.parts])
-        if job.batch is None or job.format is None or job.classifier is None:  # (a file's end)
-            return None
+        assert job.batch is not None and job.format is not None and job.classifier is not None
         from ..count.batch import count_batch, judged
 
         return judged([count_batch(job.batch, job.format, job.classifier, rules.timezone,

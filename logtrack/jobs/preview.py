@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 
 import polars as pl
 
-from .. import formats
+from .. import formats, frames
 from ..config import Config
 from ..count.aggregate import day_expr
 from ..count.batch import count_again, count_batch, count_files, held_to_alone, judged
@@ -294,7 +294,7 @@ def count(config: Config, paths: Sequence[str], *, strict: bool = False, hooks: 
 
     try:
         with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="logtrack") as pool:
-            for group in in_order(pool, jobs(), work, holds=holds):
+            for group in in_order(pool, jobs(), lambda job: frames.alone(lambda: work(job)), holds=holds):
                 for job, summary in group:
                     if isinstance(job, _Joined):
                         assert isinstance(summary, list)
