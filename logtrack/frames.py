@@ -1,4 +1,5 @@
-"""How logtrack runs its Polars queries: on the in-memory engine, with the optimizations that pay.
+"""How logtrack runs its Polars queries: on the in-memory engine, with the optimizations that pay, and a
+worker's on the worker's own thread (``alone``).
 
 A batch is a few queries over some 70,000 rows already in memory. Polars'
 default ("auto") picks its streaming engine for some of them, whose setup
