@@ -126,6 +126,12 @@ def count(config: Config, paths: Sequence[str], *, strict: bool = False, hooks: 
                               log_timezone=rules.log_timezone)
         return judged([summary], job.fmt, [job.batch], None, [judged_later(job.item, job.fmt, job.batch)])[0]
 
+    def counted(job: _Job) -> BatchSummary | list[BatchSummary] | None:
+        """``work`` on the job, its queries on the worker's own thread (``frames.alone``); a file's end as it is."""
+        if isinstance(job, _Batch) and (job.batch is None or job.fmt is None):
+            return None  # (a file's end: nothing to count, and no query to run)
+        return frames.alone(lambda: work(job))
+
     def judged_later(item: Input, fmt: LogFormat, batch: sources.Batch) -> bool:
         """Whether the file's format was named (not detected) and whether it reads what the lines hold
         (``misfit``) is judged with the counting of its first batch, on the pool, rather than when it is
@@ -294,7 +300,7 @@ def count(config: Config, paths: Sequence[str], *, strict: bool = False, hooks: 
 
     try:
         with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="logtrack") as pool:
-            for group in in_order(pool, jobs(), lambda job: frames.alone(lambda: work(job)), holds=holds):
+            for group in in_order(pool, jobs(), counted, holds=holds):
                 for job, summary in group:
                     if isinstance(job, _Joined):
                         assert isinstance(summary, list)
