@@ -161,6 +161,8 @@ def _show(ex: Explanation) -> None:
         print(f"{'verdict:':<12}counted as a view of listing {one_line(str(ex.fields['listing']))} on {ex.day}")
     else:
         print(f"{'verdict:':<12}not counted: {ex.reason}")
+    if ex.why:
+        print(f"{'why:':<12}{one_line(ex.why)}")
 
 
 @app.command()

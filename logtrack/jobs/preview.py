@@ -364,6 +364,7 @@ class Explanation:
     counted: bool
     reason: str | None
     day: object
+    why: str | None = None  # what about the line gave it its reason, where the reason alone does not say
 
 
 def explain(config: Config, line: bytes) -> Explanation:
@@ -427,9 +428,28 @@ def _explained(config: Config, frame: pl.DataFrame, fmt: LogFormat, label: str |
     df = df.with_columns(day=day_expr(config.rules.timezone)).sort("idx")
     shown = ["client", "vhost", "time", "request", "method", "target", "status",
              "referrer", "user_agent", "listing", "supplier"]
+    skipped = _skipped_clock_times(frame, fmt, bad_utf8, df, rules.log_timezone or rules.timezone)
     out = []
     for row in df.iter_rows(named=True):
         fields = {} if row["reason"] in (Skip.UNPARSABLE.value, Skip.BLANK.value, Skip.HOLE.value) else \
             {k: row[k] for k in shown if k in row}
-        out.append(Explanation(label or fmt.name, fields, row["reason"] is None, row["reason"], row["day"]))
+        why = None
+        if row["reason"] == Skip.BAD_TIME:
+            time = row.get("time") or "its time"
+            why = (f"{time} never happened in {skipped[1]}: its clocks skipped that hour (daylight saving time "
+                   "began), so no server there wrote it; if the server's clock runs in another zone, set [logs] "
+                   "log_timezone to it") if row["idx"] in skipped[0] else \
+                (f"{time} is not a real time (a day its month does not have, an hour or minute out of range) or "
+                 "lies before 1970 or after 9999")
+        out.append(Explanation(label or fmt.name, fields, row["reason"] is None, row["reason"], row["day"], why))
     return out
+
+
+def _skipped_clock_times(frame: pl.DataFrame, fmt: LogFormat, bad_utf8: tuple[int, ...], parsed: pl.DataFrame,
+                         zone: str | None) -> tuple[set[int], str | None]:
+    """The lines (``idx``) whose time is bad only because ``zone`` skipped it (written without an offset, in the
+    hour daylight saving time began), and the zone: read in UTC, which skips no hour, those times are good."""
+    if zone is None or not (bad := parsed.filter(pl.col("reason") == Skip.BAD_TIME)).height:
+        return set(), zone
+    again = parse_lines(frame.filter(pl.col("idx").is_in(bad.get_column("idx").implode())), fmt, bad_utf8)
+    return set(again.filter(pl.col("reason").ne_missing(Skip.BAD_TIME.value)).get_column("idx").to_list()), zone

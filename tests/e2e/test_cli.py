@@ -374,6 +374,48 @@ def test_explain_not_counted(cli, line: str, verdict: str) -> None:
     assert out.decode().splitlines()[-1] == f"verdict:    {verdict}"
 
 
+SKIPPED = ("2026-03-08 02:30:00 never happened in America/Chicago: its clocks skipped that hour (daylight saving "
+           "time began), so no server there wrote it; if the server's clock runs in another zone, set [logs] "
+           "log_timezone to it")
+
+
+@pytest.mark.parametrize(
+    ("wall", "zone", "tail"),
+    [
+        ("2026-03-08 02:30:00", "America/Chicago", ["verdict:    not counted: bad timestamp", f"why:        {SKIPPED}"]),
+        ("2026-03-08 02:30:00", "UTC", ["verdict:    counted as a view of listing 42 on 2026-03-08"]),
+        ("2026-03-08 03:30:00", "America/Chicago", ["verdict:    counted as a view of listing 42 on 2026-03-08"]),
+        ("2026-11-01 01:30:00", "America/Chicago", ["verdict:    counted as a view of listing 42 on 2026-11-01"]),
+        ("2026-02-30 10:00:00", "America/Chicago", [
+            "verdict:    not counted: bad timestamp",
+            "why:        2026-02-30 10:00:00 is not a real time (a day its month does not have, an hour or minute "
+            "out of range) or lies before 1970 or after 9999"]),
+    ],
+)
+def test_explain_says_why_a_time_is_bad(cli, wall: str, zone: str, tail: list[str]) -> None:
+    line = f'203.0.113.7 [{wall}] "GET /listing/42 HTTP/1.1" 200 "-" "Mozilla/5.0"'
+    code, out, err = cli("explain", line, "--format", '%h [%{%Y-%m-%d %H:%M:%S}t] "%r" %>s "%{Referer}i" '
+                         '"%{User-Agent}i"', "--listing-pattern", PATTERN, "--timezone", zone)
+    assert (code, err) == (0, "")
+    assert out.decode().splitlines()[-len(tail):] == tail
+
+
+def test_explain_says_why_each_time_of_stdin_is_bad(cli) -> None:
+    lines = "".join(f'203.0.113.7 [{wall}] "GET /listing/42 HTTP/1.1" 200 "-" "Mozilla/5.0"\n'
+                    for wall in ("2026-03-08 01:59:59", "2026-03-08 02:30:00", "2026-04-31 10:00:00"))
+    code, out, _ = cli("explain", "-", "--format", '%h [%{%Y-%m-%d %H:%M:%S}t] "%r" %>s "%{Referer}i" '
+                       '"%{User-Agent}i"', "--listing-pattern", PATTERN, "--timezone", "America/Chicago", input=lines)
+    assert code == 0
+    whys = [line for line in out.decode().splitlines() if line.startswith(("verdict:", "why:"))]
+    assert whys == [
+        "verdict:    counted as a view of listing 42 on 2026-03-08",
+        "verdict:    not counted: bad timestamp", f"why:        {SKIPPED}",
+        "verdict:    not counted: bad timestamp",
+        "why:        2026-04-31 10:00:00 is not a real time (a day its month does not have, an hour or minute out of "
+        "range) or lies before 1970 or after 9999",
+    ]
+
+
 # nginx writes "-" for an absent $http_x_forwarded_for; a format that starts with it logs such lines.
 DASH_LINE = '- - - [01/Nov/2026:10:00:00 -0500] "GET /listing/42 HTTP/1.1" 200 5 "-" "Mozilla/5.0"'
 
