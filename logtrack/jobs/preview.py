@@ -428,7 +428,8 @@ def _explained(config: Config, frame: pl.DataFrame, fmt: LogFormat, label: str |
     df = df.with_columns(day=day_expr(config.rules.timezone)).sort("idx")
     shown = ["client", "vhost", "time", "request", "method", "target", "status",
              "referrer", "user_agent", "listing", "supplier"]
-    skipped = _skipped_clock_times(frame, fmt, bad_utf8, df, rules.log_timezone or rules.timezone)
+    zone = rules.log_timezone or rules.timezone  # (where a time written without an offset is read)
+    skipped = _skipped_clock_times(frame, fmt, bad_utf8, df, zone)
     out = []
     for row in df.iter_rows(named=True):
         fields = {} if row["reason"] in (Skip.UNPARSABLE.value, Skip.BLANK.value, Skip.HOLE.value) else \
@@ -436,9 +437,9 @@ def _explained(config: Config, frame: pl.DataFrame, fmt: LogFormat, label: str |
         why = None
         if row["reason"] == Skip.BAD_TIME:
             time = row.get("time") or "its time"
-            why = (f"{time} never happened in {skipped[1]}: its clocks skipped that hour (daylight saving time "
-                   "began), so no server there wrote it; if the server's clock runs in another zone, set [logs] "
-                   "log_timezone to it") if row["idx"] in skipped[0] else \
+            why = (f"{time} never happened in {zone}: the clocks there skipped it (as when daylight saving time "
+                   "begins), so no server there wrote it; if the server's clock runs in another zone, set [logs] "
+                   "log_timezone to it") if row["idx"] in skipped else \
                 (f"{time} is not a real time (a day its month does not have, an hour or minute out of range) or "
                  "lies before 1970 or after 9999")
         out.append(Explanation(label or fmt.name, fields, row["reason"] is None, row["reason"], row["day"], why))
@@ -446,10 +447,10 @@ def _explained(config: Config, frame: pl.DataFrame, fmt: LogFormat, label: str |
 
 
 def _skipped_clock_times(frame: pl.DataFrame, fmt: LogFormat, bad_utf8: tuple[int, ...], parsed: pl.DataFrame,
-                         zone: str | None) -> tuple[set[int], str | None]:
+                         zone: str | None) -> set[int]:
     """The lines (``idx``) whose time is bad only because ``zone`` skipped it (written without an offset, in the
-    hour daylight saving time began), and the zone: read in UTC, which skips no hour, those times are good."""
+    hour daylight saving time began): read in UTC, which skips no time, those times are good."""
     if zone is None or not (bad := parsed.filter(pl.col("reason") == Skip.BAD_TIME)).height:
-        return set(), zone
+        return set()
     again = parse_lines(frame.filter(pl.col("idx").is_in(bad.get_column("idx").implode())), fmt, bad_utf8)
-    return set(again.filter(pl.col("reason").ne_missing(Skip.BAD_TIME.value)).get_column("idx").to_list()), zone
+    return set(again.filter(pl.col("reason").ne_missing(Skip.BAD_TIME.value)).get_column("idx").to_list())

@@ -374,8 +374,8 @@ def test_explain_not_counted(cli, line: str, verdict: str) -> None:
     assert out.decode().splitlines()[-1] == f"verdict:    {verdict}"
 
 
-SKIPPED = ("2026-03-08 02:30:00 never happened in America/Chicago: its clocks skipped that hour (daylight saving "
-           "time began), so no server there wrote it; if the server's clock runs in another zone, set [logs] "
+SKIPPED = ("2026-03-08 02:30:00 never happened in America/Chicago: the clocks there skipped it (as when daylight "
+           "saving time begins), so no server there wrote it; if the server's clock runs in another zone, set [logs] "
            "log_timezone to it")
 
 
