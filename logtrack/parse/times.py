@@ -76,7 +76,7 @@ def _caddy(text: pl.Expr, wall_timezone: str | None) -> tuple[pl.Expr, pl.Expr]:
     iso, iso_day = _iso(iso_text)
     clf = text.str.strptime(pl.Datetime("us", "UTC"), f.CLF_FORMAT, strict=False)
     clf_day = text.str.slice(0, 11).str.strptime(pl.Date, "%d/%b/%Y", strict=False)
-    epoch = _utc(_sized_epoch(text))
+    epoch = _utc(_sized_epoch(text, shaped=True))  # (asked only of texts of an epoch's shape: ``shapes``)
     # Each form is read only from the texts of its shape, which no other form reads (an epoch's digits and
     # dot, "2006/", "2006-", else "02/Jan"; a year of other than four digits is no time to count, in any):
     # so this is the first form that reads a text, as the coalesce of them all was. Polars evaluates every
@@ -109,11 +109,12 @@ def _iso(text: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
 _EPOCH_TEXT = r"^[0-9]+(?:\.[0-9]+)?$"
 
 
-def _sized_epoch(text: pl.Expr) -> pl.Expr:
+def _sized_epoch(text: pl.Expr, *, shaped: bool = False) -> pl.Expr:
     """An epoch in microseconds, its unit told by its size (Cloudflare's configurable one, Caddy's unix_*
     time formats): seconds, with a fraction or not, until the year 5138, then milliseconds (with one or
-    not), then whole microseconds and nanoseconds; null where the text is no epoch."""
-    whole, fraction = _epoch_parts(text)
+    not), then whole microseconds and nanoseconds; null where the text is no epoch. ``shaped``: the caller
+    asks it only of texts shaped as an epoch (``_EPOCH_TEXT``), which are then not looked at again."""
+    whole, fraction = _epoch_parts(text, shaped=shaped)
     return (pl.when(whole < 10**11).then(_scaled(whole, fraction, 1_000_000, 6))
             .when(whole < 10**14).then(_scaled(whole, fraction, 1000, 3))
             .when(fraction != "").then(pl.lit(None, dtype=pl.Int64))
@@ -125,9 +126,10 @@ def _epoch_micros(text: pl.Expr) -> pl.Expr:
     return _scaled(*_epoch_parts(text), 1_000_000, 6)
 
 
-def _epoch_parts(text: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
-    """An epoch's whole number and its fraction's digits ("" for none); both null where the text is no epoch."""
-    parts = pl.when(text.str.contains(_EPOCH_TEXT)).then(text).str.split_exact(".", 1)
+def _epoch_parts(text: pl.Expr, *, shaped: bool = False) -> tuple[pl.Expr, pl.Expr]:
+    """An epoch's whole number and its fraction's digits ("" for none); both null where the text is no epoch
+    (``shaped``: every text given is shaped as one)."""
+    parts = (text if shaped else pl.when(text.str.contains(_EPOCH_TEXT)).then(text)).str.split_exact(".", 1)
     return parts.struct.field("field_0").cast(pl.Int64, strict=False), parts.struct.field("field_1").fill_null("")
 
 
