@@ -279,13 +279,21 @@ class Tally:
         if len(self._parts) >= 16 and (self._rows >= PART_ROWS or len(self._parts) >= 4096):
             self._file_parts()
 
-    def _file_parts(self) -> None:
-        """The latest batches' counts summed, and their sum filed by day."""
+    def _file_parts(self, *, summed: bool = True) -> None:
+        """The latest batches' counts filed by day: summed first, or (``counts``, at the end) as they are.
+
+        At the end each is summed once, in its run's sorted sum: a 1 M-line
+        run's 13 batches took 34 ms there against 56 to 65 ms summed first.
+        """
         if self._total is not None:
             self._file(self._total)
             self._total = None
-        if self._parts:
+        if self._parts and summed:
             self._file(merge_counts(self._parts))
+        elif self._parts:
+            for counts in self._parts:
+                for day, rows in _by_day(counts):
+                    self._days.setdefault(day, []).append(rows)
         self._parts, self._rows = [], 0
 
     def _file(self, summed: pl.DataFrame) -> None:
@@ -323,7 +331,7 @@ class Tally:
             raise ValueError("this tally sums views without keeping them per key (a run's: the state has them)")
         if self._total is not None and not self._parts and not self._days:
             return self._total
-        self._file_parts()
+        self._file_parts(summed=False)
         done: list[pl.DataFrame] = []
         run: list[pl.DataFrame] = []
         rows = 0
@@ -382,7 +390,10 @@ def merge_counts(parts: list[pl.DataFrame], *, sort: bool = False) -> pl.DataFra
     few hundred thousand rows on (a run's totals); a few batches' sum (a
     commit of ``run``) stays on the in-memory one, cheaper to start. The
     sort is part of the same query: 19 against 25 ms for a run's 111,000
-    keys, sorted afterwards.
+    keys, sorted afterwards. A sorted sum runs on the streaming engine
+    whatever its size: measured on a 1 M-line run's batches (two cores),
+    17,000 rows 3.6 against 3.8 ms, 115,000 rows 16 against 25 ms, 222,000
+    rows 29 against 44 to 55 ms.
     """
     import polars as pl
 
@@ -396,7 +407,7 @@ def merge_counts(parts: list[pl.DataFrame], *, sort: bool = False) -> pl.DataFra
     summed = pl.concat([part.lazy() for part in parts]).group_by(KEYS).agg(views=pl.col("views").sum())
     if sort:
         summed = summed.sort(KEYS)
-    return summed.collect(engine="streaming") if rows > _STREAMED_ROWS else frames.collect(summed)
+    return summed.collect(engine="streaming") if sort or rows > _STREAMED_ROWS else frames.collect(summed)
 
 
 _STREAMED_ROWS = 200_000
