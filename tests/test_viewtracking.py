@@ -159,14 +159,21 @@ def test_doctype_is_refused(cli, tmp_path: Path) -> None:
     assert err == f"logtrack: error: {doc}:1: a DOCTYPE is not allowed in a ViewTracking document\n"
 
 
-def test_text_is_escaped_and_reads_back() -> None:
+@pytest.mark.parametrize("listings", [
+    ["1<2&3>", "plain"],
+    ["a\nb", "a\rb"],  # a parser reads a raw CR as a line end: written as a character reference, or "a\nb" twice
+    ["a\r\nb", "tab\there", "x]]>y"],
+])
+def test_text_is_escaped_and_reads_back(listings: list[str]) -> None:
     """Listing ids and supplier names with XML's own characters come back as they were."""
-    counts = pl.DataFrame({"day": [date(2026, 11, 1)] * 2, "supplier": ["A&B <x>"] * 2,
-                           "listing": ["1<2&3>", "plain"], "views": [4, 5]})
-    root = etree.fromstring(viewtracking.build(counts, Config()))
-    assert [e.text for e in root.iter("ViewSupplierName")] == ["A&B <x>"]
+    counts = pl.DataFrame({"day": [date(2026, 11, 1)] * len(listings), "supplier": ["A&B <x>\r"] * len(listings),
+                           "listing": listings, "views": list(range(4, 4 + len(listings)))})
+    document = viewtracking.render(counts, Config(), check=True)
+    assert document == viewtracking.serialize(viewtracking.build_tree(counts, Config()))
+    root = etree.fromstring(document)
+    assert [e.text for e in root.iter("ViewSupplierName")] == ["A&B <x>\r"]
     assert [(e.findtext("ListingId"), e.findtext("ViewCount")) for e in root.iter("Listing")] == [
-        ("1<2&3>", "4"), ("plain", "5")]
+        (listing, str(n)) for n, listing in enumerate(sorted(listings), start=4)]
 
 
 D1, D2 = date(2026, 11, 1), date(2026, 11, 2)

@@ -120,8 +120,11 @@ def _slices(ordered: pl.DataFrame) -> Iterator[pl.DataFrame]:
 
 def _fragments(part: pl.DataFrame) -> pl.DataFrame:
     """Each View's (day, supplier) and its listings as one fragment of XML, text escaped, in key order."""
-    text = pl.col("listing").str.replace_all("&", "&amp;", literal=True).str.replace_all(
-        "<", "&lt;", literal=True).str.replace_all(">", "&gt;", literal=True)
+    # escaped as lxml's serializer escapes text; a CR too: a parser reads a raw one as a line end, so a listing
+    # "a\rb" came out as "a\nb" (another listing's id, where one was counted too)
+    text = pl.col("listing")
+    for char, entity in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("\r", "&#13;")):
+        text = text.str.replace_all(char, entity, literal=True)
     return (
         part.group_by(["day", "supplier"], maintain_order=True)
         .agg(xml=pl.concat_str(
