@@ -37,6 +37,13 @@ def lines_read(state: Path | str) -> int:
         return 0
 
 
+def as_the_signals_are_meant() -> None:
+    """A child's SIGHUP, SIGINT and SIGTERM at their defaults (``preexec_fn``): run under nohup, or as a shell's
+    background job, the tests would hand logtrack an ignored one, which it leaves ignored (as it should)."""
+    for signum in (signal.SIGHUP, signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, signal.SIG_DFL)
+
+
 def kill_mid_run(cmd: list[str], state: Path | str, delay: float,
                  progress: Callable[[Path | str], int] = lines_read) -> bool:
     """Start a run, SIGKILL it `delay` s after it first commits progress; False if it ended first."""
@@ -57,7 +64,7 @@ def signal_mid_run(cmd: list[str], state: Path | str, delay: float,
     before = progress(state)
     with tempfile.TemporaryFile() as err:
         proc = subprocess.Popen(cmd, env={**os.environ, "TZ": "UTC", BATCH_ENV: "1", **(env or {})},
-                                stdout=subprocess.DEVNULL, stderr=err)
+                                stdout=subprocess.DEVNULL, stderr=err, preexec_fn=as_the_signals_are_meant)
         try:
             while proc.poll() is None:
                 if progress(state) > before:

@@ -22,6 +22,7 @@ from logtrack import __version__
 from logtrack.errors import ExitCode
 
 from conftest import ROOT, xml_counts
+from procs import as_the_signals_are_meant
 from sites import counts_of, files_per_count, write
 
 PATTERN = r"^/listing/(?P<id>[0-9]+)$"
@@ -161,11 +162,9 @@ def _xml_of_a_stalled_pipe(folder: Path, ignore_hup: bool = False) -> Iterator[t
     lines = b"".join(b'1.2.3.4 - - [01/Nov/2026:10:00:00 +0000] "GET /listing/%d HTTP/1.1" 200 5 "-" "Mozilla/5.0"\n'
                      % n for n in range(4000))
     def dispositions() -> None:
-        """Each signal as the test means it: run under nohup, or as a shell's background job, the tests would
-        hand logtrack an ignored SIGHUP (or SIGINT), which it leaves ignored."""
-        signal.signal(signal.SIGHUP, signal.SIG_IGN if ignore_hup else signal.SIG_DFL)
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(signum, signal.SIG_DFL)
+        as_the_signals_are_meant()
+        if ignore_hup:
+            signal.signal(signal.SIGHUP, signal.SIG_IGN)
 
     proc = subprocess.Popen([sys.executable, "-m", "logtrack", "xml", str(fifo), "-o", str(folder / "views.xml"),
                              "-q", "--format", "combined", "--listing-pattern", PATTERN], stderr=subprocess.PIPE,
