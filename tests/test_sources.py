@@ -8,10 +8,8 @@ import gzip
 import io
 import lzma
 import os
-import random
 import re
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -59,50 +57,6 @@ def test_every_line_once_whatever_the_batch(tmp_path: Path, suffix: str, compres
     assert lines == LINES
     if batch_bytes == 7 and suffix != ".bz2":  # bzip2 gives nothing before a whole block
         assert len(firsts) > 100
-
-
-@pytest.mark.parametrize(("pending", "rest", "wanted"), [
-    (0, 10_000, 1000),  # far from the end: a whole batch
-    (500, 1500, 1000),  # two batches' worth left: still whole
-    (500, 1400, 950),  # less: half of what is left
-    (100, 200, 250),  # never under a quarter batch
-    (0, 0, 250),
-])
-def test_a_files_last_batches_are_halved(pending: int, rest: int, wanted: int) -> None:
-    assert sources._ending(1000, pending, rest) == wanted
-
-
-def test_the_last_batches_of_a_file_are_smaller_so_that_the_workers_end_together(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Its size known, a file's last two batches' worth is read in batches of half of what is left; a pipe's,
-    whose size nothing tells, in whole batches to its end."""
-    monkeypatch.setattr(compressed, "RAW_CHUNK", 64)
-    path = tmp_path / "access.log"
-    path.write_bytes(DATA)  # 17,869 bytes
-    sizes = [len(batch.data) + 1 for batch in sources.batches(str(path), 1000)]  # (+ the newline it ends at)
-    assert sum(sizes) == len(DATA)
-    assert all(1000 <= size < 1100 for size in sizes[:-4]) and [size // 100 for size in sizes[-4:]] == [7, 3, 2, 0]
-    fifo = tmp_path / "fifo"
-    os.mkfifo(fifo)
-    writer = threading.Thread(target=fifo.write_bytes, args=(DATA,))
-    writer.start()
-    piped = [len(batch.data) + 1 for batch in sources.batches(str(fifo), 1000)]
-    writer.join()
-    assert sum(piped) == len(DATA) and all(1000 <= size < 1100 for size in piped[:-1])
-
-
-@pytest.mark.parametrize("suffix", [".gz", ".xz"])  # (bzip2's come out 900 kB at a time: too coarse here)
-def test_a_compressed_files_last_batches_are_smaller_too(tmp_path: Path, suffix: str,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    """Its size read at the rate its bytes came out at so far."""
-    monkeypatch.setattr(compressed, "RAW_CHUNK", 1 << 16)
-    noise = random.Random(7)  # (lines that pack some 2:1, so that the file takes many reads)
-    data = b"".join(b"%d %032x\n" % (i, noise.getrandbits(128)) for i in range(90_000))  # 3.6 MB
-    path = tmp_path / f"access.log{suffix}"
-    path.write_bytes({".gz": gzip.compress, ".xz": lzma.compress}[suffix](data))
-    sizes = [len(batch.data) + 1 for batch in sources.batches(str(path), 1 << 20)]
-    assert sum(sizes) == len(data)
-    assert sizes[0] > (1 << 20) - 100 and len(sizes) > 3 and max(sizes[-2:]) < 1 << 19
 
 
 def test_zstd(tmp_path: Path) -> None:

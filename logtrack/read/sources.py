@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import re
-import stat
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -221,7 +220,6 @@ def batches(
     batch_bytes = batch_bytes or batch_bytes_wanted()
     chunks, raw = open_source(name, skip)
     check_same(raw, name, same_as)
-    left = _Left(raw)
     fd = None if partial_tail else plain_descriptor(raw)  # (a stateless read keeps no position)
     line_no = first_line
     offset = skip
@@ -312,8 +310,7 @@ def batches(
                     continue
             if chunk:
                 pending.add(chunk)
-                rest = left.after(offset + pending.size, len(chunk))
-                if pending.size < (batch_bytes if rest is None else _ending(batch_bytes, pending.size, rest)):
+                if pending.size < batch_bytes:
                     continue
             if not chunk and pending.tail and (partial_tail or fd is None or not _being_written(raw)):
                 # A last line without its newline ends the last batch, with the lines before it (a batch of
@@ -330,56 +327,6 @@ def batches(
     finally:
         if raw is not sys.stdin.buffer:
             raw.close()
-
-
-def _ending(batch_bytes: int, pending: int, rest: int) -> int:
-    """How much to read into a batch with ``pending`` bytes read and some ``rest`` still to come (an estimate).
-
-    ``batch_bytes``, but where less than two batches' worth is left: half
-    of what is, down to a quarter batch. Counted by two workers, a file's
-    last whole batch left one of them waiting for the other for as long
-    as it took (the 1 M-line gzip file: 50 to 100 ms with one core idle,
-    its last batch 3 MiB after one of 18); halved as they near the end,
-    the last few batches end nearly together, for one or two batches more.
-    """
-    left = pending + rest
-    if left >= 2 * batch_bytes:
-        return batch_bytes
-    return max(batch_bytes // 4, left // 2)
-
-
-class _Left:
-    """How many (decompressed) bytes of a file are still to come, estimated for ``_ending``.
-
-    The file's size at the rate its bytes have come at so far (one to one
-    for a plain file, exact), less what came. The rate is taken at each new
-    read of the file: a compressed file's bytes come out a read at a time,
-    and what the last one holds is not out yet (a file that packs 1000:1
-    holds a gigabyte in a 1 MiB read: taken as read, it would seem to be
-    at its end). None where nothing tells: a pipe, or before a first whole
-    read is out.
-    """
-
-    def __init__(self, raw: IO[bytes]) -> None:
-        self._raw = raw
-        try:
-            st = os.fstat(raw.fileno())
-            self._size = st.st_size if stat.S_ISREG(st.st_mode) else None
-        except (OSError, ValueError, AttributeError):
-            self._size = None
-        self._read = position(raw) if self._size is not None else 0
-        self._rate: tuple[int, int] | None = None  # (the file's bytes, their own) through its read before the last
-
-    def after(self, produced: int, chunk: int) -> int | None:
-        """The estimate once ``produced`` bytes came, the last ``chunk`` of them just now."""
-        if self._size is None:
-            return None
-        read = position(self._raw)
-        if read != self._read:  # a new read: the chunk is its first, what came before it the reads' before
-            self._rate, self._read = (self._read, produced - chunk), read
-        if self._rate is None or self._rate[0] <= 0:
-            return None
-        return max(0, self._size * self._rate[1] // self._rate[0] - produced)
 
 
 class _Pending:
