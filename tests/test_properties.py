@@ -434,3 +434,37 @@ def test_caddy_time_is_the_first_of_its_forms_that_reads_it(texts: list[tuple[st
             pl.when(pl.col("day").cast(pl.Int32).is_between(0, parse._YEAR_10000_DAYS - 1)).then("day").alias("day")]
     assert got.select(kept).equals(oracle.select(kept)), \
         pl.concat([frame, got.rename({"ts": "got_ts", "day": "got_day"}), oracle], how="horizontal")
+
+
+# What XML 1.0 may hold (its Char production), a character at a time: with the ones a parser or a serializer
+# treats apart (line ends, markup, the end of a CDATA section) drawn often.
+_XML_CHARS = st.one_of(
+    st.sampled_from(["\r", "\n", "\t", "\r\n", "&", "<", ">", "]]>", '"', "'", " ", "&amp;", "\x85", "\u2028"]),
+    st.characters(codec="utf-8", exclude_characters="\ufffe\uffff",
+                  exclude_categories=("Cs", "Cc")),
+)
+_xml_texts = st.lists(_XML_CHARS, min_size=1, max_size=8).map("".join)
+
+
+@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(st.lists(st.tuples(_xml_texts, st.integers(1, 9)), min_size=1, max_size=12, unique_by=lambda kv: kv[0]),
+       st.sampled_from(["", "Zillow", "A&B <x>\r"]))
+def test_listing_ids_come_back_from_the_document_as_they_were_counted(listings: list[tuple[str, int]],
+                                                                        supplier: str) -> None:
+    """Whatever a listing pattern takes that XML can hold comes back, parsed from the document, as the very
+    id that was counted (a CR went out as a line end: "a\\rb" came back as "a\\nb"), and the View a View at a
+    time is the whole tree's."""
+    from lxml import etree
+
+    from logtrack.config import Config
+    from logtrack.flexmls import viewtracking
+
+    counts = pl.DataFrame({"day": [date(2026, 11, 1)] * len(listings), "supplier": [supplier] * len(listings),
+                           "listing": [listing for listing, _ in listings], "views": [n for _, n in listings]},
+                          schema={"day": pl.Date, "supplier": pl.String, "listing": pl.String, "views": pl.Int64})
+    document = viewtracking.render(counts, Config(), check=True)
+    assert document == viewtracking.serialize(viewtracking.build_tree(counts, Config()))
+    root = etree.fromstring(document)
+    assert [e.text or "" for e in root.iter("ViewSupplierName")] == [supplier]
+    assert sorted((e.findtext("ListingId"), int(e.findtext("ViewCount") or 0)) for e in root.iter("Listing")) \
+        == sorted(listings)
