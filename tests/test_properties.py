@@ -452,8 +452,8 @@ _xml_texts = st.lists(_XML_CHARS, min_size=1, max_size=8).map("".join)
 def test_listing_ids_come_back_from_the_document_as_they_were_counted(listings: list[tuple[str, int]],
                                                                         supplier: str) -> None:
     """Whatever a listing pattern takes that XML can hold comes back, parsed from the document, as the very
-    id that was counted (a CR went out as a line end: "a\\rb" came back as "a\\nb"), and the View a View at a
-    time is the whole tree's."""
+    id that was counted (a CR went out as a line end: "a\\rb" came back as "a\\nb"), and the document made a
+    View at a time is the whole tree's."""
     from lxml import etree
 
     from logtrack.config import Config

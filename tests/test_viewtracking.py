@@ -169,7 +169,8 @@ def test_text_is_escaped_and_reads_back(listings: list[str]) -> None:
     counts = pl.DataFrame({"day": [date(2026, 11, 1)] * len(listings), "supplier": ["A&B <x>\r"] * len(listings),
                            "listing": listings, "views": list(range(4, 4 + len(listings)))})
     document = viewtracking.render(counts, Config(), check=True)
-    assert document == viewtracking.serialize(viewtracking.build_tree(counts, Config()))
+    assert document == viewtracking.build(counts, Config()) == viewtracking.serialize(
+        viewtracking.build_tree(counts, Config()))
     root = etree.fromstring(document)
     assert [e.text for e in root.iter("ViewSupplierName")] == ["A&B <x>\r"]
     assert [(e.findtext("ListingId"), e.findtext("ViewCount")) for e in root.iter("Listing")] == [
