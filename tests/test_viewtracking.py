@@ -166,15 +166,16 @@ def test_doctype_is_refused(cli, tmp_path: Path) -> None:
 ])
 def test_text_is_escaped_and_reads_back(listings: list[str]) -> None:
     """Listing ids and supplier names with XML's own characters come back as they were."""
+    views = list(range(4, 4 + len(listings)))
     counts = pl.DataFrame({"day": [date(2026, 11, 1)] * len(listings), "supplier": ["A&B <x>\r"] * len(listings),
-                           "listing": listings, "views": list(range(4, 4 + len(listings)))})
+                           "listing": listings, "views": views})
     document = viewtracking.render(counts, Config(), check=True)
     assert document == viewtracking.build(counts, Config()) == viewtracking.serialize(
         viewtracking.build_tree(counts, Config()))
     root = etree.fromstring(document)
     assert [e.text for e in root.iter("ViewSupplierName")] == ["A&B <x>\r"]
     assert [(e.findtext("ListingId"), e.findtext("ViewCount")) for e in root.iter("Listing")] == [
-        (listing, str(n)) for n, listing in enumerate(sorted(listings), start=4)]
+        (listing, str(n)) for listing, n in sorted(zip(listings, views, strict=True))]  # (in key order)
 
 
 D1, D2 = date(2026, 11, 1), date(2026, 11, 2)
